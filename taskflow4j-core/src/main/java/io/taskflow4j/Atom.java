@@ -1,0 +1,290 @@
+package io.taskflow4j;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * The unit an engine runs and records: a {@link Task} or a {@link Retry} controller.
+ *
+ * <p>An atom declares the arguments it needs ({@code requires}, {@code optional}) with their Java
+ * types, where those arguments come from ({@code rebind}: argument name → the name another atom
+ * provides), values injected for it alone ({@code inject}) and how its result is published
+ * ({@link Provides}). The configuration is fixed once an engine compiles a flow containing the
+ * atom ({@link #seal()}); changing it afterwards is an {@link IllegalStateException}.
+ */
+public abstract class Atom implements FlowElement {
+  /** The version recorded for atoms that do not set one (TaskFlow's {@code "1.0"}). */
+  public static final String DEFAULT_VERSION = "1.0";
+
+  private final String name;
+  private String version = DEFAULT_VERSION;
+  private Provides provides = Provides.none();
+  private final LinkedHashMap<String, Class<?>> required = new LinkedHashMap<>();
+  private final LinkedHashMap<String, Class<?>> optional = new LinkedHashMap<>();
+  private Map<String, String> rebindMap = Map.of();
+  private List<String> rebindList = List.of();
+  private Map<String, Object> inject = Map.of();
+  private volatile Sealed sealed;
+
+  /** The configuration as fixed at {@link #seal()}; computed once so engines never recompute. */
+  private record Sealed(
+      Map<String, String> mapping,
+      Set<String> optionalArgs,
+      Map<String, Class<?>> types,
+      Set<String> requires,
+      List<String> argOrder) {}
+
+  /**
+   * @param name the atom's name, unique within a flow
+   */
+  protected Atom(String name) {
+    Objects.requireNonNull(name, "atom name");
+    if (name.isBlank()) {
+      throw new IllegalArgumentException("an atom name must not be blank");
+    }
+    this.name = name;
+  }
+
+  @Override
+  public final String name() {
+    return name;
+  }
+
+  /** The version string recorded in the logbook ({@value #DEFAULT_VERSION} by default). */
+  public final String version() {
+    return version;
+  }
+
+  /** How the result is published. */
+  public final Provides provides() {
+    return provides;
+  }
+
+  /** Values injected for this atom alone (argument name → value). */
+  public final Map<String, Object> injected() {
+    return inject;
+  }
+
+  // ---- configuration (subclasses expose fluent public variants) ----
+
+  protected final void setVersion(String v) {
+    checkOpen();
+    Objects.requireNonNull(v, "version");
+    this.version = v;
+  }
+
+  protected final void setProvides(Provides p) {
+    checkOpen();
+    this.provides = Objects.requireNonNull(p, "provides");
+  }
+
+  protected final void addRequired(String arg, Class<?> type) {
+    checkOpen();
+    checkArg(arg);
+    optional.remove(arg);
+    required.put(arg, type == null ? Object.class : boxed(type));
+  }
+
+  protected final void addOptional(String arg, Class<?> type) {
+    checkOpen();
+    checkArg(arg);
+    required.remove(arg);
+    optional.put(arg, type == null ? Object.class : boxed(type));
+  }
+
+  protected final void setRebind(Map<String, String> argToName) {
+    checkOpen();
+    Objects.requireNonNull(argToName, "rebind");
+    argToName.forEach(
+        (k, v) -> {
+          checkArg(k);
+          checkArg(v);
+        });
+    this.rebindMap = Collections.unmodifiableMap(new LinkedHashMap<>(argToName));
+    this.rebindList = List.of();
+  }
+
+  protected final void setRebind(List<String> names) {
+    checkOpen();
+    Objects.requireNonNull(names, "rebind");
+    names.forEach(Atom::checkArg);
+    this.rebindList = List.copyOf(names);
+    this.rebindMap = Map.of();
+  }
+
+  protected final void setInject(Map<String, ?> values) {
+    checkOpen();
+    Objects.requireNonNull(values, "inject");
+    values.keySet().forEach(Atom::checkArg);
+    this.inject = Collections.unmodifiableMap(new LinkedHashMap<>(values));
+  }
+
+  private static void checkArg(String arg) {
+    Objects.requireNonNull(arg, "argument name");
+    if (arg.isEmpty()) {
+      throw new IllegalArgumentException("an argument name must not be empty");
+    }
+  }
+
+  private void checkOpen() {
+    if (sealed != null) {
+      throw new IllegalStateException(
+          "atom '" + name + "' is already part of a compiled flow; configure it before loading");
+    }
+  }
+
+  private static Class<?> boxed(Class<?> t) {
+    if (!t.isPrimitive()) {
+      return t;
+    }
+    if (t == int.class) {
+      return Integer.class;
+    } else if (t == long.class) {
+      return Long.class;
+    } else if (t == double.class) {
+      return Double.class;
+    } else if (t == boolean.class) {
+      return Boolean.class;
+    } else if (t == float.class) {
+      return Float.class;
+    } else if (t == short.class) {
+      return Short.class;
+    } else if (t == byte.class) {
+      return Byte.class;
+    } else if (t == char.class) {
+      return Character.class;
+    }
+    throw new IllegalArgumentException("void is not an argument type");
+  }
+
+  /**
+   * Fixes the configuration (engines call this when compiling) and checks it: rebinding must name
+   * declared arguments. Idempotent.
+   *
+   * @throws IllegalArgumentException when the configuration is inconsistent
+   */
+  public final void seal() {
+    if (sealed != null) {
+      return;
+    }
+    synchronized (this) {
+      if (sealed != null) {
+        return;
+      }
+      checkConfiguration();
+      List<String> order = new ArrayList<>(required.keySet());
+      order.addAll(optional.keySet());
+      Map<String, String> mapping = new LinkedHashMap<>();
+      for (String arg : order) {
+        mapping.put(arg, arg);
+      }
+      if (!rebindList.isEmpty()) {
+        if (rebindList.size() > order.size()) {
+          throw new IllegalArgumentException(
+              "atom '"
+                  + name
+                  + "' rebinds "
+                  + rebindList.size()
+                  + " arguments by position but declares only "
+                  + order.size()
+                  + " "
+                  + order);
+        }
+        for (int i = 0; i < rebindList.size(); i++) {
+          mapping.put(order.get(i), rebindList.get(i));
+        }
+      }
+      for (Map.Entry<String, String> e : rebindMap.entrySet()) {
+        if (!mapping.containsKey(e.getKey())) {
+          throw new IllegalArgumentException(
+              "atom '"
+                  + name
+                  + "' rebinds argument '"
+                  + e.getKey()
+                  + "' that it does not declare; declared arguments are "
+                  + order
+                  + " (add it with requires(...) or optional(...))");
+        }
+        mapping.put(e.getKey(), e.getValue());
+      }
+      Map<String, Class<?>> types = new LinkedHashMap<>(required);
+      types.putAll(optional);
+      Set<String> requires = new LinkedHashSet<>();
+      for (String arg : required.keySet()) {
+        if (!inject.containsKey(arg) && !inject.containsKey(mapping.get(arg))) {
+          requires.add(mapping.get(arg));
+        }
+      }
+      sealed =
+          new Sealed(
+              Collections.unmodifiableMap(mapping),
+              Collections.unmodifiableSet(new LinkedHashSet<>(optional.keySet())),
+              Collections.unmodifiableMap(types),
+              Collections.unmodifiableSet(requires),
+              List.copyOf(order));
+    }
+  }
+
+  /** How many arguments are declared so far (required and optional). */
+  protected final int declaredArgumentCount() {
+    return required.size() + optional.size();
+  }
+
+  /** The argument names declared so far, required first (does not seal). */
+  protected final List<String> declaredArguments() {
+    List<String> all = new ArrayList<>(required.keySet());
+    all.addAll(optional.keySet());
+    return all;
+  }
+
+  /** Hook for subclasses to check their configuration when sealed. */
+  protected void checkConfiguration() {}
+
+  private Sealed sealedView() {
+    Sealed s = sealed;
+    if (s == null) {
+      seal();
+      s = sealed;
+    }
+    return s;
+  }
+
+  /** Argument name → the name its value is fetched by (after rebinding). Seals the atom. */
+  public final Map<String, String> argumentMapping() {
+    return sealedView().mapping();
+  }
+
+  /** The optional argument names. Seals the atom. */
+  public final Set<String> optionalArguments() {
+    return sealedView().optionalArgs();
+  }
+
+  /** Argument name → declared Java type ({@code Object} when undeclared). Seals the atom. */
+  public final Map<String, Class<?>> argumentTypes() {
+    return sealedView().types();
+  }
+
+  /** Argument names in declaration order: required first, then optional. Seals the atom. */
+  public final List<String> argumentNames() {
+    return sealedView().argOrder();
+  }
+
+  /**
+   * The names (after rebinding) this atom needs from other atoms or the store: required arguments
+   * not injected for it. Seals the atom.
+   */
+  public final Set<String> requires() {
+    return sealedView().requires();
+  }
+
+  @Override
+  public String toString() {
+    return getClass().getSimpleName() + "('" + name + "')";
+  }
+}

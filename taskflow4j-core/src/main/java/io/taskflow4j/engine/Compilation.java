@@ -1,0 +1,83 @@
+package io.taskflow4j.engine;
+
+import io.taskflow4j.Atom;
+import io.taskflow4j.Retry;
+import io.taskflow4j.flow.Flow;
+import io.taskflow4j.storage.ScopeWalker;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A flow compiled into an execution graph: atoms numbered {@code 0..atomCount-1} in flow order
+ * (a retry before the atoms it guards, so a retry's scope is the contiguous range {@code
+ * (r, scopeEnd[r])}), plus two synthetic nodes per flow (its start and end) so that ordering a
+ * flow after another costs one edge instead of one per pair of atoms. Adjacency is kept in
+ * compressed arrays; every lookup is by index. Immutable after construction.
+ */
+final class Compilation {
+  final Flow flow;
+  final int atomCount;
+  final int nodeCount;
+  final Atom[] atoms;
+  final String[] names;
+  final boolean[] isRetry;
+  final Map<String, Integer> indexByName;
+  final int[] succStart;
+  final int[] succ;
+  final int[] predStart;
+  final int[] pred;
+  /** Every node in a topological order. */
+  final int[] topo;
+  /** Per atom: the nearest retry guarding it (not itself), or -1. */
+  final int[] retryOf;
+  /** Per retry atom: end (exclusive) of the atoms it guards; -1 for tasks. */
+  final int[] scopeEnd;
+  /** Per atom: the providers of its arguments it can see, nearest level first. */
+  final List<List<String>>[] levels;
+
+  final ScopeWalker scopeWalker;
+
+  @SuppressWarnings("unchecked")
+  Compilation(
+      Flow flow,
+      Atom[] atoms,
+      Map<String, Integer> indexByName,
+      int nodeCount,
+      int[] succStart,
+      int[] succ,
+      int[] predStart,
+      int[] pred,
+      int[] topo,
+      int[] retryOf,
+      int[] scopeEnd,
+      List<List<String>>[] levels) {
+    this.flow = flow;
+    this.atomCount = atoms.length;
+    this.nodeCount = nodeCount;
+    this.atoms = atoms;
+    this.names = new String[atoms.length];
+    this.isRetry = new boolean[atoms.length];
+    for (int i = 0; i < atoms.length; i++) {
+      names[i] = atoms[i].name();
+      isRetry[i] = atoms[i] instanceof Retry;
+    }
+    this.indexByName = indexByName;
+    this.succStart = succStart;
+    this.succ = succ;
+    this.predStart = predStart;
+    this.pred = pred;
+    this.topo = topo;
+    this.retryOf = retryOf;
+    this.scopeEnd = scopeEnd;
+    this.levels = levels;
+    this.scopeWalker =
+        name -> {
+          Integer i = indexByName.get(name);
+          return i == null ? List.of() : levels[i];
+        };
+  }
+
+  boolean isAtom(int node) {
+    return node < atomCount;
+  }
+}

@@ -1,0 +1,345 @@
+package io.taskflow4j.engine;
+
+import io.taskflow4j.Atom;
+import io.taskflow4j.FlowElement;
+import io.taskflow4j.flow.Flow;
+import io.taskflow4j.flow.LinearFlow;
+import io.taskflow4j.persistence.Backend;
+import io.taskflow4j.persistence.Connection;
+import io.taskflow4j.persistence.FlowDetail;
+import io.taskflow4j.persistence.Json;
+import io.taskflow4j.persistence.LogBook;
+import io.taskflow4j.storage.StorageOptions;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.Executor;
+
+/**
+ * Where engines come from.
+ *
+ * <pre>{@code
+ * Engine engine = Engines.load(flow)
+ *     .backend(Backends.open("dir:///var/lib/app/flows"))
+ *     .store(Map.of("order_id", 42))
+ *     .parallel()
+ *     .build();
+ * engine.run();
+ * }</pre>
+ *
+ * <p>To resume a run in another process, record how to rebuild the flow: {@link
+ * #loadFromFactory} stores the factory in the flow detail, and {@link #loadFromDetail} rebuilds the
+ * flow from it and continues the run.
+ */
+public final class Engines {
+  /** The default number of worker threads of a parallel engine without an executor. */
+  public static final int DEFAULT_MAX_WORKERS =
+      Math.max(2, Math.min(64, 5 * Runtime.getRuntime().availableProcessors()));
+
+  private Engines() {}
+
+  /** Starts configuring an engine for {@code flow} (a flow, or a single atom). */
+  public static Builder load(FlowElement flow) {
+    return new Builder(Objects.requireNonNull(flow, "flow"), null);
+  }
+
+  /** Loads and runs {@code flow} on a serial engine without persistence; returns all results. */
+  public static Map<String, Object> run(FlowElement flow) {
+    return load(flow).run();
+  }
+
+  /**
+   * Builds the flow with a {@link FlowFactory} and records the factory, so {@link
+   * #loadFromDetail} can rebuild it in another process.
+   */
+  public static Builder loadFromFactory(
+      Class<? extends FlowFactory> factory, List<?> args, Map<String, ?> kwargs) {
+    Map<String, Object> meta = factoryMeta(factory.getName(), args, kwargs);
+    return new Builder(build(meta, "(new flow)", "-"), meta);
+  }
+
+  /**
+   * Builds the flow with a public static method {@code owner.method(...)} returning a flow, and
+   * records it. The method takes either {@code (List<Object> args, Map<String, Object> kwargs)}
+   * or one parameter per element of {@code args} (converted to the parameter types; {@code
+   * kwargs} must then be empty).
+   */
+  public static Builder loadFromFactory(
+      Class<?> owner, String method, List<?> args, Map<String, ?> kwargs) {
+    Map<String, Object> meta = factoryMeta(owner.getName() + "#" + method, args, kwargs);
+    return new Builder(build(meta, "(new flow)", "-"), meta);
+  }
+
+  /**
+   * Rebuilds the flow of {@code flowDetail} from its recorded factory and configures an engine to
+   * continue that run; add the backend holding it with {@link Builder#backend}.
+   *
+   * @throws FlowFactoryException when no factory is recorded or it cannot be used
+   */
+  public static Builder loadFromDetail(FlowDetail flowDetail) {
+    Objects.requireNonNull(flowDetail, "flowDetail");
+    return new Builder(flowFromDetail(flowDetail), null).flowDetail(flowDetail);
+  }
+
+  /** As {@link #loadFromDetail(FlowDetail)}, over {@code backend}; builds the engine. */
+  public static Engine loadFromDetail(FlowDetail flowDetail, Backend backend) {
+    return loadFromDetail(flowDetail).backend(backend).build();
+  }
+
+  /**
+   * Rebuilds a flow from the factory recorded in a flow detail's meta.
+   *
+   * @throws FlowFactoryException when no factory is recorded or it cannot be used
+   */
+  public static Flow flowFromDetail(FlowDetail flowDetail) {
+    Object factory = flowDetail.meta().get(FlowDetail.META_FACTORY);
+    if (!(factory instanceof Map<?, ?> m) || !(m.get("name") instanceof String)) {
+      throw new FlowFactoryException(
+          "Cannot reconstruct flow '"
+              + flowDetail.name()
+              + "' ("
+              + flowDetail.uuid()
+              + "): no factory information saved in its flow detail; load the flow with"
+              + " Engines.loadFromFactory(...) so it can be rebuilt");
+    }
+    @SuppressWarnings("unchecked")
+    Map<String, Object> meta = (Map<String, Object>) m;
+    return build(meta, flowDetail.name(), flowDetail.uuid());
+  }
+
+  private static Map<String, Object> factoryMeta(String name, List<?> args, Map<String, ?> kwargs) {
+    Map<String, Object> meta = new LinkedHashMap<>();
+    meta.put("name", name);
+    meta.put("args", Json.normalize(args == null ? List.of() : args));
+    meta.put("kwargs", Json.normalize(kwargs == null ? Map.of() : kwargs));
+    return meta;
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Flow build(Map<String, Object> meta, String flowName, String flowUuid) {
+    String name = (String) meta.get("name");
+    List<Object> args =
+        meta.get("args") instanceof List<?> l ? (List<Object>) l : List.of();
+    Map<String, Object> kwargs =
+        meta.get("kwargs") instanceof Map<?, ?> k ? (Map<String, Object>) k : Map.of();
+    int hash = name.indexOf('#');
+    String className = hash < 0 ? name : name.substring(0, hash);
+    String where = "flow '" + flowName + "' (" + flowUuid + ")";
+    Class<?> type;
+    try {
+      ClassLoader cl = Thread.currentThread().getContextClassLoader();
+      type = Class.forName(className, true, cl != null ? cl : Engines.class.getClassLoader());
+    } catch (ClassNotFoundException | LinkageError e) {
+      throw new FlowFactoryException(
+          "Could not load factory class '" + className + "' of " + where
+              + "; is it on the class path?",
+          e);
+    }
+    Object flow;
+    try {
+      if (hash < 0) {
+        if (!FlowFactory.class.isAssignableFrom(type)) {
+          throw new FlowFactoryException(
+              "Factory class '" + className + "' of " + where + " does not implement "
+                  + FlowFactory.class.getName());
+        }
+        FlowFactory f = (FlowFactory) type.getConstructor().newInstance();
+        flow = f.create(args, kwargs);
+      } else {
+        flow = callStatic(type, name.substring(hash + 1), args, kwargs, where);
+      }
+    } catch (InvocationTargetException e) {
+      throw new FlowFactoryException(
+          "Factory '" + name + "' of " + where + " failed: " + e.getCause(), e.getCause());
+    } catch (ReflectiveOperationException e) {
+      throw new FlowFactoryException(
+          "Could not use factory '" + name + "' of " + where
+              + " (it needs to be public, with a public no-argument constructor): " + e,
+          e);
+    }
+    if (!(flow instanceof Flow f)) {
+      throw new FlowFactoryException(
+          "Factory '" + name + "' of " + where + " returned "
+              + (flow == null ? "null" : flow.getClass().getName()) + " instead of a flow");
+    }
+    return f;
+  }
+
+  private static Object callStatic(
+      Class<?> type, String method, List<Object> args, Map<String, Object> kwargs, String where)
+      throws ReflectiveOperationException {
+    List<Method> candidates = new ArrayList<>();
+    for (Method m : type.getMethods()) {
+      if (m.getName().equals(method) && Modifier.isStatic(m.getModifiers())) {
+        candidates.add(m);
+      }
+    }
+    for (Method m : candidates) {
+      Class<?>[] p = m.getParameterTypes();
+      if (p.length == 2 && p[0] == List.class && p[1] == Map.class) {
+        return m.invoke(null, args, kwargs);
+      }
+    }
+    if (kwargs.isEmpty()) {
+      for (Method m : candidates) {
+        java.lang.reflect.Type[] p = m.getGenericParameterTypes();
+        if (p.length == args.size()) {
+          Object[] values = new Object[p.length];
+          for (int i = 0; i < p.length; i++) {
+            values[i] = Json.convert(args.get(i), p[i]);
+          }
+          return m.invoke(null, values);
+        }
+      }
+    }
+    throw new FlowFactoryException(
+        "Factory class '" + type.getName() + "' of " + where + " has no public static method '"
+            + method + "' taking (List, Map) or " + args.size() + " argument(s)");
+  }
+
+  /** Configures an engine; {@link #build()} makes it. */
+  public static final class Builder {
+    final FlowElement flow;
+    final Map<String, Object> factory;
+    Backend backend;
+    Connection connection;
+    LogBook logBook;
+    FlowDetail flowDetail;
+    Map<String, Object> store = Map.of();
+    Map<String, Object> transientStore = Map.of();
+    Executor executor;
+    boolean parallel;
+    int maxWorkers = DEFAULT_MAX_WORKERS;
+    boolean deferReverts;
+    boolean neverResolve;
+    boolean injectTransient = true;
+    Clock clock = Clock.systemUTC();
+    StorageOptions storageOptions;
+
+    private Builder(FlowElement flow, Map<String, Object> factory) {
+      if (!(flow instanceof Flow) && !(flow instanceof Atom)) {
+        throw new IllegalArgumentException(
+            "only flows and atoms can be loaded, not " + flow.getClass().getName());
+      }
+      this.flow = flow;
+      this.factory = factory;
+    }
+
+    /** Records the run in this backend (a connection is taken and closed with the engine). */
+    public Builder backend(Backend backend) {
+      this.backend = Objects.requireNonNull(backend, "backend");
+      this.connection = null;
+      return this;
+    }
+
+    /** Records the run through this connection (left open; the caller owns it). */
+    public Builder connection(Connection connection) {
+      this.connection = Objects.requireNonNull(connection, "connection");
+      this.backend = null;
+      return this;
+    }
+
+    /** Adds the new flow detail to this logbook (else a new logbook named after the flow). */
+    public Builder logBook(LogBook book) {
+      this.logBook = Objects.requireNonNull(book, "logBook");
+      return this;
+    }
+
+    /** Runs against this (stored) flow detail: resumes what it records. */
+    public Builder flowDetail(FlowDetail flowDetail) {
+      this.flowDetail = Objects.requireNonNull(flowDetail, "flowDetail");
+      return this;
+    }
+
+    /** Values injected persistently (they survive a reload of the flow detail). */
+    public Builder store(Map<String, ?> values) {
+      this.store = new LinkedHashMap<>(Objects.requireNonNull(values, "store"));
+      return this;
+    }
+
+    /** Values injected for this engine only (not recorded). */
+    public Builder transientStore(Map<String, ?> values) {
+      this.transientStore = new LinkedHashMap<>(Objects.requireNonNull(values, "transientStore"));
+      return this;
+    }
+
+    /** A parallel engine running atoms on this executor (not shut down by the engine). */
+    public Builder executor(Executor executor) {
+      this.executor = Objects.requireNonNull(executor, "executor");
+      this.parallel = true;
+      return this;
+    }
+
+    /** A parallel engine with its own pool of {@link #DEFAULT_MAX_WORKERS} threads per run. */
+    public Builder parallel() {
+      this.parallel = true;
+      return this;
+    }
+
+    /** A parallel engine with its own pool of {@code maxWorkers} threads per run. */
+    public Builder parallel(int maxWorkers) {
+      if (maxWorkers < 1) {
+        throw new IllegalArgumentException("maxWorkers must be at least 1, was " + maxWorkers);
+      }
+      this.parallel = true;
+      this.maxWorkers = maxWorkers;
+      return this;
+    }
+
+    /** A serial engine: atoms run one at a time in the caller's thread (the default). */
+    public Builder serial() {
+      this.parallel = false;
+      this.executor = null;
+      return this;
+    }
+
+    /** TaskFlow's {@code defer_reverts}: a retry's REVERT defers to the enclosing retry. */
+    public Builder deferReverts(boolean value) {
+      this.deferReverts = value;
+      return this;
+    }
+
+    /** TaskFlow's {@code never_resolve}: failures end the run in FAILURE without reverting. */
+    public Builder neverResolve(boolean value) {
+      this.neverResolve = value;
+      return this;
+    }
+
+    /** Whether atoms' {@code inject} values stay out of the logbook (default true). */
+    public Builder injectTransient(boolean value) {
+      this.injectTransient = value;
+      return this;
+    }
+
+    /** The clock for the times recorded in atom meta. */
+    public Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /** Options of the engine's storage (write retries, clock, ids). */
+    public Builder storageOptions(StorageOptions options) {
+      this.storageOptions = Objects.requireNonNull(options, "storageOptions");
+      return this;
+    }
+
+    /** Makes the engine (nothing is compiled or written yet). */
+    public Engine build() {
+      return new ActionEngine(this);
+    }
+
+    /** Builds, runs, and returns every published value ({@code storage().fetchAll()}). */
+    public Map<String, Object> run() {
+      try (Engine engine = build()) {
+        engine.run();
+        return engine.storage().fetchAll();
+      }
+    }
+  }
+}

@@ -1,0 +1,104 @@
+package io.taskflow4j.persistence;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * What the logbook records about one atom of a flow: a {@link TaskDetail} or a {@link
+ * RetryDetail}. Immutable; every change makes a new value.
+ *
+ * <p>{@link #revision()} is the backend's revision of the stored record this value was read from
+ * or last written as ({@code 0}: not known to be stored). A backend accepts an update only when the
+ * revision matches what it holds, so concurrent writers are detected instead of merged; a value
+ * with revision {@code 0} is written unconditionally (TaskFlow's last-writer-wins).
+ */
+public sealed interface AtomDetail permits TaskDetail, RetryDetail {
+
+  /** TaskFlow's type tag of task details. */
+  String TASK_DETAIL = "TASK_DETAIL";
+
+  /** TaskFlow's type tag of retry details. */
+  String RETRY_DETAIL = "RETRY_DETAIL";
+
+  /** Atom-meta key of the task's progress (a number from 0 to 1). */
+  String META_PROGRESS = "progress";
+
+  /** Atom-meta key of the details of the last progress report. */
+  String META_PROGRESS_DETAILS = "progress_details";
+
+  /** Atom-meta key of persistent atom-scoped injected arguments. */
+  String META_INJECTED = "injected";
+
+  String uuid();
+
+  String name();
+
+  AtomState state();
+
+  Intention intention();
+
+  /** The failure of the last execution, or {@code null}. */
+  Failure failure();
+
+  /** The result of the last revert (a JSON value), or {@code null}. */
+  Object revertResults();
+
+  /** The failure of the last revert, or {@code null}. */
+  Failure revertFailure();
+
+  /** Free-form metadata (JSON values): progress, timings, injected arguments... */
+  Map<String, Object> meta();
+
+  /** The atom's version string, e.g. {@code "1.0"}, or {@code null}. */
+  String version();
+
+  /** The stored revision this value is based on ({@code 0} = unknown, write unconditionally). */
+  long revision();
+
+  /** {@link #TASK_DETAIL} or {@link #RETRY_DETAIL}. */
+  String typeName();
+
+  /** The result most recently produced (a task's result; a retry's latest history value). */
+  Object lastResults();
+
+  AtomDetail withState(AtomState state);
+
+  AtomDetail withIntention(Intention intention);
+
+  AtomDetail withMeta(Map<String, ?> meta);
+
+  AtomDetail withVersion(String version);
+
+  AtomDetail withRevision(long revision);
+
+  AtomDetail withFailure(Failure failure);
+
+  AtomDetail withRevertResults(Object revertResults);
+
+  AtomDetail withRevertFailure(Failure revertFailure);
+
+  /** A copy whose meta is this meta with {@code entries} put over it. */
+  default AtomDetail withMetaEntries(Map<String, ?> entries) {
+    if (entries == null || entries.isEmpty()) {
+      return this;
+    }
+    Map<String, Object> merged = new LinkedHashMap<>(meta());
+    merged.putAll(entries);
+    return withMeta(merged);
+  }
+
+  /**
+   * Records an outcome, with TaskFlow's clearing rules: {@code SUCCESS} stores the result and
+   * clears failures and revert results; {@code FAILURE} stores the failure and clears the rest;
+   * {@code REVERTED} stores the revert result (keeping the execute result and failure); {@code
+   * REVERT_FAILURE} stores the revert failure; any other state only changes the state.
+   *
+   * @param result a JSON-able value, or a {@link Failure} for the failure states
+   * @throws IllegalArgumentException when a failure state gets no {@link Failure}, SUCCESS or
+   *     REVERTED gets one, or the result cannot be represented as JSON
+   */
+  AtomDetail put(AtomState state, Object result);
+
+  /** Back to {@code state} with intention EXECUTE and no results or failures. */
+  AtomDetail reset(AtomState state);
+}

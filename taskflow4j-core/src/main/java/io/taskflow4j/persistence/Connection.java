@@ -1,0 +1,126 @@
+package io.taskflow4j.persistence;
+
+import java.util.List;
+
+/**
+ * Reads and writes the logbook tree of one {@link Backend}. Every method is safe to call from many
+ * threads at once. Errors surface as {@link TaskFlowException}s: {@link NotFoundException}, {@link
+ * ConflictException} and {@link StorageException} (which wraps the driver's exception); never a
+ * raw driver exception.
+ *
+ * <p><b>Revisions.</b> Every write of a flow or atom detail whose {@code revision()} is positive is
+ * accepted only if the stored record still has that revision, atomically with the write; otherwise
+ * a {@link ConflictException} is thrown and nothing is stored. Writes return the written values
+ * with their new revisions, so a caller that keeps the returned value can write again without
+ * reading first. A value with revision {@code 0} is written unconditionally.
+ */
+public interface Connection extends AutoCloseable {
+
+  /** The backend this connection belongs to. */
+  Backend backend();
+
+  /** Creates or migrates the store's structure; idempotent. */
+  void upgrade();
+
+  /**
+   * Checks that the store is reachable and usable.
+   *
+   * @throws StorageException saying what is wrong
+   */
+  void validate();
+
+  /** Deletes every logbook, flow detail and atom detail. */
+  void clearAll();
+
+  /**
+   * Saves a logbook with all its flow and atom details: inserts what is new, updates what exists
+   * (an upsert). An existing book keeps its creation time; its name and meta are replaced.
+   *
+   * @return the book as written, its flow and atom details carrying their new revisions
+   * @throws ConflictException when a contained detail's revision is stale (nothing is written)
+   */
+  LogBook saveLogBook(LogBook book);
+
+  /**
+   * Updates a stored flow detail's own fields and upserts every atom detail it carries. Atom
+   * details stored but not carried are left alone (never deleted).
+   *
+   * @return the flow detail as written (carrying the atoms it was given, with new revisions)
+   * @throws NotFoundException when the flow detail was never saved through its logbook
+   * @throws ConflictException when a revision is stale (nothing is written)
+   */
+  FlowDetail updateFlowDetails(FlowDetail flowDetail);
+
+  /**
+   * Updates a stored atom detail.
+   *
+   * @return the atom detail as written, with its new revision
+   * @throws NotFoundException when it was never saved through its flow detail
+   * @throws ConflictException when its revision is stale (nothing is written)
+   */
+  AtomDetail updateAtomDetails(AtomDetail atomDetail);
+
+  /**
+   * Deletes a logbook with its flow details and their atom details.
+   *
+   * @throws NotFoundException when there is no such logbook
+   */
+  void destroyLogBook(String bookUuid);
+
+  /** A logbook with all its flow and atom details. */
+  default LogBook getLogBook(String bookUuid) {
+    return getLogBook(bookUuid, false);
+  }
+
+  /**
+   * A logbook; {@code lazy} leaves out its flow details.
+   *
+   * @throws NotFoundException when there is no such logbook
+   */
+  LogBook getLogBook(String bookUuid, boolean lazy);
+
+  /** Every logbook, fully loaded, oldest first. */
+  default List<LogBook> getLogBooks() {
+    return getLogBooks(false);
+  }
+
+  /** Every logbook, oldest first; {@code lazy} leaves out their flow details. */
+  List<LogBook> getLogBooks(boolean lazy);
+
+  /**
+   * The flow details of a logbook, fully loaded, in insertion order.
+   *
+   * @throws NotFoundException when there is no such logbook
+   */
+  List<FlowDetail> getFlowsForBook(String bookUuid);
+
+  /** A flow detail with its atom details. */
+  default FlowDetail getFlowDetails(String flowUuid) {
+    return getFlowDetails(flowUuid, false);
+  }
+
+  /**
+   * A flow detail; {@code lazy} leaves out its atom details.
+   *
+   * @throws NotFoundException when there is no such flow detail
+   */
+  FlowDetail getFlowDetails(String flowUuid, boolean lazy);
+
+  /**
+   * An atom detail.
+   *
+   * @throws NotFoundException when there is no such atom detail
+   */
+  AtomDetail getAtomDetails(String atomUuid);
+
+  /**
+   * The atom details of a flow detail, in insertion order.
+   *
+   * @throws NotFoundException when there is no such flow detail
+   */
+  List<AtomDetail> getAtomsForFlow(String flowUuid);
+
+  /** Releases what this connection holds; the backend stays open. */
+  @Override
+  void close();
+}

@@ -1,0 +1,481 @@
+package io.taskflow4j.persistence;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.BeanProperty;
+import com.fasterxml.jackson.databind.DeserializationContext;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JavaType;
+import com.fasterxml.jackson.databind.JsonDeserializer;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectWriter;
+import com.fasterxml.jackson.databind.SerializerProvider;
+import com.fasterxml.jackson.databind.deser.ContextualDeserializer;
+import com.fasterxml.jackson.databind.deser.std.StdDeserializer;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.module.SimpleModule;
+import com.fasterxml.jackson.databind.ser.std.StdSerializer;
+import com.fasterxml.jackson.databind.util.TokenBuffer;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import java.io.IOException;
+import java.lang.reflect.Type;
+import java.math.BigDecimal;
+import java.math.BigInteger;
+import java.util.AbstractList;
+import java.util.AbstractMap;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.RandomAccess;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAccumulator;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * The one JSON codec of taskflow4j.
+ *
+ * <p>Everything persisted (results, metadata, failure arguments) is held in memory as a
+ * <em>JSON value</em>: {@code null}, {@link String}, {@link Boolean}, {@link Integer}, {@link
+ * Long}, {@link BigInteger}, {@link Double}, an unmodifiable {@code List} of JSON values or an
+ * unmodifiable {@code Map<String, ?>} of JSON values (insertion ordered). {@link #normalize}
+ * turns any Jackson-serialisable object into that form, so a value reads back from a durable
+ * backend exactly as it went in, whatever the backend; {@link #convert} turns it into the type a
+ * consumer declares.
+ *
+ * <p>No Java serialisation and no polymorphic default typing are used anywhere.
+ */
+public final class Json {
+  private static final ObjectMapper MAPPER =
+      JsonMapper.builder()
+          .addModule(new JavaTimeModule())
+          .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
+          .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS)
+          .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+          // "{...} garbage" is a corrupt record, not a value followed by noise
+          .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+          .addModule(optionalModule())
+          .build();
+
+  /**
+   * Used by {@link #normalize}: an object Jackson finds no property in would otherwise become
+   * {@code {}} silently, losing the value; it must be an error naming the type instead.
+   */
+  private static final ObjectWriter STRICT_WRITER =
+      MAPPER.writer().with(SerializationFeature.FAIL_ON_EMPTY_BEANS);
+
+  private static final TypeReference<Object> OBJECT = new TypeReference<>() {};
+
+  private Json() {}
+
+  /** The shared, configured mapper (thread-safe; do not reconfigure it). */
+  public static ObjectMapper mapper() {
+    return MAPPER;
+  }
+
+  /**
+   * Converts any value to its JSON form (see the class comment), deeply unmodifiable: the value a
+   * durable backend would read back, so a reload compares equal. Whole numbers become the
+   * smallest of Integer, Long, BigInteger that holds them; other numbers Double (a float keeps its
+   * decimal text: {@code 0.1f} is {@code 0.1}); arrays, sets and lists become lists; map keys
+   * strings; records and beans maps of their properties; {@code java.time} values ISO-8601
+   * strings; {@code byte[]} base64 text; an {@link Optional} its content or {@code null}. A value
+   * already normalised is returned as is.
+   *
+   * @throws IllegalArgumentException naming the type when the value cannot be represented as JSON:
+   *     an object with no properties to write, one that contains itself, NaN or an infinity
+   */
+  public static Object normalize(Object value) {
+    if (value instanceof FrozenMap || value instanceof FrozenList) {
+      // Already normalised (every model wither re-normalises its values): no deep copy again.
+      return value;
+    }
+    if (value == null
+        || value instanceof String
+        || value instanceof Boolean
+        || value instanceof Integer) {
+      return value;
+    }
+    if (value instanceof Optional<?> o) {
+      // an absent value is JSON null; a present one is its content (as jackson-datatype-jdk8)
+      return normalize(o.orElse(null));
+    }
+    if (value instanceof Number || value instanceof byte[]) {
+      // The form a JSON reload yields (5L reads back as 5), so every backend returns the same.
+      return freeze(value);
+    }
+    if (value instanceof Map<?, ?> || value instanceof List<?>) {
+      boolean plain;
+      try {
+        plain = isPlain(value);
+      } catch (StackOverflowError e) {
+        throw new IllegalArgumentException(
+            "a value of type "
+                + value.getClass().getName()
+                + " cannot be represented as JSON: it contains itself",
+            e);
+      }
+      if (plain) {
+        return freeze(value);
+      }
+    }
+    if (value.getClass().isRecord() && value.getClass().getRecordComponents().length == 0) {
+      return freeze(Map.of()); // a record without components is an empty object, not an error
+    }
+    Object converted;
+    try {
+      TokenBuffer buffer = new TokenBuffer(MAPPER, false);
+      STRICT_WRITER.writeValue(buffer, value);
+      try (JsonParser parser = buffer.asParser()) {
+        converted = MAPPER.readValue(parser, OBJECT);
+      }
+    } catch (IOException | IllegalArgumentException e) {
+      throw new IllegalArgumentException(
+          "a value of type "
+              + value.getClass().getName()
+              + " cannot be represented as JSON: "
+              + rootMessage(e),
+          e);
+    } catch (StackOverflowError e) {
+      throw new IllegalArgumentException(
+          "a value of type "
+              + value.getClass().getName()
+              + " cannot be represented as JSON: it refers to itself",
+          e);
+    }
+    return freeze(converted);
+  }
+
+  private static Object normalizeNumber(Number n) {
+    if (n instanceof Short || n instanceof Byte) {
+      return n.intValue();
+    }
+    if (n instanceof AtomicInteger
+        || n instanceof AtomicLong
+        || n instanceof LongAdder
+        || n instanceof LongAccumulator) {
+      // whole numbers stay whole (doubleValue() below would turn 4 into 4.0)
+      long l = n.longValue();
+      return (l >= Integer.MIN_VALUE && l <= Integer.MAX_VALUE) ? (Object) (int) l : (Object) l;
+    }
+    if (n instanceof Float) {
+      return Double.valueOf(Float.toString(n.floatValue()));
+    }
+    if (n instanceof BigDecimal d) {
+      return d.doubleValue();
+    }
+    return n.doubleValue();
+  }
+
+  private static boolean isPlain(Object v) {
+    if (v == null
+        || v instanceof FrozenMap
+        || v instanceof FrozenList
+        || v instanceof String
+        || v instanceof Boolean
+        || v instanceof Integer
+        || v instanceof Long
+        || v instanceof Double
+        || v instanceof BigInteger) {
+      return true;
+    }
+    if (v instanceof Map<?, ?> m) {
+      for (Map.Entry<?, ?> e : m.entrySet()) {
+        if (!(e.getKey() instanceof String) || !isPlain(e.getValue())) {
+          return false;
+        }
+      }
+      return true;
+    }
+    if (v instanceof List<?> l) {
+      for (Object o : l) {
+        if (!isPlain(o)) {
+          return false;
+        }
+      }
+      return true;
+    }
+    return false;
+  }
+
+  /** Makes a plain JSON value deeply unmodifiable, normalising integral numbers. */
+  private static Object freeze(Object v) {
+    if (v instanceof FrozenMap || v instanceof FrozenList) {
+      return v; // made by freeze already: deeply normalised and unmodifiable
+    }
+    if (v instanceof Map<?, ?> m) {
+      Map<String, Object> copy = new LinkedHashMap<>(Math.max(4, m.size() * 2));
+      for (Map.Entry<?, ?> e : m.entrySet()) {
+        copy.put(String.valueOf(e.getKey()), freeze(e.getValue()));
+      }
+      return new FrozenMap(copy);
+    }
+    if (v instanceof List<?> l) {
+      List<Object> copy = new ArrayList<>(l.size());
+      for (Object o : l) {
+        copy.add(freeze(o));
+      }
+      return new FrozenList(copy.toArray());
+    }
+    if (v instanceof Long l && l >= Integer.MIN_VALUE && l <= Integer.MAX_VALUE) {
+      return l.intValue();
+    }
+    if (v instanceof BigInteger b && b.bitLength() < 64) {
+      long l = b.longValue();
+      return (l >= Integer.MIN_VALUE && l <= Integer.MAX_VALUE) ? (Object) (int) l : (Object) l;
+    }
+    if (v instanceof Number n && !(v instanceof Integer) && !(v instanceof Long)) {
+      return v instanceof BigInteger ? v : requireFinite(normalizeNumber(n));
+    }
+    if (v instanceof byte[] bytes) {
+      // Jackson writes bytes as base64 text; hold them as the text a reload yields.
+      return java.util.Base64.getEncoder().encodeToString(bytes);
+    }
+    return v;
+  }
+
+  /** JSON has no NaN or infinities: Jackson would write them as strings, changing the value. */
+  private static Object requireFinite(Object number) {
+    if (number instanceof Double d && !Double.isFinite(d)) {
+      throw new IllegalArgumentException(
+          "the number " + d + " cannot be represented as JSON (no NaN or infinity)");
+    }
+    return number;
+  }
+
+  /** Normalises a metadata map: string keys, JSON values, unmodifiable. */
+  @SuppressWarnings("unchecked")
+  public static Map<String, Object> normalizeMap(Map<String, ?> map) {
+    if (map == null || map.isEmpty()) {
+      return Map.of();
+    }
+    return (Map<String, Object>) normalize(map);
+  }
+
+  /** Converts a JSON value to the requested type ({@code null} stays {@code null}). */
+  public static <T> T convert(Object value, Class<T> type) {
+    if (value == null) {
+      return null;
+    }
+    if (type.isInstance(value)) {
+      return type.cast(value);
+    }
+    try {
+      return MAPPER.convertValue(value, type);
+    } catch (IllegalArgumentException e) {
+      throw cannotConvert(value, type.getName(), e);
+    }
+  }
+
+  /** Converts a JSON value to the requested generic type. */
+  @SuppressWarnings("unchecked")
+  public static <T> T convert(Object value, Type type) {
+    if (type instanceof Class<?> c) {
+      return (T) convert(value, c);
+    }
+    if (value == null) {
+      return null;
+    }
+    JavaType javaType = MAPPER.getTypeFactory().constructType(type);
+    try {
+      return MAPPER.convertValue(value, javaType);
+    } catch (IllegalArgumentException e) {
+      throw cannotConvert(value, javaType.toCanonical(), e);
+    }
+  }
+
+  private static IllegalArgumentException cannotConvert(
+      Object value, String typeName, IllegalArgumentException e) {
+    return new IllegalArgumentException(
+        "cannot convert a "
+            + value.getClass().getName()
+            + " to "
+            + typeName
+            + ": "
+            + rootMessage(e),
+        e);
+  }
+
+  /** Writes a value as compact JSON text. */
+  public static String write(Object value) {
+    try {
+      return MAPPER.writeValueAsString(value);
+    } catch (JsonProcessingException e) {
+      throw new IllegalArgumentException("value cannot be written as JSON: " + rootMessage(e), e);
+    }
+  }
+
+  /** Writes a value as compact UTF-8 JSON bytes. */
+  public static byte[] writeBytes(Object value) {
+    try {
+      return MAPPER.writeValueAsBytes(value);
+    } catch (JsonProcessingException e) {
+      throw new IllegalArgumentException("value cannot be written as JSON: " + rootMessage(e), e);
+    }
+  }
+
+  /**
+   * Parses JSON text into a JSON value.
+   *
+   * @throws IllegalArgumentException when the text is not valid JSON
+   */
+  public static Object read(String text) {
+    if (text == null) {
+      throw new IllegalArgumentException("not valid JSON: null instead of text");
+    }
+    try {
+      return freeze(MAPPER.readValue(text, OBJECT));
+    } catch (IOException e) {
+      throw new IllegalArgumentException("not valid JSON: " + rootMessage(e), e);
+    }
+  }
+
+  /**
+   * Parses UTF-8 JSON bytes into a JSON value.
+   *
+   * @throws IllegalArgumentException when the bytes are not valid JSON
+   */
+  public static Object read(byte[] bytes) {
+    if (bytes == null) {
+      throw new IllegalArgumentException("not valid JSON: null instead of bytes");
+    }
+    try {
+      return freeze(MAPPER.readValue(bytes, OBJECT));
+    } catch (IOException e) {
+      throw new IllegalArgumentException("not valid JSON: " + rootMessage(e), e);
+    }
+  }
+
+  private static String rootMessage(Throwable t) {
+    Throwable root = t;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    String msg = root.getMessage();
+    if (msg == null) {
+      return root.getClass().getSimpleName();
+    }
+    int nl = msg.indexOf('\n');
+    return nl > 0 ? msg.substring(0, nl) : msg;
+  }
+
+  private static SimpleModule optionalModule() {
+    SimpleModule m = new SimpleModule("taskflow4j-optional");
+    m.addSerializer(new OptionalSerializer());
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    Class<Optional<?>> optional = (Class) Optional.class;
+    m.addDeserializer(optional, new OptionalDeserializer(null));
+    return m;
+  }
+
+  /** Writes an {@link Optional} as its content, or {@code null} when empty. */
+  private static final class OptionalSerializer extends StdSerializer<Optional<?>> {
+    private static final long serialVersionUID = 1L;
+
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    OptionalSerializer() {
+      super((Class) Optional.class);
+    }
+
+    @Override
+    public void serialize(Optional<?> value, JsonGenerator gen, SerializerProvider provider)
+        throws IOException {
+      if (value.isPresent()) {
+        provider.defaultSerializeValue(value.get(), gen);
+      } else {
+        gen.writeNull();
+      }
+    }
+  }
+
+  /** Reads an {@link Optional} from its content; {@code null} or absent is empty. */
+  private static final class OptionalDeserializer extends StdDeserializer<Optional<?>>
+      implements ContextualDeserializer {
+    private static final long serialVersionUID = 1L;
+    private final JavaType content;
+
+    OptionalDeserializer(JavaType content) {
+      super(Optional.class);
+      this.content = content;
+    }
+
+    @Override
+    public JsonDeserializer<?> createContextual(DeserializationContext ctxt, BeanProperty property) {
+      JavaType type = property != null ? property.getType() : ctxt.getContextualType();
+      JavaType inner =
+          type == null ? ctxt.constructType(Object.class) : type.containedTypeOrUnknown(0);
+      return new OptionalDeserializer(inner);
+    }
+
+    @Override
+    public Optional<?> deserialize(JsonParser p, DeserializationContext ctxt) throws IOException {
+      JavaType t = content == null ? ctxt.constructType(Object.class) : content;
+      return Optional.ofNullable(ctxt.readValue(p, t));
+    }
+
+    @Override
+    public Optional<?> getNullValue(DeserializationContext ctxt) {
+      return Optional.empty();
+    }
+
+    @Override
+    public Object getAbsentValue(DeserializationContext ctxt) {
+      return Optional.empty();
+    }
+  }
+
+  /** An unmodifiable map made by {@link #freeze}; its type marks it as normalised. */
+  private static final class FrozenMap extends AbstractMap<String, Object> {
+    private final Map<String, Object> view;
+
+    FrozenMap(Map<String, Object> entries) {
+      this.view = Collections.unmodifiableMap(entries);
+    }
+
+    @Override
+    public Set<Map.Entry<String, Object>> entrySet() {
+      return view.entrySet();
+    }
+
+    @Override
+    public Object get(Object key) {
+      return view.get(key);
+    }
+
+    @Override
+    public boolean containsKey(Object key) {
+      return view.containsKey(key);
+    }
+
+    @Override
+    public int size() {
+      return view.size();
+    }
+  }
+
+  /** An unmodifiable list made by {@link #freeze}; its type marks it as normalised. */
+  private static final class FrozenList extends AbstractList<Object> implements RandomAccess {
+    private final Object[] items;
+
+    FrozenList(Object[] items) {
+      this.items = items;
+    }
+
+    @Override
+    public Object get(int index) {
+      return items[index];
+    }
+
+    @Override
+    public int size() {
+      return items.length;
+    }
+  }
+}

@@ -1,0 +1,183 @@
+package io.taskflow4j.persistence.dir;
+
+import io.taskflow4j.persistence.Backend;
+import io.taskflow4j.persistence.BackendConf;
+import io.taskflow4j.persistence.Connection;
+import io.taskflow4j.persistence.InvalidConfigurationException;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * Keeps logbooks in a directory, in OpenStack TaskFlow's layout: TaskFlow can read a store this
+ * backend wrote and the other way round. Connection strings: {@code dir:///var/lib/app/flows},
+ * {@code file:///var/lib/app/flows}, or a map {@code {connection: dir, path: /var/lib/app/flows}}
+ * (an explicit {@code path} wins over the URI's).
+ *
+ * <p>Unlike TaskFlow's, every write is crash-safe (written to a temporary file and atomically
+ * renamed; new objects appear complete or not at all; a save never leaves a link to a missing
+ * object), durable when it returns (with the default {@code durability=power}: one atom update
+ * costs two fsyncs, its file and its directory), checked against revisions under a lock shared
+ * with other processes ({@code <path>/.lock}), and reads never create anything.
+ *
+ * <p>Configuration keys:
+ *
+ * <ul>
+ *   <li>{@code path} — the store directory (required; made absolute).
+ *   <li>{@code durability} — {@code power} (default: fsync each written file before its rename
+ *       and each changed directory after; a write that returned survives a power loss) or {@code
+ *       process} (no fsync: survives the process being killed, not the machine losing power).
+ *   <li>{@code permissions} — {@code owner} (default: files 0600, directories 0700), {@code
+ *       group} (0660 / 0770, for a service group) or {@code umask} (left to the process umask).
+ *       Only on POSIX file systems.
+ *   <li>{@code sweep_on_upgrade} — {@code true} (default): {@code upgrade()} also scans every
+ *       object directory for temporary files an interrupted write left; {@code false} limits it
+ *       to the store's {@code .tmp} directory (faster start on very large stores).
+ *   <li>{@code max_cache_size} — accepted for TaskFlow compatibility (a whole number ≥ 1); this
+ *       backend keeps no object cache, the operating system's page cache serves re-reads.
+ *   <li>{@code encoding} — accepted for TaskFlow compatibility; only {@code utf-8}.
+ * </ul>
+ */
+public final class DirBackend implements Backend {
+  /** Configuration key: {@code power} or {@code process}. */
+  public static final String DURABILITY = "durability";
+
+  /** Configuration key: {@code owner}, {@code group} or {@code umask}. */
+  public static final String PERMISSIONS = "permissions";
+
+  /** Configuration key: whether {@code upgrade()} scans every object for stale temporary files. */
+  public static final String SWEEP_ON_UPGRADE = "sweep_on_upgrade";
+
+  private static final String EXAMPLE =
+      "e.g. 'dir:///var/lib/app/flows' or {connection: dir, path: /var/lib/app/flows}";
+
+  private final BackendConf conf;
+  private final DirStore store;
+
+  /**
+   * Makes a backend from its configuration, without touching the directory.
+   *
+   * @throws InvalidConfigurationException when the path is missing or a key is invalid
+   */
+  public DirBackend(BackendConf conf) {
+    this(conf, DirWriteHook.NONE);
+  }
+
+  private DirBackend(BackendConf conf, DirWriteHook hook) {
+    this.conf = Objects.requireNonNull(conf, "conf");
+    Path root = path(conf);
+    boolean sync = conf.getChoice(DURABILITY, "power", "power", "process").equals("power");
+    String perms = conf.getChoice(PERMISSIONS, "owner", "owner", "group", "umask");
+    boolean sweep = conf.getBoolean(SWEEP_ON_UPGRADE, true);
+    conf.getInt("max_cache_size", 1, 1, Integer.MAX_VALUE);
+    String encoding = conf.getString("encoding").orElse("utf-8").strip().toLowerCase(Locale.ROOT);
+    if (!encoding.equals("utf-8") && !encoding.equals("utf8")) {
+      throw new InvalidConfigurationException(
+          "'encoding' must be utf-8 (the only encoding of JSON stores), not '" + encoding + "'");
+    }
+    Set<PosixFilePermission> filePerms = null;
+    Set<PosixFilePermission> dirPerms = null;
+    if (perms.equals("owner")) {
+      filePerms = PosixFilePermissions.fromString("rw-------");
+      dirPerms = PosixFilePermissions.fromString("rwx------");
+    } else if (perms.equals("group")) {
+      filePerms = PosixFilePermissions.fromString("rw-rw----");
+      dirPerms = PosixFilePermissions.fromString("rwxrwx---");
+    }
+    this.store =
+        new DirStore(
+            root,
+            sync,
+            sweep,
+            Objects.requireNonNull(hook, "hook"),
+            filePerms,
+            dirPerms,
+            perms.equals("group"));
+  }
+
+  /** A builder, to install a {@link DirWriteHook} (for crash tests and instrumentation). */
+  public static Builder builder(BackendConf conf) {
+    return new Builder(conf);
+  }
+
+  /** Builds a {@link DirBackend} with options that cannot be given as configuration keys. */
+  public static final class Builder {
+    private final BackendConf conf;
+    private DirWriteHook hook = DirWriteHook.NONE;
+
+    private Builder(BackendConf conf) {
+      this.conf = Objects.requireNonNull(conf, "conf");
+    }
+
+    /** Observes every write step; see {@link DirWriteHook}. */
+    public Builder writeHook(DirWriteHook hook) {
+      this.hook = Objects.requireNonNull(hook, "hook");
+      return this;
+    }
+
+    /**
+     * Makes the backend.
+     *
+     * @throws InvalidConfigurationException when the configuration is invalid
+     */
+    public DirBackend build() {
+      return new DirBackend(conf, hook);
+    }
+  }
+
+  private static Path path(BackendConf conf) {
+    String host = conf.getString("hostname").orElse("");
+    if (!host.isEmpty() && !host.equalsIgnoreCase("localhost")) {
+      throw new InvalidConfigurationException(
+          "a directory connection takes no host ('"
+              + host
+              + "' in "
+              + BackendConf.mask(conf.connection())
+              + "); write the absolute path after three slashes, "
+              + EXAMPLE);
+    }
+    String p = conf.getString("path").orElse("").strip();
+    if (p.isEmpty()) {
+      throw new InvalidConfigurationException(
+          "the directory backend needs a 'path' (the store directory), " + EXAMPLE);
+    }
+    try {
+      return Paths.get(p).toAbsolutePath().normalize();
+    } catch (InvalidPathException e) {
+      throw new InvalidConfigurationException(
+          "'path' is not a valid directory name here (" + e.getReason() + "), " + EXAMPLE, e);
+    }
+  }
+
+  /** The store directory (absolute). */
+  public Path path() {
+    return store.root();
+  }
+
+  @Override
+  public BackendConf conf() {
+    return conf;
+  }
+
+  @Override
+  public Connection getConnection() {
+    store.ensureOpen();
+    return new DirConnection(this, store);
+  }
+
+  /** Releases the store's lock file; the files stay. Idempotent. */
+  @Override
+  public void close() {
+    store.close();
+  }
+
+  @Override
+  public String toString() {
+    return "DirBackend{" + store.root() + '}';
+  }
+}

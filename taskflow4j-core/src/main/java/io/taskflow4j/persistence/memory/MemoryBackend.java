@@ -1,0 +1,465 @@
+package io.taskflow4j.persistence.memory;
+
+import io.taskflow4j.persistence.AtomDetail;
+import io.taskflow4j.persistence.Backend;
+import io.taskflow4j.persistence.BackendConf;
+import io.taskflow4j.persistence.ConflictException;
+import io.taskflow4j.persistence.Connection;
+import io.taskflow4j.persistence.DuplicateException;
+import io.taskflow4j.persistence.Failure;
+import io.taskflow4j.persistence.FlowDetail;
+import io.taskflow4j.persistence.LogBook;
+import io.taskflow4j.persistence.NotFoundException;
+import io.taskflow4j.persistence.RetryDetail;
+import io.taskflow4j.persistence.StorageException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+
+/**
+ * Keeps logbooks in this JVM's memory, for tests and for engines that share a backend object. Not
+ * durable: the data lives as long as the backend. Thread-safe for any number of engines, threads
+ * and connections.
+ *
+ * <p>Stored values are the immutable model objects themselves, minus the live exceptions of
+ * failures (so a reload behaves as it does from a durable backend: a failure read back re-raises
+ * as a {@link io.taskflow4j.persistence.WrappedFailureException}).
+ */
+public final class MemoryBackend implements Backend {
+  private final BackendConf conf;
+  private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+  // Guarded by lock. Insertion order is the order TaskFlow's dicts would have.
+  private final Map<String, BookRec> books = new LinkedHashMap<>();
+  private final Map<String, FlowRec> flows = new LinkedHashMap<>();
+  private final Map<String, AtomRec> atoms = new LinkedHashMap<>();
+  private volatile boolean closed;
+
+  /** A new, empty memory backend. */
+  public MemoryBackend() {
+    this(BackendConf.parse("memory://"));
+  }
+
+  /** A new, empty memory backend with this configuration. */
+  public MemoryBackend(BackendConf conf) {
+    this.conf = Objects.requireNonNull(conf, "conf");
+  }
+
+  private static final class BookRec {
+    LogBook book; // without flows
+    final Set<String> flowUuids = new LinkedHashSet<>();
+
+    BookRec(LogBook book) {
+      this.book = book;
+    }
+  }
+
+  private static final class FlowRec {
+    FlowDetail flow; // without atoms
+    final String bookUuid;
+    final Set<String> atomUuids = new LinkedHashSet<>();
+
+    FlowRec(FlowDetail flow, String bookUuid) {
+      this.flow = flow;
+      this.bookUuid = bookUuid;
+    }
+  }
+
+  private static final class AtomRec {
+    AtomDetail atom;
+    final String flowUuid;
+
+    AtomRec(AtomDetail atom, String flowUuid) {
+      this.atom = atom;
+      this.flowUuid = flowUuid;
+    }
+  }
+
+  @Override
+  public BackendConf conf() {
+    return conf;
+  }
+
+  @Override
+  public Connection getConnection() {
+    ensureOpen();
+    return new MemoryConnection();
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+  }
+
+  private void ensureOpen() {
+    if (closed) {
+      throw new StorageException("the memory backend is closed; fetch a new one");
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "MemoryBackend{" + conf + '}';
+  }
+
+  /** Drops the live exceptions of failures, as a durable store would. */
+  static AtomDetail stored(AtomDetail ad, long revision) {
+    AtomDetail out = ad.withRevision(revision);
+    if (out.failure() != null) {
+      out = out.withFailure(out.failure().withoutException());
+    }
+    if (out.revertFailure() != null) {
+      out = out.withRevertFailure(out.revertFailure().withoutException());
+    }
+    if (out instanceof RetryDetail rd && hasLiveFailures(rd)) {
+      List<RetryDetail.Attempt> h = new ArrayList<>(rd.history().size());
+      for (RetryDetail.Attempt a : rd.history()) {
+        Map<String, Failure> fs = new LinkedHashMap<>();
+        a.failures().forEach((k, v) -> fs.put(k, v.withoutException()));
+        h.add(new RetryDetail.Attempt(a.value(), fs));
+      }
+      out = rd.withHistory(h);
+    }
+    return out;
+  }
+
+  private static boolean hasLiveFailures(RetryDetail rd) {
+    for (RetryDetail.Attempt a : rd.history()) {
+      for (Failure f : a.failures().values()) {
+        if (f.exception().isPresent()) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  private final class MemoryConnection implements Connection {
+
+    @Override
+    public Backend backend() {
+      return MemoryBackend.this;
+    }
+
+    @Override
+    public void upgrade() {
+      ensureOpen();
+    }
+
+    @Override
+    public void validate() {
+      ensureOpen();
+    }
+
+    @Override
+    public void clearAll() {
+      ensureOpen();
+      lock.writeLock().lock();
+      try {
+        books.clear();
+        flows.clear();
+        atoms.clear();
+      } finally {
+        lock.writeLock().unlock();
+      }
+    }
+
+    @Override
+    public LogBook saveLogBook(LogBook book) {
+      Objects.requireNonNull(book, "book");
+      ensureOpen();
+      lock.writeLock().lock();
+      try {
+        BookRec existing = books.get(book.uuid());
+        // Check everything before changing anything: a conflict stores nothing.
+        for (FlowDetail fd : book.flows()) {
+          checkFlow(fd, book.uuid());
+        }
+        BookRec rec = existing;
+        if (rec == null) {
+          rec = new BookRec(book.withoutFlows());
+          books.put(book.uuid(), rec);
+        } else {
+          rec.book =
+              LogBook.of(
+                  book.uuid(),
+                  book.name(),
+                  existing.book.createdAt(),
+                  book.updatedAt(),
+                  book.meta(),
+                  List.of());
+        }
+        List<FlowDetail> written = new ArrayList<>(book.flows().size());
+        for (FlowDetail fd : book.flows()) {
+          written.add(writeFlow(fd, book.uuid()));
+          rec.flowUuids.add(fd.uuid());
+        }
+        // The stored book: an existing book keeps its creation time, whatever this one says.
+        return rec.book.withFlows(written);
+      } finally {
+        lock.writeLock().unlock();
+      }
+    }
+
+    /** Checks a flow detail and its atoms against what is stored (lock held). */
+    private void checkFlow(FlowDetail fd, String bookUuid) {
+      FlowRec fr = flows.get(fd.uuid());
+      if (fr != null) {
+        if (bookUuid != null && !fr.bookUuid.equals(bookUuid)) {
+          throw new DuplicateException(
+              "Flow detail '"
+                  + fd.uuid()
+                  + "' already belongs to logbook '"
+                  + fr.bookUuid
+                  + "', not to '"
+                  + bookUuid
+                  + "'");
+        }
+        checkRevision("Flow detail", fd.uuid(), fd.revision(), fr.flow.revision());
+      }
+      for (AtomDetail ad : fd.atoms()) {
+        AtomRec ar = atoms.get(ad.uuid());
+        if (ar != null) {
+          if (!ar.flowUuid.equals(fd.uuid())) {
+            throw new DuplicateException(
+                "Atom detail '"
+                    + ad.uuid()
+                    + "' already belongs to flow detail '"
+                    + ar.flowUuid
+                    + "', not to '"
+                    + fd.uuid()
+                    + "'");
+          }
+          checkAtom(ad, ar);
+        }
+      }
+    }
+
+    private void checkAtom(AtomDetail ad, AtomRec ar) {
+      if (!ar.atom.typeName().equals(ad.typeName())) {
+        throw new DuplicateException(
+            "Atom detail '"
+                + ad.uuid()
+                + "' is stored as a "
+                + ar.atom.typeName()
+                + " and cannot be replaced by a "
+                + ad.typeName());
+      }
+      checkRevision("Atom detail", ad.uuid(), ad.revision(), ar.atom.revision());
+    }
+
+    private void checkRevision(String what, String uuid, long given, long stored) {
+      if (given != 0 && given != stored) {
+        throw new ConflictException(
+            what
+                + " '"
+                + uuid
+                + "' was changed by another writer (stored revision "
+                + stored
+                + ", this write was based on revision "
+                + given
+                + "); reload it and try again");
+      }
+    }
+
+    /** Writes a checked flow detail and its atoms (lock held); returns it with new revisions. */
+    private FlowDetail writeFlow(FlowDetail fd, String bookUuid) {
+      FlowRec fr = flows.get(fd.uuid());
+      long rev = fr == null ? 1 : fr.flow.revision() + 1;
+      FlowDetail bare = fd.withoutAtoms().withRevision(rev);
+      if (fr == null) {
+        fr = new FlowRec(bare, bookUuid);
+        flows.put(fd.uuid(), fr);
+      } else {
+        fr.flow = bare;
+      }
+      List<AtomDetail> written = new ArrayList<>(fd.size());
+      for (AtomDetail ad : fd.atoms()) {
+        AtomRec ar = atoms.get(ad.uuid());
+        AtomDetail out;
+        if (ar == null) {
+          out = stored(ad, 1);
+          atoms.put(ad.uuid(), new AtomRec(out, fd.uuid()));
+        } else {
+          out = stored(ad, ar.atom.revision() + 1);
+          ar.atom = out;
+        }
+        fr.atomUuids.add(ad.uuid());
+        written.add(ad.withRevision(out.revision()));
+      }
+      return fd.withAtoms(written).withRevision(rev);
+    }
+
+    @Override
+    public FlowDetail updateFlowDetails(FlowDetail flowDetail) {
+      Objects.requireNonNull(flowDetail, "flowDetail");
+      ensureOpen();
+      lock.writeLock().lock();
+      try {
+        FlowRec fr = flows.get(flowDetail.uuid());
+        if (fr == null) {
+          throw new NotFoundException(
+              "Flow detail '"
+                  + flowDetail.uuid()
+                  + "' not found; save it through its logbook first");
+        }
+        checkFlow(flowDetail, null);
+        return writeFlow(flowDetail, fr.bookUuid);
+      } finally {
+        lock.writeLock().unlock();
+      }
+    }
+
+    @Override
+    public AtomDetail updateAtomDetails(AtomDetail atomDetail) {
+      Objects.requireNonNull(atomDetail, "atomDetail");
+      ensureOpen();
+      lock.writeLock().lock();
+      try {
+        AtomRec ar = atoms.get(atomDetail.uuid());
+        if (ar == null) {
+          throw new NotFoundException(
+              "Atom detail '"
+                  + atomDetail.uuid()
+                  + "' not found; save it through its flow detail first");
+        }
+        checkAtom(atomDetail, ar);
+        ar.atom = stored(atomDetail, ar.atom.revision() + 1);
+        return atomDetail.withRevision(ar.atom.revision());
+      } finally {
+        lock.writeLock().unlock();
+      }
+    }
+
+    @Override
+    public void destroyLogBook(String bookUuid) {
+      ensureOpen();
+      lock.writeLock().lock();
+      try {
+        BookRec br = books.remove(bookUuid);
+        if (br == null) {
+          throw new NotFoundException("Logbook '" + bookUuid + "' not found");
+        }
+        for (String fu : br.flowUuids) {
+          FlowRec fr = flows.remove(fu);
+          if (fr != null) {
+            fr.atomUuids.forEach(atoms::remove);
+          }
+        }
+      } finally {
+        lock.writeLock().unlock();
+      }
+    }
+
+    @Override
+    public LogBook getLogBook(String bookUuid, boolean lazy) {
+      ensureOpen();
+      lock.readLock().lock();
+      try {
+        BookRec br = books.get(bookUuid);
+        if (br == null) {
+          throw new NotFoundException("Logbook '" + bookUuid + "' not found");
+        }
+        return assemble(br, lazy);
+      } finally {
+        lock.readLock().unlock();
+      }
+    }
+
+    private LogBook assemble(BookRec br, boolean lazy) {
+      if (lazy) {
+        return br.book;
+      }
+      List<FlowDetail> fds = new ArrayList<>(br.flowUuids.size());
+      for (String fu : br.flowUuids) {
+        fds.add(assemble(flows.get(fu), false));
+      }
+      return br.book.withFlows(fds);
+    }
+
+    private FlowDetail assemble(FlowRec fr, boolean lazy) {
+      if (lazy) {
+        return fr.flow;
+      }
+      List<AtomDetail> ads = new ArrayList<>(fr.atomUuids.size());
+      for (String au : fr.atomUuids) {
+        ads.add(atoms.get(au).atom);
+      }
+      return fr.flow.withAtoms(ads);
+    }
+
+    @Override
+    public List<LogBook> getLogBooks(boolean lazy) {
+      ensureOpen();
+      lock.readLock().lock();
+      try {
+        List<LogBook> out = new ArrayList<>(books.size());
+        for (BookRec br : books.values()) {
+          out.add(assemble(br, lazy));
+        }
+        return out;
+      } finally {
+        lock.readLock().unlock();
+      }
+    }
+
+    @Override
+    public List<FlowDetail> getFlowsForBook(String bookUuid) {
+      ensureOpen();
+      lock.readLock().lock();
+      try {
+        BookRec br = books.get(bookUuid);
+        if (br == null) {
+          throw new NotFoundException("Logbook '" + bookUuid + "' not found");
+        }
+        return assemble(br, false).flows();
+      } finally {
+        lock.readLock().unlock();
+      }
+    }
+
+    @Override
+    public FlowDetail getFlowDetails(String flowUuid, boolean lazy) {
+      ensureOpen();
+      lock.readLock().lock();
+      try {
+        FlowRec fr = flows.get(flowUuid);
+        if (fr == null) {
+          throw new NotFoundException("Flow detail '" + flowUuid + "' not found");
+        }
+        return assemble(fr, lazy);
+      } finally {
+        lock.readLock().unlock();
+      }
+    }
+
+    @Override
+    public AtomDetail getAtomDetails(String atomUuid) {
+      ensureOpen();
+      lock.readLock().lock();
+      try {
+        AtomRec ar = atoms.get(atomUuid);
+        if (ar == null) {
+          throw new NotFoundException("Atom detail '" + atomUuid + "' not found");
+        }
+        return ar.atom;
+      } finally {
+        lock.readLock().unlock();
+      }
+    }
+
+    @Override
+    public List<AtomDetail> getAtomsForFlow(String flowUuid) {
+      return getFlowDetails(flowUuid, false).atoms();
+    }
+
+    @Override
+    public void close() {
+      // Nothing held per connection.
+    }
+  }
+}

@@ -1,0 +1,19 @@
+package io.taskflow4j.persistence.memory;
+
+import io.taskflow4j.persistence.Backend;
+import io.taskflow4j.persistence.BackendConf;
+import io.taskflow4j.persistence.spi.BackendProvider;
+import java.util.Set;
+
+/** Serves {@code memory://}, {@code memory:} and {@code memory}. */
+public final class MemoryBackendProvider implements BackendProvider {
+  @Override
+  public Set<String> schemes() {
+    return Set.of("memory");
+  }
+
+  @Override
+  public Backend create(BackendConf conf) {
+    return new MemoryBackend(conf);
+  }
+}

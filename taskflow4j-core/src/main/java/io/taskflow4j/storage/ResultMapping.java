@@ -1,0 +1,188 @@
+package io.taskflow4j.storage;
+
+import java.util.Collection;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * How an atom's result maps to the names it provides (TaskFlow's {@code save_as}): the whole result
+ * under one name ({@code {name: null}}), list elements by index ({@code {name: index}}) or map
+ * entries by key ({@code {name: key}}). Immutable.
+ */
+public final class ResultMapping {
+  private static final ResultMapping NONE = new ResultMapping(Map.of());
+
+  /** name → null (whole result), Integer (list index) or String (map key); insertion ordered. */
+  private final Map<String, Object> keys;
+
+  private ResultMapping(Map<String, Object> keys) {
+    this.keys = keys;
+  }
+
+  /** Provides nothing. */
+  public static ResultMapping none() {
+    return NONE;
+  }
+
+  /** The whole result under {@code name}. */
+  public static ResultMapping whole(String name) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put(requireName(name), null);
+    return new ResultMapping(Collections.unmodifiableMap(m));
+  }
+
+  /** Element {@code i} of a list result under {@code names.get(i)}. */
+  public static ResultMapping byIndex(List<String> names) {
+    Objects.requireNonNull(names, "names");
+    Map<String, Object> m = new LinkedHashMap<>();
+    for (int i = 0; i < names.size(); i++) {
+      putUnique(m, names.get(i), i);
+    }
+    return m.isEmpty() ? NONE : new ResultMapping(Collections.unmodifiableMap(m));
+  }
+
+  /** Entry {@code name} of a map result under {@code name}, for each of {@code names}. */
+  public static ResultMapping byKey(Collection<String> names) {
+    Objects.requireNonNull(names, "names");
+    Map<String, Object> m = new LinkedHashMap<>();
+    for (String n : names) {
+      putUnique(m, n, n);
+    }
+    return m.isEmpty() ? NONE : new ResultMapping(Collections.unmodifiableMap(m));
+  }
+
+  /**
+   * A mapping from provided names to how each is taken from the result: {@code null} (the whole
+   * result), a non-negative {@link Integer} (a list index) or a {@link String} (a map key).
+   */
+  public static ResultMapping of(Map<String, ?> nameToKey) {
+    Objects.requireNonNull(nameToKey, "nameToKey");
+    Map<String, Object> m = new LinkedHashMap<>();
+    for (Map.Entry<String, ?> e : nameToKey.entrySet()) {
+      Object k = e.getValue();
+      if (k != null && !(k instanceof String) && !(k instanceof Integer i && i >= 0)) {
+        throw new IllegalArgumentException(
+            "provided name '"
+                + e.getKey()
+                + "' must map to null (whole result), a list index >= 0 or a map key, not "
+                + k);
+      }
+      m.put(requireName(e.getKey()), k);
+    }
+    return m.isEmpty() ? NONE : new ResultMapping(Collections.unmodifiableMap(m));
+  }
+
+  private static void putUnique(Map<String, Object> m, String name, Object key) {
+    if (m.containsKey(requireName(name))) {
+      throw new IllegalArgumentException(
+          "provided name '" + name + "' is listed twice; provided names must be unique");
+    }
+    m.put(name, key);
+  }
+
+  private static String requireName(String name) {
+    Objects.requireNonNull(name, "provided name");
+    if (name.isEmpty()) {
+      throw new IllegalArgumentException("a provided name must not be empty");
+    }
+    return name;
+  }
+
+  /** The provided names, in declaration order. */
+  public Set<String> names() {
+    return keys.keySet();
+  }
+
+  /** Whether nothing is provided. */
+  public boolean isEmpty() {
+    return keys.isEmpty();
+  }
+
+  /** Whether {@code name} is provided. */
+  public boolean provides(String name) {
+    return keys.containsKey(name);
+  }
+
+  /**
+   * How {@code name} is taken from the result: {@code null} for the whole result, an {@link
+   * Integer} index or a {@link String} key.
+   *
+   * @throws IllegalArgumentException when {@code name} is not provided
+   */
+  public Object keyOf(String name) {
+    if (!keys.containsKey(name)) {
+      throw new IllegalArgumentException("'" + name + "' is not a provided name");
+    }
+    return keys.get(name);
+  }
+
+  /** The name → key pairs (values may be {@code null}); unmodifiable. */
+  public Map<String, Object> asMap() {
+    return keys;
+  }
+
+  /** This mapping with {@code other}'s names put over it (TaskFlow merges re-registrations). */
+  ResultMapping merge(ResultMapping other) {
+    if (other.isEmpty() || other.equals(this)) {
+      return this;
+    }
+    if (isEmpty()) {
+      return other;
+    }
+    Map<String, Object> m = new LinkedHashMap<>(keys);
+    m.putAll(other.keys);
+    return new ResultMapping(Collections.unmodifiableMap(m));
+  }
+
+  /** The names whose values cannot be taken from {@code result}. */
+  Set<String> missingIn(Object result) {
+    Set<String> missing = new LinkedHashSet<>();
+    for (Map.Entry<String, Object> e : keys.entrySet()) {
+      if (!canExtract(e.getValue(), result)) {
+        missing.add(e.getKey());
+      }
+    }
+    return missing;
+  }
+
+  static boolean canExtract(Object key, Object container) {
+    if (key == null) {
+      return true;
+    }
+    if (key instanceof Integer i) {
+      return container instanceof List<?> l && i < l.size();
+    }
+    return container instanceof Map<?, ?> m && m.containsKey(key);
+  }
+
+  /** The value {@code key} designates in {@code container}; call only when canExtract. */
+  static Object extract(Object key, Object container) {
+    if (key == null) {
+      return container;
+    }
+    if (key instanceof Integer i) {
+      return ((List<?>) container).get(i);
+    }
+    return ((Map<?, ?>) container).get(key);
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof ResultMapping r && keys.equals(r.keys);
+  }
+
+  @Override
+  public int hashCode() {
+    return keys.hashCode();
+  }
+
+  @Override
+  public String toString() {
+    return "ResultMapping" + keys;
+  }
+}

@@ -1,0 +1,1439 @@
+package io.taskflow4j.storage;
+
+import io.taskflow4j.persistence.AtomDetail;
+import io.taskflow4j.persistence.AtomState;
+import io.taskflow4j.persistence.ConflictException;
+import io.taskflow4j.persistence.Connection;
+import io.taskflow4j.persistence.DuplicateException;
+import io.taskflow4j.persistence.Failure;
+import io.taskflow4j.persistence.FlowDetail;
+import io.taskflow4j.persistence.FlowState;
+import io.taskflow4j.persistence.Intention;
+import io.taskflow4j.persistence.InvalidStateException;
+import io.taskflow4j.persistence.Json;
+import io.taskflow4j.persistence.LogBook;
+import io.taskflow4j.persistence.NotFoundException;
+import io.taskflow4j.persistence.RetryDetail;
+import io.taskflow4j.persistence.StorageException;
+import io.taskflow4j.persistence.TaskDetail;
+import io.taskflow4j.persistence.TaskFlowException;
+import io.taskflow4j.persistence.memory.MemoryBackend;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The engine's only door to persistence: reads and writes the state, results, failures and
+ * metadata of one flow detail and its atoms, with TaskFlow's semantics.
+ *
+ * <p><b>Write first.</b> Every change is built as a new immutable value, written through the
+ * {@link Connection}, and only when the write returns is the in-memory value replaced by the
+ * returned one (which carries the backend's new revision). A failed write changes nothing in
+ * memory. A write failing with a {@link StorageException} is retried ({@link
+ * StorageOptions#writeAttempts()}, with backoff) and then surfaces as a {@link StorageException};
+ * a {@link ConflictException} (another writer changed the record) is never retried. Writes that
+ * would change nothing are not made.
+ *
+ * <p><b>Threads.</b> Safe for many engine threads. Each operation costs O(1) in the number of
+ * atoms (atom details are kept in maps by name); writes to different atoms proceed in parallel,
+ * writes to one atom are serialised.
+ *
+ * <p><b>Failures.</b> A failure saved in this process keeps its live exception: reads return that
+ * live {@link Failure} as long as the stored one {@link Failure#matches matches} it, so the engine
+ * can re-raise the original exception.
+ */
+public final class Storage {
+  /** The name of the task detail that holds values injected persistently at flow level. */
+  public static final String INJECTOR_NAME = "_TaskFlow_INJECTOR";
+
+  private static final Logger LOG = LoggerFactory.getLogger(Storage.class);
+
+  /** States in which an atom's execute result (or failure) may be read. */
+  private static final Set<AtomState> EXECUTE_VISIBLE =
+      EnumSet.of(AtomState.SUCCESS, AtomState.FAILURE, AtomState.REVERTING);
+
+  /** States in which an atom's revert result (or failure) may be read. */
+  private static final Set<AtomState> REVERT_VISIBLE =
+      EnumSet.of(AtomState.REVERTED, AtomState.REVERT_FAILURE, AtomState.REVERTING);
+
+  /** Marks a provider whose results may not be read in its current state. */
+  private static final Object HIDDEN = new Object();
+
+  private final Connection connection;
+  private final StorageOptions options;
+
+  /**
+   * Guards the structure: the set of atoms, the providers and the transient values. Operations on
+   * one atom hold the read lock plus that atom's own lock; adding atoms or providers holds the
+   * write lock.
+   */
+  private final ReentrantReadWriteLock structure = new ReentrantReadWriteLock();
+
+  /** Serialises writes of the flow detail's own fields (held with the structure read lock). */
+  private final ReentrantLock flowLock = new ReentrantLock();
+
+  /** The flow detail's own fields (no atoms), as last written or read. */
+  private volatile FlowDetail header;
+
+  /** Atom entries by name, in the flow detail's order. Guarded by {@link #structure}. */
+  private final Map<String, AtomEntry> atoms = new LinkedHashMap<>();
+
+  /** Names of the retry atoms, in order. Guarded by {@link #structure}. */
+  private final List<String> retryNames = new ArrayList<>();
+
+  /** Result name → who provides it. Guarded by {@link #structure}. */
+  private final Map<String, Providers> providers = new LinkedHashMap<>();
+
+  /** Values injected transiently at flow level (kept in memory only). Guarded by structure. */
+  private final Map<String, Object> transients = new LinkedHashMap<>();
+
+  /** The next atom ordinal. Guarded by {@link #structure}. */
+  private int ordinals;
+
+  /** Names of atoms whose stored detail has an execute or revert failure. */
+  private final Set<String> failedAtoms = ConcurrentHashMap.newKeySet();
+
+  /**
+   * Storage over a flow detail that {@code connection} already stores (saved through its
+   * logbook).
+   *
+   * @param flowDetail the flow detail, with its atom details
+   * @param connection where to write; {@code null} keeps everything in a private in-memory store
+   * @param options retry and id options; {@code null} means {@link StorageOptions#defaults()}
+   */
+  public Storage(FlowDetail flowDetail, Connection connection, StorageOptions options) {
+    Objects.requireNonNull(flowDetail, "flowDetail");
+    this.options = options == null ? StorageOptions.defaults() : options;
+    FlowDetail fd = flowDetail;
+    if (connection == null) {
+      connection = new MemoryBackend().getConnection();
+      connection.upgrade();
+      LogBook book =
+          LogBook.of(
+              this.options.uuidSupplier().get(),
+              fd.name(),
+              this.options.clock().instant(),
+              null,
+              Map.of(),
+              List.of(fd));
+      LogBook saved = connection.saveLogBook(book);
+      String uuid = fd.uuid();
+      fd =
+          saved
+              .find(uuid)
+              .orElseThrow(
+                  () -> new StorageException("flow detail '" + uuid + "' was not saved"));
+    }
+    this.connection = connection;
+    this.header = fd.withoutAtoms();
+    for (AtomDetail ad : fd.atoms()) {
+      AtomEntry previous = atoms.get(ad.name());
+      if (previous != null && previous.kind == AtomKind.RETRY) {
+        retryNames.remove(ad.name());
+      }
+      AtomEntry e = new AtomEntry(ad.name(), AtomKind.of(ad), ad, nextOrdinal(ad.name()));
+      e.liveFailure = liveOrNull(ad.failure(), null, null);
+      e.liveRevertFailure = liveOrNull(ad.revertFailure(), null, null);
+      atoms.put(ad.name(), e);
+      if (e.kind == AtomKind.RETRY) {
+        retryNames.add(ad.name());
+      }
+      trackFailures(e, ad);
+    }
+    AtomEntry injector = atoms.get(INJECTOR_NAME);
+    if (injector != null) {
+      for (String key : injectedValues(injector).keySet()) {
+        addDefaultProvider(key, INJECTOR_NAME);
+      }
+    }
+  }
+
+  /** Storage with the default options. */
+  public Storage(FlowDetail flowDetail, Connection connection) {
+    this(flowDetail, connection, null);
+  }
+
+  // ---------------------------------------------------------------- atoms
+
+  /**
+   * Makes sure every atom has a detail, reusing existing ones by name; new details are PENDING
+   * with intention EXECUTE and are all written in one flow-detail write carrying only them.
+   * Registers each atom's result mapping.
+   *
+   * @return the atoms' detail uuids, in the order given
+   * @throws DuplicateException when a detail of the other kind exists
+   *     under the same name
+   */
+  public List<String> ensureAtoms(List<AtomSpec> specs) {
+    Objects.requireNonNull(specs, "specs");
+    structure.writeLock().lock();
+    try {
+      List<String> uuids = new ArrayList<>(specs.size());
+      Map<String, AtomDetail> created = new LinkedHashMap<>();
+      for (AtomSpec spec : specs) {
+        Objects.requireNonNull(spec, "atom spec");
+        if (INJECTOR_NAME.equals(spec.name())) {
+          throw new IllegalArgumentException(
+              "the atom name '" + INJECTOR_NAME + "' is reserved for injected values");
+        }
+        AtomEntry e = atoms.get(spec.name());
+        AtomDetail existing = e != null ? e.detail : created.get(spec.name());
+        if (existing != null) {
+          if (AtomKind.of(existing) != spec.kind()) {
+            throw new DuplicateException(
+                "Atom detail '"
+                    + spec.name()
+                    + "' already exists in flow detail '"
+                    + header.name()
+                    + "'");
+          }
+          uuids.add(existing.uuid());
+          continue;
+        }
+        String uuid = options.uuidSupplier().get();
+        AtomDetail ad =
+            spec.kind() == AtomKind.RETRY
+                ? RetryDetail.of(spec.name(), uuid).withVersion(spec.version())
+                : TaskDetail.of(spec.name(), uuid).withVersion(spec.version());
+        created.put(spec.name(), ad);
+        uuids.add(uuid);
+      }
+      if (!created.isEmpty()) {
+        FlowDetail toWrite = header.withAtoms(new ArrayList<>(created.values()));
+        FlowDetail written =
+            write(
+                "the new atom details of flow detail '" + header.name() + "'",
+                () -> connection.updateFlowDetails(toWrite),
+                () -> recoverFlow(toWrite));
+        header = written.withoutAtoms();
+        for (AtomDetail ad : created.values()) {
+          AtomDetail stored = written.find(ad.uuid()).orElse(ad);
+          AtomEntry e = new AtomEntry(ad.name(), AtomKind.of(ad), stored, nextOrdinal(ad.name()));
+          atoms.put(ad.name(), e);
+          if (e.kind == AtomKind.RETRY) {
+            retryNames.add(ad.name());
+          }
+        }
+      }
+      // Mappings are registered only now, so a failed write registers nothing.
+      for (AtomSpec spec : specs) {
+        registerMapping(atoms.get(spec.name()), spec.provides());
+      }
+      return Collections.unmodifiableList(uuids);
+    } finally {
+      structure.writeLock().unlock();
+    }
+  }
+
+  /** {@link #ensureAtoms} of one atom. */
+  public String ensureAtom(AtomSpec spec) {
+    return ensureAtoms(List.of(spec)).get(0);
+  }
+
+  /** The ordinal of a new entry named {@code name} (an existing name keeps its place). */
+  private int nextOrdinal(String name) {
+    AtomEntry existing = atoms.get(name);
+    return existing != null ? existing.ordinal : ordinals++;
+  }
+
+  private void registerMapping(AtomEntry e, ResultMapping mapping) {
+    ResultMapping merged = e.mapping.merge(mapping);
+    if (merged == e.mapping) {
+      return;
+    }
+    e.mapping = merged;
+    for (Map.Entry<String, Object> m : merged.asMap().entrySet()) {
+      Providers ps = providers.computeIfAbsent(m.getKey(), k -> new Providers());
+      ps.atoms.put(e.name, m.getValue());
+    }
+  }
+
+  private void addDefaultProvider(String resultName, String providerName) {
+    Providers ps = providers.computeIfAbsent(resultName, k -> new Providers());
+    if (!ps.defaults.contains(providerName)) {
+      ps.defaults.add(providerName);
+    }
+  }
+
+  /** The flow detail's name. */
+  public String flowName() {
+    return header.name();
+  }
+
+  /** The flow detail's uuid. */
+  public String flowUuid() {
+    return header.uuid();
+  }
+
+  /** The flow detail's metadata. */
+  public Map<String, Object> flowMeta() {
+    return header.meta();
+  }
+
+  /** A snapshot of the flow detail with every atom detail (O(number of atoms)). */
+  public FlowDetail flowDetail() {
+    structure.readLock().lock();
+    try {
+      List<AtomDetail> ads = new ArrayList<>(atoms.size());
+      for (AtomEntry e : atoms.values()) {
+        ads.add(e.detail);
+      }
+      return header.withAtoms(ads);
+    } finally {
+      structure.readLock().unlock();
+    }
+  }
+
+  /**
+   * The uuid of the atom detail named {@code name}.
+   *
+   * @throws NotFoundException when there is none
+   */
+  public String getAtomUuid(String name) {
+    return entry(name).detail.uuid();
+  }
+
+  /** The current atom detail named {@code name} (stored form: failures without live exceptions). */
+  public AtomDetail atomDetail(String name) {
+    return entry(name).detail;
+  }
+
+  /** The atom's state. */
+  public AtomState getAtomState(String name) {
+    return entry(name).detail.state();
+  }
+
+  /** The atom's intention. */
+  public Intention getAtomIntention(String name) {
+    return entry(name).detail.intention();
+  }
+
+  /** Sets the atom's state (no write when unchanged). */
+  public void setAtomState(String name, AtomState state) {
+    setAtomState(name, state, null);
+  }
+
+  /** Sets the atom's state and puts {@code metaEntries} into its metadata, in one write. */
+  public void setAtomState(String name, AtomState state, Map<String, ?> metaEntries) {
+    Objects.requireNonNull(state, "state");
+    updateAtom(name, d -> withMeta(d.withState(state), metaEntries), null, null);
+  }
+
+  /** Sets the atom's intention (no write when unchanged). */
+  public void setAtomIntention(String name, Intention intention) {
+    Objects.requireNonNull(intention, "intention");
+    updateAtom(name, d -> d.withIntention(intention), null, null);
+  }
+
+  /**
+   * The state and intention of each named atom, in the order given.
+   *
+   * @throws NotFoundException when one is unknown
+   */
+  public Map<String, StateAndIntention> getAtomsStates(Collection<String> names) {
+    Map<String, StateAndIntention> out = new LinkedHashMap<>();
+    structure.readLock().lock();
+    try {
+      for (String n : names) {
+        AtomDetail d = entry(n).detail;
+        out.put(n, new StateAndIntention(d.state(), d.intention()));
+      }
+    } finally {
+      structure.readLock().unlock();
+    }
+    return Collections.unmodifiableMap(out);
+  }
+
+  /** Puts {@code entries} into the atom's metadata ({@code null} or empty: nothing happens). */
+  public void updateAtomMetadata(String name, Map<String, ?> entries) {
+    if (entries == null || entries.isEmpty()) {
+      entry(name);
+      return;
+    }
+    updateAtom(name, d -> withMeta(d, entries), null, null);
+  }
+
+  /**
+   * Records a task's progress in its metadata ({@code progress}); with {@code details},
+   * non-empty details are kept as {@code progress_details = {at_progress, details}} and empty
+   * ones erase them. {@code null} details leave the last details in place.
+   */
+  public void setTaskProgress(String name, double progress, Map<String, ?> details) {
+    Map<String, Object> update = new LinkedHashMap<>();
+    update.put(AtomDetail.META_PROGRESS, progress);
+    if (details != null) {
+      if (details.isEmpty()) {
+        update.put(AtomDetail.META_PROGRESS_DETAILS, null);
+      } else {
+        Map<String, Object> pd = new LinkedHashMap<>();
+        pd.put("at_progress", progress);
+        pd.put("details", details);
+        update.put(AtomDetail.META_PROGRESS_DETAILS, pd);
+      }
+    }
+    requireTask(entry(name));
+    updateAtom(name, d -> withMeta(d, update), null, null);
+  }
+
+  /** A task's progress ({@code 0.0} when never reported). */
+  public double getTaskProgress(String name) {
+    AtomEntry e = requireTask(entry(name));
+    return e.detail.meta().get(AtomDetail.META_PROGRESS) instanceof Number n
+        ? n.doubleValue()
+        : 0.0;
+  }
+
+  /** A task's last progress details ({@code {at_progress, details}}), or {@code null}. */
+  @SuppressWarnings("unchecked")
+  public Map<String, Object> getTaskProgressDetails(String name) {
+    AtomEntry e = requireTask(entry(name));
+    return e.detail.meta().get(AtomDetail.META_PROGRESS_DETAILS) instanceof Map<?, ?> m
+        ? (Map<String, Object>) m
+        : null;
+  }
+
+  private static AtomEntry requireTask(AtomEntry e) {
+    if (e.kind != AtomKind.TASK) {
+      throw new IllegalArgumentException(
+          "atom '" + e.name + "' is a retry; progress is kept for tasks only");
+    }
+    return e;
+  }
+
+  /** Saves a result with state SUCCESS. */
+  public void save(String name, Object result) {
+    save(name, result, AtomState.SUCCESS, null);
+  }
+
+  /**
+   * Saves an outcome with TaskFlow's rules ({@link AtomDetail#put}): SUCCESS stores the result
+   * (a retry appends it to its history), FAILURE and REVERT_FAILURE take a {@link Failure},
+   * REVERTED stores the revert result, other states only change the state.
+   *
+   * @throws InvalidResultException when the result cannot be represented as JSON (nothing is
+   *     stored)
+   */
+  public void save(String name, Object result, AtomState state) {
+    save(name, result, state, null);
+  }
+
+  /** As {@link #save(String, Object, AtomState)}, also putting {@code metaEntries}, in one write. */
+  public void save(String name, Object result, AtomState state, Map<String, ?> metaEntries) {
+    Objects.requireNonNull(state, "state");
+    Object value;
+    Failure live = null;
+    if (state == AtomState.FAILURE || state == AtomState.REVERT_FAILURE) {
+      if (!(result instanceof Failure f)) {
+        throw new IllegalArgumentException(
+            "saving atom '"
+                + name
+                + "' in state "
+                + state
+                + " needs a Failure, not "
+                + (result == null ? "null" : result.getClass().getName()));
+      }
+      value = f;
+      live = f;
+    } else {
+      value = normalizeResult(name, result);
+    }
+    Failure liveExec = state == AtomState.FAILURE ? live : null;
+    Failure liveRevert = state == AtomState.REVERT_FAILURE ? live : null;
+    AtomDetail written =
+        updateAtom(name, d -> withMeta(d.put(state, value), metaEntries), liveExec, liveRevert);
+    if (state == AtomState.SUCCESS
+        && written.intention() == Intention.EXECUTE
+        && written instanceof TaskDetail) {
+      AtomEntry e = entry(name);
+      Set<String> missing = e.mapping.missingIn(value);
+      if (!missing.isEmpty() && LOG.isWarnEnabled()) {
+        LOG.warn(
+            "Atom '{}' did not supply result with names {} it says it provides", name, missing);
+      }
+    }
+  }
+
+  private static Object normalizeResult(String name, Object result) {
+    try {
+      return Json.normalize(result);
+    } catch (IllegalArgumentException e) {
+      throw new InvalidResultException(
+          name,
+          "The result of atom '"
+              + name
+              + "' cannot be stored: "
+              + e.getMessage()
+              + ". Return JSON values (maps, lists, strings, numbers, booleans, null) or a"
+              + " bean Jackson can serialise",
+          e);
+    }
+  }
+
+  /**
+   * Records {@code failure} of {@code failedAtomName} in the latest attempt of retry {@code
+   * retryName} (nothing is written if it is already recorded).
+   *
+   * @throws StorageException when the retry has no attempt yet
+   */
+  public void saveRetryFailure(String retryName, String failedAtomName, Failure failure) {
+    Objects.requireNonNull(failedAtomName, "failedAtomName");
+    Objects.requireNonNull(failure, "failure");
+    requireRetry(entry(retryName));
+    updateAtom(retryName, d -> ((RetryDetail) d).withAttemptFailure(failedAtomName, failure), null, null);
+  }
+
+  /** Empties a retry's history and sets its state, in one write. */
+  public void cleanupRetryHistory(String retryName, AtomState state) {
+    Objects.requireNonNull(state, "state");
+    requireRetry(entry(retryName));
+    updateAtom(retryName, d -> ((RetryDetail) d).withHistory(List.of()).withState(state), null, null);
+  }
+
+  private static AtomEntry requireRetry(AtomEntry e) {
+    if (e.kind != AtomKind.RETRY) {
+      throw new IllegalArgumentException("atom '" + e.name + "' is a task, not a retry");
+    }
+    return e;
+  }
+
+  /**
+   * The atom's execute result: its failure if it has one (the live one when known), else its
+   * result when the state is SUCCESS, FAILURE or REVERTING (a retry's latest value).
+   *
+   * @throws NotFoundException in any other state (a distinct message when IGNOREd)
+   */
+  public Object getExecuteResult(String name) {
+    AtomEntry e = entry(name);
+    AtomDetail d = e.detail;
+    if (d.failure() != null) {
+      return live(d.failure(), e.liveFailure);
+    }
+    if (!EXECUTE_VISIBLE.contains(d.state())) {
+      throw new NotFoundException(
+          "Result for atom '"
+              + name
+              + "' execution is not known"
+              + (d.state() == AtomState.IGNORE ? " (as it was ignored)" : ""));
+    }
+    return lastResults(d);
+  }
+
+  /**
+   * The atom's revert result: its revert failure if it has one, else its revert result when the
+   * state is REVERTED, REVERT_FAILURE or REVERTING.
+   *
+   * @throws NotFoundException in any other state (a distinct message when IGNOREd)
+   */
+  public Object getRevertResult(String name) {
+    AtomEntry e = entry(name);
+    AtomDetail d = e.detail;
+    if (d.revertFailure() != null) {
+      return live(d.revertFailure(), e.liveRevertFailure);
+    }
+    if (!REVERT_VISIBLE.contains(d.state())) {
+      throw new NotFoundException(
+          "Result for atom '"
+              + name
+              + "' revert is not known"
+              + (d.state() == AtomState.IGNORE ? " (as it was ignored)" : ""));
+    }
+    return d.revertResults();
+  }
+
+  private static Object lastResults(AtomDetail d) {
+    if (d instanceof RetryDetail r) {
+      return r.history().isEmpty() ? null : r.lastResults();
+    }
+    return ((TaskDetail) d).results();
+  }
+
+  /** The execute failures by atom name (live ones when known). */
+  public Map<String, Failure> getExecuteFailures() {
+    return failures(false);
+  }
+
+  /** The revert failures by atom name (live ones when known). */
+  public Map<String, Failure> getRevertFailures() {
+    return failures(true);
+  }
+
+  /** Whether any atom has an execute or revert failure. */
+  public boolean hasFailures() {
+    return !failedAtoms.isEmpty();
+  }
+
+  private Map<String, Failure> failures(boolean revert) {
+    if (failedAtoms.isEmpty()) {
+      return Map.of();
+    }
+    Map<String, Failure> out = new LinkedHashMap<>();
+    structure.readLock().lock();
+    try {
+      // Only the failed atoms are visited (the engine asks on every revert), in atom order.
+      List<AtomEntry> failed = new ArrayList<>(failedAtoms.size());
+      for (String name : failedAtoms) {
+        AtomEntry e = atoms.get(name);
+        if (e != null) {
+          failed.add(e);
+        }
+      }
+      failed.sort((a, b) -> Integer.compare(a.ordinal, b.ordinal));
+      for (AtomEntry e : failed) {
+        AtomDetail d = e.detail;
+        Failure f =
+            revert
+                ? live(d.revertFailure(), e.liveRevertFailure)
+                : live(d.failure(), e.liveFailure);
+        if (f != null) {
+          out.put(e.name, f);
+        }
+      }
+    } finally {
+      structure.readLock().unlock();
+    }
+    return Collections.unmodifiableMap(out);
+  }
+
+  /**
+   * Back to {@code state} with intention EXECUTE and no results or failures (metadata kept). No
+   * write when the atom is already in {@code state}; the injector is never reset.
+   */
+  public void reset(String name, AtomState state) {
+    Objects.requireNonNull(state, "state");
+    if (INJECTOR_NAME.equals(name)) {
+      return;
+    }
+    updateAtom(name, d -> d.state() == state ? d : d.reset(state), null, null);
+  }
+
+  // ------------------------------------------------------------ injection
+
+  /**
+   * Injects values at flow level: visible to every atom, before any atom's result. Persistent
+   * values are kept in the {@value #INJECTOR_NAME} task detail (and survive a reload); transient
+   * ones only in memory (they may be any object).
+   *
+   * @throws InvalidResultException when a persistent value cannot be represented as JSON
+   */
+  public void inject(Map<String, ?> pairs, boolean transientValues) {
+    if (pairs == null || pairs.isEmpty()) {
+      return;
+    }
+    if (transientValues) {
+      structure.writeLock().lock();
+      try {
+        for (Map.Entry<String, ?> p : pairs.entrySet()) {
+          transients.put(Objects.requireNonNull(p.getKey(), "injected name"), p.getValue());
+          addDefaultProvider(p.getKey(), null);
+        }
+      } finally {
+        structure.writeLock().unlock();
+      }
+      return;
+    }
+    Map<String, Object> values = normalizeInjected(INJECTOR_NAME, pairs);
+    structure.writeLock().lock();
+    try {
+      AtomEntry injector = atoms.get(INJECTOR_NAME);
+      if (injector == null) {
+        TaskDetail td =
+            TaskDetail.of(INJECTOR_NAME, options.uuidSupplier().get()).put(AtomState.SUCCESS, values);
+        FlowDetail toWrite = header.withAtoms(List.of(td));
+        FlowDetail written =
+            write(
+                "the injected values of flow detail '" + header.name() + "'",
+                () -> connection.updateFlowDetails(toWrite),
+                () -> recoverFlow(toWrite));
+        header = written.withoutAtoms();
+        atoms.put(
+            INJECTOR_NAME,
+            new AtomEntry(
+                INJECTOR_NAME,
+                AtomKind.TASK,
+                written.find(td.uuid()).orElse(td),
+                nextOrdinal(INJECTOR_NAME)));
+      } else {
+        Map<String, Object> merged = new LinkedHashMap<>(injectedValues(injector));
+        merged.putAll(values);
+        updateAtom(INJECTOR_NAME, d -> ((TaskDetail) d).withResults(merged), null, null);
+      }
+      for (String key : injectedValues(atoms.get(INJECTOR_NAME)).keySet()) {
+        addDefaultProvider(key, INJECTOR_NAME);
+      }
+    } finally {
+      structure.writeLock().unlock();
+    }
+  }
+
+  /**
+   * Injects arguments for one atom only; they beat every other source of that atom's arguments,
+   * transient ones first. Persistent ones are kept in the atom's metadata ({@code injected}).
+   *
+   * @throws NotFoundException when the atom is unknown
+   */
+  public void injectAtomArgs(String atomName, Map<String, ?> pairs, boolean transientValues) {
+    AtomEntry e = entry(atomName);
+    if (pairs == null || pairs.isEmpty()) {
+      return;
+    }
+    if (transientValues) {
+      e.lock.lock();
+      try {
+        Map<String, Object> merged = new LinkedHashMap<>(e.transientArgs);
+        merged.putAll(pairs);
+        e.transientArgs = Collections.unmodifiableMap(merged);
+      } finally {
+        e.lock.unlock();
+      }
+      return;
+    }
+    Map<String, Object> values = normalizeInjected(atomName, pairs);
+    updateAtom(
+        atomName,
+        d -> {
+          Map<String, Object> merged = new LinkedHashMap<>(injectedArgs(d));
+          merged.putAll(values);
+          return d.withMetaEntries(Map.of(AtomDetail.META_INJECTED, merged));
+        },
+        null,
+        null);
+  }
+
+  private static Map<String, Object> normalizeInjected(String owner, Map<String, ?> pairs) {
+    for (String k : pairs.keySet()) {
+      Objects.requireNonNull(k, "injected name");
+    }
+    try {
+      return Json.normalizeMap(pairs);
+    } catch (IllegalArgumentException e) {
+      throw new InvalidResultException(
+          owner,
+          "Values injected "
+              + (INJECTOR_NAME.equals(owner) ? "into the flow" : "for atom '" + owner + "'")
+              + " cannot be stored: "
+              + e.getMessage()
+              + ". Inject JSON values, or inject them transiently",
+          e);
+    }
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> injectedArgs(AtomDetail d) {
+    return d.meta().get(AtomDetail.META_INJECTED) instanceof Map<?, ?> m
+        ? (Map<String, Object>) m
+        : Map.of();
+  }
+
+  @SuppressWarnings("unchecked")
+  private Map<String, Object> injectedValues(AtomEntry injector) {
+    AtomDetail d = injector.detail;
+    if (!(d instanceof TaskDetail td)) {
+      throw new InvalidStateException(
+          "The injector detail of flow detail '" + header.name() + "' is not a task detail");
+    }
+    if (td.results() == null) {
+      return Map.of();
+    }
+    if (!(td.results() instanceof Map<?, ?> m)) {
+      throw new InvalidStateException(
+          "The injector detail of flow detail '"
+              + header.name()
+              + "' holds a "
+              + td.results().getClass().getSimpleName()
+              + " instead of a map of injected values");
+    }
+    return (Map<String, Object>) m;
+  }
+
+  // ------------------------------------------------------------- fetching
+
+  /**
+   * The value of {@code name}: from the first provider (injected ones first) whose results may be
+   * read.
+   *
+   * @throws NotFoundException when no provider is registered, or none has produced it yet
+   */
+  public Object fetch(String name) {
+    structure.readLock().lock();
+    try {
+      Providers ps = providers.get(name);
+      if (ps == null) {
+        throw notMapped(name);
+      }
+      for (String p : ps.defaults) {
+        Object c = defaultContainer(p);
+        if (c instanceof Map<?, ?> m && m.containsKey(name)) {
+          return m.get(name);
+        }
+      }
+      for (Map.Entry<String, Object> p : ps.atoms.entrySet()) {
+        Object c = atomContainer(atoms.get(p.getKey()));
+        if (c != HIDDEN) {
+          return extract(name, p.getKey(), p.getValue(), c);
+        }
+      }
+      throw new NotFoundException(
+          "Unable to find result '" + name + "', searched " + ps.describe());
+    } finally {
+      structure.readLock().unlock();
+    }
+  }
+
+  /**
+   * Every name whose value may be read now; a name with several readable providers maps to the
+   * list of their values (injected ones first). Results of reverted atoms are not shown.
+   */
+  public Map<String, Object> fetchAll() {
+    structure.readLock().lock();
+    try {
+      Map<String, Object> out = new LinkedHashMap<>();
+      for (Map.Entry<String, Providers> entry : providers.entrySet()) {
+        String name = entry.getKey();
+        Providers ps = entry.getValue();
+        List<Object> values = new ArrayList<>(1);
+        try {
+          for (String p : ps.defaults) {
+            Object c = defaultContainer(p);
+            if (c instanceof Map<?, ?> m && m.containsKey(name)) {
+              values.add(m.get(name));
+            }
+          }
+          for (Map.Entry<String, Object> p : ps.atoms.entrySet()) {
+            Object c = atomContainer(atoms.get(p.getKey()));
+            if (c != HIDDEN) {
+              values.add(extract(name, p.getKey(), p.getValue(), c));
+            }
+          }
+        } catch (NotFoundException e) {
+          continue;
+        }
+        if (values.size() == 1) {
+          out.put(name, values.get(0));
+        } else if (values.size() > 1) {
+          out.put(name, Collections.unmodifiableList(values));
+        }
+      }
+      return Collections.unmodifiableMap(out);
+    } finally {
+      structure.readLock().unlock();
+    }
+  }
+
+  /**
+   * The arguments of an atom: for each {@code argName → resultName}, the first of: the atom's
+   * transient injected args, its persistent injected args, values injected at flow level, then
+   * the nearest provider visible from the atom ({@code scope} levels, nearest first; without a
+   * scope or atom, every provider in order). Optional arguments without a value are left out.
+   *
+   * @throws NotFoundException when a required argument has no value
+   */
+  public Map<String, Object> fetchMappedArgs(
+      Map<String, String> mapping, String atomName, ScopeWalker scope, Set<String> optionalArgs) {
+    Set<String> optional = optionalArgs == null ? Set.of() : optionalArgs;
+    structure.readLock().lock();
+    try {
+      AtomEntry e = atomName == null ? null : entry(atomName);
+      if (mapping == null || mapping.isEmpty()) {
+        return Map.of();
+      }
+      Map<String, Object> transientArgs = e == null ? Map.of() : e.transientArgs;
+      Map<String, Object> persistentArgs = e == null ? Map.of() : injectedArgs(e.detail);
+      List<List<String>> levels = null;
+      boolean levelsFetched = false;
+      Map<String, Object> out = new LinkedHashMap<>();
+      for (Map.Entry<String, String> m : mapping.entrySet()) {
+        String bound = m.getKey();
+        String name = m.getValue();
+        if (transientArgs.containsKey(name)) {
+          out.put(bound, transientArgs.get(name));
+          continue;
+        }
+        if (persistentArgs.containsKey(name)) {
+          out.put(bound, persistentArgs.get(name));
+          continue;
+        }
+        Providers ps = providers.get(name);
+        if (ps == null) {
+          if (optional.contains(bound)) {
+            continue;
+          }
+          throw notMapped(name);
+        }
+        if (!levelsFetched && scope != null && atomName != null && !ps.atoms.isEmpty()) {
+          levels = scope.visibleLevels(atomName);
+          levelsFetched = true;
+        }
+        try {
+          out.put(bound, locate(bound, name, ps, levels));
+        } catch (NotFoundException ex) {
+          if (!optional.contains(bound)) {
+            throw ex;
+          }
+        }
+      }
+      return Collections.unmodifiableMap(out);
+    } finally {
+      structure.readLock().unlock();
+    }
+  }
+
+  /** Finds one value of {@code name} (structure lock held). */
+  private Object locate(String bound, String name, Providers ps, List<List<String>> levels) {
+    for (String p : ps.defaults) {
+      Object c = defaultContainer(p);
+      if (c instanceof Map<?, ?> m && m.containsKey(name)) {
+        return m.get(name);
+      }
+    }
+    if (levels == null) {
+      for (Map.Entry<String, Object> p : ps.atoms.entrySet()) {
+        Object c = atomContainer(atoms.get(p.getKey()));
+        if (c != HIDDEN && ResultMapping.canExtract(p.getValue(), c)) {
+          return ResultMapping.extract(p.getValue(), c);
+        }
+      }
+      throw notProduced(bound, name, ps.atoms.size() + ps.defaults.size());
+    }
+    int scanned = ps.defaults.size();
+    for (List<String> level : levels) {
+      List<String> found = null;
+      for (String atomName : level) {
+        if (!ps.atoms.containsKey(atomName)) {
+          continue;
+        }
+        scanned++;
+        AtomEntry e = atoms.get(atomName);
+        Object key = ps.atoms.get(atomName);
+        AtomDetail d = e.detail;
+        Object c = atomContainer(e);
+        if (c == HIDDEN) {
+          if (d.state() == AtomState.IGNORE) {
+            continue; // an ignored provider produced nothing; look further
+          }
+          throw new NotFoundException(
+              "Expected to be able to find output '"
+                  + name
+                  + "' produced by '"
+                  + atomName
+                  + "' but was unable to get at that provider's results (it is "
+                  + d.state()
+                  + ")");
+        }
+        if (ResultMapping.canExtract(key, c)) {
+          return ResultMapping.extract(key, c);
+        }
+        if (found == null) {
+          found = new ArrayList<>(1);
+        }
+        found.add(atomName);
+      }
+      if (found != null) {
+        throw new NotFoundException(
+            "Unable to find result '"
+                + name
+                + "', expected to find it created by one of "
+                + quote(found)
+                + " but was unable to perform successful extraction");
+      }
+    }
+    throw notProduced(bound, name, scanned);
+  }
+
+  /**
+   * The argument names (keys of {@code mapping}) that nothing could ever provide: not injected
+   * for the atom or the flow, and no provider visible in {@code scope} (any provider without a
+   * scope). Optional arguments are never reported.
+   */
+  public Set<String> fetchUnsatisfiedArgs(
+      String atomName, Map<String, String> mapping, ScopeWalker scope, Set<String> optionalArgs) {
+    Set<String> optional = optionalArgs == null ? Set.of() : optionalArgs;
+    structure.readLock().lock();
+    try {
+      AtomEntry e = atomName == null ? null : entry(atomName);
+      if (mapping == null || mapping.isEmpty()) {
+        return Set.of();
+      }
+      Map<String, Object> transientArgs = e == null ? Map.of() : e.transientArgs;
+      Map<String, Object> persistentArgs = e == null ? Map.of() : injectedArgs(e.detail);
+      List<List<String>> levels = null;
+      boolean levelsFetched = false;
+      Set<String> missing = new LinkedHashSet<>();
+      for (Map.Entry<String, String> m : mapping.entrySet()) {
+        String bound = m.getKey();
+        String name = m.getValue();
+        if (optional.contains(bound)
+            || transientArgs.containsKey(name)
+            || persistentArgs.containsKey(name)) {
+          continue;
+        }
+        Providers ps = providers.get(name);
+        if (ps == null) {
+          missing.add(bound);
+          continue;
+        }
+        boolean satisfied = false;
+        for (String p : ps.defaults) {
+          if (defaultContainer(p) instanceof Map<?, ?> c && c.containsKey(name)) {
+            satisfied = true;
+            break;
+          }
+        }
+        if (!satisfied && !ps.atoms.isEmpty()) {
+          if (!levelsFetched && scope != null && atomName != null) {
+            levels = scope.visibleLevels(atomName);
+            levelsFetched = true;
+          }
+          satisfied = levels == null || anyVisible(ps, levels);
+        }
+        if (!satisfied) {
+          missing.add(bound);
+        }
+      }
+      return Collections.unmodifiableSet(missing);
+    } finally {
+      structure.readLock().unlock();
+    }
+  }
+
+  private static boolean anyVisible(Providers ps, List<List<String>> levels) {
+    for (List<String> level : levels) {
+      for (String n : level) {
+        if (ps.atoms.containsKey(n)) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  /** The container of injected values of a default provider ({@code null} = transient). */
+  private Object defaultContainer(String provider) {
+    if (provider == null) {
+      return transients;
+    }
+    AtomEntry injector = atoms.get(provider);
+    return injector == null ? HIDDEN : injectedValues(injector);
+  }
+
+  /** What an atom's results are for fetching: its result, its failure, or HIDDEN. */
+  private Object atomContainer(AtomEntry e) {
+    AtomDetail d = e.detail;
+    if (!EXECUTE_VISIBLE.contains(d.state())) {
+      return HIDDEN;
+    }
+    if (d.failure() != null) {
+      return live(d.failure(), e.liveFailure);
+    }
+    if (d instanceof RetryDetail r && r.history().isEmpty()) {
+      return HIDDEN;
+    }
+    return lastResults(d);
+  }
+
+  private static Object extract(String name, String provider, Object key, Object container) {
+    if (!ResultMapping.canExtract(key, container)) {
+      throw new NotFoundException(
+          "Unable to find result '"
+              + name
+              + "', expected to be able to find it created by '"
+              + provider
+              + "' but was unable to perform successful extraction");
+    }
+    return ResultMapping.extract(key, container);
+  }
+
+  private static NotFoundException notMapped(String name) {
+    return new NotFoundException(
+        "Name '" + name + "' is not mapped as a produced output by any providers");
+  }
+
+  private static NotFoundException notProduced(String bound, String name, int scanned) {
+    return new NotFoundException(
+        "Mapped argument '"
+            + bound
+            + "' <= '"
+            + name
+            + "' was not produced by any accessible provider ("
+            + scanned
+            + " possible providers were scanned)");
+  }
+
+  private static String quote(Collection<String> names) {
+    List<String> q = new ArrayList<>(names.size());
+    for (String n : names) {
+      q.add("'" + n + "'");
+    }
+    return q.toString();
+  }
+
+  // ----------------------------------------------------------------- flow
+
+  /** The flow's state. */
+  public FlowState getFlowState() {
+    return header.state();
+  }
+
+  /** Sets the flow's state (no write when unchanged). */
+  public void setFlowState(FlowState state) {
+    Objects.requireNonNull(state, "state");
+    updateFlow(h -> h.withState(state));
+  }
+
+  /**
+   * Moves the flow to {@code state} if {@link FlowState#checkTransition} allows it.
+   *
+   * @return whether the state changed (false: the transition is ignored)
+   * @throws InvalidStateException when the transition is not allowed
+   */
+  public boolean changeFlowState(FlowState state) {
+    Objects.requireNonNull(state, "state");
+    structure.readLock().lock();
+    flowLock.lock();
+    try {
+      if (!FlowState.checkTransition(header.state(), state)) {
+        return false;
+      }
+      writeFlow(header.withState(state));
+      return true;
+    } finally {
+      flowLock.unlock();
+      structure.readLock().unlock();
+    }
+  }
+
+  /** Puts {@code entries} into the flow's metadata ({@code null} or empty: nothing happens). */
+  public void updateFlowMetadata(Map<String, ?> entries) {
+    if (entries == null || entries.isEmpty()) {
+      return;
+    }
+    updateFlow(h -> h.withMetaEntries(entries));
+  }
+
+  // -------------------------------------------------------------- retries
+
+  /** The history of retry {@code retryName} (its failure: the live one when known). */
+  public RetryHistory getRetryHistory(String retryName) {
+    AtomEntry e = requireRetry(entry(retryName));
+    RetryDetail d = (RetryDetail) e.detail;
+    return new RetryHistory(d.history(), live(d.failure(), e.liveFailure));
+  }
+
+  /** The histories of every retry, by name, in the flow detail's order. */
+  public Map<String, RetryHistory> getRetryHistories() {
+    structure.readLock().lock();
+    try {
+      Map<String, RetryHistory> out = new LinkedHashMap<>();
+      for (String n : retryNames) {
+        out.put(n, getRetryHistory(n));
+      }
+      return Collections.unmodifiableMap(out);
+    } finally {
+      structure.readLock().unlock();
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "Storage{flow='" + header.name() + "', uuid=" + header.uuid() + '}';
+  }
+
+  // ------------------------------------------------------------ internals
+
+  @FunctionalInterface
+  private interface AtomChange {
+    AtomDetail apply(AtomDetail current);
+  }
+
+  @FunctionalInterface
+  private interface FlowChange {
+    FlowDetail apply(FlowDetail current);
+  }
+
+  private AtomEntry entry(String name) {
+    Objects.requireNonNull(name, "atom name");
+    structure.readLock().lock();
+    try {
+      AtomEntry e = atoms.get(name);
+      if (e == null) {
+        throw new NotFoundException("Unknown atom name '" + name + "'");
+      }
+      return e;
+    } finally {
+      structure.readLock().unlock();
+    }
+  }
+
+  /**
+   * Applies {@code change} to an atom's detail and writes it (unless nothing changed), holding the
+   * structure read lock and the atom's lock; the in-memory detail changes only after the write.
+   */
+  private AtomDetail updateAtom(String name, AtomChange change, Failure liveExec, Failure liveRevert) {
+    structure.readLock().lock();
+    try {
+      AtomEntry e = entry(name);
+      e.lock.lock();
+      try {
+        AtomDetail current = e.detail;
+        AtomDetail updated = change.apply(current);
+        if (updated.equals(current)) {
+          return current;
+        }
+        AtomDetail written =
+            write(
+                "atom detail '" + name + "' of flow detail '" + header.name() + "'",
+                () -> connection.updateAtomDetails(updated),
+                () -> recoverAtom(updated));
+        e.liveFailure = liveOrNull(written.failure(), liveExec, e.liveFailure);
+        e.liveRevertFailure =
+            liveOrNull(written.revertFailure(), liveRevert, e.liveRevertFailure);
+        e.detail = written;
+        trackFailures(e, written);
+        return written;
+      } finally {
+        e.lock.unlock();
+      }
+    } finally {
+      structure.readLock().unlock();
+    }
+  }
+
+  private void updateFlow(FlowChange change) {
+    structure.readLock().lock();
+    flowLock.lock();
+    try {
+      writeFlow(change.apply(header));
+    } finally {
+      flowLock.unlock();
+      structure.readLock().unlock();
+    }
+  }
+
+  /** Writes the flow detail's own fields (flow lock held), unless unchanged. */
+  private void writeFlow(FlowDetail updated) {
+    FlowDetail current = header;
+    if (updated.equals(current)) {
+      return;
+    }
+    FlowDetail written =
+        write(
+            "flow detail '" + current.name() + "'",
+            () -> connection.updateFlowDetails(updated),
+            () -> recoverFlow(updated));
+    header = written.withoutAtoms();
+  }
+
+  private void trackFailures(AtomEntry e, AtomDetail d) {
+    if (d.failure() != null || d.revertFailure() != null) {
+      failedAtoms.add(e.name);
+    } else {
+      failedAtoms.remove(e.name);
+    }
+  }
+
+  /** The live failure to keep for {@code stored}: a candidate that matches it, or null. */
+  private static Failure liveOrNull(Failure stored, Failure candidate, Failure previous) {
+    if (stored == null) {
+      return null;
+    }
+    if (stored.exception().isPresent()) {
+      return stored;
+    }
+    if (candidate != null && candidate.exception().isPresent() && stored.matches(candidate)) {
+      return candidate;
+    }
+    if (previous != null && stored.matches(previous)) {
+      return previous;
+    }
+    return null;
+  }
+
+  private static Failure live(Failure stored, Failure live) {
+    if (stored == null) {
+      return null;
+    }
+    return live != null && stored.matches(live) ? live : stored;
+  }
+
+  private static AtomDetail withMeta(AtomDetail d, Map<String, ?> entries) {
+    if (entries == null || entries.isEmpty()) {
+      return d;
+    }
+    try {
+      return d.withMetaEntries(entries);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(
+          "metadata of atom '" + d.name() + "' cannot be stored: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * The stored atom detail if the store already holds exactly {@code intended} (under a newer
+   * revision), else {@code null}.
+   */
+  private AtomDetail recoverAtom(AtomDetail intended) {
+    AtomDetail stored = connection.getAtomDetails(intended.uuid());
+    return stored.equals(intended.withRevision(stored.revision())) ? stored : null;
+  }
+
+  /**
+   * The stored flow detail (with the atoms {@code intended} carries) if the store already holds
+   * exactly {@code intended}, else {@code null}.
+   */
+  private FlowDetail recoverFlow(FlowDetail intended) {
+    FlowDetail stored = connection.getFlowDetails(intended.uuid(), true);
+    if (!stored.equals(intended.withoutAtoms().withRevision(stored.revision()))) {
+      return null;
+    }
+    List<AtomDetail> atomsOut = new ArrayList<>(intended.size());
+    for (AtomDetail ad : intended.atoms()) {
+      AtomDetail recovered = recoverAtom(ad);
+      if (recovered == null) {
+        return null;
+      }
+      atomsOut.add(recovered);
+    }
+    return stored.withAtoms(atomsOut);
+  }
+
+  /**
+   * Runs a write, retrying {@link StorageException}s with backoff; other errors pass at once.
+   * Foreign exceptions from a misbehaving connection become {@link StorageException}s.
+   *
+   * <p>A write can reach the store and still fail on its way back (a lost reply). Its retry then
+   * meets a {@link ConflictException}, since the stored revision has moved on; in that case only,
+   * {@code recover} reads the store and, when it already holds exactly what was being written,
+   * that stored value is taken as the result instead of reporting a conflict.
+   */
+  private <T> T write(String what, Supplier<T> op, Supplier<T> recover) {
+    int attempts = options.writeAttempts();
+    List<StorageException> failures = null;
+    for (int attempt = 1; ; attempt++) {
+      try {
+        T written = op.get();
+        if (written == null) {
+          throw new StorageException("the backend returned nothing for a write of " + what);
+        }
+        return written;
+      } catch (StorageException e) {
+        if (failures == null) {
+          failures = new ArrayList<>(attempts);
+        }
+        failures.add(e);
+        if (attempt >= attempts) {
+          break;
+        }
+        Duration wait = options.backoffAfter(attempt);
+        LOG.warn(
+            "Failed to save {} (attempt {} of {}), retrying in {} ms: {}",
+            what,
+            attempt,
+            attempts,
+            wait.toMillis(),
+            e.getMessage());
+        sleep(wait, what);
+      } catch (ConflictException e) {
+        if (failures != null) {
+          T recovered = tryRecover(recover, e);
+          if (recovered != null) {
+            LOG.info("Save of {} had reached the store before its reply was lost", what);
+            return recovered;
+          }
+        }
+        throw e; // another writer changed the record: retrying cannot help
+      } catch (TaskFlowException e) {
+        throw e; // missing records, refused values: retrying cannot help
+      } catch (RuntimeException e) {
+        throw new StorageException(
+            "Failed to save " + what + ": the backend failed with " + e.getClass().getName(), e);
+      }
+    }
+    StorageException last = failures.get(failures.size() - 1);
+    StorageException out =
+        new StorageException(
+            "Failed to save "
+                + what
+                + " after "
+                + attempts
+                + (attempts == 1 ? " attempt: " : " attempts: ")
+                + last.getMessage(),
+            last);
+    for (int i = 0; i < failures.size() - 1; i++) {
+      out.addSuppressed(failures.get(i));
+    }
+    throw out;
+  }
+
+  private static <T> T tryRecover(Supplier<T> recover, ConflictException conflict) {
+    try {
+      return recover.get();
+    } catch (RuntimeException e) {
+      conflict.addSuppressed(e);
+      return null;
+    }
+  }
+
+  private void sleep(Duration wait, String what) {
+    if (wait.isZero()) {
+      return;
+    }
+    try {
+      options.sleeper().sleep(wait);
+    } catch (InterruptedException ie) {
+      Thread.currentThread().interrupt();
+      throw new StorageException("Interrupted while waiting to retry saving " + what, ie);
+    }
+  }
+
+  /** One atom: its current detail and what lives only in memory about it. */
+  private static final class AtomEntry {
+    final String name;
+    final AtomKind kind;
+    final ReentrantLock lock = new ReentrantLock();
+    volatile AtomDetail detail;
+    volatile ResultMapping mapping = ResultMapping.none();
+    volatile Failure liveFailure;
+    volatile Failure liveRevertFailure;
+    volatile Map<String, Object> transientArgs = Map.of();
+
+    /** Position in the flow detail, so failures can be listed in atom order cheaply. */
+    final int ordinal;
+
+    AtomEntry(String name, AtomKind kind, AtomDetail detail, int ordinal) {
+      this.name = name;
+      this.kind = kind;
+      this.detail = detail;
+      this.ordinal = ordinal;
+    }
+  }
+
+  /** Who provides one result name: injected sources first, then atoms (name → key). */
+  private static final class Providers {
+    /** {@code null} = transient values, else the injector's name; in registration order. */
+    final List<String> defaults = new ArrayList<>(1);
+
+    final Map<String, Object> atoms = new LinkedHashMap<>(2);
+
+    String describe() {
+      List<String> names = new ArrayList<>();
+      for (String d : defaults) {
+        names.add(d == null ? "<transient>" : d);
+      }
+      names.addAll(atoms.keySet());
+      return quote(names);
+    }
+  }
+}

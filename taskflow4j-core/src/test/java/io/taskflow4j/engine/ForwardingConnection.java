@@ -1,0 +1,92 @@
+package io.taskflow4j.engine;
+
+import io.taskflow4j.persistence.AtomDetail;
+import io.taskflow4j.persistence.Backend;
+import io.taskflow4j.persistence.Connection;
+import io.taskflow4j.persistence.FlowDetail;
+import io.taskflow4j.persistence.LogBook;
+import java.util.List;
+
+/** A connection passing everything to another one; tests override what they need. */
+class ForwardingConnection implements Connection {
+  private final Connection delegate;
+
+  ForwardingConnection(Connection delegate) {
+    this.delegate = delegate;
+  }
+
+  @Override
+  public Backend backend() {
+    return delegate.backend();
+  }
+
+  @Override
+  public void upgrade() {
+    delegate.upgrade();
+  }
+
+  @Override
+  public void validate() {
+    delegate.validate();
+  }
+
+  @Override
+  public void clearAll() {
+    delegate.clearAll();
+  }
+
+  @Override
+  public LogBook saveLogBook(LogBook book) {
+    return delegate.saveLogBook(book);
+  }
+
+  @Override
+  public FlowDetail updateFlowDetails(FlowDetail flowDetail) {
+    return delegate.updateFlowDetails(flowDetail);
+  }
+
+  @Override
+  public AtomDetail updateAtomDetails(AtomDetail atomDetail) {
+    return delegate.updateAtomDetails(atomDetail);
+  }
+
+  @Override
+  public void destroyLogBook(String bookUuid) {
+    delegate.destroyLogBook(bookUuid);
+  }
+
+  @Override
+  public LogBook getLogBook(String bookUuid, boolean lazy) {
+    return delegate.getLogBook(bookUuid, lazy);
+  }
+
+  @Override
+  public List<LogBook> getLogBooks(boolean lazy) {
+    return delegate.getLogBooks(lazy);
+  }
+
+  @Override
+  public List<FlowDetail> getFlowsForBook(String bookUuid) {
+    return delegate.getFlowsForBook(bookUuid);
+  }
+
+  @Override
+  public FlowDetail getFlowDetails(String flowUuid, boolean lazy) {
+    return delegate.getFlowDetails(flowUuid, lazy);
+  }
+
+  @Override
+  public AtomDetail getAtomDetails(String atomUuid) {
+    return delegate.getAtomDetails(atomUuid);
+  }
+
+  @Override
+  public List<AtomDetail> getAtomsForFlow(String flowUuid) {
+    return delegate.getAtomsForFlow(flowUuid);
+  }
+
+  @Override
+  public void close() {
+    delegate.close();
+  }
+}
