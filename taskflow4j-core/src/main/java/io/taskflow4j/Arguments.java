@@ -9,12 +9,12 @@ import java.util.Set;
 
 /**
  * The arguments an engine hands to an atom's {@code execute} or {@code revert}, by the names the
- * atom declared ({@code requires}/{@code optional}). Values are converted to the declared Java
- * type on access, so a value reloaded from a durable store as JSON (say a map) arrives as the
- * record or class the atom asked for.
+ * atom declared ({@code requires}/{@code optional}). Values are converted to the declared Java type
+ * on access, so a value reloaded from a durable store as JSON (say a map) arrives as the record or
+ * class the atom asked for.
  *
- * <p>Also the atom's channel back to the engine while it runs ({@link #updateProgress}).
- * Immutable; safe to pass to other threads.
+ * <p>Also the atom's channel back to the engine while it runs ({@link #updateProgress}). Immutable;
+ * safe to pass to other threads.
  */
 public final class Arguments {
   /** Receives progress reports of a running atom. */
@@ -76,8 +76,8 @@ public final class Arguments {
   }
 
   /**
-   * The argument's value converted to {@code type} (through the JSON codec when it is not
-   * already an instance).
+   * The argument's value converted to {@code type} (through the JSON codec when it is not already
+   * an instance).
    *
    * @throws NotFoundException when the atom has no such argument
    * @throws IllegalArgumentException when the value cannot be converted
@@ -129,7 +129,10 @@ public final class Arguments {
     Object v = values.get(name);
     if (v == null && !values.containsKey(name)) {
       throw new NotFoundException(
-          "No argument named '" + name + "'; the atom's arguments are " + values.keySet()
+          "No argument named '"
+              + name
+              + "'; the atom's arguments are "
+              + values.keySet()
               + " (declare it with requires(...) or optional(...))");
     }
     return v;

@@ -14,9 +14,9 @@ import java.util.Set;
  *
  * <p>An atom declares the arguments it needs ({@code requires}, {@code optional}) with their Java
  * types, where those arguments come from ({@code rebind}: argument name → the name another atom
- * provides), values injected for it alone ({@code inject}) and how its result is published
- * ({@link Provides}). The configuration is fixed once an engine compiles a flow containing the
- * atom ({@link #seal()}); changing it afterwards is an {@link IllegalStateException}.
+ * provides), values injected for it alone ({@code inject}) and how its result is published ({@link
+ * Provides}). The configuration is fixed once an engine compiles a flow containing the atom ({@link
+ * #seal()}); changing it afterwards is an {@link IllegalStateException}.
  */
 public abstract class Atom implements FlowElement {
   /** The version recorded for atoms that do not set one (TaskFlow's {@code "1.0"}). */

@@ -16,8 +16,7 @@ public class MissingDependenciesException extends TaskFlowException {
   private final transient Map<String, List<String>> missingByAtom;
 
   /**
-   * @param missingByAtom for each atom (in flow order), the names it requires that nothing
-   *     provides
+   * @param missingByAtom for each atom (in flow order), the names it requires that nothing provides
    */
   public MissingDependenciesException(Map<String, List<String>> missingByAtom) {
     super(message(missingByAtom));

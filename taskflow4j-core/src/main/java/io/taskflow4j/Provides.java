@@ -4,9 +4,9 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * How an atom's result is published under names other atoms can require: nothing, the whole
- * result under one name, list elements by position, or map entries by key (TaskFlow's {@code
- * provides} as a string, a list or a set). Immutable.
+ * How an atom's result is published under names other atoms can require: nothing, the whole result
+ * under one name, list elements by position, or map entries by key (TaskFlow's {@code provides} as
+ * a string, a list or a set). Immutable.
  */
 public final class Provides {
   /** The shape of the mapping. */

@@ -13,10 +13,10 @@ import java.util.Map;
  * {@link #onFailure} for a {@link Decision}:
  *
  * <ul>
- *   <li>{@link Decision#RETRY}: revert the flow's atoms, then run the retry again (its new
- *       {@link #execute} result is recorded in the history) and the flow's atoms after it;
- *   <li>{@link Decision#REVERT}: revert this flow and let an enclosing retry decide (or, when
- *       there is none, revert everything);
+ *   <li>{@link Decision#RETRY}: revert the flow's atoms, then run the retry again (its new {@link
+ *       #execute} result is recorded in the history) and the flow's atoms after it;
+ *   <li>{@link Decision#REVERT}: revert this flow and let an enclosing retry decide (or, when there
+ *       is none, revert everything);
  *   <li>{@link Decision#REVERT_ALL}: revert the whole flow the engine runs.
  * </ul>
  *
@@ -43,8 +43,8 @@ public abstract class Retry extends Atom {
   }
 
   /**
-   * Produces the value for the next attempt (published per {@link #provides()}), e.g. the
-   * attempt number or the next element to try.
+   * Produces the value for the next attempt (published per {@link #provides()}), e.g. the attempt
+   * number or the next element to try.
    *
    * @param args the declared arguments
    * @param history the attempts so far (values and failures)
@@ -63,6 +63,19 @@ public abstract class Retry extends Atom {
    * @param history the attempts so far; its latest entry holds the failure(s) just recorded
    */
   public abstract Decision onFailure(RetryHistory history);
+
+  /**
+   * Decides what to do after a failure in this retry's scope, seeing the retry's declared arguments
+   * too (as {@link #execute} does). Engines call this one; the default delegates to {@link
+   * #onFailure(RetryHistory)}. Override it when the decision depends on the arguments (e.g. {@code
+   * ParameterizedForEach}, whose values come from the store).
+   *
+   * @param args the declared arguments, fetched as for {@link #execute}
+   * @param history the attempts so far; its latest entry holds the failure(s) just recorded
+   */
+  public Decision onFailure(Arguments args, RetryHistory history) {
+    return onFailure(history);
+  }
 
   // ---- fluent configuration ----
 

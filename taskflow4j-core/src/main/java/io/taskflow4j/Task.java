@@ -32,9 +32,9 @@ import java.util.Objects;
  *
  * or a lambda: {@code Task.of("inc", Integer.class, x -> x + 1).requires("x").provides("y")}.
  *
- * <p>Engines call {@code execute} <em>at least once</em>: when a run is interrupted while a task
- * is running (a crash, a killed process), the resumed run executes it again. Tasks should
- * therefore be idempotent, or check for their own earlier effects.
+ * <p>Engines call {@code execute} <em>at least once</em>: when a run is interrupted while a task is
+ * running (a crash, a killed process), the resumed run executes it again. Tasks should therefore be
+ * idempotent, or check for their own earlier effects.
  */
 public abstract class Task extends Atom {
 
@@ -213,18 +213,13 @@ public abstract class Task extends Atom {
             name,
             new Class<?>[] {a, b},
             args ->
-                fn.apply(
-                    args.get(self[0].positional(0), a), args.get(self[0].positional(1), b)));
+                fn.apply(args.get(self[0].positional(0), a), args.get(self[0].positional(1), b)));
     return self[0];
   }
 
   /** A task with three typed arguments; name them with {@code requires("x", "y", "z")}. */
   public static <A, B, C> Task of(
-      String name,
-      Class<A> a,
-      Class<B> b,
-      Class<C> c,
-      Fn3<? super A, ? super B, ? super C, ?> fn) {
+      String name, Class<A> a, Class<B> b, Class<C> c, Fn3<? super A, ? super B, ? super C, ?> fn) {
     Objects.requireNonNull(fn, "fn");
     LambdaTask[] self = new LambdaTask[1];
     self[0] =

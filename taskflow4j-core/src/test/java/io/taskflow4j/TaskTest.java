@@ -43,8 +43,9 @@ class TaskTest {
                 charge.argumentTypes(),
                 null));
     assertThat(r).isEqualTo("EUR:250");
-    assertThat(Engines.load(charge).store(Map.of("amount", new Money("USD", 5), "note", "tip"))
-        .run()).containsEntry("receipt", "USD:5:tip");
+    assertThat(
+            Engines.load(charge).store(Map.of("amount", new Money("USD", 5), "note", "tip")).run())
+        .containsEntry("receipt", "USD:5:tip");
   }
 
   @Test
@@ -81,8 +82,10 @@ class TaskTest {
 
   @Test
   void injectedArgumentsAreNotRequirements() {
-    Task t = Task.of("t", Integer.class, Integer.class, Integer::sum).requires("a", "b")
-        .inject(Map.of("b", 2));
+    Task t =
+        Task.of("t", Integer.class, Integer.class, Integer::sum)
+            .requires("a", "b")
+            .inject(Map.of("b", 2));
     assertThat(t.requires()).containsExactly("a");
   }
 
@@ -109,8 +112,12 @@ class TaskTest {
                     Task.of("map", () -> Map.of("k", "v", "other", 0)).providesByKey("k"),
                     Task.of("whole", () -> "w").provides("w"),
                     Task.of("none", () -> "ignored")));
-    assertThat(out).containsOnly(
-        Map.entry("first", 1), Map.entry("second", 2), Map.entry("k", "v"), Map.entry("w", "w"));
+    assertThat(out)
+        .containsOnly(
+            Map.entry("first", 1),
+            Map.entry("second", 2),
+            Map.entry("k", "v"),
+            Map.entry("w", "w"));
   }
 
   @Test
@@ -119,8 +126,10 @@ class TaskTest {
         Task.of("three", String.class, Integer.class, Boolean.class, (s, n, b) -> s + n + b)
             .requires("s", "n", "b")
             .provides("out");
-    Task body = Task.of("body", args -> args.get("out", String.class).length()).requires("out")
-        .provides("len");
+    Task body =
+        Task.of("body", args -> args.get("out", String.class).length())
+            .requires("out")
+            .provides("len");
     Map<String, Object> out =
         Engines.load(io.taskflow4j.flow.LinearFlow.of("f").add(three, body))
             .store(Map.of("s", "x", "n", 1, "b", true))
@@ -130,12 +139,13 @@ class TaskTest {
 
   @Test
   void nonJsonResultFailsTheTaskAndRevertsTheFlow() {
-    Object notJson = new Object() {
-      @SuppressWarnings("unused")
-      public Object getSelf() {
-        return this;
-      }
-    };
+    Object notJson =
+        new Object() {
+          @SuppressWarnings("unused")
+          public Object getSelf() {
+            return this;
+          }
+        };
     List<String> reverted = new java.util.ArrayList<>();
     io.taskflow4j.flow.LinearFlow flow =
         io.taskflow4j.flow.LinearFlow.of("f")

@@ -50,10 +50,10 @@ import org.slf4j.LoggerFactory;
 /**
  * The serial and parallel engine (TaskFlow's action engine).
  *
- * <p>Scheduling keeps, per node of the compiled graph, how many predecessors are not yet done
- * (and how many successors are not yet reverted), updated on every state change; an atom becomes
- * a candidate when its count reaches zero. So each completion costs work proportional to the
- * atom's own edges, never a scan of the flow.
+ * <p>Scheduling keeps, per node of the compiled graph, how many predecessors are not yet done (and
+ * how many successors are not yet reverted), updated on every state change; an atom becomes a
+ * candidate when its count reaches zero. So each completion costs work proportional to the atom's
+ * own edges, never a scan of the flow.
  *
  * <p>Threads: the engine thread (the caller of {@code run}) owns the scheduling state. An atom's
  * own work — writing RUNNING, fetching arguments, executing, writing the outcome, notifying — runs
@@ -428,10 +428,7 @@ final class ActionEngine implements Engine {
       } catch (InvalidResultException | IllegalArgumentException e) {
         // The task worked but its result cannot be recorded: a failure of the task, so the flow
         // reverts instead of continuing with a result a resumed run could not see.
-        failure =
-            Failure.of(
-                new IllegalArgumentException(
-                    e.getMessage(), e));
+        failure = Failure.of(new IllegalArgumentException(e.getMessage(), e));
         result = null;
         end.remove(META_PROGRESS);
       }
@@ -479,8 +476,9 @@ final class ActionEngine implements Engine {
         if (atom instanceof Task) {
           s.save(name, revertResult, AtomState.REVERTED, Map.of(META_PROGRESS, 1.0));
         } else {
-          // A reverted retry forgets its attempts, so a rerun starts counting afresh.
-          s.cleanupRetryHistory(name, AtomState.REVERTED);
+          // A reverted retry forgets its attempts, so a rerun starts counting afresh; its revert
+          // result is kept (TaskFlow loses it).
+          s.saveRetryReverted(name, revertResult);
         }
       } catch (InvalidResultException | IllegalArgumentException e) {
         failure = Failure.of(new IllegalArgumentException(e.getMessage(), e));
@@ -536,6 +534,14 @@ final class ActionEngine implements Engine {
     private final BlockingQueue<Completion> completions = new LinkedBlockingQueue<>();
     private final List<Completion> drained = new ArrayList<>();
     private int inFlight;
+
+    /**
+     * Whether a failure of this run was resolved with "revert everything". It is final: a later
+     * failure resolved by a retry as RETRY (e.g. a parallel branch failing afterwards) must not
+     * bring its scope back to life (TaskFlow bug 2043808).
+     */
+    private boolean revertingAll;
+
     private final List<Failure> retained = new ArrayList<>();
     private Throwable engineError;
     private Executor executor;
@@ -971,6 +977,12 @@ final class ActionEngine implements Engine {
 
     private void resolve(int atom, Failure failure) {
       Resolution r = determine(atom, failure);
+      if (r.decision() == Retry.Decision.REVERT_ALL) {
+        revertingAll = true;
+      } else if (revertingAll) {
+        // The retries were asked (their histories record the failure), but everything reverts.
+        r = REVERT_EVERYTHING;
+      }
       switch (r.decision()) {
         case REVERT_ALL -> {
           for (int i = 0; i < n; i++) {
@@ -999,7 +1011,7 @@ final class ActionEngine implements Engine {
       }
       String retryName = c.names[r];
       s.saveRetryFailure(retryName, c.names[atom], failure);
-      Retry.Decision d = ((Retry) c.atoms[r]).onFailure(s.getRetryHistory(retryName));
+      Retry.Decision d = ((Retry) c.atoms[r]).onFailure(arguments(r), s.getRetryHistory(retryName));
       if (d == null) {
         throw new IllegalStateException("retry '" + retryName + "' returned no decision");
       }

@@ -8,11 +8,11 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A flow compiled into an execution graph: atoms numbered {@code 0..atomCount-1} in flow order
- * (a retry before the atoms it guards, so a retry's scope is the contiguous range {@code
- * (r, scopeEnd[r])}), plus two synthetic nodes per flow (its start and end) so that ordering a
- * flow after another costs one edge instead of one per pair of atoms. Adjacency is kept in
- * compressed arrays; every lookup is by index. Immutable after construction.
+ * A flow compiled into an execution graph: atoms numbered {@code 0..atomCount-1} in flow order (a
+ * retry before the atoms it guards, so a retry's scope is the contiguous range {@code (r,
+ * scopeEnd[r])}), plus two synthetic nodes per flow (its start and end) so that ordering a flow
+ * after another costs one edge instead of one per pair of atoms. Adjacency is kept in compressed
+ * arrays; every lookup is by index. Immutable after construction.
  */
 final class Compilation {
   final Flow flow;
@@ -26,12 +26,16 @@ final class Compilation {
   final int[] succ;
   final int[] predStart;
   final int[] pred;
+
   /** Every node in a topological order. */
   final int[] topo;
+
   /** Per atom: the nearest retry guarding it (not itself), or -1. */
   final int[] retryOf;
+
   /** Per retry atom: end (exclusive) of the atoms it guards; -1 for tasks. */
   final int[] scopeEnd;
+
   /** Per atom: the providers of its arguments it can see, nearest level first. */
   final List<List<String>>[] levels;
 

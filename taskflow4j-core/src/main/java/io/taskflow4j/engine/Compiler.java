@@ -35,6 +35,7 @@ final class Compiler {
     final Scope parent;
     final int indexInParent;
     final int depth;
+
     /** Graph flows: for each child, the children linked before it. */
     List<IntList> childPreds;
 
@@ -433,8 +434,8 @@ final class Compiler {
   }
 
   /**
-   * Whether provider {@code p} runs before (is visible to) consumer {@code c}: {depth of the
-   * flow where they meet, distance there}, or null when not visible.
+   * Whether provider {@code p} runs before (is visible to) consumer {@code c}: {depth of the flow
+   * where they meet, distance there}, or null when not visible.
    */
   private long[] locate(int p, int c) {
     Scope sp = atomScope.get(p);

@@ -8,17 +8,17 @@ import io.taskflow4j.storage.Storage;
 import java.util.Iterator;
 
 /**
- * Runs one flow against one flow detail, recording every state change in the logbook before
- * telling anyone about it. Obtain one from {@link Engines#load}.
+ * Runs one flow against one flow detail, recording every state change in the logbook before telling
+ * anyone about it. Obtain one from {@link Engines#load}.
  *
  * <p><b>Resumption.</b> Running an engine over a flow detail that already has atom details
  * continues from what is recorded, matching atoms by name: succeeded atoms are skipped and feed
- * their results; atoms recorded as running (or reverting) are run again — so a task can be
- * executed <em>more than once</em> if its process dies while it runs (at-least-once); recorded
- * failures are resolved again (reverting); a reverted flow starts over.
+ * their results; atoms recorded as running (or reverting) are run again — so a task can be executed
+ * <em>more than once</em> if its process dies while it runs (at-least-once); recorded failures are
+ * resolved again (reverting); a reverted flow starts over.
  *
- * <p>An engine runs in one thread at a time; {@link #suspend()} may be called from any thread
- * (or a listener).
+ * <p>An engine runs in one thread at a time; {@link #suspend()} may be called from any thread (or a
+ * listener).
  */
 public interface Engine extends AutoCloseable {
 
@@ -26,8 +26,8 @@ public interface Engine extends AutoCloseable {
   void compile();
 
   /**
-   * Compiles, then records every atom in the flow detail (first time only) and applies the
-   * store; resets a flow that ended REVERTED.
+   * Compiles, then records every atom in the flow detail (first time only) and applies the store;
+   * resets a flow that ended REVERTED.
    */
   void prepare();
 
@@ -49,16 +49,16 @@ public interface Engine extends AutoCloseable {
   void run();
 
   /**
-   * Runs step by step: each {@code next()} advances the run and returns the state entered. The
-   * last element is the final state; when the flow ends REVERTED or FAILURE that last {@code
-   * next()} throws the failure instead (after recording the state). Closing the iterator before
-   * the end suspends the run and lets running atoms finish.
+   * Runs step by step: each {@code next()} advances the run and returns the state entered. The last
+   * element is the final state; when the flow ends REVERTED or FAILURE that last {@code next()}
+   * throws the failure instead (after recording the state). Closing the iterator before the end
+   * suspends the run and lets running atoms finish.
    */
   EngineRun runIter();
 
   /**
-   * Asks a running flow to stop after the atoms now running; the run ends SUSPENDED and a later
-   * run continues. Does nothing when the flow is not running.
+   * Asks a running flow to stop after the atoms now running; the run ends SUSPENDED and a later run
+   * continues. Does nothing when the flow is not running.
    */
   void suspend();
 

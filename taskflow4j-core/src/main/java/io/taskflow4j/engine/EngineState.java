@@ -1,8 +1,8 @@
 package io.taskflow4j.engine;
 
 /**
- * The states a run passes through, as {@link Engine#runIter()} reports them: {@code RESUMING}
- * once, then rounds of {@code SCHEDULING → WAITING → ANALYZING}, then one final state.
+ * The states a run passes through, as {@link Engine#runIter()} reports them: {@code RESUMING} once,
+ * then rounds of {@code SCHEDULING → WAITING → ANALYZING}, then one final state.
  */
 public enum EngineState {
   /** Looking at what a previous run left behind (failures to resolve, atoms left running). */

@@ -3,7 +3,6 @@ package io.taskflow4j.engine;
 import io.taskflow4j.Atom;
 import io.taskflow4j.FlowElement;
 import io.taskflow4j.flow.Flow;
-import io.taskflow4j.flow.LinearFlow;
 import io.taskflow4j.persistence.Backend;
 import io.taskflow4j.persistence.Connection;
 import io.taskflow4j.persistence.FlowDetail;
@@ -33,9 +32,9 @@ import java.util.concurrent.Executor;
  * engine.run();
  * }</pre>
  *
- * <p>To resume a run in another process, record how to rebuild the flow: {@link
- * #loadFromFactory} stores the factory in the flow detail, and {@link #loadFromDetail} rebuilds the
- * flow from it and continues the run.
+ * <p>To resume a run in another process, record how to rebuild the flow: {@link #loadFromFactory}
+ * stores the factory in the flow detail, and {@link #loadFromDetail} rebuilds the flow from it and
+ * continues the run.
  */
 public final class Engines {
   /** The default number of worker threads of a parallel engine without an executor. */
@@ -55,8 +54,8 @@ public final class Engines {
   }
 
   /**
-   * Builds the flow with a {@link FlowFactory} and records the factory, so {@link
-   * #loadFromDetail} can rebuild it in another process.
+   * Builds the flow with a {@link FlowFactory} and records the factory, so {@link #loadFromDetail}
+   * can rebuild it in another process.
    */
   public static Builder loadFromFactory(
       Class<? extends FlowFactory> factory, List<?> args, Map<String, ?> kwargs) {
@@ -66,9 +65,9 @@ public final class Engines {
 
   /**
    * Builds the flow with a public static method {@code owner.method(...)} returning a flow, and
-   * records it. The method takes either {@code (List<Object> args, Map<String, Object> kwargs)}
-   * or one parameter per element of {@code args} (converted to the parameter types; {@code
-   * kwargs} must then be empty).
+   * records it. The method takes either {@code (List<Object> args, Map<String, Object> kwargs)} or
+   * one parameter per element of {@code args} (converted to the parameter types; {@code kwargs}
+   * must then be empty).
    */
   public static Builder loadFromFactory(
       Class<?> owner, String method, List<?> args, Map<String, ?> kwargs) {
@@ -124,8 +123,7 @@ public final class Engines {
   @SuppressWarnings("unchecked")
   private static Flow build(Map<String, Object> meta, String flowName, String flowUuid) {
     String name = (String) meta.get("name");
-    List<Object> args =
-        meta.get("args") instanceof List<?> l ? (List<Object>) l : List.of();
+    List<Object> args = meta.get("args") instanceof List<?> l ? (List<Object>) l : List.of();
     Map<String, Object> kwargs =
         meta.get("kwargs") instanceof Map<?, ?> k ? (Map<String, Object>) k : Map.of();
     int hash = name.indexOf('#');
@@ -137,7 +135,10 @@ public final class Engines {
       type = Class.forName(className, true, cl != null ? cl : Engines.class.getClassLoader());
     } catch (ClassNotFoundException | LinkageError e) {
       throw new FlowFactoryException(
-          "Could not load factory class '" + className + "' of " + where
+          "Could not load factory class '"
+              + className
+              + "' of "
+              + where
               + "; is it on the class path?",
           e);
     }
@@ -146,7 +147,11 @@ public final class Engines {
       if (hash < 0) {
         if (!FlowFactory.class.isAssignableFrom(type)) {
           throw new FlowFactoryException(
-              "Factory class '" + className + "' of " + where + " does not implement "
+              "Factory class '"
+                  + className
+                  + "' of "
+                  + where
+                  + " does not implement "
                   + FlowFactory.class.getName());
         }
         FlowFactory f = (FlowFactory) type.getConstructor().newInstance();
@@ -159,14 +164,23 @@ public final class Engines {
           "Factory '" + name + "' of " + where + " failed: " + e.getCause(), e.getCause());
     } catch (ReflectiveOperationException e) {
       throw new FlowFactoryException(
-          "Could not use factory '" + name + "' of " + where
-              + " (it needs to be public, with a public no-argument constructor): " + e,
+          "Could not use factory '"
+              + name
+              + "' of "
+              + where
+              + " (it needs to be public, with a public no-argument constructor): "
+              + e,
           e);
     }
     if (!(flow instanceof Flow f)) {
       throw new FlowFactoryException(
-          "Factory '" + name + "' of " + where + " returned "
-              + (flow == null ? "null" : flow.getClass().getName()) + " instead of a flow");
+          "Factory '"
+              + name
+              + "' of "
+              + where
+              + " returned "
+              + (flow == null ? "null" : flow.getClass().getName())
+              + " instead of a flow");
     }
     return f;
   }
@@ -199,8 +213,15 @@ public final class Engines {
       }
     }
     throw new FlowFactoryException(
-        "Factory class '" + type.getName() + "' of " + where + " has no public static method '"
-            + method + "' taking (List, Map) or " + args.size() + " argument(s)");
+        "Factory class '"
+            + type.getName()
+            + "' of "
+            + where
+            + " has no public static method '"
+            + method
+            + "' taking (List, Map) or "
+            + args.size()
+            + " argument(s)");
   }
 
   /** Configures an engine; {@link #build()} makes it. */

@@ -5,8 +5,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Builds a flow from JSON-able arguments, so that a run can be rebuilt in another process from
- * its flow detail alone ({@link Engines#loadFromDetail}). Implementations need a public no-argument
+ * Builds a flow from JSON-able arguments, so that a run can be rebuilt in another process from its
+ * flow detail alone ({@link Engines#loadFromDetail}). Implementations need a public no-argument
  * constructor; the engine records the class name and the arguments in the flow detail's meta
  * ({@code factory = {name, args, kwargs}}, TaskFlow's shape).
  */

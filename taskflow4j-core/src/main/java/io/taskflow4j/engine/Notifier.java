@@ -14,8 +14,8 @@ import org.slf4j.LoggerFactory;
  * registered for the specific state, each in registration order. A listener that throws is logged
  * and skipped; it never disturbs the run or the other listeners.
  *
- * <p>Atom events of a parallel engine are delivered from its worker threads (each atom's events
- * in order); listeners must be thread-safe. Thread-safe.
+ * <p>Atom events of a parallel engine are delivered from its worker threads (each atom's events in
+ * order); listeners must be thread-safe. Thread-safe.
  *
  * @param <S> the state type ({@code FlowState} or {@code AtomState})
  * @param <E> the event type

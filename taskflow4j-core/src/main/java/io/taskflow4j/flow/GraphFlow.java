@@ -8,10 +8,9 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * Runs its children in the order of a dependency graph. A child that requires a name another
- * child provides runs after it (links are inferred when the engine compiles the flow); {@link
- * #link} adds explicit ordering. A cycle is reported when the flow is compiled, before anything
- * runs.
+ * Runs its children in the order of a dependency graph. A child that requires a name another child
+ * provides runs after it (links are inferred when the engine compiles the flow); {@link #link} adds
+ * explicit ordering. A cycle is reported when the flow is compiled, before anything runs.
  */
 public final class GraphFlow extends Flow {
   /** An explicit ordering: {@code from} runs before {@code to}. */

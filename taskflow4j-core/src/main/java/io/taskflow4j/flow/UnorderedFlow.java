@@ -5,8 +5,8 @@ import io.taskflow4j.Retry;
 import java.util.List;
 
 /**
- * Runs its children in no particular order (at the same time on a parallel engine). Children do
- * not see each other's results.
+ * Runs its children in no particular order (at the same time on a parallel engine). Children do not
+ * see each other's results.
  */
 public final class UnorderedFlow extends Flow {
   private UnorderedFlow(String name, Retry retry) {

@@ -8,10 +8,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Records events as strings, for tests (TaskFlow's {@code CaptureListener}): {@code "a.t
- * RUNNING"}, {@code "a.t SUCCESS(5)"}, {@code "a.t FAILURE(Failure: java.lang.RuntimeException:
- * boom)"}, {@code "r.r RETRYING"}, {@code "flow.f SUCCESS"}. Outcome events carry their result
- * in parentheses.
+ * Records events as strings, for tests (TaskFlow's {@code CaptureListener}): {@code "a.t RUNNING"},
+ * {@code "a.t SUCCESS(5)"}, {@code "a.t FAILURE(Failure: java.lang.RuntimeException: boom)"},
+ * {@code "r.r RETRYING"}, {@code "flow.f SUCCESS"}. Outcome events carry their result in
+ * parentheses.
  */
 public class CaptureListener extends Listener {
   private final boolean captureFlow;

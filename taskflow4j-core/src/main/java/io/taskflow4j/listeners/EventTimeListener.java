@@ -10,9 +10,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Records when each state was entered: {@code meta['<STATE>-timestamp']} (seconds since the
- * epoch, as a number) on atoms and on the flow (TaskFlow's {@code EventTimeListener}). One more
- * write per event; a failed write is logged, never thrown.
+ * Records when each state was entered: {@code meta['<STATE>-timestamp']} (seconds since the epoch,
+ * as a number) on atoms and on the flow (TaskFlow's {@code EventTimeListener}). One more write per
+ * event; a failed write is logged, never thrown.
  */
 public class EventTimeListener extends Listener {
   private static final Logger LOG = LoggerFactory.getLogger(EventTimeListener.class);

@@ -11,9 +11,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Records how long atoms and the flow took: {@code meta['duration']} in seconds (TaskFlow's
- * {@code DurationListener}), measured from RUNNING (or REVERTING) to the outcome. Costs one more
- * write per atom; a failed write is logged, never thrown.
+ * Records how long atoms and the flow took: {@code meta['duration']} in seconds (TaskFlow's {@code
+ * DurationListener}), measured from RUNNING (or REVERTING) to the outcome. Costs one more write per
+ * atom; a failed write is logged, never thrown.
  */
 public class TimingListener extends Listener {
   private static final Logger LOG = LoggerFactory.getLogger(TimingListener.class);

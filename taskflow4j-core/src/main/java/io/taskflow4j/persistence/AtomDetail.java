@@ -4,11 +4,11 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * What the logbook records about one atom of a flow: a {@link TaskDetail} or a {@link
- * RetryDetail}. Immutable; every change makes a new value.
+ * What the logbook records about one atom of a flow: a {@link TaskDetail} or a {@link RetryDetail}.
+ * Immutable; every change makes a new value.
  *
- * <p>{@link #revision()} is the backend's revision of the stored record this value was read from
- * or last written as ({@code 0}: not known to be stored). A backend accepts an update only when the
+ * <p>{@link #revision()} is the backend's revision of the stored record this value was read from or
+ * last written as ({@code 0}: not known to be stored). A backend accepts an update only when the
  * revision matches what it holds, so concurrent writers are detected instead of merged; a value
  * with revision {@code 0} is written unconditionally (TaskFlow's last-writer-wins).
  */

@@ -19,22 +19,31 @@ import java.util.regex.Pattern;
  *
  * <p>From a connection string {@code scheme[+driver]://[user[:password]@]host[:port][,host...]
  * [/path][?key=value&...]} these keys are added unless the configuration sets them explicitly
- * (explicit keys win): {@code username}, {@code password}, {@code hostname} ({@code host:port}
- * when a port is given; every host, comma separated, when several are), {@code port} (a number,
- * for one host), {@code path} (the URI's path, percent-decoded; a bare {@code /} is no path) and every query parameter (as a
- * string). The backend is chosen by the scheme; {@code a+b} selects backend {@code a} with driver
- * {@code b} ({@link #driver()}). A connection without {@code :} is a backend name ({@code
- * "memory"}).
+ * (explicit keys win): {@code username}, {@code password}, {@code hostname} ({@code host:port} when
+ * a port is given; every host, comma separated, when several are), {@code port} (a number, for one
+ * host), {@code path} (the URI's path, percent-decoded; a bare {@code /} is no path) and every
+ * query parameter (as a string). The backend is chosen by the scheme; {@code a+b} selects backend
+ * {@code a} with driver {@code b} ({@link #driver()}). A connection without {@code :} is a backend
+ * name ({@code "memory"}).
  */
 public final class BackendConf {
   /** The configuration key holding the connection string. */
   public static final String CONNECTION = "connection";
 
-  private static final Pattern HAS_SCHEME = Pattern.compile("^([A-Za-z][A-Za-z0-9+.\\-]*):(.*)$", Pattern.DOTALL);
+  private static final Pattern HAS_SCHEME =
+      Pattern.compile("^([A-Za-z][A-Za-z0-9+.\\-]*):(.*)$", Pattern.DOTALL);
+
   /** Key fragments that mark a value as secret (matched in lower case, anywhere in the key). */
   private static final List<String> SECRET_FRAGMENTS =
       List.of(
-          "pass", "pwd", "secret", "token", "credential", "private", "apikey", "api_key",
+          "pass",
+          "pwd",
+          "secret",
+          "token",
+          "credential",
+          "private",
+          "apikey",
+          "api_key",
           "api-key");
 
   /** Whole keys that are secret although they hold none of the fragments. */
@@ -239,10 +248,10 @@ public final class BackendConf {
   }
 
   /**
-   * Replaces the password of a connection string (and the values of secret query parameters such
-   * as {@code password}, {@code token} or {@code keyfile_password}) with {@code ***}. Errs on the
-   * side of hiding: a connection whose password was not percent-encoded (holding {@code /},
-   * {@code ?} or {@code #}) is masked up to its last {@code @}.
+   * Replaces the password of a connection string (and the values of secret query parameters such as
+   * {@code password}, {@code token} or {@code keyfile_password}) with {@code ***}. Errs on the side
+   * of hiding: a connection whose password was not percent-encoded (holding {@code /}, {@code ?} or
+   * {@code #}) is masked up to its last {@code @}.
    */
   public static String mask(String connection) {
     if (connection == null) {
@@ -472,7 +481,13 @@ public final class BackendConf {
       }
     }
     throw new InvalidConfigurationException(
-        "'" + key + "' must be one of " + String.join(", ", choices) + ", not '" + safe(key, v) + "'");
+        "'"
+            + key
+            + "' must be one of "
+            + String.join(", ", choices)
+            + ", not '"
+            + safe(key, v)
+            + "'");
   }
 
   private static boolean isSecret(String key) {

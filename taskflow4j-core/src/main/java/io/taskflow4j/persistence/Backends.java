@@ -88,8 +88,8 @@ public final class Backends {
   }
 
   /**
-   * Makes a backend and prepares its store ({@code upgrade()}), for use in try-with-resources.
-   * On failure the backend is closed before the exception propagates.
+   * Makes a backend and prepares its store ({@code upgrade()}), for use in try-with-resources. On
+   * failure the backend is closed before the exception propagates.
    */
   public static Backend open(String connection) {
     return open(BackendConf.parse(connection));

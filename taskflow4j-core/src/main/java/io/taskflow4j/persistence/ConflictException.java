@@ -1,6 +1,9 @@
 package io.taskflow4j.persistence;
 
-/** A write was based on a stale revision: another writer changed the object first. Nothing was stored; reload and retry. */
+/**
+ * A write was based on a stale revision: another writer changed the object first. Nothing was
+ * stored; reload and retry.
+ */
 public class ConflictException extends TaskFlowException {
   private static final long serialVersionUID = 1L;
 

@@ -5,8 +5,8 @@ import java.util.List;
 /**
  * Reads and writes the logbook tree of one {@link Backend}. Every method is safe to call from many
  * threads at once. Errors surface as {@link TaskFlowException}s: {@link NotFoundException}, {@link
- * ConflictException} and {@link StorageException} (which wraps the driver's exception); never a
- * raw driver exception.
+ * ConflictException} and {@link StorageException} (which wraps the driver's exception); never a raw
+ * driver exception.
  *
  * <p><b>Revisions.</b> Every write of a flow or atom detail whose {@code revision()} is positive is
  * accepted only if the stored record still has that revision, atomically with the write; otherwise

@@ -1,7 +1,5 @@
 package io.taskflow4j.persistence;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.IdentityHashMap;
@@ -13,13 +11,13 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * The persisted form of an exception: the type names of its class hierarchy, its message, its
- * stack trace as text, its arguments and its causes. Immutable.
+ * The persisted form of an exception: the type names of its class hierarchy, its message, its stack
+ * trace as text, its arguments and its causes. Immutable.
  *
  * <p>A failure captured in this process also keeps the live {@link Throwable} ({@link
  * #exception()}), so {@link #reraise()} throws the original exception. A failure read back from a
- * store has only the text; re-raising it throws a {@link WrappedFailureException} that carries
- * the original type names and message.
+ * store has only the text; re-raising it throws a {@link WrappedFailureException} that carries the
+ * original type names and message.
  *
  * <p>The dictionary form ({@link #toMap()}) is TaskFlow's failure dict, version 1: {@code
  * exception_str, traceback_str, exc_type_names, version, exc_args, causes}.
@@ -263,7 +261,9 @@ public final class Failure {
 
   /** One line for people: simple type name and message. */
   public String summary() {
-    return exceptionStr.isEmpty() ? simpleName(typeName()) : simpleName(typeName()) + ": " + exceptionStr;
+    return exceptionStr.isEmpty()
+        ? simpleName(typeName())
+        : simpleName(typeName()) + ": " + exceptionStr;
   }
 
   /** TaskFlow's failure dict (version 1). */
@@ -295,7 +295,11 @@ public final class Failure {
     Object version = m.containsKey("version") ? m.get("version") : DICT_VERSION;
     if (!isVersionOne(version)) {
       throw new IllegalArgumentException(
-          "Invalid dict version of failure object: " + version + " (expected " + DICT_VERSION + ")");
+          "Invalid dict version of failure object: "
+              + version
+              + " (expected "
+              + DICT_VERSION
+              + ")");
     }
     Object names = m.get("exc_type_names");
     if (!(names instanceof List<?> nameList) || nameList.isEmpty()) {

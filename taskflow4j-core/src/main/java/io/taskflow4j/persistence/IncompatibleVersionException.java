@@ -1,6 +1,9 @@
 package io.taskflow4j.persistence;
 
-/** The store was written by a newer (or unknown) schema version than this code understands; it was left untouched. */
+/**
+ * The store was written by a newer (or unknown) schema version than this code understands; it was
+ * left untouched.
+ */
 public class IncompatibleVersionException extends StorageException {
   private static final long serialVersionUID = 1L;
 

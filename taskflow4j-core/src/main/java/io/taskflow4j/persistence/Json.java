@@ -11,10 +11,10 @@ import com.fasterxml.jackson.databind.JavaType;
 import com.fasterxml.jackson.databind.JsonDeserializer;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectWriter;
+import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.SerializerProvider;
 import com.fasterxml.jackson.databind.deser.ContextualDeserializer;
 import com.fasterxml.jackson.databind.deser.std.StdDeserializer;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.module.SimpleModule;
 import com.fasterxml.jackson.databind.ser.std.StdSerializer;
@@ -42,13 +42,12 @@ import java.util.concurrent.atomic.LongAdder;
 /**
  * The one JSON codec of taskflow4j.
  *
- * <p>Everything persisted (results, metadata, failure arguments) is held in memory as a
- * <em>JSON value</em>: {@code null}, {@link String}, {@link Boolean}, {@link Integer}, {@link
- * Long}, {@link BigInteger}, {@link Double}, an unmodifiable {@code List} of JSON values or an
- * unmodifiable {@code Map<String, ?>} of JSON values (insertion ordered). {@link #normalize}
- * turns any Jackson-serialisable object into that form, so a value reads back from a durable
- * backend exactly as it went in, whatever the backend; {@link #convert} turns it into the type a
- * consumer declares.
+ * <p>Everything persisted (results, metadata, failure arguments) is held in memory as a <em>JSON
+ * value</em>: {@code null}, {@link String}, {@link Boolean}, {@link Integer}, {@link Long}, {@link
+ * BigInteger}, {@link Double}, an unmodifiable {@code List} of JSON values or an unmodifiable
+ * {@code Map<String, ?>} of JSON values (insertion ordered). {@link #normalize} turns any
+ * Jackson-serialisable object into that form, so a value reads back from a durable backend exactly
+ * as it went in, whatever the backend; {@link #convert} turns it into the type a consumer declares.
  *
  * <p>No Java serialisation and no polymorphic default typing are used anywhere.
  */
@@ -82,12 +81,12 @@ public final class Json {
 
   /**
    * Converts any value to its JSON form (see the class comment), deeply unmodifiable: the value a
-   * durable backend would read back, so a reload compares equal. Whole numbers become the
-   * smallest of Integer, Long, BigInteger that holds them; other numbers Double (a float keeps its
-   * decimal text: {@code 0.1f} is {@code 0.1}); arrays, sets and lists become lists; map keys
-   * strings; records and beans maps of their properties; {@code java.time} values ISO-8601
-   * strings; {@code byte[]} base64 text; an {@link Optional} its content or {@code null}. A value
-   * already normalised is returned as is.
+   * durable backend would read back, so a reload compares equal. Whole numbers become the smallest
+   * of Integer, Long, BigInteger that holds them; other numbers Double (a float keeps its decimal
+   * text: {@code 0.1f} is {@code 0.1}); arrays, sets and lists become lists; map keys strings;
+   * records and beans maps of their properties; {@code java.time} values ISO-8601 strings; {@code
+   * byte[]} base64 text; an {@link Optional} its content or {@code null}. A value already
+   * normalised is returned as is.
    *
    * @throws IllegalArgumentException naming the type when the value cannot be represented as JSON:
    *     an object with no properties to write, one that contains itself, NaN or an infinity
@@ -407,7 +406,8 @@ public final class Json {
     }
 
     @Override
-    public JsonDeserializer<?> createContextual(DeserializationContext ctxt, BeanProperty property) {
+    public JsonDeserializer<?> createContextual(
+        DeserializationContext ctxt, BeanProperty property) {
       JavaType type = property != null ? property.getType() : ctxt.getContextualType();
       JavaType inner =
           type == null ? ctxt.constructType(Object.class) : type.containedTypeOrUnknown(0);

@@ -12,8 +12,8 @@ import java.util.Optional;
 import java.util.UUID;
 
 /**
- * The top of the logbook tree: a named collection of {@link FlowDetail}s (insertion ordered,
- * unique by uuid). Immutable.
+ * The top of the logbook tree: a named collection of {@link FlowDetail}s (insertion ordered, unique
+ * by uuid). Immutable.
  *
  * <p>Times are kept to the microsecond, as TaskFlow stores them.
  */

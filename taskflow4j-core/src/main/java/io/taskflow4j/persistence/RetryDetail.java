@@ -76,8 +76,17 @@ public record RetryDetail(
   /** A new PENDING retry detail. */
   public static RetryDetail of(String name, String uuid) {
     return new RetryDetail(
-        uuid, name, AtomState.PENDING, Intention.EXECUTE, List.of(), null, null, null, Map.of(),
-        null, 0);
+        uuid,
+        name,
+        AtomState.PENDING,
+        Intention.EXECUTE,
+        List.of(),
+        null,
+        null,
+        null,
+        Map.of(),
+        null,
+        0);
   }
 
   @Override
@@ -113,14 +122,32 @@ public record RetryDetail(
   @Override
   public RetryDetail withState(AtomState s) {
     return new RetryDetail(
-        uuid, name, s, intention, history, failure, revertResults, revertFailure, meta, version,
+        uuid,
+        name,
+        s,
+        intention,
+        history,
+        failure,
+        revertResults,
+        revertFailure,
+        meta,
+        version,
         revision);
   }
 
   @Override
   public RetryDetail withIntention(Intention i) {
     return new RetryDetail(
-        uuid, name, state, i, history, failure, revertResults, revertFailure, meta, version,
+        uuid,
+        name,
+        state,
+        i,
+        history,
+        failure,
+        revertResults,
+        revertFailure,
+        meta,
+        version,
         revision);
   }
 
@@ -148,7 +175,16 @@ public record RetryDetail(
   @Override
   public RetryDetail withVersion(String v) {
     return new RetryDetail(
-        uuid, name, state, intention, history, failure, revertResults, revertFailure, meta, v,
+        uuid,
+        name,
+        state,
+        intention,
+        history,
+        failure,
+        revertResults,
+        revertFailure,
+        meta,
+        v,
         revision);
   }
 
@@ -158,20 +194,38 @@ public record RetryDetail(
       return this;
     }
     return new RetryDetail(
-        uuid, name, state, intention, history, failure, revertResults, revertFailure, meta,
-        version, r);
+        uuid,
+        name,
+        state,
+        intention,
+        history,
+        failure,
+        revertResults,
+        revertFailure,
+        meta,
+        version,
+        r);
   }
 
   /** A copy with another history. */
   public RetryDetail withHistory(List<Attempt> h) {
     return new RetryDetail(
-        uuid, name, state, intention, h, failure, revertResults, revertFailure, meta, version,
+        uuid,
+        name,
+        state,
+        intention,
+        h,
+        failure,
+        revertResults,
+        revertFailure,
+        meta,
+        version,
         revision);
   }
 
   /**
-   * A copy whose latest attempt also records {@code failure} of {@code atomName} (unchanged when
-   * it is already recorded).
+   * A copy whose latest attempt also records {@code failure} of {@code atomName} (unchanged when it
+   * is already recorded).
    *
    * @throws StorageException when there is no attempt to record it in
    */
@@ -196,7 +250,16 @@ public record RetryDetail(
   @Override
   public RetryDetail withFailure(Failure f) {
     return new RetryDetail(
-        uuid, name, state, intention, history, f, revertResults, revertFailure, meta, version,
+        uuid,
+        name,
+        state,
+        intention,
+        history,
+        f,
+        revertResults,
+        revertFailure,
+        meta,
+        version,
         revision);
   }
 
@@ -213,8 +276,8 @@ public record RetryDetail(
   }
 
   /**
-   * As {@link AtomDetail#put}, except that {@code SUCCESS} appends a new attempt with the result
-   * to the history, and no state clears the history.
+   * As {@link AtomDetail#put}, except that {@code SUCCESS} appends a new attempt with the result to
+   * the history, and no state clears the history.
    */
   @Override
   public RetryDetail put(AtomState s, Object result) {

@@ -1,6 +1,9 @@
 package io.taskflow4j.persistence;
 
-/** A backend could not read or write: I/O failure, lost connection, corrupt record. The cause is kept. */
+/**
+ * A backend could not read or write: I/O failure, lost connection, corrupt record. The cause is
+ * kept.
+ */
 public class StorageException extends TaskFlowException {
   private static final long serialVersionUID = 1L;
 

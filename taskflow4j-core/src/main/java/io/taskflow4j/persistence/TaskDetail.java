@@ -45,8 +45,8 @@ public record TaskDetail(
 
   /**
    * Checks a record id. Backends use ids as file, directory and znode names, so an id that could
-   * escape its folder ({@code /}, {@code \}, {@code .}, {@code ..}) or holds control characters
-   * is refused here, before it reaches any store.
+   * escape its folder ({@code /}, {@code \}, {@code .}, {@code ..}) or holds control characters is
+   * refused here, before it reaches any store.
    */
   static void requireUuid(String uuid) {
     requireId(uuid, "uuid");
@@ -72,7 +72,16 @@ public record TaskDetail(
   /** A new PENDING task detail. */
   public static TaskDetail of(String name, String uuid) {
     return new TaskDetail(
-        uuid, name, AtomState.PENDING, Intention.EXECUTE, null, null, null, null, Map.of(), null,
+        uuid,
+        name,
+        AtomState.PENDING,
+        Intention.EXECUTE,
+        null,
+        null,
+        null,
+        null,
+        Map.of(),
+        null,
         0);
   }
 
@@ -94,14 +103,32 @@ public record TaskDetail(
   @Override
   public TaskDetail withState(AtomState s) {
     return new TaskDetail(
-        uuid, name, s, intention, results, failure, revertResults, revertFailure, meta, version,
+        uuid,
+        name,
+        s,
+        intention,
+        results,
+        failure,
+        revertResults,
+        revertFailure,
+        meta,
+        version,
         revision);
   }
 
   @Override
   public TaskDetail withIntention(Intention i) {
     return new TaskDetail(
-        uuid, name, state, i, results, failure, revertResults, revertFailure, meta, version,
+        uuid,
+        name,
+        state,
+        i,
+        results,
+        failure,
+        revertResults,
+        revertFailure,
+        meta,
+        version,
         revision);
   }
 
@@ -129,7 +156,16 @@ public record TaskDetail(
   @Override
   public TaskDetail withVersion(String v) {
     return new TaskDetail(
-        uuid, name, state, intention, results, failure, revertResults, revertFailure, meta, v,
+        uuid,
+        name,
+        state,
+        intention,
+        results,
+        failure,
+        revertResults,
+        revertFailure,
+        meta,
+        v,
         revision);
   }
 
@@ -139,21 +175,48 @@ public record TaskDetail(
       return this;
     }
     return new TaskDetail(
-        uuid, name, state, intention, results, failure, revertResults, revertFailure, meta,
-        version, r);
+        uuid,
+        name,
+        state,
+        intention,
+        results,
+        failure,
+        revertResults,
+        revertFailure,
+        meta,
+        version,
+        r);
   }
 
   /** A copy with another result. */
   public TaskDetail withResults(Object r) {
     return new TaskDetail(
-        uuid, name, state, intention, r, failure, revertResults, revertFailure, meta, version,
+        uuid,
+        name,
+        state,
+        intention,
+        r,
+        failure,
+        revertResults,
+        revertFailure,
+        meta,
+        version,
         revision);
   }
 
   @Override
   public TaskDetail withFailure(Failure f) {
     return new TaskDetail(
-        uuid, name, state, intention, results, f, revertResults, revertFailure, meta, version,
+        uuid,
+        name,
+        state,
+        intention,
+        results,
+        f,
+        revertResults,
+        revertFailure,
+        meta,
+        version,
         revision);
   }
 
@@ -175,20 +238,56 @@ public record TaskDetail(
     switch (s) {
       case REVERT_FAILURE:
         return new TaskDetail(
-            uuid, name, s, intention, null, failure, null, asFailure(s, result), meta, version,
+            uuid,
+            name,
+            s,
+            intention,
+            null,
+            failure,
+            null,
+            asFailure(s, result),
+            meta,
+            version,
             revision);
       case FAILURE:
         return new TaskDetail(
-            uuid, name, s, intention, null, asFailure(s, result), null, null, meta, version,
+            uuid,
+            name,
+            s,
+            intention,
+            null,
+            asFailure(s, result),
+            null,
+            null,
+            meta,
+            version,
             revision);
       case SUCCESS:
         return new TaskDetail(
-            uuid, name, s, intention, notAFailure(s, result), null, null, null, meta, version,
+            uuid,
+            name,
+            s,
+            intention,
+            notAFailure(s, result),
+            null,
+            null,
+            null,
+            meta,
+            version,
             revision);
       case REVERTED:
         return new TaskDetail(
-            uuid, name, s, intention, results, failure, notAFailure(s, result), null, meta,
-            version, revision);
+            uuid,
+            name,
+            s,
+            intention,
+            results,
+            failure,
+            notAFailure(s, result),
+            null,
+            meta,
+            version,
+            revision);
       default:
         return withState(s);
     }

@@ -113,9 +113,7 @@ public final class TaskFlowFormat {
       LocalDateTime local = LocalDateTime.from(parsed);
       // no offset: TaskFlow's times are naive UTC
       ZoneOffset offset =
-          parsed.isSupported(ChronoField.OFFSET_SECONDS)
-              ? ZoneOffset.from(parsed)
-              : ZoneOffset.UTC;
+          parsed.isSupported(ChronoField.OFFSET_SECONDS) ? ZoneOffset.from(parsed) : ZoneOffset.UTC;
       return local.toInstant(offset);
     } catch (java.time.DateTimeException e) {
       throw new IllegalArgumentException(
@@ -261,8 +259,8 @@ public final class TaskFlowFormat {
   }
 
   /**
-   * Reads a retry history. Each entry keeps its own value: TaskFlow's reader replaces the value
-   * of an entry that has failures with the last failure's dict; this one does not.
+   * Reads a retry history. Each entry keeps its own value: TaskFlow's reader replaces the value of
+   * an entry that has failures with the last failure's dict; this one does not.
    */
   public static List<RetryDetail.Attempt> historyFromJson(Object v) {
     if (v == null) {

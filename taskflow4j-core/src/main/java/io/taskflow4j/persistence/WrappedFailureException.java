@@ -5,9 +5,9 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * Carries one or more {@link Failure}s whose live exceptions are not available (they were read
- * back from a store), or several failures of one run. {@link #check} asks whether any of them is
- * of a given type.
+ * Carries one or more {@link Failure}s whose live exceptions are not available (they were read back
+ * from a store), or several failures of one run. {@link #check} asks whether any of them is of a
+ * given type.
  */
 public class WrappedFailureException extends TaskFlowException {
   private static final long serialVersionUID = 1L;
@@ -15,8 +15,8 @@ public class WrappedFailureException extends TaskFlowException {
   private final transient List<Failure> failures;
 
   /**
-   * Wraps failures; a failure whose live exception is itself a {@code WrappedFailureException}
-   * is replaced by the failures it carries (as TaskFlow's {@code WrappedFailure} flattens).
+   * Wraps failures; a failure whose live exception is itself a {@code WrappedFailureException} is
+   * replaced by the failures it carries (as TaskFlow's {@code WrappedFailure} flattens).
    *
    * @throws NullPointerException when the list or one of its failures is null
    */

@@ -3,8 +3,8 @@ package io.taskflow4j.storage;
 import java.util.Objects;
 
 /**
- * What storage needs to know about an atom of the flow: its name, its kind, its version and how
- * its result maps to the names it provides.
+ * What storage needs to know about an atom of the flow: its name, its kind, its version and how its
+ * result maps to the names it provides.
  *
  * @param name the atom's name, unique within the flow
  * @param kind task or retry

@@ -9,17 +9,47 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * What a retry controller has done so far: one {@link Attempt} per value it provided, each with
- * the failures of the atoms in its scope, plus the retry's own failure. Immutable.
+ * What a retry controller has done so far: one {@link Attempt} per value it provided, each with the
+ * failures of the atoms in its scope, plus the retry's own failure. Immutable.
  */
 public final class RetryHistory {
   private final List<Attempt> attempts;
   private final Failure failure;
+  private final List<AttemptInfo> infos;
 
   /** A history of these attempts, oldest first; {@code failure} is the retry's own, or null. */
   public RetryHistory(List<Attempt> attempts, Failure failure) {
+    this(attempts, failure, null);
+  }
+
+  /**
+   * A history of these attempts with their {@link AttemptInfo}s (aligned by index; missing ones are
+   * {@link AttemptInfo#UNKNOWN}, extra ones are ignored).
+   */
+  public RetryHistory(List<Attempt> attempts, Failure failure, List<AttemptInfo> infos) {
     this.attempts = List.copyOf(Objects.requireNonNull(attempts, "attempts"));
     this.failure = failure;
+    List<AttemptInfo> aligned = new ArrayList<>(this.attempts.size());
+    for (int i = 0; i < this.attempts.size(); i++) {
+      AttemptInfo info = infos != null && i < infos.size() ? infos.get(i) : null;
+      aligned.add(info == null ? AttemptInfo.UNKNOWN : info);
+    }
+    this.infos = Collections.unmodifiableList(aligned);
+  }
+
+  /**
+   * When attempt {@code index} started and ended and what failed in it (a negative index counts
+   * from the end). Beyond TaskFlow, which records only values and failures.
+   *
+   * @throws IndexOutOfBoundsException when there is no such attempt
+   */
+  public AttemptInfo attemptInfo(int index) {
+    return infos.get(normalise(index));
+  }
+
+  /** The {@link AttemptInfo} of every attempt, oldest first (aligned with {@link #attempts}). */
+  public List<AttemptInfo> attemptInfos() {
+    return infos;
   }
 
   /** The retry controller's own failure, or {@code null}. */
@@ -71,8 +101,8 @@ public final class RetryHistory {
   }
 
   /**
-   * The (atom name, failure) pairs of attempt {@code index}, or of every attempt when {@code
-   * index} is {@code null} (TaskFlow's {@code outcomes_iter}).
+   * The (atom name, failure) pairs of attempt {@code index}, or of every attempt when {@code index}
+   * is {@code null} (TaskFlow's {@code outcomes_iter}).
    */
   public List<Map.Entry<String, Failure>> outcomes(Integer index) {
     List<Attempt> selected = index == null ? attempts : List.of(get(index));
@@ -87,8 +117,8 @@ public final class RetryHistory {
 
   /**
    * The first failure caused by {@code type} (a {@link Class} or a type name, fully qualified or
-   * simple): the retry's own failure first when {@code includeRetry}, then the failures of
-   * attempt {@code index} (every attempt when {@code null}). {@code null} when none is.
+   * simple): the retry's own failure first when {@code includeRetry}, then the failures of attempt
+   * {@code index} (every attempt when {@code null}). {@code null} when none is.
    */
   public Failure causedBy(Object type, Integer index, boolean includeRetry) {
     Objects.requireNonNull(type, "type");
@@ -108,6 +138,10 @@ public final class RetryHistory {
     return causedBy(type, index, includeRetry) != null;
   }
 
+  /**
+   * Equal when the attempts and the retry's failure are; the {@link AttemptInfo}s (times) are not
+   * compared.
+   */
   @Override
   public boolean equals(Object o) {
     return o instanceof RetryHistory h

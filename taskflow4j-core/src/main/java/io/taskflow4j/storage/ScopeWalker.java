@@ -11,8 +11,8 @@ public interface ScopeWalker {
 
   /**
    * The names of the atoms visible from {@code atomName}, level by level, nearest level first
-   * (within a level, nearest atom first). Values injected at flow level are visible everywhere
-   * and need not be listed.
+   * (within a level, nearest atom first). Values injected at flow level are visible everywhere and
+   * need not be listed.
    */
   List<List<String>> visibleLevels(String atomName);
 }

@@ -37,20 +37,19 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The engine's only door to persistence: reads and writes the state, results, failures and
- * metadata of one flow detail and its atoms, with TaskFlow's semantics.
+ * The engine's only door to persistence: reads and writes the state, results, failures and metadata
+ * of one flow detail and its atoms, with TaskFlow's semantics.
  *
- * <p><b>Write first.</b> Every change is built as a new immutable value, written through the
- * {@link Connection}, and only when the write returns is the in-memory value replaced by the
- * returned one (which carries the backend's new revision). A failed write changes nothing in
- * memory. A write failing with a {@link StorageException} is retried ({@link
- * StorageOptions#writeAttempts()}, with backoff) and then surfaces as a {@link StorageException};
- * a {@link ConflictException} (another writer changed the record) is never retried. Writes that
- * would change nothing are not made.
+ * <p><b>Write first.</b> Every change is built as a new immutable value, written through the {@link
+ * Connection}, and only when the write returns is the in-memory value replaced by the returned one
+ * (which carries the backend's new revision). A failed write changes nothing in memory. A write
+ * failing with a {@link StorageException} is retried ({@link StorageOptions#writeAttempts()}, with
+ * backoff) and then surfaces as a {@link StorageException}; a {@link ConflictException} (another
+ * writer changed the record) is never retried. Writes that would change nothing are not made.
  *
- * <p><b>Threads.</b> Safe for many engine threads. Each operation costs O(1) in the number of
- * atoms (atom details are kept in maps by name); writes to different atoms proceed in parallel,
- * writes to one atom are serialised.
+ * <p><b>Threads.</b> Safe for many engine threads. Each operation costs O(1) in the number of atoms
+ * (atom details are kept in maps by name); writes to different atoms proceed in parallel, writes to
+ * one atom are serialised.
  *
  * <p><b>Failures.</b> A failure saved in this process keeps its live exception: reads return that
  * live {@link Failure} as long as the stored one {@link Failure#matches matches} it, so the engine
@@ -108,8 +107,7 @@ public final class Storage {
   private final Set<String> failedAtoms = ConcurrentHashMap.newKeySet();
 
   /**
-   * Storage over a flow detail that {@code connection} already stores (saved through its
-   * logbook).
+   * Storage over a flow detail that {@code connection} already stores (saved through its logbook).
    *
    * @param flowDetail the flow detail, with its atom details
    * @param connection where to write; {@code null} keeps everything in a private in-memory store
@@ -135,8 +133,7 @@ public final class Storage {
       fd =
           saved
               .find(uuid)
-              .orElseThrow(
-                  () -> new StorageException("flow detail '" + uuid + "' was not saved"));
+              .orElseThrow(() -> new StorageException("flow detail '" + uuid + "' was not saved"));
     }
     this.connection = connection;
     this.header = fd.withoutAtoms();
@@ -170,13 +167,12 @@ public final class Storage {
   // ---------------------------------------------------------------- atoms
 
   /**
-   * Makes sure every atom has a detail, reusing existing ones by name; new details are PENDING
-   * with intention EXECUTE and are all written in one flow-detail write carrying only them.
-   * Registers each atom's result mapping.
+   * Makes sure every atom has a detail, reusing existing ones by name; new details are PENDING with
+   * intention EXECUTE and are all written in one flow-detail write carrying only them. Registers
+   * each atom's result mapping.
    *
    * @return the atoms' detail uuids, in the order given
-   * @throws DuplicateException when a detail of the other kind exists
-   *     under the same name
+   * @throws DuplicateException when a detail of the other kind exists under the same name
    */
   public List<String> ensureAtoms(List<AtomSpec> specs) {
     Objects.requireNonNull(specs, "specs");
@@ -368,9 +364,9 @@ public final class Storage {
   }
 
   /**
-   * Records a task's progress in its metadata ({@code progress}); with {@code details},
-   * non-empty details are kept as {@code progress_details = {at_progress, details}} and empty
-   * ones erase them. {@code null} details leave the last details in place.
+   * Records a task's progress in its metadata ({@code progress}); with {@code details}, non-empty
+   * details are kept as {@code progress_details = {at_progress, details}} and empty ones erase
+   * them. {@code null} details leave the last details in place.
    */
   public void setTaskProgress(String name, double progress, Map<String, ?> details) {
     Map<String, Object> update = new LinkedHashMap<>();
@@ -420,9 +416,9 @@ public final class Storage {
   }
 
   /**
-   * Saves an outcome with TaskFlow's rules ({@link AtomDetail#put}): SUCCESS stores the result
-   * (a retry appends it to its history), FAILURE and REVERT_FAILURE take a {@link Failure},
-   * REVERTED stores the revert result, other states only change the state.
+   * Saves an outcome with TaskFlow's rules ({@link AtomDetail#put}): SUCCESS stores the result (a
+   * retry appends it to its history), FAILURE and REVERT_FAILURE take a {@link Failure}, REVERTED
+   * stores the revert result, other states only change the state.
    *
    * @throws InvalidResultException when the result cannot be represented as JSON (nothing is
    *     stored)
@@ -431,7 +427,9 @@ public final class Storage {
     save(name, result, state, null);
   }
 
-  /** As {@link #save(String, Object, AtomState)}, also putting {@code metaEntries}, in one write. */
+  /**
+   * As {@link #save(String, Object, AtomState)}, also putting {@code metaEntries}, in one write.
+   */
   public void save(String name, Object result, AtomState state, Map<String, ?> metaEntries) {
     Objects.requireNonNull(state, "state");
     Object value;
@@ -454,7 +452,19 @@ public final class Storage {
     Failure liveExec = state == AtomState.FAILURE ? live : null;
     Failure liveRevert = state == AtomState.REVERT_FAILURE ? live : null;
     AtomDetail written =
-        updateAtom(name, d -> withMeta(d.put(state, value), metaEntries), liveExec, liveRevert);
+        updateAtom(
+            name,
+            d -> {
+              AtomDetail u = withMeta(d.put(state, value), metaEntries);
+              if (state == AtomState.SUCCESS && u instanceof RetryDetail r) {
+                // The new attempt's info goes with it, in the same write (see AttemptInfo).
+                Object started = d.meta().get(META_STARTED_AT);
+                u = AttemptInfo.appendStarted(r, started instanceof String st ? st : now());
+              }
+              return u;
+            },
+            liveExec,
+            liveRevert);
     if (state == AtomState.SUCCESS
         && written.intention() == Intention.EXECUTE
         && written instanceof TaskDetail) {
@@ -493,14 +503,53 @@ public final class Storage {
     Objects.requireNonNull(failedAtomName, "failedAtomName");
     Objects.requireNonNull(failure, "failure");
     requireRetry(entry(retryName));
-    updateAtom(retryName, d -> ((RetryDetail) d).withAttemptFailure(failedAtomName, failure), null, null);
+    updateAtom(
+        retryName,
+        d -> {
+          RetryDetail r = (RetryDetail) d;
+          RetryDetail u = r.withAttemptFailure(failedAtomName, failure);
+          // Already recorded: nothing changes, so nothing is written.
+          return u == r ? r : AttemptInfo.recordFailure(u, failedAtomName, failure, now());
+        },
+        null,
+        null);
   }
 
-  /** Empties a retry's history and sets its state, in one write. */
+  /** Empties a retry's history (and its attempt infos) and sets its state, in one write. */
   public void cleanupRetryHistory(String retryName, AtomState state) {
     Objects.requireNonNull(state, "state");
     requireRetry(entry(retryName));
-    updateAtom(retryName, d -> ((RetryDetail) d).withHistory(List.of()).withState(state), null, null);
+    updateAtom(
+        retryName,
+        d -> AttemptInfo.cleared(((RetryDetail) d).withHistory(List.of()).withState(state)),
+        null,
+        null);
+  }
+
+  /**
+   * Records a retry as REVERTED with its revert result and empties its history (and attempt infos),
+   * in one write. Unlike TaskFlow (whose {@code RetryDetail.merge} drops it), the revert result is
+   * kept.
+   *
+   * @throws InvalidResultException when the revert result cannot be represented as JSON
+   */
+  public void saveRetryReverted(String retryName, Object revertResult) {
+    requireRetry(entry(retryName));
+    Object value = normalizeResult(retryName, revertResult);
+    updateAtom(
+        retryName,
+        d ->
+            AttemptInfo.cleared(
+                ((RetryDetail) d).put(AtomState.REVERTED, value).withHistory(List.of())),
+        null,
+        null);
+  }
+
+  /** Meta key of the time an atom started executing (written by engines). */
+  private static final String META_STARTED_AT = "started_at";
+
+  private String now() {
+    return options.clock().instant().toString();
   }
 
   private static AtomEntry requireRetry(AtomEntry e) {
@@ -511,8 +560,8 @@ public final class Storage {
   }
 
   /**
-   * The atom's execute result: its failure if it has one (the live one when known), else its
-   * result when the state is SUCCESS, FAILURE or REVERTING (a retry's latest value).
+   * The atom's execute result: its failure if it has one (the live one when known), else its result
+   * when the state is SUCCESS, FAILURE or REVERTING (a retry's latest value).
    *
    * @throws NotFoundException in any other state (a distinct message when IGNOREd)
    */
@@ -617,7 +666,18 @@ public final class Storage {
     if (INJECTOR_NAME.equals(name)) {
       return;
     }
-    updateAtom(name, d -> d.state() == state ? d : d.reset(state), null, null);
+    updateAtom(
+        name,
+        d -> {
+          if (d.state() == state) {
+            return d;
+          }
+          AtomDetail r = d.reset(state);
+          // A reset retry has no attempts left; its attempt infos go with them.
+          return r instanceof RetryDetail rd ? AttemptInfo.cleared(rd) : r;
+        },
+        null,
+        null);
   }
 
   // ------------------------------------------------------------ injection
@@ -651,7 +711,8 @@ public final class Storage {
       AtomEntry injector = atoms.get(INJECTOR_NAME);
       if (injector == null) {
         TaskDetail td =
-            TaskDetail.of(INJECTOR_NAME, options.uuidSupplier().get()).put(AtomState.SUCCESS, values);
+            TaskDetail.of(INJECTOR_NAME, options.uuidSupplier().get())
+                .put(AtomState.SUCCESS, values);
         FlowDetail toWrite = header.withAtoms(List.of(td));
         FlowDetail written =
             write(
@@ -794,8 +855,8 @@ public final class Storage {
   }
 
   /**
-   * Every name whose value may be read now; a name with several readable providers maps to the
-   * list of their values (injected ones first). Results of reverted atoms are not shown.
+   * Every name whose value may be read now; a name with several readable providers maps to the list
+   * of their values (injected ones first). Results of reverted atoms are not shown.
    */
   public Map<String, Object> fetchAll() {
     structure.readLock().lock();
@@ -835,9 +896,9 @@ public final class Storage {
 
   /**
    * The arguments of an atom: for each {@code argName → resultName}, the first of: the atom's
-   * transient injected args, its persistent injected args, values injected at flow level, then
-   * the nearest provider visible from the atom ({@code scope} levels, nearest first; without a
-   * scope or atom, every provider in order). Optional arguments without a value are left out.
+   * transient injected args, its persistent injected args, values injected at flow level, then the
+   * nearest provider visible from the atom ({@code scope} levels, nearest first; without a scope or
+   * atom, every provider in order). Optional arguments without a value are left out.
    *
    * @throws NotFoundException when a required argument has no value
    */
@@ -954,9 +1015,9 @@ public final class Storage {
   }
 
   /**
-   * The argument names (keys of {@code mapping}) that nothing could ever provide: not injected
-   * for the atom or the flow, and no provider visible in {@code scope} (any provider without a
-   * scope). Optional arguments are never reported.
+   * The argument names (keys of {@code mapping}) that nothing could ever provide: not injected for
+   * the atom or the flow, and no provider visible in {@code scope} (any provider without a scope).
+   * Optional arguments are never reported.
    */
   public Set<String> fetchUnsatisfiedArgs(
       String atomName, Map<String, String> mapping, ScopeWalker scope, Set<String> optionalArgs) {
@@ -1129,7 +1190,10 @@ public final class Storage {
   public RetryHistory getRetryHistory(String retryName) {
     AtomEntry e = requireRetry(entry(retryName));
     RetryDetail d = (RetryDetail) e.detail;
-    return new RetryHistory(d.history(), live(d.failure(), e.liveFailure));
+    return new RetryHistory(
+        d.history(),
+        live(d.failure(), e.liveFailure),
+        AttemptInfo.aligned(d.meta(), d.history().size()));
   }
 
   /** The histories of every retry, by name, in the flow detail's order. */
@@ -1181,7 +1245,8 @@ public final class Storage {
    * Applies {@code change} to an atom's detail and writes it (unless nothing changed), holding the
    * structure read lock and the atom's lock; the in-memory detail changes only after the write.
    */
-  private AtomDetail updateAtom(String name, AtomChange change, Failure liveExec, Failure liveRevert) {
+  private AtomDetail updateAtom(
+      String name, AtomChange change, Failure liveExec, Failure liveRevert) {
     structure.readLock().lock();
     try {
       AtomEntry e = entry(name);
@@ -1198,8 +1263,7 @@ public final class Storage {
                 () -> connection.updateAtomDetails(updated),
                 () -> recoverAtom(updated));
         e.liveFailure = liveOrNull(written.failure(), liveExec, e.liveFailure);
-        e.liveRevertFailure =
-            liveOrNull(written.revertFailure(), liveRevert, e.liveRevertFailure);
+        e.liveRevertFailure = liveOrNull(written.revertFailure(), liveRevert, e.liveRevertFailure);
         e.detail = written;
         trackFailures(e, written);
         return written;
@@ -1315,8 +1379,8 @@ public final class Storage {
    *
    * <p>A write can reach the store and still fail on its way back (a lost reply). Its retry then
    * meets a {@link ConflictException}, since the stored revision has moved on; in that case only,
-   * {@code recover} reads the store and, when it already holds exactly what was being written,
-   * that stored value is taken as the result instead of reporting a conflict.
+   * {@code recover} reads the store and, when it already holds exactly what was being written, that
+   * stored value is taken as the result instead of reporting a conflict.
    */
   private <T> T write(String what, Supplier<T> op, Supplier<T> recover) {
     int attempts = options.writeAttempts();

@@ -1,99 +1,37 @@
 package io.taskflow4j.engine;
 
 import io.taskflow4j.persistence.AtomDetail;
-import io.taskflow4j.persistence.Backend;
 import io.taskflow4j.persistence.Connection;
 import io.taskflow4j.persistence.FlowDetail;
 import io.taskflow4j.persistence.LogBook;
-import java.util.List;
+import io.taskflow4j.persistence.spi.ForwardingConnection;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /** A connection that counts the writes it passes on. */
-final class CountingConnection implements Connection {
-  private final Connection delegate;
+final class CountingConnection extends ForwardingConnection {
   final AtomicInteger atomWrites = new AtomicInteger();
   final AtomicInteger flowWrites = new AtomicInteger();
   final AtomicInteger bookWrites = new AtomicInteger();
 
   CountingConnection(Connection delegate) {
-    this.delegate = delegate;
-  }
-
-  @Override
-  public Backend backend() {
-    return delegate.backend();
-  }
-
-  @Override
-  public void upgrade() {
-    delegate.upgrade();
-  }
-
-  @Override
-  public void validate() {
-    delegate.validate();
-  }
-
-  @Override
-  public void clearAll() {
-    delegate.clearAll();
+    super(delegate);
   }
 
   @Override
   public LogBook saveLogBook(LogBook book) {
     bookWrites.incrementAndGet();
-    return delegate.saveLogBook(book);
+    return super.saveLogBook(book);
   }
 
   @Override
   public FlowDetail updateFlowDetails(FlowDetail flowDetail) {
     flowWrites.incrementAndGet();
-    return delegate.updateFlowDetails(flowDetail);
+    return super.updateFlowDetails(flowDetail);
   }
 
   @Override
   public AtomDetail updateAtomDetails(AtomDetail atomDetail) {
     atomWrites.incrementAndGet();
-    return delegate.updateAtomDetails(atomDetail);
-  }
-
-  @Override
-  public void destroyLogBook(String bookUuid) {
-    delegate.destroyLogBook(bookUuid);
-  }
-
-  @Override
-  public LogBook getLogBook(String bookUuid, boolean lazy) {
-    return delegate.getLogBook(bookUuid, lazy);
-  }
-
-  @Override
-  public List<LogBook> getLogBooks(boolean lazy) {
-    return delegate.getLogBooks(lazy);
-  }
-
-  @Override
-  public List<FlowDetail> getFlowsForBook(String bookUuid) {
-    return delegate.getFlowsForBook(bookUuid);
-  }
-
-  @Override
-  public FlowDetail getFlowDetails(String flowUuid, boolean lazy) {
-    return delegate.getFlowDetails(flowUuid, lazy);
-  }
-
-  @Override
-  public AtomDetail getAtomDetails(String atomUuid) {
-    return delegate.getAtomDetails(atomUuid);
-  }
-
-  @Override
-  public List<AtomDetail> getAtomsForFlow(String flowUuid) {
-    return delegate.getAtomsForFlow(flowUuid);
-  }
-
-  @Override
-  public void close() {
-    delegate.close();
+    return super.updateAtomDetails(atomDetail);
   }
 }

@@ -29,12 +29,21 @@ class CrashResumeTest {
 
   @TempDir Path dir;
 
+  /**
+   * The connection string of the store the child writes and this test resumes from. A subclass
+   * running the test over another backend overrides it.
+   */
+  protected String storeUrl(Path store) {
+    return "dir://" + store.toAbsolutePath();
+  }
+
   @Test
   void killedRunResumesFromItsFactoryWithoutRepeatingRecordedWork() throws Exception {
-    Path store = dir.resolve("store");
+    String storeUrl = storeUrl(dir.resolve("store"));
     Path log = dir.resolve("executions.log");
     Path uuidFile = dir.resolve("flow.uuid");
-    String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+    String classpath =
+        System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     Process child =
         new ProcessBuilder(
@@ -42,7 +51,7 @@ class CrashResumeTest {
                 "-cp",
                 classpath,
                 CrashChainMain.class.getName(),
-                store.toString(),
+                storeUrl,
                 log.toString(),
                 String.valueOf(TASKS),
                 "15",
@@ -65,7 +74,7 @@ class CrashResumeTest {
     assertThat(loggedBeforeKill).isBetween(40, TASKS - 1);
     String flowUuid = Files.readString(uuidFile).trim();
 
-    try (Backend backend = Backends.open("dir://" + store.toAbsolutePath())) {
+    try (Backend backend = Backends.open(storeUrl)) {
       FlowDetail crashed;
       try (Connection c = backend.getConnection()) {
         crashed = c.getFlowDetails(flowUuid);

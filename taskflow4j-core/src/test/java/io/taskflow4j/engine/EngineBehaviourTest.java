@@ -11,7 +11,6 @@ import io.taskflow4j.flow.UnorderedFlow;
 import io.taskflow4j.listeners.CaptureListener;
 import io.taskflow4j.persistence.AtomDetail;
 import io.taskflow4j.persistence.AtomState;
-import io.taskflow4j.persistence.Connection;
 import io.taskflow4j.persistence.Failure;
 import io.taskflow4j.persistence.FlowDetail;
 import io.taskflow4j.persistence.FlowState;
@@ -34,13 +33,21 @@ class EngineBehaviourTest {
     return EngineEnv.cases().toList();
   }
 
+  /**
+   * The environment of one test, its store under {@code dir}. A subclass running these tests over
+   * another backend overrides it (and hides {@code cases()} with its own cells).
+   */
+  protected EngineEnv newEnv(EngineEnv.Case c, Path dir) {
+    return new EngineEnv(c, dir);
+  }
+
   /** A value type that must survive a trip through the store as JSON. */
   public record Point(int x, int y) {}
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("cases")
   void linearFlowRunsInOrderAndPublishesResults(EngineEnv.Case c) {
-    try (EngineEnv env = new EngineEnv(c, dir)) {
+    try (EngineEnv env = newEnv(c, dir)) {
       LinearFlow flow =
           LinearFlow.of("f")
               .add(
@@ -75,7 +82,7 @@ class EngineBehaviourTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("cases")
   void failureRevertsCompletedTasksInReverseDependencyOrder(EngineEnv.Case c) {
-    try (EngineEnv env = new EngineEnv(c, dir)) {
+    try (EngineEnv env = newEnv(c, dir)) {
       Map<String, Object> seenResults = new ConcurrentHashMap<>();
       Map<String, Map<String, Failure>> seenFailures = new ConcurrentHashMap<>();
       List<String> reverts = new CopyOnWriteArrayList<>();
@@ -93,9 +100,13 @@ class EngineBehaviourTest {
       }
       flow.add(
           UnorderedFlow.of("u")
-              .add(Task.of("ok", () -> 1), Task.of("bad", () -> {
-                throw new IllegalStateException("bad input");
-              })));
+              .add(
+                  Task.of("ok", () -> 1),
+                  Task.of(
+                      "bad",
+                      () -> {
+                        throw new IllegalStateException("bad input");
+                      })));
       try (Engine engine = env.load(flow).build()) {
         assertThatThrownBy(engine::run)
             .isInstanceOf(IllegalStateException.class)
@@ -117,7 +128,7 @@ class EngineBehaviourTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("cases")
   void failedRevertEndsTheFlowInFailure(EngineEnv.Case c) {
-    try (EngineEnv env = new EngineEnv(c, dir)) {
+    try (EngineEnv env = newEnv(c, dir)) {
       LinearFlow flow =
           LinearFlow.of("f")
               .add(
@@ -153,7 +164,7 @@ class EngineBehaviourTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("cases")
   void neverResolveLeavesFailuresUnreverted(EngineEnv.Case c) {
-    try (EngineEnv env = new EngineEnv(c, dir)) {
+    try (EngineEnv env = newEnv(c, dir)) {
       LinearFlow flow = LinearFlow.of("f").add(env.task("a"), env.failing("b", "boom"));
       try (Engine engine = env.load(flow).neverResolve(true).build()) {
         assertThatThrownBy(engine::run).isInstanceOf(RuntimeException.class).hasMessage("boom");
@@ -167,7 +178,7 @@ class EngineBehaviourTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("cases")
   void nestedFlowsKeepTheirOrdering(EngineEnv.Case c) {
-    try (EngineEnv env = new EngineEnv(c, dir)) {
+    try (EngineEnv env = newEnv(c, dir)) {
       LinearFlow flow =
           LinearFlow.of("outer")
               .add(
@@ -199,7 +210,7 @@ class EngineBehaviourTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("cases")
   void graphFlowOrdersByProvidesAndRequires(EngineEnv.Case c) {
-    try (EngineEnv env = new EngineEnv(c, dir)) {
+    try (EngineEnv env = newEnv(c, dir)) {
       List<String> order = new CopyOnWriteArrayList<>();
       Task report =
           Task.of(
@@ -223,19 +234,30 @@ class EngineBehaviourTest {
                   })
               .requires("a", "b")
               .provides("total");
-      Task a = Task.of("make-a", () -> {
-        order.add("make-a");
-        return 2;
-      }).provides("a");
-      Task b = Task.of("make-b", () -> {
-        order.add("make-b");
-        return 5;
-      }).provides("b");
+      Task a =
+          Task.of(
+                  "make-a",
+                  () -> {
+                    order.add("make-a");
+                    return 2;
+                  })
+              .provides("a");
+      Task b =
+          Task.of(
+                  "make-b",
+                  () -> {
+                    order.add("make-b");
+                    return 5;
+                  })
+              .provides("b");
       Task name = Task.of("name", () -> "sum").provides("name");
-      Task after = Task.of("after", () -> {
-        order.add("after");
-        return null;
-      });
+      Task after =
+          Task.of(
+              "after",
+              () -> {
+                order.add("after");
+                return null;
+              });
       GraphFlow g = GraphFlow.of("g").add(report, sum, after, a, b, name).link(report, after);
       try (Engine engine = env.load(g).build()) {
         engine.run();
@@ -251,7 +273,7 @@ class EngineBehaviourTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("cases")
   void argumentsArriveAsDeclaredTypesAfterAReload(EngineEnv.Case c) {
-    try (EngineEnv env = new EngineEnv(c, dir)) {
+    try (EngineEnv env = newEnv(c, dir)) {
       List<Object> received = new CopyOnWriteArrayList<>();
       LinearFlow flow =
           LinearFlow.of("f")
@@ -285,11 +307,15 @@ class EngineBehaviourTest {
       String fdUuid;
       try (Engine engine = env.load(flow).build()) {
         // Stop after the producers, so the consumer runs in a new engine over the reloaded detail.
-        engine.atomNotifier().register(AtomState.SUCCESS, e -> {
-          if (e.atomName().equals("dict")) {
-            engine.suspend();
-          }
-        });
+        engine
+            .atomNotifier()
+            .register(
+                AtomState.SUCCESS,
+                e -> {
+                  if (e.atomName().equals("dict")) {
+                    engine.suspend();
+                  }
+                });
         engine.run();
         assertThat(engine.flowState()).isEqualTo(FlowState.SUSPENDED);
         fdUuid = engine.flowDetail().uuid();
@@ -305,7 +331,7 @@ class EngineBehaviourTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("cases")
   void eachTaskCostsTwoAtomWritesThatRecordWhoRanItAndWhen(EngineEnv.Case c) {
-    try (EngineEnv env = new EngineEnv(c, dir);
+    try (EngineEnv env = newEnv(c, dir);
         CountingConnection conn = new CountingConnection(env.backend.getConnection())) {
       LinearFlow flow = LinearFlow.of("f");
       for (int i = 0; i < 5; i++) {
@@ -351,16 +377,20 @@ class EngineBehaviourTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("cases")
   void suspendingAfterATaskStopsAndARerunContinues(EngineEnv.Case c) {
-    try (EngineEnv env = new EngineEnv(c, dir)) {
+    try (EngineEnv env = newEnv(c, dir)) {
       LinearFlow flow = LinearFlow.of("f").add(env.task("a"), env.task("b"), env.task("c"));
       try (Engine engine = env.load(flow).build();
           CaptureListener capture = new CaptureListener(engine, false)) {
         Notifier.Registration r =
-            engine.atomNotifier().register(AtomState.SUCCESS, e -> {
-              if (e.atomName().equals("b")) {
-                engine.suspend();
-              }
-            });
+            engine
+                .atomNotifier()
+                .register(
+                    AtomState.SUCCESS,
+                    e -> {
+                      if (e.atomName().equals("b")) {
+                        engine.suspend();
+                      }
+                    });
         engine.run();
         assertThat(engine.flowState()).isEqualTo(FlowState.SUSPENDED);
         assertThat(capture.values())
@@ -378,7 +408,7 @@ class EngineBehaviourTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("cases")
   void suspendingTheLastTaskStillSucceeds(EngineEnv.Case c) {
-    try (EngineEnv env = new EngineEnv(c, dir)) {
+    try (EngineEnv env = newEnv(c, dir)) {
       try (Engine engine = env.load(LinearFlow.of("f").add(env.task("a"))).build();
           CaptureListener capture = new CaptureListener(engine, false)) {
         engine.atomNotifier().register(AtomState.RUNNING, e -> engine.suspend());
@@ -395,19 +425,23 @@ class EngineBehaviourTest {
   @MethodSource("cases")
   void suspendedRevertIsFinishedByTheSameOrANewEngine(EngineEnv.Case c) {
     for (boolean newEngine : new boolean[] {false, true}) {
-      try (EngineEnv env = new EngineEnv(c, dir.resolve("new-" + newEngine))) {
+      try (EngineEnv env = newEnv(c, dir.resolve("new-" + newEngine))) {
         LinearFlow flow =
             LinearFlow.of("f").add(env.task("a"), env.task("b"), env.failing("c", "Woot"));
         Engine engine = env.load(flow).build();
-        engine.atomNotifier().register(AtomState.REVERTED, e -> {
-          if (e.atomName().equals("b")) {
-            engine.suspend();
-          }
-        });
+        engine
+            .atomNotifier()
+            .register(
+                AtomState.REVERTED,
+                e -> {
+                  if (e.atomName().equals("b")) {
+                    engine.suspend();
+                  }
+                });
         engine.run();
         assertThat(engine.flowState()).isEqualTo(FlowState.SUSPENDED);
-        assertThat(env.calls).containsExactly("execute a", "execute b", "execute c", "revert c",
-            "revert b");
+        assertThat(env.calls)
+            .containsExactly("execute a", "execute b", "execute c", "revert c", "revert b");
         Engine second =
             newEngine
                 ? env.load(flow).flowDetail(env.reload(engine.flowDetail().uuid())).build()
@@ -433,7 +467,7 @@ class EngineBehaviourTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("cases")
   void runIterReportsEachStepAndCanSuspend(EngineEnv.Case c) {
-    try (EngineEnv env = new EngineEnv(c, dir)) {
+    try (EngineEnv env = newEnv(c, dir)) {
       LinearFlow flow = LinearFlow.of("f").add(env.task("a"), env.task("b"));
       try (Engine engine = env.load(flow).build()) {
         List<EngineState> states = new ArrayList<>();
@@ -485,7 +519,7 @@ class EngineBehaviourTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("cases")
   void resetRunsAFinishedOrFailedFlowAgain(EngineEnv.Case c) {
-    try (EngineEnv env = new EngineEnv(c, dir)) {
+    try (EngineEnv env = newEnv(c, dir)) {
       LinearFlow flow = LinearFlow.of("f").add(env.task("a"), env.task("b"));
       try (Engine engine = env.load(flow).build()) {
         engine.run();
@@ -504,8 +538,14 @@ class EngineBehaviourTest {
         assertThatThrownBy(engine::run).hasMessage("boom");
         assertThat(env.calls)
             .containsExactly(
-                "execute x", "execute y", "revert y", "revert x",
-                "execute x", "execute y", "revert y", "revert x");
+                "execute x",
+                "execute y",
+                "revert y",
+                "revert x",
+                "execute x",
+                "execute y",
+                "revert y",
+                "revert x");
       }
     }
   }
@@ -513,7 +553,7 @@ class EngineBehaviourTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("cases")
   void persistentStoreSurvivesAReloadButTransientDoesNot(EngineEnv.Case c) {
-    try (EngineEnv env = new EngineEnv(c, dir)) {
+    try (EngineEnv env = newEnv(c, dir)) {
       LinearFlow flow =
           LinearFlow.of("f")
               .add(
@@ -534,7 +574,9 @@ class EngineBehaviourTest {
             .hasMessageContaining("'b' requires [dropped]");
       }
       try (Engine engine =
-          env.load(flow).flowDetail(env.reload(fdUuid)).transientStore(Map.of("dropped", 2))
+          env.load(flow)
+              .flowDetail(env.reload(fdUuid))
+              .transientStore(Map.of("dropped", 2))
               .build()) {
         engine.run();
         assertThat(engine.storage().fetch("sum")).isEqualTo(3);
@@ -545,7 +587,7 @@ class EngineBehaviourTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("cases")
   void perAtomInjectionAndRebinding(EngineEnv.Case c) {
-    try (EngineEnv env = new EngineEnv(c, dir)) {
+    try (EngineEnv env = newEnv(c, dir)) {
       LinearFlow flow =
           LinearFlow.of("f")
               .add(
@@ -571,7 +613,7 @@ class EngineBehaviourTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("cases")
   void persistentAtomInjectionAndProgressAreRecorded(EngineEnv.Case c) {
-    try (EngineEnv env = new EngineEnv(c, dir)) {
+    try (EngineEnv env = newEnv(c, dir)) {
       Task t =
           Task.of(
                   "t",
@@ -599,26 +641,33 @@ class EngineBehaviourTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("cases")
   void seededSuccessFeedsItsResultAndOnlyTheRestRuns(EngineEnv.Case c) {
-    try (EngineEnv env = new EngineEnv(c, dir)) {
+    try (EngineEnv env = newEnv(c, dir)) {
       // TaskFlow's test_sequential_flow_two_tasks_with_resumption.
       FlowDetail fd =
           env.seed(
               "f",
               FlowState.PENDING,
               List.of(
-                  io.taskflow4j.persistence.TaskDetail.of("task1", java.util.UUID.randomUUID()
-                      .toString()).put(AtomState.SUCCESS, 17)));
+                  io.taskflow4j.persistence.TaskDetail.of(
+                          "task1", java.util.UUID.randomUUID().toString())
+                      .put(AtomState.SUCCESS, 17)));
       LinearFlow flow =
           LinearFlow.of("f")
               .add(
-                  Task.of("task1", () -> {
-                    env.calls.add("task1");
-                    return 1;
-                  }).provides("x1"),
-                  Task.of("task2", () -> {
-                    env.calls.add("task2");
-                    return 5;
-                  }).provides("x2"));
+                  Task.of(
+                          "task1",
+                          () -> {
+                            env.calls.add("task1");
+                            return 1;
+                          })
+                      .provides("x1"),
+                  Task.of(
+                          "task2",
+                          () -> {
+                            env.calls.add("task2");
+                            return 5;
+                          })
+                      .provides("x2"));
       try (Engine engine = env.load(flow).flowDetail(fd).build()) {
         engine.run();
         assertThat(engine.storage().fetchAll()).isEqualTo(Map.of("x1", 17, "x2", 5));
@@ -633,10 +682,12 @@ class EngineBehaviourTest {
     java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
     Engine engine =
         Engines.load(
-                Task.of("block", () -> {
-                  started.countDown();
-                  return release.await(30, java.util.concurrent.TimeUnit.SECONDS);
-                }))
+                Task.of(
+                    "block",
+                    () -> {
+                      started.countDown();
+                      return release.await(30, java.util.concurrent.TimeUnit.SECONDS);
+                    }))
             .build();
     Thread runner = new Thread(engine::run);
     runner.start();
@@ -652,7 +703,7 @@ class EngineBehaviourTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("cases")
   void severalFailuresAreRaisedTogether(EngineEnv.Case c) {
-    try (EngineEnv env = new EngineEnv(c, dir)) {
+    try (EngineEnv env = newEnv(c, dir)) {
       UnorderedFlow flow =
           UnorderedFlow.of("u").add(env.failing("x", "first"), env.failing("y", "second"));
       try (Engine engine = env.load(flow).build()) {

@@ -18,8 +18,8 @@ import java.util.UUID;
 import java.util.stream.Stream;
 
 /**
- * The matrix engine tests run on: serial and parallel engines over the memory and dir backends.
- * One instance per test; close it to close the backend.
+ * The matrix engine tests run on: serial and parallel engines over the memory and dir backends. One
+ * instance per test; close it to close the backend.
  */
 public final class EngineEnv implements AutoCloseable {
   /** Serial or parallel engine. */
@@ -31,7 +31,9 @@ public final class EngineEnv implements AutoCloseable {
   /** Which backend. */
   public enum Store {
     MEMORY,
-    DIR
+    DIR,
+    /** A backend the test opens itself and hands to {@link #over(Case, Backend)}. */
+    SUPPLIED
   }
 
   /** One cell of the matrix. */
@@ -57,16 +59,40 @@ public final class EngineEnv implements AutoCloseable {
 
   public final Case setup;
   public final Backend backend;
+
   /** Executions and reverts recorded by {@link #task}, in order. */
   public final List<String> calls = Collections.synchronizedList(new ArrayList<>());
 
   public EngineEnv(Case setup, Path dir) {
+    if (setup.store() == Store.SUPPLIED) {
+      throw new IllegalArgumentException("a supplied store needs EngineEnv.over(Case, Backend)");
+    }
     this.setup = setup;
     this.backend =
         setup.store() == Store.MEMORY
             ? Backends.open("memory://")
             // Process durability: the store survives a killed process; tests need not fsync.
             : Backends.open("dir://" + dir.toAbsolutePath() + "?durability=process");
+  }
+
+  /**
+   * An environment over a backend the caller opened (e.g. a SQL database); closing the environment
+   * closes it.
+   */
+  public static EngineEnv over(Case setup, Backend backend) {
+    return new EngineEnv(backend, setup);
+  }
+
+  // Argument order differs from the public constructor so that EngineEnv(c, null) stays
+  // unambiguous.
+  private EngineEnv(Backend backend, Case setup) {
+    this.setup = setup;
+    this.backend = backend;
+  }
+
+  /** The serial and parallel cells over {@code store}. */
+  public static Stream<Case> cases(Store store) {
+    return Stream.of(new Case(Kind.SERIAL, store), new Case(Kind.PARALLEL, store));
   }
 
   /** An engine builder for {@code flow} over this backend, serial or parallel as the case says. */

@@ -30,8 +30,9 @@ class FlowFactoryTest {
               .backend(backend)
               .store(Map.of("v0", 10))
               .build()) {
-        engine.atomNotifier().register(io.taskflow4j.persistence.AtomState.SUCCESS,
-            e -> engine.suspend());
+        engine
+            .atomNotifier()
+            .register(io.taskflow4j.persistence.AtomState.SUCCESS, e -> engine.suspend());
         engine.run();
         fd = engine.flowDetail();
       }
@@ -94,8 +95,7 @@ class FlowFactoryTest {
     assertThatThrownBy(() -> Engines.flowFromDetail(notFactory))
         .isInstanceOf(FlowFactoryException.class)
         .hasMessageContaining("does not implement");
-    assertThatThrownBy(
-            () -> Engines.loadFromFactory(ChainFlows.class, "nope", List.of(), Map.of()))
+    assertThatThrownBy(() -> Engines.loadFromFactory(ChainFlows.class, "nope", List.of(), Map.of()))
         .isInstanceOf(FlowFactoryException.class)
         .hasMessageContaining("no public static method 'nope'");
     assertThatThrownBy(
@@ -107,8 +107,8 @@ class FlowFactoryTest {
   @Test
   void factoryIsAddedToAGivenFlowDetail() {
     try (Backend backend = Backends.open("memory://")) {
-      Engine first = Engines.load(LinearFlow.of("chain").add(Task.of("x", () -> 1)))
-          .backend(backend).build();
+      Engine first =
+          Engines.load(LinearFlow.of("chain").add(Task.of("x", () -> 1))).backend(backend).build();
       FlowDetail fd = first.flowDetail();
       assertThat(fd.meta()).doesNotContainKey("factory");
       Engine engine =

@@ -23,14 +23,22 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The resumption table of the spec (§9.4): flow {@code f = linear(a, b, c)}, each task returning
- * its name; the states below are written into a stored flow detail, which is reloaded and run by
- * a new engine. Checked: the task calls, the exact events, the final state and what is raised.
+ * its name; the states below are written into a stored flow detail, which is reloaded and run by a
+ * new engine. Checked: the task calls, the exact events, the final state and what is raised.
  */
 class ResumptionTest {
   @TempDir Path dir;
 
   static List<EngineEnv.Case> cases() {
     return EngineEnv.cases().toList();
+  }
+
+  /**
+   * The environment of one test. A subclass running these rows over another backend overrides it
+   * (and hides {@code cases()} with its own cells).
+   */
+  protected EngineEnv newEnv(EngineEnv.Case c) {
+    return new EngineEnv(c, dir);
   }
 
   private static TaskDetail detail(String name, AtomState state) {
@@ -68,7 +76,7 @@ class ResumptionTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("cases")
   void runningTaskIsExecutedAgainWithoutItsRunningEvent(EngineEnv.Case c) {
-    try (EngineEnv env = new EngineEnv(c, dir)) {
+    try (EngineEnv env = newEnv(c)) {
       Outcome o =
           resume(
               env,
@@ -95,7 +103,7 @@ class ResumptionTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("cases")
   void pendingTasksRunAfterRecordedSuccess(EngineEnv.Case c) {
-    try (EngineEnv env = new EngineEnv(c, dir)) {
+    try (EngineEnv env = newEnv(c)) {
       Outcome o =
           resume(
               env,
@@ -122,7 +130,7 @@ class ResumptionTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("cases")
   void allSucceededRunsNothing(EngineEnv.Case c) {
-    try (EngineEnv env = new EngineEnv(c, dir)) {
+    try (EngineEnv env = newEnv(c)) {
       Outcome o =
           resume(
               env,
@@ -140,7 +148,7 @@ class ResumptionTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("cases")
   void recordedFailureIsResolvedByReverting(EngineEnv.Case c) {
-    try (EngineEnv env = new EngineEnv(c, dir)) {
+    try (EngineEnv env = newEnv(c)) {
       Outcome o =
           resume(
               env,
@@ -168,7 +176,7 @@ class ResumptionTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("cases")
   void revertedFlowIsResetAndRunAgain(EngineEnv.Case c) {
-    try (EngineEnv env = new EngineEnv(c, dir)) {
+    try (EngineEnv env = newEnv(c)) {
       Outcome o =
           resume(
               env,
@@ -199,7 +207,7 @@ class ResumptionTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("cases")
   void revertingTaskIsRevertedAgainWithoutItsRevertingEvent(EngineEnv.Case c) {
-    try (EngineEnv env = new EngineEnv(c, dir)) {
+    try (EngineEnv env = newEnv(c)) {
       Outcome o =
           resume(
               env,
@@ -243,7 +251,7 @@ class ResumptionTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("cases")
   void revertingTaskStillMeantToExecuteIsExecuted(EngineEnv.Case c) {
-    try (EngineEnv env = new EngineEnv(c, dir)) {
+    try (EngineEnv env = newEnv(c)) {
       Outcome o =
           resume(
               env,
@@ -270,7 +278,7 @@ class ResumptionTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("cases")
   void suspendedFlowContinuesWithPendingTasks(EngineEnv.Case c) {
-    try (EngineEnv env = new EngineEnv(c, dir)) {
+    try (EngineEnv env = newEnv(c)) {
       Outcome o =
           resume(
               env,
@@ -289,7 +297,7 @@ class ResumptionTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("cases")
   void failedFlowIsRevertedOnResume(EngineEnv.Case c) {
-    try (EngineEnv env = new EngineEnv(c, dir)) {
+    try (EngineEnv env = newEnv(c)) {
       Outcome o =
           resume(
               env,
@@ -309,7 +317,7 @@ class ResumptionTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("cases")
   void addedAtomsGetDetailsAndRemovedAtomsAreIgnored(EngineEnv.Case c) {
-    try (EngineEnv env = new EngineEnv(c, dir)) {
+    try (EngineEnv env = newEnv(c)) {
       FlowDetail fd =
           env.seed(
               "f",
@@ -330,16 +338,21 @@ class ResumptionTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("cases")
   void failureOfARemovedTaskIsStillRaisedAndRevertsTheRest(EngineEnv.Case c) {
-    try (EngineEnv env = new EngineEnv(c, dir)) {
+    try (EngineEnv env = newEnv(c)) {
       // TaskFlow's test_suspend_and_revert_even_if_task_is_gone.
-      LinearFlow first = LinearFlow.of("f").add(env.task("a"), env.task("b"), env.failing("c", "Woot"));
+      LinearFlow first =
+          LinearFlow.of("f").add(env.task("a"), env.task("b"), env.failing("c", "Woot"));
       String fdUuid;
       try (Engine engine = env.load(first).build()) {
-        engine.atomNotifier().register(AtomState.REVERTED, e -> {
-          if (e.atomName().equals("b")) {
-            engine.suspend();
-          }
-        });
+        engine
+            .atomNotifier()
+            .register(
+                AtomState.REVERTED,
+                e -> {
+                  if (e.atomName().equals("b")) {
+                    engine.suspend();
+                  }
+                });
         engine.run();
         assertThat(engine.flowState()).isEqualTo(FlowState.SUSPENDED);
         fdUuid = engine.flowDetail().uuid();

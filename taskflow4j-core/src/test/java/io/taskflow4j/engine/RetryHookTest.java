@@ -157,4 +157,58 @@ class RetryHookTest {
       }
     }
   }
+
+  /** Always answers the same decision. */
+  static final class Always extends Retry {
+    private final Decision decision;
+
+    Always(String name, Decision decision) {
+      super(name);
+      this.decision = decision;
+    }
+
+    @Override
+    public Object execute(Arguments args, RetryHistory history) {
+      return history.size() + 1;
+    }
+
+    @Override
+    public Decision onFailure(RetryHistory history) {
+      return decision;
+    }
+  }
+
+  @ParameterizedTest(name = "deferReverts={0}")
+  @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
+  void revertDecisionsOfNestedRetries(boolean deferReverts) {
+    LinearFlow flow =
+        LinearFlow.of("top")
+            .add(
+                Task.of("pre", () -> 1),
+                LinearFlow.of("outer", new Always("r0", Retry.Decision.REVERT))
+                    .add(
+                        Task.of("mid", () -> 2),
+                        LinearFlow.of("inner", new Always("r1", Retry.Decision.REVERT))
+                            .add(
+                                Task.of(
+                                    "bad",
+                                    () -> {
+                                      throw new IllegalStateException("nope");
+                                    }))));
+    Engine engine = Engines.load(flow).deferReverts(deferReverts).build();
+    assertThatThrownBy(engine::run).hasMessage("nope");
+    assertThat(engine.flowState()).isEqualTo(FlowState.REVERTED);
+    var storage = engine.storage();
+    assertThat(storage.getAtomState("bad").name()).isEqualTo("REVERTED");
+    assertThat(storage.getAtomState("r1").name()).isEqualTo("REVERTED");
+    if (deferReverts) {
+      // Deferring all the way up ends in "revert everything".
+      assertThat(storage.getAtomState("mid").name()).isEqualTo("REVERTED");
+      assertThat(storage.getAtomState("pre").name()).isEqualTo("REVERTED");
+    } else {
+      // Without deferring, the inner retry's own REVERT wins: only its scope is reverted.
+      assertThat(storage.getAtomState("mid").name()).isEqualTo("SUCCESS");
+      assertThat(storage.getAtomState("pre").name()).isEqualTo("SUCCESS");
+    }
+  }
 }

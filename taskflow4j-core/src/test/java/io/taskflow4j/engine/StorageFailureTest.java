@@ -12,6 +12,7 @@ import io.taskflow4j.persistence.Connection;
 import io.taskflow4j.persistence.FlowDetail;
 import io.taskflow4j.persistence.FlowState;
 import io.taskflow4j.persistence.StorageException;
+import io.taskflow4j.persistence.spi.ForwardingConnection;
 import io.taskflow4j.storage.StorageOptions;
 import java.time.Duration;
 import java.util.List;
@@ -44,8 +45,8 @@ class StorageFailureTest {
   @ValueSource(booleans = {false, true})
   void failedWriteEndsTheRunInFailureAndTheNextRunResumes(boolean parallel) {
     try (Backend backend = Backends.open("memory://")) {
-      EngineEnv helper = new EngineEnv(new EngineEnv.Case(EngineEnv.Kind.SERIAL,
-          EngineEnv.Store.MEMORY), null);
+      EngineEnv helper =
+          new EngineEnv(new EngineEnv.Case(EngineEnv.Kind.SERIAL, EngineEnv.Store.MEMORY), null);
       helper.close();
       List<String> calls = helper.calls;
       LinearFlow flow =

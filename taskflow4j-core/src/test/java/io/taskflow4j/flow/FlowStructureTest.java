@@ -115,8 +115,7 @@ class FlowStructureTest {
         .isInstanceOf(MissingDependenciesException.class);
     // ...but an earlier sibling of the enclosing flow does.
     LinearFlow nested =
-        LinearFlow.of("f")
-            .add(provider("a", "x"), UnorderedFlow.of("u").add(consumer("b", "x")));
+        LinearFlow.of("f").add(provider("a", "x"), UnorderedFlow.of("u").add(consumer("b", "x")));
     Engines.load(nested).build().validate();
     assertThat(Engines.run(nested)).containsEntry("x", 1);
   }
@@ -125,8 +124,11 @@ class FlowStructureTest {
   void theStoreAndInjectionSatisfyRequirements() {
     LinearFlow flow = LinearFlow.of("f").add(consumer("b", "x"));
     assertThat(Engines.load(flow).store(Map.of("x", 5)).run()).containsEntry("x", 5);
-    Task injected = Task.of("i", Integer.class, v -> v * 2).requires("v").inject(Map.of("v", 4))
-        .provides("out");
+    Task injected =
+        Task.of("i", Integer.class, v -> v * 2)
+            .requires("v")
+            .inject(Map.of("v", 4))
+            .provides("out");
     assertThat(Engines.run(injected)).containsEntry("out", 8);
   }
 

@@ -29,10 +29,12 @@ class ListenersTest {
   private static LinearFlow flow() {
     return LinearFlow.of("f")
         .add(
-            Task.of("slow", () -> {
-              Thread.sleep(60);
-              return 1;
-            }),
+            Task.of(
+                "slow",
+                () -> {
+                  Thread.sleep(60);
+                  return 1;
+                }),
             Task.of("fast", () -> 2));
   }
 
@@ -41,14 +43,20 @@ class ListenersTest {
     Engine engine = Engines.load(flow()).build();
     List<String> order = new ArrayList<>();
     engine.atomNotifier().register(AtomState.SUCCESS, e -> order.add("specific " + e.atomName()));
-    engine.atomNotifier().registerAny(e -> {
-      throw new IllegalStateException("listener bug");
-    });
-    engine.atomNotifier().registerAny(e -> {
-      if (e.state() == AtomState.SUCCESS) {
-        order.add("any " + e.atomName());
-      }
-    });
+    engine
+        .atomNotifier()
+        .registerAny(
+            e -> {
+              throw new IllegalStateException("listener bug");
+            });
+    engine
+        .atomNotifier()
+        .registerAny(
+            e -> {
+              if (e.state() == AtomState.SUCCESS) {
+                order.add("any " + e.atomName());
+              }
+            });
     engine.run();
     assertThat(engine.flowState()).isEqualTo(FlowState.SUCCESS);
     assertThat(order).containsExactly("any slow", "specific slow", "any fast", "specific fast");
@@ -71,7 +79,8 @@ class ListenersTest {
         engine.run();
       }
       FlowDetail fd = engine.flowDetail();
-      double slow = ((Number) fd.findByName("slow").orElseThrow().meta().get("duration")).doubleValue();
+      double slow =
+          ((Number) fd.findByName("slow").orElseThrow().meta().get("duration")).doubleValue();
       assertThat(slow).isGreaterThanOrEqualTo(0.05);
       assertThat(((Number) fd.meta().get("duration")).doubleValue()).isGreaterThanOrEqualTo(slow);
     }
@@ -98,9 +107,14 @@ class ListenersTest {
     appender.start();
     logger.addAppender(appender);
     logger.setLevel(ch.qos.logback.classic.Level.DEBUG);
-    LinearFlow failing = LinearFlow.of("g").add(Task.of("bad", () -> {
-      throw new IllegalStateException("broken");
-    }));
+    LinearFlow failing =
+        LinearFlow.of("g")
+            .add(
+                Task.of(
+                    "bad",
+                    () -> {
+                      throw new IllegalStateException("broken");
+                    }));
     Engine engine = Engines.load(failing).build();
     try (LoggingListener l = new LoggingListener(engine, logger, Level.INFO)) {
       try {
@@ -113,14 +127,16 @@ class ListenersTest {
     assertThat(lines).anyMatch(s -> s.startsWith("Task 'bad'") && s.contains("'RUNNING'"));
     assertThat(appender.list)
         .anyMatch(
-            e -> e.getLevel() == ch.qos.logback.classic.Level.WARN
-                && e.getFormattedMessage().contains("'FAILURE'")
-                && e.getFormattedMessage().contains("broken"));
+            e ->
+                e.getLevel() == ch.qos.logback.classic.Level.WARN
+                    && e.getFormattedMessage().contains("'FAILURE'")
+                    && e.getFormattedMessage().contains("broken"));
     assertThat(appender.list)
         .anyMatch(
-            e -> e.getLevel() == ch.qos.logback.classic.Level.WARN
-                && e.getFormattedMessage().startsWith("Flow 'g'")
-                && e.getFormattedMessage().contains("'REVERTED'"));
+            e ->
+                e.getLevel() == ch.qos.logback.classic.Level.WARN
+                    && e.getFormattedMessage().startsWith("Flow 'g'")
+                    && e.getFormattedMessage().contains("'REVERTED'"));
     logger.detachAppender(appender);
   }
 

@@ -75,8 +75,7 @@ class AtomDetailTest {
 
     @Test
     void nullStateAndIntentionDefault() {
-      TaskDetail td =
-          new TaskDetail("u", "n", null, null, null, null, null, null, null, null, 0);
+      TaskDetail td = new TaskDetail("u", "n", null, null, null, null, null, null, null, null, 0);
       assertThat(td.state()).isEqualTo(AtomState.PENDING);
       assertThat(td.intention()).isEqualTo(Intention.EXECUTE);
       assertThat(td.meta()).isEmpty();

@@ -73,20 +73,22 @@ class BackendConfTest {
             "postgresql://[::1]/db", "postgresql", null, keys("hostname", "[::1]", "path", "/db")),
         Arguments.of(
             "mysql://us%40er:p%40ss%3Aw%2Frd@h",
+            "mysql", null, keys("username", "us@er", "password", "p@ss:w/rd", "hostname", "h")),
+        Arguments.of(
+            "mysql://user:a+b@h",
             "mysql",
             null,
-            keys("username", "us@er", "password", "p@ss:w/rd", "hostname", "h")),
+            keys("username", "user", "password", "a+b", "hostname", "h")),
         Arguments.of(
-            "mysql://user:a+b@h", "mysql", null, keys("username", "user", "password", "a+b",
-                "hostname", "h")),
-        Arguments.of(
-            "mysql://user:p@ss@h", "mysql", null, keys("username", "user", "password", "p@ss",
-                "hostname", "h")),
+            "mysql://user:p@ss@h",
+            "mysql",
+            null,
+            keys("username", "user", "password", "p@ss", "hostname", "h")),
         Arguments.of("mysql://user@h", "mysql", null, keys("username", "user", "hostname", "h")),
         Arguments.of(
             "mysql://:secret@h", "mysql", null, keys("password", "secret", "hostname", "h")),
-        Arguments.of("zookeeper://h?flag&x=", "zookeeper", null,
-            keys("hostname", "h", "flag", "", "x", "")),
+        Arguments.of(
+            "zookeeper://h?flag&x=", "zookeeper", null, keys("hostname", "h", "flag", "", "x", "")),
         Arguments.of("memory://#frag", "memory", null, keys()));
   }
 
@@ -359,8 +361,9 @@ class BackendConfTest {
   @Test
   void getBoolean() {
     BackendConf c =
-        conf("t1", "true", "t2", "YES", "t3", "on", "t4", "1", "t5", true, "f1", "false", "f2",
-            "No", "f3", "off", "f4", "0", "f5", false, "bad", "maybe");
+        conf(
+            "t1", "true", "t2", "YES", "t3", "on", "t4", "1", "t5", true, "f1", "false", "f2", "No",
+            "f3", "off", "f4", "0", "f5", false, "bad", "maybe");
     for (String k : new String[] {"t1", "t2", "t3", "t4", "t5"}) {
       assertThat(c.getBoolean(k, false)).as(k).isTrue();
     }

@@ -136,8 +136,7 @@ class BackendsTest {
 
   @Test
   void invalidConnectionsFailBeforeLookingForAProvider() {
-    assertThatThrownBy(() -> Backends.fetch(""))
-        .isInstanceOf(InvalidConfigurationException.class);
+    assertThatThrownBy(() -> Backends.fetch("")).isInstanceOf(InvalidConfigurationException.class);
     assertThatThrownBy(() -> Backends.open((String) null))
         .isInstanceOf(InvalidConfigurationException.class);
     assertThatThrownBy(() -> Backends.fetch(Map.of("path", "/x")))

@@ -126,8 +126,7 @@ class FailureTest {
 
   @Test
   void nullExceptionIsRejected() {
-    assertThatThrownBy(() -> Failure.of((Throwable) null))
-        .isInstanceOf(NullPointerException.class);
+    assertThatThrownBy(() -> Failure.of((Throwable) null)).isInstanceOf(NullPointerException.class);
   }
 
   @Test
@@ -333,11 +332,9 @@ class FailureTest {
     Failure f = Failure.of(List.of("A"), "m", "tb", List.of("m"), List.of());
     assertThat(f.matches(Failure.of(List.of("B"), "m", "tb", List.of("m"), List.of()))).isFalse();
     assertThat(f.matches(Failure.of(List.of("A"), "x", "tb", List.of("m"), List.of()))).isFalse();
-    assertThat(f.matches(Failure.of(List.of("A"), "m", "tb2", List.of("m"), List.of())))
-        .isFalse();
+    assertThat(f.matches(Failure.of(List.of("A"), "m", "tb2", List.of("m"), List.of()))).isFalse();
     assertThat(f.matches(Failure.of(List.of("A"), "m", "tb", List.of("x"), List.of()))).isFalse();
-    assertThat(f.matches(Failure.of(List.of("A"), "m", "tb", List.of("m"), List.of(f))))
-        .isFalse();
+    assertThat(f.matches(Failure.of(List.of("A"), "m", "tb", List.of("m"), List.of(f)))).isFalse();
     assertThat(f.matches(Failure.of(List.of("A"), "m", "tb", List.of("m"), List.of()))).isTrue();
     Failure withCause = Failure.of(List.of("A"), "m", "tb", List.of("m"), List.of(f));
     Failure otherCause =
@@ -388,8 +385,7 @@ class FailureTest {
         .isInstanceOf(UnsupportedOperationException.class);
     assertThatThrownBy(() -> f.excArgs().add("z"))
         .isInstanceOf(UnsupportedOperationException.class);
-    assertThatThrownBy(() -> f.causes().clear())
-        .isInstanceOf(UnsupportedOperationException.class);
+    assertThatThrownBy(() -> f.causes().clear()).isInstanceOf(UnsupportedOperationException.class);
   }
 
   // ---- check ----
@@ -495,8 +491,7 @@ class FailureTest {
     Failure b = Failure.of(new IOException("b"));
     WrappedFailureException inner = new WrappedFailureException(List.of(a, b));
     Failure c = Failure.of(new IllegalArgumentException("c"));
-    WrappedFailureException outer =
-        new WrappedFailureException(List.of(Failure.of(inner), c));
+    WrappedFailureException outer = new WrappedFailureException(List.of(Failure.of(inner), c));
     assertThat(outer.failures()).containsExactly(a, b, c);
   }
 

@@ -121,14 +121,13 @@ class JsonTest {
         Arguments.of("bean", new Bean("b", 3L), Map.of("name", "b", "size", 3)),
         Arguments.of("empty record", new Empty(), Map.of()),
         Arguments.of("Instant", Instant.parse("2020-01-02T03:04:05Z"), "2020-01-02T03:04:05Z"),
-        Arguments.of(
-            "LocalDateTime",
-            LocalDateTime.of(2020, 1, 2, 3, 4, 5),
-            "2020-01-02T03:04:05"),
+        Arguments.of("LocalDateTime", LocalDateTime.of(2020, 1, 2, 3, 4, 5), "2020-01-02T03:04:05"),
         Arguments.of("LocalDate", LocalDate.of(2020, 1, 2), "2020-01-02"),
         Arguments.of("Optional.empty", Optional.empty(), null),
         Arguments.of("Optional.of", Optional.of(5L), 5),
-        Arguments.of("List of Optionals", List.of(Optional.of("a"), Optional.empty()),
+        Arguments.of(
+            "List of Optionals",
+            List.of(Optional.of("a"), Optional.empty()),
             Arrays.asList("a", null)),
         Arguments.of("null", null, null));
   }
@@ -139,7 +138,8 @@ class JsonTest {
     Object out = Json.normalize(in);
     assertThat(out).isEqualTo(expected);
     if (expected != null) {
-      assertThat(out).isInstanceOf(expected.getClass().isArray() ? List.class : jsonClass(expected));
+      assertThat(out)
+          .isInstanceOf(expected.getClass().isArray() ? List.class : jsonClass(expected));
     }
     // idempotent
     assertThat(Json.normalize(out)).isEqualTo(out);
@@ -365,8 +365,7 @@ class JsonTest {
   void numbersInsideRecordsNormaliseAsBareNumbersDo() {
     Object n =
         Json.normalize(new Numbers(0.1f, 5L, (short) 2, new BigDecimal("1.25"), 7_000_000_000L));
-    assertThat(n)
-        .isEqualTo(Map.of("f", 0.1, "l", 5, "s", 2, "d", 1.25, "boxed", 7_000_000_000L));
+    assertThat(n).isEqualTo(Map.of("f", 0.1, "l", 5, "s", 2, "d", 1.25, "boxed", 7_000_000_000L));
     assertThat(Json.read(Json.write(n))).isEqualTo(n);
   }
 
@@ -453,8 +452,7 @@ class JsonTest {
         new Labelled("l", List.of(new Point(1, 1), new Point(2, 2)), Map.of("a", 1, "b", 2));
     assertThat(Json.convert(Json.normalize(l), Labelled.class)).isEqualTo(l);
     WithTime t = new WithTime("t", Instant.parse("2020-01-02T03:04:05.123456Z"));
-    assertThat(Json.convert(Json.read(Json.write(Json.normalize(t))), WithTime.class))
-        .isEqualTo(t);
+    assertThat(Json.convert(Json.read(Json.write(Json.normalize(t))), WithTime.class)).isEqualTo(t);
   }
 
   @Test
@@ -528,8 +526,7 @@ class JsonTest {
           .isInstanceOf(IllegalArgumentException.class)
           .hasMessageStartingWith("not valid JSON");
     }
-    assertThatThrownBy(() -> Json.read((String) null))
-        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> Json.read((String) null)).isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> Json.read(new byte[] {'{'}))
         .isInstanceOf(IllegalArgumentException.class);
   }

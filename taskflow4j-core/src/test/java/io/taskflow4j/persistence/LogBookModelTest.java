@@ -121,8 +121,7 @@ class LogBookModelTest {
       assertThatThrownBy(() -> fd.withState(null)).isInstanceOf(NullPointerException.class);
       assertThat(fd.withRevision(0)).isSameAs(fd);
       assertThat(fd.withRevision(3).revision()).isEqualTo(3);
-      assertThatThrownBy(
-              () -> FlowDetail.of("fd", "f", FlowState.PENDING, Map.of(), List.of(), -1))
+      assertThatThrownBy(() -> FlowDetail.of("fd", "f", FlowState.PENDING, Map.of(), List.of(), -1))
           .isInstanceOf(IllegalArgumentException.class)
           .hasMessageContaining("revision");
     }
@@ -238,8 +237,7 @@ class LogBookModelTest {
     void equality() {
       Instant t = Instant.parse("2020-01-02T03:04:05Z");
       LogBook a = LogBook.of("u", "b", t, null, Map.of("k", 1), List.of(FlowDetail.of("f", "fu")));
-      LogBook b =
-          LogBook.of("u", "b", t, null, Map.of("k", 1L), List.of(FlowDetail.of("f", "fu")));
+      LogBook b = LogBook.of("u", "b", t, null, Map.of("k", 1L), List.of(FlowDetail.of("f", "fu")));
       assertThat(a).isEqualTo(b).hasSameHashCodeAs(b);
       assertThat(a).isNotEqualTo(a.withMeta(Map.of()));
       assertThat(a).isNotEqualTo(a.withUpdatedAt(t));

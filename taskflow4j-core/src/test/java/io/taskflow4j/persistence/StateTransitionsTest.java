@@ -156,10 +156,7 @@ class StateTransitionsTest {
       assertThat(FLOW_IGNORED).hasSize(14);
       long allowed =
           flowPairs()
-              .filter(
-                  a ->
-                      FlowState.isAllowed(
-                          (FlowState) a.get()[0], (FlowState) a.get()[1]))
+              .filter(a -> FlowState.isAllowed((FlowState) a.get()[0], (FlowState) a.get()[1]))
               .count();
       assertThat(allowed).isEqualTo(17);
     }
@@ -282,12 +279,26 @@ class StateTransitionsTest {
     assertThat(FlowState.values())
         .extracting(Enum::name)
         .containsExactlyInAnyOrder(
-            "PENDING", "RUNNING", "SUCCESS", "FAILURE", "REVERTING", "REVERTED", "SUSPENDING",
-            "SUSPENDED", "RESUMING");
+            "PENDING",
+            "RUNNING",
+            "SUCCESS",
+            "FAILURE",
+            "REVERTING",
+            "REVERTED",
+            "SUSPENDING",
+            "SUSPENDED",
+            "RESUMING");
     assertThat(AtomState.values())
         .extracting(Enum::name)
         .containsExactlyInAnyOrder(
-            "PENDING", "RUNNING", "SUCCESS", "FAILURE", "REVERTING", "REVERTED", "REVERT_FAILURE",
-            "RETRYING", "IGNORE");
+            "PENDING",
+            "RUNNING",
+            "SUCCESS",
+            "FAILURE",
+            "REVERTING",
+            "REVERTED",
+            "REVERT_FAILURE",
+            "RETRYING",
+            "IGNORE");
   }
 }

@@ -190,7 +190,8 @@ class TaskFlowFormatTest {
 
   @Test
   void flowDetailWithNullStateReadsPending() {
-    Map<String, Object> m = map("{\"name\": \"f\", \"meta\": {}, \"state\": null, \"uuid\": \"u\"}");
+    Map<String, Object> m =
+        map("{\"name\": \"f\", \"meta\": {}, \"state\": null, \"uuid\": \"u\"}");
     FlowDetail fd = TaskFlowFormat.flowDetailFromMap(m, List.of(), 0);
     assertThat(fd.state()).isEqualTo(FlowState.PENDING);
     Map<String, Object> noState = map("{\"name\": \"f\", \"uuid\": \"u\"}");
@@ -269,8 +270,7 @@ class TaskFlowFormatTest {
     assertThat(td.intention()).isEqualTo(Intention.REVERT);
     assertThat(td.failure().check("RuntimeError")).isEqualTo("RuntimeError");
     assertThat(td.failure().exceptionStr()).isEqualTo("bad 1");
-    assertThat(Json.normalize(TaskFlowFormat.atomToEnvelope(td)))
-        .isEqualTo(map(FAILED_TASK_JSON));
+    assertThat(Json.normalize(TaskFlowFormat.atomToEnvelope(td))).isEqualTo(map(FAILED_TASK_JSON));
   }
 
   @Test
@@ -314,12 +314,12 @@ class TaskFlowFormatTest {
         .containsExactly("a", "b");
     assertThat(((Map<?, ?>) first.get(1)).get("a")).isEqualTo(boom.toMap());
 
-    RetryDetail back =
-        (RetryDetail) TaskFlowFormat.atomFromEnvelope(map(Json.write(env)), 0);
-    assertThat(back.history()).extracting(RetryDetail.Attempt::value)
+    RetryDetail back = (RetryDetail) TaskFlowFormat.atomFromEnvelope(map(Json.write(env)), 0);
+    assertThat(back.history())
+        .extracting(RetryDetail.Attempt::value)
         .containsExactly(Map.of("attempt", 1), "second", List.of(3));
-    assertThat(back.history().get(0).failures()).containsExactly(
-        Map.entry("a", boom), Map.entry("b", bang));
+    assertThat(back.history().get(0).failures())
+        .containsExactly(Map.entry("a", boom), Map.entry("b", bang));
     assertThat(back.history().get(1).failures()).containsExactly(Map.entry("a", bang));
     assertThat(back).isEqualTo(rd);
   }
@@ -336,8 +336,7 @@ class TaskFlowFormatTest {
     assertThatThrownBy(() -> TaskFlowFormat.historyFromJson(List.of(List.of(1, "x"))))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("dict");
-    assertThatThrownBy(
-            () -> TaskFlowFormat.historyFromJson(List.of(List.of(1, Map.of("t", "x")))))
+    assertThatThrownBy(() -> TaskFlowFormat.historyFromJson(List.of(List.of(1, Map.of("t", "x")))))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("'t'");
     assertThat(TaskFlowFormat.historyFromJson(List.of(java.util.Arrays.asList(1, null))))
@@ -441,14 +440,20 @@ class TaskFlowFormatTest {
     FlowDetail f1 =
         FlowDetail.of("f1", "flow-1")
             .withState(FlowState.RUNNING)
-            .withMeta(Map.of("factory", Map.of("name", "x.y", "args", List.of(), "kwargs", Map.of())))
+            .withMeta(
+                Map.of("factory", Map.of("name", "x.y", "args", List.of(), "kwargs", Map.of())))
             .withAtom(ok)
             .withAtom(bad)
             .withAtom(retry);
     FlowDetail f2 = FlowDetail.of("f2", "flow-2");
     LogBook book =
-        LogBook.of("book-1", "orders", Instant.parse("2026-11-28T15:51:14.123456Z"), null,
-                Map.of("owner", "me"), List.of())
+        LogBook.of(
+                "book-1",
+                "orders",
+                Instant.parse("2026-11-28T15:51:14.123456Z"),
+                null,
+                Map.of("owner", "me"),
+                List.of())
             .withFlow(f1)
             .withFlow(f2);
 

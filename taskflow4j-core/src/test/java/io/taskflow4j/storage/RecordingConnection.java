@@ -1,11 +1,10 @@
 package io.taskflow4j.storage;
 
 import io.taskflow4j.persistence.AtomDetail;
-import io.taskflow4j.persistence.Backend;
 import io.taskflow4j.persistence.Connection;
 import io.taskflow4j.persistence.FlowDetail;
-import io.taskflow4j.persistence.LogBook;
 import io.taskflow4j.persistence.StorageException;
+import io.taskflow4j.persistence.spi.ForwardingConnection;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -13,11 +12,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
 /**
- * A connection that counts the writes it passes to a real one, remembers what they carried, and
- * can be told to fail the next writes.
+ * A connection that counts the writes it passes to a real one, remembers what they carried, and can
+ * be told to fail the next writes.
  */
-final class RecordingConnection implements Connection {
-  private final Connection delegate;
+final class RecordingConnection extends ForwardingConnection {
   final AtomicInteger atomWrites = new AtomicInteger();
   final AtomicInteger flowWrites = new AtomicInteger();
   final AtomicInteger attempts = new AtomicInteger();
@@ -27,7 +25,7 @@ final class RecordingConnection implements Connection {
   private final AtomicInteger lostRepliesLeft = new AtomicInteger();
 
   RecordingConnection(Connection delegate) {
-    this.delegate = delegate;
+    super(delegate);
   }
 
   /** The next {@code times} writes throw what {@code error} makes (before reaching the store). */
@@ -62,34 +60,9 @@ final class RecordingConnection implements Connection {
   }
 
   @Override
-  public Backend backend() {
-    return delegate.backend();
-  }
-
-  @Override
-  public void upgrade() {
-    delegate.upgrade();
-  }
-
-  @Override
-  public void validate() {
-    delegate.validate();
-  }
-
-  @Override
-  public void clearAll() {
-    delegate.clearAll();
-  }
-
-  @Override
-  public LogBook saveLogBook(LogBook book) {
-    return delegate.saveLogBook(book);
-  }
-
-  @Override
   public FlowDetail updateFlowDetails(FlowDetail flowDetail) {
     maybeFail();
-    FlowDetail out = delegate.updateFlowDetails(flowDetail);
+    FlowDetail out = delegate().updateFlowDetails(flowDetail);
     flowWrites.incrementAndGet();
     flowWritten.add(flowDetail);
     maybeLoseReply();
@@ -99,49 +72,9 @@ final class RecordingConnection implements Connection {
   @Override
   public AtomDetail updateAtomDetails(AtomDetail atomDetail) {
     maybeFail();
-    AtomDetail out = delegate.updateAtomDetails(atomDetail);
+    AtomDetail out = delegate().updateAtomDetails(atomDetail);
     atomWrites.incrementAndGet();
     maybeLoseReply();
     return out;
-  }
-
-  @Override
-  public void destroyLogBook(String bookUuid) {
-    delegate.destroyLogBook(bookUuid);
-  }
-
-  @Override
-  public LogBook getLogBook(String bookUuid, boolean lazy) {
-    return delegate.getLogBook(bookUuid, lazy);
-  }
-
-  @Override
-  public List<LogBook> getLogBooks(boolean lazy) {
-    return delegate.getLogBooks(lazy);
-  }
-
-  @Override
-  public List<FlowDetail> getFlowsForBook(String bookUuid) {
-    return delegate.getFlowsForBook(bookUuid);
-  }
-
-  @Override
-  public FlowDetail getFlowDetails(String flowUuid, boolean lazy) {
-    return delegate.getFlowDetails(flowUuid, lazy);
-  }
-
-  @Override
-  public AtomDetail getAtomDetails(String atomUuid) {
-    return delegate.getAtomDetails(atomUuid);
-  }
-
-  @Override
-  public List<AtomDetail> getAtomsForFlow(String flowUuid) {
-    return delegate.getAtomsForFlow(flowUuid);
-  }
-
-  @Override
-  public void close() {
-    delegate.close();
   }
 }

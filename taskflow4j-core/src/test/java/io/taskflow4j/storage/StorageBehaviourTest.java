@@ -94,7 +94,8 @@ abstract class StorageBehaviourTest extends StorageContractTest {
     assertThat(rc.flowWrites.get()).isEqualTo(1);
     assertThat(rc.atomWrites.get()).isZero();
     FlowDetail written = rc.flowWritten.get(0);
-    assertThat(written.atoms()).extracting(AtomDetail::name)
+    assertThat(written.atoms())
+        .extracting(AtomDetail::name)
         .containsExactly("t0", "t1", "t2", "t3", "t4");
     assertThat(conn.getFlowDetails(s.flowUuid()).size()).isEqualTo(6);
     rc.resetCounts();
@@ -163,7 +164,8 @@ abstract class StorageBehaviourTest extends StorageContractTest {
     assertThatThrownBy(() -> s.getAtomUuid("a")).isInstanceOf(NotFoundException.class);
     assertThat(s.flowDetail().size()).isZero();
     rc.failNext(3, () -> new StorageException("disk on fire"));
-    assertThatThrownBy(() -> s.setFlowState(FlowState.RUNNING)).isInstanceOf(StorageException.class);
+    assertThatThrownBy(() -> s.setFlowState(FlowState.RUNNING))
+        .isInstanceOf(StorageException.class);
     assertThat(s.getFlowState()).isEqualTo(FlowState.PENDING);
     rc.failNext(3, () -> new StorageException("disk on fire"));
     assertThatThrownBy(() -> s.inject(Map.of("k", 1), false)).isInstanceOf(StorageException.class);
@@ -275,12 +277,13 @@ abstract class StorageBehaviourTest extends StorageContractTest {
     Storage s = counted();
     s.ensureAtom(task("t", ResultMapping.whole("x")));
     rc.resetCounts();
-    Object notJson = new Object() {
-      @SuppressWarnings("unused")
-      public Object getSelf() {
-        return this;
-      }
-    };
+    Object notJson =
+        new Object() {
+          @SuppressWarnings("unused")
+          public Object getSelf() {
+            return this;
+          }
+        };
     assertThatThrownBy(() -> s.save("t", notJson))
         .isInstanceOf(InvalidResultException.class)
         .hasMessageContaining("atom 't'")

@@ -35,8 +35,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * TaskFlow's {@code test_storage.py} cases (spec §9.2), ported one by one, run over every backend
- * by a subclass. Helpers mirror TaskFlow's: a temporary flow detail saved through a logbook, and
- * a "reload" that builds a new Storage from what the backend holds.
+ * by a subclass. Helpers mirror TaskFlow's: a temporary flow detail saved through a logbook, and a
+ * "reload" that builds a new Storage from what the backend holds.
  */
 abstract class StorageContractTest {
   static final int THREAD_COUNT = 20;
@@ -449,7 +449,8 @@ abstract class StorageContractTest {
   @Test
   void many_thread_inject() throws Exception {
     Storage s = storage();
-    runConcurrently(THREAD_COUNT, i -> s.inject(Map.of(String.valueOf(i), String.valueOf(i)), false));
+    runConcurrently(
+        THREAD_COUNT, i -> s.inject(Map.of(String.valueOf(i), String.valueOf(i)), false));
     assertThat(s.fetchAll()).hasSize(THREAD_COUNT);
     assertThat(s.flowDetail().size()).isEqualTo(1);
     assertThat(conn.getFlowDetails(s.flowUuid()).size()).isEqualTo(1);
@@ -486,8 +487,7 @@ abstract class StorageContractTest {
     Storage s = storage();
     s.inject(Map.of("foo", "bar", "spam", "eggs"), false);
     assertThat(
-            s.fetchMappedArgs(
-                Map.of("viking", "spam", "boat", "boat"), null, null, Set.of("boat")))
+            s.fetchMappedArgs(Map.of("viking", "spam", "boat", "boat"), null, null, Set.of("boat")))
         .isEqualTo(Map.of("viking", "eggs"));
   }
 
@@ -679,7 +679,8 @@ abstract class StorageContractTest {
 
   @Test
   void logbook_get_unknown_atom_type() {
-    assertThatThrownBy(() -> TaskFlowFormat.atomFromMap("some_detail", Map.of("uuid", "1", "name", "a"), 0))
+    assertThatThrownBy(
+            () -> TaskFlowFormat.atomFromMap("some_detail", Map.of("uuid", "1", "name", "a"), 0))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("Unknown atom");
   }

@@ -39,8 +39,7 @@ class StorageValuesTest {
     assertThatThrownBy(() -> ResultMapping.byIndex(List.of("a", "a")))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("'a' is listed twice");
-    assertThatThrownBy(() -> ResultMapping.whole(""))
-        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> ResultMapping.whole("")).isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> ResultMapping.of(Map.of("a", -1)))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("'a'");

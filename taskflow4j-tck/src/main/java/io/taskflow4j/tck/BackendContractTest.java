@@ -8,7 +8,6 @@ import static io.taskflow4j.tck.Fixtures.failure;
 import static io.taskflow4j.tck.Fixtures.failureWithCauses;
 import static io.taskflow4j.tck.Fixtures.flow;
 import static io.taskflow4j.tck.Fixtures.task;
-import static io.taskflow4j.tck.Fixtures.tasks;
 import static io.taskflow4j.tck.Fixtures.unrevised;
 import static io.taskflow4j.tck.Fixtures.uuid;
 import static io.taskflow4j.tck.Fixtures.uuids;
@@ -63,15 +62,15 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * The backend conformance kit: what every persistence backend must do. A backend is done when
- * this kit is green on it.
+ * The backend conformance kit: what every persistence backend must do. A backend is done when this
+ * kit is green on it.
  *
- * <p><b>How a backend author uses it.</b> Put {@code taskflow4j-tck} on the test class path,
- * write one test class that extends this class and implement {@link #newBackend()} so that it
- * returns a backend over a <em>new, empty</em> store (a temporary directory, a fresh database or
- * schema, a unique ZooKeeper path...). Override {@link #disposeStore()} to remove the store after
- * each test. Every contract case, including those in the {@link Nested} groups, then runs against
- * that backend:
+ * <p><b>How a backend author uses it.</b> Put {@code taskflow4j-tck} on the test class path, write
+ * one test class that extends this class and implement {@link #newBackend()} so that it returns a
+ * backend over a <em>new, empty</em> store (a temporary directory, a fresh database or schema, a
+ * unique ZooKeeper path...). Override {@link #disposeStore()} to remove the store after each test.
+ * Every contract case, including those in the {@link Nested} groups, then runs against that
+ * backend:
  *
  * <pre>{@code
  * class DirBackendTest extends BackendContractTest {
@@ -87,11 +86,11 @@ import org.junit.jupiter.api.Timeout;
  * }
  * }</pre>
  *
- * <p>Before each case the kit opens {@link #backend}, takes one {@link #conn connection} and
- * calls {@code upgrade()}; after it, it closes both and calls {@link #disposeStore()}. There is
+ * <p>Before each case the kit opens {@link #backend}, takes one {@link #conn connection} and calls
+ * {@code upgrade()}; after it, it closes both and calls {@link #disposeStore()}. There is
  * deliberately no switch to skip a case: each one is behaviour that users of {@link Connection}
- * rely on. A subclass adds cases; it does not remove them (the cases are package-private or live
- * in inner classes: they are not extension points).
+ * rely on. A subclass adds cases; it does not remove them (the cases are package-private or live in
+ * inner classes: they are not extension points).
  *
  * <p>The cases use random uuids, times with microseconds, non-ASCII text and values of up to
  * 1&nbsp;MiB; they start threads (up to 8) and open extra connections of {@link #backend}. The
@@ -586,8 +585,7 @@ public abstract class BackendContractTest {
       assertThat(reloaded.history().get(0).value()).isEqualTo(42);
       assertThat(reloaded.history().get(1).value()).isEqualTo(Map.of("value", List.of(1, "two")));
       assertThat(reloaded.history().get(2).value()).isEqualTo("last");
-      assertThat(reloaded.history().get(1).failures().keySet())
-          .containsExactly("task-b", "task-a");
+      assertThat(reloaded.history().get(1).failures().keySet()).containsExactly("task-b", "task-a");
       assertThat(reloaded.history().get(1).failures().get("task-a").matches(f1)).isTrue();
       assertThat(reloaded.lastResults()).isEqualTo("last");
     }
@@ -693,8 +691,7 @@ public abstract class BackendContractTest {
       conn.saveLogBook(lb);
 
       Instant later = Instant.parse("2024-05-06T07:08:09.654321Z");
-      LogBook again =
-          LogBook.of(lb.uuid(), "new name", later, later, Map.of("v", 2), List.of());
+      LogBook again = LogBook.of(lb.uuid(), "new name", later, later, Map.of("v", 2), List.of());
       LogBook written = conn.saveLogBook(again);
 
       LogBook reloaded = conn.getLogBook(lb.uuid());
@@ -840,8 +837,7 @@ public abstract class BackendContractTest {
       conn.updateAtomDetails(atoms.get(3).withState(AtomState.RUNNING));
 
       List<String> expected = uuids(atoms);
-      assertThat(uuids(conn.getFlowDetails(fd.uuid()).atoms()))
-          .containsExactlyElementsOf(expected);
+      assertThat(uuids(conn.getFlowDetails(fd.uuid()).atoms())).containsExactlyElementsOf(expected);
       assertThat(uuids(conn.getAtomsForFlow(fd.uuid()))).containsExactlyElementsOf(expected);
       assertThat(uuids(conn.getLogBook(lb.uuid()).flows().get(0).atoms()))
           .containsExactlyElementsOf(expected);
@@ -1132,8 +1128,7 @@ public abstract class BackendContractTest {
 
       AtomDetail writtenByA = conn.updateAtomDetails(readByA.put(AtomState.SUCCESS, "A"));
       assertConflict(
-          () ->
-              withOtherConnection(c -> c.updateAtomDetails(readByB.put(AtomState.SUCCESS, "B"))),
+          () -> withOtherConnection(c -> c.updateAtomDetails(readByB.put(AtomState.SUCCESS, "B"))),
           atomUuid);
 
       assertThat(conn.getAtomDetails(atomUuid)).isEqualTo(writtenByA);
@@ -1190,8 +1185,7 @@ public abstract class BackendContractTest {
 
       FlowDetail writtenByA = conn.updateFlowDetails(readByA.withState(FlowState.RUNNING));
       assertConflict(
-          () ->
-              withOtherConnection(c -> c.updateFlowDetails(readByB.withState(FlowState.FAILURE))),
+          () -> withOtherConnection(c -> c.updateFlowDetails(readByB.withState(FlowState.FAILURE))),
           flowUuid);
 
       FlowDetail stored = conn.getFlowDetails(flowUuid, true);
@@ -1289,7 +1283,8 @@ public abstract class BackendContractTest {
       assertThat(atomWritten.revision()).isPositive();
       assertThat(conn.getAtomDetails(t.uuid()).lastResults()).isEqualTo("blind");
 
-      FlowDetail flowWritten = conn.updateFlowDetails(f.withoutAtoms().withState(FlowState.SUCCESS));
+      FlowDetail flowWritten =
+          conn.updateFlowDetails(f.withoutAtoms().withState(FlowState.SUCCESS));
       assertThat(flowWritten.revision()).isPositive();
       assertThat(conn.getFlowDetails(f.uuid()).state()).isEqualTo(FlowState.SUCCESS);
 
@@ -1492,8 +1487,9 @@ public abstract class BackendContractTest {
       outer.put("alpha", Map.of());
       outer.put("mid", "x");
       assertStoredAs(outer, outer);
-      assertStoredAs(Map.of("record", new Fixtures.Point(3, "p")), Map.of("record",
-          Map.of("x", 3, "label", "p")));
+      assertStoredAs(
+          Map.of("record", new Fixtures.Point(3, "p")),
+          Map.of("record", Map.of("x", 3, "label", "p")));
     }
 
     @Test
@@ -1589,8 +1585,7 @@ public abstract class BackendContractTest {
 
         // An update of a stored atom with the bad value: the stored atom is unchanged.
         Throwable onUpdate =
-            catchThrowable(
-                () -> conn.updateAtomDetails(kept.put(AtomState.SUCCESS, bad.get())));
+            catchThrowable(() -> conn.updateAtomDetails(kept.put(AtomState.SUCCESS, bad.get())));
         assertThat(onUpdate)
             .isInstanceOfAny(IllegalArgumentException.class, StorageException.class);
         assertThat(conn.getAtomDetails(kept.uuid())).isEqualTo(kept);
@@ -1778,8 +1773,7 @@ public abstract class BackendContractTest {
 
       for (Connection c : List.of(conn, second)) {
         assertThatThrownBy(() -> c.getLogBook(lb.uuid())).isInstanceOf(StorageException.class);
-        assertThatThrownBy(() -> c.saveLogBook(book("late")))
-            .isInstanceOf(StorageException.class);
+        assertThatThrownBy(() -> c.saveLogBook(book("late"))).isInstanceOf(StorageException.class);
       }
       second.close();
       conn.close();

@@ -106,9 +106,7 @@ final class Fixtures {
 
   /** Asserts a {@link NotFoundException} whose message names the missing uuid. */
   static void assertNotFound(ThrowingCallable call, String uuid) {
-    assertThatThrownBy(call)
-        .isInstanceOf(NotFoundException.class)
-        .hasMessageContaining(uuid);
+    assertThatThrownBy(call).isInstanceOf(NotFoundException.class).hasMessageContaining(uuid);
   }
 
   /** Asserts a {@link ConflictException} whose message names the uuid written stale. */

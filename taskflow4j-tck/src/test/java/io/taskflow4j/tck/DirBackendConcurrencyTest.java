@@ -38,7 +38,12 @@ class DirBackendConcurrencyTest {
   private Backend open(String durability) {
     return Backends.open(
         Map.of(
-            "connection", "dir", "path", tmp.resolve("store").toString(), "durability", durability));
+            "connection",
+            "dir",
+            "path",
+            tmp.resolve("store").toString(),
+            "durability",
+            durability));
   }
 
   @Test
@@ -65,19 +70,19 @@ class DirBackendConcurrencyTest {
         // an atom missing or torn, and the flow only grows.
         Future<Integer> reads =
             readerPool.submit(
-                    () -> {
-                      int n = 0;
-                      int last = 0;
-                      while (writing.get()) {
-                        FlowDetail now = reader.getLogBook(saved.uuid()).flows().get(0);
-                        assertThat(now.size()).isGreaterThanOrEqualTo(last);
-                        assertThat(Fixtures.uuids(now.atoms()).subList(0, threads))
-                            .isEqualTo(Fixtures.uuids(initial));
-                        last = now.size();
-                        n++;
-                      }
-                      return n;
-                    });
+                () -> {
+                  int n = 0;
+                  int last = 0;
+                  while (writing.get()) {
+                    FlowDetail now = reader.getLogBook(saved.uuid()).flows().get(0);
+                    assertThat(now.size()).isGreaterThanOrEqualTo(last);
+                    assertThat(Fixtures.uuids(now.atoms()).subList(0, threads))
+                        .isEqualTo(Fixtures.uuids(initial));
+                    last = now.size();
+                    n++;
+                  }
+                  return n;
+                });
         for (int t = 0; t < threads; t++) {
           Connection c = t % 2 == 0 ? ca : cb;
           AtomDetail own = mine.get(t);
@@ -205,7 +210,8 @@ class DirBackendConcurrencyTest {
     /** Arguments: store path, counter atom uuid, flow uuid, increments. */
     public static void main(String[] args) {
       try (Backend b =
-              Backends.fetch(Map.of("connection", "dir", "path", args[0], "durability", "process"));
+              Backends.fetch(
+                  Map.of("connection", "dir", "path", args[0], "durability", "process"));
           Connection c = b.getConnection()) {
         int times = Integer.parseInt(args[3]);
         // Revision 0: unconditional upserts, racing the parent's.

@@ -91,9 +91,7 @@ class DirBackendCrashTest {
       @Override
       void write(Connection c, Fixture f, Extra x) {
         c.updateFlowDetails(
-            c.getFlowDetails(f.fd().uuid(), true)
-                .withState(FlowState.RUNNING)
-                .withAtom(x.a3));
+            c.getFlowDetails(f.fd().uuid(), true).withState(FlowState.RUNNING).withAtom(x.a3));
       }
 
       @Override
@@ -134,8 +132,7 @@ class DirBackendCrashTest {
           for (AtomDetail ad : f2.atoms()) {
             assertThatThrownBy(() -> c.getAtomDetails(ad.uuid()))
                 .isInstanceOf(NotFoundException.class);
-            assertThatThrownBy(() -> c.updateAtomDetails(ad))
-                .isInstanceOf(NotFoundException.class);
+            assertThatThrownBy(() -> c.updateAtomDetails(ad)).isInstanceOf(NotFoundException.class);
           }
           if (swept) {
             assertThat(x.root.resolve("flow_details/" + f2.uuid())).doesNotExist();

@@ -9,6 +9,7 @@ import io.taskflow4j.persistence.AtomState;
 import io.taskflow4j.persistence.Backend;
 import io.taskflow4j.persistence.BackendConf;
 import io.taskflow4j.persistence.Backends;
+import io.taskflow4j.persistence.ConflictException;
 import io.taskflow4j.persistence.Connection;
 import io.taskflow4j.persistence.FlowDetail;
 import io.taskflow4j.persistence.FlowState;
@@ -197,21 +198,27 @@ class DirBackendTest extends BackendContractTest {
     String phantom = UUID.randomUUID().toString();
     write(
         root.resolve("books/" + b + "/metadata"),
-        "{\"name\": \"book1\", \"meta\": {}, \"uuid\": \"" + b + "\", \"updated_at\": null,"
+        "{\"name\": \"book1\", \"meta\": {}, \"uuid\": \""
+            + b
+            + "\", \"updated_at\": null,"
             + " \"created_at\": {\"day\": 28, \"month\": 11, \"year\": 2026, \"hour\": 15,"
             + " \"minute\": 51, \"second\": 15, \"microsecond\": 774035}}");
     write(root.resolve("books/" + b + "/lock"), "");
-    Files.createSymbolicLink(root.resolve("books/" + b + "/" + f), root.resolve("flow_details/" + f));
+    Files.createSymbolicLink(
+        root.resolve("books/" + b + "/" + f), root.resolve("flow_details/" + f));
     write(
         root.resolve("flow_details/" + f + "/metadata"),
         "{\"name\": \"f1\", \"meta\": {}, \"state\": \"RUNNING\", \"uuid\": \"" + f + "\"}");
     write(root.resolve("flow_details/" + f + "/lock"), "");
-    Files.createSymbolicLink(root.resolve("flow_details/" + f + "/" + a), root.resolve("atom_details/" + a));
+    Files.createSymbolicLink(
+        root.resolve("flow_details/" + f + "/" + a), root.resolve("atom_details/" + a));
     write(
         root.resolve("atom_details/" + a + "/metadata"),
         "{\"atom\": {\"failure\": null, \"revert_failure\": null, \"meta\": {\"progress\": 1.0},"
             + " \"name\": \"t1\", \"results\": 2, \"revert_results\": null, \"state\": \"SUCCESS\","
-            + " \"version\": \"1.0\", \"intention\": \"EXECUTE\", \"uuid\": \"" + a + "\"},"
+            + " \"version\": \"1.0\", \"intention\": \"EXECUTE\", \"uuid\": \""
+            + a
+            + "\"},"
             + " \"type\": \"TASK_DETAIL\"}");
     write(root.resolve("books/" + phantom + "/lock"), ""); // TaskFlow's phantom-directory bug
 
@@ -219,18 +226,27 @@ class DirBackendTest extends BackendContractTest {
     assertThat(Fixtures.uuids(books)).containsExactly(b);
     FlowDetail fd = books.get(0).flows().get(0);
     assertThat(fd.state()).isEqualTo(FlowState.RUNNING);
-    assertThat(fd.revision()).isZero();
+    // No revision key: the revision is derived from the content, above any counter of ours.
+    assertThat(fd.revision()).isGreaterThanOrEqualTo(1L << 62);
     AtomDetail ad = fd.atoms().get(0);
     assertThat(ad.name()).isEqualTo("t1");
     assertThat(((TaskDetail) ad).results()).isEqualTo(2);
-    assertThat(ad.revision()).isZero();
+    assertThat(ad.revision()).isGreaterThanOrEqualTo(1L << 62).isNotEqualTo(fd.revision());
+    assertThat(conn.getAtomDetails(a).revision())
+        .as("stable across reads")
+        .isEqualTo(ad.revision());
 
     // Our writes on it: the TaskFlow child keeps its place, a new one comes after it.
     TaskDetail added = TaskDetail.create("t2");
     FlowDetail written = conn.updateFlowDetails(fd.withState(FlowState.SUCCESS).withAtom(added));
-    assertThat(written.revision()).isEqualTo(1);
-    // The flow update upserted the atom it carried (revision 1), so this is revision 2.
-    assertThat(conn.updateAtomDetails(ad.withState(AtomState.REVERTED)).revision()).isEqualTo(2);
+    assertThat(written.revision()).isEqualTo(fd.revision() + 1);
+    // The flow update upserted the atom it carried, so the copy read before is stale now.
+    assertThatThrownBy(() -> conn.updateAtomDetails(ad.withState(AtomState.REVERTED)))
+        .isInstanceOf(ConflictException.class);
+    AtomDetail upserted = written.atoms().get(0);
+    assertThat(upserted.revision()).isEqualTo(ad.revision() + 1);
+    assertThat(conn.updateAtomDetails(upserted.withState(AtomState.REVERTED)).revision())
+        .isEqualTo(ad.revision() + 2);
     FlowDetail reread = conn.getFlowDetails(f);
     assertThat(reread.state()).isEqualTo(FlowState.SUCCESS);
     assertThat(reread.atoms()).extracting(AtomDetail::name).containsExactly("t1", "t2");
@@ -265,11 +281,13 @@ class DirBackendTest extends BackendContractTest {
     String bad = given.equals("no-more-than-200-bytes") ? "é".repeat(101) : given;
     Map<Path, String> before = snapshot(tmp);
     String msg = "cannot be used in a directory store";
-    assertThatThrownBy(() -> conn.saveLogBook(LogBook.of(bad, "b", null, null, Map.of(), List.of())))
+    assertThatThrownBy(
+            () -> conn.saveLogBook(LogBook.of(bad, "b", null, null, Map.of(), List.of())))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("Logbook uuid")
         .hasMessageContaining(msg);
-    assertThatThrownBy(() -> conn.saveLogBook(LogBook.create("b").withFlow(FlowDetail.of("f", bad))))
+    assertThatThrownBy(
+            () -> conn.saveLogBook(LogBook.create("b").withFlow(FlowDetail.of("f", bad))))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("Flow detail uuid");
     assertThatThrownBy(
@@ -301,16 +319,19 @@ class DirBackendTest extends BackendContractTest {
     assertThatThrownBy(() -> conn.getLogBook(bad))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("cannot be used in a directory store");
-    assertThatThrownBy(() -> conn.getFlowsForBook(bad)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> conn.getFlowsForBook(bad))
+        .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> conn.getFlowDetails(bad)).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> conn.getAtomsForFlow(bad)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> conn.getAtomsForFlow(bad))
+        .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> conn.getAtomDetails(bad)).isInstanceOf(IllegalArgumentException.class);
   }
 
   @Test
   void filesAndDirectoriesAreOwnerOnlyByDefault() throws IOException {
     assumeTrue(tmp.getFileSystem().supportedFileAttributeViews().contains("posix"));
-    conn.saveLogBook(LogBook.create("b").withFlow(FlowDetail.create("f").withAtom(TaskDetail.create("t"))));
+    conn.saveLogBook(
+        LogBook.create("b").withFlow(FlowDetail.create("f").withAtom(TaskDetail.create("t"))));
     assertModes(store(), "rw-------", "rwx------");
   }
 
@@ -320,7 +341,8 @@ class DirBackendTest extends BackendContractTest {
     Path p = tmp.resolve("shared");
     try (Backend b = Backends.open("dir://" + p + "?permissions=group")) {
       try (Connection c = b.getConnection()) {
-        c.saveLogBook(LogBook.create("b").withFlow(FlowDetail.create("f").withAtom(TaskDetail.create("t"))));
+        c.saveLogBook(
+            LogBook.create("b").withFlow(FlowDetail.create("f").withAtom(TaskDetail.create("t"))));
       }
     }
     assertModes(p, "rw-rw----", "rwxrwx---");
@@ -333,7 +355,9 @@ class DirBackendTest extends BackendContractTest {
         if (Files.isSymbolicLink(p)) {
           continue;
         }
-        String mode = PosixFilePermissions.toString(Files.getPosixFilePermissions(p, LinkOption.NOFOLLOW_LINKS));
+        String mode =
+            PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(p, LinkOption.NOFOLLOW_LINKS));
         assertThat(mode).as(p.toString()).isEqualTo(Files.isDirectory(p) ? dir : file);
         checked++;
       }
@@ -389,8 +413,12 @@ class DirBackendTest extends BackendContractTest {
   @Test
   void aCorruptFileIsAStorageExceptionNamingItAndOtherBooksStayReadable() throws IOException {
     TaskDetail bad = TaskDetail.create("bad");
-    LogBook broken = conn.saveLogBook(LogBook.create("broken").withFlow(FlowDetail.create("f").withAtom(bad)));
-    LogBook fine = conn.saveLogBook(LogBook.create("fine").withFlow(FlowDetail.create("g").withAtom(TaskDetail.create("ok"))));
+    LogBook broken =
+        conn.saveLogBook(LogBook.create("broken").withFlow(FlowDetail.create("f").withAtom(bad)));
+    LogBook fine =
+        conn.saveLogBook(
+            LogBook.create("fine")
+                .withFlow(FlowDetail.create("g").withAtom(TaskDetail.create("ok"))));
     Path file = store().resolve("atom_details/" + bad.uuid() + "/metadata");
     byte[] whole = Files.readAllBytes(file);
     Files.write(file, java.util.Arrays.copyOf(whole, whole.length / 2)); // a torn write
@@ -409,7 +437,8 @@ class DirBackendTest extends BackendContractTest {
         .isInstanceOf(StorageException.class)
         .hasMessageContaining(file.toString());
     assertThat(conn.getLogBook(fine.uuid())).isEqualTo(fine);
-    assertThat(Fixtures.uuids(conn.getLogBooks(true))).containsExactlyInAnyOrder(broken.uuid(), fine.uuid());
+    assertThat(Fixtures.uuids(conn.getLogBooks(true)))
+        .containsExactlyInAnyOrder(broken.uuid(), fine.uuid());
 
     Files.write(file, "[1, 2]".getBytes(StandardCharsets.UTF_8)); // valid JSON, wrong shape
     assertThatThrownBy(() -> conn.getAtomDetails(bad.uuid()))
@@ -466,7 +495,12 @@ class DirBackendTest extends BackendContractTest {
               mode.equals("power")
                   ? Map.of("connection", "dir", "path", tmp.resolve(mode).toString())
                   : Map.of(
-                      "connection", "dir", "path", tmp.resolve(mode).toString(), "durability", mode));
+                      "connection",
+                      "dir",
+                      "path",
+                      tmp.resolve(mode).toString(),
+                      "durability",
+                      mode));
       try (DirBackend b = DirBackend.builder(conf).writeHook(hook).build();
           Connection c = b.getConnection()) {
         c.upgrade();
@@ -489,7 +523,8 @@ class DirBackendTest extends BackendContractTest {
   @Test
   void upgradeSweepsWhatInterruptedWritesLeftAndReadersIgnoreIt() throws IOException {
     TaskDetail td = TaskDetail.create("t");
-    LogBook lb = conn.saveLogBook(LogBook.create("b").withFlow(FlowDetail.create("f").withAtom(td)));
+    LogBook lb =
+        conn.saveLogBook(LogBook.create("b").withFlow(FlowDetail.create("f").withAtom(td)));
     Path atomDir = store().resolve("atom_details/" + td.uuid());
     write(atomDir.resolve(".tmp-deadbeef"), "{\"atom\": {\"tru");
     Files.createDirectories(store().resolve(".tmp/.tmp-b-0123/sub"));
@@ -513,7 +548,8 @@ class DirBackendTest extends BackendContractTest {
     write(store().resolve(".tmp/.tmp-cafe"), "{");
     try (Backend b =
             Backends.fetch(
-                Map.of("connection", "dir", "path", store().toString(), "sweep_on_upgrade", "false"));
+                Map.of(
+                    "connection", "dir", "path", store().toString(), "sweep_on_upgrade", "false"));
         Connection c = b.getConnection()) {
       c.upgrade();
       assertThat(stray).exists();
@@ -526,8 +562,11 @@ class DirBackendTest extends BackendContractTest {
   void destroyAndClearAllLeaveNothingOnDisk() throws IOException {
     LogBook one =
         conn.saveLogBook(
-            LogBook.create("one").withFlow(Fixtures.flow("f", TaskDetail.create("a"), TaskDetail.create("b"))));
-    LogBook two = conn.saveLogBook(LogBook.create("two").withFlow(Fixtures.flow("g", TaskDetail.create("c"))));
+            LogBook.create("one")
+                .withFlow(Fixtures.flow("f", TaskDetail.create("a"), TaskDetail.create("b"))));
+    LogBook two =
+        conn.saveLogBook(
+            LogBook.create("two").withFlow(Fixtures.flow("g", TaskDetail.create("c"))));
     conn.destroyLogBook(one.uuid());
     assertThat(entries("books")).containsExactly(two.uuid());
     assertThat(entries("flow_details")).containsExactly(two.flows().get(0).uuid());
@@ -556,8 +595,11 @@ class DirBackendTest extends BackendContractTest {
     String orphan = UUID.randomUUID().toString();
     write(
         root.resolve("flow_details/" + orphan + "/metadata"),
-        "{\"name\": \"o\", \"meta\": {}, \"state\": \"PENDING\", \"uuid\": \"" + orphan
-            + "\", \"revision\": 1, \"parent\": \"" + lb.uuid() + "\"}");
+        "{\"name\": \"o\", \"meta\": {}, \"state\": \"PENDING\", \"uuid\": \""
+            + orphan
+            + "\", \"revision\": 1, \"parent\": \""
+            + lb.uuid()
+            + "\"}");
     // An unlinked object without an owner key (TaskFlow's): not ours to judge.
     String foreign = UUID.randomUUID().toString();
     write(
@@ -566,7 +608,9 @@ class DirBackendTest extends BackendContractTest {
     assertThatThrownBy(() -> conn.getFlowDetails(orphan)).isInstanceOf(NotFoundException.class);
     assertThatThrownBy(() -> conn.updateFlowDetails(FlowDetail.of("o", orphan)))
         .isInstanceOf(NotFoundException.class);
-    assertThat(conn.getLogBook(lb.uuid()).flows()).extracting(FlowDetail::uuid).containsExactly(kept.uuid());
+    assertThat(conn.getLogBook(lb.uuid()).flows())
+        .extracting(FlowDetail::uuid)
+        .containsExactly(kept.uuid());
 
     conn.upgrade();
     assertThat(root.resolve("flow_details/" + orphan)).doesNotExist();
@@ -580,7 +624,9 @@ class DirBackendTest extends BackendContractTest {
     Backend b = newBackend();
     Connection c = b.getConnection();
     b.close();
-    assertThatThrownBy(b::getConnection).isInstanceOf(StorageException.class).hasMessageContaining("closed");
+    assertThatThrownBy(b::getConnection)
+        .isInstanceOf(StorageException.class)
+        .hasMessageContaining("closed");
     assertThatThrownBy(() -> c.saveLogBook(LogBook.create("x")))
         .isInstanceOf(StorageException.class)
         .hasMessageContaining("closed");

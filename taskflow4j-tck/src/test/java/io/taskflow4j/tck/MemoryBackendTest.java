@@ -99,8 +99,8 @@ class MemoryBackendTest extends BackendContractTest {
   }
 
   /**
-   * One backend shared by many threads, each mixing writes and reads through the shared
-   * connection and through its own: no lost write, no torn read, no exception.
+   * One backend shared by many threads, each mixing writes and reads through the shared connection
+   * and through its own: no lost write, no torn read, no exception.
    */
   @Test
   @Timeout(120)

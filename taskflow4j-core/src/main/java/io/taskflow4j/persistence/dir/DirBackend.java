@@ -22,22 +22,26 @@ import java.util.Set;
  * <p>Unlike TaskFlow's, every write is crash-safe (written to a temporary file and atomically
  * renamed; new objects appear complete or not at all; a save never leaves a link to a missing
  * object), durable when it returns (with the default {@code durability=power}: one atom update
- * costs two fsyncs, its file and its directory), checked against revisions under a lock shared
- * with other processes ({@code <path>/.lock}), and reads never create anything.
+ * costs two fsyncs, its file and its directory), checked against revisions under a lock shared with
+ * other processes ({@code <path>/.lock}) and under TaskFlow's own per-object lock files ({@code
+ * <object>/lock}), and reads never create anything. TaskFlow may work on the same store meanwhile:
+ * its writes exclude ours object by object, a copy read before TaskFlow rewrote a record is refused
+ * as stale, and children keep their order whatever TaskFlow rewrites.
  *
  * <p>Configuration keys:
  *
  * <ul>
  *   <li>{@code path} — the store directory (required; made absolute).
- *   <li>{@code durability} — {@code power} (default: fsync each written file before its rename
- *       and each changed directory after; a write that returned survives a power loss) or {@code
+ *   <li>{@code durability} — {@code power} (default: fsync each written file before its rename and
+ *       each changed directory after; a write that returned survives a power loss) or {@code
  *       process} (no fsync: survives the process being killed, not the machine losing power).
- *   <li>{@code permissions} — {@code owner} (default: files 0600, directories 0700), {@code
- *       group} (0660 / 0770, for a service group) or {@code umask} (left to the process umask).
- *       Only on POSIX file systems.
+ *   <li>{@code permissions} — {@code owner} (default: files 0600, directories 0700), {@code group}
+ *       (0660 / 0770, for a service group) or {@code umask} (left to the process umask). Only on
+ *       POSIX file systems.
  *   <li>{@code sweep_on_upgrade} — {@code true} (default): {@code upgrade()} also scans every
- *       object directory for temporary files an interrupted write left; {@code false} limits it
- *       to the store's {@code .tmp} directory (faster start on very large stores).
+ *       object directory, for objects an interrupted write left unlinked and for temporary files
+ *       that earlier builds of this backend left there; {@code false} limits it to the {@code .tmp}
+ *       directory (faster start on very large stores).
  *   <li>{@code max_cache_size} — accepted for TaskFlow compatibility (a whole number ≥ 1); this
  *       backend keeps no object cache, the operating system's page cache serves re-reads.
  *   <li>{@code encoding} — accepted for TaskFlow compatibility; only {@code utf-8}.

@@ -31,10 +31,14 @@ import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributeView;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -46,8 +50,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -60,33 +66,49 @@ import org.slf4j.LoggerFactory;
  * books/<book>/metadata}, a symlink {@code books/<book>/<flow>} → {@code
  * <root>/flow_details/<flow>} per flow detail, {@code flow_details/<flow>/metadata}, a symlink
  * {@code flow_details/<flow>/<atom>} → {@code <root>/atom_details/<atom>} per atom detail and
- * {@code atom_details/<atom>/metadata}. Extra top-level JSON keys, which TaskFlow ignores: {@code
- * revision} (flow and atom details), {@code seq} (position of a child in its parent, for
- * insertion order; a book's is its save time, to order books saved within one clock tick), {@code
- * next_seq} (the next child position) and {@code parent} (the uuid of the owner, so an object
- * whose link was never made, or already removed, is recognised as an orphan).
+ * {@code atom_details/<atom>/metadata}; {@code <object>/lock} is TaskFlow's per-object lock file.
+ * Extra top-level JSON keys, which TaskFlow ignores (and drops when it rewrites a file): {@code
+ * revision} (flow and atom details), {@code seq} (position of a child in its parent; a book's is
+ * its save time, to order books saved within one clock tick), {@code next_seq} (a lower bound for
+ * the next child position) and {@code parent} (the uuid of the owner, so an object whose link was
+ * never made, or already removed, is recognised as an orphan).
  *
- * <p><b>Crash safety.</b> A changed metadata file is written in full to a temporary file in its
- * own directory and renamed over the old one. A new object is assembled in {@code .tmp/} (its
- * metadata and its child links) and its directory renamed into place, so it appears complete or
- * not at all. A save writes atoms, then flow details, then the book: every link is made after the
- * object it points to is in place. A delete first moves the book's directory out of {@code books/}
- * (one atomic rename, after which nothing links to its flow details) and then removes the rest.
- * Readers skip temporary names ({@code .}-prefixed), links whose object is gone and objects whose
- * owner does not link them; {@link #upgrade} deletes what an interrupted write left in {@code
- * .tmp/} and in object directories.
+ * <p><b>Crash safety.</b> A changed metadata file is written in full to a temporary file in {@code
+ * .tmp/} and renamed over the old one. A new object is assembled in {@code .tmp/} (its metadata and
+ * its child links) and its directory renamed into place, so it appears complete or not at all; a
+ * link added to an existing object is made in {@code .tmp/} and renamed into place. No temporary
+ * ever appears inside an object directory, where TaskFlow would take a symlink for a child. A save
+ * writes atoms, then flow details, then the book: every link is made after the object it points to
+ * is in place. A delete first moves the book's directory out of {@code books/} (one atomic rename,
+ * after which nothing links to its flow details) and then removes the rest. Readers skip temporary
+ * names ({@code .}-prefixed), links whose object is gone and objects whose owner does not link
+ * them; {@link #upgrade} deletes what an interrupted write left in {@code .tmp/} (and, from earlier
+ * builds, in object directories).
  *
  * <p><b>Concurrency.</b> Writes hold {@link StoreLock} (JVM mutex + {@code .lock} file lock), so
- * the revision checks and the writes they guard are atomic across threads and processes. Reads
- * take no lock: each file is replaced atomically, so a reader sees each object either before or
- * after a write, never torn. (TaskFlow itself does not take {@code .lock}: do not run it on a
- * store while this backend writes to it.)
+ * the revision checks and the writes they guard are atomic across threads and processes of
+ * taskflow4j. Against TaskFlow, which knows nothing of {@code .lock} but locks {@code
+ * <object>/lock} ({@code fasteners}, an fcntl lock) around each read and each write of an object, a
+ * write also holds that lock of every existing object it reads and writes, taken after the store
+ * lock in path order and kept until the write ends (a delete takes them one at a time). TaskFlow
+ * holds at most one such lock at a time, so no order of ours can deadlock with it. Reads take no
+ * lock and create nothing: each file we write is replaced atomically, so a reader sees each object
+ * either before or after a write, never torn. (TaskFlow rewrites files in place, so a read racing a
+ * TaskFlow write can still see a partial file and report it as corrupt.)
  *
- * <p><b>Insertion order.</b> A directory lists in no useful order and link times are too coarse
- * (file times tick with the kernel's coarse clock), so each child records its position ({@code
- * seq}) taken from its parent's counter ({@code next_seq}) when it is linked. The counter lives in
- * the parent's metadata, which a save that adds children rewrites anyway, so keeping order costs
- * no extra file. Children without a position (TaskFlow wrote them) come first, by uuid.
+ * <p><b>Revisions.</b> Our writes store a counter in {@code revision}. A record without it was last
+ * written by TaskFlow; its revision is derived from a hash of its bytes, in a range far above our
+ * counters ({@link #contentRevision}), so every TaskFlow write changes it: a copy read before
+ * TaskFlow's write is refused, one read after it is accepted and stores that value + 1.
+ *
+ * <p><b>Insertion order.</b> A directory lists in no useful order, so each child has a position: a
+ * strictly increasing time in microseconds taken when it is linked, kept twice — as the child's
+ * {@code seq} and as the modification time of its link. TaskFlow rewrites metadata files without
+ * our keys (an engine run rewrites a flow detail and all its atoms on each flow state change) but
+ * never touches an existing link, so the link's time survives whatever TaskFlow writes, and a child
+ * TaskFlow links itself gets its real link time, which sorts it where it was added. The {@code seq}
+ * copy covers copies of a store that do not keep file times. Children of stores written before
+ * positions were times (small {@code seq}s) sort by link time, then {@code seq}.
  *
  * <p><b>Damage.</b> A corrupt or truncated file fails every read that needs it with a {@link
  * StorageException} naming the file; nothing skips it silently, so {@code getLogBooks()} fails too
@@ -103,6 +125,14 @@ final class DirStore {
   static final String LOCK = ".lock";
   static final String METADATA = "metadata";
   static final String TEMP_PREFIX = ".tmp-";
+  static final String OBJECT_LOCK = "lock";
+  private static final Set<StandardOpenOption> OBJECT_LOCK_OPEN =
+      EnumSet.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+  // Revisions of records without a revision key (TaskFlow rewrote them) are derived from their
+  // bytes into [2^62, 2^62 + 2^61): far above any counter of ours, so never equal to one.
+  static final long CONTENT_REVISION_BASE = 1L << 62;
+  // Positions of children are times in microseconds; older stores counted from 0.
+  private static final long MIN_TIME_POSITION = 100_000_000_000_000L;
   static final String K_REVISION = "revision";
   static final String K_SEQ = "seq";
   static final String K_NEXT_SEQ = "next_seq";
@@ -112,9 +142,9 @@ final class DirStore {
   private static final Set<StandardOpenOption> CREATE_NEW =
       EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
 
-  // Book positions are save times; this keeps them strictly increasing within one JVM even when
-  // the clock does not advance between two saves.
-  private static final AtomicLong LAST_BOOK_SEQ = new AtomicLong();
+  // Positions are save times; this keeps them strictly increasing within one JVM even when the
+  // clock does not advance between two saves.
+  private static final AtomicLong LAST_POSITION = new AtomicLong();
 
   /** The three kinds of objects, each in its own top-level directory. */
   enum Kind {
@@ -149,16 +179,19 @@ final class DirStore {
   /** The bookkeeping keys of a stored object, read without building the whole object. */
   record Header(long revision, long seq, long nextSeq, String parent, String type) {}
 
+  /** A child link: its name and its position (see {@link #nextPosition}). */
+  private record Link(String name, long position) {}
+
   /** One object to write (a full metadata file) and the child links it gains. */
   private static final class ObjWrite {
     final Kind kind;
     final String uuid;
     final byte[] data;
     final boolean isNew;
-    final List<String> newLinks;
+    final List<Link> newLinks;
     Path prepared;
 
-    ObjWrite(Kind kind, String uuid, byte[] data, boolean isNew, List<String> newLinks) {
+    ObjWrite(Kind kind, String uuid, byte[] data, boolean isNew, List<Link> newLinks) {
       this.kind = kind;
       this.uuid = uuid;
       this.data = data;
@@ -171,6 +204,9 @@ final class DirStore {
   private static final class Txn {
     final List<Path> temps = new ArrayList<>();
     final Set<Path> dirsToSync = new LinkedHashSet<>();
+    // TaskFlow's object locks held until the write ends, by object directory. A second channel
+    // on a file this JVM has locked must never be opened: closing it would drop the lock.
+    final Map<Path, FileChannel> locks = new LinkedHashMap<>();
   }
 
   private final Path root;
@@ -208,10 +244,8 @@ final class DirStore {
     this.hook = hook;
     this.posix = root.getFileSystem().supportedFileAttributeViews().contains("posix");
     if (posix && filePerms != null) {
-      this.fileAttrs =
-          new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(filePerms)};
-      this.dirAttrs =
-          new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(dirPerms)};
+      this.fileAttrs = new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(filePerms)};
+      this.dirAttrs = new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(dirPerms)};
       // The umask may strip bits we were asked to grant (group write): set them explicitly.
       this.chmodFile = forcePerms ? filePerms : null;
       this.chmodDir = forcePerms ? dirPerms : null;
@@ -314,14 +348,14 @@ final class DirStore {
         txn -> {
           // Books first, in one pass of renames: once they are gone nothing links to the rest.
           for (Path p : entries(books)) {
-            moveToTrash(p, Kind.BOOK);
+            moveToTrash(p, Kind.BOOK, txn);
           }
           syncDir(books);
           for (Path p : entries(flows)) {
-            moveToTrash(p, Kind.FLOW);
+            moveToTrash(p, Kind.FLOW, txn);
           }
           for (Path p : entries(atoms)) {
-            moveToTrash(p, Kind.ATOM);
+            moveToTrash(p, Kind.ATOM, txn);
           }
           syncDir(flows);
           syncDir(atoms);
@@ -336,7 +370,8 @@ final class DirStore {
   private void sweep(Txn txn) {
     for (Path p : allEntries(staging)) {
       String n = p.getFileName().toString();
-      Kind kind = n.length() > TEMP_PREFIX.length() ? Kind.ofTag(n.charAt(TEMP_PREFIX.length())) : null;
+      Kind kind =
+          n.length() > TEMP_PREFIX.length() ? Kind.ofTag(n.charAt(TEMP_PREFIX.length())) : null;
       if (kind != null && kind != Kind.ATOM && Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
         // An interrupted delete (or a staged object never put in place): finish removing what
         // only it owned.
@@ -384,7 +419,7 @@ final class DirStore {
       }
       if (h.parent() != null && !linkedFrom(parentKind, h.parent(), uuid)) {
         LOG.info("removing {} '{}': its {} does not link it", kind.label, uuid, parentKind.label);
-        Path t = moveToTrash(obj, kind);
+        Path t = moveToTrash(obj, kind, txn);
         txn.dirsToSync.add(kindDir);
         purge(t, kind, uuid, txn);
       }
@@ -433,34 +468,47 @@ final class DirStore {
         true,
         txn -> {
           Path bookDir = books.resolve(book.uuid());
+          List<Path> objects = new ArrayList<>();
+          objects.add(bookDir);
+          for (FlowDetail fd : book.flows()) {
+            objects.add(flows.resolve(fd.uuid()));
+            for (AtomDetail ad : fd.atoms()) {
+              objects.add(atoms.resolve(ad.uuid()));
+            }
+          }
+          lockObjects(objects, txn);
           Path bookFile = bookDir.resolve(METADATA);
           byte[] raw = readOrNull(bookFile);
           Map<?, ?> old = raw == null ? null : parseMap(bookFile, raw);
           Instant createdAt = book.createdAt();
           long seq;
-          long nextFlowSeq;
+          long floor = -1;
           if (old != null) {
             Instant c = createdAt(old, bookFile);
             if (c != null) {
               createdAt = c;
             }
             seq = longKey(old, K_SEQ, -1);
-            nextFlowSeq = nextSeq(longKey(old, K_NEXT_SEQ, -1), bookDir, Kind.FLOW);
+            floor = longKey(old, K_NEXT_SEQ, -1);
           } else {
-            seq = newBookSeq();
-            nextFlowSeq = 0;
+            seq = nextPosition(-1);
           }
           // Check everything before writing anything: a conflict stores nothing.
           List<FlowPlan> plans = new ArrayList<>(book.size());
           for (FlowDetail fd : book.flows()) {
-            boolean linked = old != null && Files.isSymbolicLink(bookDir.resolve(fd.uuid()));
-            plans.add(planFlow(fd, book.uuid(), linked, false));
+            long linkPos = old == null ? -1 : linkPosition(bookDir.resolve(fd.uuid()));
+            FlowPlan plan = planFlow(fd, book.uuid(), linkPos >= 0, false);
+            if (linkPos >= 0 && plan.seq < 0) {
+              plan.seq = linkPos; // TaskFlow rewrote the flow detail: its link kept the position
+            }
+            plans.add(plan);
           }
-          List<String> newLinks = new ArrayList<>();
+          List<Link> newLinks = new ArrayList<>();
+          long last = floor - 1;
           for (FlowPlan p : plans) {
             if (!p.linked) {
-              p.seq = nextFlowSeq++;
-              newLinks.add(p.fd.uuid());
+              p.seq = last = nextPosition(floor);
+              newLinks.add(new Link(p.fd.uuid(), p.seq));
             }
           }
           LogBook stored =
@@ -470,7 +518,10 @@ final class DirStore {
           if (seq >= 0) {
             m.put(K_SEQ, seq);
           }
-          m.put(K_NEXT_SEQ, nextFlowSeq);
+          long next = Math.max(last + 1, floor);
+          if (next >= 0) {
+            m.put(K_NEXT_SEQ, next);
+          }
           List<ObjWrite> atomWrites = new ArrayList<>();
           List<ObjWrite> flowWrites = new ArrayList<>();
           for (FlowPlan p : plans) {
@@ -479,7 +530,8 @@ final class DirStore {
           execute(atomWrites, txn);
           execute(flowWrites, txn);
           execute(
-              List.of(new ObjWrite(Kind.BOOK, book.uuid(), Json.writeBytes(m), old == null, newLinks)),
+              List.of(
+                  new ObjWrite(Kind.BOOK, book.uuid(), Json.writeBytes(m), old == null, newLinks)),
               txn);
           List<FlowDetail> written = new ArrayList<>(plans.size());
           for (FlowPlan p : plans) {
@@ -496,6 +548,14 @@ final class DirStore {
     return locked(
         true,
         txn -> {
+          List<Path> objects = new ArrayList<>();
+          objects.add(flows.resolve(fd.uuid()));
+          for (AtomDetail ad : fd.atoms()) {
+            objects.add(atoms.resolve(ad.uuid()));
+          }
+          lockObjects(objects, txn);
+          // (A flow detail TaskFlow rewrote has lost its seq and its parent: it stays without a
+          // seq, and readers take its position from its book's link.)
           FlowPlan p = planFlow(fd, null, true, true);
           List<ObjWrite> atomWrites = new ArrayList<>();
           List<ObjWrite> flowWrites = new ArrayList<>();
@@ -512,7 +572,9 @@ final class DirStore {
     return locked(
         true,
         txn -> {
-          Path file = atoms.resolve(ad.uuid()).resolve(METADATA);
+          Path dir = atoms.resolve(ad.uuid());
+          lockObjects(List.of(dir), txn);
+          Path file = dir.resolve(METADATA);
           byte[] raw = readOrNull(file);
           Header h = raw == null ? null : header(file, raw);
           if (h == null || (h.parent() != null && !atomReachable(h.parent(), ad.uuid()))) {
@@ -545,7 +607,7 @@ final class DirStore {
             throw new NotFoundException("Logbook '" + bookUuid + "' not found");
           }
           // The commit point: one rename makes the book and its links disappear together.
-          Path trash = moveToTrash(dir, Kind.BOOK);
+          Path trash = moveToTrash(dir, Kind.BOOK, txn);
           syncDir(books);
           purge(trash, Kind.BOOK, bookUuid, txn);
           syncDirs(txn);
@@ -574,7 +636,7 @@ final class DirStore {
     }
 
     void addWrites(List<ObjWrite> atomWrites, List<ObjWrite> flowWrites) {
-      List<String> links = new ArrayList<>();
+      List<Link> links = new ArrayList<>();
       for (AtomPlan a : atomPlans) {
         atomWrites.add(
             new ObjWrite(
@@ -584,7 +646,7 @@ final class DirStore {
                 a.header == null,
                 List.of()));
         if (!a.linked) {
-          links.add(a.ad.uuid());
+          links.add(new Link(a.ad.uuid(), a.seq));
         }
       }
       Map<String, Object> m = new LinkedHashMap<>(TaskFlowFormat.flowDetailToMap(fd));
@@ -592,7 +654,9 @@ final class DirStore {
       if (seq >= 0) {
         m.put(K_SEQ, seq);
       }
-      m.put(K_NEXT_SEQ, nextAtomSeq);
+      if (nextAtomSeq >= 0) {
+        m.put(K_NEXT_SEQ, nextAtomSeq);
+      }
       if (parent != null) {
         m.put(K_PARENT, parent);
       }
@@ -645,7 +709,8 @@ final class DirStore {
       checkRevision(Kind.FLOW, fd.uuid(), fd.revision(), h.revision());
     }
     FlowPlan plan = new FlowPlan(fd, h, linked, parent);
-    long nextAtomSeq = h == null ? 0 : nextSeq(h.nextSeq(), fdDir, Kind.ATOM);
+    long floor = h == null ? -1 : h.nextSeq();
+    long last = floor - 1;
     for (AtomDetail ad : fd.atoms()) {
       Path af = atoms.resolve(ad.uuid()).resolve(METADATA);
       byte[] ar = readOrNull(af);
@@ -666,12 +731,18 @@ final class DirStore {
         checkAtomType(ad, ah);
         checkRevision(Kind.ATOM, ad.uuid(), ad.revision(), ah.revision());
       }
-      boolean atomLinked = h != null && Files.isSymbolicLink(fdDir.resolve(ad.uuid()));
-      long seq = atomLinked && ah != null ? ah.seq() : nextAtomSeq++;
-      plan.atomPlans.add(
-          new AtomPlan(ad, ah, atomLinked, seq, ah == null ? 1 : ah.revision() + 1));
+      long linkPos = h == null ? -1 : linkPosition(fdDir.resolve(ad.uuid()));
+      boolean atomLinked = linkPos >= 0;
+      long seq;
+      if (atomLinked && ah != null) {
+        // TaskFlow rewrites atom files without our keys; the link it never touches kept it.
+        seq = ah.seq() >= 0 ? ah.seq() : linkPos;
+      } else {
+        seq = last = nextPosition(floor);
+      }
+      plan.atomPlans.add(new AtomPlan(ad, ah, atomLinked, seq, ah == null ? 1 : ah.revision() + 1));
     }
-    plan.nextAtomSeq = nextAtomSeq;
+    plan.nextAtomSeq = Math.max(last + 1, floor);
     return plan;
   }
 
@@ -701,23 +772,6 @@ final class DirStore {
     }
   }
 
-  /** The next child position of a parent: its {@code next_seq}, or (TaskFlow wrote it) computed. */
-  private long nextSeq(long stored, Path parentDir, Kind childKind) {
-    if (stored >= 0) {
-      return stored;
-    }
-    long max = -1;
-    Path childRoot = root.resolve(childKind.dirName);
-    for (String c : linkNames(parentDir)) {
-      Path f = childRoot.resolve(c).resolve(METADATA);
-      byte[] b = readOrNull(f);
-      if (b != null) {
-        max = Math.max(max, header(f, b).seq());
-      }
-    }
-    return max + 1;
-  }
-
   private static byte[] atomJson(AtomDetail ad, long revision, long seq, String parent) {
     Map<String, Object> m = new LinkedHashMap<>(TaskFlowFormat.atomToEnvelope(ad));
     m.put(K_REVISION, revision);
@@ -730,10 +784,16 @@ final class DirStore {
     return Json.writeBytes(m);
   }
 
-  private static long newBookSeq() {
+  /**
+   * A new position: strictly increasing within this JVM, at least {@code floor} (the parent's
+   * {@code next_seq}, so a child added by another process after a burst of positions still comes
+   * last), and otherwise the time in microseconds. Positions are times so that they compare with
+   * the modification times of links TaskFlow made (microseconds: what link times can be set to).
+   */
+  private static long nextPosition(long floor) {
     Instant now = Instant.now();
-    long t = now.getEpochSecond() * 1_000_000_000L + now.getNano();
-    return LAST_BOOK_SEQ.updateAndGet(prev -> Math.max(prev + 1, t));
+    long t = now.getEpochSecond() * 1_000_000L + now.getNano() / 1_000;
+    return LAST_POSITION.updateAndGet(prev -> Math.max(Math.max(prev + 1, t), floor));
   }
 
   /**
@@ -754,7 +814,6 @@ final class DirStore {
   }
 
   private void prepare(ObjWrite w, Txn txn) {
-    Path kindDir = root.resolve(w.kind.dirName);
     if (w.isNew) {
       ensureStaging();
       Path staged = staging.resolve(tempName(w.kind));
@@ -762,16 +821,27 @@ final class DirStore {
       txn.temps.add(staged);
       writeNewFile(staged.resolve(METADATA), w.data);
       Path childRoot = root.resolve(w.kind.child() == null ? "" : w.kind.child().dirName);
-      for (String c : w.newLinks) {
-        Path link = staged.resolve(c);
-        symlink(link, childRoot.resolve(c));
+      for (Link c : w.newLinks) {
+        symlink(staged.resolve(c.name()), childRoot.resolve(c.name()), c.position());
       }
       syncDir(staged);
       w.prepared = staged;
     } else {
-      Path temp = kindDir.resolve(w.uuid).resolve(tempName(null));
+      // In the staging directory, not the object's: TaskFlow lists an object directory's
+      // symlinks as its children and deletes object directories without our lock.
+      Path temp = staging.resolve(tempName(null));
       txn.temps.add(temp);
-      writeNewFile(temp, w.data);
+      try {
+        writeNewFile(temp, w.data);
+      } catch (StorageException e) {
+        if (!(e.getCause() instanceof NoSuchFileException) || Files.isDirectory(staging)) {
+          throw e;
+        }
+        // Someone removed the staging directory (it is never checked per write: one syscall
+        // less on the hot path); make it again.
+        ensureStaging();
+        writeNewFile(temp, w.data);
+      }
       w.prepared = temp;
     }
   }
@@ -782,19 +852,19 @@ final class DirStore {
     if (w.isNew) {
       if (Files.exists(objDir, LinkOption.NOFOLLOW_LINKS)) {
         // A directory without metadata (a TaskFlow phantom, or damage): it is not an object.
-        moveToTrash(objDir, w.kind);
+        moveToTrash(objDir, w.kind, txn);
       }
       move(w.prepared, objDir);
       txn.dirsToSync.add(kindDir);
     } else {
       move(w.prepared, objDir.resolve(METADATA));
       txn.dirsToSync.add(objDir);
-      for (String c : w.newLinks) {
+      for (Link c : w.newLinks) {
         Path childRoot = root.resolve(w.kind.child().dirName);
-        Path temp = objDir.resolve(tempName(null));
+        Path temp = staging.resolve(tempName(null));
         txn.temps.add(temp);
-        symlink(temp, childRoot.resolve(c));
-        move(temp, objDir.resolve(c));
+        symlink(temp, childRoot.resolve(c.name()), c.position());
+        move(temp, objDir.resolve(c.name()));
       }
     }
   }
@@ -828,7 +898,7 @@ final class DirStore {
         if (owner != null && !owner.equals(uuid)) {
           continue;
         }
-        Path t = moveToTrash(childDir, ck);
+        Path t = moveToTrash(childDir, ck, txn);
         txn.dirsToSync.add(childRoot);
         purge(t, ck, c, txn);
       }
@@ -884,7 +954,7 @@ final class DirStore {
   FlowDetail getFlowDetails(String uuid, boolean lazy) {
     checkId(uuid, Kind.FLOW);
     ensureOpen();
-    Loaded<FlowDetail> f = readFlow(uuid, lazy, true);
+    Loaded<FlowDetail> f = readFlow(uuid, -1, lazy, true);
     if (f == null) {
       throw new NotFoundException("Flow detail '" + uuid + "' not found");
     }
@@ -894,7 +964,7 @@ final class DirStore {
   AtomDetail getAtomDetails(String uuid) {
     checkId(uuid, Kind.ATOM);
     ensureOpen();
-    Loaded<AtomDetail> a = readAtom(uuid, true);
+    Loaded<AtomDetail> a = readAtom(uuid, -1, true);
     if (a == null) {
       throw new NotFoundException("Atom detail '" + uuid + "' not found");
     }
@@ -906,7 +976,12 @@ final class DirStore {
   }
 
   /** An object read from disk with its position among its siblings. */
-  private record Loaded<T>(T value, long seq, String name) {}
+  private record Loaded<T>(T value, long seq, long linkPosition, String name) {
+    /** Where it sorts: its recorded position, or (TaskFlow dropped it) its link's. */
+    long position() {
+      return seq >= MIN_TIME_POSITION || linkPosition < 0 ? seq : linkPosition;
+    }
+  }
 
   private Loaded<LogBook> readBook(String uuid, boolean lazy) {
     Path dir = books.resolve(uuid);
@@ -918,7 +993,7 @@ final class DirStore {
     Map<?, ?> m = parseMap(file, raw);
     List<FlowDetail> fds = lazy ? List.of() : readFlowsOf(dir);
     try {
-      return new Loaded<>(TaskFlowFormat.logBookFromMap(m, fds), longKey(m, K_SEQ, -1), uuid);
+      return new Loaded<>(TaskFlowFormat.logBookFromMap(m, fds), longKey(m, K_SEQ, -1), -1, uuid);
     } catch (IllegalArgumentException | ClassCastException e) {
       throw corrupt(file, e.getMessage(), e);
     }
@@ -926,11 +1001,11 @@ final class DirStore {
 
   private List<FlowDetail> readFlowsOf(Path bookDir) {
     List<Loaded<FlowDetail>> found = new ArrayList<>();
-    for (String c : linkNames(bookDir)) {
-      if (idProblem(c) != null) {
+    for (Link c : links(bookDir)) {
+      if (idProblem(c.name()) != null) {
         continue;
       }
-      Loaded<FlowDetail> f = readFlow(c, false, false);
+      Loaded<FlowDetail> f = readFlow(c.name(), c.position(), false, false);
       if (f != null) {
         found.add(f);
       } else {
@@ -940,7 +1015,8 @@ final class DirStore {
     return sorted(found);
   }
 
-  private Loaded<FlowDetail> readFlow(String uuid, boolean lazy, boolean checkOwner) {
+  private Loaded<FlowDetail> readFlow(
+      String uuid, long linkPosition, boolean lazy, boolean checkOwner) {
     Path dir = flows.resolve(uuid);
     Path file = dir.resolve(METADATA);
     byte[] raw = readOrNull(file);
@@ -954,8 +1030,9 @@ final class DirStore {
     List<AtomDetail> ads = lazy ? List.of() : readAtomsOf(dir);
     try {
       return new Loaded<>(
-          TaskFlowFormat.flowDetailFromMap(m, ads, longKey(m, K_REVISION, 0)),
+          TaskFlowFormat.flowDetailFromMap(m, ads, revision(m, raw)),
           longKey(m, K_SEQ, -1),
+          linkPosition,
           uuid);
     } catch (IllegalArgumentException | ClassCastException e) {
       throw corrupt(file, e.getMessage(), e);
@@ -964,11 +1041,11 @@ final class DirStore {
 
   private List<AtomDetail> readAtomsOf(Path flowDir) {
     List<Loaded<AtomDetail>> found = new ArrayList<>();
-    for (String c : linkNames(flowDir)) {
-      if (idProblem(c) != null) {
+    for (Link c : links(flowDir)) {
+      if (idProblem(c.name()) != null) {
         continue;
       }
-      Loaded<AtomDetail> a = readAtom(c, false);
+      Loaded<AtomDetail> a = readAtom(c.name(), c.position(), false);
       if (a != null) {
         found.add(a);
       } else {
@@ -978,7 +1055,7 @@ final class DirStore {
     return sorted(found);
   }
 
-  private Loaded<AtomDetail> readAtom(String uuid, boolean checkOwner) {
+  private Loaded<AtomDetail> readAtom(String uuid, long linkPosition, boolean checkOwner) {
     Path file = atoms.resolve(uuid).resolve(METADATA);
     byte[] raw = readOrNull(file);
     if (raw == null) {
@@ -990,17 +1067,24 @@ final class DirStore {
     }
     try {
       return new Loaded<>(
-          TaskFlowFormat.atomFromEnvelope(m, longKey(m, K_REVISION, 0)),
+          TaskFlowFormat.atomFromEnvelope(m, revision(m, raw)),
           longKey(m, K_SEQ, -1),
+          linkPosition,
           uuid);
     } catch (IllegalArgumentException | ClassCastException e) {
       throw corrupt(file, e.getMessage(), e);
     }
   }
 
-  /** Insertion order: by position; objects TaskFlow wrote (no position) first, by uuid. */
+  /**
+   * Insertion order: by position (a time); between equal positions (links of a store written before
+   * positions were times, or times of a coarse file system) by the recorded counter, then by uuid.
+   */
   private static <T> List<T> sorted(List<Loaded<T>> found) {
-    found.sort(Comparator.comparingLong((Loaded<T> l) -> l.seq).thenComparing(l -> l.name));
+    found.sort(
+        Comparator.comparingLong((Loaded<T> l) -> l.position())
+            .thenComparingLong(l -> l.seq)
+            .thenComparing(l -> l.name));
     List<T> out = new ArrayList<>(found.size());
     for (Loaded<T> l : found) {
       out.add(l.value);
@@ -1030,7 +1114,8 @@ final class DirStore {
     if (idProblem(parentUuid) != null) {
       return false;
     }
-    return Files.isSymbolicLink(root.resolve(parentKind.dirName).resolve(parentUuid).resolve(childUuid));
+    return Files.isSymbolicLink(
+        root.resolve(parentKind.dirName).resolve(parentUuid).resolve(childUuid));
   }
 
   // ------------------------------------------------------------------ JSON
@@ -1050,7 +1135,7 @@ final class DirStore {
 
   /** Reads the bookkeeping keys of a record, checking that the whole file is valid JSON. */
   static Header header(Path file, byte[] raw) {
-    long revision = 0;
+    long revision = -1;
     long seq = -1;
     long nextSeq = -1;
     String parent = null;
@@ -1064,7 +1149,7 @@ final class DirStore {
         String name = p.currentName();
         JsonToken v = p.nextToken();
         switch (name) {
-          case K_REVISION -> revision = number(p, v, file, name, 0);
+          case K_REVISION -> revision = number(p, v, file, name, -1);
           case K_SEQ -> seq = number(p, v, file, name, -1);
           case K_NEXT_SEQ -> nextSeq = number(p, v, file, name, -1);
           case K_PARENT -> parent = v == JsonToken.VALUE_STRING ? p.getText() : null;
@@ -1078,7 +1163,35 @@ final class DirStore {
     } catch (IOException e) {
       throw corrupt(file, "not valid JSON: " + firstLine(e.getMessage()), e);
     }
-    return new Header(revision, seq, nextSeq, parent, type);
+    return new Header(revision >= 0 ? revision : contentRevision(raw), seq, nextSeq, parent, type);
+  }
+
+  /** The revision of a parsed record: its {@code revision} key, or derived from its bytes. */
+  private static long revision(Map<?, ?> m, byte[] raw) {
+    long r = longKey(m, K_REVISION, -1);
+    return r >= 0 ? r : contentRevision(raw);
+  }
+
+  /**
+   * The revision of a record without a {@code revision} key: TaskFlow wrote it (from {@code
+   * to_dict()}, dropping our keys). Derived from the file's bytes, so every TaskFlow write that
+   * changes the record changes it: a copy read before that write no longer matches (a stale write
+   * is refused), a copy read after it does (and our write then stores this value + 1 in the key,
+   * above every counter of ours). The range is disjoint from our counters, which start at 1 and
+   * grow by one per write.
+   */
+  static long contentRevision(byte[] raw) {
+    byte[] d;
+    try {
+      d = MessageDigest.getInstance("SHA-256").digest(raw);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every Java runtime has SHA-256", e);
+    }
+    long h = 0;
+    for (int i = 0; i < 8; i++) {
+      h = (h << 8) | (d[i] & 0xff);
+    }
+    return CONTENT_REVISION_BASE + (h & ((1L << 61) - 1));
   }
 
   private static long number(JsonParser p, JsonToken v, Path file, String key, long absent)
@@ -1207,6 +1320,11 @@ final class DirStore {
           } catch (StorageException e) {
             cleanup(txn);
             throw e;
+          } finally {
+            List<FileChannel> held = new ArrayList<>(txn.locks.values());
+            for (int i = held.size() - 1; i >= 0; i--) {
+              closeQuietly(held.get(i));
+            }
           }
         });
   }
@@ -1246,7 +1364,8 @@ final class DirStore {
 
   private String tempName(Kind kind) {
     long r = ThreadLocalRandom.current().nextLong();
-    return TEMP_PREFIX + (kind == null ? "" : kind.tag + "-") + Long.toHexString(r);
+    // Plain temporaries get tag 't', so a sweep never mistakes one for a staged object.
+    return TEMP_PREFIX + (kind == null ? 't' : kind.tag) + "-" + Long.toHexString(r);
   }
 
   private void writeNewFile(Path file, byte[] data) {
@@ -1270,9 +1389,18 @@ final class DirStore {
     }
   }
 
-  private void symlink(Path link, Path target) {
+  /**
+   * Makes a child link whose modification time is the child's position: TaskFlow rewrites metadata
+   * files without our keys but never touches a link it finds, so the link is where a child's
+   * position survives whatever TaskFlow writes.
+   */
+  private void symlink(Path link, Path target, long position) {
     try {
       Files.createSymbolicLink(link, target);
+      if (position >= 0) {
+        Files.getFileAttributeView(link, BasicFileAttributeView.class, LinkOption.NOFOLLOW_LINKS)
+            .setTimes(FileTime.from(position, TimeUnit.MICROSECONDS), null, null);
+      }
       hook.after(Step.LINK_CREATED, link);
     } catch (IOException e) {
       throw ioFailure("create the link", link, e);
@@ -1288,16 +1416,83 @@ final class DirStore {
     }
   }
 
-  private Path moveToTrash(Path p, Kind kind) {
+  /**
+   * Moves an object directory out of the store, holding TaskFlow's lock of the object meanwhile (so
+   * a TaskFlow write of it finishes first, or finds it gone). One lock at a time: a delete never
+   * waits for a lock while holding another.
+   */
+  private Path moveToTrash(Path p, Kind kind, Txn txn) {
     ensureStaging();
     Path t = staging.resolve(tempName(kind));
+    // Unless this write holds it already (a TaskFlow phantom directory replaced by a new object).
+    FileChannel lock = txn.locks.containsKey(p) ? null : lockObject(p);
     try {
       Files.move(p, t, StandardCopyOption.ATOMIC_MOVE);
       hook.after(Step.REMOVED, p);
     } catch (IOException e) {
       throw ioFailure("move out of the store", p, e);
+    } finally {
+      closeQuietly(lock);
     }
     return t;
+  }
+
+  /**
+   * Takes TaskFlow's per-object locks ({@code <object dir>/lock}, which TaskFlow holds with {@code
+   * fasteners.InterProcessLock} around each read and write of an object) for the objects of a write
+   * that exist, in one fixed order (by path), until the write ends. Objects that do not exist yet
+   * are made in {@code .tmp/} and renamed into place, so they need none.
+   */
+  private void lockObjects(List<Path> objectDirs, Txn txn) {
+    for (Path dir : new TreeSet<>(objectDirs)) {
+      if (!txn.locks.containsKey(dir)) {
+        FileChannel ch = lockObject(dir);
+        if (ch != null) {
+          txn.locks.put(dir, ch);
+        }
+      }
+    }
+  }
+
+  /** Locks {@code dir/lock} (made if missing), or returns {@code null} when {@code dir} is gone. */
+  private FileChannel lockObject(Path dir) {
+    Path file = dir.resolve(OBJECT_LOCK);
+    FileChannel ch;
+    try {
+      // No existence check first: opening fails on a missing directory (and never makes one).
+      ch = FileChannel.open(file, OBJECT_LOCK_OPEN, fileAttrs);
+    } catch (NoSuchFileException e) {
+      return null; // a new object, or removed meanwhile
+    } catch (IOException e) {
+      if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+        return null; // not an object directory after all
+      }
+      throw ioFailure("open the lock file", file, e);
+    }
+    try {
+      if (chmodFile != null) {
+        Files.setPosixFilePermissions(file, chmodFile);
+      }
+      // Whole-file fcntl lock, the kind TaskFlow's lockf() takes: the two exclude each other.
+      ch.lock();
+      return ch;
+    } catch (IOException e) {
+      closeQuietly(ch);
+      throw ioFailure("lock", file, e);
+    } catch (RuntimeException e) {
+      closeQuietly(ch);
+      throw e;
+    }
+  }
+
+  private static void closeQuietly(FileChannel ch) {
+    if (ch != null) {
+      try {
+        ch.close(); // releases the lock
+      } catch (IOException ignored) {
+        // Closing a lock file cannot lose data.
+      }
+    }
   }
 
   private void ensureStaging() {
@@ -1453,13 +1648,36 @@ final class DirStore {
   /** The child links of an object directory (TaskFlow's children are the symlinks). */
   private static List<String> linkNames(Path dir) {
     List<String> out = new ArrayList<>();
+    for (Link l : links(dir)) {
+      out.add(l.name());
+    }
+    return out;
+  }
+
+  /** The child links of an object directory with their positions (their modification times). */
+  private static List<Link> links(Path dir) {
+    List<Link> out = new ArrayList<>();
     for (Path p : allEntries(dir)) {
       String n = p.getFileName().toString();
-      if (!n.startsWith(".") && !n.equals(METADATA) && Files.isSymbolicLink(p)) {
-        out.add(n);
+      if (!n.startsWith(".") && !n.equals(METADATA)) {
+        long pos = linkPosition(p);
+        if (pos >= 0) {
+          out.add(new Link(n, pos));
+        }
       }
     }
     return out;
+  }
+
+  /** The position a link records (its modification time in microseconds), or -1: no link. */
+  private static long linkPosition(Path link) {
+    BasicFileAttributes a;
+    try {
+      a = Files.readAttributes(link, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+    } catch (IOException e) {
+      return -1; // gone (or unreadable, which the read of its object reports)
+    }
+    return a.isSymbolicLink() ? Math.max(0, a.lastModifiedTime().to(TimeUnit.MICROSECONDS)) : -1;
   }
 
   static StorageException ioFailure(String action, Path path, IOException e) {

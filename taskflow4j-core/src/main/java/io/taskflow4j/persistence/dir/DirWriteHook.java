@@ -6,8 +6,8 @@ import java.nio.file.Path;
 /**
  * Observes every step of a {@link DirBackend} write, after the step is done. A testing and
  * instrumentation seam: a hook that throws stops the write right there, which is how crash tests
- * cut a save at each step; a hook that counts {@link Step#FILE_SYNCED} and {@link
- * Step#DIR_SYNCED} measures what a write costs in fsyncs.
+ * cut a save at each step; a hook that counts {@link Step#FILE_SYNCED} and {@link Step#DIR_SYNCED}
+ * measures what a write costs in fsyncs.
  *
  * <p>Installed per backend with {@link DirBackend.Builder#writeHook}; never global. It is called
  * with the store's write lock held, from the writing thread, so it must be quick.
@@ -39,8 +39,8 @@ public interface DirWriteHook {
   /**
    * Called after {@code step} was done on {@code path}.
    *
-   * @throws IOException to make the write fail as if the file system had failed there (the
-   *     backend reports it as a {@link io.taskflow4j.persistence.StorageException})
+   * @throws IOException to make the write fail as if the file system had failed there (the backend
+   *     reports it as a {@link io.taskflow4j.persistence.StorageException})
    */
   void after(Step step, Path path) throws IOException;
 }

@@ -21,8 +21,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * {@code .lock} file for other processes.
  *
  * <p>Why one shared instance per store per JVM: file locks belong to the whole JVM (a second lock
- * on the same file from another channel throws {@code OverlappingFileLockException}), and on
- * POSIX closing <em>any</em> channel on the file drops every lock the process holds on it. So all
+ * on the same file from another channel throws {@code OverlappingFileLockException}), and on POSIX
+ * closing <em>any</em> channel on the file drops every lock the process holds on it. So all
  * backends of this JVM on the same directory share one channel, opened once and closed when the
  * last of them closes, and take turns through {@link #mutex}.
  */
@@ -122,12 +122,10 @@ final class StoreLock {
         // for the other threads; report the interrupt to this one.
         closeChannel();
         if (Thread.currentThread().isInterrupted() || attempt > 0) {
-          throw new StorageException(
-              "interrupted while waiting for the write lock " + lockFile, e);
+          throw new StorageException("interrupted while waiting for the write lock " + lockFile, e);
         }
       } catch (IOException e) {
-        throw new StorageException(
-            "could not lock " + lockFile + ": " + DirStore.describe(e), e);
+        throw new StorageException("could not lock " + lockFile + ": " + DirStore.describe(e), e);
       }
     }
   }

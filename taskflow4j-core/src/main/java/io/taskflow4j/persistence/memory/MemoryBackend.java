@@ -27,8 +27,8 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * and connections.
  *
  * <p>Stored values are the immutable model objects themselves, minus the live exceptions of
- * failures (so a reload behaves as it does from a durable backend: a failure read back re-raises
- * as a {@link io.taskflow4j.persistence.WrappedFailureException}).
+ * failures (so a reload behaves as it does from a durable backend: a failure read back re-raises as
+ * a {@link io.taskflow4j.persistence.WrappedFailureException}).
  */
 public final class MemoryBackend implements Backend {
   private final BackendConf conf;

@@ -15,8 +15,8 @@ public interface BackendProvider {
   Set<String> schemes();
 
   /**
-   * Makes a backend. It should not touch the store yet beyond checking the configuration;
-   * {@code upgrade()} prepares it.
+   * Makes a backend. It should not touch the store yet beyond checking the configuration; {@code
+   * upgrade()} prepares it.
    *
    * @throws io.taskflow4j.persistence.InvalidConfigurationException for a bad configuration
    */

@@ -33,6 +33,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -164,6 +170,77 @@ class TaskFlowDirInteropTest {
           conn.updateAtomDetails(updated.withMetaEntries(Map.of("after", "TaskFlow")));
       assertThat(conn.getAtomDetails(running.uuid()).meta()).containsEntry("after", "TaskFlow");
       assertThat(fresh.revision()).isPositive();
+      // Writing the copy read after TaskFlow's write must not make the older copy current again.
+      assertThatThrownBy(() -> conn.updateAtomDetails(running.withMetaEntries(Map.of("stale", 2))))
+          .as("writing the copy from before TaskFlow's write, after a newer copy was written")
+          .isInstanceOf(ConflictException.class);
+      assertThat(conn.getAtomDetails(running.uuid()).meta()).doesNotContainKeys("stale");
+      FlowDetail deployAfter = conn.getFlowDetails(deploy.uuid());
+      assertThatThrownBy(() -> conn.updateFlowDetails(deploy.withState(FlowState.FAILURE)))
+          .as("writing a copy of the deploy flow taken before TaskFlow updated it")
+          .isInstanceOf(ConflictException.class);
+
+      // TaskFlow's update_flow_details rewrote the flow and all its atoms without taskflow4j's
+      // keys; the children keep the order they were saved in.
+      assertThat(deployAfter.atoms())
+          .extracting(AtomDetail::name)
+          .isEqualTo(deploy.atoms().stream().map(AtomDetail::name).toList());
+      assertThat(conn.getLogBooks())
+          .flatExtracting(LogBook::flows)
+          .extracting(FlowDetail::name)
+          .isEqualTo(
+              written.stream().flatMap(b -> b.flows().stream()).map(FlowDetail::name).toList());
+    }
+  }
+
+  /**
+   * TaskFlow holds {@code <object>/lock} (fasteners) around each read and write of an object;
+   * taskflow4j's write of that object waits until TaskFlow lets go.
+   */
+  @Test
+  void taskflow4jsWriteWaitsForTaskFlowsObjectLock() throws Exception {
+    Path store = tmp.resolve("j-store");
+    List<LogBook> written = writeRichStore(store);
+    AtomDetail atom = findAtom(written, "t-pending");
+    Path go = tmp.resolve("go");
+    Path locked = tmp.resolve("go.locked");
+    CompletableFuture<Map<String, Object>> holder =
+        CompletableFuture.supplyAsync(
+            () ->
+                PythonTaskFlow.runJson(
+                    SCRIPT_TIMEOUT,
+                    "tf_interop_hold_lock.py",
+                    store.toString(),
+                    "atom_details",
+                    atom.uuid(),
+                    go.toString()));
+    ExecutorService pool = Executors.newSingleThreadExecutor();
+    try (Backend backend = Backends.open("dir://" + store);
+        Connection conn = backend.getConnection()) {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      while (!Files.exists(locked)) {
+        assertThat(holder).as("TaskFlow's lock holder ended early").isNotDone();
+        assertThat(System.nanoTime()).as("TaskFlow took its lock").isLessThan(deadline);
+        Thread.sleep(10);
+      }
+      Future<AtomDetail> write =
+          pool.submit(() -> conn.updateAtomDetails(atom.put(AtomState.SUCCESS, "taskflow4j")));
+      assertThatThrownBy(() -> write.get(1, TimeUnit.SECONDS))
+          .as("taskflow4j wrote while TaskFlow held the object's lock")
+          .isInstanceOf(TimeoutException.class);
+      Files.createFile(go);
+      Map<String, Object> seen = holder.get(SCRIPT_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+      AtomDetail stored = write.get(60, TimeUnit.SECONDS);
+      // What TaskFlow read under its lock, just before letting go, is the old record.
+      Map<?, ?> inner = (Map<?, ?>) castMap(seen.get("metadata")).get("atom");
+      assertThat(inner.get("state")).isEqualTo("PENDING");
+      assertThat(stored.revision()).isEqualTo(atom.revision() + 1);
+      assertThat(((TaskDetail) conn.getAtomDetails(atom.uuid())).results()).isEqualTo("taskflow4j");
+    } finally {
+      pool.shutdownNow();
+      if (!Files.exists(go)) {
+        Files.createFile(go); // never leave the script waiting
+      }
     }
   }
 

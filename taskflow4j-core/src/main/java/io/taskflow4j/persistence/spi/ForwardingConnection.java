@@ -1,4 +1,4 @@
-package io.taskflow4j.engine;
+package io.taskflow4j.persistence.spi;
 
 import io.taskflow4j.persistence.AtomDetail;
 import io.taskflow4j.persistence.Backend;
@@ -6,13 +6,23 @@ import io.taskflow4j.persistence.Connection;
 import io.taskflow4j.persistence.FlowDetail;
 import io.taskflow4j.persistence.LogBook;
 import java.util.List;
+import java.util.Objects;
 
-/** A connection passing everything to another one; tests override what they need. */
-class ForwardingConnection implements Connection {
+/**
+ * A {@link Connection} that passes every call to another one. Extend it to decorate a connection
+ * (count or time calls, inject faults, check a fencing token) by overriding only what changes.
+ */
+public abstract class ForwardingConnection implements Connection {
   private final Connection delegate;
 
-  ForwardingConnection(Connection delegate) {
-    this.delegate = delegate;
+  /** Forwards to {@code delegate}. */
+  protected ForwardingConnection(Connection delegate) {
+    this.delegate = Objects.requireNonNull(delegate, "delegate");
+  }
+
+  /** The connection calls are passed to. */
+  protected final Connection delegate() {
+    return delegate;
   }
 
   @Override

@@ -1,0 +1,128 @@
+package io.taskflow4j.bench;
+
+import io.taskflow4j.Task;
+import io.taskflow4j.engine.Engines;
+import io.taskflow4j.flow.Flow;
+import io.taskflow4j.flow.LinearFlow;
+import io.taskflow4j.persistence.Backend;
+import io.taskflow4j.persistence.Backends;
+import io.taskflow4j.persistence.Connection;
+import io.taskflow4j.persistence.FlowDetail;
+import io.taskflow4j.persistence.FlowState;
+import io.taskflow4j.persistence.LogBook;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * Engine overhead: a linear chain of {@code n} tasks (task {@code i} adds one to {@code v<i-1>}),
+ * TaskFlow's benchmark workload, run by the serial engine. Scores are milliseconds per whole run;
+ * divide by {@code n} for the cost per task.
+ *
+ * <ul>
+ *   <li>{@code chain}: a fresh run without a backend (the engine's private in-memory store).
+ *   <li>{@code chainOnMemory}: a fresh run on the {@code memory://} backend.
+ *   <li>{@code resumeFinished}: a new engine over the stored flow detail of a finished run: load,
+ *       compile, find nothing to do.
+ * </ul>
+ *
+ * <p>Run: {@code java -jar taskflow4j-bench/target/benchmarks.jar EngineBenchmark}.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@Warmup(iterations = 3, time = 2)
+@Measurement(iterations = 5, time = 2)
+@Fork(
+    value = 1,
+    jvmArgsAppend = {"-Xmx4g"})
+public class EngineBenchmark {
+
+  @Param({"1000", "10000", "100000"})
+  public int n;
+
+  private Flow flow;
+  private Backend backend;
+  private Connection conn;
+  private FlowDetail finished;
+
+  /** The chain workload. */
+  static Flow chain(int n) {
+    LinearFlow flow = LinearFlow.of("chain");
+    for (int i = 1; i <= n; i++) {
+      flow.add(
+          Task.of("t" + i, Integer.class, v -> v + 1)
+              .requires("x")
+              .rebind("v" + (i - 1))
+              .provides("v" + i));
+    }
+    return flow;
+  }
+
+  @Setup(Level.Trial)
+  public void setUpStore() {
+    backend = Backends.open("memory://");
+    conn = backend.getConnection();
+    FlowDetail fd = FlowDetail.create("chain");
+    LogBook book = conn.saveLogBook(LogBook.create("bench").withFlow(fd));
+    Engines.load(chain(n))
+        .backend(backend)
+        .logBook(book)
+        .flowDetail(fd)
+        .store(Map.of("v0", 0))
+        .run();
+    finished = conn.getFlowDetails(fd.uuid());
+    if (finished.state() != FlowState.SUCCESS) {
+      throw new IllegalStateException("the setup run did not succeed: " + finished.state());
+    }
+  }
+
+  @Setup(Level.Invocation)
+  public void newFlow() {
+    flow = chain(n);
+  }
+
+  @Benchmark
+  public Object chain() {
+    return Engines.load(flow).store(Map.of("v0", 0)).run();
+  }
+
+  @Benchmark
+  public Object chainOnMemory() {
+    FlowDetail fd = FlowDetail.create("chain");
+    LogBook book = conn.saveLogBook(LogBook.create("bench").withFlow(fd));
+    Object out =
+        Engines.load(flow)
+            .backend(backend)
+            .logBook(book)
+            .flowDetail(fd)
+            .store(Map.of("v0", 0))
+            .run();
+    conn.destroyLogBook(book.uuid());
+    return out;
+  }
+
+  @Benchmark
+  public Object resumeFinished() {
+    FlowDetail fd = conn.getFlowDetails(finished.uuid());
+    return Engines.load(flow).backend(backend).flowDetail(fd).run();
+  }
+
+  @TearDown(Level.Trial)
+  public void tearDown() {
+    conn.close();
+    backend.close();
+  }
+}

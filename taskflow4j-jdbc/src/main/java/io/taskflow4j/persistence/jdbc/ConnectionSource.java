@@ -1,0 +1,259 @@
+package io.taskflow4j.persistence.jdbc;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.SQLTransientConnectionException;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Where JDBC connections come from. PostgreSQL and MySQL: one HikariCP pool for reads and writes. A
+ * SQLite file: a pool of readers plus a pool of exactly one writer connection kept open (SQLite
+ * allows one writer at a time; in WAL mode readers never block it), so writers queue in the JVM
+ * instead of failing with SQLITE_BUSY. SQLite in memory: one shared connection, used by one thread
+ * at a time (the database lives exactly as long as that connection).
+ */
+abstract class ConnectionSource implements AutoCloseable {
+  private static final AtomicInteger POOLS = new AtomicInteger();
+
+  /** A connection for reading ({@code write == false}) or writing; the caller closes it. */
+  abstract Connection get(boolean write) throws SQLException;
+
+  /**
+   * Called after a transient failure: pooled connections idle since before it are likely dead too
+   * (a server restart or a mass kill ends all of them), so they are replaced rather than each
+   * costing a retry.
+   */
+  void evictIdle() {}
+
+  @Override
+  public abstract void close();
+
+  static ConnectionSource open(JdbcSettings s) {
+    if (s.dialect() == Dialect.SQLITE && s.memory()) {
+      return new Single(s);
+    }
+    if (s.dialect() == Dialect.SQLITE) {
+      HikariDataSource writer = pool(s, "writer", 1, true);
+      try {
+        return new Pooled(pool(s, "reader", s.maxPoolSize(), false), writer);
+      } catch (RuntimeException e) {
+        writer.close();
+        throw e;
+      }
+    }
+    HikariDataSource ds = pool(s, "pool", s.maxPoolSize(), true);
+    return new Pooled(ds, ds);
+  }
+
+  private static HikariDataSource pool(JdbcSettings s, String role, int size, boolean writer) {
+    HikariConfig c = new HikariConfig();
+    c.setPoolName(
+        "taskflow4j-"
+            + s.dialect().name().toLowerCase()
+            + "-"
+            + role
+            + "-"
+            + POOLS.incrementAndGet());
+    c.setJdbcUrl(s.jdbcUrl());
+    if (!s.jdbcUrl().startsWith("jdbc:mysql:")) {
+      c.setDriverClassName(s.dialect().driverClass());
+    }
+    if (s.user() != null) {
+      c.setUsername(s.user());
+    }
+    if (s.password() != null) {
+      c.setPassword(s.password());
+    }
+    c.setDataSourceProperties(driverProperties(s, writer));
+    c.setMaximumPoolSize(size);
+    // The SQLite writer pool has size 1: its one connection stays open between writes.
+    c.setMinimumIdle(Math.min(2, size));
+    c.setConnectionTimeout(s.poolTimeout().toMillis());
+    c.setMaxLifetime(s.idleTimeout().toMillis());
+    c.setIdleTimeout(Math.min(s.idleTimeout().toMillis() / 2, TimeUnit.MINUTES.toMillis(10)));
+    c.setAutoCommit(true);
+    if (s.isolation() != null) {
+      c.setTransactionIsolation(s.isolation());
+    }
+    // The store may be down when the backend is made; the first use then retries and reports.
+    c.setInitializationFailTimeout(-1);
+    if (s.dialect() == Dialect.POSTGRESQL && s.processDurability()) {
+      // Commits return before the WAL reaches disk: a server crash may lose the last writes, a
+      // process crash of ours loses nothing acknowledged.
+      c.setConnectionInitSql("SET synchronous_commit TO off");
+    }
+    if (s.dialect() == Dialect.MYSQL && !s.mysqlSqlMode().isEmpty()) {
+      c.setConnectionInitSql("SET SESSION sql_mode = '" + s.mysqlSqlMode() + "'");
+    }
+    return new HikariDataSource(c);
+  }
+
+  private static Properties driverProperties(JdbcSettings s, boolean writer) {
+    Properties p = new Properties();
+    if (s.dialect() == Dialect.SQLITE) {
+      p.setProperty("foreign_keys", "true");
+      p.setProperty("busy_timeout", String.valueOf(s.poolTimeout().toMillis()));
+      p.setProperty("synchronous", s.processDurability() ? "NORMAL" : "FULL");
+      if (!s.memory()) {
+        p.setProperty("journal_mode", "WAL");
+      }
+      if (writer) {
+        // Take the write lock at BEGIN, so a writer never fails half-way on a lock upgrade.
+        p.setProperty("transaction_mode", "IMMEDIATE");
+      }
+    }
+    if (s.dialect() == Dialect.POSTGRESQL) {
+      p.setProperty("ApplicationName", "taskflow4j");
+    }
+    p.putAll(s.driverProperties());
+    return p;
+  }
+
+  /** Pools for reads and writes (the same pool unless SQLite). */
+  static final class Pooled extends ConnectionSource {
+    private final HikariDataSource readers;
+    private final HikariDataSource writers;
+
+    Pooled(HikariDataSource readers, HikariDataSource writers) {
+      this.readers = readers;
+      this.writers = writers;
+    }
+
+    @Override
+    Connection get(boolean write) throws SQLException {
+      return (write ? writers : readers).getConnection();
+    }
+
+    @Override
+    void evictIdle() {
+      evict(readers);
+      if (writers != readers) {
+        evict(writers);
+      }
+    }
+
+    private static void evict(HikariDataSource ds) {
+      var pool = ds.getHikariPoolMXBean();
+      if (pool != null) {
+        pool.softEvictConnections();
+      }
+    }
+
+    /** Test hook: the pool of writers. */
+    HikariDataSource writers() {
+      return writers;
+    }
+
+    @Override
+    public void close() {
+      try {
+        readers.close();
+      } finally {
+        writers.close();
+      }
+    }
+  }
+
+  /** One shared connection (SQLite in memory), lent to one caller at a time. */
+  static final class Single extends ConnectionSource {
+    private final JdbcSettings settings;
+    private final ReentrantLock lock = new ReentrantLock(true);
+    private Connection connection; // guarded by lock
+    private boolean closed; // guarded by lock
+
+    Single(JdbcSettings settings) {
+      this.settings = settings;
+    }
+
+    @Override
+    Connection get(boolean write) throws SQLException {
+      boolean locked;
+      try {
+        locked = lock.tryLock(settings.poolTimeout().toMillis(), TimeUnit.MILLISECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new SQLTransientConnectionException("interrupted while waiting for the connection");
+      }
+      if (!locked) {
+        throw new SQLTransientConnectionException(
+            "the in-memory database's connection was busy for " + settings.poolTimeout());
+      }
+      try {
+        if (closed) {
+          throw new SQLException("the backend is closed", "08003");
+        }
+        if (connection == null) {
+          Properties p = driverProperties(settings, true);
+          p.remove("transaction_mode");
+          connection = DriverManager.getConnection(settings.jdbcUrl(), p);
+        }
+        return lend(connection);
+      } catch (SQLException | RuntimeException e) {
+        lock.unlock();
+        throw e;
+      }
+    }
+
+    /** The shared connection, whose close() resets it and hands it back instead of closing it. */
+    private Connection lend(Connection c) {
+      boolean[] returned = {false};
+      return (Connection)
+          Proxy.newProxyInstance(
+              Connection.class.getClassLoader(),
+              new Class<?>[] {Connection.class},
+              (proxy, method, args) -> {
+                if (method.getName().equals("close") && method.getParameterCount() == 0) {
+                  if (!returned[0]) {
+                    returned[0] = true;
+                    try {
+                      if (!c.getAutoCommit()) {
+                        c.rollback();
+                        c.setAutoCommit(true);
+                      }
+                    } finally {
+                      lock.unlock();
+                    }
+                  }
+                  return null;
+                }
+                if (method.getName().equals("isClosed") && method.getParameterCount() == 0) {
+                  return returned[0] || c.isClosed();
+                }
+                if (returned[0]) {
+                  throw new SQLException("connection already handed back", "08003");
+                }
+                try {
+                  return method.invoke(c, args);
+                } catch (InvocationTargetException e) {
+                  throw e.getCause();
+                }
+              });
+    }
+
+    @Override
+    public void close() {
+      lock.lock();
+      try {
+        closed = true;
+        if (connection != null) {
+          try {
+            connection.close();
+          } catch (SQLException ignored) {
+            // The in-memory database is gone either way.
+          }
+          connection = null;
+        }
+      } finally {
+        lock.unlock();
+      }
+    }
+  }
+}

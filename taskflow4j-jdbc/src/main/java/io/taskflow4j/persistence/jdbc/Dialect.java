@@ -1,0 +1,79 @@
+package io.taskflow4j.persistence.jdbc;
+
+/**
+ * What differs between the SQL databases served: where Flyway finds the migrations, how JSON and
+ * enum parameters are bound, which column gives insertion order, and how an upsert and a "new
+ * revision" read-back are written.
+ */
+enum Dialect {
+  SQLITE("sqlite", "org.sqlite.JDBC"),
+  POSTGRESQL("postgresql", "org.postgresql.Driver"),
+  MYSQL("mysql", "org.mariadb.jdbc.Driver");
+
+  private final String folder;
+  private final String driverClass;
+
+  Dialect(String folder, String driverClass) {
+    this.folder = folder;
+    this.driverClass = driverClass;
+  }
+
+  /** The Flyway location of this dialect's migrations. */
+  String migrations() {
+    return "classpath:db/migration/" + folder;
+  }
+
+  String driverClass() {
+    return driverClass;
+  }
+
+  /** The placeholder of a JSON parameter (PostgreSQL's columns are native JSON). */
+  String json() {
+    return this == POSTGRESQL ? "CAST(? AS JSON)" : "?";
+  }
+
+  /** The placeholder of an atom-type parameter (a native enum type on PostgreSQL). */
+  String atomType() {
+    return this == POSTGRESQL ? "CAST(? AS atom_types)" : "?";
+  }
+
+  /** The placeholder of an intention parameter (a native enum type on PostgreSQL). */
+  String intention() {
+    return this == POSTGRESQL ? "CAST(? AS intention_type)" : "?";
+  }
+
+  /**
+   * The column that orders rows by insertion. SQLite assigns each new row {@code max(rowid) + 1}
+   * (TaskFlow's own inserts included), so rowid is insertion order there; PostgreSQL and MySQL get
+   * an identity/auto-increment {@code seq} column from migration V2.
+   */
+  String order() {
+    return this == SQLITE ? "rowid" : "seq";
+  }
+
+  /** Whether {@code UPDATE ... RETURNING} exists (PostgreSQL; SQLite since 3.35). */
+  boolean updateReturning() {
+    return this != MYSQL;
+  }
+
+  /** The suffix locking selected rows until commit (SQLite has one writer, so nothing). */
+  String forUpdate() {
+    return this == SQLITE ? "" : " FOR UPDATE";
+  }
+
+  /** An insert of a logbook that updates name, meta and updated_at when it exists. */
+  String upsertLogBook() {
+    String insert =
+        "INSERT INTO logbooks (created_at, updated_at, meta, name, uuid) VALUES (?, ?, "
+            + json()
+            + ", ?, ?)";
+    if (this == MYSQL) {
+      return insert
+          + " ON DUPLICATE KEY UPDATE updated_at = VALUES(updated_at), meta = VALUES(meta),"
+          + " name = VALUES(name)";
+    }
+    return insert
+        + " ON CONFLICT (uuid) DO UPDATE SET updated_at = excluded.updated_at,"
+        + " meta = excluded.meta, name = excluded.name";
+  }
+}

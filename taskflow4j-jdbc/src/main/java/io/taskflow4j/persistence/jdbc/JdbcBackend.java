@@ -1,0 +1,283 @@
+package io.taskflow4j.persistence.jdbc;
+
+import io.taskflow4j.persistence.Backend;
+import io.taskflow4j.persistence.BackendConf;
+import io.taskflow4j.persistence.Connection;
+import io.taskflow4j.persistence.StorageException;
+import io.taskflow4j.persistence.TaskFlowException;
+import java.sql.SQLException;
+import java.util.Objects;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A backend over a SQL database (SQLite, PostgreSQL, MySQL/MariaDB) in TaskFlow's tables. The
+ * connection pool is made on first use and released by {@link #close()}. Every operation is one
+ * short transaction; transient failures (lost connection, server restart, deadlock, serialization
+ * failure, SQLite busy) are retried with bounded exponential backoff, then reported as a {@link
+ * StorageException} that says what failed.
+ */
+final class JdbcBackend implements Backend {
+  private static final Logger LOG = LoggerFactory.getLogger(JdbcBackend.class);
+  private static final long MAX_BACKOFF_MILLIS = 5_000;
+
+  private final BackendConf conf;
+  private final JdbcSettings settings;
+  private final SchemaMigrator migrator;
+  private final Object upgradeLock = new Object();
+  private ConnectionSource source; // guarded by this
+  private boolean closed; // guarded by this
+
+  JdbcBackend(BackendConf conf) {
+    this.conf = Objects.requireNonNull(conf, "conf");
+    this.settings = JdbcSettings.from(conf);
+    this.migrator = new SchemaMigrator(settings.dialect(), settings.describe(), settings::scrub);
+  }
+
+  @Override
+  public BackendConf conf() {
+    return conf;
+  }
+
+  JdbcSettings settings() {
+    return settings;
+  }
+
+  Dialect dialect() {
+    return settings.dialect();
+  }
+
+  @Override
+  public Connection getConnection() {
+    source();
+    return new JdbcConnection(this);
+  }
+
+  synchronized ConnectionSource source() {
+    if (closed) {
+      throw new StorageException(
+          "the SQL backend for " + settings.describe() + " is closed; fetch a new one");
+    }
+    if (source == null) {
+      try {
+        source = ConnectionSource.open(settings);
+      } catch (RuntimeException e) {
+        throw new StorageException(
+            "Could not set up connections to "
+                + settings.describe()
+                + ": "
+                + e.getClass().getSimpleName()
+                + (e.getMessage() == null
+                    ? ""
+                    : ": " + settings.scrub(BackendConf.mask(e.getMessage()))),
+            e);
+      }
+    }
+    return source;
+  }
+
+  void upgrade() {
+    synchronized (upgradeLock) {
+      // Flyway runs its own transactions, on the writer connection.
+      run(
+          "upgrading the schema",
+          Mode.MAINTENANCE,
+          c -> {
+            migrator.upgrade(c);
+            return null;
+          });
+    }
+  }
+
+  String schemaVersion() {
+    return run("reading the schema version", Mode.READ, migrator::currentVersion);
+  }
+
+  /** How {@link #run} uses its connection. */
+  enum Mode {
+    /** A reader connection in auto-commit mode. */
+    READ,
+    /** The writer connection, in one transaction committed when the work returns. */
+    WRITE,
+    /** The writer connection in auto-commit mode (the work manages transactions itself). */
+    MAINTENANCE
+  }
+
+  /** As {@link #run(String, Mode, Work)}: a transaction when {@code write}, else a read. */
+  <T> T run(String what, boolean write, Work<T> work) {
+    return run(what, write ? Mode.WRITE : Mode.READ, work);
+  }
+
+  /** Work done on one JDBC connection. */
+  @FunctionalInterface
+  interface Work<T> {
+    T apply(java.sql.Connection c) throws SQLException;
+  }
+
+  /**
+   * Runs {@code work} on a connection, as one transaction when {@code write}: committed when it
+   * returns, rolled back when it throws. Transient failures are retried on a fresh connection; a
+   * failure of the commit itself is not retried, since the write may have been stored.
+   */
+  <T> T run(String what, Mode mode, Work<T> work) {
+    boolean write = mode == Mode.WRITE;
+    int attempt = 0;
+    while (true) {
+      boolean committing = false;
+      java.sql.Connection c = null;
+      try {
+        c = source().get(mode != Mode.READ);
+        if (write) {
+          c.setAutoCommit(false);
+        }
+        T out;
+        try {
+          out = work.apply(c);
+        } catch (SQLException | RuntimeException e) {
+          if (write) {
+            rollbackQuietly(c, e);
+          }
+          throw e;
+        }
+        if (write) {
+          committing = true;
+          c.commit();
+          // From here the write is stored whatever happens to the connection.
+          restoreAutoCommitQuietly(c);
+        }
+        return out;
+      } catch (TaskFlowException e) {
+        throw e;
+      } catch (SQLException e) {
+        if (committing) {
+          throw new StorageException(
+              "Failed "
+                  + what
+                  + " on "
+                  + settings.describe()
+                  + ": the commit failed, so the write may or may not be stored: "
+                  + settings.scrub(SqlErrors.summary(e)),
+              e);
+        }
+        if (!SqlErrors.isTransient(e, settings.dialect())) {
+          throw new StorageException(
+              "Failed "
+                  + what
+                  + " on "
+                  + settings.describe()
+                  + ": "
+                  + settings.scrub(SqlErrors.summary(e)),
+              e);
+        }
+        if (attempt >= settings.maxRetries()) {
+          throw new StorageException(
+              "Failed "
+                  + what
+                  + " on "
+                  + settings.describe()
+                  + " after "
+                  + (attempt + 1)
+                  + " attempts: "
+                  + settings.scrub(SqlErrors.summary(e)),
+              e);
+        }
+        evictIdleQuietly();
+        long delay = backoff(attempt);
+        LOG.warn(
+            "{} on {} failed (attempt {} of {}), retrying in {} ms: {}",
+            what,
+            settings.describe(),
+            attempt + 1,
+            settings.maxRetries() + 1,
+            delay,
+            settings.scrub(SqlErrors.summary(e)));
+        attempt++;
+        sleep(delay, what);
+      } catch (IllegalArgumentException e) {
+        // A stored record TaskFlowFormat could not read, or a value JSON cannot hold.
+        throw new StorageException(
+            "Failed " + what + " on " + settings.describe() + ": " + e.getMessage(), e);
+      } finally {
+        closeQuietly(c);
+      }
+    }
+  }
+
+  private void restoreAutoCommitQuietly(java.sql.Connection c) {
+    try {
+      c.setAutoCommit(true);
+    } catch (SQLException e) {
+      // The pool resets it (or drops the connection) when it is handed back.
+      LOG.debug("could not reset auto-commit on {}", settings.describe(), e);
+    }
+  }
+
+  private void closeQuietly(java.sql.Connection c) {
+    if (c == null) {
+      return;
+    }
+    try {
+      c.close();
+    } catch (SQLException e) {
+      // Handing back a broken connection: the pool discards it; the outcome is already known.
+      LOG.debug("could not hand back a connection of {}", settings.describe(), e);
+    }
+  }
+
+  private void evictIdleQuietly() {
+    ConnectionSource s;
+    synchronized (this) {
+      s = source;
+    }
+    if (s != null) {
+      try {
+        s.evictIdle();
+      } catch (RuntimeException e) {
+        LOG.debug("could not evict idle connections of {}", settings.describe(), e);
+      }
+    }
+  }
+
+  private long backoff(int attempt) {
+    long base = Math.max(1, settings.retryBackoff().toMillis());
+    long cap = Math.min(MAX_BACKOFF_MILLIS, base << Math.min(attempt, 20));
+    // Jitter spreads the retries of many clients hit by the same outage.
+    return cap / 2 + ThreadLocalRandom.current().nextLong(cap / 2 + 1);
+  }
+
+  private void sleep(long millis, String what) {
+    try {
+      TimeUnit.MILLISECONDS.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new StorageException("Interrupted while retrying " + what, e);
+    }
+  }
+
+  private static void rollbackQuietly(java.sql.Connection c, Exception cause) {
+    try {
+      c.rollback();
+    } catch (SQLException e) {
+      cause.addSuppressed(e);
+    }
+  }
+
+  @Override
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    if (source != null) {
+      source.close();
+      source = null;
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "JdbcBackend{" + settings.describe() + ", conf=" + conf + '}';
+  }
+}

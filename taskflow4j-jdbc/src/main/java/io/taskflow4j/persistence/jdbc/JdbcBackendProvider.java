@@ -1,0 +1,35 @@
+package io.taskflow4j.persistence.jdbc;
+
+import io.taskflow4j.persistence.Backend;
+import io.taskflow4j.persistence.BackendConf;
+import io.taskflow4j.persistence.spi.BackendProvider;
+import java.util.Set;
+
+/**
+ * Provides the SQL backend for the schemes {@code sqlite}, {@code postgresql}, {@code postgres},
+ * {@code mysql}, {@code mariadb} and {@code jdbc}.
+ *
+ * <p>Configuration keys, besides the connection string: {@code max_pool_size} (default 10), {@code
+ * pool_timeout} (seconds to wait for a connection, default 30), {@code idle_timeout} (seconds after
+ * which a connection is replaced, default 3600, as TaskFlow's {@code pool_recycle}), {@code
+ * isolation_level} (default READ COMMITTED), {@code durability} ({@code power}, the default: a
+ * commit survives a power loss; {@code process}: it survives a crash of this process, SQLite {@code
+ * synchronous=NORMAL}, PostgreSQL {@code synchronous_commit=off}), {@code max_retries} (default 6)
+ * and {@code retry_backoff} (first retry delay in seconds, default 0.1). Other query parameters of
+ * the connection string go to the JDBC driver (e.g. {@code sslMode=disable}).
+ */
+public final class JdbcBackendProvider implements BackendProvider {
+
+  /** Made by {@link java.util.ServiceLoader}. */
+  public JdbcBackendProvider() {}
+
+  @Override
+  public Set<String> schemes() {
+    return Set.of("sqlite", "postgresql", "postgres", "mysql", "mariadb", "jdbc");
+  }
+
+  @Override
+  public Backend create(BackendConf conf) {
+    return new JdbcBackend(conf);
+  }
+}

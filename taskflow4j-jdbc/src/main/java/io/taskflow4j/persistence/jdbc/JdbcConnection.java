@@ -1,0 +1,800 @@
+package io.taskflow4j.persistence.jdbc;
+
+import io.taskflow4j.persistence.AtomDetail;
+import io.taskflow4j.persistence.Backend;
+import io.taskflow4j.persistence.ConflictException;
+import io.taskflow4j.persistence.Connection;
+import io.taskflow4j.persistence.DuplicateException;
+import io.taskflow4j.persistence.FlowDetail;
+import io.taskflow4j.persistence.LogBook;
+import io.taskflow4j.persistence.NotFoundException;
+import io.taskflow4j.persistence.StorageException;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The SQL backend's {@link Connection}. Holds nothing itself: every call borrows a pooled JDBC
+ * connection for one short transaction.
+ *
+ * <p>Writes use prepared statements only. {@link #updateAtomDetails} is a single {@code UPDATE ...
+ * SET ..., revision = revision + 1 WHERE uuid = ? [AND revision = ?]}; only when it matches no row
+ * does a cheap {@code SELECT} tell a missing atom from a stale revision. New atoms of a flow are
+ * inserted in one JDBC batch; a flow's atoms are read in one query.
+ */
+final class JdbcConnection implements Connection {
+  /** Bound parameters per IN list, well under every database's limit. */
+  private static final int IN_CHUNK = 500;
+
+  private final JdbcBackend backend;
+  private final Dialect dialect;
+  private final Rows rows;
+  private volatile boolean closed;
+
+  JdbcConnection(JdbcBackend backend) {
+    this.backend = backend;
+    this.dialect = backend.dialect();
+    this.rows = new Rows(dialect);
+  }
+
+  @Override
+  public Backend backend() {
+    return backend;
+  }
+
+  private void ensureOpen() {
+    if (closed) {
+      throw new StorageException("this connection is closed; get a new one from the backend");
+    }
+  }
+
+  @Override
+  public void upgrade() {
+    ensureOpen();
+    backend.upgrade();
+  }
+
+  @Override
+  public void validate() {
+    ensureOpen();
+    backend.run(
+        "validating the store",
+        false,
+        c -> {
+          try (Statement st = c.createStatement();
+              ResultSet rs = st.executeQuery("SELECT COUNT(*) FROM logbooks WHERE 1 = 0")) {
+            rs.next();
+          }
+          try (Statement st = c.createStatement();
+              ResultSet rs = st.executeQuery("SELECT revision FROM atomdetails WHERE 1 = 0")) {
+            rs.next();
+          }
+          return null;
+        });
+  }
+
+  @Override
+  public void clearAll() {
+    ensureOpen();
+    backend.run(
+        "clearing all logbooks",
+        true,
+        c -> {
+          try (Statement st = c.createStatement()) {
+            // Children first: TaskFlow-made SQLite files may hold rows its backend orphaned.
+            st.executeUpdate("DELETE FROM atomdetails");
+            st.executeUpdate("DELETE FROM flowdetails");
+            st.executeUpdate("DELETE FROM logbooks");
+          }
+          return null;
+        });
+  }
+
+  // ---------------------------------------------------------------- writes
+
+  /** What is stored of a flow or atom row: its parent, revision and (atoms) type tag. */
+  private record Stored(String parent, long revision, String type) {}
+
+  @Override
+  public LogBook saveLogBook(LogBook book) {
+    Objects.requireNonNull(book, "book");
+    ensureOpen();
+    return backend.run(
+        "saving logbook '" + book.uuid() + "'",
+        true,
+        c -> {
+          List<FlowDetail> fds = book.flows();
+          List<String> flowUuids = new ArrayList<>(fds.size());
+          List<String> atomUuids = new ArrayList<>();
+          for (FlowDetail fd : fds) {
+            flowUuids.add(fd.uuid());
+            for (AtomDetail ad : fd.atoms()) {
+              atomUuids.add(ad.uuid());
+            }
+          }
+          Map<String, Stored> storedFlows = stored(c, "flowdetails", flowUuids);
+          Map<String, Stored> storedAtoms = stored(c, "atomdetails", atomUuids);
+          // Check everything before writing anything: a conflict leaves the store as it was.
+          for (FlowDetail fd : fds) {
+            Stored sf = storedFlows.get(fd.uuid());
+            if (sf != null) {
+              if (!book.uuid().equals(sf.parent())) {
+                throw new DuplicateException(
+                    "Flow detail '"
+                        + fd.uuid()
+                        + "' already belongs to logbook '"
+                        + sf.parent()
+                        + "', not to '"
+                        + book.uuid()
+                        + "'");
+              }
+              checkRevision("Flow detail", fd.uuid(), fd.revision(), sf.revision());
+            }
+            checkAtoms(fd, storedAtoms);
+          }
+          Instant now = Instant.now();
+          try (PreparedStatement ps = c.prepareStatement(dialect.upsertLogBook())) {
+            rows.time(ps, 1, book.createdAt());
+            rows.time(ps, 2, book.updatedAt());
+            Rows.json(ps, 3, book.meta());
+            ps.setString(4, book.name());
+            ps.setString(5, book.uuid());
+            ps.executeUpdate();
+          }
+          // An existing book keeps its creation time; the returned book says which it is.
+          Instant created = book.createdAt();
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "SELECT created_at AS b_created_at FROM logbooks WHERE uuid = ?")) {
+            ps.setString(1, book.uuid());
+            try (ResultSet rs = ps.executeQuery()) {
+              if (rs.next()) {
+                Instant stored = rows.time(rs, "b_created_at");
+                created = stored == null ? created : stored;
+              }
+            }
+          }
+          List<FlowDetail> newFlows = new ArrayList<>();
+          for (FlowDetail fd : fds) {
+            if (!storedFlows.containsKey(fd.uuid())) {
+              newFlows.add(fd);
+            }
+          }
+          insertFlows(c, book.uuid(), newFlows, now);
+          for (FlowDetail fd : fds) {
+            Stored sf = storedFlows.get(fd.uuid());
+            if (sf != null) {
+              updateFlowRow(c, fd, sf.revision(), now);
+            }
+          }
+          List<FlowDetail> written = new ArrayList<>(fds.size());
+          for (FlowDetail fd : fds) {
+            Stored sf = storedFlows.get(fd.uuid());
+            long rev = sf == null ? 1 : sf.revision() + 1;
+            written.add(writeAtoms(c, fd, storedAtoms, now).withRevision(rev));
+          }
+          return LogBook.of(
+              book.uuid(), book.name(), created, book.updatedAt(), book.meta(), written);
+        });
+  }
+
+  @Override
+  public FlowDetail updateFlowDetails(FlowDetail fd) {
+    Objects.requireNonNull(fd, "flowDetail");
+    ensureOpen();
+    return backend.run(
+        "updating flow detail '" + fd.uuid() + "'",
+        true,
+        c -> {
+          Instant now = Instant.now();
+          long rev =
+              updateChecked(
+                  c,
+                  "UPDATE flowdetails SET updated_at = ?, meta = "
+                      + dialect.json()
+                      + ", name = ?, state = ?",
+                  "flowdetails",
+                  fd.uuid(),
+                  fd.revision(),
+                  null,
+                  ps -> {
+                    rows.time(ps, 1, now);
+                    Rows.json(ps, 2, fd.meta());
+                    ps.setString(3, fd.name());
+                    ps.setString(4, fd.state().name());
+                    return 5;
+                  },
+                  "Flow detail",
+                  "; save it through its logbook first");
+          List<String> atomUuids = new ArrayList<>(fd.size());
+          for (AtomDetail ad : fd.atoms()) {
+            atomUuids.add(ad.uuid());
+          }
+          Map<String, Stored> storedAtoms = stored(c, "atomdetails", atomUuids);
+          checkAtoms(fd, storedAtoms);
+          return writeAtoms(c, fd, storedAtoms, now).withRevision(rev);
+        });
+  }
+
+  @Override
+  public AtomDetail updateAtomDetails(AtomDetail ad) {
+    Objects.requireNonNull(ad, "atomDetail");
+    ensureOpen();
+    return backend.run(
+        "updating atom detail '" + ad.uuid() + "'",
+        true,
+        c -> {
+          Instant now = Instant.now();
+          long rev =
+              updateChecked(
+                  c,
+                  "UPDATE atomdetails SET updated_at = ?, " + rows.atomDataAssignments(),
+                  "atomdetails",
+                  ad.uuid(),
+                  ad.revision(),
+                  ad.typeName(),
+                  ps -> {
+                    rows.time(ps, 1, now);
+                    return Rows.atomData(ps, 2, ad);
+                  },
+                  "Atom detail",
+                  "; save it through its flow detail first");
+          return ad.withRevision(rev);
+        });
+  }
+
+  /** Binds the leading parameters of an UPDATE and returns the next parameter index. */
+  @FunctionalInterface
+  private interface Binder {
+    int bind(PreparedStatement ps) throws SQLException;
+  }
+
+  /**
+   * One {@code UPDATE} that bumps the revision, conditional on the given revision when positive
+   * (and on the type tag for atoms). Returns the new revision. When no row matched, one {@code
+   * SELECT} tells the cases apart: no such row, another type, or a stale revision.
+   */
+  private long updateChecked(
+      java.sql.Connection c,
+      String head,
+      String table,
+      String uuid,
+      long revision,
+      String type,
+      Binder binder,
+      String what,
+      String notFoundHint)
+      throws SQLException {
+    boolean checked = revision > 0;
+    boolean returning = dialect.updateReturning();
+    StringBuilder sql = new StringBuilder(head);
+    if (dialect == Dialect.MYSQL && !checked) {
+      // No UPDATE ... RETURNING: LAST_INSERT_ID(expr) hands the new value back on this session.
+      sql.append(", revision = LAST_INSERT_ID(revision + 1)");
+    } else {
+      sql.append(", revision = revision + 1");
+    }
+    sql.append(" WHERE uuid = ?");
+    if (type != null) {
+      sql.append(" AND atom_type = ").append(dialect.atomType());
+    }
+    if (checked) {
+      sql.append(" AND revision = ?");
+    }
+    if (returning) {
+      sql.append(" RETURNING revision");
+    }
+    Long newRevision = null;
+    try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
+      int i = binder.bind(ps);
+      ps.setString(i++, uuid);
+      if (type != null) {
+        ps.setString(i++, type);
+      }
+      if (checked) {
+        ps.setLong(i, revision);
+      }
+      if (returning) {
+        try (ResultSet rs = ps.executeQuery()) {
+          if (rs.next()) {
+            newRevision = rs.getLong(1);
+          }
+        }
+      } else if (ps.executeUpdate() > 0) {
+        newRevision = checked ? revision + 1 : lastInsertId(c);
+      }
+    }
+    if (newRevision != null) {
+      return newRevision;
+    }
+    // Nothing matched: find out why (only on this rare path).
+    String sel =
+        "SELECT revision"
+            + (type != null ? ", atom_type" : "")
+            + " FROM "
+            + table
+            + " WHERE uuid = ?";
+    try (PreparedStatement ps = c.prepareStatement(sel)) {
+      ps.setString(1, uuid);
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) {
+          throw new NotFoundException(what + " '" + uuid + "' not found" + notFoundHint);
+        }
+        if (type != null) {
+          String storedType = rs.getString(2);
+          if (storedType != null && !storedType.equals(type)) {
+            throw new DuplicateException(
+                what
+                    + " '"
+                    + uuid
+                    + "' is stored as a "
+                    + storedType
+                    + " and cannot be replaced by a "
+                    + type);
+          }
+        }
+        throw conflict(what, uuid, revision, rs.getLong(1));
+      }
+    }
+  }
+
+  private static long lastInsertId(java.sql.Connection c) throws SQLException {
+    try (Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SELECT LAST_INSERT_ID()")) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  private static ConflictException conflict(String what, String uuid, long given, long stored) {
+    return new ConflictException(
+        what
+            + " '"
+            + uuid
+            + "' was changed by another writer (stored revision "
+            + stored
+            + ", this write was based on revision "
+            + given
+            + "); reload it and try again");
+  }
+
+  private static void checkRevision(String what, String uuid, long given, long stored) {
+    if (given != 0 && given != stored) {
+      throw conflict(what, uuid, given, stored);
+    }
+  }
+
+  private static void checkAtoms(FlowDetail fd, Map<String, Stored> storedAtoms) {
+    for (AtomDetail ad : fd.atoms()) {
+      Stored sa = storedAtoms.get(ad.uuid());
+      if (sa == null) {
+        continue;
+      }
+      if (!fd.uuid().equals(sa.parent())) {
+        throw new DuplicateException(
+            "Atom detail '"
+                + ad.uuid()
+                + "' already belongs to flow detail '"
+                + sa.parent()
+                + "', not to '"
+                + fd.uuid()
+                + "'");
+      }
+      String storedType = sa.type() == null ? AtomDetail.TASK_DETAIL : sa.type();
+      if (!storedType.equals(ad.typeName())) {
+        throw new DuplicateException(
+            "Atom detail '"
+                + ad.uuid()
+                + "' is stored as a "
+                + storedType
+                + " and cannot be replaced by a "
+                + ad.typeName());
+      }
+      checkRevision("Atom detail", ad.uuid(), ad.revision(), sa.revision());
+    }
+  }
+
+  /**
+   * The stored parent/revision/type of the rows with these uuids, locked until commit (one writer
+   * at a time on SQLite), so the revisions written next are exactly stored + 1.
+   */
+  private Map<String, Stored> stored(java.sql.Connection c, String table, List<String> uuids)
+      throws SQLException {
+    Map<String, Stored> out = new HashMap<>();
+    boolean atoms = table.equals("atomdetails");
+    for (int from = 0; from < uuids.size(); from += IN_CHUNK) {
+      List<String> chunk = uuids.subList(from, Math.min(uuids.size(), from + IN_CHUNK));
+      StringBuilder sql =
+          new StringBuilder("SELECT uuid, parent_uuid, revision")
+              .append(atoms ? ", atom_type" : "")
+              .append(" FROM ")
+              .append(table)
+              .append(" WHERE uuid IN (");
+      for (int i = 0; i < chunk.size(); i++) {
+        sql.append(i == 0 ? "?" : ", ?");
+      }
+      sql.append(')').append(dialect.forUpdate());
+      try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
+        for (int i = 0; i < chunk.size(); i++) {
+          ps.setString(i + 1, chunk.get(i));
+        }
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            out.put(
+                rs.getString(1),
+                new Stored(rs.getString(2), rs.getLong(3), atoms ? rs.getString(4) : null));
+          }
+        }
+      }
+    }
+    return out;
+  }
+
+  private void insertFlows(
+      java.sql.Connection c, String bookUuid, List<FlowDetail> fds, Instant now)
+      throws SQLException {
+    if (fds.isEmpty()) {
+      return;
+    }
+    String sql =
+        "INSERT INTO flowdetails (created_at, updated_at, parent_uuid, meta, name, state, uuid,"
+            + " revision) VALUES (?, ?, ?, "
+            + dialect.json()
+            + ", ?, ?, ?, 1)";
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      for (FlowDetail fd : fds) {
+        rows.time(ps, 1, now);
+        rows.time(ps, 2, null);
+        ps.setString(3, bookUuid);
+        Rows.json(ps, 4, fd.meta());
+        ps.setString(5, fd.name());
+        ps.setString(6, fd.state().name());
+        ps.setString(7, fd.uuid());
+        ps.addBatch();
+      }
+      ps.executeBatch();
+    }
+  }
+
+  private void updateFlowRow(java.sql.Connection c, FlowDetail fd, long storedRevision, Instant now)
+      throws SQLException {
+    String sql =
+        "UPDATE flowdetails SET updated_at = ?, meta = "
+            + dialect.json()
+            + ", name = ?, state = ?, revision = ? WHERE uuid = ?";
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      rows.time(ps, 1, now);
+      Rows.json(ps, 2, fd.meta());
+      ps.setString(3, fd.name());
+      ps.setString(4, fd.state().name());
+      ps.setLong(5, storedRevision + 1);
+      ps.setString(6, fd.uuid());
+      ps.executeUpdate();
+    }
+  }
+
+  /**
+   * Inserts the flow's new atoms in one batch and updates its existing ones (rows already locked
+   * and checked); returns the flow carrying its atoms with their new revisions.
+   */
+  private FlowDetail writeAtoms(
+      java.sql.Connection c, FlowDetail fd, Map<String, Stored> storedAtoms, Instant now)
+      throws SQLException {
+    List<AtomDetail> atoms = fd.atoms();
+    if (atoms.isEmpty()) {
+      return fd;
+    }
+    List<AtomDetail> written = new ArrayList<>(atoms.size());
+    String j = dialect.json();
+    String insert =
+        "INSERT INTO atomdetails (created_at, updated_at, parent_uuid, meta, name, version, state,"
+            + " failure, results, revert_results, revert_failure, intention, uuid, atom_type,"
+            + " revision) VALUES (?, ?, ?, "
+            + j
+            + ", ?, ?, ?, "
+            + j
+            + ", "
+            + j
+            + ", "
+            + j
+            + ", "
+            + j
+            + ", "
+            + dialect.intention()
+            + ", ?, "
+            + dialect.atomType()
+            + ", 1)";
+    boolean anyNew = false;
+    try (PreparedStatement ps = c.prepareStatement(insert)) {
+      for (AtomDetail ad : atoms) {
+        if (storedAtoms.containsKey(ad.uuid())) {
+          continue;
+        }
+        anyNew = true;
+        rows.time(ps, 1, now);
+        rows.time(ps, 2, null);
+        ps.setString(3, fd.uuid());
+        int i = Rows.atomData(ps, 4, ad);
+        ps.setString(i++, ad.uuid());
+        ps.setString(i, ad.typeName());
+        ps.addBatch();
+      }
+      if (anyNew) {
+        ps.executeBatch();
+      }
+    }
+    String update =
+        "UPDATE atomdetails SET updated_at = ?, "
+            + rows.atomDataAssignments()
+            + ", revision = ? WHERE uuid = ?";
+    PreparedStatement up = null;
+    try {
+      for (AtomDetail ad : atoms) {
+        Stored sa = storedAtoms.get(ad.uuid());
+        if (sa == null) {
+          written.add(ad.withRevision(1));
+          continue;
+        }
+        if (up == null) {
+          up = c.prepareStatement(update);
+        }
+        rows.time(up, 1, now);
+        int i = Rows.atomData(up, 2, ad);
+        up.setLong(i++, sa.revision() + 1);
+        up.setString(i, ad.uuid());
+        up.addBatch();
+        written.add(ad.withRevision(sa.revision() + 1));
+      }
+      if (up != null) {
+        up.executeBatch();
+      }
+    } finally {
+      if (up != null) {
+        up.close();
+      }
+    }
+    return fd.withAtoms(written);
+  }
+
+  @Override
+  public void destroyLogBook(String bookUuid) {
+    Objects.requireNonNull(bookUuid, "bookUuid");
+    ensureOpen();
+    backend.run(
+        "destroying logbook '" + bookUuid + "'",
+        true,
+        c -> {
+          // Cascade explicitly: a TaskFlow-made table may lack the foreign keys, and TaskFlow's
+          // SQLite backend never turned them on.
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "DELETE FROM atomdetails WHERE parent_uuid IN"
+                      + " (SELECT uuid FROM flowdetails WHERE parent_uuid = ?)")) {
+            ps.setString(1, bookUuid);
+            ps.executeUpdate();
+          }
+          try (PreparedStatement ps =
+              c.prepareStatement("DELETE FROM flowdetails WHERE parent_uuid = ?")) {
+            ps.setString(1, bookUuid);
+            ps.executeUpdate();
+          }
+          try (PreparedStatement ps = c.prepareStatement("DELETE FROM logbooks WHERE uuid = ?")) {
+            ps.setString(1, bookUuid);
+            if (ps.executeUpdate() == 0) {
+              throw new NotFoundException("Logbook '" + bookUuid + "' not found");
+            }
+          }
+          return null;
+        });
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  @Override
+  public LogBook getLogBook(String bookUuid, boolean lazy) {
+    Objects.requireNonNull(bookUuid, "bookUuid");
+    ensureOpen();
+    return backend.run(
+        "reading logbook '" + bookUuid + "'",
+        false,
+        c -> {
+          List<LogBook> books = readBooks(c, bookUuid, lazy);
+          if (books.isEmpty()) {
+            throw new NotFoundException("Logbook '" + bookUuid + "' not found");
+          }
+          return books.get(0);
+        });
+  }
+
+  @Override
+  public List<LogBook> getLogBooks(boolean lazy) {
+    ensureOpen();
+    return backend.run("reading the logbooks", false, c -> readBooks(c, null, lazy));
+  }
+
+  @Override
+  public List<FlowDetail> getFlowsForBook(String bookUuid) {
+    Objects.requireNonNull(bookUuid, "bookUuid");
+    ensureOpen();
+    return backend.run(
+        "reading the flow details of logbook '" + bookUuid + "'",
+        false,
+        c -> {
+          List<LogBook> books = readBooks(c, bookUuid, false);
+          if (books.isEmpty()) {
+            throw new NotFoundException("Logbook '" + bookUuid + "' not found");
+          }
+          return books.get(0).flows();
+        });
+  }
+
+  /**
+   * Reads one logbook ({@code bookUuid} given) or all, in three queries at most: books, their
+   * flows, their flows' atoms, each in insertion order.
+   */
+  private List<LogBook> readBooks(java.sql.Connection c, String bookUuid, boolean lazy)
+      throws SQLException {
+    String order = dialect.order();
+    String where = bookUuid == null ? "" : " WHERE b.uuid = ?";
+    List<String> bookOrder = new ArrayList<>();
+    Map<String, LogBook> lazyBooks = new LinkedHashMap<>();
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT " + Rows.BOOK_COLUMNS + " FROM logbooks b" + where + " ORDER BY b." + order)) {
+      if (bookUuid != null) {
+        ps.setString(1, bookUuid);
+      }
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          LogBook b = rows.book(rs, List.of());
+          lazyBooks.put(b.uuid(), b);
+          bookOrder.add(b.uuid());
+        }
+      }
+    }
+    if (lazy || lazyBooks.isEmpty()) {
+      return new ArrayList<>(lazyBooks.values());
+    }
+    String flowWhere = bookUuid == null ? "" : " WHERE f.parent_uuid = ?";
+    Map<String, List<AtomDetail>> atomsByFlow = new HashMap<>();
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT "
+                + Rows.ATOM_COLUMNS
+                + " FROM atomdetails a JOIN flowdetails f ON a.parent_uuid = f.uuid"
+                + flowWhere
+                + " ORDER BY a."
+                + order)) {
+      if (bookUuid != null) {
+        ps.setString(1, bookUuid);
+      }
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          atomsByFlow
+              .computeIfAbsent(rs.getString("a_parent_uuid"), k -> new ArrayList<>())
+              .add(Rows.atom(rs));
+        }
+      }
+    }
+    Map<String, List<FlowDetail>> flowsByBook = new HashMap<>();
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT "
+                + Rows.FLOW_COLUMNS
+                + " FROM flowdetails f"
+                + flowWhere
+                + " ORDER BY f."
+                + order)) {
+      if (bookUuid != null) {
+        ps.setString(1, bookUuid);
+      }
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          String fu = rs.getString("f_uuid");
+          flowsByBook
+              .computeIfAbsent(rs.getString("f_parent_uuid"), k -> new ArrayList<>())
+              .add(Rows.flow(rs, atomsByFlow.getOrDefault(fu, List.of())));
+        }
+      }
+    }
+    List<LogBook> out = new ArrayList<>(bookOrder.size());
+    for (String bu : bookOrder) {
+      out.add(lazyBooks.get(bu).withFlows(flowsByBook.getOrDefault(bu, List.of())));
+    }
+    return out;
+  }
+
+  @Override
+  public FlowDetail getFlowDetails(String flowUuid, boolean lazy) {
+    Objects.requireNonNull(flowUuid, "flowUuid");
+    ensureOpen();
+    return backend.run(
+        "reading flow detail '" + flowUuid + "'",
+        false,
+        c -> {
+          FlowDetail fd = readFlow(c, flowUuid, lazy);
+          if (fd == null) {
+            throw new NotFoundException("Flow detail '" + flowUuid + "' not found");
+          }
+          return fd;
+        });
+  }
+
+  /** A flow detail and (unless lazy) its atoms, in one query; {@code null} when absent. */
+  private FlowDetail readFlow(java.sql.Connection c, String flowUuid, boolean lazy)
+      throws SQLException {
+    String sql =
+        lazy
+            ? "SELECT " + Rows.FLOW_COLUMNS + " FROM flowdetails f WHERE f.uuid = ?"
+            : "SELECT "
+                + Rows.FLOW_COLUMNS
+                + ", "
+                + Rows.ATOM_COLUMNS
+                + " FROM flowdetails f LEFT JOIN atomdetails a ON a.parent_uuid = f.uuid"
+                + " WHERE f.uuid = ? ORDER BY a."
+                + dialect.order();
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      ps.setString(1, flowUuid);
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) {
+          return null;
+        }
+        List<AtomDetail> atoms = new ArrayList<>();
+        FlowDetail head = Rows.flow(rs, List.of());
+        if (!lazy) {
+          do {
+            if (rs.getString("a_uuid") != null) {
+              atoms.add(Rows.atom(rs));
+            }
+          } while (rs.next());
+        }
+        return atoms.isEmpty() ? head : head.withAtoms(atoms);
+      }
+    }
+  }
+
+  @Override
+  public AtomDetail getAtomDetails(String atomUuid) {
+    Objects.requireNonNull(atomUuid, "atomUuid");
+    ensureOpen();
+    return backend.run(
+        "reading atom detail '" + atomUuid + "'",
+        false,
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "SELECT " + Rows.ATOM_COLUMNS + " FROM atomdetails a WHERE a.uuid = ?")) {
+            ps.setString(1, atomUuid);
+            try (ResultSet rs = ps.executeQuery()) {
+              if (!rs.next()) {
+                throw new NotFoundException("Atom detail '" + atomUuid + "' not found");
+              }
+              return Rows.atom(rs);
+            }
+          }
+        });
+  }
+
+  @Override
+  public List<AtomDetail> getAtomsForFlow(String flowUuid) {
+    return getFlowDetails(flowUuid, false).atoms();
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+  }
+
+  @Override
+  public String toString() {
+    return "JdbcConnection{" + backend.settings().describe() + '}';
+  }
+}

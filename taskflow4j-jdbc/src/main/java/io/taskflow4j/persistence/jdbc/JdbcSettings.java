@@ -1,0 +1,357 @@
+package io.taskflow4j.persistence.jdbc;
+
+import io.taskflow4j.persistence.BackendConf;
+import io.taskflow4j.persistence.InvalidConfigurationException;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+
+/**
+ * A SQL backend's configuration, checked and resolved from a {@link BackendConf}: the dialect, the
+ * JDBC URL (never holding the password: credentials go in {@link #user}/{@link #password}), pool
+ * and durability settings. {@link #toString()} and {@link #describe()} never show the password.
+ *
+ * <p>Connection strings follow TaskFlow's (SQLAlchemy's) forms: {@code sqlite:///relative.db},
+ * {@code sqlite:////absolute/path.db}, {@code sqlite://} (in memory), {@code
+ * postgresql://user:pw@host:port/db} (alias {@code postgres}), {@code mysql://...} and {@code
+ * mariadb://...}; a {@code +driver} suffix is accepted and ignored. A plain {@code jdbc:} URL is
+ * used as given, its sub-protocol picking the dialect.
+ */
+record JdbcSettings(
+    Dialect dialect,
+    String jdbcUrl,
+    boolean memory,
+    String user,
+    String password,
+    Properties driverProperties,
+    int maxPoolSize,
+    Duration poolTimeout,
+    Duration idleTimeout,
+    String isolation,
+    boolean processDurability,
+    int maxRetries,
+    Duration retryBackoff,
+    String mysqlSqlMode,
+    String description) {
+
+  /** Keys this backend (or TaskFlow's SQL backend) reads: never passed on to the driver. */
+  private static final Set<String> OWN_KEYS =
+      Set.of(
+          BackendConf.CONNECTION,
+          "username",
+          "password",
+          "hostname",
+          "port",
+          "path",
+          "max_pool_size",
+          "max_overflow",
+          "pool_timeout",
+          "idle_timeout",
+          "isolation_level",
+          "isolation_levels",
+          "durability",
+          "max_retries",
+          "retry_backoff",
+          "echo",
+          "engine_args",
+          "log_statements",
+          "log_statements_level",
+          "checkin_yield",
+          "checkout_ping",
+          "mysql_sql_mode");
+
+  static final int DEFAULT_MAX_POOL_SIZE = 10;
+  static final Duration DEFAULT_POOL_TIMEOUT = Duration.ofSeconds(30);
+  static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(3600);
+  static final int DEFAULT_MAX_RETRIES = 6;
+  static final Duration DEFAULT_RETRY_BACKOFF = Duration.ofMillis(100);
+
+  static JdbcSettings from(BackendConf conf) {
+    String connection = conf.connection();
+    String name = conf.backendName();
+    Dialect dialect;
+    String jdbcUrl;
+    boolean memory = false;
+    Properties props = new Properties();
+    String description;
+    switch (name) {
+      case "sqlite" -> {
+        dialect = Dialect.SQLITE;
+        String path = sqlitePath(connection);
+        memory = path == null;
+        jdbcUrl = memory ? "jdbc:sqlite::memory:" : "jdbc:sqlite:" + path;
+        description = memory ? "sqlite in memory" : "sqlite file " + path;
+      }
+      case "postgresql", "postgres" -> {
+        dialect = Dialect.POSTGRESQL;
+        String host = conf.getString("hostname").orElse("localhost");
+        jdbcUrl = "jdbc:postgresql://" + host + "/" + database(conf, connection);
+        description = "postgresql " + host + "/" + database(conf, connection);
+      }
+      case "mysql", "mariadb" -> {
+        dialect = Dialect.MYSQL;
+        String host = conf.getString("hostname").orElse("localhost");
+        jdbcUrl = "jdbc:mariadb://" + host + "/" + database(conf, connection);
+        description = name + " " + host + "/" + database(conf, connection);
+      }
+      case "jdbc" -> {
+        jdbcUrl = withoutSecretParams(connection, props);
+        String sub = subProtocol(connection);
+        dialect =
+            switch (sub) {
+              case "sqlite" -> Dialect.SQLITE;
+              case "postgresql" -> Dialect.POSTGRESQL;
+              case "mariadb", "mysql" -> Dialect.MYSQL;
+              default ->
+                  throw new InvalidConfigurationException(
+                      "JDBC sub-protocol '"
+                          + sub
+                          + "' is not supported by the SQL backend (connection "
+                          + BackendConf.mask(connection)
+                          + "); use jdbc:sqlite:, jdbc:postgresql:, jdbc:mariadb: or jdbc:mysql:");
+            };
+        if (dialect == Dialect.SQLITE) {
+          String rest = connection.substring("jdbc:sqlite:".length());
+          memory = rest.isEmpty() || rest.startsWith(":memory:") || rest.contains("mode=memory");
+        }
+        description = BackendConf.mask(connection);
+      }
+      default ->
+          throw new InvalidConfigurationException(
+              "the SQL backend does not serve '" + name + "' connections");
+    }
+    if (!name.equals("jdbc")) {
+      for (Map.Entry<String, String> e : query(connection).entrySet()) {
+        if (!OWN_KEYS.contains(e.getKey())) {
+          props.setProperty(e.getKey(), e.getValue());
+        }
+      }
+    }
+    String user = conf.getString("username").orElse(props.getProperty("user"));
+    String password = conf.getString("password").orElse(props.getProperty("password"));
+    props.remove("user");
+    props.remove("password");
+    int maxPool = conf.getInt("max_pool_size", DEFAULT_MAX_POOL_SIZE, 1, 1000);
+    Duration poolTimeout = conf.getDuration("pool_timeout", DEFAULT_POOL_TIMEOUT);
+    if (poolTimeout.toMillis() < 250) {
+      throw new InvalidConfigurationException(
+          "'pool_timeout' must be at least 0.25 seconds, was " + poolTimeout);
+    }
+    Duration idleTimeout = conf.getDuration("idle_timeout", DEFAULT_IDLE_TIMEOUT);
+    if (idleTimeout.toSeconds() < 30) {
+      throw new InvalidConfigurationException(
+          "'idle_timeout' must be at least 30 seconds, was " + idleTimeout);
+    }
+    String isolation = isolation(conf, dialect);
+    String durability = conf.getChoice("durability", "power", "power", "process");
+    int maxRetries = conf.getInt("max_retries", DEFAULT_MAX_RETRIES, 0, 100);
+    Duration backoff = conf.getDuration("retry_backoff", DEFAULT_RETRY_BACKOFF);
+    // TaskFlow's default: strict, so an oversized value fails instead of being truncated.
+    String sqlMode = conf.getString("mysql_sql_mode").orElse("TRADITIONAL").strip();
+    if (!sqlMode.matches("[A-Za-z_,]*")) {
+      throw new InvalidConfigurationException(
+          "'mysql_sql_mode' must be a comma-separated list of MySQL mode names, not '"
+              + sqlMode
+              + "'");
+    }
+    return new JdbcSettings(
+        dialect,
+        jdbcUrl,
+        memory,
+        user,
+        password,
+        props,
+        maxPool,
+        poolTimeout,
+        idleTimeout,
+        isolation,
+        durability.equals("process"),
+        maxRetries,
+        backoff,
+        sqlMode,
+        description);
+  }
+
+  /**
+   * The file of an SQLAlchemy-style SQLite URL, or {@code null} for an in-memory database. As in
+   * SQLAlchemy, {@code sqlite:///x.db} is the relative path {@code x.db} and {@code
+   * sqlite:////tmp/x.db} the absolute {@code /tmp/x.db}.
+   */
+  static String sqlitePath(String connection) {
+    int colon = connection.indexOf(':');
+    String rest = connection.substring(colon + 1);
+    int q = rest.indexOf('?');
+    if (q >= 0) {
+      rest = rest.substring(0, q);
+    }
+    if (!rest.startsWith("//")) {
+      throw new InvalidConfigurationException(
+          "a SQLite connection looks like sqlite:///relative.db, sqlite:////absolute/file.db or"
+              + " sqlite:// (in memory), not "
+              + BackendConf.mask(connection));
+    }
+    rest = rest.substring(2);
+    int slash = rest.indexOf('/');
+    String host = slash >= 0 ? rest.substring(0, slash) : rest;
+    if (!host.isEmpty()) {
+      throw new InvalidConfigurationException(
+          "a SQLite connection has no host ('"
+              + host
+              + "'); write sqlite:////absolute/file.db or sqlite:///relative.db");
+    }
+    String path = slash >= 0 ? rest.substring(slash + 1) : "";
+    path = URLDecoder.decode(path.replace("+", "%2B"), StandardCharsets.UTF_8);
+    if (path.isEmpty() || path.equals(":memory:")) {
+      return null;
+    }
+    return path;
+  }
+
+  private static String database(BackendConf conf, String connection) {
+    int scheme = connection.indexOf("://");
+    String db = "";
+    if (scheme >= 0) {
+      String rest = connection.substring(scheme + 3);
+      int cut = rest.length();
+      for (char c : new char[] {'?', '#'}) {
+        int i = rest.indexOf(c);
+        if (i >= 0) {
+          cut = Math.min(cut, i);
+        }
+      }
+      rest = rest.substring(0, cut);
+      int slash = rest.indexOf('/');
+      db = slash >= 0 ? rest.substring(slash + 1) : "";
+    }
+    if (db.isEmpty() || db.contains("/")) {
+      throw new InvalidConfigurationException(
+          "the connection "
+              + BackendConf.mask(connection)
+              + " names no database; write "
+              + conf.backendName()
+              + "://user:password@host:port/database");
+    }
+    return URLDecoder.decode(db.replace("+", "%2B"), StandardCharsets.UTF_8);
+  }
+
+  /**
+   * A JDBC URL without its {@code user}/{@code password} query parameters, which go to {@code into}
+   * instead: pools and migration tools print the URL, and it must not carry the password.
+   */
+  static String withoutSecretParams(String url, Properties into) {
+    int q = url.indexOf('?');
+    if (q < 0) {
+      return url;
+    }
+    StringBuilder kept = new StringBuilder(url.substring(0, q));
+    char sep = '?';
+    for (String pair : url.substring(q + 1).split("&")) {
+      int eq = pair.indexOf('=');
+      String k = (eq >= 0 ? pair.substring(0, eq) : pair).toLowerCase(Locale.ROOT);
+      if (k.equals("password") || k.equals("user")) {
+        String v = eq >= 0 ? pair.substring(eq + 1) : "";
+        into.setProperty(k, URLDecoder.decode(v.replace("+", "%2B"), StandardCharsets.UTF_8));
+        continue;
+      }
+      if (!pair.isEmpty()) {
+        kept.append(sep).append(pair);
+        sep = '&';
+      }
+    }
+    return kept.toString();
+  }
+
+  private static String subProtocol(String connection) {
+    String rest = connection.substring("jdbc:".length());
+    int colon = rest.indexOf(':');
+    if (colon <= 0) {
+      throw new InvalidConfigurationException(
+          "malformed JDBC URL " + BackendConf.mask(connection) + "; expected jdbc:<database>:...");
+    }
+    return rest.substring(0, colon).toLowerCase(Locale.ROOT);
+  }
+
+  private static Map<String, String> query(String connection) {
+    Map<String, String> out = new LinkedHashMap<>();
+    int q = connection.indexOf('?');
+    if (q < 0) {
+      return out;
+    }
+    String query = connection.substring(q + 1);
+    int hash = query.indexOf('#');
+    if (hash >= 0) {
+      query = query.substring(0, hash);
+    }
+    for (String pair : query.split("&")) {
+      if (pair.isEmpty()) {
+        continue;
+      }
+      int eq = pair.indexOf('=');
+      String k = eq >= 0 ? pair.substring(0, eq) : pair;
+      String v = eq >= 0 ? pair.substring(eq + 1) : "";
+      out.put(
+          URLDecoder.decode(k.replace("+", "%2B"), StandardCharsets.UTF_8),
+          URLDecoder.decode(v.replace("+", "%2B"), StandardCharsets.UTF_8));
+    }
+    return out;
+  }
+
+  /** The isolation level as HikariCP names it, or {@code null} for the dialect default. */
+  private static String isolation(BackendConf conf, Dialect dialect) {
+    String given = conf.getString("isolation_level").orElse(null);
+    if (given == null) {
+      // TaskFlow's default for MySQL and PostgreSQL; SQLite is always serializable.
+      return dialect == Dialect.SQLITE ? null : "TRANSACTION_READ_COMMITTED";
+    }
+    String norm = given.strip().toUpperCase(Locale.ROOT).replace('_', ' ');
+    String level =
+        switch (norm) {
+          case "READ COMMITTED" -> "TRANSACTION_READ_COMMITTED";
+          case "READ UNCOMMITTED" -> "TRANSACTION_READ_UNCOMMITTED";
+          case "REPEATABLE READ" -> "TRANSACTION_REPEATABLE_READ";
+          case "SERIALIZABLE" -> "TRANSACTION_SERIALIZABLE";
+          default ->
+              throw new InvalidConfigurationException(
+                  "'isolation_level' must be READ COMMITTED, READ UNCOMMITTED, REPEATABLE READ or"
+                      + " SERIALIZABLE, not '"
+                      + given
+                      + "' (AUTOCOMMIT is not supported: every write is one transaction)");
+        };
+    return dialect == Dialect.SQLITE ? null : level;
+  }
+
+  /** The text with every occurrence of the password replaced by {@code ***}. */
+  String scrub(String text) {
+    if (text == null || password == null || password.length() < 3) {
+      return text;
+    }
+    return text.replace(password, "***");
+  }
+
+  /** What this backend talks to, for messages and logs: never the password. */
+  String describe() {
+    return description;
+  }
+
+  @Override
+  public String toString() {
+    return "JdbcSettings{"
+        + description
+        + ", user="
+        + user
+        + ", password="
+        + (password == null ? "none" : "***")
+        + ", maxPoolSize="
+        + maxPoolSize
+        + ", poolTimeout="
+        + poolTimeout
+        + ", durability="
+        + (processDurability ? "process" : "power")
+        + '}';
+  }
+}

@@ -1,0 +1,193 @@
+package io.taskflow4j.persistence.jdbc;
+
+import io.taskflow4j.persistence.AtomDetail;
+import io.taskflow4j.persistence.FlowDetail;
+import io.taskflow4j.persistence.Json;
+import io.taskflow4j.persistence.LogBook;
+import io.taskflow4j.persistence.TaskFlowFormat;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Types;
+import java.time.Instant;
+import java.time.LocalDateTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Binds model values to statement parameters and reads them back from rows, in the column forms
+ * TaskFlow uses: JSON text (native JSON on PostgreSQL) for meta, results and failures, upper-case
+ * state and intention names, {@code TASK_DETAIL}/{@code RETRY_DETAIL} type tags, naive UTC times.
+ */
+final class Rows {
+  /** How SQLAlchemy writes a DateTime on SQLite, which TaskFlow reads back. */
+  private static final DateTimeFormatter SQLITE_TIME =
+      DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSSSSS");
+
+  /** The atom columns read everywhere, aliased with a {@code a_} prefix. */
+  static final String ATOM_COLUMNS =
+      "a.uuid AS a_uuid, a.name AS a_name, a.state AS a_state, a.intention AS a_intention,"
+          + " a.version AS a_version, a.meta AS a_meta, a.failure AS a_failure,"
+          + " a.results AS a_results, a.revert_results AS a_revert_results,"
+          + " a.revert_failure AS a_revert_failure, a.atom_type AS a_atom_type,"
+          + " a.revision AS a_revision, a.parent_uuid AS a_parent_uuid";
+
+  /** The flow columns read everywhere, aliased with a {@code f_} prefix. */
+  static final String FLOW_COLUMNS =
+      "f.uuid AS f_uuid, f.name AS f_name, f.state AS f_state, f.meta AS f_meta,"
+          + " f.revision AS f_revision, f.parent_uuid AS f_parent_uuid";
+
+  /** The logbook columns, aliased with a {@code b_} prefix. */
+  static final String BOOK_COLUMNS =
+      "b.uuid AS b_uuid, b.name AS b_name, b.meta AS b_meta, b.created_at AS b_created_at,"
+          + " b.updated_at AS b_updated_at";
+
+  private final Dialect dialect;
+
+  Rows(Dialect dialect) {
+    this.dialect = dialect;
+  }
+
+  // ---- binding ----
+
+  void time(PreparedStatement ps, int i, Instant t) throws SQLException {
+    if (t == null) {
+      ps.setNull(i, dialect == Dialect.SQLITE ? Types.VARCHAR : Types.TIMESTAMP);
+    } else if (dialect == Dialect.SQLITE) {
+      ps.setString(i, SQLITE_TIME.format(LocalDateTime.ofInstant(t, ZoneOffset.UTC)));
+    } else {
+      ps.setObject(i, LocalDateTime.ofInstant(t, ZoneOffset.UTC));
+    }
+  }
+
+  static void json(PreparedStatement ps, int i, Object value) throws SQLException {
+    if (value == null) {
+      ps.setNull(i, Types.VARCHAR);
+    } else {
+      ps.setString(i, Json.write(value));
+    }
+  }
+
+  static void string(PreparedStatement ps, int i, String value) throws SQLException {
+    if (value == null) {
+      ps.setNull(i, Types.VARCHAR);
+    } else {
+      ps.setString(i, value);
+    }
+  }
+
+  /**
+   * Binds the atom's data columns from {@code first}: meta, name, version, state, failure, results,
+   * revert_results, revert_failure, intention (9 parameters).
+   */
+  static int atomData(PreparedStatement ps, int first, AtomDetail ad) throws SQLException {
+    int i = first;
+    json(ps, i++, ad.meta());
+    ps.setString(i++, ad.name());
+    string(ps, i++, ad.version());
+    ps.setString(i++, ad.state().name());
+    json(ps, i++, TaskFlowFormat.failureToMap(ad.failure()));
+    json(ps, i++, TaskFlowFormat.resultsToJson(ad));
+    json(ps, i++, ad.revertResults());
+    json(ps, i++, TaskFlowFormat.failureToMap(ad.revertFailure()));
+    ps.setString(i++, ad.intention().name());
+    return i;
+  }
+
+  /** The SQL assignments matching {@link #atomData}. */
+  String atomDataAssignments() {
+    String j = dialect.json();
+    return "meta = "
+        + j
+        + ", name = ?, version = ?, state = ?, failure = "
+        + j
+        + ", results = "
+        + j
+        + ", revert_results = "
+        + j
+        + ", revert_failure = "
+        + j
+        + ", intention = "
+        + dialect.intention();
+  }
+
+  // ---- reading ----
+
+  Instant time(ResultSet rs, String label) throws SQLException {
+    if (dialect == Dialect.SQLITE) {
+      String s = rs.getString(label);
+      return s == null || s.isBlank() ? null : TaskFlowFormat.unmarshalTime(s);
+    }
+    LocalDateTime t = rs.getObject(label, LocalDateTime.class);
+    return t == null ? null : t.toInstant(ZoneOffset.UTC);
+  }
+
+  static Object json(ResultSet rs, String label) throws SQLException {
+    String s = rs.getString(label);
+    return s == null ? null : Json.read(s);
+  }
+
+  LogBook book(ResultSet rs, List<FlowDetail> flows) throws SQLException {
+    Map<String, Object> m = new LinkedHashMap<>();
+    String uuid = rs.getString("b_uuid");
+    m.put("uuid", uuid);
+    m.put("name", rs.getString("b_name"));
+    m.put("meta", json(rs, "b_meta"));
+    try {
+      m.put("created_at", time(rs, "b_created_at"));
+      m.put("updated_at", time(rs, "b_updated_at"));
+    } catch (RuntimeException e) {
+      throw new IllegalArgumentException(
+          "logbook '" + uuid + "' has an unreadable time: " + e.getMessage(), e);
+    }
+    Instant created = (Instant) m.get("created_at");
+    Instant updated = (Instant) m.get("updated_at");
+    Object meta = m.get("meta");
+    @SuppressWarnings("unchecked")
+    Map<String, Object> metaMap =
+        meta instanceof Map<?, ?> mm ? (Map<String, Object>) mm : Map.of();
+    String name = (String) m.get("name");
+    return LogBook.of(uuid, name == null ? "" : name, created, updated, metaMap, flows);
+  }
+
+  static FlowDetail flow(ResultSet rs, List<AtomDetail> atoms) throws SQLException {
+    String uuid = rs.getString("f_uuid");
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("uuid", uuid);
+    m.put("name", rs.getString("f_name"));
+    m.put("state", rs.getString("f_state"));
+    try {
+      m.put("meta", json(rs, "f_meta"));
+      return TaskFlowFormat.flowDetailFromMap(m, atoms, rs.getLong("f_revision"));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(
+          "flow detail '" + uuid + "' cannot be read: " + e.getMessage(), e);
+    }
+  }
+
+  static AtomDetail atom(ResultSet rs) throws SQLException {
+    String uuid = rs.getString("a_uuid");
+    try {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("uuid", uuid);
+      m.put("name", rs.getString("a_name"));
+      m.put("state", rs.getString("a_state"));
+      m.put("intention", rs.getString("a_intention"));
+      m.put("version", rs.getString("a_version"));
+      m.put("meta", json(rs, "a_meta"));
+      m.put("failure", json(rs, "a_failure"));
+      m.put("results", json(rs, "a_results"));
+      m.put("revert_results", json(rs, "a_revert_results"));
+      m.put("revert_failure", json(rs, "a_revert_failure"));
+      String type = rs.getString("a_atom_type");
+      return TaskFlowFormat.atomFromMap(
+          type == null ? AtomDetail.TASK_DETAIL : type, m, rs.getLong("a_revision"));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(
+          "atom detail '" + uuid + "' cannot be read: " + e.getMessage(), e);
+    }
+  }
+}

@@ -1,0 +1,132 @@
+package io.taskflow4j.persistence.jdbc;
+
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.Locale;
+import java.util.Properties;
+import java.util.UUID;
+import org.junit.jupiter.api.Assumptions;
+
+/**
+ * The PostgreSQL and MariaDB servers the tests use, and fresh databases on them ({@code
+ * tf4j_<random>}, dropped after). Outside CI a missing server skips the tests with a message; in CI
+ * ({@code CI=true}) it fails them.
+ */
+public final class TestDatabases {
+  static final boolean CI = "true".equalsIgnoreCase(System.getenv("CI"));
+
+  static final String PG_HOST = env("TF4J_TEST_PG_HOST", "127.0.0.1:5432");
+  static final String PG_USER = env("TF4J_TEST_PG_USER", "postgres");
+  static final String PG_ADMIN_DB = env("TF4J_TEST_PG_DB", "test");
+  static final String MARIADB_HOST = env("TF4J_TEST_MARIADB_HOST", "127.0.0.1:3306");
+  static final String MARIADB_USER = env("TF4J_TEST_MARIADB_USER", "root");
+  static final String MARIADB_ADMIN_DB = env("TF4J_TEST_MARIADB_DB", "test");
+
+  private TestDatabases() {}
+
+  private static String env(String key, String dflt) {
+    String v = System.getenv(key);
+    return v == null || v.isBlank() ? dflt : v;
+  }
+
+  static String newName() {
+    return "tf4j_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+  }
+
+  /** A plain JDBC connection to a PostgreSQL database (the admin one by default). */
+  static Connection postgres(String db) throws SQLException {
+    Properties p = new Properties();
+    p.setProperty("user", PG_USER);
+    p.setProperty("connectTimeout", "5");
+    return DriverManager.getConnection("jdbc:postgresql://" + PG_HOST + "/" + db, p);
+  }
+
+  /** A plain JDBC connection to a MariaDB database. */
+  static Connection mariadb(String db) throws SQLException {
+    Properties p = new Properties();
+    p.setProperty("user", MARIADB_USER);
+    p.setProperty("sslMode", "disable");
+    p.setProperty("connectTimeout", "5000");
+    return DriverManager.getConnection("jdbc:mariadb://" + MARIADB_HOST + "/" + db, p);
+  }
+
+  /** Skips (or, in CI, fails) unless PostgreSQL answers. */
+  public static void requirePostgres() {
+    require("PostgreSQL at " + PG_HOST, () -> postgres(PG_ADMIN_DB).close());
+  }
+
+  /** Skips (or, in CI, fails) unless MariaDB answers. */
+  static void requireMariaDb() {
+    require("MariaDB at " + MARIADB_HOST, () -> mariadb(MARIADB_ADMIN_DB).close());
+  }
+
+  private interface Probe {
+    void run() throws SQLException;
+  }
+
+  private static void require(String what, Probe probe) {
+    try {
+      probe.run();
+    } catch (SQLException e) {
+      String msg = what + " is not reachable (" + e.getMessage() + ")";
+      if (CI) {
+        fail(msg + "; CI needs it for the SQL backend tests");
+      }
+      Assumptions.assumeTrue(false, msg + "; skipping (set CI=true to make this a failure)");
+    }
+  }
+
+  public static String createPostgres() throws SQLException {
+    String name = newName();
+    try (Connection c = postgres(PG_ADMIN_DB);
+        Statement st = c.createStatement()) {
+      st.execute("CREATE DATABASE " + name);
+    }
+    return name;
+  }
+
+  public static void dropPostgres(String name) throws SQLException {
+    if (name == null) {
+      return;
+    }
+    try (Connection c = postgres(PG_ADMIN_DB);
+        Statement st = c.createStatement()) {
+      st.execute("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
+    }
+  }
+
+  static String createMariaDb() throws SQLException {
+    String name = newName();
+    try (Connection c = mariadb(MARIADB_ADMIN_DB);
+        Statement st = c.createStatement()) {
+      st.execute("CREATE DATABASE " + name + " CHARACTER SET utf8mb4");
+    }
+    return name;
+  }
+
+  static void dropMariaDb(String name) throws SQLException {
+    if (name == null) {
+      return;
+    }
+    try (Connection c = mariadb(MARIADB_ADMIN_DB);
+        Statement st = c.createStatement()) {
+      st.execute("DROP DATABASE IF EXISTS " + name);
+    }
+  }
+
+  public static String postgresUrl(String db) {
+    return "postgresql://" + PG_USER + "@" + PG_HOST + "/" + db;
+  }
+
+  static String mariadbUrl(String db) {
+    return "mariadb://" + MARIADB_USER + "@" + MARIADB_HOST + "/" + db + "?sslMode=disable";
+  }
+
+  static String lower(String s) {
+    return s.toLowerCase(Locale.ROOT);
+  }
+}
