@@ -1,6 +1,5 @@
 package io.taskflow4j.persistence;
 
-import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -82,9 +81,7 @@ public sealed interface AtomDetail permits TaskDetail, RetryDetail {
     if (entries == null || entries.isEmpty()) {
       return this;
     }
-    Map<String, Object> merged = new LinkedHashMap<>(meta());
-    merged.putAll(entries);
-    return withMeta(merged);
+    return withMeta(Json.merge(meta(), entries));
   }
 
   /**

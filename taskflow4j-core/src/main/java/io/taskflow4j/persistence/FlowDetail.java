@@ -140,9 +140,7 @@ public final class FlowDetail {
     if (entries == null || entries.isEmpty()) {
       return this;
     }
-    Map<String, Object> merged = new LinkedHashMap<>(meta);
-    merged.putAll(entries);
-    return withMeta(merged);
+    return withMeta(Json.merge(meta, entries));
   }
 
   public FlowDetail withRevision(long r) {

@@ -258,6 +258,34 @@ public final class Json {
     return (Map<String, Object>) normalize(map);
   }
 
+  /**
+   * {@code base} with {@code entries} put over it, normalised and unmodifiable. Only the new
+   * entries are normalised when {@code base} is already normalised (as every model map is), so
+   * adding a few keys to a large map copies it once instead of re-checking every value.
+   *
+   * @throws IllegalArgumentException when an entry cannot be represented as JSON
+   */
+  public static Map<String, Object> merge(Map<String, ?> base, Map<String, ?> entries) {
+    if (entries == null || entries.isEmpty()) {
+      return normalizeMap(base);
+    }
+    if (!(base instanceof FrozenMap)) {
+      Map<String, Object> merged = new LinkedHashMap<>(base == null ? Map.of() : base);
+      merged.putAll(entries);
+      return normalizeMap(merged);
+    }
+    Map<String, Object> merged =
+        new LinkedHashMap<>(Math.max(4, (base.size() + entries.size()) * 2));
+    merged.putAll(base);
+    for (Map.Entry<String, ?> e : entries.entrySet()) {
+      if (e.getKey() == null) {
+        throw new IllegalArgumentException("a JSON object key must not be null");
+      }
+      merged.put(e.getKey(), normalize(e.getValue()));
+    }
+    return new FrozenMap(merged);
+  }
+
   /** Converts a JSON value to the requested type ({@code null} stays {@code null}). */
   public static <T> T convert(Object value, Class<T> type) {
     if (value == null) {

@@ -543,4 +543,46 @@ class JsonTest {
   void mapperIsShared() {
     assertThat(Json.mapper()).isSameAs(Json.mapper());
   }
+
+  @Test
+  void mergePutsNormalisedEntriesOverANormalisedBaseKeepingItsOrder() {
+    Map<String, Object> base = Json.normalizeMap(mapOf("a", 1, "b", List.of(2L), "c", "x"));
+    Map<String, Object> merged = Json.merge(base, mapOf("b", 7L, "d", new BigInteger("9")));
+    assertThat(merged)
+        .containsExactly(
+            Map.entry("a", 1), Map.entry("b", 7), Map.entry("c", "x"), Map.entry("d", 9));
+    assertThat(merged.get("b")).isInstanceOf(Integer.class);
+    assertThat(base).containsEntry("b", List.of(2)); // the base is not changed
+    assertThatThrownBy(() -> merged.put("e", 1)).isInstanceOf(UnsupportedOperationException.class);
+    assertThat(Json.normalize(merged)).isSameAs(merged); // the result counts as normalised
+  }
+
+  @Test
+  void mergeOverAPlainMapNormalisesEverything() {
+    Map<String, Object> plain = new LinkedHashMap<>();
+    plain.put("a", 5L);
+    Map<String, Object> merged = Json.merge(plain, Map.of("b", 2.5f));
+    assertThat(merged).containsExactly(Map.entry("a", 5), Map.entry("b", 2.5));
+  }
+
+  @Test
+  void mergeRefusesWhatJsonCannotHold() {
+    Map<String, Object> base = Json.normalizeMap(Map.of("a", 1));
+    Map<String, Object> nullKey = new HashMap<>();
+    nullKey.put(null, 1);
+    assertThatThrownBy(() -> Json.merge(base, nullKey))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("key");
+    assertThatThrownBy(() -> Json.merge(base, Map.of("n", Double.NaN)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("NaN");
+  }
+
+  private static Map<String, Object> mapOf(Object... kv) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    for (int i = 0; i < kv.length; i += 2) {
+      m.put((String) kv[i], kv[i + 1]);
+    }
+    return m;
+  }
 }
