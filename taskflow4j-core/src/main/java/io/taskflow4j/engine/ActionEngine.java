@@ -525,6 +525,10 @@ final class ActionEngine implements Engine {
     private int n;
     private AtomState[] state;
     private Intention[] intention;
+
+    /** Per retry: how many atoms of its scope are done (SUCCESS or IGNORE). */
+    private int[] scopeDone;
+
     private int[] pendingPreds;
     private int[] pendingSuccs;
     private final IntQueue candidates = new IntQueue();
@@ -669,6 +673,12 @@ final class ActionEngine implements Engine {
         state[i] = si.state();
         intention[i] = si.intention();
       }
+      scopeDone = new int[n];
+      for (int i = 0; i < n; i++) {
+        if (doneForScope(state[i])) {
+          countInScopes(i, 1);
+        }
+      }
       int nodes = c.nodeCount;
       pendingPreds = new int[nodes];
       pendingSuccs = new int[nodes];
@@ -726,6 +736,10 @@ final class ActionEngine implements Engine {
     private void setMirror(int i, AtomState st, Intention it) {
       boolean oldE = execDone(i);
       boolean oldR = revertDone(i);
+      boolean wasDone = doneForScope(state[i]);
+      if (wasDone != doneForScope(st)) {
+        countInScopes(i, wasDone ? -1 : 1);
+      }
       state[i] = st;
       intention[i] = it;
       boolean newE = execDone(i);
@@ -735,6 +749,30 @@ final class ActionEngine implements Engine {
       }
       if (oldR != newR) {
         propagateRevert(i, newR);
+      }
+    }
+
+    private static boolean doneForScope(AtomState st) {
+      return st == AtomState.SUCCESS || st == AtomState.IGNORE;
+    }
+
+    /** Adds {@code delta} to the done-count of every retry guarding atom {@code i}. */
+    private void countInScopes(int i, int delta) {
+      for (int r = c.retryOf[i]; r >= 0; r = c.retryOf[r]) {
+        scopeDone[r] += delta;
+      }
+    }
+
+    /**
+     * After atom {@code i} succeeded: ends the current attempt of each retry (itself, if it is one,
+     * and those guarding it) whose whole scope is now done, so the logbook tells when a successful
+     * attempt ended as well as a failed one.
+     */
+    private void closeFinishedAttempts(int i) {
+      for (int r = c.isRetry[i] ? i : c.retryOf[i]; r >= 0; r = c.retryOf[r]) {
+        if (state[r] == AtomState.SUCCESS && scopeDone[r] == c.scopeEnd[r] - r - 1) {
+          s.closeRetryAttempt(c.names[r]);
+        }
       }
     }
 
@@ -951,7 +989,9 @@ final class ActionEngine implements Engine {
         Failure f = done.failure();
         if (!done.revert()) {
           setMirror(i, f == null ? AtomState.SUCCESS : AtomState.FAILURE, intention[i]);
-          if (f != null) {
+          if (f == null) {
+            closeFinishedAttempts(i);
+          } else {
             if (cfg.neverResolve) {
               retained.add(f);
             } else {

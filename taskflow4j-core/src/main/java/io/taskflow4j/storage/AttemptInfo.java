@@ -20,8 +20,8 @@ import java.util.Map;
  *
  * @param startedAt when the retry produced the attempt's value (ISO-8601), or {@code null} when
  *     unknown (e.g. a history written by TaskFlow)
- * @param endedAt when the attempt failed (ISO-8601; the latest failure recorded in it), or {@code
- *     null} while it runs or when it did not fail
+ * @param endedAt when the attempt ended (ISO-8601): when it failed (the latest failure recorded in
+ *     it), or when everything the retry guards succeeded; {@code null} while it runs
  * @param summary {@code "atom: ExceptionType: message"} per failed atom, joined by {@code "; "}, or
  *     {@code null} when nothing failed
  */
@@ -100,6 +100,24 @@ public record AttemptInfo(String startedAt, String endedAt, String summary) {
     String summary = last.summary() == null ? line : last.summary() + "; " + line;
     infos.set(size - 1, new AttemptInfo(last.startedAt(), now, summary));
     return after.withMetaEntries(Map.of(META_ATTEMPTS, asMaps(infos)));
+  }
+
+  /**
+   * {@code d} with its latest attempt ended at {@code now} because everything it guards succeeded;
+   * unchanged (the same object) when there is no attempt or it has already ended.
+   */
+  static RetryDetail recordSucceeded(RetryDetail d, String now) {
+    int size = d.history().size();
+    if (size == 0) {
+      return d;
+    }
+    List<AttemptInfo> infos = new ArrayList<>(aligned(d.meta(), size));
+    AttemptInfo last = infos.get(size - 1);
+    if (last.endedAt() != null) {
+      return d;
+    }
+    infos.set(size - 1, new AttemptInfo(last.startedAt(), now, last.summary()));
+    return d.withMetaEntries(Map.of(META_ATTEMPTS, asMaps(infos)));
   }
 
   /** {@code d} without attempt infos (its history was wiped). */

@@ -515,6 +515,16 @@ public final class Storage {
         null);
   }
 
+  /**
+   * Records that the latest attempt of retry {@code retryName} ended now because everything it
+   * guards succeeded. Nothing is written when the retry has no attempt or the attempt has already
+   * ended.
+   */
+  public void closeRetryAttempt(String retryName) {
+    requireRetry(entry(retryName));
+    updateAtom(retryName, d -> AttemptInfo.recordSucceeded((RetryDetail) d, now()), null, null);
+  }
+
   /** Empties a retry's history (and its attempt infos) and sets its state, in one write. */
   public void cleanupRetryHistory(String retryName, AtomState state) {
     Objects.requireNonNull(state, "state");

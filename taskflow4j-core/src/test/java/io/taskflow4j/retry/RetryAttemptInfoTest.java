@@ -101,7 +101,9 @@ class RetryAttemptInfoTest {
       assertThat(e0).isBefore(s1);
       assertThat(s1).isBefore(e1);
       assertThat(Instant.parse(last.startedAt())).isAfter(e1);
-      assertThat(last.endedAt()).isNull();
+      // The successful attempt ended when everything the retry guards had succeeded.
+      assertThat(last.endedAt()).isNotNull();
+      assertThat(Instant.parse(last.endedAt())).isAfter(Instant.parse(last.startedAt()));
       assertThat(last.summary()).isNull();
       assertThat(last.failed()).isFalse();
 
@@ -155,6 +157,32 @@ class RetryAttemptInfoTest {
       assertThat(stored.meta().get(AttemptInfo.META_ATTEMPTS)).isEqualTo(List.of());
       // A rerun starts a new, aligned story.
       assertThatThrownBy(engine::run).hasMessage("always");
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("cases")
+  void nestedAttemptsEndWhenTheirOwnScopeSucceedsInnerFirst(EngineEnv.Case c) {
+    LinearFlow inner =
+        LinearFlow.of("inner", new Times("r-in", 2))
+            .add(Task.of("a", () -> 1).provides("x"), Task.of("b", () -> 2));
+    LinearFlow outer =
+        LinearFlow.of("outer", new Times("r-out", 2)).add(inner, Task.of("c", () -> 3));
+    try (EngineEnv env = new EngineEnv(c, dir);
+        Engine engine = env.load(outer).clock(new Ticking()).build()) {
+      engine.run();
+      AttemptInfo in = engine.storage().getRetryHistory("r-in").attemptInfo(-1);
+      AttemptInfo out = engine.storage().getRetryHistory("r-out").attemptInfo(-1);
+      assertThat(in.endedAt()).isNotNull();
+      assertThat(out.endedAt()).isNotNull();
+      // The inner scope (a, b) is done before the outer one (inner flow, then c).
+      assertThat(Instant.parse(in.endedAt())).isBefore(Instant.parse(out.endedAt()));
+      assertThat(Instant.parse(out.startedAt())).isBefore(Instant.parse(in.startedAt()));
+      RetryDetail stored =
+          (RetryDetail) env.reload(engine.flowDetail().uuid()).findByName("r-out").orElseThrow();
+      List<?> infos = (List<?>) stored.meta().get(AttemptInfo.META_ATTEMPTS);
+      assertThat(infos).hasSize(1);
+      assertThat(((Map<?, ?>) infos.get(0)).get("ended_at")).isEqualTo(out.endedAt());
     }
   }
 
