@@ -71,6 +71,7 @@ final class PythonTaskFlow {
     if ("true".equalsIgnoreCase(System.getenv("CI"))) {
       fail(message + " (CI=true: this test must run on CI)");
     }
+    // Outside CI a developer may run the suite without TaskFlow: skip, saying how to install it.
     Assumptions.abort(message);
   }
 

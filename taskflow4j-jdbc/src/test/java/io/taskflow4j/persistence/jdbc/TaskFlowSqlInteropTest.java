@@ -48,23 +48,24 @@ class TaskFlowSqlInteropTest {
   }
 
   /**
-   * Skips unless TaskFlow's SQL backend and the given Python driver import. In CI a missing
-   * TaskFlow fails (the CI script installs it); a missing SQL extra (sqlalchemy_utils, the driver)
-   * only skips, with the Debian package to install.
+   * Fails in CI unless TaskFlow's SQL backend and the given Python driver import (the CI script
+   * installs them); elsewhere skips, saying which Debian packages to install.
    */
   private static void requireTaskFlow(String driver, String debianPackage) throws Exception {
+    String missing = null;
     if (!imports("taskflow")) {
-      String msg = "TaskFlow (python3-taskflow) is not installed for " + PYTHON;
-      if (TestDatabases.CI) {
-        fail(msg + "; CI needs it for the interoperability tests");
-      }
-      Assumptions.assumeTrue(false, msg + "; skipping");
+      missing = "TaskFlow (python3-taskflow) is not installed for " + PYTHON;
+    } else if (!imports(
+        "sqlalchemy_utils, taskflow.persistence.backends.impl_sqlalchemy, " + driver)) {
+      missing = "TaskFlow's SQL backend needs python3-sqlalchemy-utils and " + debianPackage;
     }
-    Assumptions.assumeTrue(
-        imports("sqlalchemy_utils, taskflow.persistence.backends.impl_sqlalchemy, " + driver),
-        "TaskFlow's SQL backend needs python3-sqlalchemy-utils and "
-            + debianPackage
-            + " (apt-get install them); skipping");
+    if (missing == null) {
+      return;
+    }
+    if (TestDatabases.CI) {
+      fail(missing + "; CI needs it for the interoperability tests");
+    }
+    Assumptions.abort(missing + " (apt-get install them); skipping");
   }
 
   private Object runTaskFlow(String connection, String atomUuid) throws Exception {
