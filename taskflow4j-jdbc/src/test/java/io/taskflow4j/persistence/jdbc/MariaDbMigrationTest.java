@@ -35,55 +35,38 @@ class MariaDbMigrationTest extends AbstractMigrationTest {
   /** TaskFlow's schema as its alembic chain leaves MySQL at head, and rows in its form. */
   @Override
   protected List<String> taskflowSchemaAndRows() {
-    return List.of(
-        "CREATE TABLE logbooks (created_at DATETIME, updated_at DATETIME, meta TEXT,"
-            + " name VARCHAR(255), uuid VARCHAR(64) NOT NULL, PRIMARY KEY (uuid),"
-            + " UNIQUE INDEX logbook_uuid_idx (uuid)) ENGINE=InnoDB CHARSET=utf8",
-        "CREATE TABLE flowdetails (created_at DATETIME, updated_at DATETIME,"
-            + " parent_uuid VARCHAR(64), meta LONGTEXT, state VARCHAR(255), name VARCHAR(255),"
-            + " uuid VARCHAR(64) NOT NULL, PRIMARY KEY (uuid),"
-            + " UNIQUE INDEX flowdetails_uuid_idx (uuid), CONSTRAINT flowdetails_ibfk_1 FOREIGN"
-            + " KEY (parent_uuid) REFERENCES logbooks (uuid) ON DELETE CASCADE)"
-            + " ENGINE=InnoDB CHARSET=utf8",
-        "CREATE TABLE atomdetails (created_at DATETIME, updated_at DATETIME,"
-            + " parent_uuid VARCHAR(64), meta TEXT, name VARCHAR(255), results LONGTEXT,"
-            + " version VARCHAR(64), state VARCHAR(255), uuid VARCHAR(64) NOT NULL,"
-            + " failure LONGTEXT, atom_type ENUM('TASK_DETAIL','RETRY_DETAIL'),"
-            + " intention ENUM('EXECUTE','IGNORE','REVERT','RETRY') DEFAULT 'EXECUTE',"
-            + " revert_results TEXT, revert_failure LONGTEXT, PRIMARY KEY (uuid),"
-            + " UNIQUE INDEX taskdetails_uuid_idx (uuid), CONSTRAINT taskdetails_ibfk_1 FOREIGN"
-            + " KEY (parent_uuid) REFERENCES flowdetails (uuid) ON DELETE CASCADE)"
-            + " ENGINE=InnoDB CHARSET=utf8",
-        "CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL,"
-            + " PRIMARY KEY (version_num))",
-        "INSERT INTO alembic_version VALUES ('00af93df9d77')",
-        "INSERT INTO logbooks VALUES ('2026-11-28 15:51:15', NULL,"
-            + " '{\"made_by\": \"taskflow\"}', 'taskflow-book', '"
-            + BOOK
-            + "')",
-        "INSERT INTO flowdetails VALUES ('2026-11-28 15:51:16', NULL, '"
-            + BOOK
-            + "', '{}', 'SUCCESS', 'flow', '"
-            + FLOW
-            + "')",
-        // TaskFlow's MySQL times have whole seconds; one second apart keeps the order knowable.
-        atom(0, "2026-11-28 15:51:17"),
-        atom(1, "2026-11-28 15:51:18"),
-        atom(2, "2026-11-28 15:51:19"));
-  }
-
-  private static String atom(int i, String created) {
-    return "INSERT INTO atomdetails (created_at, parent_uuid, meta, name, results, version, state,"
-        + " uuid, atom_type, intention) VALUES ('"
-        + created
-        + "', '"
-        + FLOW
-        + "', '{\"progress\": 1.0}', 'task"
-        + i
-        + "', '{\"value\": "
-        + (i + 1)
-        + "}', '1.0', 'SUCCESS', '"
-        + ATOMS.get(i)
-        + "', 'TASK_DETAIL', 'EXECUTE')";
+    List<String> all =
+        new ArrayList<>(
+            List.of(
+                "CREATE TABLE logbooks (created_at DATETIME, updated_at DATETIME, meta TEXT,"
+                    + " name VARCHAR(255), uuid VARCHAR(64) NOT NULL, PRIMARY KEY (uuid),"
+                    + " UNIQUE INDEX logbook_uuid_idx (uuid)) ENGINE=InnoDB CHARSET=utf8",
+                "CREATE TABLE flowdetails (created_at DATETIME, updated_at DATETIME,"
+                    + " parent_uuid VARCHAR(64), meta LONGTEXT, state VARCHAR(255), name VARCHAR(255),"
+                    + " uuid VARCHAR(64) NOT NULL, PRIMARY KEY (uuid),"
+                    + " UNIQUE INDEX flowdetails_uuid_idx (uuid), CONSTRAINT flowdetails_ibfk_1 FOREIGN"
+                    + " KEY (parent_uuid) REFERENCES logbooks (uuid) ON DELETE CASCADE)"
+                    + " ENGINE=InnoDB CHARSET=utf8",
+                "CREATE TABLE atomdetails (created_at DATETIME, updated_at DATETIME,"
+                    + " parent_uuid VARCHAR(64), meta TEXT, name VARCHAR(255), results LONGTEXT,"
+                    + " version VARCHAR(64), state VARCHAR(255), uuid VARCHAR(64) NOT NULL,"
+                    + " failure LONGTEXT, atom_type ENUM('TASK_DETAIL','RETRY_DETAIL'),"
+                    + " intention ENUM('EXECUTE','IGNORE','REVERT','RETRY') DEFAULT 'EXECUTE',"
+                    + " revert_results TEXT, revert_failure LONGTEXT, PRIMARY KEY (uuid),"
+                    + " UNIQUE INDEX taskdetails_uuid_idx (uuid), CONSTRAINT taskdetails_ibfk_1 FOREIGN"
+                    + " KEY (parent_uuid) REFERENCES flowdetails (uuid) ON DELETE CASCADE)"
+                    + " ENGINE=InnoDB CHARSET=utf8",
+                "CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL,"
+                    + " PRIMARY KEY (version_num))",
+                "INSERT INTO alembic_version VALUES ('00af93df9d77')"));
+    // TaskFlow's MySQL times have whole seconds; one second apart keeps the order knowable.
+    all.addAll(
+        taskflowRows(
+            "2026-11-28 15:51:15",
+            "2026-11-28 15:51:16",
+            "2026-11-28 15:51:17",
+            "2026-11-28 15:51:18",
+            "2026-11-28 15:51:19"));
+    return all;
   }
 }

@@ -35,53 +35,36 @@ class PostgresMigrationTest extends AbstractMigrationTest {
   /** TaskFlow's schema as its alembic chain leaves PostgreSQL at head, and rows in its form. */
   @Override
   protected List<String> taskflowSchemaAndRows() {
-    return List.of(
-        "CREATE TYPE atom_types AS ENUM ('TASK_DETAIL', 'RETRY_DETAIL')",
-        "CREATE TYPE intention_type AS ENUM ('EXECUTE', 'IGNORE', 'REVERT', 'RETRY')",
-        "CREATE TABLE logbooks (created_at TIMESTAMP, updated_at TIMESTAMP, meta JSON,"
-            + " name VARCHAR(255), uuid VARCHAR(64) NOT NULL PRIMARY KEY)",
-        "CREATE TABLE flowdetails (created_at TIMESTAMP, updated_at TIMESTAMP,"
-            + " parent_uuid VARCHAR(64), meta JSON, state VARCHAR(255), name VARCHAR(255),"
-            + " uuid VARCHAR(64) NOT NULL PRIMARY KEY, CONSTRAINT flowdetails_ibfk_1 FOREIGN KEY"
-            + " (parent_uuid) REFERENCES logbooks (uuid) ON DELETE CASCADE)",
-        "CREATE TABLE atomdetails (created_at TIMESTAMP, updated_at TIMESTAMP,"
-            + " parent_uuid VARCHAR(64), meta JSON, name VARCHAR(255), results JSON,"
-            + " version VARCHAR(64), state VARCHAR(255), uuid VARCHAR(64) NOT NULL PRIMARY KEY,"
-            + " failure JSON, atom_type atom_types, intention intention_type DEFAULT 'EXECUTE',"
-            + " revert_results JSON, revert_failure JSON, CONSTRAINT taskdetails_ibfk_1 FOREIGN"
-            + " KEY (parent_uuid) REFERENCES flowdetails (uuid) ON DELETE CASCADE)",
-        "CREATE INDEX logbook_uuid_idx ON logbooks (uuid)",
-        "CREATE INDEX flowdetails_uuid_idx ON flowdetails (uuid)",
-        "CREATE INDEX taskdetails_uuid_idx ON atomdetails (uuid)",
-        "CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL,"
-            + " CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num))",
-        "INSERT INTO alembic_version VALUES ('00af93df9d77')",
-        "INSERT INTO logbooks VALUES ('2026-11-28 15:51:15.774035', NULL,"
-            + " '{\"made_by\": \"taskflow\"}', 'taskflow-book', '"
-            + BOOK
-            + "')",
-        "INSERT INTO flowdetails VALUES ('2026-11-28 15:51:15.78', NULL, '"
-            + BOOK
-            + "', '{}', 'SUCCESS', 'flow', '"
-            + FLOW
-            + "')",
-        atom(0, "2026-11-28 15:51:15.781"),
-        atom(1, "2026-11-28 15:51:15.782"),
-        atom(2, "2026-11-28 15:51:15.783"));
-  }
-
-  private static String atom(int i, String created) {
-    return "INSERT INTO atomdetails (created_at, parent_uuid, meta, name, results, version, state,"
-        + " uuid, atom_type, intention) VALUES ('"
-        + created
-        + "', '"
-        + FLOW
-        + "', '{\"progress\": 1.0}', 'task"
-        + i
-        + "', '{\"value\": "
-        + (i + 1)
-        + "}', '1.0', 'SUCCESS', '"
-        + ATOMS.get(i)
-        + "', 'TASK_DETAIL', 'EXECUTE')";
+    List<String> all =
+        new ArrayList<>(
+            List.of(
+                "CREATE TYPE atom_types AS ENUM ('TASK_DETAIL', 'RETRY_DETAIL')",
+                "CREATE TYPE intention_type AS ENUM ('EXECUTE', 'IGNORE', 'REVERT', 'RETRY')",
+                "CREATE TABLE logbooks (created_at TIMESTAMP, updated_at TIMESTAMP, meta JSON,"
+                    + " name VARCHAR(255), uuid VARCHAR(64) NOT NULL PRIMARY KEY)",
+                "CREATE TABLE flowdetails (created_at TIMESTAMP, updated_at TIMESTAMP,"
+                    + " parent_uuid VARCHAR(64), meta JSON, state VARCHAR(255), name VARCHAR(255),"
+                    + " uuid VARCHAR(64) NOT NULL PRIMARY KEY, CONSTRAINT flowdetails_ibfk_1 FOREIGN KEY"
+                    + " (parent_uuid) REFERENCES logbooks (uuid) ON DELETE CASCADE)",
+                "CREATE TABLE atomdetails (created_at TIMESTAMP, updated_at TIMESTAMP,"
+                    + " parent_uuid VARCHAR(64), meta JSON, name VARCHAR(255), results JSON,"
+                    + " version VARCHAR(64), state VARCHAR(255), uuid VARCHAR(64) NOT NULL PRIMARY KEY,"
+                    + " failure JSON, atom_type atom_types, intention intention_type DEFAULT 'EXECUTE',"
+                    + " revert_results JSON, revert_failure JSON, CONSTRAINT taskdetails_ibfk_1 FOREIGN"
+                    + " KEY (parent_uuid) REFERENCES flowdetails (uuid) ON DELETE CASCADE)",
+                "CREATE INDEX logbook_uuid_idx ON logbooks (uuid)",
+                "CREATE INDEX flowdetails_uuid_idx ON flowdetails (uuid)",
+                "CREATE INDEX taskdetails_uuid_idx ON atomdetails (uuid)",
+                "CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL,"
+                    + " CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num))",
+                "INSERT INTO alembic_version VALUES ('00af93df9d77')"));
+    all.addAll(
+        taskflowRows(
+            "2026-11-28 15:51:15.774035",
+            "2026-11-28 15:51:15.78",
+            "2026-11-28 15:51:15.781",
+            "2026-11-28 15:51:15.782",
+            "2026-11-28 15:51:15.783"));
+    return all;
   }
 }
