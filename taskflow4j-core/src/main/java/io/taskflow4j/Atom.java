@@ -1,5 +1,7 @@
 package io.taskflow4j;
 
+import io.taskflow4j.internal.ArrayMap;
+import io.taskflow4j.internal.ArraySet;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -25,8 +27,10 @@ public abstract class Atom implements FlowElement {
   private final String name;
   private String version = DEFAULT_VERSION;
   private Provides provides = Provides.none();
-  private final LinkedHashMap<String, Class<?>> required = new LinkedHashMap<>();
-  private final LinkedHashMap<String, Class<?>> optional = new LinkedHashMap<>();
+  // Shared empty maps until configured, compact copies once sealed: a flow of many atoms keeps
+  // every atom alive for its whole run.
+  private Map<String, Class<?>> required = Map.of();
+  private Map<String, Class<?>> optional = Map.of();
   private Map<String, String> rebindMap = Map.of();
   private List<String> rebindList = List.of();
   private Map<String, Object> inject = Map.of();
@@ -84,17 +88,29 @@ public abstract class Atom implements FlowElement {
     this.provides = Objects.requireNonNull(p, "provides");
   }
 
+  private static Map<String, Class<?>> mutable(Map<String, Class<?>> m) {
+    return m instanceof LinkedHashMap ? m : new LinkedHashMap<>(m);
+  }
+
   protected final void addRequired(String arg, Class<?> type) {
     checkOpen();
     checkArg(arg);
-    optional.remove(arg);
+    if (optional.containsKey(arg)) {
+      optional = mutable(optional);
+      optional.remove(arg);
+    }
+    required = mutable(required);
     required.put(arg, type == null ? Object.class : boxed(type));
   }
 
   protected final void addOptional(String arg, Class<?> type) {
     checkOpen();
     checkArg(arg);
-    required.remove(arg);
+    if (required.containsKey(arg)) {
+      required = mutable(required);
+      required.remove(arg);
+    }
+    optional = mutable(optional);
     optional.put(arg, type == null ? Object.class : boxed(type));
   }
 
@@ -221,12 +237,14 @@ public abstract class Atom implements FlowElement {
           requires.add(mapping.get(arg));
         }
       }
+      required = ArrayMap.copyOf(required);
+      optional = ArrayMap.copyOf(optional);
       sealed =
           new Sealed(
-              Collections.unmodifiableMap(mapping),
-              Collections.unmodifiableSet(new LinkedHashSet<>(optional.keySet())),
-              Collections.unmodifiableMap(types),
-              Collections.unmodifiableSet(requires),
+              ArrayMap.copyOf(mapping),
+              ArraySet.copyOf(optional.keySet()),
+              optional.isEmpty() ? required : ArrayMap.copyOf(types),
+              ArraySet.copyOf(requires),
               List.copyOf(order));
     }
   }

@@ -75,7 +75,9 @@ final class ActionEngine implements Engine {
   static final String META_PROGRESS = "progress";
 
   private static final String HOST = hostName();
-  private static final long PID = ProcessHandle.current().pid();
+  private static final Long PID = ProcessHandle.current().pid();
+  private static final Double PROGRESS_NONE = 0.0;
+  private static final Double PROGRESS_DONE = 1.0;
   private static final String USER = System.getProperty("user.name", "unknown");
 
   private final Engines.Builder cfg;
@@ -391,9 +393,10 @@ final class ActionEngine implements Engine {
     String name = c.names[i];
     Atom atom = c.atoms[i];
     Map<String, Object> start = new LinkedHashMap<>(8);
-    start.put(META_PROGRESS, 0.0);
+    start.put(META_PROGRESS, PROGRESS_NONE);
     start.put(META_STARTED_AT, cfg.clock.instant().toString());
-    start.put(META_ATTEMPT, previousAttempts(s, name) + 1);
+    int attempt = previousAttempts(s, name) + 1;
+    start.put(META_ATTEMPT, attempt);
     start.put(META_HOST, HOST);
     start.put(META_PID, PID);
     start.put(META_USER, USER);
@@ -409,7 +412,7 @@ final class ActionEngine implements Engine {
       Arguments args = arguments(i);
       result =
           atom instanceof Task t
-              ? t.execute(args)
+              ? cfg.taskRunner.execute(invocation(t, name, attempt, args))
               : ((Retry) atom).execute(args, s.getRetryHistory(name));
     } catch (VirtualMachineError e) {
       throw e;
@@ -418,7 +421,7 @@ final class ActionEngine implements Engine {
     }
     Map<String, Object> end = new LinkedHashMap<>(4);
     if (failure == null) {
-      end.put(META_PROGRESS, 1.0);
+      end.put(META_PROGRESS, PROGRESS_DONE);
     }
     end.put(META_ENDED_AT, cfg.clock.instant().toString());
     end.put(META_DURATION, (System.nanoTime() - t0) / 1e9);
@@ -442,6 +445,11 @@ final class ActionEngine implements Engine {
     return new Completion(i, false, failure, null);
   }
 
+  private TaskRunner.Invocation invocation(Task t, String name, int attempt, Arguments args) {
+    return new TaskRunner.Invocation(
+        t, name, storage.getAtomUuid(name), storage.flowUuid(), attempt, args);
+  }
+
   private static int previousAttempts(Storage s, String name) {
     Object a = s.atomDetail(name).meta().get(META_ATTEMPT);
     return a instanceof Number n ? n.intValue() : 0;
@@ -462,7 +470,11 @@ final class ActionEngine implements Engine {
       Arguments args = arguments(i);
       Map<String, Failure> failures = s.getExecuteFailures();
       if (atom instanceof Task t) {
-        revertResult = t.revert(args, executeResult(s, name), failures);
+        revertResult =
+            cfg.taskRunner.revert(
+                invocation(t, name, previousAttempts(s, name), args),
+                executeResult(s, name),
+                failures);
       } else {
         revertResult = ((Retry) atom).revert(args, s.getRetryHistory(name), failures);
       }

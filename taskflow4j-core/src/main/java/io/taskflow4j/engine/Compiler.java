@@ -398,6 +398,10 @@ final class Compiler {
     for (int c = 0; c < n; c++) {
       // depth (deeper = nearer) → rank → provider names
       TreeMap<Integer, TreeMap<Long, String>> found = null;
+      // The common case, one visible provider, needs no ordering: held here until a second one.
+      String only = null;
+      long onlyKey = 0;
+      int onlyDepth = 0;
       for (String wanted : atomArray[c].argumentMapping().values()) {
         IntList ps = providers.get(wanted);
         if (ps == null) {
@@ -412,16 +416,23 @@ final class Compiler {
           if (where == null) {
             continue;
           }
-          if (found == null) {
-            found = new TreeMap<>(Collections.reverseOrder());
-          }
           // Within a level: smaller distance first, then the later atom (nearer in flow order).
           long key = (where[1] << 32) | (0xFFFFFFFFL - p);
+          if (only == null && found == null) {
+            only = atomArray[p].name();
+            onlyKey = key;
+            onlyDepth = (int) where[0];
+            continue;
+          }
+          if (found == null) {
+            found = new TreeMap<>(Collections.reverseOrder());
+            found.computeIfAbsent(onlyDepth, d -> new TreeMap<>()).put(onlyKey, only);
+          }
           found.computeIfAbsent((int) where[0], d -> new TreeMap<>()).put(key, atomArray[p].name());
         }
       }
       if (found == null) {
-        levels[c] = List.of();
+        levels[c] = only == null ? List.of() : List.of(List.of(only));
       } else {
         List<List<String>> out = new ArrayList<>(found.size());
         for (TreeMap<Long, String> level : found.values()) {

@@ -235,6 +235,7 @@ public final class Engines {
     Map<String, Object> store = Map.of();
     Map<String, Object> transientStore = Map.of();
     Executor executor;
+    TaskRunner taskRunner = TaskRunner.LOCAL;
     boolean parallel;
     int maxWorkers = DEFAULT_MAX_WORKERS;
     boolean deferReverts;
@@ -294,6 +295,15 @@ public final class Engines {
     public Builder executor(Executor executor) {
       this.executor = Objects.requireNonNull(executor, "executor");
       this.parallel = true;
+      return this;
+    }
+
+    /**
+     * Runs tasks through {@code runner} (for example on remote workers) instead of in the engine's
+     * threads; the engine still records every state change before it notifies.
+     */
+    public Builder taskRunner(TaskRunner runner) {
+      this.taskRunner = Objects.requireNonNull(runner, "runner");
       return this;
     }
 

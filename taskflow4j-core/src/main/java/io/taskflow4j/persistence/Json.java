@@ -20,20 +20,19 @@ import com.fasterxml.jackson.databind.module.SimpleModule;
 import com.fasterxml.jackson.databind.ser.std.StdSerializer;
 import com.fasterxml.jackson.databind.util.TokenBuffer;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import io.taskflow4j.internal.ArrayMap;
 import java.io.IOException;
 import java.lang.reflect.Type;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.util.AbstractList;
-import java.util.AbstractMap;
 import java.util.ArrayList;
-import java.util.Collections;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.RandomAccess;
-import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAccumulator;
@@ -70,6 +69,7 @@ public final class Json {
   private static final ObjectWriter STRICT_WRITER =
       MAPPER.writer().with(SerializationFeature.FAIL_ON_EMPTY_BEANS);
 
+  private static final FrozenMap EMPTY_MAP = new FrozenMap(new Object[0]);
   private static final TypeReference<Object> OBJECT = new TypeReference<>() {};
 
   private Json() {}
@@ -164,6 +164,9 @@ public final class Json {
       long l = n.longValue();
       return (l >= Integer.MIN_VALUE && l <= Integer.MAX_VALUE) ? (Object) (int) l : (Object) l;
     }
+    if (n instanceof Double) {
+      return n; // no new box: normalised already
+    }
     if (n instanceof Float) {
       return Double.valueOf(Float.toString(n.floatValue()));
     }
@@ -210,11 +213,19 @@ public final class Json {
       return v; // made by freeze already: deeply normalised and unmodifiable
     }
     if (v instanceof Map<?, ?> m) {
-      Map<String, Object> copy = new LinkedHashMap<>(Math.max(4, m.size() * 2));
-      for (Map.Entry<?, ?> e : m.entrySet()) {
-        copy.put(String.valueOf(e.getKey()), freeze(e.getValue()));
+      if (m.isEmpty()) {
+        return EMPTY_MAP;
       }
-      return new FrozenMap(copy);
+      Object[] kv = new Object[m.size() * 2];
+      int i = 0;
+      for (Map.Entry<?, ?> e : m.entrySet()) {
+        if (!(e.getKey() instanceof String k)) {
+          return freezeMixedKeys(m);
+        }
+        kv[i++] = k;
+        kv[i++] = freeze(e.getValue());
+      }
+      return new FrozenMap(i == kv.length ? kv : Arrays.copyOf(kv, i));
     }
     if (v instanceof List<?> l) {
       List<Object> copy = new ArrayList<>(l.size());
@@ -238,6 +249,18 @@ public final class Json {
       return java.util.Base64.getEncoder().encodeToString(bytes);
     }
     return v;
+  }
+
+  /**
+   * A map with keys that are not all strings: they become their text, and when two become the same
+   * text (1 and "1") the later one wins, as in a JSON object.
+   */
+  private static FrozenMap freezeMixedKeys(Map<?, ?> m) {
+    Map<String, Object> copy = new LinkedHashMap<>(Math.max(4, m.size() * 2));
+    for (Map.Entry<?, ?> e : m.entrySet()) {
+      copy.put(String.valueOf(e.getKey()), freeze(e.getValue()));
+    }
+    return new FrozenMap(FrozenMap.toArray(copy));
   }
 
   /** JSON has no NaN or infinities: Jackson would write them as strings, changing the value. */
@@ -274,16 +297,7 @@ public final class Json {
       merged.putAll(entries);
       return normalizeMap(merged);
     }
-    Map<String, Object> merged =
-        new LinkedHashMap<>(Math.max(4, (base.size() + entries.size()) * 2));
-    merged.putAll(base);
-    for (Map.Entry<String, ?> e : entries.entrySet()) {
-      if (e.getKey() == null) {
-        throw new IllegalArgumentException("a JSON object key must not be null");
-      }
-      merged.put(e.getKey(), normalize(e.getValue()));
-    }
-    return new FrozenMap(merged);
+    return ((FrozenMap) base).with(entries);
   }
 
   /** Converts a JSON value to the requested type ({@code null} stays {@code null}). */
@@ -460,31 +474,40 @@ public final class Json {
   }
 
   /** An unmodifiable map made by {@link #freeze}; its type marks it as normalised. */
-  private static final class FrozenMap extends AbstractMap<String, Object> {
-    private final Map<String, Object> view;
-
-    FrozenMap(Map<String, Object> entries) {
-      this.view = Collections.unmodifiableMap(entries);
+  private static final class FrozenMap extends ArrayMap<String, Object> {
+    FrozenMap(Object[] keysAndValues) {
+      super(keysAndValues);
     }
 
-    @Override
-    public Set<Map.Entry<String, Object>> entrySet() {
-      return view.entrySet();
-    }
-
-    @Override
-    public Object get(Object key) {
-      return view.get(key);
-    }
-
-    @Override
-    public boolean containsKey(Object key) {
-      return view.containsKey(key);
-    }
-
-    @Override
-    public int size() {
-      return view.size();
+    /** This map with {@code entries} (already normalised) put over it. */
+    FrozenMap with(Map<String, ?> entries) {
+      if (entries.size() == 1) {
+        Map.Entry<String, ?> e = entries.entrySet().iterator().next();
+        if (e.getKey() == null) {
+          throw new IllegalArgumentException("a JSON object key must not be null");
+        }
+        return new FrozenMap(ArrayMap.with(this, e.getKey(), normalize(e.getValue())));
+      }
+      Object[] kv = entriesWithRoom(entries.size());
+      int base = size();
+      int count = base;
+      for (Map.Entry<String, ?> e : entries.entrySet()) {
+        String k = e.getKey();
+        if (k == null) {
+          throw new IllegalArgumentException("a JSON object key must not be null");
+        }
+        Object v = normalize(e.getValue());
+        // The keys of entries are distinct: only a key of this map can repeat.
+        int at = find(k);
+        if (at >= 0) {
+          kv[2 * at + 1] = v;
+        } else {
+          kv[2 * count] = k;
+          kv[2 * count + 1] = v;
+          count++;
+        }
+      }
+      return new FrozenMap(count * 2 == kv.length ? kv : Arrays.copyOf(kv, count * 2));
     }
   }
 

@@ -1,7 +1,7 @@
 package io.taskflow4j.storage;
 
+import io.taskflow4j.internal.ArrayMap;
 import java.util.Collection;
-import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -31,9 +31,7 @@ public final class ResultMapping {
 
   /** The whole result under {@code name}. */
   public static ResultMapping whole(String name) {
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put(requireName(name), null);
-    return new ResultMapping(Collections.unmodifiableMap(m));
+    return new ResultMapping(ArrayMap.of(requireName(name), null));
   }
 
   /** Element {@code i} of a list result under {@code names.get(i)}. */
@@ -43,7 +41,7 @@ public final class ResultMapping {
     for (int i = 0; i < names.size(); i++) {
       putUnique(m, names.get(i), i);
     }
-    return m.isEmpty() ? NONE : new ResultMapping(Collections.unmodifiableMap(m));
+    return m.isEmpty() ? NONE : new ResultMapping(ArrayMap.copyOf(m));
   }
 
   /** Entry {@code name} of a map result under {@code name}, for each of {@code names}. */
@@ -53,7 +51,7 @@ public final class ResultMapping {
     for (String n : names) {
       putUnique(m, n, n);
     }
-    return m.isEmpty() ? NONE : new ResultMapping(Collections.unmodifiableMap(m));
+    return m.isEmpty() ? NONE : new ResultMapping(ArrayMap.copyOf(m));
   }
 
   /**
@@ -74,7 +72,7 @@ public final class ResultMapping {
       }
       m.put(requireName(e.getKey()), k);
     }
-    return m.isEmpty() ? NONE : new ResultMapping(Collections.unmodifiableMap(m));
+    return m.isEmpty() ? NONE : new ResultMapping(ArrayMap.copyOf(m));
   }
 
   private static void putUnique(Map<String, Object> m, String name, Object key) {
@@ -136,7 +134,7 @@ public final class ResultMapping {
     }
     Map<String, Object> m = new LinkedHashMap<>(keys);
     m.putAll(other.keys);
-    return new ResultMapping(Collections.unmodifiableMap(m));
+    return new ResultMapping(ArrayMap.copyOf(m));
   }
 
   /** The names whose values cannot be taken from {@code result}. */

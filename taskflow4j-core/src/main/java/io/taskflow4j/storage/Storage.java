@@ -1,5 +1,6 @@
 package io.taskflow4j.storage;
 
+import io.taskflow4j.internal.ArrayMap;
 import io.taskflow4j.persistence.AtomDetail;
 import io.taskflow4j.persistence.AtomState;
 import io.taskflow4j.persistence.ConflictException;
@@ -254,12 +255,15 @@ public final class Storage {
     e.mapping = merged;
     for (Map.Entry<String, Object> m : merged.asMap().entrySet()) {
       Providers ps = providers.computeIfAbsent(m.getKey(), k -> new Providers());
-      ps.atoms.put(e.name, m.getValue());
+      ps.putAtom(e.name, m.getValue());
     }
   }
 
   private void addDefaultProvider(String resultName, String providerName) {
     Providers ps = providers.computeIfAbsent(resultName, k -> new Providers());
+    if (ps.defaults.isEmpty()) {
+      ps.defaults = new ArrayList<>(1); // mutable, and holds null (the transient values)
+    }
     if (!ps.defaults.contains(providerName)) {
       ps.defaults.add(providerName);
     }
@@ -1497,9 +1501,24 @@ public final class Storage {
   /** Who provides one result name: injected sources first, then atoms (name → key). */
   private static final class Providers {
     /** {@code null} = transient values, else the injector's name; in registration order. */
-    final List<String> defaults = new ArrayList<>(1);
+    List<String> defaults = List.of();
 
-    final Map<String, Object> atoms = new LinkedHashMap<>(2);
+    /**
+     * Atom name → result key, in registration order. Most names have one provider: that one is held
+     * in a compact map, a second one moves them to a mutable map.
+     */
+    Map<String, Object> atoms = Map.of();
+
+    void putAtom(String atom, Object key) {
+      if (atoms.isEmpty()) {
+        atoms = ArrayMap.of(atom, key);
+        return;
+      }
+      if (!(atoms instanceof LinkedHashMap)) {
+        atoms = new LinkedHashMap<>(atoms);
+      }
+      atoms.put(atom, key);
+    }
 
     String describe() {
       List<String> names = new ArrayList<>();

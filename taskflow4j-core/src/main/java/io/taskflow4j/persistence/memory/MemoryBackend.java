@@ -328,8 +328,14 @@ public final class MemoryBackend implements Backend {
                   + "' not found; save it through its flow detail first");
         }
         checkAtom(atomDetail, ar);
-        ar.atom = stored(atomDetail, ar.atom.revision() + 1);
-        return atomDetail.withRevision(ar.atom.revision());
+        AtomDetail kept = stored(atomDetail, ar.atom.revision() + 1);
+        ar.atom = kept;
+        // Without live exceptions to keep for the caller, the stored copy is the answer.
+        return kept.failure() == atomDetail.failure()
+                && kept.revertFailure() == atomDetail.revertFailure()
+                && !(atomDetail instanceof RetryDetail)
+            ? kept
+            : atomDetail.withRevision(kept.revision());
       } finally {
         lock.writeLock().unlock();
       }
