@@ -8,6 +8,7 @@ import io.taskflow4j.Retry;
 import io.taskflow4j.Task;
 import io.taskflow4j.flow.Flow;
 import io.taskflow4j.flow.LinearFlow;
+import io.taskflow4j.internal.Timestamps;
 import io.taskflow4j.persistence.AtomState;
 import io.taskflow4j.persistence.Connection;
 import io.taskflow4j.persistence.Failure;
@@ -394,7 +395,7 @@ final class ActionEngine implements Engine {
     Atom atom = c.atoms[i];
     Map<String, Object> start = new LinkedHashMap<>(8);
     start.put(META_PROGRESS, PROGRESS_NONE);
-    start.put(META_STARTED_AT, cfg.clock.instant().toString());
+    start.put(META_STARTED_AT, Timestamps.iso(cfg.clock.instant()));
     int attempt = previousAttempts(s, name) + 1;
     start.put(META_ATTEMPT, attempt);
     start.put(META_HOST, HOST);
@@ -423,7 +424,7 @@ final class ActionEngine implements Engine {
     if (failure == null) {
       end.put(META_PROGRESS, PROGRESS_DONE);
     }
-    end.put(META_ENDED_AT, cfg.clock.instant().toString());
+    end.put(META_ENDED_AT, Timestamps.iso(cfg.clock.instant()));
     end.put(META_DURATION, (System.nanoTime() - t0) / 1e9);
     if (failure == null) {
       try {

@@ -1,6 +1,7 @@
 package io.taskflow4j.storage;
 
 import io.taskflow4j.internal.ArrayMap;
+import io.taskflow4j.internal.Timestamps;
 import io.taskflow4j.persistence.AtomDetail;
 import io.taskflow4j.persistence.AtomState;
 import io.taskflow4j.persistence.ConflictException;
@@ -563,7 +564,7 @@ public final class Storage {
   private static final String META_STARTED_AT = "started_at";
 
   private String now() {
-    return options.clock().instant().toString();
+    return Timestamps.iso(options.clock().instant());
   }
 
   private static AtomEntry requireRetry(AtomEntry e) {

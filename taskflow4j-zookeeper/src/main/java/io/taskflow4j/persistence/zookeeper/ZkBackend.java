@@ -1,0 +1,265 @@
+package io.taskflow4j.persistence.zookeeper;
+
+import io.taskflow4j.persistence.Backend;
+import io.taskflow4j.persistence.BackendConf;
+import io.taskflow4j.persistence.Connection;
+import io.taskflow4j.persistence.InvalidConfigurationException;
+import io.taskflow4j.persistence.StorageException;
+import io.taskflow4j.persistence.TaskFlowException;
+import java.nio.charset.StandardCharsets;
+import java.security.NoSuchAlgorithmException;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.retry.RetryNTimes;
+import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.ZooDefs;
+import org.apache.zookeeper.ZooKeeper;
+import org.apache.zookeeper.client.ZKClientConfig;
+import org.apache.zookeeper.common.ZKConfig;
+import org.apache.zookeeper.data.ACL;
+import org.apache.zookeeper.data.Id;
+import org.apache.zookeeper.server.auth.DigestAuthenticationProvider;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A backend keeping logbooks in ZooKeeper, in TaskFlow's znode layout, through one Apache Curator
+ * client (one ZooKeeper session) shared by all its connections.
+ *
+ * <p>Curator manages the ensemble, the session and the credentials; operations run on the session's
+ * current ZooKeeper handle inside {@link #run}, which retries a whole operation after a lost
+ * connection or an expired session with a bounded exponential back-off until the configured budget
+ * ({@code retry_budget_ms}) is spent, then fails with a {@link StorageException}. The client is
+ * started on first use, not when the backend is made.
+ */
+public final class ZkBackend implements Backend {
+  private static final Logger LOG = LoggerFactory.getLogger(ZkBackend.class);
+
+  private final BackendConf conf;
+  private final ZkSettings settings;
+  private final List<ACL> acl;
+  private final Object lock = new Object();
+  private CuratorFramework client;
+  private volatile boolean closed;
+
+  ZkBackend(BackendConf conf) {
+    this.conf = conf;
+    this.settings = ZkSettings.from(conf);
+    this.acl = acl(settings);
+  }
+
+  private static List<ACL> acl(ZkSettings s) {
+    if (!s.secured()) {
+      return ZooDefs.Ids.OPEN_ACL_UNSAFE;
+    }
+    try {
+      String digest =
+          DigestAuthenticationProvider.generateDigest(s.username() + ":" + s.password());
+      // a mutable list: ZooKeeper probes it with contains(null), which List.of rejects
+      return java.util.Collections.singletonList(
+          new ACL(ZooDefs.Perms.ALL, new Id("digest", digest)));
+    } catch (NoSuchAlgorithmException e) {
+      throw new InvalidConfigurationException(
+          "digest credentials need SHA-1, which this Java runtime lacks");
+    }
+  }
+
+  @Override
+  public BackendConf conf() {
+    return conf;
+  }
+
+  ZkSettings settings() {
+    return settings;
+  }
+
+  /** The ACL every created znode gets: digest for the configured user, or open. */
+  List<ACL> acl() {
+    return acl;
+  }
+
+  @Override
+  public Connection getConnection() {
+    ensureOpen();
+    return new ZkConnection(this);
+  }
+
+  void ensureOpen() {
+    if (closed) {
+      throw new StorageException(
+          "the ZooKeeper backend " + settings.describe() + " is closed; fetch a new one");
+    }
+  }
+
+  private CuratorFramework client() {
+    synchronized (lock) {
+      ensureOpen();
+      if (client == null) {
+        ZKClientConfig zkConfig = new ZKClientConfig();
+        // The client must accept replies as large as the values it may write.
+        zkConfig.setProperty(ZKConfig.JUTE_MAXBUFFER, String.valueOf(settings.maxValueBytes()));
+        CuratorFrameworkFactory.Builder b =
+            CuratorFrameworkFactory.builder()
+                .connectString(settings.connectString())
+                .sessionTimeoutMs(settings.sessionTimeoutMs())
+                .connectionTimeoutMs(settings.connectionTimeoutMs())
+                // Operations are retried by run(), as a whole, within the budget.
+                .retryPolicy(new RetryNTimes(0, 0))
+                .zkClientConfig(zkConfig)
+                .waitForShutdownTimeoutMs(2_000);
+        if (settings.secured()) {
+          b.authorization(
+              "digest",
+              (settings.username() + ":" + settings.password()).getBytes(StandardCharsets.UTF_8));
+        }
+        CuratorFramework c = b.build();
+        c.start();
+        client = c;
+        LOG.debug("started ZooKeeper client for {}", settings.describe());
+      }
+      return client;
+    }
+  }
+
+  /** One attempt of an operation on the current ZooKeeper handle. */
+  @FunctionalInterface
+  interface Attempt<T> {
+    T run(ZooKeeper zk, int attempt) throws KeeperException, InterruptedException;
+  }
+
+  /**
+   * Runs an operation, retrying it after a lost connection, an expired session or a timeout until
+   * the retry budget is spent. Every {@link KeeperException} the attempt lets out becomes a typed
+   * {@link TaskFlowException}.
+   */
+  <T> T run(String what, Attempt<T> body) {
+    long start = System.nanoTime();
+    long deadline = start + TimeUnit.MILLISECONDS.toNanos(settings.retryBudgetMs());
+    int attempt = 0;
+    KeeperException last = null;
+    while (true) {
+      CuratorFramework c = client();
+      try {
+        if (!c.getZookeeperClient().isConnected()) {
+          long waitMs = Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
+          c.blockUntilConnected((int) Math.min(waitMs, Integer.MAX_VALUE), TimeUnit.MILLISECONDS);
+          if (!c.getZookeeperClient().isConnected() && System.nanoTime() >= deadline) {
+            throw unreachable(what, last, start);
+          }
+        }
+        ZooKeeper zk = handle(c);
+        return body.run(zk, attempt);
+      } catch (KeeperException.ConnectionLossException
+          | KeeperException.SessionExpiredException
+          | KeeperException.OperationTimeoutException
+          | KeeperException.SessionMovedException e) {
+        last = e;
+        long now = System.nanoTime();
+        if (now >= deadline || closed) {
+          throw unreachable(what, e, start);
+        }
+        long sleep =
+            Math.min(
+                (long) settings.retryBaseSleepMs() << Math.min(attempt, 20),
+                settings.retryMaxSleepMs());
+        sleep = Math.min(sleep, Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - now)));
+        LOG.debug("{}: {} (attempt {}), retrying in {} ms", what, e.code(), attempt + 1, sleep);
+        attempt++;
+        try {
+          Thread.sleep(sleep);
+        } catch (InterruptedException ie) {
+          Thread.currentThread().interrupt();
+          throw new StorageException("interrupted while " + what, ie);
+        }
+      } catch (KeeperException.NoAuthException e) {
+        throw new ZkAccessDeniedException(
+            "ZooKeeper refused access to "
+                + e.getPath()
+                + " while "
+                + what
+                + (settings.secured()
+                    ? " for user '" + settings.username() + "': check the user name and password"
+                    : ": the znodes are protected by an ACL; give the user name and password"
+                        + " (zookeeper://user:password@host/path)"),
+            e);
+      } catch (KeeperException e) {
+        throw new StorageException(
+            "ZooKeeper failed while "
+                + what
+                + ": "
+                + e.code()
+                + (e.getPath() == null ? "" : " on " + e.getPath()),
+            e);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new StorageException("interrupted while " + what, e);
+      } catch (IllegalStateException e) {
+        // Curator's client after close()
+        ensureOpen();
+        throw new StorageException("the ZooKeeper client failed while " + what, e);
+      }
+    }
+  }
+
+  private static ZooKeeper handle(CuratorFramework c) throws KeeperException, InterruptedException {
+    try {
+      return c.getZookeeperClient().getZooKeeper();
+    } catch (KeeperException | InterruptedException | RuntimeException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new StorageException("the ZooKeeper client could not open a session", e);
+    }
+  }
+
+  private StorageException unreachable(String what, KeeperException cause, long start) {
+    if (closed) {
+      return new StorageException(
+          "the ZooKeeper backend " + settings.describe() + " was closed while " + what, cause);
+    }
+    long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+    return new StorageException(
+        "ZooKeeper at "
+            + settings.connectString()
+            + " could not be reached while "
+            + what
+            + (cause == null ? "" : " (" + cause.code() + ")")
+            + "; gave up after "
+            + ms
+            + " ms (retry_budget_ms="
+            + settings.retryBudgetMs()
+            + "): check that the servers are running and reachable",
+        cause);
+  }
+
+  /** The session's current ZooKeeper handle (for tests: session expiry, the connected server). */
+  ZooKeeper currentZooKeeper() throws KeeperException, InterruptedException {
+    return handle(client());
+  }
+
+  @Override
+  public void close() {
+    CuratorFramework c;
+    synchronized (lock) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      c = client;
+      client = null;
+    }
+    if (c != null) {
+      try {
+        c.close();
+      } catch (RuntimeException e) {
+        LOG.warn("closing the ZooKeeper client of {} failed", settings.describe(), e);
+      }
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "ZkBackend{" + settings.describe() + '}';
+  }
+}

@@ -1,0 +1,57 @@
+package io.taskflow4j.persistence.zookeeper;
+
+import io.taskflow4j.persistence.Backend;
+import io.taskflow4j.persistence.Backends;
+import io.taskflow4j.tck.BackendContractTest;
+import java.util.Map;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.test.TestingServer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+
+/**
+ * The conformance kit against an embedded ZooKeeper server (Curator's {@link TestingServer}, the
+ * real server code), one server for the class and a fresh root path per test.
+ *
+ * <p>The kit stores 1 MiB values, several in one save, and a save is one ZooKeeper transaction: the
+ * server runs with {@code jute.maxbuffer} = 8 MiB (set for the test JVM) and the backend with the
+ * matching {@code max_value_bytes}. The refusal of values over the limit is tested in {@link
+ * ZkBackendTest}.
+ */
+class ZkBackendContractTest extends BackendContractTest {
+  private static TestingServer server;
+  private static CuratorFramework admin;
+  private String path;
+
+  @BeforeAll
+  static void startServer() throws Exception {
+    server = ZkTesting.startServer();
+    admin = ZkTesting.plainClient(server.getConnectString());
+  }
+
+  @AfterAll
+  static void stopServer() throws Exception {
+    if (admin != null) {
+      admin.close();
+    }
+    if (server != null) {
+      server.close();
+    }
+  }
+
+  @Override
+  protected Backend newBackend() {
+    path = ZkTesting.freshPath("tck");
+    return Backends.fetch(
+        Map.of(
+            "connection",
+            "zookeeper://" + server.getConnectString() + path,
+            "max_value_bytes",
+            ZkTesting.MAX_VALUE_BYTES));
+  }
+
+  @Override
+  protected void disposeStore() throws Exception {
+    ZkTesting.deleteTree(admin, path);
+  }
+}

@@ -1,0 +1,86 @@
+package io.taskflow4j.persistence.zookeeper;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.taskflow4j.persistence.AtomDetail;
+import io.taskflow4j.persistence.AtomState;
+import io.taskflow4j.persistence.Backend;
+import io.taskflow4j.persistence.Backends;
+import io.taskflow4j.persistence.Connection;
+import io.taskflow4j.persistence.FlowDetail;
+import io.taskflow4j.persistence.FlowState;
+import io.taskflow4j.persistence.LogBook;
+import io.taskflow4j.persistence.NotFoundException;
+import io.taskflow4j.persistence.TaskDetail;
+import java.net.InetSocketAddress;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import org.apache.curator.test.TestingServer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * A write the server applied but whose reply was lost with the connection: the retry must find it
+ * applied and report success, not a conflict with its own write (nor, for a destroy, a missing
+ * logbook).
+ */
+class ZkLostReplyTest {
+
+  @Test
+  @Timeout(90)
+  void writesWhoseReplyWasLostAreRecognisedAsApplied() throws Exception {
+    try (TestingServer server = ZkTesting.startServer();
+        ReplyDroppingProxy proxy =
+            new ReplyDroppingProxy(new InetSocketAddress("127.0.0.1", server.getPort()));
+        // a long session: no ping is sent while the proxy is armed
+        Backend backend =
+            Backends.open(
+                "zookeeper://"
+                    + proxy.connectString()
+                    + "/lost?session_timeout_ms=30000&retry_base_sleep_ms=50");
+        Connection c = backend.getConnection()) {
+      TaskDetail t = TaskDetail.create("t");
+      LogBook saved =
+          c.saveLogBook(LogBook.create("b").withFlow(FlowDetail.create("f").withAtom(t)));
+      FlowDetail fd = saved.flows().get(0);
+      AtomDetail ad = fd.atoms().get(0);
+
+      // A version-checked atom update.
+      CountDownLatch cut = proxy.arm();
+      AtomDetail next = c.updateAtomDetails(ad.put(AtomState.SUCCESS, "once"));
+      assertThat(cut.getCount()).as("the reply was dropped").isZero();
+      assertThat(next.revision()).isEqualTo(ad.revision() + 1);
+      assertThat(c.getAtomDetails(t.uuid())).isEqualTo(next);
+
+      // A transaction: the flow checked, an atom checked, a new atom and its link.
+      TaskDetail added = TaskDetail.create("added");
+      cut = proxy.arm();
+      FlowDetail written =
+          c.updateFlowDetails(
+              fd.withState(FlowState.RUNNING)
+                  .withAtom(next.withMetaEntries(Map.of("k", "v")))
+                  .withAtom(added));
+      assertThat(cut.getCount()).isZero();
+      assertThat(written.revision()).isEqualTo(fd.revision() + 1);
+      assertThat(written.find(t.uuid()).orElseThrow().revision()).isEqualTo(next.revision() + 1);
+      FlowDetail stored = c.getFlowDetails(fd.uuid());
+      assertThat(stored).isEqualTo(written);
+
+      // A checked re-save of the whole book.
+      LogBook again = saved.withFlows(java.util.List.of(written)).withMeta(Map.of("round", 2));
+      cut = proxy.arm();
+      LogBook resaved = c.saveLogBook(again);
+      assertThat(cut.getCount()).isZero();
+      assertThat(c.getLogBook(saved.uuid())).isEqualTo(resaved);
+      assertThat(resaved.meta()).isEqualTo(Map.of("round", 2));
+
+      // A destroy: applied, not "not found" on the retry.
+      cut = proxy.arm();
+      c.destroyLogBook(saved.uuid());
+      assertThat(cut.getCount()).isZero();
+      assertThatThrownBy(() -> c.getLogBook(saved.uuid())).isInstanceOf(NotFoundException.class);
+      assertThatThrownBy(() -> c.getAtomDetails(t.uuid())).isInstanceOf(NotFoundException.class);
+    }
+  }
+}
