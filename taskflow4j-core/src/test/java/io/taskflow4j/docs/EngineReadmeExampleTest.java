@@ -2,63 +2,158 @@ package io.taskflow4j.docs;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.taskflow4j.Arguments;
 import io.taskflow4j.Task;
 import io.taskflow4j.engine.Engine;
 import io.taskflow4j.engine.Engines;
 import io.taskflow4j.engine.FlowFactory;
 import io.taskflow4j.flow.Flow;
 import io.taskflow4j.flow.LinearFlow;
+import io.taskflow4j.persistence.AtomState;
 import io.taskflow4j.persistence.Backend;
 import io.taskflow4j.persistence.Backends;
 import io.taskflow4j.persistence.Connection;
+import io.taskflow4j.persistence.Failure;
 import io.taskflow4j.persistence.FlowDetail;
 import io.taskflow4j.persistence.FlowState;
 import io.taskflow4j.persistence.LogBook;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The engine example of the README, kept compiling and true. */
 class EngineReadmeExampleTest {
 
+  /** The stock service of the example. */
+  static final class Stock {
+    static final Set<String> HELD = ConcurrentHashMap.newKeySet();
+    static final AtomicInteger RESERVATIONS = new AtomicInteger();
+
+    static String reserve(String sku) {
+      String r = "reservation-" + sku;
+      HELD.add(r);
+      RESERVATIONS.incrementAndGet();
+      return r;
+    }
+
+    static void release(String reservation) {
+      HELD.remove(reservation);
+    }
+  }
+
+  /** The payment service of the example; refuses while {@link #down}. */
+  static final class Payments {
+    static volatile boolean down;
+    static final AtomicInteger CHARGES = new AtomicInteger();
+
+    static String charge(String reservation) {
+      if (down) {
+        throw new IllegalStateException("payment service down");
+      }
+      CHARGES.incrementAndGet();
+      return "receipt-" + reservation;
+    }
+  }
+
   /** As in the README. */
   public static final class Checkout implements FlowFactory {
+    static final class Reserve extends Task {
+      Reserve() {
+        super("reserve");
+        requires("sku", String.class);
+        provides("reservation");
+      }
+
+      @Override
+      public Object execute(Arguments args) {
+        return Stock.reserve(args.get("sku", String.class));
+      }
+
+      @Override
+      public Object revert(Arguments args, Object result, Map<String, Failure> failures) {
+        if (result instanceof String reservation) {
+          Stock.release(reservation);
+        }
+        return null;
+      }
+    }
+
     @Override
     public Flow create(List<Object> args, Map<String, Object> kwargs) {
       return LinearFlow.of("checkout")
           .add(
-              Task.of("reserve", String.class, sku -> "reservation-" + sku)
-                  .requires("sku")
-                  .provides("reservation"),
-              Task.of("charge", String.class, reservation -> "receipt-" + reservation)
+              new Reserve(),
+              Task.of("charge", String.class, r -> Payments.charge(r))
                   .requires("reservation")
                   .provides("receipt"));
     }
   }
 
   @Test
-  void engineExampleRunsAndAFinishedRunResumesToNothing(@TempDir Path dir) {
+  void aFlowStoppedMidRunIsFinishedByTheResumeLoopWithoutRedoingDoneTasks(@TempDir Path dir) {
     String connection = "dir://" + dir.toAbsolutePath();
+    Stock.RESERVATIONS.set(0);
+    Payments.CHARGES.set(0);
+    // The first process stops after 'reserve' (as a crash would, minus the dying).
     try (Backend backend = Backends.open(connection);
         Engine engine =
             Engines.loadFromFactory(Checkout.class, List.of(), Map.of())
                 .backend(backend)
                 .store(Map.of("sku", "A-42"))
                 .build()) {
+      engine.onAtomEvent(
+          e -> {
+            if (e.atomName().equals("reserve") && e.state() == AtomState.SUCCESS) {
+              engine.suspend();
+            }
+          });
       engine.run();
-      assertThat(engine.storage().fetch("receipt")).isEqualTo("receipt-reservation-A-42");
+      assertThat(engine.flowState()).isEqualTo(FlowState.SUSPENDED);
+    }
+    assertThat(Payments.CHARGES).hasValue(0);
+
+    // The README's resume loop, in "a new process".
+    try (Backend backend = Backends.open(connection);
+        Connection conn = backend.getConnection()) {
+      for (LogBook book : conn.getLogBooks()) {
+        for (FlowDetail flow : book.flows()) {
+          if (!flow.state().isFinished()) {
+            Engines.loadFromDetail(flow).backend(backend).run();
+          }
+        }
+      }
     }
     try (Backend backend = Backends.open(connection);
         Connection conn = backend.getConnection()) {
-      LogBook book = conn.getLogBooks().get(0);
-      FlowDetail flow = book.flows().get(0);
+      FlowDetail flow = conn.getLogBooks().get(0).flows().get(0);
       assertThat(flow.state()).isEqualTo(FlowState.SUCCESS);
-      try (Engine again = Engines.loadFromDetail(flow, backend)) {
-        again.run();
-        assertThat(again.flowState()).isEqualTo(FlowState.SUCCESS);
-      }
+      assertThat(flow.findByName("charge").orElseThrow().lastResults())
+          .isEqualTo("receipt-reservation-A-42");
     }
+    assertThat(Stock.RESERVATIONS).hasValue(1); // done once, not redone on resume
+    assertThat(Payments.CHARGES).hasValue(1);
+  }
+
+  @Test
+  void aFailedChargeReleasesTheReservation(@TempDir Path dir) {
+    Stock.HELD.clear();
+    Payments.down = true;
+    try (Backend backend = Backends.open("dir://" + dir.toAbsolutePath())) {
+      org.assertj.core.api.Assertions.assertThatThrownBy(
+              () ->
+                  Engines.loadFromFactory(Checkout.class, List.of(), Map.of())
+                      .backend(backend)
+                      .store(Map.of("sku", "B-7"))
+                      .run())
+          .hasMessage("payment service down");
+    } finally {
+      Payments.down = false;
+    }
+    assertThat(Stock.HELD).isEmpty();
   }
 }

@@ -1,0 +1,117 @@
+package io.taskflow4j.cli;
+
+import io.taskflow4j.engine.FlowFactoryException;
+import io.taskflow4j.persistence.BackendNotFoundException;
+import io.taskflow4j.persistence.ConflictException;
+import io.taskflow4j.persistence.DuplicateException;
+import io.taskflow4j.persistence.IncompatibleVersionException;
+import io.taskflow4j.persistence.InvalidConfigurationException;
+import io.taskflow4j.persistence.NotFoundException;
+import io.taskflow4j.persistence.StorageException;
+import io.taskflow4j.persistence.TaskFlowException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+
+/** Turns an exception into the one line the command prints and its exit code. */
+final class Errors {
+  private Errors() {}
+
+  /** What to print and the exit code. */
+  record Report(int exitCode, String message, boolean unexpected) {}
+
+  static Report describe(Throwable e) {
+    String msg = Main.oneLine(e.getMessage());
+    if (e instanceof CliException c) {
+      return new Report(c.exitCode(), msg, false);
+    }
+    if (e instanceof BackendNotFoundException) {
+      return new Report(
+          ExitCodes.USAGE, msg + "; check the scheme of the connection string", false);
+    }
+    if (e instanceof InvalidConfigurationException) {
+      return new Report(ExitCodes.USAGE, msg + "; fix the connection string", false);
+    }
+    if (e instanceof IncompatibleVersionException) {
+      return new Report(
+          ExitCodes.INCOMPATIBLE, msg + "; use a taskflow4j at least as new as the store", false);
+    }
+    if (e instanceof StorageException) {
+      String cause = rootCause(e);
+      if (cause != null && !msg.contains(cause)) {
+        msg = msg + " (" + cause + ")";
+      }
+      return new Report(ExitCodes.STORE, storeHint(msg), false);
+    }
+    if (e instanceof NotFoundException) {
+      return new Report(ExitCodes.NOT_FOUND, msg, false);
+    }
+    if (e instanceof ConflictException || e instanceof DuplicateException) {
+      return new Report(
+          ExitCodes.CONFLICT, msg + "; another process may be writing the same logbook", false);
+    }
+    if (e instanceof FlowFactoryException) {
+      return new Report(ExitCodes.FAILURE, msg, false);
+    }
+    if (e instanceof TaskFlowException) {
+      return new Report(ExitCodes.FAILURE, msg, false);
+    }
+    if (e instanceof UncheckedIOException || e instanceof IOException) {
+      Throwable io = e instanceof UncheckedIOException u ? u.getCause() : e;
+      return new Report(
+          ExitCodes.FAILURE,
+          "input/output error: " + Main.oneLine(String.valueOf(io.getMessage())),
+          false);
+    }
+    return new Report(
+        ExitCodes.FAILURE,
+        "unexpected error: " + e.getClass().getSimpleName() + (msg.isEmpty() ? "" : ": " + msg),
+        true);
+  }
+
+  /** The message of the deepest cause (a driver's own words), or null. */
+  private static String rootCause(Throwable e) {
+    String found = null;
+    java.util.Set<Throwable> seen =
+        java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+    for (Throwable t = e.getCause(); t != null && seen.add(t); ) {
+      if (t.getMessage() != null && !t.getMessage().isBlank()) {
+        found = Main.oneLine(t.getMessage());
+      }
+      Throwable next =
+          t instanceof java.sql.SQLException s && s.getNextException() != null
+              ? s.getNextException()
+              : t.getCause();
+      t = next;
+    }
+    return found;
+  }
+
+  private static String storeHint(String msg) {
+    String lower = msg.toLowerCase(java.util.Locale.ROOT);
+    if (lower.contains("password")
+        || lower.contains("access denied")
+        || lower.contains("authentication")
+        || lower.contains("sqlstate 28")) {
+      return msg + "; check the user name and password in the connection string";
+    }
+    if (lower.contains("refused")
+        || lower.contains("timed out")
+        || lower.contains("timeout")
+        || lower.contains("unknown host")
+        || lower.contains("could not connect")
+        || lower.contains("not reachable")
+        || lower.contains("connection attempt failed")) {
+      return msg + "; check that the database server is running and its host and port are right";
+    }
+    if (lower.contains("no such table")
+        || lower.contains("doesn't exist")
+        || (lower.contains("does not exist")
+            && (lower.contains("upgrade") || lower.contains("relation")))) {
+      return msg
+          + "; if this is a new store, create it with '"
+          + Main.commandName()
+          + " upgrade --connection ...'";
+    }
+    return msg;
+  }
+}

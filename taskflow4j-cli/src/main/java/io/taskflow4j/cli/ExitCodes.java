@@ -1,0 +1,33 @@
+package io.taskflow4j.cli;
+
+/** The exit codes of the {@code taskflow4j} command. */
+public final class ExitCodes {
+  /** Success. */
+  public static final int OK = 0;
+
+  /** A flow did not succeed, a verification found differences, or an unexpected error. */
+  public static final int FAILURE = 1;
+
+  /** Bad usage: unknown option or command, malformed connection string, unknown scheme. */
+  public static final int USAGE = 2;
+
+  /** The store cannot be reached or used: server down, wrong password, I/O error. */
+  public static final int STORE = 3;
+
+  /** A logbook or flow that does not exist. */
+  public static final int NOT_FOUND = 4;
+
+  /** An input file that is missing, unreadable, corrupt or of an unknown format or version. */
+  public static final int BAD_FILE = 5;
+
+  /** A logbook already exists in the target store, or a concurrent writer changed it. */
+  public static final int CONFLICT = 6;
+
+  /** The store's schema is newer than this taskflow4j (upgrade taskflow4j). */
+  public static final int INCOMPATIBLE = 7;
+
+  /** {@code demo --crash-after N} stopped the process on purpose. */
+  public static final int CRASHED = 42;
+
+  private ExitCodes() {}
+}

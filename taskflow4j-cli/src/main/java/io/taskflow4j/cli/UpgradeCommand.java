@@ -1,0 +1,35 @@
+package io.taskflow4j.cli;
+
+import io.taskflow4j.persistence.Backend;
+import io.taskflow4j.persistence.Backends;
+import io.taskflow4j.persistence.Connection;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code taskflow4j upgrade}: creates or migrates a store's structure. */
+@Command(
+    name = "upgrade",
+    mixinStandardHelpOptions = true,
+    description =
+        "Create the store, or migrate its schema to this version (idempotent; a TaskFlow store"
+            + " is adopted without losing a row).")
+final class UpgradeCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  @Option(names = "--connection", paramLabel = "URI", required = true, description = "The store.")
+  String connection;
+
+  @Override
+  public Integer call() {
+    try (Backend backend = Backends.fetch(connection);
+        Connection c = backend.getConnection()) {
+      c.upgrade();
+      c.validate();
+    }
+    Main.of(spec).println("Store " + Stores.mask(connection) + " is up to date.");
+    return ExitCodes.OK;
+  }
+}

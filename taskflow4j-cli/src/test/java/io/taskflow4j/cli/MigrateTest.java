@@ -1,0 +1,91 @@
+package io.taskflow4j.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** migrate between backends: directory → SQLite → PostgreSQL keeps every field. */
+class MigrateTest {
+  @TempDir Path dir;
+
+  private String pgDatabase;
+
+  @AfterEach
+  void dropDatabase() throws Exception {
+    Databases.dropPostgres(pgDatabase);
+  }
+
+  @Test
+  @SuppressWarnings("unchecked")
+  void directoryToSqliteToPostgresqlPreservesEveryField() throws Exception {
+    Databases.requirePostgres();
+    pgDatabase = Databases.createPostgres();
+    // trust authentication ignores the password; it must never be printed all the same
+    String postgres = Databases.postgresUrl(pgDatabase, "pw-never-shown");
+    String directory = Cli.dir(dir.resolve("books"));
+    String sqlite = Cli.sqlite(dir.resolve("books.db"));
+
+    Fixtures.write(directory, Fixtures.richBook(), Fixtures.emptyBook());
+    Cli.run("demo", "--delay", "0", "--connection", directory).expect(ExitCodes.OK);
+    Cli.run(
+            "bench",
+            "--workload",
+            "fanout",
+            "--tasks",
+            "20",
+            "--workers",
+            "4",
+            "--connection",
+            directory)
+        .expect(ExitCodes.OK);
+    List<Map<String, Object>> original = ExportImportTest.exportBooks(directory);
+    assertThat(original).hasSize(4);
+
+    Cli.Result first = Cli.run("migrate", "--from", directory, "--to", sqlite);
+    first.expect(ExitCodes.OK);
+    assertThat(first.out()).contains("Migrated and verified 4 logbook(s), 4 flow(s), 30 atom(s)");
+    assertThat(first.err()).contains("copy: 4/4 (100%)").contains("verify: 4/4 (100%)");
+
+    Cli.Result second = Cli.run("migrate", "--from", sqlite, "--to", postgres);
+    second.expect(ExitCodes.OK);
+    assertThat(second.out() + second.err())
+        .contains("postgresql://postgres:***@")
+        .doesNotContain("pw-never-shown");
+
+    assertThat(ExportImportTest.exportBooks(sqlite)).isEqualTo(original);
+    assertThat(ExportImportTest.exportBooks(postgres)).isEqualTo(original);
+    Map<String, Object> rich =
+        (Map<String, Object>)
+            ExportImportTest.byUuid(
+                Map.of("logbooks", ExportImportTest.exportBooks(postgres)),
+                Fixtures.richBook().uuid());
+    assertThat(rich)
+        .containsEntry("name", "rich book — with ünïcødé")
+        .containsEntry("created_at", "2024-01-02T03:04:05.123456Z")
+        .containsEntry("updated_at", "2024-01-02T03:04:07.654321Z")
+        .containsEntry("meta", Map.of("team", "payments", "tags", List.of("a", "b")));
+
+    // a second copy into the same target is refused, writing nothing
+    Cli.Result again = Cli.run("migrate", "--from", sqlite, "--to", postgres);
+    again.expect(ExitCodes.CONFLICT);
+    assertThat(again.err()).contains("already exist").contains("--replace");
+    Cli.run("migrate", "--from", sqlite, "--to", postgres, "--replace").expect(ExitCodes.OK);
+    assertThat(ExportImportTest.exportBooks(postgres)).isEqualTo(original);
+  }
+
+  @Test
+  void differencesAreListedByPath() {
+    Map<String, Object> left = ExportFormat.book(Fixtures.richBook());
+    Map<String, Object> right =
+        ExportFormat.book(Fixtures.richBook().withMeta(Map.of("team", "billing")));
+    assertThat(ExportFormat.diff(left, left, 10)).isEmpty();
+    assertThat(ExportFormat.diff(left, right, 10))
+        .containsExactlyInAnyOrder(
+            ".meta.team: \"payments\" != \"billing\"", ".meta.tags: [\"a\",\"b\"] != null");
+  }
+}
