@@ -9,6 +9,8 @@ import io.taskflow4j.persistence.FlowDetail;
 import io.taskflow4j.persistence.FlowState;
 import io.taskflow4j.persistence.Json;
 import io.taskflow4j.persistence.LogBook;
+import io.taskflow4j.worker.RemoteTaskRunner;
+import io.taskflow4j.worker.transport.RabbitTransport;
 import io.taskflow4j.workloads.Workloads;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -70,6 +72,28 @@ final class BenchCommand implements Callable<Integer> {
               + " before the task returns); recorded with the flow, so 'resume' appends too.")
   Path execLog;
 
+  @Option(
+      names = "--remote",
+      paramLabel = "AMQP_URI",
+      description =
+          "Run the tasks on remote workers reached through this RabbitMQ broker (start them with"
+              + " 'taskflow4j worker --topic T --tasks workloads'); the engine keeps the logbook.")
+  String remote;
+
+  @Option(
+      names = "--topic",
+      paramLabel = "T",
+      defaultValue = "taskflow4j-bench",
+      description = "The workers' topic with --remote (default: ${DEFAULT-VALUE}).")
+  String topic;
+
+  @Option(
+      names = "--namespace",
+      paramLabel = "NS",
+      defaultValue = "taskflow4j",
+      description = "The broker namespace with --remote (default: ${DEFAULT-VALUE}).")
+  String namespace;
+
   @Option(names = "--json", description = "Print the results as one JSON object, last line.")
   boolean json;
 
@@ -92,7 +116,10 @@ final class BenchCommand implements Callable<Integer> {
     if (execLog != null) {
       args.add(execLog.toAbsolutePath().normalize().toString());
     }
-    try (Backend backend = Stores.open(connection)) {
+    try (Backend backend = Stores.open(connection);
+        RabbitTransport broker = remote == null ? null : connectBroker();
+        RemoteTaskRunner runner =
+            broker == null ? null : RemoteTaskRunner.builder(broker).topic(topic).build()) {
       LogBook book = LogBook.create("bench " + workload + " " + tasks);
       Engines.Builder builder =
           Engines.loadFromFactory(Workloads.factory(workload), args, Map.of())
@@ -100,6 +127,10 @@ final class BenchCommand implements Callable<Integer> {
               .logBook(book);
       if (parallel) {
         builder.parallel(workers);
+      }
+      if (runner != null) {
+        // Each engine thread waits for one remote task: the threads bound the tasks in flight.
+        builder.taskRunner(runner).parallel(workers);
       }
       String flowUuid;
       FlowState runState;
@@ -175,6 +206,20 @@ final class BenchCommand implements Callable<Integer> {
                 workload, tasks, runSeconds, perTaskMicros, runState, resumeSeconds, finalState));
       }
       return finalState == FlowState.SUCCESS ? ExitCodes.OK : ExitCodes.FAILURE;
+    }
+  }
+
+  private RabbitTransport connectBroker() {
+    try {
+      return RabbitTransport.connect(remote, namespace);
+    } catch (RuntimeException e) {
+      throw new CliException(
+          ExitCodes.STORE,
+          "cannot reach the broker "
+              + Stores.mask(remote)
+              + ": "
+              + Stores.mask(String.valueOf(e.getMessage()))
+              + "; check --remote and that RabbitMQ is running");
     }
   }
 

@@ -40,6 +40,7 @@ import picocli.CommandLine.Spec;
       UpgradeCommand.class,
       ValidateCommand.class,
       BenchCommand.class,
+      WorkerCommand.class,
       CommandLine.HelpCommand.class
     },
     footerHeading = "%nExit codes:%n",

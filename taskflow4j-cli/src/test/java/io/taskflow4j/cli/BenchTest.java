@@ -2,6 +2,7 @@ package io.taskflow4j.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.taskflow4j.persistence.jdbc.TestDatabases;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -21,7 +22,7 @@ class BenchTest {
 
   @AfterEach
   void dropDatabase() throws Exception {
-    Databases.dropPostgres(pgDatabase);
+    TestDatabases.dropPostgres(pgDatabase);
   }
 
   @Test
@@ -90,9 +91,9 @@ class BenchTest {
   @Test
   @SuppressWarnings("unchecked")
   void fanoutOnPostgresqlMasksThePassword() throws Exception {
-    Databases.requirePostgres();
-    pgDatabase = Databases.createPostgres();
-    String connection = Databases.postgresUrl(pgDatabase, "bench-pw-secret");
+    TestDatabases.requirePostgres();
+    pgDatabase = TestDatabases.createPostgres();
+    String connection = TestDatabases.postgresUrl(pgDatabase, "bench-pw-secret");
     Cli.Result r =
         Cli.run(
             "bench",
@@ -111,7 +112,7 @@ class BenchTest {
     assertThat(json)
         .containsEntry("workload", "fanout")
         .containsEntry("tasks", 30)
-        .containsEntry("connection", Databases.postgresUrl(pgDatabase, "***"))
+        .containsEntry("connection", TestDatabases.postgresUrl(pgDatabase, "***"))
         .containsEntry("final_state", "SUCCESS");
     Cli.Result plain =
         Cli.run("bench", "--workload", "fanout", "--tasks", "5", "--connection", connection);

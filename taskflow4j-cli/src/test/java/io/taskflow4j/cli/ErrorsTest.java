@@ -2,6 +2,7 @@ package io.taskflow4j.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.taskflow4j.persistence.jdbc.TestDatabases;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.Statement;
@@ -64,10 +65,10 @@ class ErrorsTest {
 
   @Test
   void aWrongPasswordIsReportedWithoutThePassword() throws Exception {
-    Databases.requireMariaDb();
+    TestDatabases.requireMariaDb();
     String user = "tf_cli_pw";
     String password = "Right-" + UUID.randomUUID().toString().substring(0, 8);
-    try (Connection c = Databases.mariadb(Databases.MARIADB_ADMIN_DB);
+    try (Connection c = TestDatabases.mariadb(TestDatabases.MARIADB_ADMIN_DB);
         Statement st = c.createStatement()) {
       st.execute("DROP USER IF EXISTS '" + user + "'@'%'");
       st.execute("CREATE USER '" + user + "'@'%' IDENTIFIED BY '" + password + "'");
@@ -80,9 +81,9 @@ class ErrorsTest {
               + ":"
               + wrong
               + "@"
-              + Databases.MARIADB_HOST
+              + TestDatabases.MARIADB_HOST
               + "/"
-              + Databases.MARIADB_ADMIN_DB
+              + TestDatabases.MARIADB_ADMIN_DB
               + "?sslMode=disable";
       String line =
           oneLineError(
@@ -95,7 +96,7 @@ class ErrorsTest {
       verbose.expect(ExitCodes.STORE);
       assertThat(verbose.err()).contains("\tat ").doesNotContain(wrong).doesNotContain(password);
     } finally {
-      try (Connection c = Databases.mariadb(Databases.MARIADB_ADMIN_DB);
+      try (Connection c = TestDatabases.mariadb(TestDatabases.MARIADB_ADMIN_DB);
           Statement st = c.createStatement()) {
         st.execute("DROP USER IF EXISTS '" + user + "'@'%'");
       }

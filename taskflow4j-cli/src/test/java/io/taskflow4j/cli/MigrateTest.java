@@ -2,6 +2,7 @@ package io.taskflow4j.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.taskflow4j.persistence.jdbc.TestDatabases;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -17,16 +18,16 @@ class MigrateTest {
 
   @AfterEach
   void dropDatabase() throws Exception {
-    Databases.dropPostgres(pgDatabase);
+    TestDatabases.dropPostgres(pgDatabase);
   }
 
   @Test
   @SuppressWarnings("unchecked")
   void directoryToSqliteToPostgresqlPreservesEveryField() throws Exception {
-    Databases.requirePostgres();
-    pgDatabase = Databases.createPostgres();
+    TestDatabases.requirePostgres();
+    pgDatabase = TestDatabases.createPostgres();
     // trust authentication ignores the password; it must never be printed all the same
-    String postgres = Databases.postgresUrl(pgDatabase, "pw-never-shown");
+    String postgres = TestDatabases.postgresUrl(pgDatabase, "pw-never-shown");
     String directory = Cli.dir(dir.resolve("books"));
     String sqlite = Cli.sqlite(dir.resolve("books.db"));
 

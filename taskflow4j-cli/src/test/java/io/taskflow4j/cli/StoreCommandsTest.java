@@ -68,7 +68,7 @@ class StoreCommandsTest {
     assertThat(tree.out())
         .contains("flow 'checkout' 33333333-3333-3333-3333-333333333333  FAILURE")
         .containsPattern(
-            "task  charge +REVERT_FAILURE +REVERT +125 ms  -> \\{\"amount\":1234567890123")
+            "task  charge +REVERT_FAILURE +REVERT +125 ms  -> \\{.*\"amount\":1234567890123")
         .contains("failure: com.example.ChargeDeclined: card declined: insufficient funds")
         .contains("revert failure: java.io.IOException: disk full")
         .containsPattern("retry retry +RETRYING +RETRY");

@@ -20,6 +20,7 @@ import io.taskflow4j.persistence.Json;
 import io.taskflow4j.persistence.LogBook;
 import io.taskflow4j.persistence.NotFoundException;
 import io.taskflow4j.persistence.TaskFlowException;
+import io.taskflow4j.persistence.WrappedFailureException;
 import io.taskflow4j.storage.AtomKind;
 import io.taskflow4j.storage.AtomSpec;
 import io.taskflow4j.storage.InvalidResultException;
@@ -418,7 +419,7 @@ final class ActionEngine implements Engine {
     } catch (VirtualMachineError e) {
       throw e;
     } catch (Throwable t) {
-      failure = Failure.of(t);
+      failure = failureOf(t);
     }
     Map<String, Object> end = new LinkedHashMap<>(4);
     if (failure == null) {
@@ -444,6 +445,18 @@ final class ActionEngine implements Engine {
       notifyAtom(i, AtomState.RUNNING, AtomState.SUCCESS, result, null);
     }
     return new Completion(i, false, failure, null);
+  }
+
+  /**
+   * The failure to record for what a task threw. A failure that arrived already captured (a {@link
+   * WrappedFailureException} holding one failure, as a remote worker reports it) is recorded as it
+   * is, with its original type names, not as a wrapper.
+   */
+  private static Failure failureOf(Throwable t) {
+    if (t instanceof WrappedFailureException w && w.failures().size() == 1) {
+      return w.failures().get(0);
+    }
+    return Failure.of(t);
   }
 
   private TaskRunner.Invocation invocation(Task t, String name, int attempt, Arguments args) {
@@ -482,7 +495,7 @@ final class ActionEngine implements Engine {
     } catch (VirtualMachineError e) {
       throw e;
     } catch (Throwable t) {
-      failure = Failure.of(t);
+      failure = failureOf(t);
     }
     if (failure == null) {
       try {

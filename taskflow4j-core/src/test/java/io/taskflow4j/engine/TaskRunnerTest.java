@@ -116,4 +116,40 @@ class TaskRunnerTest {
     assertThat(TaskRunner.LOCAL.revert(call, "done", Map.of())).isNull();
     assertThat(TaskRunner.LOCAL).hasToString("TaskRunner.LOCAL");
   }
+
+  @Test
+  void aFailureCapturedElsewhereIsRecordedAsItIsNotAsItsWrapper() {
+    Failure remote =
+        Failure.of(
+            List.of("ValueError", "Exception"),
+            "bad input on worker-2",
+            "Traceback ...",
+            null,
+            null);
+    TaskRunner throwing =
+        new TaskRunner() {
+          @Override
+          public Object execute(Invocation call) {
+            throw new io.taskflow4j.persistence.WrappedFailureException(List.of(remote));
+          }
+
+          @Override
+          public Object revert(Invocation call, Object result, Map<String, Failure> failures) {
+            return null;
+          }
+        };
+    try (Backend backend = Backends.open("memory://");
+        Connection conn = backend.getConnection()) {
+      Engine engine =
+          Engines.load(LinearFlow.of("f").add(Task.of("t", () -> 1)))
+              .backend(backend)
+              .taskRunner(throwing)
+              .build();
+      assertThatThrownBy(engine::run).hasMessageContaining("bad input on worker-2");
+      FlowDetail fd = conn.getFlowDetails(engine.storage().flowUuid());
+      assertThat(fd.state()).isEqualTo(FlowState.REVERTED);
+      assertThat(engine.storage().getExecuteFailures().get("t").excTypeNames())
+          .containsExactly("ValueError", "Exception");
+    }
+  }
 }

@@ -17,14 +17,14 @@ import org.junit.jupiter.api.Assumptions;
  * ({@code CI=true}) it fails them.
  */
 public final class TestDatabases {
-  static final boolean CI = "true".equalsIgnoreCase(System.getenv("CI"));
+  public static final boolean CI = "true".equalsIgnoreCase(System.getenv("CI"));
 
-  static final String PG_HOST = env("TF4J_TEST_PG_HOST", "127.0.0.1:5432");
-  static final String PG_USER = env("TF4J_TEST_PG_USER", "postgres");
-  static final String PG_ADMIN_DB = env("TF4J_TEST_PG_DB", "test");
-  static final String MARIADB_HOST = env("TF4J_TEST_MARIADB_HOST", "127.0.0.1:3306");
-  static final String MARIADB_USER = env("TF4J_TEST_MARIADB_USER", "root");
-  static final String MARIADB_ADMIN_DB = env("TF4J_TEST_MARIADB_DB", "test");
+  public static final String PG_HOST = env("TF4J_TEST_PG_HOST", "127.0.0.1:5432");
+  public static final String PG_USER = env("TF4J_TEST_PG_USER", "postgres");
+  public static final String PG_ADMIN_DB = env("TF4J_TEST_PG_DB", "test");
+  public static final String MARIADB_HOST = env("TF4J_TEST_MARIADB_HOST", "127.0.0.1:3306");
+  public static final String MARIADB_USER = env("TF4J_TEST_MARIADB_USER", "root");
+  public static final String MARIADB_ADMIN_DB = env("TF4J_TEST_MARIADB_DB", "test");
 
   private TestDatabases() {}
 
@@ -33,12 +33,12 @@ public final class TestDatabases {
     return v == null || v.isBlank() ? dflt : v;
   }
 
-  static String newName() {
+  public static String newName() {
     return "tf4j_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
   }
 
   /** A plain JDBC connection to a PostgreSQL database (the admin one by default). */
-  static Connection postgres(String db) throws SQLException {
+  public static Connection postgres(String db) throws SQLException {
     Properties p = new Properties();
     p.setProperty("user", PG_USER);
     p.setProperty("connectTimeout", "5");
@@ -46,7 +46,7 @@ public final class TestDatabases {
   }
 
   /** A plain JDBC connection to a MariaDB database. */
-  static Connection mariadb(String db) throws SQLException {
+  public static Connection mariadb(String db) throws SQLException {
     Properties p = new Properties();
     p.setProperty("user", MARIADB_USER);
     p.setProperty("sslMode", "disable");
@@ -60,7 +60,7 @@ public final class TestDatabases {
   }
 
   /** Skips (or, in CI, fails) unless MariaDB answers. */
-  static void requireMariaDb() {
+  public static void requireMariaDb() {
     require("MariaDB at " + MARIADB_HOST, () -> mariadb(MARIADB_ADMIN_DB).close());
   }
 
@@ -100,7 +100,7 @@ public final class TestDatabases {
     }
   }
 
-  static String createMariaDb() throws SQLException {
+  public static String createMariaDb() throws SQLException {
     String name = newName();
     try (Connection c = mariadb(MARIADB_ADMIN_DB);
         Statement st = c.createStatement()) {
@@ -109,7 +109,7 @@ public final class TestDatabases {
     return name;
   }
 
-  static void dropMariaDb(String name) throws SQLException {
+  public static void dropMariaDb(String name) throws SQLException {
     if (name == null) {
       return;
     }
@@ -120,10 +120,21 @@ public final class TestDatabases {
   }
 
   public static String postgresUrl(String db) {
-    return "postgresql://" + PG_USER + "@" + PG_HOST + "/" + db;
+    return postgresUrl(db, null);
   }
 
-  static String mariadbUrl(String db) {
+  /** A connection string for a PostgreSQL database; {@code password} may be null. */
+  public static String postgresUrl(String db, String password) {
+    return "postgresql://"
+        + PG_USER
+        + (password == null ? "" : ":" + password)
+        + "@"
+        + PG_HOST
+        + "/"
+        + db;
+  }
+
+  public static String mariadbUrl(String db) {
     return "mariadb://" + MARIADB_USER + "@" + MARIADB_HOST + "/" + db + "?sslMode=disable";
   }
 
