@@ -8,13 +8,8 @@ import io.taskflow4j.persistence.Connection;
 import io.taskflow4j.persistence.FlowDetail;
 import io.taskflow4j.persistence.LogBook;
 import io.taskflow4j.persistence.TaskDetail;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -31,10 +26,18 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * One {@code updateAtomDetails} of a task detail (state, result and meta change), the write an
- * engine makes per task transition, on each built-in backend. The caller keeps the returned value,
- * as an engine does, so every write is revision-checked without a read.
+ * engine makes per task transition, on each backend. The caller keeps the returned value, as an
+ * engine does, so every write is revision-checked without a read.
  *
- * <p>Run: {@code java -jar taskflow4j-bench/target/benchmarks.jar AtomUpdateBenchmark}.
+ * <p>The backend is a connection-string template ({@link BenchStore}): {@code {tmp}} is a fresh
+ * temporary directory and {@code {db}} a fresh database, created for the trial and dropped after.
+ * Any installed backend can be measured by passing its connection string, e.g. {@code -p
+ * uri=zookeeper://127.0.0.1:2181/{db}} once a ZooKeeper backend is on the classpath. The PostgreSQL
+ * and MariaDB defaults need the servers on {@code 127.0.0.1} (users {@code postgres} and {@code
+ * root}, no password).
+ *
+ * <p>Run: {@code java -jar taskflow4j-bench/target/benchmarks.jar AtomUpdateBenchmark}, or one
+ * backend: {@code ... AtomUpdateBenchmark -p uri='sqlite:///{tmp}/bench.db'}.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -44,27 +47,29 @@ import org.openjdk.jmh.annotations.Warmup;
 @Fork(1)
 public class AtomUpdateBenchmark {
 
-  /** {@code memory}, {@code dir-power} (fsync'd, the default) or {@code dir-process}. */
-  @Param({"memory", "dir-power", "dir-process"})
-  public String store;
+  /** The store: a connection-string template (see {@link BenchStore}). */
+  @Param({
+    "memory://",
+    "dir://{tmp}?durability=power",
+    "dir://{tmp}?durability=process",
+    "sqlite:///{tmp}/bench.db?durability=power",
+    "sqlite:///{tmp}/bench.db?durability=process",
+    "postgresql://postgres@127.0.0.1:5432/{db}?durability=power",
+    "postgresql://postgres@127.0.0.1:5432/{db}?durability=process",
+    "mariadb://root@127.0.0.1:3306/{db}?sslMode=disable&durability=power"
+  })
+  public String uri;
 
-  private Path dir;
+  private BenchStore store;
   private Backend backend;
   private Connection conn;
   private AtomDetail atom;
   private long counter;
 
   @Setup(Level.Trial)
-  public void setUp() throws IOException {
-    switch (store) {
-      case "memory" -> backend = Backends.open("memory://");
-      case "dir-power", "dir-process" -> {
-        dir = Files.createTempDirectory("tf4j-bench");
-        String durability = store.substring(4);
-        backend = Backends.open(Map.of("connection", "dir://" + dir, "durability", durability));
-      }
-      default -> throw new IllegalArgumentException("unknown store " + store);
-    }
+  public void setUp() {
+    store = BenchStore.create(uri);
+    backend = Backends.open(store.uri());
     conn = backend.getConnection();
     TaskDetail td = TaskDetail.create("task-1");
     FlowDetail fd = FlowDetail.create("flow").withAtom(td);
@@ -84,13 +89,12 @@ public class AtomUpdateBenchmark {
   }
 
   @TearDown(Level.Trial)
-  public void tearDown() throws IOException {
-    conn.close();
-    backend.close();
-    if (dir != null) {
-      try (Stream<Path> s = Files.walk(dir)) {
-        s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-      }
+  public void tearDown() {
+    try {
+      conn.close();
+      backend.close();
+    } finally {
+      store.close();
     }
   }
 }

@@ -1,15 +1,14 @@
 package io.taskflow4j.bench;
 
-import io.taskflow4j.Task;
 import io.taskflow4j.engine.Engines;
 import io.taskflow4j.flow.Flow;
-import io.taskflow4j.flow.LinearFlow;
 import io.taskflow4j.persistence.Backend;
 import io.taskflow4j.persistence.Backends;
 import io.taskflow4j.persistence.Connection;
 import io.taskflow4j.persistence.FlowDetail;
 import io.taskflow4j.persistence.FlowState;
 import io.taskflow4j.persistence.LogBook;
+import io.taskflow4j.workloads.Workloads;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -27,9 +26,9 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Engine overhead: a linear chain of {@code n} tasks (task {@code i} adds one to {@code v<i-1>}),
- * TaskFlow's benchmark workload, run by the serial engine. Scores are milliseconds per whole run;
- * divide by {@code n} for the cost per task.
+ * Engine overhead: a linear chain of {@code n} tasks (task {@code i} adds one to {@code v<i-1>},
+ * {@link Workloads#chain}), TaskFlow's benchmark workload, run by the serial engine. Scores are
+ * milliseconds per whole run; divide by {@code n} for the cost per task.
  *
  * <ul>
  *   <li>{@code chain}: a fresh run without a backend (the engine's private in-memory store).
@@ -58,17 +57,12 @@ public class EngineBenchmark {
   private Connection conn;
   private FlowDetail finished;
 
-  /** The chain workload. */
+  /** The chain's input, as TaskFlow's benchmark gives it ({@code store={'v0': 0}}). */
+  static final Map<String, Object> V0 = Map.of("v0", 0L);
+
+  /** The chain workload ({@link Workloads#chain}). */
   static Flow chain(int n) {
-    LinearFlow flow = LinearFlow.of("chain");
-    for (int i = 1; i <= n; i++) {
-      flow.add(
-          Task.of("t" + i, Integer.class, v -> v + 1)
-              .requires("x")
-              .rebind("v" + (i - 1))
-              .provides("v" + i));
-    }
-    return flow;
+    return Workloads.chain(n, null);
   }
 
   @Setup(Level.Trial)
@@ -77,12 +71,7 @@ public class EngineBenchmark {
     conn = backend.getConnection();
     FlowDetail fd = FlowDetail.create("chain");
     LogBook book = conn.saveLogBook(LogBook.create("bench").withFlow(fd));
-    Engines.load(chain(n))
-        .backend(backend)
-        .logBook(book)
-        .flowDetail(fd)
-        .store(Map.of("v0", 0))
-        .run();
+    Engines.load(chain(n)).store(V0).backend(backend).logBook(book).flowDetail(fd).run();
     finished = conn.getFlowDetails(fd.uuid());
     if (finished.state() != FlowState.SUCCESS) {
       throw new IllegalStateException("the setup run did not succeed: " + finished.state());
@@ -96,20 +85,14 @@ public class EngineBenchmark {
 
   @Benchmark
   public Object chain() {
-    return Engines.load(flow).store(Map.of("v0", 0)).run();
+    return Engines.load(flow).store(V0).run();
   }
 
   @Benchmark
   public Object chainOnMemory() {
     FlowDetail fd = FlowDetail.create("chain");
     LogBook book = conn.saveLogBook(LogBook.create("bench").withFlow(fd));
-    Object out =
-        Engines.load(flow)
-            .backend(backend)
-            .logBook(book)
-            .flowDetail(fd)
-            .store(Map.of("v0", 0))
-            .run();
+    Object out = Engines.load(flow).store(V0).backend(backend).logBook(book).flowDetail(fd).run();
     conn.destroyLogBook(book.uuid());
     return out;
   }

@@ -85,8 +85,8 @@ public class SqlChainBenchmark {
   /** A fresh run recorded in a new logbook, as {@code taskflow.engines.run(flow, backend=...)}. */
   @Benchmark
   public Object chain() {
-    Map<String, Object> out = Engines.load(flow).backend(backend).store(Map.of("v0", 0)).run();
-    if (!Integer.valueOf(n).equals(out.get("v" + n))) {
+    Map<String, Object> out = Engines.load(flow).store(EngineBenchmark.V0).backend(backend).run();
+    if (!(out.get("v" + n) instanceof Number v) || v.longValue() != n) {
       throw new IllegalStateException("the chain computed " + out.get("v" + n) + ", not " + n);
     }
     return out;

@@ -8,12 +8,7 @@ import io.taskflow4j.persistence.Connection;
 import io.taskflow4j.persistence.FlowDetail;
 import io.taskflow4j.persistence.LogBook;
 import io.taskflow4j.persistence.TaskDetail;
-import java.sql.DriverManager;
-import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.Map;
-import java.util.Properties;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -31,73 +26,50 @@ import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Atom updates per second against PostgreSQL from one engine and from eight engines at once. Each
- * engine (a benchmark thread) has its own backend, hence its own connection pool, and updates its
- * own task detail (state, result and meta change, revision-checked: the write an engine makes per
- * task transition). Scores are updates per second, summed over the engines.
+ * Atom updates per second against a database server (PostgreSQL, MariaDB, or any backend given by
+ * its connection string) from one engine and from eight engines at once. Each engine (a benchmark
+ * thread) has its own backend, hence its own connection pool, and updates its own task detail
+ * (state, result and meta change, revision-checked: the write an engine makes per task transition).
+ * Scores are updates per second, summed over the engines.
  *
- * <p>The server is {@code TF4J_BENCH_PG_HOST} (default {@code 127.0.0.1:5432}) as {@code
- * TF4J_BENCH_PG_USER} (default {@code postgres}) with {@code TF4J_BENCH_PG_PASSWORD} (default
- * none); a database {@code tf4j_bench_<random>} is created through {@code TF4J_BENCH_PG_DB}
- * (default {@code postgres}) and dropped after the trial.
+ * <p>The store is a connection-string template ({@link BenchStore}): {@code {db}} is a database
+ * created for the trial and dropped after it. The defaults need PostgreSQL and MariaDB on {@code
+ * 127.0.0.1} (users {@code postgres} and {@code root}, no password); pass others with {@code -p
+ * uri=...}, e.g. {@code zookeeper://127.0.0.1:2181/{db}}.
  *
- * <p>Run: {@code java -jar taskflow4j-bench/target/benchmarks.jar PostgresAtomUpdateBenchmark}.
+ * <p>Run: {@code java -jar taskflow4j-bench/target/benchmarks.jar ServerAtomUpdateBenchmark}.
  */
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
 @Fork(1)
-public class PostgresAtomUpdateBenchmark {
+public class ServerAtomUpdateBenchmark {
 
   /** The database of one trial, shared by its engines. */
   @State(Scope.Benchmark)
   public static class Database {
-    /** {@code power} (commits flushed: the default) or {@code process} (asynchronous commit). */
-    @Param({"power", "process"})
-    public String durability;
+    /** The store: a connection-string template (see {@link BenchStore}). */
+    @Param({
+      "postgresql://postgres@127.0.0.1:5432/{db}?durability=power",
+      "postgresql://postgres@127.0.0.1:5432/{db}?durability=process",
+      "mariadb://root@127.0.0.1:3306/{db}?sslMode=disable&durability=power",
+      "mariadb://root@127.0.0.1:3306/{db}?sslMode=disable&durability=process"
+    })
+    public String uri;
 
-    private static final String HOST = env("TF4J_BENCH_PG_HOST", "127.0.0.1:5432");
-    private static final String USER = env("TF4J_BENCH_PG_USER", "postgres");
-    private static final String PASSWORD = env("TF4J_BENCH_PG_PASSWORD", "");
-    private static final String ADMIN_DB = env("TF4J_BENCH_PG_DB", "postgres");
-
-    private String name;
-    String url;
+    private BenchStore store;
 
     @Setup(Level.Trial)
-    public void create() throws SQLException {
-      name = "tf4j_bench_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
-      admin("CREATE DATABASE " + name);
-      String auth = PASSWORD.isEmpty() ? USER : USER + ":" + PASSWORD;
-      url = "postgresql://" + auth + "@" + HOST + "/" + name + "?durability=" + durability;
+    public void create() {
+      store = BenchStore.create(uri);
       // Creates the tables once, before the engines start.
-      try (Backend b = Backends.open(url)) {
-        b.getConnection().close();
-      }
+      Backends.open(store.uri()).close();
     }
 
     @TearDown(Level.Trial)
-    public void drop() throws SQLException {
-      admin("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
-    }
-
-    private static void admin(String sql) throws SQLException {
-      Properties p = new Properties();
-      p.setProperty("user", USER);
-      if (!PASSWORD.isEmpty()) {
-        p.setProperty("password", PASSWORD);
-      }
-      try (java.sql.Connection c =
-              DriverManager.getConnection("jdbc:postgresql://" + HOST + "/" + ADMIN_DB, p);
-          Statement st = c.createStatement()) {
-        st.execute(sql);
-      }
-    }
-
-    private static String env(String key, String dflt) {
-      String v = System.getenv(key);
-      return v == null || v.isBlank() ? dflt : v;
+    public void drop() {
+      store.close();
     }
   }
 
@@ -111,7 +83,7 @@ public class PostgresAtomUpdateBenchmark {
 
     @Setup(Level.Trial)
     public void open(Database db) {
-      backend = Backends.fetch(db.url);
+      backend = Backends.fetch(db.store.uri());
       conn = backend.getConnection();
       TaskDetail td = TaskDetail.create("task-1");
       FlowDetail fd = FlowDetail.create("flow").withAtom(td);

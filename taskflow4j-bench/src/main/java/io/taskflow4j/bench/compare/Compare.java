@@ -1,0 +1,569 @@
+package io.taskflow4j.bench.compare;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.taskflow4j.bench.BenchStore;
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.management.ManagementFactory;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The side-by-side comparison: taskflow4j, TaskFlow 5 and Spring Batch on the same workloads, on
+ * the same machine, in one run. Prints a table of per-task times and speed-ups, and writes every
+ * number as JSON.
+ *
+ * <ul>
+ *   <li>taskflow4j (this JVM): the chain and the fan-out of {@code io.taskflow4j.workloads} with no
+ *       backend, {@code memory://}, a directory and a SQLite file (each with {@code
+ *       durability=process} and {@code power}), and the chain on PostgreSQL; JIT warm-up first,
+ *       then the median of up to 5 runs (3 at N = 10,000, 1 at 100,000); each run with a backend is
+ *       followed by a resume of the finished flow.
+ *   <li>TaskFlow 5 (Python, {@code taskflow_compare.py}): the same workloads on none, memory, dir
+ *       and SQLite; a size is skipped when the smaller sizes predict a run over {@code
+ *       --max-peer-seconds} (60): by their growth exponent, or from one size by the exponent of the
+ *       reference measurement ({@link #taskflowGrowth}).
+ *   <li>Spring Batch 5 (its own JVM, {@link SpringBatchChain}): the chain as a job of N tasklet
+ *       steps with its JDBC job repository on SQLite and on PostgreSQL.
+ *   <li>The disk's fsync rate in the work directory, for the durable runs.
+ * </ul>
+ *
+ * <p>Options: {@code --quick} (N = 100 and 1,000 only), {@code --sizes 100,1000,10000}, {@code
+ * --tf4j-sizes 100000} (extra sizes for taskflow4j alone, default 100000 unless quick), {@code
+ * --out FILE} (JSON, default {@code compare-results.json}), {@code --work DIR}, {@code --python
+ * PATH}, {@code --postgresql postgresql://user@host:port} (a database is created there and
+ * dropped), {@code --no-taskflow}, {@code --no-spring-batch}, {@code --no-postgresql}, {@code
+ * --workloads chain,fanout}, {@code --max-peer-seconds S}, {@code --extra-store NAME=CONNECTION}
+ * (another backend for taskflow4j alone, e.g. {@code zookeeper=zookeeper://127.0.0.1:2181/{db}};
+ * repeatable).
+ */
+public final class Compare {
+  private static final ObjectMapper JSON =
+      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+  /** The harness's options. */
+  static final class Options {
+    boolean quick;
+    List<Integer> sizes = List.of(100, 1000, 10000);
+    List<Integer> tf4jSizes = List.of(100_000);
+    Path out = Path.of("compare-results.json");
+    Path work;
+    String python =
+        Files.isExecutable(Path.of("/usr/bin/python3")) ? "/usr/bin/python3" : "python3";
+    String postgresql = "postgresql://postgres@127.0.0.1:5432";
+    boolean taskflow = true;
+    boolean springBatch = true;
+    boolean pg = true;
+    List<String> workloads = List.of("chain", "fanout");
+    double maxPeerSeconds = 60;
+    double syncSeconds = 3;
+    boolean warmUp = true;
+    List<Tf4jSide.Store> extraStores = new ArrayList<>();
+
+    static Options parse(String... args) {
+      Options o = new Options();
+      boolean tf4jSizesGiven = false;
+      for (int i = 0; i < args.length; i++) {
+        String a = args[i];
+        switch (a) {
+          case "--quick" -> o.quick = true;
+          case "--sizes" -> o.sizes = ints(value(args, ++i, a));
+          case "--tf4j-sizes" -> {
+            String v = value(args, ++i, a);
+            o.tf4jSizes = v.isBlank() || v.equals("none") ? List.of() : ints(v);
+            tf4jSizesGiven = true;
+          }
+          case "--out" -> o.out = Path.of(value(args, ++i, a));
+          case "--work" -> o.work = Path.of(value(args, ++i, a));
+          case "--python" -> o.python = value(args, ++i, a);
+          case "--postgresql" -> o.postgresql = value(args, ++i, a).replaceAll("/+$", "");
+          case "--no-taskflow" -> o.taskflow = false;
+          case "--no-spring-batch" -> o.springBatch = false;
+          case "--no-postgresql" -> o.pg = false;
+          case "--workloads" -> o.workloads = List.of(value(args, ++i, a).split(","));
+          case "--max-peer-seconds" -> o.maxPeerSeconds = Double.parseDouble(value(args, ++i, a));
+          case "--sync-seconds" -> o.syncSeconds = Double.parseDouble(value(args, ++i, a));
+          case "--no-warmup" -> o.warmUp = false;
+          case "--extra-store" -> {
+            String v = value(args, ++i, a);
+            int eq = v.indexOf('=');
+            if (eq < 1 || eq == v.length() - 1) {
+              throw new IllegalArgumentException(
+                  "--extra-store takes NAME=CONNECTION, e.g."
+                      + " zookeeper=zookeeper://127.0.0.1:2181/{db}, not '"
+                      + v
+                      + "'");
+            }
+            o.extraStores.add(new Tf4jSide.Store(v.substring(0, eq), "-", v.substring(eq + 1)));
+          }
+          case "-h", "--help" -> throw new IllegalArgumentException("help");
+          default -> throw new IllegalArgumentException("unknown option '" + a + "'");
+        }
+      }
+      if (o.quick) {
+        o.sizes = o.sizes.stream().filter(n -> n <= 1000).toList();
+        if (!tf4jSizesGiven) {
+          o.tf4jSizes = List.of();
+        }
+      }
+      for (String w : o.workloads) {
+        if (!w.equals("chain") && !w.equals("fanout")) {
+          throw new IllegalArgumentException("unknown workload '" + w + "': use chain or fanout");
+        }
+      }
+      return o;
+    }
+
+    private static String value(String[] args, int i, String option) {
+      if (i >= args.length) {
+        throw new IllegalArgumentException(option + " needs a value");
+      }
+      return args[i];
+    }
+
+    private static List<Integer> ints(String csv) {
+      try {
+        List<Integer> out =
+            Arrays.stream(csv.split(","))
+                .map(String::strip)
+                .map(Integer::parseInt)
+                .sorted()
+                .toList();
+        if (out.stream().anyMatch(n -> n < 1)) {
+          throw new IllegalArgumentException("sizes must be at least 1: " + csv);
+        }
+        return out;
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("not a comma-separated list of sizes: '" + csv + "'");
+      }
+    }
+  }
+
+  private final Options opt;
+  private final List<Result> results = new ArrayList<>();
+
+  Compare(Options opt) {
+    this.opt = opt;
+  }
+
+  /** Runs the comparison; see the class comment for the options. */
+  public static void main(String[] args) throws Exception {
+    Options opt;
+    try {
+      opt = Options.parse(args);
+    } catch (IllegalArgumentException e) {
+      System.err.println(e.getMessage().equals("help") ? "" : "compare: " + e.getMessage());
+      System.err.println(
+          "usage: Compare [--quick] [--sizes 100,1000,10000] [--tf4j-sizes 100000] [--out FILE]"
+              + " [--work DIR] [--python PATH] [--postgresql postgresql://user@host:port]"
+              + " [--no-taskflow] [--no-spring-batch] [--no-postgresql] [--workloads chain,fanout]"
+              + " [--max-peer-seconds 60] [--extra-store NAME=CONNECTION]");
+      System.exit(2);
+      return;
+    }
+    Path work = opt.work != null ? opt.work : Files.createTempDirectory("tf4j-compare");
+    Files.createDirectories(work);
+    Compare c = new Compare(opt);
+    Report report = c.run(work);
+    System.out.println();
+    System.out.println(report.table());
+    Path out = opt.out.toAbsolutePath();
+    JSON.writeValue(out.toFile(), report.toJson());
+    System.out.println("JSON: " + out);
+    if (opt.work == null) {
+      BenchStore.deleteTree(work);
+    }
+    System.exit(0);
+  }
+
+  /** Runs every measurement the options ask for, in {@code work}. */
+  Report run(Path work) throws IOException {
+    Map<String, Object> machine = machine(work, opt);
+    log("machine: " + machine);
+    log("measuring the disk's sync rate in the work directory ...");
+    DiskSync.Rate sync = DiskSync.measure(work, opt.syncSeconds);
+    log(
+        String.format(
+            Locale.ROOT,
+            "  overwrite+fsync %.0f/s, overwrite+fdatasync %.0f/s, append+fsync %.0f/s",
+            sync.fsyncsPerSecond(),
+            sync.fdatasyncsPerSecond(),
+            sync.appendSyncsPerSecond()));
+    runTaskflow4j();
+    if (opt.taskflow) {
+      runTaskFlow(work);
+    }
+    if (opt.springBatch) {
+      runSpringBatch(work);
+    }
+    machine.put(
+        "load_average_end", ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+    return new Report(results, sync, machine);
+  }
+
+  static Map<String, Object> machine(Path work, Options opt) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("date", Instant.now().toString());
+    m.put("mode", opt.quick ? "quick" : "full");
+    m.put("cores", Runtime.getRuntime().availableProcessors());
+    m.put("max_heap_mb", Runtime.getRuntime().maxMemory() / (1024 * 1024));
+    m.put(
+        "jdk",
+        System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version"));
+    m.put(
+        "os",
+        System.getProperty("os.name")
+            + " "
+            + System.getProperty("os.version")
+            + " "
+            + System.getProperty("os.arch"));
+    m.put(
+        "load_average_start", ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+    try {
+      var store = Files.getFileStore(work);
+      m.put("work_filesystem", store.type() + " on " + store.name());
+    } catch (IOException e) {
+      m.put("work_filesystem", "unknown");
+    }
+    return m;
+  }
+
+  // ---- taskflow4j ----------------------------------------------------------------------------
+
+  private void runTaskflow4j() {
+    if (opt.warmUp) {
+      log("taskflow4j: JIT warm-up ...");
+      for (String wl : opt.workloads) {
+        Tf4jSide.measure(wl, Tf4jSide.NONE, 1000, 20, 5, false);
+        Tf4jSide.measure(wl, Tf4jSide.MEMORY, 1000, 10, 5, false);
+      }
+    }
+    List<Tf4jSide.Store> stores = new ArrayList<>();
+    stores.add(Tf4jSide.NONE);
+    stores.add(Tf4jSide.MEMORY);
+    stores.add(Tf4jSide.dir("process"));
+    stores.add(Tf4jSide.sqlite("process"));
+    stores.add(Tf4jSide.dir("power"));
+    stores.add(Tf4jSide.sqlite("power"));
+    boolean pgUp = opt.pg && postgresAvailable();
+    for (String wl : opt.workloads) {
+      List<Tf4jSide.Store> these = new ArrayList<>(stores);
+      these.addAll(opt.extraStores);
+      if (wl.equals("chain") && pgUp) {
+        these.add(Tf4jSide.postgresql(opt.postgresql, "process"));
+        these.add(Tf4jSide.postgresql(opt.postgresql, "power"));
+      }
+      for (Tf4jSide.Store s : these) {
+        for (int n : tf4jSizes(s)) {
+          int runs = n <= 1000 ? 5 : n <= 10_000 ? 3 : 1;
+          log(String.format("taskflow4j %s %s (%s) N=%d ...", wl, s.backend(), s.durability(), n));
+          Result r;
+          try {
+            r = Tf4jSide.measure(wl, s, n, runs, 20, opt.warmUp);
+          } catch (RuntimeException e) {
+            r =
+                Result.skipped(
+                    Report.TF4J, wl, s.backend(), s.durability(), n, "failed: " + e.getMessage());
+          }
+          log("  " + summary(r));
+          results.add(r);
+        }
+      }
+    }
+  }
+
+  /** The sizes taskflow4j runs on a store: all, plus the extra ones where a run stays short. */
+  private List<Integer> tf4jSizes(Tf4jSide.Store s) {
+    List<Integer> out = new ArrayList<>(opt.sizes);
+    boolean durable = s.durability().equals("power") || s.backend().equals("postgresql");
+    for (int n : opt.tf4jSizes) {
+      // The durable stores cost an fsync or a commit per write: 100,000 tasks take minutes there.
+      if (!durable && !out.contains(n)) {
+        out.add(n);
+      }
+    }
+    if (durable) {
+      out.removeIf(n -> n > 10_000);
+    }
+    return out;
+  }
+
+  private boolean postgresAvailable() {
+    try (BenchStore s = BenchStore.create(opt.postgresql + "/{db}")) {
+      return true;
+    } catch (RuntimeException e) {
+      log("PostgreSQL skipped: " + e.getMessage());
+      results.add(
+          Result.skipped(
+              Report.TF4J, "chain", "postgresql", "power", 0, "no server: " + e.getMessage()));
+      return false;
+    }
+  }
+
+  // ---- TaskFlow ------------------------------------------------------------------------------
+
+  private void runTaskFlow(Path work) throws IOException {
+    Path script = work.resolve("taskflow_compare.py");
+    try (InputStream in = Compare.class.getResourceAsStream("/taskflow_compare.py")) {
+      if (in == null) {
+        throw new IllegalStateException("taskflow_compare.py is missing from the classpath");
+      }
+      Files.copy(in, script, StandardCopyOption.REPLACE_EXISTING);
+    }
+    PeerProcess.Outcome probe =
+        PeerProcess.run(
+            List.of(opt.python, "-c", "import json, taskflow; print(json.dumps({'ok': 1}))"),
+            work,
+            60);
+    if (probe.json() == null) {
+      String why =
+          "TaskFlow not importable with "
+              + opt.python
+              + " ("
+              + probe.error()
+              + "); install python3-taskflow";
+      log(why);
+      results.add(Result.skipped(Report.TASKFLOW, "chain", "none", "-", 0, why));
+      return;
+    }
+    for (String wl : opt.workloads) {
+      for (String backend : List.of("none", "memory", "dir", "sqlite")) {
+        String durability =
+            backend.equals("dir") ? "process" : backend.equals("sqlite") ? "power" : "-";
+        List<Result> done = new ArrayList<>();
+        for (int n : opt.sizes) {
+          double est = estimate(done, n, taskflowGrowth(wl, backend));
+          if (est > opt.maxPeerSeconds) {
+            Result r =
+                Result.skipped(
+                    Report.TASKFLOW,
+                    wl,
+                    backend,
+                    durability,
+                    n,
+                    String.format(Locale.ROOT, "skipped: a run would take about %.0f s", est));
+            log("TaskFlow " + wl + " " + backend + " N=" + n + ": " + r.note());
+            results.add(r);
+            continue;
+          }
+          int runs = opt.quick || !(est < 10) ? 1 : 3;
+          log(
+              String.format(
+                  "TaskFlow %s %s N=%d (%d run%s) ...", wl, backend, n, runs, runs > 1 ? "s" : ""));
+          Path dir = work.resolve("taskflow-" + wl + "-" + backend + "-" + n);
+          double limit = Math.max(120, 4 * opt.maxPeerSeconds * runs);
+          PeerProcess.Outcome o =
+              PeerProcess.run(
+                  List.of(
+                      opt.python,
+                      script.toString(),
+                      "--workload",
+                      wl,
+                      "--backend",
+                      backend,
+                      "--n",
+                      Integer.toString(n),
+                      "--runs",
+                      Integer.toString(runs),
+                      "--dir",
+                      dir.toString()),
+                  work,
+                  limit);
+          Result r =
+              o.json() == null
+                  ? Result.skipped(
+                      Report.TASKFLOW, wl, backend, durability, n, "failed: " + o.error())
+                  : new Result(
+                      Report.TASKFLOW,
+                      wl,
+                      backend,
+                      durability,
+                      n,
+                      o.doubles("run_s"),
+                      o.doubles("resume_s"),
+                      "");
+          log("  " + summary(r));
+          results.add(r);
+          if (r.measured()) {
+            done.add(r);
+          }
+          BenchStore.deleteTree(dir);
+        }
+      }
+    }
+  }
+
+  /**
+   * The expected seconds of a run of {@code n} tasks from the runs of smaller sizes: with two,
+   * their growth exponent (between 1 and 3); with one, {@code prior}, the exponent seen in the
+   * reference measurements; with none, 0.
+   */
+  static double estimate(List<Result> done, int n, double prior) {
+    if (done.isEmpty()) {
+      return 0;
+    }
+    Result last = done.get(done.size() - 1);
+    double exponent = prior;
+    if (done.size() >= 2) {
+      Result prev = done.get(done.size() - 2);
+      exponent =
+          Math.log(last.runMedian() / prev.runMedian()) / Math.log((double) last.n() / prev.n());
+    }
+    exponent = Math.max(1, Math.min(3, exponent));
+    return last.runMedian() * Math.pow((double) n / last.n(), exponent);
+  }
+
+  /**
+   * How TaskFlow's run time grew from N = 100 to 1,000 in its reference measurement: the engine is
+   * O(N²) on the chain, which dominates without persistence; per-call costs dominate elsewhere.
+   */
+  static double taskflowGrowth(String workload, String backend) {
+    if (!workload.equals("chain")) {
+      return 1.2;
+    }
+    return switch (backend) {
+      case "none", "memory" -> 1.9;
+      case "dir" -> 1.3;
+      default -> 1.15;
+    };
+  }
+
+  /** How Spring Batch's run time grew from N = 100 to 1,000 in its reference measurement. */
+  static final double SPRING_BATCH_GROWTH = 1.15;
+
+  // ---- Spring Batch --------------------------------------------------------------------------
+
+  private void runSpringBatch(Path work) {
+    List<String> dbs = new ArrayList<>(List.of("sqlite"));
+    if (opt.pg && results.stream().noneMatch(r -> r.note().startsWith("no server"))) {
+      dbs.add("postgresql");
+    }
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    String cp = System.getProperty("java.class.path");
+    for (String db : dbs) {
+      List<Result> done = new ArrayList<>();
+      for (int n : opt.sizes) {
+        if (n > 10_000) {
+          continue;
+        }
+        double est = estimate(done, n, SPRING_BATCH_GROWTH);
+        if (est > opt.maxPeerSeconds) {
+          Result r =
+              Result.skipped(
+                  Report.SPRING_BATCH,
+                  "chain",
+                  db,
+                  "power",
+                  n,
+                  String.format(Locale.ROOT, "skipped: a run would take about %.0f s", est));
+          log("Spring Batch " + db + " N=" + n + ": " + r.note());
+          results.add(r);
+          continue;
+        }
+        int runs = opt.quick || !(est < 10) ? 1 : 3;
+        int warmup = est < 20 ? 1 : 0;
+        log(String.format("Spring Batch %s N=%d (%d warm-up, %d timed) ...", db, n, warmup, runs));
+        Path dir = work.resolve("springbatch-" + db + "-" + n);
+        Result r;
+        BenchStore pg = null;
+        try {
+          Files.createDirectories(dir);
+          List<String> cmd =
+              new ArrayList<>(
+                  List.of(
+                      java,
+                      "-Xmx2g",
+                      "-cp",
+                      cp,
+                      SpringBatchChain.class.getName(),
+                      "--db",
+                      db,
+                      "--n",
+                      Integer.toString(n),
+                      "--warmup",
+                      Integer.toString(warmup),
+                      "--runs",
+                      Integer.toString(runs)));
+          if (db.equals("sqlite")) {
+            cmd.addAll(List.of("--url", "jdbc:sqlite:" + dir.resolve("sb.db").toAbsolutePath()));
+          } else {
+            pg = BenchStore.create(opt.postgresql + "/{db}");
+            URI u = URI.create(pg.uri());
+            cmd.addAll(
+                List.of(
+                    "--url",
+                    "jdbc:postgresql://"
+                        + u.getHost()
+                        + ":"
+                        + (u.getPort() < 0 ? 5432 : u.getPort())
+                        + u.getPath()));
+            if (u.getUserInfo() != null) {
+              cmd.addAll(List.of("--user", u.getUserInfo().split(":", 2)[0]));
+            }
+          }
+          double limit = Math.max(180, 4 * opt.maxPeerSeconds * (runs + warmup));
+          PeerProcess.Outcome o = PeerProcess.run(cmd, dir, limit);
+          r =
+              o.json() == null
+                  ? Result.skipped(
+                      Report.SPRING_BATCH, "chain", db, "power", n, "failed: " + o.error())
+                  : new Result(
+                      Report.SPRING_BATCH,
+                      "chain",
+                      db,
+                      "power",
+                      n,
+                      o.doubles("run_s"),
+                      List.of(),
+                      "");
+        } catch (IOException | RuntimeException e) {
+          r =
+              Result.skipped(
+                  Report.SPRING_BATCH, "chain", db, "power", n, "failed: " + e.getMessage());
+        } finally {
+          if (pg != null) {
+            pg.close();
+          }
+          BenchStore.deleteTree(dir);
+        }
+        log("  " + summary(r));
+        results.add(r);
+        if (r.measured()) {
+          done.add(r);
+        }
+      }
+    }
+  }
+
+  private static String summary(Result r) {
+    if (!r.measured()) {
+      return r.note();
+    }
+    String resume =
+        r.resumeSeconds().isEmpty()
+            ? ""
+            : String.format(Locale.ROOT, ", resume %.4f s", r.resumeMedian());
+    return String.format(
+        Locale.ROOT,
+        "%d run(s), median %.4f s = %.4f ms/task%s",
+        r.runSeconds().size(),
+        r.runMedian(),
+        r.msPerTask(),
+        resume);
+  }
+
+  private static void log(String s) {
+    System.err.println(s);
+    System.err.flush();
+  }
+}

@@ -1,0 +1,78 @@
+package io.taskflow4j.bench.compare;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * The measurement of one system on one workload, backend and size: the wall times of its timed runs
+ * and of the resumes of those finished runs, or why it was not measured.
+ *
+ * @param system {@code taskflow4j}, {@code taskflow} or {@code spring-batch}
+ * @param workload {@code chain} or {@code fanout}
+ * @param backend {@code none}, {@code memory}, {@code dir}, {@code sqlite}, {@code postgresql}
+ * @param durability {@code power}, {@code process}, or {@code -} where it does not apply
+ * @param n the number of tasks
+ * @param runSeconds the timed runs (empty when skipped)
+ * @param resumeSeconds the resumes of finished runs (empty without a backend)
+ * @param note why it was skipped or failed, else empty
+ */
+public record Result(
+    String system,
+    String workload,
+    String backend,
+    String durability,
+    int n,
+    List<Double> runSeconds,
+    List<Double> resumeSeconds,
+    String note) {
+
+  /** The canonical constructor, copying the lists. */
+  public Result {
+    runSeconds = List.copyOf(runSeconds);
+    resumeSeconds = List.copyOf(resumeSeconds);
+    note = note == null ? "" : note;
+  }
+
+  /** A configuration that was not measured, and why. */
+  public static Result skipped(
+      String system, String workload, String backend, String durability, int n, String why) {
+    return new Result(system, workload, backend, durability, n, List.of(), List.of(), why);
+  }
+
+  /** Whether there is at least one timed run. */
+  public boolean measured() {
+    return !runSeconds.isEmpty();
+  }
+
+  /** The median run in seconds, or NaN. */
+  public double runMedian() {
+    return median(runSeconds);
+  }
+
+  /** The median resume in seconds, or NaN. */
+  public double resumeMedian() {
+    return median(resumeSeconds);
+  }
+
+  /** Milliseconds per task of the median run, or NaN. */
+  public double msPerTask() {
+    return runMedian() * 1000.0 / n;
+  }
+
+  /** Tasks per second of the median run, or NaN. */
+  public double tasksPerSecond() {
+    return n / runMedian();
+  }
+
+  /** The median of {@code values}, or NaN when empty. */
+  public static double median(List<Double> values) {
+    if (values.isEmpty()) {
+      return Double.NaN;
+    }
+    List<Double> sorted = new ArrayList<>(values);
+    Collections.sort(sorted);
+    int m = sorted.size() / 2;
+    return sorted.size() % 2 == 1 ? sorted.get(m) : (sorted.get(m - 1) + sorted.get(m)) / 2;
+  }
+}

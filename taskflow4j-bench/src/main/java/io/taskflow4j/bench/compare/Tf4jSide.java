@@ -1,0 +1,160 @@
+package io.taskflow4j.bench.compare;
+
+import io.taskflow4j.bench.BenchStore;
+import io.taskflow4j.engine.Engine;
+import io.taskflow4j.engine.Engines;
+import io.taskflow4j.persistence.Backend;
+import io.taskflow4j.persistence.Backends;
+import io.taskflow4j.persistence.Connection;
+import io.taskflow4j.persistence.FlowDetail;
+import io.taskflow4j.persistence.FlowState;
+import io.taskflow4j.workloads.Workloads;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * taskflow4j's side of the comparison, measured in this JVM: the workloads of {@link Workloads}
+ * (the chain on the serial engine, the fan-out on the parallel one with TaskFlow's default of
+ * {@link Engines#DEFAULT_MAX_WORKERS} threads), each run built from its recorded factory, and with
+ * a backend followed by a resume of the finished flow from the store.
+ */
+public final class Tf4jSide {
+
+  /**
+   * A store to run on.
+   *
+   * @param backend the backend's short name ({@code none}, {@code memory}, {@code dir}, ...)
+   * @param durability {@code power}, {@code process} or {@code -}
+   * @param template the connection-string template ({@link BenchStore}), {@code null} for none
+   */
+  public record Store(String backend, String durability, String template) {}
+
+  /** No backend: the engine's private in-memory storage. */
+  public static final Store NONE = new Store("none", "-", null);
+
+  /** The {@code memory://} backend. */
+  public static final Store MEMORY = new Store("memory", "-", "memory://");
+
+  private Tf4jSide() {}
+
+  /** A directory store of this durability. */
+  public static Store dir(String durability) {
+    return new Store("dir", durability, "dir://{tmp}?durability=" + durability);
+  }
+
+  /** A SQLite file of this durability. */
+  public static Store sqlite(String durability) {
+    return new Store("sqlite", durability, "sqlite:///{tmp}/tf.db?durability=" + durability);
+  }
+
+  /**
+   * A fresh database of this durability on a PostgreSQL server; {@code server} is like {@code
+   * postgresql://postgres@127.0.0.1:5432}.
+   */
+  public static Store postgresql(String server, String durability) {
+    return new Store("postgresql", durability, server + "/{db}?durability=" + durability);
+  }
+
+  /** Timing of one run and of the resume that followed it (negative: none). */
+  record Timing(double runSeconds, double resumeSeconds) {}
+
+  /**
+   * Measures {@code workload} on a fresh {@code store} at size {@code n}: when {@code warmUp},
+   * first a few untimed runs (for the JIT) of at most 1,000 tasks (100 on a persistent store), for
+   * at most about 2 seconds; then up to {@code maxRuns} timed runs, stopping early once they took
+   * {@code budgetSeconds} in total (at least one).
+   */
+  public static Result measure(
+      String workload, Store store, int n, int maxRuns, double budgetSeconds, boolean warmUp) {
+    Workloads.factory(workload); // rejects an unknown workload before any store is made
+    BenchStore bs = store.template() == null ? null : BenchStore.create(store.template());
+    Backend backend = null;
+    try {
+      backend = bs == null ? null : Backends.open(bs.uri());
+      if (warmUp) {
+        // The engine's code is warmed by runs of up to 1,000 tasks; a store's, by smaller ones.
+        int wn = Math.min(n, store.template() == null || store == MEMORY ? 1000 : 100);
+        long end = System.nanoTime() + 2_000_000_000L;
+        for (int i = 0; i < 5 && (i == 0 || System.nanoTime() < end); i++) {
+          runOnce(workload, wn, backend);
+        }
+      }
+      List<Double> runs = new ArrayList<>();
+      List<Double> resumes = new ArrayList<>();
+      long start = System.nanoTime();
+      for (int i = 0; i < Math.max(1, maxRuns); i++) {
+        Timing t = runOnce(workload, n, backend);
+        runs.add(t.runSeconds());
+        if (t.resumeSeconds() >= 0) {
+          resumes.add(t.resumeSeconds());
+        }
+        if ((System.nanoTime() - start) / 1e9 > budgetSeconds) {
+          break;
+        }
+      }
+      return new Result(
+          "taskflow4j", workload, store.backend(), store.durability(), n, runs, resumes, "");
+    } finally {
+      try {
+        if (backend != null) {
+          backend.close();
+        }
+      } finally {
+        if (bs != null) {
+          bs.close();
+        }
+      }
+    }
+  }
+
+  /** One run of {@code workload} (checked), then with a backend a resume of it (checked). */
+  static Timing runOnce(String workload, int n, Backend backend) {
+    long t0 = System.nanoTime();
+    Engines.Builder b = Engines.loadFromFactory(Workloads.factory(workload), List.of(n), Map.of());
+    if (Workloads.FANOUT.equals(workload)) {
+      b.parallel();
+    } else {
+      // As TaskFlow's peer is given store={'v0': 0} (t1 also has x=0 injected).
+      b.store(Map.of("v0", 0L));
+    }
+    if (backend != null) {
+      b.backend(backend);
+    }
+    Object last;
+    FlowState state;
+    String flowUuid;
+    try (Engine engine = b.build()) {
+      engine.run();
+      last = engine.storage().fetch("v" + n);
+      state = engine.flowState();
+      flowUuid = engine.flowDetail().uuid();
+    }
+    double run = (System.nanoTime() - t0) / 1e9;
+    if (state != FlowState.SUCCESS || !(last instanceof Number v) || v.longValue() != n) {
+      throw new IllegalStateException(
+          workload + " of " + n + " ended " + state + " with v" + n + " = " + last);
+    }
+    if (backend == null) {
+      return new Timing(run, -1);
+    }
+    long t1 = System.nanoTime();
+    FlowDetail fd;
+    try (Connection c = backend.getConnection()) {
+      fd = c.getFlowDetails(flowUuid);
+    }
+    AtomicInteger events = new AtomicInteger();
+    try (Engine engine = Engines.loadFromDetail(fd, backend)) {
+      engine.onAtomEvent(e -> events.incrementAndGet());
+      engine.run();
+      state = engine.flowState();
+    }
+    double resume = (System.nanoTime() - t1) / 1e9;
+    if (state != FlowState.SUCCESS || events.get() != 0) {
+      throw new IllegalStateException(
+          "resuming the finished " + workload + " ended " + state + " after " + events + " events");
+    }
+    return new Timing(run, resume);
+  }
+}

@@ -1,0 +1,85 @@
+package io.taskflow4j.bench.compare;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import io.taskflow4j.bench.BenchStore;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** The taskflow4j side of the harness at N = 10 on every backend it measures. */
+class Tf4jSideSmokeTest {
+  private static final boolean CI = "true".equalsIgnoreCase(System.getenv("CI"));
+  private static final String PG =
+      System.getenv().getOrDefault("TF4J_BENCH_PG", "postgresql://postgres@127.0.0.1:5432");
+
+  static Stream<Arguments> stores() {
+    return Stream.of(
+            Tf4jSide.NONE,
+            Tf4jSide.MEMORY,
+            Tf4jSide.dir("process"),
+            Tf4jSide.dir("power"),
+            Tf4jSide.sqlite("process"),
+            Tf4jSide.sqlite("power"))
+        .flatMap(s -> Stream.of(Arguments.of("chain", s), Arguments.of("fanout", s)));
+  }
+
+  @ParameterizedTest(name = "{0} on {1}")
+  @MethodSource("stores")
+  void measuresRunsAndResumes(String workload, Tf4jSide.Store store) {
+    Result r = Tf4jSide.measure(workload, store, 10, 2, 60, false);
+    check(r, workload, store);
+  }
+
+  @Test
+  void measuresTheChainOnPostgresql() {
+    Tf4jSide.Store s = Tf4jSide.postgresql(PG, "power");
+    Result r;
+    try {
+      r = Tf4jSide.measure("chain", s, 10, 2, 60, false);
+    } catch (IllegalStateException e) {
+      assertThat(e.getMessage()).startsWith("the database server at");
+      if (CI) {
+        fail("PostgreSQL is needed in CI for the harness's smoke test: " + e.getMessage());
+      }
+      // Outside CI a developer may lack a server: skip, saying so; CI fails above instead.
+      Assumptions.abort(e.getMessage() + "; skipping (set CI=true to make this a failure)");
+      return;
+    }
+    check(r, "chain", s);
+  }
+
+  @Test
+  void theStoreIsRemovedAfterwardsAndBadInputIsRefused() throws Exception {
+    BenchStore s = BenchStore.create("dir://{tmp}?durability=process");
+    Path dir = s.directory();
+    assertThat(s.uri()).isEqualTo("dir://" + dir.toAbsolutePath() + "?durability=process");
+    assertThat(Files.isDirectory(dir)).isTrue();
+    s.close();
+    assertThat(Files.exists(dir)).isFalse();
+    assertThatThrownBy(() -> Tf4jSide.measure("spiral", Tf4jSide.NONE, 10, 1, 1, false))
+        .hasMessageContaining("unknown workload 'spiral'");
+  }
+
+  private static void check(Result r, String workload, Tf4jSide.Store store) {
+    assertThat(r.system()).isEqualTo(Report.TF4J);
+    assertThat(r.workload()).isEqualTo(workload);
+    assertThat(r.backend()).isEqualTo(store.backend());
+    assertThat(r.durability()).isEqualTo(store.durability());
+    assertThat(r.n()).isEqualTo(10);
+    assertThat(r.runSeconds()).hasSize(2).allSatisfy(t -> assertThat(t).isPositive());
+    if (store.template() == null) {
+      assertThat(r.resumeSeconds()).isEmpty();
+    } else {
+      assertThat(r.resumeSeconds()).hasSize(2).allSatisfy(t -> assertThat(t).isPositive());
+    }
+    assertThat(r.note()).isEmpty();
+  }
+}
