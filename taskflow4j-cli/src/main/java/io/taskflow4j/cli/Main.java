@@ -39,6 +39,7 @@ import picocli.CommandLine.Spec;
       MigrateCommand.class,
       UpgradeCommand.class,
       ValidateCommand.class,
+      VerifyCommand.class,
       BenchCommand.class,
       WorkerCommand.class,
       CommandLine.HelpCommand.class

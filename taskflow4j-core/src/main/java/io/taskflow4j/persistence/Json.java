@@ -1,8 +1,10 @@
 package io.taskflow4j.persistence;
 
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.BeanProperty;
 import com.fasterxml.jackson.databind.DeserializationContext;
@@ -51,8 +53,20 @@ import java.util.concurrent.atomic.LongAdder;
  * <p>No Java serialisation and no polymorphic default typing are used anywhere.
  */
 public final class Json {
+  /** How deep a value may nest: the limit of Jackson's writer, so whatever is stored reads back. */
+  static final int MAX_DEPTH = 1000;
+
   private static final ObjectMapper MAPPER =
-      JsonMapper.builder()
+      JsonMapper.builder(
+              JsonFactory.builder()
+                  // Whatever the writer wrote must read back: no string length limit (Jackson's
+                  // default of 20M characters would make a large recorded result unreadable).
+                  .streamReadConstraints(
+                      StreamReadConstraints.builder()
+                          .maxStringLength(Integer.MAX_VALUE)
+                          .maxNestingDepth(MAX_DEPTH)
+                          .build())
+                  .build())
           .addModule(new JavaTimeModule())
           .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
           .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS)
@@ -113,7 +127,14 @@ public final class Json {
     if (value instanceof Map<?, ?> || value instanceof List<?>) {
       boolean plain;
       try {
-        plain = isPlain(value);
+        plain = isPlain(value, 0);
+      } catch (TooDeep e) {
+        throw new IllegalArgumentException(
+            "a value of type "
+                + value.getClass().getName()
+                + " cannot be represented as JSON: it contains itself, or nests more than "
+                + MAX_DEPTH
+                + " levels deep (flatten it)");
       } catch (StackOverflowError e) {
         throw new IllegalArgumentException(
             "a value of type "
@@ -176,7 +197,10 @@ public final class Json {
     return n.doubleValue();
   }
 
-  private static boolean isPlain(Object v) {
+  private static boolean isPlain(Object v, int depth) {
+    if (depth > MAX_DEPTH) {
+      throw new TooDeep();
+    }
     if (v == null
         || v instanceof FrozenMap
         || v instanceof FrozenList
@@ -190,7 +214,7 @@ public final class Json {
     }
     if (v instanceof Map<?, ?> m) {
       for (Map.Entry<?, ?> e : m.entrySet()) {
-        if (!(e.getKey() instanceof String) || !isPlain(e.getValue())) {
+        if (!(e.getKey() instanceof String) || !isPlain(e.getValue(), depth + 1)) {
           return false;
         }
       }
@@ -198,13 +222,20 @@ public final class Json {
     }
     if (v instanceof List<?> l) {
       for (Object o : l) {
-        if (!isPlain(o)) {
+        if (!isPlain(o, depth + 1)) {
           return false;
         }
       }
       return true;
     }
     return false;
+  }
+
+  /** A value nests deeper than {@link #MAX_DEPTH} (or contains itself). */
+  private static final class TooDeep extends RuntimeException {
+    TooDeep() {
+      super(null, null, false, false);
+    }
   }
 
   /** Makes a plain JSON value deeply unmodifiable, normalising integral numbers. */

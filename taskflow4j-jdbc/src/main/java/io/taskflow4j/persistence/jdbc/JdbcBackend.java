@@ -30,7 +30,10 @@ final class JdbcBackend implements Backend {
   private ConnectionSource source; // guarded by this
   private boolean closed; // guarded by this
 
-  JdbcBackend(BackendConf conf) {
+  private final JdbcCommitHook hook;
+
+  JdbcBackend(BackendConf conf, JdbcCommitHook hook) {
+    this.hook = Objects.requireNonNull(hook, "hook");
     this.conf = Objects.requireNonNull(conf, "conf");
     this.settings = JdbcSettings.from(conf);
     this.migrator = new SchemaMigrator(settings.dialect(), settings.describe(), settings::scrub);
@@ -135,6 +138,9 @@ final class JdbcBackend implements Backend {
         T out;
         try {
           out = work.apply(c);
+          if (write) {
+            hook.beforeCommit(what);
+          }
         } catch (SQLException | RuntimeException e) {
           if (write) {
             rollbackQuietly(c, e);
@@ -146,6 +152,7 @@ final class JdbcBackend implements Backend {
           c.commit();
           // From here the write is stored whatever happens to the connection.
           restoreAutoCommitQuietly(c);
+          hook.afterCommit(what);
         }
         return out;
       } catch (TaskFlowException e) {

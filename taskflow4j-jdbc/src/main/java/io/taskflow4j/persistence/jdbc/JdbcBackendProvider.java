@@ -30,6 +30,17 @@ public final class JdbcBackendProvider implements BackendProvider {
 
   @Override
   public Backend create(BackendConf conf) {
-    return new JdbcBackend(conf);
+    return new JdbcBackend(conf, JdbcCommitHook.NONE);
+  }
+
+  /**
+   * Makes a SQL backend whose write transactions call {@code hook} before and after their commit
+   * (for crash tests and instrumentation; see {@link JdbcCommitHook}).
+   *
+   * @throws io.taskflow4j.persistence.InvalidConfigurationException when the configuration is
+   *     invalid
+   */
+  public static Backend create(BackendConf conf, JdbcCommitHook hook) {
+    return new JdbcBackend(conf, java.util.Objects.requireNonNull(hook, "hook"));
   }
 }

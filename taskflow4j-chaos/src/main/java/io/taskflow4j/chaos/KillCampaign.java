@@ -1,0 +1,774 @@
+package io.taskflow4j.chaos;
+
+import io.taskflow4j.persistence.AtomDetail;
+import io.taskflow4j.persistence.AtomState;
+import io.taskflow4j.persistence.Backend;
+import io.taskflow4j.persistence.Backends;
+import io.taskflow4j.persistence.Connection;
+import io.taskflow4j.persistence.FlowDetail;
+import io.taskflow4j.persistence.FlowState;
+import io.taskflow4j.persistence.LogBook;
+import io.taskflow4j.persistence.TaskDetail;
+import io.taskflow4j.verify.Report;
+import io.taskflow4j.verify.StoreVerifier;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The kill campaign: for each backend, runs the chain workload in a child process ({@link
+ * ChainChild}), kills it with SIGKILL at a random moment, starts it again to resume, and so on
+ * until the flow ends; then audits the store and the exec log. Rounds (a new logbook each) follow
+ * one another until the backend has taken the number of kills asked for.
+ *
+ * <p>The audit of a round checks that the flow is SUCCESS, that every task {@code ti} is SUCCESS
+ * with the value {@code i} (so the final value is N), that every task ran at least once, that no
+ * task ran again after its SUCCESS was recorded (after each {@code #resume k} marker of the exec
+ * log no {@code tj} with {@code j <= k} appears), that each restart re-ran at most one task (the
+ * one in flight when it was killed), that a task ran at most {@code kills + 1} times and all
+ * re-executions together are at most the number of kills; and that {@link StoreVerifier} finds the
+ * store consistent.
+ *
+ * <p>Kill moments: most kills wait for the child's {@code started} line, then until a random number
+ * of further executions (uniform over the tasks left) is in the exec log, then a random part of one
+ * task's time, so a kill lands anywhere in a task's write sequence; a share of kills lands earlier,
+ * while the child opens the store and loads the flow. Every random choice comes from one seeded
+ * generator per backend; the seed is printed so a failing campaign can be replayed.
+ *
+ * <p>Command line: {@code KillCampaign [--kills K] [--tasks N] [--seed S] [--work DIR] [--parallel
+ * P] label=connection ...}, e.g. {@code KillCampaign --kills 250 dir=dir:///tmp/c/store
+ * sqlite=sqlite:////tmp/c/store.db}.
+ */
+public final class KillCampaign {
+  private static final Logger LOG = LoggerFactory.getLogger(KillCampaign.class);
+
+  /** Placeholder of the child command template: the connection string. */
+  public static final String CONNECTION = "{connection}";
+
+  /** Placeholder of the child command template: the logbook name. */
+  public static final String BOOK = "{book}";
+
+  /** Placeholder of the child command template: the number of tasks. */
+  public static final String TASKS = "{tasks}";
+
+  /** Placeholder of the child command template: the exec log path. */
+  public static final String EXEC_LOG = "{log}";
+
+  /** A backend to campaign against. */
+  public record Target(String label, String connection) {
+    /** Checks both parts. */
+    public Target {
+      Objects.requireNonNull(label, "label");
+      Objects.requireNonNull(connection, "connection");
+    }
+
+    @Override
+    public String toString() {
+      return label + " (" + io.taskflow4j.persistence.BackendConf.mask(connection) + ")";
+    }
+  }
+
+  /**
+   * What a backend's campaign did and found.
+   *
+   * @param target the backend
+   * @param seed the seed of its random choices
+   * @param kills the kills that landed on a live child
+   * @param earlyKills of those, kills before the child reported {@code started}
+   * @param rounds flows run to the end
+   * @param starts child processes started
+   * @param reexecutions task executions beyond the first, over all rounds
+   * @param millis wall time
+   * @param problems every audit failure (empty when the backend passed)
+   */
+  public record Result(
+      Target target,
+      long seed,
+      int kills,
+      int earlyKills,
+      int rounds,
+      int starts,
+      int reexecutions,
+      long millis,
+      List<String> problems) {
+    /** Copies the problem list. */
+    public Result {
+      problems = List.copyOf(problems);
+    }
+
+    /** Whether the audit found nothing. */
+    public boolean ok() {
+      return problems.isEmpty();
+    }
+
+    @Override
+    public String toString() {
+      return String.format(
+          "%-12s seed=%d kills=%d (early %d) rounds=%d starts=%d re-executions=%d time=%ds %s",
+          target.label(),
+          seed,
+          kills,
+          earlyKills,
+          rounds,
+          starts,
+          reexecutions,
+          millis / 1000,
+          problems.isEmpty() ? "OK" : "FAILED: " + problems);
+    }
+  }
+
+  private final int killsPerBackend;
+  private final int tasks;
+  private final long seed;
+  private final Path workDir;
+  private final List<String> childCommand;
+  private final double earlyKillShare;
+  private final long childTimeoutMillis;
+
+  private KillCampaign(Builder b) {
+    this.killsPerBackend = b.kills;
+    this.tasks = b.tasks;
+    this.seed = b.seed;
+    this.workDir = Objects.requireNonNull(b.workDir, "workDir");
+    this.childCommand = List.copyOf(b.childCommand);
+    this.earlyKillShare = b.earlyKillShare;
+    this.childTimeoutMillis = b.childTimeoutMillis;
+  }
+
+  /** A campaign writing its exec logs and child outputs under {@code workDir}. */
+  public static Builder builder(Path workDir) {
+    return new Builder(workDir);
+  }
+
+  /** Configures a {@link KillCampaign}. */
+  public static final class Builder {
+    private final Path workDir;
+    private int kills = 20;
+    private int tasks = 300;
+    private long seed = System.nanoTime();
+    private List<String> childCommand = defaultChildCommand();
+    private double earlyKillShare = 0.15;
+    private long childTimeoutMillis = 120_000;
+
+    private Builder(Path workDir) {
+      this.workDir = workDir;
+    }
+
+    /** Kills each backend must take (default 20). */
+    public Builder kills(int kills) {
+      this.kills = kills;
+      return this;
+    }
+
+    /** Tasks of the chain (default 300). */
+    public Builder tasks(int tasks) {
+      this.tasks = tasks;
+      return this;
+    }
+
+    /** The seed of the random choices (default: from the clock; printed either way). */
+    public Builder seed(long seed) {
+      this.seed = seed;
+      return this;
+    }
+
+    /**
+     * The child command, with the placeholders {@link #CONNECTION}, {@link #BOOK}, {@link #TASKS}
+     * and {@link #EXEC_LOG}; it must print {@code started ...} when it runs the flow and exit 0
+     * when the flow ended SUCCESS (see {@link ChainChild}). Default: {@link ChainChild} in a JVM on
+     * the current class path.
+     */
+    public Builder childCommand(List<String> template) {
+      this.childCommand = List.copyOf(template);
+      return this;
+    }
+
+    /** The share of kills aimed before the child reports {@code started} (default 0.15). */
+    public Builder earlyKillShare(double share) {
+      this.earlyKillShare = share;
+      return this;
+    }
+
+    /** How long one child may run before the campaign gives up on it (default 120 s). */
+    public Builder childTimeoutMillis(long millis) {
+      this.childTimeoutMillis = millis;
+      return this;
+    }
+
+    /** Makes the campaign. */
+    public KillCampaign build() {
+      if (kills < 0 || tasks < 1) {
+        throw new IllegalArgumentException("kills must be >= 0 and tasks >= 1");
+      }
+      return new KillCampaign(this);
+    }
+  }
+
+  /** {@link ChainChild} in a JVM tuned to start fast, on this JVM's class path. */
+  public static List<String> defaultChildCommand() {
+    String cp =
+        System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+    // absolute entries, so the child may run in any directory
+    StringBuilder abs = new StringBuilder();
+    for (String e : cp.split(java.io.File.pathSeparator)) {
+      if (!e.isEmpty()) {
+        abs.append(abs.length() == 0 ? "" : java.io.File.pathSeparator)
+            .append(Path.of(e).toAbsolutePath());
+      }
+    }
+    cp = abs.toString();
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    return List.of(
+        java,
+        "-XX:TieredStopAtLevel=1",
+        "-XX:+UseSerialGC",
+        "-Xshare:auto",
+        "-Xmx256m",
+        "-cp",
+        cp,
+        ChainChild.class.getName(),
+        CONNECTION,
+        BOOK,
+        TASKS,
+        EXEC_LOG);
+  }
+
+  /**
+   * {@link #defaultChildCommand()} on a private copy of the class path under {@code into}, so the
+   * children of a long campaign keep running the same code even if the jars it was started from are
+   * rebuilt or reinstalled meanwhile.
+   */
+  public static List<String> snapshotChildCommand(Path into) throws IOException {
+    List<String> cmd = new ArrayList<>(defaultChildCommand());
+    int cpAt = cmd.indexOf("-cp") + 1;
+    StringBuilder cp = new StringBuilder();
+    int i = 0;
+    for (String e : cmd.get(cpAt).split(java.io.File.pathSeparator)) {
+      Path src = Path.of(e);
+      if (!Files.exists(src)) {
+        continue;
+      }
+      Path dst = into.resolve((i++) + "-" + src.getFileName());
+      if (Files.isDirectory(src)) {
+        try (java.util.stream.Stream<Path> walk = Files.walk(src)) {
+          for (Path p : walk.toList()) {
+            Path t = dst.resolve(src.relativize(p).toString());
+            if (Files.isDirectory(p)) {
+              Files.createDirectories(t);
+            } else {
+              Files.copy(p, t);
+            }
+          }
+        }
+      } else {
+        Files.createDirectories(into);
+        Files.copy(src, dst);
+      }
+      cp.append(cp.length() == 0 ? "" : java.io.File.pathSeparator).append(dst);
+    }
+    cmd.set(cpAt, cp.toString());
+    return cmd;
+  }
+
+  /** The seed this campaign uses (backend {@code i} uses {@code seed + i}). */
+  public long seed() {
+    return seed;
+  }
+
+  /** Runs the campaign on every target, {@code parallel} at a time; results in target order. */
+  public List<Result> run(List<Target> targets, int parallel) {
+    ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, parallel));
+    try {
+      List<Future<Result>> futures = new ArrayList<>();
+      for (int i = 0; i < targets.size(); i++) {
+        Target t = targets.get(i);
+        long s = seed + i;
+        futures.add(pool.submit(() -> run(t, s)));
+      }
+      List<Result> out = new ArrayList<>();
+      for (Future<Result> f : futures) {
+        try {
+          out.add(f.get());
+        } catch (ExecutionException e) {
+          throw new IllegalStateException("the campaign failed: " + e.getCause(), e.getCause());
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new IllegalStateException("interrupted", e);
+        }
+      }
+      return out;
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  /** Runs the campaign on one backend with one seed. */
+  public Result run(Target target, long seed) throws IOException, InterruptedException {
+    LOG.info(
+        "kill campaign on {}: seed {}, {} kills, {} tasks", target, seed, killsPerBackend, tasks);
+    Random rng = new Random(seed);
+    long t0 = System.nanoTime();
+    List<String> problems = new ArrayList<>();
+    Stats st = new Stats();
+    int round = 0;
+    do {
+      round++;
+      String book = "chaos-" + target.label() + "-" + seed + "-r" + round;
+      Path log = workDir.resolve(target.label() + "-" + seed + "-r" + round + ".log");
+      Files.deleteIfExists(log);
+      int killsBefore = st.kills;
+      String failure = runRound(target, book, log, rng, st);
+      if (failure != null) {
+        problems.add("round " + round + ": " + failure);
+        break;
+      }
+      for (String p : audit(target, book, log, st.kills - killsBefore, st)) {
+        problems.add("round " + round + ": " + p);
+      }
+      if (!problems.isEmpty()) {
+        break;
+      }
+    } while (st.kills < killsPerBackend);
+    Result r =
+        new Result(
+            target,
+            seed,
+            st.kills,
+            st.earlyKills,
+            round,
+            st.starts,
+            st.reexecutions,
+            (System.nanoTime() - t0) / 1_000_000,
+            problems);
+    LOG.info("{}", r);
+    return r;
+  }
+
+  /** Mutable counters of one backend's campaign. */
+  static final class Stats {
+    int kills;
+    int earlyKills;
+    int starts;
+    int reexecutions;
+    double msPerTask = 3.0;
+    long startupMillis = 800;
+  }
+
+  /** Starts, kills and restarts the child until the flow ends; a failure message or null. */
+  private String runRound(Target target, String book, Path log, Random rng, Stats st)
+      throws IOException, InterruptedException {
+    int roundKills = 0;
+    while (true) {
+      boolean mayKill = roundKills < Math.max(3 * killsPerBackend, 30);
+      boolean early = mayKill && rng.nextDouble() < earlyKillShare;
+      long earlyDelay = early ? (long) (rng.nextDouble() * st.startupMillis) : 0;
+      double fraction = rng.nextDouble();
+      double jitter = rng.nextDouble();
+      Child child = Child.start(command(target, book, log), workDir, book + "-" + st.starts);
+      st.starts++;
+      boolean killed = false;
+      try {
+        if (early) {
+          if (!child.process.waitFor(earlyDelay, TimeUnit.MILLISECONDS)) {
+            killed = kill(child);
+            if (killed) {
+              st.earlyKills++;
+            }
+          }
+        } else {
+          String started = child.awaitStarted(childTimeoutMillis);
+          if (started == null) {
+            if (child.process.isAlive()) {
+              kill(child);
+              return "child did not start in "
+                  + childTimeoutMillis
+                  + " ms; output:\n"
+                  + child.output();
+            }
+          } else if (mayKill) {
+            st.startupMillis = (st.startupMillis * 3 + child.startedAfterMillis()) / 4;
+            int remaining = Integer.parseInt(started.split(" ")[1]);
+            // Aim at a random task of those left: wait until that many more executions are
+            // logged, then a random part of one task's time, so the kill lands anywhere in the
+            // write sequence of a task (before, during or after its result is recorded).
+            int aim = 1 + (int) (fraction * Math.max(1, remaining));
+            killed = killAfter(child, log, aim, (long) (jitter * 2 * st.msPerTask), st);
+          }
+        }
+        if (!killed) {
+          if (!child.process.waitFor(childTimeoutMillis, TimeUnit.MILLISECONDS)) {
+            kill(child);
+            return "child did not end in time; output:\n" + child.output();
+          }
+          int exit = child.process.exitValue();
+          if (exit != 0) {
+            return "child exited with status " + exit + "; output:\n" + child.output();
+          }
+          return null;
+        }
+        roundKills++;
+        st.kills++;
+      } finally {
+        child.close();
+      }
+    }
+  }
+
+  /**
+   * Waits until {@code executions} more task lines are in the exec log (or the child ends), then
+   * {@code jitterMillis}, then kills; true when the kill landed on a live child.
+   */
+  private static boolean killAfter(
+      Child child, Path log, int executions, long jitterMillis, Stats st)
+      throws IOException, InterruptedException {
+    LogCounter counter = new LogCounter(log);
+    int base = counter.count();
+    long last = System.nanoTime();
+    int seen = base;
+    while (child.process.isAlive() && seen - base < executions) {
+      Thread.sleep(1);
+      int now = counter.count();
+      if (now > seen) {
+        long t = System.nanoTime();
+        double per = (t - last) / 1e6 / (now - seen);
+        st.msPerTask = st.msPerTask * 0.9 + per * 0.1;
+        last = t;
+        seen = now;
+      }
+    }
+    if (jitterMillis > 0 && child.process.waitFor(jitterMillis, TimeUnit.MILLISECONDS)) {
+      return false;
+    }
+    return child.process.isAlive() && kill(child);
+  }
+
+  /** Counts the task lines of a growing exec log, reading only what was appended. */
+  private static final class LogCounter {
+    private final Path log;
+    private long offset;
+    private int count;
+
+    LogCounter(Path log) {
+      this.log = log;
+    }
+
+    int count() throws IOException {
+      if (!Files.exists(log)) {
+        return count;
+      }
+      try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(log)) {
+        long size = ch.size();
+        if (size <= offset) {
+          return count;
+        }
+        java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate((int) (size - offset));
+        ch.read(buf, offset);
+        buf.flip();
+        int lastNewline = -1;
+        boolean lineStart = true;
+        boolean taskLine = false;
+        for (int i = 0; i < buf.limit(); i++) {
+          byte c = buf.get(i);
+          if (lineStart) {
+            taskLine = c == 't';
+            lineStart = false;
+          }
+          if (c == '\n') {
+            if (taskLine) {
+              count++;
+            }
+            lastNewline = i;
+            lineStart = true;
+          }
+        }
+        offset += lastNewline + 1;
+        return count;
+      }
+    }
+  }
+
+  /** SIGKILLs the child; true when it was still running (the kill landed). */
+  private static boolean kill(Child child) throws InterruptedException {
+    child.process.destroyForcibly();
+    child.process.waitFor(30, TimeUnit.SECONDS);
+    // A child that ended on its own in the meantime exited 0 (or with its own error status).
+    return child.process.exitValue() == 137 || child.process.exitValue() == 128 + 9;
+  }
+
+  private List<String> command(Target target, String book, Path log) {
+    List<String> cmd = new ArrayList<>(childCommand.size());
+    for (String s : childCommand) {
+      cmd.add(
+          s.replace(CONNECTION, target.connection())
+              .replace(BOOK, book)
+              .replace(TASKS, String.valueOf(tasks))
+              .replace(EXEC_LOG, log.toString()));
+    }
+    return cmd;
+  }
+
+  /** Checks a finished round; returns what is wrong (empty when nothing). */
+  List<String> audit(Target target, String book, Path log, int kills, Stats st) throws IOException {
+    List<String> out = new ArrayList<>();
+    try (Backend backend = Backends.fetch(target.connection());
+        Connection c = backend.getConnection()) {
+      LogBook found = null;
+      for (LogBook b : c.getLogBooks(true)) {
+        if (b.name().equals(book)) {
+          if (found != null) {
+            out.add("two logbooks named " + book);
+          }
+          found = b;
+        }
+      }
+      if (found == null) {
+        out.add("no logbook named " + book);
+        return out;
+      }
+      List<FlowDetail> flows = c.getFlowsForBook(found.uuid());
+      if (flows.size() != 1) {
+        out.add("logbook " + book + " holds " + flows.size() + " flow details, not 1");
+        if (flows.isEmpty()) {
+          return out;
+        }
+      }
+      FlowDetail fd = flows.get(0);
+      if (fd.state() != FlowState.SUCCESS) {
+        out.add("flow is " + fd.state() + ", not SUCCESS");
+      }
+      // the chain's tasks, beside which the engine may keep the atom holding stored values
+      long chainAtoms = fd.atoms().stream().filter(a -> a.name().matches("t[0-9]+")).count();
+      if (chainAtoms != tasks) {
+        out.add("flow has " + chainAtoms + " chain tasks, not " + tasks);
+      }
+      for (int i = 1; i <= tasks; i++) {
+        String name = "t" + i;
+        AtomDetail ad = fd.findByName(name).orElse(null);
+        if (ad == null) {
+          out.add(name + " is not recorded");
+          continue;
+        }
+        if (ad.state() != AtomState.SUCCESS) {
+          out.add(name + " is " + ad.state() + ", not SUCCESS");
+        }
+        Object v = ad instanceof TaskDetail td ? td.results() : null;
+        if (!(v instanceof Number n) || n.longValue() != i) {
+          out.add(name + " recorded the value " + v + ", not " + i);
+        }
+      }
+      Report report = StoreVerifier.verify(c);
+      if (!report.ok()) {
+        out.add("store verification: " + report);
+      }
+    }
+    auditLog(Files.readAllLines(log, StandardCharsets.UTF_8), kills, st, out);
+    return out;
+  }
+
+  /** The exec log checks (see the class comment). */
+  void auditLog(List<String> lines, int kills, Stats st, List<String> out) {
+    Map<Integer, Integer> runs = new HashMap<>();
+    int segment = -1;
+    int recordedPrefix = 0;
+    int segmentRepeats = 0;
+    int total = 0;
+    for (int ln = 0; ln < lines.size(); ln++) {
+      String line = lines.get(ln);
+      if (line.startsWith("#resume ")) {
+        segment++;
+        recordedPrefix = Integer.parseInt(line.substring(8).trim());
+        segmentRepeats = 0;
+        continue;
+      }
+      if (line.startsWith("#extra ")) {
+        out.add("line " + (ln + 1) + ": tasks recorded SUCCESS out of chain order: " + line);
+        continue;
+      }
+      if (!line.matches("t[0-9]+")) {
+        out.add("line " + (ln + 1) + " of the exec log is not a task name: '" + line + "'");
+        continue;
+      }
+      int i = Integer.parseInt(line.substring(1));
+      if (i < 1 || i > tasks) {
+        out.add("line " + (ln + 1) + ": unknown task " + line);
+        continue;
+      }
+      total++;
+      if (segment < 0) {
+        out.add("line " + (ln + 1) + ": an execution before any start marker");
+      }
+      if (i <= recordedPrefix) {
+        out.add(
+            "line "
+                + (ln + 1)
+                + ": "
+                + line
+                + " ran again after its SUCCESS was recorded (start "
+                + segment
+                + " found t1..t"
+                + recordedPrefix
+                + " done)");
+      }
+      int before = runs.merge(i, 1, Integer::sum) - 1;
+      if (before > 0) {
+        segmentRepeats++;
+        if (segmentRepeats > 1) {
+          out.add("start " + segment + " re-ran more than one task (" + line + " is the second)");
+        }
+      }
+    }
+    for (int i = 1; i <= tasks; i++) {
+      int n = runs.getOrDefault(i, 0);
+      if (n == 0) {
+        out.add("t" + i + " never ran");
+      } else if (n - 1 > kills) {
+        out.add("t" + i + " ran " + n + " times with only " + kills + " kills");
+      }
+    }
+    int re = total - runs.size();
+    if (re > kills) {
+      out.add(re + " re-executions with only " + kills + " kills");
+    }
+    st.reexecutions += re;
+  }
+
+  /** A running child with its output captured line by line. */
+  private static final class Child implements AutoCloseable {
+    final Process process;
+    final long startNanos = System.nanoTime();
+    final List<String> lines = Collections.synchronizedList(new ArrayList<>());
+    final CompletableFuture<String> started = new CompletableFuture<>();
+    volatile long startedNanos;
+    final Thread reader;
+
+    private Child(Process p) {
+      this.process = p;
+      this.reader =
+          new Thread(
+              () -> {
+                try (BufferedReader r =
+                    new BufferedReader(
+                        new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                  String line;
+                  while ((line = r.readLine()) != null) {
+                    lines.add(line);
+                    if (line.startsWith("started ") && !started.isDone()) {
+                      startedNanos = System.nanoTime();
+                      started.complete(line);
+                    }
+                  }
+                } catch (IOException e) {
+                  // the child was killed: its pipe closed
+                } finally {
+                  started.complete(null);
+                }
+              },
+              "chaos-child-reader");
+      reader.setDaemon(true);
+      reader.start();
+    }
+
+    static Child start(List<String> command, Path workDir, String name) throws IOException {
+      ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+      pb.directory(workDir.toFile());
+      return new Child(pb.start());
+    }
+
+    String awaitStarted(long timeoutMillis) throws InterruptedException {
+      try {
+        return started.get(timeoutMillis, TimeUnit.MILLISECONDS);
+      } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+        return null;
+      }
+    }
+
+    long startedAfterMillis() {
+      return (startedNanos - startNanos) / 1_000_000;
+    }
+
+    String output() throws InterruptedException {
+      reader.join(5_000);
+      synchronized (lines) {
+        return String.join("\n", lines);
+      }
+    }
+
+    @Override
+    public void close() {
+      if (process.isAlive()) {
+        process.destroyForcibly();
+      }
+    }
+  }
+
+  /**
+   * Runs a campaign from the command line and exits 0 when every backend passed.
+   *
+   * @param args {@code [--kills K] [--tasks N] [--seed S] [--work DIR] [--parallel P]
+   *     label=connection ...}
+   */
+  public static void main(String[] args) throws IOException {
+    int kills = 20;
+    int tasks = 300;
+    Long seed = null;
+    Path work = null;
+    int parallel = 1;
+    Map<String, String> targets = new LinkedHashMap<>();
+    for (int i = 0; i < args.length; i++) {
+      switch (args[i]) {
+        case "--kills" -> kills = Integer.parseInt(args[++i]);
+        case "--tasks" -> tasks = Integer.parseInt(args[++i]);
+        case "--seed" -> seed = Long.parseLong(args[++i]);
+        case "--work" -> work = Path.of(args[++i]);
+        case "--parallel" -> parallel = Integer.parseInt(args[++i]);
+        default -> {
+          int eq = args[i].indexOf('=');
+          if (eq <= 0) {
+            System.err.println(
+                "usage: KillCampaign [--kills K] [--tasks N] [--seed S] [--work DIR]"
+                    + " [--parallel P] label=connection ...");
+            System.exit(2);
+          }
+          targets.put(args[i].substring(0, eq), args[i].substring(eq + 1));
+        }
+      }
+    }
+    if (work == null) {
+      work = Files.createTempDirectory("taskflow4j-chaos");
+    }
+    Files.createDirectories(work);
+    Builder b = builder(work).kills(kills).tasks(tasks);
+    if (seed != null) {
+      b.seed(seed);
+    }
+    KillCampaign campaign = b.build();
+    System.out.println("kill campaign: seed " + campaign.seed() + ", work " + work);
+    List<Target> list = new ArrayList<>();
+    targets.forEach((k, v) -> list.add(new Target(k, v)));
+    boolean ok = true;
+    for (Result r : campaign.run(list, parallel)) {
+      System.out.println(r);
+      ok &= r.ok();
+    }
+    System.exit(ok ? 0 : 1);
+  }
+}
