@@ -388,7 +388,7 @@ final class Compiler {
   @SuppressWarnings({"unchecked", "rawtypes"})
   private List<List<String>>[] resolveScopes(Atom[] atomArray) {
     int n = atomArray.length;
-    Map<String, IntList> providers = new HashMap<>();
+    Map<String, IntList> providers = new HashMap<>((int) (n / 0.75f) + 1);
     for (int i = 0; i < n; i++) {
       for (String p : atomArray[i].provides().names()) {
         providers.computeIfAbsent(p, x -> new IntList(1)).add(i);

@@ -91,13 +91,13 @@ public final class Storage {
   private volatile FlowDetail header;
 
   /** Atom entries by name, in the flow detail's order. Guarded by {@link #structure}. */
-  private final Map<String, AtomEntry> atoms = new LinkedHashMap<>();
+  private Map<String, AtomEntry> atoms = new LinkedHashMap<>();
 
   /** Names of the retry atoms, in order. Guarded by {@link #structure}. */
   private final List<String> retryNames = new ArrayList<>();
 
   /** Result name → who provides it. Guarded by {@link #structure}. */
-  private final Map<String, Providers> providers = new LinkedHashMap<>();
+  private Map<String, Providers> providers = new LinkedHashMap<>();
 
   /** Values injected transiently at flow level (kept in memory only). Guarded by structure. */
   private final Map<String, Object> transients = new LinkedHashMap<>();
@@ -181,7 +181,13 @@ public final class Storage {
     structure.writeLock().lock();
     try {
       List<String> uuids = new ArrayList<>(specs.size());
-      Map<String, AtomDetail> created = new LinkedHashMap<>();
+      if (atoms.isEmpty() && providers.isEmpty() && specs.size() > 12) {
+        // Sized once for a large flow: rehashing 100,000 entries several times costs more than
+        // the whole run of a small flow.
+        atoms = new LinkedHashMap<>(capacity(specs.size()));
+        providers = new LinkedHashMap<>(capacity(specs.size()));
+      }
+      Map<String, AtomDetail> created = new LinkedHashMap<>(capacity(specs.size()));
       for (AtomSpec spec : specs) {
         Objects.requireNonNull(spec, "atom spec");
         if (INJECTOR_NAME.equals(spec.name())) {
@@ -235,6 +241,11 @@ public final class Storage {
     } finally {
       structure.writeLock().unlock();
     }
+  }
+
+  /** A hash map capacity that holds {@code n} entries without rehashing. */
+  static int capacity(int n) {
+    return (int) (n / 0.75f) + 1;
   }
 
   /** {@link #ensureAtoms} of one atom. */
@@ -346,7 +357,7 @@ public final class Storage {
    * @throws NotFoundException when one is unknown
    */
   public Map<String, StateAndIntention> getAtomsStates(Collection<String> names) {
-    Map<String, StateAndIntention> out = new LinkedHashMap<>();
+    Map<String, StateAndIntention> out = new LinkedHashMap<>(capacity(names.size()));
     structure.readLock().lock();
     try {
       for (String n : names) {

@@ -36,7 +36,7 @@ public final class MemoryBackend implements Backend {
   // Guarded by lock. Insertion order is the order TaskFlow's dicts would have.
   private final Map<String, BookRec> books = new LinkedHashMap<>();
   private final Map<String, FlowRec> flows = new LinkedHashMap<>();
-  private final Map<String, AtomRec> atoms = new LinkedHashMap<>();
+  private Map<String, AtomRec> atoms = new LinkedHashMap<>(); // guarded by lock
   private volatile boolean closed;
 
   /** A new, empty memory backend. */
@@ -61,11 +61,12 @@ public final class MemoryBackend implements Backend {
   private static final class FlowRec {
     FlowDetail flow; // without atoms
     final String bookUuid;
-    final Set<String> atomUuids = new LinkedHashSet<>();
+    final Set<String> atomUuids;
 
-    FlowRec(FlowDetail flow, String bookUuid) {
+    FlowRec(FlowDetail flow, String bookUuid, int expectedAtoms) {
       this.flow = flow;
       this.bookUuid = bookUuid;
+      this.atomUuids = new LinkedHashSet<>((int) (Math.max(expectedAtoms, 12) / 0.75f) + 1);
     }
   }
 
@@ -272,10 +273,17 @@ public final class MemoryBackend implements Backend {
       long rev = fr == null ? 1 : fr.flow.revision() + 1;
       FlowDetail bare = fd.withoutAtoms().withRevision(rev);
       if (fr == null) {
-        fr = new FlowRec(bare, bookUuid);
+        fr = new FlowRec(bare, bookUuid, fd.size());
         flows.put(fd.uuid(), fr);
       } else {
         fr.flow = bare;
+      }
+      if (atoms.size() < fd.size()) {
+        // Grown once to hold a large flow instead of rehashing every entry several times.
+        Map<String, AtomRec> bigger =
+            new LinkedHashMap<>((int) ((atoms.size() + fd.size()) / 0.75f) + 1);
+        bigger.putAll(atoms);
+        atoms = bigger;
       }
       List<AtomDetail> written = new ArrayList<>(fd.size());
       for (AtomDetail ad : fd.atoms()) {
