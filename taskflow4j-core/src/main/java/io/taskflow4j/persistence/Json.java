@@ -510,7 +510,7 @@ public final class Json {
       super(keysAndValues);
     }
 
-    /** This map with {@code entries} (already normalised) put over it. */
+    /** This map with {@code entries} (normalised here) put over it. */
     FrozenMap with(Map<String, ?> entries) {
       if (entries.size() == 1) {
         Map.Entry<String, ?> e = entries.entrySet().iterator().next();
