@@ -37,6 +37,7 @@ class RemoteBenchTest {
       if ("true".equalsIgnoreCase(System.getenv("CI"))) {
         fail(msg + "; CI=true requires it");
       }
+      // Outside CI a developer may have no broker: skip, saying so; CI fails above instead.
       Assumptions.abort(msg + "; skipping (set TF_AMQP_URI to use another broker)");
     }
   }

@@ -1,6 +1,7 @@
 package io.taskflow4j.worker;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import io.taskflow4j.Task;
 import io.taskflow4j.engine.Engine;
@@ -269,8 +270,15 @@ class RabbitWorkerTest {
   @Test
   @Order(4)
   void theFlowCompletesAcrossABrokerRestart() throws Exception {
-    Assumptions.assumeTrue(
-        canRestartBroker(), "rabbitmqctl is not usable here (needs root on the broker's machine)");
+    if (!canRestartBroker()) {
+      String why = "rabbitmqctl is not usable here (needs root on the broker's machine)";
+      if (RabbitSupport.CI) {
+        // CI runs as root beside its broker (.ci/run starts it): the restart must be tested there.
+        fail(why + "; CI=true requires the broker-restart test to run");
+      }
+      // Outside CI the broker may be remote or not ours to restart: skip, saying so.
+      Assumptions.abort(why);
+    }
     int n = 300;
     UnorderedFlow flow = UnorderedFlow.of("restart");
     Map<String, Object> store = new HashMap<>();

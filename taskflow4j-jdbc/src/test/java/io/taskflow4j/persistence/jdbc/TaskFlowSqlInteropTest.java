@@ -65,6 +65,7 @@ class TaskFlowSqlInteropTest {
     if (TestDatabases.CI) {
       fail(missing + "; CI needs it for the interoperability tests");
     }
+    // Outside CI a developer may lack TaskFlow's SQL backend: skip, saying what to install.
     Assumptions.abort(missing + " (apt-get install them); skipping");
   }
 

@@ -81,6 +81,7 @@ class TaskFlowZkInteropTest {
       if ("true".equalsIgnoreCase(System.getenv("CI"))) {
         fail(message + " (CI=true: this test must run on CI)");
       }
+      // Outside CI a developer may lack TaskFlow or kazoo: skip, saying how to install them.
       Assumptions.abort(message);
     }
     path = ZkTesting.freshPath("interop");
