@@ -9,6 +9,7 @@ import io.taskflow4j.Task;
 import io.taskflow4j.flow.Flow;
 import io.taskflow4j.flow.LinearFlow;
 import io.taskflow4j.internal.Timestamps;
+import io.taskflow4j.persistence.AtomDetail;
 import io.taskflow4j.persistence.AtomState;
 import io.taskflow4j.persistence.Connection;
 import io.taskflow4j.persistence.Failure;
@@ -397,7 +398,8 @@ final class ActionEngine implements Engine {
     Map<String, Object> start = new LinkedHashMap<>(8);
     start.put(META_PROGRESS, PROGRESS_NONE);
     start.put(META_STARTED_AT, Timestamps.iso(cfg.clock.instant()));
-    int attempt = previousAttempts(s, name) + 1;
+    AtomDetail before = s.atomDetail(name);
+    int attempt = previousAttempts(before) + 1;
     start.put(META_ATTEMPT, attempt);
     start.put(META_HOST, HOST);
     start.put(META_PID, PID);
@@ -414,7 +416,7 @@ final class ActionEngine implements Engine {
       Arguments args = arguments(i);
       result =
           atom instanceof Task t
-              ? cfg.taskRunner.execute(invocation(t, name, attempt, args))
+              ? cfg.taskRunner.execute(invocation(t, before, attempt, args))
               : ((Retry) atom).execute(args, s.getRetryHistory(name));
     } catch (VirtualMachineError e) {
       throw e;
@@ -459,13 +461,12 @@ final class ActionEngine implements Engine {
     return Failure.of(t);
   }
 
-  private TaskRunner.Invocation invocation(Task t, String name, int attempt, Arguments args) {
-    return new TaskRunner.Invocation(
-        t, name, storage.getAtomUuid(name), storage.flowUuid(), attempt, args);
+  private TaskRunner.Invocation invocation(Task t, AtomDetail d, int attempt, Arguments args) {
+    return new TaskRunner.Invocation(t, d.name(), d.uuid(), storage.flowUuid(), attempt, args);
   }
 
-  private static int previousAttempts(Storage s, String name) {
-    Object a = s.atomDetail(name).meta().get(META_ATTEMPT);
+  private static int previousAttempts(AtomDetail d) {
+    Object a = d.meta().get(META_ATTEMPT);
     return a instanceof Number n ? n.intValue() : 0;
   }
 
@@ -484,11 +485,10 @@ final class ActionEngine implements Engine {
       Arguments args = arguments(i);
       Map<String, Failure> failures = s.getExecuteFailures();
       if (atom instanceof Task t) {
+        AtomDetail d = s.atomDetail(name);
         revertResult =
             cfg.taskRunner.revert(
-                invocation(t, name, previousAttempts(s, name), args),
-                executeResult(s, name),
-                failures);
+                invocation(t, d, previousAttempts(d), args), executeResult(s, name), failures);
       } else {
         revertResult = ((Retry) atom).revert(args, s.getRetryHistory(name), failures);
       }

@@ -6,6 +6,7 @@ import io.taskflow4j.Retry;
 import io.taskflow4j.flow.CyclicDependencyException;
 import io.taskflow4j.flow.Flow;
 import io.taskflow4j.flow.GraphFlow;
+import io.taskflow4j.internal.Capacity;
 import io.taskflow4j.persistence.DuplicateException;
 import io.taskflow4j.storage.Storage;
 import java.util.ArrayDeque;
@@ -388,7 +389,7 @@ final class Compiler {
   @SuppressWarnings({"unchecked", "rawtypes"})
   private List<List<String>>[] resolveScopes(Atom[] atomArray) {
     int n = atomArray.length;
-    Map<String, IntList> providers = new HashMap<>((int) (n / 0.75f) + 1);
+    Map<String, IntList> providers = new HashMap<>(Capacity.forEntries(n));
     for (int i = 0; i < n; i++) {
       for (String p : atomArray[i].provides().names()) {
         providers.computeIfAbsent(p, x -> new IntList(1)).add(i);

@@ -44,9 +44,10 @@ public final class Timestamps {
   }
 
   private static StringBuilder pad(StringBuilder b, int value, int width) {
-    int digits = value == 0 ? 1 : (int) Math.floor(Math.log10(value)) + 1;
-    for (int i = digits; i < width; i++) {
-      b.append('0');
+    for (int digits = 1, limit = 10; digits < width; digits++, limit *= 10) {
+      if (value < limit) {
+        b.append('0');
+      }
     }
     return b.append(value);
   }

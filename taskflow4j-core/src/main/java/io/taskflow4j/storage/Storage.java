@@ -1,6 +1,7 @@
 package io.taskflow4j.storage;
 
 import io.taskflow4j.internal.ArrayMap;
+import io.taskflow4j.internal.Capacity;
 import io.taskflow4j.internal.Timestamps;
 import io.taskflow4j.persistence.AtomDetail;
 import io.taskflow4j.persistence.AtomState;
@@ -184,10 +185,10 @@ public final class Storage {
       if (atoms.isEmpty() && providers.isEmpty() && specs.size() > 12) {
         // Sized once for a large flow: rehashing 100,000 entries several times costs more than
         // the whole run of a small flow.
-        atoms = new LinkedHashMap<>(capacity(specs.size()));
-        providers = new LinkedHashMap<>(capacity(specs.size()));
+        atoms = new LinkedHashMap<>(Capacity.forEntries(specs.size()));
+        providers = new LinkedHashMap<>(Capacity.forEntries(specs.size()));
       }
-      Map<String, AtomDetail> created = new LinkedHashMap<>(capacity(specs.size()));
+      Map<String, AtomDetail> created = new LinkedHashMap<>(Capacity.forEntries(specs.size()));
       for (AtomSpec spec : specs) {
         Objects.requireNonNull(spec, "atom spec");
         if (INJECTOR_NAME.equals(spec.name())) {
@@ -241,11 +242,6 @@ public final class Storage {
     } finally {
       structure.writeLock().unlock();
     }
-  }
-
-  /** A hash map capacity that holds {@code n} entries without rehashing. */
-  static int capacity(int n) {
-    return (int) (n / 0.75f) + 1;
   }
 
   /** {@link #ensureAtoms} of one atom. */
@@ -357,7 +353,7 @@ public final class Storage {
    * @throws NotFoundException when one is unknown
    */
   public Map<String, StateAndIntention> getAtomsStates(Collection<String> names) {
-    Map<String, StateAndIntention> out = new LinkedHashMap<>(capacity(names.size()));
+    Map<String, StateAndIntention> out = new LinkedHashMap<>(Capacity.forEntries(names.size()));
     structure.readLock().lock();
     try {
       for (String n : names) {

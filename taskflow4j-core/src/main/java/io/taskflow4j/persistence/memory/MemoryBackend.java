@@ -1,5 +1,6 @@
 package io.taskflow4j.persistence.memory;
 
+import io.taskflow4j.internal.Capacity;
 import io.taskflow4j.persistence.AtomDetail;
 import io.taskflow4j.persistence.Backend;
 import io.taskflow4j.persistence.BackendConf;
@@ -66,7 +67,7 @@ public final class MemoryBackend implements Backend {
     FlowRec(FlowDetail flow, String bookUuid, int expectedAtoms) {
       this.flow = flow;
       this.bookUuid = bookUuid;
-      this.atomUuids = new LinkedHashSet<>((int) (Math.max(expectedAtoms, 12) / 0.75f) + 1);
+      this.atomUuids = new LinkedHashSet<>(Capacity.forEntries(Math.max(expectedAtoms, 12)));
     }
   }
 
@@ -281,7 +282,7 @@ public final class MemoryBackend implements Backend {
       if (atoms.size() < fd.size()) {
         // Grown once to hold a large flow instead of rehashing every entry several times.
         Map<String, AtomRec> bigger =
-            new LinkedHashMap<>((int) ((atoms.size() + fd.size()) / 0.75f) + 1);
+            new LinkedHashMap<>(Capacity.forEntries(atoms.size() + fd.size()));
         bigger.putAll(atoms);
         atoms = bigger;
       }
