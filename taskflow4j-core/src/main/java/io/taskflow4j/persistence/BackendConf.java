@@ -326,7 +326,7 @@ public final class BackendConf {
    * {@code text} with every secret value of this configuration (password, tokens...) replaced by
    * {@code ***}: for quoting a driver's message, which may echo what it was given.
    */
-  String redact(String text) {
+  public String redact(String text) {
     if (text == null) {
       return null;
     }

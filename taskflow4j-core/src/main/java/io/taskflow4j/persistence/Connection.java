@@ -120,6 +120,44 @@ public interface Connection extends AutoCloseable {
    */
   List<AtomDetail> getAtomsForFlow(String flowUuid);
 
+  /**
+   * Registers a claim's token with the store: from now on a {@link #fenced(Fence) fenced
+   * connection} is allowed to write only with this token (until a higher one is registered).
+   * Idempotent for the same token. Call it after claiming a job and before reading its logbook, so
+   * that whatever the previous owner manages to write before this call is seen, and nothing it
+   * writes after it lands.
+   *
+   * @throws FencedException when the store already holds a higher token for {@code fence.key()}
+   * @throws StorageException when the backend cannot fence
+   */
+  default void advanceFence(Fence fence) {
+    throw new StorageException(
+        "The " + backend().conf().backendName() + " backend does not support fencing");
+  }
+
+  /**
+   * A view of this connection whose every write (save, update, destroy, clear) is refused with a
+   * {@link FencedException} unless the store's token for {@code fence.key()} is still {@code
+   * fence.token()}, checked atomically with the write. Reads are not checked. Closing the view
+   * leaves this connection open.
+   *
+   * @throws StorageException when the backend cannot fence
+   */
+  default Connection fenced(Fence fence) {
+    throw new StorageException(
+        "The " + backend().conf().backendName() + " backend does not support fencing");
+  }
+
+  /**
+   * The highest token the store holds for {@code key}, if any.
+   *
+   * @throws StorageException when the backend cannot fence
+   */
+  default java.util.OptionalLong fenceToken(String key) {
+    throw new StorageException(
+        "The " + backend().conf().backendName() + " backend does not support fencing");
+  }
+
   /** Releases what this connection holds; the backend stays open. */
   @Override
   void close();

@@ -6,6 +6,7 @@ import io.taskflow4j.internal.Timestamps;
 import io.taskflow4j.persistence.AtomDetail;
 import io.taskflow4j.persistence.AtomState;
 import io.taskflow4j.persistence.ConflictException;
+import io.taskflow4j.persistence.FencedException;
 import io.taskflow4j.persistence.Connection;
 import io.taskflow4j.persistence.DuplicateException;
 import io.taskflow4j.persistence.Failure;
@@ -76,6 +77,9 @@ public final class Storage {
   private static final Object HIDDEN = new Object();
 
   private final Connection connection;
+
+  /** The first fenced write, after which every write is refused without asking the store. */
+  private volatile FencedException fenced;
   private final StorageOptions options;
 
   /**
@@ -1405,6 +1409,13 @@ public final class Storage {
    * stored value is taken as the result instead of reporting a conflict.
    */
   private <T> T write(String what, Supplier<T> op, Supplier<T> recover) {
+    FencedException wasFenced = fenced;
+    if (wasFenced != null) {
+      throw new FencedException(
+          "Write of " + what + " refused: an earlier write was fenced (" + wasFenced.getMessage()
+              + ")",
+          wasFenced);
+    }
     int attempts = options.writeAttempts();
     List<StorageException> failures = null;
     for (int attempt = 1; ; attempt++) {
@@ -1414,6 +1425,9 @@ public final class Storage {
           throw new StorageException("the backend returned nothing for a write of " + what);
         }
         return written;
+      } catch (FencedException e) {
+        fenced = e; // final: this run lost its claim; no later write may be tried
+        throw e;
       } catch (StorageException e) {
         if (failures == null) {
           failures = new ArrayList<>(attempts);

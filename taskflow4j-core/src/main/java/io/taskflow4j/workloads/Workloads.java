@@ -96,6 +96,11 @@ public final class Workloads {
     public Flow create(List<Object> args, Map<String, Object> kwargs) {
       return chain(size(args), execLog(args));
     }
+
+    @Override
+    public String name() {
+      return CHAIN;
+    }
   }
 
   /** The fan-out as a recorded factory: arguments {@code [n]} or {@code [n, execLog]}. */
@@ -103,6 +108,11 @@ public final class Workloads {
     @Override
     public Flow create(List<Object> args, Map<String, Object> kwargs) {
       return fanout(size(args), execLog(args));
+    }
+
+    @Override
+    public String name() {
+      return FANOUT;
     }
   }
 

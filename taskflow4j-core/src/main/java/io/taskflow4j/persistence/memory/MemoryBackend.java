@@ -1,5 +1,12 @@
 package io.taskflow4j.persistence.memory;
 
+import io.taskflow4j.persistence.Fence;
+import io.taskflow4j.persistence.FencedException;
+import io.taskflow4j.persistence.spi.ForwardingConnection;
+import java.util.HashMap;
+import java.util.OptionalLong;
+import java.util.function.Supplier;
+
 import io.taskflow4j.internal.Capacity;
 import io.taskflow4j.persistence.AtomDetail;
 import io.taskflow4j.persistence.Backend;
@@ -38,6 +45,7 @@ public final class MemoryBackend implements Backend {
   private final Map<String, BookRec> books = new LinkedHashMap<>();
   private final Map<String, FlowRec> flows = new LinkedHashMap<>();
   private Map<String, AtomRec> atoms = new LinkedHashMap<>(); // guarded by lock
+  private final Map<String, Long> fences = new HashMap<>(); // guarded by lock
   private volatile boolean closed;
 
   /** A new, empty memory backend. */
@@ -473,8 +481,107 @@ public final class MemoryBackend implements Backend {
     }
 
     @Override
+    public void advanceFence(Fence fence) {
+      Objects.requireNonNull(fence, "fence");
+      ensureOpen();
+      lock.writeLock().lock();
+      try {
+        Long stored = fences.get(fence.key());
+        if (stored != null && stored > fence.token()) {
+          throw FencedException.stale(fence, stored, "fence advance");
+        }
+        fences.put(fence.key(), fence.token());
+      } finally {
+        lock.writeLock().unlock();
+      }
+    }
+
+    @Override
+    public OptionalLong fenceToken(String key) {
+      ensureOpen();
+      lock.readLock().lock();
+      try {
+        Long stored = fences.get(key);
+        return stored == null ? OptionalLong.empty() : OptionalLong.of(stored);
+      } finally {
+        lock.readLock().unlock();
+      }
+    }
+
+    @Override
+    public Connection fenced(Fence fence) {
+      Objects.requireNonNull(fence, "fence");
+      return new FencedConnection(this, fence);
+    }
+
+    @Override
     public void close() {
       // Nothing held per connection.
+    }
+  }
+
+  /** Every write runs under the store's write lock after checking the fence. */
+  private final class FencedConnection extends ForwardingConnection {
+    private final Fence fence;
+
+    FencedConnection(Connection delegate, Fence fence) {
+      super(delegate);
+      this.fence = fence;
+    }
+
+    private <T> T checked(String what, Supplier<T> write) {
+      ensureOpen();
+      lock.writeLock().lock();
+      try {
+        Long stored = fences.get(fence.key());
+        if (stored == null || stored != fence.token()) {
+          throw FencedException.stale(fence, stored, what);
+        }
+        return write.get();
+      } finally {
+        lock.writeLock().unlock();
+      }
+    }
+
+    @Override
+    public void clearAll() {
+      checked("clear all", () -> {
+        super.clearAll();
+        return null;
+      });
+    }
+
+    @Override
+    public LogBook saveLogBook(LogBook book) {
+      return checked("logbook '" + book.uuid() + "'", () -> super.saveLogBook(book));
+    }
+
+    @Override
+    public FlowDetail updateFlowDetails(FlowDetail fd) {
+      return checked("flow detail '" + fd.uuid() + "'", () -> super.updateFlowDetails(fd));
+    }
+
+    @Override
+    public AtomDetail updateAtomDetails(AtomDetail ad) {
+      return checked("atom detail '" + ad.uuid() + "'", () -> super.updateAtomDetails(ad));
+    }
+
+    @Override
+    public void destroyLogBook(String bookUuid) {
+      checked("logbook '" + bookUuid + "' (destroy)", () -> {
+        super.destroyLogBook(bookUuid);
+        return null;
+      });
+    }
+
+    @Override
+    public Connection fenced(Fence other) {
+      return delegate().fenced(other);
+    }
+
+    @Override
+    public void close() {
+      // the view holds nothing; the connection it wraps stays open
     }
   }
 }

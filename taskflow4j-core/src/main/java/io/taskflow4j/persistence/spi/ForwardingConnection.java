@@ -96,6 +96,22 @@ public abstract class ForwardingConnection implements Connection {
   }
 
   @Override
+  public void advanceFence(io.taskflow4j.persistence.Fence fence) {
+    delegate.advanceFence(fence);
+  }
+
+  /** The delegate's fenced view: decorations of this class do not apply to it. */
+  @Override
+  public Connection fenced(io.taskflow4j.persistence.Fence fence) {
+    return delegate.fenced(fence);
+  }
+
+  @Override
+  public java.util.OptionalLong fenceToken(String key) {
+    return delegate.fenceToken(key);
+  }
+
+  @Override
   public void close() {
     delegate.close();
   }

@@ -1,0 +1,563 @@
+package io.taskflow4j.conductor;
+
+import io.taskflow4j.engine.Engine;
+import io.taskflow4j.engine.Engines;
+import io.taskflow4j.flow.Flow;
+import io.taskflow4j.jobs.Claim;
+import io.taskflow4j.jobs.Job;
+import io.taskflow4j.jobs.Jobboard;
+import io.taskflow4j.jobs.OwnerId;
+import io.taskflow4j.persistence.Backend;
+import io.taskflow4j.persistence.Connection;
+import io.taskflow4j.persistence.FencedException;
+import io.taskflow4j.persistence.FlowDetail;
+import io.taskflow4j.persistence.FlowState;
+import io.taskflow4j.persistence.LogBook;
+import io.taskflow4j.persistence.NotFoundException;
+import io.taskflow4j.persistence.StorageException;
+import io.taskflow4j.persistence.TaskFlowException;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.UnaryOperator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Claims jobs from a board and runs their flows: TaskFlow's conductor, made safe. For each claim
+ * it registers the claim's fence with the backend, rebuilds the flow from the factory its flow
+ * detail records, and runs it on an engine whose every write is fenced, so that once the claim is
+ * lost not one more write of this conductor lands. The outcome decides the job's fate:
+ *
+ * <ul>
+ *   <li>the flow ended (SUCCESS, REVERTED, FAILURE): the job is completed;
+ *   <li>the flow was suspended ({@link #stop}), or storage failed: the job is released, for this or
+ *       another conductor to resume; a store that is down never makes a job disappear;
+ *   <li>the job cannot be started (its flow detail is missing, its factory unknown or failing, its
+ *       inputs missing): it is released and its failure counted; after {@code maxFailures} of
+ *       them it goes to the board's trash;
+ *   <li>the claim was lost (a peer took the job over): the job is left alone.
+ * </ul>
+ *
+ * <pre>{@code
+ * try (Jobboard board = Jobboards.open(url); Backend backend = Backends.fetch(url)) {
+ *   Conductor c = Conductor.builder(board, backend).name("worker-1").maxConcurrentJobs(4).build();
+ *   c.start();
+ *   ...
+ *   c.stop(Duration.ofSeconds(30)); // suspend running flows and give their jobs back
+ * }
+ * }</pre>
+ */
+public final class Conductor implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(Conductor.class);
+
+  private final Jobboard board;
+  private final Backend backend;
+  private final OwnerId owner;
+  private final FlowFactories factories;
+  private final int maxJobs;
+  private final int maxFailures;
+  private final Duration idleWait;
+  private final Duration errorBackoff;
+  private final UnaryOperator<Engines.Builder> engineOptions;
+  private final ConductorListener listener;
+
+  private final Semaphore slots;
+  private final ExecutorService pool;
+  private final Map<String, Engine> running = new ConcurrentHashMap<>();
+  private final Set<Thread> dispatcher = ConcurrentHashMap.newKeySet();
+  private final AtomicInteger state = new AtomicInteger(); // 0 new, 1 started, 2 stopping
+  private volatile boolean backoff;
+  private Jobboard.Subscription registration;
+
+  private final LongAdder claimed = new LongAdder();
+  private final LongAdder completed = new LongAdder();
+  private final LongAdder released = new LongAdder();
+  private final LongAdder failed = new LongAdder();
+  private final LongAdder trashed = new LongAdder();
+  private final LongAdder dropped = new LongAdder();
+
+  private Conductor(Builder b) {
+    this.board = b.board;
+    this.backend = b.backend;
+    this.owner = OwnerId.generate(b.name);
+    this.factories = b.factories;
+    this.maxJobs = b.maxJobs;
+    this.maxFailures = b.maxFailures;
+    this.idleWait = b.idleWait;
+    this.errorBackoff = b.errorBackoff;
+    this.engineOptions = b.engineOptions;
+    this.listener = b.listener;
+    this.slots = new Semaphore(maxJobs);
+    AtomicInteger n = new AtomicInteger();
+    this.pool =
+        Executors.newFixedThreadPool(
+            maxJobs,
+            r -> {
+              Thread t = new Thread(r, "taskflow4j-conductor-" + b.name + "-job-" + n.incrementAndGet());
+              t.setDaemon(true);
+              return t;
+            });
+  }
+
+  /** Starts configuring a conductor of {@code board} whose logbooks are in {@code backend}. */
+  public static Builder builder(Jobboard board, Backend backend) {
+    return new Builder(board, backend);
+  }
+
+  /** This conductor's identity on the board. */
+  public OwnerId owner() {
+    return owner;
+  }
+
+  /** Starts claiming and running jobs on a background thread. */
+  public void start() {
+    if (!state.compareAndSet(0, 1)) {
+      throw new IllegalStateException("conductor " + owner + " was already started");
+    }
+    registration = board.register(owner, Map.of("max_jobs", maxJobs));
+    Thread t = new Thread(this::dispatch, "taskflow4j-conductor-" + owner.name());
+    t.setDaemon(true);
+    dispatcher.add(t);
+    t.start();
+    LOG.info("Conductor {} started on {} (up to {} jobs at once)", owner, board.describe(), maxJobs);
+  }
+
+  /**
+   * Stops claiming, suspends the flows running (each finishes the atoms it is running, then its
+   * job is released for a peer) and waits up to {@code grace} for them.
+   *
+   * @return {@code true} when every job was settled within {@code grace}
+   */
+  public boolean stop(Duration grace) {
+    if (state.getAndSet(2) == 2) {
+      return pool.isTerminated();
+    }
+    for (Thread t : dispatcher) {
+      t.interrupt();
+    }
+    for (Engine e : running.values()) {
+      e.suspend();
+    }
+    pool.shutdown();
+    boolean done;
+    try {
+      done = pool.awaitTermination(grace.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      done = false;
+    }
+    if (registration != null) {
+      try {
+        registration.close();
+      } catch (RuntimeException e) {
+        LOG.debug("Could not unregister {}: {}", owner, e.getMessage());
+      }
+    }
+    LOG.info("Conductor {} stopped ({})", owner, stats());
+    return done;
+  }
+
+  /** Stops with a 30 s grace period. */
+  @Override
+  public void close() {
+    stop(Duration.ofSeconds(30));
+  }
+
+  /** How many jobs this conductor has handled, by outcome, and how many run now. */
+  public Stats stats() {
+    return new Stats(
+        claimed.sum(),
+        completed.sum(),
+        released.sum(),
+        failed.sum(),
+        trashed.sum(),
+        dropped.sum(),
+        running.size());
+  }
+
+  /**
+   * Counts of a conductor's work.
+   *
+   * @param claimed jobs claimed
+   * @param completed jobs completed (their flow ended)
+   * @param released jobs given back (suspended, storage failing)
+   * @param failed jobs given back because they could not be started
+   * @param trashed jobs moved to the trash
+   * @param dropped jobs left alone because the claim was lost
+   * @param running jobs running now
+   */
+  public record Stats(
+      long claimed,
+      long completed,
+      long released,
+      long failed,
+      long trashed,
+      long dropped,
+      int running) {}
+
+  // ---- the dispatcher ----------------------------------------------------------------------
+
+  private boolean stopping() {
+    return state.get() == 2;
+  }
+
+  private void dispatch() {
+    try {
+      while (!stopping()) {
+        slots.acquire();
+        boolean handedOver = false;
+        try {
+          if (backoff) {
+            backoff = false;
+            Thread.sleep(errorBackoff.toMillis());
+          }
+          Optional<Claim> next;
+          try {
+            next = board.claimNext(owner);
+          } catch (TaskFlowException e) {
+            LOG.warn("Conductor {} could not claim a job: {}", owner, e.getMessage());
+            Thread.sleep(errorBackoff.toMillis());
+            continue;
+          }
+          if (next.isEmpty()) {
+            board.awaitWork(idleWait);
+            continue;
+          }
+          Claim claim = next.get();
+          claimed.increment();
+          if (stopping()) {
+            settleQuietly(claim, claim::release);
+            break;
+          }
+          pool.execute(
+              () -> {
+                try {
+                  run(claim);
+                } finally {
+                  slots.release();
+                }
+              });
+          handedOver = true;
+        } finally {
+          if (!handedOver) {
+            slots.release();
+          }
+        }
+      }
+    } catch (InterruptedException e) {
+      // stop() interrupts the dispatcher
+    } catch (RuntimeException e) {
+      if (!stopping()) {
+        LOG.error("Conductor {} stopped claiming after an unexpected error", owner, e);
+      }
+    } finally {
+      dispatcher.remove(Thread.currentThread());
+    }
+  }
+
+  // ---- one job ---------------------------------------------------------------------------------
+
+  /** What happened to a job, before the board is told. */
+  private record Result(JobOutcome.Kind kind, FlowState flowState, String reason) {}
+
+  private void run(Claim claim) {
+    long start = System.nanoTime();
+    listener.claimed(claim);
+    Result r;
+    try (Connection conn = backend.getConnection()) {
+      r = runFenced(claim, conn);
+    } catch (FencedException e) {
+      r = new Result(JobOutcome.Kind.DROPPED, null, e.getMessage());
+    } catch (StorageException e) {
+      r = new Result(JobOutcome.Kind.RELEASED, null, "storage failed: " + e.getMessage());
+    } catch (RuntimeException e) {
+      LOG.error("Conductor {} failed on job {}", owner, claim.job().uuid(), e);
+      r = new Result(JobOutcome.Kind.RELEASED, null, "unexpected error: " + e);
+    } finally {
+      running.remove(claim.job().uuid());
+    }
+    JobOutcome.Kind kind = settle(claim, r);
+    JobOutcome out =
+        new JobOutcome(
+            claim.job(),
+            claim.token(),
+            kind,
+            r.flowState(),
+            r.reason(),
+            Duration.ofNanos(System.nanoTime() - start));
+    count(kind);
+    try {
+      listener.settled(out);
+    } catch (RuntimeException e) {
+      LOG.warn("A conductor listener failed", e);
+    }
+  }
+
+  private Result runFenced(Claim claim, Connection conn) {
+    Job job = claim.job();
+    // From here on the previous owner cannot write; whatever it wrote before is read below.
+    conn.advanceFence(claim.fence());
+    FlowDetail fd;
+    Flow flow;
+    try {
+      fd = conn.getFlowDetails(flowUuid(job, conn));
+      flow = factories.rebuild(fd);
+    } catch (StorageException e) {
+      throw e;
+    } catch (TaskFlowException | IllegalArgumentException e) {
+      return new Result(JobOutcome.Kind.FAILED, null, e.getMessage());
+    }
+    Map<String, Object> store = new LinkedHashMap<>();
+    if (fd.meta().get(FlowDetail.META_STORE) instanceof Map<?, ?> m) {
+      m.forEach((k, v) -> store.put(String.valueOf(k), v));
+    }
+    store.putAll(job.store());
+    Engine engine;
+    try {
+      engine =
+          engineOptions
+              .apply(
+                  Engines.load(flow)
+                      .flowDetail(fd)
+                      .connection(conn.fenced(claim.fence()))
+                      .store(store))
+              .build();
+    } catch (StorageException e) {
+      throw e;
+    } catch (TaskFlowException | IllegalArgumentException e) {
+      return new Result(JobOutcome.Kind.FAILED, null, e.getMessage());
+    }
+    try (engine) {
+      running.put(job.uuid(), engine);
+      claim.lost().thenRun(engine::suspend);
+      if (stopping()) {
+        engine.suspend();
+      }
+      Throwable thrown = null;
+      try {
+        engine.run();
+      } catch (RuntimeException | Error e) {
+        thrown = e;
+      }
+      FlowState st = engine.flowState();
+      if (fenced(thrown) || !claim.isHeld()) {
+        return new Result(
+            JobOutcome.Kind.DROPPED, st, thrown == null ? "the claim was lost" : message(thrown));
+      }
+      if (thrown instanceof StorageException) {
+        return new Result(JobOutcome.Kind.RELEASED, st, "storage failed: " + thrown.getMessage());
+      }
+      if (st == FlowState.SUCCESS || st == FlowState.REVERTED || st == FlowState.FAILURE) {
+        return new Result(JobOutcome.Kind.COMPLETED, st, thrown == null ? null : message(thrown));
+      }
+      if (st == FlowState.SUSPENDED) {
+        return new Result(JobOutcome.Kind.RELEASED, st, "suspended");
+      }
+      // it never started running: compile, prepare or validate refused it
+      return new Result(
+          JobOutcome.Kind.FAILED, st, thrown == null ? "the flow did not run" : message(thrown));
+    }
+  }
+
+  private static String flowUuid(Job job, Connection conn) {
+    Optional<String> given = job.flowUuid();
+    if (given.isPresent()) {
+      return given.get();
+    }
+    if (job.book() == null) {
+      throw new NotFoundException(
+          "Job '" + job.uuid() + "' names neither a logbook nor a flow detail (details.flow_uuid)");
+    }
+    LogBook book = conn.getLogBook(job.book().uuid(), false);
+    if (book.flows().size() != 1) {
+      throw new NotFoundException(
+          "Job '"
+              + job.uuid()
+              + "' names no flow detail (details.flow_uuid) and its logbook '"
+              + book.uuid()
+              + "' holds "
+              + book.flows().size()
+              + " of them, not exactly one");
+    }
+    return book.flows().get(0).uuid();
+  }
+
+  private static boolean fenced(Throwable t) {
+    for (int depth = 0; t != null && depth < 20; depth++, t = t.getCause()) {
+      if (t instanceof FencedException) {
+        return true;
+      }
+      for (Throwable s : t.getSuppressed()) {
+        if (s instanceof FencedException) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  private static String message(Throwable t) {
+    return t.getMessage() == null ? t.toString() : t.getMessage();
+  }
+
+  /** Tells the board; returns what was done (DROPPED when the board refused). */
+  private JobOutcome.Kind settle(Claim claim, Result r) {
+    switch (r.kind()) {
+      case COMPLETED:
+        return settleQuietly(claim, claim::complete) ? JobOutcome.Kind.COMPLETED : JobOutcome.Kind.DROPPED;
+      case RELEASED:
+        if (r.flowState() != FlowState.SUSPENDED) {
+          backoff = true; // storage trouble: do not re-claim at once
+        }
+        return settleQuietly(claim, claim::release) ? JobOutcome.Kind.RELEASED : JobOutcome.Kind.DROPPED;
+      case FAILED:
+        if (claim.job().failures() + 1 >= maxFailures) {
+          String why = "failed to start " + maxFailures + " times; last: " + r.reason();
+          LOG.error("Conductor {} trashes job {}: {}", owner, claim.job().uuid(), why);
+          return settleQuietly(claim, () -> claim.trash(why))
+              ? JobOutcome.Kind.TRASHED
+              : JobOutcome.Kind.DROPPED;
+        }
+        LOG.warn("Conductor {} could not start job {}: {}", owner, claim.job().uuid(), r.reason());
+        backoff = true;
+        return settleQuietly(claim, () -> claim.releaseAfterFailure(r.reason()))
+            ? JobOutcome.Kind.FAILED
+            : JobOutcome.Kind.DROPPED;
+      default:
+        LOG.warn("Conductor {} lost job {}: {}", owner, claim.job().uuid(), r.reason());
+        return JobOutcome.Kind.DROPPED;
+    }
+  }
+
+  private boolean settleQuietly(Claim claim, Runnable op) {
+    try {
+      op.run();
+      return true;
+    } catch (FencedException e) {
+      LOG.warn("Conductor {} lost job {} before settling it: {}", owner, claim.job().uuid(), e.getMessage());
+      return false;
+    } catch (TaskFlowException e) {
+      // the lease lapses by itself: the job stays on the board for a peer
+      LOG.warn("Conductor {} could not settle job {}: {}", owner, claim.job().uuid(), e.getMessage());
+      return false;
+    }
+  }
+
+  private void count(JobOutcome.Kind kind) {
+    switch (kind) {
+      case COMPLETED -> completed.increment();
+      case RELEASED -> released.increment();
+      case FAILED -> failed.increment();
+      case TRASHED -> trashed.increment();
+      default -> dropped.increment();
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "Conductor[" + owner + " on " + board.describe() + "]";
+  }
+
+  /** Configures a conductor. */
+  public static final class Builder {
+    private final Jobboard board;
+    private final Backend backend;
+    private String name = "conductor";
+    private FlowFactories factories;
+    private int maxJobs = 1;
+    private int maxFailures = 3;
+    private Duration idleWait = Duration.ofSeconds(5);
+    private Duration errorBackoff = Duration.ofSeconds(1);
+    private UnaryOperator<Engines.Builder> engineOptions = UnaryOperator.identity();
+    private ConductorListener listener = new ConductorListener() {};
+
+    private Builder(Jobboard board, Backend backend) {
+      this.board = Objects.requireNonNull(board, "board");
+      this.backend = Objects.requireNonNull(backend, "backend");
+    }
+
+    /** The conductor's name (its owner id adds host, pid and a random incarnation). */
+    public Builder name(String n) {
+      this.name = Objects.requireNonNull(n, "name");
+      return this;
+    }
+
+    /** The factories flows are rebuilt with; default {@link FlowFactories#installed()}. */
+    public Builder factories(FlowFactories f) {
+      this.factories = Objects.requireNonNull(f, "factories");
+      return this;
+    }
+
+    /** How many jobs run at once (default 1). */
+    public Builder maxConcurrentJobs(int n) {
+      if (n < 1) {
+        throw new IllegalArgumentException("maxConcurrentJobs must be at least 1, was " + n);
+      }
+      this.maxJobs = n;
+      return this;
+    }
+
+    /** After how many failed starts a job goes to the trash (default 3). */
+    public Builder maxFailures(int n) {
+      if (n < 1) {
+        throw new IllegalArgumentException("maxFailures must be at least 1, was " + n);
+      }
+      this.maxFailures = n;
+      return this;
+    }
+
+    /** The longest idle wait between looks at the board (default 5 s; boards wake it early). */
+    public Builder idleWait(Duration d) {
+      this.idleWait = positive(d, "idleWait");
+      return this;
+    }
+
+    /** The pause after a storage failure before claiming again (default 1 s). */
+    public Builder errorBackoff(Duration d) {
+      this.errorBackoff = positive(d, "errorBackoff");
+      return this;
+    }
+
+    /**
+     * Adjusts each job's engine (parallel, task runner, storage options...); the flow, flow
+     * detail, connection and store are set by the conductor.
+     */
+    public Builder engineOptions(UnaryOperator<Engines.Builder> options) {
+      this.engineOptions = Objects.requireNonNull(options, "options");
+      return this;
+    }
+
+    /** Told of every claim and settlement. */
+    public Builder listener(ConductorListener l) {
+      this.listener = Objects.requireNonNull(l, "listener");
+      return this;
+    }
+
+    /** Makes the conductor (not started). */
+    public Conductor build() {
+      if (factories == null) {
+        factories = FlowFactories.installed();
+      }
+      return new Conductor(this);
+    }
+
+    private static Duration positive(Duration d, String what) {
+      Objects.requireNonNull(d, what);
+      if (d.isNegative() || d.isZero()) {
+        throw new IllegalArgumentException(what + " must be positive, was " + d);
+      }
+      return d;
+    }
+  }
+}

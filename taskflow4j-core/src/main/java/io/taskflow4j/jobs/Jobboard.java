@@ -1,0 +1,100 @@
+package io.taskflow4j.jobs;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Consumer;
+
+/**
+ * A board of jobs that conductors claim and run: TaskFlow's jobboard, with leases and fencing
+ * tokens. Open one with {@link Jobboards#open}; it is thread-safe.
+ *
+ * <p>Jobs are handed out highest priority first, oldest first within a priority. A claim is a
+ * lease: the board renews every claim it holds in the background; when it cannot (the process
+ * died or paused, the store is unreachable past the lease time) the claim lapses and a peer may
+ * take the job, with a higher token. {@link #close()} stops the renewals without releasing
+ * anything: held claims lapse as if the process had died (a conductor releases its jobs before it
+ * closes its board).
+ */
+public interface Jobboard extends AutoCloseable {
+
+  /** What this board is, for people (no passwords). */
+  String describe();
+
+  /** How long a claim lasts without renewal. */
+  Duration leaseTime();
+
+  /**
+   * Posts a job. With an idempotency key that a job on the board already carries, returns that
+   * job instead.
+   */
+  Job post(JobSpec spec);
+
+  /**
+   * Claims one job.
+   *
+   * @return the claim, or empty when the job is claimed by someone else
+   * @throws io.taskflow4j.persistence.NotFoundException when the job is not on the board
+   */
+  Optional<Claim> claim(String jobUuid, OwnerId owner);
+
+  /**
+   * Claims the first unclaimed job in claiming order (highest priority, then oldest), skipping
+   * jobs that others are claiming at the same moment.
+   *
+   * @return the claim, or empty when no job is free
+   */
+  Optional<Claim> claimNext(OwnerId owner);
+
+  /** Every job on the board (claimed or not), in claiming order. */
+  List<Job> jobs();
+
+  /** The jobs nobody holds, in claiming order. */
+  default List<Job> unclaimedJobs() {
+    return jobs().stream()
+        .filter(j -> j.state() == io.taskflow4j.persistence.JobState.UNCLAIMED)
+        .toList();
+  }
+
+  /** One job, if it is on the board. */
+  Optional<Job> job(String jobUuid);
+
+  /** The trashed jobs, oldest first. */
+  List<Job> trashedJobs();
+
+  /**
+   * Calls {@code listener} for every event this board learns of: always for what is done through
+   * it, and for what peers do as far as the store can tell (watches, notifications). Listeners
+   * run on one board thread, in order; they must not block.
+   */
+  Subscription subscribe(Consumer<JobEvent> listener);
+
+  /**
+   * Waits until a job may be free to claim (one was posted or released, a lease may have lapsed)
+   * or {@code timeout} passes. Cheap while idle: it waits on watches or notifications where the
+   * store has them, else on an indexed poll.
+   *
+   * @return {@code true} when woken by a sign of work, {@code false} on timeout
+   */
+  boolean awaitWork(Duration timeout) throws InterruptedException;
+
+  /**
+   * Registers a conductor on the board until the returned registration is closed (or the
+   * process dies).
+   */
+  Subscription register(OwnerId conductor, Map<String, Object> meta);
+
+  /** The registered conductors that are alive. */
+  List<ConductorInfo> conductors();
+
+  /** Stops renewing claims and releases the board's resources; claims are not released. */
+  @Override
+  void close();
+
+  /** Something to close when no longer wanted. */
+  interface Subscription extends AutoCloseable {
+    @Override
+    void close();
+  }
+}

@@ -1,0 +1,330 @@
+package io.taskflow4j.conductor;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.taskflow4j.Task;
+import io.taskflow4j.engine.FlowFactory;
+import io.taskflow4j.flow.Flow;
+import io.taskflow4j.flow.LinearFlow;
+import io.taskflow4j.jobs.Job;
+import io.taskflow4j.jobs.JobPriority;
+import io.taskflow4j.jobs.MemoryJobboard;
+import io.taskflow4j.persistence.AtomDetail;
+import io.taskflow4j.persistence.AtomState;
+import io.taskflow4j.persistence.Backend;
+import io.taskflow4j.persistence.Connection;
+import io.taskflow4j.persistence.FlowDetail;
+import io.taskflow4j.persistence.FlowState;
+import io.taskflow4j.persistence.StorageException;
+import io.taskflow4j.persistence.memory.MemoryBackend;
+import io.taskflow4j.persistence.spi.ForwardingConnection;
+import io.taskflow4j.workloads.Workloads;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+@Timeout(60)
+class ConductorTest {
+  /** Every execution: "conductor-name:task". */
+  static final Queue<String> EXECUTED = new ConcurrentLinkedQueue<>();
+
+  /** Executions of task t2 by conductor "slow" wait here. */
+  static volatile CountDownLatch gate = new CountDownLatch(0);
+
+  static final CountDownLatch[] SLOW_IN_T2 = {new CountDownLatch(1)};
+
+  /** Three tasks; each records who ran it and returns that; t2 blocks for conductor "slow". */
+  public static final class Steps implements FlowFactory {
+    @Override
+    public Flow create(List<Object> args, Map<String, Object> kwargs) {
+      Flow f = LinearFlow.of("steps");
+      for (int i = 1; i <= 3; i++) {
+        String name = "t" + i;
+        f.add(
+            Task.of(
+                    name,
+                    () -> {
+                      String who = who();
+                      if (name.equals("t2") && who.equals("slow")) {
+                        SLOW_IN_T2[0].countDown();
+                        gate.await();
+                      }
+                      EXECUTED.add(who + ":" + name);
+                      return who;
+                    })
+                .provides(name));
+      }
+      return f;
+    }
+
+    @Override
+    public String name() {
+      return "steps";
+    }
+  }
+
+  static String who() {
+    String t = Thread.currentThread().getName(); // taskflow4j-conductor-<name>-job-N
+    String rest = t.substring("taskflow4j-conductor-".length());
+    return rest.substring(0, rest.lastIndexOf("-job-"));
+  }
+
+  private final List<AutoCloseable> toClose = new ArrayList<>();
+  private Backend backend;
+  private Connection conn;
+  private final FlowFactories factories = FlowFactories.installed().with(new Steps());
+
+  @BeforeEach
+  void setUp() {
+    EXECUTED.clear();
+    gate = new CountDownLatch(0);
+    SLOW_IN_T2[0] = new CountDownLatch(1);
+    backend = new MemoryBackend();
+    conn = backend.getConnection();
+  }
+
+  @AfterEach
+  void tearDown() throws Exception {
+    gate.countDown();
+    for (int i = toClose.size() - 1; i >= 0; i--) {
+      toClose.get(i).close();
+    }
+  }
+
+  private MemoryJobboard board(Duration lease) {
+    MemoryJobboard b = new MemoryJobboard(lease, Clock.systemUTC());
+    toClose.add(b);
+    return b;
+  }
+
+  private Conductor conductor(MemoryJobboard board, String name, Backend be, ConductorListener l) {
+    Conductor c =
+        Conductor.builder(board, be)
+            .name(name)
+            .factories(factories)
+            .idleWait(Duration.ofMillis(200))
+            .errorBackoff(Duration.ofMillis(50))
+            .listener(l)
+            .build();
+    toClose.add(() -> c.stop(Duration.ofSeconds(5)));
+    return c;
+  }
+
+  private static final class Outcomes implements ConductorListener {
+    final BlockingQueue<JobOutcome> settled = new LinkedBlockingQueue<>();
+
+    @Override
+    public void settled(JobOutcome o) {
+      settled.add(o);
+    }
+
+    JobOutcome next() throws InterruptedException {
+      JobOutcome o = settled.poll(30, TimeUnit.SECONDS);
+      assertThat(o).as("a job settled within 30 s").isNotNull();
+      return o;
+    }
+  }
+
+  private FlowDetail flowOf(Job job) {
+    return conn.getFlowDetails(job.flowUuid().orElseThrow());
+  }
+
+  @Test
+  void runsPostedJobsToCompletion() throws Exception {
+    MemoryJobboard board = board(Duration.ofSeconds(10));
+    Job a = FlowJobs.post(board, conn, FlowJob.of(new Workloads.Chain(), 20));
+    Job b = FlowJobs.post(board, conn, FlowJob.of(new Steps()).named("steps-job"));
+    Outcomes out = new Outcomes();
+    conductor(board, "c1", backend, out).start();
+    List<JobOutcome> both = List.of(out.next(), out.next());
+    assertThat(both).allSatisfy(o -> assertThat(o.kind()).isEqualTo(JobOutcome.Kind.COMPLETED));
+    assertThat(both).allSatisfy(o -> assertThat(o.flowState()).isEqualTo(FlowState.SUCCESS));
+    assertThat(board.jobs()).isEmpty();
+    assertThat(flowOf(a).state()).isEqualTo(FlowState.SUCCESS);
+    assertThat(flowOf(b).atoms()).extracting(AtomDetail::lastResults).containsOnly("c1");
+  }
+
+  @Test
+  void zombieWritesNothingAfterPeerTakesOver() throws Exception {
+    Duration lease = Duration.ofMillis(600);
+    MemoryJobboard slowBoard = board(lease);
+    MemoryJobboard peerBoard = slowBoard.peer();
+    toClose.add(peerBoard);
+    Job job = FlowJobs.post(slowBoard, conn, FlowJob.of(new Steps()));
+    gate = new CountDownLatch(1);
+    Outcomes slowOut = new Outcomes();
+    conductor(slowBoard, "slow", backend, slowOut).start();
+    assertThat(SLOW_IN_T2[0].await(20, TimeUnit.SECONDS)).isTrue();
+    // the owner "pauses": its board stops renewing, so its lease lapses while t2 is running
+    slowBoard.close();
+    Outcomes peerOut = new Outcomes();
+    conductor(peerBoard, "peer", backend, peerOut).start();
+    JobOutcome peerDone = peerOut.next();
+    assertThat(peerDone.kind()).isEqualTo(JobOutcome.Kind.COMPLETED);
+    FlowDetail before = flowOf(job);
+    // the zombie wakes up: its t2 finishes, and nothing of it may land
+    gate.countDown();
+    JobOutcome zombie = slowOut.next();
+    assertThat(zombie.kind()).isEqualTo(JobOutcome.Kind.DROPPED);
+    FlowDetail after = flowOf(job);
+    assertThat(after).isEqualTo(before);
+    assertThat(after.state()).isEqualTo(FlowState.SUCCESS);
+    // t1 was done before the takeover; t2 and t3 are the new owner's
+    assertThat(after.atoms())
+        .extracting(AtomDetail::lastResults)
+        .containsExactly("slow", "peer", "peer");
+    assertThat(after.atoms()).extracting(AtomDetail::state).containsOnly(AtomState.SUCCESS);
+    assertThat(EXECUTED).contains("slow:t1", "peer:t2", "peer:t3").doesNotContain("slow:t3");
+    assertThat(EXECUTED).doesNotContain("peer:t1"); // t1 was done before the takeover
+  }
+
+  @Test
+  void jobsThatCannotStartAreRetriedThenTrashed() throws Exception {
+    MemoryJobboard board = board(Duration.ofSeconds(10));
+    Job job = FlowJobs.post(board, conn, FlowJob.of(new Steps()));
+    Outcomes out = new Outcomes();
+    // a conductor that does not know the job's factory
+    Conductor c =
+        Conductor.builder(board, backend)
+            .name("c1")
+            .factories(FlowFactories.of(new Workloads.Chain()))
+            .maxFailures(3)
+            .idleWait(Duration.ofMillis(100))
+            .errorBackoff(Duration.ofMillis(10))
+            .listener(out)
+            .build();
+    toClose.add(() -> c.stop(Duration.ofSeconds(5)));
+    c.start();
+    assertThat(out.next().kind()).isEqualTo(JobOutcome.Kind.FAILED);
+    assertThat(out.next().kind()).isEqualTo(JobOutcome.Kind.FAILED);
+    JobOutcome last = out.next();
+    assertThat(last.kind()).isEqualTo(JobOutcome.Kind.TRASHED);
+    assertThat(last.reason()).contains("steps").contains("not registered");
+    assertThat(board.jobs()).isEmpty();
+    assertThat(board.trashedJobs()).extracting(Job::uuid).containsExactly(job.uuid());
+    assertThat(c.stats().trashed()).isEqualTo(1);
+  }
+
+  @Test
+  void storageOutageAtClaimTimeNeverDiscardsTheJob() throws Exception {
+    MemoryJobboard board = board(Duration.ofSeconds(10));
+    Job job = FlowJobs.post(board, conn, FlowJob.of(new Steps()));
+    AtomicInteger outages = new AtomicInteger(6);
+    Backend flaky = new FlakyBackend(backend, outages);
+    Outcomes out = new Outcomes();
+    conductor(board, "c1", flaky, out).start();
+    List<JobOutcome.Kind> kinds = new ArrayList<>();
+    JobOutcome o;
+    do {
+      o = out.next();
+      kinds.add(o.kind());
+    } while (o.kind() != JobOutcome.Kind.COMPLETED && kinds.size() < 20);
+    assertThat(kinds).last().isEqualTo(JobOutcome.Kind.COMPLETED);
+    assertThat(kinds.subList(0, kinds.size() - 1)).containsOnly(JobOutcome.Kind.RELEASED);
+    assertThat(kinds.size()).isGreaterThan(1);
+    assertThat(board.trashedJobs()).isEmpty();
+    assertThat(flowOf(job).state()).isEqualTo(FlowState.SUCCESS);
+  }
+
+  @Test
+  void gracefulStopSuspendsAndHandsTheJobOver() throws Exception {
+    MemoryJobboard board = board(Duration.ofSeconds(30));
+    Job job = FlowJobs.post(board, conn, FlowJob.of(new Steps()));
+    gate = new CountDownLatch(1);
+    Outcomes slowOut = new Outcomes();
+    Conductor slow = conductor(board, "slow", backend, slowOut);
+    slow.start();
+    assertThat(SLOW_IN_T2[0].await(20, TimeUnit.SECONDS)).isTrue();
+    Thread releaser = new Thread(() -> {
+      try {
+        Thread.sleep(300);
+      } catch (InterruptedException ignored) {
+        // done
+      }
+      gate.countDown();
+    });
+    releaser.start();
+    assertThat(slow.stop(Duration.ofSeconds(20))).isTrue();
+    JobOutcome stopped = slowOut.next();
+    assertThat(stopped.kind()).isEqualTo(JobOutcome.Kind.RELEASED);
+    assertThat(stopped.flowState()).isEqualTo(FlowState.SUSPENDED);
+    // handed over at once: no lease to wait for
+    MemoryJobboard peerBoard = board.peer();
+    toClose.add(peerBoard);
+    long t0 = System.nanoTime();
+    Outcomes peerOut = new Outcomes();
+    conductor(peerBoard, "peer", backend, peerOut).start();
+    JobOutcome done = peerOut.next();
+    assertThat(done.kind()).isEqualTo(JobOutcome.Kind.COMPLETED);
+    assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(5));
+    assertThat(flowOf(job).atoms())
+        .extracting(AtomDetail::lastResults)
+        .containsExactly("slow", "slow", "peer");
+  }
+
+  @Test
+  void higherPriorityJobsRunFirst() throws Exception {
+    MemoryJobboard board = board(Duration.ofSeconds(10));
+    Job low = FlowJobs.post(board, conn, FlowJob.of(new Steps()).withPriority(JobPriority.LOW));
+    Job high = FlowJobs.post(board, conn, FlowJob.of(new Steps()).withPriority(JobPriority.HIGH));
+    Outcomes out = new Outcomes();
+    conductor(board, "c1", backend, out).start();
+    assertThat(out.next().job().uuid()).isEqualTo(high.uuid());
+    assertThat(out.next().job().uuid()).isEqualTo(low.uuid());
+  }
+
+  @Test
+  void idempotentPostSavesOneLogbook() {
+    MemoryJobboard board = board(Duration.ofSeconds(10));
+    Job a = FlowJobs.post(board, conn, FlowJob.of(new Steps()).withIdempotencyKey("k-1"));
+    Job b = FlowJobs.post(board, conn, FlowJob.of(new Steps()).withIdempotencyKey("k-1"));
+    assertThat(b.uuid()).isEqualTo(a.uuid());
+    assertThat(board.jobs()).hasSize(1);
+    assertThat(conn.getLogBooks()).hasSize(1);
+  }
+
+  /** Fails the first {@code outages} reads of flow details with a StorageException. */
+  private static final class FlakyBackend implements Backend {
+    private final Backend delegate;
+    private final AtomicInteger outages;
+
+    FlakyBackend(Backend delegate, AtomicInteger outages) {
+      this.delegate = delegate;
+      this.outages = outages;
+    }
+
+    @Override
+    public io.taskflow4j.persistence.BackendConf conf() {
+      return delegate.conf();
+    }
+
+    @Override
+    public Connection getConnection() {
+      return new ForwardingConnection(delegate.getConnection()) {
+        @Override
+        public FlowDetail getFlowDetails(String uuid, boolean lazy) {
+          if (outages.getAndDecrement() > 0) {
+            throw new StorageException("the database is down (test)");
+          }
+          return super.getFlowDetails(uuid, lazy);
+        }
+      };
+    }
+
+    @Override
+    public void close() {}
+  }
+}

@@ -1,0 +1,401 @@
+package io.taskflow4j.tck;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.taskflow4j.jobs.BookRef;
+import io.taskflow4j.jobs.Claim;
+import io.taskflow4j.jobs.Job;
+import io.taskflow4j.jobs.JobEvent;
+import io.taskflow4j.jobs.JobPriority;
+import io.taskflow4j.jobs.JobSpec;
+import io.taskflow4j.jobs.Jobboard;
+import io.taskflow4j.jobs.OwnerId;
+import io.taskflow4j.persistence.FencedException;
+import io.taskflow4j.persistence.JobState;
+import io.taskflow4j.persistence.NotFoundException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * What every jobboard must do: posting (idempotent with a key), claiming in priority-then-age
+ * order, exclusive claims with growing tokens, leases that are renewed while held and lapse when
+ * not, completing, releasing and trashing only by the current holder, events, waiting for work and
+ * conductor registration. Extend it and implement {@link #openBoard}.
+ */
+@Timeout(120)
+public abstract class JobboardContractTest {
+  private final List<Jobboard> opened = Collections.synchronizedList(new ArrayList<>());
+
+  /**
+   * Opens a new board instance on this test's store, as another process would (its own sessions
+   * and renewals). Every call within one test reaches the same jobs; each test starts with an
+   * empty board.
+   */
+  protected abstract Jobboard openBoard(Duration leaseTime) throws Exception;
+
+  /** Makes {@code board} stop as a killed process would; by default it is closed. */
+  protected void crash(Jobboard board) {
+    board.close();
+  }
+
+  /** The lease time for tests of lapsing; short, so the kit stays fast. */
+  protected Duration shortLease() {
+    return Duration.ofSeconds(1);
+  }
+
+  /** A board with a lease long enough never to lapse during a test. */
+  protected final Jobboard board() throws Exception {
+    return track(openBoard(Duration.ofSeconds(30)));
+  }
+
+  private Jobboard track(Jobboard b) {
+    opened.add(b);
+    return b;
+  }
+
+  @AfterEach
+  void closeBoards() {
+    for (Jobboard b : opened) {
+      try {
+        b.close();
+      } catch (RuntimeException ignored) {
+        // already crashed or closed
+      }
+    }
+  }
+
+  private static final BookRef BOOK = new BookRef("book", UUID.randomUUID().toString());
+
+  private static JobSpec spec(String name) {
+    return JobSpec.of(name, BOOK, UUID.randomUUID().toString());
+  }
+
+  private static OwnerId owner(String name) {
+    return OwnerId.generate(name);
+  }
+
+  @Test
+  @DisplayName("a posted job is listed with what it was posted with, unclaimed")
+  void postAndList() throws Exception {
+    Jobboard a = board();
+    Map<String, Object> details = Map.of("flow_uuid", "f-1", "store", Map.of("x", 1, "y", "z"));
+    Job posted =
+        a.post(new JobSpec("nightly", BOOK, details, JobPriority.HIGH, null));
+    Jobboard b = board();
+    Job listed = b.job(posted.uuid()).orElseThrow();
+    assertThat(listed.name()).isEqualTo("nightly");
+    assertThat(listed.book()).isEqualTo(BOOK);
+    assertThat(listed.details()).isEqualTo(details);
+    assertThat(listed.flowUuid()).hasValue("f-1");
+    assertThat(listed.store()).isEqualTo(Map.of("x", 1, "y", "z"));
+    assertThat(listed.priority()).isEqualTo(JobPriority.HIGH);
+    assertThat(listed.state()).isEqualTo(JobState.UNCLAIMED);
+    assertThat(listed.owner()).isNull();
+    assertThat(b.jobs()).extracting(Job::uuid).containsExactly(posted.uuid());
+    assertThat(b.job(UUID.randomUUID().toString())).isEmpty();
+  }
+
+  @Test
+  @DisplayName("jobs are listed and claimed highest priority first, oldest first within one")
+  void priorityThenAge() throws Exception {
+    Jobboard a = board();
+    Job low = a.post(spec("low").withPriority(JobPriority.LOW));
+    Job vh1 = a.post(spec("vh1").withPriority(JobPriority.VERY_HIGH));
+    Job normal = a.post(spec("normal"));
+    Job vh2 = a.post(spec("vh2").withPriority(JobPriority.VERY_HIGH));
+    Job vlow = a.post(spec("vlow").withPriority(JobPriority.VERY_LOW));
+    List<String> expected =
+        List.of(vh1.uuid(), vh2.uuid(), normal.uuid(), low.uuid(), vlow.uuid());
+    assertThat(board().jobs()).extracting(Job::uuid).containsExactlyElementsOf(expected);
+    OwnerId me = owner("c1");
+    List<String> claimed = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      claimed.add(a.claimNext(me).orElseThrow().job().uuid());
+    }
+    assertThat(claimed).containsExactlyElementsOf(expected);
+    assertThat(a.claimNext(me)).isEmpty();
+  }
+
+  @Test
+  @DisplayName("a claim is exclusive, carries a positive token and shows its owner")
+  void claimIsExclusive() throws Exception {
+    Jobboard a = board();
+    Jobboard b = board();
+    Job job = a.post(spec("j"));
+    OwnerId me = owner("c1");
+    Claim c = a.claim(job.uuid(), me).orElseThrow();
+    assertThat(c.token()).isPositive();
+    assertThat(c.isHeld()).isTrue();
+    assertThat(c.fence().key()).isEqualTo(job.uuid());
+    assertThat(c.fence().token()).isEqualTo(c.token());
+    assertThat(b.claim(job.uuid(), owner("c2"))).isEmpty();
+    assertThat(b.claimNext(owner("c2"))).isEmpty();
+    Job seen = b.job(job.uuid()).orElseThrow();
+    assertThat(seen.state()).isEqualTo(JobState.CLAIMED);
+    assertThat(seen.owner()).isEqualTo(me.id());
+    assertThat(b.unclaimedJobs()).isEmpty();
+  }
+
+  @Test
+  @DisplayName("claiming a job that is not on the board is NotFound")
+  void claimMissing() throws Exception {
+    Jobboard a = board();
+    String missing = UUID.randomUUID().toString();
+    assertThatThrownBy(() -> a.claim(missing, owner("c1")))
+        .isInstanceOf(NotFoundException.class)
+        .hasMessageContaining(missing);
+  }
+
+  @Test
+  @DisplayName("a released job is claimable again, with a higher token")
+  void releaseThenReclaim() throws Exception {
+    Jobboard a = board();
+    Jobboard b = board();
+    Job job = a.post(spec("j"));
+    Claim first = a.claim(job.uuid(), owner("c1")).orElseThrow();
+    first.release();
+    assertThat(first.isHeld()).isFalse();
+    assertThat(b.job(job.uuid()).orElseThrow().state()).isEqualTo(JobState.UNCLAIMED);
+    Claim second = b.claimNext(owner("c2")).orElseThrow();
+    assertThat(second.job().uuid()).isEqualTo(job.uuid());
+    assertThat(second.token()).isGreaterThan(first.token());
+    assertThatThrownBy(first::complete).isInstanceOf(FencedException.class);
+    assertThatThrownBy(first::release).isInstanceOf(FencedException.class);
+    assertThat(b.job(job.uuid()).orElseThrow().owner()).isEqualTo(second.owner().id());
+  }
+
+  @Test
+  @DisplayName("a release after a failure counts it")
+  void releaseAfterFailureCounts() throws Exception {
+    Jobboard a = board();
+    Job job = a.post(spec("j"));
+    a.claim(job.uuid(), owner("c1")).orElseThrow().releaseAfterFailure("bad factory");
+    a.claim(job.uuid(), owner("c1")).orElseThrow().releaseAfterFailure("bad factory");
+    Job seen = board().job(job.uuid()).orElseThrow();
+    assertThat(seen.failures()).isEqualTo(2);
+    assertThat(seen.state()).isEqualTo(JobState.UNCLAIMED);
+  }
+
+  @Test
+  @DisplayName("a completed job leaves the board; the claim cannot be used again")
+  void complete() throws Exception {
+    Jobboard a = board();
+    Jobboard b = board();
+    Job job = a.post(spec("j"));
+    Job other = a.post(spec("k"));
+    Claim c = a.claim(job.uuid(), owner("c1")).orElseThrow();
+    c.complete();
+    assertThat(c.isHeld()).isFalse();
+    assertThat(b.job(job.uuid())).isEmpty();
+    assertThat(b.jobs()).extracting(Job::uuid).containsExactly(other.uuid());
+    assertThatThrownBy(c::complete).isInstanceOf(FencedException.class);
+    assertThatThrownBy(() -> b.claim(job.uuid(), owner("c2"))).isInstanceOf(NotFoundException.class);
+    assertThat(b.trashedJobs()).isEmpty();
+  }
+
+  @Test
+  @DisplayName("a trashed job leaves the board for the trash")
+  void trash() throws Exception {
+    Jobboard a = board();
+    Job job = a.post(spec("j"));
+    a.claim(job.uuid(), owner("c1")).orElseThrow().trash("cannot be built");
+    Jobboard b = board();
+    assertThat(b.jobs()).isEmpty();
+    assertThat(b.trashedJobs()).extracting(Job::uuid).containsExactly(job.uuid());
+    assertThat(b.trashedJobs().get(0).name()).isEqualTo("j");
+  }
+
+  @Test
+  @DisplayName("posting again with the same idempotency key returns the job already posted")
+  void idempotentPost() throws Exception {
+    Jobboard a = board();
+    Jobboard b = board();
+    Job first = a.post(spec("j").withIdempotencyKey("order-42"));
+    Job again = b.post(spec("j2").withIdempotencyKey("order-42"));
+    Job other = b.post(spec("j3").withIdempotencyKey("order-43"));
+    assertThat(again.uuid()).isEqualTo(first.uuid());
+    assertThat(other.uuid()).isNotEqualTo(first.uuid());
+    assertThat(a.jobs()).hasSize(2);
+    assertThat(a.job(first.uuid()).orElseThrow().idempotencyKey()).isEqualTo("order-42");
+  }
+
+  @Test
+  @DisplayName("a held claim is renewed past its lease time")
+  void leaseIsRenewed() throws Exception {
+    Duration lease = shortLease();
+    Jobboard a = track(openBoard(lease));
+    Jobboard b = track(openBoard(lease));
+    Job job = a.post(spec("j"));
+    Claim c = a.claim(job.uuid(), owner("c1")).orElseThrow();
+    Thread.sleep(lease.multipliedBy(3).toMillis());
+    assertThat(c.isHeld()).isTrue();
+    assertThat(b.claim(job.uuid(), owner("c2"))).isEmpty();
+    c.complete();
+  }
+
+  @Test
+  @DisplayName("the claim of a crashed owner lapses; a peer takes the job with a higher token")
+  void crashedOwnerLapses() throws Exception {
+    Duration lease = shortLease();
+    Jobboard a = track(openBoard(lease));
+    Jobboard b = track(openBoard(lease));
+    Job job = a.post(spec("j"));
+    Claim dead = a.claim(job.uuid(), owner("c1")).orElseThrow();
+    long crashedAt = System.nanoTime();
+    crash(a);
+    Optional<Claim> taken = Optional.empty();
+    long deadline = crashedAt + lease.multipliedBy(4).toNanos() + TimeUnit.SECONDS.toNanos(2);
+    while (taken.isEmpty() && System.nanoTime() < deadline) {
+      b.awaitWork(Duration.ofMillis(100));
+      taken = b.claimNext(owner("c2"));
+    }
+    assertThat(taken).as("taken over within 4 leases + 2 s").isPresent();
+    Duration took = Duration.ofNanos(System.nanoTime() - crashedAt);
+    assertThat(took).isLessThan(lease.multipliedBy(2).plusSeconds(2));
+    assertThat(taken.get().token()).isGreaterThan(dead.token());
+    taken.get().complete();
+  }
+
+  @Test
+  @DisplayName("concurrent claimers never get the same job")
+  void concurrentClaimsAreExclusive() throws Exception {
+    Jobboard poster = board();
+    int jobs = 40;
+    Set<String> posted = new HashSet<>();
+    for (int i = 0; i < jobs; i++) {
+      posted.add(poster.post(spec("j" + i)).uuid());
+    }
+    int claimers = 4;
+    List<Jobboard> boards = new ArrayList<>();
+    for (int i = 0; i < claimers; i++) {
+      boards.add(board());
+    }
+    ExecutorService pool = Executors.newFixedThreadPool(claimers);
+    try {
+      CountDownLatch start = new CountDownLatch(1);
+      List<Future<List<String>>> results = new ArrayList<>();
+      for (int i = 0; i < claimers; i++) {
+        Jobboard bd = boards.get(i);
+        OwnerId me = owner("c" + i);
+        results.add(
+            pool.submit(
+                () -> {
+                  start.await();
+                  List<String> mine = new ArrayList<>();
+                  for (Optional<Claim> c = bd.claimNext(me);
+                      c.isPresent();
+                      c = bd.claimNext(me)) {
+                    mine.add(c.get().job().uuid());
+                    c.get().complete();
+                  }
+                  return mine;
+                }));
+      }
+      start.countDown();
+      List<String> all = new ArrayList<>();
+      for (Future<List<String>> f : results) {
+        all.addAll(f.get(90, TimeUnit.SECONDS));
+      }
+      assertThat(all).doesNotHaveDuplicates();
+      assertThat(new HashSet<>(all)).isEqualTo(posted);
+      assertThat(poster.jobs()).isEmpty();
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
+  @DisplayName("the board's own operations are delivered as events, in order")
+  void eventsOfOwnOperations() throws Exception {
+    Jobboard a = board();
+    BlockingQueue<JobEvent> events = new LinkedBlockingQueue<>();
+    try (Jobboard.Subscription s = a.subscribe(events::add)) {
+      Job job = a.post(spec("j"));
+      Claim c = a.claim(job.uuid(), owner("c1")).orElseThrow();
+      c.release();
+      a.claim(job.uuid(), owner("c1")).orElseThrow().complete();
+      List<JobEvent.Kind> kinds = new ArrayList<>();
+      while (kinds.size() < 5) {
+        JobEvent e = events.poll(10, TimeUnit.SECONDS);
+        assertThat(e).as("event %d of 5 (got %s)", kinds.size() + 1, kinds).isNotNull();
+        if (e.jobUuid().equals(job.uuid())) {
+          kinds.add(e.kind());
+        }
+      }
+      assertThat(kinds)
+          .containsExactly(
+              JobEvent.Kind.POSTED,
+              JobEvent.Kind.CLAIMED,
+              JobEvent.Kind.RELEASED,
+              JobEvent.Kind.CLAIMED,
+              JobEvent.Kind.COMPLETED);
+    }
+  }
+
+  @Test
+  @DisplayName("an idle waiter wakes when a peer posts")
+  void awaitWorkWakesOnPost() throws Exception {
+    Jobboard a = board();
+    Jobboard b = board();
+    assertThat(b.awaitWork(Duration.ofMillis(200))).isFalse();
+    ExecutorService pool = Executors.newSingleThreadExecutor();
+    try {
+      Future<Boolean> woke = pool.submit(() -> b.awaitWork(Duration.ofSeconds(20)));
+      Thread.sleep(200);
+      long posted = System.nanoTime();
+      a.post(spec("j"));
+      assertThat(woke.get(30, TimeUnit.SECONDS)).isTrue();
+      assertThat(Duration.ofNanos(System.nanoTime() - posted)).isLessThan(Duration.ofSeconds(5));
+      assertThat(b.claimNext(owner("c2"))).isPresent();
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
+  @DisplayName("registered conductors are listed until they unregister")
+  void conductors() throws Exception {
+    Jobboard a = board();
+    Jobboard b = board();
+    OwnerId me = owner("conductor-1");
+    Jobboard.Subscription reg = a.register(me, Map.of("jobs", 4L));
+    assertThat(b.conductors())
+        .anySatisfy(
+            c -> {
+              assertThat(c.id()).isEqualTo(me.id());
+              assertThat(c.name()).isEqualTo("conductor-1");
+            });
+    reg.close();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (b.conductors().stream().anyMatch(c -> c.id().equals(me.id()))
+        && System.nanoTime() < deadline) {
+      Thread.sleep(50);
+    }
+    assertThat(b.conductors()).noneMatch(c -> c.id().equals(me.id()));
+  }
+
+  @Test
+  @DisplayName("owner ids of same-named conductors differ")
+  void ownerIdsAreUnique() {
+    assertThat(OwnerId.generate("c").id()).isNotEqualTo(OwnerId.generate("c").id());
+  }
+}
