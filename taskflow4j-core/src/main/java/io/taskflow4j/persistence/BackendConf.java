@@ -367,10 +367,26 @@ public final class BackendConf {
     return values.get(key) != null;
   }
 
-  /** A value as a string. */
+  /**
+   * A value as a string (a number, boolean, enum constant or file path is taken as its text).
+   *
+   * @throws InvalidConfigurationException when the value is a list, map or other structure
+   */
   public Optional<String> getString(String key) {
     Object v = values.get(key);
-    return v == null ? Optional.empty() : Optional.of(String.valueOf(v));
+    if (v == null) {
+      return Optional.empty();
+    }
+    if (!(v instanceof CharSequence
+        || v instanceof Number
+        || v instanceof Boolean
+        || v instanceof Enum<?>
+        || v instanceof java.nio.file.Path
+        || v instanceof java.io.File)) {
+      throw new InvalidConfigurationException(
+          "'" + key + "' must be a string, not " + v.getClass().getSimpleName());
+    }
+    return Optional.of(String.valueOf(v));
   }
 
   /**

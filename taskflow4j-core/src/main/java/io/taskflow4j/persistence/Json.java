@@ -66,6 +66,8 @@ public final class Json {
                           .maxStringLength(Integer.MAX_VALUE)
                           .maxNestingDepth(MAX_DEPTH)
                           .build())
+                  // {"a": 1, "a": 2} is a corrupt record: which value was meant is unknown
+                  .enable(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION)
                   .build())
           .addModule(new JavaTimeModule())
           .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)

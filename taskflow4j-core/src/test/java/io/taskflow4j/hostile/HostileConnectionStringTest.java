@@ -78,7 +78,10 @@ class HostileConnectionStringTest {
             Map.of("connection", "dir", "path", "/srv/f", "max_cache_size", true), "whole number"),
         Arguments.of(
             Map.of("connection", "dir", "path", "/srv/f", "permissions", Map.of("a", 1)),
-            "'permissions' must be one of"));
+            "'permissions' must be one of"),
+        // found by the campaign: a list was taken as the path "[/srv/f]"
+        Arguments.of(
+            Map.of("connection", "dir", "path", List.of("/srv/f")), "'path' must be a string"));
   }
 
   @ParameterizedTest(name = "[{index}] {0}")

@@ -350,6 +350,19 @@ class HostileStoreInputTest {
   }
 
   /**
+   * Defect found by the campaign: a record with a key twice ({@code {"a": 1, "a": 2}}) was read
+   * with the last value silently winning. Which value was meant is unknown: it is a corrupt record.
+   */
+  @Test
+  void aRecordWithADuplicateKeyIsRefusedAsCorrupt() {
+    assertThatThrownBy(() -> Json.read("{\"state\": \"SUCCESS\", \"state\": \"PENDING\"}"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("not valid JSON")
+        .hasMessageContaining("state");
+    assertThat(Json.read("{\"a\": {\"x\": 1}, \"b\": {\"x\": 2}}")).isInstanceOf(Map.class);
+  }
+
+  /**
    * Defect found by the campaign: a result string over 20,000,000 characters is written, but every
    * later read of it fails (Jackson's default read limit), so a recorded result is lost. Fix
    * requested: give the reader in {@code Json} {@code StreamReadConstraints} whose {@code
