@@ -28,6 +28,12 @@ import java.util.Set;
  * its writes exclude ours object by object, a copy read before TaskFlow rewrote a record is refused
  * as stale, and children keep their order whatever TaskFlow rewrites.
  *
+ * <p>Fencing ({@link Connection#advanceFence}, {@link Connection#fenced}): the highest token of
+ * each job is kept in {@code <path>/fences/<job uuid>} (a folder TaskFlow ignores). A fenced write
+ * compares it with its own token under the store's write lock, the same lock an advance takes, so
+ * no write of a stale owner lands once the advance has returned. The file-lock jobboard of the same
+ * connection string ({@code io.taskflow4j.jobs.FileJobboard}) advances it at every claim.
+ *
  * <p>Configuration keys:
  *
  * <ul>

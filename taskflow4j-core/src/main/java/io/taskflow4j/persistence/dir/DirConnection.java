@@ -3,18 +3,30 @@ package io.taskflow4j.persistence.dir;
 import io.taskflow4j.persistence.AtomDetail;
 import io.taskflow4j.persistence.Backend;
 import io.taskflow4j.persistence.Connection;
+import io.taskflow4j.persistence.Fence;
 import io.taskflow4j.persistence.FlowDetail;
 import io.taskflow4j.persistence.LogBook;
 import java.util.List;
+import java.util.Objects;
+import java.util.OptionalLong;
 
-/** A connection of a {@link DirBackend}: holds nothing of its own, every call goes to the store. */
+/**
+ * A connection of a {@link DirBackend}: holds nothing of its own, every call goes to the store. A
+ * fenced view carries its {@link Fence}, checked by each write under the store's write lock.
+ */
 final class DirConnection implements Connection {
   private final DirBackend backend;
   private final DirStore store;
+  private final Fence fence; // null: writes are not fenced
 
   DirConnection(DirBackend backend, DirStore store) {
+    this(backend, store, null);
+  }
+
+  private DirConnection(DirBackend backend, DirStore store, Fence fence) {
     this.backend = backend;
     this.store = store;
+    this.fence = fence;
   }
 
   @Override
@@ -34,27 +46,27 @@ final class DirConnection implements Connection {
 
   @Override
   public void clearAll() {
-    store.clearAll();
+    store.clearAll(fence);
   }
 
   @Override
   public LogBook saveLogBook(LogBook book) {
-    return store.saveLogBook(book);
+    return store.saveLogBook(book, fence);
   }
 
   @Override
   public FlowDetail updateFlowDetails(FlowDetail flowDetail) {
-    return store.updateFlowDetails(flowDetail);
+    return store.updateFlowDetails(flowDetail, fence);
   }
 
   @Override
   public AtomDetail updateAtomDetails(AtomDetail atomDetail) {
-    return store.updateAtomDetails(atomDetail);
+    return store.updateAtomDetails(atomDetail, fence);
   }
 
   @Override
   public void destroyLogBook(String bookUuid) {
-    store.destroyLogBook(bookUuid);
+    store.destroyLogBook(bookUuid, fence);
   }
 
   @Override
@@ -85,6 +97,25 @@ final class DirConnection implements Connection {
   @Override
   public List<AtomDetail> getAtomsForFlow(String flowUuid) {
     return store.getAtomsForFlow(flowUuid);
+  }
+
+  @Override
+  public void advanceFence(Fence f) {
+    store.advanceFence(f);
+  }
+
+  @Override
+  public Connection fenced(Fence f) {
+    Objects.requireNonNull(f, "fence");
+    store.ensureOpen();
+    return new DirConnection(backend, store, f);
+  }
+
+  @Override
+  public OptionalLong fenceToken(String key) {
+    Objects.requireNonNull(key, "key");
+    store.ensureOpen();
+    return store.readFence(key);
   }
 
   @Override

@@ -5,6 +5,8 @@ import com.fasterxml.jackson.core.JsonToken;
 import io.taskflow4j.persistence.AtomDetail;
 import io.taskflow4j.persistence.ConflictException;
 import io.taskflow4j.persistence.DuplicateException;
+import io.taskflow4j.persistence.Fence;
+import io.taskflow4j.persistence.FencedException;
 import io.taskflow4j.persistence.FlowDetail;
 import io.taskflow4j.persistence.Json;
 import io.taskflow4j.persistence.LogBook;
@@ -44,11 +46,13 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.EnumSet;
 import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.UUID;
@@ -56,6 +60,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -96,6 +101,10 @@ import org.slf4j.LoggerFactory;
  * either before or after a write, never torn. (TaskFlow rewrites files in place, so a read racing a
  * TaskFlow write can still see a partial file and report it as corrupt.)
  *
+ * <p><b>Fences.</b> {@code fences/<key>} holds the highest token of a job as a decimal number
+ * (replaced atomically; a key that is no plain file name is stored under {@code ~<sha-256 hex>}).
+ * Advances and the check of every fenced write run under the store lock, so they never interleave.
+ *
  * <p><b>Revisions.</b> Our writes store a counter in {@code revision}. A record without it was last
  * written by TaskFlow; its revision is derived from a hash of its bytes, in a range far above our
  * counters ({@link #contentRevision}), so every TaskFlow write changes it: a copy read before
@@ -123,6 +132,7 @@ final class DirStore {
   static final String ATOMS = "atom_details";
   static final String STAGING = ".tmp";
   static final String LOCK = ".lock";
+  static final String FENCES = "fences";
   static final String METADATA = "metadata";
   static final String TEMP_PREFIX = ".tmp-";
   static final String OBJECT_LOCK = "lock";
@@ -214,6 +224,7 @@ final class DirStore {
   private final Path flows;
   private final Path atoms;
   private final Path staging;
+  private final Path fences;
   private final boolean sync;
   private final boolean sweepOnUpgrade;
   private final DirWriteHook hook;
@@ -239,6 +250,7 @@ final class DirStore {
     this.flows = root.resolve(FLOWS);
     this.atoms = root.resolve(ATOMS);
     this.staging = root.resolve(STAGING);
+    this.fences = root.resolve(FENCES);
     this.sync = sync;
     this.sweepOnUpgrade = sweepOnUpgrade;
     this.hook = hook;
@@ -342,9 +354,11 @@ final class DirStore {
     }
   }
 
-  void clearAll() {
+  void clearAll(Fence fence) {
     locked(
         true,
+        fence,
+        "clearing the store",
         txn -> {
           // Books first, in one pass of renames: once they are gone nothing links to the rest.
           for (Path p : entries(books)) {
@@ -444,7 +458,7 @@ final class DirStore {
 
   // ------------------------------------------------------------------ writes
 
-  LogBook saveLogBook(LogBook book) {
+  LogBook saveLogBook(LogBook book, Fence fence) {
     Objects.requireNonNull(book, "book");
     checkId(book.uuid(), Kind.BOOK);
     Map<String, String> atomOwner = new HashMap<>();
@@ -466,6 +480,8 @@ final class DirStore {
     }
     return locked(
         true,
+        fence,
+        "logbook '" + book.uuid() + "'",
         txn -> {
           Path bookDir = books.resolve(book.uuid());
           List<Path> objects = new ArrayList<>();
@@ -542,11 +558,13 @@ final class DirStore {
         });
   }
 
-  FlowDetail updateFlowDetails(FlowDetail fd) {
+  FlowDetail updateFlowDetails(FlowDetail fd, Fence fence) {
     Objects.requireNonNull(fd, "flowDetail");
     checkIds(fd);
     return locked(
         true,
+        fence,
+        "flow detail '" + fd.uuid() + "'",
         txn -> {
           List<Path> objects = new ArrayList<>();
           objects.add(flows.resolve(fd.uuid()));
@@ -566,11 +584,13 @@ final class DirStore {
         });
   }
 
-  AtomDetail updateAtomDetails(AtomDetail ad) {
+  AtomDetail updateAtomDetails(AtomDetail ad, Fence fence) {
     Objects.requireNonNull(ad, "atomDetail");
     checkId(ad.uuid(), Kind.ATOM);
     return locked(
         true,
+        fence,
+        "atom detail '" + ad.uuid() + "'",
         txn -> {
           Path dir = atoms.resolve(ad.uuid());
           lockObjects(List.of(dir), txn);
@@ -597,10 +617,12 @@ final class DirStore {
         });
   }
 
-  void destroyLogBook(String bookUuid) {
+  void destroyLogBook(String bookUuid, Fence fence) {
     checkId(bookUuid, Kind.BOOK);
     locked(
         true,
+        fence,
+        "the deletion of logbook '" + bookUuid + "'",
         txn -> {
           Path dir = books.resolve(bookUuid);
           if (!Files.exists(dir.resolve(METADATA))) {
@@ -1307,7 +1329,104 @@ final class DirStore {
     return id.length() > 80 ? sb + "..." : sb.toString();
   }
 
+  // ------------------------------------------------------------------ fencing
+
+  // Fence keys that are safe file names as they are; any other key is stored under a hash.
+  private static final Pattern PLAIN_FENCE_KEY =
+      Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,199}");
+
+  /**
+   * Raises the stored token of {@code fence.key()} to {@code fence.token()} under the store's write
+   * lock, which every write holds while it checks its own fence: so no fenced write interleaves.
+   */
+  void advanceFence(Fence fence) {
+    Objects.requireNonNull(fence, "fence");
+    ensureOpen();
+    locked(
+        false,
+        txn -> {
+          OptionalLong stored = readFence(fence.key());
+          if (stored.isPresent() && stored.getAsLong() >= fence.token()) {
+            if (stored.getAsLong() > fence.token()) {
+              throw new FencedException(
+                  "Cannot advance the fence of job '"
+                      + fence.key()
+                      + "' to token "
+                      + fence.token()
+                      + ": the store holds token "
+                      + stored.getAsLong()
+                      + " (a peer claimed the job since)");
+            }
+            return null;
+          }
+          if (mkdirIfMissing(fences)) {
+            syncDir(root);
+          }
+          ensureStaging();
+          Path tmp = staging.resolve(tempName(null));
+          txn.temps.add(tmp);
+          writeNewFile(tmp, Long.toString(fence.token()).getBytes(StandardCharsets.US_ASCII));
+          move(tmp, fenceFile(fence.key()));
+          syncDir(fences);
+          return null;
+        });
+  }
+
+  /** The token stored for {@code key}, if any; files are replaced atomically, so no lock. */
+  OptionalLong readFence(String key) {
+    Path file = fenceFile(key);
+    byte[] raw = readOrNull(file);
+    if (raw == null) {
+      return OptionalLong.empty();
+    }
+    try {
+      return OptionalLong.of(Long.parseLong(new String(raw, StandardCharsets.US_ASCII).strip()));
+    } catch (NumberFormatException e) {
+      throw corrupt(file, "a fence file must hold one whole number", e);
+    }
+  }
+
+  /** Refuses a write under a stale {@code fence} (write lock held); {@code null} checks nothing. */
+  private void checkFence(Fence fence, String what) {
+    if (fence == null) {
+      return;
+    }
+    OptionalLong stored = readFence(fence.key());
+    if (stored.isEmpty() || stored.getAsLong() != fence.token()) {
+      throw FencedException.stale(fence, stored.isPresent() ? stored.getAsLong() : null, what);
+    }
+  }
+
+  /** {@code <root>/fences/<key>}, or a hash of the key when it is no safe file name. */
+  private Path fenceFile(String key) {
+    if (key == null || key.isBlank()) {
+      throw new IllegalArgumentException("fence key must not be blank");
+    }
+    if (PLAIN_FENCE_KEY.matcher(key).matches()) {
+      return fences.resolve(key);
+    }
+    try {
+      byte[] h = MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8));
+      return fences.resolve("~" + HexFormat.of().formatHex(h));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+    }
+  }
+
   // ------------------------------------------------------------------ locking
+
+  /**
+   * {@link #locked(boolean, Function)}, refusing the write of {@code what} first if {@code fence}
+   * is stale.
+   */
+  private <T> T locked(boolean requireStore, Fence fence, String what, Function<Txn, T> body) {
+    return locked(
+        requireStore,
+        txn -> {
+          checkFence(fence, what);
+          return body.apply(txn);
+        });
+  }
 
   /** Runs {@code body} under the store's write lock; a failed write's temporaries are removed. */
   private <T> T locked(boolean requireStore, Function<Txn, T> body) {

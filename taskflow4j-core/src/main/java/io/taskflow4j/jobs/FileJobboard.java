@@ -1,0 +1,873 @@
+package io.taskflow4j.jobs;
+
+import io.taskflow4j.persistence.BackendConf;
+import io.taskflow4j.persistence.Connection;
+import io.taskflow4j.persistence.Fence;
+import io.taskflow4j.persistence.FencedException;
+import io.taskflow4j.persistence.InvalidConfigurationException;
+import io.taskflow4j.persistence.JobState;
+import io.taskflow4j.persistence.Json;
+import io.taskflow4j.persistence.NotFoundException;
+import io.taskflow4j.persistence.StorageException;
+import io.taskflow4j.persistence.dir.DirBackend;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileTime;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
+import java.util.regex.Pattern;
+
+/**
+ * A board for several processes on one host, kept next to the logbooks of a {@link DirBackend}
+ * store ({@code dir:///var/lib/app/flows?lease=10}). A claim is an operating-system file lock held
+ * by the claiming process: the kernel drops it the moment the process dies, so a peer takes the job
+ * over at once, and never while the process is merely paused, so a paused owner cannot be taken
+ * over and come back as a zombie. Each claim raises the job's token and the dir store's fence of
+ * the job before the claim is handed out.
+ *
+ * <p>Layout under the store directory ({@code board} names the folder, default {@code jobs}):
+ * {@code jobs/<priority>-<sequence>-<uuid>.json} the posting (names sort in claiming order;
+ * replaced atomically: written to a temporary file, fsynced, renamed), {@code jobs/<uuid>.lock} the
+ * claim lock, {@code jobs/.sequence} the posting counter, {@code jobs/.board.lock} the lock of
+ * posting, {@code jobs-trash/<uuid>.json} trashed jobs and {@code jobs-conductors/<id>.json} +
+ * {@code .lock} the registered conductors (alive while locked). The store's {@code durability} key
+ * applies ({@code process}: no fsync).
+ *
+ * <p>Only for local file systems: network file systems differ in their locking.
+ */
+public final class FileJobboard extends AbstractJobboard {
+  /** The board's folder when the configuration names none. */
+  public static final String DEFAULT_BOARD = "jobs";
+
+  private static final Pattern BOARD_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_-]{0,99}");
+  private static final Pattern JOB_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9-]{0,99}");
+  private static final Set<String> STORE_FOLDERS =
+      Set.of("books", "flow_details", "atom_details", "fences");
+  private static final String JSON = ".json";
+  private static final Pattern POSTING_NAME =
+      Pattern.compile("[0-9]-[0-9]{19}-[A-Za-z0-9][A-Za-z0-9-]{0,99}\\.json");
+  private static final String LOCK = ".lock";
+  private static final Set<StandardOpenOption> LOCK_OPEN =
+      EnumSet.of(StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+  // Byte ranges of a lock file. The holder locks both; a probe ("is it held?") takes a shared
+  // lock on ALIVE alone for an instant, so a probe never makes a claimer's tryLock on CLAIM fail.
+  private static final long CLAIM = 0;
+  private static final long ALIVE = 1;
+  private static final long PROBE_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
+  private static final Duration LEFTOVER_AGE = Duration.ofMinutes(1);
+
+  // File locks belong to the whole JVM, and closing any channel of a file drops all of the JVM's
+  // locks on it: every lock-file operation of this JVM goes through this registry (guarded by
+  // itself), keyed by real path, so that two boards in one JVM exclude each other like two
+  // processes and a probe never closes a channel under a held lock.
+  private static final Map<Path, Held> HELD = new HashMap<>();
+  private static final Map<Path, ReentrantLock> BOARD_MUTEXES = new ConcurrentHashMap<>();
+
+  private final DirBackend store;
+  private final boolean sync; // durability=power: fsync what is written
+  private final Path dir;
+  private final Path trash;
+  private final Path conductorsDir;
+  private final Map<String, Held> claims = new ConcurrentHashMap<>(); // by job uuid
+  private final Set<Held> registrations = ConcurrentHashMap.newKeySet();
+
+  /** A lock file locked by this JVM. */
+  private static final class Held {
+    final Path file;
+    final FileChannel channel;
+    volatile long token;
+    volatile Path posting; // of a claimed job
+
+    Held(Path file, FileChannel channel) {
+      this.file = file;
+      this.channel = channel;
+    }
+  }
+
+  /**
+   * Opens the board of a {@code dir} or {@code file} configuration, creating its folders.
+   *
+   * @throws InvalidConfigurationException for a bad path, lease or board name
+   * @throws StorageException when the folders cannot be made
+   */
+  public FileJobboard(BackendConf conf) {
+    super(Jobboards.leaseTime(conf), Clock.systemUTC());
+    try {
+      String board = conf.getString(Jobboards.BOARD).orElse(DEFAULT_BOARD).strip();
+      if (!BOARD_NAME.matcher(board).matches()) {
+        throw new InvalidConfigurationException(
+            "'board' must be a folder name of 1 to 100 letters, digits, '-' or '_', not '"
+                + board
+                + "'");
+      }
+      if (STORE_FOLDERS.contains(board)) {
+        throw new InvalidConfigurationException(
+            "'board' must not be '" + board + "': the logbook store keeps its own files there");
+      }
+      this.store = new DirBackend(conf);
+      this.sync =
+          conf.getChoice(DirBackend.DURABILITY, "power", "power", "process").equals("power");
+      Path root = store.path();
+      try {
+        Files.createDirectories(root.resolve(board));
+        this.dir = root.resolve(board).toRealPath();
+        this.trash = Files.createDirectories(dir.resolveSibling(board + "-trash"));
+        this.conductorsDir = Files.createDirectories(dir.resolveSibling(board + "-conductors"));
+      } catch (IOException e) {
+        throw failure("create the board folders under", root, e);
+      }
+      for (Path folder : List.of(dir, trash, conductorsDir)) {
+        removeOldTemporaries(folder);
+      }
+      removeLocksOfRemovedJobs();
+    } catch (RuntimeException e) {
+      super.close();
+      throw e;
+    }
+  }
+
+  @Override
+  public String describe() {
+    return "file jobboard " + dir;
+  }
+
+  // ---------------------------------------------------------------- posting and listing
+
+  @Override
+  public Job post(JobSpec spec) {
+    Objects.requireNonNull(spec, "spec");
+    ensureOpen();
+    Job[] existing = new Job[1];
+    Job job =
+        boardLocked(
+            () -> {
+              if (spec.idempotencyKey() != null) {
+                for (Map<?, ?> p : postings(dir)) {
+                  if (spec.idempotencyKey().equals(p.get("idempotency_key"))) {
+                    existing[0] = view(p);
+                    return existing[0];
+                  }
+                }
+              }
+              long seq = readSequence() + 1;
+              writeAtomically(
+                  dir.resolve(".sequence"), Long.toString(seq).getBytes(StandardCharsets.US_ASCII));
+              Job j =
+                  new Job(
+                      UUID.randomUUID().toString(),
+                      spec.name(),
+                      spec.book(),
+                      spec.details(),
+                      spec.priority(),
+                      seq,
+                      clock().instant(),
+                      JobState.UNCLAIMED,
+                      null,
+                      0,
+                      0,
+                      spec.idempotencyKey());
+              writeAtomically(dir.resolve(postingName(j)), Json.writeBytes(toMap(j, null, null)));
+              return j;
+            });
+    if (existing[0] == null) {
+      emit(JobEvent.Kind.POSTED, job.uuid(), null);
+    }
+    return job;
+  }
+
+  @Override
+  public List<Job> jobs() {
+    List<Job> out = new ArrayList<>();
+    for (Map<?, ?> p : postings(dir)) {
+      out.add(view(p));
+    }
+    out.sort(Job::compareForClaiming);
+    return out;
+  }
+
+  @Override
+  public Optional<Job> job(String jobUuid) {
+    if (jobUuid == null || !JOB_ID.matcher(jobUuid).matches()) {
+      return Optional.empty();
+    }
+    Path file = postingOf(jobUuid);
+    Map<?, ?> p = file == null ? null : readPosting(file);
+    return p == null ? Optional.empty() : Optional.of(view(p));
+  }
+
+  @Override
+  public List<Job> trashedJobs() {
+    List<Job> out = new ArrayList<>();
+    for (Map<?, ?> p : postings(trash)) {
+      out.add(toJob(p, JobState.COMPLETE, null));
+    }
+    out.sort(Comparator.comparingLong(Job::sequence));
+    return out;
+  }
+
+  /** The job as listed now: CLAIMED while its owner holds the lock, whatever the posting says. */
+  private Job view(Map<?, ?> p) {
+    if (isLocked(lockFile(string(p, "uuid")))) {
+      return toJob(p, JobState.CLAIMED, p.get("owner") instanceof String s ? s : null);
+    }
+    return toJob(p, JobState.UNCLAIMED, null);
+  }
+
+  // ---------------------------------------------------------------- claiming
+
+  @Override
+  public Optional<Claim> claim(String jobUuid, OwnerId owner) {
+    Objects.requireNonNull(owner, "owner");
+    ensureOpen();
+    Path file = jobUuid == null || !JOB_ID.matcher(jobUuid).matches() ? null : postingOf(jobUuid);
+    if (file == null) {
+      throw new NotFoundException("Job '" + jobUuid + "' is not on the board " + dir);
+    }
+    return claimAt(file, jobUuid, owner);
+  }
+
+  /** Claims the job posted in {@code file}: lock, then raise the token and the fence. */
+  private Optional<Claim> claimAt(Path file, String jobUuid, OwnerId owner) {
+    Held lock = tryLock(lockFile(jobUuid));
+    if (lock == null) {
+      return Optional.empty();
+    }
+    try {
+      Map<?, ?> p = readPosting(file);
+      if (p == null) {
+        // completed or trashed meanwhile; do not leave a lock file of a job that is gone
+        deleteIfExists(lock.file);
+        throw new NotFoundException("Job '" + jobUuid + "' is not on the board " + dir);
+      }
+      long token;
+      try (Connection c = store.getConnection()) {
+        // the fence may be ahead of the posting (a posting restored from a copy): stay above it
+        token = Math.max(number(p, "token"), c.fenceToken(jobUuid).orElse(0)) + 1;
+        Job claimed = toJob(p, JobState.CLAIMED, owner.id(), token);
+        writeAtomically(file, Json.writeBytes(toMap(claimed, p.get("last_failure"), null)));
+        c.advanceFence(new Fence(jobUuid, token));
+        lock.token = token;
+        lock.posting = file;
+        claims.put(jobUuid, lock);
+        return Optional.of(newClaim(claimed, owner, token, clock().instant().plus(leaseTime())));
+      }
+    } catch (RuntimeException e) {
+      claims.remove(jobUuid, lock);
+      unlock(lock);
+      throw e;
+    }
+  }
+
+  @Override
+  public Optional<Claim> claimNext(OwnerId owner) {
+    Objects.requireNonNull(owner, "owner");
+    ensureOpen();
+    // One pass in claiming order (the names sort so), reading only the posting of the job locked:
+    // a job locked by a peer right now is skipped, not waited for.
+    for (Path file : postingFiles()) {
+      String uuid = uuidOf(file);
+      if (isLocked(lockFile(uuid))) {
+        continue;
+      }
+      try {
+        Optional<Claim> c = claimAt(file, uuid, owner);
+        if (c.isPresent()) {
+          return c;
+        }
+      } catch (NotFoundException gone) {
+        // completed meanwhile
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** This board's lock of a claim still held with the claim's token, else FencedException. */
+  private Held held(Claim claim, String action) {
+    Held h = claims.get(claim.job().uuid());
+    Map<?, ?> p = h == null ? null : readPosting(h.posting);
+    if (h == null
+        || h.token != claim.token()
+        || !h.channel.isOpen()
+        || p == null
+        || number(p, "token") != claim.token()) {
+      throw new FencedException(
+          "Cannot "
+              + action
+              + " job '"
+              + claim.job().uuid()
+              + "': the claim with token "
+              + claim.token()
+              + " is no longer held by this board");
+    }
+    return h;
+  }
+
+  @Override
+  protected Instant renewLease(Claim claim) {
+    held(claim, "renew");
+    return clock().instant().plus(leaseTime());
+  }
+
+  @Override
+  protected void completeJob(Claim claim) {
+    Held h = held(claim, "complete");
+    deletePostingAndLock(claim.job().uuid(), h);
+  }
+
+  @Override
+  protected void releaseJob(Claim claim, String failure) {
+    Held h = held(claim, "release");
+    Map<?, ?> p = readPosting(h.posting);
+    Job j = toJob(p, JobState.UNCLAIMED, null);
+    if (failure != null) {
+      j = withFailures(j, j.failures() + 1);
+    }
+    Object lastFailure = failure != null ? failure : p.get("last_failure");
+    writeAtomically(h.posting, Json.writeBytes(toMap(j, lastFailure, null)));
+    claims.remove(j.uuid(), h);
+    unlock(h);
+  }
+
+  @Override
+  protected void trashJob(Claim claim, String reason) {
+    Held h = held(claim, "trash");
+    Map<?, ?> p = readPosting(h.posting);
+    Job j = toJob(p, JobState.COMPLETE, null);
+    writeAtomically(
+        trash.resolve(j.uuid() + JSON), Json.writeBytes(toMap(j, p.get("last_failure"), reason)));
+    deletePostingAndLock(j.uuid(), h);
+  }
+
+  /**
+   * Removes a job, lock held: the posting first, then the lock file, then the lock. A peer that
+   * locks the unlinked lock file later finds no posting and gives up.
+   */
+  private void deletePostingAndLock(String uuid, Held h) {
+    deleteIfExists(h.posting);
+    syncDir(dir);
+    deleteIfExists(h.file);
+    claims.remove(uuid, h);
+    unlock(h);
+  }
+
+  @Override
+  protected boolean hasClaimableWork() {
+    for (Path file : postingFiles()) {
+      if (!isLocked(lockFile(uuidOf(file)))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  @Override
+  protected Duration pollInterval() {
+    // peers' posts and releases, and dead owners, send no signal here: look a few times a second
+    Duration quarter = leaseTime().dividedBy(4);
+    return quarter.compareTo(Duration.ofMillis(250)) < 0 ? quarter : Duration.ofMillis(250);
+  }
+
+  // ---------------------------------------------------------------- conductors
+
+  @Override
+  public Subscription register(OwnerId conductor, Map<String, Object> meta) {
+    Objects.requireNonNull(conductor, "conductor");
+    ensureOpen();
+    String name = UUID.randomUUID().toString();
+    Held lock = tryLock(conductorsDir.resolve(name + LOCK));
+    if (lock == null) {
+      throw new StorageException("Could not lock the new registration file of " + conductor);
+    }
+    Map<String, Object> info = new LinkedHashMap<>();
+    info.put("id", conductor.id());
+    info.put("name", conductor.name());
+    info.put("host", OwnerId.hostName());
+    info.put("pid", OwnerId.pid());
+    info.put("since", clock().instant().toString());
+    info.put("meta", meta == null ? Map.of() : Json.normalize(meta));
+    Path json = conductorsDir.resolve(name + JSON);
+    try {
+      writeAtomically(json, Json.writeBytes(info));
+    } catch (RuntimeException e) {
+      unlock(lock);
+      throw e;
+    }
+    registrations.add(lock);
+    return () -> {
+      if (registrations.remove(lock)) {
+        deleteIfExists(json);
+        deleteIfExists(lock.file);
+        unlock(lock);
+      }
+    };
+  }
+
+  @Override
+  public List<ConductorInfo> conductors() {
+    List<ConductorInfo> out = new ArrayList<>();
+    for (Path json : files(conductorsDir)) {
+      String base = json.getFileName().toString();
+      Path lock = conductorsDir.resolve(base.substring(0, base.length() - JSON.length()) + LOCK);
+      Map<?, ?> m = readJson(json, "id");
+      if (m == null) {
+        continue;
+      }
+      if (!isLocked(lock)) {
+        removeIfLongDead(json, lock);
+        continue;
+      }
+      Map<String, Object> meta = new HashMap<>();
+      if (m.get("meta") instanceof Map<?, ?> mm) {
+        mm.forEach((k, v) -> meta.put(String.valueOf(k), v));
+      }
+      out.add(
+          new ConductorInfo(
+              string(m, "id"),
+              string(m, "name"),
+              m.get("host") instanceof String h ? h : null,
+              number(m, "pid"),
+              instant(m, "since", json.toString()),
+              meta));
+    }
+    out.sort(Comparator.comparing(ConductorInfo::since).thenComparing(ConductorInfo::id));
+    return out;
+  }
+
+  /** Deletes a dead process's registration once it is old enough not to be one being made. */
+  private void removeIfLongDead(Path json, Path lock) {
+    try {
+      FileTime t = Files.getLastModifiedTime(json);
+      if (t.toInstant().plus(LEFTOVER_AGE).isBefore(clock().instant())) {
+        Files.deleteIfExists(json);
+        Files.deleteIfExists(lock);
+      }
+    } catch (IOException e) {
+      // another board cleaned it up first, or it is unreadable: listing goes on
+    }
+  }
+
+  /** Deletes what writes cut by a crash left; young ones may be another process's, in flight. */
+  private void removeOldTemporaries(Path folder) {
+    Instant before = clock().instant().minus(LEFTOVER_AGE);
+    try (DirectoryStream<Path> ds = Files.newDirectoryStream(folder, ".tmp-*")) {
+      for (Path t : ds) {
+        if (Files.getLastModifiedTime(t).toInstant().isBefore(before)) {
+          Files.deleteIfExists(t);
+        }
+      }
+    } catch (IOException e) {
+      // harmless leftovers: the board works with them
+    }
+  }
+
+  /**
+   * Deletes the lock files of jobs whose posting is gone (a crash between the two deletes of a
+   * complete): the posting never comes back, so whoever may lock such a file gives up anyway.
+   */
+  private void removeLocksOfRemovedJobs() {
+    try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, "[!.]*" + LOCK)) {
+      for (Path l : ds) {
+        String base = l.getFileName().toString();
+        if (postingOf(base.substring(0, base.length() - LOCK.length())) == null) {
+          Files.deleteIfExists(l);
+        }
+      }
+    } catch (IOException e) {
+      // harmless leftovers: the board works with them
+    }
+  }
+
+  // ---------------------------------------------------------------- closing
+
+  /**
+   * Stops the renewals and drops this board's locks, as the death of the process would: its claims
+   * can be taken over at once, its registrations vanish.
+   */
+  @Override
+  public void close() {
+    if (isClosed()) {
+      return;
+    }
+    super.close();
+    for (Held h : claims.values()) {
+      unlock(h);
+    }
+    claims.clear();
+    for (Held h : registrations) {
+      unlock(h);
+    }
+    registrations.clear();
+    store.close();
+  }
+
+  // ---------------------------------------------------------------- locks
+
+  /** Locks a lock file (made if missing) for this JVM, or {@code null} when someone holds it. */
+  private static Held tryLock(Path file) {
+    synchronized (HELD) {
+      if (HELD.containsKey(file)) {
+        return null;
+      }
+      FileChannel ch = null;
+      try {
+        ch = FileChannel.open(file, LOCK_OPEN);
+        if (ch.tryLock(CLAIM, 1, false) == null || !lockAlive(ch)) {
+          ch.close();
+          return null;
+        }
+        Held h = new Held(file, ch);
+        HELD.put(file, h);
+        return h;
+      } catch (IOException e) {
+        closeQuietly(ch);
+        throw failure("lock", file, e);
+      }
+    }
+  }
+
+  /** Takes the ALIVE range once CLAIM is ours: only a peer's instant probe can stand in the way. */
+  private static boolean lockAlive(FileChannel ch) throws IOException {
+    long deadline = System.nanoTime() + PROBE_WAIT_NANOS;
+    while (ch.tryLock(ALIVE, 1, false) == null) {
+      if (System.nanoTime() > deadline) {
+        return false; // a prober stopped mid-probe: treat the job as busy
+      }
+      LockSupport.parkNanos(100_000);
+    }
+    return true;
+  }
+
+  /** Whether a lock file is held by this JVM or another process. */
+  private static boolean isLocked(Path file) {
+    synchronized (HELD) {
+      if (HELD.containsKey(file)) {
+        return true;
+      }
+      try (FileChannel ch =
+          FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+        FileLock probe = ch.tryLock(ALIVE, 1, true);
+        if (probe == null) {
+          return true;
+        }
+        probe.release();
+        return false;
+      } catch (NoSuchFileException e) {
+        return false;
+      } catch (IOException e) {
+        throw failure("probe the lock", file, e);
+      }
+    }
+  }
+
+  /** Releases a lock of this JVM (closing its channel drops it). */
+  private static void unlock(Held h) {
+    synchronized (HELD) {
+      HELD.remove(h.file, h);
+      closeQuietly(h.channel);
+    }
+  }
+
+  private static void closeQuietly(FileChannel ch) {
+    if (ch != null) {
+      try {
+        ch.close();
+      } catch (IOException ignored) {
+        // a closed lock file loses nothing
+      }
+    }
+  }
+
+  /** Runs {@code body} holding the board lock: a JVM mutex plus the lock of {@code .board.lock}. */
+  private <T> T boardLocked(Supplier<T> body) {
+    ReentrantLock mutex = BOARD_MUTEXES.computeIfAbsent(dir, k -> new ReentrantLock());
+    mutex.lock();
+    Path file = dir.resolve(".board.lock");
+    try (FileChannel ch = FileChannel.open(file, LOCK_OPEN);
+        FileLock ignored = ch.lock()) {
+      return body.get();
+    } catch (ClosedChannelException e) {
+      throw new StorageException("interrupted while waiting for the board lock " + file, e);
+    } catch (IOException e) {
+      throw failure("lock", file, e);
+    } finally {
+      mutex.unlock();
+    }
+  }
+
+  // ---------------------------------------------------------------- files
+
+  /**
+   * A posting's file name, {@code <priority>-<sequence>-<uuid>.json}: names sort in claiming order,
+   * so claiming reads no posting but the one it locked.
+   */
+  private static String postingName(Job j) {
+    return j.priority().ordinal()
+        + "-"
+        + String.format("%019d", j.sequence())
+        + "-"
+        + j.uuid()
+        + JSON;
+  }
+
+  private static String uuidOf(Path postingFile) {
+    String n = postingFile.getFileName().toString();
+    return n.substring(22, n.length() - JSON.length());
+  }
+
+  /** The postings of the board in claiming order (file names only). */
+  private List<Path> postingFiles() {
+    List<Path> out = new ArrayList<>();
+    for (Path p : files(dir)) {
+      if (POSTING_NAME.matcher(p.getFileName().toString()).matches()) {
+        out.add(p);
+      }
+    }
+    out.sort(Comparator.comparing(p -> p.getFileName().toString()));
+    return out;
+  }
+
+  /** The posting of a job (a checked uuid), or {@code null} when it is not on the board. */
+  private Path postingOf(String uuid) {
+    try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, "[0-9]-*-" + uuid + JSON)) {
+      for (Path p : ds) {
+        return p;
+      }
+      return null;
+    } catch (IOException e) {
+      throw failure("list", dir, e);
+    }
+  }
+
+  private Path lockFile(String uuid) {
+    return dir.resolve(uuid + LOCK);
+  }
+
+  private long readSequence() {
+    byte[] raw = readOrNull(dir.resolve(".sequence"));
+    long seq = 0;
+    if (raw != null) {
+      try {
+        seq = Long.parseLong(new String(raw, StandardCharsets.US_ASCII).strip());
+      } catch (NumberFormatException e) {
+        throw new StorageException(
+            "The board's counter " + dir.resolve(".sequence") + " is corrupt");
+      }
+    }
+    for (Path p : postingFiles()) {
+      seq = Math.max(seq, Long.parseLong(p.getFileName().toString().substring(2, 21)));
+    }
+    return seq;
+  }
+
+  /** The postings in a folder, skipping those removed while listing. */
+  private static List<Map<?, ?>> postings(Path folder) {
+    List<Map<?, ?>> out = new ArrayList<>();
+    for (Path f : files(folder)) {
+      Map<?, ?> p = readPosting(f);
+      if (p != null) {
+        out.add(p);
+      }
+    }
+    return out;
+  }
+
+  /** The {@code .json} files of a folder (not temporaries). */
+  private static List<Path> files(Path folder) {
+    List<Path> out = new ArrayList<>();
+    try (DirectoryStream<Path> ds = Files.newDirectoryStream(folder, "[!.]*" + JSON)) {
+      ds.forEach(out::add);
+    } catch (NoSuchFileException e) {
+      return out;
+    } catch (IOException e) {
+      throw failure("list", folder, e);
+    }
+    return out;
+  }
+
+  /** A posting's map, or {@code null} when the file is gone. */
+  private static Map<?, ?> readPosting(Path file) {
+    return readJson(file, "uuid");
+  }
+
+  /** A JSON object with a string {@code key}, or {@code null} when the file is gone. */
+  private static Map<?, ?> readJson(Path file, String key) {
+    byte[] raw = readOrNull(file);
+    if (raw == null) {
+      return null;
+    }
+    Object v;
+    try {
+      v = Json.read(raw);
+    } catch (RuntimeException e) {
+      throw new StorageException("The file " + file + " is not valid JSON: " + e.getMessage(), e);
+    }
+    if (v instanceof Map<?, ?> m && m.get(key) instanceof String) {
+      return m;
+    }
+    throw new StorageException("The file " + file + " is damaged (no '" + key + "')");
+  }
+
+  private static byte[] readOrNull(Path file) {
+    try {
+      return Files.readAllBytes(file);
+    } catch (NoSuchFileException e) {
+      return null;
+    } catch (IOException e) {
+      throw failure("read", file, e);
+    }
+  }
+
+  /** Replaces {@code target} whole: temporary file in its folder, fsync, rename, fsync folder. */
+  private void writeAtomically(Path target, byte[] data) {
+    Path tmp =
+        target.resolveSibling(".tmp-" + Long.toHexString(ThreadLocalRandom.current().nextLong()));
+    try {
+      try (FileChannel ch =
+          FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+        ByteBuffer buf = ByteBuffer.wrap(data);
+        while (buf.hasRemaining()) {
+          ch.write(buf);
+        }
+        if (sync) {
+          ch.force(true);
+        }
+      }
+      Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException e) {
+      deleteIfExists(tmp);
+      throw failure("write", target, e);
+    }
+    syncDir(target.getParent());
+  }
+
+  private void syncDir(Path folder) {
+    if (!sync) {
+      return;
+    }
+    try (FileChannel ch = FileChannel.open(folder, StandardOpenOption.READ)) {
+      ch.force(true);
+    } catch (IOException e) {
+      throw failure("fsync the folder", folder, e);
+    }
+  }
+
+  private static void deleteIfExists(Path file) {
+    try {
+      Files.deleteIfExists(file);
+    } catch (IOException e) {
+      throw failure("delete", file, e);
+    }
+  }
+
+  private static StorageException failure(String action, Path path, IOException e) {
+    return new StorageException("Could not " + action + " " + path + ": " + e, e);
+  }
+
+  // ---------------------------------------------------------------- postings as JSON
+
+  private static Map<String, Object> toMap(Job j, Object lastFailure, Object trashReason) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("uuid", j.uuid());
+    m.put("name", j.name());
+    m.put(
+        "book", j.book() == null ? null : Map.of("name", j.book().name(), "uuid", j.book().uuid()));
+    m.put("details", j.details());
+    m.put("priority", j.priority().name());
+    m.put("sequence", j.sequence());
+    m.put("created_on", j.createdOn().toString());
+    m.put("owner", j.owner());
+    m.put("token", j.token());
+    m.put("failures", j.failures());
+    m.put("last_failure", lastFailure);
+    m.put("idempotency_key", j.idempotencyKey());
+    if (trashReason != null) {
+      m.put("trash_reason", trashReason);
+    }
+    return m;
+  }
+
+  private static Job toJob(Map<?, ?> p, JobState state, String owner) {
+    return toJob(p, state, owner, number(p, "token"));
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Job toJob(Map<?, ?> p, JobState state, String owner, long token) {
+    BookRef book =
+        p.get("book") instanceof Map<?, ?> b
+            ? new BookRef(String.valueOf(b.get("name")), String.valueOf(b.get("uuid")))
+            : null;
+    return new Job(
+        string(p, "uuid"),
+        string(p, "name"),
+        book,
+        p.get("details") instanceof Map<?, ?> d ? (Map<String, Object>) d : Map.of(),
+        JobPriority.parse(string(p, "priority")),
+        number(p, "sequence"),
+        instant(p, "created_on", "job '" + string(p, "uuid") + "'"),
+        state,
+        owner,
+        token,
+        (int) number(p, "failures"),
+        p.get("idempotency_key") instanceof String k ? k : null);
+  }
+
+  private static Job withFailures(Job j, int failures) {
+    return new Job(
+        j.uuid(),
+        j.name(),
+        j.book(),
+        j.details(),
+        j.priority(),
+        j.sequence(),
+        j.createdOn(),
+        j.state(),
+        j.owner(),
+        j.token(),
+        failures,
+        j.idempotencyKey());
+  }
+
+  private static String string(Map<?, ?> m, String key) {
+    return m.get(key) instanceof String s ? s : String.valueOf(m.get(key));
+  }
+
+  private static long number(Map<?, ?> m, String key) {
+    return m.get(key) instanceof Number n ? n.longValue() : 0;
+  }
+
+  private static Instant instant(Map<?, ?> m, String key, String where) {
+    try {
+      return Instant.parse(string(m, key));
+    } catch (RuntimeException e) {
+      throw new StorageException("'" + key + "' of " + where + " is not a time: " + m.get(key), e);
+    }
+  }
+}
