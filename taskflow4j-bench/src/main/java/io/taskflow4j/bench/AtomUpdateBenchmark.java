@@ -30,9 +30,11 @@ import org.openjdk.jmh.annotations.Warmup;
  * engine does, so every write is revision-checked without a read.
  *
  * <p>The backend is a connection-string template ({@link BenchStore}): {@code {tmp}} is a fresh
- * temporary directory and {@code {db}} a fresh database, created for the trial and dropped after.
- * Any installed backend can be measured by passing its connection string, e.g. {@code -p
- * uri=zookeeper://127.0.0.1:2181/{db}} once a ZooKeeper backend is on the classpath. The PostgreSQL
+ * temporary directory, {@code {db}} a fresh database, created for the trial and dropped after, and
+ * {@code {zk}} a ZooKeeper server embedded in the benchmark JVM (it syncs its log as a production
+ * server does; it shares the JVM's CPUs with the client). Any installed backend can be measured by
+ * passing its connection string, e.g. {@code -p uri=zookeeper://127.0.0.1:2181/{db}} for an
+ * external ZooKeeper. The PostgreSQL
  * and MariaDB defaults need the servers on {@code 127.0.0.1} (users {@code postgres} and {@code
  * root}, no password).
  *
@@ -56,7 +58,8 @@ public class AtomUpdateBenchmark {
     "sqlite:///{tmp}/bench.db?durability=process",
     "postgresql://postgres@127.0.0.1:5432/{db}?durability=power",
     "postgresql://postgres@127.0.0.1:5432/{db}?durability=process",
-    "mariadb://root@127.0.0.1:3306/{db}?sslMode=disable&durability=power"
+    "mariadb://root@127.0.0.1:3306/{db}?sslMode=disable&durability=power",
+    "zookeeper://{zk}/{db}"
   })
   public String uri;
 

@@ -1,5 +1,7 @@
 package io.taskflow4j.bench;
 
+import org.apache.curator.test.TestingServer;
+
 import io.taskflow4j.persistence.Backend;
 import io.taskflow4j.persistence.Backends;
 import io.taskflow4j.persistence.Connection;
@@ -24,6 +26,9 @@ import java.util.stream.Stream;
  *
  * <ul>
  *   <li>{@code {tmp}}: a new temporary directory (absolute path, without a trailing slash);
+ *   <li>{@code {zk}}: {@code host:port} of a ZooKeeper server (Curator's {@code TestingServer}: the
+ *       real server code, with its transaction log synced as a production server's) started in this
+ *       JVM for the trial, on a temporary data directory, and stopped on close;
  *   <li>{@code {db}}: a new name {@code tf4j_bench_<random>}. On a {@code postgresql://}, {@code
  *       postgres://}, {@code mariadb://} or {@code mysql://} connection a database of that name is
  *       created on the server (through the server's {@code postgres} database, or {@code
@@ -33,7 +38,8 @@ import java.util.stream.Stream;
  *
  * <p>Examples: {@code memory://}, {@code dir://{tmp}?durability=process}, {@code
  * sqlite:///{tmp}/bench.db}, {@code postgresql://postgres@127.0.0.1:5432/{db}}, {@code
- * mariadb://root@127.0.0.1:3306/{db}?sslMode=disable}, {@code zookeeper://127.0.0.1:2181/{db}}.
+ * mariadb://root@127.0.0.1:3306/{db}?sslMode=disable}, {@code zookeeper://127.0.0.1:2181/{db}},
+ * {@code zookeeper://{zk}/{db}}.
  */
 public final class BenchStore implements AutoCloseable {
   private final String uri;
@@ -51,7 +57,7 @@ public final class BenchStore implements AutoCloseable {
     Path tmp = null;
     String uri = template;
     try {
-      if (uri.contains("{tmp}")) {
+      if (uri.contains("{tmp}") || uri.contains("{zk}")) {
         tmp = Files.createTempDirectory("tf4j-bench");
         // Four slashes for SQLite (an absolute path), and a plain absolute path elsewhere.
         uri = uri.replace("{tmp}", tmp.toAbsolutePath().toString());
@@ -59,9 +65,15 @@ public final class BenchStore implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create a temporary directory", e);
     }
+    if (uri.contains("{zk}")) {
+      TestingServer server = startZooKeeper(tmp.resolve("zookeeper"));
+      uri = uri.replace("{zk}", server.getConnectString());
+      // the whole server goes away on close: no need to empty the store first
+      return new BenchStore(uri.replace("{db}", freshName()), tmp, () -> closeQuietly(server));
+    }
     Runnable drop = () -> {};
     if (uri.contains("{db}")) {
-      String name = "tf4j_bench_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+      String name = freshName();
       uri = uri.replace("{db}", name);
       String scheme = uri.substring(0, Math.max(0, uri.indexOf(':'))).toLowerCase(Locale.ROOT);
       switch (scheme) {
@@ -92,6 +104,27 @@ public final class BenchStore implements AutoCloseable {
       }
     }
     return new BenchStore(uri, tmp, drop);
+  }
+
+  private static String freshName() {
+    return "tf4j_bench_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+  }
+
+  private static TestingServer startZooKeeper(Path dataDir) {
+    try {
+      Files.createDirectories(dataDir);
+      return new TestingServer(-1, dataDir.toFile(), true);
+    } catch (Exception e) {
+      throw new IllegalStateException("cannot start an embedded ZooKeeper server: " + e, e);
+    }
+  }
+
+  private static void closeQuietly(TestingServer server) {
+    try {
+      server.close();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot stop the embedded ZooKeeper server", e);
+    }
   }
 
   /** The connection string of the store. */
