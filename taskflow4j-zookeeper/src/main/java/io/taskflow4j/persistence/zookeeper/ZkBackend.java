@@ -45,8 +45,13 @@ public final class ZkBackend implements Backend {
   private volatile boolean closed;
 
   ZkBackend(BackendConf conf) {
+    this(conf, ZkSettings.from(conf));
+  }
+
+  /** A backend with settings read from {@code conf} and then adjusted (e.g. by a jobboard). */
+  ZkBackend(BackendConf conf, ZkSettings settings) {
     this.conf = conf;
-    this.settings = ZkSettings.from(conf);
+    this.settings = settings;
     this.acl = acl(settings);
   }
 
@@ -91,6 +96,11 @@ public final class ZkBackend implements Backend {
       throw new StorageException(
           "the ZooKeeper backend " + settings.describe() + " is closed; fetch a new one");
     }
+  }
+
+  /** The started Curator client (its session is this backend's). */
+  CuratorFramework curator() {
+    return client();
   }
 
   private CuratorFramework client() {

@@ -5,11 +5,14 @@ import io.taskflow4j.persistence.Backend;
 import io.taskflow4j.persistence.ConflictException;
 import io.taskflow4j.persistence.Connection;
 import io.taskflow4j.persistence.DuplicateException;
+import io.taskflow4j.persistence.Fence;
+import io.taskflow4j.persistence.FencedException;
 import io.taskflow4j.persistence.FlowDetail;
 import io.taskflow4j.persistence.Json;
 import io.taskflow4j.persistence.LogBook;
 import io.taskflow4j.persistence.NotFoundException;
 import io.taskflow4j.persistence.StorageException;
+import io.taskflow4j.persistence.TaskFlowException;
 import io.taskflow4j.persistence.TaskFlowFormat;
 import io.taskflow4j.persistence.zookeeper.ZkReads.Read;
 import java.nio.charset.StandardCharsets;
@@ -22,6 +25,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.OptionalLong;
 import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.KeeperException.Code;
@@ -48,6 +52,10 @@ import org.apache.zookeeper.data.Stat;
  * expecting version {@code r - 1} inside the transaction, so a stale write fails as a whole with a
  * {@link ConflictException}; revision 0 writes whatever version is stored.
  *
+ * <p><b>Fencing.</b> A {@link #fenced(Fence) fenced view} puts {@code check(fence znode, version)}
+ * first in every write transaction (see {@link ZkFence}); a failure of that operation is a {@link
+ * FencedException}, told apart from the conflicts and races of the other operations.
+ *
  * <p><b>Retries.</b> A write whose reply was lost with the connection may have been applied; the
  * next attempt first checks whether every znode of the transaction already holds exactly what was
  * sent at the expected version, and if so reports success instead of a false conflict.
@@ -70,10 +78,16 @@ final class ZkConnection implements Connection {
   private final String booksDir;
   private final String flowsDir;
   private final String atomsDir;
+  private final ZkFence fence;
   private volatile boolean closed;
 
   ZkConnection(ZkBackend backend) {
+    this(backend, null);
+  }
+
+  private ZkConnection(ZkBackend backend, ZkFence fence) {
     this.backend = backend;
+    this.fence = fence;
     this.settings = backend.settings();
     this.root = settings.path();
     this.booksDir = root + "/books";
@@ -188,23 +202,32 @@ final class ZkConnection implements Connection {
   @Override
   public void clearAll() {
     ensureOpen();
-    backend.run(
-        "clearing all logbooks at " + root,
-        (zk, attempt) -> {
-          for (int race = 0; ; race++) {
-            try {
-              // Books first: what remains visible stays consistent while this runs.
-              for (String dir : List.of(booksDir, flowsDir, atomsDir)) {
-                deleteChildren(zk, dir);
-              }
-              return null;
-            } catch (Race r) {
-              if (race >= MAX_RACES) {
-                throw new StorageException("the store kept changing while it was being cleared");
-              }
-            }
-          }
-        });
+    guarded(
+        "clearing all logbooks",
+        () ->
+            backend.run(
+                "clearing all logbooks at " + root,
+                (zk, attempt) -> {
+                  checkFenceOnly(zk, "clearing all logbooks");
+                  clearAllAttempt(zk);
+                  return null;
+                }));
+  }
+
+  private void clearAllAttempt(ZooKeeper zk) throws KeeperException, InterruptedException {
+    for (int race = 0; ; race++) {
+      try {
+        // Books first: what remains visible stays consistent while this runs.
+        for (String dir : List.of(booksDir, flowsDir, atomsDir)) {
+          deleteChildren(zk, dir);
+        }
+        return;
+      } catch (Race r) {
+        if (race >= MAX_RACES) {
+          throw new StorageException("the store kept changing while it was being cleared");
+        }
+      }
+    }
   }
 
   /** Deletes every child of {@code dir} and their children (the links). */
@@ -254,8 +277,14 @@ final class ZkConnection implements Connection {
     }
   }
 
-  private static void multiOrRace(ZooKeeper zk, List<Op> ops)
+  private void multiOrRace(ZooKeeper zk, List<Op> chunk)
       throws KeeperException, InterruptedException, Race {
+    List<Op> ops = chunk;
+    if (fence != null) {
+      ops = new ArrayList<>(chunk.size() + 1);
+      ops.add(fence.check(zk, "a deletion"));
+      ops.addAll(chunk);
+    }
     try {
       zk.multi(ops);
     } catch (KeeperException e) {
@@ -263,6 +292,9 @@ final class ZkConnection implements Connection {
         throw e;
       }
       int i = firstError(e.getResults());
+      if (fence != null && i == 0) {
+        throw fence.refused(zk, "a deletion");
+      }
       Code code = i < 0 ? e.code() : errorCode(e.getResults().get(i));
       if (code == Code.NONODE || code == Code.NOTEMPTY || code == Code.NODEEXISTS) {
         throw new Race();
@@ -443,7 +475,12 @@ final class ZkConnection implements Connection {
    */
   private Committed commit(ZooKeeper zk, List<Planned> plan)
       throws KeeperException, InterruptedException, Race {
-    List<Op> ops = new ArrayList<>(plan.size());
+    List<Op> ops = new ArrayList<>(plan.size() + 1);
+    int offset = 0;
+    if (fence != null) {
+      ops.add(fence.check(zk, "a logbook write"));
+      offset = 1;
+    }
     for (Planned p : plan) {
       ops.add(p.op());
     }
@@ -459,7 +496,10 @@ final class ZkConnection implements Connection {
       if (i < 0) {
         throw e;
       }
-      Planned failed = plan.get(i);
+      if (i < offset) {
+        throw fence.refused(zk, "a logbook write");
+      }
+      Planned failed = plan.get(i - offset);
       Code code = errorCode(e.getResults().get(i));
       if (code == Code.BADVERSION && failed.callerRevision() > 0) {
         Stat now = zk.exists(failed.path(), false);
@@ -477,12 +517,12 @@ final class ZkConnection implements Connection {
       throw KeeperException.create(code, failed.path());
     }
     Map<String, Integer> versions = new HashMap<>();
-    for (int i = 0; i < results.size(); i++) {
+    for (int i = offset; i < results.size(); i++) {
       OpResult r = results.get(i);
       if (r instanceof OpResult.SetDataResult sd) {
-        versions.put(plan.get(i).path(), sd.getStat().getVersion());
+        versions.put(plan.get(i - offset).path(), sd.getStat().getVersion());
       } else if (r instanceof OpResult.CreateResult) {
-        versions.put(plan.get(i).path(), 0);
+        versions.put(plan.get(i - offset).path(), 0);
       }
     }
     return new Committed(versions);
@@ -498,7 +538,15 @@ final class ZkConnection implements Connection {
     for (Planned p : plan) {
       reads.add(p.kind() == OpKind.DELETE ? ZkReads.exists(p.path()) : ZkReads.data(p.path()));
     }
+    Read fenceNode = fence == null ? null : ZkReads.exists(fence.path());
+    if (fenceNode != null) {
+      reads.add(fenceNode);
+    }
     ZkReads.run(zk, reads, readTimeoutMs());
+    if (fenceNode != null
+        && (!fenceNode.found() || fenceNode.stat.getVersion() != fence.version())) {
+      return null; // the fence moved: committing again is refused, as it must be
+    }
     Map<String, Integer> versions = new HashMap<>();
     for (int i = 0; i < plan.size(); i++) {
       Planned p = plan.get(i);
@@ -575,6 +623,10 @@ final class ZkConnection implements Connection {
    */
   private <T> T write(String what, Planner<T> planner) {
     ensureOpen();
+    return guarded(what, () -> writeAttempts(what, planner));
+  }
+
+  private <T> T writeAttempts(String what, Planner<T> planner) {
     // per call: the retry loop may run this lambda several times
     Object[] lastPlan = new Object[1];
     return backend.run(
@@ -591,6 +643,7 @@ final class ZkConnection implements Connection {
           for (int race = 0; ; race++) {
             Plan<T> plan = planner.plan(zk);
             if (plan.ops().isEmpty()) {
+              checkFenceOnly(zk, what);
               return plan.result().apply(new Committed(Map.of()));
             }
             try {
@@ -882,38 +935,65 @@ final class ZkConnection implements Connection {
     String ap = atomPath(ad.uuid());
     int expected = ad.revision() > 0 ? (int) ad.revision() - 1 : -1;
     Object[] lost = new Object[1];
-    // One setData: a single-znode transaction, checked against the version when revised.
-    return backend.run(
+    // One setData: a single-znode transaction, checked against the version when revised (with
+    // the fence check first in a fenced view).
+    return guarded(
         "updating " + e.label(),
-        (zk, attempt) -> {
-          if (lost[0] != null) {
-            Read r = ZkReads.data(ap);
-            ZkReads.run(zk, List.of(r), readTimeoutMs());
-            if (r.found()
-                && Arrays.equals(r.data, e.data())
-                && (expected < 0 || r.stat.getVersion() == expected + 1)) {
-              return ad.withRevision(r.stat.getVersion() + 1L);
-            }
-          }
-          try {
-            Stat stat = zk.setData(ap, e.data(), expected);
-            return ad.withRevision(stat.getVersion() + 1L);
-          } catch (KeeperException.NoNodeException x) {
-            throw new NotFoundException(
-                "Atom detail '" + ad.uuid() + "' not found; save it through its flow detail first");
-          } catch (KeeperException.BadVersionException x) {
-            Stat now = zk.exists(ap, false);
-            if (now == null) {
-              throw new NotFoundException("Atom detail '" + ad.uuid() + "' not found");
-            }
-            throw conflict(e.label(), ad.revision(), now.getVersion() + 1L);
-          } catch (KeeperException x) {
-            if (isConnectionProblem(x.code())) {
-              lost[0] = Boolean.TRUE;
-            }
-            throw x;
-          }
-        });
+        () ->
+            backend.run(
+                "updating " + e.label(),
+                (zk, attempt) -> {
+                  if (lost[0] != null) {
+                    Read r = ZkReads.data(ap);
+                    ZkReads.run(zk, List.of(r), readTimeoutMs());
+                    if (r.found()
+                        && Arrays.equals(r.data, e.data())
+                        && (expected < 0 || r.stat.getVersion() == expected + 1)
+                        && (fence == null || fence.current(zk))) {
+                      return ad.withRevision(r.stat.getVersion() + 1L);
+                    }
+                  }
+                  try {
+                    Stat stat;
+                    if (fence == null) {
+                      stat = zk.setData(ap, e.data(), expected);
+                    } else {
+                      Op check = fence.check(zk, "an atom detail");
+                      List<OpResult> results;
+                      try {
+                        results = zk.multi(List.of(check, Op.setData(ap, e.data(), expected)));
+                      } catch (KeeperException x) {
+                        if (x.getResults() == null) {
+                          throw x;
+                        }
+                        int i = firstError(x.getResults());
+                        if (i == 0) {
+                          throw fence.refused(zk, "an atom detail");
+                        }
+                        throw KeeperException.create(
+                            i < 0 ? x.code() : errorCode(x.getResults().get(i)), ap);
+                      }
+                      stat = ((OpResult.SetDataResult) results.get(1)).getStat();
+                    }
+                    return ad.withRevision(stat.getVersion() + 1L);
+                  } catch (KeeperException.NoNodeException x) {
+                    throw new NotFoundException(
+                        "Atom detail '"
+                            + ad.uuid()
+                            + "' not found; save it through its flow detail first");
+                  } catch (KeeperException.BadVersionException x) {
+                    Stat now = zk.exists(ap, false);
+                    if (now == null) {
+                      throw new NotFoundException("Atom detail '" + ad.uuid() + "' not found");
+                    }
+                    throw conflict(e.label(), ad.revision(), now.getVersion() + 1L);
+                  } catch (KeeperException x) {
+                    if (isConnectionProblem(x.code())) {
+                      lost[0] = Boolean.TRUE;
+                    }
+                    throw x;
+                  }
+                }));
   }
 
   @Override
@@ -925,54 +1005,59 @@ final class ZkConnection implements Connection {
     }
     String bp = bookPath(bookUuid);
     boolean[] maybeDone = new boolean[1];
-    backend.run(
+    guarded(
         "destroying logbook '" + bookUuid + "'",
-        (zk, attempt) -> {
-          for (int race = 0; ; race++) {
-            Read book = ZkReads.children(bp);
-            ZkReads.run(zk, List.of(book), readTimeoutMs());
-            if (!book.found()) {
-              if (maybeDone[0]) {
-                return null; // the lost transaction was applied
-              }
-              throw new NotFoundException("Logbook '" + bookUuid + "' not found");
-            }
-            List<Read> flows = new ArrayList<>();
-            for (String f : book.children) {
-              flows.add(ZkReads.children(flowPath(f)));
-            }
-            ZkReads.run(zk, flows, readTimeoutMs());
-            List<Planned> plan = new ArrayList<>();
-            for (int i = 0; i < flows.size(); i++) {
-              Read fr = flows.get(i);
-              if (fr.found()) {
-                for (String a : fr.children) {
-                  plan.add(Planned.delete(fr.path + "/" + a));
-                  plan.add(Planned.delete(atomPath(a)));
-                }
-                plan.add(Planned.delete(fr.path));
-              }
-              plan.add(Planned.delete(bp + "/" + book.children.get(i)));
-            }
-            plan.add(Planned.delete(bp));
-            try {
-              try {
-                commitInChunks(zk, plan);
-              } catch (KeeperException x) {
-                if (x.getResults() == null && isConnectionProblem(x.code())) {
-                  maybeDone[0] = true;
-                }
-                throw x;
-              }
-              return null;
-            } catch (Race r) {
-              if (race >= MAX_RACES) {
-                throw new StorageException(
-                    "destroying logbook '" + bookUuid + "' failed: the store kept changing");
-              }
-            }
-          }
-        });
+        () ->
+            backend.run(
+                "destroying logbook '" + bookUuid + "'",
+                (zk, attempt) -> {
+                  for (int race = 0; ; race++) {
+                    Read book = ZkReads.children(bp);
+                    ZkReads.run(zk, List.of(book), readTimeoutMs());
+                    if (!book.found()) {
+                      if (maybeDone[0]) {
+                        return null; // the lost transaction was applied
+                      }
+                      throw new NotFoundException("Logbook '" + bookUuid + "' not found");
+                    }
+                    List<Read> flows = new ArrayList<>();
+                    for (String f : book.children) {
+                      flows.add(ZkReads.children(flowPath(f)));
+                    }
+                    ZkReads.run(zk, flows, readTimeoutMs());
+                    List<Planned> plan = new ArrayList<>();
+                    for (int i = 0; i < flows.size(); i++) {
+                      Read fr = flows.get(i);
+                      if (fr.found()) {
+                        for (String a : fr.children) {
+                          plan.add(Planned.delete(fr.path + "/" + a));
+                          plan.add(Planned.delete(atomPath(a)));
+                        }
+                        plan.add(Planned.delete(fr.path));
+                      }
+                      plan.add(Planned.delete(bp + "/" + book.children.get(i)));
+                    }
+                    plan.add(Planned.delete(bp));
+                    try {
+                      try {
+                        commitInChunks(zk, plan);
+                      } catch (KeeperException x) {
+                        if (x.getResults() == null && isConnectionProblem(x.code())) {
+                          maybeDone[0] = true;
+                        }
+                        throw x;
+                      }
+                      return null;
+                    } catch (Race r) {
+                      if (race >= MAX_RACES) {
+                        throw new StorageException(
+                            "destroying logbook '"
+                                + bookUuid
+                                + "' failed: the store kept changing");
+                      }
+                    }
+                  }
+                }));
   }
 
   // ------------------------------------------------------------------ reads
@@ -1226,6 +1311,85 @@ final class ZkConnection implements Connection {
     return getFlowDetails(flowUuid, false).atoms();
   }
 
+  // ------------------------------------------------------------------ fencing
+
+  @Override
+  public void advanceFence(Fence f) {
+    Objects.requireNonNull(f, "fence");
+    ensureOpen();
+    backend.run(
+        "registering fence " + f,
+        (zk, attempt) -> {
+          ZkFence.advance(zk, root, f, backend.acl());
+          return null;
+        });
+  }
+
+  @Override
+  public Connection fenced(Fence f) {
+    Objects.requireNonNull(f, "fence");
+    ensureOpen();
+    return new ZkConnection(backend, new ZkFence(root, f));
+  }
+
+  @Override
+  public OptionalLong fenceToken(String key) {
+    Objects.requireNonNull(key, "key");
+    ensureOpen();
+    Long stored =
+        backend.run("reading the fence of '" + key + "'", (zk, a) -> ZkFence.stored(zk, root, key));
+    return stored == null ? OptionalLong.empty() : OptionalLong.of(stored);
+  }
+
+  /** In a fenced view, a transaction of the fence check alone: for writes that send nothing. */
+  private void checkFenceOnly(ZooKeeper zk, String what)
+      throws KeeperException, InterruptedException {
+    if (fence == null) {
+      return;
+    }
+    try {
+      zk.multi(List.of(fence.check(zk, what)));
+    } catch (KeeperException.BadVersionException | KeeperException.NoNodeException e) {
+      throw fence.refused(zk, what);
+    } catch (KeeperException e) {
+      if (e.getResults() != null && !isConnectionProblem(e.code())) {
+        throw fence.refused(zk, what);
+      }
+      throw e;
+    }
+  }
+
+  /**
+   * Runs a write; in a fenced view a refusal for another reason (a conflict, a missing or duplicate
+   * object) becomes a {@link FencedException} when the fence is no longer current: a stale writer
+   * is told that first.
+   */
+  private <T> T guarded(String what, java.util.function.Supplier<T> body) {
+    if (fence == null) {
+      return body.get();
+    }
+    try {
+      return body.get();
+    } catch (FencedException e) {
+      throw e;
+    } catch (TaskFlowException e) {
+      boolean current;
+      try {
+        current = backend.run("checking fence " + fence.fence(), (zk, a) -> fence.current(zk));
+      } catch (TaskFlowException unreachable) {
+        e.addSuppressed(unreachable);
+        throw e;
+      }
+      if (!current) {
+        FencedException f =
+            backend.run("reading fence " + fence.fence(), (zk, a) -> fence.refused(zk, what));
+        f.addSuppressed(e);
+        throw f;
+      }
+      throw e;
+    }
+  }
+
   @Override
   public void close() {
     closed = true;
@@ -1233,6 +1397,9 @@ final class ZkConnection implements Connection {
 
   @Override
   public String toString() {
-    return "ZkConnection{" + settings.describe() + '}';
+    return "ZkConnection{"
+        + settings.describe()
+        + (fence == null ? "" : ", fenced " + fence.fence())
+        + '}';
   }
 }

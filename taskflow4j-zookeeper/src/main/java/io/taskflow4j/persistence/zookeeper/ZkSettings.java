@@ -186,6 +186,22 @@ record ZkSettings(
     return host;
   }
 
+  /** These settings with another session timeout. */
+  ZkSettings withSessionTimeoutMs(int ms) {
+    return new ZkSettings(
+        hosts,
+        path,
+        ms,
+        connectionTimeoutMs,
+        retryBudgetMs,
+        retryBaseSleepMs,
+        retryMaxSleepMs,
+        username,
+        password,
+        maxValueBytes,
+        checkCompatible);
+  }
+
   /** The ZooKeeper connect string, {@code h1:p1,h2:p2}. */
   String connectString() {
     return String.join(",", hosts);

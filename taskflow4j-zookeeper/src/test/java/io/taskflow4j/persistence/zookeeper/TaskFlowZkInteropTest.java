@@ -1,7 +1,6 @@
 package io.taskflow4j.persistence.zookeeper;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import io.taskflow4j.persistence.AtomDetail;
 import io.taskflow4j.persistence.AtomState;
@@ -12,13 +11,9 @@ import io.taskflow4j.persistence.Failure;
 import io.taskflow4j.persistence.FlowDetail;
 import io.taskflow4j.persistence.FlowState;
 import io.taskflow4j.persistence.Intention;
-import io.taskflow4j.persistence.Json;
 import io.taskflow4j.persistence.LogBook;
 import io.taskflow4j.persistence.RetryDetail;
 import io.taskflow4j.persistence.TaskDetail;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.time.LocalDateTime;
@@ -28,10 +23,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.apache.curator.test.TestingServer;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -45,10 +38,7 @@ import org.junit.jupiter.api.Test;
  * CI=true}), where that is a failure.
  */
 class TaskFlowZkInteropTest {
-  private static final Path PYTHON = Path.of("/usr/bin/python3");
-
-  /** Surefire runs with the module directory as working directory. */
-  private static final Path SCRIPT = Path.of("src/test/python/tf_zk_interop.py").toAbsolutePath();
+  private static final Path SCRIPT = TaskFlowPython.script("tf_zk_interop.py");
 
   private static TestingServer server;
   private static String problem;
@@ -58,7 +48,7 @@ class TaskFlowZkInteropTest {
 
   @BeforeAll
   static void startServer() throws Exception {
-    problem = taskFlowProblem();
+    problem = TaskFlowPython.problem(SCRIPT);
     if (problem == null) {
       server = ZkTesting.startServer();
     }
@@ -73,17 +63,7 @@ class TaskFlowZkInteropTest {
 
   @BeforeEach
   void requireTaskFlow() {
-    if (problem != null) {
-      String message =
-          "TaskFlow interoperability tests need TaskFlow and kazoo: "
-              + problem
-              + "; install them with 'apt-get install python3-taskflow python3-kazoo'";
-      if ("true".equalsIgnoreCase(System.getenv("CI"))) {
-        fail(message + " (CI=true: this test must run on CI)");
-      }
-      // Outside CI a developer may lack TaskFlow or kazoo: skip, saying how to install them.
-      Assumptions.abort(message);
-    }
+    TaskFlowPython.require(problem);
     path = ZkTesting.freshPath("interop");
     hosts = server.getConnectString();
   }
@@ -278,71 +258,11 @@ class TaskFlowZkInteropTest {
         .format(DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSSSS"));
   }
 
-  private static String taskFlowProblem() {
-    if (!Files.isExecutable(PYTHON)) {
-      return PYTHON + " is not installed";
-    }
-    if (!Files.isRegularFile(SCRIPT)) {
-      return "the script " + SCRIPT + " is missing (run from the module directory)";
-    }
-    try {
-      Result r =
-          exec(
-              List.of(
-                  PYTHON.toString(),
-                  "-c",
-                  "import kazoo.client, taskflow.persistence.backends.impl_zookeeper"));
-      return r.exit == 0 ? null : PYTHON + " cannot import TaskFlow's zookeeper backend";
-    } catch (IOException | InterruptedException e) {
-      return PYTHON + " could not be started: " + e.getMessage();
-    }
-  }
-
-  private record Result(int exit, String out, String err) {}
-
-  private static Result exec(List<String> command) throws IOException, InterruptedException {
-    Path work = Files.createTempDirectory("tf-zk-interop");
-    try {
-      Path out = work.resolve("stdout");
-      Path err = work.resolve("stderr");
-      ProcessBuilder pb =
-          new ProcessBuilder(command)
-              .directory(work.toFile())
-              .redirectOutput(out.toFile())
-              .redirectError(err.toFile());
-      pb.environment().put("PYTHONDONTWRITEBYTECODE", "1");
-      pb.environment().put("PYTHONIOENCODING", "utf-8");
-      Process p = pb.start();
-      if (!p.waitFor(120, TimeUnit.SECONDS)) {
-        p.destroyForcibly();
-        throw new AssertionError(String.join(" ", command) + " did not finish within 120 s");
-      }
-      return new Result(
-          p.exitValue(),
-          Files.readString(out, StandardCharsets.UTF_8),
-          Files.readString(err, StandardCharsets.UTF_8));
-    } finally {
-      try (var files = Files.list(work)) {
-        for (Path f : files.toList()) {
-          Files.deleteIfExists(f);
-        }
-      }
-      Files.deleteIfExists(work);
-    }
-  }
-
   @SuppressWarnings("unchecked")
   private static Map<String, Object> runJson(String... args) throws Exception {
-    List<String> command = new ArrayList<>(List.of(PYTHON.toString(), SCRIPT.toString()));
-    command.addAll(List.of(args));
-    Result r = exec(command);
-    if (r.exit != 0) {
-      throw new AssertionError(
-          "tf_zk_interop.py " + args[0] + " failed (exit " + r.exit + "):\n" + r.err);
-    }
-    Object v = Json.read(r.out);
+    Object v = TaskFlowPython.runJson(SCRIPT, args);
     if (!(v instanceof Map<?, ?>)) {
-      throw new AssertionError("tf_zk_interop.py printed no JSON object:\n" + r.out + r.err);
+      throw new AssertionError("tf_zk_interop.py printed no JSON object: " + v);
     }
     return new LinkedHashMap<>((Map<String, Object>) v);
   }

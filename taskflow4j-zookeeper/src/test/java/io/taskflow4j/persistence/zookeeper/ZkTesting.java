@@ -4,6 +4,7 @@ import java.util.UUID;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.retry.RetryOneTime;
+import org.apache.curator.test.InstanceSpec;
 import org.apache.curator.test.TestingServer;
 
 /** Helpers of the tests: an embedded server, unique store paths, a plain client. */
@@ -16,6 +17,14 @@ public final class ZkTesting {
   /** Starts an embedded ZooKeeper server (the real server code) on a free port. */
   public static TestingServer startServer() throws Exception {
     return new TestingServer(true);
+  }
+
+  /**
+   * Starts an embedded server whose tick is {@code tickMs}: it grants session timeouts from 2 to 20
+   * ticks, so that tests can use short leases.
+   */
+  public static TestingServer startServer(int tickMs) throws Exception {
+    return new TestingServer(new InstanceSpec(null, -1, -1, -1, true, -1, tickMs, -1), true);
   }
 
   /** A fresh store path, so tests sharing one server never see each other's data. */
