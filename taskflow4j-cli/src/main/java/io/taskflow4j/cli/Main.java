@@ -42,6 +42,8 @@ import picocli.CommandLine.Spec;
       VerifyCommand.class,
       BenchCommand.class,
       WorkerCommand.class,
+      JobsCommand.class,
+      ConductorCommand.class,
       CommandLine.HelpCommand.class
     },
     footerHeading = "%nExit codes:%n",

@@ -1,0 +1,154 @@
+package io.taskflow4j.cli;
+
+import io.taskflow4j.conductor.Conductor;
+import io.taskflow4j.conductor.ConductorListener;
+import io.taskflow4j.conductor.JobOutcome;
+import io.taskflow4j.jobs.Claim;
+import io.taskflow4j.jobs.Jobboard;
+import io.taskflow4j.persistence.Backend;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code taskflow4j conductor}: claims jobs and runs their flows until stopped. */
+@Command(
+    name = "conductor",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Claim jobs from a board and run their flows until stopped (SIGTERM or Ctrl-C: running"
+          + " flows are suspended and their jobs released for a peer).",
+      "Flows are rebuilt with the factories on the class path (chain and fanout built in)."
+          + " Every write is fenced by the job's claim: once a peer takes a job over, nothing"
+          + " more of this conductor's lands."
+    })
+final class ConductorCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  @picocli.CommandLine.Mixin JobsCommand.Where where;
+
+  @Option(names = "--name", description = "The conductor's name (default: conductor).")
+  String name = "conductor";
+
+  @Option(names = "--jobs", description = "How many jobs to run at once (default 1).")
+  int jobs = 1;
+
+  @Option(names = "--workers", description = "Run each flow on a parallel engine of N threads.")
+  Integer workers;
+
+  @Option(
+      names = "--max-failures",
+      description = "Trash a job after it failed to start this many times (default 3).")
+  int maxFailures = 3;
+
+  @Option(
+      names = "--exit-when-idle",
+      description = "Stop once the board has no job left (for scripts and tests).")
+  boolean exitWhenIdle;
+
+  @Option(
+      names = "--grace",
+      paramLabel = "SECONDS",
+      description = "How long a stop waits for running flows to suspend (default 30).")
+  long grace = 30;
+
+  @Override
+  public Integer call() throws InterruptedException {
+    Main main = Main.of(spec);
+    if (jobs < 1 || maxFailures < 1 || (workers != null && workers < 1)) {
+      throw new CliException(ExitCodes.USAGE, "--jobs, --workers and --max-failures must be >= 1");
+    }
+    Backend backend = Stores.open(where.connection);
+    Jobboard board;
+    try {
+      board = where.openBoard();
+    } catch (RuntimeException e) {
+      backend.close();
+      throw e;
+    }
+    Conductor.Builder b =
+        Conductor.builder(board, backend)
+            .name(name)
+            .maxConcurrentJobs(jobs)
+            .maxFailures(maxFailures)
+            .idleWait(Duration.ofSeconds(exitWhenIdle ? 1 : 5))
+            .listener(
+                new ConductorListener() {
+                  @Override
+                  public void claimed(Claim claim) {
+                    main.println(
+                        "claimed  " + claim.job().uuid() + " '" + claim.job().name() + "' token "
+                            + claim.token());
+                  }
+
+                  @Override
+                  public void settled(JobOutcome o) {
+                    main.println(
+                        String.format(
+                            "%-9s%s '%s' %s in %d ms%s",
+                            o.kind().name().toLowerCase(java.util.Locale.ROOT),
+                            o.job().uuid(),
+                            o.job().name(),
+                            o.flowState() == null ? "" : o.flowState(),
+                            o.took().toMillis(),
+                            o.reason() == null ? "" : ": " + Main.oneLine(o.reason())));
+                  }
+                });
+    if (workers != null) {
+      int w = workers;
+      b.engineOptions(e -> e.parallel(w));
+    }
+    Conductor conductor = b.build();
+    CountDownLatch stopped = new CountDownLatch(1);
+    Thread hook =
+        new Thread(
+            () -> {
+              conductor.stop(Duration.ofSeconds(grace));
+              board.close();
+              backend.close();
+              stopped.countDown();
+            },
+            "taskflow4j-conductor-shutdown");
+    Runtime.getRuntime().addShutdownHook(hook);
+    conductor.start();
+    main.println(
+        "Conductor "
+            + conductor.owner()
+            + " on "
+            + where.boardName()
+            + " (up to "
+            + jobs
+            + (jobs == 1 ? " job" : " jobs")
+            + " at once, lease "
+            + board.leaseTime().toMillis() / 1000.0
+            + " s)");
+    if (!exitWhenIdle) {
+      stopped.await();
+      return ExitCodes.OK;
+    }
+    while (!board.jobs().isEmpty() || conductor.stats().running() > 0) {
+      Thread.sleep(200);
+    }
+    Runtime.getRuntime().removeShutdownHook(hook);
+    conductor.stop(Duration.ofSeconds(grace));
+    Conductor.Stats s = conductor.stats();
+    board.close();
+    backend.close();
+    main.println(
+        "Board empty: "
+            + s.completed()
+            + " completed, "
+            + s.released()
+            + " released, "
+            + s.failed()
+            + " failed to start, "
+            + s.trashed()
+            + " trashed, "
+            + s.dropped()
+            + " lost to peers");
+    return ExitCodes.OK;
+  }
+}
