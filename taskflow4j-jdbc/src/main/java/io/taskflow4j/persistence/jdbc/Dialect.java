@@ -61,6 +61,36 @@ enum Dialect {
     return this == SQLITE ? "" : " FOR UPDATE";
   }
 
+  /**
+   * The suffix taking a shared lock on the rows read, until commit: a fence row read so is not
+   * changed by a takeover until the write it guards commits. SQLite has one writer at a time, so a
+   * plain read inside the write transaction is enough.
+   */
+  String forShare() {
+    return switch (this) {
+      case POSTGRESQL -> " FOR SHARE";
+      case MYSQL -> " LOCK IN SHARE MODE";
+      case SQLITE -> "";
+    };
+  }
+
+  /**
+   * An insert of a fence row ({@code fence_key}, {@code token}) that raises the stored token when
+   * it is lower and never lowers it; it locks the row until commit.
+   */
+  String upsertFence() {
+    String insert = "INSERT INTO taskflow4j_fences (fence_key, token) VALUES (?, ?)";
+    return switch (this) {
+      case MYSQL -> insert + " ON DUPLICATE KEY UPDATE token = GREATEST(token, VALUES(token))";
+      case POSTGRESQL ->
+          insert
+              + " ON CONFLICT (fence_key) DO UPDATE"
+              + " SET token = GREATEST(taskflow4j_fences.token, excluded.token)";
+      case SQLITE ->
+          insert + " ON CONFLICT (fence_key) DO UPDATE SET token = MAX(token, excluded.token)";
+    };
+  }
+
   /** An insert of a logbook that updates name, meta and updated_at when it exists. */
   String upsertLogBook() {
     String insert =

@@ -5,6 +5,8 @@ import io.taskflow4j.persistence.Backend;
 import io.taskflow4j.persistence.ConflictException;
 import io.taskflow4j.persistence.Connection;
 import io.taskflow4j.persistence.DuplicateException;
+import io.taskflow4j.persistence.Fence;
+import io.taskflow4j.persistence.FencedException;
 import io.taskflow4j.persistence.FlowDetail;
 import io.taskflow4j.persistence.LogBook;
 import io.taskflow4j.persistence.NotFoundException;
@@ -20,6 +22,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.OptionalLong;
 
 /**
  * The SQL backend's {@link Connection}. Holds nothing itself: every call borrows a pooled JDBC
@@ -29,6 +32,13 @@ import java.util.Objects;
  * SET ..., revision = revision + 1 WHERE uuid = ? [AND revision = ?]}; only when it matches no row
  * does a cheap {@code SELECT} tell a missing atom from a stale revision. New atoms of a flow are
  * inserted in one JDBC batch; a flow's atoms are read in one query.
+ *
+ * <p>A {@link #fenced(Fence) fenced} connection starts every write transaction by reading its fence
+ * row from {@code taskflow4j_fences} with a shared lock (a plain read on SQLite, whose writers are
+ * serialized) and rolls back with a {@link FencedException} unless the stored token is its own. The
+ * lock holds until commit, so a takeover ({@link #advanceFence}, or a claim, which raises the row
+ * in its own transaction) waits for a write already checked, and every write checked after it sees
+ * the new token.
  */
 final class JdbcConnection implements Connection {
   /** Bound parameters per IN list, well under every database's limit. */
@@ -37,12 +47,18 @@ final class JdbcConnection implements Connection {
   private final JdbcBackend backend;
   private final Dialect dialect;
   private final Rows rows;
+  private final Fence fence; // null when not fenced
   private volatile boolean closed;
 
   JdbcConnection(JdbcBackend backend) {
+    this(backend, null);
+  }
+
+  private JdbcConnection(JdbcBackend backend, Fence fence) {
     this.backend = backend;
     this.dialect = backend.dialect();
     this.rows = new Rows(dialect);
+    this.fence = fence;
   }
 
   @Override
@@ -88,6 +104,7 @@ final class JdbcConnection implements Connection {
         "clearing all logbooks",
         true,
         c -> {
+          checkFence(c, "clearing all logbooks");
           try (Statement st = c.createStatement()) {
             // Children first: TaskFlow-made SQLite files may hold rows its backend orphaned.
             st.executeUpdate("DELETE FROM atomdetails");
@@ -96,6 +113,100 @@ final class JdbcConnection implements Connection {
           }
           return null;
         });
+  }
+
+  // ---------------------------------------------------------------- fencing
+
+  @Override
+  public void advanceFence(Fence f) {
+    Objects.requireNonNull(f, "fence");
+    ensureOpen();
+    backend.run(
+        "advancing the fence of job '" + f.key() + "' to token " + f.token(),
+        true,
+        c -> {
+          long stored = raiseFence(c, dialect, f);
+          if (stored > f.token()) {
+            throw new FencedException(
+                "Cannot advance the fence of job '"
+                    + f.key()
+                    + "' to token "
+                    + f.token()
+                    + ": the store holds the higher token "
+                    + stored
+                    + " (a peer claimed the job since); stop working on this job");
+          }
+          return null;
+        });
+  }
+
+  /**
+   * Raises the fence row of {@code f} to its token unless it is higher already (inserting it when
+   * absent), locking the row until commit; returns the token stored now.
+   */
+  static long raiseFence(java.sql.Connection c, Dialect dialect, Fence f) throws SQLException {
+    Long stored = null;
+    boolean returning = dialect.updateReturning();
+    try (PreparedStatement ps =
+        c.prepareStatement(dialect.upsertFence() + (returning ? " RETURNING token" : ""))) {
+      ps.setString(1, f.key());
+      ps.setLong(2, f.token());
+      if (returning) {
+        try (ResultSet rs = ps.executeQuery()) {
+          stored = rs.next() ? rs.getLong(1) : null;
+        }
+      } else {
+        ps.executeUpdate();
+      }
+    }
+    if (!returning) {
+      stored = readFence(c, f.key(), "");
+    }
+    if (stored == null) {
+      throw new SQLException("the fence row of '" + f.key() + "' vanished after its upsert");
+    }
+    return stored;
+  }
+
+  private static Long readFence(java.sql.Connection c, String key, String lock)
+      throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement("SELECT token FROM taskflow4j_fences WHERE fence_key = ?" + lock)) {
+      ps.setString(1, key);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? rs.getLong(1) : null;
+      }
+    }
+  }
+
+  @Override
+  public Connection fenced(Fence f) {
+    Objects.requireNonNull(f, "fence");
+    ensureOpen();
+    return new JdbcConnection(backend, f);
+  }
+
+  @Override
+  public OptionalLong fenceToken(String key) {
+    Objects.requireNonNull(key, "key");
+    ensureOpen();
+    Long stored =
+        backend.run("reading the fence of job '" + key + "'", false, c -> readFence(c, key, ""));
+    return stored == null ? OptionalLong.empty() : OptionalLong.of(stored);
+  }
+
+  /**
+   * On a fenced connection, the first step of every write transaction: reads the fence row with a
+   * shared lock held until commit, and refuses the write unless the stored token is this one's.
+   */
+  private void checkFence(java.sql.Connection c, String what) throws SQLException {
+    if (fence == null) {
+      return;
+    }
+    Long stored = readFence(c, fence.key(), dialect.forShare());
+    if (stored == null || stored != fence.token()) {
+      throw FencedException.stale(fence, stored, what);
+    }
   }
 
   // ---------------------------------------------------------------- writes
@@ -111,6 +222,7 @@ final class JdbcConnection implements Connection {
         "saving logbook '" + book.uuid() + "'",
         true,
         c -> {
+          checkFence(c, "logbook '" + book.uuid() + "'");
           List<FlowDetail> fds = book.flows();
           List<String> flowUuids = new ArrayList<>(fds.size());
           List<String> atomUuids = new ArrayList<>();
@@ -194,6 +306,7 @@ final class JdbcConnection implements Connection {
         "updating flow detail '" + fd.uuid() + "'",
         true,
         c -> {
+          checkFence(c, "flow detail '" + fd.uuid() + "'");
           Instant now = Instant.now();
           long rev =
               updateChecked(
@@ -232,6 +345,7 @@ final class JdbcConnection implements Connection {
         "updating atom detail '" + ad.uuid() + "'",
         true,
         c -> {
+          checkFence(c, "atom detail '" + ad.uuid() + "'");
           Instant now = Instant.now();
           long rev =
               updateChecked(
@@ -572,6 +686,7 @@ final class JdbcConnection implements Connection {
         "destroying logbook '" + bookUuid + "'",
         true,
         c -> {
+          checkFence(c, "the destruction of logbook '" + bookUuid + "'");
           // Cascade explicitly: a TaskFlow-made table may lack the foreign keys, and TaskFlow's
           // SQLite backend never turned them on.
           try (PreparedStatement ps =
@@ -795,6 +910,9 @@ final class JdbcConnection implements Connection {
 
   @Override
   public String toString() {
-    return "JdbcConnection{" + backend.settings().describe() + '}';
+    return "JdbcConnection{"
+        + backend.settings().describe()
+        + (fence == null ? "" : ", fenced by " + fence)
+        + '}';
   }
 }

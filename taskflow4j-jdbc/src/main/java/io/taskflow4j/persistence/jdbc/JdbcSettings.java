@@ -63,7 +63,10 @@ record JdbcSettings(
           "log_statements_level",
           "checkin_yield",
           "checkout_ping",
-          "mysql_sql_mode");
+          "mysql_sql_mode",
+          // the jobboard's keys (io.taskflow4j.jobs.Jobboards.LEASE and BOARD)
+          "lease",
+          "board");
 
   static final int DEFAULT_MAX_POOL_SIZE = 10;
   static final Duration DEFAULT_POOL_TIMEOUT = Duration.ofSeconds(30);

@@ -174,7 +174,7 @@ abstract class AbstractMigrationTest {
       assertThat(c.getLogBook(lb.uuid()).flows().get(0).atoms()).hasSize(1);
       c.validate();
     }
-    assertThat(((JdbcBackend) b).schemaVersion()).isEqualTo("2");
+    assertThat(((JdbcBackend) b).schemaVersion()).isEqualTo("3");
     if (hasAlembic()) {
       assertThat(alembicVersion()).isEqualTo(SchemaMigrator.ALEMBIC_HEAD);
     }
@@ -229,7 +229,7 @@ abstract class AbstractMigrationTest {
     assertThat(after.get("logbooks")).isEqualTo(before.get("logbooks"));
     assertThat(after.get("flowdetails")).isEqualTo(before.get("flowdetails"));
     assertThat(after.get("atomdetails")).isEqualTo(before.get("atomdetails") + 1);
-    assertThat(((JdbcBackend) b).schemaVersion()).isEqualTo("2");
+    assertThat(((JdbcBackend) b).schemaVersion()).isEqualTo("3");
     if (hasAlembic()) {
       assertThat(alembicVersion()).isEqualTo(SchemaMigrator.ALEMBIC_HEAD);
     }
@@ -247,8 +247,8 @@ abstract class AbstractMigrationTest {
             "INSERT INTO "
                 + SchemaMigrator.HISTORY_TABLE
                 + " (installed_rank, version, description, type, script, checksum, installed_by,"
-                + " execution_time, success) VALUES (99, '3', 'from the future', 'SQL',"
-                + " 'V3__from_the_future.sql', 0, 'a newer release', 0, "
+                + " execution_time, success) VALUES (99, '4', 'from the future', 'SQL',"
+                + " 'V4__from_the_future.sql', 0, 'a newer release', 0, "
                 + (this instanceof SqliteMigrationTest ? "1" : "TRUE")
                 + ")"));
     Map<String, Long> before = fingerprint();
@@ -257,7 +257,7 @@ abstract class AbstractMigrationTest {
     try (Connection c = newer.getConnection()) {
       assertThatThrownBy(c::upgrade)
           .isInstanceOf(IncompatibleVersionException.class)
-          .hasMessageContaining("version 3")
+          .hasMessageContaining("version 4")
           .hasMessageContaining("upgrade taskflow4j");
     }
     assertThat(fingerprint()).isEqualTo(before);
