@@ -26,20 +26,15 @@ public record OwnerId(String name, String id) {
   /** A new identity for a conductor called {@code name} in this process. */
   public static OwnerId generate(String name) {
     Objects.requireNonNull(name, "name");
-    String host;
-    try {
-      host = InetAddress.getLocalHost().getHostName();
-    } catch (Exception e) {
-      host = "localhost";
-    }
-    long pid = ProcessHandle.current().pid();
+    String host = hostName();
+    long pid = pid();
     String incarnation = UUID.randomUUID().toString().substring(0, 8);
     String n = name.length() > 80 ? name.substring(0, 80) : name;
     return new OwnerId(name, n + "@" + host + ":" + pid + "/" + incarnation);
   }
 
   /** The host name of this process, for registrations. */
-  static String hostName() {
+  public static String hostName() {
     try {
       return InetAddress.getLocalHost().getHostName();
     } catch (Exception e) {
@@ -48,7 +43,7 @@ public record OwnerId(String name, String id) {
   }
 
   /** The pid of this process. */
-  static long pid() {
+  public static long pid() {
     return ProcessHandle.current().pid();
   }
 
