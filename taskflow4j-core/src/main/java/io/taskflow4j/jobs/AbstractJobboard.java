@@ -240,9 +240,14 @@ public abstract class AbstractJobboard implements Jobboard {
     }
   }
 
-  /** Stops the keeper and the event thread; held claims are not released. */
+  /**
+   * Stops the keeper and the event thread. Held claims are not released in the store (they lapse
+   * there, as a dead process's would) but count as lost here: their {@link Claim#lost()} completes
+   * and using them throws {@link FencedException}.
+   */
   @Override
   public void close() {
+    allClaimsLost("the board was closed");
     closed = true;
     keeper.shutdownNow();
     events.shutdown();
