@@ -78,6 +78,9 @@ class ConductorTest {
 
   static String who() {
     String t = Thread.currentThread().getName(); // taskflow4j-conductor-<name>-job-N
+    if (!t.startsWith("taskflow4j-conductor-")) {
+      return "direct";
+    }
     String rest = t.substring("taskflow4j-conductor-".length());
     return rest.substring(0, rest.lastIndexOf("-job-"));
   }
@@ -284,6 +287,28 @@ class ConductorTest {
     conductor(board, "c1", backend, out).start();
     assertThat(out.next().job().uuid()).isEqualTo(high.uuid());
     assertThat(out.next().job().uuid()).isEqualTo(low.uuid());
+  }
+
+  @Test
+  void aFlowFinishedByAnOwnerThatDiedBeforeCompletingIsCompletedWithoutRerunning() throws Exception {
+    MemoryJobboard board = board(Duration.ofSeconds(10));
+    Job job = FlowJobs.post(board, conn, FlowJob.of(new Steps()));
+    // the first owner ran the flow to the end, then died before completing the job
+    FlowDetail fd = flowOf(job);
+    io.taskflow4j.engine.Engines.load(new Steps().create(List.of(), Map.of()))
+        .flowDetail(fd)
+        .connection(conn)
+        .build()
+        .run();
+    assertThat(flowOf(job).state()).isEqualTo(FlowState.SUCCESS);
+    EXECUTED.clear();
+    Outcomes out = new Outcomes();
+    conductor(board, "c1", backend, out).start();
+    JobOutcome o = out.next();
+    assertThat(o.kind()).isEqualTo(JobOutcome.Kind.COMPLETED);
+    assertThat(o.flowState()).isEqualTo(FlowState.SUCCESS);
+    assertThat(EXECUTED).isEmpty();
+    assertThat(board.jobs()).isEmpty();
   }
 
   @Test
