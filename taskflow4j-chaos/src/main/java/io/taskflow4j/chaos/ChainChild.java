@@ -67,78 +67,86 @@ public final class ChainChild {
   }
 
   static int run(String connection, String bookName, int tasks, String execLog) throws IOException {
-    long t0 = System.nanoTime();
     try (Backend backend = Backends.open(connection)) {
-      LogBook book = null;
-      FlowDetail existing = null;
-      try (Connection c = backend.getConnection()) {
-        for (LogBook b : c.getLogBooks(true)) {
-          if (b.name().equals(bookName)) {
-            book = b;
-            List<FlowDetail> flows = c.getFlowsForBook(b.uuid());
-            existing = flows.isEmpty() ? null : flows.get(0);
-            break;
-          }
+      return run(backend, bookName, tasks, execLog);
+    }
+  }
+
+  /**
+   * Runs or resumes the chain of logbook {@code bookName} on an open backend (the child's work,
+   * also used in-process by the outage tests); returns the exit status.
+   */
+  static int run(Backend backend, String bookName, int tasks, String execLog) throws IOException {
+    long t0 = System.nanoTime();
+    LogBook book = null;
+    FlowDetail existing = null;
+    try (Connection c = backend.getConnection()) {
+      for (LogBook b : c.getLogBooks(true)) {
+        if (b.name().equals(bookName)) {
+          book = b;
+          List<FlowDetail> flows = c.getFlowsForBook(b.uuid());
+          existing = flows.isEmpty() ? null : flows.get(0);
+          break;
         }
       }
-      Engine engine;
-      int remaining;
-      if (existing == null) {
-        engine =
-            Engines.loadFromFactory(Workloads.Chain.class, List.of(tasks, execLog), Map.of())
-                .backend(backend)
-                // v0 is also injected into t1; the store copy keeps the chain runnable whichever
-                // of the two an engine consults, and is recorded with the flow like the factory
-                .store(Map.of("v0", 0))
-                .logBook(book != null ? book : LogBook.create(bookName))
-                .build();
-        mark(execLog, "#resume 0");
-        remaining = tasks;
-      } else {
-        if (existing.state() == FlowState.SUCCESS) {
-          System.out.println("started 0 " + tasks);
-          System.out.println("done SUCCESS 0 0");
-          return 0;
-        }
-        TreeSet<Integer> done = new TreeSet<>();
-        for (AtomDetail ad : existing.atoms()) {
-          if (ad.state() == AtomState.SUCCESS && ad.name().matches("t[0-9]+")) {
-            done.add(Integer.parseInt(ad.name().substring(1)));
-          }
-        }
-        int prefix = 0;
-        while (done.contains(prefix + 1)) {
-          prefix++;
-        }
-        List<String> extra = new ArrayList<>();
-        for (int i : done.tailSet(prefix + 1)) {
-          extra.add(String.valueOf(i));
-        }
-        mark(execLog, "#resume " + prefix);
-        if (!extra.isEmpty()) {
-          mark(execLog, "#extra " + String.join(",", extra));
-        }
-        remaining = tasks - done.size();
-        engine = Engines.loadFromDetail(existing, backend);
+    }
+    Engine engine;
+    int remaining;
+    if (existing == null) {
+      engine =
+          Engines.loadFromFactory(Workloads.Chain.class, List.of(tasks, execLog), Map.of())
+              .backend(backend)
+              // v0 is also injected into t1; the store copy keeps the chain runnable whichever
+              // of the two an engine consults, and is recorded with the flow like the factory
+              .store(Map.of("v0", 0))
+              .logBook(book != null ? book : LogBook.create(bookName))
+              .build();
+      mark(execLog, "#resume 0");
+      remaining = tasks;
+    } else {
+      if (existing.state() == FlowState.SUCCESS) {
+        System.out.println("started 0 " + tasks);
+        System.out.println("done SUCCESS 0 0");
+        return 0;
       }
-      try (engine) {
-        System.out.println("started " + remaining + " " + tasks);
-        System.out.flush();
-        long runStart = System.nanoTime();
-        engine.run();
-        FlowState state = engine.flowState();
-        System.out.println(
-            "done "
-                + state
-                + " "
-                + remaining
-                + " "
-                + (System.nanoTime() - runStart) / 1_000_000
-                + " total="
-                + (System.nanoTime() - t0) / 1_000_000);
-        System.out.flush();
-        return state == FlowState.SUCCESS ? 0 : EXIT_NOT_SUCCESS;
+      TreeSet<Integer> done = new TreeSet<>();
+      for (AtomDetail ad : existing.atoms()) {
+        if (ad.state() == AtomState.SUCCESS && ad.name().matches("t[0-9]+")) {
+          done.add(Integer.parseInt(ad.name().substring(1)));
+        }
       }
+      int prefix = 0;
+      while (done.contains(prefix + 1)) {
+        prefix++;
+      }
+      List<String> extra = new ArrayList<>();
+      for (int i : done.tailSet(prefix + 1)) {
+        extra.add(String.valueOf(i));
+      }
+      mark(execLog, "#resume " + prefix);
+      if (!extra.isEmpty()) {
+        mark(execLog, "#extra " + String.join(",", extra));
+      }
+      remaining = tasks - done.size();
+      engine = Engines.loadFromDetail(existing, backend);
+    }
+    try (engine) {
+      System.out.println("started " + remaining + " " + tasks);
+      System.out.flush();
+      long runStart = System.nanoTime();
+      engine.run();
+      FlowState state = engine.flowState();
+      System.out.println(
+          "done "
+              + state
+              + " "
+              + remaining
+              + " "
+              + (System.nanoTime() - runStart) / 1_000_000
+              + " total="
+              + (System.nanoTime() - t0) / 1_000_000);
+      System.out.flush();
+      return state == FlowState.SUCCESS ? 0 : EXIT_NOT_SUCCESS;
     }
   }
 

@@ -225,17 +225,7 @@ public final class KillCampaign {
 
   /** {@link ChainChild} in a JVM tuned to start fast, on this JVM's class path. */
   public static List<String> defaultChildCommand() {
-    String cp =
-        System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-    // absolute entries, so the child may run in any directory
-    StringBuilder abs = new StringBuilder();
-    for (String e : cp.split(java.io.File.pathSeparator)) {
-      if (!e.isEmpty()) {
-        abs.append(abs.length() == 0 ? "" : java.io.File.pathSeparator)
-            .append(Path.of(e).toAbsolutePath());
-      }
-    }
-    cp = abs.toString();
+    String cp = childClassPath();
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     return List.of(
         java,
@@ -250,6 +240,23 @@ public final class KillCampaign {
         BOOK,
         TASKS,
         EXEC_LOG);
+  }
+
+  /**
+   * This JVM's class path (the test class path under surefire) with absolute entries, so that a
+   * child JVM started on it may run in any directory.
+   */
+  static String childClassPath() {
+    String cp =
+        System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+    StringBuilder abs = new StringBuilder();
+    for (String e : cp.split(java.io.File.pathSeparator)) {
+      if (!e.isEmpty()) {
+        abs.append(abs.length() == 0 ? "" : java.io.File.pathSeparator)
+            .append(Path.of(e).toAbsolutePath());
+      }
+    }
+    return abs.toString();
   }
 
   /**

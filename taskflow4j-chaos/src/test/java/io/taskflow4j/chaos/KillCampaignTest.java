@@ -10,17 +10,22 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
+import java.util.UUID;
 import java.util.stream.Collectors;
+import org.apache.curator.test.TestingServer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The bounded kill campaign CI runs: at least {@code chaos.kills} (default 20) SIGKILLs per backend
- * (directory with {@code durability=process} and {@code power}, SQLite, PostgreSQL, MariaDB) of a
- * child running a {@code chaos.tasks}-task chain, resumed each time until it ends, then audited
- * (see {@link KillCampaign}). A long campaign is the same test with more kills: {@code mvn -pl
- * taskflow4j-chaos -am verify -Dchaos.kills=250}; {@code -Dchaos.seed=S} replays one; {@code
- * -Dchaos.targets=label=connection,...} adds backends (such as ZooKeeper) by connection string.
+ * (directory with {@code durability=process} and {@code power}, SQLite, PostgreSQL, MariaDB,
+ * ZooKeeper) of a child running a {@code chaos.tasks}-task chain, resumed each time until it ends,
+ * then audited (see {@link KillCampaign}). A long campaign is the same test with more kills: {@code
+ * mvn -pl taskflow4j-chaos -am verify -Dchaos.kills=250}; {@code -Dchaos.seed=S} replays one;
+ * {@code -Dchaos.backends=zookeeper} picks backends (labels as above, comma separated); {@code
+ * -Dchaos.targets=label=connection,...} adds backends (such as a ZooKeeper ensemble) by connection
+ * string. ZooKeeper is a real server started in this JVM (Curator's {@link TestingServer}) that the
+ * children reach over loopback, under a fresh root znode.
  */
 class KillCampaignTest {
   @TempDir Path dir;
@@ -33,7 +38,8 @@ class KillCampaignTest {
     Set<String> wanted =
         Arrays.stream(
                 System.getProperty(
-                        "chaos.backends", "dir-process,dir-power,sqlite,postgresql,mariadb")
+                        "chaos.backends",
+                        "dir-process,dir-power,sqlite,postgresql,mariadb,zookeeper")
                     .split(","))
             .map(String::strip)
             .filter(s -> !s.isEmpty())
@@ -54,6 +60,7 @@ class KillCampaignTest {
     }
     String pg = null;
     String maria = null;
+    TestingServer zk = null;
     try {
       if (wanted.contains("postgresql")) {
         TestDatabases.requirePostgres();
@@ -64,6 +71,18 @@ class KillCampaignTest {
         TestDatabases.requireMariaDb();
         maria = TestDatabases.createMariaDb();
         targets.add(new KillCampaign.Target("mariadb", TestDatabases.mariadbUrl(maria)));
+      }
+      if (wanted.contains("zookeeper")) {
+        // a real server (Curator's TestingServer runs ZooKeeper's own server code) in this JVM,
+        // which the children reach over loopback; a fresh root znode per campaign
+        zk = new TestingServer(true);
+        targets.add(
+            new KillCampaign.Target(
+                "zookeeper",
+                "zookeeper://127.0.0.1:"
+                    + zk.getPort()
+                    + "/chaos-"
+                    + UUID.randomUUID().toString().substring(0, 8)));
       }
       // More targets by connection string, e.g.
       // -Dchaos.targets=zookeeper=zookeeper://127.0.0.1:2181/c
@@ -103,6 +122,9 @@ class KillCampaignTest {
       }
       if (maria != null) {
         TestDatabases.dropMariaDb(maria);
+      }
+      if (zk != null) {
+        zk.close();
       }
     }
   }

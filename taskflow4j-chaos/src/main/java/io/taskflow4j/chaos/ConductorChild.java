@@ -1,0 +1,139 @@
+package io.taskflow4j.chaos;
+
+import io.taskflow4j.conductor.Conductor;
+import io.taskflow4j.conductor.ConductorListener;
+import io.taskflow4j.conductor.FlowFactories;
+import io.taskflow4j.conductor.JobOutcome;
+import io.taskflow4j.jobs.Claim;
+import io.taskflow4j.jobs.Jobboard;
+import io.taskflow4j.jobs.Jobboards;
+import io.taskflow4j.persistence.Backend;
+import io.taskflow4j.persistence.BackendConf;
+import io.taskflow4j.persistence.Backends;
+import io.taskflow4j.persistence.TaskFlowException;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Map;
+
+/**
+ * One conductor in a process of its own, for the multi-process takeover and fencing tests: it
+ * claims jobs from the board of a store and runs them, knowing the {@link WitnessFlow} factory
+ * under its own name. It opens the store and the board, prints {@code READY}, and starts claiming
+ * when it reads the line {@code GO} on its standard input (so that the start-up of many JVMs does
+ * not count in a measurement); it stops gracefully when its standard input closes, unless killed.
+ *
+ * <p>Arguments: {@code <connection> <conductor-name> <max-concurrent-jobs> <lease-seconds>}; the
+ * connection string serves both the jobboard (with {@code lease} set) and the logbooks.
+ *
+ * <p>Standard output, one line per event, fields separated by single spaces:
+ *
+ * <ul>
+ *   <li>{@code READY <name> <pid>} once the store and the board are open;
+ *   <li>{@code STARTED <name>} once the conductor claims (after {@code GO});
+ *   <li>{@code CLAIMED <millis> <job-uuid> <job-name> <token>} when it claimed a job;
+ *   <li>{@code OUTCOME <millis> <job-uuid> <job-name> <token> <kind> <flow-state> <reason>} when it
+ *       settled one ({@link JobOutcome}: COMPLETED, RELEASED, FAILED, TRASHED or DROPPED);
+ *   <li>{@code STOPPED <claimed> <completed> <dropped>} after a graceful stop.
+ * </ul>
+ *
+ * Exit status 0 after a graceful stop, 2 when the conductor could not start.
+ */
+public final class ConductorChild {
+  private ConductorChild() {}
+
+  /**
+   * Runs the child.
+   *
+   * @param args {@code <connection> <conductor-name> <max-concurrent-jobs> <lease-seconds>}
+   */
+  public static void main(String[] args) throws IOException {
+    if (args.length != 4) {
+      System.err.println(
+          "usage: ConductorChild <connection> <conductor-name> <max-concurrent-jobs> <lease-seconds>");
+      System.exit(2);
+    }
+    String connection = args[0];
+    String name = args[1];
+    Backend backend;
+    Jobboard board;
+    Conductor conductor;
+    try {
+      backend = Backends.open(connection);
+      board = Jobboards.open(Map.of(BackendConf.CONNECTION, connection, Jobboards.LEASE, args[3]));
+      conductor =
+          Conductor.builder(board, backend)
+              .name(name)
+              .maxConcurrentJobs(Integer.parseInt(args[2]))
+              .factories(FlowFactories.installed().with(new WitnessFlow(name)))
+              .idleWait(Duration.ofSeconds(1))
+              .errorBackoff(Duration.ofMillis(200))
+              .listener(new Printer())
+              .build();
+    } catch (TaskFlowException | IllegalArgumentException e) {
+      System.err.println("conductor child failed to start: " + e);
+      System.exit(2);
+      return;
+    }
+    say("READY " + name + " " + ProcessHandle.current().pid());
+    BufferedReader in =
+        new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+    for (String line; (line = in.readLine()) != null; ) {
+      if (line.equals("GO")) {
+        conductor.start();
+        say("STARTED " + name);
+      }
+    }
+    conductor.stop(Duration.ofSeconds(10));
+    Conductor.Stats s = conductor.stats();
+    board.close();
+    backend.close();
+    say("STOPPED " + s.claimed() + " " + s.completed() + " " + s.dropped());
+    System.exit(0);
+  }
+
+  private static void say(String line) {
+    synchronized (System.out) {
+      System.out.println(line);
+      System.out.flush();
+    }
+  }
+
+  /** Prints claims and outcomes. */
+  private static final class Printer implements ConductorListener {
+    @Override
+    public void claimed(Claim claim) {
+      say(
+          "CLAIMED "
+              + System.currentTimeMillis()
+              + " "
+              + claim.job().uuid()
+              + " "
+              + claim.job().name()
+              + " "
+              + claim.token());
+    }
+
+    @Override
+    public void settled(JobOutcome o) {
+      String reason = o.reason() == null ? "-" : o.reason().replaceAll("\\s+", "_");
+      say(
+          "OUTCOME "
+              + System.currentTimeMillis()
+              + " "
+              + o.job().uuid()
+              + " "
+              + o.job().name()
+              + " "
+              + o.token()
+              + " "
+              + o.kind()
+              + " "
+              + o.flowState()
+              + " "
+              + reason);
+    }
+  }
+}
