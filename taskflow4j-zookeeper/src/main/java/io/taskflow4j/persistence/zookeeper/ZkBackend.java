@@ -41,6 +41,7 @@ public final class ZkBackend implements Backend {
   private final ZkSettings settings;
   private final List<ACL> acl;
   private final Object lock = new Object();
+  private final ZkWriteHook hook;
   private CuratorFramework client;
   private volatile boolean closed;
 
@@ -50,9 +51,19 @@ public final class ZkBackend implements Backend {
 
   /** A backend with settings read from {@code conf} and then adjusted (e.g. by a jobboard). */
   ZkBackend(BackendConf conf, ZkSettings settings) {
+    this(conf, settings, ZkWriteHook.NONE);
+  }
+
+  ZkBackend(BackendConf conf, ZkSettings settings, ZkWriteHook hook) {
     this.conf = conf;
     this.settings = settings;
     this.acl = acl(settings);
+    this.hook = java.util.Objects.requireNonNull(hook, "hook");
+  }
+
+  /** What observes the logbook writes (nothing, but in crash-point tests). */
+  ZkWriteHook hook() {
+    return hook;
   }
 
   private static List<ACL> acl(ZkSettings s) {

@@ -19,4 +19,9 @@ public final class ZkBackendProvider implements BackendProvider {
   public Backend create(BackendConf conf) {
     return new ZkBackend(conf);
   }
+
+  /** A backend whose logbook writes go through {@code hook} (crash-point tests). */
+  public static Backend create(BackendConf conf, ZkWriteHook hook) {
+    return new ZkBackend(conf, ZkSettings.from(conf), hook);
+  }
 }

@@ -286,7 +286,9 @@ final class ZkConnection implements Connection {
       ops.addAll(chunk);
     }
     try {
+      backend.hook().beforeWrite("a deletion");
       zk.multi(ops);
+      backend.hook().afterWrite("a deletion");
     } catch (KeeperException e) {
       if (e.getResults() == null) {
         throw e;
@@ -486,7 +488,9 @@ final class ZkConnection implements Connection {
     }
     List<OpResult> results;
     try {
+      backend.hook().beforeWrite("a logbook write");
       results = zk.multi(ops);
+      backend.hook().afterWrite("a logbook write");
     } catch (KeeperException e) {
       if (e.getResults() == null) {
         // No reply: it may or may not have been applied (see write()).
@@ -955,8 +959,10 @@ final class ZkConnection implements Connection {
                   }
                   try {
                     Stat stat;
+                    backend.hook().beforeWrite("an atom detail");
                     if (fence == null) {
                       stat = zk.setData(ap, e.data(), expected);
+                      backend.hook().afterWrite("an atom detail");
                     } else {
                       Op check = fence.check(zk, "an atom detail");
                       List<OpResult> results;
@@ -974,6 +980,7 @@ final class ZkConnection implements Connection {
                             i < 0 ? x.code() : errorCode(x.getResults().get(i)), ap);
                       }
                       stat = ((OpResult.SetDataResult) results.get(1)).getStat();
+                      backend.hook().afterWrite("an atom detail");
                     }
                     return ad.withRevision(stat.getVersion() + 1L);
                   } catch (KeeperException.NoNodeException x) {
