@@ -34,9 +34,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * {@code {zk}} a ZooKeeper server embedded in the benchmark JVM (it syncs its log as a production
  * server does; it shares the JVM's CPUs with the client). Any installed backend can be measured by
  * passing its connection string, e.g. {@code -p uri=zookeeper://127.0.0.1:2181/{db}} for an
- * external ZooKeeper. The PostgreSQL
- * and MariaDB defaults need the servers on {@code 127.0.0.1} (users {@code postgres} and {@code
- * root}, no password).
+ * external ZooKeeper. The PostgreSQL and MariaDB defaults need the servers on {@code 127.0.0.1}
+ * (users {@code postgres} and {@code root}, no password).
  *
  * <p>Run: {@code java -jar taskflow4j-bench/target/benchmarks.jar AtomUpdateBenchmark}, or one
  * backend: {@code ... AtomUpdateBenchmark -p uri='sqlite:///{tmp}/bench.db'}.

@@ -1,7 +1,5 @@
 package io.taskflow4j.bench;
 
-import org.apache.curator.test.TestingServer;
-
 import io.taskflow4j.persistence.Backend;
 import io.taskflow4j.persistence.Backends;
 import io.taskflow4j.persistence.Connection;
@@ -19,6 +17,7 @@ import java.util.Locale;
 import java.util.Properties;
 import java.util.UUID;
 import java.util.stream.Stream;
+import org.apache.curator.test.TestingServer;
 
 /**
  * A store for one benchmark trial, made from a connection-string template, and removed again by

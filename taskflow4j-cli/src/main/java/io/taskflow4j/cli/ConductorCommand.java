@@ -80,7 +80,11 @@ final class ConductorCommand implements Callable<Integer> {
                   @Override
                   public void claimed(Claim claim) {
                     main.println(
-                        "claimed  " + claim.job().uuid() + " '" + claim.job().name() + "' token "
+                        "claimed  "
+                            + claim.job().uuid()
+                            + " '"
+                            + claim.job().name()
+                            + "' token "
                             + claim.token());
                   }
 

@@ -114,8 +114,7 @@ final class JobsCommand implements Callable<Integer> {
     m.put("created_on", j.createdOn().toString());
     m.put("idempotency_key", j.idempotencyKey());
     m.put(
-        "book",
-        j.book() == null ? null : Map.of("name", j.book().name(), "uuid", j.book().uuid()));
+        "book", j.book() == null ? null : Map.of("name", j.book().name(), "uuid", j.book().uuid()));
     m.put("details", j.details());
     return m;
   }

@@ -6,9 +6,9 @@ import io.taskflow4j.persistence.Json;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.io.TempDir;
 
 /** jobs post|list|show|trash and conductor --exit-when-idle, on the embedded stores. */
 class JobsCommandTest {
@@ -38,7 +38,8 @@ class JobsCommandTest {
   void postListRunAndTrash(String kind) {
     String c = store(kind);
     Cli.Result posted =
-        Cli.run("jobs", "post", "--connection", c, "chain", "10", "--priority", "low", "--count", "2");
+        Cli.run(
+            "jobs", "post", "--connection", c, "chain", "10", "--priority", "low", "--count", "2");
     posted.expect(ExitCodes.OK);
     Cli.run("jobs", "post", "--connection", c, "fanout", "5", "--priority", "very_high")
         .expect(ExitCodes.OK);
@@ -49,7 +50,8 @@ class JobsCommandTest {
 
     List<Map<String, Object>> listed = jobs(c);
     assertThat(listed).hasSize(4);
-    assertThat(listed).extracting(m -> m.get("priority"))
+    assertThat(listed)
+        .extracting(m -> m.get("priority"))
         .containsExactly("VERY_HIGH", "NORMAL", "LOW", "LOW");
     assertThat(listed).extracting(m -> m.get("state")).containsOnly("UNCLAIMED");
 
@@ -89,7 +91,8 @@ class JobsCommandTest {
     Cli.Result unknown = Cli.run("jobs", "post", "--connection", c, "no-such-factory");
     unknown.expect(ExitCodes.USAGE);
     assertThat(unknown.err()).contains("unknown flow factory 'no-such-factory'").contains("chain");
-    Cli.Result prio = Cli.run("jobs", "post", "--connection", c, "chain", "1", "--priority", "urgent");
+    Cli.Result prio =
+        Cli.run("jobs", "post", "--connection", c, "chain", "1", "--priority", "urgent");
     prio.expect(ExitCodes.USAGE);
     assertThat(prio.err()).contains("Unknown job priority 'urgent'");
     Cli.run("jobs", "post", "--connection", c, "chain", "1").expect(ExitCodes.OK);

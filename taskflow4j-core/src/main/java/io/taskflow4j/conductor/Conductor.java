@@ -34,18 +34,18 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Claims jobs from a board and runs their flows: TaskFlow's conductor, made safe. For each claim
- * it registers the claim's fence with the backend, rebuilds the flow from the factory its flow
- * detail records, and runs it on an engine whose every write is fenced, so that once the claim is
- * lost not one more write of this conductor lands. The outcome decides the job's fate:
+ * Claims jobs from a board and runs their flows: TaskFlow's conductor, made safe. For each claim it
+ * registers the claim's fence with the backend, rebuilds the flow from the factory its flow detail
+ * records, and runs it on an engine whose every write is fenced, so that once the claim is lost not
+ * one more write of this conductor lands. The outcome decides the job's fate:
  *
  * <ul>
  *   <li>the flow ended (SUCCESS, REVERTED, FAILURE): the job is completed;
  *   <li>the flow was suspended ({@link #stop}), or storage failed: the job is released, for this or
  *       another conductor to resume; a store that is down never makes a job disappear;
  *   <li>the job cannot be started (its flow detail is missing, its factory unknown or failing, its
- *       inputs missing): it is released and its failure counted; after {@code maxFailures} of
- *       them it goes to the board's trash;
+ *       inputs missing): it is released and its failure counted; after {@code maxFailures} of them
+ *       it goes to the board's trash;
  *   <li>the claim was lost (a peer took the job over): the job is left alone.
  * </ul>
  *
@@ -104,7 +104,8 @@ public final class Conductor implements AutoCloseable {
         Executors.newFixedThreadPool(
             maxJobs,
             r -> {
-              Thread t = new Thread(r, "taskflow4j-conductor-" + b.name + "-job-" + n.incrementAndGet());
+              Thread t =
+                  new Thread(r, "taskflow4j-conductor-" + b.name + "-job-" + n.incrementAndGet());
               t.setDaemon(true);
               return t;
             });
@@ -130,12 +131,13 @@ public final class Conductor implements AutoCloseable {
     t.setDaemon(true);
     dispatcher.add(t);
     t.start();
-    LOG.info("Conductor {} started on {} (up to {} jobs at once)", owner, board.describe(), maxJobs);
+    LOG.info(
+        "Conductor {} started on {} (up to {} jobs at once)", owner, board.describe(), maxJobs);
   }
 
   /**
-   * Stops claiming, suspends the flows running (each finishes the atoms it is running, then its
-   * job is released for a peer) and waits up to {@code grace} for them.
+   * Stops claiming, suspends the flows running (each finishes the atoms it is running, then its job
+   * is released for a peer) and waits up to {@code grace} for them.
    *
    * @return {@code true} when every job was settled within {@code grace}
    */
@@ -415,12 +417,16 @@ public final class Conductor implements AutoCloseable {
   private JobOutcome.Kind settle(Claim claim, Result r) {
     switch (r.kind()) {
       case COMPLETED:
-        return settleQuietly(claim, claim::complete) ? JobOutcome.Kind.COMPLETED : JobOutcome.Kind.DROPPED;
+        return settleQuietly(claim, claim::complete)
+            ? JobOutcome.Kind.COMPLETED
+            : JobOutcome.Kind.DROPPED;
       case RELEASED:
         if (r.flowState() != FlowState.SUSPENDED) {
           backoff = true; // storage trouble: do not re-claim at once
         }
-        return settleQuietly(claim, claim::release) ? JobOutcome.Kind.RELEASED : JobOutcome.Kind.DROPPED;
+        return settleQuietly(claim, claim::release)
+            ? JobOutcome.Kind.RELEASED
+            : JobOutcome.Kind.DROPPED;
       case FAILED:
         if (claim.job().failures() + 1 >= maxFailures) {
           String why = "failed to start " + maxFailures + " times; last: " + r.reason();
@@ -445,11 +451,16 @@ public final class Conductor implements AutoCloseable {
       op.run();
       return true;
     } catch (FencedException e) {
-      LOG.warn("Conductor {} lost job {} before settling it: {}", owner, claim.job().uuid(), e.getMessage());
+      LOG.warn(
+          "Conductor {} lost job {} before settling it: {}",
+          owner,
+          claim.job().uuid(),
+          e.getMessage());
       return false;
     } catch (TaskFlowException e) {
       // the lease lapses by itself: the job stays on the board for a peer
-      LOG.warn("Conductor {} could not settle job {}: {}", owner, claim.job().uuid(), e.getMessage());
+      LOG.warn(
+          "Conductor {} could not settle job {}: {}", owner, claim.job().uuid(), e.getMessage());
       return false;
     }
   }
@@ -530,8 +541,8 @@ public final class Conductor implements AutoCloseable {
     }
 
     /**
-     * Adjusts each job's engine (parallel, task runner, storage options...); the flow, flow
-     * detail, connection and store are set by the conductor.
+     * Adjusts each job's engine (parallel, task runner, storage options...); the flow, flow detail,
+     * connection and store are set by the conductor.
      */
     public Builder engineOptions(UnaryOperator<Engines.Builder> options) {
       this.engineOptions = Objects.requireNonNull(options, "options");

@@ -33,15 +33,16 @@ public final class FlowFactories {
   }
 
   /**
-   * The factories listed in {@code META-INF/services/io.taskflow4j.engine.FlowFactory} on the
-   * class path (the bench workloads {@code chain} and {@code fanout} among them); a flow detail
-   * naming another factory class is rebuilt by loading that class.
+   * The factories listed in {@code META-INF/services/io.taskflow4j.engine.FlowFactory} on the class
+   * path (the bench workloads {@code chain} and {@code fanout} among them); a flow detail naming
+   * another factory class is rebuilt by loading that class.
    */
   public static FlowFactories installed() {
     Map<String, FlowFactory> m = new LinkedHashMap<>();
     ClassLoader cl = Thread.currentThread().getContextClassLoader();
     for (FlowFactory f :
-        ServiceLoader.load(FlowFactory.class, cl != null ? cl : FlowFactories.class.getClassLoader())) {
+        ServiceLoader.load(
+            FlowFactory.class, cl != null ? cl : FlowFactories.class.getClassLoader())) {
       put(m, f);
     }
     return new FlowFactories(m, true);
@@ -131,8 +132,8 @@ public final class FlowFactories {
   }
 
   /**
-   * Rebuilds the flow of a flow detail from the factory its meta records: through this registry
-   * by name, else (for {@link #installed()}) by loading the recorded class.
+   * Rebuilds the flow of a flow detail from the factory its meta records: through this registry by
+   * name, else (for {@link #installed()}) by loading the recorded class.
    *
    * @throws FlowFactoryException when no factory is recorded or none can be used
    */

@@ -9,8 +9,8 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * A flow to post as a job: its factory and arguments, the values for its store, and how to post
- * it. See {@link FlowJobs#post}.
+ * A flow to post as a job: its factory and arguments, the values for its store, and how to post it.
+ * See {@link FlowJobs#post}.
  *
  * @param name the job's (and the logbook's and flow detail's) name
  * @param factory builds the flow; recorded in the flow detail so a conductor can rebuild it

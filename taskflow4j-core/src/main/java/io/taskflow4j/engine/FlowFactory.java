@@ -20,10 +20,10 @@ public interface FlowFactory {
   Flow create(List<Object> args, Map<String, Object> kwargs);
 
   /**
-   * The short name a {@link io.taskflow4j.conductor.FlowFactories registry} also knows this
-   * factory by, so jobs can be posted by it ({@code taskflow4j jobs post chain 100}); by default
-   * the class name. Factories listed in {@code META-INF/services/io.taskflow4j.engine.FlowFactory}
-   * are registered by {@link io.taskflow4j.conductor.FlowFactories#installed()}.
+   * The short name a {@link io.taskflow4j.conductor.FlowFactories registry} also knows this factory
+   * by, so jobs can be posted by it ({@code taskflow4j jobs post chain 100}); by default the class
+   * name. Factories listed in {@code META-INF/services/io.taskflow4j.engine.FlowFactory} are
+   * registered by {@link io.taskflow4j.conductor.FlowFactories#installed()}.
    */
   default String name() {
     return getClass().getName();

@@ -26,11 +26,11 @@ import org.slf4j.LoggerFactory;
  * What every board shares: the claims it holds and their renewal, lost-claim detection, event
  * delivery and idle waiting. A board implements the store operations; this class calls them.
  *
- * <p>Renewal: every {@code leaseTime / 3} the keeper thread renews each held claim. A renewal
- * that finds the claim gone or re-claimed ({@link FencedException}) loses it at once; one that
- * fails for another reason (the store is unreachable) is retried on the next round, and the claim
- * is given up as lost once its lease has run out, so an owner cut off from the store stops on its
- * own about when a peer may take over.
+ * <p>Renewal: every {@code leaseTime / 3} the keeper thread renews each held claim. A renewal that
+ * finds the claim gone or re-claimed ({@link FencedException}) loses it at once; one that fails for
+ * another reason (the store is unreachable) is retried on the next round, and the claim is given up
+ * as lost once its lease has run out, so an owner cut off from the store stops on its own about
+ * when a peer may take over.
  */
 public abstract class AbstractJobboard implements Jobboard {
   private static final Logger LOG = LoggerFactory.getLogger(AbstractJobboard.class);
@@ -97,8 +97,8 @@ public abstract class AbstractJobboard implements Jobboard {
   protected abstract void trashJob(Claim claim, String reason);
 
   /**
-   * For boards without notifications: whether a claimable job exists now (a cheap, indexed
-   * query). The default says no, for boards that signal all work with {@link #signalWork()}.
+   * For boards without notifications: whether a claimable job exists now (a cheap, indexed query).
+   * The default says no, for boards that signal all work with {@link #signalWork()}.
    */
   protected boolean hasClaimableWork() {
     return false;
@@ -144,6 +144,25 @@ public abstract class AbstractJobboard implements Jobboard {
   /** The claims this board holds now. */
   protected final List<Claim> heldClaims() {
     return List.copyOf(held);
+  }
+
+  /**
+   * The error for an operation on a claim the store no longer holds for its owner and token.
+   *
+   * @param why what the store shows instead, e.g. {@code "its lease lapsed, or a peer claimed the
+   *     job"}
+   */
+  protected static FencedException claimNotHeld(Claim claim, String action, String why) {
+    return new FencedException(
+        "Cannot "
+            + action
+            + " job '"
+            + claim.job().uuid()
+            + "': the claim with token "
+            + claim.token()
+            + " is no longer held ("
+            + why
+            + ")");
   }
 
   /** Delivers an event to the listeners, on the event thread; signals work for posts/releases. */

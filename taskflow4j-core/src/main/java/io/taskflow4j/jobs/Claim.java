@@ -40,8 +40,8 @@ public interface Claim extends AutoCloseable {
   boolean isHeld();
 
   /**
-   * Completes with the reason when the claim is lost (the lease lapsed or could not be renewed,
-   * the session expired, a peer took the job); never completes if the claim ends by {@link
+   * Completes with the reason when the claim is lost (the lease lapsed or could not be renewed, the
+   * session expired, a peer took the job); never completes if the claim ends by {@link
    * #complete()}, {@link #release()} or {@link #trash(String)}. Stop working on the job when it
    * does.
    */
@@ -54,8 +54,8 @@ public interface Claim extends AutoCloseable {
   void release();
 
   /**
-   * Gives the job back after a failure that will not go away by itself (the job's {@code
-   * failures} count grows by one); {@code reason} is kept for people.
+   * Gives the job back after a failure that will not go away by itself (the job's {@code failures}
+   * count grows by one); {@code reason} is kept for people.
    */
   void releaseAfterFailure(String reason);
 

@@ -3,7 +3,6 @@ package io.taskflow4j.jobs;
 import io.taskflow4j.persistence.BackendConf;
 import io.taskflow4j.persistence.Connection;
 import io.taskflow4j.persistence.Fence;
-import io.taskflow4j.persistence.FencedException;
 import io.taskflow4j.persistence.InvalidConfigurationException;
 import io.taskflow4j.persistence.JobState;
 import io.taskflow4j.persistence.Json;
@@ -318,14 +317,7 @@ public final class FileJobboard extends AbstractJobboard {
         || !h.channel.isOpen()
         || p == null
         || number(p, "token") != claim.token()) {
-      throw new FencedException(
-          "Cannot "
-              + action
-              + " job '"
-              + claim.job().uuid()
-              + "': the claim with token "
-              + claim.token()
-              + " is no longer held by this board");
+      throw claimNotHeld(claim, action, "this board's lock on it is gone");
     }
     return h;
   }

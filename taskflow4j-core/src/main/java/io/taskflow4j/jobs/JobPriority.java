@@ -23,8 +23,6 @@ public enum JobPriority {
       }
     }
     throw new IllegalArgumentException(
-        "Unknown job priority '"
-            + name
-            + "'; use one of very_high, high, normal, low, very_low");
+        "Unknown job priority '" + name + "'; use one of very_high, high, normal, low, very_low");
   }
 }

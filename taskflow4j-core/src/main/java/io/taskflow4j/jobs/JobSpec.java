@@ -8,10 +8,10 @@ import java.util.Objects;
  * What to post on a board.
  *
  * @param name a name for people (not unique)
- * @param book the logbook holding the flow detail to run; may be {@code null} for a job that
- *     names no logbook
- * @param details JSON details; conductors read {@code flow_uuid} (which flow detail of the book
- *     to run) and {@code store} (values merged over the flow's stored inputs)
+ * @param book the logbook holding the flow detail to run; may be {@code null} for a job that names
+ *     no logbook
+ * @param details JSON details; conductors read {@code flow_uuid} (which flow detail of the book to
+ *     run) and {@code store} (values merged over the flow's stored inputs)
  * @param priority how urgent
  * @param idempotencyKey when not {@code null}, posting again with the same key returns the job
  *     already posted (while it is on the board) instead of posting a second one

@@ -11,11 +11,11 @@ import java.util.function.Consumer;
  * tokens. Open one with {@link Jobboards#open}; it is thread-safe.
  *
  * <p>Jobs are handed out highest priority first, oldest first within a priority. A claim is a
- * lease: the board renews every claim it holds in the background; when it cannot (the process
- * died or paused, the store is unreachable past the lease time) the claim lapses and a peer may
- * take the job, with a higher token. {@link #close()} stops the renewals without releasing
- * anything: held claims lapse as if the process had died (a conductor releases its jobs before it
- * closes its board).
+ * lease: the board renews every claim it holds in the background; when it cannot (the process died
+ * or paused, the store is unreachable past the lease time) the claim lapses and a peer may take the
+ * job, with a higher token. {@link #close()} stops the renewals without releasing anything: held
+ * claims lapse as if the process had died (a conductor releases its jobs before it closes its
+ * board).
  */
 public interface Jobboard extends AutoCloseable {
 
@@ -26,8 +26,8 @@ public interface Jobboard extends AutoCloseable {
   Duration leaseTime();
 
   /**
-   * Posts a job. With an idempotency key that a job on the board already carries, returns that
-   * job instead.
+   * Posts a job. With an idempotency key that a job on the board already carries, returns that job
+   * instead.
    */
   Job post(JobSpec spec);
 
@@ -40,8 +40,8 @@ public interface Jobboard extends AutoCloseable {
   Optional<Claim> claim(String jobUuid, OwnerId owner);
 
   /**
-   * Claims the first unclaimed job in claiming order (highest priority, then oldest), skipping
-   * jobs that others are claiming at the same moment.
+   * Claims the first unclaimed job in claiming order (highest priority, then oldest), skipping jobs
+   * that others are claiming at the same moment.
    *
    * @return the claim, or empty when no job is free
    */
@@ -65,23 +65,23 @@ public interface Jobboard extends AutoCloseable {
 
   /**
    * Calls {@code listener} for every event this board learns of: always for what is done through
-   * it, and for what peers do as far as the store can tell (watches, notifications). Listeners
-   * run on one board thread, in order; they must not block.
+   * it, and for what peers do as far as the store can tell (watches, notifications). Listeners run
+   * on one board thread, in order; they must not block.
    */
   Subscription subscribe(Consumer<JobEvent> listener);
 
   /**
-   * Waits until a job may be free to claim (one was posted or released, a lease may have lapsed)
-   * or {@code timeout} passes. Cheap while idle: it waits on watches or notifications where the
-   * store has them, else on an indexed poll.
+   * Waits until a job may be free to claim (one was posted or released, a lease may have lapsed) or
+   * {@code timeout} passes. Cheap while idle: it waits on watches or notifications where the store
+   * has them, else on an indexed poll.
    *
    * @return {@code true} when woken by a sign of work, {@code false} on timeout
    */
   boolean awaitWork(Duration timeout) throws InterruptedException;
 
   /**
-   * Registers a conductor on the board until the returned registration is closed (or the
-   * process dies).
+   * Registers a conductor on the board until the returned registration is closed (or the process
+   * dies).
    */
   Subscription register(OwnerId conductor, Map<String, Object> meta);
 

@@ -1,6 +1,5 @@
 package io.taskflow4j.jobs;
 
-import io.taskflow4j.persistence.FencedException;
 import io.taskflow4j.persistence.JobState;
 import io.taskflow4j.persistence.NotFoundException;
 import java.time.Clock;
@@ -232,14 +231,7 @@ public final class MemoryJobboard extends AbstractJobboard {
         || !claim.owner().id().equals(r.job.owner())
         || r.job.state() != JobState.CLAIMED
         || !clock().instant().isBefore(r.leaseUntil)) {
-      throw new FencedException(
-          "Cannot "
-              + action
-              + " job '"
-              + claim.job().uuid()
-              + "': the claim with token "
-              + claim.token()
-              + " is no longer held");
+      throw claimNotHeld(claim, action, "its lease lapsed, or a peer claimed the job");
     }
     return r;
   }

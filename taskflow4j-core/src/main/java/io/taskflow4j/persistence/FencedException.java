@@ -3,8 +3,8 @@ package io.taskflow4j.persistence;
 /**
  * A write was refused because its {@link Fence} is stale: a peer claimed the job since, with a
  * higher token. Nothing was written. It is final, never retried: the writer has lost the job and
- * must stop (a conductor drops the job without completing or releasing it; the new owner carries
- * on from the logbook).
+ * must stop (a conductor drops the job without completing or releasing it; the new owner carries on
+ * from the logbook).
  */
 public class FencedException extends StorageException {
   private static final long serialVersionUID = 1L;

@@ -251,14 +251,16 @@ class ConductorTest {
     Conductor slow = conductor(board, "slow", backend, slowOut);
     slow.start();
     assertThat(SLOW_IN_T2[0].await(20, TimeUnit.SECONDS)).isTrue();
-    Thread releaser = new Thread(() -> {
-      try {
-        Thread.sleep(300);
-      } catch (InterruptedException ignored) {
-        // done
-      }
-      gate.countDown();
-    });
+    Thread releaser =
+        new Thread(
+            () -> {
+              try {
+                Thread.sleep(300);
+              } catch (InterruptedException ignored) {
+                // done
+              }
+              gate.countDown();
+            });
     releaser.start();
     assertThat(slow.stop(Duration.ofSeconds(20))).isTrue();
     JobOutcome stopped = slowOut.next();
@@ -290,7 +292,8 @@ class ConductorTest {
   }
 
   @Test
-  void aFlowFinishedByAnOwnerThatDiedBeforeCompletingIsCompletedWithoutRerunning() throws Exception {
+  void aFlowFinishedByAnOwnerThatDiedBeforeCompletingIsCompletedWithoutRerunning()
+      throws Exception {
     MemoryJobboard board = board(Duration.ofSeconds(10));
     Job job = FlowJobs.post(board, conn, FlowJob.of(new Steps()));
     // the first owner ran the flow to the end, then died before completing the job

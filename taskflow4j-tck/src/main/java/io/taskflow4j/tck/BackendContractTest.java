@@ -1953,7 +1953,8 @@ public abstract class BackendContractTest {
     void unregisteredAndLowerTokens() {
       LogBook lb = saveOneFlow(task("a"));
       AtomDetail a = storedAtom(lb);
-      assertFenced(() -> conn.fenced(new Fence(job, 1)).updateAtomDetails(a.withState(AtomState.RUNNING)));
+      assertFenced(
+          () -> conn.fenced(new Fence(job, 1)).updateAtomDetails(a.withState(AtomState.RUNNING)));
       conn.advanceFence(new Fence(job, 5));
       conn.advanceFence(new Fence(job, 5)); // idempotent
       assertFenced(
@@ -1962,7 +1963,8 @@ public abstract class BackendContractTest {
             return null;
           });
       assertThat(conn.fenceToken(job)).hasValue(5);
-      assertFenced(() -> conn.fenced(new Fence(job, 6)).updateAtomDetails(a.withState(AtomState.RUNNING)));
+      assertFenced(
+          () -> conn.fenced(new Fence(job, 6)).updateAtomDetails(a.withState(AtomState.RUNNING)));
       assertThat(storedAtom(lb)).isEqualTo(a);
     }
 
@@ -1998,9 +2000,12 @@ public abstract class BackendContractTest {
       LogBook lb = saveOneFlow(task("a"));
       conn.advanceFence(new Fence(job, 1));
       String atomUuid = storedAtom(lb).uuid();
-      java.util.concurrent.atomic.AtomicLong lastLanded = new java.util.concurrent.atomic.AtomicLong(-1);
-      java.util.concurrent.atomic.AtomicBoolean advanced = new java.util.concurrent.atomic.AtomicBoolean();
-      java.util.concurrent.atomic.AtomicLong landedAfter = new java.util.concurrent.atomic.AtomicLong();
+      java.util.concurrent.atomic.AtomicLong lastLanded =
+          new java.util.concurrent.atomic.AtomicLong(-1);
+      java.util.concurrent.atomic.AtomicBoolean advanced =
+          new java.util.concurrent.atomic.AtomicBoolean();
+      java.util.concurrent.atomic.AtomicLong landedAfter =
+          new java.util.concurrent.atomic.AtomicLong();
       CountDownLatch someWritten = new CountDownLatch(20);
       ExecutorService pool = Executors.newSingleThreadExecutor();
       try {

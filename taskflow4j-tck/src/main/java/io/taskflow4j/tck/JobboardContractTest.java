@@ -46,9 +46,9 @@ public abstract class JobboardContractTest {
   private final List<Jobboard> opened = Collections.synchronizedList(new ArrayList<>());
 
   /**
-   * Opens a new board instance on this test's store, as another process would (its own sessions
-   * and renewals). Every call within one test reaches the same jobs; each test starts with an
-   * empty board.
+   * Opens a new board instance on this test's store, as another process would (its own sessions and
+   * renewals). Every call within one test reaches the same jobs; each test starts with an empty
+   * board.
    */
   protected abstract Jobboard openBoard(Duration leaseTime) throws Exception;
 
@@ -98,8 +98,7 @@ public abstract class JobboardContractTest {
   void postAndList() throws Exception {
     Jobboard a = board();
     Map<String, Object> details = Map.of("flow_uuid", "f-1", "store", Map.of("x", 1, "y", "z"));
-    Job posted =
-        a.post(new JobSpec("nightly", BOOK, details, JobPriority.HIGH, null));
+    Job posted = a.post(new JobSpec("nightly", BOOK, details, JobPriority.HIGH, null));
     Jobboard b = board();
     Job listed = b.job(posted.uuid()).orElseThrow();
     assertThat(listed.name()).isEqualTo("nightly");
@@ -123,8 +122,7 @@ public abstract class JobboardContractTest {
     Job normal = a.post(spec("normal"));
     Job vh2 = a.post(spec("vh2").withPriority(JobPriority.VERY_HIGH));
     Job vlow = a.post(spec("vlow").withPriority(JobPriority.VERY_LOW));
-    List<String> expected =
-        List.of(vh1.uuid(), vh2.uuid(), normal.uuid(), low.uuid(), vlow.uuid());
+    List<String> expected = List.of(vh1.uuid(), vh2.uuid(), normal.uuid(), low.uuid(), vlow.uuid());
     assertThat(board().jobs()).extracting(Job::uuid).containsExactlyElementsOf(expected);
     OwnerId me = owner("c1");
     List<String> claimed = new ArrayList<>();
@@ -208,7 +206,8 @@ public abstract class JobboardContractTest {
     assertThat(b.job(job.uuid())).isEmpty();
     assertThat(b.jobs()).extracting(Job::uuid).containsExactly(other.uuid());
     assertThatThrownBy(c::complete).isInstanceOf(FencedException.class);
-    assertThatThrownBy(() -> b.claim(job.uuid(), owner("c2"))).isInstanceOf(NotFoundException.class);
+    assertThatThrownBy(() -> b.claim(job.uuid(), owner("c2")))
+        .isInstanceOf(NotFoundException.class);
     assertThat(b.trashedJobs()).isEmpty();
   }
 
@@ -301,9 +300,7 @@ public abstract class JobboardContractTest {
                 () -> {
                   start.await();
                   List<String> mine = new ArrayList<>();
-                  for (Optional<Claim> c = bd.claimNext(me);
-                      c.isPresent();
-                      c = bd.claimNext(me)) {
+                  for (Optional<Claim> c = bd.claimNext(me); c.isPresent(); c = bd.claimNext(me)) {
                     mine.add(c.get().job().uuid());
                     c.get().complete();
                   }

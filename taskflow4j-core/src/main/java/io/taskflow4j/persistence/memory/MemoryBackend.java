@@ -1,12 +1,5 @@
 package io.taskflow4j.persistence.memory;
 
-import io.taskflow4j.persistence.Fence;
-import io.taskflow4j.persistence.FencedException;
-import io.taskflow4j.persistence.spi.ForwardingConnection;
-import java.util.HashMap;
-import java.util.OptionalLong;
-import java.util.function.Supplier;
-
 import io.taskflow4j.internal.Capacity;
 import io.taskflow4j.persistence.AtomDetail;
 import io.taskflow4j.persistence.Backend;
@@ -15,19 +8,25 @@ import io.taskflow4j.persistence.ConflictException;
 import io.taskflow4j.persistence.Connection;
 import io.taskflow4j.persistence.DuplicateException;
 import io.taskflow4j.persistence.Failure;
+import io.taskflow4j.persistence.Fence;
+import io.taskflow4j.persistence.FencedException;
 import io.taskflow4j.persistence.FlowDetail;
 import io.taskflow4j.persistence.LogBook;
 import io.taskflow4j.persistence.NotFoundException;
 import io.taskflow4j.persistence.RetryDetail;
 import io.taskflow4j.persistence.StorageException;
+import io.taskflow4j.persistence.spi.ForwardingConnection;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Supplier;
 
 /**
  * Keeps logbooks in this JVM's memory, for tests and for engines that share a backend object. Not
@@ -545,10 +544,12 @@ public final class MemoryBackend implements Backend {
 
     @Override
     public void clearAll() {
-      checked("clear all", () -> {
-        super.clearAll();
-        return null;
-      });
+      checked(
+          "clear all",
+          () -> {
+            super.clearAll();
+            return null;
+          });
     }
 
     @Override
@@ -568,10 +569,12 @@ public final class MemoryBackend implements Backend {
 
     @Override
     public void destroyLogBook(String bookUuid) {
-      checked("logbook '" + bookUuid + "' (destroy)", () -> {
-        super.destroyLogBook(bookUuid);
-        return null;
-      });
+      checked(
+          "logbook '" + bookUuid + "' (destroy)",
+          () -> {
+            super.destroyLogBook(bookUuid);
+            return null;
+          });
     }
 
     @Override

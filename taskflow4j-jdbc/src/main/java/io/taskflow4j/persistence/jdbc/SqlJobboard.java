@@ -453,14 +453,7 @@ final class SqlJobboard extends AbstractJobboard {
   }
 
   private static FencedException notHeld(Claim claim, String action) {
-    return new FencedException(
-        "Cannot "
-            + action
-            + " job '"
-            + claim.job().uuid()
-            + "': the claim with token "
-            + claim.token()
-            + " is no longer held (its lease lapsed, or a peer claimed the job)");
+    return claimNotHeld(claim, action, "its lease lapsed, or a peer claimed the job");
   }
 
   @Override

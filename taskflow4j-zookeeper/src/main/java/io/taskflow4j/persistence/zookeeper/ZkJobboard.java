@@ -879,14 +879,7 @@ final class ZkJobboard extends AbstractJobboard {
   }
 
   private static FencedException notHeld(Claim claim, String action) {
-    return new FencedException(
-        "Cannot "
-            + action
-            + " job '"
-            + claim.job().uuid()
-            + "': the claim with token "
-            + claim.token()
-            + " is no longer held (its lock is gone or a peer claimed the job)");
+    return claimNotHeld(claim, action, "its lock is gone or a peer claimed the job");
   }
 
   /**

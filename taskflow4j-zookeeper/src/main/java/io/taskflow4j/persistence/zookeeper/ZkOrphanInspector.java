@@ -11,10 +11,10 @@ import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.ZooKeeper;
 
 /**
- * The raw check of a ZooKeeper store for {@code StoreVerifier} ({@code taskflow4j verify}): znodes under {@code
- * flow_details} that no book links to, and under {@code atom_details} that no flow detail links to
- * (orphans, which the connection API cannot see and which a write cut between its znodes would
- * leave). Reads only; the jobboard's and the fences' znodes are not looked at.
+ * The raw check of a ZooKeeper store for {@code StoreVerifier} ({@code taskflow4j verify}): znodes
+ * under {@code flow_details} that no book links to, and under {@code atom_details} that no flow
+ * detail links to (orphans, which the connection API cannot see and which a write cut between its
+ * znodes would leave). Reads only; the jobboard's and the fences' znodes are not looked at.
  */
 public final class ZkOrphanInspector implements RawStoreInspector {
 

@@ -138,10 +138,12 @@ class ZkWriteCrashTest {
           .isInstanceOf(StorageException.class)
           .hasMessageContaining(before ? "injected before" : "injected after");
       if (before) {
-        assertThat(tree(root)).as("a write cut before its transaction leaves nothing")
+        assertThat(tree(root))
+            .as("a write cut before its transaction leaves nothing")
             .isEqualTo(beforeTree);
       } else {
-        assertThat(tree(root)).as("a write cut after its transaction is stored")
+        assertThat(tree(root))
+            .as("a write cut after its transaction is stored")
             .isNotEqualTo(beforeTree);
       }
       assertThat(StoreVerifier.verify(c).problems()).isEmpty();
