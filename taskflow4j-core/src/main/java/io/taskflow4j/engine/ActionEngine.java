@@ -8,6 +8,7 @@ import io.taskflow4j.Retry;
 import io.taskflow4j.Task;
 import io.taskflow4j.flow.Flow;
 import io.taskflow4j.flow.LinearFlow;
+import io.taskflow4j.internal.ArrayMap;
 import io.taskflow4j.internal.Timestamps;
 import io.taskflow4j.persistence.AtomDetail;
 import io.taskflow4j.persistence.AtomState;
@@ -378,7 +379,7 @@ final class ActionEngine implements Engine {
         a.argumentMapping().isEmpty()
             ? Map.of()
             : storage.fetchMappedArgs(
-                a.argumentMapping(), name, c.scopeWalker, a.optionalArguments());
+                a.argumentMapping(), name, c.scopeWalker(i), a.optionalArguments());
     return Arguments.of(values, a.argumentTypes(), (p, d) -> recordProgress(name, p, d));
   }
 
@@ -395,15 +396,23 @@ final class ActionEngine implements Engine {
     Storage s = storage;
     String name = c.names[i];
     Atom atom = c.atoms[i];
-    Map<String, Object> start = new LinkedHashMap<>(8);
-    start.put(META_PROGRESS, PROGRESS_NONE);
-    start.put(META_STARTED_AT, Timestamps.iso(cfg.clock.instant()));
+    String startedAt = Timestamps.iso(cfg.clock.instant());
     AtomDetail before = s.atomDetail(name);
     int attempt = previousAttempts(before) + 1;
-    start.put(META_ATTEMPT, attempt);
-    start.put(META_HOST, HOST);
-    start.put(META_PID, PID);
-    start.put(META_USER, USER);
+    Map<String, Object> start =
+        ArrayMap.ofEntries(
+            META_PROGRESS,
+            PROGRESS_NONE,
+            META_STARTED_AT,
+            startedAt,
+            META_ATTEMPT,
+            attempt,
+            META_HOST,
+            HOST,
+            META_PID,
+            PID,
+            META_USER,
+            USER);
     s.setAtomState(name, AtomState.RUNNING, start);
     if (old != AtomState.RUNNING) {
       // Re-running an atom left RUNNING is silent (TaskFlow's identity transition).
@@ -423,25 +432,29 @@ final class ActionEngine implements Engine {
     } catch (Throwable t) {
       failure = failureOf(t);
     }
-    Map<String, Object> end = new LinkedHashMap<>(4);
-    if (failure == null) {
-      end.put(META_PROGRESS, PROGRESS_DONE);
-    }
-    end.put(META_ENDED_AT, Timestamps.iso(cfg.clock.instant()));
-    end.put(META_DURATION, (System.nanoTime() - t0) / 1e9);
+    String endedAt = Timestamps.iso(cfg.clock.instant());
+    Double duration = (System.nanoTime() - t0) / 1e9;
     if (failure == null) {
       try {
-        s.save(name, result, AtomState.SUCCESS, end);
+        s.save(
+            name,
+            result,
+            AtomState.SUCCESS,
+            ArrayMap.ofEntries(
+                META_PROGRESS, PROGRESS_DONE, META_ENDED_AT, endedAt, META_DURATION, duration));
       } catch (InvalidResultException | IllegalArgumentException e) {
         // The task worked but its result cannot be recorded: a failure of the task, so the flow
         // reverts instead of continuing with a result a resumed run could not see.
         failure = Failure.of(new IllegalArgumentException(e.getMessage(), e));
         result = null;
-        end.remove(META_PROGRESS);
       }
     }
     if (failure != null) {
-      s.save(name, failure, AtomState.FAILURE, end);
+      s.save(
+          name,
+          failure,
+          AtomState.FAILURE,
+          ArrayMap.ofEntries(META_ENDED_AT, endedAt, META_DURATION, duration));
       notifyAtom(i, AtomState.RUNNING, AtomState.FAILURE, null, failure);
     } else {
       notifyAtom(i, AtomState.RUNNING, AtomState.SUCCESS, result, null);

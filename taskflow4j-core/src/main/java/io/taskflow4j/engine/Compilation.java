@@ -81,6 +81,13 @@ final class Compilation {
         };
   }
 
+  /** {@link #scopeWalker}, answering for atom {@code i} itself without a lookup by name. */
+  ScopeWalker scopeWalker(int i) {
+    String own = names[i];
+    List<List<String>> ownLevels = levels[i];
+    return name -> name == own ? ownLevels : scopeWalker.visibleLevels(name);
+  }
+
   boolean isAtom(int node) {
     return node < atomCount;
   }

@@ -49,6 +49,30 @@ public class ArrayMap<K, V> extends AbstractMap<K, V> {
     return new ArrayMap<>(toArray(map));
   }
 
+  /**
+   * A map of the given alternating keys and values, in that order (a few entries: the keys are
+   * compared pairwise).
+   *
+   * @throws IllegalArgumentException when a key is null or repeated, or a value has no key
+   */
+  public static <K, V> ArrayMap<K, V> ofEntries(Object... keysAndValues) {
+    if (keysAndValues.length % 2 != 0) {
+      throw new IllegalArgumentException("keys and values must alternate");
+    }
+    for (int i = 0; i < keysAndValues.length; i += 2) {
+      Object k = keysAndValues[i];
+      if (k == null) {
+        throw new IllegalArgumentException("a map key must not be null");
+      }
+      for (int j = 0; j < i; j += 2) {
+        if (k.equals(keysAndValues[j])) {
+          throw new IllegalArgumentException("key '" + k + "' is repeated");
+        }
+      }
+    }
+    return new ArrayMap<>(keysAndValues.clone());
+  }
+
   /** A map of one entry. */
   public static <K, V> ArrayMap<K, V> of(K key, V value) {
     return new ArrayMap<>(new Object[] {Objects.requireNonNull(key, "key"), value});

@@ -325,6 +325,9 @@ public final class Json {
     if (entries == null || entries.isEmpty()) {
       return normalizeMap(base);
     }
+    if (base == null || base.isEmpty()) {
+      return normalizeMap(entries); // the same map, without a copy on the way
+    }
     if (!(base instanceof FrozenMap)) {
       Map<String, Object> merged = new LinkedHashMap<>(base == null ? Map.of() : base);
       merged.putAll(entries);

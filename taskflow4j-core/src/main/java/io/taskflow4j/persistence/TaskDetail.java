@@ -49,6 +49,9 @@ public record TaskDetail(
    * refused here, before it reaches any store.
    */
   static void requireUuid(String uuid) {
+    if (uuid != null && uuid == lastUuid) {
+      return; // every wither of a detail checks its uuid again: once is enough
+    }
     requireId(uuid, "uuid");
     if (uuid.isBlank() || uuid.equals(".") || uuid.equals("..")) {
       throw new IllegalArgumentException("uuid '" + uuid + "' is not a usable id");
@@ -62,7 +65,14 @@ public record TaskDetail(
                 + "' must not contain '/', '\\' or control characters");
       }
     }
+    lastUuid = uuid;
   }
+
+  /**
+   * The uuid {@link #requireUuid} accepted last. A racy cache on purpose: a string is immutable
+   * (its fields are final, so any thread sees it whole), and a miss only checks again.
+   */
+  private static String lastUuid;
 
   /** A new PENDING task detail with a random uuid. */
   public static TaskDetail create(String name) {

@@ -139,13 +139,16 @@ public final class ResultMapping {
 
   /** The names whose values cannot be taken from {@code result}. */
   Set<String> missingIn(Object result) {
-    Set<String> missing = new LinkedHashSet<>();
+    Set<String> missing = null; // made only when something is missing (rarely)
     for (Map.Entry<String, Object> e : keys.entrySet()) {
       if (!canExtract(e.getValue(), result)) {
+        if (missing == null) {
+          missing = new LinkedHashSet<>();
+        }
         missing.add(e.getKey());
       }
     }
-    return missing;
+    return missing == null ? Set.of() : missing;
   }
 
   static boolean canExtract(Object key, Object container) {

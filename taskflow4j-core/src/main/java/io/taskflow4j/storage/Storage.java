@@ -6,10 +6,10 @@ import io.taskflow4j.internal.Timestamps;
 import io.taskflow4j.persistence.AtomDetail;
 import io.taskflow4j.persistence.AtomState;
 import io.taskflow4j.persistence.ConflictException;
-import io.taskflow4j.persistence.FencedException;
 import io.taskflow4j.persistence.Connection;
 import io.taskflow4j.persistence.DuplicateException;
 import io.taskflow4j.persistence.Failure;
+import io.taskflow4j.persistence.FencedException;
 import io.taskflow4j.persistence.FlowDetail;
 import io.taskflow4j.persistence.FlowState;
 import io.taskflow4j.persistence.Intention;
@@ -21,7 +21,6 @@ import io.taskflow4j.persistence.RetryDetail;
 import io.taskflow4j.persistence.StorageException;
 import io.taskflow4j.persistence.TaskDetail;
 import io.taskflow4j.persistence.TaskFlowException;
-import io.taskflow4j.persistence.memory.MemoryBackend;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -76,16 +75,18 @@ public final class Storage {
   /** Marks a provider whose results may not be read in its current state. */
   private static final Object HIDDEN = new Object();
 
+  /** Where writes go; {@code null}: nowhere (the private store, see the constructor). */
   private final Connection connection;
 
   /** The first fenced write, after which every write is refused without asking the store. */
   private volatile FencedException fenced;
+
   private final StorageOptions options;
 
   /**
    * Guards the structure: the set of atoms, the providers and the transient values. Operations on
-   * one atom hold the read lock plus that atom's own lock; adding atoms or providers holds the
-   * write lock.
+   * one atom hold the read lock plus that atom's own monitor (its entry); adding atoms or providers
+   * holds the write lock.
    */
   private final ReentrantReadWriteLock structure = new ReentrantReadWriteLock();
 
@@ -110,6 +111,12 @@ public final class Storage {
   /** The next atom ordinal. Guarded by {@link #structure}. */
   private int ordinals;
 
+  /**
+   * The entry {@link #entry} found last. An engine asks about one atom several times in a row, and
+   * an entry never changes once made, so this spares most lookups in a map as large as the flow.
+   */
+  private volatile AtomEntry recent;
+
   /** Names of atoms whose stored detail has an execute or revert failure. */
   private final Set<String> failedAtoms = ConcurrentHashMap.newKeySet();
 
@@ -125,22 +132,17 @@ public final class Storage {
     this.options = options == null ? StorageOptions.defaults() : options;
     FlowDetail fd = flowDetail;
     if (connection == null) {
-      connection = new MemoryBackend().getConnection();
-      connection.upgrade();
-      LogBook book =
-          LogBook.of(
-              this.options.uuidSupplier().get(),
-              fd.name(),
-              this.options.clock().instant(),
-              null,
-              Map.of(),
-              List.of(fd));
-      LogBook saved = connection.saveLogBook(book);
-      String uuid = fd.uuid();
-      fd =
-          saved
-              .find(uuid)
-              .orElseThrow(() -> new StorageException("flow detail '" + uuid + "' was not saved"));
+      // The private store: nothing can read it but this object, which holds every value it
+      // writes, so a write only moves the revisions on, as a fresh MemoryBackend would (a logbook
+      // uuid is still drawn, so uuid suppliers see the same sequence as with that backend).
+      LogBook.of(
+          this.options.uuidSupplier().get(),
+          fd.name(),
+          this.options.clock().instant(),
+          null,
+          Map.of(),
+          List.of(fd));
+      fd = privatelyStored(fd, true);
     }
     this.connection = connection;
     this.header = fd.withoutAtoms();
@@ -222,15 +224,23 @@ public final class Storage {
         uuids.add(uuid);
       }
       if (!created.isEmpty()) {
-        FlowDetail toWrite = header.withAtoms(new ArrayList<>(created.values()));
+        List<AtomDetail> toAdd = new ArrayList<>(created.values());
+        FlowDetail toWrite = header.withAtoms(toAdd);
         FlowDetail written =
             write(
-                "the new atom details of flow detail '" + header.name() + "'",
-                () -> connection.updateFlowDetails(toWrite),
+                () -> "the new atom details of flow detail '" + header.name() + "'",
+                () -> storeFlow(toWrite),
                 () -> recoverFlow(toWrite));
         header = written.withoutAtoms();
-        for (AtomDetail ad : created.values()) {
-          AtomDetail stored = written.find(ad.uuid()).orElse(ad);
+        List<AtomDetail> writtenAtoms = written.atoms();
+        boolean sameOrder = writtenAtoms.size() == toAdd.size();
+        for (int i = 0; i < toAdd.size(); i++) {
+          AtomDetail ad = toAdd.get(i);
+          // A backend answers in the order written; matched by position, found by uuid otherwise.
+          AtomDetail stored =
+              sameOrder && writtenAtoms.get(i).uuid().equals(ad.uuid())
+                  ? writtenAtoms.get(i)
+                  : written.find(ad.uuid()).orElse(ad);
           AtomEntry e = new AtomEntry(ad.name(), AtomKind.of(ad), stored, nextOrdinal(ad.name()));
           atoms.put(ad.name(), e);
           if (e.kind == AtomKind.RETRY) {
@@ -267,7 +277,7 @@ public final class Storage {
     e.mapping = merged;
     for (Map.Entry<String, Object> m : merged.asMap().entrySet()) {
       Providers ps = providers.computeIfAbsent(m.getKey(), k -> new Providers());
-      ps.putAtom(e.name, m.getValue());
+      ps.putAtom(e, m.getValue());
     }
   }
 
@@ -742,8 +752,8 @@ public final class Storage {
         FlowDetail toWrite = header.withAtoms(List.of(td));
         FlowDetail written =
             write(
-                "the injected values of flow detail '" + header.name() + "'",
-                () -> connection.updateFlowDetails(toWrite),
+                () -> "the injected values of flow detail '" + header.name() + "'",
+                () -> storeFlow(toWrite),
                 () -> recoverFlow(toWrite));
         header = written.withoutAtoms();
         atoms.put(
@@ -778,13 +788,10 @@ public final class Storage {
       return;
     }
     if (transientValues) {
-      e.lock.lock();
-      try {
+      synchronized (e) {
         Map<String, Object> merged = new LinkedHashMap<>(e.transientArgs);
         merged.putAll(pairs);
         e.transientArgs = Collections.unmodifiableMap(merged);
-      } finally {
-        e.lock.unlock();
       }
       return;
     }
@@ -1003,7 +1010,7 @@ public final class Storage {
           continue;
         }
         scanned++;
-        AtomEntry e = atoms.get(atomName);
+        AtomEntry e = providerEntry(ps, atomName);
         Object key = ps.atoms.get(atomName);
         AtomDetail d = e.detail;
         Object c = atomContainer(e);
@@ -1094,6 +1101,12 @@ public final class Storage {
     } finally {
       structure.readLock().unlock();
     }
+  }
+
+  /** The entry of provider {@code atomName} of {@code ps} (structure lock held). */
+  private AtomEntry providerEntry(Providers ps, String atomName) {
+    AtomEntry f = ps.first;
+    return f != null && f.name.equals(atomName) ? f : atoms.get(atomName);
   }
 
   private static boolean anyVisible(Providers ps, List<List<String>> levels) {
@@ -1255,16 +1268,48 @@ public final class Storage {
 
   private AtomEntry entry(String name) {
     Objects.requireNonNull(name, "atom name");
+    AtomEntry r = recent;
+    if (r != null && (r.name == name || r.name.equals(name))) {
+      return r;
+    }
     structure.readLock().lock();
     try {
       AtomEntry e = atoms.get(name);
       if (e == null) {
         throw new NotFoundException("Unknown atom name '" + name + "'");
       }
+      recent = e;
       return e;
     } finally {
       structure.readLock().unlock();
     }
+  }
+
+  /** Writes an atom detail: to the connection, or (private store) only a new revision. */
+  private AtomDetail storeAtom(AtomDetail d) {
+    return connection != null ? connection.updateAtomDetails(d) : d.withRevision(d.revision() + 1);
+  }
+
+  /** Writes a flow detail and the atoms it carries, as {@link #storeAtom}. */
+  private FlowDetail storeFlow(FlowDetail fd) {
+    return connection != null ? connection.updateFlowDetails(fd) : privatelyStored(fd, false);
+  }
+
+  /**
+   * {@code fd} as the private store returns it: as a fresh {@code MemoryBackend} would, revision 1
+   * for what it did not hold ({@code fresh}: nothing), the next revision for the rest.
+   */
+  private static FlowDetail privatelyStored(FlowDetail fd, boolean fresh) {
+    List<AtomDetail> ads = fd.atoms();
+    FlowDetail out = fd;
+    if (!ads.isEmpty()) {
+      List<AtomDetail> written = new ArrayList<>(ads.size());
+      for (AtomDetail ad : ads) {
+        written.add(ad.withRevision(fresh ? 1 : ad.revision() + 1));
+      }
+      out = fd.withAtoms(written);
+    }
+    return out.withRevision(fresh ? 1 : fd.revision() + 1);
   }
 
   /**
@@ -1276,8 +1321,7 @@ public final class Storage {
     structure.readLock().lock();
     try {
       AtomEntry e = entry(name);
-      e.lock.lock();
-      try {
+      synchronized (e) {
         AtomDetail current = e.detail;
         AtomDetail updated = change.apply(current);
         if (updated.equals(current)) {
@@ -1285,16 +1329,14 @@ public final class Storage {
         }
         AtomDetail written =
             write(
-                "atom detail '" + name + "' of flow detail '" + header.name() + "'",
-                () -> connection.updateAtomDetails(updated),
+                () -> "atom detail '" + name + "' of flow detail '" + header.name() + "'",
+                () -> storeAtom(updated),
                 () -> recoverAtom(updated));
         e.liveFailure = liveOrNull(written.failure(), liveExec, e.liveFailure);
         e.liveRevertFailure = liveOrNull(written.revertFailure(), liveRevert, e.liveRevertFailure);
         e.detail = written;
         trackFailures(e, written);
         return written;
-      } finally {
-        e.lock.unlock();
       }
     } finally {
       structure.readLock().unlock();
@@ -1320,8 +1362,8 @@ public final class Storage {
     }
     FlowDetail written =
         write(
-            "flow detail '" + current.name() + "'",
-            () -> connection.updateFlowDetails(updated),
+            () -> "flow detail '" + current.name() + "'",
+            () -> storeFlow(updated),
             () -> recoverFlow(updated));
     header = written.withoutAtoms();
   }
@@ -1375,6 +1417,9 @@ public final class Storage {
    * revision), else {@code null}.
    */
   private AtomDetail recoverAtom(AtomDetail intended) {
+    if (connection == null) {
+      return null;
+    }
     AtomDetail stored = connection.getAtomDetails(intended.uuid());
     return stored.equals(intended.withRevision(stored.revision())) ? stored : null;
   }
@@ -1384,6 +1429,9 @@ public final class Storage {
    * exactly {@code intended}, else {@code null}.
    */
   private FlowDetail recoverFlow(FlowDetail intended) {
+    if (connection == null) {
+      return null;
+    }
     FlowDetail stored = connection.getFlowDetails(intended.uuid(), true);
     if (!stored.equals(intended.withoutAtoms().withRevision(stored.revision()))) {
       return null;
@@ -1400,19 +1448,23 @@ public final class Storage {
   }
 
   /**
-   * Runs a write, retrying {@link StorageException}s with backoff; other errors pass at once.
-   * Foreign exceptions from a misbehaving connection become {@link StorageException}s.
+   * Runs a write ({@code what} describes it, made only for a message), retrying {@link
+   * StorageException}s with backoff; other errors pass at once. Foreign exceptions from a
+   * misbehaving connection become {@link StorageException}s.
    *
    * <p>A write can reach the store and still fail on its way back (a lost reply). Its retry then
    * meets a {@link ConflictException}, since the stored revision has moved on; in that case only,
    * {@code recover} reads the store and, when it already holds exactly what was being written, that
    * stored value is taken as the result instead of reporting a conflict.
    */
-  private <T> T write(String what, Supplier<T> op, Supplier<T> recover) {
+  private <T> T write(Supplier<String> what, Supplier<T> op, Supplier<T> recover) {
     FencedException wasFenced = fenced;
     if (wasFenced != null) {
       throw new FencedException(
-          "Write of " + what + " refused: an earlier write was fenced (" + wasFenced.getMessage()
+          "Write of "
+              + what.get()
+              + " refused: an earlier write was fenced ("
+              + wasFenced.getMessage()
               + ")",
           wasFenced);
     }
@@ -1422,7 +1474,7 @@ public final class Storage {
       try {
         T written = op.get();
         if (written == null) {
-          throw new StorageException("the backend returned nothing for a write of " + what);
+          throw new StorageException("the backend returned nothing for a write of " + what.get());
         }
         return written;
       } catch (FencedException e) {
@@ -1439,17 +1491,17 @@ public final class Storage {
         Duration wait = options.backoffAfter(attempt);
         LOG.warn(
             "Failed to save {} (attempt {} of {}), retrying in {} ms: {}",
-            what,
+            what.get(),
             attempt,
             attempts,
             wait.toMillis(),
             e.getMessage());
-        sleep(wait, what);
+        sleep(wait, what.get());
       } catch (ConflictException e) {
         if (failures != null) {
           T recovered = tryRecover(recover, e);
           if (recovered != null) {
-            LOG.info("Save of {} had reached the store before its reply was lost", what);
+            LOG.info("Save of {} had reached the store before its reply was lost", what.get());
             return recovered;
           }
         }
@@ -1458,14 +1510,15 @@ public final class Storage {
         throw e; // missing records, refused values: retrying cannot help
       } catch (RuntimeException e) {
         throw new StorageException(
-            "Failed to save " + what + ": the backend failed with " + e.getClass().getName(), e);
+            "Failed to save " + what.get() + ": the backend failed with " + e.getClass().getName(),
+            e);
       }
     }
     StorageException last = failures.get(failures.size() - 1);
     StorageException out =
         new StorageException(
             "Failed to save "
-                + what
+                + what.get()
                 + " after "
                 + attempts
                 + (attempts == 1 ? " attempt: " : " attempts: ")
@@ -1498,11 +1551,14 @@ public final class Storage {
     }
   }
 
-  /** One atom: its current detail and what lives only in memory about it. */
+  /**
+   * One atom: its current detail and what lives only in memory about it. Writes of one atom
+   * synchronise on its entry (a monitor costs no object per atom, unlike a lock, and taking it
+   * stores no reference into an entry that is long-lived in a large flow).
+   */
   private static final class AtomEntry {
     final String name;
     final AtomKind kind;
-    final ReentrantLock lock = new ReentrantLock();
     volatile AtomDetail detail;
     volatile ResultMapping mapping = ResultMapping.none();
     volatile Failure liveFailure;
@@ -1531,9 +1587,14 @@ public final class Storage {
      */
     Map<String, Object> atoms = Map.of();
 
-    void putAtom(String atom, Object key) {
+    /** The entry of the first atom put (most names have no other), so fetching skips a lookup. */
+    AtomEntry first;
+
+    void putAtom(AtomEntry e, Object key) {
+      String atom = e.name;
       if (atoms.isEmpty()) {
         atoms = ArrayMap.of(atom, key);
+        first = e;
         return;
       }
       if (!(atoms instanceof LinkedHashMap)) {

@@ -55,6 +55,22 @@ class ArrayMapTest {
   }
 
   @Test
+  void ofEntriesKeepsTheGivenOrderAndRefusesBadKeys() {
+    Object[] kv = {"b", 1, "a", null, "c", 3};
+    ArrayMap<String, Object> m = ArrayMap.ofEntries(kv);
+    kv[1] = 99; // the array is copied, not taken
+    assertThat(new ArrayList<>(m.keySet())).containsExactly("b", "a", "c");
+    assertThat(m).containsEntry("b", 1).containsEntry("a", null).hasSize(3);
+    assertThat(ArrayMap.ofEntries()).isEmpty();
+    assertThatThrownBy(() -> ArrayMap.ofEntries("a", 1, "a", 2))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("repeated");
+    assertThatThrownBy(() -> ArrayMap.ofEntries("a", 1, null, 2))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> ArrayMap.ofEntries("a")).isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
   void withReplacesInPlaceOrAppends() {
     ArrayMap<String, Object> base = ArrayMap.copyOf(sample(2)); // k2, k1
     Map<String, Object> replaced = new TestMap(ArrayMap.with(base, "k2", "new"));
