@@ -4,14 +4,12 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import io.taskflow4j.persistence.Json;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.Assumptions;
 
@@ -83,14 +81,14 @@ final class PythonTaskFlow {
       return "the scripts directory " + SCRIPTS + " is missing (run from the module directory)";
     }
     try {
-      Result r =
-          exec(
+      ProcessRun.Result r =
+          ProcessRun.exec(
               CHECK_TIMEOUT,
               List.of(
                   PYTHON.toString(),
                   "-c",
                   "import taskflow.engines, taskflow.retry, taskflow.persistence.backends"));
-      return r.exitCode == 0 ? null : PYTHON + " cannot import taskflow: " + lastLine(r.stderr);
+      return r.exitCode() == 0 ? null : PYTHON + " cannot import taskflow: " + lastLine(r.stderr());
     } catch (IOException e) {
       return PYTHON + " could not be started: " + e.getMessage();
     }
@@ -108,64 +106,21 @@ final class PythonTaskFlow {
     command.add(PYTHON.toString());
     command.add(SCRIPTS.resolve(script).toString());
     command.addAll(List.of(args));
-    Result r;
+    ProcessRun.Result r;
     try {
-      r = exec(timeout, command);
+      r = ProcessRun.exec(timeout, command);
     } catch (IOException e) {
       throw new AssertionError("could not run " + script + ": " + e.getMessage(), e);
     }
-    if (r.exitCode != 0) {
+    if (r.exitCode() != 0) {
       throw new AssertionError(
-          script + " failed (exit status " + r.exitCode + "), stderr:\n" + r.stderr);
+          script + " failed (exit status " + r.exitCode() + "), stderr:\n" + r.stderr());
     }
     try {
-      return (Map<String, Object>) Json.read(r.stdout);
+      return (Map<String, Object>) Json.read(r.stdout());
     } catch (IllegalArgumentException | ClassCastException e) {
       throw new AssertionError(
-          script + " printed no JSON object: " + e.getMessage() + "\nstderr:\n" + r.stderr, e);
-    }
-  }
-
-  private record Result(int exitCode, String stdout, String stderr) {}
-
-  private static Result exec(Duration timeout, List<String> command) throws IOException {
-    // Output goes to files, so a chatty script can never block on a full pipe.
-    Path work = Files.createTempDirectory("tf-interop-run");
-    try {
-      Path out = work.resolve("stdout");
-      Path err = work.resolve("stderr");
-      ProcessBuilder pb =
-          new ProcessBuilder(command)
-              .directory(work.toFile())
-              .redirectOutput(out.toFile())
-              .redirectError(err.toFile());
-      // No __pycache__ next to the scripts in the source tree; UTF-8 whatever the locale.
-      pb.environment().put("PYTHONDONTWRITEBYTECODE", "1");
-      pb.environment().put("PYTHONIOENCODING", "utf-8");
-      Process p = pb.start();
-      boolean done;
-      try {
-        done = p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
-      } catch (InterruptedException e) {
-        p.destroyForcibly();
-        Thread.currentThread().interrupt();
-        throw new AssertionError("interrupted while running " + command, e);
-      }
-      if (!done) {
-        p.destroyForcibly();
-        throw new AssertionError(
-            String.join(" ", command)
-                + " did not finish within "
-                + timeout.toSeconds()
-                + " s, stderr so far:\n"
-                + Files.readString(err, StandardCharsets.UTF_8));
-      }
-      return new Result(
-          p.exitValue(),
-          Files.readString(out, StandardCharsets.UTF_8),
-          Files.readString(err, StandardCharsets.UTF_8));
-    } finally {
-      deleteTree(work);
+          script + " printed no JSON object: " + e.getMessage() + "\nstderr:\n" + r.stderr(), e);
     }
   }
 

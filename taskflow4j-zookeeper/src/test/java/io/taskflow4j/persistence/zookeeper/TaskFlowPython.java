@@ -3,13 +3,13 @@ package io.taskflow4j.persistence.zookeeper;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.taskflow4j.persistence.Json;
+import io.taskflow4j.persistence.interop.ProcessRun;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
 
 /**
@@ -44,7 +44,7 @@ final class TaskFlowPython {
                   "import kazoo.client, taskflow.persistence.backends.impl_zookeeper,"
                       + " taskflow.jobs.backends.impl_zookeeper"));
       return r.exit() == 0 ? null : PYTHON + " cannot import TaskFlow's zookeeper modules";
-    } catch (IOException | InterruptedException e) {
+    } catch (IOException e) {
       return PYTHON + " could not be started: " + e.getMessage();
     }
   }
@@ -61,40 +61,15 @@ final class TaskFlowPython {
     if ("true".equalsIgnoreCase(System.getenv("CI"))) {
       fail(message + " (CI=true: this test must run on CI)");
     }
+    // Outside CI a developer may lack TaskFlow or kazoo: skip, saying how to install them.
     Assumptions.abort(message);
   }
 
   record Result(int exit, String out, String err) {}
 
-  static Result exec(List<String> command) throws IOException, InterruptedException {
-    Path work = Files.createTempDirectory("tf-zk-interop");
-    try {
-      Path out = work.resolve("stdout");
-      Path err = work.resolve("stderr");
-      ProcessBuilder pb =
-          new ProcessBuilder(command)
-              .directory(work.toFile())
-              .redirectOutput(out.toFile())
-              .redirectError(err.toFile());
-      pb.environment().put("PYTHONDONTWRITEBYTECODE", "1");
-      pb.environment().put("PYTHONIOENCODING", "utf-8");
-      Process p = pb.start();
-      if (!p.waitFor(120, TimeUnit.SECONDS)) {
-        p.destroyForcibly();
-        throw new AssertionError(String.join(" ", command) + " did not finish within 120 s");
-      }
-      return new Result(
-          p.exitValue(),
-          Files.readString(out, StandardCharsets.UTF_8),
-          Files.readString(err, StandardCharsets.UTF_8));
-    } finally {
-      try (var files = Files.list(work)) {
-        for (Path f : files.toList()) {
-          Files.deleteIfExists(f);
-        }
-      }
-      Files.deleteIfExists(work);
-    }
+  static Result exec(List<String> command) throws IOException {
+    ProcessRun.Result r = ProcessRun.exec(Duration.ofSeconds(120), command);
+    return new Result(r.exitCode(), r.stdout(), r.stderr());
   }
 
   /** Runs {@code script} with {@code args} and parses what it prints as JSON. */
