@@ -69,13 +69,17 @@ public final class MemoryJobboard extends AbstractJobboard {
     return "memory jobboard";
   }
 
-  private void broadcast(JobEvent.Kind kind, String job, String owner) {
+  /**
+   * Tells the open boards on these jobs of an event; {@code includeSelf} is false for claims and
+   * settlements, whose event this board already emits through {@link AbstractJobboard}.
+   */
+  private void broadcast(JobEvent.Kind kind, String job, String owner, boolean includeSelf) {
     List<MemoryJobboard> all;
     synchronized (shared) {
       all = List.copyOf(shared.boards);
     }
     for (MemoryJobboard b : all) {
-      if (!b.isClosed()) {
+      if ((includeSelf || b != this) && !b.isClosed()) {
         b.emit(kind, job, owner);
       }
     }
@@ -112,7 +116,7 @@ public final class MemoryJobboard extends AbstractJobboard {
       shared.jobs.put(r.job.uuid(), r);
       job = r.job;
     }
-    broadcast(JobEvent.Kind.POSTED, job.uuid(), null);
+    broadcast(JobEvent.Kind.POSTED, job.uuid(), null, true);
     return job;
   }
 
@@ -160,20 +164,8 @@ public final class MemoryJobboard extends AbstractJobboard {
       claimed = r.job;
     }
     Claim c = newClaim(claimed, owner, claimed.token(), until);
-    broadcastOthers(JobEvent.Kind.CLAIMED, claimed.uuid(), owner.id());
+    broadcast(JobEvent.Kind.CLAIMED, claimed.uuid(), owner.id(), false);
     return Optional.of(c);
-  }
-
-  private void broadcastOthers(JobEvent.Kind kind, String job, String owner) {
-    List<MemoryJobboard> all;
-    synchronized (shared) {
-      all = List.copyOf(shared.boards);
-    }
-    for (MemoryJobboard b : all) {
-      if (b != this && !b.isClosed()) {
-        b.emit(kind, job, owner);
-      }
-    }
   }
 
   @Override
@@ -251,7 +243,7 @@ public final class MemoryJobboard extends AbstractJobboard {
       held(claim, "complete");
       shared.jobs.remove(claim.job().uuid());
     }
-    broadcastOthers(JobEvent.Kind.COMPLETED, claim.job().uuid(), claim.owner().id());
+    broadcast(JobEvent.Kind.COMPLETED, claim.job().uuid(), claim.owner().id(), false);
   }
 
   @Override
@@ -262,7 +254,7 @@ public final class MemoryJobboard extends AbstractJobboard {
       r.job = with(r.job, JobState.UNCLAIMED, null, r.job.token(), failures);
       r.leaseUntil = null;
     }
-    broadcastOthers(JobEvent.Kind.RELEASED, claim.job().uuid(), claim.owner().id());
+    broadcast(JobEvent.Kind.RELEASED, claim.job().uuid(), claim.owner().id(), false);
   }
 
   @Override
@@ -272,7 +264,7 @@ public final class MemoryJobboard extends AbstractJobboard {
       shared.jobs.remove(claim.job().uuid());
       shared.trash.add(with(r.job, JobState.COMPLETE, null, r.job.token(), r.job.failures()));
     }
-    broadcastOthers(JobEvent.Kind.TRASHED, claim.job().uuid(), claim.owner().id());
+    broadcast(JobEvent.Kind.TRASHED, claim.job().uuid(), claim.owner().id(), false);
   }
 
   @Override
