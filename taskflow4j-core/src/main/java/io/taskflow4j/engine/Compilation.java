@@ -3,9 +3,9 @@ package io.taskflow4j.engine;
 import io.taskflow4j.Atom;
 import io.taskflow4j.Retry;
 import io.taskflow4j.flow.Flow;
+import io.taskflow4j.internal.NameIndex;
 import io.taskflow4j.storage.ScopeWalker;
 import java.util.List;
-import java.util.Map;
 
 /**
  * A flow compiled into an execution graph: atoms numbered {@code 0..atomCount-1} in flow order (a
@@ -21,7 +21,10 @@ final class Compilation {
   final Atom[] atoms;
   final String[] names;
   final boolean[] isRetry;
-  final Map<String, Integer> indexByName;
+
+  /** The atoms by name (position = atom index). */
+  final NameIndex<Atom> indexByName;
+
   final int[] succStart;
   final int[] succ;
   final int[] predStart;
@@ -36,8 +39,12 @@ final class Compilation {
   /** Per retry atom: end (exclusive) of the atoms it guards; -1 for tasks. */
   final int[] scopeEnd;
 
-  /** Per atom: the providers of its arguments it can see, nearest level first. */
-  final List<List<String>>[] levels;
+  /**
+   * Per atom: the providers of its arguments it can see, nearest level first. A single provider is
+   * held as its name alone ({@link #levels(int)} makes the list), sparing a large chain two lists
+   * per atom for its whole run.
+   */
+  private final Object[] levels;
 
   final ScopeWalker scopeWalker;
 
@@ -45,7 +52,7 @@ final class Compilation {
   Compilation(
       Flow flow,
       Atom[] atoms,
-      Map<String, Integer> indexByName,
+      NameIndex<Atom> indexByName,
       int nodeCount,
       int[] succStart,
       int[] succ,
@@ -73,19 +80,30 @@ final class Compilation {
     this.topo = topo;
     this.retryOf = retryOf;
     this.scopeEnd = scopeEnd;
-    this.levels = levels;
+    this.levels = new Object[levels.length];
+    for (int i = 0; i < levels.length; i++) {
+      List<List<String>> l = levels[i];
+      this.levels[i] = l.size() == 1 && l.get(0).size() == 1 ? l.get(0).get(0) : l;
+    }
     this.scopeWalker =
         name -> {
-          Integer i = indexByName.get(name);
-          return i == null ? List.of() : levels[i];
+          int i = indexByName.indexOf(name);
+          return i < 0 ? List.of() : levels(i);
         };
   }
 
   /** {@link #scopeWalker}, answering for atom {@code i} itself without a lookup by name. */
   ScopeWalker scopeWalker(int i) {
     String own = names[i];
-    List<List<String>> ownLevels = levels[i];
+    List<List<String>> ownLevels = levels(i);
     return name -> name == own ? ownLevels : scopeWalker.visibleLevels(name);
+  }
+
+  /** The levels of atom {@code i}: the providers it can see, nearest level first. */
+  @SuppressWarnings("unchecked")
+  List<List<String>> levels(int i) {
+    Object l = levels[i];
+    return l instanceof String only ? List.of(List.of(only)) : (List<List<String>>) l;
   }
 
   boolean isAtom(int node) {

@@ -7,6 +7,7 @@ import io.taskflow4j.flow.CyclicDependencyException;
 import io.taskflow4j.flow.Flow;
 import io.taskflow4j.flow.GraphFlow;
 import io.taskflow4j.internal.Capacity;
+import io.taskflow4j.internal.NameIndex;
 import io.taskflow4j.persistence.DuplicateException;
 import io.taskflow4j.storage.Storage;
 import java.util.ArrayDeque;
@@ -68,7 +69,7 @@ final class Compiler {
   private Compilation run(Flow root) {
     compileFlow(root, null, 0, -1);
     int n = atoms.size();
-    checkNames(n);
+    NameIndex<Atom> index = checkNames(n);
     int nodeCount = n + syntheticLabels.size();
     int edges = edgeFrom.size();
     int[] from = new int[edges];
@@ -97,17 +98,13 @@ final class Compiler {
     }
     int[] topo = topologicalOrder(nodeCount, succStart, succ, predStart, pred, n);
     Atom[] atomArray = atoms.toArray(new Atom[0]);
-    Map<String, Integer> index = new HashMap<>(n * 2);
-    for (int i = 0; i < n; i++) {
-      index.put(atomArray[i].name(), i);
-    }
     int[] ends = new int[n];
     java.util.Arrays.fill(ends, -1);
     scopeEnds.forEach((r, e) -> ends[r] = e);
     return new Compilation(
         root,
         atomArray,
-        Collections.unmodifiableMap(index),
+        index,
         nodeCount,
         succStart,
         succ,
@@ -287,15 +284,18 @@ final class Compiler {
     }
   }
 
-  private void checkNames(int n) {
-    Set<String> seen = new HashSet<>(n * 2);
+  /** The atoms by name, once their names are known to be unique and not reserved. */
+  private NameIndex<Atom> checkNames(int n) {
+    NameIndex<Atom> index = new NameIndex<>(Atom::name, n);
     Set<String> duplicates = new LinkedHashSet<>();
     for (Atom a : atoms) {
       if (a.name().equals(Storage.INJECTOR_NAME)) {
         throw new IllegalArgumentException(
             "'" + Storage.INJECTOR_NAME + "' is reserved for injected values; rename the atom");
       }
-      if (!seen.add(a.name())) {
+      int before = index.size();
+      index.put(a);
+      if (index.size() == before) {
         duplicates.add(a.name());
       }
     }
@@ -305,6 +305,7 @@ final class Compiler {
               + duplicates
               + " (atom names must be unique within a flow, including nested flows)");
     }
+    return index;
   }
 
   private int[] topologicalOrder(

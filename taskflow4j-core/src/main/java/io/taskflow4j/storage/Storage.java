@@ -1,7 +1,7 @@
 package io.taskflow4j.storage;
 
-import io.taskflow4j.internal.ArrayMap;
 import io.taskflow4j.internal.Capacity;
+import io.taskflow4j.internal.NameIndex;
 import io.taskflow4j.internal.Timestamps;
 import io.taskflow4j.persistence.AtomDetail;
 import io.taskflow4j.persistence.AtomState;
@@ -26,6 +26,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.EnumSet;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -97,13 +98,13 @@ public final class Storage {
   private volatile FlowDetail header;
 
   /** Atom entries by name, in the flow detail's order. Guarded by {@link #structure}. */
-  private Map<String, AtomEntry> atoms = new LinkedHashMap<>();
+  private NameIndex<AtomEntry> atoms = new NameIndex<>(AtomEntry::name, 16);
 
   /** Names of the retry atoms, in order. Guarded by {@link #structure}. */
   private final List<String> retryNames = new ArrayList<>();
 
   /** Result name → who provides it. Guarded by {@link #structure}. */
-  private Map<String, Providers> providers = new LinkedHashMap<>();
+  private NameIndex<Providers> providers = new NameIndex<>(Providers::name, 16);
 
   /** Values injected transiently at flow level (kept in memory only). Guarded by structure. */
   private final Map<String, Object> transients = new LinkedHashMap<>();
@@ -116,6 +117,14 @@ public final class Storage {
    * an entry never changes once made, so this spares most lookups in a map as large as the flow.
    */
   private volatile AtomEntry recent;
+
+  /**
+   * Where {@link #entry} and {@link #providersNamed} found their last answers: an engine asks in
+   * flow order, so the next answer is usually at the next position (a hint only: racy on purpose).
+   */
+  private int atomCursor;
+
+  private int providerCursor;
 
   /** Names of atoms whose stored detail has an execute or revert failure. */
   private final Set<String> failedAtoms = ConcurrentHashMap.newKeySet();
@@ -154,7 +163,7 @@ public final class Storage {
       AtomEntry e = new AtomEntry(ad.name(), AtomKind.of(ad), ad, nextOrdinal(ad.name()));
       e.liveFailure = liveOrNull(ad.failure(), null, null);
       e.liveRevertFailure = liveOrNull(ad.revertFailure(), null, null);
-      atoms.put(ad.name(), e);
+      atoms.put(e);
       if (e.kind == AtomKind.RETRY) {
         retryNames.add(ad.name());
       }
@@ -191,17 +200,23 @@ public final class Storage {
       if (atoms.isEmpty() && providers.isEmpty() && specs.size() > 12) {
         // Sized once for a large flow: rehashing 100,000 entries several times costs more than
         // the whole run of a small flow.
-        atoms = new LinkedHashMap<>(Capacity.forEntries(specs.size()));
-        providers = new LinkedHashMap<>(Capacity.forEntries(specs.size()));
+        atoms = new NameIndex<>(AtomEntry::name, specs.size());
+        providers = new NameIndex<>(Providers::name, specs.size());
       }
-      Map<String, AtomDetail> created = new LinkedHashMap<>(Capacity.forEntries(specs.size()));
+      NameIndex<AtomDetail> created = new NameIndex<>(AtomDetail::name, specs.size());
+      // The entry of each spec: found now, or made once the new details are written.
+      AtomEntry[] entries = new AtomEntry[specs.size()];
+      int[] specOfCreated = new int[specs.size()];
+      int at = -1;
       for (AtomSpec spec : specs) {
+        at++;
         Objects.requireNonNull(spec, "atom spec");
         if (INJECTOR_NAME.equals(spec.name())) {
           throw new IllegalArgumentException(
               "the atom name '" + INJECTOR_NAME + "' is reserved for injected values");
         }
         AtomEntry e = atoms.get(spec.name());
+        entries[at] = e;
         AtomDetail existing = e != null ? e.detail : created.get(spec.name());
         if (existing != null) {
           if (AtomKind.of(existing) != spec.kind()) {
@@ -220,11 +235,14 @@ public final class Storage {
             spec.kind() == AtomKind.RETRY
                 ? RetryDetail.of(spec.name(), uuid).withVersion(spec.version())
                 : TaskDetail.of(spec.name(), uuid).withVersion(spec.version());
-        created.put(spec.name(), ad);
+        specOfCreated[created.put(ad)] = at;
         uuids.add(uuid);
       }
       if (!created.isEmpty()) {
-        List<AtomDetail> toAdd = new ArrayList<>(created.values());
+        List<AtomDetail> toAdd = new ArrayList<>(created.size());
+        for (AtomDetail ad : created) {
+          toAdd.add(ad);
+        }
         FlowDetail toWrite = header.withAtoms(toAdd);
         FlowDetail written =
             write(
@@ -241,16 +259,20 @@ public final class Storage {
               sameOrder && writtenAtoms.get(i).uuid().equals(ad.uuid())
                   ? writtenAtoms.get(i)
                   : written.find(ad.uuid()).orElse(ad);
-          AtomEntry e = new AtomEntry(ad.name(), AtomKind.of(ad), stored, nextOrdinal(ad.name()));
-          atoms.put(ad.name(), e);
+          // A new name (checked above): the next ordinal.
+          AtomEntry e = new AtomEntry(ad.name(), AtomKind.of(ad), stored, ordinals++);
+          atoms.put(e);
           if (e.kind == AtomKind.RETRY) {
             retryNames.add(ad.name());
           }
+          entries[specOfCreated[i]] = e;
         }
       }
       // Mappings are registered only now, so a failed write registers nothing.
-      for (AtomSpec spec : specs) {
-        registerMapping(atoms.get(spec.name()), spec.provides());
+      for (int i = 0; i < entries.length; i++) {
+        AtomEntry e = entries[i];
+        // A spec repeating a name created here shares the entry of its first occurrence.
+        registerMapping(e != null ? e : atoms.get(specs.get(i).name()), specs.get(i).provides());
       }
       return Collections.unmodifiableList(uuids);
     } finally {
@@ -275,14 +297,21 @@ public final class Storage {
       return;
     }
     e.mapping = merged;
-    for (Map.Entry<String, Object> m : merged.asMap().entrySet()) {
-      Providers ps = providers.computeIfAbsent(m.getKey(), k -> new Providers());
-      ps.putAtom(e, m.getValue());
+    merged.asMap().forEach((name, key) -> providersOf(name).putAtom(e, key));
+  }
+
+  /** The providers of {@code resultName}, registered now if new (structure write lock held). */
+  private Providers providersOf(String resultName) {
+    Providers ps = providers.get(resultName);
+    if (ps == null) {
+      ps = new Providers(resultName);
+      providers.put(ps);
     }
+    return ps;
   }
 
   private void addDefaultProvider(String resultName, String providerName) {
-    Providers ps = providers.computeIfAbsent(resultName, k -> new Providers());
+    Providers ps = providersOf(resultName);
     if (ps.defaults.isEmpty()) {
       ps.defaults = new ArrayList<>(1); // mutable, and holds null (the transient values)
     }
@@ -311,7 +340,7 @@ public final class Storage {
     structure.readLock().lock();
     try {
       List<AtomDetail> ads = new ArrayList<>(atoms.size());
-      for (AtomEntry e : atoms.values()) {
+      for (AtomEntry e : atoms) {
         ads.add(e.detail);
       }
       return header.withAtoms(ads);
@@ -757,7 +786,6 @@ public final class Storage {
                 () -> recoverFlow(toWrite));
         header = written.withoutAtoms();
         atoms.put(
-            INJECTOR_NAME,
             new AtomEntry(
                 INJECTOR_NAME,
                 AtomKind.TASK,
@@ -864,7 +892,7 @@ public final class Storage {
   public Object fetch(String name) {
     structure.readLock().lock();
     try {
-      Providers ps = providers.get(name);
+      Providers ps = providersNamed(name);
       if (ps == null) {
         throw notMapped(name);
       }
@@ -874,10 +902,11 @@ public final class Storage {
           return m.get(name);
         }
       }
-      for (Map.Entry<String, Object> p : ps.atoms.entrySet()) {
-        Object c = atomContainer(atoms.get(p.getKey()));
+      for (int i = 0; i < ps.atomCount(); i++) {
+        AtomEntry e = ps.atom(i);
+        Object c = atomContainer(e);
         if (c != HIDDEN) {
-          return extract(name, p.getKey(), p.getValue(), c);
+          return extract(name, e.name, ps.key(i), c);
         }
       }
       throw new NotFoundException(
@@ -895,9 +924,8 @@ public final class Storage {
     structure.readLock().lock();
     try {
       Map<String, Object> out = new LinkedHashMap<>();
-      for (Map.Entry<String, Providers> entry : providers.entrySet()) {
-        String name = entry.getKey();
-        Providers ps = entry.getValue();
+      for (Providers ps : providers) {
+        String name = ps.name;
         List<Object> values = new ArrayList<>(1);
         try {
           for (String p : ps.defaults) {
@@ -906,10 +934,11 @@ public final class Storage {
               values.add(m.get(name));
             }
           }
-          for (Map.Entry<String, Object> p : ps.atoms.entrySet()) {
-            Object c = atomContainer(atoms.get(p.getKey()));
+          for (int i = 0; i < ps.atomCount(); i++) {
+            AtomEntry e = ps.atom(i);
+            Object c = atomContainer(e);
             if (c != HIDDEN) {
-              values.add(extract(name, p.getKey(), p.getValue(), c));
+              values.add(extract(name, e.name, ps.key(i), c));
             }
           }
         } catch (NotFoundException e) {
@@ -960,14 +989,14 @@ public final class Storage {
           out.put(bound, persistentArgs.get(name));
           continue;
         }
-        Providers ps = providers.get(name);
+        Providers ps = providersNamed(name);
         if (ps == null) {
           if (optional.contains(bound)) {
             continue;
           }
           throw notMapped(name);
         }
-        if (!levelsFetched && scope != null && atomName != null && !ps.atoms.isEmpty()) {
+        if (!levelsFetched && scope != null && atomName != null && ps.atomCount() > 0) {
           levels = scope.visibleLevels(atomName);
           levelsFetched = true;
         }
@@ -994,24 +1023,25 @@ public final class Storage {
       }
     }
     if (levels == null) {
-      for (Map.Entry<String, Object> p : ps.atoms.entrySet()) {
-        Object c = atomContainer(atoms.get(p.getKey()));
-        if (c != HIDDEN && ResultMapping.canExtract(p.getValue(), c)) {
-          return ResultMapping.extract(p.getValue(), c);
+      for (int i = 0; i < ps.atomCount(); i++) {
+        Object c = atomContainer(ps.atom(i));
+        if (c != HIDDEN && ResultMapping.canExtract(ps.key(i), c)) {
+          return ResultMapping.extract(ps.key(i), c);
         }
       }
-      throw notProduced(bound, name, ps.atoms.size() + ps.defaults.size());
+      throw notProduced(bound, name, ps.atomCount() + ps.defaults.size());
     }
     int scanned = ps.defaults.size();
     for (List<String> level : levels) {
       List<String> found = null;
       for (String atomName : level) {
-        if (!ps.atoms.containsKey(atomName)) {
+        int at = ps.indexOf(atomName);
+        if (at < 0) {
           continue;
         }
         scanned++;
-        AtomEntry e = providerEntry(ps, atomName);
-        Object key = ps.atoms.get(atomName);
+        AtomEntry e = ps.atom(at);
+        Object key = ps.key(at);
         AtomDetail d = e.detail;
         Object c = atomContainer(e);
         if (c == HIDDEN) {
@@ -1074,7 +1104,7 @@ public final class Storage {
             || persistentArgs.containsKey(name)) {
           continue;
         }
-        Providers ps = providers.get(name);
+        Providers ps = providersNamed(name);
         if (ps == null) {
           missing.add(bound);
           continue;
@@ -1086,7 +1116,7 @@ public final class Storage {
             break;
           }
         }
-        if (!satisfied && !ps.atoms.isEmpty()) {
+        if (!satisfied && ps.atomCount() > 0) {
           if (!levelsFetched && scope != null && atomName != null) {
             levels = scope.visibleLevels(atomName);
             levelsFetched = true;
@@ -1103,16 +1133,10 @@ public final class Storage {
     }
   }
 
-  /** The entry of provider {@code atomName} of {@code ps} (structure lock held). */
-  private AtomEntry providerEntry(Providers ps, String atomName) {
-    AtomEntry f = ps.first;
-    return f != null && f.name.equals(atomName) ? f : atoms.get(atomName);
-  }
-
   private static boolean anyVisible(Providers ps, List<List<String>> levels) {
     for (List<String> level : levels) {
       for (String n : level) {
-        if (ps.atoms.containsKey(n)) {
+        if (ps.indexOf(n) >= 0) {
           return true;
         }
       }
@@ -1274,15 +1298,27 @@ public final class Storage {
     }
     structure.readLock().lock();
     try {
-      AtomEntry e = atoms.get(name);
-      if (e == null) {
+      int p = atoms.indexOf(name, atomCursor);
+      if (p < 0) {
         throw new NotFoundException("Unknown atom name '" + name + "'");
       }
+      AtomEntry e = atoms.atFound(p);
+      atomCursor = p;
       recent = e;
       return e;
     } finally {
       structure.readLock().unlock();
     }
+  }
+
+  /** The providers of {@code name}, or null (structure lock held). */
+  private Providers providersNamed(String name) {
+    int p = providers.indexOf(name, providerCursor);
+    if (p < 0) {
+      return null;
+    }
+    providerCursor = p;
+    return providers.atFound(p);
   }
 
   /** Writes an atom detail: to the connection, or (private store) only a new revision. */
@@ -1574,33 +1610,100 @@ public final class Storage {
       this.detail = detail;
       this.ordinal = ordinal;
     }
+
+    String name() {
+      return name;
+    }
   }
 
-  /** Who provides one result name: injected sources first, then atoms (name → key). */
+  /** Who provides one result name: injected sources first, then atoms (each with its key). */
   private static final class Providers {
+    final String name;
+
     /** {@code null} = transient values, else the injector's name; in registration order. */
     List<String> defaults = List.of();
 
-    /**
-     * Atom name → result key, in registration order. Most names have one provider: that one is held
-     * in a compact map, a second one moves them to a mutable map.
-     */
-    Map<String, Object> atoms = Map.of();
+    // Most names have one providing atom: it is held in two fields. A second one moves them all
+    // to lists (and, past a few, to an index by atom name). A large flow keeps one of these per
+    // name for its whole run, so the common case holds no further objects.
+    private AtomEntry first;
+    private Object firstKey;
+    private List<AtomEntry> entries;
+    private List<Object> keys;
+    private Map<String, Integer> positions;
 
-    /** The entry of the first atom put (most names have no other), so fetching skips a lookup. */
-    AtomEntry first;
+    Providers(String name) {
+      this.name = name;
+    }
+
+    String name() {
+      return name;
+    }
+
+    int atomCount() {
+      return entries != null ? entries.size() : first != null ? 1 : 0;
+    }
+
+    /** The {@code i}-th providing atom, in registration order. */
+    AtomEntry atom(int i) {
+      return entries != null ? entries.get(i) : first;
+    }
+
+    /** How the {@code i}-th providing atom's result gives this name. */
+    Object key(int i) {
+      return keys != null ? keys.get(i) : firstKey;
+    }
+
+    /** The position of providing atom {@code atomName}, or -1. */
+    int indexOf(String atomName) {
+      if (positions != null) {
+        Integer at = positions.get(atomName);
+        return at == null ? -1 : at;
+      }
+      int n = atomCount();
+      for (int i = 0; i < n; i++) {
+        if (atom(i).name.equals(atomName)) {
+          return i;
+        }
+      }
+      return -1;
+    }
 
     void putAtom(AtomEntry e, Object key) {
-      String atom = e.name;
-      if (atoms.isEmpty()) {
-        atoms = ArrayMap.of(atom, key);
-        first = e;
+      int at = indexOf(e.name);
+      if (at >= 0) {
+        if (entries == null) {
+          first = e;
+          firstKey = key;
+        } else {
+          entries.set(at, e);
+          keys.set(at, key);
+        }
         return;
       }
-      if (!(atoms instanceof LinkedHashMap)) {
-        atoms = new LinkedHashMap<>(atoms);
+      if (first == null && entries == null) {
+        first = e;
+        firstKey = key;
+        return;
       }
-      atoms.put(atom, key);
+      if (entries == null) {
+        entries = new ArrayList<>(4);
+        keys = new ArrayList<>(4);
+        entries.add(first);
+        keys.add(firstKey);
+        first = null;
+        firstKey = null;
+      }
+      entries.add(e);
+      keys.add(key);
+      if (positions == null && entries.size() > 8) {
+        positions = new HashMap<>();
+        for (int i = 0; i < entries.size(); i++) {
+          positions.put(entries.get(i).name, i);
+        }
+      } else if (positions != null) {
+        positions.put(e.name, entries.size() - 1);
+      }
     }
 
     String describe() {
@@ -1608,7 +1711,9 @@ public final class Storage {
       for (String d : defaults) {
         names.add(d == null ? "<transient>" : d);
       }
-      names.addAll(atoms.keySet());
+      for (int i = 0; i < atomCount(); i++) {
+        names.add(atom(i).name);
+      }
       return quote(names);
     }
   }
