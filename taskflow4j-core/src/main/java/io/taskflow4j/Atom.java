@@ -3,7 +3,6 @@ package io.taskflow4j;
 import io.taskflow4j.internal.ArrayMap;
 import io.taskflow4j.internal.ArraySet;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -34,15 +33,16 @@ public abstract class Atom implements FlowElement {
   private Map<String, String> rebindMap = Map.of();
   private List<String> rebindList = List.of();
   private Map<String, Object> inject = Map.of();
-  private volatile Sealed sealed;
 
-  /** The configuration as fixed at {@link #seal()}; computed once so engines never recompute. */
-  private record Sealed(
-      Map<String, String> mapping,
-      Set<String> optionalArgs,
-      Map<String, Class<?>> types,
-      Set<String> requires,
-      List<String> argOrder) {}
+  // The configuration as fixed at seal(), computed once so engines never recompute it. Kept in
+  // fields of the atom (no holder object), and sharing what it can with the declared
+  // configuration: every atom of a large flow stays alive for the whole run, and each object it
+  // holds is one more for the garbage collector to copy.
+  private Set<String> optionalArgs;
+  private Map<String, Class<?>> types;
+
+  /** Argument name → fetched name; set last by {@link #seal()}, so non-null means sealed. */
+  private volatile Map<String, String> mapping;
 
   /**
    * @param name the atom's name, unique within a flow
@@ -122,7 +122,7 @@ public abstract class Atom implements FlowElement {
           checkArg(k);
           checkArg(v);
         });
-    this.rebindMap = Collections.unmodifiableMap(new LinkedHashMap<>(argToName));
+    this.rebindMap = ArrayMap.copyOf(argToName);
     this.rebindList = List.of();
   }
 
@@ -138,7 +138,7 @@ public abstract class Atom implements FlowElement {
     checkOpen();
     Objects.requireNonNull(values, "inject");
     values.keySet().forEach(Atom::checkArg);
-    this.inject = Collections.unmodifiableMap(new LinkedHashMap<>(values));
+    this.inject = ArrayMap.copyOf(values);
   }
 
   private static void checkArg(String arg) {
@@ -149,7 +149,7 @@ public abstract class Atom implements FlowElement {
   }
 
   private void checkOpen() {
-    if (sealed != null) {
+    if (mapping != null) {
       throw new IllegalStateException(
           "atom '" + name + "' is already part of a compiled flow; configure it before loading");
     }
@@ -186,11 +186,11 @@ public abstract class Atom implements FlowElement {
    * @throws IllegalArgumentException when the configuration is inconsistent
    */
   public final void seal() {
-    if (sealed != null) {
+    if (mapping != null) {
       return;
     }
     synchronized (this) {
-      if (sealed != null) {
+      if (mapping != null) {
         return;
       }
       checkConfiguration();
@@ -229,23 +229,24 @@ public abstract class Atom implements FlowElement {
         }
         mapping.put(e.getKey(), e.getValue());
       }
-      Map<String, Class<?>> types = new LinkedHashMap<>(required);
-      types.putAll(optional);
-      Set<String> requires = new LinkedHashSet<>();
-      for (String arg : required.keySet()) {
-        if (!inject.containsKey(arg) && !inject.containsKey(mapping.get(arg))) {
-          requires.add(mapping.get(arg));
-        }
-      }
       required = ArrayMap.copyOf(required);
       optional = ArrayMap.copyOf(optional);
-      sealed =
-          new Sealed(
-              ArrayMap.copyOf(mapping),
-              ArraySet.copyOf(optional.keySet()),
-              optional.isEmpty() ? required : ArrayMap.copyOf(types),
-              ArraySet.copyOf(requires),
-              List.copyOf(order));
+      if (optional.isEmpty()) {
+        types = required;
+      } else {
+        Map<String, Class<?>> all = new LinkedHashMap<>(required);
+        all.putAll(optional);
+        types = ArrayMap.copyOf(all);
+      }
+      optionalArgs = ArraySet.copyOf(optional.keySet());
+      // A rebinding of every argument, in declaration order, is the mapping itself.
+      Map<String, String> fixed =
+          rebindMap.equals(mapping) && List.copyOf(rebindMap.keySet()).equals(order)
+              ? rebindMap
+              : ArrayMap.copyOf(mapping);
+      rebindMap = Map.of();
+      rebindList = List.of();
+      this.mapping = fixed;
     }
   }
 
@@ -264,33 +265,40 @@ public abstract class Atom implements FlowElement {
   /** Hook for subclasses to check their configuration when sealed. */
   protected void checkConfiguration() {}
 
-  private Sealed sealedView() {
-    Sealed s = sealed;
-    if (s == null) {
-      seal();
-      s = sealed;
-    }
-    return s;
-  }
-
   /** Argument name → the name its value is fetched by (after rebinding). Seals the atom. */
   public final Map<String, String> argumentMapping() {
-    return sealedView().mapping();
+    Map<String, String> m = mapping;
+    if (m == null) {
+      seal();
+      m = mapping;
+    }
+    return m;
   }
 
   /** The optional argument names. Seals the atom. */
   public final Set<String> optionalArguments() {
-    return sealedView().optionalArgs();
+    argumentMapping();
+    return optionalArgs;
   }
 
   /** Argument name → declared Java type ({@code Object} when undeclared). Seals the atom. */
   public final Map<String, Class<?>> argumentTypes() {
-    return sealedView().types();
+    argumentMapping();
+    return types;
   }
 
   /** Argument names in declaration order: required first, then optional. Seals the atom. */
   public final List<String> argumentNames() {
-    return sealedView().argOrder();
+    return List.copyOf(argumentMapping().keySet());
+  }
+
+  /** The {@code i}-th argument name in declaration order (required first). Seals the atom. */
+  protected final String argumentName(int i) {
+    Map<String, String> m = argumentMapping();
+    if (m instanceof ArrayMap<String, String> a) {
+      return a.keyAt(i);
+    }
+    return List.copyOf(m.keySet()).get(i);
   }
 
   /**
@@ -298,7 +306,15 @@ public abstract class Atom implements FlowElement {
    * not injected for it. Seals the atom.
    */
   public final Set<String> requires() {
-    return sealedView().requires();
+    Map<String, String> m = argumentMapping();
+    Set<String> out = new LinkedHashSet<>();
+    for (String arg : required.keySet()) {
+      String fetched = m.get(arg);
+      if (!inject.containsKey(arg) && !inject.containsKey(fetched)) {
+        out.add(fetched);
+      }
+    }
+    return ArraySet.copyOf(out);
   }
 
   @Override

@@ -18,7 +18,7 @@ final class LambdaTask extends Task {
 
   /** The name of the {@code i}-th declared argument (positional lambdas). */
   String positional(int i) {
-    return argumentNames().get(i);
+    return argumentName(i);
   }
 
   @Override

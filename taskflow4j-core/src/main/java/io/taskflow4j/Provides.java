@@ -24,11 +24,13 @@ public final class Provides {
   private static final Provides NONE = new Provides(Mode.NONE, List.of());
 
   private final Mode mode;
-  private final List<String> names;
+
+  /** The names: one name alone as its string (the common case, no list kept), else a list. */
+  private final Object names;
 
   private Provides(Mode mode, List<String> names) {
     this.mode = mode;
-    this.names = names;
+    this.names = names.size() == 1 ? names.get(0) : names;
   }
 
   /** Publishes nothing. */
@@ -76,22 +78,23 @@ public final class Provides {
   }
 
   /** The published names (empty for {@link Mode#NONE}). */
+  @SuppressWarnings("unchecked")
   public List<String> names() {
-    return names;
+    return names instanceof String one ? List.of(one) : (List<String>) names;
   }
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof Provides p && p.mode == mode && p.names.equals(names);
+    return o instanceof Provides p && p.mode == mode && p.names().equals(names());
   }
 
   @Override
   public int hashCode() {
-    return mode.hashCode() * 31 + names.hashCode();
+    return mode.hashCode() * 31 + names().hashCode();
   }
 
   @Override
   public String toString() {
-    return mode == Mode.NONE ? "Provides.none()" : "Provides." + mode + names;
+    return mode == Mode.NONE ? "Provides.none()" : "Provides." + mode + names();
   }
 }

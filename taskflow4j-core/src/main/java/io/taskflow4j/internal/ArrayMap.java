@@ -1,8 +1,10 @@
 package io.taskflow4j.internal;
 
+import java.util.AbstractCollection;
 import java.util.AbstractMap;
 import java.util.AbstractSet;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.NoSuchElementException;
@@ -162,8 +164,21 @@ public class ArrayMap<K, V> extends AbstractMap<K, V> {
     return idx;
   }
 
+  /** A hash scrambled so that consecutive codes ({@code k1, k2, ...}) do not fill one run. */
   private static int spread(int h) {
-    return h ^ (h >>> 16);
+    int x = h * 0x9E3779B9;
+    return x ^ (x >>> 16);
+  }
+
+  /**
+   * The key of entry {@code i}, in insertion order.
+   *
+   * @throws IndexOutOfBoundsException when there is no such entry
+   */
+  @SuppressWarnings("unchecked")
+  public final K keyAt(int i) {
+    Objects.checkIndex(i, size());
+    return (K) kv[2 * i];
   }
 
   @Override
@@ -200,6 +215,82 @@ public class ArrayMap<K, V> extends AbstractMap<K, V> {
   @Override
   public final Set<Map.Entry<K, V>> entrySet() {
     return new Entries(); // not cached: a field would cost every map 4 bytes
+  }
+
+  /**
+   * The keys, as a fresh view: {@code AbstractMap} would cache the view in the map, so a map asked
+   * once would keep one more object alive for as long as it lives.
+   */
+  @Override
+  public final Set<K> keySet() {
+    return new AbstractSet<>() {
+      @Override
+      public Iterator<K> iterator() {
+        return new Iterator<>() {
+          private int i;
+
+          @Override
+          public boolean hasNext() {
+            return i < kv.length;
+          }
+
+          @Override
+          @SuppressWarnings("unchecked")
+          public K next() {
+            if (i >= kv.length) {
+              throw new NoSuchElementException();
+            }
+            K k = (K) kv[i];
+            i += 2;
+            return k;
+          }
+        };
+      }
+
+      @Override
+      public int size() {
+        return kv.length >> 1;
+      }
+
+      @Override
+      public boolean contains(Object o) {
+        return find(o) >= 0;
+      }
+    };
+  }
+
+  /** The values, as a fresh view (see {@link #keySet}). */
+  @Override
+  public final Collection<V> values() {
+    return new AbstractCollection<>() {
+      @Override
+      public Iterator<V> iterator() {
+        return new Iterator<>() {
+          private int i;
+
+          @Override
+          public boolean hasNext() {
+            return i < kv.length;
+          }
+
+          @Override
+          @SuppressWarnings("unchecked")
+          public V next() {
+            if (i >= kv.length) {
+              throw new NoSuchElementException();
+            }
+            V v = (V) kv[i + 1];
+            i += 2;
+            return v;
+          }
+        };
+      }
+
+      @Override
+      public int size() {
+        return kv.length >> 1;
+      }
+    };
   }
 
   private final class Entries extends AbstractSet<Map.Entry<K, V>> {

@@ -1,7 +1,9 @@
 package io.taskflow4j.storage;
 
 import io.taskflow4j.internal.ArrayMap;
+import java.util.AbstractMap;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -20,8 +22,66 @@ public final class ResultMapping {
   /** name → null (whole result), Integer (list index) or String (map key); insertion ordered. */
   private final Map<String, Object> keys;
 
+  /**
+   * The name of a whole-result mapping, whose map ({@link Whole}) is made when asked: a large flow
+   * keeps one mapping per atom for its whole run, nearly all of this kind. Null otherwise.
+   */
+  private final String whole;
+
   private ResultMapping(Map<String, Object> keys) {
     this.keys = keys;
+    this.whole = null;
+  }
+
+  private ResultMapping(String whole) {
+    this.keys = null;
+    this.whole = whole;
+  }
+
+  private Map<String, Object> keys() {
+    return keys != null ? keys : new Whole(whole);
+  }
+
+  /**
+   * The mapping of the whole result under one name, with no map of its own until asked: a large
+   * flow keeps one mapping per atom for its whole run, nearly all of this kind.
+   */
+  private static final class Whole extends AbstractMap<String, Object> {
+    private final String name;
+
+    Whole(String name) {
+      this.name = name;
+    }
+
+    @Override
+    public Object get(Object key) {
+      return null;
+    }
+
+    @Override
+    public boolean containsKey(Object key) {
+      return name.equals(key);
+    }
+
+    @Override
+    public int size() {
+      return 1;
+    }
+
+    @Override
+    public Set<String> keySet() {
+      return Set.of(name); // fresh: AbstractMap would keep the view in a field
+    }
+
+    @Override
+    public Collection<Object> values() {
+      return Collections.singletonList(null);
+    }
+
+    @Override
+    public Set<Map.Entry<String, Object>> entrySet() {
+      return Collections.singleton(new SimpleImmutableEntry<>(name, null));
+    }
   }
 
   /** Provides nothing. */
@@ -31,7 +91,7 @@ public final class ResultMapping {
 
   /** The whole result under {@code name}. */
   public static ResultMapping whole(String name) {
-    return new ResultMapping(ArrayMap.of(requireName(name), null));
+    return new ResultMapping(requireName(name));
   }
 
   /** Element {@code i} of a list result under {@code names.get(i)}. */
@@ -93,17 +153,17 @@ public final class ResultMapping {
 
   /** The provided names, in declaration order. */
   public Set<String> names() {
-    return keys.keySet();
+    return keys().keySet();
   }
 
   /** Whether nothing is provided. */
   public boolean isEmpty() {
-    return keys.isEmpty();
+    return keys().isEmpty();
   }
 
   /** Whether {@code name} is provided. */
   public boolean provides(String name) {
-    return keys.containsKey(name);
+    return keys().containsKey(name);
   }
 
   /**
@@ -113,15 +173,15 @@ public final class ResultMapping {
    * @throws IllegalArgumentException when {@code name} is not provided
    */
   public Object keyOf(String name) {
-    if (!keys.containsKey(name)) {
+    if (!keys().containsKey(name)) {
       throw new IllegalArgumentException("'" + name + "' is not a provided name");
     }
-    return keys.get(name);
+    return keys().get(name);
   }
 
   /** The name → key pairs (values may be {@code null}); unmodifiable. */
   public Map<String, Object> asMap() {
-    return keys;
+    return keys();
   }
 
   /** This mapping with {@code other}'s names put over it (TaskFlow merges re-registrations). */
@@ -132,15 +192,18 @@ public final class ResultMapping {
     if (isEmpty()) {
       return other;
     }
-    Map<String, Object> m = new LinkedHashMap<>(keys);
-    m.putAll(other.keys);
+    Map<String, Object> m = new LinkedHashMap<>(keys());
+    m.putAll(other.keys());
     return new ResultMapping(ArrayMap.copyOf(m));
   }
 
   /** The names whose values cannot be taken from {@code result}. */
   Set<String> missingIn(Object result) {
+    if (whole != null) {
+      return Set.of(); // the whole result is always there to take
+    }
     Set<String> missing = null; // made only when something is missing (rarely)
-    for (Map.Entry<String, Object> e : keys.entrySet()) {
+    for (Map.Entry<String, Object> e : keys().entrySet()) {
       if (!canExtract(e.getValue(), result)) {
         if (missing == null) {
           missing = new LinkedHashSet<>();
@@ -174,16 +237,16 @@ public final class ResultMapping {
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof ResultMapping r && keys.equals(r.keys);
+    return o instanceof ResultMapping r && keys().equals(r.keys());
   }
 
   @Override
   public int hashCode() {
-    return keys.hashCode();
+    return keys().hashCode();
   }
 
   @Override
   public String toString() {
-    return "ResultMapping" + keys;
+    return "ResultMapping" + keys();
   }
 }

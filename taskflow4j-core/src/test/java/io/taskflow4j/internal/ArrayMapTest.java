@@ -15,6 +15,20 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 class ArrayMapTest {
 
+  @Test
+  void keysAndValuesAreFreshViewsInOrder() {
+    ArrayMap<String, Object> m = ArrayMap.ofEntries("a", 1, "b", null, "c", 3);
+
+    assertThat(new ArrayList<>(m.keySet())).containsExactly("a", "b", "c");
+    assertThat(new ArrayList<>(m.values())).containsExactly(1, null, 3);
+    assertThat(m.keySet()).isNotSameAs(m.keySet()).contains("b").doesNotContain("d");
+    assertThat(m.values()).hasSize(3);
+    assertThat(m.keyAt(1)).isEqualTo("b");
+    assertThatThrownBy(() -> m.keyAt(3)).isInstanceOf(IndexOutOfBoundsException.class);
+    assertThatThrownBy(() -> m.keySet().iterator().remove())
+        .isInstanceOf(UnsupportedOperationException.class);
+  }
+
   private static Map<String, Object> sample(int n) {
     Map<String, Object> m = new LinkedHashMap<>();
     for (int i = n; i > 0; i--) {
