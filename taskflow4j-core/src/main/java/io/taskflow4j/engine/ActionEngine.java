@@ -9,7 +9,6 @@ import io.taskflow4j.Task;
 import io.taskflow4j.flow.Flow;
 import io.taskflow4j.flow.LinearFlow;
 import io.taskflow4j.internal.ArrayMap;
-import io.taskflow4j.internal.Timestamps;
 import io.taskflow4j.persistence.AtomDetail;
 import io.taskflow4j.persistence.AtomState;
 import io.taskflow4j.persistence.Connection;
@@ -21,6 +20,7 @@ import io.taskflow4j.persistence.InvalidStateException;
 import io.taskflow4j.persistence.Json;
 import io.taskflow4j.persistence.LogBook;
 import io.taskflow4j.persistence.NotFoundException;
+import io.taskflow4j.persistence.Stamp;
 import io.taskflow4j.persistence.TaskFlowException;
 import io.taskflow4j.persistence.WrappedFailureException;
 import io.taskflow4j.storage.AtomKind;
@@ -246,7 +246,7 @@ final class ActionEngine implements Engine {
       Atom a = c.atoms[i];
       Set<String> m =
           s.fetchUnsatisfiedArgs(
-              a.name(), a.argumentMapping(), c.scopeWalker, a.optionalArguments());
+              a.name(), a.argumentMapping(), c.scopeWalker(i), a.optionalArguments());
       if (!m.isEmpty()) {
         missing.put(a.name(), List.copyOf(new TreeSet<>(m)));
       }
@@ -396,7 +396,7 @@ final class ActionEngine implements Engine {
     Storage s = storage;
     String name = c.names[i];
     Atom atom = c.atoms[i];
-    String startedAt = Timestamps.iso(cfg.clock.instant());
+    Stamp startedAt = Stamp.of(cfg.clock.instant());
     AtomDetail before = s.atomDetail(name);
     int attempt = previousAttempts(before) + 1;
     Map<String, Object> start =
@@ -432,7 +432,7 @@ final class ActionEngine implements Engine {
     } catch (Throwable t) {
       failure = failureOf(t);
     }
-    String endedAt = Timestamps.iso(cfg.clock.instant());
+    Stamp endedAt = Stamp.of(cfg.clock.instant());
     Double duration = (System.nanoTime() - t0) / 1e9;
     if (failure == null) {
       try {

@@ -23,18 +23,28 @@ import com.fasterxml.jackson.databind.ser.std.StdSerializer;
 import com.fasterxml.jackson.databind.util.TokenBuffer;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import io.taskflow4j.internal.ArrayMap;
+import io.taskflow4j.internal.Timestamps;
 import java.io.IOException;
 import java.lang.reflect.Type;
 import java.math.BigDecimal;
 import java.math.BigInteger;
+import java.time.Instant;
 import java.util.AbstractList;
+import java.util.AbstractMap;
+import java.util.AbstractSet;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.NoSuchElementException;
 import java.util.Optional;
 import java.util.RandomAccess;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAccumulator;
@@ -108,7 +118,7 @@ public final class Json {
    *     an object with no properties to write, one that contains itself, NaN or an infinity
    */
   public static Object normalize(Object value) {
-    if (value instanceof FrozenMap || value instanceof FrozenList) {
+    if (value instanceof FrozenMap || value instanceof FrozenList || value instanceof StampedMap) {
       // Already normalised (every model wither re-normalises its values): no deep copy again.
       return value;
     }
@@ -117,6 +127,9 @@ public final class Json {
         || value instanceof Boolean
         || value instanceof Integer) {
       return value;
+    }
+    if (value instanceof Stamp st) {
+      return st.iso();
     }
     if (value instanceof Optional<?> o) {
       // an absent value is JSON null; a present one is its content (as jackson-datatype-jdk8)
@@ -206,6 +219,8 @@ public final class Json {
     if (v == null
         || v instanceof FrozenMap
         || v instanceof FrozenList
+        || v instanceof StampedMap
+        || v instanceof Stamp
         || v instanceof String
         || v instanceof Boolean
         || v instanceof Integer
@@ -242,8 +257,11 @@ public final class Json {
 
   /** Makes a plain JSON value deeply unmodifiable, normalising integral numbers. */
   private static Object freeze(Object v) {
-    if (v instanceof FrozenMap || v instanceof FrozenList) {
+    if (v instanceof FrozenMap || v instanceof FrozenList || v instanceof StampedMap) {
       return v; // made by freeze already: deeply normalised and unmodifiable
+    }
+    if (v instanceof Stamp st) {
+      return st.iso();
     }
     if (v instanceof Map<?, ?> m) {
       if (m.isEmpty()) {
@@ -325,15 +343,36 @@ public final class Json {
     if (entries == null || entries.isEmpty()) {
       return normalizeMap(base);
     }
-    if (base == null || base.isEmpty()) {
+    if ((base == null || base.isEmpty()) && !hasCompactable(entries)) {
       return normalizeMap(entries); // the same map, without a copy on the way
     }
+    if (base == null || base.isEmpty()) {
+      return StampedMap.merge(NO_ENTRIES, null, null, Double.NaN, Double.NaN, entries);
+    }
+    if (base instanceof StampedMap sm) {
+      return sm.with(entries);
+    }
     if (!(base instanceof FrozenMap)) {
-      Map<String, Object> merged = new LinkedHashMap<>(base == null ? Map.of() : base);
+      Map<String, Object> merged = new LinkedHashMap<>(base);
       merged.putAll(entries);
       return normalizeMap(merged);
     }
     return ((FrozenMap) base).with(entries);
+  }
+
+  private static final Object[] NO_ENTRIES = new Object[0];
+
+  /** Whether {@code entries} holds a {@link Stamp} (kept compact by {@link StampedMap}). */
+  private static boolean hasCompactable(Map<String, ?> entries) {
+    if (entries.size() > StampedMap.MAX_ENTRIES) {
+      return false;
+    }
+    for (Object v : entries.values()) {
+      if (v instanceof Stamp) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Converts a JSON value to the requested type ({@code null} stays {@code null}). */
@@ -344,11 +383,38 @@ public final class Json {
     if (type.isInstance(value)) {
       return type.cast(value);
     }
+    Object widened = widen(value, type);
+    if (widened != null) {
+      return type.cast(widened);
+    }
     try {
       return MAPPER.convertValue(value, type);
     } catch (IllegalArgumentException e) {
       throw cannotConvert(value, type.getName(), e);
     }
+  }
+
+  /**
+   * A whole number as another boxed whole type (or a double) when no digit is lost, as the codec
+   * would convert it, without its buffers: a JSON reload reads a {@code long} that fits in an int
+   * back as an {@code Integer}, so a task declaring {@code Long} gets that conversion on every run.
+   * {@code null} when this is not such a case.
+   */
+  private static Object widen(Object value, Class<?> type) {
+    if (!(value instanceof Integer || value instanceof Long)) {
+      return null;
+    }
+    long l = ((Number) value).longValue();
+    if (type == Long.class) {
+      return l;
+    }
+    if (type == Integer.class && l >= Integer.MIN_VALUE && l <= Integer.MAX_VALUE) {
+      return (int) l;
+    }
+    if (type == Double.class && Math.abs(l) <= (1L << 53)) {
+      return (double) l;
+    }
+    return null;
   }
 
   /** Converts a JSON value to the requested generic type. */
@@ -516,7 +582,10 @@ public final class Json {
     }
 
     /** This map with {@code entries} (normalised here) put over it. */
-    FrozenMap with(Map<String, ?> entries) {
+    Map<String, Object> with(Map<String, ?> entries) {
+      if (size() + entries.size() <= StampedMap.MAX_ENTRIES && hasCompactable(entries)) {
+        return StampedMap.merge(entriesWithRoom(0), null, null, Double.NaN, Double.NaN, entries);
+      }
       if (entries.size() == 1) {
         Map.Entry<String, ?> e = entries.entrySet().iterator().next();
         if (e.getKey() == null) {
@@ -544,6 +613,247 @@ public final class Json {
         }
       }
       return new FrozenMap(count * 2 == kv.length ? kv : Arrays.copyOf(kv, count * 2));
+    }
+  }
+
+  /**
+   * A small frozen map (at most {@value #MAX_ENTRIES} entries) whose up to two {@link Stamp}s and
+   * two {@code Double}s are held in fields, with a marker in their place among the entries. Its
+   * entries array holds only the other values, which for an engine's metadata (attempt, host,
+   * process, user, progress) are the same for every atom: maps with equal arrays share one. So an
+   * atom's metadata costs one object instead of seven, which a large flow, whose every atom stays
+   * alive for its whole run, feels in every garbage collection. Reads give the stored form: a stamp
+   * as its ISO-8601 text, the double boxed.
+   */
+  private static final class StampedMap extends AbstractMap<String, Object> {
+    static final int MAX_ENTRIES = 12;
+    private static final Object STAMP0 = new Object();
+    private static final Object STAMP1 = new Object();
+    private static final Object DOUBLE0 = new Object();
+    private static final Object DOUBLE1 = new Object();
+
+    /**
+     * The entries array made last; an equal new one is replaced by it (a racy cache: a miss only
+     * costs sharing).
+     */
+    private static Object[] lastEntries;
+
+    private final Object[] kv;
+    private final long seconds0;
+    private final long seconds1;
+    private final int nanos0;
+    private final int nanos1;
+    private final double double0;
+    private final double double1;
+
+    private StampedMap(Object[] kv, Instant s0, Instant s1, double d0, double d1) {
+      this.kv = kv;
+      this.seconds0 = s0 == null ? 0 : s0.getEpochSecond();
+      this.nanos0 = s0 == null ? 0 : s0.getNano();
+      this.seconds1 = s1 == null ? 0 : s1.getEpochSecond();
+      this.nanos1 = s1 == null ? 0 : s1.getNano();
+      this.double0 = d0;
+      this.double1 = d1;
+    }
+
+    /**
+     * {@code baseKv} (alternating keys and normalised values, markers standing for {@code s0},
+     * {@code s1} and {@code d0}) with {@code entries} put over it.
+     */
+    static Map<String, Object> merge(
+        Object[] baseKv, Instant s0, Instant s1, double d0, double d1, Map<String, ?> entries) {
+      Object[] kv = Arrays.copyOf(baseKv, baseKv.length + 2 * entries.size());
+      int count = baseKv.length / 2;
+      for (Map.Entry<String, ?> e : entries.entrySet()) {
+        String k = e.getKey();
+        if (k == null) {
+          throw new IllegalArgumentException("a JSON object key must not be null");
+        }
+        int at = -1;
+        for (int i = 0; i < count; i++) {
+          if (kv[2 * i].equals(k)) {
+            at = i;
+            break;
+          }
+        }
+        if (at >= 0) {
+          Object old = kv[2 * at + 1];
+          if (old == STAMP0) {
+            s0 = null;
+          } else if (old == STAMP1) {
+            s1 = null;
+          } else if (old == DOUBLE0) {
+            d0 = Double.NaN;
+          } else if (old == DOUBLE1) {
+            d1 = Double.NaN;
+          }
+        } else {
+          at = count++;
+          kv[2 * at] = k;
+        }
+        Object v = e.getValue();
+        Object stored;
+        if (v instanceof Stamp st && s0 == null) {
+          s0 = st.instant();
+          stored = STAMP0;
+        } else if (v instanceof Stamp st && s1 == null) {
+          s1 = st.instant();
+          stored = STAMP1;
+        } else {
+          stored = normalize(v);
+          if (stored instanceof Double d && !d.isNaN() && Double.isNaN(d0)) {
+            d0 = d;
+            stored = DOUBLE0;
+          } else if (stored instanceof Double d && !d.isNaN() && Double.isNaN(d1)) {
+            d1 = d;
+            stored = DOUBLE1;
+          }
+        }
+        kv[2 * at + 1] = stored;
+      }
+      if (count * 2 != kv.length) {
+        kv = Arrays.copyOf(kv, count * 2);
+      }
+      if (s0 == null && s1 == null && Double.isNaN(d0) && Double.isNaN(d1)) {
+        return new FrozenMap(kv);
+      }
+      Object[] last = lastEntries;
+      if (Arrays.equals(kv, last)) {
+        kv = last;
+      } else {
+        lastEntries = kv;
+      }
+      return new StampedMap(kv, s0, s1, d0, d1);
+    }
+
+    Map<String, Object> with(Map<String, ?> entries) {
+      if (size() + entries.size() > MAX_ENTRIES) {
+        return new FrozenMap(ArrayMap.toArray(this)).with(entries);
+      }
+      return merge(
+          kv,
+          stamp(STAMP0),
+          stamp(STAMP1),
+          holds(DOUBLE0) ? double0 : Double.NaN,
+          holds(DOUBLE1) ? double1 : Double.NaN,
+          entries);
+    }
+
+    private boolean holds(Object marker) {
+      for (int i = 1; i < kv.length; i += 2) {
+        if (kv[i] == marker) {
+          return true;
+        }
+      }
+      return false;
+    }
+
+    private Instant stamp(Object marker) {
+      for (int i = 1; i < kv.length; i += 2) {
+        if (kv[i] == marker) {
+          return marker == STAMP0
+              ? Instant.ofEpochSecond(seconds0, nanos0)
+              : Instant.ofEpochSecond(seconds1, nanos1);
+        }
+      }
+      return null;
+    }
+
+    private Object render(Object v) {
+      if (v == STAMP0) {
+        return Timestamps.iso(Instant.ofEpochSecond(seconds0, nanos0));
+      }
+      if (v == STAMP1) {
+        return Timestamps.iso(Instant.ofEpochSecond(seconds1, nanos1));
+      }
+      if (v == DOUBLE0) {
+        return double0;
+      }
+      if (v == DOUBLE1) {
+        return double1;
+      }
+      return v;
+    }
+
+    private int find(Object key) {
+      for (int i = 0; i < kv.length; i += 2) {
+        if (kv[i].equals(key)) {
+          return i >> 1;
+        }
+      }
+      return -1;
+    }
+
+    @Override
+    public Object get(Object key) {
+      int at = find(key);
+      return at < 0 ? null : render(kv[2 * at + 1]);
+    }
+
+    @Override
+    public boolean containsKey(Object key) {
+      return find(key) >= 0;
+    }
+
+    @Override
+    public int size() {
+      return kv.length >> 1;
+    }
+
+    @Override
+    public boolean isEmpty() {
+      return kv.length == 0;
+    }
+
+    @Override
+    public Set<String> keySet() {
+      Set<String> keys = new LinkedHashSet<>();
+      for (int i = 0; i < kv.length; i += 2) {
+        keys.add((String) kv[i]);
+      }
+      return Collections.unmodifiableSet(keys); // a fresh copy: a cached view would cost a field
+    }
+
+    @Override
+    public Collection<Object> values() {
+      List<Object> out = new ArrayList<>(size());
+      for (int i = 1; i < kv.length; i += 2) {
+        out.add(render(kv[i]));
+      }
+      return Collections.unmodifiableList(out);
+    }
+
+    @Override
+    public Set<Map.Entry<String, Object>> entrySet() {
+      return new AbstractSet<>() {
+        @Override
+        public Iterator<Map.Entry<String, Object>> iterator() {
+          return new Iterator<>() {
+            private int i;
+
+            @Override
+            public boolean hasNext() {
+              return i < kv.length;
+            }
+
+            @Override
+            public Map.Entry<String, Object> next() {
+              if (i >= kv.length) {
+                throw new NoSuchElementException();
+              }
+              Map.Entry<String, Object> e =
+                  new SimpleImmutableEntry<>((String) kv[i], render(kv[i + 1]));
+              i += 2;
+              return e;
+            }
+          };
+        }
+
+        @Override
+        public int size() {
+          return kv.length >> 1;
+        }
+      };
     }
   }
 

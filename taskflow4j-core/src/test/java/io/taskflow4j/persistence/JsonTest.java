@@ -445,6 +445,19 @@ class JsonTest {
   // ---- convert ----
 
   @Test
+  void convertsWholeNumbersBetweenBoxedTypesWithoutLosingDigits() {
+    assertThat(Json.convert(5, Long.class)).isEqualTo(5L);
+    assertThat(Json.convert(5L, Integer.class)).isEqualTo(5);
+    assertThat(Json.convert(-7, Double.class)).isEqualTo(-7.0);
+    assertThat(Json.convert(1L << 53, Double.class)).isEqualTo((double) (1L << 53));
+    // what does not fit goes to the codec, which refuses it
+    assertThatThrownBy(() -> Json.convert(1L << 40, Integer.class))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("Integer");
+    assertThat(Json.convert(5, String.class)).isEqualTo("5");
+  }
+
+  @Test
   void convertToRecords() {
     Object v = Json.normalize(new Point(3, 4));
     assertThat(Json.convert(v, Point.class)).isEqualTo(new Point(3, 4));
