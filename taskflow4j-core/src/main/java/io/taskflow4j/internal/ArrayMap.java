@@ -7,7 +7,6 @@ import java.util.Arrays;
 import java.util.Collection;
 import java.util.Iterator;
 import java.util.Map;
-import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.Set;
 import java.util.function.BiConsumer;
@@ -225,26 +224,10 @@ public class ArrayMap<K, V> extends AbstractMap<K, V> {
   public final Set<K> keySet() {
     return new AbstractSet<>() {
       @Override
+      @SuppressWarnings("unchecked")
       public Iterator<K> iterator() {
-        return new Iterator<>() {
-          private int i;
-
-          @Override
-          public boolean hasNext() {
-            return i < kv.length;
-          }
-
-          @Override
-          @SuppressWarnings("unchecked")
-          public K next() {
-            if (i >= kv.length) {
-              throw new NoSuchElementException();
-            }
-            K k = (K) kv[i];
-            i += 2;
-            return k;
-          }
-        };
+        Object[] a = kv;
+        return ArrayIterator.over(a.length, 2, i -> (K) a[i]);
       }
 
       @Override
@@ -264,26 +247,10 @@ public class ArrayMap<K, V> extends AbstractMap<K, V> {
   public final Collection<V> values() {
     return new AbstractCollection<>() {
       @Override
+      @SuppressWarnings("unchecked")
       public Iterator<V> iterator() {
-        return new Iterator<>() {
-          private int i;
-
-          @Override
-          public boolean hasNext() {
-            return i < kv.length;
-          }
-
-          @Override
-          @SuppressWarnings("unchecked")
-          public V next() {
-            if (i >= kv.length) {
-              throw new NoSuchElementException();
-            }
-            V v = (V) kv[i + 1];
-            i += 2;
-            return v;
-          }
-        };
+        Object[] a = kv;
+        return ArrayIterator.over(a.length, 2, i -> (V) a[i + 1]);
       }
 
       @Override
@@ -295,26 +262,11 @@ public class ArrayMap<K, V> extends AbstractMap<K, V> {
 
   private final class Entries extends AbstractSet<Map.Entry<K, V>> {
     @Override
+    @SuppressWarnings("unchecked")
     public Iterator<Map.Entry<K, V>> iterator() {
-      return new Iterator<>() {
-        private int i;
-
-        @Override
-        public boolean hasNext() {
-          return i < kv.length;
-        }
-
-        @Override
-        @SuppressWarnings("unchecked")
-        public Map.Entry<K, V> next() {
-          if (i >= kv.length) {
-            throw new NoSuchElementException();
-          }
-          Map.Entry<K, V> e = new SimpleImmutableEntry<>((K) kv[i], (V) kv[i + 1]);
-          i += 2;
-          return e;
-        }
-      };
+      Object[] a = kv;
+      return ArrayIterator.over(
+          a.length, 2, i -> new SimpleImmutableEntry<>((K) a[i], (V) a[i + 1]));
     }
 
     @Override

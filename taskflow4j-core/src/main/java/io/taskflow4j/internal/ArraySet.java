@@ -6,7 +6,6 @@ import java.util.Collection;
 import java.util.Collections;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
-import java.util.NoSuchElementException;
 import java.util.Set;
 
 /**
@@ -67,23 +66,9 @@ public final class ArraySet<E> extends AbstractSet<E> {
   }
 
   @Override
+  @SuppressWarnings("unchecked")
   public Iterator<E> iterator() {
-    return new Iterator<>() {
-      private int i;
-
-      @Override
-      public boolean hasNext() {
-        return i < items.length;
-      }
-
-      @Override
-      @SuppressWarnings("unchecked")
-      public E next() {
-        if (i >= items.length) {
-          throw new NoSuchElementException();
-        }
-        return (E) items[i++];
-      }
-    };
+    Object[] a = items;
+    return ArrayIterator.over(a.length, 1, i -> (E) a[i]);
   }
 }

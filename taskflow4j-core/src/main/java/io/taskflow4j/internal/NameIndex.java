@@ -2,7 +2,6 @@ package io.taskflow4j.internal;
 
 import java.util.Arrays;
 import java.util.Iterator;
-import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.function.Function;
 
@@ -173,23 +172,9 @@ public final class NameIndex<E> implements Iterable<E> {
   }
 
   @Override
+  @SuppressWarnings("unchecked")
   public Iterator<E> iterator() {
-    return new Iterator<>() {
-      private int i;
-
-      @Override
-      public boolean hasNext() {
-        return i < size;
-      }
-
-      @Override
-      @SuppressWarnings("unchecked")
-      public E next() {
-        if (i >= size) {
-          throw new NoSuchElementException();
-        }
-        return (E) items[i++];
-      }
-    };
+    Object[] a = items;
+    return ArrayIterator.over(size, 1, i -> (E) a[i]);
   }
 }

@@ -22,6 +22,7 @@ import com.fasterxml.jackson.databind.module.SimpleModule;
 import com.fasterxml.jackson.databind.ser.std.StdSerializer;
 import com.fasterxml.jackson.databind.util.TokenBuffer;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import io.taskflow4j.internal.ArrayIterator;
 import io.taskflow4j.internal.ArrayMap;
 import io.taskflow4j.internal.Timestamps;
 import java.io.IOException;
@@ -41,7 +42,6 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.NoSuchElementException;
 import java.util.Optional;
 import java.util.RandomAccess;
 import java.util.Set;
@@ -828,25 +828,8 @@ public final class Json {
       return new AbstractSet<>() {
         @Override
         public Iterator<Map.Entry<String, Object>> iterator() {
-          return new Iterator<>() {
-            private int i;
-
-            @Override
-            public boolean hasNext() {
-              return i < kv.length;
-            }
-
-            @Override
-            public Map.Entry<String, Object> next() {
-              if (i >= kv.length) {
-                throw new NoSuchElementException();
-              }
-              Map.Entry<String, Object> e =
-                  new SimpleImmutableEntry<>((String) kv[i], render(kv[i + 1]));
-              i += 2;
-              return e;
-            }
-          };
+          return ArrayIterator.over(
+              kv.length, 2, i -> new SimpleImmutableEntry<>((String) kv[i], render(kv[i + 1])));
         }
 
         @Override
