@@ -633,10 +633,10 @@ public final class Json {
     private static final Object DOUBLE1 = new Object();
 
     /**
-     * The entries array made last; an equal new one is replaced by it (a racy cache: a miss only
-     * costs sharing).
+     * The entries array made last; an equal new one is replaced by it. Volatile, so a thread that
+     * shares an array another made sees it whole; a lost update only costs one sharing.
      */
-    private static Object[] lastEntries;
+    private static volatile Object[] lastEntries;
 
     private final Object[] kv;
     private final long seconds0;
