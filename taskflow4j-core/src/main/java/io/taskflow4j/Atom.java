@@ -196,9 +196,9 @@ public abstract class Atom implements FlowElement {
       checkConfiguration();
       List<String> order = new ArrayList<>(required.keySet());
       order.addAll(optional.keySet());
-      Map<String, String> mapping = new LinkedHashMap<>();
+      Map<String, String> built = new LinkedHashMap<>();
       for (String arg : order) {
-        mapping.put(arg, arg);
+        built.put(arg, arg);
       }
       if (!rebindList.isEmpty()) {
         if (rebindList.size() > order.size()) {
@@ -213,11 +213,11 @@ public abstract class Atom implements FlowElement {
                   + order);
         }
         for (int i = 0; i < rebindList.size(); i++) {
-          mapping.put(order.get(i), rebindList.get(i));
+          built.put(order.get(i), rebindList.get(i));
         }
       }
       for (Map.Entry<String, String> e : rebindMap.entrySet()) {
-        if (!mapping.containsKey(e.getKey())) {
+        if (!built.containsKey(e.getKey())) {
           throw new IllegalArgumentException(
               "atom '"
                   + name
@@ -227,7 +227,7 @@ public abstract class Atom implements FlowElement {
                   + order
                   + " (add it with requires(...) or optional(...))");
         }
-        mapping.put(e.getKey(), e.getValue());
+        built.put(e.getKey(), e.getValue());
       }
       required = ArrayMap.copyOf(required);
       optional = ArrayMap.copyOf(optional);
@@ -241,9 +241,9 @@ public abstract class Atom implements FlowElement {
       optionalArgs = ArraySet.copyOf(optional.keySet());
       // A rebinding of every argument, in declaration order, is the mapping itself.
       Map<String, String> fixed =
-          rebindMap.equals(mapping) && List.copyOf(rebindMap.keySet()).equals(order)
+          rebindMap.equals(built) && List.copyOf(rebindMap.keySet()).equals(order)
               ? rebindMap
-              : ArrayMap.copyOf(mapping);
+              : ArrayMap.copyOf(built);
       rebindMap = Map.of();
       rebindList = List.of();
       this.mapping = fixed;
