@@ -100,22 +100,50 @@ abstract class AbstractConductorProcessTest {
     procs.close();
   }
 
-  @Test
-  void aKilledOwnersJobIsTakenOverWithinTwoLeases() throws Exception {
+  /** Two conductors, one job: the one that claimed it (owner) is running t3. */
+  private record MidFlow(
+      String store, Path witness, Job job, List<Child> children, Child owner, Child peer) {}
+
+  private MidFlow ownerRunningT3(String jobName) throws Exception {
     String store = newStore();
     Path w = dir.resolve("witness.log");
     List<Child> cs = procs.startAll(store, List.of("A", "B"), 1, LEASE);
-    Job job = post(store, List.of(jobOf("kill", TASKS, TASK_MILLIS, w))).get(0);
+    Job job = post(store, List.of(jobOf(jobName, TASKS, TASK_MILLIS, w))).get(0);
     Child owner = claimer(cs, job);
-    Child peer = other(cs, owner);
     awaitExecution(w, owner.name, "t3", job);
+    return new MidFlow(store, w, job, cs, owner, other(cs, owner));
+  }
+
+  /**
+   * The flow ended SUCCESS with the owner's first two results and the peer's last four: only t3, in
+   * flight when the owner stopped, ran twice. The job is gone from the board.
+   */
+  private void assertHandedOverAtT3(MidFlow m, FlowDetail fd) throws Exception {
+    assertThat(fd.state()).isEqualTo(FlowState.SUCCESS);
+    assertThat(fd.atoms()).extracting(AtomDetail::state).containsOnly(AtomState.SUCCESS);
+    assertThat(results(fd))
+        .containsExactly(
+            m.owner.name, m.owner.name, m.peer.name, m.peer.name, m.peer.name, m.peer.name);
+    List<WitnessFlow.Line> lines = witness(m.witness);
+    assertThat(executions(lines, m.owner.name)).containsExactly("t1", "t2", "t3");
+    assertThat(executions(lines, m.peer.name)).containsExactly("t3", "t4", "t5", "t6");
+    assertGone(m.store, m.job);
+  }
+
+  @Test
+  void aKilledOwnersJobIsTakenOverWithinTwoLeases() throws Exception {
+    MidFlow m = ownerRunningT3("kill");
+    String store = m.store;
+    Job job = m.job;
+    Child owner = m.owner;
+    Child peer = m.peer;
     long killedAt = System.currentTimeMillis();
     owner.process.destroyForcibly();
 
     Outcome done = peer.awaitOutcome(job.name(), Duration.ofSeconds(30));
     assertThat(done.kind()).isEqualTo("COMPLETED");
     assertThat(done.flowState()).isEqualTo("SUCCESS");
-    List<WitnessFlow.Line> lines = witness(w);
+    List<WitnessFlow.Line> lines = witness(m.witness);
     long takeover =
         lines.stream()
                 .filter(l -> l.conductor().equals(peer.name))
@@ -128,25 +156,16 @@ abstract class AbstractConductorProcessTest {
         label(), takeover, LEASE.toMillis());
     assertThat(takeover).isLessThanOrEqualTo(2 * LEASE.toMillis());
     // the tasks the owner finished are not run again; only the one in flight is
-    assertThat(executions(lines, owner.name)).containsExactly("t1", "t2", "t3");
-    assertThat(executions(lines, peer.name)).containsExactly("t3", "t4", "t5", "t6");
-    FlowDetail fd = readFlow(store, job);
-    assertThat(fd.state()).isEqualTo(FlowState.SUCCESS);
-    assertThat(fd.atoms()).extracting(AtomDetail::state).containsOnly(AtomState.SUCCESS);
-    assertThat(results(fd))
-        .containsExactly(owner.name, owner.name, peer.name, peer.name, peer.name, peer.name);
-    assertGone(store, job);
+    assertHandedOverAtT3(m, readFlow(store, job));
   }
 
   @Test
   void aPausedOwnerWritesNothingAfterThePeerTookOver() throws Exception {
-    String store = newStore();
-    Path w = dir.resolve("witness.log");
-    List<Child> cs = procs.startAll(store, List.of("A", "B"), 1, LEASE);
-    Job job = post(store, List.of(jobOf("pause", TASKS, TASK_MILLIS, w))).get(0);
-    Child owner = claimer(cs, job);
-    Child peer = other(cs, owner);
-    awaitExecution(w, owner.name, "t3", job);
+    MidFlow m = ownerRunningT3("pause");
+    String store = m.store;
+    Job job = m.job;
+    Child owner = m.owner;
+    Child peer = m.peer;
     owner.signal("STOP");
     long stoppedAt = System.currentTimeMillis();
 
@@ -164,16 +183,9 @@ abstract class AbstractConductorProcessTest {
 
     FlowDetail after = readFlow(store, job);
     assertThat(after).isEqualTo(left);
-    assertThat(after.state()).isEqualTo(FlowState.SUCCESS);
-    assertThat(after.atoms()).extracting(AtomDetail::state).containsOnly(AtomState.SUCCESS);
-    assertThat(results(after))
-        .containsExactly(owner.name, owner.name, peer.name, peer.name, peer.name, peer.name);
-    List<WitnessFlow.Line> lines = witness(w);
-    assertThat(executions(lines, owner.name)).containsExactly("t1", "t2", "t3");
-    assertThat(executions(lines, peer.name)).containsExactly("t3", "t4", "t5", "t6");
-    assertGone(store, job);
+    assertHandedOverAtT3(m, after);
     assertThat(
-            cs.stream()
+            m.children.stream()
                 .flatMap(c -> c.outcomes().stream())
                 .filter(o -> o.jobUuid().equals(job.uuid()) && o.kind().equals("COMPLETED")))
         .hasSize(1);
