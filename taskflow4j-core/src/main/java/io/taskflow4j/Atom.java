@@ -88,30 +88,34 @@ public abstract class Atom implements FlowElement {
     this.provides = Objects.requireNonNull(p, "provides");
   }
 
-  private static Map<String, Class<?>> mutable(Map<String, Class<?>> m) {
-    return m instanceof LinkedHashMap ? m : new LinkedHashMap<>(m);
-  }
-
   protected final void addRequired(String arg, Class<?> type) {
     checkOpen();
     checkArg(arg);
     if (optional.containsKey(arg)) {
-      optional = mutable(optional);
-      optional.remove(arg);
+      optional = without(optional, arg);
     }
-    required = mutable(required);
-    required.put(arg, type == null ? Object.class : boxed(type));
+    required = with(required, arg, type == null ? Object.class : boxed(type));
   }
 
   protected final void addOptional(String arg, Class<?> type) {
     checkOpen();
     checkArg(arg);
     if (required.containsKey(arg)) {
-      required = mutable(required);
-      required.remove(arg);
+      required = without(required, arg);
     }
-    optional = mutable(optional);
-    optional.put(arg, type == null ? Object.class : boxed(type));
+    optional = with(optional, arg, type == null ? Object.class : boxed(type));
+  }
+
+  // Declared arguments are held in compact maps from the start, copied on each change: an atom
+  // declares a few, and a large flow builds hundreds of thousands of atoms.
+  private static Map<String, Class<?>> with(Map<String, Class<?>> m, String k, Class<?> v) {
+    return ArrayMap.copyWith(ArrayMap.copyOf(m), k, v);
+  }
+
+  private static Map<String, Class<?>> without(Map<String, Class<?>> m, String k) {
+    Map<String, Class<?>> copy = new LinkedHashMap<>(m);
+    copy.remove(k);
+    return ArrayMap.copyOf(copy);
   }
 
   protected final void setRebind(Map<String, String> argToName) {
@@ -194,60 +198,93 @@ public abstract class Atom implements FlowElement {
         return;
       }
       checkConfiguration();
-      List<String> order = new ArrayList<>(required.keySet());
-      order.addAll(optional.keySet());
-      Map<String, String> built = new LinkedHashMap<>();
-      for (String arg : order) {
-        built.put(arg, arg);
+      ArrayMap<String, Class<?>> req = ArrayMap.copyOf(required);
+      ArrayMap<String, Class<?>> opt = ArrayMap.copyOf(optional);
+      int nRequired = req.size();
+      int n = nRequired + opt.size();
+      // The mapping, built in place: each declared argument fetched by its own name, then rebound.
+      Object[] built = new Object[2 * n];
+      for (int i = 0; i < n; i++) {
+        String arg = i < nRequired ? req.keyAt(i) : opt.keyAt(i - nRequired);
+        built[2 * i] = arg;
+        built[2 * i + 1] = arg;
       }
       if (!rebindList.isEmpty()) {
-        if (rebindList.size() > order.size()) {
+        if (rebindList.size() > n) {
           throw new IllegalArgumentException(
               "atom '"
                   + name
                   + "' rebinds "
                   + rebindList.size()
                   + " arguments by position but declares only "
-                  + order.size()
+                  + n
                   + " "
-                  + order);
+                  + declaredNames(built));
         }
         for (int i = 0; i < rebindList.size(); i++) {
-          built.put(order.get(i), rebindList.get(i));
+          built[2 * i + 1] = rebindList.get(i);
         }
       }
+      // A rebinding of every argument, in declaration order, is the mapping itself.
+      boolean sameAsRebind = rebindMap.size() == n;
+      int at = 0;
       for (Map.Entry<String, String> e : rebindMap.entrySet()) {
-        if (!built.containsKey(e.getKey())) {
+        int i = positionOf(e.getKey(), req, opt);
+        if (i < 0) {
           throw new IllegalArgumentException(
               "atom '"
                   + name
                   + "' rebinds argument '"
                   + e.getKey()
                   + "' that it does not declare; declared arguments are "
-                  + order
+                  + declaredNames(built)
                   + " (add it with requires(...) or optional(...))");
         }
-        built.put(e.getKey(), e.getValue());
+        built[2 * i + 1] = e.getValue();
+        sameAsRebind &= i == at++;
       }
-      required = ArrayMap.copyOf(required);
-      optional = ArrayMap.copyOf(optional);
-      if (optional.isEmpty()) {
-        types = required;
+      required = req;
+      optional = opt;
+      if (opt.isEmpty()) {
+        types = req;
       } else {
-        Map<String, Class<?>> all = new LinkedHashMap<>(required);
-        all.putAll(optional);
-        types = ArrayMap.copyOf(all);
+        Object[] all = new Object[2 * n];
+        for (int i = 0; i < n; i++) {
+          all[2 * i] = built[2 * i];
+          all[2 * i + 1] = i < nRequired ? req.get(built[2 * i]) : opt.get(built[2 * i]);
+        }
+        types = ArrayMap.ofDistinct(all);
       }
-      optionalArgs = ArraySet.copyOf(optional.keySet());
-      // A rebinding of every argument, in declaration order, is the mapping itself.
+      optionalArgs = ArraySet.copyOf(opt.keySet());
       Map<String, String> fixed =
-          rebindMap.equals(built) && List.copyOf(rebindMap.keySet()).equals(order)
-              ? rebindMap
-              : ArrayMap.copyOf(built);
+          n == 0
+              ? Map.of()
+              : sameAsRebind && rebindList.isEmpty() && rebindMap instanceof ArrayMap
+                  ? rebindMap
+                  : ArrayMap.ofDistinct(built);
       rebindMap = Map.of();
       rebindList = List.of();
       this.mapping = fixed;
     }
+  }
+
+  /** The position of argument {@code arg} in declaration order (required first), or -1. */
+  private static int positionOf(String arg, ArrayMap<String, ?> req, ArrayMap<String, ?> opt) {
+    int i = req.indexOfKey(arg);
+    if (i >= 0) {
+      return i;
+    }
+    i = opt.indexOfKey(arg);
+    return i >= 0 ? req.size() + i : -1;
+  }
+
+  /** The argument names of a mapping being built (alternating names and fetched names). */
+  private static List<String> declaredNames(Object[] built) {
+    List<String> names = new ArrayList<>(built.length / 2);
+    for (int i = 0; i < built.length; i += 2) {
+      names.add((String) built[i]);
+    }
+    return names;
   }
 
   /** How many arguments are declared so far (required and optional). */

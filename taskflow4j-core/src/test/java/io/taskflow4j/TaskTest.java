@@ -60,14 +60,71 @@ class TaskTest {
     assertThat(m.requires()).containsExactly("other");
   }
 
+  /** A task that only declares: its arguments are the test's subject. */
+  static final class Declared extends Task {
+    Declared() {
+      super("declared");
+    }
+
+    @Override
+    public Object execute(Arguments args) {
+      return null;
+    }
+  }
+
+  @Test
+  void sealFixesDeclarationOrderTypesAndRebinding() {
+    Task t = new Declared().requires("a", int.class).optional("b", String.class).requires("c");
+    t.optional("a", long.class); // moves a to the optional ones, with its new type
+    t.requires("b", Double.class); // and b back to the required ones, after c
+    t.rebind(Map.of("c", "cc"));
+
+    assertThat(t.argumentMapping())
+        .containsExactly(Map.entry("c", "cc"), Map.entry("b", "b"), Map.entry("a", "a"));
+    assertThat(t.argumentNames()).containsExactly("c", "b", "a");
+    assertThat(t.argumentTypes())
+        .containsExactly(
+            Map.entry("c", Object.class), Map.entry("b", Double.class), Map.entry("a", Long.class));
+    assertThat(t.optionalArguments()).containsExactly("a");
+    assertThat(t.requires()).containsExactly("cc", "b");
+
+    // A rebinding of every argument in declaration order is the mapping; one out of order too.
+    Task inOrder = new Declared().requires("x", "y").rebind(orderedMap("x", "p", "y", "q"));
+    assertThat(inOrder.argumentMapping()).containsExactly(Map.entry("x", "p"), Map.entry("y", "q"));
+    Task reordered = new Declared().requires("x", "y").rebind(orderedMap("y", "q", "x", "p"));
+    assertThat(reordered.argumentMapping())
+        .containsExactly(Map.entry("x", "p"), Map.entry("y", "q"));
+
+    // Past the size where compact maps index their keys
+    Task many = new Declared();
+    for (int i = 0; i < 20; i++) {
+      many.requires("r" + i, Integer.class);
+    }
+    many.rebind(Map.of("r17", "seventeen"));
+    assertThat(many.argumentMapping()).hasSize(20).containsEntry("r17", "seventeen");
+    assertThat(many.argumentNames().get(17)).isEqualTo("r17");
+    assertThat(many.argumentTypes().get("r3")).isEqualTo(Integer.class);
+    assertThat(new Declared().argumentMapping()).isEmpty();
+  }
+
+  private static Map<String, String> orderedMap(String... keysAndValues) {
+    Map<String, String> m = new java.util.LinkedHashMap<>();
+    for (int i = 0; i < keysAndValues.length; i += 2) {
+      m.put(keysAndValues[i], keysAndValues[i + 1]);
+    }
+    return m;
+  }
+
   @Test
   void badConfigurationIsReportedWhenSealed() {
     Task unknownRebind = Task.of("t", Integer.class, v -> v).requires("v").rebind(Map.of("w", "x"));
     assertThatThrownBy(unknownRebind::seal)
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining("rebinds argument 'w' that it does not declare");
+        .hasMessageContaining("rebinds argument 'w' that it does not declare")
+        .hasMessageContaining("declared arguments are [v]");
     Task tooMany = Task.of("t", Integer.class, v -> v).requires("v").rebind("a", "b");
-    assertThatThrownBy(tooMany::seal).hasMessageContaining("rebinds 2 arguments by position");
+    assertThatThrownBy(tooMany::seal)
+        .hasMessageContaining("rebinds 2 arguments by position but declares only 1 [v]");
     Task arity = Task.of("t", Integer.class, Integer.class, Integer::sum).requires("only");
     assertThatThrownBy(arity::seal).hasMessageContaining("takes 2 argument(s)");
     Task sealed = Task.of("t", () -> 1);

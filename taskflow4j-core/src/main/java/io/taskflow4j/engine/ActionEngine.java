@@ -400,19 +400,21 @@ final class ActionEngine implements Engine {
     AtomDetail before = s.atomDetail(name);
     int attempt = previousAttempts(before) + 1;
     Map<String, Object> start =
-        ArrayMap.ofEntries(
-            META_PROGRESS,
-            PROGRESS_NONE,
-            META_STARTED_AT,
-            startedAt,
-            META_ATTEMPT,
-            attempt,
-            META_HOST,
-            HOST,
-            META_PID,
-            PID,
-            META_USER,
-            USER);
+        ArrayMap.ofDistinct(
+            new Object[] {
+              META_PROGRESS,
+              PROGRESS_NONE,
+              META_STARTED_AT,
+              startedAt,
+              META_ATTEMPT,
+              attempt,
+              META_HOST,
+              HOST,
+              META_PID,
+              PID,
+              META_USER,
+              USER
+            });
     s.setAtomState(name, AtomState.RUNNING, start);
     if (old != AtomState.RUNNING) {
       // Re-running an atom left RUNNING is silent (TaskFlow's identity transition).
@@ -440,8 +442,10 @@ final class ActionEngine implements Engine {
             name,
             result,
             AtomState.SUCCESS,
-            ArrayMap.ofEntries(
-                META_PROGRESS, PROGRESS_DONE, META_ENDED_AT, endedAt, META_DURATION, duration));
+            ArrayMap.ofDistinct(
+                new Object[] {
+                  META_PROGRESS, PROGRESS_DONE, META_ENDED_AT, endedAt, META_DURATION, duration
+                }));
       } catch (InvalidResultException | IllegalArgumentException e) {
         // The task worked but its result cannot be recorded: a failure of the task, so the flow
         // reverts instead of continuing with a result a resumed run could not see.
@@ -454,7 +458,7 @@ final class ActionEngine implements Engine {
           name,
           failure,
           AtomState.FAILURE,
-          ArrayMap.ofEntries(META_ENDED_AT, endedAt, META_DURATION, duration));
+          ArrayMap.ofDistinct(new Object[] {META_ENDED_AT, endedAt, META_DURATION, duration}));
       notifyAtom(i, AtomState.RUNNING, AtomState.FAILURE, null, failure);
     } else {
       notifyAtom(i, AtomState.RUNNING, AtomState.SUCCESS, result, null);

@@ -48,7 +48,10 @@ final class Compilation {
 
   final ScopeWalker scopeWalker;
 
-  @SuppressWarnings("unchecked")
+  /**
+   * @param levels per atom, the providers it can see: a provider's name when it sees only that one,
+   *     else a {@code List<List<String>>} of provider names, nearest level first
+   */
   Compilation(
       Flow flow,
       Atom[] atoms,
@@ -61,7 +64,7 @@ final class Compilation {
       int[] topo,
       int[] retryOf,
       int[] scopeEnd,
-      List<List<String>>[] levels) {
+      Object[] levels) {
     this.flow = flow;
     this.atomCount = atoms.length;
     this.nodeCount = nodeCount;
@@ -80,11 +83,7 @@ final class Compilation {
     this.topo = topo;
     this.retryOf = retryOf;
     this.scopeEnd = scopeEnd;
-    this.levels = new Object[levels.length];
-    for (int i = 0; i < levels.length; i++) {
-      List<List<String>> l = levels[i];
-      this.levels[i] = l.size() == 1 && l.get(0).size() == 1 ? l.get(0).get(0) : l;
-    }
+    this.levels = levels;
     this.scopeWalker =
         name -> {
           int i = indexByName.indexOf(name);

@@ -6,7 +6,7 @@ import io.taskflow4j.Retry;
 import io.taskflow4j.flow.CyclicDependencyException;
 import io.taskflow4j.flow.Flow;
 import io.taskflow4j.flow.GraphFlow;
-import io.taskflow4j.internal.Capacity;
+import io.taskflow4j.internal.ArrayMap;
 import io.taskflow4j.internal.NameIndex;
 import io.taskflow4j.persistence.DuplicateException;
 import io.taskflow4j.storage.Storage;
@@ -16,6 +16,7 @@ import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.IdentityHashMap;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -387,16 +388,34 @@ final class Compiler {
 
   // ---- scopes: which providers each atom can see, nearest first ----
 
-  @SuppressWarnings({"unchecked", "rawtypes"})
-  private List<List<String>>[] resolveScopes(Atom[] atomArray) {
+  /**
+   * Per atom: the providers of its arguments it can see, nearest level first; a single provider as
+   * its name alone, several as a {@code List<List<String>>} (see {@link Compilation#levels}).
+   */
+  private Object[] resolveScopes(Atom[] atomArray) {
     int n = atomArray.length;
-    Map<String, IntList> providers = new HashMap<>(Capacity.forEntries(n));
+    // Provided name → the atoms providing it, kept as chains in int arrays (one link per pair of
+    // atom and name, the name's newest link first): no object per name, which for a chain means
+    // none per atom.
+    NameIndex<String> provided = new NameIndex<>(name -> name, n);
+    IntList head = new IntList(n);
+    IntList linkAtom = new IntList(n);
+    IntList linkNext = new IntList(n);
     for (int i = 0; i < n; i++) {
-      for (String p : atomArray[i].provides().names()) {
-        providers.computeIfAbsent(p, x -> new IntList(1)).add(i);
+      for (String name : atomArray[i].provides().names()) {
+        int k = provided.add(name);
+        if (k >= 0) {
+          head.add(-1);
+        } else {
+          k = -1 - k;
+        }
+        linkAtom.add(i);
+        linkNext.add(head.get(k));
+        head.set(k, linkAtom.size() - 1);
       }
     }
-    List<List<String>>[] levels = new List[n];
+    Object[] levels = new Object[n];
+    int hint = -1;
     for (int c = 0; c < n; c++) {
       // depth (deeper = nearer) → rank → provider names
       TreeMap<Integer, TreeMap<Long, String>> found = null;
@@ -404,13 +423,19 @@ final class Compiler {
       String only = null;
       long onlyKey = 0;
       int onlyDepth = 0;
-      for (String wanted : atomArray[c].argumentMapping().values()) {
-        IntList ps = providers.get(wanted);
-        if (ps == null) {
+      Map<String, String> mapping = atomArray[c].argumentMapping();
+      ArrayMap<String, String> compact = mapping instanceof ArrayMap<String, String> a ? a : null;
+      Iterator<String> others = compact == null ? mapping.values().iterator() : null;
+      for (int w = 0; compact != null ? w < compact.size() : others.hasNext(); w++) {
+        String wanted = compact != null ? compact.valueAt(w) : others.next();
+        // In flow order, an atom usually wants what the atom before it provides.
+        int k = provided.indexOf(wanted, hint);
+        if (k < 0) {
           continue;
         }
-        for (int x = 0; x < ps.size(); x++) {
-          int p = ps.get(x);
+        hint = k;
+        for (int link = head.get(k); link >= 0; link = linkNext.get(link)) {
+          int p = linkAtom.get(link);
           if (p == c) {
             continue;
           }
@@ -434,13 +459,14 @@ final class Compiler {
         }
       }
       if (found == null) {
-        levels[c] = only == null ? List.of() : List.of(List.of(only));
+        levels[c] = only == null ? List.of() : only;
       } else {
         List<List<String>> out = new ArrayList<>(found.size());
         for (TreeMap<Long, String> level : found.values()) {
           out.add(List.copyOf(new LinkedHashSet<>(level.values())));
         }
-        levels[c] = List.copyOf(out);
+        levels[c] =
+            out.size() == 1 && out.get(0).size() == 1 ? out.get(0).get(0) : List.copyOf(out);
       }
     }
     return levels;

@@ -26,6 +26,10 @@ final class IntList {
     return data[i];
   }
 
+  void set(int i, int v) {
+    data[i] = v;
+  }
+
   int size() {
     return size;
   }

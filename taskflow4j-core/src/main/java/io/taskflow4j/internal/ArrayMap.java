@@ -74,6 +74,20 @@ public class ArrayMap<K, V> extends AbstractMap<K, V> {
     return new ArrayMap<>(keysAndValues.clone());
   }
 
+  /**
+   * A map over {@code keysAndValues}, alternating keys and values, taken and not copied: the caller
+   * guarantees distinct non-null keys and does not change the array afterwards.
+   */
+  public static <K, V> ArrayMap<K, V> ofDistinct(Object[] keysAndValues) {
+    return new ArrayMap<>(keysAndValues);
+  }
+
+  /** {@code base} with {@code key → value} put over it (replaced in place, or appended). */
+  public static <K, V> ArrayMap<K, V> copyWith(
+      ArrayMap<? extends K, ? extends V> base, K key, V value) {
+    return new ArrayMap<>(with(base, Objects.requireNonNull(key, "key"), value));
+  }
+
   /** A map of one entry. */
   public static <K, V> ArrayMap<K, V> of(K key, V value) {
     return new ArrayMap<>(new Object[] {Objects.requireNonNull(key, "key"), value});
@@ -113,6 +127,11 @@ public class ArrayMap<K, V> extends AbstractMap<K, V> {
   /** A copy of this map's alternating keys and values, with room for {@code extra} more entries. */
   protected final Object[] entriesWithRoom(int extra) {
     return Arrays.copyOf(kv, kv.length + 2 * extra);
+  }
+
+  /** The position of {@code key} in this map's insertion order, or -1. */
+  public final int indexOfKey(Object key) {
+    return find(key);
   }
 
   /** The position of {@code key} in this map's entries, or -1. */
@@ -178,6 +197,13 @@ public class ArrayMap<K, V> extends AbstractMap<K, V> {
   public final K keyAt(int i) {
     Objects.checkIndex(i, size());
     return (K) kv[2 * i];
+  }
+
+  /** The {@code i}-th value, in insertion order. */
+  @SuppressWarnings("unchecked")
+  public final V valueAt(int i) {
+    Objects.checkIndex(i, size());
+    return (V) kv[2 * i + 1];
   }
 
   @Override

@@ -65,7 +65,7 @@ public final class NameIndex<E> implements Iterable<E> {
 
   /** The position of the element named {@code name}, or -1. */
   public int indexOf(String name) {
-    if (name == null) {
+    if (name == null || size == 0) {
       return -1;
     }
     long[] t = table;
@@ -126,22 +126,82 @@ public final class NameIndex<E> implements Iterable<E> {
    */
   public int put(E element) {
     String name = Objects.requireNonNull(nameOf.apply(element), "element name");
-    int at = indexOf(name);
-    if (at >= 0) {
+    int slot = probe(name);
+    if (slot < 0) {
+      int at = -slot - 1;
       items[at] = element;
       return at;
     }
-    if (size == items.length) {
-      items = Arrays.copyOf(items, size * 2);
-      names = Arrays.copyOf(names, size * 2);
+    return append(element, name, slot);
+  }
+
+  /**
+   * Adds {@code element} unless an element of the same name is held.
+   *
+   * @return the position of the element added, or {@code -1 - p} when one named alike is held at
+   *     position {@code p} (and this one was not added)
+   */
+  public int add(E element) {
+    String name = Objects.requireNonNull(nameOf.apply(element), "element name");
+    int slot = probe(name);
+    return slot < 0 ? slot : append(element, name, slot);
+  }
+
+  /**
+   * The element named {@code name}, made by {@code make} and added when none is held. One probe of
+   * the table: at the size of a large flow, each is a cache miss.
+   */
+  @SuppressWarnings("unchecked")
+  public E computeIfAbsent(String name, Function<String, ? extends E> make) {
+    Objects.requireNonNull(name, "element name");
+    int slot = probe(name);
+    if (slot < 0) {
+      return (E) items[-slot - 1];
     }
-    if ((size + 1) * 2 > table.length) {
-      rehash(table.length * 2);
+    E made = make.apply(name);
+    append(made, name, slot);
+    return made;
+  }
+
+  /**
+   * Where {@code name} is: {@code -1 - position} when held, else the free table slot where it would
+   * go.
+   */
+  private int probe(String name) {
+    long[] t = table;
+    int mask = t.length - 1;
+    int h = hash(name);
+    for (int s = h & mask; ; s = (s + 1) & mask) {
+      long e = t[s];
+      if (e == 0) {
+        return s;
+      }
+      if ((int) (e >>> 32) == h) {
+        int p = (int) e - 1;
+        String n = names[p];
+        if (n == name || n.equals(name)) {
+          return -1 - p;
+        }
+      }
     }
-    items[size] = element;
-    names[size] = name;
-    insert(table, hash(name), size);
-    return size++;
+  }
+
+  /** Appends a new element whose name probed to the free {@code slot}; returns its position. */
+  private int append(E element, String name, int slot) {
+    int at = size;
+    if (at == items.length) {
+      items = Arrays.copyOf(items, at * 2);
+      names = Arrays.copyOf(names, at * 2);
+    }
+    items[at] = element;
+    names[at] = name;
+    size = at + 1;
+    if (size * 2 > table.length) {
+      rehash(table.length * 2); // places the new one too
+    } else {
+      table[slot] = ((long) hash(name) << 32) | (at + 1);
+    }
+    return at;
   }
 
   private static void insert(long[] t, int h, int position) {

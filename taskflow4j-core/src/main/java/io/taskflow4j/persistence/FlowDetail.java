@@ -1,5 +1,6 @@
 package io.taskflow4j.persistence;
 
+import io.taskflow4j.internal.Uuids;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -7,7 +8,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.UUID;
 
 /**
  * The logbook record of one run of a flow: its state, metadata and the {@link AtomDetail}s of its
@@ -47,7 +47,7 @@ public final class FlowDetail {
 
   /** A new PENDING flow detail with a random uuid. */
   public static FlowDetail create(String name) {
-    return of(name, UUID.randomUUID().toString());
+    return of(name, Uuids.random());
   }
 
   /** A new PENDING flow detail. */

@@ -662,20 +662,34 @@ public final class Json {
      */
     static Map<String, Object> merge(
         Object[] baseKv, Instant s0, Instant s1, double d0, double d1, Map<String, ?> entries) {
-      Object[] kv = Arrays.copyOf(baseKv, baseKv.length + 2 * entries.size());
-      int count = baseKv.length / 2;
-      for (Map.Entry<String, ?> e : entries.entrySet()) {
-        String k = e.getKey();
+      int baseCount = baseKv.length / 2;
+      int m = entries.size();
+      // Entries of a compact map are read by position: iterating one makes an entry object each.
+      ArrayMap<String, ?> compact = entries instanceof ArrayMap<String, ?> a ? a : null;
+      Object[] pairs = compact == null ? new Object[2 * m] : null;
+      if (pairs != null) {
+        int j = 0;
+        for (Map.Entry<String, ?> e : entries.entrySet()) {
+          pairs[j++] = e.getKey();
+          pairs[j++] = e.getValue();
+        }
+      }
+      int added = 0;
+      for (int j = 0; j < m; j++) {
+        String k = compact != null ? compact.keyAt(j) : (String) pairs[2 * j];
         if (k == null) {
           throw new IllegalArgumentException("a JSON object key must not be null");
         }
-        int at = -1;
-        for (int i = 0; i < count; i++) {
-          if (kv[2 * i].equals(k)) {
-            at = i;
-            break;
-          }
+        if (indexOfKey(baseKv, baseCount, k) < 0) {
+          added++;
         }
+      }
+      // Sized exactly: the keys of entries are distinct, so each is either in base or new.
+      Object[] kv = Arrays.copyOf(baseKv, 2 * (baseCount + added));
+      int count = baseCount;
+      for (int j = 0; j < m; j++) {
+        String k = compact != null ? compact.keyAt(j) : (String) pairs[2 * j];
+        int at = indexOfKey(kv, baseCount, k);
         if (at >= 0) {
           Object old = kv[2 * at + 1];
           if (old == STAMP0) {
@@ -691,7 +705,7 @@ public final class Json {
           at = count++;
           kv[2 * at] = k;
         }
-        Object v = e.getValue();
+        Object v = compact != null ? compact.valueAt(j) : pairs[2 * j + 1];
         Object stored;
         if (v instanceof Stamp st && s0 == null) {
           s0 = st.instant();
@@ -711,9 +725,6 @@ public final class Json {
         }
         kv[2 * at + 1] = stored;
       }
-      if (count * 2 != kv.length) {
-        kv = Arrays.copyOf(kv, count * 2);
-      }
       if (s0 == null && s1 == null && Double.isNaN(d0) && Double.isNaN(d1)) {
         return new FrozenMap(kv);
       }
@@ -724,6 +735,16 @@ public final class Json {
         lastEntries = kv;
       }
       return new StampedMap(kv, s0, s1, d0, d1);
+    }
+
+    /** The position of {@code key} among the first {@code count} keys of {@code kv}, or -1. */
+    private static int indexOfKey(Object[] kv, int count, String key) {
+      for (int i = 0; i < count; i++) {
+        if (kv[2 * i].equals(key)) {
+          return i;
+        }
+      }
+      return -1;
     }
 
     Map<String, Object> with(Map<String, ?> entries) {

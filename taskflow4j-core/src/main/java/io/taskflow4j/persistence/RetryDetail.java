@@ -1,11 +1,11 @@
 package io.taskflow4j.persistence;
 
+import io.taskflow4j.internal.Uuids;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.UUID;
 
 /**
  * The logbook record of a retry controller. Its {@link #history()} holds one {@link Attempt} per
@@ -70,7 +70,7 @@ public record RetryDetail(
 
   /** A new PENDING retry detail with a random uuid. */
   public static RetryDetail create(String name) {
-    return of(name, UUID.randomUUID().toString());
+    return of(name, Uuids.random());
   }
 
   /** A new PENDING retry detail. */

@@ -1,8 +1,8 @@
 package io.taskflow4j.persistence;
 
+import io.taskflow4j.internal.Uuids;
 import java.util.Map;
 import java.util.Objects;
-import java.util.UUID;
 
 /**
  * The logbook record of a task. Immutable.
@@ -76,7 +76,7 @@ public record TaskDetail(
 
   /** A new PENDING task detail with a random uuid. */
   public static TaskDetail create(String name) {
-    return of(name, UUID.randomUUID().toString());
+    return of(name, Uuids.random());
   }
 
   /** A new PENDING task detail. */

@@ -19,7 +19,9 @@ public record AtomSpec(String name, AtomKind kind, String version, ResultMapping
     if (name.isEmpty()) {
       throw new IllegalArgumentException("an atom name must not be empty");
     }
-    Objects.requireNonNull(kind, "kind of atom '" + name + "'");
+    if (kind == null) {
+      throw new NullPointerException("kind of atom '" + name + "'");
+    }
     provides = provides == null ? ResultMapping.none() : provides;
   }
 

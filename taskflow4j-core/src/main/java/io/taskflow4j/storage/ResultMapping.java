@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.function.BiConsumer;
 
 /**
  * How an atom's result maps to the names it provides (TaskFlow's {@code save_as}): the whole result
@@ -158,7 +159,19 @@ public final class ResultMapping {
 
   /** Whether nothing is provided. */
   public boolean isEmpty() {
-    return keys().isEmpty();
+    return whole == null && keys.isEmpty();
+  }
+
+  /**
+   * Calls {@code action} with each provided name and how it is taken from the result, in
+   * declaration order (a whole-result mapping makes no map for it).
+   */
+  public void forEach(BiConsumer<? super String, Object> action) {
+    if (whole != null) {
+      action.accept(whole, null);
+    } else {
+      keys.forEach(action);
+    }
   }
 
   /** Whether {@code name} is provided. */
@@ -237,12 +250,19 @@ public final class ResultMapping {
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof ResultMapping r && keys().equals(r.keys());
+    if (!(o instanceof ResultMapping r)) {
+      return false;
+    }
+    if (whole != null || r.whole != null) {
+      // A whole-result mapping equals only another of the same name, or a map of that one entry.
+      return whole != null && r.whole != null ? whole.equals(r.whole) : keys().equals(r.keys());
+    }
+    return keys.equals(r.keys);
   }
 
   @Override
   public int hashCode() {
-    return keys().hashCode();
+    return whole != null ? whole.hashCode() : keys.hashCode(); // {name: null} hashes as name
   }
 
   @Override

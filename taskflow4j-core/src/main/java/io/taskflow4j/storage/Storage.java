@@ -1,5 +1,6 @@
 package io.taskflow4j.storage;
 
+import io.taskflow4j.internal.ArrayMap;
 import io.taskflow4j.internal.Capacity;
 import io.taskflow4j.internal.NameIndex;
 import io.taskflow4j.internal.Timestamps;
@@ -23,10 +24,12 @@ import io.taskflow4j.persistence.TaskDetail;
 import io.taskflow4j.persistence.TaskFlowException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.EnumSet;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -196,87 +199,130 @@ public final class Storage {
     Objects.requireNonNull(specs, "specs");
     structure.writeLock().lock();
     try {
-      List<String> uuids = new ArrayList<>(specs.size());
-      if (atoms.isEmpty() && providers.isEmpty() && specs.size() > 12) {
+      int count = specs.size();
+      if (atoms.isEmpty() && providers.isEmpty() && count > 12) {
         // Sized once for a large flow: rehashing 100,000 entries several times costs more than
         // the whole run of a small flow.
-        atoms = new NameIndex<>(AtomEntry::name, specs.size());
-        providers = new NameIndex<>(Providers::name, specs.size());
+        providers = new NameIndex<>(Providers::name, count);
       }
-      NameIndex<AtomDetail> created = new NameIndex<>(AtomDetail::name, specs.size());
-      // The entry of each spec: found now, or made once the new details are written.
-      AtomEntry[] entries = new AtomEntry[specs.size()];
-      int[] specOfCreated = new int[specs.size()];
-      int at = -1;
-      for (AtomSpec spec : specs) {
-        at++;
-        Objects.requireNonNull(spec, "atom spec");
+      // The entries made here, by name (a name repeated in specs shares its first entry); they
+      // join the store's index only once their details are written. For a store that holds no
+      // atoms yet, this index becomes the store's: one insertion per atom, not two.
+      NameIndex<AtomEntry> created = new NameIndex<>(AtomEntry::name, count);
+      AtomEntry[] entries = new AtomEntry[count];
+      String[] uuids = new String[count];
+      long revision = connection == null ? 1 : 0; // the private store writes what it makes
+      for (int at = 0; at < count; at++) {
+        AtomSpec spec = Objects.requireNonNull(specs.get(at), "atom spec");
         if (INJECTOR_NAME.equals(spec.name())) {
           throw new IllegalArgumentException(
               "the atom name '" + INJECTOR_NAME + "' is reserved for injected values");
         }
         AtomEntry e = atoms.get(spec.name());
-        entries[at] = e;
-        AtomDetail existing = e != null ? e.detail : created.get(spec.name());
-        if (existing != null) {
-          if (AtomKind.of(existing) != spec.kind()) {
-            throw new DuplicateException(
-                "Atom detail '"
-                    + spec.name()
-                    + "' already exists in flow detail '"
-                    + header.name()
-                    + "'");
-          }
-          uuids.add(existing.uuid());
-          continue;
+        if (e == null) {
+          e =
+              created.computeIfAbsent(
+                  spec.name(), n -> newEntry(spec, n, ordinals + created.size(), revision));
         }
-        String uuid = options.uuidSupplier().get();
-        AtomDetail ad =
-            spec.kind() == AtomKind.RETRY
-                ? RetryDetail.of(spec.name(), uuid).withVersion(spec.version())
-                : TaskDetail.of(spec.name(), uuid).withVersion(spec.version());
-        specOfCreated[created.put(ad)] = at;
-        uuids.add(uuid);
+        if (e.kind != spec.kind()) {
+          throw new DuplicateException(
+              "Atom detail '"
+                  + spec.name()
+                  + "' already exists in flow detail '"
+                  + header.name()
+                  + "'");
+        }
+        entries[at] = e;
+        uuids[at] = e.detail.uuid();
       }
       if (!created.isEmpty()) {
-        List<AtomDetail> toAdd = new ArrayList<>(created.size());
-        for (AtomDetail ad : created) {
-          toAdd.add(ad);
-        }
-        FlowDetail toWrite = header.withAtoms(toAdd);
-        FlowDetail written =
-            write(
-                () -> "the new atom details of flow detail '" + header.name() + "'",
-                () -> storeFlow(toWrite),
-                () -> recoverFlow(toWrite));
-        header = written.withoutAtoms();
-        List<AtomDetail> writtenAtoms = written.atoms();
-        boolean sameOrder = writtenAtoms.size() == toAdd.size();
-        for (int i = 0; i < toAdd.size(); i++) {
-          AtomDetail ad = toAdd.get(i);
-          // A backend answers in the order written; matched by position, found by uuid otherwise.
-          AtomDetail stored =
-              sameOrder && writtenAtoms.get(i).uuid().equals(ad.uuid())
-                  ? writtenAtoms.get(i)
-                  : written.find(ad.uuid()).orElse(ad);
-          // A new name (checked above): the next ordinal.
-          AtomEntry e = new AtomEntry(ad.name(), AtomKind.of(ad), stored, ordinals++);
-          atoms.put(e);
-          if (e.kind == AtomKind.RETRY) {
-            retryNames.add(ad.name());
+        writeCreated(created);
+        if (atoms.isEmpty()) {
+          atoms = created;
+        } else {
+          for (AtomEntry e : created) {
+            atoms.add(e);
           }
-          entries[specOfCreated[i]] = e;
         }
+        for (AtomEntry e : created) {
+          if (e.kind == AtomKind.RETRY) {
+            retryNames.add(e.name);
+          }
+        }
+        ordinals += created.size();
       }
       // Mappings are registered only now, so a failed write registers nothing.
-      for (int i = 0; i < entries.length; i++) {
-        AtomEntry e = entries[i];
-        // A spec repeating a name created here shares the entry of its first occurrence.
-        registerMapping(e != null ? e : atoms.get(specs.get(i).name()), specs.get(i).provides());
+      for (int i = 0; i < count; i++) {
+        registerMapping(entries[i], specs.get(i).provides());
       }
-      return Collections.unmodifiableList(uuids);
+      return Collections.unmodifiableList(Arrays.asList(uuids));
     } finally {
       structure.writeLock().unlock();
+    }
+  }
+
+  /** A new entry for {@code spec}, with a new PENDING detail (a uuid is drawn). */
+  private AtomEntry newEntry(AtomSpec spec, String name, int ordinal, long revision) {
+    String uuid = options.uuidSupplier().get();
+    AtomDetail ad =
+        spec.kind() == AtomKind.RETRY
+            ? new RetryDetail(
+                uuid,
+                name,
+                AtomState.PENDING,
+                Intention.EXECUTE,
+                List.of(),
+                null,
+                null,
+                null,
+                Map.of(),
+                spec.version(),
+                revision)
+            : new TaskDetail(
+                uuid,
+                name,
+                AtomState.PENDING,
+                Intention.EXECUTE,
+                null,
+                null,
+                null,
+                null,
+                Map.of(),
+                spec.version(),
+                revision);
+    return new AtomEntry(name, spec.kind(), ad, ordinal);
+  }
+
+  /**
+   * Writes the new details of {@code created} in one flow-detail write carrying only them, and
+   * gives each entry its stored detail. The private store holds what it makes: the details were
+   * made at revision 1, and only the flow detail's revision moves on.
+   */
+  private void writeCreated(NameIndex<AtomEntry> created) {
+    if (connection == null) {
+      header = header.withRevision(header.revision() + 1);
+      return;
+    }
+    List<AtomDetail> toAdd = new ArrayList<>(created.size());
+    for (AtomEntry e : created) {
+      toAdd.add(e.detail);
+    }
+    FlowDetail toWrite = header.withAtoms(toAdd);
+    FlowDetail written =
+        write(
+            () -> "the new atom details of flow detail '" + header.name() + "'",
+            () -> storeFlow(toWrite),
+            () -> recoverFlow(toWrite));
+    header = written.withoutAtoms();
+    List<AtomDetail> writtenAtoms = written.atoms();
+    boolean sameOrder = writtenAtoms.size() == toAdd.size();
+    for (int i = 0; i < toAdd.size(); i++) {
+      AtomDetail ad = toAdd.get(i);
+      // A backend answers in the order written; matched by position, found by uuid otherwise.
+      created.at(i).detail =
+          sameOrder && writtenAtoms.get(i).uuid().equals(ad.uuid())
+              ? writtenAtoms.get(i)
+              : written.find(ad.uuid()).orElse(ad);
     }
   }
 
@@ -297,17 +343,12 @@ public final class Storage {
       return;
     }
     e.mapping = merged;
-    merged.asMap().forEach((name, key) -> providersOf(name).putAtom(e, key));
+    merged.forEach((name, key) -> providersOf(name).putAtom(e, key));
   }
 
   /** The providers of {@code resultName}, registered now if new (structure write lock held). */
   private Providers providersOf(String resultName) {
-    Providers ps = providers.get(resultName);
-    if (ps == null) {
-      ps = new Providers(resultName);
-      providers.put(ps);
-    }
-    return ps;
+    return providers.computeIfAbsent(resultName, Providers::new);
   }
 
   private void addDefaultProvider(String resultName, String providerName) {
@@ -977,16 +1018,33 @@ public final class Storage {
       Map<String, Object> persistentArgs = e == null ? Map.of() : injectedArgs(e.detail);
       List<List<String>> levels = null;
       boolean levelsFetched = false;
-      Map<String, Object> out = new LinkedHashMap<>();
-      for (Map.Entry<String, String> m : mapping.entrySet()) {
-        String bound = m.getKey();
-        String name = m.getValue();
+      // The arguments, as alternating names and values (the mapping's names are distinct); a
+      // compact mapping is read by position, without an entry object per argument.
+      int count = mapping.size();
+      Object[] out = new Object[2 * count];
+      int filled = 0;
+      ArrayMap<String, String> compact = mapping instanceof ArrayMap<String, String> a ? a : null;
+      Iterator<Map.Entry<String, String>> others =
+          compact == null ? mapping.entrySet().iterator() : null;
+      for (int j = 0; j < count; j++) {
+        String bound;
+        String name;
+        if (compact != null) {
+          bound = compact.keyAt(j);
+          name = compact.valueAt(j);
+        } else {
+          Map.Entry<String, String> m = others.next();
+          bound = m.getKey();
+          name = m.getValue();
+        }
         if (transientArgs.containsKey(name)) {
-          out.put(bound, transientArgs.get(name));
+          out[filled++] = bound;
+          out[filled++] = transientArgs.get(name);
           continue;
         }
         if (persistentArgs.containsKey(name)) {
-          out.put(bound, persistentArgs.get(name));
+          out[filled++] = bound;
+          out[filled++] = persistentArgs.get(name);
           continue;
         }
         Providers ps = providersNamed(name);
@@ -1001,14 +1059,16 @@ public final class Storage {
           levelsFetched = true;
         }
         try {
-          out.put(bound, locate(bound, name, ps, levels));
+          Object value = locate(bound, name, ps, levels);
+          out[filled++] = bound;
+          out[filled++] = value;
         } catch (NotFoundException ex) {
           if (!optional.contains(bound)) {
             throw ex;
           }
         }
       }
-      return Collections.unmodifiableMap(out);
+      return ArrayMap.ofDistinct(filled == out.length ? out : Arrays.copyOf(out, filled));
     } finally {
       structure.readLock().unlock();
     }

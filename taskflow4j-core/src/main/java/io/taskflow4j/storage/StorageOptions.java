@@ -1,9 +1,9 @@
 package io.taskflow4j.storage;
 
+import io.taskflow4j.internal.Uuids;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Objects;
-import java.util.UUID;
 import java.util.function.Supplier;
 
 /**
@@ -114,7 +114,7 @@ public final class StorageOptions {
     private Duration writeRetryBackoff = DEFAULT_WRITE_RETRY_BACKOFF;
     private Duration maxWriteRetryBackoff = DEFAULT_MAX_WRITE_RETRY_BACKOFF;
     private Clock clock = Clock.systemUTC();
-    private Supplier<String> uuidSupplier = () -> UUID.randomUUID().toString();
+    private Supplier<String> uuidSupplier = Uuids::random;
     private Sleeper sleeper = Sleeper.SYSTEM;
 
     private Builder() {}

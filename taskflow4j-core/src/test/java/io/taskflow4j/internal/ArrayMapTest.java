@@ -96,6 +96,33 @@ class ArrayMapTest {
   }
 
   @Test
+  void copyWithAndPositionalAccess() {
+    ArrayMap<String, Object> base = ArrayMap.copyOf(sample(2)); // k2, k1
+    ArrayMap<String, Object> appended = ArrayMap.copyWith(base, "k0", 0);
+    ArrayMap<String, Object> replaced = ArrayMap.copyWith(base, "k1", "one");
+
+    assertThat(new ArrayList<>(appended.keySet())).containsExactly("k2", "k1", "k0");
+    assertThat(replaced).containsExactly(Map.entry("k2", 2), Map.entry("k1", "one"));
+    assertThat(base).isEqualTo(sample(2)); // unchanged
+    for (int i = 0; i < appended.size(); i++) {
+      assertThat(appended.indexOfKey(appended.keyAt(i))).isEqualTo(i);
+      assertThat(appended.get(appended.keyAt(i))).isEqualTo(appended.valueAt(i));
+    }
+    assertThat(appended.indexOfKey("absent")).isEqualTo(-1);
+    assertThatThrownBy(() -> appended.valueAt(3)).isInstanceOf(IndexOutOfBoundsException.class);
+    assertThatThrownBy(() -> ArrayMap.copyWith(base, null, 1))
+        .isInstanceOf(NullPointerException.class);
+
+    // A large map (hash-indexed) answers positions alike
+    ArrayMap<String, Object> large = ArrayMap.ofDistinct(new Object[] {"a", 1, "b", 2});
+    for (int i = 0; i < 20; i++) {
+      large = ArrayMap.copyWith(large, "n" + i, i);
+    }
+    assertThat(large.indexOfKey("n7")).isEqualTo(9);
+    assertThat(large.valueAt(9)).isEqualTo(7);
+  }
+
+  @Test
   void refusesNullKeysAndDuplicateKeys() {
     Map<String, Object> withNull = new HashMap<>();
     withNull.put(null, 1);

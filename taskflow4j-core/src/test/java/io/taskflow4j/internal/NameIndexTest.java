@@ -88,4 +88,41 @@ class NameIndexTest {
     assertThatThrownBy(() -> index.put(new Item(null, 1))).isInstanceOf(NullPointerException.class);
     assertThatThrownBy(() -> index.at(0)).isInstanceOf(IndexOutOfBoundsException.class);
   }
+
+  @Test
+  void addKeepsTheElementHeldAndTellsWhere() {
+    NameIndex<Item> index = new NameIndex<>(Item::name, 2);
+    assertThat(index.add(new Item("a", 1))).isEqualTo(0);
+    assertThat(index.add(new Item("b", 2))).isEqualTo(1);
+
+    assertThat(index.add(new Item("b", 3))).isEqualTo(-1 - 1);
+
+    assertThat(index.size()).isEqualTo(2);
+    assertThat(index.get("b").value()).isEqualTo(2);
+  }
+
+  @Test
+  void computeIfAbsentMakesAnElementOnlyForANewName() {
+    NameIndex<Item> index = new NameIndex<>(Item::name, 2);
+    List<String> made = new ArrayList<>();
+    for (int round = 0; round < 2; round++) {
+      for (int i = 0; i < 1_000; i++) { // grows, and rehashes, while adding
+        int value = i;
+        Item item =
+            index.computeIfAbsent(
+                "n" + i,
+                name -> {
+                  made.add(name);
+                  return new Item(name, value);
+                });
+        assertThat(item.value()).isEqualTo(i);
+      }
+    }
+
+    assertThat(made).hasSize(1_000).first().isEqualTo("n0");
+    assertThat(index.size()).isEqualTo(1_000);
+    for (int i = 0; i < 1_000; i++) {
+      assertThat(index.indexOf("n" + i)).isEqualTo(i);
+    }
+  }
 }

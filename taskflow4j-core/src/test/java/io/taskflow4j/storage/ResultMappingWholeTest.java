@@ -2,8 +2,10 @@ package io.taskflow4j.storage;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.entry;
 
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -40,5 +42,32 @@ class ResultMappingWholeTest {
     assertThat(merged.keyOf("k")).isEqualTo("k");
     assertThat(ResultMapping.whole("v").merge(ResultMapping.whole("v")))
         .isEqualTo(ResultMapping.whole("v"));
+  }
+
+  @Test
+  void forEachGivesEveryNameAndKeyInOrder() {
+    Map<String, Object> seen = new LinkedHashMap<>();
+    ResultMapping.whole("v").forEach(seen::put);
+    assertThat(seen).containsExactly(entry("v", null));
+
+    seen.clear();
+    ResultMapping.byIndex(List.of("a", "b")).forEach(seen::put);
+    assertThat(seen).containsExactly(entry("a", 0), entry("b", 1));
+
+    seen.clear();
+    ResultMapping.none().forEach(seen::put);
+    assertThat(seen).isEmpty();
+    assertThat(ResultMapping.none().isEmpty()).isTrue();
+  }
+
+  @Test
+  void equalityTellsNamesAndKeysApart() {
+    assertThat(ResultMapping.whole("v")).isNotEqualTo(ResultMapping.whole("w"));
+    assertThat(ResultMapping.whole("v")).isNotEqualTo(ResultMapping.byKey(List.of("v")));
+    assertThat(ResultMapping.byKey(List.of("v"))).isNotEqualTo(ResultMapping.whole("v"));
+    assertThat(ResultMapping.whole("v")).isNotEqualTo(ResultMapping.none());
+    assertThat(ResultMapping.byIndex(List.of("a")))
+        .isEqualTo(ResultMapping.of(Map.of("a", 0)))
+        .hasSameHashCodeAs(ResultMapping.of(Map.of("a", 0)));
   }
 }
