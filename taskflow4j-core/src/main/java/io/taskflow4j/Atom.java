@@ -243,10 +243,11 @@ public abstract class Atom implements FlowElement {
         built[2 * i + 1] = e.getValue();
         sameAsRebind &= i == at++;
       }
-      required = req;
-      optional = opt;
+      // An empty map stays the shared one: a copy would be one more object per atom.
+      required = req.isEmpty() ? Map.of() : req;
+      optional = opt.isEmpty() ? Map.of() : opt;
       if (opt.isEmpty()) {
-        types = req;
+        types = required;
       } else {
         Object[] all = new Object[2 * n];
         for (int i = 0; i < n; i++) {

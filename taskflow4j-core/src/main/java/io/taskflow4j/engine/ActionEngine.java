@@ -79,7 +79,9 @@ final class ActionEngine implements Engine {
   static final String META_PROGRESS = "progress";
 
   private static final String HOST = hostName();
-  private static final Long PID = ProcessHandle.current().pid();
+  // In its stored form (a JSON number reads back as the smallest type that holds it), so that
+  // storing it does not box a new number for every atom.
+  private static final Object PID = Json.normalize(ProcessHandle.current().pid());
   private static final Double PROGRESS_NONE = 0.0;
   private static final Double PROGRESS_DONE = 1.0;
   private static final String USER = System.getProperty("user.name", "unknown");

@@ -31,11 +31,12 @@ public final class NameIndex<E> implements Iterable<E> {
   private long[] table;
 
   /**
-   * @param nameOf the name of an element (must not change while the element is held)
+   * @param nameOf the name of an element (must not change while the element is held); {@code null}
+   *     when elements are always added with their names ({@link #computeIfAbsent})
    * @param expected how many elements are expected (a hint: the index grows as needed)
    */
   public NameIndex(Function<? super E, String> nameOf, int expected) {
-    this.nameOf = Objects.requireNonNull(nameOf, "nameOf");
+    this.nameOf = nameOf;
     int cap = Math.max(4, expected);
     this.items = new Object[cap];
     this.names = new String[cap];
@@ -125,7 +126,7 @@ public final class NameIndex<E> implements Iterable<E> {
    * @return its position
    */
   public int put(E element) {
-    String name = Objects.requireNonNull(nameOf.apply(element), "element name");
+    String name = nameOf(element);
     int slot = probe(name);
     if (slot < 0) {
       int at = -slot - 1;
@@ -142,7 +143,7 @@ public final class NameIndex<E> implements Iterable<E> {
    *     position {@code p} (and this one was not added)
    */
   public int add(E element) {
-    String name = Objects.requireNonNull(nameOf.apply(element), "element name");
+    String name = nameOf(element);
     int slot = probe(name);
     return slot < 0 ? slot : append(element, name, slot);
   }
@@ -158,9 +159,36 @@ public final class NameIndex<E> implements Iterable<E> {
     if (slot < 0) {
       return (E) items[-slot - 1];
     }
-    E made = make.apply(name);
+    E made = Objects.requireNonNull(make.apply(name), "element");
     append(made, name, slot);
     return made;
+  }
+
+  /**
+   * Puts {@code element} in the place of the element named {@code name}.
+   *
+   * @throws java.util.NoSuchElementException when none is
+   */
+  public void replace(String name, E element) {
+    Objects.requireNonNull(element, "element");
+    int at = indexOf(name);
+    if (at < 0) {
+      throw new java.util.NoSuchElementException("no element named '" + name + "'");
+    }
+    items[at] = element;
+  }
+
+  /** The name of the element at {@code position}. */
+  public String nameAt(int position) {
+    Objects.checkIndex(position, size);
+    return names[position];
+  }
+
+  private String nameOf(E element) {
+    if (nameOf == null) {
+      throw new IllegalStateException("this index takes names with its elements");
+    }
+    return Objects.requireNonNull(nameOf.apply(element), "element name");
   }
 
   /**

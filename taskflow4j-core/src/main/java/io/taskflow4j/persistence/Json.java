@@ -47,6 +47,7 @@ import java.util.RandomAccess;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.atomic.LongAccumulator;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -633,10 +634,12 @@ public final class Json {
     private static final Object DOUBLE1 = new Object();
 
     /**
-     * The entries array made last; an equal new one is replaced by it. Volatile, so a thread that
+     * Entries arrays made recently, by their contents' hash: a new array equal to the one in its
+     * slot is replaced by it. An engine alternates two shapes per atom (running, then done), so one
+     * remembered array would never match. Published through the atomic array, so a thread that
      * shares an array another made sees it whole; a lost update only costs one sharing.
      */
-    private static volatile Object[] lastEntries;
+    private static final AtomicReferenceArray<Object[]> SHARED = new AtomicReferenceArray<>(16);
 
     private final Object[] kv;
     private final long seconds0;
@@ -728,11 +731,12 @@ public final class Json {
       if (s0 == null && s1 == null && Double.isNaN(d0) && Double.isNaN(d1)) {
         return new FrozenMap(kv);
       }
-      Object[] last = lastEntries;
-      if (Arrays.equals(kv, last)) {
-        kv = last;
+      int slot = Arrays.hashCode(kv) & (SHARED.length() - 1);
+      Object[] known = SHARED.get(slot);
+      if (Arrays.equals(kv, known)) {
+        kv = known;
       } else {
-        lastEntries = kv;
+        SHARED.set(slot, kv);
       }
       return new StampedMap(kv, s0, s1, d0, d1);
     }

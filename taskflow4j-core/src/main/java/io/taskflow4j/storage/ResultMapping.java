@@ -157,6 +157,11 @@ public final class ResultMapping {
     return keys().keySet();
   }
 
+  /** The name of a whole-result mapping, or null for any other. */
+  String wholeName() {
+    return whole;
+  }
+
   /** Whether nothing is provided. */
   public boolean isEmpty() {
     return whole == null && keys.isEmpty();

@@ -16,4 +16,25 @@ public record StateAndIntention(AtomState state, Intention intention) {
     Objects.requireNonNull(state, "state");
     Objects.requireNonNull(intention, "intention");
   }
+
+  private static final int INTENTIONS = Intention.values().length;
+  private static final StateAndIntention[] ALL = all();
+
+  private static StateAndIntention[] all() {
+    Intention[] intentions = Intention.values();
+    StateAndIntention[] out = new StateAndIntention[AtomState.values().length * intentions.length];
+    for (AtomState s : AtomState.values()) {
+      for (Intention i : intentions) {
+        out[s.ordinal() * intentions.length + i.ordinal()] = new StateAndIntention(s, i);
+      }
+    }
+    return out;
+  }
+
+  /** The pair of {@code state} and {@code intention}: one shared value per pair. */
+  public static StateAndIntention of(AtomState state, Intention intention) {
+    Objects.requireNonNull(state, "state");
+    Objects.requireNonNull(intention, "intention");
+    return ALL[state.ordinal() * INTENTIONS + intention.ordinal()];
+  }
 }

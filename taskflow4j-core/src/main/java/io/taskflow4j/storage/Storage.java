@@ -106,8 +106,12 @@ public final class Storage {
   /** Names of the retry atoms, in order. Guarded by {@link #structure}. */
   private final List<String> retryNames = new ArrayList<>();
 
-  /** Result name → who provides it. Guarded by {@link #structure}. */
-  private NameIndex<Providers> providers = new NameIndex<>(Providers::name, 16);
+  /**
+   * Result name → who provides it: the providing atom's entry itself when it is the name's only
+   * source and gives its whole result (nearly every name of a large flow, which so needs no object
+   * per name), else a {@link Providers}. Guarded by {@link #structure}.
+   */
+  private NameIndex<Provided> providers = new NameIndex<>(null, 16);
 
   /** Values injected transiently at flow level (kept in memory only). Guarded by structure. */
   private final Map<String, Object> transients = new LinkedHashMap<>();
@@ -203,7 +207,7 @@ public final class Storage {
       if (atoms.isEmpty() && providers.isEmpty() && count > 12) {
         // Sized once for a large flow: rehashing 100,000 entries several times costs more than
         // the whole run of a small flow.
-        providers = new NameIndex<>(Providers::name, count);
+        providers = new NameIndex<>(null, count);
       }
       // The entries made here, by name (a name repeated in specs shares its first entry); they
       // join the store's index only once their details are written. For a store that holds no
@@ -211,7 +215,6 @@ public final class Storage {
       NameIndex<AtomEntry> created = new NameIndex<>(AtomEntry::name, count);
       AtomEntry[] entries = new AtomEntry[count];
       String[] uuids = new String[count];
-      long revision = connection == null ? 1 : 0; // the private store writes what it makes
       for (int at = 0; at < count; at++) {
         AtomSpec spec = Objects.requireNonNull(specs.get(at), "atom spec");
         if (INJECTOR_NAME.equals(spec.name())) {
@@ -222,7 +225,7 @@ public final class Storage {
         if (e == null) {
           e =
               created.computeIfAbsent(
-                  spec.name(), n -> newEntry(spec, n, ordinals + created.size(), revision));
+                  spec.name(), n -> newEntry(spec, n, ordinals + created.size()));
         }
         if (e.kind != spec.kind()) {
           throw new DuplicateException(
@@ -233,7 +236,7 @@ public final class Storage {
                   + "'");
         }
         entries[at] = e;
-        uuids[at] = e.detail.uuid();
+        uuids[at] = e.uuid();
       }
       if (!created.isEmpty()) {
         writeCreated(created);
@@ -261,51 +264,33 @@ public final class Storage {
     }
   }
 
-  /** A new entry for {@code spec}, with a new PENDING detail (a uuid is drawn). */
-  private AtomEntry newEntry(AtomSpec spec, String name, int ordinal, long revision) {
+  /**
+   * A new entry for {@code spec}, with a new PENDING detail (a uuid is drawn). The private store
+   * makes the detail only when it is first read.
+   */
+  private AtomEntry newEntry(AtomSpec spec, String name, int ordinal) {
     String uuid = options.uuidSupplier().get();
-    AtomDetail ad =
-        spec.kind() == AtomKind.RETRY
-            ? new RetryDetail(
-                uuid,
-                name,
-                AtomState.PENDING,
-                Intention.EXECUTE,
-                List.of(),
-                null,
-                null,
-                null,
-                Map.of(),
-                spec.version(),
-                revision)
-            : new TaskDetail(
-                uuid,
-                name,
-                AtomState.PENDING,
-                Intention.EXECUTE,
-                null,
-                null,
-                null,
-                null,
-                Map.of(),
-                spec.version(),
-                revision);
-    return new AtomEntry(name, spec.kind(), ad, ordinal);
+    if (connection == null) {
+      TaskDetail.of(name, uuid); // checks the uuid and name now, as a made detail would
+      return new AtomEntry(name, spec.kind(), ordinal, uuid, spec.version());
+    }
+    return new AtomEntry(
+        name, spec.kind(), freshDetail(spec.kind(), uuid, name, spec.version(), 0), ordinal);
   }
 
   /**
    * Writes the new details of {@code created} in one flow-detail write carrying only them, and
-   * gives each entry its stored detail. The private store holds what it makes: the details were
-   * made at revision 1, and only the flow detail's revision moves on.
+   * gives each entry its stored detail. The private store holds what it makes: only the flow
+   * detail's revision moves on.
    */
   private void writeCreated(NameIndex<AtomEntry> created) {
     if (connection == null) {
       header = header.withRevision(header.revision() + 1);
-      return;
+      return; // the entries make their details (revision 1) when first read
     }
     List<AtomDetail> toAdd = new ArrayList<>(created.size());
     for (AtomEntry e : created) {
-      toAdd.add(e.detail);
+      toAdd.add(e.detail());
     }
     FlowDetail toWrite = header.withAtoms(toAdd);
     FlowDetail written =
@@ -338,21 +323,42 @@ public final class Storage {
   }
 
   private void registerMapping(AtomEntry e, ResultMapping mapping) {
-    ResultMapping merged = e.mapping.merge(mapping);
-    if (merged == e.mapping) {
+    ResultMapping current = e.mapping();
+    ResultMapping merged = current.merge(mapping);
+    if (merged == current) {
       return;
     }
-    e.mapping = merged;
-    merged.forEach((name, key) -> providersOf(name).putAtom(e, key));
+    e.setMapping(merged);
+    merged.forEach((name, key) -> addProvider(name, e, key));
   }
 
-  /** The providers of {@code resultName}, registered now if new (structure write lock held). */
-  private Providers providersOf(String resultName) {
-    return providers.computeIfAbsent(resultName, Providers::new);
+  /** Registers atom {@code e} as a provider of {@code resultName} (structure write lock held). */
+  private void addProvider(String resultName, AtomEntry e, Object key) {
+    Provided got =
+        providers.computeIfAbsent(
+            resultName, n -> key == null ? e : new Providers().withAtom(e, key));
+    if (got == e && key == null) {
+      return;
+    }
+    providersToExtend(resultName, got).putAtom(e, key);
+  }
+
+  /**
+   * The {@link Providers} of {@code resultName}, which {@code got} provides now: itself, or one
+   * made in its place for a sole atom (structure write lock held).
+   */
+  private Providers providersToExtend(String resultName, Provided got) {
+    if (got instanceof Providers ps) {
+      return ps;
+    }
+    Providers ps = new Providers().withAtom((AtomEntry) got, null);
+    providers.replace(resultName, ps);
+    return ps;
   }
 
   private void addDefaultProvider(String resultName, String providerName) {
-    Providers ps = providersOf(resultName);
+    Providers ps =
+        providersToExtend(resultName, providers.computeIfAbsent(resultName, n -> new Providers()));
     if (ps.defaults.isEmpty()) {
       ps.defaults = new ArrayList<>(1); // mutable, and holds null (the transient values)
     }
@@ -382,7 +388,7 @@ public final class Storage {
     try {
       List<AtomDetail> ads = new ArrayList<>(atoms.size());
       for (AtomEntry e : atoms) {
-        ads.add(e.detail);
+        ads.add(e.detail());
       }
       return header.withAtoms(ads);
     } finally {
@@ -396,22 +402,22 @@ public final class Storage {
    * @throws NotFoundException when there is none
    */
   public String getAtomUuid(String name) {
-    return entry(name).detail.uuid();
+    return entry(name).uuid();
   }
 
   /** The current atom detail named {@code name} (stored form: failures without live exceptions). */
   public AtomDetail atomDetail(String name) {
-    return entry(name).detail;
+    return entry(name).detail();
   }
 
   /** The atom's state. */
   public AtomState getAtomState(String name) {
-    return entry(name).detail.state();
+    return entry(name).state();
   }
 
   /** The atom's intention. */
   public Intention getAtomIntention(String name) {
-    return entry(name).detail.intention();
+    return entry(name).intention();
   }
 
   /** Sets the atom's state (no write when unchanged). */
@@ -441,8 +447,8 @@ public final class Storage {
     structure.readLock().lock();
     try {
       for (String n : names) {
-        AtomDetail d = entry(n).detail;
-        out.put(n, new StateAndIntention(d.state(), d.intention()));
+        AtomEntry e = entry(n);
+        out.put(n, StateAndIntention.of(e.state(), e.intention()));
       }
     } finally {
       structure.readLock().unlock();
@@ -484,7 +490,7 @@ public final class Storage {
   /** A task's progress ({@code 0.0} when never reported). */
   public double getTaskProgress(String name) {
     AtomEntry e = requireTask(entry(name));
-    return e.detail.meta().get(AtomDetail.META_PROGRESS) instanceof Number n
+    return e.detail().meta().get(AtomDetail.META_PROGRESS) instanceof Number n
         ? n.doubleValue()
         : 0.0;
   }
@@ -493,7 +499,7 @@ public final class Storage {
   @SuppressWarnings("unchecked")
   public Map<String, Object> getTaskProgressDetails(String name) {
     AtomEntry e = requireTask(entry(name));
-    return e.detail.meta().get(AtomDetail.META_PROGRESS_DETAILS) instanceof Map<?, ?> m
+    return e.detail().meta().get(AtomDetail.META_PROGRESS_DETAILS) instanceof Map<?, ?> m
         ? (Map<String, Object>) m
         : null;
   }
@@ -565,7 +571,7 @@ public final class Storage {
         && written.intention() == Intention.EXECUTE
         && written instanceof TaskDetail) {
       AtomEntry e = entry(name);
-      Set<String> missing = e.mapping.missingIn(value);
+      Set<String> missing = e.providesWhole() ? Set.of() : e.mapping().missingIn(value);
       if (!missing.isEmpty() && LOG.isWarnEnabled()) {
         LOG.warn(
             "Atom '{}' did not supply result with names {} it says it provides", name, missing);
@@ -673,7 +679,7 @@ public final class Storage {
    */
   public Object getExecuteResult(String name) {
     AtomEntry e = entry(name);
-    AtomDetail d = e.detail;
+    AtomDetail d = e.detail();
     if (d.failure() != null) {
       return live(d.failure(), e.liveFailure);
     }
@@ -695,7 +701,7 @@ public final class Storage {
    */
   public Object getRevertResult(String name) {
     AtomEntry e = entry(name);
-    AtomDetail d = e.detail;
+    AtomDetail d = e.detail();
     if (d.revertFailure() != null) {
       return live(d.revertFailure(), e.liveRevertFailure);
     }
@@ -748,7 +754,7 @@ public final class Storage {
       }
       failed.sort((a, b) -> Integer.compare(a.ordinal, b.ordinal));
       for (AtomEntry e : failed) {
-        AtomDetail d = e.detail;
+        AtomDetail d = e.detail();
         Failure f =
             revert
                 ? live(d.revertFailure(), e.liveRevertFailure)
@@ -903,7 +909,7 @@ public final class Storage {
 
   @SuppressWarnings("unchecked")
   private Map<String, Object> injectedValues(AtomEntry injector) {
-    AtomDetail d = injector.detail;
+    AtomDetail d = injector.detail();
     if (!(d instanceof TaskDetail td)) {
       throw new InvalidStateException(
           "The injector detail of flow detail '" + header.name() + "' is not a task detail");
@@ -933,11 +939,11 @@ public final class Storage {
   public Object fetch(String name) {
     structure.readLock().lock();
     try {
-      Providers ps = providersNamed(name);
+      Provided ps = providersNamed(name);
       if (ps == null) {
         throw notMapped(name);
       }
-      for (String p : ps.defaults) {
+      for (String p : ps.defaults()) {
         Object c = defaultContainer(p);
         if (c instanceof Map<?, ?> m && m.containsKey(name)) {
           return m.get(name);
@@ -950,8 +956,7 @@ public final class Storage {
           return extract(name, e.name, ps.key(i), c);
         }
       }
-      throw new NotFoundException(
-          "Unable to find result '" + name + "', searched " + ps.describe());
+      throw new NotFoundException("Unable to find result '" + name + "', searched " + describe(ps));
     } finally {
       structure.readLock().unlock();
     }
@@ -965,11 +970,12 @@ public final class Storage {
     structure.readLock().lock();
     try {
       Map<String, Object> out = new LinkedHashMap<>();
-      for (Providers ps : providers) {
-        String name = ps.name;
+      for (int k = 0; k < providers.size(); k++) {
+        String name = providers.nameAt(k);
+        Provided ps = providers.atFound(k);
         List<Object> values = new ArrayList<>(1);
         try {
-          for (String p : ps.defaults) {
+          for (String p : ps.defaults()) {
             Object c = defaultContainer(p);
             if (c instanceof Map<?, ?> m && m.containsKey(name)) {
               values.add(m.get(name));
@@ -1015,7 +1021,7 @@ public final class Storage {
         return Map.of();
       }
       Map<String, Object> transientArgs = e == null ? Map.of() : e.transientArgs;
-      Map<String, Object> persistentArgs = e == null ? Map.of() : injectedArgs(e.detail);
+      Map<String, Object> persistentArgs = e == null ? Map.of() : injectedArgs(e.detail());
       List<List<String>> levels = null;
       boolean levelsFetched = false;
       // The arguments, as alternating names and values (the mapping's names are distinct); a
@@ -1047,7 +1053,7 @@ public final class Storage {
           out[filled++] = persistentArgs.get(name);
           continue;
         }
-        Providers ps = providersNamed(name);
+        Provided ps = providersNamed(name);
         if (ps == null) {
           if (optional.contains(bound)) {
             continue;
@@ -1075,8 +1081,8 @@ public final class Storage {
   }
 
   /** Finds one value of {@code name} (structure lock held). */
-  private Object locate(String bound, String name, Providers ps, List<List<String>> levels) {
-    for (String p : ps.defaults) {
+  private Object locate(String bound, String name, Provided ps, List<List<String>> levels) {
+    for (String p : ps.defaults()) {
       Object c = defaultContainer(p);
       if (c instanceof Map<?, ?> m && m.containsKey(name)) {
         return m.get(name);
@@ -1089,9 +1095,9 @@ public final class Storage {
           return ResultMapping.extract(ps.key(i), c);
         }
       }
-      throw notProduced(bound, name, ps.atomCount() + ps.defaults.size());
+      throw notProduced(bound, name, ps.atomCount() + ps.defaults().size());
     }
-    int scanned = ps.defaults.size();
+    int scanned = ps.defaults().size();
     for (List<String> level : levels) {
       List<String> found = null;
       for (String atomName : level) {
@@ -1102,7 +1108,7 @@ public final class Storage {
         scanned++;
         AtomEntry e = ps.atom(at);
         Object key = ps.key(at);
-        AtomDetail d = e.detail;
+        AtomDetail d = e.detail();
         Object c = atomContainer(e);
         if (c == HIDDEN) {
           if (d.state() == AtomState.IGNORE) {
@@ -1152,7 +1158,7 @@ public final class Storage {
         return Set.of();
       }
       Map<String, Object> transientArgs = e == null ? Map.of() : e.transientArgs;
-      Map<String, Object> persistentArgs = e == null ? Map.of() : injectedArgs(e.detail);
+      Map<String, Object> persistentArgs = e == null ? Map.of() : injectedArgs(e.detail());
       List<List<String>> levels = null;
       boolean levelsFetched = false;
       Set<String> missing = new LinkedHashSet<>();
@@ -1164,13 +1170,13 @@ public final class Storage {
             || persistentArgs.containsKey(name)) {
           continue;
         }
-        Providers ps = providersNamed(name);
+        Provided ps = providersNamed(name);
         if (ps == null) {
           missing.add(bound);
           continue;
         }
         boolean satisfied = false;
-        for (String p : ps.defaults) {
+        for (String p : ps.defaults()) {
           if (defaultContainer(p) instanceof Map<?, ?> c && c.containsKey(name)) {
             satisfied = true;
             break;
@@ -1193,7 +1199,7 @@ public final class Storage {
     }
   }
 
-  private static boolean anyVisible(Providers ps, List<List<String>> levels) {
+  private static boolean anyVisible(Provided ps, List<List<String>> levels) {
     for (List<String> level : levels) {
       for (String n : level) {
         if (ps.indexOf(n) >= 0) {
@@ -1215,7 +1221,7 @@ public final class Storage {
 
   /** What an atom's results are for fetching: its result, its failure, or HIDDEN. */
   private Object atomContainer(AtomEntry e) {
-    AtomDetail d = e.detail;
+    AtomDetail d = e.detail();
     if (!EXECUTE_VISIBLE.contains(d.state())) {
       return HIDDEN;
     }
@@ -1312,7 +1318,7 @@ public final class Storage {
   /** The history of retry {@code retryName} (its failure: the live one when known). */
   public RetryHistory getRetryHistory(String retryName) {
     AtomEntry e = requireRetry(entry(retryName));
-    RetryDetail d = (RetryDetail) e.detail;
+    RetryDetail d = (RetryDetail) e.detail();
     return new RetryHistory(
         d.history(),
         live(d.failure(), e.liveFailure),
@@ -1372,7 +1378,7 @@ public final class Storage {
   }
 
   /** The providers of {@code name}, or null (structure lock held). */
-  private Providers providersNamed(String name) {
+  private Provided providersNamed(String name) {
     int p = providers.indexOf(name, providerCursor);
     if (p < 0) {
       return null;
@@ -1418,7 +1424,7 @@ public final class Storage {
     try {
       AtomEntry e = entry(name);
       synchronized (e) {
-        AtomDetail current = e.detail;
+        AtomDetail current = e.detail();
         AtomDetail updated = change.apply(current);
         if (updated.equals(current)) {
           return current;
@@ -1652,11 +1658,23 @@ public final class Storage {
    * synchronise on its entry (a monitor costs no object per atom, unlike a lock, and taking it
    * stores no reference into an entry that is long-lived in a large flow).
    */
-  private static final class AtomEntry {
+  private static final class AtomEntry implements Provided {
     final String name;
     final AtomKind kind;
+
+    /**
+     * The current detail; null until first read for an atom the private store made (see {@link
+     * #detail()}): a large flow would otherwise keep a PENDING detail per atom alive until the atom
+     * runs, for the collector to copy.
+     */
     volatile AtomDetail detail;
-    volatile ResultMapping mapping = ResultMapping.none();
+
+    /**
+     * How its result maps to provided names: a {@link ResultMapping}, or the provided name alone
+     * when the whole result is provided under it (no mapping object per atom of a large flow).
+     */
+    private volatile Object mapping = ResultMapping.none();
+
     volatile Failure liveFailure;
     volatile Failure liveRevertFailure;
     volatile Map<String, Object> transientArgs = Map.of();
@@ -1664,58 +1682,198 @@ public final class Storage {
     /** Position in the flow detail, so failures can be listed in atom order cheaply. */
     final int ordinal;
 
+    /** The uuid and version of the PENDING detail made on first read; null otherwise. */
+    private final String freshUuid;
+
+    private final String freshVersion;
+
     AtomEntry(String name, AtomKind kind, AtomDetail detail, int ordinal) {
       this.name = name;
       this.kind = kind;
-      this.detail = detail;
+      this.detail = Objects.requireNonNull(detail, "detail");
       this.ordinal = ordinal;
+      this.freshUuid = null;
+      this.freshVersion = null;
+    }
+
+    /** An entry whose PENDING detail (revision 1, as the private store writes it) is made later. */
+    AtomEntry(String name, AtomKind kind, int ordinal, String uuid, String version) {
+      this.name = name;
+      this.kind = kind;
+      this.ordinal = ordinal;
+      this.freshUuid = uuid;
+      this.freshVersion = version;
     }
 
     String name() {
       return name;
     }
+
+    ResultMapping mapping() {
+      Object m = mapping;
+      return m instanceof String whole ? ResultMapping.whole(whole) : (ResultMapping) m;
+    }
+
+    void setMapping(ResultMapping m) {
+      mapping = m.wholeName() != null ? m.wholeName() : m;
+    }
+
+    /** Whether the atom provides its whole result under one name (nothing can be missing). */
+    boolean providesWhole() {
+      return mapping instanceof String;
+    }
+
+    /** The current detail, made now if it is still the fresh PENDING one. */
+    AtomDetail detail() {
+      AtomDetail d = detail;
+      if (d == null) {
+        // Racing readers make equal values; whichever is kept, each is the same detail.
+        d = freshDetail(kind, freshUuid, name, freshVersion, 1);
+        detail = d;
+      }
+      return d;
+    }
+
+    String uuid() {
+      AtomDetail d = detail;
+      return d == null ? freshUuid : d.uuid();
+    }
+
+    // As the sole provider of a name, giving its whole result (see #providers).
+
+    @Override
+    public List<String> defaults() {
+      return List.of();
+    }
+
+    @Override
+    public int atomCount() {
+      return 1;
+    }
+
+    @Override
+    public AtomEntry atom(int i) {
+      return this;
+    }
+
+    @Override
+    public Object key(int i) {
+      return null;
+    }
+
+    @Override
+    public int indexOf(String atomName) {
+      return name.equals(atomName) ? 0 : -1;
+    }
+
+    AtomState state() {
+      AtomDetail d = detail;
+      return d == null ? AtomState.PENDING : d.state();
+    }
+
+    Intention intention() {
+      AtomDetail d = detail;
+      return d == null ? Intention.EXECUTE : d.intention();
+    }
+  }
+
+  /** A new PENDING detail. */
+  private static AtomDetail freshDetail(
+      AtomKind kind, String uuid, String name, String version, long revision) {
+    return kind == AtomKind.RETRY
+        ? new RetryDetail(
+            uuid,
+            name,
+            AtomState.PENDING,
+            Intention.EXECUTE,
+            List.of(),
+            null,
+            null,
+            null,
+            Map.of(),
+            version,
+            revision)
+        : new TaskDetail(
+            uuid,
+            name,
+            AtomState.PENDING,
+            Intention.EXECUTE,
+            null,
+            null,
+            null,
+            null,
+            Map.of(),
+            version,
+            revision);
   }
 
   /** Who provides one result name: injected sources first, then atoms (each with its key). */
-  private static final class Providers {
-    final String name;
-
+  private interface Provided {
     /** {@code null} = transient values, else the injector's name; in registration order. */
+    List<String> defaults();
+
+    int atomCount();
+
+    /** The {@code i}-th providing atom, in registration order. */
+    AtomEntry atom(int i);
+
+    /** How the {@code i}-th providing atom's result gives this name. */
+    Object key(int i);
+
+    /** The position of providing atom {@code atomName}, or -1. */
+    int indexOf(String atomName);
+  }
+
+  private static String describe(Provided ps) {
+    List<String> names = new ArrayList<>();
+    for (String d : ps.defaults()) {
+      names.add(d == null ? "<transient>" : d);
+    }
+    for (int i = 0; i < ps.atomCount(); i++) {
+      names.add(ps.atom(i).name);
+    }
+    return quote(names);
+  }
+
+  /** The providers of a name that has injected sources, several atoms, or one giving a part. */
+  private static final class Providers implements Provided {
     List<String> defaults = List.of();
 
-    // Most names have one providing atom: it is held in two fields. A second one moves them all
-    // to lists (and, past a few, to an index by atom name). A large flow keeps one of these per
-    // name for its whole run, so the common case holds no further objects.
+    // Most such names have one providing atom: it is held in two fields. A second one moves them
+    // all to lists (and, past a few, to an index by atom name).
     private AtomEntry first;
     private Object firstKey;
     private List<AtomEntry> entries;
     private List<Object> keys;
     private Map<String, Integer> positions;
 
-    Providers(String name) {
-      this.name = name;
+    Providers withAtom(AtomEntry e, Object key) {
+      putAtom(e, key);
+      return this;
     }
 
-    String name() {
-      return name;
+    @Override
+    public List<String> defaults() {
+      return defaults;
     }
 
-    int atomCount() {
+    @Override
+    public int atomCount() {
       return entries != null ? entries.size() : first != null ? 1 : 0;
     }
 
-    /** The {@code i}-th providing atom, in registration order. */
-    AtomEntry atom(int i) {
+    @Override
+    public AtomEntry atom(int i) {
       return entries != null ? entries.get(i) : first;
     }
 
-    /** How the {@code i}-th providing atom's result gives this name. */
-    Object key(int i) {
+    @Override
+    public Object key(int i) {
       return keys != null ? keys.get(i) : firstKey;
     }
 
-    /** The position of providing atom {@code atomName}, or -1. */
-    int indexOf(String atomName) {
+    @Override
+    public int indexOf(String atomName) {
       if (positions != null) {
         Integer at = positions.get(atomName);
         return at == null ? -1 : at;
@@ -1764,17 +1922,6 @@ public final class Storage {
       } else if (positions != null) {
         positions.put(e.name, entries.size() - 1);
       }
-    }
-
-    String describe() {
-      List<String> names = new ArrayList<>();
-      for (String d : defaults) {
-        names.add(d == null ? "<transient>" : d);
-      }
-      for (int i = 0; i < atomCount(); i++) {
-        names.add(atom(i).name);
-      }
-      return quote(names);
     }
   }
 }
