@@ -1,5 +1,6 @@
 package io.taskflow4j;
 
+import io.taskflow4j.internal.ArrayMap;
 import io.taskflow4j.persistence.Json;
 import io.taskflow4j.persistence.NotFoundException;
 import java.util.Collections;
@@ -58,7 +59,11 @@ public final class Arguments {
       Map<String, ?> values, Map<String, Class<?>> types, ProgressListener progress) {
     @SuppressWarnings("unchecked")
     Map<String, Object> v =
-        values == null ? Map.of() : Collections.unmodifiableMap((Map<String, Object>) values);
+        values == null
+            ? Map.of()
+            : values instanceof ArrayMap<?, ?> a && a.getClass() == ArrayMap.class
+                ? (Map<String, Object>) values // unmodifiable already: no wrapper per atom run
+                : Collections.unmodifiableMap((Map<String, Object>) values);
     return new Arguments(v, types == null ? Map.of() : types, progress);
   }
 

@@ -25,7 +25,10 @@ public abstract class Atom implements FlowElement {
 
   private final String name;
   private String version = DEFAULT_VERSION;
-  private Provides provides = Provides.none();
+
+  /** How the result is published: the name alone when the whole result goes under one name. */
+  private Object provides = Provides.none();
+
   // Shared empty maps until configured, compact copies once sealed: a flow of many atoms keeps
   // every atom alive for its whole run.
   private Map<String, Class<?>> required = Map.of();
@@ -67,7 +70,7 @@ public abstract class Atom implements FlowElement {
 
   /** How the result is published. */
   public final Provides provides() {
-    return provides;
+    return provides instanceof String whole ? Provides.whole(whole) : (Provides) provides;
   }
 
   /** Values injected for this atom alone (argument name → value). */
@@ -85,7 +88,9 @@ public abstract class Atom implements FlowElement {
 
   protected final void setProvides(Provides p) {
     checkOpen();
-    this.provides = Objects.requireNonNull(p, "provides");
+    Objects.requireNonNull(p, "provides");
+    // A large flow keeps every atom for its whole run: the common shape keeps no object of its own.
+    this.provides = p.mode() == Provides.Mode.WHOLE ? p.names().get(0) : p;
   }
 
   protected final void addRequired(String arg, Class<?> type) {
@@ -109,7 +114,7 @@ public abstract class Atom implements FlowElement {
   // Declared arguments are held in compact maps from the start, copied on each change: an atom
   // declares a few, and a large flow builds hundreds of thousands of atoms.
   private static Map<String, Class<?>> with(Map<String, Class<?>> m, String k, Class<?> v) {
-    return ArrayMap.copyWith(ArrayMap.copyOf(m), k, v);
+    return ArrayMap.shared(ArrayMap.copyWith(ArrayMap.copyOf(m), k, v));
   }
 
   private static Map<String, Class<?>> without(Map<String, Class<?>> m, String k) {
@@ -254,7 +259,7 @@ public abstract class Atom implements FlowElement {
           all[2 * i] = built[2 * i];
           all[2 * i + 1] = i < nRequired ? req.get(built[2 * i]) : opt.get(built[2 * i]);
         }
-        types = ArrayMap.ofDistinct(all);
+        types = ArrayMap.shared(ArrayMap.ofDistinct(all));
       }
       optionalArgs = ArraySet.copyOf(opt.keySet());
       Map<String, String> fixed =
@@ -262,7 +267,7 @@ public abstract class Atom implements FlowElement {
               ? Map.of()
               : sameAsRebind && rebindList.isEmpty() && rebindMap instanceof ArrayMap
                   ? rebindMap
-                  : ArrayMap.ofDistinct(built);
+                  : ArrayMap.shared(ArrayMap.ofDistinct(built));
       rebindMap = Map.of();
       rebindList = List.of();
       this.mapping = fixed;

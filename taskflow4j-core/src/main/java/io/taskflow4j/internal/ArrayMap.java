@@ -9,6 +9,7 @@ import java.util.Iterator;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.BiConsumer;
 
 /**
@@ -87,6 +88,29 @@ public class ArrayMap<K, V> extends AbstractMap<K, V> {
       ArrayMap<? extends K, ? extends V> base, K key, V value) {
     return new ArrayMap<>(with(base, Objects.requireNonNull(key, "key"), value));
   }
+
+  /**
+   * An equal map made recently, or {@code map} itself, which is remembered: a large flow makes one
+   * small map of each kind per atom (declared argument types, argument mappings), most of them
+   * alike, and every one it keeps is one more object for the garbage collector to copy. Only plain
+   * {@code ArrayMap}s are shared (a subclass may carry more than its entries).
+   */
+  @SuppressWarnings("unchecked")
+  public static <K, V> ArrayMap<K, V> shared(ArrayMap<K, V> map) {
+    if (map.getClass() != ArrayMap.class) {
+      return map;
+    }
+    int slot = Arrays.hashCode(map.kv) & (SHARED.length() - 1);
+    ArrayMap<?, ?> known = SHARED.get(slot);
+    if (known != null && Arrays.equals(known.kv, map.kv)) {
+      return (ArrayMap<K, V>) known;
+    }
+    SHARED.set(slot, map);
+    return map;
+  }
+
+  /** Maps {@link #shared} remembers, by their entries' hash. */
+  private static final AtomicReferenceArray<ArrayMap<?, ?>> SHARED = new AtomicReferenceArray<>(64);
 
   /** A map of one entry. */
   public static <K, V> ArrayMap<K, V> of(K key, V value) {

@@ -1082,8 +1082,10 @@ public final class Storage {
 
   /** Finds one value of {@code name} (structure lock held). */
   private Object locate(String bound, String name, Provided ps, List<List<String>> levels) {
-    for (String p : ps.defaults()) {
-      Object c = defaultContainer(p);
+    // Indexed loops: an engine fetches for every atom it runs, and an iterator is an object each.
+    List<String> defaults = ps.defaults();
+    for (int k = 0; k < defaults.size(); k++) {
+      Object c = defaultContainer(defaults.get(k));
       if (c instanceof Map<?, ?> m && m.containsKey(name)) {
         return m.get(name);
       }
@@ -1098,9 +1100,11 @@ public final class Storage {
       throw notProduced(bound, name, ps.atomCount() + ps.defaults().size());
     }
     int scanned = ps.defaults().size();
-    for (List<String> level : levels) {
+    for (int l = 0; l < levels.size(); l++) {
+      List<String> level = levels.get(l);
       List<String> found = null;
-      for (String atomName : level) {
+      for (int k = 0; k < level.size(); k++) {
+        String atomName = level.get(k);
         int at = ps.indexOf(atomName);
         if (at < 0) {
           continue;
