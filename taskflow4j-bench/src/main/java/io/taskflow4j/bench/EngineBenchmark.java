@@ -38,12 +38,15 @@ import org.openjdk.jmh.annotations.Warmup;
  * </ul>
  *
  * <p>Run: {@code java -jar taskflow4j-bench/target/benchmarks.jar EngineBenchmark}. The fork has a
- * fixed 4 GB heap, so that heap resizing does not blur the comparison of sizes. It runs the JVM's
- * default collector (G1); {@code -jvmArgsAppend -XX:+UseParallelGC} measures the throughput
- * collector. At 100,000 tasks most of G1's extra cost per task is the evacuation pauses that copy
- * the run's live atoms (a large flow keeps every atom, its detail and its result alive for the
- * whole run), which the parallel collector does several times faster: docs/BENCHMARKS.md gives
- * both.
+ * fixed 4 GB heap, touched before the benchmark starts ({@code -XX:+AlwaysPreTouch}), so that heap
+ * resizing and the first touch of memory (a page fault per page, which showed as iterations twice
+ * as slow whenever G1 grew its young generation) do not blur the comparison of sizes. Passing
+ * {@code -jvmArgsAppend} replaces these flags: repeat them. It runs the JVM's default collector
+ * (G1); {@code -jvmArgsAppend "-Xms4g -Xmx4g -XX:+AlwaysPreTouch -XX:+UseParallelGC"} measures the
+ * throughput collector. At 100,000 tasks most of G1's extra cost per task is the evacuation pauses
+ * that copy the run's live atoms (a large flow keeps every atom, its detail and its result alive
+ * for the whole run), which the parallel collector does several times faster: docs/BENCHMARKS.md
+ * gives both.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -52,7 +55,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 2)
 @Fork(
     value = 1,
-    jvmArgsAppend = {"-Xms4g", "-Xmx4g"})
+    jvmArgsAppend = {"-Xms4g", "-Xmx4g", "-XX:+AlwaysPreTouch"})
 public class EngineBenchmark {
 
   @Param({"1000", "10000", "100000"})

@@ -712,9 +712,9 @@ final class ActionEngine implements Engine {
     private void loadStates() {
       state = new AtomState[n];
       intention = new Intention[n];
-      Map<String, StateAndIntention> recorded = s.getAtomsStates(Arrays.asList(c.names));
+      List<StateAndIntention> recorded = s.getAtomsStatesInOrder(Arrays.asList(c.names));
       for (int i = 0; i < n; i++) {
-        StateAndIntention si = recorded.get(c.names[i]);
+        StateAndIntention si = recorded.get(i);
         state[i] = si.state();
         intention[i] = si.intention();
       }

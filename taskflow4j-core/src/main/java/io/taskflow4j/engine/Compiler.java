@@ -289,14 +289,16 @@ final class Compiler {
   private NameIndex<Atom> checkNames(int n) {
     NameIndex<Atom> index = new NameIndex<>(Atom::name, n);
     Set<String> duplicates = new LinkedHashSet<>();
-    for (Atom a : atoms) {
+    for (int i = 0; i < atoms.size(); i++) {
+      if (i % 32 == 0) {
+        index.prefetch(i, Math.min(atoms.size(), i + 32), k -> atoms.get(k).name());
+      }
+      Atom a = atoms.get(i);
       if (a.name().equals(Storage.INJECTOR_NAME)) {
         throw new IllegalArgumentException(
             "'" + Storage.INJECTOR_NAME + "' is reserved for injected values; rename the atom");
       }
-      int before = index.size();
-      index.put(a);
-      if (index.size() == before) {
+      if (index.add(a) < 0) {
         duplicates.add(a.name());
       }
     }
@@ -396,23 +398,32 @@ final class Compiler {
     int n = atomArray.length;
     // Provided name → the atoms providing it, kept as chains in int arrays (one link per pair of
     // atom and name, the name's newest link first): no object per name, which for a chain means
-    // none per atom.
-    NameIndex<String> provided = new NameIndex<>(name -> name, n);
+    // none per atom. The pairs are listed first, so that the index can read ahead (prefetch).
+    List<String> pairName = new ArrayList<>(n);
+    IntList pairAtom = new IntList(n);
+    for (int i = 0; i < n; i++) {
+      for (String name : atomArray[i].provides().names()) {
+        pairName.add(name);
+        pairAtom.add(i);
+      }
+    }
+    NameIndex<String> provided = new NameIndex<>(name -> name, pairName.size());
     IntList head = new IntList(n);
     IntList linkAtom = new IntList(n);
     IntList linkNext = new IntList(n);
-    for (int i = 0; i < n; i++) {
-      for (String name : atomArray[i].provides().names()) {
-        int k = provided.add(name);
-        if (k >= 0) {
-          head.add(-1);
-        } else {
-          k = -1 - k;
-        }
-        linkAtom.add(i);
-        linkNext.add(head.get(k));
-        head.set(k, linkAtom.size() - 1);
+    for (int pair = 0; pair < pairName.size(); pair++) {
+      if (pair % 32 == 0) {
+        provided.prefetch(pair, Math.min(pairName.size(), pair + 32), pairName::get);
       }
+      int k = provided.add(pairName.get(pair));
+      if (k >= 0) {
+        head.add(-1);
+      } else {
+        k = -1 - k;
+      }
+      linkAtom.add(pairAtom.get(pair));
+      linkNext.add(head.get(k));
+      head.set(k, linkAtom.size() - 1);
     }
     Object[] levels = new Object[n];
     int hint = -1;

@@ -216,6 +216,9 @@ public final class Storage {
       AtomEntry[] entries = new AtomEntry[count];
       String[] uuids = new String[count];
       for (int at = 0; at < count; at++) {
+        if (at % PREFETCH == 0 && atoms.isEmpty()) {
+          created.prefetch(at, Math.min(count, at + PREFETCH), k -> nameOf(specs.get(k)));
+        }
         AtomSpec spec = Objects.requireNonNull(specs.get(at), "atom spec");
         if (INJECTOR_NAME.equals(spec.name())) {
           throw new IllegalArgumentException(
@@ -256,12 +259,23 @@ public final class Storage {
       }
       // Mappings are registered only now, so a failed write registers nothing.
       for (int i = 0; i < count; i++) {
+        if (i % PREFETCH == 0) {
+          providers.prefetch(
+              i, Math.min(count, i + PREFETCH), k -> specs.get(k).provides().wholeName());
+        }
         registerMapping(entries[i], specs.get(i).provides());
       }
       return Collections.unmodifiableList(Arrays.asList(uuids));
     } finally {
       structure.writeLock().unlock();
     }
+  }
+
+  /** How many names {@link NameIndex#prefetch} reads ahead when many atoms are added at once. */
+  private static final int PREFETCH = 32;
+
+  private static String nameOf(AtomSpec spec) {
+    return spec == null ? null : spec.name();
   }
 
   /**
@@ -271,7 +285,9 @@ public final class Storage {
   private AtomEntry newEntry(AtomSpec spec, String name, int ordinal) {
     String uuid = options.uuidSupplier().get();
     if (connection == null) {
-      TaskDetail.of(name, uuid); // checks the uuid and name now, as a made detail would
+      if (!options.randomUuids()) {
+        TaskDetail.of(name, uuid); // checks a supplied uuid now, as a made detail would
+      }
       return new AtomEntry(name, spec.kind(), ordinal, uuid, spec.version());
     }
     return new AtomEntry(
@@ -454,6 +470,26 @@ public final class Storage {
       structure.readLock().unlock();
     }
     return Collections.unmodifiableMap(out);
+  }
+
+  /**
+   * The state and intention of each named atom, by position: an engine loading the states of a
+   * large flow needs no map keyed by name.
+   *
+   * @throws NotFoundException when one is unknown
+   */
+  public List<StateAndIntention> getAtomsStatesInOrder(List<String> names) {
+    StateAndIntention[] out = new StateAndIntention[names.size()];
+    structure.readLock().lock();
+    try {
+      for (int i = 0; i < out.length; i++) {
+        AtomEntry e = entry(names.get(i));
+        out[i] = StateAndIntention.of(e.state(), e.intention());
+      }
+    } finally {
+      structure.readLock().unlock();
+    }
+    return Collections.unmodifiableList(Arrays.asList(out));
   }
 
   /** Puts {@code entries} into the atom's metadata ({@code null} or empty: nothing happens). */
@@ -969,38 +1005,63 @@ public final class Storage {
   public Map<String, Object> fetchAll() {
     structure.readLock().lock();
     try {
-      Map<String, Object> out = new LinkedHashMap<>();
+      // Result names are distinct: the answer is built as one array (a flow of 100,000 names
+      // would otherwise make an entry object, and a list, per name).
+      Object[] out = new Object[2 * providers.size()];
+      int filled = 0;
       for (int k = 0; k < providers.size(); k++) {
         String name = providers.nameAt(k);
         Provided ps = providers.atFound(k);
-        List<Object> values = new ArrayList<>(1);
+        Object first = null;
+        List<Object> values = null; // made for a second value only
+        int count = 0;
         try {
-          for (String p : ps.defaults()) {
-            Object c = defaultContainer(p);
+          List<String> defaults = ps.defaults();
+          for (int d = 0; d < defaults.size(); d++) {
+            Object c = defaultContainer(defaults.get(d));
             if (c instanceof Map<?, ?> m && m.containsKey(name)) {
-              values.add(m.get(name));
+              Object v = m.get(name);
+              if (count++ == 0) {
+                first = v;
+              } else {
+                values = addValue(values, first, v);
+              }
             }
           }
           for (int i = 0; i < ps.atomCount(); i++) {
             AtomEntry e = ps.atom(i);
             Object c = atomContainer(e);
             if (c != HIDDEN) {
-              values.add(extract(name, e.name, ps.key(i), c));
+              Object v = extract(name, e.name, ps.key(i), c);
+              if (count++ == 0) {
+                first = v;
+              } else {
+                values = addValue(values, first, v);
+              }
             }
           }
         } catch (NotFoundException e) {
           continue;
         }
-        if (values.size() == 1) {
-          out.put(name, values.get(0));
-        } else if (values.size() > 1) {
-          out.put(name, Collections.unmodifiableList(values));
+        if (count > 0) {
+          out[filled++] = name;
+          out[filled++] = count == 1 ? first : Collections.unmodifiableList(values);
         }
       }
-      return Collections.unmodifiableMap(out);
+      return ArrayMap.ofDistinct(filled == out.length ? out : Arrays.copyOf(out, filled));
     } finally {
       structure.readLock().unlock();
     }
+  }
+
+  /** {@code values} (made with {@code first} at the second value) with {@code v} added. */
+  private static List<Object> addValue(List<Object> values, Object first, Object v) {
+    if (values == null) {
+      values = new ArrayList<>(2);
+      values.add(first);
+    }
+    values.add(v);
+    return values;
   }
 
   /**

@@ -30,6 +30,12 @@ public final class StorageOptions {
     Sleeper SYSTEM = d -> Thread.sleep(d.toMillis(), d.toNanosPart() % 1_000_000);
   }
 
+  /**
+   * The default uuid supplier: random (version 4) uuids, always valid ids. Declared before {@link
+   * #DEFAULTS}, which uses it.
+   */
+  static final Supplier<String> RANDOM_UUIDS = Uuids::random;
+
   private static final StorageOptions DEFAULTS = builder().build();
 
   private final int writeAttempts;
@@ -108,13 +114,18 @@ public final class StorageOptions {
         + '}';
   }
 
+  /** Whether new atom uuids come from the default supplier (so need no check as ids). */
+  boolean randomUuids() {
+    return uuidSupplier == RANDOM_UUIDS;
+  }
+
   /** Builds {@link StorageOptions}; every setter validates at once. */
   public static final class Builder {
     private int writeAttempts = DEFAULT_WRITE_ATTEMPTS;
     private Duration writeRetryBackoff = DEFAULT_WRITE_RETRY_BACKOFF;
     private Duration maxWriteRetryBackoff = DEFAULT_MAX_WRITE_RETRY_BACKOFF;
     private Clock clock = Clock.systemUTC();
-    private Supplier<String> uuidSupplier = Uuids::random;
+    private Supplier<String> uuidSupplier = RANDOM_UUIDS;
     private Sleeper sleeper = Sleeper.SYSTEM;
 
     private Builder() {}
