@@ -125,4 +125,36 @@ class NameIndexTest {
       assertThat(index.indexOf("n" + i)).isEqualTo(i);
     }
   }
+
+  @Test
+  void replaceNameAtAndPrefetchKeepTheIndexAsItWas() {
+    NameIndex<Item> index = new NameIndex<>(Item::name, 4);
+    for (int i = 0; i < 40; i++) {
+      index.put(new Item("n" + i, i));
+    }
+    List<String> names = new ArrayList<>();
+    for (int i = 0; i < 50; i++) {
+      names.add(i % 7 == 0 ? null : "n" + i); // absent and null names are only read ahead
+    }
+    index.prefetch(0, names.size(), names::get);
+
+    index.replace("n3", new Item("n3", 33));
+    assertThat(index.get("n3").value()).isEqualTo(33);
+    assertThat(index.nameAt(3)).isEqualTo("n3");
+    assertThat(index.size()).isEqualTo(40);
+    assertThatThrownBy(() -> index.replace("absent", new Item("absent", 0)))
+        .isInstanceOf(java.util.NoSuchElementException.class);
+    assertThatThrownBy(() -> index.nameAt(40)).isInstanceOf(IndexOutOfBoundsException.class);
+  }
+
+  @Test
+  void anIndexWithoutNameFunctionTakesNamesWithItsElements() {
+    NameIndex<Integer> index = new NameIndex<>(null, 2);
+    assertThat(index.computeIfAbsent("a", n -> 1)).isEqualTo(1);
+    assertThat(index.computeIfAbsent("a", n -> 2)).isEqualTo(1);
+    assertThat(index.nameAt(0)).isEqualTo("a");
+    assertThatThrownBy(() -> index.put(3)).isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> index.computeIfAbsent("b", n -> null))
+        .isInstanceOf(NullPointerException.class);
+  }
 }

@@ -163,6 +163,14 @@ abstract class StorageContractTest {
         .containsExactly(
             Map.entry("my task", new StateAndIntention(AtomState.SUCCESS, Intention.EXECUTE)),
             Map.entry("my task2", new StateAndIntention(AtomState.PENDING, Intention.EXECUTE)));
+    s.setAtomIntention("my task2", Intention.REVERT);
+    assertThat(s.getAtomsStatesInOrder(List.of("my task2", "my task", "my task2")))
+        .containsExactly(
+            StateAndIntention.of(AtomState.PENDING, Intention.REVERT),
+            StateAndIntention.of(AtomState.SUCCESS, Intention.EXECUTE),
+            new StateAndIntention(AtomState.PENDING, Intention.REVERT));
+    assertThatThrownBy(() -> s.getAtomsStatesInOrder(List.of("my task", "absent")))
+        .isInstanceOf(NotFoundException.class);
   }
 
   @Test
