@@ -18,7 +18,8 @@ import java.util.Map;
  * how the cost of a collector shows (run it once per {@code -XX:+Use...GC}).
  *
  * <pre>{@code
- * java -Xms4g -Xmx4g -cp taskflow4j-bench/target/benchmarks.jar io.taskflow4j.bench.ChainCost 100000 30
+ * java -Xms4g -Xmx4g -XX:+AlwaysPreTouch -cp taskflow4j-bench/target/benchmarks.jar \
+ *     io.taskflow4j.bench.ChainCost 100000 30
  * }</pre>
  *
  * <p>With {@code --flow-only} it runs no engine: it keeps a built chain alive while allocating

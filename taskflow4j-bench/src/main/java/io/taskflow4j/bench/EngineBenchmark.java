@@ -43,10 +43,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * as slow whenever G1 grew its young generation) do not blur the comparison of sizes. Passing
  * {@code -jvmArgsAppend} replaces these flags: repeat them. It runs the JVM's default collector
  * (G1); {@code -jvmArgsAppend "-Xms4g -Xmx4g -XX:+AlwaysPreTouch -XX:+UseParallelGC"} measures the
- * throughput collector. At 100,000 tasks most of G1's extra cost per task is the evacuation pauses
- * that copy the run's live atoms (a large flow keeps every atom, its detail and its result alive
- * for the whole run), which the parallel collector does several times faster: docs/BENCHMARKS.md
- * gives both.
+ * throughput collector. A large flow keeps every atom, its detail and its result alive for the
+ * whole run, which young collections during the run copy: docs/BENCHMARKS.md gives both collectors,
+ * what the engine keeps per task and what the pre-touch changes.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)

@@ -639,7 +639,7 @@ public final class Json {
      * remembered array would never match. Published through the atomic array, so a thread that
      * shares an array another made sees it whole; a lost update only costs one sharing.
      */
-    private static final AtomicReferenceArray<Object[]> SHARED = new AtomicReferenceArray<>(16);
+    private static final AtomicReferenceArray<Object[]> SHARED = new AtomicReferenceArray<>(32);
 
     private final Object[] kv;
     private final long seconds0;
@@ -731,14 +731,31 @@ public final class Json {
       if (s0 == null && s1 == null && Double.isNaN(d0) && Double.isNaN(d1)) {
         return new FrozenMap(kv);
       }
-      int slot = Arrays.hashCode(kv) & (SHARED.length() - 1);
-      Object[] known = SHARED.get(slot);
-      if (Arrays.equals(kv, known)) {
-        kv = known;
-      } else {
-        SHARED.set(slot, kv);
-      }
+      kv = shared(kv);
       return new StampedMap(kv, s0, s1, d0, d1);
+    }
+
+    /**
+     * An array equal to {@code kv} from {@link #SHARED}, or {@code kv}, remembered. Two slots per
+     * hash, the newer first: two shapes that an engine alternates may share a hash slot, and with
+     * one slot each would push the other out every time.
+     */
+    private static Object[] shared(Object[] kv) {
+      int mask = SHARED.length() - 1;
+      int slot = Arrays.hashCode(kv) & mask;
+      Object[] first = SHARED.get(slot);
+      if (Arrays.equals(kv, first)) {
+        return first;
+      }
+      Object[] second = SHARED.get((slot + 1) & mask);
+      if (Arrays.equals(kv, second)) {
+        return second;
+      }
+      if (first != null) {
+        SHARED.set((slot + 1) & mask, first);
+      }
+      SHARED.set(slot, kv);
+      return kv;
     }
 
     /** The position of {@code key} among the first {@code count} keys of {@code kv}, or -1. */
