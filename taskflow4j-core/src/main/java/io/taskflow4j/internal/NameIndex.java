@@ -70,22 +70,8 @@ public final class NameIndex<E> implements Iterable<E> {
     if (name == null || size == 0) {
       return -1;
     }
-    long[] t = table;
-    int mask = t.length - 1;
-    int h = hash(name);
-    for (int s = h & mask; ; s = (s + 1) & mask) {
-      long e = t[s];
-      if (e == 0) {
-        return -1;
-      }
-      if ((int) (e >>> 32) == h) {
-        int p = (int) e - 1;
-        String n = names[p];
-        if (n == name || n.equals(name)) {
-          return p;
-        }
-      }
-    }
+    int slot = probe(name);
+    return slot < 0 ? -1 - slot : -1;
   }
 
   /**

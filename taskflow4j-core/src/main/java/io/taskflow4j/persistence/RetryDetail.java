@@ -75,6 +75,13 @@ public record RetryDetail(
 
   /** A new PENDING retry detail. */
   public static RetryDetail of(String name, String uuid) {
+    return of(name, uuid, null, 0);
+  }
+
+  /**
+   * A new PENDING retry detail with a version (or {@code null}) and a revision, made in one step.
+   */
+  public static RetryDetail of(String name, String uuid, String version, long revision) {
     return new RetryDetail(
         uuid,
         name,
@@ -85,8 +92,8 @@ public record RetryDetail(
         null,
         null,
         Map.of(),
-        null,
-        0);
+        version,
+        revision);
   }
 
   @Override

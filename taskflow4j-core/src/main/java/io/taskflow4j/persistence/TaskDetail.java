@@ -81,6 +81,13 @@ public record TaskDetail(
 
   /** A new PENDING task detail. */
   public static TaskDetail of(String name, String uuid) {
+    return of(name, uuid, null, 0);
+  }
+
+  /**
+   * A new PENDING task detail with a version (or {@code null}) and a revision, made in one step.
+   */
+  public static TaskDetail of(String name, String uuid, String version, long revision) {
     return new TaskDetail(
         uuid,
         name,
@@ -91,8 +98,8 @@ public record TaskDetail(
         null,
         null,
         Map.of(),
-        null,
-        0);
+        version,
+        revision);
   }
 
   @Override

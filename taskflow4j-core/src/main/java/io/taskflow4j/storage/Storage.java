@@ -308,13 +308,7 @@ public final class Storage {
     for (AtomEntry e : created) {
       toAdd.add(e.detail());
     }
-    FlowDetail toWrite = header.withAtoms(toAdd);
-    FlowDetail written =
-        write(
-            () -> "the new atom details of flow detail '" + header.name() + "'",
-            () -> storeFlow(toWrite),
-            () -> recoverFlow(toWrite));
-    header = written.withoutAtoms();
+    FlowDetail written = writeNewAtoms("the new atom details", toAdd);
     List<AtomDetail> writtenAtoms = written.atoms();
     boolean sameOrder = writtenAtoms.size() == toAdd.size();
     for (int i = 0; i < toAdd.size(); i++) {
@@ -861,13 +855,7 @@ public final class Storage {
         TaskDetail td =
             TaskDetail.of(INJECTOR_NAME, options.uuidSupplier().get())
                 .put(AtomState.SUCCESS, values);
-        FlowDetail toWrite = header.withAtoms(List.of(td));
-        FlowDetail written =
-            write(
-                () -> "the injected values of flow detail '" + header.name() + "'",
-                () -> storeFlow(toWrite),
-                () -> recoverFlow(toWrite));
-        header = written.withoutAtoms();
+        FlowDetail written = writeNewAtoms("the injected values", List.of(td));
         atoms.put(
             new AtomEntry(
                 INJECTOR_NAME,
@@ -1842,34 +1830,29 @@ public final class Storage {
     }
   }
 
+  /**
+   * Writes new atom details in one flow-detail write carrying only them (structure write lock
+   * held); {@code what} names them in messages.
+   *
+   * @return the flow detail as written, with the stored details
+   */
+  private FlowDetail writeNewAtoms(String what, List<AtomDetail> details) {
+    FlowDetail toWrite = header.withAtoms(details);
+    FlowDetail written =
+        write(
+            () -> what + " of flow detail '" + header.name() + "'",
+            () -> storeFlow(toWrite),
+            () -> recoverFlow(toWrite));
+    header = written.withoutAtoms();
+    return written;
+  }
+
   /** A new PENDING detail. */
   private static AtomDetail freshDetail(
       AtomKind kind, String uuid, String name, String version, long revision) {
     return kind == AtomKind.RETRY
-        ? new RetryDetail(
-            uuid,
-            name,
-            AtomState.PENDING,
-            Intention.EXECUTE,
-            List.of(),
-            null,
-            null,
-            null,
-            Map.of(),
-            version,
-            revision)
-        : new TaskDetail(
-            uuid,
-            name,
-            AtomState.PENDING,
-            Intention.EXECUTE,
-            null,
-            null,
-            null,
-            null,
-            Map.of(),
-            version,
-            revision);
+        ? RetryDetail.of(name, uuid, version, revision)
+        : TaskDetail.of(name, uuid, version, revision);
   }
 
   /** Who provides one result name: injected sources first, then atoms (each with its key). */

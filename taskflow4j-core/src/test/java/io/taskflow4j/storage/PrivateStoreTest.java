@@ -12,6 +12,7 @@ import io.taskflow4j.persistence.TaskDetail;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -22,6 +23,11 @@ class PrivateStoreTest {
 
   private static Storage privateStore() {
     return new Storage(FlowDetail.create("f"), null, null);
+  }
+
+  private static Storage privateStore(Supplier<String> uuids) {
+    return new Storage(
+        FlowDetail.create("f"), null, StorageOptions.builder().uuidSupplier(uuids).build());
   }
 
   @Test
@@ -42,19 +48,10 @@ class PrivateStoreTest {
 
     AtomDetail t = s.atomDetail("t");
     assertThat(t)
-        .isEqualTo(
-            new TaskDetail(
-                uuids.get(0),
-                "t",
-                AtomState.PENDING,
-                Intention.EXECUTE,
-                null,
-                null,
-                null,
-                null,
-                Map.of(),
-                "2.0",
-                1));
+        .isEqualTo(TaskDetail.of("t", uuids.get(0)).withVersion("2.0").withRevision(1))
+        .isEqualTo(TaskDetail.of("t", uuids.get(0), "2.0", 1));
+    assertThat(t.state()).isEqualTo(AtomState.PENDING);
+    assertThat(t.intention()).isEqualTo(Intention.EXECUTE);
     assertThat(s.atomDetail("t")).isSameAs(t); // made once
     assertThat(s.atomDetail("r")).isInstanceOf(RetryDetail.class);
     assertThat(s.atomDetail("r").revision()).isEqualTo(1);
@@ -71,13 +68,8 @@ class PrivateStoreTest {
   @Test
   void aSuppliedUuidIsCheckedWhenDrawn() {
     AtomicInteger calls = new AtomicInteger();
-    Storage s =
-        new Storage(
-            FlowDetail.create("f"),
-            null,
-            StorageOptions.builder() // the first uuid is the private logbook's
-                .uuidSupplier(() -> calls.getAndIncrement() == 0 ? "book" : "../escape")
-                .build());
+    // the first uuid is the private logbook's
+    Storage s = privateStore(() -> calls.getAndIncrement() == 0 ? "book" : "../escape");
     assertThatThrownBy(() -> s.ensureAtom(AtomSpec.task("t")))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("../escape");
@@ -87,11 +79,7 @@ class PrivateStoreTest {
   @Test
   void uuidsAreDrawnInSpecOrderOncePerNewName() {
     AtomicInteger next = new AtomicInteger();
-    Storage s =
-        new Storage(
-            FlowDetail.create("f"),
-            null,
-            StorageOptions.builder().uuidSupplier(() -> "u" + next.incrementAndGet()).build());
+    Storage s = privateStore(() -> "u" + next.incrementAndGet());
     List<String> uuids =
         s.ensureAtoms(List.of(AtomSpec.task("a"), AtomSpec.task("b"), AtomSpec.task("a")));
     // u1 went to the private logbook
