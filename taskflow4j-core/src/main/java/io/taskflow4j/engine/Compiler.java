@@ -16,7 +16,6 @@ import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.IdentityHashMap;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -434,11 +433,9 @@ final class Compiler {
       String only = null;
       long onlyKey = 0;
       int onlyDepth = 0;
-      Map<String, String> mapping = atomArray[c].argumentMapping();
-      ArrayMap<String, String> compact = mapping instanceof ArrayMap<String, String> a ? a : null;
-      Iterator<String> others = compact == null ? mapping.values().iterator() : null;
-      for (int w = 0; compact != null ? w < compact.size() : others.hasNext(); w++) {
-        String wanted = compact != null ? compact.valueAt(w) : others.next();
+      Object[] mapping = ArrayMap.entriesOf(atomArray[c].argumentMapping());
+      for (int w = 1; w < mapping.length; w += 2) {
+        String wanted = (String) mapping[w];
         // In flow order, an atom usually wants what the atom before it provides.
         int k = provided.indexOf(wanted, hint);
         if (k < 0) {

@@ -132,6 +132,26 @@ public class ArrayMap<K, V> extends AbstractMap<K, V> {
   }
 
   /**
+   * The alternating keys and values of {@code map}, to walk it by position: an {@code ArrayMap}'s
+   * own array (callers read it and never write it), else a fresh one in the map's iteration order.
+   * Iterating an {@code ArrayMap}'s entries makes an object per entry, which hot paths (an engine
+   * fetching each atom's arguments) avoid this way. Keys are not checked: null keys of other maps
+   * are passed on.
+   */
+  public static Object[] entriesOf(Map<?, ?> map) {
+    if (map instanceof ArrayMap<?, ?> a) {
+      return a.kv;
+    }
+    Object[] out = new Object[map.size() * 2];
+    int i = 0;
+    for (Map.Entry<?, ?> e : map.entrySet()) {
+      out[i++] = e.getKey();
+      out[i++] = e.getValue();
+    }
+    return i == out.length ? out : Arrays.copyOf(out, i);
+  }
+
+  /**
    * The alternating keys and values of {@code base} with {@code key → value} put over it: replaced
    * in place when present, appended otherwise.
    */
@@ -221,13 +241,6 @@ public class ArrayMap<K, V> extends AbstractMap<K, V> {
   public final K keyAt(int i) {
     Objects.checkIndex(i, size());
     return (K) kv[2 * i];
-  }
-
-  /** The {@code i}-th value, in insertion order. */
-  @SuppressWarnings("unchecked")
-  public final V valueAt(int i) {
-    Objects.checkIndex(i, size());
-    return (V) kv[2 * i + 1];
   }
 
   @Override

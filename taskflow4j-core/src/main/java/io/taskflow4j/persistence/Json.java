@@ -666,20 +666,12 @@ public final class Json {
     static Map<String, Object> merge(
         Object[] baseKv, Instant s0, Instant s1, double d0, double d1, Map<String, ?> entries) {
       int baseCount = baseKv.length / 2;
-      int m = entries.size();
-      // Entries of a compact map are read by position: iterating one makes an entry object each.
-      ArrayMap<String, ?> compact = entries instanceof ArrayMap<String, ?> a ? a : null;
-      Object[] pairs = compact == null ? new Object[2 * m] : null;
-      if (pairs != null) {
-        int j = 0;
-        for (Map.Entry<String, ?> e : entries.entrySet()) {
-          pairs[j++] = e.getKey();
-          pairs[j++] = e.getValue();
-        }
-      }
+      // Read by position: iterating a compact map's entries makes an object per entry.
+      Object[] pairs = ArrayMap.entriesOf(entries);
+      int m = pairs.length / 2;
       int added = 0;
       for (int j = 0; j < m; j++) {
-        String k = compact != null ? compact.keyAt(j) : (String) pairs[2 * j];
+        String k = (String) pairs[2 * j];
         if (k == null) {
           throw new IllegalArgumentException("a JSON object key must not be null");
         }
@@ -691,7 +683,7 @@ public final class Json {
       Object[] kv = Arrays.copyOf(baseKv, 2 * (baseCount + added));
       int count = baseCount;
       for (int j = 0; j < m; j++) {
-        String k = compact != null ? compact.keyAt(j) : (String) pairs[2 * j];
+        String k = (String) pairs[2 * j];
         int at = indexOfKey(kv, baseCount, k);
         if (at >= 0) {
           Object old = kv[2 * at + 1];
@@ -708,7 +700,7 @@ public final class Json {
           at = count++;
           kv[2 * at] = k;
         }
-        Object v = compact != null ? compact.valueAt(j) : pairs[2 * j + 1];
+        Object v = pairs[2 * j + 1];
         Object stored;
         if (v instanceof Stamp st && s0 == null) {
           s0 = st.instant();

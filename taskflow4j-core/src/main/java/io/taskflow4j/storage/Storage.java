@@ -29,7 +29,6 @@ import java.util.Collection;
 import java.util.Collections;
 import java.util.EnumSet;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -453,15 +452,11 @@ public final class Storage {
    * @throws NotFoundException when one is unknown
    */
   public Map<String, StateAndIntention> getAtomsStates(Collection<String> names) {
-    Map<String, StateAndIntention> out = new LinkedHashMap<>(Capacity.forEntries(names.size()));
-    structure.readLock().lock();
-    try {
-      for (String n : names) {
-        AtomEntry e = entry(n);
-        out.put(n, StateAndIntention.of(e.state(), e.intention()));
-      }
-    } finally {
-      structure.readLock().unlock();
+    List<String> ordered = names instanceof List<String> l ? l : new ArrayList<>(names);
+    List<StateAndIntention> states = getAtomsStatesInOrder(ordered);
+    Map<String, StateAndIntention> out = new LinkedHashMap<>(Capacity.forEntries(states.size()));
+    for (int i = 0; i < states.size(); i++) {
+      out.put(ordered.get(i), states.get(i));
     }
     return Collections.unmodifiableMap(out);
   }
@@ -1073,25 +1068,14 @@ public final class Storage {
       Map<String, Object> persistentArgs = e == null ? Map.of() : injectedArgs(e.detail());
       List<List<String>> levels = null;
       boolean levelsFetched = false;
-      // The arguments, as alternating names and values (the mapping's names are distinct); a
-      // compact mapping is read by position, without an entry object per argument.
-      int count = mapping.size();
-      Object[] out = new Object[2 * count];
+      // The arguments, as alternating names and values (the mapping's names are distinct); the
+      // mapping is read by position, without an entry object per argument.
+      Object[] pairs = ArrayMap.entriesOf(mapping);
+      Object[] out = new Object[pairs.length];
       int filled = 0;
-      ArrayMap<String, String> compact = mapping instanceof ArrayMap<String, String> a ? a : null;
-      Iterator<Map.Entry<String, String>> others =
-          compact == null ? mapping.entrySet().iterator() : null;
-      for (int j = 0; j < count; j++) {
-        String bound;
-        String name;
-        if (compact != null) {
-          bound = compact.keyAt(j);
-          name = compact.valueAt(j);
-        } else {
-          Map.Entry<String, String> m = others.next();
-          bound = m.getKey();
-          name = m.getValue();
-        }
+      for (int j = 0; j < pairs.length; j += 2) {
+        String bound = (String) pairs[j];
+        String name = (String) pairs[j + 1];
         if (transientArgs.containsKey(name)) {
           out[filled++] = bound;
           out[filled++] = transientArgs.get(name);

@@ -106,10 +106,16 @@ class ArrayMapTest {
     assertThat(base).isEqualTo(sample(2)); // unchanged
     for (int i = 0; i < appended.size(); i++) {
       assertThat(appended.indexOfKey(appended.keyAt(i))).isEqualTo(i);
-      assertThat(appended.get(appended.keyAt(i))).isEqualTo(appended.valueAt(i));
+      assertThat(appended.get(appended.keyAt(i)))
+          .isEqualTo(ArrayMap.entriesOf(appended)[2 * i + 1]);
     }
     assertThat(appended.indexOfKey("absent")).isEqualTo(-1);
-    assertThatThrownBy(() -> appended.valueAt(3)).isInstanceOf(IndexOutOfBoundsException.class);
+    assertThatThrownBy(() -> appended.keyAt(3)).isInstanceOf(IndexOutOfBoundsException.class);
+    Map<String, Object> other = new LinkedHashMap<>();
+    other.put("b", 1);
+    other.put(null, null); // another map's entries are passed on as they are
+    assertThat(ArrayMap.entriesOf(other)).containsExactly("b", 1, null, null);
+    assertThat(ArrayMap.entriesOf(appended)).containsExactly("k2", 2, "k1", 1, "k0", 0);
     assertThatThrownBy(() -> ArrayMap.copyWith(base, null, 1))
         .isInstanceOf(NullPointerException.class);
 
@@ -119,7 +125,7 @@ class ArrayMapTest {
       large = ArrayMap.copyWith(large, "n" + i, i);
     }
     assertThat(large.indexOfKey("n7")).isEqualTo(9);
-    assertThat(large.valueAt(9)).isEqualTo(7);
+    assertThat(ArrayMap.entriesOf(large)[2 * 9 + 1]).isEqualTo(7);
   }
 
   @Test
