@@ -44,8 +44,10 @@ import org.slf4j.LoggerFactory;
  *   <li>the flow was suspended ({@link #stop}), or storage failed: the job is released, for this or
  *       another conductor to resume; a store that is down never makes a job disappear;
  *   <li>the job cannot be started (its flow detail is missing, its factory unknown or failing, its
- *       inputs missing): it is released and its failure counted; after {@code maxFailures} of them
- *       it goes to the board's trash;
+ *       inputs missing), or its run stopped on an error before the flow finished (an {@code Error}
+ *       such as {@code OutOfMemoryError}, a write another writer refused): it is released and its
+ *       failure counted, the flow left for the next run to resume; after {@code maxFailures} of
+ *       them it goes to the board's trash;
  *   <li>the claim was lost (a peer took the job over): the job is left alone.
  * </ul>
  *
@@ -313,7 +315,8 @@ public final class Conductor implements AutoCloseable {
     FlowDetail fd;
     Flow flow;
     try {
-      fd = conn.getFlowDetails(flowUuid(job, conn));
+      // Its own fields suffice to rebuild the flow; the engine reads the atoms when it starts.
+      fd = conn.getFlowDetails(flowUuid(job, conn), true);
       flow = factories.rebuild(fd);
     } catch (StorageException e) {
       throw e;
@@ -366,7 +369,9 @@ public final class Conductor implements AutoCloseable {
       if (st == FlowState.SUSPENDED) {
         return new Result(JobOutcome.Kind.RELEASED, st, "suspended");
       }
-      // it never started running: compile, prepare or validate refused it
+      // Not finished: compile, prepare or validate refused it, or the run stopped on an error and
+      // left the flow for a later resume. Given back and counted, so a peer (or this conductor)
+      // tries again, and a job that keeps failing ends in the trash.
       return new Result(
           JobOutcome.Kind.FAILED, st, thrown == null ? "the flow did not run" : message(thrown));
     }

@@ -37,6 +37,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.BlockingQueue;
@@ -67,17 +68,6 @@ import org.slf4j.LoggerFactory;
 final class ActionEngine implements Engine {
   private static final Logger LOG = LoggerFactory.getLogger(ActionEngine.class);
 
-  /** Atom-meta keys the engine writes (issue: who ran what, when, how long). */
-  static final String META_STARTED_AT = "started_at";
-
-  static final String META_ENDED_AT = "ended_at";
-  static final String META_DURATION = "duration";
-  static final String META_ATTEMPT = "attempt";
-  static final String META_HOST = "host";
-  static final String META_PID = "pid";
-  static final String META_USER = "user";
-  static final String META_PROGRESS = "progress";
-
   private static final String HOST = hostName();
   // In its stored form (a JSON number reads back as the smallest type that holds it), so that
   // storing it does not box a new number for every atom.
@@ -96,6 +86,10 @@ final class ActionEngine implements Engine {
   private volatile Storage storage;
   private Connection connection;
   private boolean ownsConnection;
+
+  /** The uuid of the logbook the engine created or was given for a new run; null otherwise. */
+  private volatile String logBookUuid;
+
   private volatile boolean storageEnsured;
   private String[] uuids;
   private volatile boolean suspending;
@@ -150,6 +144,9 @@ final class ActionEngine implements Engine {
     }
     connection = conn;
     FlowDetail fd = cfg.flowDetail;
+    if (fd != null && conn != null) {
+      fd = storedForm(conn, fd);
+    }
     if (fd == null) {
       Map<String, Object> meta = new LinkedHashMap<>();
       if (cfg.factory != null) {
@@ -161,6 +158,7 @@ final class ActionEngine implements Engine {
         LogBook book =
             cfg.logBook != null ? cfg.logBook.withoutFlows() : LogBook.create(root.name());
         LogBook saved = conn.saveLogBook(book.withFlow(fresh));
+        logBookUuid = saved.uuid();
         fd =
             saved
                 .find(fresh.uuid())
@@ -175,6 +173,28 @@ final class ActionEngine implements Engine {
             ? cfg.storageOptions
             : StorageOptions.builder().clock(cfg.clock).build();
     return new Storage(fd, conn, options);
+  }
+
+  /**
+   * The stored form of a flow detail the caller supplied, read with every atom detail. The caller's
+   * copy may lack atoms (a lazy read) or be older than the store; resuming from it would create a
+   * second atom detail under a name the store already holds and run finished tasks again. The store
+   * is the authority, so the engine starts from what it holds.
+   */
+  private static FlowDetail storedForm(Connection conn, FlowDetail given) {
+    try {
+      return conn.getFlowDetails(given.uuid(), false);
+    } catch (NotFoundException e) {
+      throw new NotFoundException(
+          "Flow detail '"
+              + given.name()
+              + "' ("
+              + given.uuid()
+              + ") is not in the store, so there is nothing to resume; save it through its"
+              + " logbook first (Connection.saveLogBook), or leave out flowDetail(...) to start a"
+              + " new run",
+          e);
+    }
   }
 
   @Override
@@ -313,6 +333,12 @@ final class ActionEngine implements Engine {
   }
 
   @Override
+  public Optional<String> logBookUuid() {
+    storage();
+    return Optional.ofNullable(logBookUuid);
+  }
+
+  @Override
   public FlowState flowState() {
     return storage().getFlowState();
   }
@@ -404,17 +430,17 @@ final class ActionEngine implements Engine {
     Map<String, Object> start =
         ArrayMap.ofDistinct(
             new Object[] {
-              META_PROGRESS,
+              AtomDetail.META_PROGRESS,
               PROGRESS_NONE,
-              META_STARTED_AT,
+              AtomDetail.META_STARTED_AT,
               startedAt,
-              META_ATTEMPT,
+              AtomDetail.META_ATTEMPT,
               attempt,
-              META_HOST,
+              AtomDetail.META_HOST,
               HOST,
-              META_PID,
+              AtomDetail.META_PID,
               PID,
-              META_USER,
+              AtomDetail.META_USER,
               USER
             });
     s.setAtomState(name, AtomState.RUNNING, start);
@@ -446,7 +472,12 @@ final class ActionEngine implements Engine {
             AtomState.SUCCESS,
             ArrayMap.ofDistinct(
                 new Object[] {
-                  META_PROGRESS, PROGRESS_DONE, META_ENDED_AT, endedAt, META_DURATION, duration
+                  AtomDetail.META_PROGRESS,
+                  PROGRESS_DONE,
+                  AtomDetail.META_ENDED_AT,
+                  endedAt,
+                  AtomDetail.META_DURATION,
+                  duration
                 }));
       } catch (InvalidResultException | IllegalArgumentException e) {
         // The task worked but its result cannot be recorded: a failure of the task, so the flow
@@ -460,7 +491,10 @@ final class ActionEngine implements Engine {
           name,
           failure,
           AtomState.FAILURE,
-          ArrayMap.ofDistinct(new Object[] {META_ENDED_AT, endedAt, META_DURATION, duration}));
+          ArrayMap.ofDistinct(
+              new Object[] {
+                AtomDetail.META_ENDED_AT, endedAt, AtomDetail.META_DURATION, duration
+              }));
       notifyAtom(i, AtomState.RUNNING, AtomState.FAILURE, null, failure);
     } else {
       notifyAtom(i, AtomState.RUNNING, AtomState.SUCCESS, result, null);
@@ -485,7 +519,7 @@ final class ActionEngine implements Engine {
   }
 
   private static int previousAttempts(AtomDetail d) {
-    Object a = d.meta().get(META_ATTEMPT);
+    Object a = d.meta().get(AtomDetail.META_ATTEMPT);
     return a instanceof Number n ? n.intValue() : 0;
   }
 
@@ -495,7 +529,7 @@ final class ActionEngine implements Engine {
     String name = c.names[i];
     Atom atom = c.atoms[i];
     if (old != AtomState.REVERTING) {
-      s.setAtomState(name, AtomState.REVERTING, Map.of(META_PROGRESS, 0.0));
+      s.setAtomState(name, AtomState.REVERTING, Map.of(AtomDetail.META_PROGRESS, 0.0));
       notifyAtom(i, old, AtomState.REVERTING, null, null);
     }
     Object revertResult = null;
@@ -519,7 +553,7 @@ final class ActionEngine implements Engine {
     if (failure == null) {
       try {
         if (atom instanceof Task) {
-          s.save(name, revertResult, AtomState.REVERTED, Map.of(META_PROGRESS, 1.0));
+          s.save(name, revertResult, AtomState.REVERTED, Map.of(AtomDetail.META_PROGRESS, 1.0));
         } else {
           // A reverted retry forgets its attempts, so a rerun starts counting afresh; its revert
           // result is kept (TaskFlow loses it).
@@ -1135,8 +1169,16 @@ final class ActionEngine implements Engine {
     }
 
     private EngineState finish() {
+      finished = true;
+      stopExecutor();
+      if (engineError != null) {
+        // Cut short (see abort): the flow keeps the unfinished state it has in the store.
+        running.set(false);
+        logStopped(engineError);
+        throw propagate(engineError);
+      }
       EngineState fin;
-      if (engineError != null || !retained.isEmpty()) {
+      if (!retained.isEmpty()) {
         fin = EngineState.FAILURE;
       } else if (!nextUp.isEmpty()) {
         fin = EngineState.SUSPENDED;
@@ -1145,20 +1187,10 @@ final class ActionEngine implements Engine {
       } else {
         fin = EngineState.REVERTED;
       }
-      finished = true;
-      stopExecutor();
       try {
         changeFlowState(FlowState.valueOf(fin.name()));
-      } catch (RuntimeException e) {
-        if (engineError == null) {
-          throw e;
-        }
-        engineError.addSuppressed(e); // the first error is the one to report
       } finally {
         running.set(false);
-      }
-      if (engineError != null) {
-        throw propagate(engineError);
       }
       if (fin == EngineState.FAILURE) {
         Failure.reraiseIfAny(retained);
@@ -1181,18 +1213,60 @@ final class ActionEngine implements Engine {
       return new TaskFlowException("The engine failed: " + t, t);
     }
 
-    /** An unexpected error on the engine thread: the flow ends in FAILURE (TaskFlow's rule). */
+    /**
+     * An error on the engine thread cut the run short. As for an error of an atom's work (see
+     * {@link #finish}), nothing more is written: the atoms still in flight are waited for (so none
+     * writes after the run has returned), and the flow keeps the unfinished state the store has,
+     * exactly as after a crash, so every path that looks for unfinished flows resumes it. Writing
+     * FAILURE here would hide the flow from them while atoms are still RUNNING, and after a lost
+     * conflict it would overwrite the state of the engine that won.
+     */
     private void abort(Throwable e) {
       finished = true;
-      stopExecutor();
       try {
-        changeFlowState(FlowState.FAILURE);
-      } catch (RuntimeException suppressed) {
-        e.addSuppressed(suppressed);
+        awaitInFlight(e);
       } finally {
+        stopExecutor();
         running.set(false);
       }
-      LOG.error("Engine run of flow '{}' failed", s == null ? root.name() : s.flowName(), e);
+      logStopped(e);
+    }
+
+    /** Waits for the atoms in flight to report; an interrupt ends the wait early. */
+    private void awaitInFlight(Throwable cause) {
+      while (inFlight > 0) {
+        Completion done;
+        try {
+          done = completions.take();
+        } catch (InterruptedException ie) {
+          Thread.currentThread().interrupt(); // the caller wants out: stop waiting
+          return;
+        }
+        inFlight--;
+        if (done.engineError() != null && done.engineError() != cause) {
+          cause.addSuppressed(done.engineError());
+        }
+      }
+    }
+
+    private void logStopped(Throwable e) {
+      String flow =
+          s == null ? "'" + root.name() + "'" : "'" + s.flowName() + "' (" + s.flowUuid() + ")";
+      String state = s == null ? "unchanged" : s.getFlowState().name();
+      if (e instanceof TaskFlowException) {
+        // An expected kind (a refused or failed write, a lost claim): the caller gets it; no trace.
+        LOG.warn(
+            "The run of flow {} stopped; the flow stays {} for a later resume: {}",
+            flow,
+            state,
+            e.getMessage());
+      } else {
+        LOG.error(
+            "The run of flow {} stopped on an error; the flow stays {} for a later resume",
+            flow,
+            state,
+            e);
+      }
     }
   }
 }

@@ -6,6 +6,7 @@ import io.taskflow4j.persistence.FlowDetail;
 import io.taskflow4j.persistence.FlowState;
 import io.taskflow4j.storage.Storage;
 import java.util.Iterator;
+import java.util.Optional;
 
 /**
  * Runs one flow against one flow detail, recording every state change in the logbook before telling
@@ -42,9 +43,23 @@ public interface Engine extends AutoCloseable {
   /**
    * Runs the flow to its end (SUCCESS, REVERTED, SUSPENDED or FAILURE).
    *
+   * <p><b>Failures and errors.</b> An exception a task throws is the task's failure: it is recorded
+   * and resolved (reverting, or retrying under a retry controller), and the flow ends REVERTED, or
+   * FAILURE when a revert itself failed. A run can also be <em>cut short</em>: a task throws a
+   * {@link VirtualMachineError} ({@code OutOfMemoryError}, {@code StackOverflowError}, {@code
+   * InternalError}: the process itself is in trouble, and reverting in it could make things worse),
+   * a listener throws an {@code Error}, or the store refuses or cannot take a write ({@link
+   * io.taskflow4j.persistence.ConflictException}: another engine runs the same flow; {@link
+   * io.taskflow4j.persistence.FencedException}; {@link io.taskflow4j.persistence.StorageException}
+   * after its retries). Then the engine waits for the atoms in flight, writes nothing more and
+   * rethrows: the flow stays unfinished (RUNNING) in the store, as after a crash, and the atom that
+   * was running runs again when the flow is resumed. FAILURE is only ever recorded after the run
+   * has finished reverting.
+   *
    * @throws RuntimeException the failure when the flow ends REVERTED or FAILURE: the original
    *     exception when there is one failure captured in this process and it is unchecked, else a
-   *     {@link io.taskflow4j.persistence.WrappedFailureException}
+   *     {@link io.taskflow4j.persistence.WrappedFailureException}; or what cut the run short
+   * @throws Error what cut the run short, as thrown
    */
   void run();
 
@@ -73,8 +88,24 @@ public interface Engine extends AutoCloseable {
   /** The engine's storage (created on first use; the engine's only door to the logbook). */
   Storage storage();
 
-  /** The current flow detail (a snapshot). */
+  /**
+   * The flow detail this engine runs (a snapshot of its current form, with every atom detail). Its
+   * uuid is how the run is found again: to resume it, inspect it, or delete it when it is no longer
+   * needed.
+   */
   FlowDetail flowDetail();
+
+  /**
+   * The uuid of the logbook holding {@link #flowDetail()}, when the engine knows it: the logbook it
+   * created for a new run, or was given with {@link Engines.Builder#logBook}. Empty when the engine
+   * was given a stored flow detail to resume (the caller read it from its logbook) or keeps no
+   * logbook (an engine without a backend). With it a caller can find the run again or delete it
+   * ({@code Connection.destroyLogBook}) when it is no longer needed. Creates the engine's storage
+   * when it does not exist yet, as {@link #flowDetail()} does.
+   */
+  default Optional<String> logBookUuid() {
+    return Optional.empty();
+  }
 
   /** The flow's current state. */
   FlowState flowState();

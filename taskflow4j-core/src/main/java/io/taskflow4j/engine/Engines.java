@@ -273,7 +273,14 @@ public final class Engines {
       return this;
     }
 
-    /** Runs against this (stored) flow detail: resumes what it records. */
+    /**
+     * Runs against this stored flow detail: resumes what it records. With a backend or connection
+     * only its uuid matters: when the engine starts it reads the detail's stored form with every
+     * atom detail, so a lazily read ({@code getFlowDetails(uuid, true)}) or older copy is fine, and
+     * the engine never adds a second atom detail under a name the store holds. A detail that is not
+     * stored is refused with a {@link io.taskflow4j.persistence.NotFoundException} when the engine
+     * starts. Without a backend, the detail given is the whole record.
+     */
     public Builder flowDetail(FlowDetail flowDetail) {
       this.flowDetail = Objects.requireNonNull(flowDetail, "flowDetail");
       return this;

@@ -19,6 +19,42 @@ public sealed interface AtomDetail permits TaskDetail, RetryDetail {
   /** TaskFlow's type tag of retry details. */
   String RETRY_DETAIL = "RETRY_DETAIL";
 
+  // The metadata an engine records about each execution. Dashboards, stats and post-mortems read
+  // these names; they are part of the stored format and do not change.
+
+  /**
+   * Atom-meta key of when the latest execution started: ISO-8601 text in UTC (for example {@code
+   * "2026-12-05T14:13:05.123456Z"}), written together with the RUNNING state.
+   */
+  String META_STARTED_AT = "started_at";
+
+  /**
+   * Atom-meta key of when the latest execution ended (ISO-8601 text in UTC), written together with
+   * its outcome (SUCCESS or FAILURE). Absent while the atom runs, or when its process died.
+   */
+  String META_ENDED_AT = "ended_at";
+
+  /**
+   * Atom-meta key of how long the latest execution took, in seconds (a decimal number, measured
+   * with a monotonic clock), written together with its outcome.
+   */
+  String META_DURATION = "duration";
+
+  /**
+   * Atom-meta key of which execution of the atom this is: 1 for the first, counting every run again
+   * after a crash, a resume or a retry of its scope (a whole number).
+   */
+  String META_ATTEMPT = "attempt";
+
+  /** Atom-meta key of the host name of the process that ran the latest execution. */
+  String META_HOST = "host";
+
+  /** Atom-meta key of the process id that ran the latest execution (a whole number). */
+  String META_PID = "pid";
+
+  /** Atom-meta key of the operating-system user that ran the latest execution. */
+  String META_USER = "user";
+
   /** Atom-meta key of the task's progress (a number from 0 to 1). */
   String META_PROGRESS = "progress";
 
@@ -57,7 +93,15 @@ public sealed interface AtomDetail permits TaskDetail, RetryDetail {
   /** {@link #TASK_DETAIL} or {@link #RETRY_DETAIL}. */
   String typeName();
 
-  /** The result most recently produced (a task's result; a retry's latest history value). */
+  /**
+   * The result most recently produced: a task's result ({@code null} when it has none), or a
+   * retry's latest history value.
+   *
+   * @throws NotFoundException for a retry whose history is empty (one that has not run, or that was
+   *     reverted; as in TaskFlow). Code that reads every atom checks {@code
+   *     RetryDetail.history().isEmpty()} first; a reverted retry keeps what happened under {@link
+   *     RetryDetail#META_REVERTED_HISTORY}.
+   */
   Object lastResults();
 
   AtomDetail withState(AtomState state);

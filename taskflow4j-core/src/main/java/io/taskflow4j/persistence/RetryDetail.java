@@ -27,6 +27,16 @@ public record RetryDetail(
     implements AtomDetail {
 
   /**
+   * Retry-meta key of what the retry went through before it gave up and was reverted: a reverted
+   * retry starts afresh (its history is emptied, as TaskFlow does), so its attempts are kept here
+   * for post-mortems: {@code {"reverted_at": ISO-8601 text, "history": [[value, {atom name: failure
+   * dict}], ...], "attempts": [{"started_at", "ended_at", "summary"}, ...]}} ({@code history} in
+   * TaskFlow's shape of {@code results}; {@code attempts} as the meta key {@code "attempts"}). The
+   * latest revert replaces an earlier one.
+   */
+  public static final String META_REVERTED_HISTORY = "reverted_history";
+
+  /**
    * One attempt of a retry: the value it provided and the failures (by atom name) of the atoms in
    * its scope. In TaskFlow's JSON form an attempt is the pair {@code [value, {name: failure}]}.
    */

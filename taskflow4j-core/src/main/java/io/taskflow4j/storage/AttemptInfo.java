@@ -2,6 +2,7 @@ package io.taskflow4j.storage;
 
 import io.taskflow4j.persistence.Failure;
 import io.taskflow4j.persistence.RetryDetail;
+import io.taskflow4j.persistence.TaskFlowFormat;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -118,6 +119,18 @@ public record AttemptInfo(String startedAt, String endedAt, String summary) {
     }
     infos.set(size - 1, new AttemptInfo(last.startedAt(), now, last.summary()));
     return d.withMetaEntries(Map.of(META_ATTEMPTS, asMaps(infos)));
+  }
+
+  /**
+   * {@code d} with its history and attempt infos copied into {@link
+   * RetryDetail#META_REVERTED_HISTORY}, before a revert empties them.
+   */
+  static RetryDetail keepReverted(RetryDetail d, String now) {
+    Map<String, Object> kept = new LinkedHashMap<>(4);
+    kept.put("reverted_at", now);
+    kept.put("history", TaskFlowFormat.historyToJson(d.history()));
+    kept.put(META_ATTEMPTS, asMaps(aligned(d.meta(), d.history().size())));
+    return d.withMetaEntries(Map.of(RetryDetail.META_REVERTED_HISTORY, kept));
   }
 
   /** {@code d} without attempt infos (its history was wiped). */

@@ -138,7 +138,9 @@ public final class Storage {
   /**
    * Storage over a flow detail that {@code connection} already stores (saved through its logbook).
    *
-   * @param flowDetail the flow detail, with its atom details
+   * @param flowDetail the flow detail, with every atom detail the store holds for it (not a lazily
+   *     read one: atoms missing from it would be created again under the same names; engines read
+   *     the stored form themselves)
    * @param connection where to write; {@code null} keeps everything in a private in-memory store
    * @param options retry and id options; {@code null} means {@link StorageOptions#defaults()}
    */
@@ -585,7 +587,7 @@ public final class Storage {
               AtomDetail u = withMeta(d.put(state, value), metaEntries);
               if (state == AtomState.SUCCESS && u instanceof RetryDetail r) {
                 // The new attempt's info goes with it, in the same write (see AttemptInfo).
-                Object started = d.meta().get(META_STARTED_AT);
+                Object started = d.meta().get(AtomDetail.META_STARTED_AT);
                 u = AttemptInfo.appendStarted(r, started instanceof String st ? st : now());
               }
               return u;
@@ -665,25 +667,26 @@ public final class Storage {
 
   /**
    * Records a retry as REVERTED with its revert result and empties its history (and attempt infos),
-   * in one write. Unlike TaskFlow (whose {@code RetryDetail.merge} drops it), the revert result is
-   * kept.
+   * in one write, so a later run of the retry starts afresh. What the emptied history held is kept
+   * in the retry's meta under {@link RetryDetail#META_REVERTED_HISTORY} for post-mortems. Unlike
+   * TaskFlow (whose {@code RetryDetail.merge} drops it), the revert result is kept.
    *
    * @throws InvalidResultException when the revert result cannot be represented as JSON
    */
   public void saveRetryReverted(String retryName, Object revertResult) {
     requireRetry(entry(retryName));
     Object value = normalizeResult(retryName, revertResult);
+    String now = now();
     updateAtom(
         retryName,
-        d ->
-            AttemptInfo.cleared(
-                ((RetryDetail) d).put(AtomState.REVERTED, value).withHistory(List.of())),
+        d -> {
+          RetryDetail r = (RetryDetail) d;
+          RetryDetail kept = r.history().isEmpty() ? r : AttemptInfo.keepReverted(r, now);
+          return AttemptInfo.cleared(kept.put(AtomState.REVERTED, value).withHistory(List.of()));
+        },
         null,
         null);
   }
-
-  /** Meta key of the time an atom started executing (written by engines). */
-  private static final String META_STARTED_AT = "started_at";
 
   private String now() {
     return Timestamps.iso(options.clock().instant());

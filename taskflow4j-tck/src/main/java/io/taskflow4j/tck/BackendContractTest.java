@@ -186,6 +186,16 @@ public abstract class BackendContractTest {
     }
   }
 
+  /** Engines over this backend after something went wrong: see {@link EngineRunCases}. */
+  @Nested
+  @DisplayName("Engine runs that stop, resume and race")
+  class EngineRuns extends EngineRunCases {
+    @Override
+    protected Backend backend() {
+      return backend;
+    }
+  }
+
   // =============================================================================================
   // TaskFlow's PersistenceTestMixin (tests/unit/persistence/base.py), case by case
   // =============================================================================================
