@@ -76,6 +76,36 @@ class ConductorTest {
     }
   }
 
+  /** t1, t2, t3; t2 throws an OutOfMemoryError the first time it runs after {@link #oomOnce}. */
+  public static final class OomOnce implements FlowFactory {
+    static final java.util.concurrent.atomic.AtomicBoolean ARMED =
+        new java.util.concurrent.atomic.AtomicBoolean();
+
+    @Override
+    public Flow create(List<Object> args, Map<String, Object> kwargs) {
+      Flow f = LinearFlow.of("oom-once");
+      for (int i = 1; i <= 3; i++) {
+        String name = "t" + i;
+        f.add(
+            Task.of(
+                name,
+                () -> {
+                  EXECUTED.add(who() + ":" + name);
+                  if (name.equals("t2") && ARMED.compareAndSet(true, false)) {
+                    throw new OutOfMemoryError("simulated: Java heap space");
+                  }
+                  return name;
+                }));
+      }
+      return f;
+    }
+
+    @Override
+    public String name() {
+      return "oom-once";
+    }
+  }
+
   static String who() {
     String t = Thread.currentThread().getName(); // taskflow4j-conductor-<name>-job-N
     if (!t.startsWith("taskflow4j-conductor-")) {
@@ -278,6 +308,40 @@ class ConductorTest {
     assertThat(flowOf(job).atoms())
         .extracting(AtomDetail::lastResults)
         .containsExactly("slow", "slow", "peer");
+  }
+
+  /**
+   * A run stopped by an {@code Error} leaves its flow RUNNING: the job is given back with its
+   * failure counted (not completed, as it was while the flow was recorded FAILURE), and the next
+   * claim resumes the flow where it stopped.
+   */
+  @Test
+  void aRunStoppedByAnErrorIsGivenBackAndResumedByTheNextClaim() throws Exception {
+    MemoryJobboard board = board(Duration.ofSeconds(10));
+    OomOnce.ARMED.set(true);
+    Job job = FlowJobs.post(board, conn, FlowJob.of(new OomOnce()));
+    Outcomes out = new Outcomes();
+    Conductor c =
+        Conductor.builder(board, backend)
+            .name("c1")
+            .factories(factories.with(new OomOnce()))
+            .idleWait(Duration.ofMillis(100))
+            .errorBackoff(Duration.ofMillis(10))
+            .listener(out)
+            .build();
+    toClose.add(() -> c.stop(Duration.ofSeconds(5)));
+    c.start();
+    JobOutcome first = out.next();
+    assertThat(first.kind()).isEqualTo(JobOutcome.Kind.FAILED);
+    assertThat(first.flowState()).isEqualTo(FlowState.RUNNING);
+    assertThat(first.reason()).contains("Java heap space");
+    JobOutcome second = out.next();
+    assertThat(second.kind()).isEqualTo(JobOutcome.Kind.COMPLETED);
+    assertThat(second.flowState()).isEqualTo(FlowState.SUCCESS);
+    assertThat(flowOf(job).atoms()).extracting(AtomDetail::state).containsOnly(AtomState.SUCCESS);
+    assertThat(EXECUTED).containsExactly("c1:t1", "c1:t2", "c1:t2", "c1:t3");
+    assertThat(board.jobs()).isEmpty();
+    assertThat(board.trashedJobs()).isEmpty();
   }
 
   @Test
