@@ -6,6 +6,9 @@ Usage:
   tf_zk_interop.py write <hosts> <path>   save a logbook through TaskFlow, print its uuids
   tf_zk_interop.py update <hosts> <path> <atom uuid>
                                           TaskFlow updates one atom (state, results, meta)
+  tf_zk_interop.py engines <hosts> <path> run TaskFlow engines into a new store (a
+                                          successful flow, a reverted one, a retried
+                                          one); print {"dump", "retry_values"}
 
 The store is opened only through TaskFlow's own API (``backends.fetch`` with the
 ``zookeeper`` backend, i.e. ``impl_zookeeper`` over kazoo), so the output is what a
@@ -22,6 +25,10 @@ import json
 import sys
 import traceback
 
+import taskflow.engines
+from taskflow import retry
+from taskflow import task
+from taskflow.patterns import linear_flow
 from taskflow.persistence import backends
 from taskflow.persistence import models
 from taskflow.types import failure as tf_failure
@@ -160,6 +167,81 @@ def update(hosts, path, atom_uuid):
         return canonical_atom(conn.get_atom_details(atom_uuid))
 
 
+class MakeNumbers(task.Task):
+    default_provides = 'numbers'
+
+    def execute(self, seed):
+        return [seed, 2.5, 'three', None, True]
+
+
+class Describe(task.Task):
+    default_provides = 'description'
+
+    def execute(self, numbers):
+        return {'count': len(numbers), 'text': 'na\u00efve \u2603'}
+
+
+class Reserve(task.Task):
+    def execute(self):
+        return {'reserved': 1}
+
+    def revert(self, *args, **kwargs):
+        return 'released \u2713'
+
+
+class Charge(task.Task):
+    def execute(self):
+        try:
+            {}['card']
+        except KeyError as e:
+            raise RuntimeError('card declined: \u20ac 12.50') from e
+
+
+class Flaky(task.Task):
+    """Fails until the retry's third attempt."""
+
+    def execute(self, attempt):
+        if attempt < 3:
+            raise ValueError('attempt %d is too early' % attempt)
+        return {'attempt': attempt}
+
+
+def _run(flow, backend, book, store=None):
+    engine = taskflow.engines.load(flow, store=store, backend=backend, book=book)
+    try:
+        engine.run()
+    except Exception:  # the failing flow re-raises its task's failure
+        pass
+    return engine
+
+
+def engines(hosts, path):
+    backend = backends.fetch({'connection': 'zookeeper', 'hosts': hosts, 'path': path,
+                              'timeout': 10.0})
+    try:
+        with contextlib.closing(backend.get_connection()) as conn:
+            conn.upgrade()
+        book = models.LogBook('engine-book \u00e9')
+        book.meta = {'purpose': 'read as found'}
+        _run(linear_flow.Flow('happy-flow').add(MakeNumbers('make-numbers'),
+                                                Describe('describe')),
+             backend, book, store={'seed': 7})
+        _run(linear_flow.Flow('failing-flow').add(Reserve('reserve'), Charge('charge')),
+             backend, book)
+        times = linear_flow.Flow(
+            'times-flow', retry=retry.Times(3, name='times-retry', provides='attempt'))
+        engine = _run(times.add(Flaky('flaky')), backend, book)
+        retry_uuid = engine.storage.get_atom_uuid('times-retry')
+        values = list(engine.storage.get_retry_history('times-retry').provided_iter())
+        second = models.LogBook('second-book')
+        with contextlib.closing(backend.get_connection()) as conn:
+            conn.save_logbook(second)
+    finally:
+        backend.close()
+    return {'dump': dump(hosts, path),
+            'retry_values': json.loads(json.dumps({retry_uuid: values}))}
+
+
 def print_json(value):
     json.dump(value, sys.stdout, sort_keys=True, ensure_ascii=True)
     sys.stdout.write('\n')
@@ -167,7 +249,8 @@ def print_json(value):
 
 
 def main(argv):
-    commands = {'dump': (dump, 4), 'write': (write, 4), 'update': (update, 5)}
+    commands = {'dump': (dump, 4), 'write': (write, 4), 'update': (update, 5),
+                'engines': (engines, 4)}
     if len(argv) < 2 or argv[1] not in commands or len(argv) != commands[argv[1]][1]:
         sys.stderr.write(__doc__)
         return 2

@@ -69,7 +69,9 @@ final class BenchCommand implements Callable<Integer> {
       paramLabel = "FILE",
       description =
           "Append one line with the task's name to FILE each time a task executes (flushed"
-              + " before the task returns); recorded with the flow, so 'resume' appends too.")
+              + " before the task returns); recorded with the flow, so 'resume' appends too."
+              + " Not with --remote: the tasks then execute on the workers, which keep their own"
+              + " log ('worker --exec-log FILE').")
   Path execLog;
 
   @Option(
@@ -109,6 +111,15 @@ final class BenchCommand implements Callable<Integer> {
     }
     if (workers < 1) {
       throw new CliException(ExitCodes.USAGE, "--workers must be at least 1, not " + workers);
+    }
+    if (remote != null && execLog != null) {
+      // This process would record nothing: the tasks execute in the worker processes.
+      throw new CliException(
+          ExitCodes.USAGE,
+          "--exec-log cannot be combined with --remote: the tasks execute on the workers, not"
+              + " here; give the log to each worker instead ('"
+              + Main.commandName()
+              + " worker ... --exec-log FILE')");
     }
     boolean parallel = workload.equals(Workloads.FANOUT);
     List<Object> args = new ArrayList<>();

@@ -26,6 +26,12 @@ import picocli.CommandLine.Spec;
           + " more of this conductor's lands."
     })
 final class ConductorCommand implements Callable<Integer> {
+  /**
+   * One line per claim and per outcome: what happened (padded to the longest word, "completed"), a
+   * space, the job's uuid, its name, and the rest.
+   */
+  private static final String OUTCOME = "%-9s %s '%s' %s";
+
   @Spec CommandSpec spec;
 
   @picocli.CommandLine.Mixin JobsCommand.Where where;
@@ -80,25 +86,27 @@ final class ConductorCommand implements Callable<Integer> {
                   @Override
                   public void claimed(Claim claim) {
                     main.println(
-                        "claimed  "
-                            + claim.job().uuid()
-                            + " '"
-                            + claim.job().name()
-                            + "' token "
-                            + claim.token());
+                        String.format(
+                            OUTCOME,
+                            "claimed",
+                            claim.job().uuid(),
+                            claim.job().name(),
+                            "token " + claim.token()));
                   }
 
                   @Override
                   public void settled(JobOutcome o) {
                     main.println(
                         String.format(
-                            "%-9s%s '%s' %s in %d ms%s",
+                            OUTCOME,
                             o.kind().name().toLowerCase(java.util.Locale.ROOT),
                             o.job().uuid(),
                             o.job().name(),
-                            o.flowState() == null ? "" : o.flowState(),
-                            o.took().toMillis(),
-                            o.reason() == null ? "" : ": " + Main.oneLine(o.reason())));
+                            (o.flowState() == null ? "" : o.flowState() + " ")
+                                + "in "
+                                + o.took().toMillis()
+                                + " ms"
+                                + (o.reason() == null ? "" : ": " + Main.oneLine(o.reason()))));
                   }
                 });
     if (workers != null) {

@@ -48,7 +48,7 @@ final class ExportCommand implements Callable<Integer> {
   public Integer call() throws IOException {
     Main main = Main.of(spec);
     List<LogBook> selected = new ArrayList<>();
-    try (Backend backend = Stores.existing(connection);
+    try (Backend backend = Stores.readable(connection);
         Connection c = backend.getConnection()) {
       if (books.isEmpty()) {
         selected.addAll(c.getLogBooks(false));

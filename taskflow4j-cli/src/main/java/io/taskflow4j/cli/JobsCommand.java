@@ -322,7 +322,7 @@ final class JobsCommand implements Callable<Integer> {
       }
       String flowState = "(unknown)";
       if (job.flowUuid().isPresent()) {
-        try (Backend backend = Stores.existing(where.connection);
+        try (Backend backend = Stores.readable(where.connection);
             Connection c = backend.getConnection()) {
           FlowDetail fd = c.getFlowDetails(job.flowUuid().get(), true);
           flowState = fd.state().name();

@@ -75,7 +75,7 @@ final class LogbooksCommand implements Callable<Integer> {
     public Integer call() {
       Main main = Main.of(spec);
       List<LogBook> books;
-      try (Backend backend = Stores.existing(connection);
+      try (Backend backend = Stores.readable(connection);
           Connection c = backend.getConnection()) {
         books = new ArrayList<>(c.getLogBooks(false));
       }
@@ -156,7 +156,7 @@ final class LogbooksCommand implements Callable<Integer> {
     public Integer call() {
       Main main = Main.of(spec);
       LogBook book;
-      try (Backend backend = Stores.existing(connection);
+      try (Backend backend = Stores.readable(connection);
           Connection c = backend.getConnection()) {
         book = load(c, uuid, connection);
       }

@@ -45,7 +45,7 @@ final class MigrateCommand implements Callable<Integer> {
     if (from.equals(to)) {
       throw new CliException(ExitCodes.USAGE, "--from and --to are the same store");
     }
-    try (Backend source = Stores.existing(from);
+    try (Backend source = Stores.readable(from);
         Connection src = source.getConnection();
         Backend target = Stores.open(to);
         Connection dst = target.getConnection()) {

@@ -4,6 +4,8 @@ import io.taskflow4j.persistence.Backend;
 import io.taskflow4j.persistence.BackendConf;
 import io.taskflow4j.persistence.Backends;
 import io.taskflow4j.persistence.Connection;
+import io.taskflow4j.persistence.ReadOnlyStoreException;
+import io.taskflow4j.persistence.UpgradeRequiredException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -21,16 +23,41 @@ final class Stores {
   /** How long the first contact with a database server may take, unless the connection says. */
   static final String PROBE_POOL_TIMEOUT = "5";
 
+  /** How a command uses a store, which decides what it must find. */
+  private enum Use {
+    /** Creates or migrates the store ({@code upgrade()}) and writes. */
+    CREATE,
+    /** Writes a store that must exist and be fully usable as it is. */
+    WRITE,
+    /** Only reads: the store is taken as it is found and never changed. */
+    READ
+  }
+
   /** Opens a store, creating or migrating its structure (for commands that write). */
   static Backend open(String connection) {
-    probe(connection, true);
+    probe(connection, Use.CREATE);
     return Backends.open(connection);
   }
 
-  /** Opens a store that must already exist (for commands that only read or update it). */
+  /**
+   * Opens a store that must already exist and be usable as it is (for commands that update it): one
+   * that needs {@code upgrade()} first, or that this process cannot write, is refused with the
+   * store's own explanation.
+   */
   static Backend existing(String connection) {
-    probe(connection, false);
-    return validated(Backends.fetch(connection));
+    probe(connection, Use.WRITE);
+    return validated(Backends.fetch(connection), Use.WRITE);
+  }
+
+  /**
+   * Opens a store to read it as it is found, changing nothing (no {@code upgrade()}): for the
+   * commands that only read. A store that {@code upgrade()} would adopt (a TaskFlow store) or that
+   * this process cannot write (a backup, a read-only mount, another user's files) is read all the
+   * same; one that cannot be reached or does not exist is refused.
+   */
+  static Backend readable(String connection) {
+    probe(connection, Use.READ);
+    return validated(Backends.fetch(connection), Use.READ);
   }
 
   /**
@@ -38,7 +65,7 @@ final class Stores {
    * operation, once, without the backend's retries and with a short pool timeout (unless the
    * connection string sets them). The real work then runs with the connection's own settings.
    */
-  private static void probe(String connection, boolean upgrade) {
+  private static void probe(String connection, Use use) {
     BackendConf conf = BackendConf.parse(connection);
     if (!SERVER_BACKENDS.contains(conf.backendName())) {
       return;
@@ -47,16 +74,23 @@ final class Stores {
     quick.putIfAbsent("pool_timeout", PROBE_POOL_TIMEOUT);
     quick.putIfAbsent("max_retries", "0");
     quick.putIfAbsent("max_pool_size", "1");
-    if (upgrade) {
+    if (use == Use.CREATE) {
       Backends.open(quick).close();
     } else {
-      validated(Backends.fetch(quick)).close();
+      validated(Backends.fetch(quick), use).close();
     }
   }
 
-  private static Backend validated(Backend backend) {
+  private static Backend validated(Backend backend, Use use) {
     try (Connection c = backend.getConnection()) {
-      c.validate();
+      try {
+        c.validate();
+      } catch (UpgradeRequiredException | ReadOnlyStoreException e) {
+        if (use != Use.READ) {
+          throw e;
+        }
+        // Readable as it is, which is all a reading command needs.
+      }
       return backend;
     } catch (RuntimeException | Error e) {
       try {

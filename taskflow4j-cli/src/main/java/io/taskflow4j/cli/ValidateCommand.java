@@ -3,6 +3,7 @@ package io.taskflow4j.cli;
 import io.taskflow4j.persistence.Backend;
 import io.taskflow4j.persistence.Backends;
 import io.taskflow4j.persistence.Connection;
+import io.taskflow4j.persistence.ReadOnlyStoreException;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -13,8 +14,11 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "validate",
     mixinStandardHelpOptions = true,
-    description =
-        "Check that the store is reachable and has the expected structure; changes nothing.")
+    description = {
+      "Check that the store is reachable and has the expected structure; changes nothing.",
+      "A store that can be read but not written by this user (a backup, a read-only mount) is"
+          + " valid, and said to be read-only."
+    })
 final class ValidateCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
@@ -24,13 +28,25 @@ final class ValidateCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     int books;
+    String readOnly = null;
     try (Backend backend = Backends.fetch(connection);
         Connection c = backend.getConnection()) {
-      c.validate();
+      try {
+        c.validate();
+      } catch (ReadOnlyStoreException e) {
+        // A backup or another user's store is a valid store; say that it cannot be written.
+        readOnly = Main.oneLine(e.getMessage());
+      }
       books = c.getLogBooks(true).size();
     }
     Main.of(spec)
-        .println("Store " + Stores.mask(connection) + " is valid (" + books + " logbook(s)).");
+        .println(
+            "Store "
+                + Stores.mask(connection)
+                + " is valid ("
+                + books
+                + " logbook(s))"
+                + (readOnly == null ? "." : "; read-only here: " + readOnly));
     return ExitCodes.OK;
   }
 }

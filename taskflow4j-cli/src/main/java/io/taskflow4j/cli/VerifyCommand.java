@@ -21,9 +21,10 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     description = {
       "Check a store's consistency without changing it: every record parses, every link resolves,"
-          + " no orphans or duplicates, states agree with their results and failures, no"
-          + " leftovers of interrupted writes.",
-      "Exit code 0 when consistent, 1 when problems were found (one line each)."
+          + " no orphans or duplicates, states agree with their results and failures.",
+      "Leftovers of interrupted writes, which readers skip and the next write (or 'upgrade')"
+          + " removes, are reported as notes ('note: ...'; severity \"note\" in --json).",
+      "Exit code 0 when consistent (notes or not), 1 when problems were found (one line each)."
     })
 final class VerifyCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -38,7 +39,7 @@ final class VerifyCommand implements Callable<Integer> {
   public Integer call() {
     Main main = Main.of(spec);
     Report report;
-    try (Backend backend = Stores.existing(connection)) {
+    try (Backend backend = Stores.readable(connection)) {
       report = StoreVerifier.verify(backend);
     }
     if (json) {
@@ -46,6 +47,7 @@ final class VerifyCommand implements Callable<Integer> {
       for (Problem p : report.problems()) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("kind", p.kind().name());
+        m.put("severity", p.severity().name().toLowerCase(java.util.Locale.ROOT));
         m.put("location", p.location());
         m.put("message", p.message());
         problems.add(m);

@@ -19,19 +19,8 @@ import org.junit.jupiter.api.io.TempDir;
 class ShadedJarIT {
   @TempDir Path dir;
 
-  private static Path jar() {
-    String buildDir = System.getProperty("taskflow4j.cli.buildDir");
-    String version = System.getProperty("taskflow4j.cli.version");
-    assertThat(buildDir).as("taskflow4j.cli.buildDir is set by the build").isNotNull();
-    Path jar = Path.of(buildDir, "taskflow4j-cli-" + version + "-all.jar");
-    assertThat(jar).as("the shaded jar").exists();
-    return jar;
-  }
-
   private Cli.Result java(String... args) throws Exception {
-    List<String> cmd = new ArrayList<>(List.of(Cli.javaBinary(), "-jar", jar().toString()));
-    cmd.addAll(List.of(args));
-    return Cli.runProcess(dir, cmd);
+    return Jar.run(dir, args);
   }
 
   @Test

@@ -1,6 +1,7 @@
 package io.taskflow4j.verify;
 
 import io.taskflow4j.persistence.Backend;
+import io.taskflow4j.persistence.Json;
 import io.taskflow4j.persistence.dir.DirBackend;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -11,14 +12,21 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
  * The raw checks of a directory store ({@link DirBackend}): every child link ({@code
  * books/<book>/<flow>}, {@code flow_details/<flow>/<atom>}) points to an object directory that
- * holds a {@code metadata} file; every flow and atom directory is linked from some book or flow
- * (else it is an orphan, which readers skip and {@code upgrade()} removes); no temporary file is
- * left in {@code .tmp/} or inside an object directory. Reads the directory only.
+ * holds a {@code metadata} file; every flow and atom directory is linked from some book or flow.
+ * Reads the directory only.
+ *
+ * <p>What an interrupted write of this library leaves is a {@link Problem.Kind#LEFTOVER}, a note:
+ * temporaries in {@code .tmp/} (and, from earlier builds, inside object directories), and objects
+ * put in place but not linked yet (their {@code parent} key names an owner that does not link
+ * them). Readers skip them, and the next write, or {@code upgrade()}, removes them under the
+ * store's write lock, when no write is half-way. An unlinked object without an owner key (TaskFlow
+ * records none) is an {@link Problem.Kind#ORPHAN}: nothing removes it by itself.
  */
 final class DirStoreInspector implements RawStoreInspector {
   private static final String BOOKS = "books";
@@ -27,6 +35,9 @@ final class DirStoreInspector implements RawStoreInspector {
   private static final String STAGING = ".tmp";
   private static final String METADATA = "metadata";
   private static final String OBJECT_LOCK = "lock";
+  private static final String PARENT = "parent";
+  private static final String LEFT_BY_A_WRITE =
+      "left by an interrupted write; readers skip it, and the next write or upgrade() removes it";
 
   @Override
   public boolean supports(Backend backend) {
@@ -51,10 +62,7 @@ final class DirStoreInspector implements RawStoreInspector {
       if (Files.isDirectory(staging)) {
         for (Path p : list(staging)) {
           problems.add(
-              new Problem(
-                  Problem.Kind.LEFTOVER,
-                  "file " + root.relativize(p),
-                  "left by an interrupted write; the next upgrade() removes it"));
+              new Problem(Problem.Kind.LEFTOVER, "file " + root.relativize(p), LEFT_BY_A_WRITE));
         }
       }
     } catch (IOException e) {
@@ -92,7 +100,7 @@ final class DirStoreInspector implements RawStoreInspector {
               new Problem(
                   Problem.Kind.LEFTOVER,
                   parentKind + " " + name,
-                  "temporary file '" + child + "' inside the object; upgrade() removes it"));
+                  "temporary file '" + child + "' inside the object, " + LEFT_BY_A_WRITE));
           continue;
         }
         if (!Files.isSymbolicLink(entry)) {
@@ -131,17 +139,47 @@ final class DirStoreInspector implements RawStoreInspector {
     }
     for (Path p : list(dir)) {
       String name = p.getFileName().toString();
-      if (name.startsWith(".")) {
+      if (name.startsWith(".") || linked.contains(name)) {
         continue;
       }
-      if (!linked.contains(name)) {
+      String owner = owner(p.resolve(METADATA));
+      if (owner != null) {
+        problems.add(
+            new Problem(
+                Problem.Kind.LEFTOVER,
+                kind + " " + name,
+                "put in place by a write that was interrupted before "
+                    + parentKind
+                    + " "
+                    + owner
+                    + " linked it; readers skip it, and the next write or upgrade() removes it"));
+      } else {
         problems.add(
             new Problem(
                 Problem.Kind.ORPHAN,
                 kind + " " + name,
-                "no " + parentKind + " links it, so it can never be read; upgrade() removes it"));
+                "no "
+                    + parentKind
+                    + " links it, so it can never be read; it records no owner (TaskFlow's"
+                    + " records do not), so nothing removes it by itself: delete "
+                    + p
+                    + " if nothing needs it"));
       }
     }
+  }
+
+  /** The owner an object records ({@code parent}), or {@code null}: none, or unreadable. */
+  private static String owner(Path metadata) {
+    try {
+      if (Json.read(Files.readAllBytes(metadata)) instanceof Map<?, ?> m
+          && m.get(PARENT) instanceof String s
+          && !s.isEmpty()) {
+        return s;
+      }
+    } catch (IOException | IllegalArgumentException e) {
+      // No readable owner: not known to be ours.
+    }
+    return null;
   }
 
   private static List<Path> list(Path dir) throws IOException {

@@ -1,6 +1,8 @@
 package io.taskflow4j.verify;
 
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * What {@link StoreVerifier} found: how much it read and every problem.
@@ -8,7 +10,8 @@ import java.util.List;
  * @param books logbooks read
  * @param flows flow details read
  * @param atoms atom details read
- * @param problems the problems found, in the order found (empty when the store is consistent)
+ * @param problems the problems found, in the order found: errors and notes (see {@link
+ *     Problem.Severity}); empty when there is nothing to report
  */
 public record Report(int books, int flows, int atoms, List<Problem> problems) {
 
@@ -17,12 +20,29 @@ public record Report(int books, int flows, int atoms, List<Problem> problems) {
     problems = List.copyOf(problems);
   }
 
-  /** Whether no problem was found. */
-  public boolean ok() {
-    return problems.isEmpty();
+  /** The problems that make the store inconsistent ({@link Problem.Severity#ERROR}). */
+  public List<Problem> errors() {
+    return problems.stream().filter(p -> p.severity() == Problem.Severity.ERROR).toList();
   }
 
-  /** One line: what was read and how many problems of which kind. */
+  /** The notes: leftovers the store tidies by itself ({@link Problem.Severity#NOTE}). */
+  public List<Problem> notes() {
+    return problems.stream().filter(p -> p.severity() == Problem.Severity.NOTE).toList();
+  }
+
+  /**
+   * Whether the store is consistent: no {@link Problem.Severity#ERROR error} was found (notes, the
+   * leftovers the store tidies by itself, may be).
+   */
+  public boolean ok() {
+    return errors().isEmpty();
+  }
+
+  /**
+   * One line: what was read, then "consistent" or how many problems of which kind, then how many
+   * notes of which kind, e.g. {@code 2 logbooks, 5 flow details, 40 atom details: consistent; 1
+   * note (1 LEFTOVER)}.
+   */
   public String summary() {
     StringBuilder sb =
         new StringBuilder()
@@ -32,11 +52,23 @@ public record Report(int books, int flows, int atoms, List<Problem> problems) {
             .append(" flow details, ")
             .append(atoms)
             .append(" atom details: ");
-    if (problems.isEmpty()) {
-      return sb.append("consistent").toString();
+    List<Problem> errors = errors();
+    if (errors.isEmpty()) {
+      sb.append("consistent");
+    } else {
+      sb.append(errors.size()).append(errors.size() == 1 ? " problem" : " problems");
+      byKind(sb, errors);
     }
-    sb.append(problems.size()).append(problems.size() == 1 ? " problem" : " problems");
-    java.util.Map<Problem.Kind, Integer> byKind = new java.util.EnumMap<>(Problem.Kind.class);
+    List<Problem> notes = notes();
+    if (!notes.isEmpty()) {
+      sb.append("; ").append(notes.size()).append(notes.size() == 1 ? " note" : " notes");
+      byKind(sb, notes);
+    }
+    return sb.toString();
+  }
+
+  private static void byKind(StringBuilder sb, List<Problem> problems) {
+    Map<Problem.Kind, Integer> byKind = new EnumMap<>(Problem.Kind.class);
     for (Problem p : problems) {
       byKind.merge(p.kind(), 1, Integer::sum);
     }
@@ -46,7 +78,7 @@ public record Report(int books, int flows, int atoms, List<Problem> problems) {
       sb.append(sep).append(e.getValue()).append(' ').append(e.getKey());
       sep = ", ";
     }
-    return sb.append(')').toString();
+    sb.append(')');
   }
 
   /** The summary followed by one line per problem. */

@@ -33,12 +33,13 @@ import java.util.Set;
  * or pending). The checks use only the {@link Connection} API, so they work on every backend;
  * backend-specific {@link RawStoreInspector}s add what that API cannot see, such as records no
  * parent links to and leftovers of interrupted writes (the directory backend's is built in; others
- * register theirs with {@link ServiceLoader}).
+ * register theirs with {@link ServiceLoader}). Leftovers that readers skip and the store removes by
+ * itself are {@link Problem.Severity#NOTE notes}: {@link Report#ok()} is true despite them.
  *
  * <pre>{@code
  * Report report = StoreVerifier.verify("dir:///var/lib/app/flows");
  * if (!report.ok()) {
- *   System.err.println(report);
+ *   System.err.println(report); // the errors, and the notes beside them
  * }
  * }</pre>
  */

@@ -126,21 +126,54 @@ class StoreVerifierTest {
   }
 
   @Test
-  void anUnlinkedFlowDirectoryIsAnOrphan() throws Exception {
+  void aFlowACutSaveNeverLinkedIsALeftoverToTidyNotAnError() throws Exception {
     try (Backend b = Backends.open(url());
         Connection c = b.getConnection()) {
       LogBook saved = c.saveLogBook(book(FlowState.RUNNING, AtomState.SUCCESS));
       String flowUuid = saved.flows().get(0).uuid();
-      // remove the book's link to its flow, as a crash between two steps of a delete could
+      // A save cut after the flow detail was put in place and before its book linked it leaves
+      // exactly this: a flow detail whose recorded owner does not link it.
       Files.delete(dir.resolve("store/books").resolve(saved.uuid()).resolve(flowUuid));
       Report r = StoreVerifier.verify(c);
       assertThat(r.problems())
-          .anySatisfy(
+          .singleElement()
+          .satisfies(
+              p -> {
+                assertThat(p.kind()).isEqualTo(Problem.Kind.LEFTOVER);
+                assertThat(p.severity()).isEqualTo(Problem.Severity.NOTE);
+                assertThat(p.location()).isEqualTo("flow detail " + flowUuid);
+                assertThat(p.message()).contains("next write or upgrade() removes it");
+              });
+      assertThat(r.ok()).isTrue();
+      assertThat(r.errors()).isEmpty();
+    }
+  }
+
+  @Test
+  void anUnlinkedObjectWithoutAnOwnerIsAnOrphanThatNothingRemoves() throws Exception {
+    try (Backend b = Backends.open(url());
+        Connection c = b.getConnection()) {
+      c.saveLogBook(book(FlowState.RUNNING, AtomState.SUCCESS));
+      // TaskFlow records no owner: its cut save (or a link deleted by hand) leaves this.
+      String foreign = UUID.randomUUID().toString();
+      Path meta = dir.resolve("store/flow_details").resolve(foreign).resolve("metadata");
+      Files.createDirectories(meta.getParent());
+      Files.writeString(
+          meta,
+          "{\"name\": \"x\", \"meta\": {}, \"state\": \"PENDING\", \"uuid\": \"" + foreign + "\"}");
+      Report r = StoreVerifier.verify(c);
+      assertThat(r.problems())
+          .singleElement()
+          .satisfies(
               p -> {
                 assertThat(p.kind()).isEqualTo(Problem.Kind.ORPHAN);
-                assertThat(p.location()).isEqualTo("flow detail " + flowUuid);
-                assertThat(p.message()).contains("upgrade() removes it");
+                assertThat(p.severity()).isEqualTo(Problem.Severity.ERROR);
+                assertThat(p.location()).isEqualTo("flow detail " + foreign);
+                assertThat(p.message())
+                    .contains("nothing removes it by itself")
+                    .doesNotContain("upgrade() removes it");
               });
+      assertThat(r.ok()).isFalse();
     }
   }
 
@@ -184,6 +217,12 @@ class StoreVerifierTest {
       Files.writeString(dir.resolve("store/.tmp/.tmp-half-written"), "{");
       Report r = StoreVerifier.verify(c);
       assertThat(kinds(r)).containsExactly(Problem.Kind.LEFTOVER);
+      // Readers skip it and the next write removes it: a note, not an inconsistency.
+      assertThat(r.problems().get(0).severity()).isEqualTo(Problem.Severity.NOTE);
+      assertThat(r.ok()).isTrue();
+      assertThat(r.notes()).hasSize(1);
+      assertThat(r.summary()).contains("consistent").contains("1 note (1 LEFTOVER)");
+      assertThat(r.toString()).contains("note: LEFTOVER file .tmp/.tmp-half-written");
     }
     // upgrade() sweeps it, after which the store is consistent
     try (Backend b = Backends.open(url())) {

@@ -22,6 +22,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -252,6 +253,27 @@ class DirBackendCrashTest {
   @ParameterizedTest
   @EnumSource(Scenario.class)
   void aWriteCutAtAnyStepLeavesAConsistentStore(Scenario scenario) throws IOException {
+    cutAtEveryStep(scenario, "upgrade", Connection::upgrade);
+  }
+
+  /**
+   * A backend fetched without {@code upgrade()} (as a command that only resumes or deletes opens a
+   * store) tidies what a cut write left before its own first write, as upgrade() would.
+   */
+  @ParameterizedTest
+  @EnumSource(Scenario.class)
+  void theNextWriteWithoutUpgradeTidiesWhatACutWriteLeft(Scenario scenario) throws IOException {
+    cutAtEveryStep(
+        scenario,
+        "first write",
+        c -> {
+          LogBook other = c.saveLogBook(LogBook.create("first write after the cut"));
+          c.destroyLogBook(other.uuid());
+        });
+  }
+
+  private void cutAtEveryStep(Scenario scenario, String tidy, Consumer<Connection> tidying)
+      throws IOException {
     // A clean run tells how many steps the write has.
     Path probe = tmp.resolve(scenario + "-probe");
     Fixture pf = baseline(probe);
@@ -279,9 +301,10 @@ class DirBackendCrashTest {
           Connection c = b.getConnection()) {
         assertConsistent(root, at, false);
         checkOrFail(scenario, c, f, x, false, at);
-        c.upgrade();
-        assertConsistent(root, at, true);
-        checkOrFail(scenario, c, f, x, true, at);
+        tidying.accept(c);
+        String after = at + ", after the " + tidy;
+        assertConsistent(root, after, true);
+        checkOrFail(scenario, c, f, x, true, after);
         // The store still takes writes.
         LogBook probeBook = c.saveLogBook(LogBook.create("after"));
         assertThat(c.getLogBook(probeBook.uuid()).name()).isEqualTo("after");
@@ -294,7 +317,7 @@ class DirBackendCrashTest {
     try {
       s.check(c, f, x, swept);
     } catch (AssertionError | RuntimeException e) {
-      throw new AssertionError(s + " " + at + (swept ? " (after upgrade)" : "") + ": " + e, e);
+      throw new AssertionError(s + " " + at + (swept ? " (tidied)" : "") + ": " + e, e);
     }
   }
 
@@ -309,7 +332,7 @@ class DirBackendCrashTest {
         String name = p.getFileName().toString();
         boolean inStaging = rel.getNameCount() > 0 && rel.getName(0).toString().equals(".tmp");
         if (swept && (name.startsWith(".tmp-") || (inStaging && rel.getNameCount() > 1))) {
-          fail(at + ": left after upgrade: " + rel);
+          fail(at + ": left after tidying: " + rel);
         }
         if (inStaging || name.startsWith(".tmp-")) {
           continue;

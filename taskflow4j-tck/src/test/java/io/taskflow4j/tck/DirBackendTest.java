@@ -17,9 +17,11 @@ import io.taskflow4j.persistence.InvalidConfigurationException;
 import io.taskflow4j.persistence.Json;
 import io.taskflow4j.persistence.LogBook;
 import io.taskflow4j.persistence.NotFoundException;
+import io.taskflow4j.persistence.ReadOnlyStoreException;
 import io.taskflow4j.persistence.RetryDetail;
 import io.taskflow4j.persistence.StorageException;
 import io.taskflow4j.persistence.TaskDetail;
+import io.taskflow4j.persistence.UpgradeRequiredException;
 import io.taskflow4j.persistence.dir.DirBackend;
 import io.taskflow4j.persistence.dir.DirWriteHook;
 import java.io.IOException;
@@ -400,14 +402,183 @@ class DirBackendTest extends BackendContractTest {
 
   @Test
   void validateSaysWhatToDoWhenADirectoryIsMissing() throws IOException {
+    LogBook lb = conn.saveLogBook(LogBook.create("b").withFlow(FlowDetail.create("f")));
     conn.validate();
     Files.delete(store().resolve("atom_details"));
+    // TaskFlow's own stores look like this (its clear_all() removes the directories, its writes
+    // make only those they write into): readable as they are, adopted by upgrade().
     assertThatThrownBy(conn::validate)
-        .isInstanceOf(StorageException.class)
-        .hasMessageContaining("atom_details")
-        .hasMessageContaining("upgrade()");
+        .isInstanceOf(UpgradeRequiredException.class)
+        .hasMessageContaining("'atom_details'")
+        .hasMessageContaining("upgrade()")
+        .hasMessageNotContaining("not writable");
+    assertThat(conn.getLogBook(lb.uuid())).isEqualTo(lb);
     conn.upgrade();
     conn.validate();
+  }
+
+  @Test
+  void aDirectoryWithNoneOfTheStoresDirectoriesIsNoStoreToAdopt() throws IOException {
+    Path empty = tmp.resolve("empty");
+    Files.createDirectories(empty);
+    try (Backend b = Backends.fetch("dir://" + empty);
+        Connection c = b.getConnection()) {
+      assertThatThrownBy(c::validate)
+          .isInstanceOf(StorageException.class)
+          .isNotInstanceOf(UpgradeRequiredException.class)
+          .hasMessageContaining("upgrade()");
+    }
+  }
+
+  @Test
+  void aReadOnlyStoreIsReadButValidateAndWritesSayItCannotBeWritten() throws IOException {
+    assumePosix();
+    TaskDetail td = TaskDetail.create("t").put(AtomState.SUCCESS, 1);
+    LogBook lb =
+        conn.saveLogBook(LogBook.create("b").withFlow(FlowDetail.create("f").withAtom(td)));
+    conn.validate();
+    assumeTrue(
+        !runningAsRoot(),
+        "running as root, whom file modes do not stop: a read-only store cannot be made here");
+    chmodTree(store(), "r-xr-xr-x", "r--r--r--");
+    try (Backend b = Backends.fetch("dir://" + store());
+        Connection c = b.getConnection()) {
+      Map<Path, String> before = snapshot(tmp);
+      assertThat(c.getLogBook(lb.uuid())).isEqualTo(lb);
+      assertThat(c.getAtomDetails(td.uuid()).revision()).isEqualTo(1);
+      assertThatThrownBy(c::validate)
+          .isInstanceOf(ReadOnlyStoreException.class)
+          .hasMessageContaining("not writable")
+          .hasMessageContaining("owner or mode");
+      assertThatThrownBy(() -> c.saveLogBook(LogBook.create("x")))
+          .isInstanceOf(StorageException.class)
+          .hasMessageContaining("permission denied");
+      assertThat(snapshot(tmp)).isEqualTo(before);
+    } finally {
+      chmodTree(store(), "rwx------", "rw-------");
+    }
+    conn.validate();
+  }
+
+  // ---------------------------------------------------------------- leftovers of killed writes
+
+  /**
+   * What killed writes leave: temporaries in .tmp/ and in an object, an unlinked object of ours.
+   */
+  private record Leftovers(List<Path> removable, Path foreign) {}
+
+  private Leftovers leaveWhatKilledWritesLeave(LogBook lb, TaskDetail td) throws IOException {
+    Path root = store();
+    Path tempFile = root.resolve(".tmp/.tmp-t-0123456789abcdef");
+    write(tempFile, "{\"atom\": {\"na");
+    Path stagedBook = root.resolve(".tmp/.tmp-b-fedcba9876543210");
+    write(
+        stagedBook.resolve("metadata"),
+        "{\"name\": \"half\", \"uuid\": \"" + UUID.randomUUID() + "\"}");
+    Path inObject = root.resolve("atom_details/" + td.uuid() + "/.tmp-deadbeef");
+    write(inObject, "{");
+    String orphan = UUID.randomUUID().toString();
+    Path orphanDir = root.resolve("flow_details/" + orphan);
+    write(
+        orphanDir.resolve("metadata"),
+        "{\"name\": \"o\", \"meta\": {}, \"state\": \"PENDING\", \"uuid\": \""
+            + orphan
+            + "\", \"revision\": 1, \"parent\": \""
+            + lb.uuid()
+            + "\"}");
+    String foreign = UUID.randomUUID().toString();
+    Path foreignDir = root.resolve("flow_details/" + foreign);
+    write(
+        foreignDir.resolve("metadata"),
+        "{\"name\": \"x\", \"meta\": {}, \"state\": \"PENDING\", \"uuid\": \"" + foreign + "\"}");
+    return new Leftovers(List.of(tempFile, stagedBook, inObject, orphanDir), foreignDir);
+  }
+
+  @Test
+  void theFirstWriteOfABackendTidiesWhatKilledWritesLeftAndReadsDoNot() throws IOException {
+    TaskDetail td = TaskDetail.create("t");
+    LogBook lb =
+        conn.saveLogBook(LogBook.create("b").withFlow(FlowDetail.create("f").withAtom(td)));
+    Leftovers left = leaveWhatKilledWritesLeave(lb, td);
+
+    // A backend fetched without upgrade(), as a command that only resumes or deletes opens it.
+    try (Backend b = Backends.fetch("dir://" + store());
+        Connection c = b.getConnection()) {
+      Map<Path, String> before = snapshot(tmp);
+      c.validate();
+      assertThat(c.getLogBook(lb.uuid())).isEqualTo(lb);
+      c.getLogBooks();
+      assertThat(snapshot(tmp)).as("reads tidy nothing").isEqualTo(before);
+
+      AtomDetail updated =
+          c.updateAtomDetails(c.getAtomDetails(td.uuid()).put(AtomState.SUCCESS, 2));
+      for (Path p : left.removable()) {
+        assertThat(p).as("left by a killed write").doesNotExist();
+      }
+      assertThat(left.foreign()).as("not ours: no owner key").exists();
+      assertThat(c.getAtomDetails(td.uuid())).isEqualTo(updated);
+      assertThat(c.getLogBook(lb.uuid()).flows()).hasSize(1);
+    }
+  }
+
+  @Test
+  void aLiveWritersTemporaryFilesAreNotTidiedFromUnderIt() throws Exception {
+    TaskDetail td = TaskDetail.create("t");
+    LogBook lb =
+        conn.saveLogBook(LogBook.create("b").withFlow(FlowDetail.create("f").withAtom(td)));
+    java.util.concurrent.CountDownLatch paused = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+    List<Path> liveTemps = new java.util.concurrent.CopyOnWriteArrayList<>();
+    DirWriteHook pauseAfterTheTemporaryIsWritten =
+        (step, path) -> {
+          if (step == DirWriteHook.Step.TEMP_WRITTEN && liveTemps.isEmpty()) {
+            liveTemps.add(path);
+            paused.countDown();
+            try {
+              go.await();
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+          }
+        };
+    java.util.concurrent.ExecutorService pool =
+        java.util.concurrent.Executors.newFixedThreadPool(2);
+    try (DirBackend slow =
+            DirBackend.builder(BackendConf.parse("dir://" + store()))
+                .writeHook(pauseAfterTheTemporaryIsWritten)
+                .build();
+        Backend fresh = Backends.fetch("dir://" + store())) {
+      java.util.concurrent.Future<AtomDetail> live =
+          pool.submit(
+              () -> {
+                try (Connection c = slow.getConnection()) {
+                  return c.updateAtomDetails(td.put(AtomState.SUCCESS, "live"));
+                }
+              });
+      assertThat(paused.await(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+      assertThat(liveTemps.get(0)).exists();
+      // A second backend's first write tidies leftovers, but only under the store's write lock,
+      // which the live write holds: it waits instead of deleting the live write's temporary.
+      java.util.concurrent.Future<LogBook> second =
+          pool.submit(
+              () -> {
+                try (Connection c = fresh.getConnection()) {
+                  return c.saveLogBook(LogBook.create("second"));
+                }
+              });
+      assertThatThrownBy(() -> second.get(500, java.util.concurrent.TimeUnit.MILLISECONDS))
+          .isInstanceOf(java.util.concurrent.TimeoutException.class);
+      assertThat(liveTemps.get(0)).exists();
+      go.countDown();
+      AtomDetail written = live.get(30, java.util.concurrent.TimeUnit.SECONDS);
+      LogBook other = second.get(30, java.util.concurrent.TimeUnit.SECONDS);
+      assertThat(conn.getAtomDetails(td.uuid())).isEqualTo(written);
+      assertThat(((TaskDetail) written).results()).isEqualTo("live");
+      assertThat(Fixtures.uuids(conn.getLogBooks())).containsExactly(lb.uuid(), other.uuid());
+    } finally {
+      go.countDown();
+      pool.shutdownNow();
+    }
   }
 
   @Test
@@ -652,6 +823,26 @@ class DirBackendTest extends BackendContractTest {
     assumeTrue(
         tmp.getFileSystem().supportedFileAttributeViews().contains("posix"),
         "file modes need a POSIX file system");
+  }
+
+  private static boolean runningAsRoot() throws IOException {
+    Path probe = Files.createTempFile("uid-probe", "");
+    try {
+      return ((Integer) Files.getAttribute(probe, "unix:uid")) == 0;
+    } finally {
+      Files.delete(probe);
+    }
+  }
+
+  private static void chmodTree(Path root, String dirMode, String fileMode) throws IOException {
+    try (Stream<Path> s = Files.walk(root)) {
+      for (Path p : (Iterable<Path>) s::iterator) {
+        if (!Files.isSymbolicLink(p)) {
+          Files.setPosixFilePermissions(
+              p, PosixFilePermissions.fromString(Files.isDirectory(p) ? dirMode : fileMode));
+        }
+      }
+    }
   }
 
   static Map<?, ?> readJson(Path file) throws IOException {

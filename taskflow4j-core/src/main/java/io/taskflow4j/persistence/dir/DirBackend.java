@@ -24,9 +24,18 @@ import java.util.Set;
  * object), durable when it returns (with the default {@code durability=power}: one atom update
  * costs two fsyncs, its file and its directory), checked against revisions under a lock shared with
  * other processes ({@code <path>/.lock}) and under TaskFlow's own per-object lock files ({@code
- * <object>/lock}), and reads never create anything. TaskFlow may work on the same store meanwhile:
- * its writes exclude ours object by object, a copy read before TaskFlow rewrote a record is refused
- * as stale, and children keep their order whatever TaskFlow rewrites.
+ * <object>/lock}), and reads never create anything.
+ *
+ * <p>A store is read as it is found, without {@code upgrade()} ({@link
+ * io.taskflow4j.persistence.Backends#fetch}): a store TaskFlow wrote, one missing a directory that
+ * TaskFlow had no reason to make yet ({@code validate()} then throws {@link
+ * io.taskflow4j.persistence.UpgradeRequiredException}; {@code upgrade()} adds it), one this process
+ * may not write ({@code validate()} throws {@link
+ * io.taskflow4j.persistence.ReadOnlyStoreException}). What interrupted writes left is removed by
+ * {@code upgrade()} or, on a store opened without it, before the backend's first write, under the
+ * write lock, so never from under a live writer. TaskFlow may work on the same store meanwhile: its
+ * writes exclude ours object by object, a copy read before TaskFlow rewrote a record is refused as
+ * stale, and children keep their order whatever TaskFlow rewrites.
  *
  * <p>Fencing ({@link Connection#advanceFence}, {@link Connection#fenced}): the highest token of
  * each job is kept in {@code <path>/fences/<job uuid>} (a folder TaskFlow ignores). A fenced write
@@ -44,10 +53,11 @@ import java.util.Set;
  *   <li>{@code permissions} — {@code owner} (default: files 0600, directories 0700), {@code group}
  *       (0660 / 0770, for a service group) or {@code umask} (left to the process umask). Only on
  *       POSIX file systems.
- *   <li>{@code sweep_on_upgrade} — {@code true} (default): {@code upgrade()} also scans every
- *       object directory, for objects an interrupted write left unlinked and for temporary files
- *       that earlier builds of this backend left there; {@code false} limits it to the {@code .tmp}
- *       directory (faster start on very large stores).
+ *   <li>{@code sweep_on_upgrade} — {@code true} (default): the sweep of what interrupted writes
+ *       left, which {@code upgrade()} runs (or, on a backend whose store was not upgraded, its
+ *       first write), also scans every object directory, for objects an interrupted write left
+ *       unlinked and for temporary files that earlier builds of this backend left there; {@code
+ *       false} limits it to the {@code .tmp} directory (faster start on very large stores).
  *   <li>{@code max_cache_size} — accepted for TaskFlow compatibility (a whole number ≥ 1); this
  *       backend keeps no object cache, the operating system's page cache serves re-reads.
  *   <li>{@code encoding} — accepted for TaskFlow compatibility; only {@code utf-8}.

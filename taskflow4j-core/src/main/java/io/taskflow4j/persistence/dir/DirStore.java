@@ -11,8 +11,10 @@ import io.taskflow4j.persistence.FlowDetail;
 import io.taskflow4j.persistence.Json;
 import io.taskflow4j.persistence.LogBook;
 import io.taskflow4j.persistence.NotFoundException;
+import io.taskflow4j.persistence.ReadOnlyStoreException;
 import io.taskflow4j.persistence.StorageException;
 import io.taskflow4j.persistence.TaskFlowFormat;
+import io.taskflow4j.persistence.UpgradeRequiredException;
 import io.taskflow4j.persistence.dir.DirWriteHook.Step;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -87,8 +89,8 @@ import org.slf4j.LoggerFactory;
  * is in place. A delete first moves the book's directory out of {@code books/} (one atomic rename,
  * after which nothing links to its flow details) and then removes the rest. Readers skip temporary
  * names ({@code .}-prefixed), links whose object is gone and objects whose owner does not link
- * them; {@link #upgrade} deletes what an interrupted write left in {@code .tmp/} (and, from earlier
- * builds, in object directories).
+ * them; {@link #upgrade}, or else the first write of a backend, deletes what an interrupted write
+ * left in {@code .tmp/} (and, from earlier builds, in object directories) under the write lock.
  *
  * <p><b>Concurrency.</b> Writes hold {@link StoreLock} (JVM mutex + {@code .lock} file lock), so
  * the revision checks and the writes they guard are atomic across threads and processes of
@@ -236,6 +238,9 @@ final class DirStore {
   private final Object lockGuard = new Object();
   private StoreLock storeLock; // guarded by lockGuard
   private boolean closed; // guarded by lockGuard
+  // Whether this backend removed what interrupted writes left (upgrade() or its first write).
+  // Read and written only with the store lock held.
+  private boolean tidied;
 
   DirStore(
       Path root,
@@ -314,6 +319,7 @@ final class DirStore {
     }
     locked(
         false,
+        false,
         txn -> {
           boolean created = false;
           for (Path d : List.of(books, flows, atoms, staging)) {
@@ -323,10 +329,20 @@ final class DirStore {
             syncDir(root);
           }
           sweep(txn);
+          tidied = true;
           return null;
         });
   }
 
+  /**
+   * Checks that the store exists, has its three directories and can be written by this process. A
+   * store missing some but not all of them is a TaskFlow store (TaskFlow makes each directory when
+   * it first writes into it, and its {@code clear_all()} removes them): it reads as it is, and
+   * {@link #upgrade} adopts it. A store that cannot be written reads as it is too.
+   *
+   * @throws UpgradeRequiredException when a directory is missing that upgrade() adds
+   * @throws ReadOnlyStoreException when this process cannot write the store
+   */
   void validate() {
     ensureOpen();
     if (!Files.isDirectory(root)) {
@@ -335,23 +351,62 @@ final class DirStore {
               + root
               + " does not exist; call upgrade() (Backends.open does) to create it");
     }
+    List<String> missing = new ArrayList<>();
     for (Path d : List.of(books, flows, atoms)) {
       if (!Files.isDirectory(d)) {
-        throw new StorageException(
-            "the directory store "
-                + root
-                + " has no '"
-                + d.getFileName()
-                + "' directory; call upgrade() (Backends.open does) to create it");
-      }
-      if (!Files.isWritable(d)) {
-        throw new StorageException(
-            "the directory "
-                + d
-                + " is not writable by this process; fix its owner or mode (the store's files"
-                + " must belong to the user running the flows)");
+        if (Files.exists(d, LinkOption.NOFOLLOW_LINKS)) {
+          throw new StorageException(d + " exists but is not a directory; move it away");
+        }
+        missing.add("'" + d.getFileName() + "'");
       }
     }
+    if (missing.size() == 3) {
+      throw new StorageException(
+          "the directory store "
+              + root
+              + " has no 'books' directory; call upgrade() (Backends.open does) to create it");
+    }
+    String notWritable = notWritable();
+    if (!missing.isEmpty()) {
+      throw new UpgradeRequiredException(
+          "the directory store "
+              + root
+              + " is a TaskFlow store without its "
+              + String.join(" and ", missing)
+              + (missing.size() == 1 ? " directory" : " directories")
+              + " (TaskFlow makes each directory when it first writes into it, and its"
+              + " clear_all() removes them); it is read as it is, and upgrade() adopts it by"
+              + " adding what is missing"
+              + (notWritable == null ? "" : ", once this process can write it: " + notWritable));
+    }
+    if (notWritable != null) {
+      throw new ReadOnlyStoreException(
+          "the directory store "
+              + root
+              + " can be read but not written by this process: "
+              + notWritable
+              + " (a backup, a read-only mount, another user's files?); reads work; to write,"
+              + " fix its owner or mode (the store's files must belong to the user running the"
+              + " flows)");
+    }
+  }
+
+  /**
+   * What stops this process from writing the store, or {@code null}: the three object directories,
+   * the staging directory and the lock file, or, for those not made yet, the store directory.
+   */
+  private String notWritable() {
+    Set<Path> needed = new LinkedHashSet<>();
+    for (Path p : List.of(books, flows, atoms, staging, root.resolve(LOCK))) {
+      // What does not exist yet is made in the store directory.
+      needed.add(Files.exists(p, LinkOption.NOFOLLOW_LINKS) ? p : root);
+    }
+    for (Path p : needed) {
+      if (!Files.isWritable(p)) {
+        return p + " is not writable";
+      }
+    }
+    return null;
   }
 
   void clearAll(Fence fence) {
@@ -1430,9 +1485,20 @@ final class DirStore {
 
   /** Runs {@code body} under the store's write lock; a failed write's temporaries are removed. */
   private <T> T locked(boolean requireStore, Function<Txn, T> body) {
+    return locked(requireStore, true, body);
+  }
+
+  /**
+   * As {@link #locked(boolean, Function)}; {@code tidyFirst}: the first time this backend takes the
+   * lock, it first removes what interrupted writes left ({@link #tidyOnce}).
+   */
+  private <T> T locked(boolean requireStore, boolean tidyFirst, Function<Txn, T> body) {
     StoreLock l = storeLock(requireStore);
     return l.locked(
         () -> {
+          if (tidyFirst) {
+            tidyOnce();
+          }
           Txn txn = new Txn();
           try {
             return body.apply(txn);
@@ -1446,6 +1512,31 @@ final class DirStore {
             }
           }
         });
+  }
+
+  /**
+   * Before the first write of this backend (store lock held): removes what interrupted writes left,
+   * as {@link #upgrade} does, so that a store opened without upgrade() (to resume a flow, to delete
+   * a book) is tidied by the first command that writes, while reads never change anything. Safe
+   * against live writers: every write, of this process or another, makes its temporaries and
+   * removes or renames them while holding the store lock, so with the lock held whatever is left is
+   * from a write that died. A store that cannot be tidied still takes the write; why is logged.
+   */
+  private void tidyOnce() {
+    if (tidied) {
+      return;
+    }
+    tidied = true;
+    Txn txn = new Txn();
+    try {
+      sweep(txn);
+    } catch (StorageException e) {
+      LOG.warn("could not remove what interrupted writes left in {}: {}", root, e.getMessage());
+    } finally {
+      for (FileChannel ch : txn.locks.values()) {
+        closeQuietly(ch);
+      }
+    }
   }
 
   private StoreLock storeLock(boolean requireStore) {

@@ -1,5 +1,7 @@
 package io.taskflow4j.persistence.interop;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import io.taskflow4j.persistence.AtomDetail;
 import io.taskflow4j.persistence.Failure;
 import io.taskflow4j.persistence.FlowDetail;
@@ -26,14 +28,14 @@ import java.util.Map;
  * <p>Independent of {@code TaskFlowFormat} on purpose: the dump is built from the model's
  * accessors, so a mistake in the format code cannot hide itself.
  */
-final class Canonical {
+public final class Canonical {
   private static final DateTimeFormatter MICROS =
       DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSSSS");
 
   private Canonical() {}
 
   /** {@code {"books": [...]}} sorted by uuid. */
-  static Map<String, Object> store(List<LogBook> books) {
+  public static Map<String, Object> store(List<LogBook> books) {
     List<Object> out = new ArrayList<>();
     books.stream().sorted(Comparator.comparing(LogBook::uuid)).forEach(b -> out.add(book(b)));
     Map<String, Object> m = new LinkedHashMap<>();
@@ -41,7 +43,7 @@ final class Canonical {
     return m;
   }
 
-  static Map<String, Object> book(LogBook b) {
+  public static Map<String, Object> book(LogBook b) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("uuid", b.uuid());
     m.put("name", b.name());
@@ -56,7 +58,7 @@ final class Canonical {
     return m;
   }
 
-  static Map<String, Object> flow(FlowDetail f) {
+  public static Map<String, Object> flow(FlowDetail f) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("uuid", f.uuid());
     m.put("name", f.name());
@@ -70,7 +72,7 @@ final class Canonical {
     return m;
   }
 
-  static Map<String, Object> atom(AtomDetail a) {
+  public static Map<String, Object> atom(AtomDetail a) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("type", a.typeName());
     m.put("uuid", a.uuid());
@@ -103,7 +105,7 @@ final class Canonical {
   }
 
   /** A failure's dict built field by field (TaskFlow's {@code Failure.to_dict()} keys). */
-  static Map<String, Object> failure(Failure f) {
+  public static Map<String, Object> failure(Failure f) {
     if (f == null) {
       return null;
     }
@@ -121,13 +123,60 @@ final class Canonical {
     return m;
   }
 
-  static String time(Instant t) {
+  public static String time(Instant t) {
     return t == null ? null : LocalDateTime.ofInstant(t, ZoneOffset.UTC).format(MICROS);
+  }
+
+  /**
+   * A TaskFlow dump (of {@code tf_interop_dump.py} or {@code tf_zk_interop.py}) turned into what
+   * taskflow4j must read from the same store. {@code retryValues}: the true attempt values of each
+   * retry detail by uuid (TaskFlow's reader loses some). Each change is a place where TaskFlow's
+   * reader and taskflow4j's model legitimately differ.
+   */
+  public static Map<String, Object> taskflow4jView(
+      Map<String, Object> dump, Map<String, Object> retryValues) {
+    Map<String, Object> expected = Canonical.mutable(dump);
+    for (Object b : (List<?>) expected.get("books")) {
+      for (Object f : (List<?>) castMap(b).get("flows")) {
+        Map<String, Object> flow = castMap(f);
+        // TaskFlow keeps a flow detail's state None until an engine sets it; taskflow4j reads
+        // the missing state as PENDING, which is what TaskFlow's storage reports for None.
+        if (flow.get("state") == null) {
+          flow.put("state", "PENDING");
+        }
+        for (Object a : (List<?>) flow.get("atoms")) {
+          Map<String, Object> atom = castMap(a);
+          // Same for an atom detail never given a state.
+          if (atom.get("state") == null) {
+            atom.put("state", "PENDING");
+          }
+          // A version given as a tuple is stored as a JSON list; taskflow4j's version is the
+          // dotted string TaskFlow's misc.get_version_string would make of it.
+          if (atom.get("version") instanceof List<?> parts) {
+            atom.put("version", String.join(".", parts.stream().map(String::valueOf).toList()));
+          }
+          if ("RETRY_DETAIL".equals(atom.get("type"))) {
+            // TaskFlow's reader replaces attempt values (see undoTaskFlowRetryValueBug); the
+            // writer reported the true ones, which taskflow4j must read.
+            List<?> truth = (List<?>) retryValues.get((String) atom.get("uuid"));
+            assertThat(truth).as("true values of retry %s", atom.get("name")).isNotNull();
+            List<?> history = (List<?>) atom.get("results");
+            assertThat(history).as("history of %s", atom.get("name")).hasSameSizeAs(truth);
+            for (int i = 0; i < history.size(); i++) {
+              @SuppressWarnings("unchecked")
+              List<Object> pair = (List<Object>) history.get(i);
+              pair.set(0, truth.get(i));
+            }
+          }
+        }
+      }
+    }
+    return expected;
   }
 
   /** A deeply mutable copy of a JSON value (maps keep their order), for editing expectations. */
   @SuppressWarnings("unchecked")
-  static <T> T mutable(T value) {
+  public static <T> T mutable(T value) {
     Object v = Json.normalize(value);
     if (v instanceof Map<?, ?> map) {
       Map<String, Object> copy = new LinkedHashMap<>();
@@ -140,5 +189,10 @@ final class Canonical {
       return (T) copy;
     }
     return (T) v;
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> castMap(Object o) {
+    return (Map<String, Object>) java.util.Objects.requireNonNull(o, "expected a JSON object");
   }
 }

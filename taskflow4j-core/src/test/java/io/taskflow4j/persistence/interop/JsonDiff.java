@@ -13,20 +13,20 @@ import java.util.TreeSet;
  * which field of which object differs. Numbers compare by JSON type too: an integer is not equal to
  * the float with the same value, as in Python.
  */
-final class JsonDiff {
+public final class JsonDiff {
   private static final int MAX_REPORTED = 40;
 
   private JsonDiff() {}
 
   /** The differences between {@code expected} and {@code actual} (empty when equal). */
-  static List<String> diff(Object expected, Object actual) {
+  public static List<String> diff(Object expected, Object actual) {
     List<String> out = new ArrayList<>();
     walk("$", Json.normalize(expected), Json.normalize(actual), out);
     return out;
   }
 
   /** The differences as one message, for an assertion. */
-  static String describe(List<String> differences) {
+  public static String describe(List<String> differences) {
     StringBuilder sb = new StringBuilder(differences.size() + " difference(s):");
     differences.stream().limit(MAX_REPORTED).forEach(d -> sb.append("\n  ").append(d));
     if (differences.size() > MAX_REPORTED) {

@@ -152,7 +152,7 @@ class TaskFlowDirInteropTest {
         Connection conn = backend.getConnection()) {
       assertNoDifferences(
           "taskflow4j reading its store after TaskFlow updated it",
-          whatTaskflow4jShouldRead(Canonical.mutable(afterTaskFlow), retryValues),
+          Canonical.taskflow4jView(Canonical.mutable(afterTaskFlow), retryValues),
           Canonical.store(conn.getLogBooks()));
       AtomDetail updated = conn.getAtomDetails(running.uuid());
       assertThat(updated.state()).isEqualTo(AtomState.SUCCESS);
@@ -503,7 +503,7 @@ class TaskFlowDirInteropTest {
       List<LogBook> books = conn.getLogBooks();
       assertNoDifferences(
           "taskflow4j reading the store TaskFlow wrote",
-          whatTaskflow4jShouldRead(written.dump(), written.retryValues()),
+          Canonical.taskflow4jView(written.dump(), written.retryValues()),
           Canonical.store(books));
 
       // The engine-written parts spelled out.
@@ -651,7 +651,7 @@ class TaskFlowDirInteropTest {
         Connection conn = backend.getConnection()) {
       assertNoDifferences(
           "taskflow4j reading the flow TaskFlow resumed",
-          whatTaskflow4jShouldRead(castMap(out.get("dump")), Map.of()),
+          Canonical.taskflow4jView(castMap(out.get("dump")), Map.of()),
           Canonical.store(conn.getLogBooks()));
       FlowDetail resumed = conn.getFlowDetails(flow.uuid());
       assertThat(resumed.state()).isEqualTo(FlowState.SUCCESS);
@@ -664,51 +664,6 @@ class TaskFlowDirInteropTest {
       // (TaskFlow did rewrite its file: it saves a flow detail with all its atoms on every flow
       // state change, each atom file from its to_dict(), without taskflow4j's bookkeeping keys.)
     }
-  }
-
-  /**
-   * The Python dump turned into what taskflow4j must read from the same files. Each change is a
-   * place where TaskFlow's reader and taskflow4j's model legitimately differ.
-   */
-  private static Map<String, Object> whatTaskflow4jShouldRead(
-      Map<String, Object> dump, Map<String, Object> retryValues) {
-    Map<String, Object> expected = Canonical.mutable(dump);
-    for (Object b : (List<?>) expected.get("books")) {
-      for (Object f : (List<?>) castMap(b).get("flows")) {
-        Map<String, Object> flow = castMap(f);
-        // TaskFlow keeps a flow detail's state None until an engine sets it; taskflow4j reads
-        // the missing state as PENDING, which is what TaskFlow's storage reports for None.
-        if (flow.get("state") == null) {
-          flow.put("state", "PENDING");
-        }
-        for (Object a : (List<?>) flow.get("atoms")) {
-          Map<String, Object> atom = castMap(a);
-          // Same for an atom detail never given a state.
-          if (atom.get("state") == null) {
-            atom.put("state", "PENDING");
-          }
-          // A version given as a tuple is stored as a JSON list; taskflow4j's version is the
-          // dotted string TaskFlow's misc.get_version_string would make of it.
-          if (atom.get("version") instanceof List<?> parts) {
-            atom.put("version", String.join(".", parts.stream().map(String::valueOf).toList()));
-          }
-          if ("RETRY_DETAIL".equals(atom.get("type"))) {
-            // TaskFlow's reader replaces attempt values (see undoTaskFlowRetryValueBug); the
-            // writer reported the true ones, which taskflow4j must read.
-            List<?> truth = (List<?>) retryValues.get((String) atom.get("uuid"));
-            assertThat(truth).as("true values of retry %s", atom.get("name")).isNotNull();
-            List<?> history = (List<?>) atom.get("results");
-            assertThat(history).as("history of %s", atom.get("name")).hasSameSizeAs(truth);
-            for (int i = 0; i < history.size(); i++) {
-              @SuppressWarnings("unchecked")
-              List<Object> pair = (List<Object>) history.get(i);
-              pair.set(0, truth.get(i));
-            }
-          }
-        }
-      }
-    }
-    return expected;
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ import io.taskflow4j.persistence.NotFoundException;
 import io.taskflow4j.persistence.StorageException;
 import io.taskflow4j.persistence.TaskFlowException;
 import io.taskflow4j.persistence.TaskFlowFormat;
+import io.taskflow4j.persistence.UpgradeRequiredException;
 import io.taskflow4j.persistence.zookeeper.ZkReads.Read;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -155,6 +156,13 @@ final class ZkConnection implements Connection {
         });
   }
 
+  /**
+   * Checks the server version, that the store's znodes exist and that they can be read. TaskFlow's
+   * layout is this backend's (fences and the jobboard make their znodes when first used), so a
+   * store TaskFlow wrote passes as it is. One missing some but not all of {@code books}, {@code
+   * flow_details} and {@code atom_details} (deleted by hand or by a tool) reads as it is: {@link
+   * UpgradeRequiredException}, since upgrade() adds them back.
+   */
   @Override
   public void validate() {
     ensureOpen();
@@ -173,22 +181,12 @@ final class ZkConnection implements Connection {
                     Op.check(flowsDir, -1),
                     Op.check(atomsDir, -1)));
           } catch (KeeperException.NoNodeException e) {
-            throw new StorageException(
-                "the store at "
-                    + settings.describe()
-                    + " is not prepared (a znode of books, flow_details and atom_details is"
-                    + " missing); call upgrade() first",
-                e);
+            throw notPrepared(zk, e);
           } catch (KeeperException e) {
             if (e.getResults() != null && firstError(e.getResults()) >= 0) {
               Code code = errorCode(e.getResults().get(firstError(e.getResults())));
               if (code == Code.NONODE) {
-                throw new StorageException(
-                    "the store at "
-                        + settings.describe()
-                        + " is not prepared (a znode of books, flow_details and atom_details is"
-                        + " missing); call upgrade() first",
-                    e);
+                throw notPrepared(zk, e);
               }
             }
             throw e;
@@ -197,6 +195,36 @@ final class ZkConnection implements Connection {
           zk.getChildren(booksDir, false);
           return null;
         });
+  }
+
+  /**
+   * Why the store is not usable as it is: some of its directory znodes are missing, which upgrade()
+   * adds (an {@link UpgradeRequiredException} when the others exist, the store being readable).
+   */
+  private StorageException notPrepared(ZooKeeper zk, KeeperException cause)
+      throws KeeperException, InterruptedException {
+    List<String> missing = new ArrayList<>();
+    for (String dir : List.of(booksDir, flowsDir, atomsDir)) {
+      if (zk.exists(dir, false) == null) {
+        missing.add(dir);
+      }
+    }
+    if (zk.exists(root, false) != null && !missing.isEmpty() && missing.size() < 3) {
+      return new UpgradeRequiredException(
+          "the store at "
+              + settings.describe()
+              + " lacks the znode"
+              + (missing.size() == 1 ? " " : "s ")
+              + String.join(" and ", missing)
+              + "; it is read as it is, and upgrade() adopts it by adding what is missing",
+          cause);
+    }
+    return new StorageException(
+        "the store at "
+            + settings.describe()
+            + " is not prepared (a znode of books, flow_details and atom_details is"
+            + " missing); call upgrade() first",
+        cause);
   }
 
   @Override
