@@ -1,6 +1,9 @@
 package io.taskflow4j.persistence.jdbc;
 
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
@@ -29,6 +32,49 @@ class MariaDbMigrationTest extends AbstractMigrationTest {
   protected void dispose() throws SQLException {
     for (String db : made) {
       TestDatabases.dropMariaDb(db);
+    }
+  }
+
+  @Override
+  protected boolean transactionalDdl() {
+    return false;
+  }
+
+  /** A transaction that read atomdetails holds its metadata lock, which ALTER TABLE waits for. */
+  @Override
+  protected java.sql.Connection holdAtomDetails() throws SQLException {
+    java.sql.Connection c = rawConnection();
+    c.setAutoCommit(false);
+    try (Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SELECT uuid FROM atomdetails LIMIT 1")) {
+      rs.next();
+    }
+    return c;
+  }
+
+  @Override
+  protected boolean upgradeWaitsOnAtomDetails(java.sql.Connection probe) throws SQLException {
+    try (PreparedStatement ps =
+        probe.prepareStatement(
+            "SELECT COUNT(*) FROM information_schema.processlist WHERE db = DATABASE()"
+                + " AND state LIKE 'Waiting for table metadata lock%'"
+                + " AND info LIKE '%atomdetails%'")) {
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getInt(1) > 0;
+      }
+    }
+  }
+
+  @Override
+  protected int otherSessions(java.sql.Connection probe) throws SQLException {
+    try (Statement st = probe.createStatement();
+        ResultSet rs =
+            st.executeQuery(
+                "SELECT COUNT(*) FROM information_schema.processlist WHERE db = DATABASE()"
+                    + " AND id <> CONNECTION_ID()")) {
+      rs.next();
+      return rs.getInt(1);
     }
   }
 
