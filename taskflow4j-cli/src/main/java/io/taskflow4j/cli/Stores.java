@@ -4,6 +4,7 @@ import io.taskflow4j.persistence.Backend;
 import io.taskflow4j.persistence.BackendConf;
 import io.taskflow4j.persistence.Backends;
 import io.taskflow4j.persistence.Connection;
+import io.taskflow4j.persistence.UpgradeRequiredException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -57,6 +58,10 @@ final class Stores {
   private static Backend validated(Backend backend) {
     try (Connection c = backend.getConnection()) {
       c.validate();
+      return backend;
+    } catch (UpgradeRequiredException e) {
+      // Readable as it is (a store TaskFlow made, an older schema): reads go ahead and leave it
+      // unchanged; a write is refused by the backend with this same finding.
       return backend;
     } catch (RuntimeException | Error e) {
       try {
