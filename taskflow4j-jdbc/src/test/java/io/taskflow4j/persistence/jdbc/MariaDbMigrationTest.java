@@ -1,5 +1,14 @@
 package io.taskflow4j.persistence.jdbc;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.taskflow4j.persistence.Backend;
+import io.taskflow4j.persistence.Backends;
+import io.taskflow4j.persistence.Connection;
+import io.taskflow4j.persistence.FlowDetail;
+import io.taskflow4j.persistence.LogBook;
+import io.taskflow4j.persistence.UpgradeRequiredException;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -7,6 +16,7 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 
 /** Migrations on MariaDB, each test in a new database. */
 class MariaDbMigrationTest extends AbstractMigrationTest {
@@ -114,5 +124,38 @@ class MariaDbMigrationTest extends AbstractMigrationTest {
             "2026-11-28 15:51:18",
             "2026-11-28 15:51:19"));
     return all;
+  }
+
+  /**
+   * A store at version 2 made by the MySQL migrations as first written (before every step could run
+   * again over its own partial work): their checksums differ from today's scripts, and the upgrade
+   * realigns them instead of failing Flyway's validation.
+   */
+  @Test
+  void aStoreMadeByTheFirstMySqlMigrationsIsUpgraded() throws Exception {
+    String store = newStore();
+    try (Connection c = open(store).getConnection()) {
+      c.upgrade();
+      c.saveLogBook(LogBook.create("kept").withFlow(FlowDetail.create("f")));
+    }
+    String h = SchemaMigrator.HISTORY_TABLE;
+    exec(
+        List.of(
+            "UPDATE " + h + " SET checksum = -350289476 WHERE version = '1'",
+            "UPDATE " + h + " SET checksum = 919663525 WHERE version = '2'",
+            "DELETE FROM " + h + " WHERE version = '3'",
+            "DROP TABLE taskflow4j_fences, taskflow4j_jobs, taskflow4j_jobs_trash,"
+                + " taskflow4j_conductors"));
+    try (Connection c = open(store).getConnection()) {
+      assertThatThrownBy(c::validate)
+          .isInstanceOf(UpgradeRequiredException.class)
+          .hasMessageContaining("schema version 2");
+    }
+    try (Backend b = Backends.open(store);
+        Connection c = b.getConnection()) {
+      c.validate();
+      assertThat(c.getLogBooks()).extracting(LogBook::name).containsExactly("kept");
+    }
+    assertThat(history()).containsExactly("1:true", "2:true", "3:true");
   }
 }
