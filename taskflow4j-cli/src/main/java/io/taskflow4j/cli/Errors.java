@@ -9,6 +9,7 @@ import io.taskflow4j.persistence.InvalidConfigurationException;
 import io.taskflow4j.persistence.NotFoundException;
 import io.taskflow4j.persistence.StorageException;
 import io.taskflow4j.persistence.TaskFlowException;
+import io.taskflow4j.persistence.UpgradeRequiredException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 
@@ -34,6 +35,12 @@ final class Errors {
     if (e instanceof IncompatibleVersionException) {
       return new Report(
           ExitCodes.INCOMPATIBLE, msg + "; use a taskflow4j at least as new as the store", false);
+    }
+    if (e instanceof UpgradeRequiredException) {
+      return new Report(
+          ExitCodes.UPGRADE_REQUIRED,
+          msg + "; run '" + Main.commandName() + " upgrade --connection ...'",
+          false);
     }
     if (e instanceof StorageException) {
       String cause = rootCause(e);

@@ -26,6 +26,12 @@ public final class ExitCodes {
   /** The store's schema is newer than this taskflow4j (upgrade taskflow4j). */
   public static final int INCOMPATIBLE = 7;
 
+  /**
+   * The store is readable but older than this taskflow4j writes (a store TaskFlow made, an earlier
+   * taskflow4j schema, an upgrade stopped half-way): {@code upgrade} adopts it.
+   */
+  public static final int UPGRADE_REQUIRED = 8;
+
   /** {@code demo --crash-after N} stopped the process on purpose. */
   public static final int CRASHED = 42;
 

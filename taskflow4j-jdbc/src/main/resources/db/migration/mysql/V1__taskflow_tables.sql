@@ -2,7 +2,9 @@
 -- names, columns, LONGTEXT where TaskFlow widened them, enums, unique uuid indexes and constraint
 -- names. Differences, both readable by TaskFlow: times keep microseconds (DATETIME(6)) and the
 -- character set is utf8mb4 (TaskFlow asked for the 3-byte utf8).
-CREATE TABLE logbooks (
+-- MySQL/MariaDB commit each statement on its own, so every statement here may run again over a
+-- run that was stopped half-way (IF NOT EXISTS, INSERT IGNORE): the next upgrade finishes it.
+CREATE TABLE IF NOT EXISTS logbooks (
   created_at DATETIME(6) NULL,
   updated_at DATETIME(6) NULL,
   meta TEXT NULL,
@@ -12,7 +14,7 @@ CREATE TABLE logbooks (
   UNIQUE KEY logbook_uuid_idx (uuid)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
 
-CREATE TABLE flowdetails (
+CREATE TABLE IF NOT EXISTS flowdetails (
   created_at DATETIME(6) NULL,
   updated_at DATETIME(6) NULL,
   parent_uuid VARCHAR(64) NULL,
@@ -26,7 +28,7 @@ CREATE TABLE flowdetails (
     REFERENCES logbooks (uuid) ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
 
-CREATE TABLE atomdetails (
+CREATE TABLE IF NOT EXISTS atomdetails (
   created_at DATETIME(6) NULL,
   updated_at DATETIME(6) NULL,
   parent_uuid VARCHAR(64) NULL,
@@ -47,8 +49,8 @@ CREATE TABLE atomdetails (
     REFERENCES flowdetails (uuid) ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
 
-CREATE TABLE alembic_version (
+CREATE TABLE IF NOT EXISTS alembic_version (
   version_num VARCHAR(32) NOT NULL,
   PRIMARY KEY (version_num)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
-INSERT INTO alembic_version (version_num) VALUES ('00af93df9d77');
+INSERT IGNORE INTO alembic_version (version_num) VALUES ('00af93df9d77');

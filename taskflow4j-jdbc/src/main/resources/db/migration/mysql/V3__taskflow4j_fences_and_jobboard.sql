@@ -1,14 +1,16 @@
 -- taskflow4j's jobboard and fencing tables; TaskFlow's own tables are untouched, so TaskFlow still
 -- reads the store. Times a lease is judged by (lease_until, heartbeat) come from the database's
--- clock (NOW(6)); the others are naive UTC like TaskFlow's.
+-- clock (NOW(6)); the others are naive UTC like TaskFlow's. Every table is created only if
+-- absent: MySQL/MariaDB commit each statement on its own, and an upgrade stopped half-way is
+-- finished by running this again.
 
 -- The highest fencing token per claimed job: a fenced write commits only while its token is it.
-CREATE TABLE taskflow4j_fences (
+CREATE TABLE IF NOT EXISTS taskflow4j_fences (
   fence_key VARCHAR(255) NOT NULL PRIMARY KEY,
   token BIGINT NOT NULL
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
 
-CREATE TABLE taskflow4j_jobs (
+CREATE TABLE IF NOT EXISTS taskflow4j_jobs (
   uuid VARCHAR(64) NOT NULL PRIMARY KEY,
   board VARCHAR(255) NOT NULL,
   name VARCHAR(255) NOT NULL,
@@ -28,7 +30,7 @@ CREATE TABLE taskflow4j_jobs (
   KEY taskflow4j_jobs_claim_idx (board, priority, seq)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
 
-CREATE TABLE taskflow4j_jobs_trash (
+CREATE TABLE IF NOT EXISTS taskflow4j_jobs_trash (
   uuid VARCHAR(64) NOT NULL PRIMARY KEY,
   board VARCHAR(255) NOT NULL,
   name VARCHAR(255) NOT NULL,
@@ -48,7 +50,7 @@ CREATE TABLE taskflow4j_jobs_trash (
   KEY taskflow4j_jobs_trash_board_idx (board, seq)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
 
-CREATE TABLE taskflow4j_conductors (
+CREATE TABLE IF NOT EXISTS taskflow4j_conductors (
   id VARCHAR(255) NOT NULL PRIMARY KEY,
   board VARCHAR(255) NOT NULL,
   name VARCHAR(255) NOT NULL,

@@ -102,9 +102,8 @@ abstract class ConnectionSource implements AutoCloseable {
       p.setProperty("foreign_keys", "true");
       p.setProperty("busy_timeout", String.valueOf(s.poolTimeout().toMillis()));
       p.setProperty("synchronous", s.processDurability() ? "NORMAL" : "FULL");
-      if (!s.memory()) {
-        p.setProperty("journal_mode", "WAL");
-      }
+      // No journal_mode here: opening a connection to read must not switch the journal mode of
+      // a file TaskFlow made. upgrade() puts the file in WAL mode, which the file keeps.
       if (writer) {
         // Take the write lock at BEGIN, so a writer never fails half-way on a lock upgrade.
         p.setProperty("transaction_mode", "IMMEDIATE");

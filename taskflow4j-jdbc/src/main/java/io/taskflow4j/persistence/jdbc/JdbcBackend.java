@@ -27,6 +27,7 @@ final class JdbcBackend implements Backend {
   private final JdbcSettings settings;
   private final SchemaMigrator migrator;
   private final Object upgradeLock = new Object();
+  private volatile StoreLayout layout; // null until first looked at
   private ConnectionSource source; // guarded by this
   private boolean closed; // guarded by this
 
@@ -36,7 +37,14 @@ final class JdbcBackend implements Backend {
     this.hook = Objects.requireNonNull(hook, "hook");
     this.conf = Objects.requireNonNull(conf, "conf");
     this.settings = JdbcSettings.from(conf);
-    this.migrator = new SchemaMigrator(settings.dialect(), settings.describe(), settings::scrub);
+    this.migrator =
+        new SchemaMigrator(
+            settings.dialect(),
+            settings.describe(),
+            settings::scrub,
+            settings.dialect() == Dialect.SQLITE
+                && !settings.memory()
+                && !settings.driverProperties().containsKey("journal_mode"));
   }
 
   @Override
@@ -84,13 +92,53 @@ final class JdbcBackend implements Backend {
   void upgrade() {
     synchronized (upgradeLock) {
       // Flyway runs its own transactions, on the writer connection.
-      run(
-          "upgrading the schema",
-          Mode.MAINTENANCE,
-          c -> {
-            migrator.upgrade(c);
-            return null;
-          });
+      layout = run("upgrading the schema", Mode.MAINTENANCE, migrator::upgrade);
+    }
+  }
+
+  /**
+   * What the store holds, as first looked at by this backend (or after its last upgrade): reads
+   * build their statements from it, so they cost no metadata query.
+   */
+  StoreLayout layout() {
+    StoreLayout l = layout;
+    return l != null ? l : inspect();
+  }
+
+  /**
+   * Looks at the store again (validate, or before refusing a write) and remembers what it found.
+   */
+  StoreLayout inspect() {
+    StoreLayout l = run("inspecting the schema", Mode.READ, migrator::inspect);
+    layout = l;
+    return l;
+  }
+
+  /** The layout, after checking that reads can use it. */
+  StoreLayout readableLayout(String what) {
+    StoreLayout l = layout();
+    if (!l.readable()) {
+      // Perhaps made or upgraded since this backend looked.
+      l = inspect();
+      if (!l.readable()) {
+        throw l.problem("Cannot read " + what);
+      }
+    }
+    return l;
+  }
+
+  /**
+   * Refuses a write, before it touches anything, unless the store has the schema this code writes.
+   * A store that is not current is looked at again first: another process may have upgraded it.
+   */
+  private void requireWritable(String what) {
+    StoreLayout l = layout;
+    if (l != null && l.writable()) {
+      return;
+    }
+    l = inspect();
+    if (!l.writable()) {
+      throw l.problem("Refused " + what + " (nothing was written)");
     }
   }
 
@@ -126,6 +174,9 @@ final class JdbcBackend implements Backend {
    */
   <T> T run(String what, Mode mode, Work<T> work) {
     boolean write = mode == Mode.WRITE;
+    if (write) {
+      requireWritable(what);
+    }
     int attempt = 0;
     while (true) {
       boolean committing = false;

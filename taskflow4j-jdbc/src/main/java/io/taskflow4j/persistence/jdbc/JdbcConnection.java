@@ -79,23 +79,21 @@ final class JdbcConnection implements Connection {
     backend.upgrade();
   }
 
+  /**
+   * Looks at the store afresh: passes when it has the schema this code writes; otherwise throws
+   * what was found: {@link io.taskflow4j.persistence.UpgradeRequiredException} for a store that
+   * reads as it is and that {@link #upgrade()} adopts or finishes (a TaskFlow store, an earlier
+   * taskflow4j schema, an upgrade stopped half-way), {@link
+   * io.taskflow4j.persistence.IncompatibleVersionException} for one it cannot adopt, a {@link
+   * StorageException} when there is no store.
+   */
   @Override
   public void validate() {
     ensureOpen();
-    backend.run(
-        "validating the store",
-        false,
-        c -> {
-          try (Statement st = c.createStatement();
-              ResultSet rs = st.executeQuery("SELECT COUNT(*) FROM logbooks WHERE 1 = 0")) {
-            rs.next();
-          }
-          try (Statement st = c.createStatement();
-              ResultSet rs = st.executeQuery("SELECT revision FROM atomdetails WHERE 1 = 0")) {
-            rs.next();
-          }
-          return null;
-        });
+    StoreLayout l = backend.inspect();
+    if (!l.writable()) {
+      throw l.problem(null);
+    }
   }
 
   @Override
@@ -737,11 +735,13 @@ final class JdbcConnection implements Connection {
   public LogBook getLogBook(String bookUuid, boolean lazy) {
     Objects.requireNonNull(bookUuid, "bookUuid");
     ensureOpen();
+    String what = "logbook '" + bookUuid + "'";
+    StoreLayout layout = backend.readableLayout(what);
     return backend.run(
-        "reading logbook '" + bookUuid + "'",
+        "reading " + what,
         false,
         c -> {
-          List<LogBook> books = readBooks(c, bookUuid, lazy);
+          List<LogBook> books = readBooks(c, layout, bookUuid, lazy);
           if (books.isEmpty()) {
             throw new NotFoundException("Logbook '" + bookUuid + "' not found");
           }
@@ -752,18 +752,21 @@ final class JdbcConnection implements Connection {
   @Override
   public List<LogBook> getLogBooks(boolean lazy) {
     ensureOpen();
-    return backend.run("reading the logbooks", false, c -> readBooks(c, null, lazy));
+    StoreLayout layout = backend.readableLayout("the logbooks");
+    return backend.run("reading the logbooks", false, c -> readBooks(c, layout, null, lazy));
   }
 
   @Override
   public List<FlowDetail> getFlowsForBook(String bookUuid) {
     Objects.requireNonNull(bookUuid, "bookUuid");
     ensureOpen();
+    String what = "the flow details of logbook '" + bookUuid + "'";
+    StoreLayout layout = backend.readableLayout(what);
     return backend.run(
-        "reading the flow details of logbook '" + bookUuid + "'",
+        "reading " + what,
         false,
         c -> {
-          List<LogBook> books = readBooks(c, bookUuid, false);
+          List<LogBook> books = readBooks(c, layout, bookUuid, false);
           if (books.isEmpty()) {
             throw new NotFoundException("Logbook '" + bookUuid + "' not found");
           }
@@ -775,15 +778,20 @@ final class JdbcConnection implements Connection {
    * Reads one logbook ({@code bookUuid} given) or all, in three queries at most: books, their
    * flows, their flows' atoms, each in insertion order.
    */
-  private List<LogBook> readBooks(java.sql.Connection c, String bookUuid, boolean lazy)
+  private List<LogBook> readBooks(
+      java.sql.Connection c, StoreLayout layout, String bookUuid, boolean lazy)
       throws SQLException {
-    String order = dialect.order();
     String where = bookUuid == null ? "" : " WHERE b.uuid = ?";
     List<String> bookOrder = new ArrayList<>();
     Map<String, LogBook> lazyBooks = new LinkedHashMap<>();
     try (PreparedStatement ps =
         c.prepareStatement(
-            "SELECT " + Rows.BOOK_COLUMNS + " FROM logbooks b" + where + " ORDER BY b." + order)) {
+            "SELECT "
+                + Rows.BOOK_COLUMNS
+                + " FROM logbooks b"
+                + where
+                + " ORDER BY "
+                + order(layout, "b"))) {
       if (bookUuid != null) {
         ps.setString(1, bookUuid);
       }
@@ -803,11 +811,11 @@ final class JdbcConnection implements Connection {
     try (PreparedStatement ps =
         c.prepareStatement(
             "SELECT "
-                + Rows.ATOM_COLUMNS
+                + Rows.atomColumns(layout.atomRevision())
                 + " FROM atomdetails a JOIN flowdetails f ON a.parent_uuid = f.uuid"
                 + flowWhere
-                + " ORDER BY a."
-                + order)) {
+                + " ORDER BY "
+                + order(layout, "a"))) {
       if (bookUuid != null) {
         ps.setString(1, bookUuid);
       }
@@ -823,11 +831,11 @@ final class JdbcConnection implements Connection {
     try (PreparedStatement ps =
         c.prepareStatement(
             "SELECT "
-                + Rows.FLOW_COLUMNS
+                + Rows.flowColumns(layout.flowRevision())
                 + " FROM flowdetails f"
                 + flowWhere
-                + " ORDER BY f."
-                + order)) {
+                + " ORDER BY "
+                + order(layout, "f"))) {
       if (bookUuid != null) {
         ps.setString(1, bookUuid);
       }
@@ -851,11 +859,13 @@ final class JdbcConnection implements Connection {
   public FlowDetail getFlowDetails(String flowUuid, boolean lazy) {
     Objects.requireNonNull(flowUuid, "flowUuid");
     ensureOpen();
+    String what = "flow detail '" + flowUuid + "'";
+    StoreLayout layout = backend.readableLayout(what);
     return backend.run(
-        "reading flow detail '" + flowUuid + "'",
+        "reading " + what,
         false,
         c -> {
-          FlowDetail fd = readFlow(c, flowUuid, lazy);
+          FlowDetail fd = readFlow(c, layout, flowUuid, lazy);
           if (fd == null) {
             throw new NotFoundException("Flow detail '" + flowUuid + "' not found");
           }
@@ -864,18 +874,20 @@ final class JdbcConnection implements Connection {
   }
 
   /** A flow detail and (unless lazy) its atoms, in one query; {@code null} when absent. */
-  private FlowDetail readFlow(java.sql.Connection c, String flowUuid, boolean lazy)
+  private FlowDetail readFlow(
+      java.sql.Connection c, StoreLayout layout, String flowUuid, boolean lazy)
       throws SQLException {
+    String flowColumns = Rows.flowColumns(layout.flowRevision());
     String sql =
         lazy
-            ? "SELECT " + Rows.FLOW_COLUMNS + " FROM flowdetails f WHERE f.uuid = ?"
+            ? "SELECT " + flowColumns + " FROM flowdetails f WHERE f.uuid = ?"
             : "SELECT "
-                + Rows.FLOW_COLUMNS
+                + flowColumns
                 + ", "
-                + Rows.ATOM_COLUMNS
+                + Rows.atomColumns(layout.atomRevision())
                 + " FROM flowdetails f LEFT JOIN atomdetails a ON a.parent_uuid = f.uuid"
-                + " WHERE f.uuid = ? ORDER BY a."
-                + dialect.order();
+                + " WHERE f.uuid = ? ORDER BY "
+                + order(layout, "a");
     try (PreparedStatement ps = c.prepareStatement(sql)) {
       ps.setString(1, flowUuid);
       try (ResultSet rs = ps.executeQuery()) {
@@ -896,17 +908,33 @@ final class JdbcConnection implements Connection {
     }
   }
 
+  /**
+   * The ORDER BY of rows of {@code alias}'s table in insertion order: SQLite's rowid, else the
+   * {@code seq} column, or on a store without it (not upgraded) creation time then uuid, the order
+   * the upgrade numbers existing rows in.
+   */
+  private String order(StoreLayout layout, String alias) {
+    if (dialect == Dialect.SQLITE || layout.seq()) {
+      return alias + "." + dialect.order();
+    }
+    return alias + ".created_at, " + alias + ".uuid";
+  }
+
   @Override
   public AtomDetail getAtomDetails(String atomUuid) {
     Objects.requireNonNull(atomUuid, "atomUuid");
     ensureOpen();
+    String what = "atom detail '" + atomUuid + "'";
+    StoreLayout layout = backend.readableLayout(what);
     return backend.run(
-        "reading atom detail '" + atomUuid + "'",
+        "reading " + what,
         false,
         c -> {
           try (PreparedStatement ps =
               c.prepareStatement(
-                  "SELECT " + Rows.ATOM_COLUMNS + " FROM atomdetails a WHERE a.uuid = ?")) {
+                  "SELECT "
+                      + Rows.atomColumns(layout.atomRevision())
+                      + " FROM atomdetails a WHERE a.uuid = ?")) {
             ps.setString(1, atomUuid);
             try (ResultSet rs = ps.executeQuery()) {
               if (!rs.next()) {

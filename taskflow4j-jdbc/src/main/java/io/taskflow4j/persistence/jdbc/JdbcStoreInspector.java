@@ -12,7 +12,8 @@ import java.util.List;
  * The raw checks of a SQL store for {@link io.taskflow4j.verify.StoreVerifier}: flow detail rows
  * whose {@code parent_uuid} names no logbook row, and atom detail rows whose {@code parent_uuid}
  * names no flow detail row (orphans, which the foreign keys forbid but a store written with them
- * off, such as a SQLite file TaskFlow wrote, can hold). Reads only.
+ * off, such as a SQLite file TaskFlow wrote, can hold). Reads only, and only TaskFlow's columns: a
+ * store TaskFlow made is inspected without being upgraded.
  */
 public final class JdbcStoreInspector implements RawStoreInspector {
   private static final String ORPHAN_FLOWS =
@@ -33,6 +34,9 @@ public final class JdbcStoreInspector implements RawStoreInspector {
   @Override
   public List<Problem> inspect(Backend backend) {
     JdbcBackend b = (JdbcBackend) backend;
+    // Only TaskFlow's own columns are read, so a store taskflow4j has not upgraded is inspected
+    // as it is; one with no tables says so instead of failing on SQL.
+    b.readableLayout("the rows of the store");
     return b.run(
         "looking for orphan rows",
         false,

@@ -27,18 +27,28 @@ final class Rows {
   private static final DateTimeFormatter SQLITE_TIME =
       DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSSSSS");
 
-  /** The atom columns read everywhere, aliased with a {@code a_} prefix. */
-  static final String ATOM_COLUMNS =
-      "a.uuid AS a_uuid, a.name AS a_name, a.state AS a_state, a.intention AS a_intention,"
-          + " a.version AS a_version, a.meta AS a_meta, a.failure AS a_failure,"
-          + " a.results AS a_results, a.revert_results AS a_revert_results,"
-          + " a.revert_failure AS a_revert_failure, a.atom_type AS a_atom_type,"
-          + " a.revision AS a_revision, a.parent_uuid AS a_parent_uuid";
+  /**
+   * The atom columns read everywhere, aliased with a {@code a_} prefix; without {@code revision} (a
+   * store taskflow4j has not upgraded) every atom reads as revision 0.
+   */
+  static String atomColumns(boolean revision) {
+    return "a.uuid AS a_uuid, a.name AS a_name, a.state AS a_state, a.intention AS a_intention,"
+        + " a.version AS a_version, a.meta AS a_meta, a.failure AS a_failure,"
+        + " a.results AS a_results, a.revert_results AS a_revert_results,"
+        + " a.revert_failure AS a_revert_failure, a.atom_type AS a_atom_type,"
+        + (revision ? " a.revision" : " 0")
+        + " AS a_revision, a.parent_uuid AS a_parent_uuid";
+  }
 
-  /** The flow columns read everywhere, aliased with a {@code f_} prefix. */
-  static final String FLOW_COLUMNS =
-      "f.uuid AS f_uuid, f.name AS f_name, f.state AS f_state, f.meta AS f_meta,"
-          + " f.revision AS f_revision, f.parent_uuid AS f_parent_uuid";
+  /**
+   * The flow columns read everywhere, aliased with a {@code f_} prefix; without {@code revision}
+   * every flow reads as revision 0.
+   */
+  static String flowColumns(boolean revision) {
+    return "f.uuid AS f_uuid, f.name AS f_name, f.state AS f_state, f.meta AS f_meta,"
+        + (revision ? " f.revision" : " 0")
+        + " AS f_revision, f.parent_uuid AS f_parent_uuid";
+  }
 
   /** The logbook columns, aliased with a {@code b_} prefix. */
   static final String BOOK_COLUMNS =

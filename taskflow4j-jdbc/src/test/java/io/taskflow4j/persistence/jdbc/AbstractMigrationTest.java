@@ -12,14 +12,27 @@ import io.taskflow4j.persistence.FlowDetail;
 import io.taskflow4j.persistence.IncompatibleVersionException;
 import io.taskflow4j.persistence.LogBook;
 import io.taskflow4j.persistence.TaskDetail;
+import io.taskflow4j.persistence.UpgradeRequiredException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -101,6 +114,29 @@ abstract class AbstractMigrationTest {
   /** Removes the databases made (optional). */
   protected void dispose() throws Exception {}
 
+  /** Whether every DDL statement of a migration commits with it (false: MySQL/MariaDB). */
+  protected boolean transactionalDdl() {
+    return true;
+  }
+
+  /**
+   * Opens a connection holding a lock that makes migration V2's {@code ALTER TABLE atomdetails}
+   * wait (after it changed flowdetails), or returns {@code null} where none exists.
+   */
+  protected java.sql.Connection holdAtomDetails() throws SQLException {
+    return null;
+  }
+
+  /** Whether a session of the store waits for the lock of {@link #holdAtomDetails()}. */
+  protected boolean upgradeWaitsOnAtomDetails(java.sql.Connection probe) throws SQLException {
+    throw new UnsupportedOperationException();
+  }
+
+  /** How many sessions other than {@code probe}'s are open on the store. */
+  protected int otherSessions(java.sql.Connection probe) throws SQLException {
+    throw new UnsupportedOperationException();
+  }
+
   @AfterEach
   void closeAll() throws Exception {
     try {
@@ -112,13 +148,13 @@ abstract class AbstractMigrationTest {
     }
   }
 
-  private Backend open(String store) {
+  protected Backend open(String store) {
     Backend b = Backends.fetch(store);
     opened.add(b);
     return b;
   }
 
-  private void exec(List<String> statements) throws SQLException {
+  protected void exec(List<String> statements) throws SQLException {
     try (java.sql.Connection c = rawConnection();
         Statement st = c.createStatement()) {
       for (String sql : statements) {
@@ -177,6 +213,55 @@ abstract class AbstractMigrationTest {
     assertThat(((JdbcBackend) b).schemaVersion()).isEqualTo("3");
     if (hasAlembic()) {
       assertThat(alembicVersion()).isEqualTo(SchemaMigrator.ALEMBIC_HEAD);
+    }
+  }
+
+  /** Rounds of {@link #openingAFreshDatabaseAtOnceFromManyBackendsSucceedsForAll()}. */
+  private static final int RACE_ROUNDS = 8;
+
+  /** Backends per round: conductors and engines starting together on a new database. */
+  private static final int RACERS = 6;
+
+  /**
+   * Backends of their own (each with its own pool, as separate processes have) open the same new
+   * database at the same instant, round after round: every one succeeds and the schema ends at the
+   * latest version.
+   */
+  @Test
+  void openingAFreshDatabaseAtOnceFromManyBackendsSucceedsForAll() throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(RACERS);
+    try {
+      for (int round = 0; round < RACE_ROUNDS; round++) {
+        String store = newStore();
+        CyclicBarrier start = new CyclicBarrier(RACERS);
+        List<Future<?>> racers = new ArrayList<>();
+        for (int i = 0; i < RACERS; i++) {
+          racers.add(
+              pool.submit(
+                  () -> {
+                    start.await(30, TimeUnit.SECONDS);
+                    try (Backend b = Backends.open(store);
+                        Connection c = b.getConnection()) {
+                      c.validate();
+                    }
+                    return null;
+                  }));
+        }
+        List<String> failures = new ArrayList<>();
+        for (Future<?> f : racers) {
+          try {
+            f.get(120, TimeUnit.SECONDS);
+          } catch (ExecutionException e) {
+            failures.add(String.valueOf(e.getCause()));
+          }
+        }
+        assertThat(failures).as("round %d", round).isEmpty();
+        try (Backend b = open(store)) {
+          assertThat(((JdbcBackend) b).schemaVersion()).isEqualTo("3");
+        }
+      }
+    } finally {
+      pool.shutdownNow();
     }
   }
 
@@ -314,5 +399,216 @@ abstract class AbstractMigrationTest {
           .hasMessageContaining("'logbooks'");
     }
     assertThat(fingerprint()).isEqualTo(before);
+  }
+
+  // ------------------------------------------------------- an upgrade stopped half-way
+
+  /** The rows of the schema history, as "version:success" in the order they were written. */
+  protected List<String> history() throws SQLException {
+    List<String> out = new ArrayList<>();
+    try (java.sql.Connection c = rawConnection();
+        Statement st = c.createStatement();
+        ResultSet rs =
+            st.executeQuery(
+                "SELECT version, success FROM "
+                    + SchemaMigrator.HISTORY_TABLE
+                    + " ORDER BY installed_rank")) {
+      while (rs.next()) {
+        out.add(rs.getString(1) + ":" + rs.getBoolean(2));
+      }
+    }
+    return out;
+  }
+
+  private Set<String> columnsOf(String table) throws SQLException {
+    Set<String> out = new HashSet<>();
+    try (java.sql.Connection c = rawConnection();
+        Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SELECT * FROM " + table + " WHERE 1 = 0")) {
+      for (int i = 1; i <= rs.getMetaData().getColumnCount(); i++) {
+        out.add(TestDatabases.lower(rs.getMetaData().getColumnName(i)));
+      }
+    }
+    return out;
+  }
+
+  /** Reads TaskFlow's rows ({@link #taskflowRows}) back and checks every one, in order. */
+  private static void assertTaskFlowRows(Connection c) {
+    LogBook lb = c.getLogBook(BOOK);
+    assertThat(lb.name()).isEqualTo("taskflow-book");
+    assertThat(lb.meta()).isEqualTo(Map.of("made_by", "taskflow"));
+    assertThat(lb.flows()).extracting(FlowDetail::uuid).containsExactly(FLOW);
+    List<AtomDetail> atoms = lb.flows().get(0).atoms();
+    assertThat(atoms).extracting(AtomDetail::uuid).containsExactlyElementsOf(ATOMS);
+    for (int i = 0; i < atoms.size(); i++) {
+      TaskDetail t = (TaskDetail) atoms.get(i);
+      assertThat(t.name()).isEqualTo("task" + i);
+      assertThat(t.state()).isEqualTo(AtomState.SUCCESS);
+      assertThat(t.results()).isEqualTo(Map.of("value", i + 1));
+      assertThat(t.meta()).isEqualTo(Map.of("progress", 1.0));
+    }
+  }
+
+  /**
+   * Adopts a TaskFlow database (with rows) in a child process and kills it (SIGKILL) while its
+   * migration V2 waits for a lock on atomdetails, having changed flowdetails already; returns once
+   * the server has ended the child's sessions, so the database is as the kill left it.
+   */
+  private void killUpgradeHalfWay(String store) throws Exception {
+    exec(taskflowSchemaAndRows());
+    java.sql.Connection hold = holdAtomDetails();
+    Assumptions.assumeTrue(
+        hold != null,
+        "SQLite upgrades in one transaction, which a kill undoes whole: nothing is left half-way");
+    Path out = Files.createTempFile("upgrade-process", ".out");
+    Process child = null;
+    try (java.sql.Connection probe = rawConnection()) {
+      try {
+        String cp =
+            System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+        child =
+            new ProcessBuilder(
+                    Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "-cp",
+                    cp,
+                    UpgradeProcess.class.getName(),
+                    store)
+                .redirectErrorStream(true)
+                .redirectOutput(out.toFile())
+                .start();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+        while (!upgradeWaitsOnAtomDetails(probe)) {
+          if (!child.isAlive() || System.nanoTime() > deadline) {
+            throw new AssertionError(
+                "the upgrade never waited on atomdetails (exit "
+                    + (child.isAlive() ? "none" : child.exitValue())
+                    + "): "
+                    + Files.readString(out));
+          }
+          Thread.sleep(20);
+        }
+        child.destroyForcibly();
+        assertThat(child.waitFor(30, TimeUnit.SECONDS)).isTrue();
+      } finally {
+        if (child != null && child.isAlive()) {
+          child.destroyForcibly();
+        }
+        hold.commit();
+        hold.close();
+      }
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      while (otherSessions(probe) > 0) {
+        assertThat(System.nanoTime()).as("the killed sessions end").isLessThan(deadline);
+        Thread.sleep(20);
+      }
+    } finally {
+      Files.deleteIfExists(out);
+    }
+  }
+
+  @Test
+  void anUpgradeKilledHalfWayIsFinishedByTheNextOpenKeepingEveryRow() throws Exception {
+    String store = newStore();
+    killUpgradeHalfWay(store);
+
+    // What a killed upgrade leaves: TaskFlow's schema baselined at version 1, no row for the step
+    // it was in; MySQL/MariaDB keep the DDL that step committed, the others undo it.
+    assertThat(history()).containsExactly("1:true");
+    assertThat(columnsOf("flowdetails").contains("revision")).isEqualTo(!transactionalDdl());
+    assertThat(columnsOf("logbooks")).doesNotContain("seq");
+
+    try (Connection c = open(store).getConnection()) {
+      // Not valid, but readable as it is.
+      assertThatThrownBy(c::validate)
+          .isInstanceOf(UpgradeRequiredException.class)
+          .hasMessageContaining("schema version 1")
+          .hasMessageContaining("`upgrade`");
+      assertTaskFlowRows(c);
+    }
+    try (Backend b = Backends.open(store);
+        Connection c = b.getConnection()) {
+      c.validate();
+      assertTaskFlowRows(c);
+      assertThat(((JdbcBackend) b).schemaVersion()).isEqualTo("3");
+      // New rows come after TaskFlow's.
+      TaskDetail added = TaskDetail.create("added");
+      c.updateFlowDetails(c.getFlowDetails(FLOW).withAtom(added));
+      assertThat(c.getAtomsForFlow(FLOW))
+          .extracting(AtomDetail::uuid)
+          .containsExactly(ATOMS.get(0), ATOMS.get(1), ATOMS.get(2), added.uuid());
+    }
+    assertThat(history()).containsExactly("1:true", "2:true", "3:true");
+  }
+
+  /**
+   * What an earlier taskflow4j left on MySQL/MariaDB after a killed upgrade: opening it again ran
+   * the interrupted step from its start, which failed on its own partial work, and Flyway recorded
+   * the step as failed. (PostgreSQL and SQLite undo a failed step and record nothing.)
+   */
+  @Test
+  void aStepRecordedAsFailedAfterAKillIsRunAgain() throws Exception {
+    Assumptions.assumeFalse(transactionalDdl(), "a failed step is undone and never recorded here");
+    String store = newStore();
+    killUpgradeHalfWay(store);
+    exec(
+        List.of(
+            "INSERT INTO "
+                + SchemaMigrator.HISTORY_TABLE
+                + " (installed_rank, version, description, type, script, checksum, installed_by,"
+                + " execution_time, success) VALUES (2, '2', 'taskflow4j revisions and indexes',"
+                + " 'SQL', 'V2__taskflow4j_revisions_and_indexes.sql', 919663525, 'root', 12, 0)"));
+    try (Connection c = open(store).getConnection()) {
+      assertThatThrownBy(c::validate)
+          .isInstanceOf(UpgradeRequiredException.class)
+          .hasMessageContaining("schema version 2 stopped half-way");
+    }
+    try (Backend b = Backends.open(store);
+        Connection c = b.getConnection()) {
+      c.validate();
+      assertTaskFlowRows(c);
+    }
+    assertThat(history()).containsExactly("1:true", "2:true", "3:true");
+  }
+
+  /**
+   * A first upgrade killed after Flyway made its history table: PostgreSQL and SQLite keep just the
+   * empty table; MySQL/MariaDB also the tables V1 had made (here logbooks, as a kill in V1 leaves
+   * it).
+   */
+  @Test
+  void aFirstUpgradeKilledEarlyIsFinishedByTheNextOpen() throws Exception {
+    String store = newStore();
+    Flyway.configure(getClass().getClassLoader())
+        .dataSource(new RawDataSource(this::rawConnection))
+        .table(SchemaMigrator.HISTORY_TABLE)
+        .locations(((JdbcBackend) open(store)).dialect().migrations())
+        .baselineVersion("0")
+        .loggers("slf4j")
+        .load()
+        .baseline();
+    List<String> left = new ArrayList<>();
+    left.add("DELETE FROM " + SchemaMigrator.HISTORY_TABLE);
+    if (!transactionalDdl()) {
+      String v1 =
+          new String(
+              getClass()
+                  .getResourceAsStream("/db/migration/mysql/V1__taskflow_tables.sql")
+                  .readAllBytes(),
+              java.nio.charset.StandardCharsets.UTF_8);
+      left.add(v1.substring(0, v1.indexOf(';')));
+    }
+    exec(left);
+    assertThat(history()).isEmpty();
+
+    try (Connection c = open(store).getConnection()) {
+      assertThatThrownBy(c::validate).isInstanceOf(UpgradeRequiredException.class);
+    }
+    try (Backend b = Backends.open(store);
+        Connection c = b.getConnection()) {
+      c.validate();
+      LogBook lb = c.saveLogBook(LogBook.create("b").withFlow(FlowDetail.create("f")));
+      assertThat(c.getLogBook(lb.uuid()).flows()).hasSize(1);
+      assertThat(((JdbcBackend) b).schemaVersion()).isEqualTo("3");
+    }
   }
 }

@@ -1,6 +1,8 @@
 package io.taskflow4j.persistence.jdbc;
 
+import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
@@ -29,6 +31,41 @@ class PostgresMigrationTest extends AbstractMigrationTest {
   protected void dispose() throws SQLException {
     for (String db : made) {
       TestDatabases.dropPostgres(db);
+    }
+  }
+
+  /** ALTER TABLE waits for every other lock on the table, even ACCESS SHARE. */
+  @Override
+  protected java.sql.Connection holdAtomDetails() throws SQLException {
+    java.sql.Connection c = rawConnection();
+    c.setAutoCommit(false);
+    try (Statement st = c.createStatement()) {
+      st.execute("LOCK TABLE atomdetails IN ACCESS SHARE MODE");
+    }
+    return c;
+  }
+
+  @Override
+  protected boolean upgradeWaitsOnAtomDetails(java.sql.Connection probe) throws SQLException {
+    try (Statement st = probe.createStatement();
+        ResultSet rs =
+            st.executeQuery(
+                "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database()"
+                    + " AND wait_event_type = 'Lock' AND query ILIKE 'ALTER TABLE atomdetails%'")) {
+      rs.next();
+      return rs.getInt(1) > 0;
+    }
+  }
+
+  @Override
+  protected int otherSessions(java.sql.Connection probe) throws SQLException {
+    try (Statement st = probe.createStatement();
+        ResultSet rs =
+            st.executeQuery(
+                "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database()"
+                    + " AND pid <> pg_backend_pid()")) {
+      rs.next();
+      return rs.getInt(1);
     }
   }
 

@@ -1,6 +1,7 @@
 package io.taskflow4j.persistence.jdbc;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.taskflow4j.persistence.AtomDetail;
@@ -9,19 +10,30 @@ import io.taskflow4j.persistence.Backend;
 import io.taskflow4j.persistence.Backends;
 import io.taskflow4j.persistence.Connection;
 import io.taskflow4j.persistence.Failure;
+import io.taskflow4j.persistence.Fence;
 import io.taskflow4j.persistence.FlowDetail;
 import io.taskflow4j.persistence.FlowState;
+import io.taskflow4j.persistence.IncompatibleVersionException;
 import io.taskflow4j.persistence.Json;
 import io.taskflow4j.persistence.LogBook;
 import io.taskflow4j.persistence.RetryDetail;
 import io.taskflow4j.persistence.TaskDetail;
+import io.taskflow4j.persistence.TaskFlowFormat;
+import io.taskflow4j.persistence.UpgradeRequiredException;
+import io.taskflow4j.verify.Report;
+import io.taskflow4j.verify.StoreVerifier;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.DatabaseMetaData;
+import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -204,6 +216,371 @@ class TaskFlowSqlInteropTest {
       // taskflow4j writes on top of TaskFlow's rows.
       assertThat(c.updateAtomDetails(pyTask.withState(AtomState.REVERTING)).revision())
           .isEqualTo(1);
+    }
+  }
+
+  // ------------------------------------------- a store TaskFlow made, read as it is
+
+  /**
+   * Runs TaskFlow to create a store at {@code connection} (its upgrade(): create_all on SQLite, its
+   * alembic chain elsewhere, to {@code revision} or head) holding two logbooks; returns them as
+   * TaskFlow reads them back.
+   */
+  @SuppressWarnings("unchecked")
+  private List<Map<String, Object>> taskflowMakesStore(String connection, String revision)
+      throws Exception {
+    Path script = dir.resolve("taskflow_make_store.py");
+    try (InputStream in = getClass().getResourceAsStream("/interop/taskflow_make_store.py")) {
+      Files.write(script, in.readAllBytes());
+    }
+    Path alembic = dir.resolve("taskflow_alembic");
+    Files.createDirectories(alembic.resolve("versions"));
+    for (String f : ALEMBIC_FILES) {
+      try (InputStream in = getClass().getResourceAsStream("/interop/taskflow_alembic/" + f)) {
+        Files.write(alembic.resolve(f), in.readAllBytes());
+      }
+    }
+    List<String> cmd =
+        new java.util.ArrayList<>(
+            List.of(PYTHON.toString(), script.toString(), connection, alembic.toString()));
+    if (revision != null) {
+      cmd.add(revision);
+    }
+    Process p = new ProcessBuilder(cmd).redirectError(dir.resolve("stderr.txt").toFile()).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
+    if (p.exitValue() != 0) {
+      fail("TaskFlow failed: " + Files.readString(dir.resolve("stderr.txt")));
+    }
+    return (List<Map<String, Object>>) Json.read(out);
+  }
+
+  /**
+   * TaskFlow's alembic chain (which Debian's python3-taskflow does not ship), as test resources.
+   */
+  private static final List<String> ALEMBIC_FILES =
+      List.of(
+          "env.py",
+          "versions/1cea328f0f65_initial_logbook_deta.py",
+          "versions/1c783c0c2875_replace_exception_an.py",
+          "versions/84d6e888850_add_task_detail_type.py",
+          "versions/14b227d79a87_add_intention_column.py",
+          "versions/589dccdf2b6e_rename_taskdetails_to_atomdetails.py",
+          "versions/3162c0f3f8e4_add_revert_results_and_revert_failure_.py",
+          "versions/2ad4984f2864_switch_postgres_to_json_native.py",
+          "versions/0bc3e1a3c135_set_result_meduimtext_type.py",
+          "versions/6df9422fcb43_fix_flowdetails_meta_size.py",
+          "versions/40fc8c914bd2_fix_atomdetails_failure_size.py",
+          "versions/00af93df9d77_add_unique_into_all_indexes.py");
+
+  /**
+   * Everything a database holds: every table with its columns (name, type, size, nullability) and
+   * indexes, and every row; rows and indexes sorted, so only a change shows.
+   */
+  private static List<String> snapshot(java.sql.Connection c) throws SQLException {
+    List<String> out = new java.util.ArrayList<>();
+    DatabaseMetaData md = c.getMetaData();
+    List<String> tables = new java.util.ArrayList<>();
+    try (ResultSet rs =
+        md.getTables(c.getCatalog(), c.getSchema(), "%", new String[] {"TABLE", "VIEW"})) {
+      while (rs.next()) {
+        tables.add(rs.getString("TABLE_NAME"));
+        out.add("table " + rs.getString("TABLE_NAME") + " " + rs.getString("TABLE_TYPE"));
+      }
+    }
+    for (String t : tables) {
+      try (ResultSet rs = md.getColumns(c.getCatalog(), c.getSchema(), t, "%")) {
+        while (rs.next()) {
+          out.add(
+              "column "
+                  + t
+                  + "."
+                  + rs.getString("COLUMN_NAME")
+                  + " "
+                  + rs.getString("TYPE_NAME")
+                  + "("
+                  + rs.getString("COLUMN_SIZE")
+                  + ") nullable="
+                  + rs.getString("IS_NULLABLE")
+                  + " default="
+                  + rs.getString("COLUMN_DEF"));
+        }
+      }
+      List<String> indexes = new java.util.ArrayList<>();
+      try (ResultSet rs = md.getIndexInfo(c.getCatalog(), c.getSchema(), t, false, false)) {
+        while (rs.next()) {
+          indexes.add(
+              "index "
+                  + t
+                  + "."
+                  + rs.getString("INDEX_NAME")
+                  + " unique="
+                  + !rs.getBoolean("NON_UNIQUE")
+                  + " "
+                  + rs.getString("COLUMN_NAME"));
+        }
+      }
+      java.util.Collections.sort(indexes);
+      out.addAll(indexes);
+      if (!t.toLowerCase(java.util.Locale.ROOT).startsWith("sqlite_")) {
+        List<String> rows = new java.util.ArrayList<>();
+        try (java.sql.Statement st = c.createStatement();
+            ResultSet rs = st.executeQuery("SELECT * FROM " + t)) {
+          int n = rs.getMetaData().getColumnCount();
+          while (rs.next()) {
+            StringBuilder row = new StringBuilder("row " + t + ":");
+            for (int i = 1; i <= n; i++) {
+              row.append(" | ").append(rs.getString(i));
+            }
+            rows.add(row.toString());
+          }
+        }
+        java.util.Collections.sort(rows);
+        out.addAll(rows);
+      }
+    }
+    return out;
+  }
+
+  /** Type names of TaskFlow's atom classes, as taskflow4j names them. */
+  private static String typeOf(Map<String, Object> pyAtom) {
+    return pyAtom.get("type").equals("RetryDetail")
+        ? AtomDetail.RETRY_DETAIL
+        : AtomDetail.TASK_DETAIL;
+  }
+
+  /**
+   * Reads the store TaskFlow made without upgrading it, every way there is, and checks each book,
+   * flow and atom against what TaskFlow read; then that writes are refused with the finding and
+   * validate() reports it.
+   */
+  @SuppressWarnings("unchecked")
+  private void readAsItIs(String ours, List<Map<String, Object>> expected, boolean ordered) {
+    try (Backend b = Backends.fetch(ours);
+        Connection c = b.getConnection()) {
+      List<LogBook> books = c.getLogBooks();
+      assertThat(books)
+          .extracting(LogBook::uuid)
+          .containsExactlyElementsOf(expected.stream().map(m -> (String) m.get("uuid")).toList());
+      assertThat(c.getLogBooks(true)).extracting(LogBook::uuid).hasSize(expected.size());
+      for (Map<String, Object> pyBook : expected) {
+        String bookUuid = (String) pyBook.get("uuid");
+        LogBook book = c.getLogBook(bookUuid);
+        assertThat(books).contains(book);
+        assertThat(book.name()).isEqualTo(pyBook.get("name"));
+        assertThat(book.meta()).isEqualTo(pyBook.get("meta"));
+        assertThat(book.createdAt()).isNotNull();
+        List<Map<String, Object>> pyFlows = (List<Map<String, Object>>) pyBook.get("flows");
+        assertThat(c.getFlowsForBook(bookUuid)).isEqualTo(book.flows());
+        assertThat(book.flows())
+            .extracting(FlowDetail::uuid)
+            .containsExactlyElementsOf(pyFlows.stream().map(m -> (String) m.get("uuid")).toList());
+        for (Map<String, Object> pyFlow : pyFlows) {
+          String flowUuid = (String) pyFlow.get("uuid");
+          FlowDetail fd = c.getFlowDetails(flowUuid);
+          assertThat(fd.name()).isEqualTo(pyFlow.get("name"));
+          assertThat(fd.state()).isEqualTo(TaskFlowFormat.flowState(pyFlow.get("state")));
+          assertThat(fd.meta()).isEqualTo(pyFlow.get("meta"));
+          assertThat(fd.revision()).isZero();
+          assertThat(c.getFlowDetails(flowUuid, true).atoms()).isEmpty();
+          assertThat(c.getAtomsForFlow(flowUuid)).isEqualTo(fd.atoms());
+          List<Map<String, Object>> pyAtoms = (List<Map<String, Object>>) pyFlow.get("atoms");
+          List<String> pyOrder = pyAtoms.stream().map(m -> (String) m.get("uuid")).toList();
+          if (ordered) {
+            assertThat(fd.atoms()).extracting(AtomDetail::uuid).containsExactlyElementsOf(pyOrder);
+          } else {
+            // MySQL keeps whole seconds: atoms saved in one second come back by uuid, as
+            // TaskFlow itself reads them (InnoDB's primary key order).
+            assertThat(fd.atoms())
+                .extracting(AtomDetail::uuid)
+                .containsExactlyInAnyOrderElementsOf(pyOrder);
+          }
+          for (Map<String, Object> pyAtom : pyAtoms) {
+            AtomDetail ad = c.getAtomDetails((String) pyAtom.get("uuid"));
+            assertThat(fd.atoms()).contains(ad);
+            assertThat(ad.typeName()).isEqualTo(typeOf(pyAtom));
+            assertThat(ad.revision()).isZero();
+            Map<String, Object> ours4j = TaskFlowFormat.atomToMap(ad);
+            for (String key :
+                List.of(
+                    "uuid",
+                    "name",
+                    "state",
+                    "intention",
+                    "version",
+                    "meta",
+                    "revert_results",
+                    "failure",
+                    "revert_failure")) {
+              assertThat(ours4j.get(key)).as("%s of %s", key, ad.name()).isEqualTo(pyAtom.get(key));
+            }
+            if (ad instanceof TaskDetail td) {
+              assertThat(td.results())
+                  .as("results of %s", ad.name())
+                  .isEqualTo(pyAtom.get("results"));
+            } else {
+              RetryDetail rd = (RetryDetail) ad;
+              assertThat(rd.history()).hasSize(2);
+              assertThat(rd.history().get(0).value()).isEqualTo(1);
+              assertThat(rd.history().get(0).failures()).isEmpty();
+              assertThat(rd.history().get(1).value()).isEqualTo(2);
+              assertThat(rd.history().get(1).failures().get("ship").exceptionStr())
+                  .isEqualTo("flat tyre");
+            }
+          }
+        }
+      }
+      Report report = StoreVerifier.verify(b);
+      assertThat(report.problems()).isEmpty();
+      assertThat(report.books()).isEqualTo(expected.size());
+      assertThat(report.atoms()).isEqualTo(3);
+
+      // Writes are refused before touching anything, saying what was found.
+      LogBook first = c.getLogBook((String) expected.get(0).get("uuid"));
+      AtomDetail atom = first.flows().get(0).atoms().get(0);
+      List<ThrowingCallable> writes =
+          List.of(
+              () -> c.saveLogBook(LogBook.create("new")),
+              () -> c.saveLogBook(first),
+              () -> c.updateFlowDetails(first.flows().get(0)),
+              () -> c.updateAtomDetails(atom.withState(AtomState.PENDING)),
+              () -> c.destroyLogBook(first.uuid()),
+              c::clearAll,
+              () -> c.advanceFence(new Fence("job", 1)));
+      for (ThrowingCallable w : writes) {
+        assertThatThrownBy(w)
+            .isInstanceOf(UpgradeRequiredException.class)
+            .hasMessageContaining("nothing was written")
+            .hasMessageContaining("a TaskFlow store");
+      }
+    }
+  }
+
+  /** validate() says what it found, on a backend of its own (a fresh look). */
+  private static void validateSays(String ours, String revision) {
+    try (Backend b = Backends.fetch(ours);
+        Connection c = b.getConnection()) {
+      assertThatThrownBy(c::validate)
+          .isInstanceOf(UpgradeRequiredException.class)
+          .hasMessageContaining("a TaskFlow store (schema version " + revision + ")")
+          .hasMessageContaining("`upgrade` adopts it");
+    }
+  }
+
+  @Test
+  void aSqliteStoreTaskFlowMadeIsReadAsItIsAndLeftByteForByte() throws Exception {
+    requireTaskFlow("sqlite3", "python3-sqlalchemy");
+    Path db = dir.resolve("made-by-taskflow.db");
+    String url = "sqlite:///" + db;
+    List<Map<String, Object>> expected = taskflowMakesStore(url, null);
+    byte[] before = Files.readAllBytes(db);
+    Set<String> files = filesIn(dir);
+
+    readAsItIs(url, expected, true);
+    validateSays(url, "unversioned: TaskFlow's SQLite schema");
+
+    assertThat(Files.readAllBytes(db)).as("the file, byte for byte").isEqualTo(before);
+    assertThat(filesIn(dir)).as("no journal, WAL or other file left").isEqualTo(files);
+  }
+
+  @Test
+  void aPostgresStoreTaskFlowMadeIsReadAsItIsAndLeftRowForRow() throws Exception {
+    TestDatabases.requirePostgres();
+    requireTaskFlow("psycopg2", "python3-psycopg2");
+    String db = TestDatabases.createPostgres();
+    try {
+      String url = TestDatabases.postgresUrl(db);
+      List<Map<String, Object>> expected = taskflowMakesStore(url, null);
+      List<String> before;
+      try (java.sql.Connection raw = TestDatabases.postgres(db)) {
+        before = snapshot(raw);
+      }
+      assertThat(before).contains("row alembic_version: | " + SchemaMigrator.ALEMBIC_HEAD);
+
+      readAsItIs(url, expected, true);
+      validateSays(url, SchemaMigrator.ALEMBIC_HEAD);
+
+      try (java.sql.Connection raw = TestDatabases.postgres(db)) {
+        assertThat(snapshot(raw)).isEqualTo(before);
+      }
+    } finally {
+      TestDatabases.dropPostgres(db);
+    }
+  }
+
+  @Test
+  void aMariaDbStoreTaskFlowMadeIsReadAsItIsAndLeftRowForRow() throws Exception {
+    TestDatabases.requireMariaDb();
+    requireTaskFlow("pymysql", "python3-pymysql");
+    String db = TestDatabases.createMariaDb();
+    try {
+      String url = TestDatabases.mariadbUrl(db);
+      List<Map<String, Object>> expected =
+          taskflowMakesStore(
+              "mysql+pymysql://"
+                  + TestDatabases.MARIADB_USER
+                  + "@"
+                  + TestDatabases.MARIADB_HOST
+                  + "/"
+                  + db,
+              null);
+      List<String> before;
+      try (java.sql.Connection raw = TestDatabases.mariadb(db)) {
+        before = snapshot(raw);
+      }
+      assertThat(before).contains("row alembic_version: | " + SchemaMigrator.ALEMBIC_HEAD);
+
+      readAsItIs(url, expected, false);
+      validateSays(url, SchemaMigrator.ALEMBIC_HEAD);
+
+      try (java.sql.Connection raw = TestDatabases.mariadb(db)) {
+        assertThat(snapshot(raw)).isEqualTo(before);
+      }
+    } finally {
+      TestDatabases.dropMariaDb(db);
+    }
+  }
+
+  /**
+   * TaskFlow 5.0.0 (Debian's) stops at alembic revision 40fc8c914bd2: such a store reads as it is,
+   * but upgrade() does not adopt it, and validate() says so.
+   */
+  @Test
+  void aPostgresStoreAtAnEarlierTaskFlowRevisionReadsButIsNotAdopted() throws Exception {
+    TestDatabases.requirePostgres();
+    requireTaskFlow("psycopg2", "python3-psycopg2");
+    String db = TestDatabases.createPostgres();
+    try {
+      String url = TestDatabases.postgresUrl(db);
+      List<Map<String, Object>> expected = taskflowMakesStore(url, "40fc8c914bd2");
+      List<String> before;
+      try (java.sql.Connection raw = TestDatabases.postgres(db)) {
+        before = snapshot(raw);
+      }
+      try (Backend b = Backends.fetch(url);
+          Connection c = b.getConnection()) {
+        assertThat(c.getLogBooks()).extracting(LogBook::name).containsExactly("orders", "empty");
+        assertThat(c.getLogBook((String) expected.get(0).get("uuid")).flows().get(0).atoms())
+            .hasSize(3);
+        assertThatThrownBy(c::validate)
+            .isInstanceOf(IncompatibleVersionException.class)
+            .hasMessageContaining("alembic revision 40fc8c914bd2");
+        assertThatThrownBy(() -> c.saveLogBook(LogBook.create("new")))
+            .isInstanceOf(IncompatibleVersionException.class)
+            .hasMessageContaining("nothing was written");
+        assertThatThrownBy(c::upgrade).isInstanceOf(IncompatibleVersionException.class);
+      }
+      try (java.sql.Connection raw = TestDatabases.postgres(db)) {
+        assertThat(snapshot(raw)).isEqualTo(before);
+      }
+    } finally {
+      TestDatabases.dropPostgres(db);
+    }
+  }
+
+  private static Set<String> filesIn(Path d) throws java.io.IOException {
+    try (var s = Files.list(d)) {
+      return s.map(p -> p.getFileName().toString()).collect(java.util.stream.Collectors.toSet());
     }
   }
 }
