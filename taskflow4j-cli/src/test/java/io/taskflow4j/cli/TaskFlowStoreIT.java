@@ -148,7 +148,7 @@ class TaskFlowStoreIT {
     // A write is refused with the same finding, before touching anything.
     Cli.Result delete = java("logbooks", "delete", BOOK, "--connection", connection);
     delete.expect(ExitCodes.UPGRADE_REQUIRED);
-    assertThat(delete.err()).contains("a TaskFlow store").contains("nothing was written");
+    assertThat(delete.err()).contains("a TaskFlow store").contains("upgrade");
     assertThat(sha256(db)).isEqualTo(before);
 
     java("upgrade", "--connection", connection).expect(ExitCodes.OK);
