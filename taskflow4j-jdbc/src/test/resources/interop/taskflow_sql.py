@@ -13,11 +13,17 @@ from taskflow.persistence import backends
 from taskflow.persistence import models
 
 
+def plain(value):
+    # Failures (a failed atom's results, inside a retry's history) print as their dicts.
+    return value.to_dict() if hasattr(value, 'to_dict') else value
+
+
 def atom(ad):
     return {
         'uuid': ad.uuid, 'name': ad.name, 'type': type(ad).__name__,
         'state': ad.state, 'intention': ad.intention, 'version': ad.version,
-        'meta': ad.meta, 'results': ad.results, 'revert_results': ad.revert_results,
+        'meta': ad.meta, 'results': plain(ad.results),
+        'revert_results': plain(ad.revert_results),
         'failure': ad.failure.to_dict() if ad.failure else None,
     }
 
@@ -50,7 +56,7 @@ def main():
         out.append({'uuid': book.uuid, 'name': book.name, 'meta': book.meta,
                     'created_at': book.created_at.isoformat() if book.created_at else None,
                     'flows': flows})
-    print(json.dumps(out, sort_keys=True))
+    print(json.dumps(out, sort_keys=True, default=plain))
     conn.close()
     backend.close()
 

@@ -59,6 +59,15 @@ final class SchemaMigrator {
   /** TaskFlow's newest alembic revision, whose schema V1 reproduces. */
   static final String ALEMBIC_HEAD = "00af93df9d77";
 
+  /**
+   * The revision before {@link #ALEMBIC_HEAD}: the head of TaskFlow 5.0.0 (the release Linux
+   * distributions ship), adopted as well. The head's only change re-creates MySQL's three uuid
+   * indexes as unique ones, which the tables' primary keys on those same columns already make
+   * unique, so the tables hold and mean the same; TaskFlow's own migration to the head still
+   * applies afterwards.
+   */
+  static final String ALEMBIC_TASKFLOW_5_0 = "40fc8c914bd2";
+
   /** Flyway's history table (named for the project so it cannot clash with the application's). */
   static final String HISTORY_TABLE = "taskflow4j_schema_history";
 
@@ -377,14 +386,16 @@ final class SchemaMigrator {
       }
     }
     String rev = alembicRevision(c, tables);
-    if (rev != null && !rev.equals(ALEMBIC_HEAD)) {
+    if (rev != null && !rev.equals(ALEMBIC_HEAD) && !rev.equals(ALEMBIC_TASKFLOW_5_0)) {
       return "TaskFlow's schema in "
           + description
           + " is at alembic revision "
           + rev
           + ", not "
           + ALEMBIC_HEAD
-          + " which this taskflow4j shares; bring it to that revision with TaskFlow's"
+          + " (or TaskFlow 5.0.0's "
+          + ALEMBIC_TASKFLOW_5_0
+          + ") which this taskflow4j shares; bring it to that revision with TaskFlow's"
           + " migrations first";
     }
     Set<String> cols = columns(c, "atomdetails");
