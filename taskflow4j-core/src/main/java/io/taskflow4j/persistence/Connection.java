@@ -23,6 +23,16 @@ public interface Connection extends AutoCloseable {
   void upgrade();
 
   /**
+   * As {@link #upgrade()}, saying what it did: created the store, upgraded it from an earlier
+   * schema, adopted a store another program made, or nothing. Backends that do not report it return
+   * {@link UpgradeResult#unreported()}.
+   */
+  default UpgradeResult upgradeWithResult() {
+    upgrade();
+    return UpgradeResult.unreported();
+  }
+
+  /**
    * Checks that the store is reachable and usable.
    *
    * @throws StorageException saying what is wrong

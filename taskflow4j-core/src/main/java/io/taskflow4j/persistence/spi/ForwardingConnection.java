@@ -5,6 +5,7 @@ import io.taskflow4j.persistence.Backend;
 import io.taskflow4j.persistence.Connection;
 import io.taskflow4j.persistence.FlowDetail;
 import io.taskflow4j.persistence.LogBook;
+import io.taskflow4j.persistence.UpgradeResult;
 import java.util.List;
 import java.util.Objects;
 
@@ -33,6 +34,11 @@ public abstract class ForwardingConnection implements Connection {
   @Override
   public void upgrade() {
     delegate.upgrade();
+  }
+
+  @Override
+  public UpgradeResult upgradeWithResult() {
+    return delegate.upgradeWithResult();
   }
 
   @Override
