@@ -2,16 +2,21 @@ package io.taskflow4j.persistence.jdbc;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import com.zaxxer.hikari.util.DriverDataSource;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
+import java.nio.file.Files;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.SQLTransientConnectionException;
+import java.sql.Statement;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
+import javax.sql.DataSource;
 
 /**
  * Where JDBC connections come from. PostgreSQL and MySQL: one HikariCP pool for reads and writes. A
@@ -40,20 +45,24 @@ abstract class ConnectionSource implements AutoCloseable {
     if (s.dialect() == Dialect.SQLITE && s.memory()) {
       return new Single(s);
     }
-    if (s.dialect() == Dialect.SQLITE) {
-      HikariDataSource writer = pool(s, "writer", 1, true);
-      try {
-        return new Pooled(pool(s, "reader", s.maxPoolSize(), false), writer);
-      } catch (RuntimeException e) {
-        writer.close();
-        throw e;
-      }
-    }
-    HikariDataSource ds = pool(s, "pool", s.maxPoolSize(), true);
-    return new Pooled(ds, ds);
+    return new Pooled(s);
   }
 
-  private static HikariDataSource pool(JdbcSettings s, String role, int size, boolean writer) {
+  /**
+   * Makes raw connections for a pool (or for the first contact), with the settings' URL, driver,
+   * properties and credentials.
+   */
+  private static DataSource connector(JdbcSettings s, boolean writer) {
+    return new DriverDataSource(
+        s.jdbcUrl(),
+        s.dialect().driverClass(),
+        driverProperties(s, writer),
+        s.user(),
+        s.password());
+  }
+
+  private static HikariDataSource pool(
+      JdbcSettings s, DataSource connector, String role, int size) {
     HikariConfig c = new HikariConfig();
     c.setPoolName(
         "taskflow4j-"
@@ -62,17 +71,7 @@ abstract class ConnectionSource implements AutoCloseable {
             + role
             + "-"
             + POOLS.incrementAndGet());
-    c.setJdbcUrl(s.jdbcUrl());
-    if (!s.jdbcUrl().startsWith("jdbc:mysql:")) {
-      c.setDriverClassName(s.dialect().driverClass());
-    }
-    if (s.user() != null) {
-      c.setUsername(s.user());
-    }
-    if (s.password() != null) {
-      c.setPassword(s.password());
-    }
-    c.setDataSourceProperties(driverProperties(s, writer));
+    c.setDataSource(connector);
     c.setMaximumPoolSize(size);
     // The SQLite writer pool has size 1: its one connection stays open between writes.
     c.setMinimumIdle(Math.min(2, size));
@@ -83,7 +82,7 @@ abstract class ConnectionSource implements AutoCloseable {
     if (s.isolation() != null) {
       c.setTransactionIsolation(s.isolation());
     }
-    // The store may be down when the backend is made; the first use then retries and reports.
+    // Made after the first contact succeeded; if the store goes down later, uses retry and report.
     c.setInitializationFailTimeout(-1);
     if (s.dialect() == Dialect.POSTGRESQL && s.processDurability()) {
       // Commits return before the WAL reaches disk: a server crash may lose the last writes, a
@@ -108,34 +107,120 @@ abstract class ConnectionSource implements AutoCloseable {
         // Take the write lock at BEGIN, so a writer never fails half-way on a lock upgrade.
         p.setProperty("transaction_mode", "IMMEDIATE");
       }
+      if (s.file() != null) {
+        // Never make the file: a mistyped path must not become an empty store (upgrade() makes
+        // it, owner-only, before connecting).
+        p.setProperty("open_mode", SqliteFiles.OPEN_EXISTING);
+      }
     }
+    // Opening a connection waits no longer than waiting for one from the pool (a host that
+    // drops packets would otherwise hold the first contact for the driver's own default).
+    long timeoutMillis = s.poolTimeout().toMillis();
     if (s.dialect() == Dialect.POSTGRESQL) {
       p.setProperty("ApplicationName", "taskflow4j");
+      p.setProperty("connectTimeout", String.valueOf(Math.max(1, (timeoutMillis + 999) / 1000)));
+    }
+    if (s.dialect() == Dialect.MYSQL) {
+      p.setProperty("connectTimeout", String.valueOf(timeoutMillis));
     }
     p.putAll(s.driverProperties());
     return p;
   }
 
-  /** Pools for reads and writes (the same pool unless SQLite). */
+  /**
+   * Pools for reads and writes (the same pool unless SQLite), started after a first contact made
+   * directly through the driver. A pool cannot tell a store that is not there (a missing database,
+   * a wrong password, a file that is no database) from one that is slow: it retries in the
+   * background while the caller waits the whole pool timeout, once per retry of the caller. The
+   * first contact reports such an error at once, with the driver's own code.
+   */
   static final class Pooled extends ConnectionSource {
-    private final HikariDataSource readers;
-    private final HikariDataSource writers;
+    private final JdbcSettings settings;
+    private final DataSource readerConnector;
+    private final DataSource writerConnector;
+    private final Object startLock = new Object();
+    private volatile HikariDataSource readers; // null until started
+    private volatile HikariDataSource writers; // null until started
+    private boolean closed; // guarded by startLock
 
-    Pooled(HikariDataSource readers, HikariDataSource writers) {
-      this.readers = readers;
-      this.writers = writers;
+    Pooled(JdbcSettings settings) {
+      this.settings = settings;
+      this.writerConnector = connector(settings, true);
+      this.readerConnector =
+          settings.dialect() == Dialect.SQLITE ? connector(settings, false) : writerConnector;
     }
 
     @Override
     Connection get(boolean write) throws SQLException {
-      return (write ? writers : readers).getConnection();
+      HikariDataSource pool = write ? writers : readers;
+      if (pool == null) {
+        start();
+        pool = write ? writers : readers;
+      }
+      return pool.getConnection();
+    }
+
+    private void start() throws SQLException {
+      synchronized (startLock) {
+        if (closed) {
+          throw new SQLException("the backend is closed", "08003");
+        }
+        if (readers != null) {
+          return;
+        }
+        firstContact();
+        HikariDataSource w;
+        HikariDataSource r;
+        try {
+          if (settings.dialect() == Dialect.SQLITE) {
+            w = pool(settings, writerConnector, "writer", 1);
+            try {
+              r = pool(settings, readerConnector, "reader", settings.maxPoolSize());
+            } catch (RuntimeException e) {
+              w.close();
+              throw e;
+            }
+          } else {
+            w = pool(settings, writerConnector, "pool", settings.maxPoolSize());
+            r = w;
+          }
+        } catch (RuntimeException e) {
+          throw new SQLException("could not start the connection pool: " + e.getMessage(), e);
+        }
+        writers = w;
+        readers = r;
+      }
+    }
+
+    /**
+     * Connects once, directly: a SQLite file must exist (only {@code upgrade()} makes one) and be a
+     * database; a server must accept the credentials and have the database.
+     */
+    private void firstContact() throws SQLException {
+      java.nio.file.Path file = settings.file();
+      if (file != null && !Files.exists(file)) {
+        throw SqliteFiles.missing(file);
+      }
+      try (Connection c = readerConnector.getConnection()) {
+        if (settings.dialect() == Dialect.SQLITE) {
+          // Reads the file's header: a file that is no database says so here.
+          try (Statement st = c.createStatement();
+              ResultSet rs = st.executeQuery("SELECT count(*) FROM sqlite_master")) {
+            rs.next();
+          }
+        }
+      }
     }
 
     @Override
     void evictIdle() {
-      evict(readers);
-      if (writers != readers) {
-        evict(writers);
+      HikariDataSource r = readers;
+      HikariDataSource w = writers;
+      if (r != null) {
+        evict(r);
+      }
+      if (w != null && w != r) {
+        evict(w);
       }
     }
 
@@ -146,17 +231,28 @@ abstract class ConnectionSource implements AutoCloseable {
       }
     }
 
-    /** Test hook: the pool of writers. */
+    /** Test hook: the pool of writers, or {@code null} before the first connection. */
     HikariDataSource writers() {
       return writers;
     }
 
     @Override
     public void close() {
+      HikariDataSource r;
+      HikariDataSource w;
+      synchronized (startLock) {
+        closed = true;
+        r = readers;
+        w = writers;
+      }
       try {
-        readers.close();
+        if (r != null) {
+          r.close();
+        }
       } finally {
-        writers.close();
+        if (w != null && w != r) {
+          w.close();
+        }
       }
     }
   }

@@ -5,6 +5,7 @@ import io.taskflow4j.persistence.BackendConf;
 import io.taskflow4j.persistence.Connection;
 import io.taskflow4j.persistence.StorageException;
 import io.taskflow4j.persistence.TaskFlowException;
+import io.taskflow4j.persistence.UpgradeResult;
 import java.sql.SQLException;
 import java.util.Objects;
 import java.util.concurrent.ThreadLocalRandom;
@@ -42,6 +43,7 @@ final class JdbcBackend implements Backend {
             settings.dialect(),
             settings.describe(),
             settings::scrub,
+            e -> SqlErrors.advice(SqlErrors.classify(e, settings.dialect()), settings),
             settings.dialect() == Dialect.SQLITE
                 && !settings.memory()
                 && !settings.driverProperties().containsKey("journal_mode"));
@@ -89,10 +91,35 @@ final class JdbcBackend implements Backend {
     return source;
   }
 
-  void upgrade() {
+  /**
+   * Creates or migrates the schema (making a SQLite store's file first, see {@link SqliteFiles})
+   * and says what it did.
+   */
+  UpgradeResult upgrade() {
     synchronized (upgradeLock) {
-      // Flyway runs its own transactions, on the writer connection.
-      layout = run("upgrading the schema", Mode.MAINTENANCE, migrator::upgrade);
+      boolean made =
+          settings.file() != null
+              && SqliteFiles.createIfMissing(settings.file(), settings.permissions());
+      SchemaMigrator.Upgraded done;
+      try {
+        // Flyway runs its own transactions, on the writer connection.
+        done = run("upgrading the schema", Mode.MAINTENANCE, migrator::upgrade);
+      } catch (RuntimeException e) {
+        if (made && SqliteFiles.removeIfEmpty(settings.file(), e)) {
+          // Its connections are to the file just removed: the next use starts afresh.
+          resetSource();
+        }
+        throw e;
+      }
+      layout = done.layout();
+      return done.result();
+    }
+  }
+
+  private synchronized void resetSource() {
+    if (source != null) {
+      source.close();
+      source = null;
     }
   }
 
@@ -209,6 +236,9 @@ final class JdbcBackend implements Backend {
       } catch (TaskFlowException e) {
         throw e;
       } catch (SQLException e) {
+        SqlErrors.Kind kind = SqlErrors.classify(e, settings.dialect());
+        // What to do comes from the error's code, never from the words of the message.
+        String advice = SqlErrors.advice(kind, settings);
         if (committing) {
           throw new StorageException(
               "Failed "
@@ -216,17 +246,19 @@ final class JdbcBackend implements Backend {
                   + " on "
                   + settings.describe()
                   + ": the commit failed, so the write may or may not be stored: "
-                  + settings.scrub(SqlErrors.summary(e)),
+                  + settings.scrub(SqlErrors.summary(e))
+                  + advice,
               e);
         }
-        if (!SqlErrors.isTransient(e, settings.dialect())) {
+        if (!kind.retry()) {
           throw new StorageException(
               "Failed "
                   + what
                   + " on "
                   + settings.describe()
                   + ": "
-                  + settings.scrub(SqlErrors.summary(e)),
+                  + settings.scrub(SqlErrors.summary(e))
+                  + advice,
               e);
         }
         if (attempt >= settings.maxRetries()) {
@@ -237,8 +269,11 @@ final class JdbcBackend implements Backend {
                   + settings.describe()
                   + " after "
                   + (attempt + 1)
-                  + " attempts: "
-                  + settings.scrub(SqlErrors.summary(e)),
+                  + " attempt"
+                  + (attempt == 0 ? "" : "s")
+                  + ": "
+                  + settings.scrub(SqlErrors.summary(e))
+                  + advice,
               e);
         }
         evictIdleQuietly();

@@ -15,8 +15,15 @@ import java.util.Set;
  * isolation_level} (default READ COMMITTED), {@code durability} ({@code power}, the default: a
  * commit survives a power loss; {@code process}: it survives a crash of this process, SQLite {@code
  * synchronous=NORMAL}, PostgreSQL {@code synchronous_commit=off}), {@code max_retries} (default 6)
- * and {@code retry_backoff} (first retry delay in seconds, default 0.1). Other query parameters of
- * the connection string go to the JDBC driver (e.g. {@code sslMode=disable}).
+ * and {@code retry_backoff} (first retry delay in seconds, default 0.1), and for a SQLite file
+ * {@code permissions} (the mode of a file {@code upgrade()} makes: {@code owner}, the default,
+ * 0600; {@code group}, 0660; {@code umask}). Other query parameters of the connection string go to
+ * the JDBC driver (e.g. {@code sslMode=disable}).
+ *
+ * <p>Only {@code upgrade()} makes a SQLite file; every other use of a missing one fails with a
+ * {@link io.taskflow4j.persistence.StorageException} naming it. Errors retrying cannot fix (wrong
+ * password, missing database, a file that is no database, a full disk) fail at once, with what to
+ * do chosen from the driver's error code.
  */
 public final class JdbcBackendProvider implements BackendProvider {
 

@@ -12,6 +12,7 @@ import io.taskflow4j.persistence.FlowDetail;
 import io.taskflow4j.persistence.LogBook;
 import io.taskflow4j.persistence.NotFoundException;
 import io.taskflow4j.persistence.StorageException;
+import io.taskflow4j.persistence.UpgradeResult;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -75,8 +76,13 @@ final class JdbcConnection implements Connection {
 
   @Override
   public void upgrade() {
+    upgradeWithResult();
+  }
+
+  @Override
+  public UpgradeResult upgradeWithResult() {
     ensureOpen();
-    backend.upgrade();
+    return backend.upgrade();
   }
 
   /**

@@ -20,12 +20,19 @@ import java.util.Set;
  * {@code sqlite:////absolute/path.db}, {@code sqlite://} (in memory), {@code
  * postgresql://user:pw@host:port/db} (alias {@code postgres}), {@code mysql://...} and {@code
  * mariadb://...}; a {@code +driver} suffix is accepted and ignored. A plain {@code jdbc:} URL is
- * used as given, its sub-protocol picking the dialect.
+ * used as given, its sub-protocol picking the dialect; {@code jdbc:mysql:} goes to the MariaDB
+ * driver (the one on the class path), which speaks MySQL's protocol.
+ *
+ * @param file the SQLite store's file, or {@code null} (a server, or SQLite in memory)
+ * @param permissions the mode of a SQLite file {@code upgrade()} makes: {@code owner}, {@code
+ *     group} or {@code umask}
  */
 record JdbcSettings(
     Dialect dialect,
     String jdbcUrl,
     boolean memory,
+    java.nio.file.Path file,
+    String permissions,
     String user,
     String password,
     Properties driverProperties,
@@ -64,6 +71,7 @@ record JdbcSettings(
           "checkin_yield",
           "checkout_ping",
           "mysql_sql_mode",
+          SqliteFiles.PERMISSIONS,
           // the jobboard's keys (io.taskflow4j.jobs.Jobboards.LEASE and BOARD)
           "lease",
           "board");
@@ -80,6 +88,7 @@ record JdbcSettings(
     Dialect dialect;
     String jdbcUrl;
     boolean memory = false;
+    java.nio.file.Path file = null;
     Properties props = new Properties();
     String description;
     switch (name) {
@@ -88,6 +97,7 @@ record JdbcSettings(
         String path = sqlitePath(connection);
         memory = path == null;
         jdbcUrl = memory ? "jdbc:sqlite::memory:" : "jdbc:sqlite:" + path;
+        file = memory ? null : filePath(path, connection);
         description = memory ? "sqlite in memory" : "sqlite file " + path;
       }
       case "postgresql", "postgres" -> {
@@ -105,6 +115,10 @@ record JdbcSettings(
       case "jdbc" -> {
         jdbcUrl = withoutSecretParams(connection, props);
         String sub = subProtocol(connection);
+        if (sub.equals("mysql")) {
+          // MariaDB Connector/J refuses jdbc:mysql: unless told to take it; it speaks MySQL.
+          jdbcUrl = "jdbc:mariadb:" + jdbcUrl.substring("jdbc:mysql:".length());
+        }
         dialect =
             switch (sub) {
               case "sqlite" -> Dialect.SQLITE;
@@ -119,8 +133,9 @@ record JdbcSettings(
                           + "); use jdbc:sqlite:, jdbc:postgresql:, jdbc:mariadb: or jdbc:mysql:");
             };
         if (dialect == Dialect.SQLITE) {
-          String rest = connection.substring("jdbc:sqlite:".length());
+          String rest = jdbcUrl.substring("jdbc:sqlite:".length());
           memory = rest.isEmpty() || rest.startsWith(":memory:") || rest.contains("mode=memory");
+          file = memory ? null : jdbcSqliteFile(rest);
         }
         description = BackendConf.mask(connection);
       }
@@ -162,10 +177,16 @@ record JdbcSettings(
               + sqlMode
               + "'");
     }
+    String permissions =
+        file == null
+            ? SqliteFiles.OWNER
+            : conf.getChoice(SqliteFiles.PERMISSIONS, SqliteFiles.OWNER, "owner", "group", "umask");
     return new JdbcSettings(
         dialect,
         jdbcUrl,
         memory,
+        file,
+        permissions,
         user,
         password,
         props,
@@ -213,6 +234,36 @@ record JdbcSettings(
       return null;
     }
     return path;
+  }
+
+  /**
+   * The file of a {@code jdbc:sqlite:} URL (what follows the prefix): a path, or a {@code file:}
+   * URI; {@code null} for what names no file of its own ({@code :resource:...}).
+   */
+  private static java.nio.file.Path jdbcSqliteFile(String rest) {
+    int q = rest.indexOf('?');
+    String path = q >= 0 ? rest.substring(0, q) : rest;
+    if (path.startsWith("file:")) {
+      path = path.substring("file:".length());
+      if (path.startsWith("//")) {
+        int slash = path.indexOf('/', 2);
+        path = slash >= 0 ? path.substring(slash) : "";
+      }
+      path = URLDecoder.decode(path.replace("+", "%2B"), StandardCharsets.UTF_8);
+    }
+    if (path.isEmpty() || path.startsWith(":")) {
+      return null;
+    }
+    return filePath(path, "jdbc:sqlite:" + rest);
+  }
+
+  private static java.nio.file.Path filePath(String path, String connection) {
+    try {
+      return java.nio.file.Path.of(path);
+    } catch (java.nio.file.InvalidPathException e) {
+      throw new InvalidConfigurationException(
+          "the SQLite file of " + BackendConf.mask(connection) + " is not a valid path");
+    }
   }
 
   private static String database(BackendConf conf, String connection) {

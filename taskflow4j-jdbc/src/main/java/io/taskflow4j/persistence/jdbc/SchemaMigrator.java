@@ -2,6 +2,7 @@ package io.taskflow4j.persistence.jdbc;
 
 import io.taskflow4j.persistence.IncompatibleVersionException;
 import io.taskflow4j.persistence.StorageException;
+import io.taskflow4j.persistence.UpgradeResult;
 import java.io.PrintWriter;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
@@ -17,6 +18,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import java.util.function.UnaryOperator;
 import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
@@ -24,6 +26,7 @@ import org.flywaydb.core.api.FlywayException;
 import org.flywaydb.core.api.MigrationInfo;
 import org.flywaydb.core.api.MigrationState;
 import org.flywaydb.core.api.MigrationVersion;
+import org.flywaydb.core.api.output.MigrateResult;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -109,32 +112,45 @@ final class SchemaMigrator {
   private final Dialect dialect;
   private final String description;
   private final UnaryOperator<String> scrub;
+  private final Function<SQLException, String> advice;
   private final boolean wal;
 
   /**
    * @param description what the database is, for messages (no password)
    * @param scrub removes the password from driver and Flyway texts
+   * @param advice what to do about a driver error, as a clause to append to a message (see {@link
+   *     SqlErrors#advice}), or empty
    * @param wal whether an upgraded SQLite file is switched to WAL mode (a file whose journal mode
    *     the connection string does not set)
    */
-  SchemaMigrator(Dialect dialect, String description, UnaryOperator<String> scrub, boolean wal) {
+  SchemaMigrator(
+      Dialect dialect,
+      String description,
+      UnaryOperator<String> scrub,
+      Function<SQLException, String> advice,
+      boolean wal) {
     this.dialect = dialect;
     this.description = description;
     this.scrub = scrub;
+    this.advice = advice;
     this.wal = wal;
   }
 
+  /** What an upgrade did, and the layout it left. */
+  record Upgraded(StoreLayout layout, UpgradeResult result) {}
+
   /**
    * Migrates over this connection (which Flyway uses for everything, without closing it), and
-   * returns the layout found after.
+   * returns what it did and the layout found after.
    */
-  StoreLayout upgrade(Connection c) throws SQLException {
+  Upgraded upgrade(Connection c) throws SQLException {
     StoreLayout found = inspect(c);
+    UpgradeResult result = UpgradeResult.upToDate(LATEST_VERSION);
     if (!found.writable()) {
       if (dialect == Dialect.SQLITE) {
-        migrateInOneTransaction(c);
+        result = migrateInOneTransaction(c);
       } else {
-        migrateUnderLock(c);
+        result = migrateUnderLock(c);
       }
       found = inspect(c);
     }
@@ -145,7 +161,7 @@ final class SchemaMigrator {
         st.execute("PRAGMA journal_mode=WAL");
       }
     }
-    return found;
+    return new Upgraded(found, result);
   }
 
   /**
@@ -153,34 +169,46 @@ final class SchemaMigrator {
    * other processes wait (busy timeout) until it commits, and a kill leaves the file as it was.
    * Flyway's own commits are folded into it.
    */
-  private void migrateInOneTransaction(Connection c) throws SQLException {
+  private UpgradeResult migrateInOneTransaction(Connection c) throws SQLException {
     boolean auto = c.getAutoCommit();
-    boolean done = false;
+    UpgradeResult result;
     try {
       if (auto) {
         // The writer connection begins IMMEDIATE (see ConnectionSource): the write lock is taken
         // here, waiting up to the busy timeout while another process upgrades.
         c.setAutoCommit(false);
       }
-      migrate(c, true);
+      result = migrate(c, true);
       c.commit();
-      done = true;
-    } finally {
-      if (!done) {
-        rollbackQuietly(c);
+    } catch (SQLException | RuntimeException | Error e) {
+      // SQLite ends the transaction itself on some errors (a full disk, an I/O error): rolling
+      // back and leaving the transaction then fail too, and must not hide the error that counts.
+      try {
+        c.rollback();
+      } catch (SQLException suppressed) {
+        e.addSuppressed(suppressed);
       }
       if (auto) {
-        c.setAutoCommit(true);
+        try {
+          c.setAutoCommit(true);
+        } catch (SQLException suppressed) {
+          e.addSuppressed(suppressed);
+        }
       }
+      throw e;
     }
+    if (auto) {
+      c.setAutoCommit(true);
+    }
+    return result;
   }
 
   /** PostgreSQL and MySQL: the upgrade under a lock of the database held by this session. */
-  private void migrateUnderLock(Connection c) throws SQLException {
+  private UpgradeResult migrateUnderLock(Connection c) throws SQLException {
     acquireLock(c);
     boolean released = false;
     try {
-      migrate(c, false);
+      return migrate(c, false);
     } finally {
       try {
         if (!c.getAutoCommit()) {
@@ -254,8 +282,8 @@ final class SchemaMigrator {
     }
   }
 
-  /** Runs Flyway; the caller holds the lock of the database. */
-  private void migrate(Connection c, boolean oneTransaction) throws SQLException {
+  /** Runs Flyway and says what it did; the caller holds the lock of the database. */
+  private UpgradeResult migrate(Connection c, boolean oneTransaction) throws SQLException {
     Set<String> tables = tables(c);
     boolean hasHistory = tables.contains(HISTORY_TABLE);
     boolean hasTaskFlowTables =
@@ -264,14 +292,32 @@ final class SchemaMigrator {
             || tables.contains("atomdetails");
     Flyway flyway = flyway(c, oneTransaction, hasHistory || !hasTaskFlowTables);
     try {
+      String adopted = null;
       if (hasHistory) {
         refuseFuture(flyway);
         repairIfResumable(c, flyway);
       } else if (hasTaskFlowTables) {
         checkTaskFlowSchema(c, tables);
+        String rev = alembicRevision(c, tables);
+        adopted =
+            "a TaskFlow store ("
+                + (rev == null ? "TaskFlow's unversioned SQLite schema" : "alembic revision " + rev)
+                + ")";
         flyway.baseline();
       }
-      flyway.migrate();
+      MigrateResult done = flyway.migrate();
+      if (adopted != null) {
+        return UpgradeResult.adopted(adopted, LATEST_VERSION);
+      }
+      if (done.migrationsExecuted == 0) {
+        // Another process upgraded it while this one waited for the lock.
+        return UpgradeResult.upToDate(LATEST_VERSION);
+      }
+      String from = done.initialSchemaVersion;
+      if (!hasHistory || from == null || from.equals("0")) {
+        return UpgradeResult.created(LATEST_VERSION);
+      }
+      return UpgradeResult.upgraded(from, LATEST_VERSION);
     } catch (FlywayException e) {
       throw new StorageException(
           "Failed upgrading the schema of "
@@ -285,13 +331,15 @@ final class SchemaMigrator {
 
   /** The driver's words of the deepest SQL error under a Flyway error, as a suffix. */
   private String cause(Throwable e) {
-    String found = null;
+    SQLException found = null;
     for (Throwable t = e.getCause(); t != null && t != t.getCause(); t = t.getCause()) {
       if (t instanceof SQLException s) {
-        found = SqlErrors.summary(s);
+        found = s;
       }
     }
-    return found == null ? "" : " (" + scrub.apply(found) + ")";
+    return found == null
+        ? ""
+        : " (" + scrub.apply(SqlErrors.summary(found)) + ")" + advice.apply(found);
   }
 
   /**
@@ -574,14 +622,6 @@ final class SchemaMigrator {
       }
     }
     return out;
-  }
-
-  private static void rollbackQuietly(Connection c) {
-    try {
-      c.rollback();
-    } catch (SQLException e) {
-      LOG.debug("could not roll back a failed schema upgrade", e);
-    }
   }
 
   private static String firstLine(String s) {

@@ -13,6 +13,7 @@ import io.taskflow4j.persistence.IncompatibleVersionException;
 import io.taskflow4j.persistence.LogBook;
 import io.taskflow4j.persistence.TaskDetail;
 import io.taskflow4j.persistence.UpgradeRequiredException;
+import io.taskflow4j.persistence.UpgradeResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.ResultSet;
@@ -213,6 +214,60 @@ abstract class AbstractMigrationTest {
     assertThat(((JdbcBackend) b).schemaVersion()).isEqualTo("3");
     if (hasAlembic()) {
       assertThat(alembicVersion()).isEqualTo(SchemaMigrator.ALEMBIC_HEAD);
+    }
+  }
+
+  @Test
+  void upgradeSaysItCreatedTheSchemaAndThenThatNothingChanged() throws Exception {
+    String store = newStore();
+    try (Connection c = open(store).getConnection()) {
+      UpgradeResult first = c.upgradeWithResult();
+      assertThat(first).isEqualTo(UpgradeResult.created(SchemaMigrator.LATEST_VERSION));
+      assertThat(first.describe()).isEqualTo("created the schema at version 3");
+      UpgradeResult again = c.upgradeWithResult();
+      assertThat(again).isEqualTo(UpgradeResult.upToDate(SchemaMigrator.LATEST_VERSION));
+      assertThat(again.changed()).isFalse();
+    }
+    // A new backend finds it as the last one left it.
+    try (Connection c = open(store).getConnection()) {
+      assertThat(c.upgradeWithResult().change()).isEqualTo(UpgradeResult.Change.UP_TO_DATE);
+    }
+  }
+
+  @Test
+  void upgradeSaysFromWhichVersionItUpgraded() throws Exception {
+    String store = newStore();
+    Flyway.configure(getClass().getClassLoader())
+        .dataSource(new RawDataSource(this::rawConnection))
+        .table(SchemaMigrator.HISTORY_TABLE)
+        .locations(((JdbcBackend) open(store)).dialect().migrations())
+        .baselineOnMigrate(true)
+        .baselineVersion("0")
+        .target("2")
+        .loggers("slf4j")
+        .load()
+        .migrate();
+    assertThat(history()).endsWith("2:true");
+    try (Connection c = open(store).getConnection()) {
+      UpgradeResult r = c.upgradeWithResult();
+      assertThat(r).isEqualTo(UpgradeResult.upgraded("2", SchemaMigrator.LATEST_VERSION));
+      assertThat(r.describe()).isEqualTo("upgraded the schema from version 2 to 3");
+    }
+  }
+
+  @Test
+  void upgradeSaysItAdoptedATaskFlowStore() throws Exception {
+    String store = newStore();
+    exec(taskflowSchemaAndRows());
+    try (Connection c = open(store).getConnection()) {
+      UpgradeResult r = c.upgradeWithResult();
+      assertThat(r.change()).isEqualTo(UpgradeResult.Change.ADOPTED);
+      assertThat(r.to()).isEqualTo(SchemaMigrator.LATEST_VERSION);
+      assertThat(r.from())
+          .startsWith("a TaskFlow store")
+          .contains(hasAlembic() ? SchemaMigrator.ALEMBIC_HEAD : "unversioned");
+      assertThat(r.describe()).startsWith("adopted a TaskFlow store").contains("version 3");
+      assertThat(c.upgradeWithResult().change()).isEqualTo(UpgradeResult.Change.UP_TO_DATE);
     }
   }
 
