@@ -11,7 +11,10 @@ public final class ExitCodes {
   /** Bad usage: unknown option or command, malformed connection string, unknown scheme. */
   public static final int USAGE = 2;
 
-  /** The store cannot be reached or used: server down, wrong password, I/O error. */
+  /**
+   * The store cannot be reached or used: server down, wrong password, a store that does not exist
+   * (a mistyped SQLite path, a database missing on the server), a full disk, an I/O error.
+   */
   public static final int STORE = 3;
 
   /** A logbook or flow that does not exist. */

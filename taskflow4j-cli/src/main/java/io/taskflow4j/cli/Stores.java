@@ -6,6 +6,7 @@ import io.taskflow4j.persistence.Backends;
 import io.taskflow4j.persistence.Connection;
 import io.taskflow4j.persistence.ReadOnlyStoreException;
 import io.taskflow4j.persistence.UpgradeRequiredException;
+import io.taskflow4j.persistence.UpgradeResult;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -40,6 +41,26 @@ final class Stores {
   }
 
   /**
+   * Creates or migrates a store ({@code upgrade}) and checks it after, saying what was done. The
+   * first contact with a database server is bounded as {@link #probe} bounds it: the upgrade itself
+   * runs on the probe's settings (the connection string's own, where it sets them), so a server
+   * that is down, or a database that does not exist, is reported after one short attempt.
+   */
+  static UpgradeResult upgrade(String connection) {
+    BackendConf conf = BackendConf.parse(connection);
+    UpgradeResult done;
+    try (Backend backend = Backends.fetch(quick(conf));
+        Connection c = backend.getConnection()) {
+      done = c.upgradeWithResult();
+    }
+    try (Backend backend = Backends.fetch(conf);
+        Connection c = backend.getConnection()) {
+      c.validate();
+    }
+    return done;
+  }
+
+  /**
    * Opens a store that must already exist and be usable as it is (for commands that update it): one
    * that needs {@code upgrade()} first, or that this process cannot write, is refused with the
    * store's own explanation.
@@ -70,15 +91,26 @@ final class Stores {
     if (!SERVER_BACKENDS.contains(conf.backendName())) {
       return;
     }
-    Map<String, Object> quick = new LinkedHashMap<>(conf.asMap());
-    quick.putIfAbsent("pool_timeout", PROBE_POOL_TIMEOUT);
-    quick.putIfAbsent("max_retries", "0");
-    quick.putIfAbsent("max_pool_size", "1");
+    Map<String, Object> quick = quick(conf);
     if (use == Use.CREATE) {
       Backends.open(quick).close();
     } else {
       validated(Backends.fetch(quick), use).close();
     }
+  }
+
+  /**
+   * A database server's configuration for one short attempt (unless the connection string sets
+   * these keys); any other backend's as it is.
+   */
+  private static Map<String, Object> quick(BackendConf conf) {
+    Map<String, Object> quick = new LinkedHashMap<>(conf.asMap());
+    if (SERVER_BACKENDS.contains(conf.backendName())) {
+      quick.putIfAbsent("pool_timeout", PROBE_POOL_TIMEOUT);
+      quick.putIfAbsent("max_retries", "0");
+      quick.putIfAbsent("max_pool_size", "1");
+    }
+    return quick;
   }
 
   private static Backend validated(Backend backend, Use use) {

@@ -1,8 +1,6 @@
 package io.taskflow4j.cli;
 
-import io.taskflow4j.persistence.Backend;
-import io.taskflow4j.persistence.Backends;
-import io.taskflow4j.persistence.Connection;
+import io.taskflow4j.persistence.UpgradeResult;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -15,7 +13,7 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     description =
         "Create the store, or migrate its schema to this version (idempotent; a TaskFlow store"
-            + " is adopted without losing a row).")
+            + " is adopted without losing a row), and say which it did.")
 final class UpgradeCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
@@ -24,12 +22,12 @@ final class UpgradeCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    try (Backend backend = Backends.fetch(connection);
-        Connection c = backend.getConnection()) {
-      c.upgrade();
-      c.validate();
+    UpgradeResult done = Stores.upgrade(connection);
+    if (done.change() == UpgradeResult.Change.UNREPORTED) {
+      Main.of(spec).println("Store " + Stores.mask(connection) + " is ready.");
+    } else {
+      Main.of(spec).println("Store " + Stores.mask(connection) + ": " + done.describe() + ".");
     }
-    Main.of(spec).println("Store " + Stores.mask(connection) + " is up to date.");
     return ExitCodes.OK;
   }
 }

@@ -1,7 +1,6 @@
 package io.taskflow4j.cli;
 
 import io.taskflow4j.persistence.Backend;
-import io.taskflow4j.persistence.Backends;
 import io.taskflow4j.persistence.Connection;
 import io.taskflow4j.persistence.ReadOnlyStoreException;
 import java.util.concurrent.Callable;
@@ -29,7 +28,7 @@ final class ValidateCommand implements Callable<Integer> {
   public Integer call() {
     int books;
     String readOnly = null;
-    try (Backend backend = Backends.fetch(connection);
+    try (Backend backend = Stores.readable(connection);
         Connection c = backend.getConnection()) {
       try {
         c.validate();

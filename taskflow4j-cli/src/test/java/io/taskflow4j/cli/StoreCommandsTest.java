@@ -22,7 +22,7 @@ class StoreCommandsTest {
 
     Cli.Result upgrade = Cli.run("upgrade", "--connection", connection);
     upgrade.expect(ExitCodes.OK);
-    assertThat(upgrade.out()).contains("Store " + connection + " is up to date.");
+    assertThat(upgrade.out()).contains("Store " + connection + " is ready.");
     assertThat(Files.isDirectory(dir.resolve("store"))).isTrue();
     Cli.run("upgrade", "--connection", connection).expect(ExitCodes.OK);
 
