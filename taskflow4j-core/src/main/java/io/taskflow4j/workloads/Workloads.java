@@ -14,9 +14,11 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -183,11 +185,21 @@ public final class Workloads {
               p,
               k -> {
                 try {
-                  return FileChannel.open(
-                      k,
-                      StandardOpenOption.CREATE,
-                      StandardOpenOption.WRITE,
-                      StandardOpenOption.APPEND);
+                  // Owner-only when this call creates it, as directory stores and exports are:
+                  // the log tells what ran, and other local users have no business reading it.
+                  Set<StandardOpenOption> options =
+                      Set.of(
+                          StandardOpenOption.CREATE,
+                          StandardOpenOption.WRITE,
+                          StandardOpenOption.APPEND);
+                  if (k.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+                    return FileChannel.open(
+                        k,
+                        options,
+                        PosixFilePermissions.asFileAttribute(
+                            PosixFilePermissions.fromString("rw-------")));
+                  }
+                  return FileChannel.open(k, options);
                 } catch (IOException e) {
                   throw new UncheckedIOException("cannot open the exec log " + k, e);
                 }
