@@ -61,7 +61,7 @@ public final class Jobboards {
     }
     p.confKeys(conf)
         .union(Backends.backendKeys(conf))
-        .check(conf, "the " + conf.backendName() + " jobboard (with its backend)");
+        .check(conf, conf.backendName() + " connections");
     try {
       return p.open(conf);
     } catch (TaskFlowException | IllegalArgumentException e) {

@@ -58,7 +58,7 @@ public final class Backends {
     }
     p.confKeys(conf)
         .union(io.taskflow4j.jobs.Jobboards.boardKeys(conf))
-        .check(conf, "the " + conf.backendName() + " backend (with its jobboard)");
+        .check(conf, conf.backendName() + " connections");
     try {
       return p.create(conf);
     } catch (TaskFlowException e) {

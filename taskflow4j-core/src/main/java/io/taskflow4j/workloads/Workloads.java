@@ -122,6 +122,15 @@ public final class Workloads {
     if (args.isEmpty() || !(args.get(0) instanceof Number n)) {
       throw new IllegalArgumentException("a workload's first argument is its number of tasks");
     }
+    // checked as a double: a long or a fraction must not wrap or round into range
+    double d = n.doubleValue();
+    if (d < 1 || d > Integer.MAX_VALUE || d != Math.rint(d)) {
+      throw new IllegalArgumentException(
+          "a workload's number of tasks must be a whole number from 1 to "
+              + Integer.MAX_VALUE
+              + ", not "
+              + n);
+    }
     return n.intValue();
   }
 

@@ -229,7 +229,7 @@ class ConnectionSecretsTest {
     assertThatThrownBy(() -> Backends.fetch("memory://?durability=banana"))
         .isInstanceOf(InvalidConfigurationException.class)
         .hasMessageContaining("unknown option 'durability'")
-        .hasMessageContaining("the memory backend");
+        .hasMessageContaining("the options of memory connections: connection, deep_copy");
     // TaskFlow's own keys stay accepted
     Backends.fetch(Map.of("connection", "memory://", "deep_copy", false)).close();
   }

@@ -143,9 +143,9 @@ public final class ConfKeys {
               + key
               + "'"
               + (near == null ? "" : " (did you mean '" + near + "'?)")
-              + "; "
+              + "; the options of "
               + what
-              + " knows "
+              + ": "
               + String.join(", ", known)
               + (notes.isEmpty() ? "" : " and " + String.join(", ", notes)));
     }
