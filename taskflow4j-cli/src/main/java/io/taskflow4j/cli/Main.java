@@ -61,7 +61,9 @@ import picocli.CommandLine.Spec;
       "Connection strings (--connection, --from, --to):",
       "  memory://  dir:///abs/path  sqlite:///relative.db  sqlite:////abs/path.db",
       "  postgresql://user:pw@host:5432/db  mysql://...  mariadb://...  jdbc:...",
-      "  and any other backend on the class path. Passwords are never printed."
+      "  and any other backend on the class path. Passwords are never printed.",
+      "  Keep a password off the command line: ?password_file=/private/file,",
+      "  ?password_env=VARIABLE, or the arguments in a private file: taskflow4j ... @FILE"
     })
 public final class Main implements Callable<Integer> {
 
