@@ -122,7 +122,7 @@ class SecretsIT {
               + TestDatabases.MARIADB_HOST
               + "/"
               + TestDatabases.MARIADB_ADMIN_DB
-              + "?sslMode=disable&pool_timeout=2";
+              + "?sslMode=disable&pool_timeout=2&max_retries=0";
       Path file = dir.resolve("db.pw");
       Files.writeString(file, password + "\n");
       Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
