@@ -167,6 +167,21 @@ class SecretsIT {
   }
 
   @Test
+  void aPasswordFileServesTheBoardsAndLogbooksOfOneConnection() throws Exception {
+    // jobs and conductor re-read the configuration to add --lease: the password read once
+    // and its file must not be taken for two passwords
+    Path file = dir.resolve("pw");
+    Files.writeString(file, "pw-of-the-board\n");
+    Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+    String connection = Cli.dir(dir.resolve("store")) + "?password_file=" + file;
+    Jar.run(dir, "jobs", "post", "--lease", "5", "--connection", connection, "chain", "2")
+        .expect(ExitCodes.OK);
+    Cli.Result list = Jar.run(dir, "jobs", "list", "--lease", "5", "--connection", connection);
+    list.expect(ExitCodes.OK);
+    assertThat(list.out() + list.err()).contains("chain").doesNotContain("pw-of-the-board");
+  }
+
+  @Test
   void argumentsCanComeFromAnArgfileKeepingThePasswordOffTheCommandLine() throws Exception {
     Path store = dir.resolve("store");
     Path args = dir.resolve("args");

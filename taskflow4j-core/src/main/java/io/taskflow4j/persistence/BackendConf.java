@@ -182,14 +182,6 @@ public final class BackendConf {
               + ")");
     }
     String key = file != null ? PASSWORD_FILE : PASSWORD_ENV;
-    if (conf.get("password") != null) {
-      throw new InvalidConfigurationException(
-          "the configuration gives a password and also '"
-              + key
-              + "'; give the password one way only (connection "
-              + mask(connection)
-              + ")");
-    }
     Object given = file != null ? file : var;
     if (!(given instanceof CharSequence
         || given instanceof java.nio.file.Path
@@ -201,7 +193,18 @@ public final class BackendConf {
     if (name.isEmpty()) {
       throw new InvalidConfigurationException("'" + key + "' is empty");
     }
-    conf.put("password", file != null ? readPasswordFile(name) : readPasswordEnv(name, env));
+    String password = file != null ? readPasswordFile(name) : readPasswordEnv(name, env);
+    Object explicit = conf.get("password");
+    // the map of a configuration made from this source holds what it read: the same password
+    if (explicit != null && !password.equals(String.valueOf(explicit))) {
+      throw new InvalidConfigurationException(
+          "the configuration gives a password and also '"
+              + key
+              + "'; give the password one way only (connection "
+              + mask(connection)
+              + ")");
+    }
+    conf.put("password", password);
   }
 
   private static String readPasswordEnv(String name, Function<String, String> env) {

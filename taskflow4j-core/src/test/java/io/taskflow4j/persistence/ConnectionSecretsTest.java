@@ -144,6 +144,24 @@ class ConnectionSecretsTest {
     assertThat(fromMap.getString("password")).contains("pw2");
   }
 
+  @Test
+  void aConfigurationMadeFromAnotherWithAPasswordFileIsTheSame() throws Exception {
+    // as the CLI does to add --lease: the map of a parsed configuration holds both the password
+    // read and the file it came from
+    Path f = secretFile("s3cret-pw\n", "rw-------");
+    BackendConf first = BackendConf.parse("postgresql://app@h/db?password_file=" + f);
+    Map<String, Object> again = new java.util.LinkedHashMap<>(first.asMap());
+    again.put("lease", "5");
+    assertThat(BackendConf.of(again).getString("password")).contains("s3cret-pw");
+    // a password that is not the file's is a conflict
+    again.put("password", "other");
+    assertThatThrownBy(() -> BackendConf.of(again))
+        .isInstanceOf(InvalidConfigurationException.class)
+        .hasMessageContaining("one way only")
+        .hasMessageNotContaining("other")
+        .hasMessageNotContaining("s3cret-pw");
+  }
+
   @ParameterizedTest
   @ValueSource(strings = {"rw-r--r--", "rw----r--", "rw-rw----", "rw-------x"})
   void aPasswordFileOtherUsersCanReadIsRefused(String mode) throws Exception {
