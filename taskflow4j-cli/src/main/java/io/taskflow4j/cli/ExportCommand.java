@@ -71,6 +71,10 @@ final class ExportCommand implements Callable<Integer> {
     }
     Path target = output.toAbsolutePath();
     Path dir = target.getParent();
+    if (dir == null || Files.isDirectory(target)) {
+      throw new CliException(
+          ExitCodes.USAGE, "--output " + output + " is a directory; give the path of a file");
+    }
     Path tmp = Files.createTempFile(dir, "." + target.getFileName(), ".tmp");
     try {
       Files.write(tmp, json);

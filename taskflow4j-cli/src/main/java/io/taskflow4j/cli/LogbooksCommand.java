@@ -53,6 +53,9 @@ final class LogbooksCommand implements Callable<Integer> {
               + Main.commandName()
               + " logbooks list --connection ...'",
           e);
+    } catch (IllegalArgumentException e) {
+      // a uuid the store refuses to look up (e.g. '../x' in a directory store)
+      throw new CliException(ExitCodes.USAGE, Main.oneLine(e.getMessage()), e);
     }
   }
 

@@ -3,6 +3,7 @@ package io.taskflow4j.persistence.jdbc;
 import io.taskflow4j.persistence.Backend;
 import io.taskflow4j.persistence.BackendConf;
 import io.taskflow4j.persistence.spi.BackendProvider;
+import io.taskflow4j.persistence.spi.ConfKeys;
 import java.util.Set;
 
 /**
@@ -22,6 +23,11 @@ public final class JdbcBackendProvider implements BackendProvider {
 
   /** Made by {@link java.util.ServiceLoader}. */
   public JdbcBackendProvider() {}
+
+  @Override
+  public ConfKeys confKeys(BackendConf conf) {
+    return JdbcSettings.confKeys(conf);
+  }
 
   @Override
   public Set<String> schemes() {
