@@ -39,11 +39,20 @@ import java.util.OptionalLong;
  * serialized) and rolls back with a {@link FencedException} unless the stored token is its own. The
  * lock holds until commit, so a takeover ({@link #advanceFence}, or a claim, which raises the row
  * in its own transaction) waits for a write already checked, and every write checked after it sees
- * the new token.
+ * the new token. A writer paused inside its transaction has its session ended by the server (see
+ * {@link JdbcSettings#DEFAULT_TRANSACTION_IDLE_TIMEOUT}), so that wait is bounded.
  */
 final class JdbcConnection implements Connection {
   /** Bound parameters per IN list, well under every database's limit. */
   private static final int IN_CHUNK = 500;
+
+  /**
+   * Rows bound before a batch is sent. Binding serializes each row's JSON on the client while the
+   * transaction sits idle on the server, and a whole large flow's worth (100,000 atoms) took over a
+   * second: longer than {@code transaction_idle_timeout}, which takes such a gap for a paused
+   * client and ends the session.
+   */
+  private static final int BATCH_ROWS = 500;
 
   private final JdbcBackend backend;
   private final Dialect dialect;
@@ -99,9 +108,8 @@ final class JdbcConnection implements Connection {
   @Override
   public void clearAll() {
     ensureOpen();
-    backend.run(
+    write(
         "clearing all logbooks",
-        true,
         c -> {
           checkFence(c, "clearing all logbooks");
           try (Statement st = c.createStatement()) {
@@ -195,8 +203,55 @@ final class JdbcConnection implements Connection {
   }
 
   /**
+   * Runs a write transaction (see {@link JdbcBackend#run}). On a fenced connection whose commit
+   * failed with its outcome unknown (the session was lost while committing: the server ended it
+   * while the process was paused before its commit, or the network failed), the fence is read
+   * afresh: if a peer holds a newer token, the claim is lost whatever became of this last write
+   * (one that landed did so while its token was still the newest), and the caller gets the {@link
+   * FencedException} that tells it to stop, not a storage error to retry.
+   */
+  private <T> T write(String what, JdbcBackend.Work<T> work) {
+    try {
+      return backend.run(what, true, work);
+    } catch (JdbcBackend.CommitOutcomeUnknownException e) {
+      if (fence == null) {
+        throw e;
+      }
+      Long stored;
+      try {
+        stored =
+            backend.run(
+                "reading the fence of job '" + fence.key() + "'",
+                false,
+                c -> readFence(c, fence.key(), ""));
+      } catch (RuntimeException again) {
+        e.addSuppressed(again);
+        throw e;
+      }
+      if (stored != null && stored == fence.token()) {
+        throw e;
+      }
+      throw new FencedException(
+          "The commit of "
+              + what
+              + " was lost with its connection, and the claim on job '"
+              + fence.key()
+              + "' with token "
+              + fence.token()
+              + " is stale: the store holds token "
+              + stored
+              + " (a peer took the job over; the write may or may not have landed before that)."
+              + " Stop working on this job",
+          e);
+    }
+  }
+
+  /**
    * On a fenced connection, the first step of every write transaction: reads the fence row with a
    * shared lock held until commit, and refuses the write unless the stored token is this one's.
+   * Held across the transaction's round trips, that lock would let a paused owner stop a takeover
+   * for as long as it sleeps; the server ends such a session after {@code transaction_idle_timeout}
+   * (see {@link ConnectionSource#initSql}), which releases it.
    */
   private void checkFence(java.sql.Connection c, String what) throws SQLException {
     if (fence == null) {
@@ -217,9 +272,8 @@ final class JdbcConnection implements Connection {
   public LogBook saveLogBook(LogBook book) {
     Objects.requireNonNull(book, "book");
     ensureOpen();
-    return backend.run(
+    return write(
         "saving logbook '" + book.uuid() + "'",
-        true,
         c -> {
           checkFence(c, "logbook '" + book.uuid() + "'");
           List<FlowDetail> fds = book.flows();
@@ -301,9 +355,8 @@ final class JdbcConnection implements Connection {
   public FlowDetail updateFlowDetails(FlowDetail fd) {
     Objects.requireNonNull(fd, "flowDetail");
     ensureOpen();
-    return backend.run(
+    return write(
         "updating flow detail '" + fd.uuid() + "'",
-        true,
         c -> {
           checkFence(c, "flow detail '" + fd.uuid() + "'");
           Instant now = Instant.now();
@@ -340,9 +393,8 @@ final class JdbcConnection implements Connection {
   public AtomDetail updateAtomDetails(AtomDetail ad) {
     Objects.requireNonNull(ad, "atomDetail");
     ensureOpen();
-    return backend.run(
+    return write(
         "updating atom detail '" + ad.uuid() + "'",
-        true,
         c -> {
           if (relaxedCommit(ad)) {
             try (Statement st = c.createStatement()) {
@@ -614,8 +666,9 @@ final class JdbcConnection implements Connection {
   }
 
   /**
-   * Inserts the flow's new atoms in one batch and updates its existing ones (rows already locked
-   * and checked); returns the flow carrying its atoms with their new revisions.
+   * Inserts the flow's new atoms and updates its existing ones in batches of {@link #BATCH_ROWS}
+   * (rows already locked and checked); returns the flow carrying its atoms with their new
+   * revisions.
    */
   private FlowDetail writeAtoms(
       java.sql.Connection c, FlowDetail fd, Map<String, Stored> storedAtoms, Instant now)
@@ -644,13 +697,12 @@ final class JdbcConnection implements Connection {
             + ", ?, "
             + dialect.atomType()
             + ", 1)";
-    boolean anyNew = false;
+    int inserts = 0;
     try (PreparedStatement ps = c.prepareStatement(insert)) {
       for (AtomDetail ad : atoms) {
         if (storedAtoms.containsKey(ad.uuid())) {
           continue;
         }
-        anyNew = true;
         rows.time(ps, 1, now);
         rows.time(ps, 2, null);
         ps.setString(3, fd.uuid());
@@ -658,8 +710,12 @@ final class JdbcConnection implements Connection {
         ps.setString(i++, ad.uuid());
         ps.setString(i, ad.typeName());
         ps.addBatch();
+        if (++inserts == BATCH_ROWS) {
+          ps.executeBatch();
+          inserts = 0;
+        }
       }
-      if (anyNew) {
+      if (inserts > 0) {
         ps.executeBatch();
       }
     }
@@ -668,6 +724,7 @@ final class JdbcConnection implements Connection {
             + rows.atomDataAssignments()
             + ", revision = ? WHERE uuid = ?";
     PreparedStatement up = null;
+    int updates = 0;
     try {
       for (AtomDetail ad : atoms) {
         Stored sa = storedAtoms.get(ad.uuid());
@@ -684,8 +741,12 @@ final class JdbcConnection implements Connection {
         up.setString(i, ad.uuid());
         up.addBatch();
         written.add(ad.withRevision(sa.revision() + 1));
+        if (++updates == BATCH_ROWS) {
+          up.executeBatch();
+          updates = 0;
+        }
       }
-      if (up != null) {
+      if (updates > 0) {
         up.executeBatch();
       }
     } finally {
@@ -700,9 +761,8 @@ final class JdbcConnection implements Connection {
   public void destroyLogBook(String bookUuid) {
     Objects.requireNonNull(bookUuid, "bookUuid");
     ensureOpen();
-    backend.run(
+    write(
         "destroying logbook '" + bookUuid + "'",
-        true,
         c -> {
           checkFence(c, "the destruction of logbook '" + bookUuid + "'");
           // Cascade explicitly: a TaskFlow-made table may lack the foreign keys, and TaskFlow's

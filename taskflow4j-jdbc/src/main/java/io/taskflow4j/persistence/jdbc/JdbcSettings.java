@@ -43,7 +43,8 @@ record JdbcSettings(
     int maxRetries,
     Duration retryBackoff,
     String mysqlSqlMode,
-    String description) {
+    String description,
+    Duration transactionIdleTimeout) {
 
   /** Keys this backend (or TaskFlow's SQL backend) reads: never passed on to the driver. */
   private static final Set<String> OWN_KEYS =
@@ -72,6 +73,7 @@ record JdbcSettings(
           "mysql_sql_mode",
           BackendConf.PASSWORD_FILE,
           BackendConf.PASSWORD_ENV,
+          "transaction_idle_timeout",
           // the jobboard's keys (io.taskflow4j.jobs.Jobboards.LEASE and BOARD)
           "lease",
           "board");
@@ -102,6 +104,18 @@ record JdbcSettings(
   static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(3600);
   static final int DEFAULT_MAX_RETRIES = 6;
   static final Duration DEFAULT_RETRY_BACKOFF = Duration.ofMillis(100);
+
+  /**
+   * How long the server lets a session sit idle inside an open transaction before it ends the
+   * session. Every transaction of this backend sends its statements back to back, so a gap this
+   * long means the client is paused (SIGSTOP, a long GC, a frozen VM) or gone, and whatever it
+   * holds locked would stop its peers for as long as the pause: a jobboard claim waiting for a
+   * fence row, a new owner writing an atom row. Ending the session rolls its transaction back and
+   * frees its locks; when the client resumes, its next statement or commit fails and the whole
+   * transaction is retried on a fresh connection, where a fenced write re-checks its token. One
+   * second is far above any real gap between our statements and well below the default lease.
+   */
+  static final Duration DEFAULT_TRANSACTION_IDLE_TIMEOUT = Duration.ofSeconds(1);
 
   static JdbcSettings from(BackendConf conf) {
     String connection = conf.connection();
@@ -191,6 +205,14 @@ record JdbcSettings(
               + sqlMode
               + "'");
     }
+    Duration txIdle =
+        conf.getDuration("transaction_idle_timeout", DEFAULT_TRANSACTION_IDLE_TIMEOUT);
+    if (!txIdle.isZero() && txIdle.toMillis() < 500) {
+      // Below this, ordinary scheduling hiccups would end healthy sessions (and Flyway waits for
+      // a concurrent migration 100 ms at a time inside its transaction).
+      throw new InvalidConfigurationException(
+          "'transaction_idle_timeout' must be 0 (off) or at least 0.5 seconds, was " + txIdle);
+    }
     return new JdbcSettings(
         dialect,
         jdbcUrl,
@@ -206,7 +228,8 @@ record JdbcSettings(
         maxRetries,
         backoff,
         sqlMode,
-        description);
+        description,
+        txIdle);
   }
 
   /**

@@ -63,6 +63,42 @@ abstract class AbstractSqlBackendTest extends BackendContractTest {
     return out;
   }
 
+  /**
+   * A flow of more atoms than one batch sends (500 rows, so that binding a batch never leaves the
+   * transaction idle for long) is written whole, in order, with its revisions: new atoms, then a
+   * mix of changed and new ones, each crossing batch boundaries.
+   */
+  @Test
+  void aFlowOfMoreAtomsThanOneBatchIsWrittenWholeInOrder() {
+    List<AtomDetail> atoms = new ArrayList<>();
+    for (int i = 0; i < 1_201; i++) {
+      atoms.add(TaskDetail.create("t" + i));
+    }
+    FlowDetail fd = FlowDetail.create("big").withAtoms(atoms);
+    LogBook saved = conn.saveLogBook(LogBook.create("b").withFlow(fd));
+    List<AtomDetail> first = saved.flows().get(0).atoms();
+    assertThat(first).hasSize(1_201).allSatisfy(a -> assertThat(a.revision()).isEqualTo(1));
+
+    List<AtomDetail> next = new ArrayList<>();
+    for (int i = 0; i < first.size(); i++) {
+      next.add(i % 2 == 0 ? first.get(i).put(AtomState.SUCCESS, i) : first.get(i));
+    }
+    for (int i = 0; i < 700; i++) {
+      next.add(TaskDetail.create("n" + i));
+    }
+    conn.saveLogBook(saved.withFlows(List.of(saved.flows().get(0).withAtoms(next))));
+
+    List<AtomDetail> stored = conn.getFlowDetails(fd.uuid()).atoms();
+    assertThat(stored)
+        .extracting(AtomDetail::uuid)
+        .containsExactlyElementsOf(next.stream().map(AtomDetail::uuid).toList());
+    for (int i = 0; i < stored.size(); i++) {
+      AtomDetail a = stored.get(i);
+      assertThat(a.revision()).as(a.name()).isEqualTo(i < 1_201 ? 2 : 1);
+      assertThat(a.lastResults()).as(a.name()).isEqualTo(i < 1_201 && i % 2 == 0 ? i : null);
+    }
+  }
+
   @Test
   void tablesHaveTaskFlowsColumnsPlusTheRevisionColumns() throws SQLException {
     try (Connection c = raw()) {
