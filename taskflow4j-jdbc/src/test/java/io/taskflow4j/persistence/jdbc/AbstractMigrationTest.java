@@ -355,13 +355,14 @@ abstract class AbstractMigrationTest {
     org.junit.jupiter.api.Assumptions.assumeTrue(hasAlembic(), "TaskFlow uses no alembic here");
     String store = newStore();
     List<String> ddl = new ArrayList<>(taskflowSchemaAndRows());
-    ddl.add("UPDATE alembic_version SET version_num = '40fc8c914bd2'");
+    // Two revisions before the head (TaskFlow 5.0.0's 40fc8c914bd2, one before, is adopted).
+    ddl.add("UPDATE alembic_version SET version_num = '6df9422fcb43'");
     exec(ddl);
     Map<String, Long> before = fingerprint();
     try (Connection c = open(store).getConnection()) {
       assertThatThrownBy(c::upgrade)
           .isInstanceOf(IncompatibleVersionException.class)
-          .hasMessageContaining("40fc8c914bd2");
+          .hasMessageContaining("6df9422fcb43");
     }
     assertThat(fingerprint()).isEqualTo(before);
   }
