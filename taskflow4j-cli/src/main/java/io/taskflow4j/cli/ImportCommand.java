@@ -31,10 +31,14 @@ import picocli.CommandLine.Spec;
     name = "import",
     mixinStandardHelpOptions = true,
     description = {
-      "Import an export file into a store. The whole file is checked first: a corrupt file, or"
-          + " one of another format or version, is refused and nothing is written.",
+      "Import an export file into a store. Everything is checked before anything is written: a"
+          + " corrupt file or one of another format or version, books that 'verify' would"
+          + " report, strings no store keeps (lone surrogates), values the target store cannot"
+          + " hold (lengths, NUL, times, sizes) and flow or atom details of other stored"
+          + " logbooks are refused, and nothing is written.",
       "A logbook that already exists in the store is refused (nothing is written) unless"
-          + " --replace, which deletes the stored logbook and writes the imported one."
+          + " --replace, which replaces the stored logbook by the imported one in one step: if"
+          + " the write fails, the stored logbook is kept."
     })
 final class ImportCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
