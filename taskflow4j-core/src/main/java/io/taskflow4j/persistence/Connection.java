@@ -42,6 +42,73 @@ public interface Connection extends AutoCloseable {
   LogBook saveLogBook(LogBook book);
 
   /**
+   * Replaces the stored logbook of {@code book}'s uuid, if there is one, by {@code book}, as one
+   * step: the stored book's flow and atom details that {@code book} does not carry are deleted, and
+   * what it carries is written as given (revisions are not checked; its creation time is the one
+   * given). When the write fails, the stored book is left as it was. A book not stored yet is
+   * simply saved.
+   *
+   * <p>The built-in backends do this atomically (one SQL transaction; one ZooKeeper transaction
+   * when it fits the request limit; on a directory, under the store lock, with every record written
+   * before the old ones are removed). This default, for other backends, checks {@link
+   * #checkStorable} first, then deletes and saves, and writes the old book back if the save fails:
+   * a crash in between can lose the book, so a backend should override it.
+   *
+   * @return the book as written, with its new revisions
+   * @throws LimitExceededException when the store cannot hold the book (nothing is written)
+   * @throws DuplicateException when a flow or atom detail of {@code book} belongs to another
+   *     logbook (nothing is written)
+   */
+  default LogBook replaceLogBook(LogBook book) {
+    java.util.Objects.requireNonNull(book, "book");
+    checkStorable(book);
+    LogBook old;
+    try {
+      old = getLogBook(book.uuid());
+    } catch (NotFoundException e) {
+      return saveLogBook(book);
+    }
+    destroyLogBook(book.uuid());
+    try {
+      return saveLogBook(book);
+    } catch (RuntimeException e) {
+      try {
+        List<FlowDetail> flows = new java.util.ArrayList<>();
+        for (FlowDetail fd : old.flows()) {
+          List<AtomDetail> atoms = new java.util.ArrayList<>();
+          for (AtomDetail ad : fd.atoms()) {
+            atoms.add(ad.withRevision(0));
+          }
+          flows.add(fd.withAtoms(atoms).withRevision(0));
+        }
+        saveLogBook(old.withFlows(flows));
+      } catch (RuntimeException restore) {
+        e.addSuppressed(restore);
+      }
+      throw e;
+    }
+  }
+
+  /**
+   * What this store can hold (lengths, characters, times, sizes), so that a writer can check every
+   * value before writing any. The default is {@link StoreLimits#NONE}.
+   */
+  default StoreLimits limits() {
+    return StoreLimits.NONE;
+  }
+
+  /**
+   * Checks, writing nothing, that this store can hold {@code book} exactly as it is: its {@link
+   * #limits()}, and whatever else the backend knows it would refuse (a request size, say).
+   *
+   * @throws LimitExceededException naming the first record and field that does not fit
+   * @throws InvalidTextException when a string holds a lone surrogate
+   */
+  default void checkStorable(LogBook book) {
+    limits().check(book);
+  }
+
+  /**
    * Updates a stored flow detail's own fields and upserts every atom detail it carries. Atom
    * details stored but not carried are left alone (never deleted).
    *

@@ -186,6 +186,16 @@ public abstract class BackendContractTest {
     }
   }
 
+  /** Replacing a logbook in one step, and the checks before any write: see {@link ReplaceCases}. */
+  @Nested
+  @DisplayName("Replacing a logbook, and the store's limits")
+  class Replace extends ReplaceCases {
+    @Override
+    protected Connection conn() {
+      return conn;
+    }
+  }
+
   /** Engines over this backend after something went wrong: see {@link EngineRunCases}. */
   @Nested
   @DisplayName("Engine runs that stop, resume and race")

@@ -6,6 +6,7 @@ import io.taskflow4j.persistence.Connection;
 import io.taskflow4j.persistence.Fence;
 import io.taskflow4j.persistence.FlowDetail;
 import io.taskflow4j.persistence.LogBook;
+import io.taskflow4j.persistence.StoreLimits;
 import java.util.List;
 import java.util.Objects;
 import java.util.OptionalLong;
@@ -52,6 +53,20 @@ final class DirConnection implements Connection {
   @Override
   public LogBook saveLogBook(LogBook book) {
     return store.saveLogBook(book, fence);
+  }
+
+  @Override
+  public LogBook replaceLogBook(LogBook book) {
+    checkStorable(book);
+    return store.replaceLogBook(book, fence);
+  }
+
+  /** Uuids name files and directories: at most 200 bytes of UTF-8 (see {@link DirStore}). */
+  @Override
+  public StoreLimits limits() {
+    return StoreLimits.builder("a directory store")
+        .maxUuidBytes(DirStore.MAX_ID_BYTES, "uuids name files and directories")
+        .build();
   }
 
   @Override

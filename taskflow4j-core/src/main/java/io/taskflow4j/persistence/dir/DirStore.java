@@ -149,7 +149,7 @@ final class DirStore {
   static final String K_SEQ = "seq";
   static final String K_NEXT_SEQ = "next_seq";
   static final String K_PARENT = "parent";
-  private static final int MAX_ID_BYTES = 200;
+  static final int MAX_ID_BYTES = 200;
 
   private static final Set<StandardOpenOption> CREATE_NEW =
       EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
@@ -241,6 +241,9 @@ final class DirStore {
   // Whether this backend removed what interrupted writes left (upgrade() or its first write).
   // Read and written only with the store lock held.
   private boolean tidied;
+  // While a replacement writes (store lock held): the atoms of the book it replaces, which may
+  // change type or flow. Null otherwise.
+  private Set<String> replacing;
 
   DirStore(
       Path root,
@@ -534,83 +537,194 @@ final class DirStore {
       }
     }
     return locked(
+        true, fence, "logbook '" + book.uuid() + "'", txn -> saveLocked(txn, book, false));
+  }
+
+  /**
+   * Replaces a stored book by {@code book} under one hold of the store lock: writes every record of
+   * {@code book} (as a save does: atoms, flow details, then the book's metadata, each replaced
+   * atomically, with the given creation time), then unlinks and removes what the stored book had
+   * and {@code book} has not. Everything is checked before anything is written (ids, owners), so a
+   * refused replacement leaves the stored book as it was. The book is never missing: a crash
+   * half-way leaves it with some records new and some old, and a second replacement finishes it.
+   */
+  LogBook replaceLogBook(LogBook book, Fence fence) {
+    Objects.requireNonNull(book, "book");
+    checkId(book.uuid(), Kind.BOOK);
+    Map<String, String> atomOwner = new HashMap<>();
+    for (FlowDetail fd : book.flows()) {
+      checkIds(fd);
+      for (AtomDetail ad : fd.atoms()) {
+        String other = atomOwner.put(ad.uuid(), fd.uuid());
+        if (other != null) {
+          throw new DuplicateException(
+              "Atom detail '"
+                  + ad.uuid()
+                  + "' is carried by two flow details of one logbook ('"
+                  + other
+                  + "' and '"
+                  + fd.uuid()
+                  + "')");
+        }
+      }
+    }
+    return locked(
         true,
         fence,
-        "logbook '" + book.uuid() + "'",
+        "the replacement of logbook '" + book.uuid() + "'",
         txn -> {
           Path bookDir = books.resolve(book.uuid());
-          List<Path> objects = new ArrayList<>();
-          objects.add(bookDir);
+          if (readOrNull(bookDir.resolve(METADATA)) == null) {
+            return saveLocked(txn, book, true);
+          }
+          // The stored tree: flow links of the book, atom links of each of its flows.
+          Map<String, List<String>> oldTree = new LinkedHashMap<>();
+          Set<String> oldAtoms = new java.util.HashSet<>();
+          for (String f : linkNames(bookDir)) {
+            if (idProblem(f) != null) {
+              continue;
+            }
+            List<String> as = new ArrayList<>();
+            for (String a : linkNames(flows.resolve(f))) {
+              if (idProblem(a) == null) {
+                as.add(a);
+              }
+            }
+            oldTree.put(f, as);
+            oldAtoms.addAll(as);
+          }
+          LogBook written;
+          replacing = oldAtoms;
+          try {
+            written = saveLocked(txn, book, true);
+          } finally {
+            replacing = null;
+          }
+          // Every new record is in place: remove what only the stored book had.
+          Map<String, Set<String>> kept = new HashMap<>();
           for (FlowDetail fd : book.flows()) {
-            objects.add(flows.resolve(fd.uuid()));
+            Set<String> as = new java.util.HashSet<>();
             for (AtomDetail ad : fd.atoms()) {
-              objects.add(atoms.resolve(ad.uuid()));
+              as.add(ad.uuid());
+            }
+            kept.put(fd.uuid(), as);
+          }
+          for (Map.Entry<String, List<String>> e : oldTree.entrySet()) {
+            String f = e.getKey();
+            Set<String> keptAtoms = kept.get(f);
+            if (keptAtoms == null) {
+              unlink(bookDir.resolve(f), txn);
+              Path fdDir = flows.resolve(f);
+              if (Files.exists(fdDir, LinkOption.NOFOLLOW_LINKS)) {
+                purge(moveToTrash(fdDir, Kind.FLOW, txn), Kind.FLOW, f, txn);
+                txn.dirsToSync.add(flows);
+              }
+              continue;
+            }
+            for (String a : e.getValue()) {
+              if (keptAtoms.contains(a)) {
+                continue;
+              }
+              unlink(flows.resolve(f).resolve(a), txn);
+              if (!atomOwner.containsKey(a)) {
+                Path adDir = atoms.resolve(a);
+                if (Files.exists(adDir, LinkOption.NOFOLLOW_LINKS)) {
+                  deleteTree(moveToTrash(adDir, Kind.ATOM, txn));
+                  txn.dirsToSync.add(atoms);
+                }
+              }
             }
           }
-          lockObjects(objects, txn);
-          Path bookFile = bookDir.resolve(METADATA);
-          byte[] raw = readOrNull(bookFile);
-          Map<?, ?> old = raw == null ? null : parseMap(bookFile, raw);
-          Instant createdAt = book.createdAt();
-          long seq;
-          long floor = -1;
-          if (old != null) {
-            Instant c = createdAt(old, bookFile);
-            if (c != null) {
-              createdAt = c;
-            }
-            seq = longKey(old, K_SEQ, -1);
-            floor = longKey(old, K_NEXT_SEQ, -1);
-          } else {
-            seq = nextPosition(-1);
-          }
-          // Check everything before writing anything: a conflict stores nothing.
-          List<FlowPlan> plans = new ArrayList<>(book.size());
-          for (FlowDetail fd : book.flows()) {
-            long linkPos = old == null ? -1 : linkPosition(bookDir.resolve(fd.uuid()));
-            FlowPlan plan = planFlow(fd, book.uuid(), linkPos >= 0, false);
-            if (linkPos >= 0 && plan.seq < 0) {
-              plan.seq = linkPos; // TaskFlow rewrote the flow detail: its link kept the position
-            }
-            plans.add(plan);
-          }
-          List<Link> newLinks = new ArrayList<>();
-          long last = floor - 1;
-          for (FlowPlan p : plans) {
-            if (!p.linked) {
-              p.seq = last = nextPosition(floor);
-              newLinks.add(new Link(p.fd.uuid(), p.seq));
-            }
-          }
-          LogBook stored =
-              LogBook.of(
-                  book.uuid(), book.name(), createdAt, book.updatedAt(), book.meta(), List.of());
-          Map<String, Object> m = new LinkedHashMap<>(TaskFlowFormat.logBookToMap(stored, true));
-          if (seq >= 0) {
-            m.put(K_SEQ, seq);
-          }
-          long next = Math.max(last + 1, floor);
-          if (next >= 0) {
-            m.put(K_NEXT_SEQ, next);
-          }
-          List<ObjWrite> atomWrites = new ArrayList<>();
-          List<ObjWrite> flowWrites = new ArrayList<>();
-          for (FlowPlan p : plans) {
-            p.addWrites(atomWrites, flowWrites);
-          }
-          execute(atomWrites, txn);
-          execute(flowWrites, txn);
-          execute(
-              List.of(
-                  new ObjWrite(Kind.BOOK, book.uuid(), Json.writeBytes(m), old == null, newLinks)),
-              txn);
-          List<FlowDetail> written = new ArrayList<>(plans.size());
-          for (FlowPlan p : plans) {
-            written.add(p.result());
-          }
-          return LogBook.of(
-              book.uuid(), book.name(), createdAt, book.updatedAt(), book.meta(), written);
+          syncDirs(txn);
+          return written;
         });
+  }
+
+  /** Removes one child link of an object directory (the object it names stays). */
+  private void unlink(Path link, Txn txn) {
+    try {
+      Files.deleteIfExists(link);
+    } catch (IOException e) {
+      throw ioFailure("remove the link", link, e);
+    }
+    txn.dirsToSync.add(link.getParent());
+  }
+
+  /**
+   * The body of a save, store lock held and ids checked: reads what is stored, checks every
+   * revision and owner, then writes atoms, flow details and the book, in that order. {@code
+   * replace}: the book's creation time is the one given, not the stored one.
+   */
+  private LogBook saveLocked(Txn txn, LogBook book, boolean replace) {
+    Path bookDir = books.resolve(book.uuid());
+    List<Path> objects = new ArrayList<>();
+    objects.add(bookDir);
+    for (FlowDetail fd : book.flows()) {
+      objects.add(flows.resolve(fd.uuid()));
+      for (AtomDetail ad : fd.atoms()) {
+        objects.add(atoms.resolve(ad.uuid()));
+      }
+    }
+    lockObjects(objects, txn);
+    Path bookFile = bookDir.resolve(METADATA);
+    byte[] raw = readOrNull(bookFile);
+    Map<?, ?> old = raw == null ? null : parseMap(bookFile, raw);
+    Instant createdAt = book.createdAt();
+    long seq;
+    long floor = -1;
+    if (old != null) {
+      Instant c = createdAt(old, bookFile);
+      if (c != null && !replace) {
+        createdAt = c;
+      }
+      seq = longKey(old, K_SEQ, -1);
+      floor = longKey(old, K_NEXT_SEQ, -1);
+    } else {
+      seq = nextPosition(-1);
+    }
+    // Check everything before writing anything: a conflict stores nothing.
+    List<FlowPlan> plans = new ArrayList<>(book.size());
+    for (FlowDetail fd : book.flows()) {
+      long linkPos = old == null ? -1 : linkPosition(bookDir.resolve(fd.uuid()));
+      FlowPlan plan = planFlow(fd, book.uuid(), linkPos >= 0, false);
+      if (linkPos >= 0 && plan.seq < 0) {
+        plan.seq = linkPos; // TaskFlow rewrote the flow detail: its link kept the position
+      }
+      plans.add(plan);
+    }
+    List<Link> newLinks = new ArrayList<>();
+    long last = floor - 1;
+    for (FlowPlan p : plans) {
+      if (!p.linked) {
+        p.seq = last = nextPosition(floor);
+        newLinks.add(new Link(p.fd.uuid(), p.seq));
+      }
+    }
+    LogBook stored =
+        LogBook.of(book.uuid(), book.name(), createdAt, book.updatedAt(), book.meta(), List.of());
+    Map<String, Object> m = new LinkedHashMap<>(TaskFlowFormat.logBookToMap(stored, true));
+    if (seq >= 0) {
+      m.put(K_SEQ, seq);
+    }
+    long next = Math.max(last + 1, floor);
+    if (next >= 0) {
+      m.put(K_NEXT_SEQ, next);
+    }
+    List<ObjWrite> atomWrites = new ArrayList<>();
+    List<ObjWrite> flowWrites = new ArrayList<>();
+    for (FlowPlan p : plans) {
+      p.addWrites(atomWrites, flowWrites);
+    }
+    execute(atomWrites, txn);
+    execute(flowWrites, txn);
+    execute(
+        List.of(new ObjWrite(Kind.BOOK, book.uuid(), Json.writeBytes(m), old == null, newLinks)),
+        txn);
+    List<FlowDetail> written = new ArrayList<>(plans.size());
+    for (FlowPlan p : plans) {
+      written.add(p.result());
+    }
+    return LogBook.of(book.uuid(), book.name(), createdAt, book.updatedAt(), book.meta(), written);
   }
 
   FlowDetail updateFlowDetails(FlowDetail fd, Fence fence) {
@@ -795,6 +909,7 @@ final class DirStore {
       if (ah != null) {
         if (ah.parent() != null
             && !ah.parent().equals(fd.uuid())
+            && (replacing == null || !replacing.contains(ad.uuid()))
             && linkedFrom(Kind.FLOW, ah.parent(), ad.uuid())) {
           throw new DuplicateException(
               "Atom detail '"
@@ -805,7 +920,9 @@ final class DirStore {
                   + fd.uuid()
                   + "'");
         }
-        checkAtomType(ad, ah);
+        if (replacing == null || !replacing.contains(ad.uuid())) {
+          checkAtomType(ad, ah);
+        }
         checkRevision(Kind.ATOM, ad.uuid(), ad.revision(), ah.revision());
       }
       long linkPos = h == null ? -1 : linkPosition(fdDir.resolve(ad.uuid()));

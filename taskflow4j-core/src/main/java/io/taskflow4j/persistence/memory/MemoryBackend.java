@@ -214,6 +214,47 @@ public final class MemoryBackend implements Backend {
       }
     }
 
+    @Override
+    public LogBook replaceLogBook(LogBook book) {
+      Objects.requireNonNull(book, "book");
+      ensureOpen();
+      checkStorable(book);
+      lock.writeLock().lock();
+      try {
+        BookRec old = books.get(book.uuid());
+        if (old == null) {
+          return saveLogBook(book);
+        }
+        // Check before changing anything: a detail of another book stores nothing.
+        for (FlowDetail fd : book.flows()) {
+          FlowRec fr = flows.get(fd.uuid());
+          if (fr != null && !fr.bookUuid.equals(book.uuid())) {
+            checkFlow(fd, book.uuid());
+          }
+          for (AtomDetail ad : fd.atoms()) {
+            AtomRec ar = atoms.get(ad.uuid());
+            FlowRec owner = ar == null ? null : flows.get(ar.flowUuid);
+            if (owner != null && !owner.bookUuid.equals(book.uuid())) {
+              throw new DuplicateException(
+                  "Atom detail '"
+                      + ad.uuid()
+                      + "' already belongs to flow detail '"
+                      + ar.flowUuid
+                      + "' of logbook '"
+                      + owner.bookUuid
+                      + "', not to '"
+                      + fd.uuid()
+                      + "'");
+            }
+          }
+        }
+        destroyLogBook(book.uuid());
+        return saveLogBook(book);
+      } finally {
+        lock.writeLock().unlock();
+      }
+    }
+
     /** Checks a flow detail and its atoms against what is stored (lock held). */
     private void checkFlow(FlowDetail fd, String bookUuid) {
       FlowRec fr = flows.get(fd.uuid());
@@ -555,6 +596,11 @@ public final class MemoryBackend implements Backend {
     @Override
     public LogBook saveLogBook(LogBook book) {
       return checked("logbook '" + book.uuid() + "'", () -> super.saveLogBook(book));
+    }
+
+    @Override
+    public LogBook replaceLogBook(LogBook book) {
+      return checked("logbook '" + book.uuid() + "' (replace)", () -> super.replaceLogBook(book));
     }
 
     @Override

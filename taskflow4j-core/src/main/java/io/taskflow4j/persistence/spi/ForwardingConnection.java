@@ -51,6 +51,21 @@ public abstract class ForwardingConnection implements Connection {
   }
 
   @Override
+  public LogBook replaceLogBook(LogBook book) {
+    return delegate.replaceLogBook(book);
+  }
+
+  @Override
+  public io.taskflow4j.persistence.StoreLimits limits() {
+    return delegate.limits();
+  }
+
+  @Override
+  public void checkStorable(LogBook book) {
+    delegate.checkStorable(book);
+  }
+
+  @Override
   public FlowDetail updateFlowDetails(FlowDetail flowDetail) {
     return delegate.updateFlowDetails(flowDetail);
   }

@@ -12,6 +12,7 @@ import io.taskflow4j.persistence.FlowDetail;
 import io.taskflow4j.persistence.LogBook;
 import io.taskflow4j.persistence.NotFoundException;
 import io.taskflow4j.persistence.StorageException;
+import io.taskflow4j.persistence.StoreLimits;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -59,6 +60,7 @@ final class JdbcConnection implements Connection {
   private final Rows rows;
   private final Fence fence; // null when not fenced
   private volatile boolean closed;
+  private volatile StoreLimits limits;
 
   JdbcConnection(JdbcBackend backend) {
     this(backend, null);
@@ -349,6 +351,109 @@ final class JdbcConnection implements Connection {
           return LogBook.of(
               book.uuid(), book.name(), created, book.updatedAt(), book.meta(), written);
         });
+  }
+
+  /**
+   * One transaction: deletes the stored book's rows (atoms, flows, book), then inserts {@code
+   * book}'s. A flow or atom detail of another book, a value the columns refuse, a lost connection:
+   * the transaction rolls back and the stored book is as it was.
+   */
+  @Override
+  public LogBook replaceLogBook(LogBook book) {
+    Objects.requireNonNull(book, "book");
+    ensureOpen();
+    checkStorable(book);
+    return backend.run(
+        "replacing logbook '" + book.uuid() + "'",
+        true,
+        c -> {
+          checkFence(c, "the replacement of logbook '" + book.uuid() + "'");
+          deleteBookRows(c, book.uuid());
+          List<String> flowUuids = new ArrayList<>();
+          List<String> atomUuids = new ArrayList<>();
+          for (FlowDetail fd : book.flows()) {
+            flowUuids.add(fd.uuid());
+            for (AtomDetail ad : fd.atoms()) {
+              atomUuids.add(ad.uuid());
+            }
+          }
+          // What is left with these uuids belongs to other books: refuse (rolled back).
+          Map<String, Stored> otherFlows = stored(c, "flowdetails", flowUuids);
+          if (!otherFlows.isEmpty()) {
+            Map.Entry<String, Stored> e = otherFlows.entrySet().iterator().next();
+            throw new DuplicateException(
+                "Flow detail '"
+                    + e.getKey()
+                    + "' already belongs to logbook '"
+                    + e.getValue().parent()
+                    + "', not to '"
+                    + book.uuid()
+                    + "'");
+          }
+          Map<String, Stored> otherAtoms = stored(c, "atomdetails", atomUuids);
+          if (!otherAtoms.isEmpty()) {
+            Map.Entry<String, Stored> e = otherAtoms.entrySet().iterator().next();
+            throw new DuplicateException(
+                "Atom detail '"
+                    + e.getKey()
+                    + "' already belongs to flow detail '"
+                    + e.getValue().parent()
+                    + "' of another logbook, not to logbook '"
+                    + book.uuid()
+                    + "'");
+          }
+          Instant now = Instant.now();
+          try (PreparedStatement ps = c.prepareStatement(dialect.upsertLogBook())) {
+            rows.time(ps, 1, book.createdAt());
+            rows.time(ps, 2, book.updatedAt());
+            Rows.json(ps, 3, book.meta());
+            ps.setString(4, book.name());
+            ps.setString(5, book.uuid());
+            ps.executeUpdate();
+          }
+          insertFlows(c, book.uuid(), book.flows(), now);
+          List<FlowDetail> written = new ArrayList<>(book.size());
+          for (FlowDetail fd : book.flows()) {
+            written.add(writeAtoms(c, fd, Map.of(), now).withRevision(1));
+          }
+          return LogBook.of(
+              book.uuid(), book.name(), book.createdAt(), book.updatedAt(), book.meta(), written);
+        });
+  }
+
+  /** Deletes a book's atoms, flows and row (children first: see {@link #destroyLogBook}). */
+  private static void deleteBookRows(java.sql.Connection c, String bookUuid) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "DELETE FROM atomdetails WHERE parent_uuid IN"
+                + " (SELECT uuid FROM flowdetails WHERE parent_uuid = ?)")) {
+      ps.setString(1, bookUuid);
+      ps.executeUpdate();
+    }
+    try (PreparedStatement ps =
+        c.prepareStatement("DELETE FROM flowdetails WHERE parent_uuid = ?")) {
+      ps.setString(1, bookUuid);
+      ps.executeUpdate();
+    }
+    try (PreparedStatement ps = c.prepareStatement("DELETE FROM logbooks WHERE uuid = ?")) {
+      ps.setString(1, bookUuid);
+      ps.executeUpdate();
+    }
+  }
+
+  /**
+   * The limits of this store, read from its columns once per connection: a store TaskFlow made may
+   * declare other sizes than ours.
+   */
+  @Override
+  public StoreLimits limits() {
+    ensureOpen();
+    StoreLimits l = limits;
+    if (l == null) {
+      l = backend.run("reading the column sizes", false, c -> SqlLimits.read(c, dialect));
+      limits = l;
+    }
+    return l;
   }
 
   @Override

@@ -9,9 +9,11 @@ import io.taskflow4j.persistence.Fence;
 import io.taskflow4j.persistence.FencedException;
 import io.taskflow4j.persistence.FlowDetail;
 import io.taskflow4j.persistence.Json;
+import io.taskflow4j.persistence.LimitExceededException;
 import io.taskflow4j.persistence.LogBook;
 import io.taskflow4j.persistence.NotFoundException;
 import io.taskflow4j.persistence.StorageException;
+import io.taskflow4j.persistence.StoreLimits;
 import io.taskflow4j.persistence.TaskFlowException;
 import io.taskflow4j.persistence.TaskFlowFormat;
 import io.taskflow4j.persistence.UpgradeRequiredException;
@@ -898,6 +900,218 @@ final class ZkConnection implements Connection {
                     book.uuid(), book.name(), createdAt, book.updatedAt(), book.meta(), written);
               });
         });
+  }
+
+  /** Characters ZooKeeper refuses in a znode name (its PathUtils), as code points. */
+  private static boolean refusedInZnodeName(int cp) {
+    return cp <= 0x1f
+        || (cp >= 0x7f && cp <= 0x9f)
+        || (cp >= 0xd800 && cp <= 0xf8ff)
+        || (cp >= 0xfff0 && cp <= 0xffff)
+        || cp > 0xffff; // written as a surrogate pair, which ZooKeeper refuses
+  }
+
+  @Override
+  public StoreLimits limits() {
+    return StoreLimits.builder("ZooKeeper")
+        .uuidCharsRefused(
+            ZkConnection::refusedInZnodeName,
+            "uuids name znodes, which cannot hold control characters, surrogates, U+E000 to"
+                + " U+F8FF or U+FFF0 to U+FFFF")
+        .build();
+  }
+
+  /**
+   * Also checks what {@link #saveLogBook} checks before sending anything: each record's size, and
+   * the size of the one transaction that writes the whole book, against {@code max_value_bytes}.
+   */
+  @Override
+  public void checkStorable(LogBook book) {
+    Objects.requireNonNull(book, "book");
+    limits().check(book);
+    String label = "logbook '" + book.name() + "' (" + book.uuid() + ")";
+    try {
+      long size = REQUEST_OVERHEAD;
+      size += createSize(bookPath(book.uuid()), encodeBook(book, book.createdAt()));
+      for (FlowDetail fd : book.flows()) {
+        size += createSize(flowPath(fd.uuid()), encodeFlow(fd).data());
+        size += createSize(bookPath(book.uuid()) + "/" + fd.uuid(), linkData(0));
+        for (AtomDetail ad : fd.atoms()) {
+          size += createSize(atomPath(ad.uuid()), encodeAtom(ad).data());
+          size += createSize(flowPath(fd.uuid()) + "/" + ad.uuid(), linkData(0));
+        }
+      }
+      if (size > settings.maxValueBytes()) {
+        throw new LimitExceededException(
+            label
+                + ": writing it needs one ZooKeeper transaction of about "
+                + size
+                + " bytes, over the "
+                + settings.maxValueBytes()
+                + " bytes a request may carry (max_value_bytes, which must match the servers'"
+                + " jute.maxbuffer); split it into smaller logbooks, or raise jute.maxbuffer on"
+                + " the servers and max_value_bytes here");
+      }
+    } catch (ZkValueTooLargeException e) {
+      throw new LimitExceededException(e.getMessage());
+    } catch (IllegalArgumentException e) {
+      if (e instanceof io.taskflow4j.persistence.InvalidTextException) {
+        throw e;
+      }
+      throw new LimitExceededException(label + ": " + e.getMessage());
+    }
+  }
+
+  private long createSize(String path, byte[] data) {
+    return Planned.create(path, data, backend.acl()).size();
+  }
+
+  /** The whole replacement does not fit one transaction. */
+  private static final class TooLargeForOne extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    TooLargeForOne() {
+      super(null, null, false, false);
+    }
+  }
+
+  /**
+   * One transaction deletes the stored book's znodes and creates {@code book}'s, when both fit the
+   * request limit together; otherwise, after {@link #checkStorable} passed (so the new book fits
+   * one transaction of its own), the stored book is deleted and the new one written in a second
+   * transaction: a crash between the two leaves no book.
+   */
+  @Override
+  public LogBook replaceLogBook(LogBook book) {
+    Objects.requireNonNull(book, "book");
+    ensureOpen();
+    checkStorable(book);
+    List<Encoded> flowData = new ArrayList<>();
+    List<List<Encoded>> atomData = new ArrayList<>();
+    for (FlowDetail fd : book.flows()) {
+      flowData.add(encodeFlow(fd));
+      List<Encoded> atoms = new ArrayList<>();
+      for (AtomDetail ad : fd.atoms()) {
+        atoms.add(encodeAtom(ad));
+      }
+      atomData.add(atoms);
+    }
+    byte[] bookData = encodeBook(book, book.createdAt());
+    String bp = bookPath(book.uuid());
+    String label = "logbook '" + book.name() + "' (" + book.uuid() + ")";
+    try {
+      return write(
+          "replacing " + label,
+          zk -> {
+            Read oldBook = ZkReads.children(bp);
+            Read rootNode = ZkReads.exists(root);
+            ZkReads.run(zk, List.of(oldBook, rootNode), readTimeoutMs());
+            requirePrepared(rootNode);
+            List<String> oldFlowIds = oldBook.found() ? oldBook.children : List.of();
+            List<Read> oldFlows = new ArrayList<>();
+            for (String f : oldFlowIds) {
+              oldFlows.add(ZkReads.children(flowPath(f)));
+            }
+            ZkReads.run(zk, oldFlows, readTimeoutMs());
+            java.util.Set<String> oldAtomIds = new java.util.HashSet<>();
+            List<Read> oldAtoms = new ArrayList<>();
+            for (Read fr : oldFlows) {
+              if (fr.found()) {
+                for (String a : fr.children) {
+                  oldAtomIds.add(a);
+                  oldAtoms.add(ZkReads.exists(atomPath(a)));
+                }
+              }
+            }
+            // New details not in the stored book must not exist anywhere else.
+            List<Read> others = new ArrayList<>();
+            for (FlowDetail fd : book.flows()) {
+              if (!oldFlowIds.contains(fd.uuid())) {
+                others.add(ZkReads.exists(flowPath(fd.uuid())));
+              }
+              for (AtomDetail ad : fd.atoms()) {
+                if (!oldAtomIds.contains(ad.uuid())) {
+                  others.add(ZkReads.exists(atomPath(ad.uuid())));
+                }
+              }
+            }
+            oldAtoms.addAll(others);
+            ZkReads.run(zk, oldAtoms, readTimeoutMs());
+            for (Read r : others) {
+              if (r.found()) {
+                throw new DuplicateException(
+                    (r.path.startsWith(flowsDir) ? "Flow" : "Atom")
+                        + " detail '"
+                        + r.path.substring(r.path.lastIndexOf('/') + 1)
+                        + "' already belongs to another logbook, not to '"
+                        + book.uuid()
+                        + "'");
+              }
+            }
+            List<Planned> plan = new ArrayList<>();
+            int ai = 0;
+            for (int i = 0; i < oldFlows.size(); i++) {
+              Read fr = oldFlows.get(i);
+              if (fr.found()) {
+                for (String a : fr.children) {
+                  plan.add(Planned.delete(fr.path + "/" + a));
+                  if (oldAtoms.get(ai++).found()) {
+                    plan.add(Planned.delete(atomPath(a)));
+                  }
+                }
+                plan.add(Planned.delete(fr.path));
+              }
+              plan.add(Planned.delete(bp + "/" + oldFlowIds.get(i)));
+            }
+            if (oldBook.found()) {
+              plan.add(Planned.delete(bp));
+            }
+            plan.add(Planned.create(bp, bookData, backend.acl()));
+            for (int i = 0; i < book.flows().size(); i++) {
+              FlowDetail fd = book.flows().get(i);
+              String fp = flowPath(fd.uuid());
+              plan.add(Planned.create(fp, flowData.get(i).data(), backend.acl()));
+              plan.add(Planned.create(bp + "/" + fd.uuid(), linkData(i), backend.acl()));
+              List<Encoded> atoms = atomData.get(i);
+              for (int j = 0; j < atoms.size(); j++) {
+                plan.add(
+                    Planned.create(
+                        atomPath(atoms.get(j).uuid()), atoms.get(j).data(), backend.acl()));
+                plan.add(
+                    Planned.create(fp + "/" + atoms.get(j).uuid(), linkData(j), backend.acl()));
+              }
+            }
+            long size = REQUEST_OVERHEAD;
+            for (Planned p : plan) {
+              size += p.size();
+            }
+            if (size > settings.maxValueBytes()) {
+              throw new TooLargeForOne();
+            }
+            return new Plan<>(
+                plan,
+                c -> {
+                  List<FlowDetail> written = new ArrayList<>(book.size());
+                  for (FlowDetail fd : book.flows()) {
+                    written.add(writtenFlow(fd, c));
+                  }
+                  return LogBook.of(
+                      book.uuid(),
+                      book.name(),
+                      book.createdAt(),
+                      book.updatedAt(),
+                      book.meta(),
+                      written);
+                });
+          });
+    } catch (TooLargeForOne e) {
+      try {
+        destroyLogBook(book.uuid());
+      } catch (NotFoundException gone) {
+        // nothing to delete
+      }
+      return saveLogBook(book);
+    }
   }
 
   private void requirePrepared(Read rootExists) {
