@@ -83,7 +83,7 @@ final class LogbooksCommand implements Callable<Integer> {
           damaged.size()
               + " damaged record(s) in "
               + Stores.mask(connection)
-              + " were left out (each named above); delete their logbooks with '"
+              + " were left out, with the logbooks holding them; delete those with '"
               + Main.commandName()
               + " logbooks delete BOOK_UUID --connection ...' or restore the records");
     }

@@ -70,9 +70,10 @@ import org.junit.jupiter.api.Timeout;
  * <p><b>How a backend author uses it.</b> Put {@code taskflow4j-tck} on the test class path, write
  * one test class that extends this class and implement {@link #newBackend()} so that it returns a
  * backend over a <em>new, empty</em> store (a temporary directory, a fresh database or schema, a
- * unique ZooKeeper path...). Override {@link #disposeStore()} to remove the store after each test.
- * Every contract case, including those in the {@link Nested} groups, then runs against that
- * backend:
+ * unique ZooKeeper path...). Override {@link #disposeStore()} to remove the store after each test,
+ * and {@link #damage} to spoil a stored record the way a torn write would (the cases of damaged
+ * records need it). Every contract case, including those in the {@link Nested} groups, then runs
+ * against that backend:
  *
  * <pre>{@code
  * class DirBackendTest extends BackendContractTest {
