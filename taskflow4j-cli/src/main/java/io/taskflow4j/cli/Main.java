@@ -56,6 +56,7 @@ import picocli.CommandLine.Spec;
       "  5  an input file is missing, unreadable, corrupt, or of another format",
       "  6  a logbook already exists in the target store (use --replace)",
       "  7  the store's schema is newer than this taskflow4j",
+      "  9  the store holds damaged records (named); the rest was listed, exported or resumed",
       " 42  demo --crash-after stopped the process on purpose",
       "",
       "Connection strings (--connection, --from, --to):",

@@ -165,38 +165,49 @@ public final class StoreVerifier {
       problems.add(new Problem(kind, where, message));
     }
 
+    /**
+     * Walks the books with the connection's tolerant scan (lazily: each book's flows are read by
+     * {@link #checkBook}), so a damaged logbook record is one problem and the other books are still
+     * checked, and the store is never held in memory whole.
+     */
     void run() {
-      List<LogBook> lazy;
+      Set<String> bookIds = new HashSet<>();
       try {
-        lazy = c.getLogBooks(true);
+        c.forEachLogBook(
+            true,
+            b -> checkBook(b, bookIds),
+            e ->
+                problem(
+                    Problem.Kind.UNREADABLE,
+                    e.kind().label() + " " + e.uuid().orElse(e.location()),
+                    "cannot be read: " + e.getMessage()));
       } catch (TaskFlowException e) {
         problem(
             Problem.Kind.UNREADABLE, "store", "the logbooks cannot be listed: " + e.getMessage());
+      }
+    }
+
+    void checkBook(LogBook b, Set<String> bookIds) {
+      String where = "logbook " + b.uuid() + " (" + b.name() + ")";
+      if (!bookIds.add(b.uuid())) {
+        problem(Problem.Kind.DUPLICATE, where, "listed twice");
         return;
       }
-      Set<String> bookIds = new HashSet<>();
-      for (LogBook b : lazy) {
-        String where = "logbook " + b.uuid() + " (" + b.name() + ")";
-        if (!bookIds.add(b.uuid())) {
-          problem(Problem.Kind.DUPLICATE, where, "listed twice");
-          continue;
-        }
-        books++;
-        List<FlowDetail> fds;
-        try {
-          fds = c.getFlowsForBook(b.uuid());
-        } catch (NotFoundException e) {
-          problem(Problem.Kind.DANGLING_LINK, where, "listed but not found: " + e.getMessage());
-          continue;
-        } catch (TaskFlowException e) {
-          problem(
-              Problem.Kind.UNREADABLE, where, "its flow details cannot be read: " + e.getMessage());
-          continue;
-        }
-        Set<String> flowNames = new HashSet<>();
-        for (FlowDetail fd : fds) {
-          checkFlow(b, where, fd, flowNames);
-        }
+      books++;
+      List<FlowDetail> fds;
+      try {
+        fds = c.getFlowsForBook(b.uuid());
+      } catch (NotFoundException e) {
+        problem(Problem.Kind.DANGLING_LINK, where, "listed but not found: " + e.getMessage());
+        return;
+      } catch (TaskFlowException e) {
+        problem(
+            Problem.Kind.UNREADABLE, where, "its flow details cannot be read: " + e.getMessage());
+        return;
+      }
+      Set<String> flowNames = new HashSet<>();
+      for (FlowDetail fd : fds) {
+        checkFlow(b, where, fd, flowNames);
       }
     }
 

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import io.taskflow4j.persistence.AtomDetail;
 import io.taskflow4j.persistence.ConflictException;
+import io.taskflow4j.persistence.CorruptRecordException;
 import io.taskflow4j.persistence.DuplicateException;
 import io.taskflow4j.persistence.Fence;
 import io.taskflow4j.persistence.FencedException;
@@ -61,6 +62,7 @@ import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -122,9 +124,11 @@ import org.slf4j.LoggerFactory;
  * positions were times (small {@code seq}s) sort by link time, then {@code seq}.
  *
  * <p><b>Damage.</b> A corrupt or truncated file fails every read that needs it with a {@link
- * StorageException} naming the file; nothing skips it silently, so {@code getLogBooks()} fails too
- * (a listing that quietly drops a book is worse than one that says which file to restore), while
- * every read that does not need the file still works.
+ * CorruptRecordException} naming the record and the file; nothing skips it silently, so {@code
+ * getLogBooks()} fails too (a listing that quietly drops a book is worse than one that says which
+ * file to restore), while every read that does not need the file still works. {@link
+ * #forEachLogBook} reports each damaged record and goes on with the next book. A delete never
+ * parses the files it removes (it moves directories by name), so a damaged book can be deleted.
  */
 final class DirStore {
   private static final Logger LOG = LoggerFactory.getLogger(DirStore.class);
@@ -160,18 +164,29 @@ final class DirStore {
 
   /** The three kinds of objects, each in its own top-level directory. */
   enum Kind {
-    BOOK("Logbook", BOOKS, 'b'),
-    FLOW("Flow detail", FLOWS, 'f'),
-    ATOM("Atom detail", ATOMS, 'a');
+    BOOK("Logbook", BOOKS, 'b', CorruptRecordException.Kind.LOGBOOK),
+    FLOW("Flow detail", FLOWS, 'f', CorruptRecordException.Kind.FLOW_DETAIL),
+    ATOM("Atom detail", ATOMS, 'a', CorruptRecordException.Kind.ATOM_DETAIL);
 
     final String label;
     final String dirName;
     final char tag;
+    final CorruptRecordException.Kind recordKind;
 
-    Kind(String label, String dirName, char tag) {
+    Kind(String label, String dirName, char tag, CorruptRecordException.Kind recordKind) {
       this.label = label;
       this.dirName = dirName;
       this.tag = tag;
+      this.recordKind = recordKind;
+    }
+
+    static Kind ofDirName(String name) {
+      for (Kind k : values()) {
+        if (k.dirName.equals(name)) {
+          return k;
+        }
+      }
+      return null;
     }
 
     Kind child() {
@@ -1105,7 +1120,7 @@ final class DirStore {
   LogBook getLogBook(String uuid, boolean lazy) {
     checkId(uuid, Kind.BOOK);
     ensureOpen();
-    Loaded<LogBook> b = readBook(uuid, lazy);
+    Loaded<LogBook> b = readBook(uuid, lazy, null);
     if (b == null) {
       throw new NotFoundException("Logbook '" + uuid + "' not found");
     }
@@ -1119,20 +1134,73 @@ final class DirStore {
       if (idProblem(name) != null) {
         continue;
       }
-      Loaded<LogBook> b = readBook(name, lazy);
+      Loaded<LogBook> b = readBook(name, lazy, null);
       if (b != null) {
         found.add(b);
       }
     }
-    found.sort(
-        Comparator.comparing((Loaded<LogBook> l) -> l.value.createdAt())
-            .thenComparingLong(l -> l.seq)
-            .thenComparing(l -> l.name));
+    found.sort(BOOK_ORDER);
     List<LogBook> out = new ArrayList<>(found.size());
     for (Loaded<LogBook> l : found) {
       out.add(l.value);
     }
     return out;
+  }
+
+  /** Oldest first: by creation time, then save position, then uuid. */
+  private static final Comparator<Loaded<LogBook>> BOOK_ORDER =
+      Comparator.comparing((Loaded<LogBook> l) -> l.value.createdAt())
+          .thenComparingLong(l -> l.seq)
+          .thenComparing(l -> l.name);
+
+  /**
+   * The tolerant scan ({@link io.taskflow4j.persistence.Connection#forEachLogBook}) in two passes:
+   * the first reads each book's own record (lazily, one at a time) to sort the books, keeping only
+   * its uuid, creation time and position; the second reads the books in that order one at a time,
+   * with their flow and atom details unless lazy, and hands each over before reading the next. So
+   * it holds one small key per book and one book at a time. A damaged record goes to {@code
+   * damaged} (a book's own in the first pass, its details' in the second) and its book is skipped.
+   * Reads take no lock, so the consumers may write.
+   */
+  void forEachLogBook(
+      boolean lazy,
+      Consumer<? super LogBook> out,
+      Consumer<? super CorruptRecordException> damaged) {
+    ensureOpen();
+    List<Loaded<LogBook>> keys = new ArrayList<>();
+    for (String name : names(books)) {
+      if (idProblem(name) != null) {
+        continue;
+      }
+      Loaded<LogBook> b;
+      try {
+        b = readBook(name, true, null);
+      } catch (CorruptRecordException e) {
+        damaged.accept(e);
+        continue;
+      }
+      if (b != null) {
+        // Only the sort key is kept: the book is read again, in full, in its turn.
+        LogBook key = LogBook.of(name, "", b.value.createdAt(), null, Map.of(), List.of());
+        keys.add(new Loaded<>(key, b.seq, -1, name));
+      }
+    }
+    keys.sort(BOOK_ORDER);
+    for (Loaded<LogBook> key : keys) {
+      List<CorruptRecordException> found = new ArrayList<>();
+      Loaded<LogBook> b;
+      try {
+        b = readBook(key.name, lazy, found);
+      } catch (CorruptRecordException e) {
+        found.add(e);
+        b = null;
+      }
+      if (!found.isEmpty()) {
+        found.forEach(damaged);
+      } else if (b != null) {
+        out.accept(b.value); // (null: deleted since the first pass)
+      }
+    }
   }
 
   List<FlowDetail> getFlowsForBook(String uuid) {
@@ -1142,13 +1210,13 @@ final class DirStore {
     if (!Files.exists(dir.resolve(METADATA))) {
       throw new NotFoundException("Logbook '" + uuid + "' not found");
     }
-    return readFlowsOf(dir);
+    return readFlowsOf(dir, uuid, null);
   }
 
   FlowDetail getFlowDetails(String uuid, boolean lazy) {
     checkId(uuid, Kind.FLOW);
     ensureOpen();
-    Loaded<FlowDetail> f = readFlow(uuid, -1, lazy, true);
+    Loaded<FlowDetail> f = readFlow(uuid, -1, lazy, true, null, null);
     if (f == null) {
       throw new NotFoundException("Flow detail '" + uuid + "' not found");
     }
@@ -1177,7 +1245,12 @@ final class DirStore {
     }
   }
 
-  private Loaded<LogBook> readBook(String uuid, boolean lazy) {
+  /**
+   * A book, or {@code null} when it does not exist. A damaged flow or atom detail is added to
+   * {@code damage} when given (the book is then returned without it), else thrown; a damaged book
+   * record is thrown.
+   */
+  private Loaded<LogBook> readBook(String uuid, boolean lazy, List<CorruptRecordException> damage) {
     Path dir = books.resolve(uuid);
     Path file = dir.resolve(METADATA);
     byte[] raw = readOrNull(file);
@@ -1185,7 +1258,7 @@ final class DirStore {
       return null;
     }
     Map<?, ?> m = parseMap(file, raw);
-    List<FlowDetail> fds = lazy ? List.of() : readFlowsOf(dir);
+    List<FlowDetail> fds = lazy ? List.of() : readFlowsOf(dir, uuid, damage);
     try {
       return new Loaded<>(TaskFlowFormat.logBookFromMap(m, fds), longKey(m, K_SEQ, -1), -1, uuid);
     } catch (IllegalArgumentException | ClassCastException e) {
@@ -1193,13 +1266,27 @@ final class DirStore {
     }
   }
 
-  private List<FlowDetail> readFlowsOf(Path bookDir) {
+  /**
+   * The flow details a book links, in order. A damaged one (or a damaged atom of one) is added to
+   * {@code damage} when given, and left out; else it is thrown, naming the book.
+   */
+  private List<FlowDetail> readFlowsOf(
+      Path bookDir, String bookUuid, List<CorruptRecordException> damage) {
     List<Loaded<FlowDetail>> found = new ArrayList<>();
     for (Link c : links(bookDir)) {
       if (idProblem(c.name()) != null) {
         continue;
       }
-      Loaded<FlowDetail> f = readFlow(c.name(), c.position(), false, false);
+      Loaded<FlowDetail> f;
+      try {
+        f = readFlow(c.name(), c.position(), false, false, bookUuid, damage);
+      } catch (CorruptRecordException e) {
+        if (damage == null) {
+          throw e.inBook(bookUuid);
+        }
+        damage.add(e.inBook(bookUuid));
+        continue;
+      }
       if (f != null) {
         found.add(f);
       } else {
@@ -1210,7 +1297,12 @@ final class DirStore {
   }
 
   private Loaded<FlowDetail> readFlow(
-      String uuid, long linkPosition, boolean lazy, boolean checkOwner) {
+      String uuid,
+      long linkPosition,
+      boolean lazy,
+      boolean checkOwner,
+      String bookUuid,
+      List<CorruptRecordException> damage) {
     Path dir = flows.resolve(uuid);
     Path file = dir.resolve(METADATA);
     byte[] raw = readOrNull(file);
@@ -1221,7 +1313,8 @@ final class DirStore {
     if (checkOwner && m.get(K_PARENT) instanceof String p && !linkedFrom(Kind.BOOK, p, uuid)) {
       return null; // an orphan: its save never linked it, or its book is being deleted
     }
-    List<AtomDetail> ads = lazy ? List.of() : readAtomsOf(dir);
+    String book = bookUuid != null ? bookUuid : m.get(K_PARENT) instanceof String p ? p : null;
+    List<AtomDetail> ads = lazy ? List.of() : readAtomsOf(dir, book, damage);
     try {
       return new Loaded<>(
           TaskFlowFormat.flowDetailFromMap(m, ads, revision(m, raw)),
@@ -1233,13 +1326,24 @@ final class DirStore {
     }
   }
 
-  private List<AtomDetail> readAtomsOf(Path flowDir) {
+  /** As {@link #readFlowsOf}, for the atoms a flow detail links. */
+  private List<AtomDetail> readAtomsOf(
+      Path flowDir, String bookUuid, List<CorruptRecordException> damage) {
     List<Loaded<AtomDetail>> found = new ArrayList<>();
     for (Link c : links(flowDir)) {
       if (idProblem(c.name()) != null) {
         continue;
       }
-      Loaded<AtomDetail> a = readAtom(c.name(), c.position(), false);
+      Loaded<AtomDetail> a;
+      try {
+        a = readAtom(c.name(), c.position(), false);
+      } catch (CorruptRecordException e) {
+        if (damage == null) {
+          throw e.inBook(bookUuid);
+        }
+        damage.add(e.inBook(bookUuid));
+        continue;
+      }
       if (a != null) {
         found.add(a);
       } else {
@@ -1415,13 +1519,23 @@ final class DirStore {
     }
   }
 
+  /**
+   * A record's file cannot be read as one: a {@link CorruptRecordException} naming the record (kind
+   * and uuid from the file's place in the layout, {@code <kind dir>/<uuid>/metadata}) and the file.
+   */
   static StorageException corrupt(Path file, String why, Throwable cause) {
-    return new StorageException(
-        "corrupt record "
-            + file
-            + ": "
-            + firstLine(why)
-            + "; restore this file from a backup (other records are unaffected)",
+    Path object = file.getParent();
+    Path kindDir = object == null ? null : object.getParent();
+    Kind kind = kindDir == null ? null : Kind.ofDirName(kindDir.getFileName().toString());
+    if (kind == null) {
+      return new StorageException("unreadable file " + file + ": " + firstLine(why), cause);
+    }
+    return new CorruptRecordException(
+        kind.recordKind,
+        object.getFileName().toString(),
+        null,
+        "file " + file,
+        firstLine(why),
         cause);
   }
 
@@ -1554,7 +1668,13 @@ final class DirStore {
     try {
       return OptionalLong.of(Long.parseLong(new String(raw, StandardCharsets.US_ASCII).strip()));
     } catch (NumberFormatException e) {
-      throw corrupt(file, "a fence file must hold one whole number", e);
+      throw new StorageException(
+          "unreadable fence file "
+              + file
+              + ": it must hold one whole number; delete it only if no job of key '"
+              + key
+              + "' is running (its next claim writes it again)",
+          e);
     }
   }
 

@@ -6,6 +6,7 @@ import io.taskflow4j.persistence.Backend;
 import io.taskflow4j.persistence.BackendConf;
 import io.taskflow4j.persistence.ConflictException;
 import io.taskflow4j.persistence.Connection;
+import io.taskflow4j.persistence.CorruptRecordException;
 import io.taskflow4j.persistence.DuplicateException;
 import io.taskflow4j.persistence.Failure;
 import io.taskflow4j.persistence.Fence;
@@ -26,6 +27,7 @@ import java.util.Objects;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
@@ -467,6 +469,41 @@ public final class MemoryBackend implements Backend {
         return out;
       } finally {
         lock.readLock().unlock();
+      }
+    }
+
+    /**
+     * Copies the uuids of the books under the read lock, then assembles one book at a time under it
+     * and hands it over outside it: holds one uuid per book and one book at a time, and a consumer
+     * may write. Nothing here can be damaged, so {@code damaged} is never called.
+     */
+    @Override
+    public void forEachLogBook(
+        boolean lazy,
+        Consumer<? super LogBook> out,
+        Consumer<? super CorruptRecordException> damaged) {
+      Objects.requireNonNull(out, "books");
+      Objects.requireNonNull(damaged, "damaged");
+      ensureOpen();
+      List<String> uuids;
+      lock.readLock().lock();
+      try {
+        uuids = new ArrayList<>(books.keySet());
+      } finally {
+        lock.readLock().unlock();
+      }
+      for (String uuid : uuids) {
+        LogBook book;
+        lock.readLock().lock();
+        try {
+          BookRec br = books.get(uuid);
+          book = br == null ? null : assemble(br, lazy); // null: deleted meanwhile
+        } finally {
+          lock.readLock().unlock();
+        }
+        if (book != null) {
+          out.accept(book);
+        }
       }
     }
 

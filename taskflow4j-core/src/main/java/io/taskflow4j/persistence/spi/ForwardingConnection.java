@@ -91,6 +91,15 @@ public abstract class ForwardingConnection implements Connection {
   }
 
   @Override
+  public void forEachLogBook(
+      boolean lazy,
+      java.util.function.Consumer<? super LogBook> books,
+      java.util.function.Consumer<? super io.taskflow4j.persistence.CorruptRecordException>
+          damaged) {
+    delegate.forEachLogBook(lazy, books, damaged);
+  }
+
+  @Override
   public List<FlowDetail> getFlowsForBook(String bookUuid) {
     return delegate.getFlowsForBook(bookUuid);
   }

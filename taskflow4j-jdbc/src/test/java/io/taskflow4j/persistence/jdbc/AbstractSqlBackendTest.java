@@ -6,6 +6,7 @@ import io.taskflow4j.persistence.AtomDetail;
 import io.taskflow4j.persistence.AtomState;
 import io.taskflow4j.persistence.Backend;
 import io.taskflow4j.persistence.Backends;
+import io.taskflow4j.persistence.CorruptRecordException;
 import io.taskflow4j.persistence.FlowDetail;
 import io.taskflow4j.persistence.FlowState;
 import io.taskflow4j.persistence.Intention;
@@ -44,6 +45,29 @@ abstract class AbstractSqlBackendTest extends BackendContractTest {
       c.clearAll();
     }
     return b;
+  }
+
+  /**
+   * Writes what no reader can parse into the record's JSON column (meta of a book or flow, results
+   * of an atom): a torn JSON text where the column is text, and on PostgreSQL, whose JSON columns
+   * refuse invalid JSON, a value nested deeper than any reader accepts.
+   */
+  @Override
+  protected void damage(CorruptRecordException.Kind kind, String uuid) throws SQLException {
+    String sql =
+        switch (kind) {
+          case LOGBOOK -> "UPDATE logbooks SET meta = %s WHERE uuid = ?";
+          case FLOW_DETAIL -> "UPDATE flowdetails SET meta = %s WHERE uuid = ?";
+          case ATOM_DETAIL -> "UPDATE atomdetails SET results = %s WHERE uuid = ?";
+        };
+    boolean postgres = ((JdbcBackend) backend).dialect() == Dialect.POSTGRESQL;
+    try (Connection c = raw();
+        PreparedStatement ps =
+            c.prepareStatement(String.format(sql, postgres ? "CAST(? AS JSON)" : "?"))) {
+      ps.setString(1, postgres ? "[".repeat(1_001) + "]".repeat(1_001) : "{\"torn\": [1, 2");
+      ps.setString(2, uuid);
+      assertThat(ps.executeUpdate()).as("rows damaged").isEqualTo(1);
+    }
   }
 
   /** A raw JDBC connection to the store under test (returned to the backend on close). */
