@@ -3,6 +3,7 @@ package io.taskflow4j.cli;
 import io.taskflow4j.engine.Engine;
 import io.taskflow4j.engine.Engines;
 import io.taskflow4j.persistence.Backend;
+import io.taskflow4j.persistence.ConflictException;
 import io.taskflow4j.persistence.Connection;
 import io.taskflow4j.persistence.CorruptRecordException;
 import io.taskflow4j.persistence.FlowDetail;
@@ -91,7 +92,7 @@ final class ResumeCommand implements Callable<Integer> {
           main.println("Flow " + fd.name() + " " + fd.uuid() + " already finished: " + fd.state());
           return fd.state() == FlowState.SUCCESS ? ExitCodes.OK : ExitCodes.FAILURE;
         }
-        return resume(main, backend, fd) ? ExitCodes.OK : ExitCodes.FAILURE;
+        return exitCode(resume(main, backend, fd));
       }
       // The scan keeps only the uuids of the unfinished flows; each is read again just before it
       // is resumed, so the store is never held in memory and each run starts from the latest
@@ -115,6 +116,7 @@ final class ResumeCommand implements Callable<Integer> {
         main.println(LogbooksCommand.damagedLine(e));
       }
       int failed = 0;
+      int taken = 0;
       for (String uuid : unfinished) {
         FlowDetail fd;
         try (Connection c = backend.getConnection()) {
@@ -132,21 +134,47 @@ final class ResumeCommand implements Callable<Integer> {
               "Flow " + fd.name() + " " + fd.uuid() + " finished meanwhile: " + fd.state());
           continue;
         }
-        if (!resume(main, backend, fd)) {
+        Outcome o = resume(main, backend, fd);
+        if (o == Outcome.FAILED) {
           failed++;
+        } else if (o == Outcome.TAKEN) {
+          taken++;
         }
       }
       LogbooksCommand.reportDamaged(main, damaged, connection);
       if (failed > 0) {
         return ExitCodes.FAILURE;
       }
+      if (taken > 0) {
+        return ExitCodes.CONFLICT;
+      }
       return damaged.isEmpty() ? ExitCodes.OK : ExitCodes.DAMAGED;
     }
   }
 
-  /** Rebuilds and runs one flow; whether it ended in SUCCESS. */
+  private static int exitCode(Outcome o) {
+    return switch (o) {
+      case SUCCEEDED -> ExitCodes.OK;
+      case FAILED -> ExitCodes.FAILURE;
+      case TAKEN -> ExitCodes.CONFLICT;
+    };
+  }
+
+  /** How one resumed flow ended, for the exit code. */
+  private enum Outcome {
+    SUCCEEDED,
+    FAILED,
+    /** Another process ran the flow at the same time and this one stopped; it is not finished. */
+    TAKEN
+  }
+
+  /**
+   * Rebuilds and runs one flow. When another process resumes the same flow at the same time, one of
+   * them has a write refused and stops without writing anything more; if the other finished the
+   * flow, that counts as done here too.
+   */
   @SuppressWarnings("try") // the progress listener is registered for the try block's duration
-  private boolean resume(Main main, Backend backend, FlowDetail fd) {
+  private Outcome resume(Main main, Backend backend, FlowDetail fd) {
     main.println("Resuming flow " + fd.name() + " " + fd.uuid() + " (was " + fd.state() + ")");
     Engines.Builder b = Engines.loadFromDetail(fd).backend(backend);
     if (serial) {
@@ -155,16 +183,35 @@ final class ResumeCommand implements Callable<Integer> {
       b.parallel(workers);
     }
     FlowState end;
+    boolean refused = false;
     try (Engine engine = b.build();
         Progress progress = quiet ? null : new Progress(engine, main)) {
       try {
         engine.run();
+      } catch (ConflictException e) {
+        refused = true;
+        main.println(
+            "Flow "
+                + fd.uuid()
+                + ": another process is running it too; this one stopped without writing more ("
+                + Main.oneLine(e.getMessage())
+                + ")");
       } catch (RuntimeException e) {
         main.println("Flow " + fd.uuid() + " failed: " + Main.oneLine(e.getMessage()));
       }
       end = engine.flowState();
     }
+    if (refused) {
+      try (Connection c = backend.getConnection()) {
+        end = c.getFlowDetails(fd.uuid(), true).state();
+      }
+      main.println("Flow " + fd.name() + " " + fd.uuid() + " is " + end + " in the store");
+      if (end == FlowState.SUCCESS) {
+        return Outcome.SUCCEEDED;
+      }
+      return end.isFinished() ? Outcome.FAILED : Outcome.TAKEN;
+    }
     main.println("Flow " + fd.name() + " " + fd.uuid() + " finished: " + end);
-    return end == FlowState.SUCCESS;
+    return end == FlowState.SUCCESS ? Outcome.SUCCEEDED : Outcome.FAILED;
   }
 }
