@@ -10,13 +10,18 @@ import io.taskflow4j.jobs.Jobboards;
 import io.taskflow4j.persistence.Backend;
 import io.taskflow4j.persistence.BackendConf;
 import io.taskflow4j.persistence.Backends;
+import io.taskflow4j.persistence.Connection;
 import io.taskflow4j.persistence.TaskFlowException;
+import io.taskflow4j.persistence.jdbc.JdbcBackendProvider;
+import io.taskflow4j.persistence.jdbc.JdbcCommitHook;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 /**
  * One conductor in a process of its own, for the multi-process takeover and fencing tests: it
@@ -28,6 +33,11 @@ import java.util.Map;
  * <p>Arguments: {@code <connection> <conductor-name> <max-concurrent-jobs> <lease-seconds>}; the
  * connection string serves both the jobboard (with {@code lease} set) and the logbooks.
  *
+ * <p>Standard input, one command per line: {@code GO} starts claiming; on a SQL store, {@code
+ * PAUSE} makes the next write of an atom detail stop right before its commit, inside its fenced
+ * transaction (the fence row share-locked, the atom row locked), print {@code PAUSED} and wait for
+ * {@code RESUME}, so a test can stop the process exactly there; end of input stops the conductor.
+ *
  * <p>Standard output, one line per event, fields separated by single spaces:
  *
  * <ul>
@@ -36,6 +46,7 @@ import java.util.Map;
  *   <li>{@code CLAIMED <millis> <job-uuid> <job-name> <token>} when it claimed a job;
  *   <li>{@code OUTCOME <millis> <job-uuid> <job-name> <token> <kind> <flow-state> <reason>} when it
  *       settled one ({@link JobOutcome}: COMPLETED, RELEASED, FAILED, TRASHED or DROPPED);
+ *   <li>{@code PAUSED <millis> <write>} when a write stopped before its commit after {@code PAUSE};
  *   <li>{@code STOPPED <claimed> <completed> <dropped>} after a graceful stop.
  * </ul>
  *
@@ -60,8 +71,9 @@ public final class ConductorChild {
     Backend backend;
     Jobboard board;
     Conductor conductor;
+    PauseHook pause = new PauseHook();
     try {
-      backend = Backends.open(connection);
+      backend = openStore(connection, pause);
       board = Jobboards.open(Map.of(BackendConf.CONNECTION, connection, Jobboards.LEASE, args[3]));
       conductor =
           Conductor.builder(board, backend)
@@ -81,9 +93,14 @@ public final class ConductorChild {
     BufferedReader in =
         new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
     for (String line; (line = in.readLine()) != null; ) {
-      if (line.equals("GO")) {
-        conductor.start();
-        say("STARTED " + name);
+      switch (line) {
+        case "GO" -> {
+          conductor.start();
+          say("STARTED " + name);
+        }
+        case "PAUSE" -> pause.arm();
+        case "RESUME" -> pause.resume();
+        default -> System.err.println("unknown command: " + line);
       }
     }
     conductor.stop(Duration.ofSeconds(10));
@@ -92,6 +109,58 @@ public final class ConductorChild {
     backend.close();
     say("STOPPED " + s.claimed() + " " + s.completed() + " " + s.dropped());
     System.exit(0);
+  }
+
+  /** The logbook store; a SQL one through {@code pause}, which can stop a write before commit. */
+  private static Backend openStore(String connection, PauseHook pause) {
+    BackendConf conf = BackendConf.parse(connection);
+    if (!new JdbcBackendProvider().schemes().contains(conf.backendName())) {
+      return Backends.open(conf);
+    }
+    Backend backend = JdbcBackendProvider.create(conf, pause);
+    try (Connection c = backend.getConnection()) {
+      c.upgrade();
+      return backend;
+    } catch (RuntimeException e) {
+      backend.close();
+      throw e;
+    }
+  }
+
+  /**
+   * Once armed, stops the next write of an atom detail right before its commit, as a process paused
+   * there would be: the transaction stays open, its locks held, until {@link #resume}.
+   */
+  private static final class PauseHook implements JdbcCommitHook {
+    private volatile boolean armed;
+    private volatile CountDownLatch resumed = new CountDownLatch(0);
+
+    void arm() {
+      resumed = new CountDownLatch(1);
+      armed = true;
+    }
+
+    void resume() {
+      resumed.countDown();
+    }
+
+    @Override
+    public void beforeCommit(String what) {
+      if (!armed || !what.startsWith("updating atom detail")) {
+        return;
+      }
+      armed = false;
+      say("PAUSED " + System.currentTimeMillis() + " " + what.replaceAll("\\s+", "_"));
+      try {
+        // bounded, so a child whose test died never hangs on
+        resumed.await(5, TimeUnit.MINUTES);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+
+    @Override
+    public void afterCommit(String what) {}
   }
 
   private static void say(String line) {

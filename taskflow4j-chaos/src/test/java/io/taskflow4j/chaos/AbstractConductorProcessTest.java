@@ -66,8 +66,8 @@ abstract class AbstractConductorProcessTest {
       Duration.ofMillis(
           (long) (Double.parseDouble(System.getProperty("chaos.scaleLease", "10")) * 1000));
 
-  private static final int TASKS = 6;
-  private static final long TASK_MILLIS = 500;
+  static final int TASKS = 6;
+  static final long TASK_MILLIS = 500;
 
   @TempDir Path dir;
 

@@ -169,7 +169,12 @@ final class ConductorProcesses implements AutoCloseable {
 
     /** Lets the conductor start claiming. */
     void go() throws IOException {
-      process.getOutputStream().write("GO\n".getBytes(StandardCharsets.UTF_8));
+      send("GO");
+    }
+
+    /** Sends a command line to the conductor ({@link ConductorChild}: GO, PAUSE, RESUME). */
+    void send(String command) throws IOException {
+      process.getOutputStream().write((command + "\n").getBytes(StandardCharsets.UTF_8));
       process.getOutputStream().flush();
     }
 

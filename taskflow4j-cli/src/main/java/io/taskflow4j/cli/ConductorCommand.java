@@ -118,10 +118,17 @@ final class ConductorCommand implements Callable<Integer> {
     Thread hook =
         new Thread(
             () -> {
-              conductor.stop(Duration.ofSeconds(grace));
-              board.close();
-              backend.close();
-              stopped.countDown();
+              try {
+                conductor.stop(Duration.ofSeconds(grace));
+                board.close();
+                backend.close();
+              } catch (RuntimeException | Error e) {
+                // e.g. fenced: a peer took a job over while this one was stopping; the job is
+                // the peer's now, and what this conductor could not release is said in one line
+                main.report(e);
+              } finally {
+                stopped.countDown();
+              }
             },
             "taskflow4j-conductor-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);

@@ -3,6 +3,7 @@ package io.taskflow4j.cli;
 import io.taskflow4j.engine.FlowFactoryException;
 import io.taskflow4j.persistence.BackendNotFoundException;
 import io.taskflow4j.persistence.ConflictException;
+import io.taskflow4j.persistence.CorruptRecordException;
 import io.taskflow4j.persistence.DuplicateException;
 import io.taskflow4j.persistence.IncompatibleVersionException;
 import io.taskflow4j.persistence.InvalidConfigurationException;
@@ -41,6 +42,9 @@ final class Errors {
           ExitCodes.UPGRADE_REQUIRED,
           msg + "; run '" + Main.commandName() + " upgrade --connection ...'",
           false);
+    }
+    if (e instanceof CorruptRecordException) {
+      return new Report(ExitCodes.DAMAGED, msg, false);
     }
     if (e instanceof StorageException) {
       String cause = rootCause(e);

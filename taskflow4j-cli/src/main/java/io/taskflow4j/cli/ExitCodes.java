@@ -35,6 +35,14 @@ public final class ExitCodes {
    */
   public static final int UPGRADE_REQUIRED = 8;
 
+  /**
+   * The store holds damaged records (a truncated file, a torn JSON cell): a command that reads the
+   * whole store ({@code logbooks list}, {@code export}, {@code resume --all}) did its work on every
+   * other book and named each damaged record; a command that needed a damaged record named it.
+   * {@code logbooks delete} removes a damaged book.
+   */
+  public static final int DAMAGED = 9;
+
   /** {@code demo --crash-after N} stopped the process on purpose. */
   public static final int CRASHED = 42;
 

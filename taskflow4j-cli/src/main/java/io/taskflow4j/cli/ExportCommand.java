@@ -1,14 +1,18 @@
 package io.taskflow4j.cli;
 
+import com.fasterxml.jackson.core.JsonGenerator;
 import io.taskflow4j.persistence.Backend;
 import io.taskflow4j.persistence.Connection;
+import io.taskflow4j.persistence.CorruptRecordException;
 import io.taskflow4j.persistence.Json;
 import io.taskflow4j.persistence.LogBook;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -24,7 +28,9 @@ import picocli.CommandLine.Spec;
     description = {
       "Export logbooks as JSON in the versioned, backend-neutral export format"
           + " ({\"format\": \"taskflow4j-export\", \"version\": 1, \"exported_at\": ...,"
-          + " \"logbooks\": [...]}), which 'import' reads into any backend."
+          + " \"logbooks\": [...]}), which 'import' reads into any backend.",
+      "A logbook holding a damaged record is left out (never written in part) and named on"
+          + " standard error; the file holds every other one, and the exit code is 9."
     })
 final class ExportCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -44,45 +50,92 @@ final class ExportCommand implements Callable<Integer> {
       description = "Write to FILE (replaced atomically) instead of standard output.")
   Path output;
 
+  /** How many books and flows were written. */
+  private int bookCount;
+
+  private int flowCount;
+
   @Override
   public Integer call() throws IOException {
     Main main = Main.of(spec);
-    List<LogBook> selected = new ArrayList<>();
-    try (Backend backend = Stores.readable(connection);
-        Connection c = backend.getConnection()) {
-      if (books.isEmpty()) {
-        selected.addAll(c.getLogBooks(false));
-      } else {
-        for (String uuid : books) {
-          selected.add(LogbooksCommand.load(c, uuid, connection));
-        }
-      }
-    }
-    byte[] json =
-        Json.mapper()
-            .writerWithDefaultPrettyPrinter()
-            .writeValueAsBytes(ExportFormat.document(selected));
+    List<CorruptRecordException> damaged = new ArrayList<>();
     if (output == null) {
       OutputStream out = main.out();
-      out.write(json);
+      export(out, damaged);
       out.write('\n');
       out.flush();
-      return ExitCodes.OK;
+    } else {
+      Path target = output.toAbsolutePath();
+      Path dir = target.getParent();
+      if (dir == null || Files.isDirectory(target)) {
+        throw new CliException(
+            ExitCodes.USAGE, "--output " + output + " is a directory; give the path of a file");
+      }
+      Path tmp = Files.createTempFile(dir, "." + target.getFileName(), ".tmp");
+      try {
+        try (OutputStream out = Files.newOutputStream(tmp)) {
+          export(out, damaged);
+        }
+        Files.move(
+            tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+      } finally {
+        Files.deleteIfExists(tmp);
+      }
+      main.info("Exported " + bookCount + " logbook(s), " + flowCount + " flow(s) to " + output);
     }
-    Path target = output.toAbsolutePath();
-    Path dir = target.getParent();
-    Path tmp = Files.createTempFile(dir, "." + target.getFileName(), ".tmp");
+    for (CorruptRecordException e : damaged) {
+      main.info(LogbooksCommand.damagedLine(e));
+    }
+    LogbooksCommand.reportDamaged(main, damaged, connection);
+    return damaged.isEmpty() ? ExitCodes.OK : ExitCodes.DAMAGED;
+  }
+
+  /**
+   * Writes the document to {@code out}. The whole store is written book by book as the scan hands
+   * them over, so it is never held in memory; the {@code --book}s are read first (a missing one is
+   * an error before anything is written). Books holding a damaged record go to {@code damaged}.
+   */
+  private void export(OutputStream out, List<CorruptRecordException> damaged) throws IOException {
+    try (Backend backend = Stores.readable(connection);
+        Connection c = backend.getConnection()) {
+      List<LogBook> selected = new ArrayList<>();
+      for (String uuid : books) {
+        try {
+          selected.add(LogbooksCommand.load(c, uuid, connection));
+        } catch (CorruptRecordException e) {
+          damaged.add(e);
+        }
+      }
+      try (JsonGenerator g = Json.mapper().getFactory().createGenerator(out)) {
+        g.disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET);
+        g.useDefaultPrettyPrinter();
+        g.writeStartObject();
+        g.writeStringField("format", ExportFormat.FORMAT);
+        g.writeNumberField("version", ExportFormat.VERSION);
+        g.writeStringField("exported_at", Instant.now().toString());
+        g.writeArrayFieldStart("logbooks");
+        if (books.isEmpty()) {
+          c.forEachLogBook(false, b -> write(g, b), damaged::add);
+        } else {
+          for (LogBook b : selected) {
+            write(g, b);
+          }
+        }
+        g.writeEndArray();
+        g.writeEndObject();
+      } catch (UncheckedIOException e) {
+        throw e.getCause();
+      }
+    }
+  }
+
+  private void write(JsonGenerator g, LogBook b) {
     try {
-      Files.write(tmp, json);
-      Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-    } finally {
-      Files.deleteIfExists(tmp);
+      g.writeObject(ExportFormat.book(b));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
-    int flows = 0;
-    for (LogBook b : selected) {
-      flows += b.size();
-    }
-    main.info("Exported " + selected.size() + " logbook(s), " + flows + " flow(s) to " + output);
-    return ExitCodes.OK;
+    bookCount++;
+    flowCount += b.size();
   }
 }

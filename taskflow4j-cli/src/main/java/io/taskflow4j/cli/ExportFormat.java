@@ -4,6 +4,7 @@ import io.taskflow4j.persistence.AtomDetail;
 import io.taskflow4j.persistence.FlowDetail;
 import io.taskflow4j.persistence.Json;
 import io.taskflow4j.persistence.LogBook;
+import io.taskflow4j.persistence.StoreLimits;
 import io.taskflow4j.persistence.TaskFlowFormat;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -210,6 +211,8 @@ final class ExportFormat {
           }
           LogBook book = TaskFlowFormat.logBookFromMap(bm, flows);
           unique(bookIds, book.uuid(), where);
+          // Strings the model took as they were read (failures, nested values) are checked too.
+          StoreLimits.NONE.check(book);
           out.add(book);
         } catch (IllegalArgumentException e) {
           throw new InvalidExportException(where + ": " + Main.oneLine(e.getMessage()));

@@ -72,6 +72,20 @@ final class JobsCommand implements Callable<Integer> {
     String lease;
 
     Jobboard openBoard() {
+      if (lease != null) {
+        try {
+          // checked apart from the connection string, so the error names the option
+          Jobboards.leaseTime(
+              BackendConf.of(Map.of(BackendConf.CONNECTION, "memory", "lease", lease)));
+        } catch (io.taskflow4j.persistence.InvalidConfigurationException e) {
+          throw new CliException(
+              ExitCodes.USAGE,
+              "--lease must be a number of seconds of at least 0.1 (or an ISO-8601 duration such"
+                  + " as PT30S), not '"
+                  + lease
+                  + "'");
+        }
+      }
       Map<String, Object> conf =
           new LinkedHashMap<>(BackendConf.parse(board != null ? board : connection).asMap());
       if (lease != null) {
@@ -177,6 +191,15 @@ final class JobsCommand implements Callable<Integer> {
       List<Object> values = new ArrayList<>();
       for (String a : args) {
         values.add(jsonOrString(a));
+      }
+      try {
+        // the flow is built once here, so that arguments it refuses are a usage error now
+        // rather than a job that fails on every conductor
+        f.create(values, Map.of());
+      } catch (RuntimeException e) {
+        throw new CliException(
+            ExitCodes.USAGE,
+            "cannot post " + factory + " " + String.join(" ", args) + ": " + e.getMessage());
       }
       Map<String, Object> storeValues = new LinkedHashMap<>();
       store.forEach((k, v) -> storeValues.put(k, jsonOrString(v)));

@@ -3,13 +3,16 @@ package io.taskflow4j.cli;
 import io.taskflow4j.persistence.AtomDetail;
 import io.taskflow4j.persistence.Backend;
 import io.taskflow4j.persistence.Connection;
+import io.taskflow4j.persistence.CorruptRecordException;
 import io.taskflow4j.persistence.Failure;
 import io.taskflow4j.persistence.FlowDetail;
 import io.taskflow4j.persistence.Json;
 import io.taskflow4j.persistence.LogBook;
 import io.taskflow4j.persistence.NotFoundException;
 import io.taskflow4j.persistence.TaskFlowFormat;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -39,6 +42,53 @@ final class LogbooksCommand implements Callable<Integer> {
     return ExitCodes.USAGE;
   }
 
+  /**
+   * One line naming a damaged record (kind, uuid, its logbook, where, why) and what to do: delete
+   * its logbook, or restore the record.
+   */
+  static String damagedLine(CorruptRecordException e) {
+    StringBuilder sb = new StringBuilder("damaged: ").append(e.kind().label());
+    e.uuid().ifPresent(u -> sb.append(' ').append(u));
+    if (e.kind() != CorruptRecordException.Kind.LOGBOOK) {
+      e.bookUuid().ifPresent(b -> sb.append(" of logbook ").append(b));
+    }
+    sb.append(" (").append(e.location()).append("): ").append(e.reason());
+    if (e.bookUuid().isPresent()) {
+      sb.append("; delete the logbook with '")
+          .append(Main.commandName())
+          .append(" logbooks delete ")
+          .append(e.bookUuid().get())
+          .append(" --connection ...' or restore the record from a backup");
+    } else {
+      sb.append("; restore the record from a backup, or delete the logbook that holds it");
+    }
+    return sb.toString();
+  }
+
+  /** A damaged record as JSON: {@code kind, uuid, logbook, location, reason}. */
+  static Map<String, Object> damagedJson(CorruptRecordException e) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("kind", e.kind().name());
+    m.put("uuid", e.uuid().orElse(null));
+    m.put("logbook", e.bookUuid().orElse(null));
+    m.put("location", e.location());
+    m.put("reason", e.reason());
+    return m;
+  }
+
+  /** Says on standard error how many damaged records a command met and left out. */
+  static void reportDamaged(Main main, List<CorruptRecordException> damaged, String connection) {
+    if (!damaged.isEmpty()) {
+      main.info(
+          damaged.size()
+              + " damaged record(s) in "
+              + Stores.mask(connection)
+              + " were left out, with the logbooks holding them; delete those with '"
+              + Main.commandName()
+              + " logbooks delete BOOK_UUID --connection ...' or restore the records");
+    }
+  }
+
   static LogBook load(Connection c, String uuid, String connection) {
     try {
       return c.getLogBook(uuid);
@@ -53,6 +103,9 @@ final class LogbooksCommand implements Callable<Integer> {
               + Main.commandName()
               + " logbooks list --connection ...'",
           e);
+    } catch (IllegalArgumentException e) {
+      // a uuid the store refuses to look up (e.g. '../x' in a directory store)
+      throw new CliException(ExitCodes.USAGE, Main.oneLine(e.getMessage()), e);
     }
   }
 
@@ -60,74 +113,112 @@ final class LogbooksCommand implements Callable<Integer> {
   @Command(
       name = "list",
       mixinStandardHelpOptions = true,
-      description =
-          "List the logbooks, oldest first: name, uuid, creation time, flows and their states.")
+      description = {
+        "List the logbooks, oldest first: name, uuid, creation time, flows and their states.",
+        "Then one line per damaged record (a book holding one is left out of the list), and"
+            + " exit code 9 when there is any."
+      })
   static final class ListBooks implements Callable<Integer> {
     @Spec CommandSpec spec;
 
     @Option(names = "--connection", paramLabel = "URI", required = true, description = "The store.")
     String connection;
 
-    @Option(names = "--json", description = "Print a JSON array instead of a table.")
+    @Option(
+        names = "--json",
+        description =
+            "Print one JSON object instead of a table: {\"logbooks\": [...], \"damaged\":"
+                + " [{\"kind\", \"uuid\", \"logbook\", \"location\", \"reason\"}]}.")
     boolean json;
+
+    /** What the listing shows of a book: never its atoms, so the listing stays small. */
+    private record Row(
+        String uuid, String name, Instant createdAt, Instant updatedAt, List<FlowRow> flows) {
+      static Row of(LogBook b) {
+        List<FlowRow> flows = new ArrayList<>(b.size());
+        for (FlowDetail fd : b.flows()) {
+          flows.add(new FlowRow(fd.uuid(), fd.name(), fd.state().name(), fd.size()));
+        }
+        return new Row(b.uuid(), b.name(), b.createdAt(), b.updatedAt(), flows);
+      }
+    }
+
+    private record FlowRow(String uuid, String name, String state, int atoms) {}
 
     @Override
     public Integer call() {
       Main main = Main.of(spec);
-      List<LogBook> books;
+      List<Row> books = new ArrayList<>();
+      List<CorruptRecordException> damaged = new ArrayList<>();
       try (Backend backend = Stores.readable(connection);
           Connection c = backend.getConnection()) {
-        books = new ArrayList<>(c.getLogBooks(false));
+        // Book by book: a damaged record is reported, never the end of the listing.
+        c.forEachLogBook(false, b -> books.add(Row.of(b)), damaged::add);
       }
-      books.sort(java.util.Comparator.comparing(LogBook::createdAt).thenComparing(LogBook::uuid));
+      books.sort(Comparator.comparing(Row::createdAt).thenComparing(Row::uuid));
+      int exit = damaged.isEmpty() ? ExitCodes.OK : ExitCodes.DAMAGED;
       if (json) {
         List<Object> out = new ArrayList<>();
-        for (LogBook b : books) {
+        for (Row b : books) {
           Map<String, Object> m = new LinkedHashMap<>();
           m.put("uuid", b.uuid());
           m.put("name", b.name());
           m.put("created_at", String.valueOf(b.createdAt()));
           m.put("updated_at", b.updatedAt() == null ? null : b.updatedAt().toString());
           List<Object> flows = new ArrayList<>();
-          for (FlowDetail fd : b.flows()) {
+          for (FlowRow fd : b.flows()) {
             Map<String, Object> f = new LinkedHashMap<>();
             f.put("uuid", fd.uuid());
             f.put("name", fd.name());
-            f.put("state", fd.state().name());
-            f.put("atoms", fd.size());
+            f.put("state", fd.state());
+            f.put("atoms", fd.atoms());
             flows.add(f);
           }
           m.put("flows", flows);
           out.add(m);
         }
-        main.printData(Json.write(out));
-        return ExitCodes.OK;
+        List<Object> bad = new ArrayList<>();
+        for (CorruptRecordException e : damaged) {
+          bad.add(damagedJson(e));
+        }
+        Map<String, Object> doc = new LinkedHashMap<>();
+        doc.put("logbooks", out);
+        doc.put("damaged", bad);
+        main.printData(Json.write(doc));
+        reportDamaged(main, damaged, connection);
+        return exit;
       }
       if (books.isEmpty()) {
-        main.println("No logbooks in " + Stores.mask(connection));
-        return ExitCodes.OK;
-      }
-      int nameWidth = 4;
-      for (LogBook b : books) {
-        nameWidth = Math.max(nameWidth, Math.min(40, b.name().length()));
-      }
-      String fmt = "%-" + nameWidth + "s  %-36s  %-27s  %s";
-      main.printData(String.format(fmt, "NAME", "UUID", "CREATED", "FLOWS"));
-      for (LogBook b : books) {
-        List<String> flows = new ArrayList<>();
-        for (FlowDetail fd : b.flows()) {
-          flows.add(fd.name() + " " + fd.uuid() + " " + fd.state());
+        main.println(
+            (damaged.isEmpty() ? "No logbooks in " : "No readable logbooks in ")
+                + Stores.mask(connection));
+      } else {
+        int nameWidth = 4;
+        for (Row b : books) {
+          nameWidth = Math.max(nameWidth, Math.min(40, b.name().length()));
         }
-        main.printData(
-            String.format(
-                    fmt,
-                    b.name(),
-                    b.uuid(),
-                    b.createdAt(),
-                    flows.isEmpty() ? "(none)" : String.join(", ", flows))
-                .stripTrailing());
+        String fmt = "%-" + nameWidth + "s  %-36s  %-27s  %s";
+        main.printData(String.format(fmt, "NAME", "UUID", "CREATED", "FLOWS"));
+        for (Row b : books) {
+          List<String> flows = new ArrayList<>();
+          for (FlowRow fd : b.flows()) {
+            flows.add(fd.name() + " " + fd.uuid() + " " + fd.state());
+          }
+          main.printData(
+              String.format(
+                      fmt,
+                      b.name(),
+                      b.uuid(),
+                      b.createdAt(),
+                      flows.isEmpty() ? "(none)" : String.join(", ", flows))
+                  .stripTrailing());
+        }
       }
-      return ExitCodes.OK;
+      for (CorruptRecordException e : damaged) {
+        main.println(damagedLine(e));
+      }
+      reportDamaged(main, damaged, connection);
+      return exit;
     }
   }
 
@@ -253,7 +344,8 @@ final class LogbooksCommand implements Callable<Integer> {
   @Command(
       name = "delete",
       mixinStandardHelpOptions = true,
-      description = "Delete a logbook with its flows and atoms.")
+      description =
+          "Delete a logbook with its flows and atoms; a damaged one too (nothing is read).")
   static final class DeleteBook implements Callable<Integer> {
     @Spec CommandSpec spec;
 
@@ -268,7 +360,28 @@ final class LogbooksCommand implements Callable<Integer> {
       Main main = Main.of(spec);
       try (Backend backend = Stores.existing(connection);
           Connection c = backend.getConnection()) {
-        LogBook book = load(c, uuid, connection);
+        LogBook book;
+        try {
+          book = load(c, uuid, connection);
+        } catch (CorruptRecordException damaged) {
+          // Deleting never reads the records, so a damaged book goes like any other.
+          String name = null;
+          try {
+            name = c.getLogBook(uuid, true).name();
+          } catch (CorruptRecordException itsOwnRecord) {
+            // the book's own record is the damaged one: it has no name to show
+          }
+          c.destroyLogBook(uuid);
+          main.println(
+              "Deleted damaged logbook "
+                  + (name == null ? "" : "'" + name + "' ")
+                  + uuid
+                  + " with its flows and atoms (its "
+                  + damaged.kind().label()
+                  + damaged.uuid().map(u -> " " + u).orElse("")
+                  + " could not be read)");
+          return ExitCodes.OK;
+        }
         c.destroyLogBook(uuid);
         main.println(
             "Deleted logbook '" + book.name() + "' " + uuid + " (" + book.size() + " flow(s))");

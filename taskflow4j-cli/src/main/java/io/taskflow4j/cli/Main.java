@@ -56,12 +56,15 @@ import picocli.CommandLine.Spec;
       "  5  an input file is missing, unreadable, corrupt, or of another format",
       "  6  a logbook already exists in the target store (use --replace)",
       "  7  the store's schema is newer than this taskflow4j",
+      "  9  the store holds damaged records (named); the rest was listed, exported or resumed",
       " 42  demo --crash-after stopped the process on purpose",
       "",
       "Connection strings (--connection, --from, --to):",
       "  memory://  dir:///abs/path  sqlite:///relative.db  sqlite:////abs/path.db",
       "  postgresql://user:pw@host:5432/db  mysql://...  mariadb://...  jdbc:...",
-      "  and any other backend on the class path. Passwords are never printed."
+      "  and any other backend on the class path. Passwords are never printed.",
+      "  Keep a password off the command line: ?password_file=/private/file,",
+      "  ?password_env=VARIABLE, or the arguments in a private file: taskflow4j ... @FILE"
     })
 public final class Main implements Callable<Integer> {
 
@@ -78,18 +81,20 @@ public final class Main implements Callable<Integer> {
 
   private final PrintStream out;
   private final PrintStream err;
-  private final Secrets secrets;
   private final boolean verboseRequested;
 
-  private Main(PrintStream out, PrintStream err, Secrets secrets, boolean verbose) {
+  private Main(PrintStream out, PrintStream err, boolean verbose) {
     this.out = out;
     this.err = err;
-    this.secrets = secrets;
     this.verboseRequested = verbose;
   }
 
   /** Runs the command and exits with its exit code. */
   public static void main(String[] args) {
+    boolean verbose = verboseIn(args);
+    // A thread of a pool or a shutdown hook that dies prints one line too, not a stack trace.
+    Thread.setDefaultUncaughtExceptionHandler(
+        (thread, e) -> new Main(System.out, System.err, verbose).report(e));
     int code = execute(args, System.out, System.err);
     System.out.flush();
     System.err.flush();
@@ -102,15 +107,9 @@ public final class Main implements Callable<Integer> {
    * @return the exit code (see {@link ExitCodes})
    */
   public static int execute(String[] args, PrintStream out, PrintStream err) {
-    boolean verbose = false;
-    for (String a : args) {
-      if ("--".equals(a)) {
-        break;
-      }
-      verbose |= "--verbose".equals(a);
-    }
+    boolean verbose = verboseIn(args);
     configureLogging(verbose);
-    Main main = new Main(out, err, Secrets.fromArgs(args), verbose);
+    Main main = new Main(out, err, verbose);
     CommandLine cmd = new CommandLine(main);
     shareVersion(cmd, new Version());
     cmd.setOut(new PrintWriter(out, true, StandardCharsets.UTF_8));
@@ -128,10 +127,25 @@ public final class Main implements Callable<Integer> {
         });
     try {
       return cmd.execute(args);
+    } catch (RuntimeException | Error e) {
+      // picocli hands Exceptions to the handler above; an Error (out of memory, a stack
+      // overflow) or a failure of picocli itself comes here: one line all the same
+      return main.report(e);
     } finally {
       out.flush();
       err.flush();
     }
+  }
+
+  private static boolean verboseIn(String[] args) {
+    boolean verbose = false;
+    for (String a : args) {
+      if ("--".equals(a)) {
+        break;
+      }
+      verbose |= "--verbose".equals(a);
+    }
+    return verbose;
   }
 
   private static void shareVersion(CommandLine cmd, IVersionProvider version) {
@@ -183,7 +197,7 @@ public final class Main implements Callable<Integer> {
   /** Prints a line to standard output, secrets removed. */
   void println(String line) {
     synchronized (out) {
-      out.println(secrets.redact(line));
+      out.println(Secrets.redact(line));
     }
   }
 
@@ -200,14 +214,14 @@ public final class Main implements Callable<Integer> {
   /** Prints a line to standard error, secrets removed. */
   void info(String line) {
     synchronized (err) {
-      err.println(secrets.redact(line));
+      err.println(Secrets.redact(line));
     }
   }
 
   /** Prints an error line to standard error, secrets removed. */
   void error(String message) {
     synchronized (err) {
-      err.println(secrets.redact("taskflow4j: error: " + message));
+      err.println(Secrets.redact("taskflow4j: error: " + message));
     }
   }
 
@@ -217,14 +231,28 @@ public final class Main implements Callable<Integer> {
     return c == null || c.isBlank() ? "taskflow4j" : c;
   }
 
-  private int report(Exception ex) {
-    Errors.Report r = Errors.describe(ex);
+  /** Prints what went wrong as one line (and, with --verbose, the stack trace); the exit code. */
+  int report(Throwable ex) {
+    Errors.Report r;
+    if (ex instanceof OutOfMemoryError) {
+      r =
+          new Errors.Report(
+              ExitCodes.FAILURE,
+              "out of memory ("
+                  + oneLine(ex.getMessage())
+                  + "); give the Java virtual machine more, e.g. TASKFLOW4J_JAVA_OPTS=-Xmx4g "
+                  + commandName()
+                  + " ... (or java -Xmx4g -jar ...)",
+              false);
+    } else {
+      r = Errors.describe(ex);
+    }
     error(r.message() + (r.unexpected() && !verbose() ? " (run with --verbose for details)" : ""));
     if (verbose()) {
       StringWriter trace = new StringWriter();
       ex.printStackTrace(new PrintWriter(trace));
       synchronized (err) {
-        err.print(secrets.redact(trace.toString()));
+        err.print(Secrets.redact(trace.toString()));
       }
     }
     return r.exitCode();

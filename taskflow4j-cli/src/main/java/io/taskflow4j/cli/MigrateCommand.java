@@ -42,9 +42,7 @@ final class MigrateCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     Main main = Main.of(spec);
-    if (from.equals(to)) {
-      throw new CliException(ExitCodes.USAGE, "--from and --to are the same store");
-    }
+    SameStore.refuse(from, to);
     try (Backend source = Stores.readable(from);
         Connection src = source.getConnection();
         Backend target = Stores.open(to);
@@ -62,7 +60,7 @@ final class MigrateCommand implements Callable<Integer> {
         books.add(ExportFormat.withoutRevisions(src.getLogBook(b.uuid())));
       }
       ProgressBar bar = new ProgressBar(main, "copy", books.size());
-      ImportCommand.write(dst, books, replace, to, bar::update);
+      ImportCommand.write(dst, books, replace, to, Stores.mask(from), bar::update);
       bar.done();
 
       ProgressBar check = new ProgressBar(main, "verify", books.size());

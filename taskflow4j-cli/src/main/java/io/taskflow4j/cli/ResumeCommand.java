@@ -3,10 +3,11 @@ package io.taskflow4j.cli;
 import io.taskflow4j.engine.Engine;
 import io.taskflow4j.engine.Engines;
 import io.taskflow4j.persistence.Backend;
+import io.taskflow4j.persistence.ConflictException;
 import io.taskflow4j.persistence.Connection;
+import io.taskflow4j.persistence.CorruptRecordException;
 import io.taskflow4j.persistence.FlowDetail;
 import io.taskflow4j.persistence.FlowState;
-import io.taskflow4j.persistence.LogBook;
 import io.taskflow4j.persistence.NotFoundException;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,7 +27,9 @@ import picocli.CommandLine.Spec;
     description = {
       "Resume unfinished flows: each is rebuilt from the factory recorded in its flow detail and"
           + " continues from its last checkpoint (tasks recorded as done are not run again).",
-      "A flow is unfinished unless it ended SUCCESS, REVERTED or FAILURE."
+      "A flow is unfinished unless it ended SUCCESS, REVERTED or FAILURE.",
+      "--all names each damaged record it meets and resumes the flows of every other logbook;"
+          + " it then exits 9, unless a flow did not succeed (1)."
     })
 final class ResumeCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -63,73 +66,152 @@ final class ResumeCommand implements Callable<Integer> {
   boolean quiet;
 
   @Override
-  @SuppressWarnings("try") // the progress listener is registered for the try block's duration
   public Integer call() {
     Main main = Main.of(spec);
     if (workers < 1) {
       throw new CliException(ExitCodes.USAGE, "--workers must be at least 1, not " + workers);
     }
     try (Backend backend = Stores.existing(connection)) {
-      List<FlowDetail> flows = new ArrayList<>();
-      try (Connection c = backend.getConnection()) {
-        if (target.flow != null) {
-          FlowDetail fd;
-          try {
-            fd = c.getFlowDetails(target.flow);
-          } catch (NotFoundException e) {
-            throw new CliException(
-                ExitCodes.NOT_FOUND,
-                "no flow "
-                    + target.flow
-                    + " in "
-                    + Stores.mask(connection)
-                    + "; list the flows with '"
-                    + Main.commandName()
-                    + " logbooks list --connection ...'",
-                e);
-          }
-          if (fd.state().isFinished()) {
-            main.println(
-                "Flow " + fd.name() + " " + fd.uuid() + " already finished: " + fd.state());
-            return fd.state() == FlowState.SUCCESS ? ExitCodes.OK : ExitCodes.FAILURE;
-          }
-          flows.add(fd);
-        } else {
-          for (LogBook book : c.getLogBooks(false)) {
-            for (FlowDetail fd : book.flows()) {
-              if (!fd.state().isFinished()) {
-                flows.add(fd);
-              }
-            }
-          }
-          main.println(flows.size() + " unfinished flow(s) in " + Stores.mask(connection));
+      if (target.flow != null) {
+        FlowDetail fd;
+        try (Connection c = backend.getConnection()) {
+          fd = c.getFlowDetails(target.flow);
+        } catch (NotFoundException e) {
+          throw new CliException(
+              ExitCodes.NOT_FOUND,
+              "no flow "
+                  + target.flow
+                  + " in "
+                  + Stores.mask(connection)
+                  + "; list the flows with '"
+                  + Main.commandName()
+                  + " logbooks list --connection ...'",
+              e);
         }
+        if (fd.state().isFinished()) {
+          main.println("Flow " + fd.name() + " " + fd.uuid() + " already finished: " + fd.state());
+          return fd.state() == FlowState.SUCCESS ? ExitCodes.OK : ExitCodes.FAILURE;
+        }
+        return exitCode(resume(main, backend, fd));
+      }
+      // The scan keeps only the uuids of the unfinished flows; each is read again just before it
+      // is resumed, so the store is never held in memory and each run starts from the latest
+      // checkpoint. A logbook holding a damaged record is reported and left out.
+      List<String> unfinished = new ArrayList<>();
+      List<CorruptRecordException> damaged = new ArrayList<>();
+      try (Connection c = backend.getConnection()) {
+        c.forEachLogBook(
+            false,
+            book -> {
+              for (FlowDetail fd : book.flows()) {
+                if (!fd.state().isFinished()) {
+                  unfinished.add(fd.uuid());
+                }
+              }
+            },
+            damaged::add);
+      }
+      main.println(unfinished.size() + " unfinished flow(s) in " + Stores.mask(connection));
+      for (CorruptRecordException e : damaged) {
+        main.println(LogbooksCommand.damagedLine(e));
       }
       int failed = 0;
-      for (FlowDetail fd : flows) {
-        main.println("Resuming flow " + fd.name() + " " + fd.uuid() + " (was " + fd.state() + ")");
-        Engines.Builder b = Engines.loadFromDetail(fd).backend(backend);
-        if (serial) {
-          b.serial();
-        } else {
-          b.parallel(workers);
+      int taken = 0;
+      for (String uuid : unfinished) {
+        FlowDetail fd;
+        try (Connection c = backend.getConnection()) {
+          fd = c.getFlowDetails(uuid);
+        } catch (NotFoundException gone) {
+          main.println("Flow " + uuid + " was deleted meanwhile: not resumed");
+          continue;
+        } catch (CorruptRecordException e) {
+          damaged.add(e);
+          main.println(LogbooksCommand.damagedLine(e));
+          continue;
         }
-        FlowState end;
-        try (Engine engine = b.build();
-            Progress progress = quiet ? null : new Progress(engine, main)) {
-          try {
-            engine.run();
-          } catch (RuntimeException e) {
-            main.println("Flow " + fd.uuid() + " failed: " + Main.oneLine(e.getMessage()));
-          }
-          end = engine.flowState();
+        if (fd.state().isFinished()) {
+          main.println(
+              "Flow " + fd.name() + " " + fd.uuid() + " finished meanwhile: " + fd.state());
+          continue;
         }
-        main.println("Flow " + fd.name() + " " + fd.uuid() + " finished: " + end);
-        if (end != FlowState.SUCCESS) {
+        Outcome o = resume(main, backend, fd);
+        if (o == Outcome.FAILED) {
           failed++;
+        } else if (o == Outcome.TAKEN) {
+          taken++;
         }
       }
-      return failed == 0 ? ExitCodes.OK : ExitCodes.FAILURE;
+      LogbooksCommand.reportDamaged(main, damaged, connection);
+      if (failed > 0) {
+        return ExitCodes.FAILURE;
+      }
+      if (taken > 0) {
+        return ExitCodes.CONFLICT;
+      }
+      return damaged.isEmpty() ? ExitCodes.OK : ExitCodes.DAMAGED;
     }
+  }
+
+  private static int exitCode(Outcome o) {
+    return switch (o) {
+      case SUCCEEDED -> ExitCodes.OK;
+      case FAILED -> ExitCodes.FAILURE;
+      case TAKEN -> ExitCodes.CONFLICT;
+    };
+  }
+
+  /** How one resumed flow ended, for the exit code. */
+  private enum Outcome {
+    SUCCEEDED,
+    FAILED,
+    /** Another process ran the flow at the same time and this one stopped; it is not finished. */
+    TAKEN
+  }
+
+  /**
+   * Rebuilds and runs one flow. When another process resumes the same flow at the same time, one of
+   * them has a write refused and stops without writing anything more; if the other finished the
+   * flow, that counts as done here too.
+   */
+  @SuppressWarnings("try") // the progress listener is registered for the try block's duration
+  private Outcome resume(Main main, Backend backend, FlowDetail fd) {
+    main.println("Resuming flow " + fd.name() + " " + fd.uuid() + " (was " + fd.state() + ")");
+    Engines.Builder b = Engines.loadFromDetail(fd).backend(backend);
+    if (serial) {
+      b.serial();
+    } else {
+      b.parallel(workers);
+    }
+    FlowState end;
+    boolean refused = false;
+    try (Engine engine = b.build();
+        Progress progress = quiet ? null : new Progress(engine, main)) {
+      try {
+        engine.run();
+      } catch (ConflictException e) {
+        refused = true;
+        main.println(
+            "Flow "
+                + fd.uuid()
+                + ": another process is running it too; this one stopped without writing more ("
+                + Main.oneLine(e.getMessage())
+                + ")");
+      } catch (RuntimeException e) {
+        main.println("Flow " + fd.uuid() + " failed: " + Main.oneLine(e.getMessage()));
+      }
+      end = engine.flowState();
+    }
+    if (refused) {
+      try (Connection c = backend.getConnection()) {
+        end = c.getFlowDetails(fd.uuid(), true).state();
+      }
+      main.println("Flow " + fd.name() + " " + fd.uuid() + " is " + end + " in the store");
+      if (end == FlowState.SUCCESS) {
+        return Outcome.SUCCEEDED;
+      }
+      return end.isFinished() ? Outcome.FAILED : Outcome.TAKEN;
+    }
+    main.println("Flow " + fd.name() + " " + fd.uuid() + " finished: " + end);
+    return end == FlowState.SUCCESS ? Outcome.SUCCEEDED : Outcome.FAILED;
   }
 }

@@ -1,73 +1,23 @@
 package io.taskflow4j.cli;
 
 import io.taskflow4j.persistence.BackendConf;
-import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.List;
-import java.util.Locale;
-import java.util.Map;
 
 /**
- * The secrets (passwords, tokens) given on a command line, to keep them out of every line the
- * command prints, including quoted driver messages and, with {@code --verbose}, stack traces.
+ * Keeps secrets (passwords, tokens) out of every line the command prints, including quoted driver
+ * messages and, with {@code --verbose}, stack traces: connection strings and other URL-like tokens
+ * are masked as {@link BackendConf#mask} does, and {@code key=value} and JSON fields whose key
+ * names a secret get {@code ***} as value ({@link BackendConf#maskText}).
+ *
+ * <p>A secret is never searched for by its value: replacing every occurrence of the password in a
+ * line turned {@code "consistent":true} into invalid JSON for the password {@code true}, and {@code
+ * RuntimeException} into {@code RuntimeE***ception} for the password {@code x}, telling the secret
+ * by the gap it left.
  */
 final class Secrets {
-  private final List<String> secrets;
+  private Secrets() {}
 
-  private Secrets(List<String> secrets) {
-    this.secrets = secrets;
-  }
-
-  /** The secrets found in the connection strings among {@code args}. */
-  static Secrets fromArgs(String[] args) {
-    List<String> found = new ArrayList<>();
-    for (String arg : args) {
-      if (arg == null) {
-        continue;
-      }
-      String value = arg;
-      if (arg.startsWith("--") && arg.indexOf('=') > 0) {
-        value = arg.substring(arg.indexOf('=') + 1);
-      }
-      if (value.indexOf(':') < 0) {
-        continue;
-      }
-      try {
-        for (Map.Entry<String, Object> e : BackendConf.parse(value).asMap().entrySet()) {
-          if (e.getValue() != null && isSecretKey(e.getKey())) {
-            String s = String.valueOf(e.getValue());
-            if (!s.isEmpty() && !found.contains(s)) {
-              found.add(s);
-            }
-          }
-        }
-      } catch (RuntimeException notAConnection) {
-        // not a connection string: nothing secret to collect
-      }
-    }
-    // longest first, so a secret containing another is replaced whole
-    found.sort(Comparator.comparingInt(String::length).reversed());
-    return new Secrets(List.copyOf(found));
-  }
-
-  private static boolean isSecretKey(String key) {
-    String k = key.toLowerCase(Locale.ROOT);
-    return k.contains("password")
-        || k.contains("passwd")
-        || k.contains("secret")
-        || k.contains("token")
-        || k.equals("auth");
-  }
-
-  /** {@code text} with every secret replaced by {@code ***}. */
-  String redact(String text) {
-    if (text == null) {
-      return null;
-    }
-    String out = text;
-    for (String s : secrets) {
-      out = out.replace(s, "***");
-    }
-    return out;
+  /** {@code text} with the secrets it carries masked where they stand. */
+  static String redact(String text) {
+    return BackendConf.maskText(text);
   }
 }

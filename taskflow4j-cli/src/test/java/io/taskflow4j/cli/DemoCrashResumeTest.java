@@ -132,7 +132,7 @@ class DemoCrashResumeTest {
     Cli.Result list = Cli.run("logbooks", "list", "--connection", connection, "--json");
     list.expect(ExitCodes.OK);
     @SuppressWarnings("unchecked")
-    List<Map<String, Object>> books = (List<Map<String, Object>>) list.lastJson();
+    List<Map<String, Object>> books = (List<Map<String, Object>>) list.json().get("logbooks");
     assertThat(books).hasSize(3);
     List<Object> states = new ArrayList<>();
     for (Map<String, Object> b : books) {
@@ -151,7 +151,7 @@ class DemoCrashResumeTest {
   static Map<String, Object> onlyBook(String connection) {
     Cli.Result list = Cli.run("logbooks", "list", "--connection", connection, "--json");
     list.expect(ExitCodes.OK);
-    List<Map<String, Object>> books = (List<Map<String, Object>>) list.lastJson();
+    List<Map<String, Object>> books = (List<Map<String, Object>>) list.json().get("logbooks");
     assertThat(books).hasSize(1);
     Cli.Result show =
         Cli.run(

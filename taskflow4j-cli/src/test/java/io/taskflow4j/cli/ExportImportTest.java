@@ -131,6 +131,128 @@ class ExportImportTest {
     assertThat(missing.err()).contains("no such file");
   }
 
+  /** Exports the rich book from a directory store and returns the export text. */
+  private String richExport() throws Exception {
+    String source = Cli.dir(dir.resolve("source"));
+    Fixtures.write(source, Fixtures.richBook());
+    Path file = dir.resolve("rich.json");
+    Cli.run("export", "--connection", source, "-o", file.toString()).expect(ExitCodes.OK);
+    return Files.readString(file);
+  }
+
+  private Path file(String name, String text) throws Exception {
+    Path f = dir.resolve(name);
+    Files.writeString(f, text, StandardCharsets.UTF_8);
+    return f;
+  }
+
+  @Test
+  void aReplacementTheTargetCannotHoldIsRefusedAndTheStoredBookIsKept() throws Exception {
+    String text = richExport();
+    String target = Cli.dir(dir.resolve("target"));
+    Fixtures.write(target, Fixtures.richBook(), Fixtures.emptyBook());
+    List<Map<String, Object>> before = exportBooks(target);
+    // a directory store names files after uuids: 300 characters is over its 200 bytes
+    String longUuid = "7".repeat(300);
+    Path bad = file("bad.json", text.replace("77777777-7777-7777-7777-777777777777", longUuid));
+
+    Cli.Result r = Cli.run("import", bad.toString(), "--connection", target, "--replace");
+
+    r.expect(ExitCodes.BAD_FILE);
+    assertThat(r.errLines()).hasSize(1);
+    assertThat(r.err())
+        .contains("cannot store")
+        .contains("its uuid is 300 bytes, over the 200")
+        .contains("nothing was written");
+    assertThat(exportBooks(target)).isEqualTo(before);
+  }
+
+  @Test
+  void aFileThatVerifyWouldRejectIsRefusedNamingTheRecordAndTheRule() throws Exception {
+    String text = richExport();
+    String target = Cli.sqlite(dir.resolve("target.db"));
+    Cli.run("upgrade", "--connection", target).expect(ExitCodes.OK);
+    Map<String, String[]> cases =
+        Map.of(
+            // two atoms of one flow named alike
+            "duplicate",
+            new String[] {
+              text.replace("\"name\" : \"ship\"", "\"name\" : \"reserve\""),
+              "DUPLICATE",
+              "two atoms of the flow are named 'reserve'"
+            },
+            // a SUCCESS flow whose atoms are not all done
+            "mismatch",
+            new String[] {
+              text.replace("\"state\" : \"FAILURE\",\n", "\"state\" : \"SUCCESS\",\n"),
+              "STATE_MISMATCH",
+              "SUCCESS while one of its atoms is"
+            });
+    for (Map.Entry<String, String[]> c : cases.entrySet()) {
+      assertThat(c.getValue()[0]).as(c.getKey()).isNotEqualTo(text);
+      Path f = file(c.getKey() + ".json", c.getValue()[0]);
+      Cli.Result r = Cli.run("import", f.toString(), "--connection", target);
+      r.expect(ExitCodes.BAD_FILE);
+      assertThat(r.errLines()).as(c.getKey()).hasSize(1);
+      assertThat(r.err())
+          .as(c.getKey())
+          .contains("breaks a rule of 'taskflow4j verify'")
+          .contains(c.getValue()[1])
+          .contains(c.getValue()[2])
+          .contains("nothing was imported");
+    }
+    assertThat(exportBooks(target)).isEmpty();
+  }
+
+  @Test
+  void aLoneSurrogateAnywhereIsRefusedInsteadOfBecomingAQuestionMark() throws Exception {
+    String text = richExport();
+    String target = Cli.sqlite(dir.resolve("target.db"));
+    Cli.run("upgrade", "--connection", target).expect(ExitCodes.OK);
+    Map<String, String> cases =
+        Map.of(
+            "name",
+            text.replace("\"name\" : \"ship\"", "\"name\" : \"sh\\ud800ip\""),
+            "meta-key",
+            text.replace("\"owner\"", "\"own\\udc00er\""),
+            "failure",
+            text.replace("\"exception_str\" : \"", "\"exception_str\" : \"\\ud83d"));
+    for (Map.Entry<String, String> c : cases.entrySet()) {
+      assertThat(c.getValue()).as(c.getKey()).isNotEqualTo(text);
+      Path f = file(c.getKey() + ".json", c.getValue());
+      Cli.Result r = Cli.run("import", f.toString(), "--connection", target);
+      r.expect(ExitCodes.BAD_FILE);
+      assertThat(r.errLines()).as(c.getKey()).hasSize(1);
+      // (Jackson itself refuses a lone surrogate in a key, with its own words)
+      assertThat(r.err()).as(c.getKey()).contains("surrogate").contains("nothing was imported");
+    }
+    assertThat(exportBooks(target)).isEmpty();
+  }
+
+  @Test
+  void aFlowOfAnotherStoredLogbookIsAConflictSaidAsSuchAndNothingIsWritten() throws Exception {
+    String text = richExport();
+    String target = Cli.sqlite(dir.resolve("target.db"));
+    Fixtures.write(target, Fixtures.richBook());
+    // the same flows under another book uuid, after a book of its own that is fine
+    String copy =
+        text.replace(
+            "44444444-4444-4444-4444-444444444444", "99999999-4444-4444-4444-444444444444");
+    Path f = file("copy.json", copy);
+
+    Cli.Result r = Cli.run("import", f.toString(), "--connection", target);
+
+    r.expect(ExitCodes.CONFLICT);
+    assertThat(r.errLines()).hasSize(1);
+    assertThat(r.err())
+        .contains("99999999-4444-4444-4444-444444444444")
+        .contains("33333333-3333-3333-3333-333333333333")
+        .contains("already holds in another logbook")
+        .contains("nothing was written")
+        .doesNotContain("another process");
+    assertThat(exportBooks(target)).hasSize(1);
+  }
+
   static Object byUuid(Map<String, Object> doc, String uuid) {
     for (Object b : (List<?>) doc.get("logbooks")) {
       if (uuid.equals(((Map<?, ?>) b).get("uuid"))) {

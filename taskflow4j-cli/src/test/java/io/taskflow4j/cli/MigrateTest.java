@@ -80,6 +80,78 @@ class MigrateTest {
   }
 
   @Test
+  void aStoreSpelledTwoWaysIsRefusedAsTheSameStore() throws Exception {
+    Path db = dir.resolve("self.db");
+    String absolute = Cli.sqlite(db);
+    Fixtures.write(absolute, Fixtures.richBook());
+    Path cwd = Path.of("").toAbsolutePath();
+    String relative = "sqlite:///" + cwd.relativize(db.toAbsolutePath());
+    Path books = dir.resolve("books");
+    Fixtures.write(Cli.dir(books), Fixtures.richBook());
+    Path link = dir.resolve("link");
+    java.nio.file.Files.createSymbolicLink(link, books);
+    Map<String, String[]> cases =
+        Map.of(
+            "sqlite", new String[] {relative, absolute, "one SQLite file"},
+            "dir", new String[] {Cli.dir(books), Cli.dir(link) + "/.", "one directory"});
+    for (Map.Entry<String, String[]> c : cases.entrySet()) {
+      String[] v = c.getValue();
+      Cli.Result r = Cli.run("migrate", "--from", v[0], "--to", v[1], "--replace");
+      r.expect(ExitCodes.USAGE);
+      assertThat(r.errLines()).as(c.getKey()).hasSize(1);
+      assertThat(r.err()).as(c.getKey()).contains("the same store").contains(v[2]);
+    }
+    assertThat(ExportImportTest.exportBooks(absolute)).hasSize(1);
+    assertThat(SameStore.same(absolute, Cli.sqlite(dir.resolve("other.db")))).isNull();
+    assertThat(
+            SameStore.same(
+                "postgresql://u@localhost/db1", "postgresql://v:pw@127.0.0.1:5432/db1?x=1"))
+        .contains("database db1");
+    assertThat(SameStore.same("postgresql://u@localhost/db1", "postgresql://u@localhost/db2"))
+        .isNull();
+    assertThat(SameStore.same("postgresql://u@localhost/db1", "postgresql://u@localhost:5433/db1"))
+        .isNull();
+  }
+
+  @Test
+  void aReplacementPostgresqlRefusesLeavesEveryStoredBookAsItWas() throws Exception {
+    TestDatabases.requirePostgres();
+    pgDatabase = TestDatabases.createPostgres();
+    String postgres = TestDatabases.postgresUrl(pgDatabase);
+    Fixtures.write(postgres, Fixtures.richBook(), Fixtures.emptyBook());
+    List<Map<String, Object>> before = ExportImportTest.exportBooks(postgres);
+    java.nio.file.Path good = dir.resolve("p.json");
+    Cli.run("export", "--connection", postgres, "-o", good.toString()).expect(ExitCodes.OK);
+    String text = java.nio.file.Files.readString(good);
+    Map<String, String[]> cases =
+        Map.of(
+            "long-name",
+            new String[] {
+              text.replace("\"name\" : \"ship\"", "\"name\" : \"" + "s".repeat(300) + "\""),
+              "its name is 300 characters long, over the 255 PostgreSQL keeps"
+            },
+            "nul",
+            new String[] {
+              text.replace("\"name\" : \"ship\"", "\"name\" : \"sh\\u0000ip\""), "NUL character"
+            },
+            "far-future",
+            new String[] {
+              text.replace("2024-01-02T03:04:05.123456Z", "+999999999-01-02T03:04:05.123456Z"),
+              "outside the times PostgreSQL can represent"
+            });
+    for (Map.Entry<String, String[]> c : cases.entrySet()) {
+      assertThat(c.getValue()[0]).as(c.getKey()).isNotEqualTo(text);
+      java.nio.file.Path f = dir.resolve(c.getKey() + ".json");
+      java.nio.file.Files.writeString(f, c.getValue()[0]);
+      Cli.Result r = Cli.run("import", f.toString(), "--connection", postgres, "--replace");
+      r.expect(ExitCodes.BAD_FILE);
+      assertThat(r.errLines()).as(c.getKey()).hasSize(1);
+      assertThat(r.err()).as(c.getKey()).contains(c.getValue()[1]).contains("nothing was written");
+      assertThat(ExportImportTest.exportBooks(postgres)).as(c.getKey()).isEqualTo(before);
+    }
+  }
+
+  @Test
   void differencesAreListedByPath() {
     Map<String, Object> left = ExportFormat.book(Fixtures.richBook());
     Map<String, Object> right =

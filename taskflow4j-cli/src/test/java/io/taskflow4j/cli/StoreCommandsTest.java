@@ -79,7 +79,7 @@ class StoreCommandsTest {
     assertThat(deleted.out()).contains("Deleted logbook").contains("(2 flow(s))");
     Cli.Result json = Cli.run("logbooks", "list", "--connection", connection, "--json");
     @SuppressWarnings("unchecked")
-    List<Map<String, Object>> books = (List<Map<String, Object>>) json.lastJson();
+    List<Map<String, Object>> books = (List<Map<String, Object>>) json.json().get("logbooks");
     assertThat(books).extracting(b -> b.get("uuid")).containsExactly(Fixtures.emptyBook().uuid());
   }
 }

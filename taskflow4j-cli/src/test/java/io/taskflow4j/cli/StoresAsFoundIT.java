@@ -152,7 +152,7 @@ class StoresAsFoundIT {
 
     Cli.Result list = jar(otherUser, "logbooks", "list", "--connection", connection, "--json");
     list.expect(ExitCodes.OK);
-    assertThat(summary((List<?>) Json.read(list.out().strip())))
+    assertThat(summary((List<?>) list.json().get("logbooks")))
         .as("what 'logbooks list' shows, against what TaskFlow reads")
         .isEqualTo(summary((List<?>) dump.get("books")));
 

@@ -11,6 +11,7 @@ import io.taskflow4j.flow.LinearFlow;
 import io.taskflow4j.internal.ArrayMap;
 import io.taskflow4j.persistence.AtomDetail;
 import io.taskflow4j.persistence.AtomState;
+import io.taskflow4j.persistence.ConflictException;
 import io.taskflow4j.persistence.Connection;
 import io.taskflow4j.persistence.Failure;
 import io.taskflow4j.persistence.FlowDetail;
@@ -1188,7 +1189,7 @@ final class ActionEngine implements Engine {
         fin = EngineState.REVERTED;
       }
       try {
-        changeFlowState(FlowState.valueOf(fin.name()));
+        recordFinalState(FlowState.valueOf(fin.name()));
       } finally {
         running.set(false);
       }
@@ -1201,6 +1202,29 @@ final class ActionEngine implements Engine {
         Failure.reraiseIfAny(all);
       }
       return fin;
+    }
+
+    /**
+     * Writes the state the run ended in. A final state refused because another engine changed the
+     * flow's own fields (a second resumer that will stop at its first atom write) is still recorded
+     * when every atom is as this run left it; see {@link Storage#finishOverChangedFlow}.
+     */
+    private void recordFinalState(FlowState end) {
+      try {
+        changeFlowState(end);
+      } catch (ConflictException e) {
+        FlowState old = s.getFlowState();
+        if (!end.isFinished() || !s.finishOverChangedFlow(end)) {
+          throw e;
+        }
+        LOG.info(
+            "Flow '{}' ({}) was changed by another writer; its atoms were as this run left them,"
+                + " so its final state {} was recorded over it",
+            s.flowName(),
+            s.flowUuid(),
+            end);
+        flowNotifier.emit(end, new FlowEvent(s.flowName(), s.flowUuid(), old, end));
+      }
     }
 
     private RuntimeException propagate(Throwable t) {

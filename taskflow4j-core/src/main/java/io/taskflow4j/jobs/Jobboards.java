@@ -3,8 +3,10 @@ package io.taskflow4j.jobs;
 import io.taskflow4j.jobs.spi.JobboardProvider;
 import io.taskflow4j.persistence.BackendConf;
 import io.taskflow4j.persistence.BackendNotFoundException;
+import io.taskflow4j.persistence.Backends;
 import io.taskflow4j.persistence.StorageException;
 import io.taskflow4j.persistence.TaskFlowException;
+import io.taskflow4j.persistence.spi.ConfKeys;
 import java.time.Duration;
 import java.util.Map;
 import java.util.ServiceLoader;
@@ -57,6 +59,9 @@ public final class Jobboards {
               + String.join(", ", providers.keySet())
               + " (is the module of that store on the class path?)");
     }
+    p.confKeys(conf)
+        .union(Backends.backendKeys(conf))
+        .check(conf, conf.backendName() + " connections");
     try {
       return p.open(conf);
     } catch (TaskFlowException | IllegalArgumentException e) {
@@ -71,6 +76,15 @@ public final class Jobboards {
               + conf.redact(String.valueOf(e)),
           e);
     }
+  }
+
+  /**
+   * The configuration keys the jobboard of {@code conf}'s scheme reads ({@link ConfKeys#NONE} when
+   * no board serves it), for a backend opened on the same connection string.
+   */
+  public static ConfKeys boardKeys(BackendConf conf) {
+    JobboardProvider p = providers().get(conf.backendName());
+    return p == null ? ConfKeys.NONE : p.confKeys(conf);
   }
 
   /** The lease time a configuration asks for. */

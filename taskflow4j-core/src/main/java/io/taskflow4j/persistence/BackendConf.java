@@ -1,7 +1,14 @@
 package io.taskflow4j.persistence;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -10,6 +17,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -29,6 +37,19 @@ import java.util.regex.Pattern;
 public final class BackendConf {
   /** The configuration key holding the connection string. */
   public static final String CONNECTION = "connection";
+
+  /**
+   * The configuration key naming a file that holds the password (its first line): keeps the
+   * password off the command line, where every local user can read it. The file must not be
+   * accessible to other users nor writable by its group.
+   */
+  public static final String PASSWORD_FILE = "password_file";
+
+  /** The configuration key naming an environment variable that holds the password. */
+  public static final String PASSWORD_ENV = "password_env";
+
+  /** The largest password file read (a password is short; this refuses a wrong path early). */
+  private static final long MAX_PASSWORD_FILE_BYTES = 64 * 1024;
 
   private static final Pattern HAS_SCHEME =
       Pattern.compile("^([A-Za-z][A-Za-z0-9+.\\-]*):(.*)$", Pattern.DOTALL);
@@ -68,8 +89,16 @@ public final class BackendConf {
     return of(Map.of(CONNECTION, connection));
   }
 
-  /** Builds a configuration from a map holding at least the {@code connection} key. */
+  /**
+   * Builds a configuration from a map holding at least the {@code connection} key. A {@value
+   * #PASSWORD_FILE} or {@value #PASSWORD_ENV} key is read here, once, into {@code password}.
+   */
   public static BackendConf of(Map<String, ?> conf) {
+    return of(conf, System::getenv);
+  }
+
+  /** As {@link #of(Map)}, reading environment variables through {@code env}. */
+  static BackendConf of(Map<String, ?> conf, Function<String, String> env) {
     if (conf == null) {
       throw new InvalidConfigurationException("a configuration map is required");
     }
@@ -115,6 +144,7 @@ public final class BackendConf {
     } else {
       scheme = connection;
     }
+    resolvePassword(merged, connection, env);
     scheme = scheme.toLowerCase(Locale.ROOT);
     String name = scheme;
     String driver = null;
@@ -128,6 +158,135 @@ public final class BackendConf {
       }
     }
     return new BackendConf(Collections.unmodifiableMap(merged), name, driver);
+  }
+
+  /**
+   * Puts the password named by {@value #PASSWORD_FILE} or {@value #PASSWORD_ENV} into {@code
+   * password}. Only one source may give it: two would leave the reader guessing which one won.
+   */
+  private static void resolvePassword(
+      Map<String, Object> conf, String connection, Function<String, String> env) {
+    Object file = conf.get(PASSWORD_FILE);
+    Object var = conf.get(PASSWORD_ENV);
+    if (file == null && var == null) {
+      return;
+    }
+    if (file != null && var != null) {
+      throw new InvalidConfigurationException(
+          "give either '"
+              + PASSWORD_FILE
+              + "' or '"
+              + PASSWORD_ENV
+              + "', not both (connection "
+              + mask(connection)
+              + ")");
+    }
+    String key = file != null ? PASSWORD_FILE : PASSWORD_ENV;
+    Object given = file != null ? file : var;
+    if (!(given instanceof CharSequence
+        || given instanceof java.nio.file.Path
+        || given instanceof java.io.File)) {
+      throw new InvalidConfigurationException(
+          "'" + key + "' must be a string, not " + given.getClass().getSimpleName());
+    }
+    String name = String.valueOf(given).strip();
+    if (name.isEmpty()) {
+      throw new InvalidConfigurationException("'" + key + "' is empty");
+    }
+    String password = file != null ? readPasswordFile(name) : readPasswordEnv(name, env);
+    Object explicit = conf.get("password");
+    // the map of a configuration made from this source holds what it read: the same password
+    if (explicit != null && !password.equals(String.valueOf(explicit))) {
+      throw new InvalidConfigurationException(
+          "the configuration gives a password and also '"
+              + key
+              + "'; give the password one way only (connection "
+              + mask(connection)
+              + ")");
+    }
+    conf.put("password", password);
+  }
+
+  private static String readPasswordEnv(String name, Function<String, String> env) {
+    String value = env.apply(name);
+    if (value == null || value.isEmpty()) {
+      throw new InvalidConfigurationException(
+          "'"
+              + PASSWORD_ENV
+              + "' names the environment variable "
+              + name
+              + ", which is not set or empty; export it before running, or give '"
+              + PASSWORD_FILE
+              + "'");
+    }
+    return value;
+  }
+
+  private static String readPasswordFile(String name) {
+    Path file = Path.of(name);
+    try {
+      if (!Files.isRegularFile(file)) {
+        throw new InvalidConfigurationException(
+            "'"
+                + PASSWORD_FILE
+                + "' "
+                + name
+                + (Files.exists(file) ? " is not a regular file" : " does not exist")
+                + "; give the path of a file holding the password");
+      }
+      PosixFileAttributeView posix = Files.getFileAttributeView(file, PosixFileAttributeView.class);
+      if (posix != null) {
+        Set<PosixFilePermission> perms = posix.readAttributes().permissions();
+        if (perms.contains(PosixFilePermission.OTHERS_READ)
+            || perms.contains(PosixFilePermission.OTHERS_WRITE)
+            || perms.contains(PosixFilePermission.OTHERS_EXECUTE)
+            || perms.contains(PosixFilePermission.GROUP_WRITE)) {
+          // As ssh and libpq do: a secret every local user may read is no secret; refusing
+          // says so at the first run instead of leaving it exposed.
+          throw new InvalidConfigurationException(
+              "'"
+                  + PASSWORD_FILE
+                  + "' "
+                  + name
+                  + " is accessible to other users (mode "
+                  + PosixFilePermissions.toString(perms)
+                  + "); make it private: chmod 600 "
+                  + name);
+        }
+      }
+      if (Files.size(file) > MAX_PASSWORD_FILE_BYTES) {
+        throw new InvalidConfigurationException(
+            "'"
+                + PASSWORD_FILE
+                + "' "
+                + name
+                + " is larger than "
+                + MAX_PASSWORD_FILE_BYTES
+                + " bytes: it does not look like a password file");
+      }
+      String text = Files.readString(file, StandardCharsets.UTF_8);
+      // the first line: files written with echo end with a line break that is not the password's
+      int eol = text.indexOf('\n');
+      String password = eol >= 0 ? text.substring(0, eol) : text;
+      if (password.endsWith("\r")) {
+        password = password.substring(0, password.length() - 1);
+      }
+      if (password.isEmpty()) {
+        throw new InvalidConfigurationException(
+            "'" + PASSWORD_FILE + "' " + name + " holds no password (its first line is empty)");
+      }
+      return password;
+    } catch (IOException | UncheckedIOException e) {
+      throw new InvalidConfigurationException(
+          "cannot read '"
+              + PASSWORD_FILE
+              + "' "
+              + name
+              + ": "
+              + e.getClass().getSimpleName()
+              + (e.getMessage() == null || e.getMessage().equals(name) ? "" : " " + e.getMessage()),
+          e);
+    }
   }
 
   private static void mergeUri(String rest, Map<String, Object> conf, String connection) {
@@ -248,19 +407,23 @@ public final class BackendConf {
   }
 
   /**
-   * Replaces the password of a connection string (and the values of secret query parameters such as
-   * {@code password}, {@code token} or {@code keyfile_password}) with {@code ***}. Errs on the side
-   * of hiding: a connection whose password was not percent-encoded (holding {@code /}, {@code ?} or
-   * {@code #}) is masked up to its last {@code @}.
+   * Replaces the password of a connection string (and the values of secret parameters such as
+   * {@code password}, {@code token} or {@code keyfile_password}) with {@code ***}. Knows the shapes
+   * that carry a password: {@code scheme://user:password@host}, also behind nested schemes ({@code
+   * jdbc:mariadb://user:password@host}), query parameters ({@code ?user=u&password=p}),
+   * semicolon-separated properties ({@code jdbc:sqlserver://h;password=p}, {@code
+   * jdbc:h2:mem:x;PASSWORD=p}), key-value address lists ({@code (password=p)}) and Oracle's {@code
+   * jdbc:oracle:thin:user/password@host}. Errs on the side of hiding: a password that was not
+   * percent-encoded (holding {@code /}, {@code ?} or {@code #}) is masked up to the last {@code @}.
    */
   public static String mask(String connection) {
     if (connection == null) {
       return null;
     }
     String out = connection;
-    Matcher m = HAS_SCHEME.matcher(out);
-    if (m.matches() && m.group(2).startsWith("//")) {
-      int start = m.end(1) + 3; // after "scheme://"
+    Matcher chain = SCHEME_CHAIN.matcher(out);
+    if (chain.find()) {
+      int start = chain.end(); // after "scheme[:sub...]://"
       int authorityEnd = start;
       while (authorityEnd < out.length() && "/?#".indexOf(out.charAt(authorityEnd)) < 0) {
         authorityEnd++;
@@ -282,36 +445,50 @@ public final class BackendConf {
           out = out.substring(0, colon + 1) + "***" + out.substring(lastAt);
         }
       }
+    } else {
+      Matcher oracle = ORACLE_USER_PASSWORD.matcher(out);
+      if (oracle.find()) {
+        out = out.substring(0, oracle.start(1)) + "***" + out.substring(oracle.end(1));
+      }
     }
-    return maskQuery(out);
+    return maskParameters(out);
   }
+
+  /** {@code scheme://}, possibly behind other schemes ({@code jdbc:mysql:loadbalance://}). */
+  private static final Pattern SCHEME_CHAIN = Pattern.compile("^(?:[A-Za-z][A-Za-z0-9+.\\-]*:)+//");
+
+  /** Oracle's {@code jdbc:oracle:thin:user/password@host}: group 1 is the password. */
+  private static final Pattern ORACLE_USER_PASSWORD =
+      Pattern.compile("^jdbc:oracle:[A-Za-z0-9]+:[^/@:]*/([^@]*)@", Pattern.CASE_INSENSITIVE);
+
+  /**
+   * A parameter of a connection string: after {@code ?} or {@code &} (a query, up to the next
+   * {@code &} or {@code #}), after {@code ;} (driver properties, up to the next {@code ;}) or in
+   * parentheses ({@code (password=p)}). Groups: key, value.
+   */
+  private static final Pattern PARAMETER =
+      Pattern.compile(
+          "(?<=[?&])([^=&#?;]+)=([^&#]*)|(?<=;)([^=;&#?]+)=([^;&#]*)|(?<=\\()([^=()]+)=([^)]*)");
 
   private static boolean isDigits(String s) {
     return !s.isEmpty() && s.chars().allMatch(ch -> ch >= '0' && ch <= '9');
   }
 
-  private static String maskQuery(String connection) {
-    int q = connection.indexOf('?');
-    if (q < 0) {
+  private static String maskParameters(String connection) {
+    if (connection.indexOf('=') < 0) {
       return connection;
     }
-    int hash = connection.indexOf('#', q);
-    int end = hash < 0 ? connection.length() : hash;
-    StringBuilder sb = new StringBuilder(connection.length()).append(connection, 0, q + 1);
-    String[] pairs = connection.substring(q + 1, end).split("&", -1);
-    for (int i = 0; i < pairs.length; i++) {
-      if (i > 0) {
-        sb.append('&');
-      }
-      String pair = pairs[i];
-      int eq = pair.indexOf('=');
-      if (eq >= 0 && isSecret(lenientDecode(pair.substring(0, eq)))) {
-        sb.append(pair, 0, eq + 1).append("***");
-      } else {
-        sb.append(pair);
+    Matcher m = PARAMETER.matcher(connection);
+    StringBuilder sb = new StringBuilder(connection.length());
+    int last = 0;
+    while (m.find()) {
+      int g = m.group(1) != null ? 1 : m.group(3) != null ? 3 : 5;
+      if (isSecret(lenientDecode(m.group(g)).strip())) {
+        sb.append(connection, last, m.start(g + 1)).append("***");
+        last = m.end(g + 1);
       }
     }
-    return sb.append(connection.substring(end)).toString();
+    return sb.append(connection, last, connection.length()).toString();
   }
 
   private static String lenientDecode(String s) {
@@ -322,24 +499,100 @@ public final class BackendConf {
     }
   }
 
+  /** A URL-like token in free text: one or more schemes, then {@code //} or Oracle's form. */
+  private static final Pattern URL_TOKEN =
+      Pattern.compile(
+          "(?<![A-Za-z0-9+.\\-])(?:[A-Za-z][A-Za-z0-9+.\\-]*:)+//[^\\s\"'<>`]+"
+              + "|(?<![A-Za-z0-9+.\\-])jdbc:oracle:[A-Za-z0-9]+:[^\\s\"'<>`]+",
+          Pattern.CASE_INSENSITIVE);
+
   /**
-   * {@code text} with every secret value of this configuration (password, tokens...) replaced by
-   * {@code ***}: for quoting a driver's message, which may echo what it was given.
+   * {@code key=value} in free text whose key names a secret. Groups: key, value (a quoted string,
+   * or up to a separator, a quote or a backslash, so masking never breaks the quoting of JSON
+   * around it).
    */
-  public String redact(String text) {
-    if (text == null) {
-      return null;
+  private static final Pattern KEY_VALUE =
+      Pattern.compile(
+          "(?<![A-Za-z0-9_.\\-])([A-Za-z][A-Za-z0-9_.\\-]*)\\s*=\\s*"
+              + "(\"(?:[^\"\\\\]|\\\\.)*\"|'[^']*'|[^\\s,;&)}\\]\"'\\\\]*)");
+
+  /** A JSON (or Python dict) field whose key names a secret, with a string value. */
+  private static final Pattern QUOTED_FIELD =
+      Pattern.compile(
+          "([\"'])([A-Za-z][A-Za-z0-9_.\\-]*)\\1\\s*:\\s*"
+              + "(\"(?:[^\"\\\\]|\\\\.)*\"|'(?:[^'\\\\]|\\\\.)*')");
+
+  /**
+   * {@code text} (a driver's message, a stack trace, a line to print) with the secrets it carries
+   * in a recognisable place masked: every URL-like token as {@link #mask} does, {@code key=value}
+   * and JSON fields whose key names a secret ({@code password}, {@code token}, ...). Nothing else
+   * is changed: a secret is never searched for by its value, which would mangle any text that
+   * happens to contain it ({@code "consistent":true} with the password {@code true}) and, by the
+   * gaps it leaves, tell the secret.
+   */
+  public static String maskText(String text) {
+    if (text == null || text.isEmpty()) {
+      return text;
     }
     String out = text;
-    for (Map.Entry<String, Object> e : values.entrySet()) {
-      if (e.getValue() != null && isSecret(e.getKey())) {
-        String secret = String.valueOf(e.getValue());
-        if (!secret.isEmpty()) {
-          out = out.replace(secret, "***");
-        }
-      }
+    if (out.indexOf(':') >= 0) {
+      out = replaceAll(URL_TOKEN, out, m -> mask(m.group()));
+    }
+    if (out.indexOf('=') >= 0) {
+      out =
+          replaceAll(
+              KEY_VALUE,
+              out,
+              m -> {
+                if (!isSecret(m.group(1)) || m.group(2).equals("***")) {
+                  return m.group();
+                }
+                return m.group().substring(0, m.start(2) - m.start()) + quoteLike(m.group(2));
+              });
+    }
+    if (out.indexOf(':') >= 0) {
+      out =
+          replaceAll(
+              QUOTED_FIELD,
+              out,
+              m -> {
+                if (!isSecret(m.group(2))) {
+                  return m.group();
+                }
+                return m.group().substring(0, m.start(3) - m.start()) + quoteLike(m.group(3));
+              });
     }
     return out;
+  }
+
+  /** {@code ***} in the quotes {@code value} has, if any. */
+  private static String quoteLike(String value) {
+    if (value.length() >= 2 && (value.startsWith("\"") || value.startsWith("'"))) {
+      char q = value.charAt(0);
+      return q + "***" + q;
+    }
+    return value.isEmpty() ? value : "***";
+  }
+
+  private static String replaceAll(
+      Pattern p, String text, java.util.function.Function<Matcher, String> with) {
+    Matcher m = p.matcher(text);
+    StringBuilder sb = new StringBuilder(text.length());
+    int last = 0;
+    while (m.find()) {
+      sb.append(text, last, m.start()).append(with.apply(m));
+      last = m.end();
+    }
+    return last == 0 ? text : sb.append(text, last, text.length()).toString();
+  }
+
+  /**
+   * {@code text} with the secrets it carries masked, for quoting a driver's message: see {@link
+   * #maskText}. Secrets are masked where they stand (connection strings, {@code key=value} and JSON
+   * fields), never searched for by value.
+   */
+  public String redact(String text) {
+    return maskText(text);
   }
 
   /** The backend name: the scheme before any {@code +driver}, lower case. */

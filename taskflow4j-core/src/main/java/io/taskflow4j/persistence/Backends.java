@@ -1,6 +1,7 @@
 package io.taskflow4j.persistence;
 
 import io.taskflow4j.persistence.spi.BackendProvider;
+import io.taskflow4j.persistence.spi.ConfKeys;
 import java.util.Iterator;
 import java.util.Locale;
 import java.util.Map;
@@ -55,6 +56,9 @@ public final class Backends {
               + String.join(", ", providers.keySet())
               + pathHint(conf.connection()));
     }
+    p.confKeys(conf)
+        .union(io.taskflow4j.jobs.Jobboards.boardKeys(conf))
+        .check(conf, conf.backendName() + " connections");
     try {
       return p.create(conf);
     } catch (TaskFlowException e) {
@@ -124,6 +128,15 @@ public final class Backends {
       }
       throw e;
     }
+  }
+
+  /**
+   * The configuration keys the backend of {@code conf}'s scheme reads ({@link ConfKeys#NONE} when
+   * no backend serves it), for a jobboard opened on the same connection string.
+   */
+  public static ConfKeys backendKeys(BackendConf conf) {
+    BackendProvider p = providers().get(conf.backendName());
+    return p == null ? ConfKeys.NONE : p.confKeys(conf);
   }
 
   /** The schemes of every provider found, sorted. */

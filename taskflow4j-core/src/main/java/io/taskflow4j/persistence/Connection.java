@@ -1,12 +1,20 @@
 package io.taskflow4j.persistence;
 
 import java.util.List;
+import java.util.function.Consumer;
 
 /**
  * Reads and writes the logbook tree of one {@link Backend}. Every method is safe to call from many
  * threads at once. Errors surface as {@link TaskFlowException}s: {@link NotFoundException}, {@link
  * ConflictException} and {@link StorageException} (which wraps the driver's exception); never a raw
  * driver exception.
+ *
+ * <p><b>Damaged records.</b> A stored record that cannot be parsed (a torn write of another
+ * program, a disk error, a hand edit) fails the reads that need it with a {@link
+ * CorruptRecordException} naming the record, where it is and why; every other read works. {@link
+ * #forEachLogBook} reads past damaged records, reporting each, so a store with one damaged record
+ * can still be listed, exported and resumed; {@link #destroyLogBook} and {@link #clearAll} never
+ * parse what they delete, so a damaged logbook can be deleted.
  *
  * <p><b>Revisions.</b> Every write of a flow or atom detail whose {@code revision()} is positive is
  * accepted only if the stored record still has that revision, atomically with the write; otherwise
@@ -39,7 +47,9 @@ public interface Connection extends AutoCloseable {
    */
   void validate();
 
-  /** Deletes every logbook, flow detail and atom detail. */
+  /**
+   * Deletes every logbook, flow detail and atom detail, damaged ones included (nothing is parsed).
+   */
   void clearAll();
 
   /**
@@ -50,6 +60,73 @@ public interface Connection extends AutoCloseable {
    * @throws ConflictException when a contained detail's revision is stale (nothing is written)
    */
   LogBook saveLogBook(LogBook book);
+
+  /**
+   * Replaces the stored logbook of {@code book}'s uuid, if there is one, by {@code book}, as one
+   * step: the stored book's flow and atom details that {@code book} does not carry are deleted, and
+   * what it carries is written as given (revisions are not checked; its creation time is the one
+   * given). When the write fails, the stored book is left as it was. A book not stored yet is
+   * simply saved.
+   *
+   * <p>The built-in backends do this atomically (one SQL transaction; one ZooKeeper transaction
+   * when it fits the request limit; on a directory, under the store lock, with every record written
+   * before the old ones are removed). This default, for other backends, checks {@link
+   * #checkStorable} first, then deletes and saves, and writes the old book back if the save fails:
+   * a crash in between can lose the book, so a backend should override it.
+   *
+   * @return the book as written, with its new revisions
+   * @throws LimitExceededException when the store cannot hold the book (nothing is written)
+   * @throws DuplicateException when a flow or atom detail of {@code book} belongs to another
+   *     logbook (nothing is written)
+   */
+  default LogBook replaceLogBook(LogBook book) {
+    java.util.Objects.requireNonNull(book, "book");
+    checkStorable(book);
+    LogBook old;
+    try {
+      old = getLogBook(book.uuid());
+    } catch (NotFoundException e) {
+      return saveLogBook(book);
+    }
+    destroyLogBook(book.uuid());
+    try {
+      return saveLogBook(book);
+    } catch (RuntimeException e) {
+      try {
+        List<FlowDetail> flows = new java.util.ArrayList<>();
+        for (FlowDetail fd : old.flows()) {
+          List<AtomDetail> atoms = new java.util.ArrayList<>();
+          for (AtomDetail ad : fd.atoms()) {
+            atoms.add(ad.withRevision(0));
+          }
+          flows.add(fd.withAtoms(atoms).withRevision(0));
+        }
+        saveLogBook(old.withFlows(flows));
+      } catch (RuntimeException restore) {
+        e.addSuppressed(restore);
+      }
+      throw e;
+    }
+  }
+
+  /**
+   * What this store can hold (lengths, characters, times, sizes), so that a writer can check every
+   * value before writing any. The default is {@link StoreLimits#NONE}.
+   */
+  default StoreLimits limits() {
+    return StoreLimits.NONE;
+  }
+
+  /**
+   * Checks, writing nothing, that this store can hold {@code book} exactly as it is: its {@link
+   * #limits()}, and whatever else the backend knows it would refuse (a request size, say).
+   *
+   * @throws LimitExceededException naming the first record and field that does not fit
+   * @throws InvalidTextException when a string holds a lone surrogate
+   */
+  default void checkStorable(LogBook book) {
+    limits().check(book);
+  }
 
   /**
    * Updates a stored flow detail's own fields and upserts every atom detail it carries. Atom
@@ -71,7 +148,8 @@ public interface Connection extends AutoCloseable {
   AtomDetail updateAtomDetails(AtomDetail atomDetail);
 
   /**
-   * Deletes a logbook with its flow details and their atom details.
+   * Deletes a logbook with its flow details and their atom details. Works on a damaged logbook: the
+   * records are deleted by their keys, never parsed, whichever of them is damaged.
    *
    * @throws NotFoundException when there is no such logbook
    */
@@ -86,6 +164,8 @@ public interface Connection extends AutoCloseable {
    * A logbook; {@code lazy} leaves out its flow details.
    *
    * @throws NotFoundException when there is no such logbook
+   * @throws CorruptRecordException when its record, or (unless lazy) one of its flow or atom
+   *     details, is damaged
    */
   LogBook getLogBook(String bookUuid, boolean lazy);
 
@@ -94,13 +174,76 @@ public interface Connection extends AutoCloseable {
     return getLogBooks(false);
   }
 
-  /** Every logbook, oldest first; {@code lazy} leaves out their flow details. */
+  /**
+   * Every logbook, oldest first; {@code lazy} leaves out their flow details. Holds the whole store
+   * in memory and fails as a whole on one damaged record: {@link #forEachLogBook} does neither.
+   *
+   * @throws CorruptRecordException when a record it needs is damaged
+   */
   List<LogBook> getLogBooks(boolean lazy);
+
+  /**
+   * Reads every logbook, oldest first (as {@link #getLogBooks(boolean)} orders them), handing each
+   * to {@code books} as soon as it is read, and reads past damaged records: a book whose own record
+   * is damaged, or (unless {@code lazy}) one of whose flow or atom details is, is not handed over;
+   * each damaged record met goes to {@code damaged} instead (a book may yield several), naming its
+   * book, and the scan goes on with the next book. So one damaged record never hides the rest of
+   * the store.
+   *
+   * <p>The store is read a part at a time, never whole: what each backend holds at once is said in
+   * its documentation (the built-in ones: at most one page of books with their details, plus, for
+   * those that must sort, one uuid and creation time per book). The consumers run on the calling
+   * thread, while the backend holds no lock and no connection, so they may use this connection
+   * (read, write, delete the book just handed over). A book saved or deleted during the scan may or
+   * may not be seen; a book is never handed over twice. An exception a consumer throws ends the
+   * scan and propagates.
+   *
+   * <p>The default implementation, for backends that do not override it, lists the books with
+   * {@code getLogBooks(true)} and then reads each one with {@link #getLogBook(String, boolean)}: it
+   * holds every book's own record at once, and when the listing itself meets a damaged logbook
+   * record, that is all it can report.
+   *
+   * @param lazy leave out the flow details (and do not read them)
+   * @param books receives each readable book, in order
+   * @param damaged receives each damaged record met
+   * @throws StorageException when the store cannot be read at all (not for a damaged record)
+   */
+  default void forEachLogBook(
+      boolean lazy,
+      Consumer<? super LogBook> books,
+      Consumer<? super CorruptRecordException> damaged) {
+    java.util.Objects.requireNonNull(books, "books");
+    java.util.Objects.requireNonNull(damaged, "damaged");
+    List<LogBook> listed;
+    try {
+      listed = getLogBooks(true);
+    } catch (CorruptRecordException e) {
+      damaged.accept(e);
+      return;
+    }
+    for (LogBook b : listed) {
+      if (lazy) {
+        books.accept(b);
+        continue;
+      }
+      LogBook full;
+      try {
+        full = getLogBook(b.uuid(), false);
+      } catch (NotFoundException deletedMeanwhile) {
+        continue;
+      } catch (CorruptRecordException e) {
+        damaged.accept(e.inBook(b.uuid()));
+        continue;
+      }
+      books.accept(full);
+    }
+  }
 
   /**
    * The flow details of a logbook, fully loaded, in insertion order.
    *
    * @throws NotFoundException when there is no such logbook
+   * @throws CorruptRecordException when one of the records is damaged
    */
   List<FlowDetail> getFlowsForBook(String bookUuid);
 
@@ -113,6 +256,7 @@ public interface Connection extends AutoCloseable {
    * A flow detail; {@code lazy} leaves out its atom details.
    *
    * @throws NotFoundException when there is no such flow detail
+   * @throws CorruptRecordException when it, or (unless lazy) one of its atoms, is damaged
    */
   FlowDetail getFlowDetails(String flowUuid, boolean lazy);
 
@@ -120,6 +264,7 @@ public interface Connection extends AutoCloseable {
    * An atom detail.
    *
    * @throws NotFoundException when there is no such atom detail
+   * @throws CorruptRecordException when it is damaged
    */
   AtomDetail getAtomDetails(String atomUuid);
 

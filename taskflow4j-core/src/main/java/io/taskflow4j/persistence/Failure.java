@@ -79,9 +79,17 @@ public final class Failure {
     if (cause != null && !seen.contains(cause)) {
       causes.add(capture(cause, seen));
     }
-    String message = t.getMessage();
+    // A live exception's text is a description, not data: a lone surrogate in it (which no store
+    // keeps) is recorded visibly as its escape, rather than failing the capture of the failure.
+    String message = InvalidTextException.escapeLoneSurrogates(t.getMessage());
     List<Object> args = message == null ? List.of() : List.of(message);
-    return new Failure(typeNames(t.getClass()), str(t), stackText(t), args, causes, t);
+    return new Failure(
+        typeNames(t.getClass()),
+        InvalidTextException.escapeLoneSurrogates(str(t)),
+        InvalidTextException.escapeLoneSurrogates(stackText(t)),
+        args,
+        causes,
+        t);
   }
 
   /** Builds a failure from its parts (no live exception). */

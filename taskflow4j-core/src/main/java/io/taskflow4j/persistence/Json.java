@@ -123,10 +123,11 @@ public final class Json {
       // Already normalised (every model wither re-normalises its values): no deep copy again.
       return value;
     }
-    if (value == null
-        || value instanceof String
-        || value instanceof Boolean
-        || value instanceof Integer) {
+    if (value instanceof String str) {
+      InvalidTextException.require(str, "a string value");
+      return value;
+    }
+    if (value == null || value instanceof Boolean || value instanceof Integer) {
       return value;
     }
     if (value instanceof Stamp st) {
@@ -186,6 +187,11 @@ public final class Json {
               + " cannot be represented as JSON: it refers to itself",
           e);
     }
+    String lone =
+        StoreLimits.firstLoneSurrogate(converted, "a value of type " + value.getClass().getName());
+    if (lone != null) {
+      throw new InvalidTextException(lone);
+    }
     return freeze(converted);
   }
 
@@ -222,7 +228,6 @@ public final class Json {
         || v instanceof FrozenList
         || v instanceof StampedMap
         || v instanceof Stamp
-        || v instanceof String
         || v instanceof Boolean
         || v instanceof Integer
         || v instanceof Long
@@ -230,11 +235,17 @@ public final class Json {
         || v instanceof BigInteger) {
       return true;
     }
+    if (v instanceof String str) {
+      // A lone surrogate cannot be encoded as UTF-8: a store would change the string silently.
+      InvalidTextException.require(str, "a string in a JSON value");
+      return true;
+    }
     if (v instanceof Map<?, ?> m) {
       for (Map.Entry<?, ?> e : m.entrySet()) {
-        if (!(e.getKey() instanceof String) || !isPlain(e.getValue(), depth + 1)) {
+        if (!(e.getKey() instanceof String k) || !isPlain(e.getValue(), depth + 1)) {
           return false;
         }
+        InvalidTextException.require(k, "a key of a JSON object");
       }
       return true;
     }

@@ -55,6 +55,7 @@ public final class LogBook {
       List<FlowDetail> flows) {
     TaskDetail.requireUuid(uuid);
     Objects.requireNonNull(name, "name must not be null");
+    InvalidTextException.require(name, "the logbook name");
     Map<String, FlowDetail> byUuid = new LinkedHashMap<>();
     for (FlowDetail fd : flows) {
       byUuid.put(Objects.requireNonNull(fd, "flow detail").uuid(), fd);

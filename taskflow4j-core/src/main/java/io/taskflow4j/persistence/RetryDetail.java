@@ -68,6 +68,7 @@ public record RetryDetail(
   public RetryDetail {
     TaskDetail.requireUuid(uuid);
     TaskDetail.requireId(name, "name");
+    InvalidTextException.require(version, "the version");
     state = state == null ? AtomState.PENDING : state;
     intention = intention == null ? Intention.EXECUTE : intention;
     history = history == null ? List.of() : List.copyOf(history);

@@ -26,6 +26,7 @@ public record TaskDetail(
   public TaskDetail {
     requireUuid(uuid);
     requireId(name, "name");
+    InvalidTextException.require(version, "the version");
     state = state == null ? AtomState.PENDING : state;
     intention = intention == null ? Intention.EXECUTE : intention;
     results = Json.normalize(results);
@@ -41,6 +42,7 @@ public record TaskDetail(
     if (value.isEmpty()) {
       throw new IllegalArgumentException(what + " must not be empty");
     }
+    InvalidTextException.require(value, "the " + what + " '" + value + "'");
   }
 
   /**

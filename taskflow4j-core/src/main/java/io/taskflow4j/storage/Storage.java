@@ -1345,6 +1345,60 @@ public final class Storage {
     }
   }
 
+  /**
+   * Records a final state ({@code SUCCESS}, {@code REVERTED} or {@code FAILURE}) that another
+   * writer's change to the flow detail's own fields kept from being written: when every atom detail
+   * the store holds for the flow is exactly as this storage last wrote or read it, the final state
+   * follows from those atoms alone, so it is written over the stored flow detail (its revision read
+   * now). Typical case: a second process began to resume the same flow (writing only the flow's
+   * state) while this one finished it; its first atom write is then refused and it stops.
+   *
+   * @return whether the state was written; {@code false} when an atom detail changed (or appeared)
+   *     meanwhile, or the flow detail changed again: the caller reports the original conflict
+   * @throws IllegalArgumentException when {@code state} is not a final state
+   */
+  public boolean finishOverChangedFlow(FlowState state) {
+    if (!state.isFinished()) {
+      throw new IllegalArgumentException("not a final state: " + state);
+    }
+    if (connection == null) {
+      return false; // nothing else writes the private store
+    }
+    structure.readLock().lock();
+    flowLock.lock();
+    try {
+      FlowDetail stored = connection.getFlowDetails(header.uuid(), false);
+      if (stored.size() != atoms.size()) {
+        return false;
+      }
+      for (AtomDetail ad : stored.atoms()) {
+        // Revisions move on with every write, so an equal one means nobody wrote the atom since.
+        AtomEntry e = atoms.get(ad.name());
+        if (e == null
+            || !ad.uuid().equals(e.uuid())
+            || ad.revision() != e.detail().revision()
+            || ad.revision() == 0) {
+          return false;
+        }
+      }
+      FlowDetail updated = stored.withoutAtoms().withState(state);
+      try {
+        header =
+            write(
+                    () -> "flow detail '" + updated.name() + "'",
+                    () -> storeFlow(updated),
+                    () -> recoverFlow(updated))
+                .withoutAtoms();
+      } catch (ConflictException again) {
+        return false;
+      }
+      return true;
+    } finally {
+      flowLock.unlock();
+      structure.readLock().unlock();
+    }
+  }
+
   /** Puts {@code entries} into the flow's metadata ({@code null} or empty: nothing happens). */
   public void updateFlowMetadata(Map<String, ?> entries) {
     if (entries == null || entries.isEmpty()) {

@@ -99,6 +99,33 @@ public final class StoreVerifier {
     return new Report(w.books, w.flows, w.atoms, w.problems);
   }
 
+  /**
+   * Checks logbooks held in memory (read from a file, say, before they are written anywhere) with
+   * the rules {@link #verify(Connection)} applies to what a store holds: no uuid twice, no two
+   * atoms of a flow with one name, every atom's state agreeing with its results and failures and
+   * every flow's state with its atoms'. A store that is given books passing these checks passes
+   * {@code verify} too.
+   *
+   * @return the problems found, empty when there are none
+   */
+  public static List<Problem> check(List<LogBook> books) {
+    Objects.requireNonNull(books, "books");
+    Walk w = new Walk(null);
+    Set<String> bookIds = new HashSet<>();
+    for (LogBook b : books) {
+      String where = "logbook " + b.uuid() + " (" + b.name() + ")";
+      if (!bookIds.add(b.uuid())) {
+        w.problem(Problem.Kind.DUPLICATE, where, "listed twice");
+        continue;
+      }
+      w.books++;
+      for (FlowDetail fd : b.flows()) {
+        w.checkFlowInMemory(b, where, fd);
+      }
+    }
+    return List.copyOf(w.problems);
+  }
+
   /** The built-in directory inspector, then every one registered with {@link ServiceLoader}. */
   static List<RawStoreInspector> inspectors() {
     List<RawStoreInspector> all = new ArrayList<>();
@@ -138,38 +165,49 @@ public final class StoreVerifier {
       problems.add(new Problem(kind, where, message));
     }
 
+    /**
+     * Walks the books with the connection's tolerant scan (lazily: each book's flows are read by
+     * {@link #checkBook}), so a damaged logbook record is one problem and the other books are still
+     * checked, and the store is never held in memory whole.
+     */
     void run() {
-      List<LogBook> lazy;
+      Set<String> bookIds = new HashSet<>();
       try {
-        lazy = c.getLogBooks(true);
+        c.forEachLogBook(
+            true,
+            b -> checkBook(b, bookIds),
+            e ->
+                problem(
+                    Problem.Kind.UNREADABLE,
+                    e.kind().label() + " " + e.uuid().orElse(e.location()),
+                    "cannot be read: " + e.getMessage()));
       } catch (TaskFlowException e) {
         problem(
             Problem.Kind.UNREADABLE, "store", "the logbooks cannot be listed: " + e.getMessage());
+      }
+    }
+
+    void checkBook(LogBook b, Set<String> bookIds) {
+      String where = "logbook " + b.uuid() + " (" + b.name() + ")";
+      if (!bookIds.add(b.uuid())) {
+        problem(Problem.Kind.DUPLICATE, where, "listed twice");
         return;
       }
-      Set<String> bookIds = new HashSet<>();
-      for (LogBook b : lazy) {
-        String where = "logbook " + b.uuid() + " (" + b.name() + ")";
-        if (!bookIds.add(b.uuid())) {
-          problem(Problem.Kind.DUPLICATE, where, "listed twice");
-          continue;
-        }
-        books++;
-        List<FlowDetail> fds;
-        try {
-          fds = c.getFlowsForBook(b.uuid());
-        } catch (NotFoundException e) {
-          problem(Problem.Kind.DANGLING_LINK, where, "listed but not found: " + e.getMessage());
-          continue;
-        } catch (TaskFlowException e) {
-          problem(
-              Problem.Kind.UNREADABLE, where, "its flow details cannot be read: " + e.getMessage());
-          continue;
-        }
-        Set<String> flowNames = new HashSet<>();
-        for (FlowDetail fd : fds) {
-          checkFlow(b, where, fd, flowNames);
-        }
+      books++;
+      List<FlowDetail> fds;
+      try {
+        fds = c.getFlowsForBook(b.uuid());
+      } catch (NotFoundException e) {
+        problem(Problem.Kind.DANGLING_LINK, where, "listed but not found: " + e.getMessage());
+        return;
+      } catch (TaskFlowException e) {
+        problem(
+            Problem.Kind.UNREADABLE, where, "its flow details cannot be read: " + e.getMessage());
+        return;
+      }
+      Set<String> flowNames = new HashSet<>();
+      for (FlowDetail fd : fds) {
+        checkFlow(b, where, fd, flowNames);
       }
     }
 
@@ -239,6 +277,36 @@ public final class StoreVerifier {
         } catch (TaskFlowException e) {
           problem(Problem.Kind.UNREADABLE, aw, "cannot be read: " + e.getMessage());
           continue;
+        }
+        checkAtom(aw, ad);
+        states.add(ad.state());
+      }
+      checkFlowState(where, fd, states);
+    }
+
+    /** As {@link #checkFlow}, for a flow detail that is in memory only: the same rules. */
+    void checkFlowInMemory(LogBook b, String bookWhere, FlowDetail fd) {
+      String where = "flow detail " + fd.uuid() + " (" + fd.name() + ") in " + bookWhere;
+      String owner = flowOwner.putIfAbsent(fd.uuid(), b.uuid());
+      if (owner != null) {
+        problem(Problem.Kind.DUPLICATE, where, "the same flow detail is also in logbook " + owner);
+        return;
+      }
+      flows++;
+      Set<String> names = new HashSet<>();
+      List<AtomState> states = new ArrayList<>();
+      for (AtomDetail ad : fd.atoms()) {
+        String aw = "atom detail " + ad.uuid() + " (" + ad.name() + ") in flow detail " + fd.uuid();
+        String prev = atomOwner.putIfAbsent(ad.uuid(), fd.uuid());
+        if (prev != null) {
+          problem(
+              Problem.Kind.DUPLICATE, aw, "the same atom detail is also in flow detail " + prev);
+          continue;
+        }
+        atoms++;
+        if (!names.add(ad.name())) {
+          problem(
+              Problem.Kind.DUPLICATE, aw, "two atoms of the flow are named '" + ad.name() + "'");
         }
         checkAtom(aw, ad);
         states.add(ad.state());

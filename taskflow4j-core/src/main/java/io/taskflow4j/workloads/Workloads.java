@@ -14,9 +14,11 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -120,6 +122,15 @@ public final class Workloads {
     if (args.isEmpty() || !(args.get(0) instanceof Number n)) {
       throw new IllegalArgumentException("a workload's first argument is its number of tasks");
     }
+    // checked as a double: a long or a fraction must not wrap or round into range
+    double d = n.doubleValue();
+    if (d < 1 || d > Integer.MAX_VALUE || d != Math.rint(d)) {
+      throw new IllegalArgumentException(
+          "a workload's number of tasks must be a whole number from 1 to "
+              + Integer.MAX_VALUE
+              + ", not "
+              + n);
+    }
     return n.intValue();
   }
 
@@ -183,11 +194,21 @@ public final class Workloads {
               p,
               k -> {
                 try {
-                  return FileChannel.open(
-                      k,
-                      StandardOpenOption.CREATE,
-                      StandardOpenOption.WRITE,
-                      StandardOpenOption.APPEND);
+                  // Owner-only when this call creates it, as directory stores and exports are:
+                  // the log tells what ran, and other local users have no business reading it.
+                  Set<StandardOpenOption> options =
+                      Set.of(
+                          StandardOpenOption.CREATE,
+                          StandardOpenOption.WRITE,
+                          StandardOpenOption.APPEND);
+                  if (k.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+                    return FileChannel.open(
+                        k,
+                        options,
+                        PosixFilePermissions.asFileAttribute(
+                            PosixFilePermissions.fromString("rw-------")));
+                  }
+                  return FileChannel.open(k, options);
                 } catch (IOException e) {
                   throw new UncheckedIOException("cannot open the exec log " + k, e);
                 }

@@ -8,6 +8,7 @@ import io.taskflow4j.persistence.AtomState;
 import io.taskflow4j.persistence.Backend;
 import io.taskflow4j.persistence.Backends;
 import io.taskflow4j.persistence.Connection;
+import io.taskflow4j.persistence.CorruptRecordException;
 import io.taskflow4j.persistence.Failure;
 import io.taskflow4j.persistence.FlowDetail;
 import io.taskflow4j.persistence.Json;
@@ -156,7 +157,8 @@ class HostileStoreInputTest {
       assertThatThrownBy(() -> c.getLogBook(book.uuid()))
           .isInstanceOf(StorageException.class)
           .hasMessageContaining(f.toString())
-          .hasMessageContaining("restore this file");
+          .isInstanceOf(CorruptRecordException.class)
+          .hasMessageContaining("restore it from a backup");
       assertThat(snapshot()).isEqualTo(before);
     }
   }

@@ -119,7 +119,8 @@ class BackendsTest {
     assertThatThrownBy(() -> Backends.open("testcrash://u:hunter2@h"))
         .isInstanceOf(StorageException.class)
         .hasMessageContaining("testcrash")
-        .hasMessageContaining("raw crash during upgrade of ***")
+        .hasMessageContaining(
+            "raw crash during upgrade of testcrash://u:***@h {user=u, password=***}")
         .hasMessageNotContaining("hunter2")
         .hasCauseInstanceOf(IllegalStateException.class);
     assertThat(TestBackendProvider.last("testcrash://u:hunter2@h").closed).isTrue();

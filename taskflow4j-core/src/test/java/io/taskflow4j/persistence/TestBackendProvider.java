@@ -86,9 +86,15 @@ public final class TestBackendProvider implements BackendProvider {
         case "testfail":
           throw new StorageException("upgrade failed on purpose");
         case "testcrash":
-          // a driver that echoes what it was given, password included
+          // a driver that echoes what it was given, password included: the URL and its
+          // properties (a password alone in prose cannot be told from other words, see
+          // BackendConf.maskText)
           throw new IllegalStateException(
-              "raw crash during upgrade of " + backend.conf().getString("password").orElse(""));
+              "raw crash during upgrade of "
+                  + backend.conf().connection()
+                  + " {user=u, password="
+                  + backend.conf().getString("password").orElse("")
+                  + "}");
         default:
           break;
       }

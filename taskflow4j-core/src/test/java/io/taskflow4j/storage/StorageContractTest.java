@@ -802,4 +802,45 @@ abstract class StorageContractTest {
       pool.shutdownNow();
     }
   }
+
+  // ------------------------------------------------------ a final state over a changed flow
+
+  /**
+   * Another writer changed only the flow detail's own fields: a final state still follows from the
+   * atoms, which are as this storage left them, so it is written over the stored record.
+   */
+  @Test
+  void aFinalStateIsRecordedOverAFlowWhoseOwnFieldsAnotherWriterChanged() {
+    Storage s = storage();
+    s.ensureAtoms(List.of(task("a")));
+    s.setFlowState(FlowState.RUNNING);
+    s.save("a", 5);
+    FlowDetail theirs = conn.getFlowDetails(s.flowUuid(), true);
+    conn.updateFlowDetails(theirs.withState(FlowState.SUSPENDED));
+    assertThatThrownBy(() -> s.setFlowState(FlowState.SUCCESS))
+        .isInstanceOf(io.taskflow4j.persistence.ConflictException.class);
+
+    assertThat(s.finishOverChangedFlow(FlowState.SUCCESS)).isTrue();
+    assertThat(s.getFlowState()).isEqualTo(FlowState.SUCCESS);
+    assertThat(conn.getFlowDetails(s.flowUuid()).state()).isEqualTo(FlowState.SUCCESS);
+  }
+
+  /** When another writer changed an atom, the final state is not this storage's to record. */
+  @Test
+  void noFinalStateIsRecordedOverAFlowWhoseAtomAnotherWriterChanged() {
+    Storage s = storage();
+    s.ensureAtoms(List.of(task("a")));
+    s.setFlowState(FlowState.RUNNING);
+    s.save("a", 5);
+    FlowDetail theirs = conn.getFlowDetails(s.flowUuid());
+    conn.updateFlowDetails(theirs.withoutAtoms().withState(FlowState.SUSPENDED));
+    conn.updateAtomDetails(theirs.atoms().get(0).withState(AtomState.RUNNING));
+
+    assertThat(s.finishOverChangedFlow(FlowState.SUCCESS)).isFalse();
+    FlowDetail stored = conn.getFlowDetails(s.flowUuid());
+    assertThat(stored.state()).isEqualTo(FlowState.SUSPENDED);
+    assertThat(stored.atoms().get(0).state()).isEqualTo(AtomState.RUNNING);
+    assertThatThrownBy(() -> s.finishOverChangedFlow(FlowState.SUSPENDED))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
 }

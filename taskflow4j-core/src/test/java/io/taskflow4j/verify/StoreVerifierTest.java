@@ -210,6 +210,26 @@ class StoreVerifierTest {
   }
 
   @Test
+  void aDamagedLogbookRecordIsNamedAndTheOtherBooksAreStillChecked() throws Exception {
+    try (Backend b = Backends.open(url());
+        Connection c = b.getConnection()) {
+      LogBook bad = c.saveLogBook(book(FlowState.RUNNING, AtomState.SUCCESS));
+      c.saveLogBook(book(FlowState.SUCCESS, AtomState.SUCCESS, AtomState.PENDING));
+      Path meta = dir.resolve("store/books").resolve(bad.uuid()).resolve("metadata");
+      Files.writeString(meta, "{\"name\": \"b\", \"uu");
+      Report r = StoreVerifier.verify(c);
+      assertThat(kinds(r))
+          .containsExactlyInAnyOrder(Problem.Kind.UNREADABLE, Problem.Kind.STATE_MISMATCH);
+      Problem unreadable =
+          r.problems().stream().filter(p -> p.kind() == Problem.Kind.UNREADABLE).findFirst().get();
+      assertThat(unreadable.location()).isEqualTo("logbook " + bad.uuid());
+      assertThat(unreadable.message()).contains(meta.toString());
+      assertThat(r.books()).isEqualTo(1);
+      assertThat(r.flows()).isEqualTo(1);
+    }
+  }
+
+  @Test
   void aFileLeftInTheStagingDirectoryIsALeftover() throws Exception {
     try (Backend b = Backends.open(url());
         Connection c = b.getConnection()) {

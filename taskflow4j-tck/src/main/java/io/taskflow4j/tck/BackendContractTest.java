@@ -20,6 +20,7 @@ import io.taskflow4j.persistence.AtomState;
 import io.taskflow4j.persistence.Backend;
 import io.taskflow4j.persistence.ConflictException;
 import io.taskflow4j.persistence.Connection;
+import io.taskflow4j.persistence.CorruptRecordException;
 import io.taskflow4j.persistence.Failure;
 import io.taskflow4j.persistence.Fence;
 import io.taskflow4j.persistence.FlowDetail;
@@ -69,9 +70,10 @@ import org.junit.jupiter.api.Timeout;
  * <p><b>How a backend author uses it.</b> Put {@code taskflow4j-tck} on the test class path, write
  * one test class that extends this class and implement {@link #newBackend()} so that it returns a
  * backend over a <em>new, empty</em> store (a temporary directory, a fresh database or schema, a
- * unique ZooKeeper path...). Override {@link #disposeStore()} to remove the store after each test.
- * Every contract case, including those in the {@link Nested} groups, then runs against that
- * backend:
+ * unique ZooKeeper path...). Override {@link #disposeStore()} to remove the store after each test,
+ * and {@link #damage} to spoil a stored record the way a torn write would (the cases of damaged
+ * records need it). Every contract case, including those in the {@link Nested} groups, then runs
+ * against that backend:
  *
  * <pre>{@code
  * class DirBackendTest extends BackendContractTest {
@@ -90,8 +92,9 @@ import org.junit.jupiter.api.Timeout;
  * <p>Before each case the kit opens {@link #backend}, takes one {@link #conn connection} and calls
  * {@code upgrade()}; after it, it closes both and calls {@link #disposeStore()}. There is
  * deliberately no switch to skip a case: each one is behaviour that users of {@link Connection}
- * rely on. A subclass adds cases; it does not remove them (the cases are package-private or live in
- * inner classes: they are not extension points).
+ * rely on (the one exception: the cases of damaged records need {@link #damage}, which a backend
+ * that keeps no bytes cannot provide). A subclass adds cases; it does not remove them (the cases
+ * are package-private or live in inner classes: they are not extension points).
  *
  * <p>The cases use random uuids, times with microseconds, non-ASCII text and values of up to
  * 1&nbsp;MiB; they start threads (up to 8) and open extra connections of {@link #backend}. The
@@ -99,9 +102,9 @@ import org.junit.jupiter.api.Timeout;
  *
  * <p>The cases are grouped: TaskFlow's own persistence tests ({@code TaskFlowCases}), the
  * acceptance cases for TaskFlow's bugs ({@code TaskFlowBugs}), logbooks, flow and atom details,
- * revisions and atomicity, concurrency, JSON values, failures, the lifecycle of connections and
- * backends, and error reporting. Every error case asserts the exception type and that its message
- * names the uuid concerned.
+ * revisions and atomicity, concurrency, JSON values, failures, the tolerant scan and damaged
+ * records, the lifecycle of connections and backends, and error reporting. Every error case asserts
+ * the exception type and that its message names the uuid concerned.
  */
 public abstract class BackendContractTest {
 
@@ -120,6 +123,26 @@ public abstract class BackendContractTest {
 
   /** Called after the backend is closed, to remove what the test left (optional). */
   protected void disposeStore() throws Exception {}
+
+  /**
+   * Makes the stored record of this kind and uuid unreadable, through the store's own means
+   * (truncate the file, write garbage into the JSON column, set the znode's data to garbage),
+   * bypassing the backend: what a torn write of another program, a disk error or a hand edit
+   * leaves. The cases of damaged records ({@link LogBookScanCases}) use it.
+   *
+   * <p>The default aborts those cases, saying why: override it for every backend that stores bytes.
+   * Only a backend that keeps no bytes (the memory backend keeps model objects) leaves it.
+   *
+   * @param kind the kind of record
+   * @param uuid the record's uuid
+   * @throws Exception when the record cannot be damaged (the case then fails)
+   */
+  protected void damage(CorruptRecordException.Kind kind, String uuid) throws Exception {
+    org.junit.jupiter.api.Assumptions.abort(
+        getClass().getSimpleName()
+            + " does not override damage(kind, uuid), so the cases of damaged records cannot"
+            + " damage a record and are skipped");
+  }
 
   @BeforeEach
   void openBackend() throws Exception {
@@ -186,6 +209,16 @@ public abstract class BackendContractTest {
     }
   }
 
+  /** Replacing a logbook in one step, and the checks before any write: see {@link ReplaceCases}. */
+  @Nested
+  @DisplayName("Replacing a logbook, and the store's limits")
+  class Replace extends ReplaceCases {
+    @Override
+    protected Connection conn() {
+      return conn;
+    }
+  }
+
   /** Engines over this backend after something went wrong: see {@link EngineRunCases}. */
   @Nested
   @DisplayName("Engine runs that stop, resume and race")
@@ -193,6 +226,21 @@ public abstract class BackendContractTest {
     @Override
     protected Backend backend() {
       return backend;
+    }
+  }
+
+  /** The tolerant scan and damaged records: see {@link LogBookScanCases}. */
+  @Nested
+  @DisplayName("Scanning the logbooks, and damaged records")
+  class LogBookScan extends LogBookScanCases {
+    @Override
+    protected Backend backend() {
+      return backend;
+    }
+
+    @Override
+    protected void damage(CorruptRecordException.Kind kind, String uuid) throws Exception {
+      BackendContractTest.this.damage(kind, uuid);
     }
   }
 

@@ -11,6 +11,7 @@ import io.taskflow4j.persistence.BackendConf;
 import io.taskflow4j.persistence.Backends;
 import io.taskflow4j.persistence.ConflictException;
 import io.taskflow4j.persistence.Connection;
+import io.taskflow4j.persistence.CorruptRecordException;
 import io.taskflow4j.persistence.FlowDetail;
 import io.taskflow4j.persistence.FlowState;
 import io.taskflow4j.persistence.InvalidConfigurationException;
@@ -54,6 +55,20 @@ class DirBackendTest extends BackendContractTest {
   @Override
   protected Backend newBackend() {
     return Backends.fetch(Map.of("connection", "dir", "path", store().toString()));
+  }
+
+  /** Truncates the record's metadata file to half its bytes, as a torn write leaves it. */
+  @Override
+  protected void damage(CorruptRecordException.Kind kind, String uuid) throws IOException {
+    String dir =
+        switch (kind) {
+          case LOGBOOK -> "books";
+          case FLOW_DETAIL -> "flow_details";
+          case ATOM_DETAIL -> "atom_details";
+        };
+    Path file = store().resolve(dir).resolve(uuid).resolve("metadata");
+    byte[] whole = Files.readAllBytes(file);
+    Files.write(file, java.util.Arrays.copyOf(whole, whole.length / 2));
   }
 
   // ---------------------------------------------------------------- configuration

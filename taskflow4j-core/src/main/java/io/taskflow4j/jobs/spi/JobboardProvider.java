@@ -23,4 +23,14 @@ public interface JobboardProvider {
    * @throws io.taskflow4j.persistence.StorageException when the store cannot be reached
    */
   Jobboard open(BackendConf conf);
+
+  /**
+   * The configuration keys this board reads besides its backend's (those of the backend of the same
+   * scheme are accepted too: one connection string serves both), so that {@link
+   * io.taskflow4j.jobs.Jobboards#open} refuses a misspelled one. The default, {@link
+   * io.taskflow4j.persistence.spi.ConfKeys#ANY}, checks nothing.
+   */
+  default io.taskflow4j.persistence.spi.ConfKeys confKeys(BackendConf conf) {
+    return io.taskflow4j.persistence.spi.ConfKeys.ANY;
+  }
 }

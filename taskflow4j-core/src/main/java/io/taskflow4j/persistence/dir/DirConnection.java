@@ -3,12 +3,15 @@ package io.taskflow4j.persistence.dir;
 import io.taskflow4j.persistence.AtomDetail;
 import io.taskflow4j.persistence.Backend;
 import io.taskflow4j.persistence.Connection;
+import io.taskflow4j.persistence.CorruptRecordException;
 import io.taskflow4j.persistence.Fence;
 import io.taskflow4j.persistence.FlowDetail;
 import io.taskflow4j.persistence.LogBook;
+import io.taskflow4j.persistence.StoreLimits;
 import java.util.List;
 import java.util.Objects;
 import java.util.OptionalLong;
+import java.util.function.Consumer;
 
 /**
  * A connection of a {@link DirBackend}: holds nothing of its own, every call goes to the store. A
@@ -55,6 +58,20 @@ final class DirConnection implements Connection {
   }
 
   @Override
+  public LogBook replaceLogBook(LogBook book) {
+    checkStorable(book);
+    return store.replaceLogBook(book, fence);
+  }
+
+  /** Uuids name files and directories: at most 200 bytes of UTF-8 (see {@link DirStore}). */
+  @Override
+  public StoreLimits limits() {
+    return StoreLimits.builder("a directory store")
+        .maxUuidBytes(DirStore.MAX_ID_BYTES, "uuids name files and directories")
+        .build();
+  }
+
+  @Override
   public FlowDetail updateFlowDetails(FlowDetail flowDetail) {
     return store.updateFlowDetails(flowDetail, fence);
   }
@@ -77,6 +94,20 @@ final class DirConnection implements Connection {
   @Override
   public List<LogBook> getLogBooks(boolean lazy) {
     return store.getLogBooks(lazy);
+  }
+
+  /**
+   * Holds one key per book (its uuid, creation time and position, to sort them oldest first) and
+   * one book at a time: see {@link DirStore#forEachLogBook}.
+   */
+  @Override
+  public void forEachLogBook(
+      boolean lazy,
+      Consumer<? super LogBook> books,
+      Consumer<? super CorruptRecordException> damaged) {
+    Objects.requireNonNull(books, "books");
+    Objects.requireNonNull(damaged, "damaged");
+    store.forEachLogBook(lazy, books, damaged);
   }
 
   @Override

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import io.taskflow4j.persistence.AtomDetail;
 import io.taskflow4j.persistence.ConflictException;
+import io.taskflow4j.persistence.CorruptRecordException;
 import io.taskflow4j.persistence.DuplicateException;
 import io.taskflow4j.persistence.Fence;
 import io.taskflow4j.persistence.FencedException;
@@ -61,6 +62,7 @@ import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -122,9 +124,11 @@ import org.slf4j.LoggerFactory;
  * positions were times (small {@code seq}s) sort by link time, then {@code seq}.
  *
  * <p><b>Damage.</b> A corrupt or truncated file fails every read that needs it with a {@link
- * StorageException} naming the file; nothing skips it silently, so {@code getLogBooks()} fails too
- * (a listing that quietly drops a book is worse than one that says which file to restore), while
- * every read that does not need the file still works.
+ * CorruptRecordException} naming the record and the file; nothing skips it silently, so {@code
+ * getLogBooks()} fails too (a listing that quietly drops a book is worse than one that says which
+ * file to restore), while every read that does not need the file still works. {@link
+ * #forEachLogBook} reports each damaged record and goes on with the next book. A delete never
+ * parses the files it removes (it moves directories by name), so a damaged book can be deleted.
  */
 final class DirStore {
   private static final Logger LOG = LoggerFactory.getLogger(DirStore.class);
@@ -149,7 +153,7 @@ final class DirStore {
   static final String K_SEQ = "seq";
   static final String K_NEXT_SEQ = "next_seq";
   static final String K_PARENT = "parent";
-  private static final int MAX_ID_BYTES = 200;
+  static final int MAX_ID_BYTES = 200;
 
   private static final Set<StandardOpenOption> CREATE_NEW =
       EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
@@ -160,18 +164,29 @@ final class DirStore {
 
   /** The three kinds of objects, each in its own top-level directory. */
   enum Kind {
-    BOOK("Logbook", BOOKS, 'b'),
-    FLOW("Flow detail", FLOWS, 'f'),
-    ATOM("Atom detail", ATOMS, 'a');
+    BOOK("Logbook", BOOKS, 'b', CorruptRecordException.Kind.LOGBOOK),
+    FLOW("Flow detail", FLOWS, 'f', CorruptRecordException.Kind.FLOW_DETAIL),
+    ATOM("Atom detail", ATOMS, 'a', CorruptRecordException.Kind.ATOM_DETAIL);
 
     final String label;
     final String dirName;
     final char tag;
+    final CorruptRecordException.Kind recordKind;
 
-    Kind(String label, String dirName, char tag) {
+    Kind(String label, String dirName, char tag, CorruptRecordException.Kind recordKind) {
       this.label = label;
       this.dirName = dirName;
       this.tag = tag;
+      this.recordKind = recordKind;
+    }
+
+    static Kind ofDirName(String name) {
+      for (Kind k : values()) {
+        if (k.dirName.equals(name)) {
+          return k;
+        }
+      }
+      return null;
     }
 
     Kind child() {
@@ -241,6 +256,9 @@ final class DirStore {
   // Whether this backend removed what interrupted writes left (upgrade() or its first write).
   // Read and written only with the store lock held.
   private boolean tidied;
+  // While a replacement writes (store lock held): the atoms of the book it replaces, which may
+  // change type or flow. Null otherwise.
+  private Set<String> replacing;
 
   DirStore(
       Path root,
@@ -534,83 +552,194 @@ final class DirStore {
       }
     }
     return locked(
+        true, fence, "logbook '" + book.uuid() + "'", txn -> saveLocked(txn, book, false));
+  }
+
+  /**
+   * Replaces a stored book by {@code book} under one hold of the store lock: writes every record of
+   * {@code book} (as a save does: atoms, flow details, then the book's metadata, each replaced
+   * atomically, with the given creation time), then unlinks and removes what the stored book had
+   * and {@code book} has not. Everything is checked before anything is written (ids, owners), so a
+   * refused replacement leaves the stored book as it was. The book is never missing: a crash
+   * half-way leaves it with some records new and some old, and a second replacement finishes it.
+   */
+  LogBook replaceLogBook(LogBook book, Fence fence) {
+    Objects.requireNonNull(book, "book");
+    checkId(book.uuid(), Kind.BOOK);
+    Map<String, String> atomOwner = new HashMap<>();
+    for (FlowDetail fd : book.flows()) {
+      checkIds(fd);
+      for (AtomDetail ad : fd.atoms()) {
+        String other = atomOwner.put(ad.uuid(), fd.uuid());
+        if (other != null) {
+          throw new DuplicateException(
+              "Atom detail '"
+                  + ad.uuid()
+                  + "' is carried by two flow details of one logbook ('"
+                  + other
+                  + "' and '"
+                  + fd.uuid()
+                  + "')");
+        }
+      }
+    }
+    return locked(
         true,
         fence,
-        "logbook '" + book.uuid() + "'",
+        "the replacement of logbook '" + book.uuid() + "'",
         txn -> {
           Path bookDir = books.resolve(book.uuid());
-          List<Path> objects = new ArrayList<>();
-          objects.add(bookDir);
+          if (readOrNull(bookDir.resolve(METADATA)) == null) {
+            return saveLocked(txn, book, true);
+          }
+          // The stored tree: flow links of the book, atom links of each of its flows.
+          Map<String, List<String>> oldTree = new LinkedHashMap<>();
+          Set<String> oldAtoms = new java.util.HashSet<>();
+          for (String f : linkNames(bookDir)) {
+            if (idProblem(f) != null) {
+              continue;
+            }
+            List<String> as = new ArrayList<>();
+            for (String a : linkNames(flows.resolve(f))) {
+              if (idProblem(a) == null) {
+                as.add(a);
+              }
+            }
+            oldTree.put(f, as);
+            oldAtoms.addAll(as);
+          }
+          LogBook written;
+          replacing = oldAtoms;
+          try {
+            written = saveLocked(txn, book, true);
+          } finally {
+            replacing = null;
+          }
+          // Every new record is in place: remove what only the stored book had.
+          Map<String, Set<String>> kept = new HashMap<>();
           for (FlowDetail fd : book.flows()) {
-            objects.add(flows.resolve(fd.uuid()));
+            Set<String> as = new java.util.HashSet<>();
             for (AtomDetail ad : fd.atoms()) {
-              objects.add(atoms.resolve(ad.uuid()));
+              as.add(ad.uuid());
+            }
+            kept.put(fd.uuid(), as);
+          }
+          for (Map.Entry<String, List<String>> e : oldTree.entrySet()) {
+            String f = e.getKey();
+            Set<String> keptAtoms = kept.get(f);
+            if (keptAtoms == null) {
+              unlink(bookDir.resolve(f), txn);
+              Path fdDir = flows.resolve(f);
+              if (Files.exists(fdDir, LinkOption.NOFOLLOW_LINKS)) {
+                purge(moveToTrash(fdDir, Kind.FLOW, txn), Kind.FLOW, f, txn);
+                txn.dirsToSync.add(flows);
+              }
+              continue;
+            }
+            for (String a : e.getValue()) {
+              if (keptAtoms.contains(a)) {
+                continue;
+              }
+              unlink(flows.resolve(f).resolve(a), txn);
+              if (!atomOwner.containsKey(a)) {
+                Path adDir = atoms.resolve(a);
+                if (Files.exists(adDir, LinkOption.NOFOLLOW_LINKS)) {
+                  deleteTree(moveToTrash(adDir, Kind.ATOM, txn));
+                  txn.dirsToSync.add(atoms);
+                }
+              }
             }
           }
-          lockObjects(objects, txn);
-          Path bookFile = bookDir.resolve(METADATA);
-          byte[] raw = readOrNull(bookFile);
-          Map<?, ?> old = raw == null ? null : parseMap(bookFile, raw);
-          Instant createdAt = book.createdAt();
-          long seq;
-          long floor = -1;
-          if (old != null) {
-            Instant c = createdAt(old, bookFile);
-            if (c != null) {
-              createdAt = c;
-            }
-            seq = longKey(old, K_SEQ, -1);
-            floor = longKey(old, K_NEXT_SEQ, -1);
-          } else {
-            seq = nextPosition(-1);
-          }
-          // Check everything before writing anything: a conflict stores nothing.
-          List<FlowPlan> plans = new ArrayList<>(book.size());
-          for (FlowDetail fd : book.flows()) {
-            long linkPos = old == null ? -1 : linkPosition(bookDir.resolve(fd.uuid()));
-            FlowPlan plan = planFlow(fd, book.uuid(), linkPos >= 0, false);
-            if (linkPos >= 0 && plan.seq < 0) {
-              plan.seq = linkPos; // TaskFlow rewrote the flow detail: its link kept the position
-            }
-            plans.add(plan);
-          }
-          List<Link> newLinks = new ArrayList<>();
-          long last = floor - 1;
-          for (FlowPlan p : plans) {
-            if (!p.linked) {
-              p.seq = last = nextPosition(floor);
-              newLinks.add(new Link(p.fd.uuid(), p.seq));
-            }
-          }
-          LogBook stored =
-              LogBook.of(
-                  book.uuid(), book.name(), createdAt, book.updatedAt(), book.meta(), List.of());
-          Map<String, Object> m = new LinkedHashMap<>(TaskFlowFormat.logBookToMap(stored, true));
-          if (seq >= 0) {
-            m.put(K_SEQ, seq);
-          }
-          long next = Math.max(last + 1, floor);
-          if (next >= 0) {
-            m.put(K_NEXT_SEQ, next);
-          }
-          List<ObjWrite> atomWrites = new ArrayList<>();
-          List<ObjWrite> flowWrites = new ArrayList<>();
-          for (FlowPlan p : plans) {
-            p.addWrites(atomWrites, flowWrites);
-          }
-          execute(atomWrites, txn);
-          execute(flowWrites, txn);
-          execute(
-              List.of(
-                  new ObjWrite(Kind.BOOK, book.uuid(), Json.writeBytes(m), old == null, newLinks)),
-              txn);
-          List<FlowDetail> written = new ArrayList<>(plans.size());
-          for (FlowPlan p : plans) {
-            written.add(p.result());
-          }
-          return LogBook.of(
-              book.uuid(), book.name(), createdAt, book.updatedAt(), book.meta(), written);
+          syncDirs(txn);
+          return written;
         });
+  }
+
+  /** Removes one child link of an object directory (the object it names stays). */
+  private void unlink(Path link, Txn txn) {
+    try {
+      Files.deleteIfExists(link);
+    } catch (IOException e) {
+      throw ioFailure("remove the link", link, e);
+    }
+    txn.dirsToSync.add(link.getParent());
+  }
+
+  /**
+   * The body of a save, store lock held and ids checked: reads what is stored, checks every
+   * revision and owner, then writes atoms, flow details and the book, in that order. {@code
+   * replace}: the book's creation time is the one given, not the stored one.
+   */
+  private LogBook saveLocked(Txn txn, LogBook book, boolean replace) {
+    Path bookDir = books.resolve(book.uuid());
+    List<Path> objects = new ArrayList<>();
+    objects.add(bookDir);
+    for (FlowDetail fd : book.flows()) {
+      objects.add(flows.resolve(fd.uuid()));
+      for (AtomDetail ad : fd.atoms()) {
+        objects.add(atoms.resolve(ad.uuid()));
+      }
+    }
+    lockObjects(objects, txn);
+    Path bookFile = bookDir.resolve(METADATA);
+    byte[] raw = readOrNull(bookFile);
+    Map<?, ?> old = raw == null ? null : parseMap(bookFile, raw);
+    Instant createdAt = book.createdAt();
+    long seq;
+    long floor = -1;
+    if (old != null) {
+      Instant c = createdAt(old, bookFile);
+      if (c != null && !replace) {
+        createdAt = c;
+      }
+      seq = longKey(old, K_SEQ, -1);
+      floor = longKey(old, K_NEXT_SEQ, -1);
+    } else {
+      seq = nextPosition(-1);
+    }
+    // Check everything before writing anything: a conflict stores nothing.
+    List<FlowPlan> plans = new ArrayList<>(book.size());
+    for (FlowDetail fd : book.flows()) {
+      long linkPos = old == null ? -1 : linkPosition(bookDir.resolve(fd.uuid()));
+      FlowPlan plan = planFlow(fd, book.uuid(), linkPos >= 0, false);
+      if (linkPos >= 0 && plan.seq < 0) {
+        plan.seq = linkPos; // TaskFlow rewrote the flow detail: its link kept the position
+      }
+      plans.add(plan);
+    }
+    List<Link> newLinks = new ArrayList<>();
+    long last = floor - 1;
+    for (FlowPlan p : plans) {
+      if (!p.linked) {
+        p.seq = last = nextPosition(floor);
+        newLinks.add(new Link(p.fd.uuid(), p.seq));
+      }
+    }
+    LogBook stored =
+        LogBook.of(book.uuid(), book.name(), createdAt, book.updatedAt(), book.meta(), List.of());
+    Map<String, Object> m = new LinkedHashMap<>(TaskFlowFormat.logBookToMap(stored, true));
+    if (seq >= 0) {
+      m.put(K_SEQ, seq);
+    }
+    long next = Math.max(last + 1, floor);
+    if (next >= 0) {
+      m.put(K_NEXT_SEQ, next);
+    }
+    List<ObjWrite> atomWrites = new ArrayList<>();
+    List<ObjWrite> flowWrites = new ArrayList<>();
+    for (FlowPlan p : plans) {
+      p.addWrites(atomWrites, flowWrites);
+    }
+    execute(atomWrites, txn);
+    execute(flowWrites, txn);
+    execute(
+        List.of(new ObjWrite(Kind.BOOK, book.uuid(), Json.writeBytes(m), old == null, newLinks)),
+        txn);
+    List<FlowDetail> written = new ArrayList<>(plans.size());
+    for (FlowPlan p : plans) {
+      written.add(p.result());
+    }
+    return LogBook.of(book.uuid(), book.name(), createdAt, book.updatedAt(), book.meta(), written);
   }
 
   FlowDetail updateFlowDetails(FlowDetail fd, Fence fence) {
@@ -795,6 +924,7 @@ final class DirStore {
       if (ah != null) {
         if (ah.parent() != null
             && !ah.parent().equals(fd.uuid())
+            && (replacing == null || !replacing.contains(ad.uuid()))
             && linkedFrom(Kind.FLOW, ah.parent(), ad.uuid())) {
           throw new DuplicateException(
               "Atom detail '"
@@ -805,7 +935,9 @@ final class DirStore {
                   + fd.uuid()
                   + "'");
         }
-        checkAtomType(ad, ah);
+        if (replacing == null || !replacing.contains(ad.uuid())) {
+          checkAtomType(ad, ah);
+        }
         checkRevision(Kind.ATOM, ad.uuid(), ad.revision(), ah.revision());
       }
       long linkPos = h == null ? -1 : linkPosition(fdDir.resolve(ad.uuid()));
@@ -988,7 +1120,7 @@ final class DirStore {
   LogBook getLogBook(String uuid, boolean lazy) {
     checkId(uuid, Kind.BOOK);
     ensureOpen();
-    Loaded<LogBook> b = readBook(uuid, lazy);
+    Loaded<LogBook> b = readBook(uuid, lazy, null);
     if (b == null) {
       throw new NotFoundException("Logbook '" + uuid + "' not found");
     }
@@ -1002,20 +1134,73 @@ final class DirStore {
       if (idProblem(name) != null) {
         continue;
       }
-      Loaded<LogBook> b = readBook(name, lazy);
+      Loaded<LogBook> b = readBook(name, lazy, null);
       if (b != null) {
         found.add(b);
       }
     }
-    found.sort(
-        Comparator.comparing((Loaded<LogBook> l) -> l.value.createdAt())
-            .thenComparingLong(l -> l.seq)
-            .thenComparing(l -> l.name));
+    found.sort(BOOK_ORDER);
     List<LogBook> out = new ArrayList<>(found.size());
     for (Loaded<LogBook> l : found) {
       out.add(l.value);
     }
     return out;
+  }
+
+  /** Oldest first: by creation time, then save position, then uuid. */
+  private static final Comparator<Loaded<LogBook>> BOOK_ORDER =
+      Comparator.comparing((Loaded<LogBook> l) -> l.value.createdAt())
+          .thenComparingLong(l -> l.seq)
+          .thenComparing(l -> l.name);
+
+  /**
+   * The tolerant scan ({@link io.taskflow4j.persistence.Connection#forEachLogBook}) in two passes:
+   * the first reads each book's own record (lazily, one at a time) to sort the books, keeping only
+   * its uuid, creation time and position; the second reads the books in that order one at a time,
+   * with their flow and atom details unless lazy, and hands each over before reading the next. So
+   * it holds one small key per book and one book at a time. A damaged record goes to {@code
+   * damaged} (a book's own in the first pass, its details' in the second) and its book is skipped.
+   * Reads take no lock, so the consumers may write.
+   */
+  void forEachLogBook(
+      boolean lazy,
+      Consumer<? super LogBook> out,
+      Consumer<? super CorruptRecordException> damaged) {
+    ensureOpen();
+    List<Loaded<LogBook>> keys = new ArrayList<>();
+    for (String name : names(books)) {
+      if (idProblem(name) != null) {
+        continue;
+      }
+      Loaded<LogBook> b;
+      try {
+        b = readBook(name, true, null);
+      } catch (CorruptRecordException e) {
+        damaged.accept(e);
+        continue;
+      }
+      if (b != null) {
+        // Only the sort key is kept: the book is read again, in full, in its turn.
+        LogBook key = LogBook.of(name, "", b.value.createdAt(), null, Map.of(), List.of());
+        keys.add(new Loaded<>(key, b.seq, -1, name));
+      }
+    }
+    keys.sort(BOOK_ORDER);
+    for (Loaded<LogBook> key : keys) {
+      List<CorruptRecordException> found = new ArrayList<>();
+      Loaded<LogBook> b;
+      try {
+        b = readBook(key.name, lazy, found);
+      } catch (CorruptRecordException e) {
+        found.add(e);
+        b = null;
+      }
+      if (!found.isEmpty()) {
+        found.forEach(damaged);
+      } else if (b != null) {
+        out.accept(b.value); // (null: deleted since the first pass)
+      }
+    }
   }
 
   List<FlowDetail> getFlowsForBook(String uuid) {
@@ -1025,13 +1210,13 @@ final class DirStore {
     if (!Files.exists(dir.resolve(METADATA))) {
       throw new NotFoundException("Logbook '" + uuid + "' not found");
     }
-    return readFlowsOf(dir);
+    return readFlowsOf(dir, uuid, null);
   }
 
   FlowDetail getFlowDetails(String uuid, boolean lazy) {
     checkId(uuid, Kind.FLOW);
     ensureOpen();
-    Loaded<FlowDetail> f = readFlow(uuid, -1, lazy, true);
+    Loaded<FlowDetail> f = readFlow(uuid, -1, lazy, true, null, null);
     if (f == null) {
       throw new NotFoundException("Flow detail '" + uuid + "' not found");
     }
@@ -1060,7 +1245,12 @@ final class DirStore {
     }
   }
 
-  private Loaded<LogBook> readBook(String uuid, boolean lazy) {
+  /**
+   * A book, or {@code null} when it does not exist. A damaged flow or atom detail is added to
+   * {@code damage} when given (the book is then returned without it), else thrown; a damaged book
+   * record is thrown.
+   */
+  private Loaded<LogBook> readBook(String uuid, boolean lazy, List<CorruptRecordException> damage) {
     Path dir = books.resolve(uuid);
     Path file = dir.resolve(METADATA);
     byte[] raw = readOrNull(file);
@@ -1068,7 +1258,7 @@ final class DirStore {
       return null;
     }
     Map<?, ?> m = parseMap(file, raw);
-    List<FlowDetail> fds = lazy ? List.of() : readFlowsOf(dir);
+    List<FlowDetail> fds = lazy ? List.of() : readFlowsOf(dir, uuid, damage);
     try {
       return new Loaded<>(TaskFlowFormat.logBookFromMap(m, fds), longKey(m, K_SEQ, -1), -1, uuid);
     } catch (IllegalArgumentException | ClassCastException e) {
@@ -1076,13 +1266,27 @@ final class DirStore {
     }
   }
 
-  private List<FlowDetail> readFlowsOf(Path bookDir) {
+  /**
+   * The flow details a book links, in order. A damaged one (or a damaged atom of one) is added to
+   * {@code damage} when given, and left out; else it is thrown, naming the book.
+   */
+  private List<FlowDetail> readFlowsOf(
+      Path bookDir, String bookUuid, List<CorruptRecordException> damage) {
     List<Loaded<FlowDetail>> found = new ArrayList<>();
     for (Link c : links(bookDir)) {
       if (idProblem(c.name()) != null) {
         continue;
       }
-      Loaded<FlowDetail> f = readFlow(c.name(), c.position(), false, false);
+      Loaded<FlowDetail> f;
+      try {
+        f = readFlow(c.name(), c.position(), false, false, bookUuid, damage);
+      } catch (CorruptRecordException e) {
+        if (damage == null) {
+          throw e.inBook(bookUuid);
+        }
+        damage.add(e.inBook(bookUuid));
+        continue;
+      }
       if (f != null) {
         found.add(f);
       } else {
@@ -1093,7 +1297,12 @@ final class DirStore {
   }
 
   private Loaded<FlowDetail> readFlow(
-      String uuid, long linkPosition, boolean lazy, boolean checkOwner) {
+      String uuid,
+      long linkPosition,
+      boolean lazy,
+      boolean checkOwner,
+      String bookUuid,
+      List<CorruptRecordException> damage) {
     Path dir = flows.resolve(uuid);
     Path file = dir.resolve(METADATA);
     byte[] raw = readOrNull(file);
@@ -1104,7 +1313,8 @@ final class DirStore {
     if (checkOwner && m.get(K_PARENT) instanceof String p && !linkedFrom(Kind.BOOK, p, uuid)) {
       return null; // an orphan: its save never linked it, or its book is being deleted
     }
-    List<AtomDetail> ads = lazy ? List.of() : readAtomsOf(dir);
+    String book = bookUuid != null ? bookUuid : m.get(K_PARENT) instanceof String p ? p : null;
+    List<AtomDetail> ads = lazy ? List.of() : readAtomsOf(dir, book, damage);
     try {
       return new Loaded<>(
           TaskFlowFormat.flowDetailFromMap(m, ads, revision(m, raw)),
@@ -1116,13 +1326,24 @@ final class DirStore {
     }
   }
 
-  private List<AtomDetail> readAtomsOf(Path flowDir) {
+  /** As {@link #readFlowsOf}, for the atoms a flow detail links. */
+  private List<AtomDetail> readAtomsOf(
+      Path flowDir, String bookUuid, List<CorruptRecordException> damage) {
     List<Loaded<AtomDetail>> found = new ArrayList<>();
     for (Link c : links(flowDir)) {
       if (idProblem(c.name()) != null) {
         continue;
       }
-      Loaded<AtomDetail> a = readAtom(c.name(), c.position(), false);
+      Loaded<AtomDetail> a;
+      try {
+        a = readAtom(c.name(), c.position(), false);
+      } catch (CorruptRecordException e) {
+        if (damage == null) {
+          throw e.inBook(bookUuid);
+        }
+        damage.add(e.inBook(bookUuid));
+        continue;
+      }
       if (a != null) {
         found.add(a);
       } else {
@@ -1298,13 +1519,23 @@ final class DirStore {
     }
   }
 
+  /**
+   * A record's file cannot be read as one: a {@link CorruptRecordException} naming the record (kind
+   * and uuid from the file's place in the layout, {@code <kind dir>/<uuid>/metadata}) and the file.
+   */
   static StorageException corrupt(Path file, String why, Throwable cause) {
-    return new StorageException(
-        "corrupt record "
-            + file
-            + ": "
-            + firstLine(why)
-            + "; restore this file from a backup (other records are unaffected)",
+    Path object = file.getParent();
+    Path kindDir = object == null ? null : object.getParent();
+    Kind kind = kindDir == null ? null : Kind.ofDirName(kindDir.getFileName().toString());
+    if (kind == null) {
+      return new StorageException("unreadable file " + file + ": " + firstLine(why), cause);
+    }
+    return new CorruptRecordException(
+        kind.recordKind,
+        object.getFileName().toString(),
+        null,
+        "file " + file,
+        firstLine(why),
         cause);
   }
 
@@ -1437,7 +1668,13 @@ final class DirStore {
     try {
       return OptionalLong.of(Long.parseLong(new String(raw, StandardCharsets.US_ASCII).strip()));
     } catch (NumberFormatException e) {
-      throw corrupt(file, "a fence file must hold one whole number", e);
+      throw new StorageException(
+          "unreadable fence file "
+              + file
+              + ": it must hold one whole number; delete it only if no job of key '"
+              + key
+              + "' is running (its next claim writes it again)",
+          e);
     }
   }
 

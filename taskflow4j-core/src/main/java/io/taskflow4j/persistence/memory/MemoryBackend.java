@@ -6,6 +6,7 @@ import io.taskflow4j.persistence.Backend;
 import io.taskflow4j.persistence.BackendConf;
 import io.taskflow4j.persistence.ConflictException;
 import io.taskflow4j.persistence.Connection;
+import io.taskflow4j.persistence.CorruptRecordException;
 import io.taskflow4j.persistence.DuplicateException;
 import io.taskflow4j.persistence.Failure;
 import io.taskflow4j.persistence.Fence;
@@ -26,6 +27,7 @@ import java.util.Objects;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
@@ -209,6 +211,47 @@ public final class MemoryBackend implements Backend {
         }
         // The stored book: an existing book keeps its creation time, whatever this one says.
         return rec.book.withFlows(written);
+      } finally {
+        lock.writeLock().unlock();
+      }
+    }
+
+    @Override
+    public LogBook replaceLogBook(LogBook book) {
+      Objects.requireNonNull(book, "book");
+      ensureOpen();
+      checkStorable(book);
+      lock.writeLock().lock();
+      try {
+        BookRec old = books.get(book.uuid());
+        if (old == null) {
+          return saveLogBook(book);
+        }
+        // Check before changing anything: a detail of another book stores nothing.
+        for (FlowDetail fd : book.flows()) {
+          FlowRec fr = flows.get(fd.uuid());
+          if (fr != null && !fr.bookUuid.equals(book.uuid())) {
+            checkFlow(fd, book.uuid());
+          }
+          for (AtomDetail ad : fd.atoms()) {
+            AtomRec ar = atoms.get(ad.uuid());
+            FlowRec owner = ar == null ? null : flows.get(ar.flowUuid);
+            if (owner != null && !owner.bookUuid.equals(book.uuid())) {
+              throw new DuplicateException(
+                  "Atom detail '"
+                      + ad.uuid()
+                      + "' already belongs to flow detail '"
+                      + ar.flowUuid
+                      + "' of logbook '"
+                      + owner.bookUuid
+                      + "', not to '"
+                      + fd.uuid()
+                      + "'");
+            }
+          }
+        }
+        destroyLogBook(book.uuid());
+        return saveLogBook(book);
       } finally {
         lock.writeLock().unlock();
       }
@@ -429,6 +472,41 @@ public final class MemoryBackend implements Backend {
       }
     }
 
+    /**
+     * Copies the uuids of the books under the read lock, then assembles one book at a time under it
+     * and hands it over outside it: holds one uuid per book and one book at a time, and a consumer
+     * may write. Nothing here can be damaged, so {@code damaged} is never called.
+     */
+    @Override
+    public void forEachLogBook(
+        boolean lazy,
+        Consumer<? super LogBook> out,
+        Consumer<? super CorruptRecordException> damaged) {
+      Objects.requireNonNull(out, "books");
+      Objects.requireNonNull(damaged, "damaged");
+      ensureOpen();
+      List<String> uuids;
+      lock.readLock().lock();
+      try {
+        uuids = new ArrayList<>(books.keySet());
+      } finally {
+        lock.readLock().unlock();
+      }
+      for (String uuid : uuids) {
+        LogBook book;
+        lock.readLock().lock();
+        try {
+          BookRec br = books.get(uuid);
+          book = br == null ? null : assemble(br, lazy); // null: deleted meanwhile
+        } finally {
+          lock.readLock().unlock();
+        }
+        if (book != null) {
+          out.accept(book);
+        }
+      }
+    }
+
     @Override
     public List<FlowDetail> getFlowsForBook(String bookUuid) {
       ensureOpen();
@@ -555,6 +633,11 @@ public final class MemoryBackend implements Backend {
     @Override
     public LogBook saveLogBook(LogBook book) {
       return checked("logbook '" + book.uuid() + "'", () -> super.saveLogBook(book));
+    }
+
+    @Override
+    public LogBook replaceLogBook(LogBook book) {
+      return checked("logbook '" + book.uuid() + "' (replace)", () -> super.replaceLogBook(book));
     }
 
     @Override

@@ -21,4 +21,14 @@ public interface BackendProvider {
    * @throws io.taskflow4j.persistence.InvalidConfigurationException for a bad configuration
    */
   Backend create(BackendConf conf);
+
+  /**
+   * The configuration keys this provider reads (besides {@link ConfKeys#COMMON}), so that {@link
+   * io.taskflow4j.persistence.Backends#fetch} refuses a misspelled one instead of ignoring it. Keys
+   * TaskFlow's backend of the same name reads belong here too, even if ignored, so that TaskFlow's
+   * configurations keep working. The default, {@link ConfKeys#ANY}, checks nothing.
+   */
+  default ConfKeys confKeys(BackendConf conf) {
+    return ConfKeys.ANY;
+  }
 }

@@ -57,6 +57,21 @@ public abstract class ForwardingConnection implements Connection {
   }
 
   @Override
+  public LogBook replaceLogBook(LogBook book) {
+    return delegate.replaceLogBook(book);
+  }
+
+  @Override
+  public io.taskflow4j.persistence.StoreLimits limits() {
+    return delegate.limits();
+  }
+
+  @Override
+  public void checkStorable(LogBook book) {
+    delegate.checkStorable(book);
+  }
+
+  @Override
   public FlowDetail updateFlowDetails(FlowDetail flowDetail) {
     return delegate.updateFlowDetails(flowDetail);
   }
@@ -79,6 +94,15 @@ public abstract class ForwardingConnection implements Connection {
   @Override
   public List<LogBook> getLogBooks(boolean lazy) {
     return delegate.getLogBooks(lazy);
+  }
+
+  @Override
+  public void forEachLogBook(
+      boolean lazy,
+      java.util.function.Consumer<? super LogBook> books,
+      java.util.function.Consumer<? super io.taskflow4j.persistence.CorruptRecordException>
+          damaged) {
+    delegate.forEachLogBook(lazy, books, damaged);
   }
 
   @Override

@@ -12,6 +12,8 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.SQLTransientConnectionException;
 import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -84,15 +86,78 @@ abstract class ConnectionSource implements AutoCloseable {
     }
     // Made after the first contact succeeded; if the store goes down later, uses retry and report.
     c.setInitializationFailTimeout(-1);
-    if (s.dialect() == Dialect.POSTGRESQL && s.processDurability()) {
-      // Commits return before the WAL reaches disk: a server crash may lose the last writes, a
-      // process crash of ours loses nothing acknowledged.
-      c.setConnectionInitSql("SET synchronous_commit TO off");
-    }
-    if (s.dialect() == Dialect.MYSQL && !s.mysqlSqlMode().isEmpty()) {
-      c.setConnectionInitSql("SET SESSION sql_mode = '" + s.mysqlSqlMode() + "'");
+    String init = initSql(s);
+    if (init != null) {
+      c.setConnectionInitSql(init);
     }
     return new HikariDataSource(c);
+  }
+
+  /**
+   * The one statement that sets up each new server connection, or {@code null}: its session
+   * settings, all values validated by {@link JdbcSettings}.
+   *
+   * <p>PostgreSQL: {@code idle_in_transaction_session_timeout} (see {@link
+   * JdbcSettings#DEFAULT_TRANSACTION_IDLE_TIMEOUT}), and {@code synchronous_commit=off} for {@code
+   * durability=process}: commits return before the WAL reaches disk, so a server crash may lose the
+   * last writes, a process crash of ours loses nothing acknowledged.
+   *
+   * <p>MariaDB/MySQL: the {@code sql_mode}, and MariaDB's {@code idle_transaction_timeout} (10.3
+   * and later, whole seconds, rounded up) in a comment only MariaDB executes: MySQL has no such
+   * setting, and would refuse the statement.
+   */
+  static String initSql(JdbcSettings s) {
+    long idleMillis = s.transactionIdleTimeout().toMillis();
+    return switch (s.dialect()) {
+      case POSTGRESQL -> {
+        List<String> sets = new ArrayList<>();
+        if (idleMillis > 0) {
+          sets.add(pgIdleTimeout(idleMillis));
+        }
+        if (s.processDurability()) {
+          sets.add("set_config('synchronous_commit', 'off', false)");
+        }
+        yield sets.isEmpty() ? null : "SELECT " + String.join(", ", sets);
+      }
+      case MYSQL -> {
+        if (idleMillis == 0 && s.mysqlSqlMode().isEmpty()) {
+          yield null;
+        }
+        String mode =
+            s.mysqlSqlMode().isEmpty() ? "@@SESSION.sql_mode" : "'" + s.mysqlSqlMode() + "'";
+        yield "SET SESSION sql_mode = "
+            + mode
+            + (idleMillis == 0 ? "" : mariaDbIdleTimeout(idleMillis));
+      }
+      // SQLite has no server: a paused writer keeps the file's write lock until it resumes.
+      case SQLITE -> null;
+    };
+  }
+
+  /**
+   * The statement setting this session's idle-in-transaction timeout to {@code millis} (0: none),
+   * or {@code null} when the backend sets none at all ({@code transaction_idle_timeout=0}, SQLite).
+   * Schema migrations lift it: Flyway waits for a concurrent migration's lock inside its own
+   * transaction, polling, and must not be ended for it.
+   */
+  static String idleTimeoutSql(JdbcSettings s, long millis) {
+    if (s.transactionIdleTimeout().isZero()) {
+      return null;
+    }
+    return switch (s.dialect()) {
+      case POSTGRESQL -> "SELECT " + pgIdleTimeout(millis);
+      case MYSQL -> "SET SESSION sql_mode = @@SESSION.sql_mode" + mariaDbIdleTimeout(millis);
+      case SQLITE -> null;
+    };
+  }
+
+  private static String pgIdleTimeout(long millis) {
+    return "set_config('idle_in_transaction_session_timeout', '" + millis + "', false)";
+  }
+
+  private static String mariaDbIdleTimeout(long millis) {
+    long seconds = millis == 0 ? 0 : Math.max(1, (millis + 999) / 1000);
+    return " /*M!100300 , SESSION idle_transaction_timeout = " + seconds + " */";
   }
 
   private static Properties driverProperties(JdbcSettings s, boolean writer) {

@@ -63,8 +63,9 @@ enum Dialect {
 
   /**
    * The suffix taking a shared lock on the rows read, until commit: a fence row read so is not
-   * changed by a takeover until the write it guards commits. SQLite has one writer at a time, so a
-   * plain read inside the write transaction is enough.
+   * changed by a takeover until the write it guards commits (or its session is ended by the server
+   * after {@code transaction_idle_timeout}, when its process paused inside it). SQLite has one
+   * writer at a time, so a plain read inside the write transaction is enough.
    */
   String forShare() {
     return switch (this) {

@@ -7,6 +7,7 @@ import io.taskflow4j.persistence.StorageException;
 import io.taskflow4j.persistence.TaskFlowException;
 import io.taskflow4j.persistence.UpgradeResult;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.Objects;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -208,8 +209,12 @@ final class JdbcBackend implements Backend {
     while (true) {
       boolean committing = false;
       java.sql.Connection c = null;
+      String restoreIdleTimeout = null;
       try {
         c = source().get(mode != Mode.READ);
+        if (mode == Mode.MAINTENANCE) {
+          restoreIdleTimeout = liftIdleTimeout(c);
+        }
         if (write) {
           c.setAutoCommit(false);
         }
@@ -239,8 +244,11 @@ final class JdbcBackend implements Backend {
         SqlErrors.Kind kind = SqlErrors.classify(e, settings.dialect());
         // What to do comes from the error's code, never from the words of the message.
         String advice = SqlErrors.advice(kind, settings);
-        if (committing) {
-          throw new StorageException(
+        // A session the server ended while it sat idle before the commit (the process was
+        // paused there) was rolled back: nothing is stored, so the whole transaction is retried
+        // like any lost connection, and a fenced write re-checks its token.
+        if (committing && !SqlErrors.endedBeforeCommit(e)) {
+          throw new CommitOutcomeUnknownException(
               "Failed "
                   + what
                   + " on "
@@ -293,8 +301,49 @@ final class JdbcBackend implements Backend {
         throw new StorageException(
             "Failed " + what + " on " + settings.describe() + ": " + e.getMessage(), e);
       } finally {
+        if (restoreIdleTimeout != null) {
+          executeQuietly(c, restoreIdleTimeout);
+        }
         closeQuietly(c);
       }
+    }
+  }
+
+  /**
+   * Lifts the session's idle-in-transaction timeout for maintenance work, which runs transactions
+   * of its own that may wait idle (Flyway polls for a concurrent migration's lock inside one);
+   * returns the statement that puts it back, or {@code null} when there is none.
+   */
+  private String liftIdleTimeout(java.sql.Connection c) throws SQLException {
+    String lift = ConnectionSource.idleTimeoutSql(settings, 0);
+    if (lift == null) {
+      return null;
+    }
+    try (Statement st = c.createStatement()) {
+      st.execute(lift);
+    }
+    return ConnectionSource.idleTimeoutSql(settings, settings.transactionIdleTimeout().toMillis());
+  }
+
+  private void executeQuietly(java.sql.Connection c, String sql) {
+    try (Statement st = c.createStatement()) {
+      st.execute(sql);
+    } catch (SQLException e) {
+      // Only a dead connection fails here; the pool replaces it.
+      LOG.debug("could not restore a session setting on {}", settings.describe(), e);
+    }
+  }
+
+  /**
+   * A write whose commit failed so that it may or may not be stored (the connection was lost while
+   * committing). A fenced connection then looks at its fence to tell its caller whether the claim
+   * is still held.
+   */
+  static final class CommitOutcomeUnknownException extends StorageException {
+    private static final long serialVersionUID = 1L;
+
+    CommitOutcomeUnknownException(String message, Throwable cause) {
+      super(message, cause);
     }
   }
 

@@ -3,6 +3,7 @@ package io.taskflow4j.persistence.jdbc;
 import io.taskflow4j.persistence.Backend;
 import io.taskflow4j.persistence.BackendConf;
 import io.taskflow4j.persistence.spi.BackendProvider;
+import io.taskflow4j.persistence.spi.ConfKeys;
 import java.util.Set;
 
 /**
@@ -24,11 +25,21 @@ import java.util.Set;
  * {@link io.taskflow4j.persistence.StorageException} naming it. Errors retrying cannot fix (wrong
  * password, missing database, a file that is no database, a full disk) fail at once, with what to
  * do chosen from the driver's error code.
+ * synchronous=NORMAL}, PostgreSQL {@code synchronous_commit=off}), {@code max_retries} (default 6),
+ * {@code retry_backoff} (first retry delay in seconds, default 0.1) and {@code
+ * transaction_idle_timeout} (seconds a session may sit idle inside a transaction before the server
+ * ends it and frees its locks, default 1, 0 for never; PostgreSQL and MariaDB). Other query
+ * parameters of the connection string go to the JDBC driver (e.g. {@code sslMode=disable}).
  */
 public final class JdbcBackendProvider implements BackendProvider {
 
   /** Made by {@link java.util.ServiceLoader}. */
   public JdbcBackendProvider() {}
+
+  @Override
+  public ConfKeys confKeys(BackendConf conf) {
+    return JdbcSettings.confKeys(conf);
+  }
 
   @Override
   public Set<String> schemes() {

@@ -5,6 +5,7 @@ import io.taskflow4j.persistence.AtomState;
 import io.taskflow4j.persistence.Backend;
 import io.taskflow4j.persistence.ConflictException;
 import io.taskflow4j.persistence.Connection;
+import io.taskflow4j.persistence.CorruptRecordException;
 import io.taskflow4j.persistence.DuplicateException;
 import io.taskflow4j.persistence.Fence;
 import io.taskflow4j.persistence.FencedException;
@@ -13,6 +14,7 @@ import io.taskflow4j.persistence.LogBook;
 import io.taskflow4j.persistence.NotFoundException;
 import io.taskflow4j.persistence.StorageException;
 import io.taskflow4j.persistence.UpgradeResult;
+import io.taskflow4j.persistence.StoreLimits;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -25,6 +27,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.OptionalLong;
+import java.util.function.Consumer;
 
 /**
  * The SQL backend's {@link Connection}. Holds nothing itself: every call borrows a pooled JDBC
@@ -40,17 +43,27 @@ import java.util.OptionalLong;
  * serialized) and rolls back with a {@link FencedException} unless the stored token is its own. The
  * lock holds until commit, so a takeover ({@link #advanceFence}, or a claim, which raises the row
  * in its own transaction) waits for a write already checked, and every write checked after it sees
- * the new token.
+ * the new token. A writer paused inside its transaction has its session ended by the server (see
+ * {@link JdbcSettings#DEFAULT_TRANSACTION_IDLE_TIMEOUT}), so that wait is bounded.
  */
 final class JdbcConnection implements Connection {
   /** Bound parameters per IN list, well under every database's limit. */
   private static final int IN_CHUNK = 500;
+
+  /**
+   * Rows bound before a batch is sent. Binding serializes each row's JSON on the client while the
+   * transaction sits idle on the server, and a whole large flow's worth (100,000 atoms) took over a
+   * second: longer than {@code transaction_idle_timeout}, which takes such a gap for a paused
+   * client and ends the session.
+   */
+  private static final int BATCH_ROWS = 500;
 
   private final JdbcBackend backend;
   private final Dialect dialect;
   private final Rows rows;
   private final Fence fence; // null when not fenced
   private volatile boolean closed;
+  private volatile StoreLimits limits;
 
   JdbcConnection(JdbcBackend backend) {
     this(backend, null);
@@ -105,9 +118,8 @@ final class JdbcConnection implements Connection {
   @Override
   public void clearAll() {
     ensureOpen();
-    backend.run(
+    write(
         "clearing all logbooks",
-        true,
         c -> {
           checkFence(c, "clearing all logbooks");
           try (Statement st = c.createStatement()) {
@@ -201,8 +213,55 @@ final class JdbcConnection implements Connection {
   }
 
   /**
+   * Runs a write transaction (see {@link JdbcBackend#run}). On a fenced connection whose commit
+   * failed with its outcome unknown (the session was lost while committing: the server ended it
+   * while the process was paused before its commit, or the network failed), the fence is read
+   * afresh: if a peer holds a newer token, the claim is lost whatever became of this last write
+   * (one that landed did so while its token was still the newest), and the caller gets the {@link
+   * FencedException} that tells it to stop, not a storage error to retry.
+   */
+  private <T> T write(String what, JdbcBackend.Work<T> work) {
+    try {
+      return backend.run(what, true, work);
+    } catch (JdbcBackend.CommitOutcomeUnknownException e) {
+      if (fence == null) {
+        throw e;
+      }
+      Long stored;
+      try {
+        stored =
+            backend.run(
+                "reading the fence of job '" + fence.key() + "'",
+                false,
+                c -> readFence(c, fence.key(), ""));
+      } catch (RuntimeException again) {
+        e.addSuppressed(again);
+        throw e;
+      }
+      if (stored != null && stored == fence.token()) {
+        throw e;
+      }
+      throw new FencedException(
+          "The commit of "
+              + what
+              + " was lost with its connection, and the claim on job '"
+              + fence.key()
+              + "' with token "
+              + fence.token()
+              + " is stale: the store holds token "
+              + stored
+              + " (a peer took the job over; the write may or may not have landed before that)."
+              + " Stop working on this job",
+          e);
+    }
+  }
+
+  /**
    * On a fenced connection, the first step of every write transaction: reads the fence row with a
    * shared lock held until commit, and refuses the write unless the stored token is this one's.
+   * Held across the transaction's round trips, that lock would let a paused owner stop a takeover
+   * for as long as it sleeps; the server ends such a session after {@code transaction_idle_timeout}
+   * (see {@link ConnectionSource#initSql}), which releases it.
    */
   private void checkFence(java.sql.Connection c, String what) throws SQLException {
     if (fence == null) {
@@ -223,9 +282,8 @@ final class JdbcConnection implements Connection {
   public LogBook saveLogBook(LogBook book) {
     Objects.requireNonNull(book, "book");
     ensureOpen();
-    return backend.run(
+    return write(
         "saving logbook '" + book.uuid() + "'",
-        true,
         c -> {
           checkFence(c, "logbook '" + book.uuid() + "'");
           List<FlowDetail> fds = book.flows();
@@ -303,13 +361,115 @@ final class JdbcConnection implements Connection {
         });
   }
 
+  /**
+   * One transaction: deletes the stored book's rows (atoms, flows, book), then inserts {@code
+   * book}'s. A flow or atom detail of another book, a value the columns refuse, a lost connection:
+   * the transaction rolls back and the stored book is as it was.
+   */
+  @Override
+  public LogBook replaceLogBook(LogBook book) {
+    Objects.requireNonNull(book, "book");
+    ensureOpen();
+    checkStorable(book);
+    return backend.run(
+        "replacing logbook '" + book.uuid() + "'",
+        true,
+        c -> {
+          checkFence(c, "the replacement of logbook '" + book.uuid() + "'");
+          deleteBookRows(c, book.uuid());
+          List<String> flowUuids = new ArrayList<>();
+          List<String> atomUuids = new ArrayList<>();
+          for (FlowDetail fd : book.flows()) {
+            flowUuids.add(fd.uuid());
+            for (AtomDetail ad : fd.atoms()) {
+              atomUuids.add(ad.uuid());
+            }
+          }
+          // What is left with these uuids belongs to other books: refuse (rolled back).
+          Map<String, Stored> otherFlows = stored(c, "flowdetails", flowUuids);
+          if (!otherFlows.isEmpty()) {
+            Map.Entry<String, Stored> e = otherFlows.entrySet().iterator().next();
+            throw new DuplicateException(
+                "Flow detail '"
+                    + e.getKey()
+                    + "' already belongs to logbook '"
+                    + e.getValue().parent()
+                    + "', not to '"
+                    + book.uuid()
+                    + "'");
+          }
+          Map<String, Stored> otherAtoms = stored(c, "atomdetails", atomUuids);
+          if (!otherAtoms.isEmpty()) {
+            Map.Entry<String, Stored> e = otherAtoms.entrySet().iterator().next();
+            throw new DuplicateException(
+                "Atom detail '"
+                    + e.getKey()
+                    + "' already belongs to flow detail '"
+                    + e.getValue().parent()
+                    + "' of another logbook, not to logbook '"
+                    + book.uuid()
+                    + "'");
+          }
+          Instant now = Instant.now();
+          try (PreparedStatement ps = c.prepareStatement(dialect.upsertLogBook())) {
+            rows.time(ps, 1, book.createdAt());
+            rows.time(ps, 2, book.updatedAt());
+            Rows.json(ps, 3, book.meta());
+            ps.setString(4, book.name());
+            ps.setString(5, book.uuid());
+            ps.executeUpdate();
+          }
+          insertFlows(c, book.uuid(), book.flows(), now);
+          List<FlowDetail> written = new ArrayList<>(book.size());
+          for (FlowDetail fd : book.flows()) {
+            written.add(writeAtoms(c, fd, Map.of(), now).withRevision(1));
+          }
+          return LogBook.of(
+              book.uuid(), book.name(), book.createdAt(), book.updatedAt(), book.meta(), written);
+        });
+  }
+
+  /** Deletes a book's atoms, flows and row (children first: see {@link #destroyLogBook}). */
+  private static void deleteBookRows(java.sql.Connection c, String bookUuid) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "DELETE FROM atomdetails WHERE parent_uuid IN"
+                + " (SELECT uuid FROM flowdetails WHERE parent_uuid = ?)")) {
+      ps.setString(1, bookUuid);
+      ps.executeUpdate();
+    }
+    try (PreparedStatement ps =
+        c.prepareStatement("DELETE FROM flowdetails WHERE parent_uuid = ?")) {
+      ps.setString(1, bookUuid);
+      ps.executeUpdate();
+    }
+    try (PreparedStatement ps = c.prepareStatement("DELETE FROM logbooks WHERE uuid = ?")) {
+      ps.setString(1, bookUuid);
+      ps.executeUpdate();
+    }
+  }
+
+  /**
+   * The limits of this store, read from its columns once per connection: a store TaskFlow made may
+   * declare other sizes than ours.
+   */
+  @Override
+  public StoreLimits limits() {
+    ensureOpen();
+    StoreLimits l = limits;
+    if (l == null) {
+      l = backend.run("reading the column sizes", false, c -> SqlLimits.read(c, dialect));
+      limits = l;
+    }
+    return l;
+  }
+
   @Override
   public FlowDetail updateFlowDetails(FlowDetail fd) {
     Objects.requireNonNull(fd, "flowDetail");
     ensureOpen();
-    return backend.run(
+    return write(
         "updating flow detail '" + fd.uuid() + "'",
-        true,
         c -> {
           checkFence(c, "flow detail '" + fd.uuid() + "'");
           Instant now = Instant.now();
@@ -346,9 +506,8 @@ final class JdbcConnection implements Connection {
   public AtomDetail updateAtomDetails(AtomDetail ad) {
     Objects.requireNonNull(ad, "atomDetail");
     ensureOpen();
-    return backend.run(
+    return write(
         "updating atom detail '" + ad.uuid() + "'",
-        true,
         c -> {
           if (relaxedCommit(ad)) {
             try (Statement st = c.createStatement()) {
@@ -620,8 +779,9 @@ final class JdbcConnection implements Connection {
   }
 
   /**
-   * Inserts the flow's new atoms in one batch and updates its existing ones (rows already locked
-   * and checked); returns the flow carrying its atoms with their new revisions.
+   * Inserts the flow's new atoms and updates its existing ones in batches of {@link #BATCH_ROWS}
+   * (rows already locked and checked); returns the flow carrying its atoms with their new
+   * revisions.
    */
   private FlowDetail writeAtoms(
       java.sql.Connection c, FlowDetail fd, Map<String, Stored> storedAtoms, Instant now)
@@ -650,13 +810,12 @@ final class JdbcConnection implements Connection {
             + ", ?, "
             + dialect.atomType()
             + ", 1)";
-    boolean anyNew = false;
+    int inserts = 0;
     try (PreparedStatement ps = c.prepareStatement(insert)) {
       for (AtomDetail ad : atoms) {
         if (storedAtoms.containsKey(ad.uuid())) {
           continue;
         }
-        anyNew = true;
         rows.time(ps, 1, now);
         rows.time(ps, 2, null);
         ps.setString(3, fd.uuid());
@@ -664,8 +823,12 @@ final class JdbcConnection implements Connection {
         ps.setString(i++, ad.uuid());
         ps.setString(i, ad.typeName());
         ps.addBatch();
+        if (++inserts == BATCH_ROWS) {
+          ps.executeBatch();
+          inserts = 0;
+        }
       }
-      if (anyNew) {
+      if (inserts > 0) {
         ps.executeBatch();
       }
     }
@@ -674,6 +837,7 @@ final class JdbcConnection implements Connection {
             + rows.atomDataAssignments()
             + ", revision = ? WHERE uuid = ?";
     PreparedStatement up = null;
+    int updates = 0;
     try {
       for (AtomDetail ad : atoms) {
         Stored sa = storedAtoms.get(ad.uuid());
@@ -690,8 +854,12 @@ final class JdbcConnection implements Connection {
         up.setString(i, ad.uuid());
         up.addBatch();
         written.add(ad.withRevision(sa.revision() + 1));
+        if (++updates == BATCH_ROWS) {
+          up.executeBatch();
+          updates = 0;
+        }
       }
-      if (up != null) {
+      if (updates > 0) {
         up.executeBatch();
       }
     } finally {
@@ -706,9 +874,8 @@ final class JdbcConnection implements Connection {
   public void destroyLogBook(String bookUuid) {
     Objects.requireNonNull(bookUuid, "bookUuid");
     ensureOpen();
-    backend.run(
+    write(
         "destroying logbook '" + bookUuid + "'",
-        true,
         c -> {
           checkFence(c, "the destruction of logbook '" + bookUuid + "'");
           // Cascade explicitly: a TaskFlow-made table may lack the foreign keys, and TaskFlow's
@@ -760,6 +927,209 @@ final class JdbcConnection implements Connection {
     ensureOpen();
     StoreLayout layout = backend.readableLayout("the logbooks");
     return backend.run("reading the logbooks", false, c -> readBooks(c, layout, null, lazy));
+  }
+
+  /** Books read by one query of {@link #forEachLogBook} (with their flows and atoms). */
+  static final int SCAN_PAGE = 100;
+
+  /**
+   * Reads the books a page of {@value #SCAN_PAGE} at a time, each page in at most three queries
+   * (books, their atoms, their flows) on a connection handed back before the page's books are
+   * handed over: so it holds one page of books with their details at once, and a consumer may
+   * write. Pages follow the insertion order by keyset (SQLite's rowid, else the {@code seq} column:
+   * {@code WHERE key > last ORDER BY key LIMIT n}); on a store without {@code seq} (not upgraded,
+   * read as found), whose order is {@code created_at, uuid}, the uuids are listed first (one per
+   * book) and read a page at a time. Rows that cannot be parsed are reported per book.
+   */
+  @Override
+  public void forEachLogBook(
+      boolean lazy,
+      Consumer<? super LogBook> books,
+      Consumer<? super CorruptRecordException> damaged) {
+    Objects.requireNonNull(books, "books");
+    Objects.requireNonNull(damaged, "damaged");
+    ensureOpen();
+    StoreLayout layout = backend.readableLayout("the logbooks");
+    if (dialect == Dialect.SQLITE || layout.seq()) {
+      long after = Long.MIN_VALUE;
+      while (true) {
+        long from = after;
+        Page page =
+            backend.run("reading the logbooks", false, c -> readPage(c, layout, from, null, lazy));
+        page.handOver(books, damaged);
+        if (page.rows() < SCAN_PAGE) {
+          return;
+        }
+        after = page.lastKey();
+      }
+    }
+    List<String> uuids =
+        backend.run(
+            "listing the logbooks",
+            false,
+            c -> {
+              List<String> out = new ArrayList<>();
+              try (PreparedStatement ps =
+                      c.prepareStatement(
+                          "SELECT b.uuid FROM logbooks b ORDER BY " + order(layout, "b"));
+                  ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                  out.add(rs.getString(1));
+                }
+              }
+              return out;
+            });
+    for (int i = 0; i < uuids.size(); i += SCAN_PAGE) {
+      List<String> chunk = uuids.subList(i, Math.min(uuids.size(), i + SCAN_PAGE));
+      backend
+          .run("reading the logbooks", false, c -> readPage(c, layout, 0, chunk, lazy))
+          .handOver(books, damaged);
+    }
+  }
+
+  /** One page of the scan: its books in order, or the damaged records of each. */
+  private record Page(
+      List<String> order,
+      Map<String, LogBook> books,
+      Map<String, List<CorruptRecordException>> damage,
+      int rows,
+      long lastKey) {
+
+    void handOver(Consumer<? super LogBook> out, Consumer<? super CorruptRecordException> damaged) {
+      for (String uuid : order) {
+        List<CorruptRecordException> found = damage.get(uuid);
+        if (found != null) {
+          found.forEach(damaged);
+        } else {
+          out.accept(books.get(uuid));
+        }
+      }
+    }
+  }
+
+  /**
+   * Reads one page of books: those with a key above {@code after} (at most {@value #SCAN_PAGE}), or
+   * those of {@code uuids} when given; unless lazy, with their flows and atoms (two queries over
+   * the page's book uuids). A row that does not parse is kept as damage of its book.
+   */
+  private Page readPage(
+      java.sql.Connection c, StoreLayout layout, long after, List<String> uuids, boolean lazy)
+      throws SQLException {
+    List<String> order = new ArrayList<>();
+    Map<String, LogBook> books = new HashMap<>();
+    Map<String, List<CorruptRecordException>> damage = new HashMap<>();
+    String key = "b." + dialect.order();
+    String sql =
+        uuids == null
+            ? "SELECT "
+                + Rows.BOOK_COLUMNS
+                + ", "
+                + key
+                + " AS b_key FROM logbooks b WHERE "
+                + key
+                + " > ? ORDER BY "
+                + key
+                + " LIMIT ?"
+            : "SELECT "
+                + Rows.BOOK_COLUMNS
+                + ", 0 AS b_key FROM logbooks b WHERE b.uuid IN ("
+                + placeholders(uuids.size())
+                + ") ORDER BY "
+                + order(layout, "b");
+    int count = 0;
+    long lastKey = after;
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      if (uuids == null) {
+        ps.setLong(1, after);
+        ps.setInt(2, SCAN_PAGE);
+      } else {
+        for (int i = 0; i < uuids.size(); i++) {
+          ps.setString(i + 1, uuids.get(i));
+        }
+      }
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          count++;
+          lastKey = rs.getLong("b_key");
+          String uuid = rs.getString("b_uuid");
+          order.add(uuid);
+          try {
+            books.put(uuid, rows.book(rs, List.of()));
+          } catch (CorruptRecordException e) {
+            damage.computeIfAbsent(uuid, k -> new ArrayList<>()).add(e);
+          }
+        }
+      }
+    }
+    if (lazy || order.isEmpty()) {
+      return new Page(order, books, damage, count, lastKey);
+    }
+    String in = " WHERE f.parent_uuid IN (" + placeholders(order.size()) + ")";
+    Map<String, List<AtomDetail>> atomsByFlow = new HashMap<>();
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT "
+                + Rows.atomColumns(layout.atomRevision())
+                + ", f.parent_uuid AS af_book"
+                + " FROM atomdetails a JOIN flowdetails f ON a.parent_uuid = f.uuid"
+                + in
+                + " ORDER BY "
+                + order(layout, "a"))) {
+      bind(ps, order);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          String book = rs.getString("af_book");
+          try {
+            atomsByFlow
+                .computeIfAbsent(rs.getString("a_parent_uuid"), k -> new ArrayList<>())
+                .add(Rows.atom(rs, book));
+          } catch (CorruptRecordException e) {
+            damage.computeIfAbsent(book, k -> new ArrayList<>()).add(e);
+          }
+        }
+      }
+    }
+    Map<String, List<FlowDetail>> flowsByBook = new HashMap<>();
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT "
+                + Rows.flowColumns(layout.flowRevision())
+                + " FROM flowdetails f"
+                + in
+                + " ORDER BY "
+                + order(layout, "f"))) {
+      bind(ps, order);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          String book = rs.getString("f_parent_uuid");
+          try {
+            flowsByBook
+                .computeIfAbsent(book, k -> new ArrayList<>())
+                .add(Rows.flow(rs, atomsByFlow.getOrDefault(rs.getString("f_uuid"), List.of())));
+          } catch (CorruptRecordException e) {
+            damage.computeIfAbsent(book, k -> new ArrayList<>()).add(e);
+          }
+        }
+      }
+    }
+    for (Map.Entry<String, LogBook> e : books.entrySet()) {
+      e.setValue(e.getValue().withFlows(flowsByBook.getOrDefault(e.getKey(), List.of())));
+    }
+    return new Page(order, books, damage, count, lastKey);
+  }
+
+  private static String placeholders(int n) {
+    StringBuilder sb = new StringBuilder();
+    for (int i = 0; i < n; i++) {
+      sb.append(i == 0 ? "?" : ", ?");
+    }
+    return sb.toString();
+  }
+
+  private static void bind(PreparedStatement ps, List<String> values) throws SQLException {
+    for (int i = 0; i < values.size(); i++) {
+      ps.setString(i + 1, values.get(i));
+    }
   }
 
   @Override
@@ -818,6 +1188,7 @@ final class JdbcConnection implements Connection {
         c.prepareStatement(
             "SELECT "
                 + Rows.atomColumns(layout.atomRevision())
+                + ", f.parent_uuid AS af_book"
                 + " FROM atomdetails a JOIN flowdetails f ON a.parent_uuid = f.uuid"
                 + flowWhere
                 + " ORDER BY "
@@ -829,7 +1200,7 @@ final class JdbcConnection implements Connection {
         while (rs.next()) {
           atomsByFlow
               .computeIfAbsent(rs.getString("a_parent_uuid"), k -> new ArrayList<>())
-              .add(Rows.atom(rs));
+              .add(Rows.atom(rs, rs.getString("af_book")));
         }
       }
     }
@@ -902,10 +1273,11 @@ final class JdbcConnection implements Connection {
         }
         List<AtomDetail> atoms = new ArrayList<>();
         FlowDetail head = Rows.flow(rs, List.of());
+        String book = rs.getString("f_parent_uuid");
         if (!lazy) {
           do {
             if (rs.getString("a_uuid") != null) {
-              atoms.add(Rows.atom(rs));
+              atoms.add(Rows.atom(rs, book));
             }
           } while (rs.next());
         }
@@ -940,13 +1312,14 @@ final class JdbcConnection implements Connection {
               c.prepareStatement(
                   "SELECT "
                       + Rows.atomColumns(layout.atomRevision())
-                      + " FROM atomdetails a WHERE a.uuid = ?")) {
+                      + ", f.parent_uuid AS af_book FROM atomdetails a"
+                      + " LEFT JOIN flowdetails f ON f.uuid = a.parent_uuid WHERE a.uuid = ?")) {
             ps.setString(1, atomUuid);
             try (ResultSet rs = ps.executeQuery()) {
               if (!rs.next()) {
                 throw new NotFoundException("Atom detail '" + atomUuid + "' not found");
               }
-              return Rows.atom(rs);
+              return Rows.atom(rs, rs.getString("af_book"));
             }
           }
         });

@@ -1,8 +1,10 @@
 package io.taskflow4j.persistence.jdbc;
 
 import io.taskflow4j.jobs.Jobboard;
+import io.taskflow4j.jobs.Jobboards;
 import io.taskflow4j.jobs.spi.JobboardProvider;
 import io.taskflow4j.persistence.BackendConf;
+import io.taskflow4j.persistence.spi.ConfKeys;
 import java.util.Set;
 
 /**
@@ -16,6 +18,11 @@ public final class JdbcJobboardProvider implements JobboardProvider {
 
   /** Made by {@link java.util.ServiceLoader}. */
   public JdbcJobboardProvider() {}
+
+  @Override
+  public ConfKeys confKeys(BackendConf conf) {
+    return ConfKeys.of(Jobboards.LEASE, Jobboards.BOARD);
+  }
 
   @Override
   public Set<String> schemes() {

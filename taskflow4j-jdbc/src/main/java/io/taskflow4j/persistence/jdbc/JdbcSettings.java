@@ -2,14 +2,20 @@ package io.taskflow4j.persistence.jdbc;
 
 import io.taskflow4j.persistence.BackendConf;
 import io.taskflow4j.persistence.InvalidConfigurationException;
+import io.taskflow4j.persistence.spi.ConfKeys;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
+import java.sql.Driver;
+import java.sql.DriverPropertyInfo;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * A SQL backend's configuration, checked and resolved from a {@link BackendConf}: the dialect, the
@@ -44,7 +50,8 @@ record JdbcSettings(
     int maxRetries,
     Duration retryBackoff,
     String mysqlSqlMode,
-    String description) {
+    String description,
+    Duration transactionIdleTimeout) {
 
   /** Keys this backend (or TaskFlow's SQL backend) reads: never passed on to the driver. */
   private static final Set<String> OWN_KEYS =
@@ -72,15 +79,51 @@ record JdbcSettings(
           "checkout_ping",
           "mysql_sql_mode",
           SqliteFiles.PERMISSIONS,
+          BackendConf.PASSWORD_FILE,
+          BackendConf.PASSWORD_ENV,
+          "transaction_idle_timeout",
           // the jobboard's keys (io.taskflow4j.jobs.Jobboards.LEASE and BOARD)
           "lease",
           "board");
+
+  /**
+   * MariaDB driver names beyond its {@code getPropertyInfo} list: its aliases and the legacy SSL
+   * settings it still reads (it matches every name in any case).
+   */
+  private static final Set<String> MARIADB_ALIASES =
+      Set.of(
+          "clientCertificateKeyStoreUrl",
+          "clientCertificateKeyStorePassword",
+          "clientCertificateKeyStoreType",
+          "trustCertificateKeyStoreUrl",
+          "trustCertificateKeyStorePassword",
+          "trustCertificateKeyStoreType",
+          "nullCatalogMeansCurrent",
+          "databaseTerm",
+          "useSsl",
+          "useSSL",
+          "trustServerCertificate",
+          "disableSslHostnameVerification");
+
+  private static final Map<Dialect, Set<String>> DRIVER_KEYS = new ConcurrentHashMap<>();
 
   static final int DEFAULT_MAX_POOL_SIZE = 10;
   static final Duration DEFAULT_POOL_TIMEOUT = Duration.ofSeconds(30);
   static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(3600);
   static final int DEFAULT_MAX_RETRIES = 6;
   static final Duration DEFAULT_RETRY_BACKOFF = Duration.ofMillis(100);
+
+  /**
+   * How long the server lets a session sit idle inside an open transaction before it ends the
+   * session. Every transaction of this backend sends its statements back to back, so a gap this
+   * long means the client is paused (SIGSTOP, a long GC, a frozen VM) or gone, and whatever it
+   * holds locked would stop its peers for as long as the pause: a jobboard claim waiting for a
+   * fence row, a new owner writing an atom row. Ending the session rolls its transaction back and
+   * frees its locks; when the client resumes, its next statement or commit fails and the whole
+   * transaction is retried on a fresh connection, where a fenced write re-checks its token. One
+   * second is far above any real gap between our statements and well below the default lease.
+   */
+  static final Duration DEFAULT_TRANSACTION_IDLE_TIMEOUT = Duration.ofSeconds(1);
 
   static JdbcSettings from(BackendConf conf) {
     String connection = conf.connection();
@@ -181,6 +224,14 @@ record JdbcSettings(
         file == null
             ? SqliteFiles.OWNER
             : conf.getChoice(SqliteFiles.PERMISSIONS, SqliteFiles.OWNER, "owner", "group", "umask");
+    Duration txIdle =
+        conf.getDuration("transaction_idle_timeout", DEFAULT_TRANSACTION_IDLE_TIMEOUT);
+    if (!txIdle.isZero() && txIdle.toMillis() < 500) {
+      // Below this, ordinary scheduling hiccups would end healthy sessions (and Flyway waits for
+      // a concurrent migration 100 ms at a time inside its transaction).
+      throw new InvalidConfigurationException(
+          "'transaction_idle_timeout' must be 0 (off) or at least 0.5 seconds, was " + txIdle);
+    }
     return new JdbcSettings(
         dialect,
         jdbcUrl,
@@ -198,7 +249,8 @@ record JdbcSettings(
         maxRetries,
         backoff,
         sqlMode,
-        description);
+        description,
+        txIdle);
   }
 
   /**
@@ -294,10 +346,93 @@ record JdbcSettings(
   }
 
   /**
-   * A JDBC URL without its {@code user}/{@code password} query parameters, which go to {@code into}
-   * instead: pools and migration tools print the URL, and it must not carry the password.
+   * The keys a SQL configuration may hold: this backend's (and TaskFlow's SQL backend's), and the
+   * properties of the JDBC driver of its dialect, which the connection string passes on. {@link
+   * ConfKeys#ANY} when the dialect or its driver cannot be told (creating the backend then says
+   * what is wrong).
+   */
+  static ConfKeys confKeys(BackendConf conf) {
+    Dialect dialect;
+    try {
+      dialect =
+          switch (conf.backendName()) {
+            case "sqlite" -> Dialect.SQLITE;
+            case "postgresql", "postgres" -> Dialect.POSTGRESQL;
+            case "mysql", "mariadb" -> Dialect.MYSQL;
+            case "jdbc" ->
+                switch (subProtocol(conf.connection())) {
+                  case "sqlite" -> Dialect.SQLITE;
+                  case "postgresql" -> Dialect.POSTGRESQL;
+                  case "mariadb", "mysql" -> Dialect.MYSQL;
+                  default -> null;
+                };
+            default -> null;
+          };
+    } catch (InvalidConfigurationException e) {
+      return ConfKeys.ANY;
+    }
+    Set<String> driverKeys = dialect == null ? null : driverKeys(dialect);
+    if (driverKeys == null) {
+      return ConfKeys.ANY;
+    }
+    return switch (dialect) {
+      case MYSQL ->
+          ConfKeys.of(OWN_KEYS)
+              .plusDescribed(driverKeys, true, "the properties of the MariaDB JDBC driver");
+      case POSTGRESQL ->
+          ConfKeys.of(OWN_KEYS)
+              .plusDescribed(driverKeys, false, "the properties of the PostgreSQL JDBC driver");
+      case SQLITE ->
+          ConfKeys.of(OWN_KEYS)
+              .plusDescribed(driverKeys, false, "the properties of the SQLite JDBC driver");
+    };
+  }
+
+  /** The property names the dialect's driver declares, or null when it is not loaded. */
+  private static Set<String> driverKeys(Dialect dialect) {
+    return DRIVER_KEYS.computeIfAbsent(
+        dialect,
+        d -> {
+          String url =
+              switch (d) {
+                case SQLITE -> "jdbc:sqlite::memory:";
+                case POSTGRESQL -> "jdbc:postgresql://localhost/x";
+                case MYSQL -> "jdbc:mariadb://localhost/x";
+              };
+          try {
+            Driver driver =
+                (Driver)
+                    Class.forName(d.driverClass(), true, JdbcSettings.class.getClassLoader())
+                        .getDeclaredConstructor()
+                        .newInstance();
+            Set<String> names = new TreeSet<>();
+            for (DriverPropertyInfo info : driver.getPropertyInfo(url, new Properties())) {
+              names.add(info.name);
+            }
+            names.add("user");
+            names.add("password");
+            if (d == Dialect.MYSQL) {
+              names.addAll(MARIADB_ALIASES);
+            }
+            return Set.copyOf(names);
+          } catch (SQLException
+              | ReflectiveOperationException
+              | RuntimeException
+              | LinkageError e) {
+            return null; // not cached: asked again next time
+          }
+        });
+  }
+
+  /**
+   * A JDBC URL without its credentials, which go to {@code into} instead: its {@code
+   * user:password@} and {@code user}/{@code password} query parameters (pools and migration tools
+   * print the URL, and it must not carry the password; some drivers do not read a user part and
+   * would quote it in an error). The keys this backend reads itself ({@code durability}, {@code
+   * lease}...) are removed too: they are not the driver's.
    */
   static String withoutSecretParams(String url, Properties into) {
+    url = withoutUserInfo(url, into);
     int q = url.indexOf('?');
     if (q < 0) {
       return url;
@@ -312,12 +447,53 @@ record JdbcSettings(
         into.setProperty(k, URLDecoder.decode(v.replace("+", "%2B"), StandardCharsets.UTF_8));
         continue;
       }
+      if (OWN_KEYS.contains(k)) {
+        continue;
+      }
       if (!pair.isEmpty()) {
         kept.append(sep).append(pair);
         sep = '&';
       }
     }
     return kept.toString();
+  }
+
+  /**
+   * {@code jdbc:sub://user:password@host...} without {@code user:password@}, which goes to props.
+   */
+  private static String withoutUserInfo(String url, Properties into) {
+    int slashes = url.indexOf("://");
+    if (slashes < 0) {
+      return url;
+    }
+    int start = slashes + 3;
+    int end = start;
+    while (end < url.length() && "/?#".indexOf(url.charAt(end)) < 0) {
+      end++;
+    }
+    int at = url.lastIndexOf('@', end - 1);
+    if (at < start) {
+      return url;
+    }
+    String userinfo = url.substring(start, at);
+    int colon = userinfo.indexOf(':');
+    String user = colon >= 0 ? userinfo.substring(0, colon) : userinfo;
+    try {
+      if (!user.isEmpty()) {
+        into.setProperty(
+            "user", URLDecoder.decode(user.replace("+", "%2B"), StandardCharsets.UTF_8));
+      }
+      if (colon >= 0) {
+        into.setProperty(
+            "password",
+            URLDecoder.decode(
+                userinfo.substring(colon + 1).replace("+", "%2B"), StandardCharsets.UTF_8));
+      }
+    } catch (IllegalArgumentException e) {
+      throw new InvalidConfigurationException(
+          "malformed percent-encoding in the user part of " + BackendConf.mask(url));
+    }
+    return url.substring(0, start) + url.substring(at + 1);
   }
 
   private static String subProtocol(String connection) {
@@ -379,12 +555,13 @@ record JdbcSettings(
     return dialect == Dialect.SQLITE ? null : level;
   }
 
-  /** The text with every occurrence of the password replaced by {@code ***}. */
+  /**
+   * The text with the secrets it carries masked where they stand (connection strings, {@code
+   * key=value} and JSON fields: {@link BackendConf#maskText}); never by searching for the
+   * password's value, which would mangle any text that happens to contain it.
+   */
   String scrub(String text) {
-    if (text == null || password == null || password.length() < 3) {
-      return text;
-    }
-    return text.replace(password, "***");
+    return BackendConf.maskText(text);
   }
 
   /** What this backend talks to, for messages and logs: never the password. */

@@ -1,6 +1,8 @@
 package io.taskflow4j.persistence.jdbc;
 
 import io.taskflow4j.persistence.AtomDetail;
+import io.taskflow4j.persistence.CorruptRecordException;
+import io.taskflow4j.persistence.CorruptRecordException.Kind;
 import io.taskflow4j.persistence.FlowDetail;
 import io.taskflow4j.persistence.Json;
 import io.taskflow4j.persistence.LogBook;
@@ -140,45 +142,56 @@ final class Rows {
     return s == null ? null : Json.read(s);
   }
 
+  /**
+   * A logbook from its row. A row that cannot be read as one (JSON that does not parse, a time that
+   * is no time) is a {@link CorruptRecordException} naming it.
+   */
   LogBook book(ResultSet rs, List<FlowDetail> flows) throws SQLException {
-    Map<String, Object> m = new LinkedHashMap<>();
     String uuid = rs.getString("b_uuid");
-    m.put("uuid", uuid);
-    m.put("name", rs.getString("b_name"));
-    m.put("meta", json(rs, "b_meta"));
     try {
-      m.put("created_at", time(rs, "b_created_at"));
-      m.put("updated_at", time(rs, "b_updated_at"));
-    } catch (RuntimeException e) {
-      throw new IllegalArgumentException(
-          "logbook '" + uuid + "' has an unreadable time: " + e.getMessage(), e);
+      Object meta = json(rs, "b_meta");
+      Instant created;
+      Instant updated;
+      try {
+        created = time(rs, "b_created_at");
+        updated = time(rs, "b_updated_at");
+      } catch (RuntimeException e) {
+        throw new IllegalArgumentException("an unreadable time: " + e.getMessage(), e);
+      }
+      @SuppressWarnings("unchecked")
+      Map<String, Object> metaMap =
+          meta instanceof Map<?, ?> mm ? (Map<String, Object>) mm : Map.of();
+      String name = rs.getString("b_name");
+      return LogBook.of(uuid, name == null ? "" : name, created, updated, metaMap, flows);
+    } catch (IllegalArgumentException | ClassCastException e) {
+      throw corrupt(Kind.LOGBOOK, uuid, uuid, "logbooks", e);
     }
-    Instant created = (Instant) m.get("created_at");
-    Instant updated = (Instant) m.get("updated_at");
-    Object meta = m.get("meta");
-    @SuppressWarnings("unchecked")
-    Map<String, Object> metaMap =
-        meta instanceof Map<?, ?> mm ? (Map<String, Object>) mm : Map.of();
-    String name = (String) m.get("name");
-    return LogBook.of(uuid, name == null ? "" : name, created, updated, metaMap, flows);
   }
 
+  /**
+   * A flow detail from its row (aliased as {@link #flowColumns}), carrying {@code atoms}. A row
+   * that cannot be read as one is a {@link CorruptRecordException} naming it and its logbook.
+   */
   static FlowDetail flow(ResultSet rs, List<AtomDetail> atoms) throws SQLException {
     String uuid = rs.getString("f_uuid");
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("uuid", uuid);
-    m.put("name", rs.getString("f_name"));
-    m.put("state", rs.getString("f_state"));
     try {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("uuid", uuid);
+      m.put("name", rs.getString("f_name"));
+      m.put("state", rs.getString("f_state"));
       m.put("meta", json(rs, "f_meta"));
       return TaskFlowFormat.flowDetailFromMap(m, atoms, rs.getLong("f_revision"));
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException(
-          "flow detail '" + uuid + "' cannot be read: " + e.getMessage(), e);
+    } catch (IllegalArgumentException | ClassCastException e) {
+      throw corrupt(Kind.FLOW_DETAIL, uuid, rs.getString("f_parent_uuid"), "flowdetails", e);
     }
   }
 
-  static AtomDetail atom(ResultSet rs) throws SQLException {
+  /**
+   * An atom detail from its row (aliased as {@link #atomColumns}). A row that cannot be read as one
+   * is a {@link CorruptRecordException} naming it and {@code bookUuid}, the logbook that holds it
+   * ({@code null} when not known).
+   */
+  static AtomDetail atom(ResultSet rs, String bookUuid) throws SQLException {
     String uuid = rs.getString("a_uuid");
     try {
       Map<String, Object> m = new LinkedHashMap<>();
@@ -195,9 +208,14 @@ final class Rows {
       String type = rs.getString("a_atom_type");
       return TaskFlowFormat.atomFromMap(
           type == null ? AtomDetail.TASK_DETAIL : type, m, rs.getLong("a_revision"));
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException(
-          "atom detail '" + uuid + "' cannot be read: " + e.getMessage(), e);
+    } catch (IllegalArgumentException | ClassCastException e) {
+      throw corrupt(Kind.ATOM_DETAIL, uuid, bookUuid, "atomdetails", e);
     }
+  }
+
+  private static CorruptRecordException corrupt(
+      Kind kind, String uuid, String bookUuid, String table, RuntimeException e) {
+    return new CorruptRecordException(
+        kind, uuid, bookUuid, "table " + table, String.valueOf(e.getMessage()), e);
   }
 }

@@ -56,11 +56,20 @@ final class SqlErrors {
   }
 
   /**
-   * SQLStates that mean "the transaction was lost, the statement itself is fine" besides classes 08
-   * and 40: PostgreSQL's 57P01-57P03 (administrator/crash shutdown, cannot connect now: what {@code
-   * pg_terminate_backend} and a server restart produce) and 53300 (too many connections).
+   * PostgreSQL's idle_in_transaction_session_timeout: the server ended the session while it waited
+   * for the client's next command inside a transaction, and rolled that transaction back.
    */
-  private static final Set<String> TRANSIENT_STATES = Set.of("57P01", "57P02", "57P03", "53300");
+  private static final String IDLE_IN_TRANSACTION_ENDED = "25P03";
+
+  /**
+   * SQLStates that mean "the connection or the transaction was lost, the statement itself is fine":
+   * class 08 (connection exception), class 40 (transaction rollback: serialization failure,
+   * deadlock), PostgreSQL's 57P01-57P03 (administrator/crash shutdown, cannot connect now: what
+   * {@code pg_terminate_backend} and a server restart produce), 53300 (too many connections) and
+   * {@value #IDLE_IN_TRANSACTION_ENDED} (the session was ended idle in its transaction).
+   */
+  private static final Set<String> TRANSIENT_STATES =
+      Set.of("57P01", "57P02", "57P03", "53300", IDLE_IN_TRANSACTION_ENDED);
 
   /**
    * MySQL/MariaDB error numbers of the same kind: 1205 lock wait timeout, 1213 deadlock, 1040 too
@@ -229,6 +238,21 @@ final class SqlErrors {
       };
     }
     return null;
+  }
+
+  /**
+   * Whether the server certainly rolled the transaction back before it could run the commit this
+   * error answers: PostgreSQL ends an idle-in-transaction session only while waiting for the next
+   * command, so the commit sent after it never ran. (MariaDB closes the socket without saying why,
+   * so its lost commits stay "may or may not be stored".)
+   */
+  static boolean endedBeforeCommit(SQLException e) {
+    for (Throwable t = e; t != null; t = next(t)) {
+      if (t instanceof SQLException s && IDLE_IN_TRANSACTION_ENDED.equals(s.getSQLState())) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static Throwable next(Throwable t) {

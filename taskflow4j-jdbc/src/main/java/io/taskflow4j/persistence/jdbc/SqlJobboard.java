@@ -55,7 +55,8 @@ import org.slf4j.LoggerFactory;
  *       of earlier owners are refused, without a window. PostgreSQL claims the next job in one
  *       {@code UPDATE … WHERE uuid = (SELECT … FOR UPDATE SKIP LOCKED) RETURNING …}; MariaDB/MySQL
  *       selects it {@code FOR UPDATE SKIP LOCKED} then updates it; SQLite, with one writer at a
- *       time, updates the first claimable row.
+ *       time, updates the first claimable row. The lease runs from when the claim holds its locks
+ *       ({@link #startLease}), not from when it began waiting for them.
  *   <li>Renewal, completion, release and trashing match the row on (uuid, epoch, owner, lease not
  *       lapsed); matching nothing means the claim was lost ({@link FencedException}).
  *   <li>Idle waiting: PostgreSQL {@code LISTEN}s on one dedicated connection (posts and releases
@@ -154,11 +155,16 @@ final class SqlJobboard extends AbstractJobboard {
 
   /** The database's clock plus ({@code sign} 1) or minus (-1) a bound number of milliseconds. */
   private String nowPlusMillis(int sign) {
+    return plusMillis(now, sign);
+  }
+
+  /** {@code time} plus ({@code sign} 1) or minus (-1) a bound number of milliseconds. */
+  private String plusMillis(String time, int sign) {
     String op = sign > 0 ? " + " : " - ";
     return switch (dialect) {
-      case POSTGRESQL -> "now()" + op + "CAST(? AS BIGINT) * INTERVAL '1 millisecond'";
-      case MYSQL -> "NOW(6)" + op + "INTERVAL (? * 1000) MICROSECOND";
-      case SQLITE -> "(" + SQLITE_NOW + op + "?)";
+      case POSTGRESQL -> time + op + "CAST(? AS BIGINT) * INTERVAL '1 millisecond'";
+      case MYSQL -> time + op + "INTERVAL (? * 1000) MICROSECOND";
+      case SQLITE -> "(" + time + op + "?)";
     };
   }
 
@@ -329,12 +335,13 @@ final class SqlJobboard extends AbstractJobboard {
     Objects.requireNonNull(jobUuid, "jobUuid");
     Objects.requireNonNull(owner, "owner");
     ensureOpen();
-    Instant before = clock().instant();
+    Instant[] leaseFrom = new Instant[1];
     Optional<Job> claimed =
         backend.run(
             "claiming job '" + jobUuid + "'",
             true,
             c -> {
+              leaseFrom[0] = clock().instant();
               int n;
               try (PreparedStatement ps =
                   c.prepareStatement(
@@ -353,26 +360,37 @@ final class SqlJobboard extends AbstractJobboard {
                 throw new NotFoundException(
                     "Job '" + jobUuid + "' is not on board '" + board + "'");
               }
-              return n == 0 ? Optional.<Job>empty() : Optional.of(fence(c, job.get()));
+              if (n == 0) {
+                return Optional.<Job>empty();
+              }
+              Job fenced = fence(c, job.get());
+              leaseFrom[0] = startLease(c, fenced.uuid(), leaseFrom[0]);
+              return Optional.of(fenced);
             });
-    return claimed.map(j -> newClaim(j, owner, j.token(), before.plus(leaseTime())));
+    return claimed.map(j -> newClaim(j, owner, j.token(), leaseFrom[0].plus(leaseTime())));
   }
 
   @Override
   public Optional<Claim> claimNext(OwnerId owner) {
     Objects.requireNonNull(owner, "owner");
     ensureOpen();
-    Instant before = clock().instant();
+    Instant[] leaseFrom = new Instant[1];
     Optional<Job> claimed =
         backend.run(
             "claiming the next job of board '" + board + "'",
             true,
             c -> {
+              leaseFrom[0] = clock().instant();
               Optional<Job> job =
                   dialect == Dialect.MYSQL ? claimNextLocked(c, owner) : claimNextAtOnce(c, owner);
-              return job.isEmpty() ? job : Optional.of(fence(c, job.get()));
+              if (job.isEmpty()) {
+                return job;
+              }
+              Job fenced = fence(c, job.get());
+              leaseFrom[0] = startLease(c, fenced.uuid(), leaseFrom[0]);
+              return Optional.of(fenced);
             });
-    return claimed.map(j -> newClaim(j, owner, j.token(), before.plus(leaseTime())));
+    return claimed.map(j -> newClaim(j, owner, j.token(), leaseFrom[0].plus(leaseTime())));
   }
 
   private String firstClaimable() {
@@ -424,6 +442,39 @@ final class SqlJobboard extends AbstractJobboard {
       ps.executeUpdate();
     }
     return select(c, "uuid = ?", uuid);
+  }
+
+  /**
+   * Starts the lease of a job claimed in this transaction from now, the moment the claim has every
+   * lock it needs: the claim may have waited for the fence row (held by a fenced write of the
+   * previous owner until that commits or its session ends), and a lease counted from before the
+   * wait would be partly or wholly spent when the claim commits, letting a third conductor take the
+   * job straight back. PostgreSQL's {@code now()} is the transaction's start, so the clock is read
+   * with {@code clock_timestamp()}; MariaDB's {@code NOW(6)} is this statement's start. On SQLite
+   * the transaction took the write lock at {@code BEGIN IMMEDIATE}, before the claim's own
+   * statement set the lease, so nothing waited since and that lease stands.
+   *
+   * @param started the local clock read when the transaction had its write lock (SQLite)
+   * @return the local clock read before the lease started in the database, so the claimer never
+   *     counts on more lease than the database grants
+   */
+  private Instant startLease(java.sql.Connection c, String jobUuid, Instant started)
+      throws SQLException {
+    if (dialect == Dialect.SQLITE) {
+      return started;
+    }
+    Instant local = clock().instant();
+    String grantedNow = dialect == Dialect.POSTGRESQL ? "clock_timestamp()" : "NOW(6)";
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "UPDATE taskflow4j_jobs SET lease_until = "
+                + plusMillis(grantedNow, 1)
+                + " WHERE uuid = ?")) {
+      ps.setLong(1, leaseTime().toMillis());
+      ps.setString(2, jobUuid);
+      ps.executeUpdate();
+    }
+    return local;
   }
 
   /** Raises the job's fence to its new epoch, in the claim's transaction. */

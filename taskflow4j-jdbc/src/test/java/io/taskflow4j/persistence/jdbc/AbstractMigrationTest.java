@@ -8,6 +8,7 @@ import io.taskflow4j.persistence.AtomState;
 import io.taskflow4j.persistence.Backend;
 import io.taskflow4j.persistence.Backends;
 import io.taskflow4j.persistence.Connection;
+import io.taskflow4j.persistence.CorruptRecordException;
 import io.taskflow4j.persistence.FlowDetail;
 import io.taskflow4j.persistence.IncompatibleVersionException;
 import io.taskflow4j.persistence.LogBook;
@@ -375,6 +376,54 @@ abstract class AbstractMigrationTest {
     }
   }
 
+  /**
+   * A TaskFlow database read as found (no {@code seq} column on PostgreSQL and MySQL, so books are
+   * ordered by creation time, then uuid): the scan follows that order across its pages, books
+   * without a creation time and books created in the same second included, and reports a damaged
+   * row instead of stopping.
+   */
+  @Test
+  void aTaskFlowDatabaseIsScannedAsFoundInOrderPastADamagedRow() throws Exception {
+    String store = newStore();
+    exec(taskflowSchemaAndRows());
+    List<String> rows = new ArrayList<>();
+    for (int i = 0; i < JdbcConnection.SCAN_PAGE + 30; i++) {
+      // Two books per second, inserted in reverse uuid order: order is (created_at, uuid).
+      String time =
+          i == 7 ? "NULL" : String.format("'2020-01-01 00:%02d:%02d.000000'", i / 120, i / 2 % 60);
+      rows.add(
+          String.format(
+              "INSERT INTO logbooks (created_at, name, uuid) VALUES (%s, 'book %d',"
+                  + " 'c%07d-0000-0000-0000-000000000000')",
+              time, i, 9_999_999 - i));
+    }
+    rows.add("UPDATE flowdetails SET state = 'EXPLODED' WHERE uuid = '" + FLOW + "'");
+    exec(rows);
+    Map<String, Long> before = fingerprint();
+
+    try (Connection c = open(store).getConnection()) {
+      List<String> expected = new ArrayList<>();
+      for (LogBook b : c.getLogBooks(true)) {
+        expected.add(b.uuid());
+      }
+      expected.remove(BOOK);
+      List<String> seen = new ArrayList<>();
+      List<CorruptRecordException> damaged = new ArrayList<>();
+      c.forEachLogBook(false, b -> seen.add(b.uuid()), damaged::add);
+      assertThat(seen).hasSize(JdbcConnection.SCAN_PAGE + 30).containsExactlyElementsOf(expected);
+      assertThat(damaged)
+          .singleElement()
+          .satisfies(
+              e -> {
+                assertThat(e.kind()).isEqualTo(CorruptRecordException.Kind.FLOW_DETAIL);
+                assertThat(e.uuid()).hasValue(FLOW);
+                assertThat(e.bookUuid()).hasValue(BOOK);
+                assertThat(e.reason()).contains("EXPLODED");
+              });
+    }
+    assertThat(fingerprint()).isEqualTo(before);
+  }
+
   @Test
   void aSchemaNewerThanTheCodeIsRefusedAndLeftUntouched() throws Exception {
     String store = newStore();
@@ -410,13 +459,14 @@ abstract class AbstractMigrationTest {
     org.junit.jupiter.api.Assumptions.assumeTrue(hasAlembic(), "TaskFlow uses no alembic here");
     String store = newStore();
     List<String> ddl = new ArrayList<>(taskflowSchemaAndRows());
-    ddl.add("UPDATE alembic_version SET version_num = '40fc8c914bd2'");
+    // Two revisions before the head (TaskFlow 5.0.0's 40fc8c914bd2, one before, is adopted).
+    ddl.add("UPDATE alembic_version SET version_num = '6df9422fcb43'");
     exec(ddl);
     Map<String, Long> before = fingerprint();
     try (Connection c = open(store).getConnection()) {
       assertThatThrownBy(c::upgrade)
           .isInstanceOf(IncompatibleVersionException.class)
-          .hasMessageContaining("40fc8c914bd2");
+          .hasMessageContaining("6df9422fcb43");
     }
     assertThat(fingerprint()).isEqualTo(before);
   }

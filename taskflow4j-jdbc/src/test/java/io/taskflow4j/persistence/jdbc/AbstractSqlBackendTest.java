@@ -6,6 +6,7 @@ import io.taskflow4j.persistence.AtomDetail;
 import io.taskflow4j.persistence.AtomState;
 import io.taskflow4j.persistence.Backend;
 import io.taskflow4j.persistence.Backends;
+import io.taskflow4j.persistence.CorruptRecordException;
 import io.taskflow4j.persistence.FlowDetail;
 import io.taskflow4j.persistence.FlowState;
 import io.taskflow4j.persistence.Intention;
@@ -46,6 +47,29 @@ abstract class AbstractSqlBackendTest extends BackendContractTest {
     return b;
   }
 
+  /**
+   * Writes what no reader can parse into the record's JSON column (meta of a book or flow, results
+   * of an atom): a torn JSON text where the column is text, and on PostgreSQL, whose JSON columns
+   * refuse invalid JSON, a value nested deeper than any reader accepts.
+   */
+  @Override
+  protected void damage(CorruptRecordException.Kind kind, String uuid) throws SQLException {
+    String sql =
+        switch (kind) {
+          case LOGBOOK -> "UPDATE logbooks SET meta = %s WHERE uuid = ?";
+          case FLOW_DETAIL -> "UPDATE flowdetails SET meta = %s WHERE uuid = ?";
+          case ATOM_DETAIL -> "UPDATE atomdetails SET results = %s WHERE uuid = ?";
+        };
+    boolean postgres = ((JdbcBackend) backend).dialect() == Dialect.POSTGRESQL;
+    try (Connection c = raw();
+        PreparedStatement ps =
+            c.prepareStatement(String.format(sql, postgres ? "CAST(? AS JSON)" : "?"))) {
+      ps.setString(1, postgres ? "[".repeat(1_001) + "]".repeat(1_001) : "{\"torn\": [1, 2");
+      ps.setString(2, uuid);
+      assertThat(ps.executeUpdate()).as("rows damaged").isEqualTo(1);
+    }
+  }
+
   /** A raw JDBC connection to the store under test (returned to the backend on close). */
   protected Connection raw() throws SQLException {
     return ((JdbcBackend) backend).source().get(true);
@@ -61,6 +85,42 @@ abstract class AbstractSqlBackendTest extends BackendContractTest {
       }
     }
     return out;
+  }
+
+  /**
+   * A flow of more atoms than one batch sends (500 rows, so that binding a batch never leaves the
+   * transaction idle for long) is written whole, in order, with its revisions: new atoms, then a
+   * mix of changed and new ones, each crossing batch boundaries.
+   */
+  @Test
+  void aFlowOfMoreAtomsThanOneBatchIsWrittenWholeInOrder() {
+    List<AtomDetail> atoms = new ArrayList<>();
+    for (int i = 0; i < 1_201; i++) {
+      atoms.add(TaskDetail.create("t" + i));
+    }
+    FlowDetail fd = FlowDetail.create("big").withAtoms(atoms);
+    LogBook saved = conn.saveLogBook(LogBook.create("b").withFlow(fd));
+    List<AtomDetail> first = saved.flows().get(0).atoms();
+    assertThat(first).hasSize(1_201).allSatisfy(a -> assertThat(a.revision()).isEqualTo(1));
+
+    List<AtomDetail> next = new ArrayList<>();
+    for (int i = 0; i < first.size(); i++) {
+      next.add(i % 2 == 0 ? first.get(i).put(AtomState.SUCCESS, i) : first.get(i));
+    }
+    for (int i = 0; i < 700; i++) {
+      next.add(TaskDetail.create("n" + i));
+    }
+    conn.saveLogBook(saved.withFlows(List.of(saved.flows().get(0).withAtoms(next))));
+
+    List<AtomDetail> stored = conn.getFlowDetails(fd.uuid()).atoms();
+    assertThat(stored)
+        .extracting(AtomDetail::uuid)
+        .containsExactlyElementsOf(next.stream().map(AtomDetail::uuid).toList());
+    for (int i = 0; i < stored.size(); i++) {
+      AtomDetail a = stored.get(i);
+      assertThat(a.revision()).as(a.name()).isEqualTo(i < 1_201 ? 2 : 1);
+      assertThat(a.lastResults()).as(a.name()).isEqualTo(i < 1_201 && i % 2 == 0 ? i : null);
+    }
   }
 
   @Test

@@ -12,14 +12,19 @@ import io.taskflow4j.jobs.OwnerId;
 import io.taskflow4j.persistence.AtomDetail;
 import io.taskflow4j.persistence.AtomState;
 import io.taskflow4j.persistence.Backend;
+import io.taskflow4j.persistence.BackendConf;
 import io.taskflow4j.persistence.Backends;
 import io.taskflow4j.persistence.Connection;
 import io.taskflow4j.persistence.FencedException;
 import io.taskflow4j.persistence.FlowDetail;
+import io.taskflow4j.persistence.JobState;
 import io.taskflow4j.persistence.LogBook;
 import io.taskflow4j.persistence.TaskDetail;
 import io.taskflow4j.tck.JobboardContractTest;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -27,6 +32,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -44,6 +50,9 @@ abstract class AbstractSqlJobboardTest extends JobboardContractTest {
 
   /** The connection string of the (already existing) test database, without a query. */
   protected abstract String connection();
+
+  /** A plain JDBC connection to the test database, as another client of the store would have. */
+  protected abstract java.sql.Connection rawConnection() throws SQLException;
 
   @BeforeEach
   void freshBoardName() {
@@ -192,6 +201,199 @@ abstract class AbstractSqlJobboardTest extends JobboardContractTest {
           .hasValueSatisfying(j -> assertThat(j.name()).isEqualTo("kept"));
       assertThat(conn.fenceToken(job.uuid())).hasValue(claim.token());
       claim.complete();
+    }
+  }
+
+  /**
+   * A claim that had to wait for the job's fence row (here held by another client's open
+   * transaction; SQLite: the database's write lock) still gets a whole lease, counted from when it
+   * was granted, not from when it started waiting: it is not lapsed when it returns, and no third
+   * claimer can take the job at once.
+   */
+  @Test
+  void aClaimThatWaitedForTheFenceRowGetsAWholeLeaseFromItsGrant() throws Exception {
+    Duration lease = Duration.ofSeconds(1);
+    ExecutorService pool = Executors.newSingleThreadExecutor();
+    try (java.sql.Connection holder = rawConnection()) {
+      Jobboard first = openBoard(lease);
+      Jobboard peerBoard = openBoard(lease);
+      Jobboard thirdBoard = openBoard(lease);
+      Job job = first.post(JobSpec.of("j", null, "f"));
+      Claim firstClaim = first.claim(job.uuid(), OwnerId.generate("first")).orElseThrow();
+      crash(first); // its lease lapses
+
+      holder.setAutoCommit(false);
+      try (PreparedStatement ps =
+          holder.prepareStatement(
+              "UPDATE taskflow4j_fences SET token = token WHERE fence_key = ?")) {
+        ps.setString(1, job.uuid());
+        assertThat(ps.executeUpdate()).isEqualTo(1);
+      }
+      long heldAt = System.nanoTime();
+      Future<Claim> waiting =
+          pool.submit(() -> claimWithin(peerBoard, "peer", lease.multipliedBy(20)));
+      // Held until well past the lapse, so the peer's claim waits on it.
+      TimeUnit.NANOSECONDS.sleep(
+          heldAt + lease.multipliedBy(5).dividedBy(2).toNanos() - System.nanoTime());
+      assertThat(waiting).as("the peer's claim waits for the fence row").isNotDone();
+      holder.commit();
+
+      Claim peer = waiting.get(30, TimeUnit.SECONDS);
+      Instant returned = Instant.now();
+      assertThat(peer.token()).isEqualTo(firstClaim.token() + 1);
+      assertThat(peer.expiresAt())
+          .as("the lease the claimer counts on runs from the grant")
+          .isAfter(returned.plus(lease.dividedBy(2)));
+      TimeUnit.MILLISECONDS.sleep(lease.toMillis() / 2);
+      assertThat(thirdBoard.claimNext(OwnerId.generate("third")))
+          .as("half a lease after the grant the claim still holds")
+          .isEmpty();
+      assertThat(thirdBoard.job(job.uuid()))
+          .hasValueSatisfying(j -> assertThat(j.state()).isEqualTo(JobState.CLAIMED));
+      peer.complete();
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  /** Claims the next job of {@code board} as {@code name}, polling until {@code within}. */
+  static Claim claimWithin(Jobboard board, String name, Duration within) throws Exception {
+    OwnerId me = OwnerId.generate(name);
+    long deadline = System.nanoTime() + within.toNanos();
+    while (System.nanoTime() < deadline) {
+      Optional<Claim> c = board.claimNext(me);
+      if (c.isPresent()) {
+        return c.get();
+      }
+      board.awaitWork(Duration.ofMillis(50));
+    }
+    throw new AssertionError(name + " claimed nothing within " + within);
+  }
+
+  /**
+   * A commit hook that, once armed, stops the next write transaction whose description contains a
+   * text right before its commit, as a process paused there (SIGSTOP, a long GC) would: the
+   * transaction stays open, its locks held, until {@link #resume} or {@code max}.
+   */
+  static final class PausingHook implements JdbcCommitHook {
+    final CountDownLatch entered = new CountDownLatch(1);
+    final CountDownLatch resume = new CountDownLatch(1);
+    private final Duration max;
+    private volatile String target;
+
+    PausingHook(Duration max) {
+      this.max = max;
+    }
+
+    void arm(String what) {
+      target = what;
+    }
+
+    @Override
+    public void beforeCommit(String what) {
+      String t = target;
+      if (t != null && what.contains(t)) {
+        target = null;
+        entered.countDown();
+        try {
+          resume.await(max.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+    }
+
+    @Override
+    public void afterCommit(String what) {}
+  }
+
+  /** An owner paused inside a fenced write: its claim, its stopped write, and the task written. */
+  record PausedOwner(
+      Job job,
+      Claim claim,
+      TaskDetail task,
+      PausingHook hook,
+      Future<AtomDetail> write,
+      long pausedAt) {}
+
+  /**
+   * Claims a one-task job as "owner" and starts a fenced write of the task's result that stops
+   * right before its commit (its fence row shared-locked, its atom row locked); the owner's board
+   * is then closed, as the whole process is paused (no renewals either).
+   */
+  PausedOwner pauseOwnerInsideAFencedWrite(
+      Duration lease, Backend ownerStore, PausingHook hook, ExecutorService pool) throws Exception {
+    TaskDetail task = TaskDetail.create("t");
+    LogBook book = LogBook.create("b").withFlow(FlowDetail.create("f").withAtom(task));
+    Connection conn = ownerStore.getConnection();
+    conn.upgrade();
+    conn.saveLogBook(book);
+    Jobboard ownerBoard = openBoard(lease);
+    Job job = ownerBoard.post(JobSpec.of("j", null, book.flows().get(0).uuid()));
+    Claim claim = ownerBoard.claim(job.uuid(), OwnerId.generate("owner")).orElseThrow();
+    Connection fenced = conn.fenced(claim.fence());
+    AtomDetail running =
+        fenced.updateAtomDetails(conn.getAtomDetails(task.uuid()).withState(AtomState.RUNNING));
+    hook.arm(task.uuid());
+    Future<AtomDetail> write =
+        pool.submit(() -> fenced.updateAtomDetails(running.put(AtomState.SUCCESS, "owner")));
+    assertThat(hook.entered.await(10, TimeUnit.SECONDS)).as("the owner's write paused").isTrue();
+    long pausedAt = System.nanoTime();
+    crash(ownerBoard);
+    return new PausedOwner(job, claim, task, hook, write, pausedAt);
+  }
+
+  /**
+   * PostgreSQL and MariaDB: an owner paused inside a fenced write transaction does not hold up the
+   * takeover. The server ends the owner's session once it has been idle in its transaction longer
+   * than {@code transaction_idle_timeout}, which releases every lock it held; a peer claims the job
+   * within two leases of the pause and writes the task at once; when the owner resumes, its write
+   * is refused ({@link FencedException}) and nothing of it is stored.
+   */
+  protected final void assertAPausedOwnerInsideAFencedWriteHoldsUpNoTakeover() throws Exception {
+    Duration lease = Duration.ofSeconds(1);
+    ExecutorService pool = Executors.newFixedThreadPool(2);
+    PausingHook hook = new PausingHook(lease.multipliedBy(4));
+    try (Backend ownerStore = JdbcBackendProvider.create(BackendConf.parse(connection()), hook);
+        Backend peerStore = Backends.fetch(connection());
+        Connection peerConn = peerStore.getConnection()) {
+      Jobboard peerBoard = openBoard(lease);
+      Jobboard thirdBoard = openBoard(lease);
+      PausedOwner owner = pauseOwnerInsideAFencedWrite(lease, ownerStore, hook, pool);
+
+      Claim peer = claimWithin(peerBoard, "peer", lease.multipliedBy(8));
+      long takeover = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - owner.pausedAt());
+      System.out.printf(
+          "[%s] owner paused inside a fenced write: peer claimed after %d ms (lease %d ms)%n",
+          connection().substring(0, connection().indexOf(':')), takeover, lease.toMillis());
+      assertThat(peer.token()).isEqualTo(owner.claim().token() + 1);
+      assertThat(takeover).as("takeover time, ms").isLessThanOrEqualTo(2 * lease.toMillis());
+      assertThat(thirdBoard.claimNext(OwnerId.generate("third")))
+          .as("the peer's lease runs from its grant")
+          .isEmpty();
+
+      // The owner's locks went with its session: the peer writes the same atom at once.
+      AtomDetail left = peerConn.getAtomDetails(owner.task().uuid());
+      assertThat(left.state()).isEqualTo(AtomState.RUNNING);
+      Connection peerFenced = peerConn.fenced(peer.fence());
+      Future<AtomDetail> peerWrite =
+          pool.submit(() -> peerFenced.updateAtomDetails(left.put(AtomState.SUCCESS, "peer")));
+      peerWrite.get(lease.toMillis(), TimeUnit.MILLISECONDS);
+
+      // The owner resumes: refused, typed, and nothing of it lands.
+      hook.resume.countDown();
+      assertThatThrownBy(() -> owner.write().get(30, TimeUnit.SECONDS))
+          .isInstanceOf(ExecutionException.class)
+          .cause()
+          .isExactlyInstanceOf(FencedException.class)
+          .hasMessageContaining("token " + owner.claim().token());
+      AtomDetail after = peerConn.getAtomDetails(owner.task().uuid());
+      assertThat(after.state()).isEqualTo(AtomState.SUCCESS);
+      assertThat(after.lastResults()).isEqualTo("peer");
+      peer.complete();
+    } finally {
+      hook.resume.countDown();
+      pool.shutdownNow();
     }
   }
 

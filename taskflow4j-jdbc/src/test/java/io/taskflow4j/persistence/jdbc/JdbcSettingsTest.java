@@ -176,6 +176,55 @@ class JdbcSettingsTest {
   }
 
   @Test
+  void everyServerSessionEndsWhenIdleInATransactionForTransactionIdleTimeout() {
+    JdbcSettings pg = settings("postgresql://u@h/d");
+    assertThat(pg.transactionIdleTimeout()).isEqualTo(Duration.ofSeconds(1));
+    assertThat(ConnectionSource.initSql(pg))
+        .isEqualTo("SELECT set_config('idle_in_transaction_session_timeout', '1000', false)");
+    assertThat(ConnectionSource.initSql(settings("postgresql://u@h/d?durability=process")))
+        .isEqualTo(
+            "SELECT set_config('idle_in_transaction_session_timeout', '1000', false),"
+                + " set_config('synchronous_commit', 'off', false)");
+    assertThat(ConnectionSource.initSql(settings("postgresql://u@h/d?transaction_idle_timeout=0")))
+        .isNull();
+    assertThat(settings("postgresql://u@h/d?transaction_idle_timeout=0").driverProperties())
+        .doesNotContainKey("transaction_idle_timeout");
+
+    // MariaDB counts whole seconds; MySQL has no such setting and never sees it.
+    assertThat(ConnectionSource.initSql(settings("mariadb://u@h/d?transaction_idle_timeout=1.5")))
+        .isEqualTo(
+            "SET SESSION sql_mode = 'TRADITIONAL'"
+                + " /*M!100300 , SESSION idle_transaction_timeout = 2 */");
+    assertThat(ConnectionSource.initSql(settings("mysql://u@h/d?mysql_sql_mode=")))
+        .isEqualTo(
+            "SET SESSION sql_mode = @@SESSION.sql_mode"
+                + " /*M!100300 , SESSION idle_transaction_timeout = 1 */");
+    assertThat(
+            ConnectionSource.initSql(
+                settings("mysql://u@h/d?mysql_sql_mode=&transaction_idle_timeout=0")))
+        .isNull();
+    assertThat(ConnectionSource.initSql(settings("sqlite:///x.db"))).isNull();
+
+    assertThatThrownBy(() -> settings("postgresql://u@h/d?transaction_idle_timeout=0.1"))
+        .isInstanceOf(InvalidConfigurationException.class)
+        .hasMessageContaining("'transaction_idle_timeout' must be 0 (off) or at least 0.5");
+    assertThatThrownBy(() -> settings("postgresql://u@h/d?transaction_idle_timeout=soon"))
+        .isInstanceOf(InvalidConfigurationException.class)
+        .hasMessageContaining("transaction_idle_timeout");
+  }
+
+  @Test
+  void aSessionEndedIdleInItsTransactionIsRetriedAndKnownNotToHaveCommitted() {
+    SQLException ended =
+        new SQLException(
+            "FATAL: terminating connection due to idle-in-transaction timeout", "25P03");
+    assertThat(SqlErrors.isTransient(ended, Dialect.POSTGRESQL)).isTrue();
+    assertThat(SqlErrors.endedBeforeCommit(ended)).isTrue();
+    assertThat(SqlErrors.endedBeforeCommit(new SQLException("reset", "08006"))).isFalse();
+    assertThat(SqlErrors.endedBeforeCommit(new SQLException("socket", "08000", -1))).isFalse();
+  }
+
+  @Test
   void theProviderServesItsSchemesThroughTheServiceLoader() {
     assertThat(Backends.knownSchemes())
         .contains("sqlite", "postgresql", "postgres", "mysql", "mariadb", "jdbc");

@@ -55,4 +55,14 @@ class MariaDbConnectionKillTest extends AbstractConnectionKillTest {
       return killed;
     }
   }
+
+  @Override
+  protected java.sql.Connection rawConnection() throws SQLException {
+    return TestDatabases.mariadb(db);
+  }
+
+  @Override
+  protected boolean saysWhyItEndedAnIdleSession() {
+    return false;
+  }
 }

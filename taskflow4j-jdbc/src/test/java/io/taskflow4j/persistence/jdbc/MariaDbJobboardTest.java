@@ -1,7 +1,10 @@
 package io.taskflow4j.persistence.jdbc;
 
+import java.sql.Connection;
+import java.sql.SQLException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 
 /** The jobboard kit and the SQL board cases on MariaDB, in a database made for this class. */
 class MariaDbJobboardTest extends AbstractSqlJobboardTest {
@@ -21,5 +24,15 @@ class MariaDbJobboardTest extends AbstractSqlJobboardTest {
   @Override
   protected String connection() {
     return TestDatabases.mariadbUrl(db);
+  }
+
+  @Override
+  protected Connection rawConnection() throws SQLException {
+    return TestDatabases.mariadb(db);
+  }
+
+  @Test
+  void aPausedOwnerInsideAFencedWriteHoldsUpNoTakeover() throws Exception {
+    assertAPausedOwnerInsideAFencedWriteHoldsUpNoTakeover();
   }
 }

@@ -4,14 +4,18 @@ import io.taskflow4j.persistence.AtomDetail;
 import io.taskflow4j.persistence.Backend;
 import io.taskflow4j.persistence.ConflictException;
 import io.taskflow4j.persistence.Connection;
+import io.taskflow4j.persistence.CorruptRecordException;
+import io.taskflow4j.persistence.CorruptRecordException.Kind;
 import io.taskflow4j.persistence.DuplicateException;
 import io.taskflow4j.persistence.Fence;
 import io.taskflow4j.persistence.FencedException;
 import io.taskflow4j.persistence.FlowDetail;
 import io.taskflow4j.persistence.Json;
+import io.taskflow4j.persistence.LimitExceededException;
 import io.taskflow4j.persistence.LogBook;
 import io.taskflow4j.persistence.NotFoundException;
 import io.taskflow4j.persistence.StorageException;
+import io.taskflow4j.persistence.StoreLimits;
 import io.taskflow4j.persistence.TaskFlowException;
 import io.taskflow4j.persistence.TaskFlowFormat;
 import io.taskflow4j.persistence.UpgradeRequiredException;
@@ -27,6 +31,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.OptionalLong;
+import java.util.function.Consumer;
 import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.KeeperException.Code;
@@ -900,6 +905,218 @@ final class ZkConnection implements Connection {
         });
   }
 
+  /** Characters ZooKeeper refuses in a znode name (its PathUtils), as code points. */
+  private static boolean refusedInZnodeName(int cp) {
+    return cp <= 0x1f
+        || (cp >= 0x7f && cp <= 0x9f)
+        || (cp >= 0xd800 && cp <= 0xf8ff)
+        || (cp >= 0xfff0 && cp <= 0xffff)
+        || cp > 0xffff; // written as a surrogate pair, which ZooKeeper refuses
+  }
+
+  @Override
+  public StoreLimits limits() {
+    return StoreLimits.builder("ZooKeeper")
+        .uuidCharsRefused(
+            ZkConnection::refusedInZnodeName,
+            "uuids name znodes, which cannot hold control characters, surrogates, U+E000 to"
+                + " U+F8FF or U+FFF0 to U+FFFF")
+        .build();
+  }
+
+  /**
+   * Also checks what {@link #saveLogBook} checks before sending anything: each record's size, and
+   * the size of the one transaction that writes the whole book, against {@code max_value_bytes}.
+   */
+  @Override
+  public void checkStorable(LogBook book) {
+    Objects.requireNonNull(book, "book");
+    limits().check(book);
+    String label = "logbook '" + book.name() + "' (" + book.uuid() + ")";
+    try {
+      long size = REQUEST_OVERHEAD;
+      size += createSize(bookPath(book.uuid()), encodeBook(book, book.createdAt()));
+      for (FlowDetail fd : book.flows()) {
+        size += createSize(flowPath(fd.uuid()), encodeFlow(fd).data());
+        size += createSize(bookPath(book.uuid()) + "/" + fd.uuid(), linkData(0));
+        for (AtomDetail ad : fd.atoms()) {
+          size += createSize(atomPath(ad.uuid()), encodeAtom(ad).data());
+          size += createSize(flowPath(fd.uuid()) + "/" + ad.uuid(), linkData(0));
+        }
+      }
+      if (size > settings.maxValueBytes()) {
+        throw new LimitExceededException(
+            label
+                + ": writing it needs one ZooKeeper transaction of about "
+                + size
+                + " bytes, over the "
+                + settings.maxValueBytes()
+                + " bytes a request may carry (max_value_bytes, which must match the servers'"
+                + " jute.maxbuffer); split it into smaller logbooks, or raise jute.maxbuffer on"
+                + " the servers and max_value_bytes here");
+      }
+    } catch (ZkValueTooLargeException e) {
+      throw new LimitExceededException(e.getMessage());
+    } catch (IllegalArgumentException e) {
+      if (e instanceof io.taskflow4j.persistence.InvalidTextException) {
+        throw e;
+      }
+      throw new LimitExceededException(label + ": " + e.getMessage());
+    }
+  }
+
+  private long createSize(String path, byte[] data) {
+    return Planned.create(path, data, backend.acl()).size();
+  }
+
+  /** The whole replacement does not fit one transaction. */
+  private static final class TooLargeForOne extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    TooLargeForOne() {
+      super(null, null, false, false);
+    }
+  }
+
+  /**
+   * One transaction deletes the stored book's znodes and creates {@code book}'s, when both fit the
+   * request limit together; otherwise, after {@link #checkStorable} passed (so the new book fits
+   * one transaction of its own), the stored book is deleted and the new one written in a second
+   * transaction: a crash between the two leaves no book.
+   */
+  @Override
+  public LogBook replaceLogBook(LogBook book) {
+    Objects.requireNonNull(book, "book");
+    ensureOpen();
+    checkStorable(book);
+    List<Encoded> flowData = new ArrayList<>();
+    List<List<Encoded>> atomData = new ArrayList<>();
+    for (FlowDetail fd : book.flows()) {
+      flowData.add(encodeFlow(fd));
+      List<Encoded> atoms = new ArrayList<>();
+      for (AtomDetail ad : fd.atoms()) {
+        atoms.add(encodeAtom(ad));
+      }
+      atomData.add(atoms);
+    }
+    byte[] bookData = encodeBook(book, book.createdAt());
+    String bp = bookPath(book.uuid());
+    String label = "logbook '" + book.name() + "' (" + book.uuid() + ")";
+    try {
+      return write(
+          "replacing " + label,
+          zk -> {
+            Read oldBook = ZkReads.children(bp);
+            Read rootNode = ZkReads.exists(root);
+            ZkReads.run(zk, List.of(oldBook, rootNode), readTimeoutMs());
+            requirePrepared(rootNode);
+            List<String> oldFlowIds = oldBook.found() ? oldBook.children : List.of();
+            List<Read> oldFlows = new ArrayList<>();
+            for (String f : oldFlowIds) {
+              oldFlows.add(ZkReads.children(flowPath(f)));
+            }
+            ZkReads.run(zk, oldFlows, readTimeoutMs());
+            java.util.Set<String> oldAtomIds = new java.util.HashSet<>();
+            List<Read> oldAtoms = new ArrayList<>();
+            for (Read fr : oldFlows) {
+              if (fr.found()) {
+                for (String a : fr.children) {
+                  oldAtomIds.add(a);
+                  oldAtoms.add(ZkReads.exists(atomPath(a)));
+                }
+              }
+            }
+            // New details not in the stored book must not exist anywhere else.
+            List<Read> others = new ArrayList<>();
+            for (FlowDetail fd : book.flows()) {
+              if (!oldFlowIds.contains(fd.uuid())) {
+                others.add(ZkReads.exists(flowPath(fd.uuid())));
+              }
+              for (AtomDetail ad : fd.atoms()) {
+                if (!oldAtomIds.contains(ad.uuid())) {
+                  others.add(ZkReads.exists(atomPath(ad.uuid())));
+                }
+              }
+            }
+            oldAtoms.addAll(others);
+            ZkReads.run(zk, oldAtoms, readTimeoutMs());
+            for (Read r : others) {
+              if (r.found()) {
+                throw new DuplicateException(
+                    (r.path.startsWith(flowsDir) ? "Flow" : "Atom")
+                        + " detail '"
+                        + r.path.substring(r.path.lastIndexOf('/') + 1)
+                        + "' already belongs to another logbook, not to '"
+                        + book.uuid()
+                        + "'");
+              }
+            }
+            List<Planned> plan = new ArrayList<>();
+            int ai = 0;
+            for (int i = 0; i < oldFlows.size(); i++) {
+              Read fr = oldFlows.get(i);
+              if (fr.found()) {
+                for (String a : fr.children) {
+                  plan.add(Planned.delete(fr.path + "/" + a));
+                  if (oldAtoms.get(ai++).found()) {
+                    plan.add(Planned.delete(atomPath(a)));
+                  }
+                }
+                plan.add(Planned.delete(fr.path));
+              }
+              plan.add(Planned.delete(bp + "/" + oldFlowIds.get(i)));
+            }
+            if (oldBook.found()) {
+              plan.add(Planned.delete(bp));
+            }
+            plan.add(Planned.create(bp, bookData, backend.acl()));
+            for (int i = 0; i < book.flows().size(); i++) {
+              FlowDetail fd = book.flows().get(i);
+              String fp = flowPath(fd.uuid());
+              plan.add(Planned.create(fp, flowData.get(i).data(), backend.acl()));
+              plan.add(Planned.create(bp + "/" + fd.uuid(), linkData(i), backend.acl()));
+              List<Encoded> atoms = atomData.get(i);
+              for (int j = 0; j < atoms.size(); j++) {
+                plan.add(
+                    Planned.create(
+                        atomPath(atoms.get(j).uuid()), atoms.get(j).data(), backend.acl()));
+                plan.add(
+                    Planned.create(fp + "/" + atoms.get(j).uuid(), linkData(j), backend.acl()));
+              }
+            }
+            long size = REQUEST_OVERHEAD;
+            for (Planned p : plan) {
+              size += p.size();
+            }
+            if (size > settings.maxValueBytes()) {
+              throw new TooLargeForOne();
+            }
+            return new Plan<>(
+                plan,
+                c -> {
+                  List<FlowDetail> written = new ArrayList<>(book.size());
+                  for (FlowDetail fd : book.flows()) {
+                    written.add(writtenFlow(fd, c));
+                  }
+                  return LogBook.of(
+                      book.uuid(),
+                      book.name(),
+                      book.createdAt(),
+                      book.updatedAt(),
+                      book.meta(),
+                      written);
+                });
+          });
+    } catch (TooLargeForOne e) {
+      try {
+        destroyLogBook(book.uuid());
+      } catch (NotFoundException gone) {
+        // nothing to delete
+      }
+      return saveLogBook(book);
+    }
+  }
+
   private void requirePrepared(Read rootExists) {
     if (!rootExists.found()) {
       throw new StorageException(
@@ -1107,7 +1324,7 @@ final class ZkConnection implements Connection {
     return backend.run(
         "reading logbook '" + bookUuid + "'",
         (zk, attempt) -> {
-          List<LogBook> books = loadBooks(zk, List.of(bookUuid), lazy);
+          List<LogBook> books = loadBooks(zk, List.of(bookUuid), lazy, null);
           if (books.isEmpty()) {
             throw new NotFoundException("Logbook '" + bookUuid + "' not found");
           }
@@ -1126,7 +1343,7 @@ final class ZkConnection implements Connection {
           if (!list.found()) {
             return List.of();
           }
-          return loadBooks(zk, list.children, lazy);
+          return loadBooks(zk, list.children, lazy, null);
         });
   }
 
@@ -1135,8 +1352,90 @@ final class ZkConnection implements Connection {
     return getLogBook(bookUuid, false).flows();
   }
 
-  /** The books that exist among {@code uuids}, oldest first, with their flows unless lazy. */
-  private List<LogBook> loadBooks(ZooKeeper zk, List<String> uuids, boolean lazy)
+  /** Books read by one batch of {@link #forEachLogBook} (with their flows and atoms). */
+  static final int SCAN_BATCH = 50;
+
+  /**
+   * Lists the books' znodes and their creation order ({@code exists} of each, pipelined), then
+   * reads them {@value #SCAN_BATCH} at a time with their flows and atoms (pipelined per level of
+   * the tree), handing each batch over once it is read: so it holds one uuid per book and one batch
+   * of books with their details. A record that does not parse is reported with its book, which is
+   * then not handed over.
+   */
+  @Override
+  public void forEachLogBook(
+      boolean lazy,
+      Consumer<? super LogBook> books,
+      Consumer<? super CorruptRecordException> damaged) {
+    Objects.requireNonNull(books, "books");
+    Objects.requireNonNull(damaged, "damaged");
+    ensureOpen();
+    List<String> order =
+        backend.run(
+            "listing the logbooks",
+            (zk, attempt) -> {
+              Read list = ZkReads.children(booksDir);
+              ZkReads.run(zk, List.of(list), readTimeoutMs());
+              if (!list.found()) {
+                return List.<String>of();
+              }
+              List<Read> stats = new ArrayList<>(list.children.size());
+              for (String u : list.children) {
+                stats.add(ZkReads.exists(bookPath(u)));
+              }
+              ZkReads.run(zk, stats, readTimeoutMs());
+              List<Read> found = new ArrayList<>();
+              for (Read r : stats) {
+                if (r.found()) {
+                  found.add(r);
+                }
+              }
+              found.sort(BY_CREATION);
+              List<String> out = new ArrayList<>(found.size());
+              for (Read r : found) {
+                out.add(r.path.substring(booksDir.length() + 1));
+              }
+              return out;
+            });
+    record Batch(List<LogBook> books, Map<String, List<CorruptRecordException>> damage) {}
+    for (int i = 0; i < order.size(); i += SCAN_BATCH) {
+      List<String> chunk = order.subList(i, Math.min(order.size(), i + SCAN_BATCH));
+      Batch batch =
+          backend.run(
+              "reading the logbooks",
+              (zk, attempt) -> {
+                Map<String, List<CorruptRecordException>> damage = new HashMap<>();
+                return new Batch(loadBooks(zk, chunk, lazy, damage), damage);
+              });
+      Map<String, LogBook> byUuid = new HashMap<>();
+      for (LogBook b : batch.books()) {
+        byUuid.put(b.uuid(), b);
+      }
+      for (String u : chunk) {
+        List<CorruptRecordException> found = batch.damage().get(u);
+        if (found != null) {
+          found.forEach(damaged);
+        } else if (byUuid.containsKey(u)) {
+          books.accept(byUuid.get(u)); // (absent: deleted since the listing)
+        }
+      }
+    }
+  }
+
+  /** Creation order: the creating transaction, then the path. */
+  private static final Comparator<Read> BY_CREATION =
+      Comparator.comparingLong((Read r) -> r.stat.getCzxid()).thenComparing(r -> r.path);
+
+  /**
+   * The books that exist among {@code uuids}, oldest first, with their flows unless lazy. A record
+   * that does not parse is thrown, or, when {@code damage} is given, added to it under its book's
+   * uuid, and that book left out.
+   */
+  private List<LogBook> loadBooks(
+      ZooKeeper zk,
+      List<String> uuids,
+      boolean lazy,
+      Map<String, List<CorruptRecordException>> damage)
       throws KeeperException, InterruptedException {
     List<Read> reads = new ArrayList<>();
     for (String u : uuids) {
@@ -1155,35 +1454,63 @@ final class ZkConnection implements Connection {
         found.add(new Found(node, lazy ? null : reads.get(i + 1)));
       }
     }
-    found.sort(
-        Comparator.comparingLong((Found f) -> f.node().stat.getCzxid())
-            .thenComparing(f -> f.node().path));
+    found.sort(Comparator.comparing(Found::node, BY_CREATION));
     Map<String, List<String>> flowUuids = new LinkedHashMap<>();
+    Map<String, String> bookOf = new HashMap<>();
     for (Found f : found) {
       if (!lazy && f.children().found()) {
         flowUuids.put(f.node().path, f.children().children);
+        bookOf.put(f.node().path, lastSegment(f.node().path));
       }
     }
-    Map<String, List<FlowDetail>> flows = lazy ? Map.of() : loadChildren(zk, flowUuids, true);
+    Map<String, List<FlowDetail>> flows =
+        lazy ? Map.of() : loadChildren(zk, flowUuids, true, bookOf, damage);
     List<LogBook> out = new ArrayList<>(found.size());
     for (Found f : found) {
-      Map<?, ?> m = parse(f.node(), "logbook");
+      String uuid = lastSegment(f.node().path);
       try {
-        out.add(TaskFlowFormat.logBookFromMap(m, flows.getOrDefault(f.node().path, List.of())));
-      } catch (IllegalArgumentException e) {
-        throw malformed(f.node().path, e);
+        Map<?, ?> m = parse(f.node(), Kind.LOGBOOK, uuid);
+        try {
+          out.add(TaskFlowFormat.logBookFromMap(m, flows.getOrDefault(f.node().path, List.of())));
+        } catch (IllegalArgumentException e) {
+          throw malformed(f.node().path, Kind.LOGBOOK, uuid, e);
+        }
+      } catch (CorruptRecordException e) {
+        damaged(damage, e);
       }
+    }
+    if (damage != null) {
+      out.removeIf(b -> damage.containsKey(b.uuid()));
     }
     return out;
   }
 
+  /** Throws {@code e}, or (a tolerant read) keeps it under its book's uuid. */
+  private static void damaged(
+      Map<String, List<CorruptRecordException>> damage, CorruptRecordException e) {
+    if (damage == null) {
+      throw e;
+    }
+    damage.computeIfAbsent(e.bookUuid().orElse(""), k -> new ArrayList<>()).add(e);
+  }
+
+  private static String lastSegment(String path) {
+    return path.substring(path.lastIndexOf('/') + 1);
+  }
+
   /**
    * Loads the children of several parents (books or flows) through their links, in insertion order;
-   * flows come with their atoms. Returns parent path → children.
+   * flows come with their atoms. Returns parent path → children. {@code bookOf} gives the uuid of
+   * the book each parent belongs to, to name it in a {@link CorruptRecordException}; a damaged
+   * child is thrown, or, with {@code damage}, kept there and left out.
    */
   @SuppressWarnings("unchecked")
   private <T> Map<String, List<T>> loadChildren(
-      ZooKeeper zk, Map<String, List<String>> byParent, boolean flows)
+      ZooKeeper zk,
+      Map<String, List<String>> byParent,
+      boolean flows,
+      Map<String, String> bookOf,
+      Map<String, List<CorruptRecordException>> damage)
       throws KeeperException, InterruptedException {
     List<Read> reads = new ArrayList<>();
     for (Map.Entry<String, List<String>> e : byParent.entrySet()) {
@@ -1221,23 +1548,30 @@ final class ZkConnection implements Connection {
     Map<String, List<AtomDetail>> atoms = Map.of();
     if (flows) {
       Map<String, List<String>> atomUuids = new LinkedHashMap<>();
+      Map<String, String> flowBook = new HashMap<>();
       for (List<Child> list : grouped.values()) {
         for (Child c : list) {
           if (c.children().found()) {
             atomUuids.put(c.node().path, c.children().children);
+            flowBook.put(c.node().path, bookOf.get(c.parent()));
           }
         }
       }
-      atoms = loadChildren(zk, atomUuids, false);
+      atoms = loadChildren(zk, atomUuids, false, flowBook, damage);
     }
     Map<String, List<T>> out = new HashMap<>();
     for (Map.Entry<String, List<Child>> e : grouped.entrySet()) {
+      String book = bookOf.get(e.getKey());
       List<T> list = new ArrayList<>(e.getValue().size());
       for (Child c : e.getValue()) {
-        if (flows) {
-          list.add((T) flow(c.node(), atoms.getOrDefault(c.node().path, List.of())));
-        } else {
-          list.add((T) atom(c.node()));
+        try {
+          if (flows) {
+            list.add((T) flow(c.node(), atoms.getOrDefault(c.node().path, List.of()), book));
+          } else {
+            list.add((T) atom(c.node(), book));
+          }
+        } catch (CorruptRecordException x) {
+          damaged(damage, x);
         }
       }
       out.put(e.getKey(), list);
@@ -1259,41 +1593,47 @@ final class ZkConnection implements Connection {
     return n;
   }
 
-  private FlowDetail flow(Read node, List<AtomDetail> atoms) {
-    Map<?, ?> m = parse(node, "flow detail");
+  private FlowDetail flow(Read node, List<AtomDetail> atoms, String book) {
+    Map<?, ?> m = parse(node, Kind.FLOW_DETAIL, book);
     try {
       return TaskFlowFormat.flowDetailFromMap(m, atoms, node.stat.getVersion() + 1L);
     } catch (IllegalArgumentException e) {
-      throw malformed(node.path, e);
+      throw malformed(node.path, Kind.FLOW_DETAIL, book, e);
     }
   }
 
-  private AtomDetail atom(Read node) {
-    Map<?, ?> m = parse(node, "atom detail");
+  private AtomDetail atom(Read node, String book) {
+    Map<?, ?> m = parse(node, Kind.ATOM_DETAIL, book);
     try {
       return TaskFlowFormat.atomFromEnvelope(m, node.stat.getVersion() + 1L);
     } catch (IllegalArgumentException e) {
-      throw malformed(node.path, e);
+      throw malformed(node.path, Kind.ATOM_DETAIL, book, e);
     }
   }
 
-  private static Map<?, ?> parse(Read node, String what) {
+  private static Map<?, ?> parse(Read node, Kind kind, String book) {
     Object v;
     try {
       v = Json.read(node.data == null ? EMPTY : node.data);
     } catch (IllegalArgumentException e) {
-      throw malformed(node.path, e);
+      throw malformed(node.path, kind, book, e);
     }
     if (!(v instanceof Map<?, ?> m)) {
-      throw new StorageException(
-          "znode " + node.path + " does not hold a " + what + " record (a JSON object)");
+      throw new CorruptRecordException(
+          kind,
+          lastSegment(node.path),
+          book,
+          "znode " + node.path,
+          "it does not hold a " + kind.label() + " record (a JSON object)",
+          null);
     }
     return m;
   }
 
-  private static StorageException malformed(String path, IllegalArgumentException e) {
-    return new StorageException(
-        "znode " + path + " holds a malformed record: " + e.getMessage(), e);
+  private static CorruptRecordException malformed(
+      String path, Kind kind, String book, IllegalArgumentException e) {
+    return new CorruptRecordException(
+        kind, lastSegment(path), book, "znode " + path, String.valueOf(e.getMessage()), e);
   }
 
   @Override
@@ -1314,11 +1654,11 @@ final class ZkConnection implements Connection {
             throw new NotFoundException("Flow detail '" + flowUuid + "' not found");
           }
           if (lazy || !children.found()) {
-            return flow(node, List.of());
+            return flow(node, List.of(), null);
           }
           Map<String, List<AtomDetail>> atoms =
-              loadChildren(zk, Map.of(fp, children.children), false);
-          return flow(node, atoms.getOrDefault(fp, List.of()));
+              loadChildren(zk, Map.of(fp, children.children), false, Map.of(), null);
+          return flow(node, atoms.getOrDefault(fp, List.of()), null);
         });
   }
 
@@ -1337,7 +1677,7 @@ final class ZkConnection implements Connection {
           if (!node.found()) {
             throw new NotFoundException("Atom detail '" + atomUuid + "' not found");
           }
-          return atom(node);
+          return atom(node, null);
         });
   }
 

@@ -1,8 +1,10 @@
 package io.taskflow4j.persistence.zookeeper;
 
 import io.taskflow4j.jobs.Jobboard;
+import io.taskflow4j.jobs.Jobboards;
 import io.taskflow4j.jobs.spi.JobboardProvider;
 import io.taskflow4j.persistence.BackendConf;
+import io.taskflow4j.persistence.spi.ConfKeys;
 import java.util.Set;
 
 /**
@@ -12,6 +14,12 @@ import java.util.Set;
  * ZooKeeper session (see {@link ZkJobboard}).
  */
 public final class ZkJobboardProvider implements JobboardProvider {
+  @Override
+  public ConfKeys confKeys(BackendConf conf) {
+    // emit_notifications: TaskFlow's ZooKeeper board key, accepted for its configurations
+    return ConfKeys.of(Jobboards.LEASE, Jobboards.BOARD, "emit_notifications");
+  }
+
   @Override
   public Set<String> schemes() {
     return Set.of("zookeeper");

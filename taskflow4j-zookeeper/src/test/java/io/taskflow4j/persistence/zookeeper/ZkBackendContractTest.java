@@ -2,7 +2,9 @@ package io.taskflow4j.persistence.zookeeper;
 
 import io.taskflow4j.persistence.Backend;
 import io.taskflow4j.persistence.Backends;
+import io.taskflow4j.persistence.CorruptRecordException;
 import io.taskflow4j.tck.BackendContractTest;
+import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.test.TestingServer;
@@ -48,6 +50,20 @@ class ZkBackendContractTest extends BackendContractTest {
             "zookeeper://" + server.getConnectString() + path,
             "max_value_bytes",
             ZkTesting.MAX_VALUE_BYTES));
+  }
+
+  /** Sets the record's znode to a torn JSON text, as a client writing half a record would. */
+  @Override
+  protected void damage(CorruptRecordException.Kind kind, String uuid) throws Exception {
+    String dir =
+        switch (kind) {
+          case LOGBOOK -> "/books/";
+          case FLOW_DETAIL -> "/flow_details/";
+          case ATOM_DETAIL -> "/atom_details/";
+        };
+    admin
+        .setData()
+        .forPath(path + dir + uuid, "{\"name\": \"torn".getBytes(StandardCharsets.UTF_8));
   }
 
   @Override
