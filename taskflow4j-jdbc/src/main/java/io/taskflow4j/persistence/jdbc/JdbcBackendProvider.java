@@ -15,9 +15,11 @@ import java.util.Set;
  * which a connection is replaced, default 3600, as TaskFlow's {@code pool_recycle}), {@code
  * isolation_level} (default READ COMMITTED), {@code durability} ({@code power}, the default: a
  * commit survives a power loss; {@code process}: it survives a crash of this process, SQLite {@code
- * synchronous=NORMAL}, PostgreSQL {@code synchronous_commit=off}), {@code max_retries} (default 6)
- * and {@code retry_backoff} (first retry delay in seconds, default 0.1), and for a SQLite file
- * {@code permissions} (the mode of a file {@code upgrade()} makes: {@code owner}, the default,
+ * synchronous=NORMAL}, PostgreSQL {@code synchronous_commit=off}), {@code max_retries} (default 6),
+ * {@code retry_backoff} (first retry delay in seconds, default 0.1), {@code
+ * transaction_idle_timeout} (seconds a session may sit idle inside a transaction before the server
+ * ends it and frees its locks, default 1, 0 for never; PostgreSQL and MariaDB), and for a SQLite
+ * file {@code permissions} (the mode of a file {@code upgrade()} makes: {@code owner}, the default,
  * 0600; {@code group}, 0660; {@code umask}). Other query parameters of the connection string go to
  * the JDBC driver (e.g. {@code sslMode=disable}).
  *
@@ -25,11 +27,6 @@ import java.util.Set;
  * {@link io.taskflow4j.persistence.StorageException} naming it. Errors retrying cannot fix (wrong
  * password, missing database, a file that is no database, a full disk) fail at once, with what to
  * do chosen from the driver's error code.
- * synchronous=NORMAL}, PostgreSQL {@code synchronous_commit=off}), {@code max_retries} (default 6),
- * {@code retry_backoff} (first retry delay in seconds, default 0.1) and {@code
- * transaction_idle_timeout} (seconds a session may sit idle inside a transaction before the server
- * ends it and frees its locks, default 1, 0 for never; PostgreSQL and MariaDB). Other query
- * parameters of the connection string go to the JDBC driver (e.g. {@code sslMode=disable}).
  */
 public final class JdbcBackendProvider implements BackendProvider {
 
