@@ -16,9 +16,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Two {@code resume --all} started at once on one store, as two operators (or two cron jobs) do:
- * whichever way their writes interleave, the flow ends SUCCESS (never FAILURE with every task
- * done, never left RUNNING), one process finishes it, and the other exits 0 (the flow was done) or
- * 6 (another process had it), saying so. Several rounds, since the interleaving differs each time.
+ * whichever way their writes interleave, the flow ends SUCCESS (never FAILURE with every task done,
+ * never left RUNNING), one process finishes it, and the other exits 0 (the flow was done) or 6
+ * (another process had it), saying so. Several rounds, since the interleaving differs each time.
  */
 class ConcurrentResumeIT {
   private static final int ROUNDS = 3;
@@ -77,7 +77,8 @@ class ConcurrentResumeIT {
         assertThat(r.out()).contains("another process is running it too");
       }
     }
-    Map<String, Object> listed = Jar.run(dir, "logbooks", "list", "--connection", url, "--json").json();
+    Map<String, Object> listed =
+        Jar.run(dir, "logbooks", "list", "--connection", url, "--json").json();
     List<Map<String, Object>> books = (List<Map<String, Object>>) listed.get("logbooks");
     assertThat(books).hasSize(1);
     List<Map<String, Object>> flows = (List<Map<String, Object>>) books.get(0).get("flows");
