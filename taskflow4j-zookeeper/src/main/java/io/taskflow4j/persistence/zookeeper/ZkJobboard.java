@@ -517,7 +517,8 @@ final class ZkJobboard extends AbstractJobboard {
                   String kp = keyPath(key);
                   try {
                     List<OpResult> r =
-                        h.multi(
+                        ZkBackend.multi(
+                            h,
                             List.of(
                                 Op.create(
                                     kp,
@@ -633,7 +634,8 @@ final class ZkJobboard extends AbstractJobboard {
     lockData.put("token", v + 1L);
     try {
       sent[0] = true;
-      h.multi(
+      ZkBackend.multi(
+          h,
           List.of(
               Op.setData(jp, e.data(), v),
               Op.create(lp, Json.writeBytes(lockData), zk.acl(), CreateMode.EPHEMERAL)));
@@ -908,7 +910,7 @@ final class ZkJobboard extends AbstractJobboard {
             all.addAll(ops);
             try {
               sent[0] = true;
-              h.multi(all);
+              ZkBackend.multi(h, all);
               sent[0] = false;
             } catch (KeeperException x) {
               if (x.getResults() == null) {
