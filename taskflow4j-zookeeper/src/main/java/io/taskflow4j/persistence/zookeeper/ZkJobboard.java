@@ -840,7 +840,7 @@ final class ZkJobboard extends AbstractJobboard {
         zk.run("listing the trash of " + jobsPath, (h, a) -> list(h, trashPath, false));
     List<Job> out = new ArrayList<>();
     for (Entry e : entries) {
-      out.add(toJob(e, JobState.COMPLETE));
+      out.add(toJob(e, JobState.TRASHED));
     }
     out.sort(Comparator.comparingLong(Job::sequence));
     return out;
