@@ -5,10 +5,12 @@ import io.taskflow4j.persistence.BackendNotFoundException;
 import io.taskflow4j.persistence.ConflictException;
 import io.taskflow4j.persistence.CorruptRecordException;
 import io.taskflow4j.persistence.DuplicateException;
+import io.taskflow4j.persistence.FencedException;
 import io.taskflow4j.persistence.IncompatibleVersionException;
 import io.taskflow4j.persistence.InvalidConfigurationException;
 import io.taskflow4j.persistence.NotFoundException;
 import io.taskflow4j.persistence.StorageException;
+import io.taskflow4j.persistence.StoreAccessDeniedException;
 import io.taskflow4j.persistence.TaskFlowException;
 import io.taskflow4j.persistence.UpgradeRequiredException;
 import java.io.IOException;
@@ -45,6 +47,14 @@ final class Errors {
     }
     if (e instanceof CorruptRecordException) {
       return new Report(ExitCodes.DAMAGED, msg, false);
+    }
+    if (e instanceof StoreAccessDeniedException) {
+      // says what refused whom and what to do; no guess from its words
+      return new Report(ExitCodes.STORE, msg, false);
+    }
+    if (e instanceof FencedException) {
+      // a peer took the job over: said as it is, not as a store that cannot be reached
+      return new Report(ExitCodes.CONFLICT, msg, false);
     }
     if (e instanceof StorageException) {
       String cause = rootCause(e);

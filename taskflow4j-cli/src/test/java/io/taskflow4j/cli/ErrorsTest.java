@@ -2,6 +2,9 @@ package io.taskflow4j.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.taskflow4j.persistence.Fence;
+import io.taskflow4j.persistence.FencedException;
+import io.taskflow4j.persistence.StoreAccessDeniedException;
 import io.taskflow4j.persistence.jdbc.TestDatabases;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -27,6 +30,29 @@ class ErrorsTest {
       assertThat(r.out() + r.err()).doesNotContain(s);
     }
     return line;
+  }
+
+  /**
+   * A refused access and a fenced write say what happened and what to do themselves: no hint is
+   * guessed from their words ("refused" once sent a fenced conductor to check the database server,
+   * "password" added a second, redundant, request to check it).
+   */
+  @Test
+  void aRefusalOrAFencedWriteIsSaidAsItIsWithoutAGuessedHint() {
+    String refusal =
+        "ZooKeeper refused user 'alice' access to znode /flows/books while reading the logbooks:"
+            + " the user lacks permission there; check the user name and password";
+    Errors.Report denied = Errors.describe(new StoreAccessDeniedException(refusal));
+    assertThat(denied.exitCode()).isEqualTo(ExitCodes.STORE);
+    assertThat(denied.message()).isEqualTo(refusal);
+
+    Errors.Report fenced =
+        Errors.describe(FencedException.stale(new Fence("job-1", 1), 2L, "flow detail 'f'"));
+    assertThat(fenced.exitCode()).isEqualTo(ExitCodes.CONFLICT);
+    assertThat(fenced.message())
+        .contains("a peer took the job over")
+        .doesNotContain("database server")
+        .doesNotContain("another process may be writing the same logbook");
   }
 
   @Test

@@ -139,7 +139,9 @@ public final class Conductor implements AutoCloseable {
 
   /**
    * Stops claiming, suspends the flows running (each finishes the atoms it is running, then its job
-   * is released for a peer) and waits up to {@code grace} for them.
+   * is released for a peer) and waits up to {@code grace} for them. A flow that cannot be suspended
+   * (a peer took its job over, or the store fails) does not stop the others: its job ends as its
+   * run does, {@code DROPPED} or {@code RELEASED}.
    *
    * @return {@code true} when every job was settled within {@code grace}
    */
@@ -150,8 +152,18 @@ public final class Conductor implements AutoCloseable {
     for (Thread t : dispatcher) {
       t.interrupt();
     }
-    for (Engine e : running.values()) {
-      e.suspend();
+    for (Map.Entry<String, Engine> e : running.entrySet()) {
+      try {
+        e.getValue().suspend();
+      } catch (FencedException fenced) {
+        // A peer took the job over: its flow is the peer's, and nothing more of this claim may
+        // be written. The job's own thread ends it DROPPED; stopping goes on for the others.
+        LOG.warn("Conductor {} cannot suspend job {}: {}", owner, e.getKey(), fenced.getMessage());
+      } catch (TaskFlowException failed) {
+        // The store failed: the run stops at its own next write, and its job is released then.
+        LOG.warn(
+            "Conductor {} could not suspend job {}: {}", owner, e.getKey(), failed.getMessage());
+      }
     }
     pool.shutdown();
     boolean done;

@@ -226,7 +226,7 @@ public final class FileJobboard extends AbstractJobboard {
   public List<Job> trashedJobs() {
     List<Job> out = new ArrayList<>();
     for (Map<?, ?> p : postings(trash)) {
-      out.add(toJob(p, JobState.COMPLETE, null));
+      out.add(toJob(p, JobState.TRASHED, null));
     }
     out.sort(Comparator.comparingLong(Job::sequence));
     return out;
@@ -352,7 +352,7 @@ public final class FileJobboard extends AbstractJobboard {
   protected void trashJob(Claim claim, String reason) {
     Held h = held(claim, "trash");
     Map<?, ?> p = readPosting(h.posting);
-    Job j = toJob(p, JobState.COMPLETE, null);
+    Job j = toJob(p, JobState.TRASHED, null);
     writeAtomically(
         trash.resolve(j.uuid() + JSON), Json.writeBytes(toMap(j, p.get("last_failure"), reason)));
     deletePostingAndLock(j.uuid(), h);

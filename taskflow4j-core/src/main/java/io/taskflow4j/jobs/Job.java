@@ -16,7 +16,8 @@ import java.util.Optional;
  * @param priority how urgent
  * @param sequence its place in the board's posting order (oldest first)
  * @param createdOn when it was posted
- * @param state UNCLAIMED, CLAIMED or COMPLETE (trashed jobs are listed apart)
+ * @param state UNCLAIMED or CLAIMED for a job on the board, TRASHED for one of the trash ({@link
+ *     Jobboard#trashedJobs})
  * @param owner the owner's id while CLAIMED (and its lease has not lapsed), else {@code null}
  * @param token the token of the latest claim (0 if never claimed)
  * @param failures how many times a conductor gave the job back after a permanent failure

@@ -60,7 +60,10 @@ public interface Jobboard extends AutoCloseable {
   /** One job, if it is on the board. */
   Optional<Job> job(String jobUuid);
 
-  /** The trashed jobs, oldest first. */
+  /**
+   * The trashed jobs, oldest first, each in state {@link
+   * io.taskflow4j.persistence.JobState#TRASHED}.
+   */
   List<Job> trashedJobs();
 
   /**

@@ -262,7 +262,7 @@ public final class MemoryJobboard extends AbstractJobboard {
     synchronized (shared) {
       Rec r = held(claim, "trash");
       shared.jobs.remove(claim.job().uuid());
-      shared.trash.add(with(r.job, JobState.COMPLETE, null, r.job.token(), r.job.failures()));
+      shared.trash.add(with(r.job, JobState.TRASHED, null, r.job.token(), r.job.failures()));
     }
     broadcast(JobEvent.Kind.TRASHED, claim.job().uuid(), claim.owner().id(), false);
   }

@@ -42,7 +42,10 @@ public record TaskDetail(
     if (value.isEmpty()) {
       throw new IllegalArgumentException(what + " must not be empty");
     }
-    InvalidTextException.require(value, "the " + what + " '" + value + "'");
+    if (InvalidTextException.loneSurrogate(value) >= 0) {
+      // The description is made only here: ids are checked on every model value made.
+      InvalidTextException.require(value, "the " + what + " '" + value + "'");
+    }
   }
 
   /**

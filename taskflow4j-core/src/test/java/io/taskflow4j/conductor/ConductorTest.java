@@ -1,6 +1,7 @@
 package io.taskflow4j.conductor;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
 
 import io.taskflow4j.Task;
 import io.taskflow4j.engine.FlowFactory;
@@ -21,6 +22,9 @@ import io.taskflow4j.persistence.spi.ForwardingConnection;
 import io.taskflow4j.workloads.Workloads;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -270,6 +274,76 @@ class ConductorTest {
     assertThat(kinds.size()).isGreaterThan(1);
     assertThat(board.trashedJobs()).isEmpty();
     assertThat(flowOf(job).state()).isEqualTo(FlowState.SUCCESS);
+  }
+
+  /**
+   * A stop after a peer took a running job over, before this conductor noticed, cannot suspend that
+   * flow (the fence refuses the old claim's write): the stop goes on all the same, without
+   * throwing, waits for the job, which ends DROPPED, and stops the conductor. It threw the
+   * FencedException instead, leaving the conductor half stopped (and a SIGTERM of the command
+   * printed its trace).
+   */
+  @Test
+  void aStopAfterAPeerTookTheJobOverUnnoticedStopsWithoutThrowing() throws Exception {
+    // One clock for both boards, moved by hand past the slow claim's lease: its own board renews
+    // every 10 s of real time, so it has not noticed the takeover when it is stopped.
+    Instant[] now = {Instant.now()};
+    Clock clock =
+        new Clock() {
+          @Override
+          public ZoneId getZone() {
+            return ZoneOffset.UTC;
+          }
+
+          @Override
+          public Clock withZone(ZoneId zone) {
+            return this;
+          }
+
+          @Override
+          public Instant instant() {
+            synchronized (now) {
+              return now[0];
+            }
+          }
+        };
+    MemoryJobboard slowBoard = new MemoryJobboard(Duration.ofSeconds(30), clock);
+    toClose.add(slowBoard);
+    MemoryJobboard peerBoard = slowBoard.peer(Duration.ofSeconds(30));
+    toClose.add(peerBoard);
+    Job job = FlowJobs.post(slowBoard, conn, FlowJob.of(new Steps()));
+    gate = new CountDownLatch(1);
+    Outcomes slowOut = new Outcomes();
+    Conductor slow = conductor(slowBoard, "slow", backend, slowOut);
+    slow.start();
+    assertThat(SLOW_IN_T2[0].await(20, TimeUnit.SECONDS)).isTrue();
+    synchronized (now) {
+      now[0] = now[0].plusSeconds(31);
+    }
+    Outcomes peerOut = new Outcomes();
+    conductor(peerBoard, "peer", backend, peerOut).start();
+    assertThat(peerOut.next().kind()).isEqualTo(JobOutcome.Kind.COMPLETED);
+    FlowDetail before = flowOf(job);
+
+    Thread releaser =
+        new Thread(
+            () -> {
+              try {
+                Thread.sleep(300);
+              } catch (InterruptedException ignored) {
+                // done
+              }
+              gate.countDown();
+            });
+    releaser.start();
+    boolean[] settled = new boolean[1];
+    assertThatCode(() -> settled[0] = slow.stop(Duration.ofSeconds(20))).doesNotThrowAnyException();
+    assertThat(settled[0]).as("the job was settled within the grace period").isTrue();
+    JobOutcome zombie = slowOut.next();
+    assertThat(zombie.kind()).isEqualTo(JobOutcome.Kind.DROPPED);
+    assertThat(zombie.reason()).contains("a peer took the job over");
+    assertThat(flowOf(job)).isEqualTo(before);
+    assertThat(EXECUTED).doesNotContain("slow:t3");
   }
 
   @Test

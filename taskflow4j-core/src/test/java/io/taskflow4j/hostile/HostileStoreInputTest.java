@@ -321,6 +321,37 @@ class HostileStoreInputTest {
     }
   }
 
+  /**
+   * A regular file given as the store is said to be one: not a store that "does not exist" (which
+   * sends the user to create it there), and neither {@code upgrade()} nor a read makes anything of
+   * it.
+   */
+  @Test
+  void aRegularFileIsSaidToBeAFileNotADirectoryStore() throws Exception {
+    Path file = dir.resolve("notes.txt");
+    Files.writeString(file, "not a store\n");
+    String fileUrl = "dir://" + file;
+    try (Backend b = Backends.fetch(fileUrl);
+        Connection c = b.getConnection()) {
+      for (org.assertj.core.api.ThrowableAssert.ThrowingCallable call :
+          List.<org.assertj.core.api.ThrowableAssert.ThrowingCallable>of(
+              c::validate, c::upgrade, c::getLogBooks, () -> c.saveLogBook(LogBook.create("b")))) {
+        assertThatThrownBy(call)
+            .isInstanceOf(StorageException.class)
+            .hasMessageContaining(file + " is a file, not a directory store")
+            .hasMessageContaining("give the path of a store's directory")
+            .hasMessageNotContaining("does not exist");
+      }
+    }
+    assertThatThrownBy(() -> Backends.open(fileUrl))
+        .isInstanceOf(StorageException.class)
+        .hasMessageContaining(file + " is a file, not a directory store");
+    assertThat(file).isRegularFile().hasContent("not a store");
+    try (Stream<Path> s = Files.list(dir)) {
+      assertThat(s.map(p -> p.getFileName().toString())).containsExactly("notes.txt");
+    }
+  }
+
   @Test
   void theStoreIsOwnerOnly() throws Exception {
     try (Backend b = Backends.open(url);

@@ -92,7 +92,7 @@ class StateTransitionsTest {
   }
 
   private static final Set<String> JOB_ALLOWED =
-      pairs("UNCLAIMED>CLAIMED", "CLAIMED>UNCLAIMED", "CLAIMED>COMPLETE");
+      pairs("UNCLAIMED>CLAIMED", "CLAIMED>UNCLAIMED", "CLAIMED>COMPLETE", "CLAIMED>TRASHED");
 
   static Stream<Arguments> flowPairs() {
     List<Arguments> out = new ArrayList<>();

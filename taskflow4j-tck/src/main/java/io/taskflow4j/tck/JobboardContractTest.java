@@ -224,6 +224,29 @@ public abstract class JobboardContractTest {
   }
 
   @Test
+  @DisplayName("the trash lists its jobs as TRASHED, never as a state of a job on the board")
+  void trashedJobsAreListedAsTrashed() throws Exception {
+    Jobboard a = board();
+    Job first = a.post(spec("first"));
+    Job second = a.post(spec("second"));
+    a.claim(first.uuid(), owner("c1")).orElseThrow().trash("cannot be built");
+    Jobboard b = board();
+    // claimed by another owner, and the second claim of the job: its token is past the first
+    b.claim(second.uuid(), owner("c2")).orElseThrow().release();
+    b.claim(second.uuid(), owner("c3")).orElseThrow().trash("failed too often");
+    List<Job> trashed = board().trashedJobs();
+    assertThat(trashed).extracting(Job::uuid).containsExactly(first.uuid(), second.uuid());
+    assertThat(trashed)
+        .allSatisfy(
+            j -> {
+              assertThat(j.state())
+                  .as("state of trashed job %s", j.name())
+                  .isEqualTo(JobState.TRASHED);
+              assertThat(j.owner()).as("owner of trashed job %s", j.name()).isNull();
+            });
+  }
+
+  @Test
   @DisplayName("posting again with the same idempotency key returns the job already posted")
   void idempotentPost() throws Exception {
     Jobboard a = board();

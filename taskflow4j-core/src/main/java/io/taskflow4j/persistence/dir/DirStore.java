@@ -14,6 +14,7 @@ import io.taskflow4j.persistence.LogBook;
 import io.taskflow4j.persistence.NotFoundException;
 import io.taskflow4j.persistence.ReadOnlyStoreException;
 import io.taskflow4j.persistence.StorageException;
+import io.taskflow4j.persistence.StoreAccessDeniedException;
 import io.taskflow4j.persistence.TaskFlowFormat;
 import io.taskflow4j.persistence.UpgradeRequiredException;
 import io.taskflow4j.persistence.dir.DirWriteHook.Step;
@@ -324,14 +325,15 @@ final class DirStore {
 
   void upgrade() {
     ensureOpen();
+    requireUsableRoot();
     try {
       if (!Files.isDirectory(root)) {
         Files.createDirectories(root, dirAttrs);
         chmodDir(root);
       }
     } catch (FileAlreadyExistsException e) {
-      throw new StorageException(
-          "the directory store path " + root + " exists but is not a directory", e);
+      // made meanwhile, by another process, as something else than a directory
+      throw notADirectory(root, e);
     } catch (IOException e) {
       throw ioFailure("create the store directory", root, e);
     }
@@ -363,6 +365,7 @@ final class DirStore {
    */
   void validate() {
     ensureOpen();
+    requireUsableRoot();
     if (!Files.isDirectory(root)) {
       throw new StorageException(
           "the directory store "
@@ -407,6 +410,104 @@ final class DirStore {
               + " fix its owner or mode (the store's files must belong to the user running the"
               + " flows)");
     }
+  }
+
+  /**
+   * Throws when the store's path cannot be a store that this process may use: it is a file (or
+   * another thing than a directory), or this user may not reach into it. Said before anything else,
+   * since everything else would mislead: a store another user's mode hides looks like one missing
+   * its directories, and a file like a store that does not exist yet (which {@code upgrade()} would
+   * then be told to create). A path that does not exist passes: its callers say so in their way.
+   *
+   * @throws StorageException when the path, or a directory above it, is a file
+   * @throws StoreAccessDeniedException when this user may not read the store's directory, or reach
+   *     it
+   */
+  private void requireUsableRoot() {
+    BasicFileAttributes a;
+    try {
+      a = Files.readAttributes(root, BasicFileAttributes.class);
+    } catch (NoSuchFileException e) {
+      return;
+    } catch (AccessDeniedException e) {
+      throw denied(firstUnsearchable(), e);
+    } catch (IOException e) {
+      // ENOTDIR: a directory above it is a file
+      for (Path p = root.getParent(); p != null; p = p.getParent()) {
+        if (Files.exists(p) && !Files.isDirectory(p)) {
+          throw notADirectory(p, null);
+        }
+      }
+      throw ioFailure("look at the store directory", root, e);
+    }
+    if (!a.isDirectory()) {
+      throw notADirectory(root, null);
+    }
+    if (!Files.isReadable(root) || !Files.isExecutable(root)) {
+      throw denied(root, null);
+    }
+  }
+
+  /** The highest directory above the store this user may not search (enter), or the store's. */
+  private Path firstUnsearchable() {
+    List<Path> above = new ArrayList<>();
+    for (Path p = root.getParent(); p != null; p = p.getParent()) {
+      above.add(0, p);
+    }
+    for (Path p : above) {
+      if (Files.isDirectory(p) && !Files.isExecutable(p)) {
+        return p;
+      }
+    }
+    return root;
+  }
+
+  private StorageException notADirectory(Path path, IOException cause) {
+    String what = Files.isRegularFile(path) ? "a file" : "not a directory";
+    StringBuilder m = new StringBuilder();
+    m.append(path).append(" is ").append(what).append(", not a directory store");
+    if (!path.equals(root)) {
+      m.append(" (the store's path ").append(root).append(" is below it)");
+    }
+    m.append("; give the path of a store's directory (e.g. dir:///var/lib/app/flows), or move ")
+        .append(path)
+        .append(" away to make a new store there");
+    return cause == null
+        ? new StorageException(m.toString())
+        : new StorageException(m.toString(), cause);
+  }
+
+  /**
+   * This user may not read the store (its directory, or one above it, is {@code refused}): said as
+   * such, with who owns what refused and its mode, so the way out is plain.
+   */
+  private StoreAccessDeniedException denied(Path refused, IOException cause) {
+    String user = System.getProperty("user.name", "");
+    String who = "this user" + (user.isBlank() ? "" : " ('" + user + "')");
+    StringBuilder m = new StringBuilder("the directory store ").append(root);
+    if (refused.equals(root)) {
+      m.append(" exists but ").append(who).append(" may not read it");
+    } else {
+      m.append(" cannot be reached by ").append(who);
+    }
+    m.append(": permission denied on ").append(refused);
+    try {
+      m.append(" (owned by '")
+          .append(Files.getOwner(refused).getName())
+          .append("'")
+          .append(
+              posix
+                  ? ", mode "
+                      + PosixFilePermissions.toString(Files.getPosixFilePermissions(refused))
+                  : "")
+          .append(")");
+    } catch (IOException | UnsupportedOperationException e) {
+      m.append(" (its owner and mode cannot be read either)");
+    }
+    m.append(
+        "; run the command as the user owning the store, or give this user access to it (its"
+            + " mode, or permissions=group with a group both users are in)");
+    return new StoreAccessDeniedException(m.toString(), cause);
   }
 
   /**
@@ -1129,6 +1230,7 @@ final class DirStore {
 
   List<LogBook> getLogBooks(boolean lazy) {
     ensureOpen();
+    requireUsableRootWithoutBooks();
     List<Loaded<LogBook>> found = new ArrayList<>();
     for (String name : names(books)) {
       if (idProblem(name) != null) {
@@ -1145,6 +1247,17 @@ final class DirStore {
       out.add(l.value);
     }
     return out;
+  }
+
+  /**
+   * A store without {@code books/} has no logbooks (TaskFlow makes it on its first write), unless
+   * there is no store at all to read: a file, or a directory this user may not enter, which reads
+   * as empty too and must not pass for an empty store.
+   */
+  private void requireUsableRootWithoutBooks() {
+    if (!Files.isDirectory(books)) {
+      requireUsableRoot();
+    }
   }
 
   /** Oldest first: by creation time, then save position, then uuid. */
@@ -1167,6 +1280,7 @@ final class DirStore {
       Consumer<? super LogBook> out,
       Consumer<? super CorruptRecordException> damaged) {
     ensureOpen();
+    requireUsableRootWithoutBooks();
     List<Loaded<LogBook>> keys = new ArrayList<>();
     for (String name : names(books)) {
       if (idProblem(name) != null) {
@@ -1783,6 +1897,7 @@ final class DirStore {
             "the directory backend for " + root + " is closed; fetch a new one");
       }
       if (storeLock == null) {
+        requireUsableRoot();
         if (requireStore) {
           for (Path d : List.of(books, flows, atoms)) {
             if (!Files.isDirectory(d)) {

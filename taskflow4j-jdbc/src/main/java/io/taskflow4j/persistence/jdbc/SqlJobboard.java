@@ -320,7 +320,7 @@ final class SqlJobboard extends AbstractJobboard {
             try (ResultSet rs = ps.executeQuery()) {
               List<Job> out = new ArrayList<>();
               while (rs.next()) {
-                out.add(readJob(rs, JobState.COMPLETE, false));
+                out.add(readJob(rs, JobState.TRASHED, false));
               }
               return out;
             }

@@ -1,13 +1,14 @@
 package io.taskflow4j.persistence.zookeeper;
 
-import io.taskflow4j.persistence.StorageException;
+import io.taskflow4j.persistence.StoreAccessDeniedException;
 
 /**
- * ZooKeeper refused an operation because of the znodes' ACL: no credentials were given, or other
- * ones than those the store was written with. The message names the znode and the user, never the
- * password.
+ * ZooKeeper refused an operation: the znode's ACL does not grant the session's credentials what the
+ * operation needs (no credentials were given, or other ones than those the store was written with,
+ * a wrong password included: NOAUTH), or the server refused the credentials themselves
+ * (AUTHFAILED). The message says which, and names the znode and the user, never the password.
  */
-public class ZkAccessDeniedException extends StorageException {
+public class ZkAccessDeniedException extends StoreAccessDeniedException {
   private static final long serialVersionUID = 1L;
 
   /** An access refusal with its message and ZooKeeper's exception. */

@@ -14,6 +14,8 @@ import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.retry.RetryNTimes;
 import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.Op;
+import org.apache.zookeeper.OpResult;
 import org.apache.zookeeper.ZooDefs;
 import org.apache.zookeeper.ZooKeeper;
 import org.apache.zookeeper.client.ZKClientConfig;
@@ -195,16 +197,9 @@ public final class ZkBackend implements Backend {
           throw new StorageException("interrupted while " + what, ie);
         }
       } catch (KeeperException.NoAuthException e) {
-        throw new ZkAccessDeniedException(
-            "ZooKeeper refused access to "
-                + e.getPath()
-                + " while "
-                + what
-                + (settings.secured()
-                    ? " for user '" + settings.username() + "': check the user name and password"
-                    : ": the znodes are protected by an ACL; give the user name and password"
-                        + " (zookeeper://user:password@host/path)"),
-            e);
+        throw noPermission(what, e);
+      } catch (KeeperException.AuthFailedException e) {
+        throw credentialsRefused(what, e);
       } catch (KeeperException e) {
         throw new StorageException(
             "ZooKeeper failed while "
@@ -221,6 +216,85 @@ public final class ZkBackend implements Backend {
         ensureOpen();
         throw new StorageException("the ZooKeeper client failed while " + what, e);
       }
+    }
+  }
+
+  /**
+   * NOAUTH: the server took the credentials (or there were none) but the znode's ACL does not grant
+   * them what the operation needs. ZooKeeper's digest scheme accepts any password, so a wrong one
+   * ends here too, not in AUTHFAILED.
+   */
+  private ZkAccessDeniedException noPermission(String what, KeeperException e) {
+    String where = e.getPath() == null ? "" : " to znode " + e.getPath();
+    if (!settings.secured()) {
+      return new ZkAccessDeniedException(
+          "ZooKeeper refused access"
+              + where
+              + " while "
+              + what
+              + ": its ACL admits only certain users, and no credentials were given; give the"
+              + " user name and password (zookeeper://user:password@host/path)",
+          e);
+    }
+    return new ZkAccessDeniedException(
+        "ZooKeeper refused user '"
+            + settings.username()
+            + "' access"
+            + where
+            + " while "
+            + what
+            + ": the user lacks permission there (the znode's ACL does not grant it to these"
+            + " credentials; a wrong password is refused this way too, since ZooKeeper never"
+            + " rejects a digest password outright); check the user name and password, or the"
+            + " znode's ACL",
+        e);
+  }
+
+  /**
+   * AUTHFAILED: the server's authentication (SASL, Kerberos, an authentication provider) refused
+   * the credentials themselves; the session can do nothing with them.
+   */
+  private ZkAccessDeniedException credentialsRefused(String what, KeeperException e) {
+    String whose =
+        settings.secured()
+            ? "the credentials of user '" + settings.username() + "'"
+            : "the session";
+    return new ZkAccessDeniedException(
+        "ZooKeeper refused "
+            + whose
+            + " (authentication failed) while "
+            + what
+            + (e.getPath() != null
+                ? " on znode " + e.getPath()
+                : what.contains(settings.path()) ? "" : " in the store at " + settings.path())
+            + "; check the user name and password, and that the server accepts this user",
+        e);
+  }
+
+  /**
+   * {@code zk.multi(ops)}, naming the znode of an operation refused for lack of permission:
+   * ZooKeeper reports a transaction's NOAUTH without a path, which would leave the refusal unable
+   * to say where. Every other failure is ZooKeeper's exception as it is, its results included.
+   */
+  static List<OpResult> multi(ZooKeeper zk, List<Op> ops)
+      throws KeeperException, InterruptedException {
+    try {
+      return zk.multi(ops);
+    } catch (KeeperException.NoAuthException e) {
+      List<OpResult> results = e.getResults();
+      if (e.getPath() != null || results == null) {
+        throw e;
+      }
+      for (int i = 0; i < results.size() && i < ops.size(); i++) {
+        if (results.get(i) instanceof OpResult.ErrorResult r
+            && r.getErr() == KeeperException.Code.NOAUTH.intValue()) {
+          KeeperException named =
+              KeeperException.create(KeeperException.Code.NOAUTH, ops.get(i).getPath());
+          named.initCause(e);
+          throw named;
+        }
+      }
+      throw e;
     }
   }
 

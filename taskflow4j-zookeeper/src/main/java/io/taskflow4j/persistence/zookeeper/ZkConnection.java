@@ -179,7 +179,8 @@ final class ZkConnection implements Connection {
         (zk, attempt) -> {
           // A multi-operation proves the server supports transactions (ZooKeeper 3.4+).
           try {
-            zk.multi(
+            ZkBackend.multi(
+                zk,
                 List.of(
                     Op.check(root, -1),
                     Op.check(booksDir, -1),
@@ -320,7 +321,7 @@ final class ZkConnection implements Connection {
     }
     try {
       backend.hook().beforeWrite("a deletion");
-      zk.multi(ops);
+      ZkBackend.multi(zk, ops);
       backend.hook().afterWrite("a deletion");
     } catch (KeeperException e) {
       if (e.getResults() == null) {
@@ -522,7 +523,7 @@ final class ZkConnection implements Connection {
     List<OpResult> results;
     try {
       backend.hook().beforeWrite("a logbook write");
-      results = zk.multi(ops);
+      results = ZkBackend.multi(zk, ops);
       backend.hook().afterWrite("a logbook write");
     } catch (KeeperException e) {
       if (e.getResults() == null) {
@@ -1212,7 +1213,8 @@ final class ZkConnection implements Connection {
                       Op check = fence.check(zk, "an atom detail");
                       List<OpResult> results;
                       try {
-                        results = zk.multi(List.of(check, Op.setData(ap, e.data(), expected)));
+                        results =
+                            ZkBackend.multi(zk, List.of(check, Op.setData(ap, e.data(), expected)));
                       } catch (KeeperException x) {
                         if (x.getResults() == null) {
                           throw x;
@@ -1723,7 +1725,7 @@ final class ZkConnection implements Connection {
       return;
     }
     try {
-      zk.multi(List.of(fence.check(zk, what)));
+      ZkBackend.multi(zk, List.of(fence.check(zk, what)));
     } catch (KeeperException.BadVersionException | KeeperException.NoNodeException e) {
       throw fence.refused(zk, what);
     } catch (KeeperException e) {

@@ -517,7 +517,8 @@ final class ZkJobboard extends AbstractJobboard {
                   String kp = keyPath(key);
                   try {
                     List<OpResult> r =
-                        h.multi(
+                        ZkBackend.multi(
+                            h,
                             List.of(
                                 Op.create(
                                     kp,
@@ -633,7 +634,8 @@ final class ZkJobboard extends AbstractJobboard {
     lockData.put("token", v + 1L);
     try {
       sent[0] = true;
-      h.multi(
+      ZkBackend.multi(
+          h,
           List.of(
               Op.setData(jp, e.data(), v),
               Op.create(lp, Json.writeBytes(lockData), zk.acl(), CreateMode.EPHEMERAL)));
@@ -838,7 +840,7 @@ final class ZkJobboard extends AbstractJobboard {
         zk.run("listing the trash of " + jobsPath, (h, a) -> list(h, trashPath, false));
     List<Job> out = new ArrayList<>();
     for (Entry e : entries) {
-      out.add(toJob(e, JobState.COMPLETE));
+      out.add(toJob(e, JobState.TRASHED));
     }
     out.sort(Comparator.comparingLong(Job::sequence));
     return out;
@@ -908,7 +910,7 @@ final class ZkJobboard extends AbstractJobboard {
             all.addAll(ops);
             try {
               sent[0] = true;
-              h.multi(all);
+              ZkBackend.multi(h, all);
               sent[0] = false;
             } catch (KeeperException x) {
               if (x.getResults() == null) {
