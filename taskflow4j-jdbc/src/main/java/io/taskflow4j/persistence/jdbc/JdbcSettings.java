@@ -55,13 +55,8 @@ record JdbcSettings(
 
   /** Keys this backend (or TaskFlow's SQL backend) reads: never passed on to the driver. */
   private static final Set<String> OWN_KEYS =
-      Set.of(
-          BackendConf.CONNECTION,
-          "username",
-          "password",
-          "hostname",
-          "port",
-          "path",
+      union(
+          ConfKeys.COMMON,
           "max_pool_size",
           "max_overflow",
           "pool_timeout",
@@ -79,8 +74,6 @@ record JdbcSettings(
           "checkout_ping",
           "mysql_sql_mode",
           SqliteFiles.PERMISSIONS,
-          BackendConf.PASSWORD_FILE,
-          BackendConf.PASSWORD_ENV,
           "transaction_idle_timeout",
           // the jobboard's keys (io.taskflow4j.jobs.Jobboards.LEASE and BOARD)
           "lease",
@@ -106,6 +99,12 @@ record JdbcSettings(
           "disableSslHostnameVerification");
 
   private static final Map<Dialect, Set<String>> DRIVER_KEYS = new ConcurrentHashMap<>();
+
+  private static Set<String> union(Set<String> base, String... more) {
+    Set<String> all = new java.util.HashSet<>(base);
+    all.addAll(java.util.List.of(more));
+    return Set.copyOf(all);
+  }
 
   static final int DEFAULT_MAX_POOL_SIZE = 10;
   static final Duration DEFAULT_POOL_TIMEOUT = Duration.ofSeconds(30);
