@@ -120,7 +120,7 @@ public final class StoreVerifier {
       }
       w.books++;
       for (FlowDetail fd : b.flows()) {
-        w.checkFlowInMemory(b, where, fd);
+        w.checkFlow(b, where, fd);
       }
     }
     return List.copyOf(w.problems);
@@ -205,13 +205,16 @@ public final class StoreVerifier {
             Problem.Kind.UNREADABLE, where, "its flow details cannot be read: " + e.getMessage());
         return;
       }
-      Set<String> flowNames = new HashSet<>();
       for (FlowDetail fd : fds) {
-        checkFlow(b, where, fd, flowNames);
+        checkFlow(b, where, fd);
       }
     }
 
-    void checkFlow(LogBook b, String bookWhere, FlowDetail fd, Set<String> flowNames) {
+    /**
+     * Checks one flow detail of book {@code b}. Walking a store ({@code c} set), each flow and atom
+     * is also read on its own and compared; for books in memory only the rules apply.
+     */
+    void checkFlow(LogBook b, String bookWhere, FlowDetail fd) {
       String where = "flow detail " + fd.uuid() + " (" + fd.name() + ") in " + bookWhere;
       String owner = flowOwner.putIfAbsent(fd.uuid(), b.uuid());
       if (owner != null) {
@@ -219,6 +222,35 @@ public final class StoreVerifier {
         return;
       }
       flows++;
+      if (c != null && !readsAlike(where, fd)) {
+        return;
+      }
+      Set<String> names = new HashSet<>();
+      List<AtomState> states = new ArrayList<>();
+      for (AtomDetail ad : fd.atoms()) {
+        String aw = "atom detail " + ad.uuid() + " (" + ad.name() + ") in flow detail " + fd.uuid();
+        String prev = atomOwner.putIfAbsent(ad.uuid(), fd.uuid());
+        if (prev != null) {
+          problem(
+              Problem.Kind.DUPLICATE, aw, "the same atom detail is also in flow detail " + prev);
+          continue;
+        }
+        atoms++;
+        if (!names.add(ad.name())) {
+          problem(
+              Problem.Kind.DUPLICATE, aw, "two atoms of the flow are named '" + ad.name() + "'");
+        }
+        if (c != null && !readsAlike(aw, ad)) {
+          continue;
+        }
+        checkAtom(aw, ad);
+        states.add(ad.state());
+      }
+      checkFlowState(where, fd, states);
+    }
+
+    /** Whether the flow detail reads on its own (a mismatch is reported, and does not stop). */
+    private boolean readsAlike(String where, FlowDetail fd) {
       FlowDetail alone;
       try {
         alone = c.getFlowDetails(fd.uuid());
@@ -227,10 +259,10 @@ public final class StoreVerifier {
             Problem.Kind.DANGLING_LINK,
             where,
             "listed in its logbook but not found on its own: " + e.getMessage());
-        return;
+        return false;
       } catch (TaskFlowException e) {
         problem(Problem.Kind.UNREADABLE, where, "cannot be read: " + e.getMessage());
-        return;
+        return false;
       }
       if (alone.state() != fd.state() || alone.atoms().size() != fd.atoms().size()) {
         problem(
@@ -245,73 +277,32 @@ public final class StoreVerifier {
                 + " with "
                 + alone.atoms().size());
       }
-      Set<String> names = new HashSet<>();
-      List<AtomState> states = new ArrayList<>();
-      for (AtomDetail ad : fd.atoms()) {
-        String aw = "atom detail " + ad.uuid() + " (" + ad.name() + ") in flow detail " + fd.uuid();
-        String prev = atomOwner.putIfAbsent(ad.uuid(), fd.uuid());
-        if (prev != null) {
-          problem(
-              Problem.Kind.DUPLICATE, aw, "the same atom detail is also in flow detail " + prev);
-          continue;
-        }
-        atoms++;
-        if (!names.add(ad.name())) {
-          problem(
-              Problem.Kind.DUPLICATE, aw, "two atoms of the flow are named '" + ad.name() + "'");
-        }
-        try {
-          AtomDetail single = c.getAtomDetails(ad.uuid());
-          if (single.state() != ad.state()) {
-            problem(
-                Problem.Kind.STATE_MISMATCH,
-                aw,
-                "read through its flow it is " + ad.state() + ", read alone " + single.state());
-          }
-        } catch (NotFoundException e) {
-          problem(
-              Problem.Kind.DANGLING_LINK,
-              aw,
-              "listed in its flow detail but not found on its own: " + e.getMessage());
-          continue;
-        } catch (TaskFlowException e) {
-          problem(Problem.Kind.UNREADABLE, aw, "cannot be read: " + e.getMessage());
-          continue;
-        }
-        checkAtom(aw, ad);
-        states.add(ad.state());
-      }
-      checkFlowState(where, fd, states);
+      return true;
     }
 
-    /** As {@link #checkFlow}, for a flow detail that is in memory only: the same rules. */
-    void checkFlowInMemory(LogBook b, String bookWhere, FlowDetail fd) {
-      String where = "flow detail " + fd.uuid() + " (" + fd.name() + ") in " + bookWhere;
-      String owner = flowOwner.putIfAbsent(fd.uuid(), b.uuid());
-      if (owner != null) {
-        problem(Problem.Kind.DUPLICATE, where, "the same flow detail is also in logbook " + owner);
-        return;
-      }
-      flows++;
-      Set<String> names = new HashSet<>();
-      List<AtomState> states = new ArrayList<>();
-      for (AtomDetail ad : fd.atoms()) {
-        String aw = "atom detail " + ad.uuid() + " (" + ad.name() + ") in flow detail " + fd.uuid();
-        String prev = atomOwner.putIfAbsent(ad.uuid(), fd.uuid());
-        if (prev != null) {
+    /**
+     * Whether the atom detail reads on its own (a state mismatch is reported, and does not stop).
+     */
+    private boolean readsAlike(String where, AtomDetail ad) {
+      try {
+        AtomDetail single = c.getAtomDetails(ad.uuid());
+        if (single.state() != ad.state()) {
           problem(
-              Problem.Kind.DUPLICATE, aw, "the same atom detail is also in flow detail " + prev);
-          continue;
+              Problem.Kind.STATE_MISMATCH,
+              where,
+              "read through its flow it is " + ad.state() + ", read alone " + single.state());
         }
-        atoms++;
-        if (!names.add(ad.name())) {
-          problem(
-              Problem.Kind.DUPLICATE, aw, "two atoms of the flow are named '" + ad.name() + "'");
-        }
-        checkAtom(aw, ad);
-        states.add(ad.state());
+        return true;
+      } catch (NotFoundException e) {
+        problem(
+            Problem.Kind.DANGLING_LINK,
+            where,
+            "listed in its flow detail but not found on its own: " + e.getMessage());
+        return false;
+      } catch (TaskFlowException e) {
+        problem(Problem.Kind.UNREADABLE, where, "cannot be read: " + e.getMessage());
+        return false;
       }
-      checkFlowState(where, fd, states);
     }
 
     void checkAtom(String where, AtomDetail ad) {

@@ -632,7 +632,11 @@ final class DirStore {
 
   // ------------------------------------------------------------------ writes
 
-  LogBook saveLogBook(LogBook book, Fence fence) {
+  /**
+   * Checks a book's ids, and that no atom detail is carried by two of its flow details; returns the
+   * flow detail carrying each atom detail, by atom uuid.
+   */
+  private Map<String, String> checkBook(LogBook book) {
     Objects.requireNonNull(book, "book");
     checkId(book.uuid(), Kind.BOOK);
     Map<String, String> atomOwner = new HashMap<>();
@@ -652,6 +656,11 @@ final class DirStore {
         }
       }
     }
+    return atomOwner;
+  }
+
+  LogBook saveLogBook(LogBook book, Fence fence) {
+    checkBook(book);
     return locked(
         true, fence, "logbook '" + book.uuid() + "'", txn -> saveLocked(txn, book, false));
   }
@@ -665,25 +674,7 @@ final class DirStore {
    * half-way leaves it with some records new and some old, and a second replacement finishes it.
    */
   LogBook replaceLogBook(LogBook book, Fence fence) {
-    Objects.requireNonNull(book, "book");
-    checkId(book.uuid(), Kind.BOOK);
-    Map<String, String> atomOwner = new HashMap<>();
-    for (FlowDetail fd : book.flows()) {
-      checkIds(fd);
-      for (AtomDetail ad : fd.atoms()) {
-        String other = atomOwner.put(ad.uuid(), fd.uuid());
-        if (other != null) {
-          throw new DuplicateException(
-              "Atom detail '"
-                  + ad.uuid()
-                  + "' is carried by two flow details of one logbook ('"
-                  + other
-                  + "' and '"
-                  + fd.uuid()
-                  + "')");
-        }
-      }
-    }
+    Map<String, String> atomOwner = checkBook(book);
     return locked(
         true,
         fence,
