@@ -126,10 +126,7 @@ public final class WriteRules {
   public static void checkFlow(
       FlowDetail fd, String bookUuid, Stored stored, Function<String, Stored> storedAtoms) {
     if (stored != null) {
-      if (bookUuid != null) {
-        checkOwner(Kind.FLOW, fd.uuid(), stored.owner(), bookUuid);
-      }
-      checkRevision(Kind.FLOW, fd.uuid(), fd.revision(), stored.revision());
+      checkFlowRecord(fd, bookUuid, stored);
     }
     for (AtomDetail ad : fd.atoms()) {
       Stored sa = storedAtoms.apply(ad.uuid());
@@ -137,6 +134,20 @@ public final class WriteRules {
         checkAtom(ad, fd.uuid(), sa);
       }
     }
+  }
+
+  /**
+   * Checks a flow detail's own record (not its atoms) against what is stored of it: owner, then
+   * revision.
+   *
+   * @param bookUuid the book it is saved through, or {@code null} for an update of a stored flow
+   *     detail (its owner is then not checked)
+   */
+  public static void checkFlowRecord(FlowDetail fd, String bookUuid, Stored stored) {
+    if (bookUuid != null) {
+      checkOwner(Kind.FLOW, fd.uuid(), stored.owner(), bookUuid);
+    }
+    checkRevision(Kind.FLOW, fd.uuid(), fd.revision(), stored.revision());
   }
 
   /**
