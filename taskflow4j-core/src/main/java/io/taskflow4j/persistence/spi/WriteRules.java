@@ -128,6 +128,15 @@ public final class WriteRules {
     if (stored != null) {
       checkFlowRecord(fd, bookUuid, stored);
     }
+    checkAtoms(fd, storedAtoms);
+  }
+
+  /**
+   * Checks the atoms a flow detail carries against what is stored, in the flow's order.
+   *
+   * @param storedAtoms what is stored for an atom uuid, {@code null} when nothing is
+   */
+  public static void checkAtoms(FlowDetail fd, Function<String, Stored> storedAtoms) {
     for (AtomDetail ad : fd.atoms()) {
       Stored sa = storedAtoms.apply(ad.uuid());
       if (sa != null) {
