@@ -26,7 +26,8 @@ class WriteRuleMessagesTest {
   @TempDir Path tmp;
 
   private Backend open(String scheme) {
-    Backend b = Backends.fetch(scheme.equals("dir") ? "dir://" + tmp.resolve("store") : "memory://");
+    Backend b =
+        Backends.fetch(scheme.equals("dir") ? "dir://" + tmp.resolve("store") : "memory://");
     try (Connection c = b.getConnection()) {
       c.upgrade();
     }
@@ -104,13 +105,18 @@ class WriteRuleMessagesTest {
         Connection c = b.getConnection()) {
       TaskDetail t = TaskDetail.create("t");
       FlowDetail fd = FlowDetail.create("f").withAtom(t);
-      c.saveLogBook(LogBook.create("b").withFlow(fd));
+      LogBook book = c.saveLogBook(LogBook.create("b").withFlow(fd));
+      String expected =
+          "Atom detail '"
+              + t.uuid()
+              + "' is stored as a TASK_DETAIL and cannot be replaced by a RETRY_DETAIL";
       assertThatThrownBy(() -> c.updateAtomDetails(RetryDetail.of("t", t.uuid())))
           .isInstanceOf(DuplicateException.class)
-          .hasMessage(
-              "Atom detail '"
-                  + t.uuid()
-                  + "' is stored as a TASK_DETAIL and cannot be replaced by a RETRY_DETAIL");
+          .hasMessage(expected);
+      FlowDetail asRetry = FlowDetail.of("f", fd.uuid()).withAtom(RetryDetail.of("t", t.uuid()));
+      assertThatThrownBy(() -> c.saveLogBook(book.withFlows(List.of(asRetry))))
+          .isInstanceOf(DuplicateException.class)
+          .hasMessage(expected);
     }
   }
 
