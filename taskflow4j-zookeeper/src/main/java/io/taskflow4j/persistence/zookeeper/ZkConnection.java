@@ -721,9 +721,7 @@ final class ZkConnection implements Connection {
         WriteRules.checkOwner(
             WriteRules.Kind.ATOM, ad.uuid(), linked ? fd.uuid() : null, fd.uuid());
         WriteRules.checkType(ad.uuid(), storedType(node), ad.typeName());
-        WriteRules.checkRevision(e.label(), ad.revision(), node.stat.getVersion() + 1L);
-        int expected = ad.revision() > 0 ? (int) ad.revision() - 1 : node.stat.getVersion();
-        plan.add(Planned.set(ap, e.data(), expected, e.label(), ad.revision()));
+        plan.add(checkedSet(ap, e, ad.revision(), node));
       } else {
         plan.add(Planned.create(ap, e.data(), backend.acl()));
         if (!linked) {
@@ -731,6 +729,18 @@ final class ZkConnection implements Connection {
         }
       }
     }
+  }
+
+  /**
+   * Checks a write based on revision {@code given} against the node just read, and plans its
+   * setData: expecting the caller's revision when it has one (a stale one then fails the
+   * transaction as a conflict), else the version read (a change in between is then a race, and the
+   * call is planned again).
+   */
+  private static Planned checkedSet(String path, Encoded e, long given, Read node) {
+    WriteRules.checkRevision(e.label(), given, node.stat.getVersion() + 1L);
+    int expected = WriteRules.isChecked(given) ? (int) given - 1 : node.stat.getVersion();
+    return Planned.set(path, e.data(), expected, e.label(), given);
   }
 
   private static String storedType(Read node) {
@@ -836,9 +846,7 @@ final class ZkConnection implements Connection {
         // Owned when linked from this book; the owner of an unlinked one is not looked up.
         WriteRules.checkOwner(
             WriteRules.Kind.FLOW, fd.uuid(), linked ? book.uuid() : null, book.uuid());
-        WriteRules.checkRevision(e.label(), fd.revision(), node.stat.getVersion() + 1L);
-        int expected = fd.revision() > 0 ? (int) fd.revision() - 1 : node.stat.getVersion();
-        plan.add(Planned.set(fp, e.data(), expected, e.label(), fd.revision()));
+        plan.add(checkedSet(fp, e, fd.revision(), node));
       } else {
         plan.add(Planned.create(fp, e.data(), backend.acl()));
         if (!linked) {
@@ -1093,11 +1101,8 @@ final class ZkConnection implements Connection {
             throw new NotFoundException(
                 "Flow detail '" + fd.uuid() + "' not found; save it through its logbook first");
           }
-          WriteRules.checkRevision(flowEncoded.label(), fd.revision(), node.stat.getVersion() + 1L);
           List<Planned> plan = new ArrayList<>();
-          int expected = fd.revision() > 0 ? (int) fd.revision() - 1 : node.stat.getVersion();
-          plan.add(
-              Planned.set(fp, flowEncoded.data(), expected, flowEncoded.label(), fd.revision()));
+          plan.add(checkedSet(fp, flowEncoded, fd.revision(), node));
           planAtoms(fd, atoms, reads, 1, links(node), plan);
           checkTransactionSize(flowEncoded.label(), plan);
           return new Plan<>(plan, c -> writtenFlow(fd, c));
