@@ -46,9 +46,17 @@ import java.util.function.Function;
  *       the write (rows selected for update, a store lock), or write conditionally on the revision
  *       read (a versioned update, {@code UPDATE ... WHERE revision = ?}) and, when the condition
  *       fails, read the stored revision and throw {@link #conflict}.
- *   <li>Write the records, children before parents, and return the written book or detail with its
- *       new revisions.
+ *   <li>Call the check that fits the write: {@link #checkBook} and {@link #atomOwners} for a save,
+ *       {@link #checkFlow} (or {@link #checkFlowRecord} and {@link #checkAtoms}) for an update of a
+ *       flow detail, {@link #checkAtom} for an update of an atom detail. A replacement checks no
+ *       revision, but must still refuse a flow or atom detail another book holds: report it with
+ *       {@link #ownedElsewhere} or {@link #alreadyBelongs}.
+ *   <li>Write the records, children before parents, and return the written book ({@link
+ *       #savedBook}) or detail with its new revisions ({@link #nextRevision}).
  * </ul>
+ *
+ * <p>Not here: what the store can hold (lengths, characters, sizes) is {@link
+ * io.taskflow4j.persistence.Connection#checkStorable}'s, and fencing is the backend's own.
  */
 public final class WriteRules {
 
