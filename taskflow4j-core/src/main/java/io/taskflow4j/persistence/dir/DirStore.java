@@ -3,9 +3,7 @@ package io.taskflow4j.persistence.dir;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import io.taskflow4j.persistence.AtomDetail;
-import io.taskflow4j.persistence.ConflictException;
 import io.taskflow4j.persistence.CorruptRecordException;
-import io.taskflow4j.persistence.DuplicateException;
 import io.taskflow4j.persistence.Fence;
 import io.taskflow4j.persistence.FencedException;
 import io.taskflow4j.persistence.FlowDetail;
@@ -18,6 +16,8 @@ import io.taskflow4j.persistence.StoreAccessDeniedException;
 import io.taskflow4j.persistence.TaskFlowFormat;
 import io.taskflow4j.persistence.UpgradeRequiredException;
 import io.taskflow4j.persistence.dir.DirWriteHook.Step;
+import io.taskflow4j.persistence.spi.WriteRules;
+import io.taskflow4j.persistence.spi.WriteRules.Stored;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -639,24 +639,10 @@ final class DirStore {
   private Map<String, String> checkBook(LogBook book) {
     Objects.requireNonNull(book, "book");
     checkId(book.uuid(), Kind.BOOK);
-    Map<String, String> atomOwner = new HashMap<>();
     for (FlowDetail fd : book.flows()) {
       checkIds(fd);
-      for (AtomDetail ad : fd.atoms()) {
-        String other = atomOwner.put(ad.uuid(), fd.uuid());
-        if (other != null) {
-          throw new DuplicateException(
-              "Atom detail '"
-                  + ad.uuid()
-                  + "' is carried by two flow details of one logbook ('"
-                  + other
-                  + "' and '"
-                  + fd.uuid()
-                  + "')");
-        }
-      }
     }
-    return atomOwner;
+    return WriteRules.atomOwners(book);
   }
 
   LogBook saveLogBook(LogBook book, Fence fence) {
@@ -764,31 +750,10 @@ final class DirStore {
    */
   private LogBook saveLocked(Txn txn, LogBook book, boolean replace) {
     Path bookDir = books.resolve(book.uuid());
-    List<Path> objects = new ArrayList<>();
-    objects.add(bookDir);
-    for (FlowDetail fd : book.flows()) {
-      objects.add(flows.resolve(fd.uuid()));
-      for (AtomDetail ad : fd.atoms()) {
-        objects.add(atoms.resolve(ad.uuid()));
-      }
-    }
-    lockObjects(objects, txn);
-    Path bookFile = bookDir.resolve(METADATA);
-    byte[] raw = readOrNull(bookFile);
-    Map<?, ?> old = raw == null ? null : parseMap(bookFile, raw);
-    Instant createdAt = book.createdAt();
-    long seq;
-    long floor = -1;
-    if (old != null) {
-      Instant c = createdAt(old, bookFile);
-      if (c != null && !replace) {
-        createdAt = c;
-      }
-      seq = longKey(old, K_SEQ, -1);
-      floor = longKey(old, K_NEXT_SEQ, -1);
-    } else {
-      seq = nextPosition(-1);
-    }
+    lockObjects(objectDirs(bookDir, book), txn);
+    BookHeader old = bookHeader(bookDir);
+    long seq = old == null ? nextPosition(-1) : old.seq();
+    long floor = old == null ? -1 : old.nextSeq();
     // Check everything before writing anything: a conflict stores nothing.
     List<FlowPlan> plans = new ArrayList<>(book.size());
     for (FlowDetail fd : book.flows()) {
@@ -799,24 +764,17 @@ final class DirStore {
       }
       plans.add(plan);
     }
+    long next = floor;
     List<Link> newLinks = new ArrayList<>();
-    long last = floor - 1;
     for (FlowPlan p : plans) {
       if (!p.linked) {
-        p.seq = last = nextPosition(floor);
+        p.seq = nextPosition(floor);
+        next = p.seq + 1;
         newLinks.add(new Link(p.fd.uuid(), p.seq));
       }
     }
-    LogBook stored =
-        LogBook.of(book.uuid(), book.name(), createdAt, book.updatedAt(), book.meta(), List.of());
-    Map<String, Object> m = new LinkedHashMap<>(TaskFlowFormat.logBookToMap(stored, true));
-    if (seq >= 0) {
-      m.put(K_SEQ, seq);
-    }
-    long next = Math.max(last + 1, floor);
-    if (next >= 0) {
-      m.put(K_NEXT_SEQ, next);
-    }
+    LogBook saved =
+        WriteRules.savedBook(book, replace || old == null ? null : old.createdAt(), List.of());
     List<ObjWrite> atomWrites = new ArrayList<>();
     List<ObjWrite> flowWrites = new ArrayList<>();
     for (FlowPlan p : plans) {
@@ -824,14 +782,51 @@ final class DirStore {
     }
     execute(atomWrites, txn);
     execute(flowWrites, txn);
-    execute(
-        List.of(new ObjWrite(Kind.BOOK, book.uuid(), Json.writeBytes(m), old == null, newLinks)),
-        txn);
+    byte[] bookJson = bookJson(saved, seq, next);
+    execute(List.of(new ObjWrite(Kind.BOOK, book.uuid(), bookJson, old == null, newLinks)), txn);
     List<FlowDetail> written = new ArrayList<>(plans.size());
     for (FlowPlan p : plans) {
       written.add(p.result());
     }
-    return LogBook.of(book.uuid(), book.name(), createdAt, book.updatedAt(), book.meta(), written);
+    return saved.withFlows(written);
+  }
+
+  /** The directories of a book and of every flow and atom detail it carries. */
+  private List<Path> objectDirs(Path bookDir, LogBook book) {
+    List<Path> objects = new ArrayList<>();
+    objects.add(bookDir);
+    for (FlowDetail fd : book.flows()) {
+      objects.add(flows.resolve(fd.uuid()));
+      for (AtomDetail ad : fd.atoms()) {
+        objects.add(atoms.resolve(ad.uuid()));
+      }
+    }
+    return objects;
+  }
+
+  /** What a save keeps of a stored book: its creation time (if readable) and its positions. */
+  private record BookHeader(Instant createdAt, long seq, long nextSeq) {}
+
+  /** The stored book's header, or {@code null} when the book is not stored. */
+  private static BookHeader bookHeader(Path bookDir) {
+    Path file = bookDir.resolve(METADATA);
+    byte[] raw = readOrNull(file);
+    if (raw == null) {
+      return null;
+    }
+    Map<?, ?> m = parseMap(file, raw);
+    return new BookHeader(createdAt(m, file), longKey(m, K_SEQ, -1), longKey(m, K_NEXT_SEQ, -1));
+  }
+
+  private static byte[] bookJson(LogBook bare, long seq, long nextSeq) {
+    Map<String, Object> m = new LinkedHashMap<>(TaskFlowFormat.logBookToMap(bare, true));
+    if (seq >= 0) {
+      m.put(K_SEQ, seq);
+    }
+    if (nextSeq >= 0) {
+      m.put(K_NEXT_SEQ, nextSeq);
+    }
+    return Json.writeBytes(m);
   }
 
   FlowDetail updateFlowDetails(FlowDetail fd, Fence fence) {
@@ -877,8 +872,7 @@ final class DirStore {
             throw new NotFoundException(
                 "Atom detail '" + ad.uuid() + "' not found; save it through its flow detail first");
           }
-          checkAtomType(ad, h);
-          checkRevision(Kind.ATOM, ad.uuid(), ad.revision(), h.revision());
+          WriteRules.checkAtom(ad, null, new Stored(h.parent(), h.revision(), h.type()));
           long rev = h.revision() + 1;
           execute(
               List.of(
@@ -980,9 +974,7 @@ final class DirStore {
    */
   private FlowPlan planFlow(FlowDetail fd, String bookUuid, boolean linked, boolean mustExist) {
     Path fdDir = flows.resolve(fd.uuid());
-    Path file = fdDir.resolve(METADATA);
-    byte[] raw = readOrNull(file);
-    Header h = raw == null ? null : header(file, raw);
+    Header h = readHeader(fdDir);
     String parent = bookUuid;
     if (mustExist) {
       if (h == null || (h.parent() != null && !linkedFrom(Kind.BOOK, h.parent(), fd.uuid()))) {
@@ -990,47 +982,18 @@ final class DirStore {
             "Flow detail '" + fd.uuid() + "' not found; save it through its logbook first");
       }
       parent = h.parent();
-    } else if (h != null
-        && h.parent() != null
-        && !h.parent().equals(bookUuid)
-        && linkedFrom(Kind.BOOK, h.parent(), fd.uuid())) {
-      throw new DuplicateException(
-          "Flow detail '"
-              + fd.uuid()
-              + "' already belongs to logbook '"
-              + h.parent()
-              + "', not to '"
-              + bookUuid
-              + "'");
-    }
-    if (h != null) {
-      checkRevision(Kind.FLOW, fd.uuid(), fd.revision(), h.revision());
+      WriteRules.checkFlowRecord(fd, null, new Stored(parent, h.revision(), null));
+    } else if (h != null) {
+      WriteRules.checkFlowRecord(fd, bookUuid, stored(h, Kind.BOOK, fd.uuid(), bookUuid, false));
     }
     FlowPlan plan = new FlowPlan(fd, h, linked, parent);
     long floor = h == null ? -1 : h.nextSeq();
     long last = floor - 1;
     for (AtomDetail ad : fd.atoms()) {
-      Path af = atoms.resolve(ad.uuid()).resolve(METADATA);
-      byte[] ar = readOrNull(af);
-      Header ah = ar == null ? null : header(af, ar);
+      Header ah = readHeader(atoms.resolve(ad.uuid()));
       if (ah != null) {
-        if (ah.parent() != null
-            && !ah.parent().equals(fd.uuid())
-            && (replacing == null || !replacing.contains(ad.uuid()))
-            && linkedFrom(Kind.FLOW, ah.parent(), ad.uuid())) {
-          throw new DuplicateException(
-              "Atom detail '"
-                  + ad.uuid()
-                  + "' already belongs to flow detail '"
-                  + ah.parent()
-                  + "', not to '"
-                  + fd.uuid()
-                  + "'");
-        }
-        if (replacing == null || !replacing.contains(ad.uuid())) {
-          checkAtomType(ad, ah);
-        }
-        checkRevision(Kind.ATOM, ad.uuid(), ad.revision(), ah.revision());
+        boolean replaced = replacing != null && replacing.contains(ad.uuid());
+        WriteRules.checkAtom(ad, fd.uuid(), stored(ah, Kind.FLOW, ad.uuid(), fd.uuid(), replaced));
       }
       long linkPos = h == null ? -1 : linkPosition(fdDir.resolve(ad.uuid()));
       boolean atomLinked = linkPos >= 0;
@@ -1047,30 +1010,30 @@ final class DirStore {
     return plan;
   }
 
-  private static void checkAtomType(AtomDetail ad, Header h) {
-    if (h.type() != null && !h.type().equals(ad.typeName())) {
-      throw new DuplicateException(
-          "Atom detail '"
-              + ad.uuid()
-              + "' is stored as a "
-              + h.type()
-              + " and cannot be replaced by a "
-              + ad.typeName());
-    }
+  /** The header of an object's metadata file, or {@code null} when it has none. */
+  private static Header readHeader(Path objectDir) {
+    Path file = objectDir.resolve(METADATA);
+    byte[] raw = readOrNull(file);
+    return raw == null ? null : header(file, raw);
   }
 
-  private static void checkRevision(Kind kind, String uuid, long given, long stored) {
-    if (given != 0 && given != stored) {
-      throw new ConflictException(
-          kind.label
-              + " '"
-              + uuid
-              + "' was changed by another writer (stored revision "
-              + stored
-              + ", this write was based on revision "
-              + given
-              + "); reload it and try again");
+  /**
+   * A stored flow or atom detail as the write rules see it. Its parent key counts only when that
+   * parent still links it (TaskFlow writes no parent key, and a detail moved by a replacement keeps
+   * a stale one); an atom detail of the book being replaced belongs to it whatever its key says,
+   * and may change its type.
+   *
+   * @param parent the parent it is written under
+   */
+  private Stored stored(Header h, Kind parentKind, String uuid, String parent, boolean replaced) {
+    String owner = parent;
+    if (!replaced
+        && h.parent() != null
+        && !h.parent().equals(parent)
+        && linkedFrom(parentKind, h.parent(), uuid)) {
+      owner = h.parent();
     }
+    return new Stored(owner, h.revision(), replaced ? null : h.type());
   }
 
   private static byte[] atomJson(AtomDetail ad, long revision, long seq, String parent) {

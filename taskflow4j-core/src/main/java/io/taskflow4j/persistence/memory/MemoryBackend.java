@@ -4,10 +4,8 @@ import io.taskflow4j.internal.Capacity;
 import io.taskflow4j.persistence.AtomDetail;
 import io.taskflow4j.persistence.Backend;
 import io.taskflow4j.persistence.BackendConf;
-import io.taskflow4j.persistence.ConflictException;
 import io.taskflow4j.persistence.Connection;
 import io.taskflow4j.persistence.CorruptRecordException;
-import io.taskflow4j.persistence.DuplicateException;
 import io.taskflow4j.persistence.Failure;
 import io.taskflow4j.persistence.Fence;
 import io.taskflow4j.persistence.FencedException;
@@ -17,6 +15,9 @@ import io.taskflow4j.persistence.NotFoundException;
 import io.taskflow4j.persistence.RetryDetail;
 import io.taskflow4j.persistence.StorageException;
 import io.taskflow4j.persistence.spi.ForwardingConnection;
+import io.taskflow4j.persistence.spi.WriteRules;
+import io.taskflow4j.persistence.spi.WriteRules.Kind;
+import io.taskflow4j.persistence.spi.WriteRules.Stored;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -185,32 +186,23 @@ public final class MemoryBackend implements Backend {
       ensureOpen();
       lock.writeLock().lock();
       try {
-        BookRec existing = books.get(book.uuid());
         // Check everything before changing anything: a conflict stores nothing.
-        for (FlowDetail fd : book.flows()) {
-          checkFlow(fd, book.uuid());
-        }
-        BookRec rec = existing;
+        WriteRules.checkBook(book, this::storedFlow, this::storedAtom);
+        BookRec rec = books.get(book.uuid());
+        LogBook bare =
+            WriteRules.savedBook(book, rec == null ? null : rec.book.createdAt(), List.of());
         if (rec == null) {
-          rec = new BookRec(book.withoutFlows());
+          rec = new BookRec(bare);
           books.put(book.uuid(), rec);
         } else {
-          rec.book =
-              LogBook.of(
-                  book.uuid(),
-                  book.name(),
-                  existing.book.createdAt(),
-                  book.updatedAt(),
-                  book.meta(),
-                  List.of());
+          rec.book = bare;
         }
         List<FlowDetail> written = new ArrayList<>(book.flows().size());
         for (FlowDetail fd : book.flows()) {
           written.add(writeFlow(fd, book.uuid()));
           rec.flowUuids.add(fd.uuid());
         }
-        // The stored book: an existing book keeps its creation time, whatever this one says.
-        return rec.book.withFlows(written);
+        return bare.withFlows(written);
       } finally {
         lock.writeLock().unlock();
       }
@@ -223,99 +215,48 @@ public final class MemoryBackend implements Backend {
       checkStorable(book);
       lock.writeLock().lock();
       try {
-        BookRec old = books.get(book.uuid());
-        if (old == null) {
-          return saveLogBook(book);
-        }
-        // Check before changing anything: a detail of another book stores nothing.
-        for (FlowDetail fd : book.flows()) {
-          FlowRec fr = flows.get(fd.uuid());
-          if (fr != null && !fr.bookUuid.equals(book.uuid())) {
-            checkFlow(fd, book.uuid());
+        if (books.containsKey(book.uuid())) {
+          // Check before changing anything: a detail of another book stores nothing.
+          for (FlowDetail fd : book.flows()) {
+            checkNotOfAnotherBook(fd, book.uuid());
           }
-          for (AtomDetail ad : fd.atoms()) {
-            AtomRec ar = atoms.get(ad.uuid());
-            FlowRec owner = ar == null ? null : flows.get(ar.flowUuid);
-            if (owner != null && !owner.bookUuid.equals(book.uuid())) {
-              throw new DuplicateException(
-                  "Atom detail '"
-                      + ad.uuid()
-                      + "' already belongs to flow detail '"
-                      + ar.flowUuid
-                      + "' of logbook '"
-                      + owner.bookUuid
-                      + "', not to '"
-                      + fd.uuid()
-                      + "'");
-            }
-          }
+          destroyLogBook(book.uuid());
         }
-        destroyLogBook(book.uuid());
         return saveLogBook(book);
       } finally {
         lock.writeLock().unlock();
       }
     }
 
-    /** Checks a flow detail and its atoms against what is stored (lock held). */
-    private void checkFlow(FlowDetail fd, String bookUuid) {
+    /** Refuses a flow detail, or an atom detail of it, that another book holds (lock held). */
+    private void checkNotOfAnotherBook(FlowDetail fd, String bookUuid) {
       FlowRec fr = flows.get(fd.uuid());
       if (fr != null) {
-        if (bookUuid != null && !fr.bookUuid.equals(bookUuid)) {
-          throw new DuplicateException(
-              "Flow detail '"
-                  + fd.uuid()
-                  + "' already belongs to logbook '"
-                  + fr.bookUuid
-                  + "', not to '"
-                  + bookUuid
-                  + "'");
-        }
-        checkRevision("Flow detail", fd.uuid(), fd.revision(), fr.flow.revision());
+        WriteRules.checkOwner(Kind.FLOW, fd.uuid(), fr.bookUuid, bookUuid);
       }
       for (AtomDetail ad : fd.atoms()) {
         AtomRec ar = atoms.get(ad.uuid());
-        if (ar != null) {
-          if (!ar.flowUuid.equals(fd.uuid())) {
-            throw new DuplicateException(
-                "Atom detail '"
-                    + ad.uuid()
-                    + "' already belongs to flow detail '"
-                    + ar.flowUuid
-                    + "', not to '"
-                    + fd.uuid()
-                    + "'");
-          }
-          checkAtom(ad, ar);
+        FlowRec owner = ar == null ? null : flows.get(ar.flowUuid);
+        if (owner != null && !owner.bookUuid.equals(bookUuid)) {
+          throw WriteRules.alreadyBelongs(
+              Kind.ATOM,
+              ad.uuid(),
+              WriteRules.named(Kind.FLOW, ar.flowUuid)
+                  + " of "
+                  + WriteRules.named(Kind.LOGBOOK, owner.bookUuid),
+              "'" + fd.uuid() + "'");
         }
       }
     }
 
-    private void checkAtom(AtomDetail ad, AtomRec ar) {
-      if (!ar.atom.typeName().equals(ad.typeName())) {
-        throw new DuplicateException(
-            "Atom detail '"
-                + ad.uuid()
-                + "' is stored as a "
-                + ar.atom.typeName()
-                + " and cannot be replaced by a "
-                + ad.typeName());
-      }
-      checkRevision("Atom detail", ad.uuid(), ad.revision(), ar.atom.revision());
+    private Stored storedFlow(String uuid) {
+      FlowRec fr = flows.get(uuid);
+      return fr == null ? null : new Stored(fr.bookUuid, fr.flow.revision(), null);
     }
 
-    private void checkRevision(String what, String uuid, long given, long stored) {
-      if (given != 0 && given != stored) {
-        throw new ConflictException(
-            what
-                + " '"
-                + uuid
-                + "' was changed by another writer (stored revision "
-                + stored
-                + ", this write was based on revision "
-                + given
-                + "); reload it and try again");
-      }
+    private Stored storedAtom(String uuid) {
+      AtomRec ar = atoms.get(uuid);
+      return ar == null ? null : new Stored(ar.flowUuid, ar.atom.revision(), ar.atom.typeName());
     }
 
     /** Writes a checked flow detail and its atoms (lock held); returns it with new revisions. */
@@ -366,7 +307,7 @@ public final class MemoryBackend implements Backend {
                   + flowDetail.uuid()
                   + "' not found; save it through its logbook first");
         }
-        checkFlow(flowDetail, null);
+        WriteRules.checkFlow(flowDetail, null, storedFlow(flowDetail.uuid()), this::storedAtom);
         return writeFlow(flowDetail, fr.bookUuid);
       } finally {
         lock.writeLock().unlock();
@@ -386,7 +327,9 @@ public final class MemoryBackend implements Backend {
                   + atomDetail.uuid()
                   + "' not found; save it through its flow detail first");
         }
-        checkAtom(atomDetail, ar);
+        WriteRules.checkType(atomDetail.uuid(), ar.atom.typeName(), atomDetail.typeName());
+        WriteRules.checkRevision(
+            Kind.ATOM, atomDetail.uuid(), atomDetail.revision(), ar.atom.revision());
         AtomDetail kept = stored(atomDetail, ar.atom.revision() + 1);
         ar.atom = kept;
         // Without live exceptions to keep for the caller, the stored copy is the answer.

@@ -3,10 +3,8 @@ package io.taskflow4j.persistence.jdbc;
 import io.taskflow4j.persistence.AtomDetail;
 import io.taskflow4j.persistence.AtomState;
 import io.taskflow4j.persistence.Backend;
-import io.taskflow4j.persistence.ConflictException;
 import io.taskflow4j.persistence.Connection;
 import io.taskflow4j.persistence.CorruptRecordException;
-import io.taskflow4j.persistence.DuplicateException;
 import io.taskflow4j.persistence.Fence;
 import io.taskflow4j.persistence.FencedException;
 import io.taskflow4j.persistence.FlowDetail;
@@ -15,6 +13,9 @@ import io.taskflow4j.persistence.NotFoundException;
 import io.taskflow4j.persistence.StorageException;
 import io.taskflow4j.persistence.StoreLimits;
 import io.taskflow4j.persistence.UpgradeResult;
+import io.taskflow4j.persistence.spi.WriteRules;
+import io.taskflow4j.persistence.spi.WriteRules.Kind;
+import io.taskflow4j.persistence.spi.WriteRules.Stored;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -275,9 +276,6 @@ final class JdbcConnection implements Connection {
 
   // ---------------------------------------------------------------- writes
 
-  /** What is stored of a flow or atom row: its parent, revision and (atoms) type tag. */
-  private record Stored(String parent, long revision, String type) {}
-
   @Override
   public LogBook saveLogBook(LogBook book) {
     Objects.requireNonNull(book, "book");
@@ -286,78 +284,33 @@ final class JdbcConnection implements Connection {
         "saving logbook '" + book.uuid() + "'",
         c -> {
           checkFence(c, "logbook '" + book.uuid() + "'");
-          List<FlowDetail> fds = book.flows();
-          List<String> flowUuids = new ArrayList<>(fds.size());
-          List<String> atomUuids = new ArrayList<>();
-          for (FlowDetail fd : fds) {
-            flowUuids.add(fd.uuid());
-            for (AtomDetail ad : fd.atoms()) {
-              atomUuids.add(ad.uuid());
-            }
-          }
-          Map<String, Stored> storedFlows = stored(c, "flowdetails", flowUuids);
-          Map<String, Stored> storedAtoms = stored(c, "atomdetails", atomUuids);
+          Map<String, Stored> storedFlows = stored(c, "flowdetails", flowUuids(book));
+          Map<String, Stored> storedAtoms = stored(c, "atomdetails", atomUuids(book));
           // Check everything before writing anything: a conflict leaves the store as it was.
-          for (FlowDetail fd : fds) {
-            Stored sf = storedFlows.get(fd.uuid());
-            if (sf != null) {
-              if (!book.uuid().equals(sf.parent())) {
-                throw new DuplicateException(
-                    "Flow detail '"
-                        + fd.uuid()
-                        + "' already belongs to logbook '"
-                        + sf.parent()
-                        + "', not to '"
-                        + book.uuid()
-                        + "'");
-              }
-              checkRevision("Flow detail", fd.uuid(), fd.revision(), sf.revision());
-            }
-            checkAtoms(fd, storedAtoms);
-          }
+          WriteRules.checkBook(book, storedFlows::get, storedAtoms::get);
           Instant now = Instant.now();
-          try (PreparedStatement ps = c.prepareStatement(dialect.upsertLogBook())) {
-            rows.time(ps, 1, book.createdAt());
-            rows.time(ps, 2, book.updatedAt());
-            Rows.json(ps, 3, book.meta());
-            ps.setString(4, book.name());
-            ps.setString(5, book.uuid());
-            ps.executeUpdate();
-          }
+          upsertBook(c, book);
           // An existing book keeps its creation time; the returned book says which it is.
-          Instant created = book.createdAt();
-          try (PreparedStatement ps =
-              c.prepareStatement(
-                  "SELECT created_at AS b_created_at FROM logbooks WHERE uuid = ?")) {
-            ps.setString(1, book.uuid());
-            try (ResultSet rs = ps.executeQuery()) {
-              if (rs.next()) {
-                Instant stored = rows.time(rs, "b_created_at");
-                created = stored == null ? created : stored;
-              }
-            }
-          }
+          Instant created = storedCreatedAt(c, book.uuid());
           List<FlowDetail> newFlows = new ArrayList<>();
-          for (FlowDetail fd : fds) {
+          for (FlowDetail fd : book.flows()) {
             if (!storedFlows.containsKey(fd.uuid())) {
               newFlows.add(fd);
             }
           }
           insertFlows(c, book.uuid(), newFlows, now);
-          for (FlowDetail fd : fds) {
+          for (FlowDetail fd : book.flows()) {
             Stored sf = storedFlows.get(fd.uuid());
             if (sf != null) {
               updateFlowRow(c, fd, sf.revision(), now);
             }
           }
-          List<FlowDetail> written = new ArrayList<>(fds.size());
-          for (FlowDetail fd : fds) {
-            Stored sf = storedFlows.get(fd.uuid());
-            long rev = sf == null ? 1 : sf.revision() + 1;
+          List<FlowDetail> written = new ArrayList<>(book.size());
+          for (FlowDetail fd : book.flows()) {
+            long rev = WriteRules.nextRevision(storedFlows.get(fd.uuid()));
             written.add(writeAtoms(c, fd, storedAtoms, now).withRevision(rev));
           }
-          return LogBook.of(
-              book.uuid(), book.name(), created, book.updatedAt(), book.meta(), written);
+          return WriteRules.savedBook(book, created, written);
         });
   }
 
@@ -377,56 +330,74 @@ final class JdbcConnection implements Connection {
         c -> {
           checkFence(c, "the replacement of logbook '" + book.uuid() + "'");
           deleteBookRows(c, book.uuid());
-          List<String> flowUuids = new ArrayList<>();
-          List<String> atomUuids = new ArrayList<>();
-          for (FlowDetail fd : book.flows()) {
-            flowUuids.add(fd.uuid());
-            for (AtomDetail ad : fd.atoms()) {
-              atomUuids.add(ad.uuid());
-            }
-          }
           // What is left with these uuids belongs to other books: refuse (rolled back).
-          Map<String, Stored> otherFlows = stored(c, "flowdetails", flowUuids);
+          Map<String, Stored> otherFlows = stored(c, "flowdetails", flowUuids(book));
           if (!otherFlows.isEmpty()) {
             Map.Entry<String, Stored> e = otherFlows.entrySet().iterator().next();
-            throw new DuplicateException(
-                "Flow detail '"
-                    + e.getKey()
-                    + "' already belongs to logbook '"
-                    + e.getValue().parent()
-                    + "', not to '"
-                    + book.uuid()
-                    + "'");
+            throw WriteRules.ownedElsewhere(
+                Kind.FLOW, e.getKey(), e.getValue().owner(), book.uuid());
           }
-          Map<String, Stored> otherAtoms = stored(c, "atomdetails", atomUuids);
+          Map<String, Stored> otherAtoms = stored(c, "atomdetails", atomUuids(book));
           if (!otherAtoms.isEmpty()) {
             Map.Entry<String, Stored> e = otherAtoms.entrySet().iterator().next();
-            throw new DuplicateException(
-                "Atom detail '"
-                    + e.getKey()
-                    + "' already belongs to flow detail '"
-                    + e.getValue().parent()
-                    + "' of another logbook, not to logbook '"
-                    + book.uuid()
-                    + "'");
+            throw WriteRules.alreadyBelongs(
+                Kind.ATOM,
+                e.getKey(),
+                WriteRules.named(Kind.FLOW, e.getValue().owner())
+                    + " of "
+                    + WriteRules.another(Kind.LOGBOOK),
+                WriteRules.named(Kind.LOGBOOK, book.uuid()));
           }
           Instant now = Instant.now();
-          try (PreparedStatement ps = c.prepareStatement(dialect.upsertLogBook())) {
-            rows.time(ps, 1, book.createdAt());
-            rows.time(ps, 2, book.updatedAt());
-            Rows.json(ps, 3, book.meta());
-            ps.setString(4, book.name());
-            ps.setString(5, book.uuid());
-            ps.executeUpdate();
-          }
+          upsertBook(c, book);
           insertFlows(c, book.uuid(), book.flows(), now);
           List<FlowDetail> written = new ArrayList<>(book.size());
           for (FlowDetail fd : book.flows()) {
             written.add(writeAtoms(c, fd, Map.of(), now).withRevision(1));
           }
-          return LogBook.of(
-              book.uuid(), book.name(), book.createdAt(), book.updatedAt(), book.meta(), written);
+          return WriteRules.savedBook(book, null, written);
         });
+  }
+
+  private static List<String> flowUuids(LogBook book) {
+    List<String> out = new ArrayList<>(book.size());
+    for (FlowDetail fd : book.flows()) {
+      out.add(fd.uuid());
+    }
+    return out;
+  }
+
+  private static List<String> atomUuids(LogBook book) {
+    List<String> out = new ArrayList<>();
+    for (FlowDetail fd : book.flows()) {
+      for (AtomDetail ad : fd.atoms()) {
+        out.add(ad.uuid());
+      }
+    }
+    return out;
+  }
+
+  /** Inserts the book's own row, or updates it (keeping its creation time). */
+  private void upsertBook(java.sql.Connection c, LogBook book) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(dialect.upsertLogBook())) {
+      rows.time(ps, 1, book.createdAt());
+      rows.time(ps, 2, book.updatedAt());
+      Rows.json(ps, 3, book.meta());
+      ps.setString(4, book.name());
+      ps.setString(5, book.uuid());
+      ps.executeUpdate();
+    }
+  }
+
+  /** The creation time the store holds for a book, {@code null} when it holds none. */
+  private Instant storedCreatedAt(java.sql.Connection c, String bookUuid) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement("SELECT created_at AS b_created_at FROM logbooks WHERE uuid = ?")) {
+      ps.setString(1, bookUuid);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? rows.time(rs, "b_created_at") : null;
+      }
+    }
   }
 
   /** Deletes a book's atoms, flows and row (children first: see {@link #destroyLogBook}). */
@@ -490,14 +461,14 @@ final class JdbcConnection implements Connection {
                     ps.setString(4, fd.state().name());
                     return 5;
                   },
-                  "Flow detail",
+                  Kind.FLOW,
                   "; save it through its logbook first");
           List<String> atomUuids = new ArrayList<>(fd.size());
           for (AtomDetail ad : fd.atoms()) {
             atomUuids.add(ad.uuid());
           }
           Map<String, Stored> storedAtoms = stored(c, "atomdetails", atomUuids);
-          checkAtoms(fd, storedAtoms);
+          WriteRules.checkAtoms(fd, storedAtoms::get);
           return writeAtoms(c, fd, storedAtoms, now).withRevision(rev);
         });
   }
@@ -528,7 +499,7 @@ final class JdbcConnection implements Connection {
                     rows.time(ps, 1, now);
                     return Rows.atomData(ps, 2, ad);
                   },
-                  "Atom detail",
+                  Kind.ATOM,
                   "; save it through its flow detail first");
           return ad.withRevision(rev);
         });
@@ -567,7 +538,7 @@ final class JdbcConnection implements Connection {
       long revision,
       String type,
       Binder binder,
-      String what,
+      Kind kind,
       String notFoundHint)
       throws SQLException {
     boolean checked = revision > 0;
@@ -623,22 +594,12 @@ final class JdbcConnection implements Connection {
       ps.setString(1, uuid);
       try (ResultSet rs = ps.executeQuery()) {
         if (!rs.next()) {
-          throw new NotFoundException(what + " '" + uuid + "' not found" + notFoundHint);
+          throw new NotFoundException(kind.label() + " '" + uuid + "' not found" + notFoundHint);
         }
         if (type != null) {
-          String storedType = rs.getString(2);
-          if (storedType != null && !storedType.equals(type)) {
-            throw new DuplicateException(
-                what
-                    + " '"
-                    + uuid
-                    + "' is stored as a "
-                    + storedType
-                    + " and cannot be replaced by a "
-                    + type);
-          }
+          WriteRules.checkType(uuid, rs.getString(2), type);
         }
-        throw conflict(what, uuid, revision, rs.getLong(1));
+        throw WriteRules.conflict(kind, uuid, revision, rs.getLong(1));
       }
     }
   }
@@ -648,54 +609,6 @@ final class JdbcConnection implements Connection {
         ResultSet rs = st.executeQuery("SELECT LAST_INSERT_ID()")) {
       rs.next();
       return rs.getLong(1);
-    }
-  }
-
-  private static ConflictException conflict(String what, String uuid, long given, long stored) {
-    return new ConflictException(
-        what
-            + " '"
-            + uuid
-            + "' was changed by another writer (stored revision "
-            + stored
-            + ", this write was based on revision "
-            + given
-            + "); reload it and try again");
-  }
-
-  private static void checkRevision(String what, String uuid, long given, long stored) {
-    if (given != 0 && given != stored) {
-      throw conflict(what, uuid, given, stored);
-    }
-  }
-
-  private static void checkAtoms(FlowDetail fd, Map<String, Stored> storedAtoms) {
-    for (AtomDetail ad : fd.atoms()) {
-      Stored sa = storedAtoms.get(ad.uuid());
-      if (sa == null) {
-        continue;
-      }
-      if (!fd.uuid().equals(sa.parent())) {
-        throw new DuplicateException(
-            "Atom detail '"
-                + ad.uuid()
-                + "' already belongs to flow detail '"
-                + sa.parent()
-                + "', not to '"
-                + fd.uuid()
-                + "'");
-      }
-      String storedType = sa.type() == null ? AtomDetail.TASK_DETAIL : sa.type();
-      if (!storedType.equals(ad.typeName())) {
-        throw new DuplicateException(
-            "Atom detail '"
-                + ad.uuid()
-                + "' is stored as a "
-                + storedType
-                + " and cannot be replaced by a "
-                + ad.typeName());
-      }
-      checkRevision("Atom detail", ad.uuid(), ad.revision(), sa.revision());
     }
   }
 
@@ -725,14 +638,21 @@ final class JdbcConnection implements Connection {
         }
         try (ResultSet rs = ps.executeQuery()) {
           while (rs.next()) {
-            out.put(
-                rs.getString(1),
-                new Stored(rs.getString(2), rs.getLong(3), atoms ? rs.getString(4) : null));
+            out.put(rs.getString(1), new Stored(rs.getString(2), rs.getLong(3), type(rs, atoms)));
           }
         }
       }
     }
     return out;
+  }
+
+  /** An atom row's type: a row TaskFlow wrote before it had the column is a task detail. */
+  private static String type(ResultSet rs, boolean atoms) throws SQLException {
+    if (!atoms) {
+      return null;
+    }
+    String type = rs.getString(4);
+    return type == null ? AtomDetail.TASK_DETAIL : type;
   }
 
   private void insertFlows(

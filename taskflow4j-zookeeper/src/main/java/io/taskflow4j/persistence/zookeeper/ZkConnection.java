@@ -6,7 +6,6 @@ import io.taskflow4j.persistence.ConflictException;
 import io.taskflow4j.persistence.Connection;
 import io.taskflow4j.persistence.CorruptRecordException;
 import io.taskflow4j.persistence.CorruptRecordException.Kind;
-import io.taskflow4j.persistence.DuplicateException;
 import io.taskflow4j.persistence.Fence;
 import io.taskflow4j.persistence.FencedException;
 import io.taskflow4j.persistence.FlowDetail;
@@ -19,6 +18,7 @@ import io.taskflow4j.persistence.StoreLimits;
 import io.taskflow4j.persistence.TaskFlowException;
 import io.taskflow4j.persistence.TaskFlowFormat;
 import io.taskflow4j.persistence.UpgradeRequiredException;
+import io.taskflow4j.persistence.spi.WriteRules;
 import io.taskflow4j.persistence.zookeeper.ZkReads.Read;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -544,7 +544,7 @@ final class ZkConnection implements Connection {
         if (now == null) {
           throw new Race();
         }
-        throw conflict(failed.label(), failed.callerRevision(), now.getVersion() + 1L);
+        throw WriteRules.conflict(failed.label(), failed.callerRevision(), now.getVersion() + 1L);
       }
       if (code == Code.BADVERSION
           || code == Code.NODEEXISTS
@@ -634,17 +634,6 @@ final class ZkConnection implements Connection {
     return r instanceof OpResult.ErrorResult er ? Code.get(er.getErr()) : Code.OK;
   }
 
-  private static ConflictException conflict(String label, long given, long stored) {
-    return new ConflictException(
-        Character.toUpperCase(label.charAt(0))
-            + label.substring(1)
-            + " was changed by another writer (stored revision "
-            + stored
-            + ", this write was based on revision "
-            + given
-            + "); reload it and try again");
-  }
-
   /** Plans a transaction from fresh reads; {@link #write} commits it. */
   @FunctionalInterface
   private interface Planner<T> {
@@ -728,30 +717,11 @@ final class ZkConnection implements Connection {
       boolean linked = links.contains(ad.uuid());
       String ap = atomPath(ad.uuid());
       if (node.found()) {
-        if (!linked) {
-          throw new DuplicateException(
-              "Atom detail '"
-                  + ad.uuid()
-                  + "' already belongs to another flow detail, not to '"
-                  + fd.uuid()
-                  + "'");
-        }
-        String storedType = storedType(node);
-        if (storedType != null && !storedType.equals(ad.typeName())) {
-          throw new DuplicateException(
-              "Atom detail '"
-                  + ad.uuid()
-                  + "' is stored as a "
-                  + storedType
-                  + " and cannot be replaced by a "
-                  + ad.typeName());
-        }
-        long stored = node.stat.getVersion() + 1L;
-        if (ad.revision() > 0 && ad.revision() != stored) {
-          throw conflict(e.label(), ad.revision(), stored);
-        }
-        int expected = ad.revision() > 0 ? (int) ad.revision() - 1 : node.stat.getVersion();
-        plan.add(Planned.set(ap, e.data(), expected, e.label(), ad.revision()));
+        // Owned when linked from this flow; the owner of an unlinked one is not looked up.
+        WriteRules.checkOwner(
+            WriteRules.Kind.ATOM, ad.uuid(), linked ? fd.uuid() : null, fd.uuid());
+        WriteRules.checkType(ad.uuid(), storedType(node), ad.typeName());
+        plan.add(checkedSet(ap, e, ad.revision(), node));
       } else {
         plan.add(Planned.create(ap, e.data(), backend.acl()));
         if (!linked) {
@@ -759,6 +729,18 @@ final class ZkConnection implements Connection {
         }
       }
     }
+  }
+
+  /**
+   * Checks a write based on revision {@code given} against the node just read, and plans its
+   * setData: expecting the caller's revision when it has one (a stale one then fails the
+   * transaction as a conflict), else the version read (a change in between is then a race, and the
+   * call is planned again).
+   */
+  private static Planned checkedSet(String path, Encoded e, long given, Read node) {
+    WriteRules.checkRevision(e.label(), given, node.stat.getVersion() + 1L);
+    int expected = WriteRules.isChecked(given) ? (int) given - 1 : node.stat.getVersion();
+    return Planned.set(path, e.data(), expected, e.label(), given);
   }
 
   private static String storedType(Read node) {
@@ -799,111 +781,90 @@ final class ZkConnection implements Connection {
     ensureOpen();
     // Encode everything first: a value that is not JSON or too large fails before any I/O.
     encodeBook(book, book.createdAt());
-    List<Encoded> flowData = new ArrayList<>();
-    List<List<Encoded>> atomData = new ArrayList<>();
-    Map<String, String> atomOwner = new HashMap<>();
-    for (FlowDetail fd : book.flows()) {
-      for (AtomDetail ad : fd.atoms()) {
-        String other = atomOwner.put(ad.uuid(), fd.uuid());
-        if (other != null) {
-          throw new DuplicateException(
-              "Atom detail '"
-                  + ad.uuid()
-                  + "' is carried by two flow details of logbook '"
-                  + book.uuid()
-                  + "' ('"
-                  + other
-                  + "' and '"
-                  + fd.uuid()
-                  + "'); an atom detail belongs to one flow detail");
-        }
-      }
-    }
+    WriteRules.atomOwners(book);
+    EncodedDetails encoded = encodeDetails(book);
+    String label = "logbook '" + book.name() + "' (" + book.uuid() + ")";
+    return write("saving " + label, zk -> planSave(zk, book, encoded, label));
+  }
+
+  /** A book's flow details and the atom details of each, encoded. */
+  private record EncodedDetails(List<Encoded> flows, List<List<Encoded>> atoms) {}
+
+  private EncodedDetails encodeDetails(LogBook book) {
+    List<Encoded> flowData = new ArrayList<>(book.size());
+    List<List<Encoded>> atomData = new ArrayList<>(book.size());
     for (FlowDetail fd : book.flows()) {
       flowData.add(encodeFlow(fd));
-      List<Encoded> atoms = new ArrayList<>();
+      List<Encoded> atoms = new ArrayList<>(fd.size());
       for (AtomDetail ad : fd.atoms()) {
         atoms.add(encodeAtom(ad));
       }
       atomData.add(atoms);
     }
+    return new EncodedDetails(flowData, atomData);
+  }
+
+  /**
+   * Reads, in one round trip, the book, its links and each flow's node, links and atoms; checks the
+   * write against them and plans one transaction.
+   */
+  private Plan<LogBook> planSave(ZooKeeper zk, LogBook book, EncodedDetails encoded, String label)
+      throws KeeperException, InterruptedException {
     String bp = bookPath(book.uuid());
-    String label = "logbook '" + book.name() + "' (" + book.uuid() + ")";
-    return write(
-        "saving " + label,
-        zk -> {
-          List<Read> reads = new ArrayList<>();
-          reads.add(ZkReads.data(bp));
-          reads.add(ZkReads.exists(root));
-          // getChildren gives a parent's version and all its links in one read
-          reads.add(ZkReads.children(bp));
-          int[] offsets = new int[book.flows().size()];
-          for (int i = 0; i < book.flows().size(); i++) {
-            FlowDetail fd = book.flows().get(i);
-            offsets[i] = reads.size();
-            reads.add(ZkReads.children(flowPath(fd.uuid())));
-            addAtomReads(fd, reads);
-          }
-          ZkReads.run(zk, reads, readTimeoutMs());
-          Read bookNode = reads.get(0);
-          requirePrepared(reads.get(1));
-          java.util.Set<String> bookLinks = links(reads.get(2));
-          Instant created = book.createdAt();
-          if (bookNode.found()) {
-            Instant stored = storedCreatedAt(bookNode);
-            created = stored == null ? created : stored;
-          }
-          List<Planned> plan = new ArrayList<>();
-          byte[] bookData = encodeBook(book, created);
-          if (bookNode.found()) {
-            plan.add(Planned.set(bp, bookData, bookNode.stat.getVersion(), label, 0));
-          } else {
-            plan.add(Planned.create(bp, bookData, backend.acl()));
-          }
-          int position = 0;
-          for (int i = 0; i < book.flows().size(); i++) {
-            FlowDetail fd = book.flows().get(i);
-            Encoded e = flowData.get(i);
-            Read node = reads.get(offsets[i]);
-            boolean linked = bookLinks.contains(fd.uuid());
-            String fp = flowPath(fd.uuid());
-            boolean isNew = !node.found();
-            if (!isNew) {
-              if (!linked) {
-                throw new DuplicateException(
-                    "Flow detail '"
-                        + fd.uuid()
-                        + "' already belongs to another logbook, not to '"
-                        + book.uuid()
-                        + "'");
-              }
-              long stored = node.stat.getVersion() + 1L;
-              if (fd.revision() > 0 && fd.revision() != stored) {
-                throw conflict(e.label(), fd.revision(), stored);
-              }
-              int expected = fd.revision() > 0 ? (int) fd.revision() - 1 : node.stat.getVersion();
-              plan.add(Planned.set(fp, e.data(), expected, e.label(), fd.revision()));
-            } else {
-              plan.add(Planned.create(fp, e.data(), backend.acl()));
-              if (!linked) {
-                plan.add(Planned.create(bp + "/" + fd.uuid(), linkData(position++), backend.acl()));
-              }
-            }
-            planAtoms(fd, atomData.get(i), reads, offsets[i] + 1, links(node), plan);
-          }
-          checkTransactionSize(label, plan);
-          Instant createdAt = created;
-          return new Plan<>(
-              plan,
-              c -> {
-                List<FlowDetail> written = new ArrayList<>(book.size());
-                for (FlowDetail fd : book.flows()) {
-                  written.add(writtenFlow(fd, c));
-                }
-                return LogBook.of(
-                    book.uuid(), book.name(), createdAt, book.updatedAt(), book.meta(), written);
-              });
-        });
+    List<Read> reads = new ArrayList<>();
+    reads.add(ZkReads.data(bp));
+    reads.add(ZkReads.exists(root));
+    // getChildren gives a parent's version and all its links in one read
+    reads.add(ZkReads.children(bp));
+    int[] offsets = new int[book.size()];
+    for (int i = 0; i < book.size(); i++) {
+      FlowDetail fd = book.flows().get(i);
+      offsets[i] = reads.size();
+      reads.add(ZkReads.children(flowPath(fd.uuid())));
+      addAtomReads(fd, reads);
+    }
+    ZkReads.run(zk, reads, readTimeoutMs());
+    Read bookNode = reads.get(0);
+    requirePrepared(reads.get(1));
+    java.util.Set<String> bookLinks = links(reads.get(2));
+    Instant storedCreated = bookNode.found() ? storedCreatedAt(bookNode) : null;
+    byte[] bookData = encodeBook(book, storedCreated == null ? book.createdAt() : storedCreated);
+    List<Planned> plan = new ArrayList<>();
+    if (bookNode.found()) {
+      plan.add(Planned.set(bp, bookData, bookNode.stat.getVersion(), label, 0));
+    } else {
+      plan.add(Planned.create(bp, bookData, backend.acl()));
+    }
+    int position = 0;
+    for (int i = 0; i < book.size(); i++) {
+      FlowDetail fd = book.flows().get(i);
+      Read node = reads.get(offsets[i]);
+      boolean linked = bookLinks.contains(fd.uuid());
+      Encoded e = encoded.flows().get(i);
+      String fp = flowPath(fd.uuid());
+      if (node.found()) {
+        // Owned when linked from this book; the owner of an unlinked one is not looked up.
+        WriteRules.checkOwner(
+            WriteRules.Kind.FLOW, fd.uuid(), linked ? book.uuid() : null, book.uuid());
+        plan.add(checkedSet(fp, e, fd.revision(), node));
+      } else {
+        plan.add(Planned.create(fp, e.data(), backend.acl()));
+        if (!linked) {
+          plan.add(Planned.create(bp + "/" + fd.uuid(), linkData(position++), backend.acl()));
+        }
+      }
+      planAtoms(fd, encoded.atoms().get(i), reads, offsets[i] + 1, links(node), plan);
+    }
+    checkTransactionSize(label, plan);
+    return new Plan<>(plan, c -> WriteRules.savedBook(book, storedCreated, writtenFlows(book, c)));
+  }
+
+  private List<FlowDetail> writtenFlows(LogBook book, Committed c) {
+    List<FlowDetail> written = new ArrayList<>(book.size());
+    for (FlowDetail fd : book.flows()) {
+      written.add(writtenFlow(fd, c));
+    }
+    return written;
   }
 
   /** Characters ZooKeeper refuses in a znode name (its PathUtils), as code points. */
@@ -990,16 +951,9 @@ final class ZkConnection implements Connection {
     Objects.requireNonNull(book, "book");
     ensureOpen();
     checkStorable(book);
-    List<Encoded> flowData = new ArrayList<>();
-    List<List<Encoded>> atomData = new ArrayList<>();
-    for (FlowDetail fd : book.flows()) {
-      flowData.add(encodeFlow(fd));
-      List<Encoded> atoms = new ArrayList<>();
-      for (AtomDetail ad : fd.atoms()) {
-        atoms.add(encodeAtom(ad));
-      }
-      atomData.add(atoms);
-    }
+    EncodedDetails encoded = encodeDetails(book);
+    List<Encoded> flowData = encoded.flows();
+    List<List<Encoded>> atomData = encoded.atoms();
     byte[] bookData = encodeBook(book, book.createdAt());
     String bp = bookPath(book.uuid());
     String label = "logbook '" + book.name() + "' (" + book.uuid() + ")";
@@ -1043,13 +997,11 @@ final class ZkConnection implements Connection {
             ZkReads.run(zk, oldAtoms, readTimeoutMs());
             for (Read r : others) {
               if (r.found()) {
-                throw new DuplicateException(
-                    (r.path.startsWith(flowsDir) ? "Flow" : "Atom")
-                        + " detail '"
-                        + r.path.substring(r.path.lastIndexOf('/') + 1)
-                        + "' already belongs to another logbook, not to '"
-                        + book.uuid()
-                        + "'");
+                throw WriteRules.alreadyBelongs(
+                    r.path.startsWith(flowsDir) ? WriteRules.Kind.FLOW : WriteRules.Kind.ATOM,
+                    r.path.substring(r.path.lastIndexOf('/') + 1),
+                    WriteRules.another(WriteRules.Kind.LOGBOOK),
+                    "'" + book.uuid() + "'");
               }
             }
             List<Planned> plan = new ArrayList<>();
@@ -1092,21 +1044,7 @@ final class ZkConnection implements Connection {
             if (size > settings.maxValueBytes()) {
               throw new TooLargeForOne();
             }
-            return new Plan<>(
-                plan,
-                c -> {
-                  List<FlowDetail> written = new ArrayList<>(book.size());
-                  for (FlowDetail fd : book.flows()) {
-                    written.add(writtenFlow(fd, c));
-                  }
-                  return LogBook.of(
-                      book.uuid(),
-                      book.name(),
-                      book.createdAt(),
-                      book.updatedAt(),
-                      book.meta(),
-                      written);
-                });
+            return new Plan<>(plan, c -> WriteRules.savedBook(book, null, writtenFlows(book, c)));
           });
     } catch (TooLargeForOne e) {
       try {
@@ -1163,14 +1101,8 @@ final class ZkConnection implements Connection {
             throw new NotFoundException(
                 "Flow detail '" + fd.uuid() + "' not found; save it through its logbook first");
           }
-          long stored = node.stat.getVersion() + 1L;
-          if (fd.revision() > 0 && fd.revision() != stored) {
-            throw conflict(flowEncoded.label(), fd.revision(), stored);
-          }
           List<Planned> plan = new ArrayList<>();
-          int expected = fd.revision() > 0 ? (int) fd.revision() - 1 : node.stat.getVersion();
-          plan.add(
-              Planned.set(fp, flowEncoded.data(), expected, flowEncoded.label(), fd.revision()));
+          plan.add(checkedSet(fp, flowEncoded, fd.revision(), node));
           planAtoms(fd, atoms, reads, 1, links(node), plan);
           checkTransactionSize(flowEncoded.label(), plan);
           return new Plan<>(plan, c -> writtenFlow(fd, c));
@@ -1240,7 +1172,7 @@ final class ZkConnection implements Connection {
                     if (now == null) {
                       throw new NotFoundException("Atom detail '" + ad.uuid() + "' not found");
                     }
-                    throw conflict(e.label(), ad.revision(), now.getVersion() + 1L);
+                    throw WriteRules.conflict(e.label(), ad.revision(), now.getVersion() + 1L);
                   } catch (KeeperException x) {
                     if (isConnectionProblem(x.code())) {
                       lost[0] = Boolean.TRUE;
