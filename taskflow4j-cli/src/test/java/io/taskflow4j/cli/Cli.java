@@ -78,8 +78,9 @@ final class Cli {
   /** As {@link #runProcess(Path, List)}, with these environment variables added. */
   static Result runProcess(Path dir, List<String> cmd, Map<String, String> env)
       throws IOException, InterruptedException {
-    File outFile = dir.resolve("process-" + System.nanoTime() + ".out").toFile();
-    File errFile = dir.resolve("process-" + System.nanoTime() + ".err").toFile();
+    // Unique names even for processes started in the same nanosecond by two threads.
+    File outFile = java.nio.file.Files.createTempFile(dir, "process-", ".out").toFile();
+    File errFile = java.nio.file.Files.createTempFile(dir, "process-", ".err").toFile();
     ProcessBuilder pb =
         new ProcessBuilder(cmd)
             .directory(dir.toFile())
