@@ -83,13 +83,18 @@ class SecretsIT {
   void maskingNeverManglesOutputThatHappensToContainThePassword() throws Exception {
     TestDatabases.requirePostgres();
     // trust authentication: any password connects, so "true" reaches verify's JSON
-    String url =
-        "postgresql://postgres:true@" + TestDatabases.PG_HOST + "/" + TestDatabases.PG_ADMIN_DB;
-    Cli.Result v = Jar.run(dir, "verify", "--json", "--connection", url);
-    v.expect(ExitCodes.OK);
-    Map<String, Object> json = v.json();
-    assertThat(json).containsEntry("consistent", true);
-    assertThat(json.get("connection")).isEqualTo(url.replace(":true@", ":***@"));
+    String db = TestDatabases.createPostgres();
+    try {
+      String url = "postgresql://postgres:true@" + TestDatabases.PG_HOST + "/" + db;
+      Jar.run(dir, "upgrade", "--connection", url).expect(ExitCodes.OK);
+      Cli.Result v = Jar.run(dir, "verify", "--json", "--connection", url);
+      v.expect(ExitCodes.OK);
+      Map<String, Object> json = v.json();
+      assertThat(json).containsEntry("consistent", true);
+      assertThat(json.get("connection")).isEqualTo(url.replace(":true@", ":***@"));
+    } finally {
+      TestDatabases.dropPostgres(db);
+    }
     // a one-letter password leaves class names whole in a --verbose trace
     Cli.Result e =
         Jar.run(

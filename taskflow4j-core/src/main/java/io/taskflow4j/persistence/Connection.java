@@ -313,6 +313,18 @@ public interface Connection extends AutoCloseable {
         "The " + backend().conf().backendName() + " backend does not support fencing");
   }
 
+  /**
+   * Whether this connection retries transient failures of its own writes (a lost connection, a
+   * deadlock, a busy database, an expired session) and finds out itself whether a write whose reply
+   * was lost was applied. When it does, {@code Storage} makes each write once and leaves retrying
+   * to it; when it does not (the default), {@code Storage} retries a failed write with its own
+   * policy ({@code StorageOptions.writeAttempts()}). Either way each write has exactly one retry
+   * policy. A connection that decorates another answers as the one it writes through.
+   */
+  default boolean retriesTransientErrors() {
+    return false;
+  }
+
   /** Releases what this connection holds; the backend stays open. */
   @Override
   void close();

@@ -1,0 +1,97 @@
+package io.taskflow4j.internal;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileAttribute;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * The one way taskflow4j replaces a file whole: write a temporary file in the same folder, flush it
+ * to the disk, rename it over the target atomically, then flush the folder so the rename itself
+ * survives a power loss. A reader sees the old file or the new one, never a torn one.
+ *
+ * <p>The folder rule, decided once: a folder is flushed only on a file system with POSIX
+ * attributes. Elsewhere (NTFS) Java has no portable way to open a directory, and those file systems
+ * journal names themselves.
+ */
+public final class AtomicFiles {
+  /** Prefix of the temporary files; a sweep of leftovers from a crash may look for it. */
+  public static final String TEMP_PREFIX = ".tmp-";
+
+  private AtomicFiles() {}
+
+  /**
+   * Replaces (or creates) {@code target} with {@code data}.
+   *
+   * @param sync whether to flush the file and its folder to the disk (durability against power
+   *     loss, not only against a crash of this process)
+   * @param attrs attributes of the new file (permissions), applied as it is created
+   * @throws IOException when it could not be written; the temporary file is removed and the target
+   *     left as it was
+   */
+  public static void replace(Path target, byte[] data, boolean sync, FileAttribute<?>... attrs)
+      throws IOException {
+    Path tmp =
+        target.resolveSibling(
+            TEMP_PREFIX + Long.toHexString(ThreadLocalRandom.current().nextLong()));
+    try {
+      writeNew(tmp, data, sync, attrs);
+      Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException | RuntimeException e) {
+      try {
+        Files.deleteIfExists(tmp);
+      } catch (IOException suppressed) {
+        e.addSuppressed(suppressed);
+      }
+      throw e;
+    }
+    if (sync) {
+      syncDirectory(target.toAbsolutePath().getParent());
+    }
+  }
+
+  /**
+   * Writes {@code data} to a file that must not exist yet, flushing it when {@code sync}.
+   *
+   * @throws java.nio.file.FileAlreadyExistsException when it exists
+   */
+  public static void writeNew(Path file, byte[] data, boolean sync, FileAttribute<?>... attrs)
+      throws IOException {
+    try (FileChannel ch =
+        FileChannel.open(
+            file,
+            java.util.Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
+            attrs)) {
+      ByteBuffer buf = ByteBuffer.wrap(data);
+      while (buf.hasRemaining()) {
+        ch.write(buf);
+      }
+      if (sync) {
+        ch.force(true);
+      }
+    }
+  }
+
+  /** Whether {@link #syncDirectory} flushes folders on the file system of {@code path}. */
+  public static boolean canSyncDirectories(Path path) {
+    return path.getFileSystem().supportedFileAttributeViews().contains("posix");
+  }
+
+  /**
+   * Flushes a folder's names (renames, new links, deletions) to the disk; does nothing where
+   * folders cannot be opened (see the class comment).
+   */
+  public static void syncDirectory(Path dir) throws IOException {
+    if (!canSyncDirectories(dir)) {
+      return;
+    }
+    try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+      ch.force(true);
+    }
+  }
+}
