@@ -32,7 +32,7 @@ final class FilePostings {
   static final String JSON = ".json";
 
   private static final Pattern NAME =
-      Pattern.compile("([0-4]|[0-9]{3})-([0-9]{19})-([A-Za-z0-9][A-Za-z0-9-]{0,99})\\.json");
+      Pattern.compile("([0-4]|[0-9]{2,9})-([0-9]{19})-([A-Za-z0-9][A-Za-z0-9-]{0,99})\\.json");
 
   /** The levels in the order earlier releases numbered them in posting names: never reorder. */
   private static final List<JobPriority> LEGACY_POSITIONS =

@@ -190,4 +190,19 @@ class FileJobboardTest extends JobboardContractTest {
       assertThat(board.claimNext(me)).isEmpty();
     }
   }
+
+  @Test
+  void aPostingWithAPriorityCodeThisReleaseDoesNotKnowIsRefusedWithATypedError() throws Exception {
+    try (Jobboard board = openBoard(Duration.ofSeconds(30))) {
+      Job job = board.post(JobSpec.of("j", null, "f"));
+      Path jobs = store().resolve("jobs");
+      Files.move(
+          jobs.resolve(String.format("300-%019d-%s.json", job.sequence(), job.uuid())),
+          jobs.resolve(String.format("250-%019d-%s.json", job.sequence(), job.uuid())));
+      assertThatThrownBy(() -> board.claimNext(OwnerId.generate("c")))
+          .isInstanceOf(io.taskflow4j.persistence.IncompatibleVersionException.class)
+          .hasMessageContaining("code 250")
+          .hasMessageContaining("upgrade taskflow4j");
+    }
+  }
 }
