@@ -467,7 +467,9 @@ final class FileJobboard extends AbstractJobboard {
     try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, "[!.]*" + LOCK)) {
       for (Path l : ds) {
         String base = l.getFileName().toString();
-        if (postingOf(base.substring(0, base.length() - LOCK.length())) == null) {
+        String uuid = base.substring(0, base.length() - LOCK.length());
+        // only the board's own lock files: another name could not be looked up as a job's
+        if (JOB_ID.matcher(uuid).matches() && postingOf(uuid) == null) {
           Files.deleteIfExists(l);
         }
       }
