@@ -85,13 +85,13 @@ class SqlStoreErrorsTest {
     Cli.Result created = Cli.run("upgrade", "--connection", connection);
     created.expect(ExitCodes.OK);
     assertThat(created.out())
-        .contains("Store " + connection + ": created the schema at version 3.");
+        .contains("Store " + connection + ": created the schema at version 4.");
     assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file)))
         .isEqualTo("rw-------");
 
     Cli.Result again = Cli.run("upgrade", "--connection", connection);
     again.expect(ExitCodes.OK);
-    assertThat(again.out()).contains("already up to date (schema version 3)");
+    assertThat(again.out()).contains("already up to date (schema version 4)");
   }
 
   @Test
@@ -121,7 +121,7 @@ class SqlStoreErrorsTest {
     adopted.expect(ExitCodes.OK);
     assertThat(adopted.out())
         .contains("adopted a TaskFlow store")
-        .contains("at schema version 3")
+        .contains("at schema version 4")
         .doesNotContain("up to date");
     assertThat(Cli.run("logbooks", "list", "--connection", Cli.sqlite(file)).out())
         .contains("kept");

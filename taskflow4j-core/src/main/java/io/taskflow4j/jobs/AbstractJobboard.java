@@ -1,5 +1,6 @@
 package io.taskflow4j.jobs;
 
+import io.taskflow4j.internal.DaemonThreads;
 import io.taskflow4j.persistence.FencedException;
 import io.taskflow4j.persistence.TaskFlowException;
 import java.time.Clock;
@@ -59,18 +60,12 @@ public abstract class AbstractJobboard implements Jobboard {
     this.clock = Objects.requireNonNull(clock, "clock");
     int n = BOARDS.incrementAndGet();
     this.keeper =
-        Executors.newSingleThreadScheduledExecutor(daemon("taskflow4j-board-" + n + "-keeper"));
-    this.events = Executors.newSingleThreadExecutor(daemon("taskflow4j-board-" + n + "-events"));
+        Executors.newSingleThreadScheduledExecutor(
+            DaemonThreads.named("taskflow4j-board-" + n + "-keeper"));
+    this.events =
+        Executors.newSingleThreadExecutor(DaemonThreads.named("taskflow4j-board-" + n + "-events"));
     long every = Math.max(30, leaseTime.toMillis() / 3);
     keeper.scheduleWithFixedDelay(this::renewAll, every, every, TimeUnit.MILLISECONDS);
-  }
-
-  private static java.util.concurrent.ThreadFactory daemon(String name) {
-    return r -> {
-      Thread t = new Thread(r, name);
-      t.setDaemon(true);
-      return t;
-    };
   }
 
   // ---- what a board implements -------------------------------------------------------------

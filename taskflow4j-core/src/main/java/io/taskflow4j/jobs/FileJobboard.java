@@ -1,5 +1,19 @@
 package io.taskflow4j.jobs;
 
+import static io.taskflow4j.jobs.FileClaimLocks.isLocked;
+import static io.taskflow4j.jobs.FileClaimLocks.tryLock;
+import static io.taskflow4j.jobs.FileClaimLocks.unlock;
+import static io.taskflow4j.jobs.FilePostings.instant;
+import static io.taskflow4j.jobs.FilePostings.number;
+import static io.taskflow4j.jobs.FilePostings.readJson;
+import static io.taskflow4j.jobs.FilePostings.string;
+import static io.taskflow4j.jobs.FilePostings.toJob;
+import static io.taskflow4j.jobs.FilePostings.toMap;
+import static io.taskflow4j.jobs.FilePostings.withFailures;
+
+import io.taskflow4j.internal.AtomicFiles;
+import io.taskflow4j.internal.HostIdentity;
+import io.taskflow4j.jobs.FileClaimLocks.Held;
 import io.taskflow4j.persistence.BackendConf;
 import io.taskflow4j.persistence.Connection;
 import io.taskflow4j.persistence.Fence;
@@ -10,24 +24,16 @@ import io.taskflow4j.persistence.NotFoundException;
 import io.taskflow4j.persistence.StorageException;
 import io.taskflow4j.persistence.dir.DirBackend;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.ClosedChannelException;
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -37,10 +43,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
 
@@ -53,42 +55,29 @@ import java.util.regex.Pattern;
  * the job before the claim is handed out.
  *
  * <p>Layout under the store directory ({@code board} names the folder, default {@code jobs}):
- * {@code jobs/<priority>-<sequence>-<uuid>.json} the posting (names sort in claiming order;
- * replaced atomically: written to a temporary file, fsynced, renamed), {@code jobs/<uuid>.lock} the
- * claim lock, {@code jobs/.sequence} the posting counter, {@code jobs/.board.lock} the lock of
- * posting, {@code jobs-trash/<uuid>.json} trashed jobs and {@code jobs-conductors/<id>.json} +
- * {@code .lock} the registered conductors (alive while locked). The store's {@code durability} key
- * applies ({@code process}: no fsync).
+ * {@code jobs/<priority code>-<sequence>-<uuid>.json} the posting (the name carries the claiming
+ * order, see {@link FilePostings}; replaced atomically: written to a temporary file, fsynced,
+ * renamed), {@code jobs/<uuid>.lock} the claim lock, {@code jobs/.sequence} the posting counter,
+ * {@code jobs/.board.lock} the lock of posting, {@code jobs-trash/<uuid>.json} trashed jobs and
+ * {@code jobs-conductors/<id>.json} + {@code .lock} the registered conductors (alive while locked).
+ * The store's {@code durability} key applies ({@code process}: no fsync).
  *
  * <p>Only for local file systems: network file systems differ in their locking.
+ *
+ * <p>Opened through {@link Jobboards#open} ({@link FileJobboardProvider}); the posting format is in
+ * {@link FilePostings}, the locks in {@link FileClaimLocks}.
  */
-public final class FileJobboard extends AbstractJobboard {
+final class FileJobboard extends AbstractJobboard {
   /** The board's folder when the configuration names none. */
-  public static final String DEFAULT_BOARD = "jobs";
+  static final String DEFAULT_BOARD = "jobs";
 
   private static final Pattern BOARD_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_-]{0,99}");
   private static final Pattern JOB_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9-]{0,99}");
   private static final Set<String> STORE_FOLDERS =
       Set.of("books", "flow_details", "atom_details", "fences");
-  private static final String JSON = ".json";
-  private static final Pattern POSTING_NAME =
-      Pattern.compile("[0-9]-[0-9]{19}-[A-Za-z0-9][A-Za-z0-9-]{0,99}\\.json");
+  private static final String JSON = FilePostings.JSON;
   private static final String LOCK = ".lock";
-  private static final Set<StandardOpenOption> LOCK_OPEN =
-      EnumSet.of(StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
-  // Byte ranges of a lock file. The holder locks both; a probe ("is it held?") takes a shared
-  // lock on ALIVE alone for an instant, so a probe never makes a claimer's tryLock on CLAIM fail.
-  private static final long CLAIM = 0;
-  private static final long ALIVE = 1;
-  private static final long PROBE_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
   private static final Duration LEFTOVER_AGE = Duration.ofMinutes(1);
-
-  // File locks belong to the whole JVM, and closing any channel of a file drops all of the JVM's
-  // locks on it: every lock-file operation of this JVM goes through this registry (guarded by
-  // itself), keyed by real path, so that two boards in one JVM exclude each other like two
-  // processes and a probe never closes a channel under a held lock.
-  private static final Map<Path, Held> HELD = new HashMap<>();
-  private static final Map<Path, ReentrantLock> BOARD_MUTEXES = new ConcurrentHashMap<>();
 
   private final DirBackend store;
   private final boolean sync; // durability=power: fsync what is written
@@ -98,26 +87,13 @@ public final class FileJobboard extends AbstractJobboard {
   private final Map<String, Held> claims = new ConcurrentHashMap<>(); // by job uuid
   private final Set<Held> registrations = ConcurrentHashMap.newKeySet();
 
-  /** A lock file locked by this JVM. */
-  private static final class Held {
-    final Path file;
-    final FileChannel channel;
-    volatile long token;
-    volatile Path posting; // of a claimed job
-
-    Held(Path file, FileChannel channel) {
-      this.file = file;
-      this.channel = channel;
-    }
-  }
-
   /**
    * Opens the board of a {@code dir} or {@code file} configuration, creating its folders.
    *
    * @throws InvalidConfigurationException for a bad path, lease or board name
    * @throws StorageException when the folders cannot be made
    */
-  public FileJobboard(BackendConf conf) {
+  FileJobboard(BackendConf conf) {
     super(Jobboards.leaseTime(conf), Clock.systemUTC());
     try {
       String board = conf.getString(Jobboards.BOARD).orElse(DEFAULT_BOARD).strip();
@@ -193,7 +169,8 @@ public final class FileJobboard extends AbstractJobboard {
                       0,
                       0,
                       spec.idempotencyKey());
-              writeAtomically(dir.resolve(postingName(j)), Json.writeBytes(toMap(j, null, null)));
+              writeAtomically(
+                  dir.resolve(FilePostings.fileName(j)), Json.writeBytes(toMap(j, null, null)));
               return j;
             });
     if (existing[0] == null) {
@@ -289,10 +266,11 @@ public final class FileJobboard extends AbstractJobboard {
   public Optional<Claim> claimNext(OwnerId owner) {
     Objects.requireNonNull(owner, "owner");
     ensureOpen();
-    // One pass in claiming order (the names sort so), reading only the posting of the job locked:
-    // a job locked by a peer right now is skipped, not waited for.
-    for (Path file : postingFiles()) {
-      String uuid = uuidOf(file);
+    // One pass in claiming order (told by the file names), reading only the posting of the job
+    // locked: a job locked by a peer right now is skipped, not waited for.
+    for (FilePostings.Name n : postingFiles()) {
+      Path file = n.file();
+      String uuid = n.uuid();
       if (isLocked(lockFile(uuid))) {
         continue;
       }
@@ -314,7 +292,7 @@ public final class FileJobboard extends AbstractJobboard {
     Map<?, ?> p = h == null ? null : readPosting(h.posting);
     if (h == null
         || h.token != claim.token()
-        || !h.channel.isOpen()
+        || !h.isValid()
         || p == null
         || number(p, "token") != claim.token()) {
       throw claimNotHeld(claim, action, "this board's lock on it is gone");
@@ -372,8 +350,8 @@ public final class FileJobboard extends AbstractJobboard {
 
   @Override
   protected boolean hasClaimableWork() {
-    for (Path file : postingFiles()) {
-      if (!isLocked(lockFile(uuidOf(file)))) {
+    for (FilePostings.Name n : postingFiles()) {
+      if (!isLocked(lockFile(n.uuid()))) {
         return true;
       }
     }
@@ -401,8 +379,8 @@ public final class FileJobboard extends AbstractJobboard {
     Map<String, Object> info = new LinkedHashMap<>();
     info.put("id", conductor.id());
     info.put("name", conductor.name());
-    info.put("host", OwnerId.hostName());
-    info.put("pid", OwnerId.pid());
+    info.put("host", HostIdentity.hostName());
+    info.put("pid", HostIdentity.pid());
     info.put("since", clock().instant().toString());
     info.put("meta", meta == null ? Map.of() : Json.normalize(meta));
     Path json = conductorsDir.resolve(name + JSON);
@@ -469,7 +447,8 @@ public final class FileJobboard extends AbstractJobboard {
   /** Deletes what writes cut by a crash left; young ones may be another process's, in flight. */
   private void removeOldTemporaries(Path folder) {
     Instant before = clock().instant().minus(LEFTOVER_AGE);
-    try (DirectoryStream<Path> ds = Files.newDirectoryStream(folder, ".tmp-*")) {
+    try (DirectoryStream<Path> ds =
+        Files.newDirectoryStream(folder, AtomicFiles.TEMP_PREFIX + "*")) {
       for (Path t : ds) {
         if (Files.getLastModifiedTime(t).toInstant().isBefore(before)) {
           Files.deleteIfExists(t);
@@ -488,7 +467,9 @@ public final class FileJobboard extends AbstractJobboard {
     try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, "[!.]*" + LOCK)) {
       for (Path l : ds) {
         String base = l.getFileName().toString();
-        if (postingOf(base.substring(0, base.length() - LOCK.length())) == null) {
+        String uuid = base.substring(0, base.length() - LOCK.length());
+        // only the board's own lock files: another name could not be looked up as a job's
+        if (JOB_ID.matcher(uuid).matches() && postingOf(uuid) == null) {
           Files.deleteIfExists(l);
         }
       }
@@ -520,142 +501,21 @@ public final class FileJobboard extends AbstractJobboard {
     store.close();
   }
 
-  // ---------------------------------------------------------------- locks
-
-  /** Locks a lock file (made if missing) for this JVM, or {@code null} when someone holds it. */
-  private static Held tryLock(Path file) {
-    synchronized (HELD) {
-      if (HELD.containsKey(file)) {
-        return null;
-      }
-      FileChannel ch = null;
-      try {
-        ch = FileChannel.open(file, LOCK_OPEN);
-        if (ch.tryLock(CLAIM, 1, false) == null || !lockAlive(ch)) {
-          ch.close();
-          return null;
-        }
-        Held h = new Held(file, ch);
-        HELD.put(file, h);
-        return h;
-      } catch (IOException e) {
-        closeQuietly(ch);
-        throw failure("lock", file, e);
-      }
-    }
-  }
-
-  /** Takes the ALIVE range once CLAIM is ours: only a peer's instant probe can stand in the way. */
-  private static boolean lockAlive(FileChannel ch) throws IOException {
-    long deadline = System.nanoTime() + PROBE_WAIT_NANOS;
-    while (ch.tryLock(ALIVE, 1, false) == null) {
-      if (System.nanoTime() > deadline) {
-        return false; // a prober stopped mid-probe: treat the job as busy
-      }
-      LockSupport.parkNanos(100_000);
-    }
-    return true;
-  }
-
-  /** Whether a lock file is held by this JVM or another process. */
-  private static boolean isLocked(Path file) {
-    synchronized (HELD) {
-      if (HELD.containsKey(file)) {
-        return true;
-      }
-      try (FileChannel ch =
-          FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-        FileLock probe = ch.tryLock(ALIVE, 1, true);
-        if (probe == null) {
-          return true;
-        }
-        probe.release();
-        return false;
-      } catch (NoSuchFileException e) {
-        return false;
-      } catch (IOException e) {
-        throw failure("probe the lock", file, e);
-      }
-    }
-  }
-
-  /** Releases a lock of this JVM (closing its channel drops it). */
-  private static void unlock(Held h) {
-    synchronized (HELD) {
-      HELD.remove(h.file, h);
-      closeQuietly(h.channel);
-    }
-  }
-
-  private static void closeQuietly(FileChannel ch) {
-    if (ch != null) {
-      try {
-        ch.close();
-      } catch (IOException ignored) {
-        // a closed lock file loses nothing
-      }
-    }
-  }
-
-  /** Runs {@code body} holding the board lock: a JVM mutex plus the lock of {@code .board.lock}. */
+  /** Runs {@code body} holding the board lock (see {@link FileClaimLocks#boardLocked}). */
   private <T> T boardLocked(Supplier<T> body) {
-    ReentrantLock mutex = BOARD_MUTEXES.computeIfAbsent(dir, k -> new ReentrantLock());
-    mutex.lock();
-    Path file = dir.resolve(".board.lock");
-    try (FileChannel ch = FileChannel.open(file, LOCK_OPEN);
-        FileLock ignored = ch.lock()) {
-      return body.get();
-    } catch (ClosedChannelException e) {
-      throw new StorageException("interrupted while waiting for the board lock " + file, e);
-    } catch (IOException e) {
-      throw failure("lock", file, e);
-    } finally {
-      mutex.unlock();
-    }
+    return FileClaimLocks.boardLocked(dir, body);
   }
 
   // ---------------------------------------------------------------- files
 
-  /**
-   * A posting's file name, {@code <priority>-<sequence>-<uuid>.json}: names sort in claiming order,
-   * so claiming reads no posting but the one it locked.
-   */
-  private static String postingName(Job j) {
-    return j.priority().ordinal()
-        + "-"
-        + String.format("%019d", j.sequence())
-        + "-"
-        + j.uuid()
-        + JSON;
-  }
-
-  private static String uuidOf(Path postingFile) {
-    String n = postingFile.getFileName().toString();
-    return n.substring(22, n.length() - JSON.length());
-  }
-
   /** The postings of the board in claiming order (file names only). */
-  private List<Path> postingFiles() {
-    List<Path> out = new ArrayList<>();
-    for (Path p : files(dir)) {
-      if (POSTING_NAME.matcher(p.getFileName().toString()).matches()) {
-        out.add(p);
-      }
-    }
-    out.sort(Comparator.comparing(p -> p.getFileName().toString()));
-    return out;
+  private List<FilePostings.Name> postingFiles() {
+    return FilePostings.list(dir);
   }
 
   /** The posting of a job (a checked uuid), or {@code null} when it is not on the board. */
   private Path postingOf(String uuid) {
-    try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, "[0-9]-*-" + uuid + JSON)) {
-      for (Path p : ds) {
-        return p;
-      }
-      return null;
-    } catch (IOException e) {
-      throw failure("list", dir, e);
-    }
+    return FilePostings.find(dir, uuid);
   }
 
   private Path lockFile(String uuid) {
@@ -663,7 +523,7 @@ public final class FileJobboard extends AbstractJobboard {
   }
 
   private long readSequence() {
-    byte[] raw = readOrNull(dir.resolve(".sequence"));
+    byte[] raw = FilePostings.readOrNull(dir.resolve(".sequence"));
     long seq = 0;
     if (raw != null) {
       try {
@@ -673,99 +533,39 @@ public final class FileJobboard extends AbstractJobboard {
             "The board's counter " + dir.resolve(".sequence") + " is corrupt");
       }
     }
-    for (Path p : postingFiles()) {
-      seq = Math.max(seq, Long.parseLong(p.getFileName().toString().substring(2, 21)));
+    for (FilePostings.Name n : postingFiles()) {
+      seq = Math.max(seq, n.sequence());
     }
     return seq;
   }
 
-  /** The postings in a folder, skipping those removed while listing. */
   private static List<Map<?, ?>> postings(Path folder) {
-    List<Map<?, ?>> out = new ArrayList<>();
-    for (Path f : files(folder)) {
-      Map<?, ?> p = readPosting(f);
-      if (p != null) {
-        out.add(p);
-      }
-    }
-    return out;
+    return FilePostings.readAll(folder);
   }
 
-  /** The {@code .json} files of a folder (not temporaries). */
   private static List<Path> files(Path folder) {
-    List<Path> out = new ArrayList<>();
-    try (DirectoryStream<Path> ds = Files.newDirectoryStream(folder, "[!.]*" + JSON)) {
-      ds.forEach(out::add);
-    } catch (NoSuchFileException e) {
-      return out;
-    } catch (IOException e) {
-      throw failure("list", folder, e);
-    }
-    return out;
+    return FilePostings.files(folder);
   }
 
-  /** A posting's map, or {@code null} when the file is gone. */
   private static Map<?, ?> readPosting(Path file) {
-    return readJson(file, "uuid");
+    return FilePostings.read(file);
   }
 
-  /** A JSON object with a string {@code key}, or {@code null} when the file is gone. */
-  private static Map<?, ?> readJson(Path file, String key) {
-    byte[] raw = readOrNull(file);
-    if (raw == null) {
-      return null;
-    }
-    Object v;
-    try {
-      v = Json.read(raw);
-    } catch (RuntimeException e) {
-      throw new StorageException("The file " + file + " is not valid JSON: " + e.getMessage(), e);
-    }
-    if (v instanceof Map<?, ?> m && m.get(key) instanceof String) {
-      return m;
-    }
-    throw new StorageException("The file " + file + " is damaged (no '" + key + "')");
-  }
-
-  private static byte[] readOrNull(Path file) {
-    try {
-      return Files.readAllBytes(file);
-    } catch (NoSuchFileException e) {
-      return null;
-    } catch (IOException e) {
-      throw failure("read", file, e);
-    }
-  }
-
-  /** Replaces {@code target} whole: temporary file in its folder, fsync, rename, fsync folder. */
+  /** Replaces {@code target} whole (fsynced, with its folder, under {@code durability=power}). */
   private void writeAtomically(Path target, byte[] data) {
-    Path tmp =
-        target.resolveSibling(".tmp-" + Long.toHexString(ThreadLocalRandom.current().nextLong()));
     try {
-      try (FileChannel ch =
-          FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-        ByteBuffer buf = ByteBuffer.wrap(data);
-        while (buf.hasRemaining()) {
-          ch.write(buf);
-        }
-        if (sync) {
-          ch.force(true);
-        }
-      }
-      Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+      AtomicFiles.replace(target, data, sync);
     } catch (IOException e) {
-      deleteIfExists(tmp);
       throw failure("write", target, e);
     }
-    syncDir(target.getParent());
   }
 
   private void syncDir(Path folder) {
     if (!sync) {
       return;
     }
-    try (FileChannel ch = FileChannel.open(folder, StandardOpenOption.READ)) {
-      ch.force(true);
+    try {
+      AtomicFiles.syncDirectory(folder);
     } catch (IOException e) {
       throw failure("fsync the folder", folder, e);
     }
@@ -780,86 +580,6 @@ public final class FileJobboard extends AbstractJobboard {
   }
 
   private static StorageException failure(String action, Path path, IOException e) {
-    return new StorageException("Could not " + action + " " + path + ": " + e, e);
-  }
-
-  // ---------------------------------------------------------------- postings as JSON
-
-  private static Map<String, Object> toMap(Job j, Object lastFailure, Object trashReason) {
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("uuid", j.uuid());
-    m.put("name", j.name());
-    m.put(
-        "book", j.book() == null ? null : Map.of("name", j.book().name(), "uuid", j.book().uuid()));
-    m.put("details", j.details());
-    m.put("priority", j.priority().name());
-    m.put("sequence", j.sequence());
-    m.put("created_on", j.createdOn().toString());
-    m.put("owner", j.owner());
-    m.put("token", j.token());
-    m.put("failures", j.failures());
-    m.put("last_failure", lastFailure);
-    m.put("idempotency_key", j.idempotencyKey());
-    if (trashReason != null) {
-      m.put("trash_reason", trashReason);
-    }
-    return m;
-  }
-
-  private static Job toJob(Map<?, ?> p, JobState state, String owner) {
-    return toJob(p, state, owner, number(p, "token"));
-  }
-
-  @SuppressWarnings("unchecked")
-  private static Job toJob(Map<?, ?> p, JobState state, String owner, long token) {
-    BookRef book =
-        p.get("book") instanceof Map<?, ?> b
-            ? new BookRef(String.valueOf(b.get("name")), String.valueOf(b.get("uuid")))
-            : null;
-    return new Job(
-        string(p, "uuid"),
-        string(p, "name"),
-        book,
-        p.get("details") instanceof Map<?, ?> d ? (Map<String, Object>) d : Map.of(),
-        JobPriority.parse(string(p, "priority")),
-        number(p, "sequence"),
-        instant(p, "created_on", "job '" + string(p, "uuid") + "'"),
-        state,
-        owner,
-        token,
-        (int) number(p, "failures"),
-        p.get("idempotency_key") instanceof String k ? k : null);
-  }
-
-  private static Job withFailures(Job j, int failures) {
-    return new Job(
-        j.uuid(),
-        j.name(),
-        j.book(),
-        j.details(),
-        j.priority(),
-        j.sequence(),
-        j.createdOn(),
-        j.state(),
-        j.owner(),
-        j.token(),
-        failures,
-        j.idempotencyKey());
-  }
-
-  private static String string(Map<?, ?> m, String key) {
-    return m.get(key) instanceof String s ? s : String.valueOf(m.get(key));
-  }
-
-  private static long number(Map<?, ?> m, String key) {
-    return m.get(key) instanceof Number n ? n.longValue() : 0;
-  }
-
-  private static Instant instant(Map<?, ?> m, String key, String where) {
-    try {
-      return Instant.parse(string(m, key));
-    } catch (RuntimeException e) {
-      throw new StorageException("'" + key + "' of " + where + " is not a time: " + m.get(key), e);
-    }
+    return FilePostings.failure(action, path, e);
   }
 }

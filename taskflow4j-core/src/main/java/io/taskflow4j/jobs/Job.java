@@ -60,7 +60,7 @@ public record Job(
 
   /** The board's order: higher priority first, then older first. */
   public static int compareForClaiming(Job a, Job b) {
-    int c = a.priority.compareTo(b.priority);
+    int c = Integer.compare(a.priority.code(), b.priority.code());
     return c != 0 ? c : Long.compare(a.sequence, b.sequence);
   }
 }

@@ -15,7 +15,9 @@ import java.util.TreeMap;
 /**
  * Opens jobboards by connection string, the same strings as logbook backends: a board lives in the
  * same store as the logbooks it points to ({@code postgresql://…}, {@code zookeeper://…}, {@code
- * dir:///…}), so that claims and checkpoints can be fenced together.
+ * dir:///…}), so that claims and checkpoints can be fenced together; {@code memory://} opens a new,
+ * empty board in this JVM. Every board, built-in or not, is found this way (see {@link
+ * JobboardProvider}).
  *
  * <pre>{@code
  * try (Jobboard board = Jobboards.open("postgresql://app@db/flows?lease=10")) {

@@ -19,6 +19,11 @@ import java.util.UUID;
  * A board in this JVM's memory, for tests and single-process use. {@link #peer()} opens another
  * board on the same jobs, with its own claims and renewals, as a second process would: closing a
  * board without releasing its claims lets them lapse after the lease time, as a crash would.
+ *
+ * <p>Open one like every board, with {@code Jobboards.open("memory://?lease=10")} (a new, empty
+ * board each time). This class stays public for tests that need what a connection string cannot
+ * carry: a clock they move themselves ({@link #MemoryJobboard(Duration, Clock)}) and explicit
+ * peers.
  */
 public final class MemoryJobboard extends AbstractJobboard {
   private final Shared shared;

@@ -1,6 +1,6 @@
 package io.taskflow4j.jobs;
 
-import java.net.InetAddress;
+import io.taskflow4j.internal.HostIdentity;
 import java.util.Objects;
 import java.util.UUID;
 
@@ -35,16 +35,12 @@ public record OwnerId(String name, String id) {
 
   /** The host name of this process, for registrations. */
   public static String hostName() {
-    try {
-      return InetAddress.getLocalHost().getHostName();
-    } catch (Exception e) {
-      return "localhost";
-    }
+    return HostIdentity.hostName();
   }
 
   /** The pid of this process. */
   public static long pid() {
-    return ProcessHandle.current().pid();
+    return HostIdentity.pid();
   }
 
   @Override

@@ -8,7 +8,8 @@ import java.util.List;
  * io.taskflow4j.persistence.Connection} API at the raw records (files, rows, znodes) for what that
  * API cannot show: records no parent links to, leftovers of interrupted writes. Implementations are
  * found with {@link java.util.ServiceLoader} (register them in {@code
- * META-INF/services/io.taskflow4j.verify.RawStoreInspector}); the directory backend's is built in.
+ * META-INF/services/io.taskflow4j.verify.RawStoreInspector}), as the directory, SQL and ZooKeeper
+ * backends register theirs.
  */
 public interface RawStoreInspector {
 

@@ -11,7 +11,6 @@ import io.taskflow4j.persistence.LogBook;
 import io.taskflow4j.persistence.NotFoundException;
 import io.taskflow4j.persistence.TaskDetail;
 import io.taskflow4j.persistence.TaskFlowException;
-import io.taskflow4j.persistence.dir.DirBackend;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.HashMap;
@@ -32,9 +31,10 @@ import java.util.Set;
  * and every flow's state with its atoms' ({@code SUCCESS} only when no atom is left running, failed
  * or pending). The checks use only the {@link Connection} API, so they work on every backend;
  * backend-specific {@link RawStoreInspector}s add what that API cannot see, such as records no
- * parent links to and leftovers of interrupted writes (the directory backend's is built in; others
- * register theirs with {@link ServiceLoader}). Leftovers that readers skip and the store removes by
- * itself are {@link Problem.Severity#NOTE notes}: {@link Report#ok()} is true despite them.
+ * parent links to and leftovers of interrupted writes; every backend, the directory backend
+ * included, registers its own with {@link ServiceLoader}. Leftovers that readers skip and the store
+ * removes by itself are {@link Problem.Severity#NOTE notes}: {@link Report#ok()} is true despite
+ * them.
  *
  * <pre>{@code
  * Report report = StoreVerifier.verify("dir:///var/lib/app/flows");
@@ -126,10 +126,9 @@ public final class StoreVerifier {
     return List.copyOf(w.problems);
   }
 
-  /** The built-in directory inspector, then every one registered with {@link ServiceLoader}. */
+  /** Every inspector registered with {@link ServiceLoader} (the directory backend's too). */
   static List<RawStoreInspector> inspectors() {
     List<RawStoreInspector> all = new ArrayList<>();
-    all.add(new DirStoreInspector());
     Iterator<RawStoreInspector> it =
         ServiceLoader.load(RawStoreInspector.class, StoreVerifier.class.getClassLoader())
             .iterator();
@@ -367,10 +366,5 @@ public final class StoreVerifier {
         }
       }
     }
-  }
-
-  /** The directory backend's raw checks (see {@link DirStoreInspector}). */
-  static boolean isDir(Backend backend) {
-    return backend instanceof DirBackend;
   }
 }

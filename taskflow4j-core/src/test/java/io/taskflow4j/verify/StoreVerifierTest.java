@@ -11,9 +11,11 @@ import io.taskflow4j.persistence.FlowDetail;
 import io.taskflow4j.persistence.FlowState;
 import io.taskflow4j.persistence.LogBook;
 import io.taskflow4j.persistence.TaskDetail;
+import io.taskflow4j.persistence.dir.DirStoreInspector;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.ServiceLoader;
 import java.util.UUID;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -46,6 +48,15 @@ class StoreVerifierTest {
 
   private static List<Problem.Kind> kinds(Report r) {
     return r.problems().stream().map(Problem::kind).collect(Collectors.toList());
+  }
+
+  @Test
+  void theDirectoryInspectorIsFoundThroughTheServiceLoaderLikeEveryBackends() {
+    assertThat(ServiceLoader.load(RawStoreInspector.class))
+        .anyMatch(DirStoreInspector.class::isInstance);
+    assertThat(StoreVerifier.inspectors())
+        .filteredOn(DirStoreInspector.class::isInstance)
+        .hasSize(1);
   }
 
   @Test

@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.taskflow4j.jobs.Claim;
-import io.taskflow4j.jobs.FileJobboard;
 import io.taskflow4j.jobs.Job;
+import io.taskflow4j.jobs.JobPriority;
 import io.taskflow4j.jobs.JobSpec;
 import io.taskflow4j.jobs.Jobboard;
 import io.taskflow4j.jobs.Jobboards;
@@ -17,6 +17,7 @@ import io.taskflow4j.persistence.InvalidConfigurationException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -42,7 +43,7 @@ class FileJobboardTest extends JobboardContractTest {
   void opensByConnectionStringForBothSchemes() {
     for (String scheme : new String[] {"dir", "file"}) {
       try (Jobboard b = Jobboards.open(scheme + "://" + store() + "?lease=2&board=queue")) {
-        assertThat(b).isInstanceOf(FileJobboard.class);
+        assertThat(b.describe()).startsWith("file jobboard ");
         assertThat(b.leaseTime()).isEqualTo(Duration.ofSeconds(2));
         assertThat(b.describe()).contains("queue");
       }
@@ -117,6 +118,91 @@ class FileJobboardTest extends JobboardContractTest {
       assertThat(youngTemp).exists();
       assertThat(b.jobs()).hasSize(1);
       assertThat(b.claimNext(OwnerId.generate("c2"))).isPresent();
+    }
+  }
+
+  @Test
+  void aPostingIsNamedByItsPriorityCodeNotItsPositionInTheEnum() throws Exception {
+    try (Jobboard a = openBoard(Duration.ofSeconds(30))) {
+      for (JobPriority p : JobPriority.values()) {
+        Job job = a.post(JobSpec.of("p-" + p, null, "f").withPriority(p));
+        try (var files = Files.list(store().resolve("jobs"))) {
+          assertThat(files.map(f -> f.getFileName().toString()))
+              .as(p.name())
+              .contains(String.format("%d-%019d-%s.json", p.code(), job.sequence(), job.uuid()));
+        }
+      }
+    }
+  }
+
+  /**
+   * Postings written by earlier releases, named by the priority's position in the enum (0 very high
+   * .. 4 very low), are listed and claimed in their order among new ones, and keep their name.
+   */
+  @Test
+  void postingsNamedByTheOldPriorityPositionsKeepTheirClaimingOrder() throws Exception {
+    Path jobs = Files.createDirectories(store().resolve("jobs"));
+    String[] oldPriorities = {"NORMAL", "VERY_HIGH", "VERY_LOW", "HIGH", "LOW"};
+    int[] oldPositions = {2, 0, 4, 1, 3};
+    Map<String, Path> oldFiles = new java.util.HashMap<>();
+    for (int i = 0; i < oldPriorities.length; i++) {
+      String uuid = "0000000" + i + "-old0-0000-0000-000000000000";
+      Path f = jobs.resolve(String.format("%d-%019d-%s.json", oldPositions[i], i + 1, uuid));
+      Files.writeString(
+          f,
+          "{\"uuid\": \""
+              + uuid
+              + "\", \"name\": \"old-"
+              + oldPriorities[i]
+              + "\", \"book\": null, \"details\": {}, \"priority\": \""
+              + oldPriorities[i]
+              + "\", \"sequence\": "
+              + (i + 1)
+              + ", \"created_on\": \"2026-11-28T15:51:15Z\", \"owner\": null, \"token\": 0,"
+              + " \"failures\": 0, \"last_failure\": null, \"idempotency_key\": null}");
+      oldFiles.put("old-" + oldPriorities[i], f);
+    }
+    Files.writeString(jobs.resolve(".sequence"), "5");
+    try (Jobboard board = openBoard(Duration.ofSeconds(30))) {
+      board.post(JobSpec.of("new-HIGH", null, "f").withPriority(JobPriority.HIGH));
+      board.post(JobSpec.of("new-VERY_HIGH", null, "f").withPriority(JobPriority.VERY_HIGH));
+      List<String> expected =
+          List.of(
+              "old-VERY_HIGH",
+              "new-VERY_HIGH",
+              "old-HIGH",
+              "new-HIGH",
+              "old-NORMAL",
+              "old-LOW",
+              "old-VERY_LOW");
+      assertThat(board.jobs()).extracting(Job::name).isEqualTo(expected);
+      List<String> claimed = new java.util.ArrayList<>();
+      OwnerId me = OwnerId.generate("c");
+      for (int i = 0; i < expected.size(); i++) {
+        Claim c = board.claimNext(me).orElseThrow();
+        claimed.add(c.job().name());
+        if (c.job().name().startsWith("old-")) {
+          assertThat(oldFiles.get(c.job().name())).as("an old posting keeps its name").exists();
+        }
+        c.complete();
+      }
+      assertThat(claimed).isEqualTo(expected);
+      assertThat(board.claimNext(me)).isEmpty();
+    }
+  }
+
+  @Test
+  void aPostingWithAPriorityCodeThisReleaseDoesNotKnowIsRefusedWithATypedError() throws Exception {
+    try (Jobboard board = openBoard(Duration.ofSeconds(30))) {
+      Job job = board.post(JobSpec.of("j", null, "f"));
+      Path jobs = store().resolve("jobs");
+      Files.move(
+          jobs.resolve(String.format("300-%019d-%s.json", job.sequence(), job.uuid())),
+          jobs.resolve(String.format("250-%019d-%s.json", job.sequence(), job.uuid())));
+      assertThatThrownBy(() -> board.claimNext(OwnerId.generate("c")))
+          .isInstanceOf(io.taskflow4j.persistence.IncompatibleVersionException.class)
+          .hasMessageContaining("code 250")
+          .hasMessageContaining("upgrade taskflow4j");
     }
   }
 }

@@ -41,7 +41,8 @@ import java.util.Set;
  * each job is kept in {@code <path>/fences/<job uuid>} (a folder TaskFlow ignores). A fenced write
  * compares it with its own token under the store's write lock, the same lock an advance takes, so
  * no write of a stale owner lands once the advance has returned. The file-lock jobboard of the same
- * connection string ({@code io.taskflow4j.jobs.FileJobboard}) advances it at every claim.
+ * connection string (the file jobboard that {@code Jobboards.open("dir://…")} opens) advances it at
+ * every claim.
  *
  * <p>Configuration keys:
  *

@@ -13,6 +13,7 @@ import io.taskflow4j.jobs.OwnerId;
 import io.taskflow4j.persistence.BackendConf;
 import io.taskflow4j.persistence.Fence;
 import io.taskflow4j.persistence.FencedException;
+import io.taskflow4j.persistence.IncompatibleVersionException;
 import io.taskflow4j.persistence.InvalidConfigurationException;
 import io.taskflow4j.persistence.JobState;
 import io.taskflow4j.persistence.Json;
@@ -201,7 +202,7 @@ final class SqlJobboard extends AbstractJobboard {
                   Rows.string(ps, 4, spec.book() == null ? null : spec.book().name());
                   Rows.string(ps, 5, spec.book() == null ? null : spec.book().uuid());
                   ps.setString(6, Json.write(spec.details()));
-                  ps.setInt(7, spec.priority().ordinal());
+                  ps.setInt(7, spec.priority().code());
                   rows.time(ps, 8, clock().instant());
                   Rows.string(ps, 9, spec.idempotencyKey());
                   ps.executeUpdate();
@@ -267,11 +268,12 @@ final class SqlJobboard extends AbstractJobboard {
   private Job readJob(ResultSet rs, JobState state, boolean withOwner) throws SQLException {
     String bookName = rs.getString("book_name");
     String bookUuid = rs.getString("book_uuid");
-    int p = rs.getInt("priority");
-    JobPriority[] priorities = JobPriority.values();
-    if (p < 0 || p >= priorities.length) {
-      throw new IllegalArgumentException(
-          "job '" + rs.getString("uuid") + "' has an unknown priority " + p);
+    JobPriority priority;
+    try {
+      priority = JobPriority.ofCode(rs.getInt("priority"));
+    } catch (IncompatibleVersionException e) {
+      throw new IncompatibleVersionException(
+          "Job '" + rs.getString("uuid") + "' on board '" + board + "': " + e.getMessage(), e);
     }
     @SuppressWarnings("unchecked")
     Map<String, Object> details =
@@ -283,7 +285,7 @@ final class SqlJobboard extends AbstractJobboard {
         rs.getString("name"),
         bookUuid == null ? null : new BookRef(bookName == null ? "" : bookName, bookUuid),
         details,
-        priorities[p],
+        priority,
         rs.getLong("seq"),
         rows.time(rs, "created_on"),
         state,

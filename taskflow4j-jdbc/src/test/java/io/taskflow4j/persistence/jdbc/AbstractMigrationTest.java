@@ -212,7 +212,7 @@ abstract class AbstractMigrationTest {
       assertThat(c.getLogBook(lb.uuid()).flows().get(0).atoms()).hasSize(1);
       c.validate();
     }
-    assertThat(((JdbcBackend) b).schemaVersion()).isEqualTo("3");
+    assertThat(((JdbcBackend) b).schemaVersion()).isEqualTo("4");
     if (hasAlembic()) {
       assertThat(alembicVersion()).isEqualTo(SchemaMigrator.ALEMBIC_HEAD);
     }
@@ -224,7 +224,7 @@ abstract class AbstractMigrationTest {
     try (Connection c = open(store).getConnection()) {
       UpgradeResult first = c.upgradeWithResult();
       assertThat(first).isEqualTo(UpgradeResult.created(SchemaMigrator.LATEST_VERSION));
-      assertThat(first.describe()).isEqualTo("created the schema at version 3");
+      assertThat(first.describe()).isEqualTo("created the schema at version 4");
       UpgradeResult again = c.upgradeWithResult();
       assertThat(again).isEqualTo(UpgradeResult.upToDate(SchemaMigrator.LATEST_VERSION));
       assertThat(again.changed()).isFalse();
@@ -252,7 +252,83 @@ abstract class AbstractMigrationTest {
     try (Connection c = open(store).getConnection()) {
       UpgradeResult r = c.upgradeWithResult();
       assertThat(r).isEqualTo(UpgradeResult.upgraded("2", SchemaMigrator.LATEST_VERSION));
-      assertThat(r.describe()).isEqualTo("upgraded the schema from version 2 to 3");
+      assertThat(r.describe()).isEqualTo("upgraded the schema from version 2 to 4");
+    }
+  }
+
+  /**
+   * A board written by schema version 3, which stored a priority as the level's position in the
+   * enum (0 very high .. 4 very low): after the upgrade to version 4 every job is claimed in the
+   * order it was claimed before, highest priority first, oldest first within one, and the rows hold
+   * the levels' codes.
+   */
+  @Test
+  void theJobPriorityMigrationKeepsTheClaimingOrder() throws Exception {
+    String store = newStore();
+    Flyway.configure(getClass().getClassLoader())
+        .dataSource(new RawDataSource(this::rawConnection))
+        .table(SchemaMigrator.HISTORY_TABLE)
+        .locations(((JdbcBackend) open(store)).dialect().migrations())
+        .baselineOnMigrate(true)
+        .baselineVersion("0")
+        .target("3")
+        .loggers("slf4j")
+        .load()
+        .migrate();
+    // Posted in this order; the number is the stored position (2 normal, 0 very high, ...).
+    int[] positions = {2, 0, 4, 1, 3, 0, 2};
+    List<String> rows = new ArrayList<>();
+    for (int i = 0; i < positions.length; i++) {
+      rows.add(
+          "INSERT INTO taskflow4j_jobs (uuid, board, name, details, priority, created_on)"
+              + " VALUES ('j"
+              + i
+              + "', 'default', 'job"
+              + i
+              + "', '{}', "
+              + positions[i]
+              + ", '2026-11-28 15:51:15.774035')");
+    }
+    rows.add(
+        "INSERT INTO taskflow4j_jobs_trash (uuid, board, name, details, priority, seq, created_on,"
+            + " epoch, failures, reason, trashed_on) VALUES ('t0', 'default', 'trashed', '{}', 1,"
+            + " 99, '2026-11-28 15:51:15.774035', 0, 3, 'old', '2026-11-28 15:51:16.000000')");
+    exec(rows);
+
+    try (io.taskflow4j.jobs.Jobboard board =
+        io.taskflow4j.jobs.Jobboards.open(store + (store.contains("?") ? "&" : "?") + "lease=30")) {
+      // Before: positions 0 (j1, j5), 1 (j3), 2 (j0, j6), 3 (j4), 4 (j2).
+      List<String> expected = List.of("j1", "j5", "j3", "j0", "j6", "j4", "j2");
+      assertThat(board.jobs()).extracting(io.taskflow4j.jobs.Job::uuid).isEqualTo(expected);
+      assertThat(board.jobs())
+          .extracting(io.taskflow4j.jobs.Job::priority)
+          .containsExactly(
+              io.taskflow4j.jobs.JobPriority.VERY_HIGH,
+              io.taskflow4j.jobs.JobPriority.VERY_HIGH,
+              io.taskflow4j.jobs.JobPriority.HIGH,
+              io.taskflow4j.jobs.JobPriority.NORMAL,
+              io.taskflow4j.jobs.JobPriority.NORMAL,
+              io.taskflow4j.jobs.JobPriority.LOW,
+              io.taskflow4j.jobs.JobPriority.VERY_LOW);
+      List<String> claimed = new ArrayList<>();
+      io.taskflow4j.jobs.OwnerId me = io.taskflow4j.jobs.OwnerId.generate("migrated");
+      for (int i = 0; i < expected.size(); i++) {
+        io.taskflow4j.jobs.Claim c = board.claimNext(me).orElseThrow();
+        claimed.add(c.job().uuid());
+        c.complete();
+      }
+      assertThat(claimed).isEqualTo(expected);
+      assertThat(board.trashedJobs())
+          .singleElement()
+          .extracting(io.taskflow4j.jobs.Job::priority)
+          .isEqualTo(io.taskflow4j.jobs.JobPriority.HIGH);
+    }
+    assertThat(history()).endsWith("3:true", "4:true");
+    try (java.sql.Connection c = rawConnection();
+        Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SELECT priority FROM taskflow4j_jobs_trash")) {
+      assertThat(rs.next()).isTrue();
+      assertThat(rs.getInt(1)).isEqualTo(200);
     }
   }
 
@@ -267,7 +343,7 @@ abstract class AbstractMigrationTest {
       assertThat(r.from())
           .startsWith("a TaskFlow store")
           .contains(hasAlembic() ? SchemaMigrator.ALEMBIC_HEAD : "unversioned");
-      assertThat(r.describe()).startsWith("adopted a TaskFlow store").contains("version 3");
+      assertThat(r.describe()).startsWith("adopted a TaskFlow store").contains("version 4");
       assertThat(c.upgradeWithResult().change()).isEqualTo(UpgradeResult.Change.UP_TO_DATE);
     }
   }
@@ -313,7 +389,7 @@ abstract class AbstractMigrationTest {
         }
         assertThat(failures).as("round %d", round).isEmpty();
         try (Backend b = open(store)) {
-          assertThat(((JdbcBackend) b).schemaVersion()).isEqualTo("3");
+          assertThat(((JdbcBackend) b).schemaVersion()).isEqualTo("4");
         }
       }
     } finally {
@@ -370,7 +446,7 @@ abstract class AbstractMigrationTest {
     assertThat(after.get("logbooks")).isEqualTo(before.get("logbooks"));
     assertThat(after.get("flowdetails")).isEqualTo(before.get("flowdetails"));
     assertThat(after.get("atomdetails")).isEqualTo(before.get("atomdetails") + 1);
-    assertThat(((JdbcBackend) b).schemaVersion()).isEqualTo("3");
+    assertThat(((JdbcBackend) b).schemaVersion()).isEqualTo("4");
     if (hasAlembic()) {
       assertThat(alembicVersion()).isEqualTo(SchemaMigrator.ALEMBIC_HEAD);
     }
@@ -436,8 +512,8 @@ abstract class AbstractMigrationTest {
             "INSERT INTO "
                 + SchemaMigrator.HISTORY_TABLE
                 + " (installed_rank, version, description, type, script, checksum, installed_by,"
-                + " execution_time, success) VALUES (99, '4', 'from the future', 'SQL',"
-                + " 'V4__from_the_future.sql', 0, 'a newer release', 0, "
+                + " execution_time, success) VALUES (99, '5', 'from the future', 'SQL',"
+                + " 'V5__from_the_future.sql', 0, 'a newer release', 0, "
                 + (this instanceof SqliteMigrationTest ? "1" : "TRUE")
                 + ")"));
     Map<String, Long> before = fingerprint();
@@ -446,7 +522,7 @@ abstract class AbstractMigrationTest {
     try (Connection c = newer.getConnection()) {
       assertThatThrownBy(c::upgrade)
           .isInstanceOf(IncompatibleVersionException.class)
-          .hasMessageContaining("version 4")
+          .hasMessageContaining("version 5")
           .hasMessageContaining("upgrade taskflow4j");
     }
     assertThat(fingerprint()).isEqualTo(before);
@@ -634,7 +710,7 @@ abstract class AbstractMigrationTest {
         Connection c = b.getConnection()) {
       c.validate();
       assertTaskFlowRows(c);
-      assertThat(((JdbcBackend) b).schemaVersion()).isEqualTo("3");
+      assertThat(((JdbcBackend) b).schemaVersion()).isEqualTo("4");
       // New rows come after TaskFlow's.
       TaskDetail added = TaskDetail.create("added");
       c.updateFlowDetails(c.getFlowDetails(FLOW).withAtom(added));
@@ -642,7 +718,7 @@ abstract class AbstractMigrationTest {
           .extracting(AtomDetail::uuid)
           .containsExactly(ATOMS.get(0), ATOMS.get(1), ATOMS.get(2), added.uuid());
     }
-    assertThat(history()).containsExactly("1:true", "2:true", "3:true");
+    assertThat(history()).containsExactly("1:true", "2:true", "3:true", "4:true");
   }
 
   /**
@@ -672,7 +748,7 @@ abstract class AbstractMigrationTest {
       c.validate();
       assertTaskFlowRows(c);
     }
-    assertThat(history()).containsExactly("1:true", "2:true", "3:true");
+    assertThat(history()).containsExactly("1:true", "2:true", "3:true", "4:true");
   }
 
   /**
@@ -713,7 +789,7 @@ abstract class AbstractMigrationTest {
       c.validate();
       LogBook lb = c.saveLogBook(LogBook.create("b").withFlow(FlowDetail.create("f")));
       assertThat(c.getLogBook(lb.uuid()).flows()).hasSize(1);
-      assertThat(((JdbcBackend) b).schemaVersion()).isEqualTo("3");
+      assertThat(((JdbcBackend) b).schemaVersion()).isEqualTo("4");
     }
   }
 }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.taskflow4j.jobs.Claim;
 import io.taskflow4j.jobs.Job;
+import io.taskflow4j.jobs.JobPriority;
 import io.taskflow4j.jobs.JobSpec;
 import io.taskflow4j.jobs.Jobboard;
 import io.taskflow4j.jobs.Jobboards;
@@ -17,6 +18,7 @@ import io.taskflow4j.persistence.Backends;
 import io.taskflow4j.persistence.Connection;
 import io.taskflow4j.persistence.FencedException;
 import io.taskflow4j.persistence.FlowDetail;
+import io.taskflow4j.persistence.IncompatibleVersionException;
 import io.taskflow4j.persistence.JobState;
 import io.taskflow4j.persistence.LogBook;
 import io.taskflow4j.persistence.TaskDetail;
@@ -184,7 +186,41 @@ abstract class AbstractSqlJobboardTest extends JobboardContractTest {
   }
 
   @Test
-  void boardAndFenceTablesSurviveUpgradesAndTheSchemaIsAtVersionThree() throws Exception {
+  void aJobsPriorityIsStoredAsItsCodeNotItsPositionInTheEnum() throws Exception {
+    try (Jobboard board = openBoard(Duration.ofSeconds(30));
+        java.sql.Connection raw = rawConnection();
+        PreparedStatement ps =
+            raw.prepareStatement("SELECT priority FROM taskflow4j_jobs WHERE uuid = ?")) {
+      for (JobPriority p : JobPriority.values()) {
+        Job job = board.post(JobSpec.of("p-" + p, null, "f").withPriority(p));
+        ps.setString(1, job.uuid());
+        try (java.sql.ResultSet rs = ps.executeQuery()) {
+          assertThat(rs.next()).isTrue();
+          assertThat(rs.getInt(1)).as(p.name()).isEqualTo(p.code()).isNotEqualTo(p.ordinal());
+        }
+      }
+    }
+  }
+
+  @Test
+  void anUnknownStoredPriorityCodeIsRefusedWithATypedError() throws Exception {
+    try (Jobboard board = openBoard(Duration.ofSeconds(30));
+        java.sql.Connection raw = rawConnection();
+        PreparedStatement ps =
+            raw.prepareStatement("UPDATE taskflow4j_jobs SET priority = 250 WHERE uuid = ?")) {
+      Job job = board.post(JobSpec.of("from-the-future", null, "f"));
+      ps.setString(1, job.uuid());
+      assertThat(ps.executeUpdate()).isEqualTo(1);
+      assertThatThrownBy(() -> board.job(job.uuid()))
+          .isInstanceOf(IncompatibleVersionException.class)
+          .hasMessageContaining(job.uuid())
+          .hasMessageContaining("code 250")
+          .hasMessageContaining("upgrade taskflow4j");
+    }
+  }
+
+  @Test
+  void boardAndFenceTablesSurviveUpgradesAndTheSchemaIsAtTheLatestVersion() throws Exception {
     try (Jobboard board = openBoard(Duration.ofSeconds(30));
         Backend backend = Backends.fetch(connection());
         Connection conn = backend.getConnection()) {
@@ -196,7 +232,7 @@ abstract class AbstractSqlJobboardTest extends JobboardContractTest {
           Connection c2 = again.getConnection()) {
         c2.upgrade();
       }
-      assertThat(((JdbcBackend) backend).schemaVersion()).isEqualTo("3");
+      assertThat(((JdbcBackend) backend).schemaVersion()).isEqualTo("4");
       assertThat(board.job(job.uuid()))
           .hasValueSatisfying(j -> assertThat(j.name()).isEqualTo("kept"));
       assertThat(conn.fenceToken(job.uuid())).hasValue(claim.token());

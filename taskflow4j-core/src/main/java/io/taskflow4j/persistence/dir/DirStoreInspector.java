@@ -1,8 +1,9 @@
-package io.taskflow4j.verify;
+package io.taskflow4j.persistence.dir;
 
 import io.taskflow4j.persistence.Backend;
 import io.taskflow4j.persistence.Json;
-import io.taskflow4j.persistence.dir.DirBackend;
+import io.taskflow4j.verify.Problem;
+import io.taskflow4j.verify.RawStoreInspector;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.DirectoryStream;
@@ -16,10 +17,11 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The raw checks of a directory store ({@link DirBackend}): every child link ({@code
- * books/<book>/<flow>}, {@code flow_details/<flow>/<atom>}) points to an object directory that
- * holds a {@code metadata} file; every flow and atom directory is linked from some book or flow.
- * Reads the directory only.
+ * The raw checks of a directory store ({@link DirBackend}) for {@link
+ * io.taskflow4j.verify.StoreVerifier}, registered like every backend's through {@link
+ * java.util.ServiceLoader}: every child link ({@code books/<book>/<flow>}, {@code
+ * flow_details/<flow>/<atom>}) points to an object directory that holds a {@code metadata} file;
+ * every flow and atom directory is linked from some book or flow. Reads the directory only.
  *
  * <p>What an interrupted write of this library leaves is a {@link Problem.Kind#LEFTOVER}, a note:
  * temporaries in {@code .tmp/} (and, from earlier builds, inside object directories), and objects
@@ -28,7 +30,7 @@ import java.util.Set;
  * store's write lock, when no write is half-way. An unlinked object without an owner key (TaskFlow
  * records none) is an {@link Problem.Kind#ORPHAN}: nothing removes it by itself.
  */
-final class DirStoreInspector implements RawStoreInspector {
+public final class DirStoreInspector implements RawStoreInspector {
   private static final String BOOKS = "books";
   private static final String FLOWS = "flow_details";
   private static final String ATOMS = "atom_details";
@@ -38,6 +40,9 @@ final class DirStoreInspector implements RawStoreInspector {
   private static final String PARENT = "parent";
   private static final String LEFT_BY_A_WRITE =
       "left by an interrupted write; readers skip it, and the next write or upgrade() removes it";
+
+  /** Made by {@link java.util.ServiceLoader}. */
+  public DirStoreInspector() {}
 
   @Override
   public boolean supports(Backend backend) {
