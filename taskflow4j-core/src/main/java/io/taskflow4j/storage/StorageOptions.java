@@ -1,5 +1,6 @@
 package io.taskflow4j.storage;
 
+import io.taskflow4j.internal.Backoff;
 import io.taskflow4j.internal.Uuids;
 import java.time.Clock;
 import java.time.Duration;
@@ -44,6 +45,7 @@ public final class StorageOptions {
   private final Clock clock;
   private final Supplier<String> uuidSupplier;
   private final Sleeper sleeper;
+  private final Backoff backoff;
 
   private StorageOptions(Builder b) {
     this.writeAttempts = b.writeAttempts;
@@ -52,6 +54,7 @@ public final class StorageOptions {
     this.clock = b.clock;
     this.uuidSupplier = b.uuidSupplier;
     this.sleeper = b.sleeper;
+    this.backoff = Backoff.exponential(writeRetryBackoff, maxWriteRetryBackoff);
   }
 
   /** The defaults: 3 attempts, 50 ms doubling up to 2 s, the system clock, random uuids. */
@@ -96,11 +99,7 @@ public final class StorageOptions {
 
   /** The wait after {@code failedAttempts} failed attempts: doubling, capped. */
   Duration backoffAfter(int failedAttempts) {
-    Duration d = writeRetryBackoff;
-    for (int i = 1; i < failedAttempts && d.compareTo(maxWriteRetryBackoff) < 0; i++) {
-      d = d.multipliedBy(2);
-    }
-    return d.compareTo(maxWriteRetryBackoff) > 0 ? maxWriteRetryBackoff : d;
+    return backoff.delay(failedAttempts);
   }
 
   @Override
