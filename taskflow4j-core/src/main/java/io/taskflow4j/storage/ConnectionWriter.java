@@ -27,9 +27,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Lost replies.</b> A write can reach the store and still fail on its way back. When this
  * writer retries, the retry then meets a {@link ConflictException} (the stored revision has moved
- * on); when the connection retries itself, it reports a write whose outcome it cannot tell with a
- * {@link WriteOutcomeUnknownException}. In those two cases only, the record is read back once and,
- * when the store already holds exactly what was being written, that stored value is the result.
+ * on); a connection that retries itself reports a write whose outcome it cannot tell with a {@link
+ * WriteOutcomeUnknownException} (a ZooKeeper connection settles its lost replies itself and never
+ * needs to). In those two cases only, the record is read back once and, when the store already
+ * holds exactly what was being written, that stored value is the result; otherwise the failure is
+ * reported. That read is recovery, not another attempt: nothing is written again.
  *
  * <p><b>Fencing.</b> The first {@link FencedException} is kept: this run lost its claim, so every
  * later write is refused without asking the store.
@@ -153,7 +155,7 @@ final class ConnectionWriter extends StoreWriter {
         }
         failures.add(e);
         if (attempt >= attempts) {
-          if (e instanceof WriteOutcomeUnknownException && attempts == 1) {
+          if (e instanceof WriteOutcomeUnknownException) {
             Object recovered = tryRecover(value, e);
             if (recovered != null) {
               LOG.info(
