@@ -10,6 +10,11 @@ import java.util.function.Supplier;
 /**
  * How a {@link Storage} retries failed writes, what time it is and how new atom uuids are made.
  * Immutable; make one with {@link #builder()}.
+ *
+ * <p>The write retries apply to a connection that does not retry its own transient errors (memory,
+ * directory). A connection that does ({@link
+ * io.taskflow4j.persistence.Connection#retriesTransientErrors()}: SQL, ZooKeeper) gets each write
+ * once, and its backend's own settings ({@code max_retries}, {@code retry_budget_ms}) bound it.
  */
 public final class StorageOptions {
   /** Default number of attempts of one write (the first try included). */
@@ -67,7 +72,10 @@ public final class StorageOptions {
     return new Builder();
   }
 
-  /** Attempts of one write (the first try included), at least 1. */
+  /**
+   * Attempts of one write (the first try included), at least 1; a connection that retries itself
+   * gets one.
+   */
   public int writeAttempts() {
     return writeAttempts;
   }
