@@ -10,6 +10,8 @@ import java.util.Objects;
  * @param kind task or retry
  * @param version the atom's version string, e.g. {@code "1.0"}, or {@code null}
  * @param provides how the atom's result maps to provided names ({@code null} means none)
+ *     <p><b>Not API.</b> Public only because the engine, another package, exchanges it with {@link
+ *     Storage}'s engine-facing methods; it may change in any release.
  */
 public record AtomSpec(String name, AtomKind kind, String version, ResultMapping provides) {
 

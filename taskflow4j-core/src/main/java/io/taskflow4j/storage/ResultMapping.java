@@ -16,6 +16,9 @@ import java.util.function.BiConsumer;
  * How an atom's result maps to the names it provides (TaskFlow's {@code save_as}): the whole result
  * under one name ({@code {name: null}}), list elements by index ({@code {name: index}}) or map
  * entries by key ({@code {name: key}}). Immutable.
+ *
+ * <p><b>Not API.</b> Public only because the engine, another package, exchanges it with {@link
+ * Storage}'s engine-facing methods; it may change in any release.
  */
 public final class ResultMapping {
   private static final ResultMapping NONE = new ResultMapping(Map.of());

@@ -9,6 +9,8 @@ import java.util.Objects;
  *
  * @param state the atom's state
  * @param intention the atom's intention
+ *     <p><b>Not API.</b> Public only because the engine, another package, exchanges it with {@link
+ *     Storage}'s engine-facing methods; it may change in any release.
  */
 public record StateAndIntention(AtomState state, Intention intention) {
   /** Both parts are required. */

@@ -1,5 +1,6 @@
 package io.taskflow4j.storage;
 
+import io.taskflow4j.internal.Backoff;
 import io.taskflow4j.internal.Uuids;
 import java.time.Clock;
 import java.time.Duration;
@@ -9,6 +10,11 @@ import java.util.function.Supplier;
 /**
  * How a {@link Storage} retries failed writes, what time it is and how new atom uuids are made.
  * Immutable; make one with {@link #builder()}.
+ *
+ * <p>The write retries apply to a connection that does not retry its own transient errors (memory,
+ * directory). A connection that does ({@link
+ * io.taskflow4j.persistence.Connection#retriesTransientErrors()}: SQL, ZooKeeper) gets each write
+ * once, and its backend's own settings ({@code max_retries}, {@code retry_budget_ms}) bound it.
  */
 public final class StorageOptions {
   /** Default number of attempts of one write (the first try included). */
@@ -44,6 +50,7 @@ public final class StorageOptions {
   private final Clock clock;
   private final Supplier<String> uuidSupplier;
   private final Sleeper sleeper;
+  private final Backoff backoff;
 
   private StorageOptions(Builder b) {
     this.writeAttempts = b.writeAttempts;
@@ -52,6 +59,7 @@ public final class StorageOptions {
     this.clock = b.clock;
     this.uuidSupplier = b.uuidSupplier;
     this.sleeper = b.sleeper;
+    this.backoff = Backoff.exponential(writeRetryBackoff, maxWriteRetryBackoff);
   }
 
   /** The defaults: 3 attempts, 50 ms doubling up to 2 s, the system clock, random uuids. */
@@ -64,7 +72,10 @@ public final class StorageOptions {
     return new Builder();
   }
 
-  /** Attempts of one write (the first try included), at least 1. */
+  /**
+   * Attempts of one write (the first try included), at least 1; a connection that retries itself
+   * gets one.
+   */
   public int writeAttempts() {
     return writeAttempts;
   }
@@ -96,11 +107,7 @@ public final class StorageOptions {
 
   /** The wait after {@code failedAttempts} failed attempts: doubling, capped. */
   Duration backoffAfter(int failedAttempts) {
-    Duration d = writeRetryBackoff;
-    for (int i = 1; i < failedAttempts && d.compareTo(maxWriteRetryBackoff) < 0; i++) {
-      d = d.multipliedBy(2);
-    }
-    return d.compareTo(maxWriteRetryBackoff) > 0 ? maxWriteRetryBackoff : d;
+    return backoff.delay(failedAttempts);
   }
 
   @Override

@@ -8,9 +8,16 @@
  * {@link io.taskflow4j.storage.AtomSpec}s, so this package knows nothing of the engine or of the
  * user-facing atom classes.
  *
- * <p>Not API, public only because the engine package uses them (Java has no narrower visibility
- * without a module boundary): {@code AtomSpec}, {@code ScopeWalker}, {@code StateAndIntention},
- * {@code ResultMapping} and {@code AttemptInfo}. They may change in any release. ({@link
- * io.taskflow4j.storage.AtomKind} is API: listeners see it in {@code AtomEvent.kind()}.)
+ * <p><b>API and plumbing.</b> Users meet {@link io.taskflow4j.storage.Storage} (through {@code
+ * Engine.storage()}), {@link io.taskflow4j.storage.StorageOptions}, {@link
+ * io.taskflow4j.storage.RetryHistory} with its {@link io.taskflow4j.storage.AttemptInfo}, {@link
+ * io.taskflow4j.storage.AtomKind} (in engine events) and {@link
+ * io.taskflow4j.storage.InvalidResultException}. {@link io.taskflow4j.storage.AtomSpec}, {@link
+ * io.taskflow4j.storage.ResultMapping}, {@link io.taskflow4j.storage.ScopeWalker} and {@link
+ * io.taskflow4j.storage.StateAndIntention} are public only for the engine and are not API. The rest
+ * is package-private: {@code Storage} is a facade over one part per concern (the atom table, result
+ * resolution, injection, retry records, the detail writer) and a store writer, which is either the
+ * connection writer (write first, the one retry policy, the fence latch, lost-reply recovery) or
+ * the private in-memory store a {@code null} connection selects.
  */
 package io.taskflow4j.storage;

@@ -130,6 +130,17 @@ public abstract class ForwardingConnection implements Connection {
     delegate.advanceFence(fence);
   }
 
+  /**
+   * The delegate's answer: a decoration writes through it, so whoever retries the delegate's
+   * transient errors retries the decorated writes. A decoration that injects failures of its own,
+   * which the delegate would never see, overrides this with {@code false} to have {@code Storage}
+   * retry them.
+   */
+  @Override
+  public boolean retriesTransientErrors() {
+    return delegate.retriesTransientErrors();
+  }
+
   /** The delegate's fenced view: decorations of this class do not apply to it. */
   @Override
   public Connection fenced(io.taskflow4j.persistence.Fence fence) {

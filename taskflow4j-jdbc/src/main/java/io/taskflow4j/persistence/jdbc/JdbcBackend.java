@@ -1,15 +1,17 @@
 package io.taskflow4j.persistence.jdbc;
 
+import io.taskflow4j.internal.Backoff;
 import io.taskflow4j.persistence.Backend;
 import io.taskflow4j.persistence.BackendConf;
 import io.taskflow4j.persistence.Connection;
 import io.taskflow4j.persistence.StorageException;
 import io.taskflow4j.persistence.TaskFlowException;
 import io.taskflow4j.persistence.UpgradeResult;
+import io.taskflow4j.persistence.WriteOutcomeUnknownException;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.Objects;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -19,11 +21,12 @@ import org.slf4j.LoggerFactory;
  * connection pool is made on first use and released by {@link #close()}. Every operation is one
  * short transaction; transient failures (lost connection, server restart, deadlock, serialization
  * failure, SQLite busy) are retried with bounded exponential backoff, then reported as a {@link
- * StorageException} that says what failed.
+ * StorageException} that says what failed. This is the only retry of a write: its connections say
+ * so ({@link Connection#retriesTransientErrors()}), so {@code Storage} does not retry on top.
  */
 final class JdbcBackend implements Backend {
   private static final Logger LOG = LoggerFactory.getLogger(JdbcBackend.class);
-  private static final long MAX_BACKOFF_MILLIS = 5_000;
+  private static final Duration MAX_BACKOFF = Duration.ofSeconds(5);
 
   private final BackendConf conf;
   private final JdbcSettings settings;
@@ -35,10 +38,17 @@ final class JdbcBackend implements Backend {
 
   private final JdbcCommitHook hook;
 
+  /** Waits between attempts; jittered, to spread the retries of many clients of one outage. */
+  private final Backoff backoff;
+
   JdbcBackend(BackendConf conf, JdbcCommitHook hook) {
     this.hook = Objects.requireNonNull(hook, "hook");
     this.conf = Objects.requireNonNull(conf, "conf");
     this.settings = JdbcSettings.from(conf);
+    Duration first = Duration.ofMillis(Math.max(1, settings.retryBackoff().toMillis()));
+    this.backoff =
+        Backoff.exponential(first.compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : first, MAX_BACKOFF)
+            .withJitter();
     this.migrator =
         new SchemaMigrator(
             settings.dialect(),
@@ -285,7 +295,7 @@ final class JdbcBackend implements Backend {
               e);
         }
         evictIdleQuietly();
-        long delay = backoff(attempt);
+        long delay = backoff.delay(attempt + 1).toMillis();
         LOG.warn(
             "{} on {} failed (attempt {} of {}), retrying in {} ms: {}",
             what,
@@ -337,9 +347,9 @@ final class JdbcBackend implements Backend {
   /**
    * A write whose commit failed so that it may or may not be stored (the connection was lost while
    * committing). A fenced connection then looks at its fence to tell its caller whether the claim
-   * is still held.
+   * is still held; {@code Storage} reads the record back to find out whether it was stored.
    */
-  static final class CommitOutcomeUnknownException extends StorageException {
+  static final class CommitOutcomeUnknownException extends WriteOutcomeUnknownException {
     private static final long serialVersionUID = 1L;
 
     CommitOutcomeUnknownException(String message, Throwable cause) {
@@ -380,13 +390,6 @@ final class JdbcBackend implements Backend {
         LOG.debug("could not evict idle connections of {}", settings.describe(), e);
       }
     }
-  }
-
-  private long backoff(int attempt) {
-    long base = Math.max(1, settings.retryBackoff().toMillis());
-    long cap = Math.min(MAX_BACKOFF_MILLIS, base << Math.min(attempt, 20));
-    // Jitter spreads the retries of many clients hit by the same outage.
-    return cap / 2 + ThreadLocalRandom.current().nextLong(cap / 2 + 1);
   }
 
   private void sleep(long millis, String what) {

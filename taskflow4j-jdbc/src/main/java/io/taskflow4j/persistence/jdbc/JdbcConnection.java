@@ -214,6 +214,17 @@ final class JdbcConnection implements Connection {
   }
 
   /**
+   * True: {@link JdbcBackend#run} retries every transient failure of a transaction itself, and a
+   * commit whose outcome it cannot tell is reported as such (a {@link
+   * io.taskflow4j.persistence.WriteOutcomeUnknownException}), never retried blindly. A fenced view
+   * writes through the same backend and answers the same.
+   */
+  @Override
+  public boolean retriesTransientErrors() {
+    return true;
+  }
+
+  /**
    * Runs a write transaction (see {@link JdbcBackend#run}). On a fenced connection whose commit
    * failed with its outcome unknown (the session was lost while committing: the server ended it
    * while the process was paused before its commit, or the network failed), the fence is read

@@ -1,5 +1,6 @@
 package io.taskflow4j.persistence.zookeeper;
 
+import io.taskflow4j.internal.Backoff;
 import io.taskflow4j.persistence.Backend;
 import io.taskflow4j.persistence.BackendConf;
 import io.taskflow4j.persistence.Connection;
@@ -8,6 +9,7 @@ import io.taskflow4j.persistence.StorageException;
 import io.taskflow4j.persistence.TaskFlowException;
 import java.nio.charset.StandardCharsets;
 import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
@@ -33,8 +35,9 @@ import org.slf4j.LoggerFactory;
  * <p>Curator manages the ensemble, the session and the credentials; operations run on the session's
  * current ZooKeeper handle inside {@link #run}, which retries a whole operation after a lost
  * connection or an expired session with a bounded exponential back-off until the configured budget
- * ({@code retry_budget_ms}) is spent, then fails with a {@link StorageException}. The client is
- * started on first use, not when the backend is made.
+ * ({@code retry_budget_ms}) is spent, then fails with a {@link StorageException}. These are the
+ * only retries of a write ({@code Storage} makes each write once on these connections). The client
+ * is started on first use, not when the backend is made.
  */
 public final class ZkBackend implements Backend {
   private static final Logger LOG = LoggerFactory.getLogger(ZkBackend.class);
@@ -44,6 +47,10 @@ public final class ZkBackend implements Backend {
   private final List<ACL> acl;
   private final Object lock = new Object();
   private final ZkWriteHook hook;
+
+  /** Waits between attempts of {@link #run}: doubling, capped, without jitter. */
+  private final Backoff backoff;
+
   private CuratorFramework client;
   private volatile boolean closed;
 
@@ -61,6 +68,9 @@ public final class ZkBackend implements Backend {
     this.settings = settings;
     this.acl = acl(settings);
     this.hook = java.util.Objects.requireNonNull(hook, "hook");
+    Duration max = Duration.ofMillis(settings.retryMaxSleepMs());
+    Duration first = Duration.ofMillis(settings.retryBaseSleepMs());
+    this.backoff = Backoff.exponential(first.compareTo(max) > 0 ? max : first, max);
   }
 
   /** What observes the logbook writes (nothing, but in crash-point tests). */
@@ -183,10 +193,7 @@ public final class ZkBackend implements Backend {
         if (now >= deadline || closed) {
           throw unreachable(what, e, start);
         }
-        long sleep =
-            Math.min(
-                (long) settings.retryBaseSleepMs() << Math.min(attempt, 20),
-                settings.retryMaxSleepMs());
+        long sleep = backoff.delay(attempt + 1).toMillis();
         sleep = Math.min(sleep, Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - now)));
         LOG.debug("{}: {} (attempt {}), retrying in {} ms", what, e.code(), attempt + 1, sleep);
         attempt++;

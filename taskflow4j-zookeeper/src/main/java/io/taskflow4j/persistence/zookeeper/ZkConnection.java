@@ -64,7 +64,9 @@ import org.apache.zookeeper.data.Stat;
  *
  * <p><b>Retries.</b> A write whose reply was lost with the connection may have been applied; the
  * next attempt first checks whether every znode of the transaction already holds exactly what was
- * sent at the expected version, and if so reports success instead of a false conflict.
+ * sent at the expected version, and if so reports success instead of a false conflict. These are
+ * the only retries and the only lost-reply recovery of a write ({@link #retriesTransientErrors()}):
+ * {@code Storage} makes each write once.
  */
 final class ZkConnection implements Connection {
   private static final byte[] EMPTY = new byte[0];
@@ -643,6 +645,16 @@ final class ZkConnection implements Connection {
 
   /** A transaction to commit and how to turn its outcome into the call's result. */
   private record Plan<T>(List<Planned> ops, java.util.function.Function<Committed, T> result) {}
+
+  /**
+   * True: {@link ZkBackend#run} retries a lost connection, an expired session or a timeout until
+   * its budget is spent, and a write whose reply was lost is checked ({@link #landed}) before it is
+   * made again. A fenced view is a connection of this class and answers the same.
+   */
+  @Override
+  public boolean retriesTransientErrors() {
+    return true;
+  }
 
   /**
    * Runs a write: plan from fresh reads, commit as one transaction; on a race plan again; after a

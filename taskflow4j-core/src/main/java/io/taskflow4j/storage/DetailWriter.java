@@ -1,0 +1,337 @@
+package io.taskflow4j.storage;
+
+import io.taskflow4j.internal.NameIndex;
+import io.taskflow4j.internal.Timestamps;
+import io.taskflow4j.persistence.AtomDetail;
+import io.taskflow4j.persistence.AtomState;
+import io.taskflow4j.persistence.ConflictException;
+import io.taskflow4j.persistence.Failure;
+import io.taskflow4j.persistence.FlowDetail;
+import io.taskflow4j.persistence.FlowState;
+import io.taskflow4j.persistence.Intention;
+import io.taskflow4j.persistence.Json;
+import io.taskflow4j.persistence.RetryDetail;
+import io.taskflow4j.persistence.TaskDetail;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Builds the next detail of an atom or of the flow detail and writes it first: the in-memory value
+ * is replaced by the stored one only when the {@link StoreWriter} returns it, and a change that
+ * changes nothing is not written.
+ */
+final class DetailWriter {
+  private static final Logger LOG = LoggerFactory.getLogger(Storage.class);
+
+  /** A change of one atom's detail; returns its argument when nothing changes. */
+  @FunctionalInterface
+  interface AtomChange {
+    AtomDetail apply(AtomDetail current);
+  }
+
+  /** A change of the flow detail's own fields. */
+  @FunctionalInterface
+  interface FlowChange {
+    FlowDetail apply(FlowDetail current);
+  }
+
+  private final AtomTable table;
+  private final StoreWriter store;
+  private final StorageOptions options;
+
+  /** Serialises writes of the flow detail's own fields (held with the structure read lock). */
+  private final ReentrantLock flowLock = new ReentrantLock();
+
+  /** The flow detail's own fields (no atoms), as last written or read. */
+  private volatile FlowDetail header;
+
+  DetailWriter(AtomTable table, StoreWriter store, StorageOptions options, FlowDetail header) {
+    this.table = table;
+    this.store = store;
+    this.options = options;
+    this.header = header;
+  }
+
+  /** The flow detail's own fields (no atoms). */
+  FlowDetail header() {
+    return header;
+  }
+
+  /** The time now, as stored in metadata. */
+  String now() {
+    return Timestamps.iso(options.clock().instant());
+  }
+
+  /** A new entry for {@code spec} with a new uuid (see {@link StoreWriter#newEntry}). */
+  AtomEntry newEntry(AtomSpec spec, String name, int ordinal) {
+    return store.newEntry(spec, name, ordinal, options.uuidSupplier().get());
+  }
+
+  /** Writes the details of new entries in one write (structure write lock held). */
+  void writeCreated(NameIndex<AtomEntry> created) {
+    header = store.writeCreated(header, created);
+  }
+
+  /**
+   * Writes new atom details in one flow-detail write carrying only them (structure write lock
+   * held); {@code what} names them in messages.
+   *
+   * @return the flow detail as written, with the stored details
+   */
+  FlowDetail writeNewAtoms(String what, List<AtomDetail> details) {
+    FlowDetail written = store.writeFlow(header.withAtoms(details), what);
+    header = written.withoutAtoms();
+    return written;
+  }
+
+  /**
+   * Applies {@code change} to an atom's detail and writes it (unless nothing changed), holding the
+   * structure read lock and the atom's lock; the in-memory detail changes only after the write.
+   */
+  AtomDetail updateAtom(String name, AtomChange change, Failure liveExec, Failure liveRevert) {
+    table.structure.readLock().lock();
+    try {
+      AtomEntry e = table.entry(name);
+      synchronized (e) {
+        AtomDetail current = e.detail();
+        AtomDetail updated = change.apply(current);
+        if (updated.equals(current)) {
+          return current;
+        }
+        AtomDetail written = store.writeAtom(updated, header.name());
+        e.written(written, liveExec, liveRevert);
+        table.trackFailures(e, written);
+        return written;
+      }
+    } finally {
+      table.structure.readLock().unlock();
+    }
+  }
+
+  /** See {@link Storage#setAtomState(String, AtomState, Map)}. */
+  void setAtomState(String name, AtomState state, Map<String, ?> metaEntries) {
+    Objects.requireNonNull(state, "state");
+    updateAtom(name, d -> withMeta(d.withState(state), metaEntries), null, null);
+  }
+
+  /** See {@link Storage#setAtomIntention}. */
+  void setAtomIntention(String name, Intention intention) {
+    Objects.requireNonNull(intention, "intention");
+    updateAtom(name, d -> d.withIntention(intention), null, null);
+  }
+
+  /** See {@link Storage#updateAtomMetadata}. */
+  void updateAtomMetadata(String name, Map<String, ?> entries) {
+    if (entries == null || entries.isEmpty()) {
+      table.entry(name);
+      return;
+    }
+    updateAtom(name, d -> withMeta(d, entries), null, null);
+  }
+
+  /** See {@link Storage#setTaskProgress}. */
+  void setTaskProgress(String name, double progress, Map<String, ?> details) {
+    Map<String, Object> update = new LinkedHashMap<>();
+    update.put(AtomDetail.META_PROGRESS, progress);
+    if (details != null) {
+      if (details.isEmpty()) {
+        update.put(AtomDetail.META_PROGRESS_DETAILS, null);
+      } else {
+        Map<String, Object> pd = new LinkedHashMap<>();
+        pd.put("at_progress", progress);
+        pd.put("details", details);
+        update.put(AtomDetail.META_PROGRESS_DETAILS, pd);
+      }
+    }
+    requireTask(table.entry(name));
+    updateAtom(name, d -> withMeta(d, update), null, null);
+  }
+
+  static AtomEntry requireTask(AtomEntry e) {
+    if (e.kind != AtomKind.TASK) {
+      throw new IllegalArgumentException(
+          "atom '" + e.name + "' is a retry; progress is kept for tasks only");
+    }
+    return e;
+  }
+
+  /** See {@link Storage#save(String, Object, AtomState, Map)}. */
+  void save(String name, Object result, AtomState state, Map<String, ?> metaEntries) {
+    Objects.requireNonNull(state, "state");
+    Object value;
+    Failure live = null;
+    if (state == AtomState.FAILURE || state == AtomState.REVERT_FAILURE) {
+      if (!(result instanceof Failure f)) {
+        throw new IllegalArgumentException(
+            "saving atom '"
+                + name
+                + "' in state "
+                + state
+                + " needs a Failure, not "
+                + (result == null ? "null" : result.getClass().getName()));
+      }
+      value = f;
+      live = f;
+    } else {
+      value = normalizeResult(name, result);
+    }
+    Failure liveExec = state == AtomState.FAILURE ? live : null;
+    Failure liveRevert = state == AtomState.REVERT_FAILURE ? live : null;
+    AtomDetail written =
+        updateAtom(
+            name,
+            d -> {
+              AtomDetail u = withMeta(d.put(state, value), metaEntries);
+              if (state == AtomState.SUCCESS && u instanceof RetryDetail r) {
+                // The new attempt's info goes with it, in the same write (see AttemptInfo).
+                Object started = d.meta().get(AtomDetail.META_STARTED_AT);
+                u = AttemptInfo.appendStarted(r, started instanceof String st ? st : now());
+              }
+              return u;
+            },
+            liveExec,
+            liveRevert);
+    if (state == AtomState.SUCCESS
+        && written.intention() == Intention.EXECUTE
+        && written instanceof TaskDetail) {
+      AtomEntry e = table.entry(name);
+      Set<String> missing = e.providesWhole() ? Set.of() : e.mapping().missingIn(value);
+      if (!missing.isEmpty() && LOG.isWarnEnabled()) {
+        LOG.warn(
+            "Atom '{}' did not supply result with names {} it says it provides", name, missing);
+      }
+    }
+  }
+
+  /**
+   * {@code result} as stored.
+   *
+   * @throws InvalidResultException when it cannot be represented as JSON
+   */
+  static Object normalizeResult(String name, Object result) {
+    try {
+      return Json.normalize(result);
+    } catch (IllegalArgumentException e) {
+      throw new InvalidResultException(
+          name,
+          "The result of atom '"
+              + name
+              + "' cannot be stored: "
+              + e.getMessage()
+              + ". Return JSON values (maps, lists, strings, numbers, booleans, null) or a"
+              + " bean Jackson can serialise",
+          e);
+    }
+  }
+
+  /** See {@link Storage#reset}. */
+  void reset(String name, AtomState state) {
+    Objects.requireNonNull(state, "state");
+    if (Storage.INJECTOR_NAME.equals(name)) {
+      return;
+    }
+    updateAtom(
+        name,
+        d -> {
+          if (d.state() == state) {
+            return d;
+          }
+          AtomDetail r = d.reset(state);
+          // A reset retry has no attempts left; its attempt infos go with them.
+          return r instanceof RetryDetail rd ? AttemptInfo.cleared(rd) : r;
+        },
+        null,
+        null);
+  }
+
+  private static AtomDetail withMeta(AtomDetail d, Map<String, ?> entries) {
+    if (entries == null || entries.isEmpty()) {
+      return d;
+    }
+    try {
+      return d.withMetaEntries(entries);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(
+          "metadata of atom '" + d.name() + "' cannot be stored: " + e.getMessage(), e);
+    }
+  }
+
+  // ---------------------------------------------------------------- the flow detail's own fields
+
+  /** Writes {@code change} of the flow detail's own fields, unless it changes nothing. */
+  void updateFlow(FlowChange change) {
+    table.structure.readLock().lock();
+    flowLock.lock();
+    try {
+      writeFlow(change.apply(header));
+    } finally {
+      flowLock.unlock();
+      table.structure.readLock().unlock();
+    }
+  }
+
+  /** See {@link Storage#changeFlowState}. */
+  boolean changeFlowState(FlowState state) {
+    Objects.requireNonNull(state, "state");
+    table.structure.readLock().lock();
+    flowLock.lock();
+    try {
+      if (!FlowState.checkTransition(header.state(), state)) {
+        return false;
+      }
+      writeFlow(header.withState(state));
+      return true;
+    } finally {
+      flowLock.unlock();
+      table.structure.readLock().unlock();
+    }
+  }
+
+  /** Writes the flow detail's own fields (flow lock held), unless unchanged. */
+  private void writeFlow(FlowDetail updated) {
+    if (updated.equals(header)) {
+      return;
+    }
+    header = store.writeFlow(updated, null).withoutAtoms();
+  }
+
+  /** See {@link Storage#finishOverChangedFlow}. */
+  boolean finishOverChangedFlow(FlowState state) {
+    if (!state.isFinished()) {
+      throw new IllegalArgumentException("not a final state: " + state);
+    }
+    table.structure.readLock().lock();
+    flowLock.lock();
+    try {
+      FlowDetail stored = store.readFlow(header.uuid());
+      if (stored == null || stored.size() != table.size()) {
+        return false; // null: nothing else writes the private store
+      }
+      for (AtomDetail ad : stored.atoms()) {
+        // Revisions move on with every write, so an equal one means nobody wrote the atom since.
+        AtomEntry e = table.get(ad.name());
+        if (e == null
+            || !ad.uuid().equals(e.uuid())
+            || ad.revision() != e.detail().revision()
+            || ad.revision() == 0) {
+          return false;
+        }
+      }
+      try {
+        header = store.writeFlow(stored.withoutAtoms().withState(state), null).withoutAtoms();
+      } catch (ConflictException again) {
+        return false;
+      }
+      return true;
+    } finally {
+      flowLock.unlock();
+      table.structure.readLock().unlock();
+    }
+  }
+}

@@ -1,0 +1,61 @@
+package io.taskflow4j.storage;
+
+import io.taskflow4j.internal.NameIndex;
+import io.taskflow4j.persistence.AtomDetail;
+import io.taskflow4j.persistence.Connection;
+import io.taskflow4j.persistence.FlowDetail;
+
+/**
+ * Where a {@link Storage} writes: through a {@link Connection} ({@link ConnectionWriter}), or into
+ * the private in-memory store that a {@code null} connection selects ({@link PrivateStore}). Each
+ * write returns the value as stored (with its new revision), or throws and changes nothing.
+ *
+ * <p>Exactly two implementations, so calls from the storage's hot path stay bimorphic.
+ */
+abstract sealed class StoreWriter permits ConnectionWriter, PrivateStore {
+
+  /** The writer for {@code connection}; {@code null} selects the private store. */
+  static StoreWriter of(Connection connection, StorageOptions options) {
+    return connection == null
+        ? new PrivateStore(options)
+        : new ConnectionWriter(connection, options);
+  }
+
+  /** {@code fd} as this store holds it when a storage opens over it. */
+  abstract FlowDetail adopt(FlowDetail fd);
+
+  /**
+   * A new entry with a new PENDING detail for atom {@code spec} named {@code name}, whose detail
+   * has the uuid {@code uuid} (not yet written).
+   */
+  abstract AtomEntry newEntry(AtomSpec spec, String name, int ordinal, String uuid);
+
+  /**
+   * Writes the new details of {@code created} in one write of flow detail {@code header} carrying
+   * only them, and gives each entry its stored detail.
+   *
+   * @return the flow detail's fields as written
+   */
+  abstract FlowDetail writeCreated(FlowDetail header, NameIndex<AtomEntry> created);
+
+  /**
+   * Writes an atom detail of the flow detail named {@code flowName} (named only in messages).
+   *
+   * @return the detail as stored
+   */
+  abstract AtomDetail writeAtom(AtomDetail updated, String flowName);
+
+  /**
+   * Writes a flow detail's fields and the atom details it carries; {@code what} names the atoms in
+   * messages ({@code null}: the flow detail's own fields are written).
+   *
+   * @return the flow detail as stored, with the stored atom details
+   */
+  abstract FlowDetail writeFlow(FlowDetail updated, String what);
+
+  /**
+   * The flow detail {@code uuid} as the store holds it now, with its atom details, or {@code null}
+   * when no one but this storage writes the store (nothing can have changed it).
+   */
+  abstract FlowDetail readFlow(String uuid);
+}
