@@ -25,6 +25,7 @@ import org.slf4j.LoggerFactory;
  * One per run, over that run's compilation and storage.
  */
 final class AtomWork {
+  // The engine's one log category, which users already configure, whichever file logs.
   private static final Logger LOG = LoggerFactory.getLogger(ActionEngine.class);
 
   private static final String HOST = HostIdentity.hostName();

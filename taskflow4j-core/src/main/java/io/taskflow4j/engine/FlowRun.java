@@ -31,6 +31,7 @@ import org.slf4j.LoggerFactory;
  * resolves failures through the retries (TaskFlow's runtime and completer).
  */
 final class FlowRun implements Engine.EngineRun {
+  // The engine's one log category, which users already configure, whichever file logs.
   private static final Logger LOG = LoggerFactory.getLogger(ActionEngine.class);
 
   private enum Phase {
