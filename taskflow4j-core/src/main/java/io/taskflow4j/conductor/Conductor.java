@@ -333,6 +333,9 @@ public final class Conductor implements AutoCloseable {
       m.forEach((k, v) -> store.put(String.valueOf(k), v));
     }
     store.putAll(job.store());
+    // The conductor's own use of the connection ends here: fencing it and finding the flow to
+    // rebuild are the job's business. The engine reaches the store only through its Storage, opened
+    // over the fenced view, so every write it makes carries this claim's fence.
     Engine engine;
     try {
       engine =

@@ -3,22 +3,27 @@ package io.taskflow4j.engine;
 import io.taskflow4j.Atom;
 import io.taskflow4j.FlowElement;
 import io.taskflow4j.flow.Flow;
+import io.taskflow4j.flow.LinearFlow;
 import io.taskflow4j.persistence.Backend;
 import io.taskflow4j.persistence.Connection;
 import io.taskflow4j.persistence.FlowDetail;
 import io.taskflow4j.persistence.Json;
 import io.taskflow4j.persistence.LogBook;
+import io.taskflow4j.persistence.NotFoundException;
+import io.taskflow4j.storage.Storage;
 import io.taskflow4j.storage.StorageOptions;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.Executor;
+import java.util.function.Supplier;
 
 /**
  * Where engines come from.
@@ -367,9 +372,82 @@ public final class Engines {
       return this;
     }
 
-    /** Makes the engine (nothing is compiled or written yet). */
+    /**
+     * Makes the engine (nothing is compiled or written yet). The engine takes the configuration as
+     * it is now: changing this builder afterwards changes only the engines it builds later.
+     */
     public Engine build() {
-      return new ActionEngine(this);
+      return new ActionEngine(config());
+    }
+
+    private EngineConfig config() {
+      Flow root = flow instanceof Flow f ? f : LinearFlow.of(flow.name()).add((Atom) flow);
+      return new EngineConfig(
+          root,
+          factory,
+          storageOpener(root.name()),
+          frozen(store),
+          frozen(transientStore),
+          executor,
+          taskRunner,
+          parallel,
+          maxWorkers,
+          deferReverts,
+          neverResolve,
+          injectTransient,
+          clock);
+    }
+
+    private static Map<String, Object> frozen(Map<String, Object> values) {
+      return values.isEmpty() ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(values));
+    }
+
+    /**
+     * How the engine opens its storage: the one place where the engine's configuration meets the
+     * persistence types. Nothing is read or written until the engine asks.
+     */
+    private Supplier<Storage> storageOpener(String flowName) {
+      Backend backend = this.backend;
+      Connection connection = this.connection;
+      LogBook book = this.logBook;
+      FlowDetail given = this.flowDetail;
+      Map<String, Object> factory = this.factory;
+      StorageOptions configured = this.storageOptions;
+      Clock clock = this.clock;
+      return () -> {
+        StorageOptions options =
+            configured != null ? configured : StorageOptions.builder().clock(clock).build();
+        if (given != null) {
+          return openStored(backend, connection, given, options);
+        }
+        Map<String, Object> meta = new LinkedHashMap<>();
+        if (factory != null) {
+          meta.put(FlowDetail.META_FACTORY, factory);
+        }
+        FlowDetail fresh = FlowDetail.create(flowName).withMeta(meta);
+        return backend != null
+            ? Storage.open(backend, book, fresh, options)
+            : Storage.open(connection, book, fresh, options);
+      };
+    }
+
+    private static Storage openStored(
+        Backend backend, Connection connection, FlowDetail given, StorageOptions options) {
+      try {
+        return backend != null
+            ? Storage.openStored(backend, given, options)
+            : Storage.openStored(connection, given, options);
+      } catch (NotFoundException e) {
+        throw new NotFoundException(
+            "Flow detail '"
+                + given.name()
+                + "' ("
+                + given.uuid()
+                + ") is not in the store, so there is nothing to resume; save it through its"
+                + " logbook first (Connection.saveLogBook), or leave out flowDetail(...) to start a"
+                + " new run",
+            e);
+      }
     }
 
     /** Builds, runs, and returns every published value ({@code storage().fetchAll()}). */

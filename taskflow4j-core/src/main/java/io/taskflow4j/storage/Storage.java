@@ -449,4 +449,87 @@ public final class Storage {
     FlowDetail h = details.header();
     return "Storage{flow='" + h.name() + "', uuid=" + h.uuid() + '}';
   }
+
+  // ---------------------------------------------------------------- opening and closing
+
+  /** Whether {@link #close} closes the connection: {@code open} took it from a backend. */
+  private final java.util.concurrent.atomic.AtomicBoolean ownsConnection =
+      new java.util.concurrent.atomic.AtomicBoolean();
+
+  /** The logbook {@code open} created or extended; null otherwise. */
+  private String openedLogBook;
+
+  Storage(
+      FlowDetail flowDetail,
+      Connection connection,
+      StorageOptions options,
+      boolean ownsConnection,
+      String logBookUuid) {
+    this(flowDetail, connection, options);
+    this.ownsConnection.set(ownsConnection);
+    this.openedLogBook = logBookUuid;
+  }
+
+  /**
+   * Storage over a new flow detail, saved first (with no atoms yet) into {@code book}, or into a
+   * new logbook named after the flow when {@code book} is null; only the new flow detail is
+   * written, so the book's other flows stay as the store has them. The connection is taken from
+   * {@code backend} and closed by {@link #close} (or at once, when opening fails).
+   *
+   * @param options retry and id options; {@code null} means {@link StorageOptions#defaults()}
+   */
+  public static Storage open(
+      io.taskflow4j.persistence.Backend backend,
+      LogBook book,
+      FlowDetail flowDetail,
+      StorageOptions options) {
+    return StorageOpener.create(StorageOpener.connect(backend), true, book, flowDetail, options);
+  }
+
+  /**
+   * As {@link #open(io.taskflow4j.persistence.Backend, LogBook, FlowDetail, StorageOptions)}
+   * through {@code connection}, which stays the caller's: {@link #close} leaves it open. A null
+   * connection keeps everything in a private in-memory store (no logbook is saved).
+   */
+  public static Storage open(
+      Connection connection, LogBook book, FlowDetail flowDetail, StorageOptions options) {
+    return StorageOpener.create(connection, false, book, flowDetail, options);
+  }
+
+  /**
+   * Storage over a flow detail the store already holds, to resume it: its stored form is read with
+   * every atom detail, so a lazily read or older copy is fine. The connection is taken from {@code
+   * backend} and closed by {@link #close} (or at once, when opening fails).
+   *
+   * @throws io.taskflow4j.persistence.NotFoundException when the store does not hold the detail
+   */
+  public static Storage openStored(
+      io.taskflow4j.persistence.Backend backend, FlowDetail flowDetail, StorageOptions options) {
+    return StorageOpener.stored(StorageOpener.connect(backend), true, flowDetail, options);
+  }
+
+  /**
+   * As {@link #openStored(io.taskflow4j.persistence.Backend, FlowDetail, StorageOptions)} through
+   * {@code connection}, which stays the caller's. With a null connection the detail given is the
+   * whole record, kept in a private in-memory store.
+   */
+  public static Storage openStored(
+      Connection connection, FlowDetail flowDetail, StorageOptions options) {
+    return StorageOpener.stored(connection, false, flowDetail, options);
+  }
+
+  /** The logbook {@code open} created or extended for this storage's flow detail, if it did. */
+  public java.util.Optional<String> logBookUuid() {
+    return java.util.Optional.ofNullable(openedLogBook);
+  }
+
+  /**
+   * Closes the connection when this storage owns it (it was opened from a backend); otherwise does
+   * nothing. Idempotent. Writes after closing fail as the closed connection makes them fail.
+   */
+  public void close() {
+    if (ownsConnection.getAndSet(false)) {
+      connection.close();
+    }
+  }
 }

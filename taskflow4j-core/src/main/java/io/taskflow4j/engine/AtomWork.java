@@ -1,0 +1,235 @@
+package io.taskflow4j.engine;
+
+import io.taskflow4j.Arguments;
+import io.taskflow4j.Atom;
+import io.taskflow4j.Retry;
+import io.taskflow4j.Task;
+import io.taskflow4j.internal.ArrayMap;
+import io.taskflow4j.internal.HostIdentity;
+import io.taskflow4j.persistence.AtomDetail;
+import io.taskflow4j.persistence.AtomState;
+import io.taskflow4j.persistence.Failure;
+import io.taskflow4j.persistence.Json;
+import io.taskflow4j.persistence.NotFoundException;
+import io.taskflow4j.persistence.Stamp;
+import io.taskflow4j.persistence.WrappedFailureException;
+import io.taskflow4j.storage.InvalidResultException;
+import io.taskflow4j.storage.Storage;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * An atom's own work, on the executor (inline for the serial engine): record RUNNING (or
+ * REVERTING), fetch the arguments, execute (or revert), record the outcome, and only then notify.
+ * One per run, over that run's compilation and storage.
+ */
+final class AtomWork {
+  // The engine's one log category, which users already configure, whichever file logs.
+  private static final Logger LOG = LoggerFactory.getLogger(ActionEngine.class);
+
+  private static final String HOST = HostIdentity.hostName();
+  // In its stored form (a JSON number reads back as the smallest type that holds it), so that
+  // storing it does not box a new number for every atom.
+  private static final Object PID = Json.normalize(HostIdentity.pid());
+  private static final Double PROGRESS_NONE = 0.0;
+  private static final Double PROGRESS_DONE = 1.0;
+  private static final String USER = System.getProperty("user.name", "unknown");
+
+  /** What a worker reports back to the engine thread. */
+  record Completion(int atom, boolean revert, Failure failure, Throwable engineError) {}
+
+  private final ActionEngine engine;
+  private final EngineConfig cfg;
+  private final Compilation compilation;
+  private final Storage storage;
+
+  AtomWork(ActionEngine engine, Compilation compilation, Storage storage) {
+    this.engine = engine;
+    this.cfg = engine.cfg;
+    this.compilation = compilation;
+    this.storage = storage;
+  }
+
+  Arguments arguments(int i) {
+    Compilation c = compilation;
+    Atom a = c.atoms[i];
+    String name = c.names[i];
+    Map<String, Object> values =
+        a.argumentMapping().isEmpty()
+            ? Map.of()
+            : storage.fetchMappedArgs(
+                a.argumentMapping(), name, c.scopeWalker(i), a.optionalArguments());
+    return Arguments.of(values, a.argumentTypes(), (p, d) -> recordProgress(name, p, d));
+  }
+
+  private void recordProgress(String name, double progress, Map<String, Object> details) {
+    try {
+      storage.setTaskProgress(name, progress, details.isEmpty() ? null : details);
+    } catch (RuntimeException e) {
+      LOG.warn("Could not record the progress of atom '{}'", name, e);
+    }
+  }
+
+  Completion execute(int i, AtomState old) {
+    Compilation c = compilation;
+    Storage s = storage;
+    String name = c.names[i];
+    Atom atom = c.atoms[i];
+    Stamp startedAt = Stamp.of(cfg.clock().instant());
+    AtomDetail before = s.atomDetail(name);
+    int attempt = previousAttempts(before) + 1;
+    Map<String, Object> start =
+        ArrayMap.ofDistinct(
+            new Object[] {
+              AtomDetail.META_PROGRESS,
+              PROGRESS_NONE,
+              AtomDetail.META_STARTED_AT,
+              startedAt,
+              AtomDetail.META_ATTEMPT,
+              attempt,
+              AtomDetail.META_HOST,
+              HOST,
+              AtomDetail.META_PID,
+              PID,
+              AtomDetail.META_USER,
+              USER
+            });
+    s.setAtomState(name, AtomState.RUNNING, start);
+    if (old != AtomState.RUNNING) {
+      // Re-running an atom left RUNNING is silent (TaskFlow's identity transition).
+      engine.notifyAtom(i, old, AtomState.RUNNING, null, null);
+    }
+    long t0 = System.nanoTime();
+    Object result = null;
+    Failure failure = null;
+    try {
+      Arguments args = arguments(i);
+      result =
+          atom instanceof Task t
+              ? cfg.taskRunner().execute(invocation(t, before, attempt, args))
+              : ((Retry) atom).execute(args, s.getRetryHistory(name));
+    } catch (VirtualMachineError e) {
+      throw e;
+    } catch (Throwable t) {
+      failure = failureOf(t);
+    }
+    Stamp endedAt = Stamp.of(cfg.clock().instant());
+    Double duration = (System.nanoTime() - t0) / 1e9;
+    if (failure == null) {
+      try {
+        s.save(
+            name,
+            result,
+            AtomState.SUCCESS,
+            ArrayMap.ofDistinct(
+                new Object[] {
+                  AtomDetail.META_PROGRESS,
+                  PROGRESS_DONE,
+                  AtomDetail.META_ENDED_AT,
+                  endedAt,
+                  AtomDetail.META_DURATION,
+                  duration
+                }));
+      } catch (InvalidResultException | IllegalArgumentException e) {
+        // The task worked but its result cannot be recorded: a failure of the task, so the flow
+        // reverts instead of continuing with a result a resumed run could not see.
+        failure = Failure.of(new IllegalArgumentException(e.getMessage(), e));
+        result = null;
+      }
+    }
+    if (failure != null) {
+      s.save(
+          name,
+          failure,
+          AtomState.FAILURE,
+          ArrayMap.ofDistinct(
+              new Object[] {
+                AtomDetail.META_ENDED_AT, endedAt, AtomDetail.META_DURATION, duration
+              }));
+      engine.notifyAtom(i, AtomState.RUNNING, AtomState.FAILURE, null, failure);
+    } else {
+      engine.notifyAtom(i, AtomState.RUNNING, AtomState.SUCCESS, result, null);
+    }
+    return new Completion(i, false, failure, null);
+  }
+
+  /**
+   * The failure to record for what a task threw. A failure that arrived already captured (a {@link
+   * WrappedFailureException} holding one failure, as a remote worker reports it) is recorded as it
+   * is, with its original type names, not as a wrapper.
+   */
+  private static Failure failureOf(Throwable t) {
+    if (t instanceof WrappedFailureException w && w.failures().size() == 1) {
+      return w.failures().get(0);
+    }
+    return Failure.of(t);
+  }
+
+  private TaskRunner.Invocation invocation(Task t, AtomDetail d, int attempt, Arguments args) {
+    return new TaskRunner.Invocation(t, d.name(), d.uuid(), storage.flowUuid(), attempt, args);
+  }
+
+  private static int previousAttempts(AtomDetail d) {
+    Object a = d.meta().get(AtomDetail.META_ATTEMPT);
+    return a instanceof Number n ? n.intValue() : 0;
+  }
+
+  Completion revert(int i, AtomState old) {
+    Compilation c = compilation;
+    Storage s = storage;
+    String name = c.names[i];
+    Atom atom = c.atoms[i];
+    if (old != AtomState.REVERTING) {
+      s.setAtomState(name, AtomState.REVERTING, Map.of(AtomDetail.META_PROGRESS, 0.0));
+      engine.notifyAtom(i, old, AtomState.REVERTING, null, null);
+    }
+    Object revertResult = null;
+    Failure failure = null;
+    try {
+      Arguments args = arguments(i);
+      Map<String, Failure> failures = s.getExecuteFailures();
+      if (atom instanceof Task t) {
+        AtomDetail d = s.atomDetail(name);
+        revertResult =
+            cfg.taskRunner()
+                .revert(
+                    invocation(t, d, previousAttempts(d), args), executeResult(s, name), failures);
+      } else {
+        revertResult = ((Retry) atom).revert(args, s.getRetryHistory(name), failures);
+      }
+    } catch (VirtualMachineError e) {
+      throw e;
+    } catch (Throwable t) {
+      failure = failureOf(t);
+    }
+    if (failure == null) {
+      try {
+        if (atom instanceof Task) {
+          s.save(name, revertResult, AtomState.REVERTED, Map.of(AtomDetail.META_PROGRESS, 1.0));
+        } else {
+          // A reverted retry forgets its attempts, so a rerun starts counting afresh; its revert
+          // result is kept (TaskFlow loses it).
+          s.saveRetryReverted(name, revertResult);
+        }
+      } catch (InvalidResultException | IllegalArgumentException e) {
+        failure = Failure.of(new IllegalArgumentException(e.getMessage(), e));
+      }
+    }
+    if (failure != null) {
+      s.save(name, failure, AtomState.REVERT_FAILURE);
+      engine.notifyAtom(i, AtomState.REVERTING, AtomState.REVERT_FAILURE, null, failure);
+    } else {
+      engine.notifyAtom(i, AtomState.REVERTING, AtomState.REVERTED, revertResult, null);
+    }
+    return new Completion(i, true, failure, null);
+  }
+
+  static Object executeResult(Storage s, String name) {
+    try {
+      return s.getExecuteResult(name);
+    } catch (NotFoundException e) {
+      return null; // e.g. reverting an atom whose execution never finished
+    }
+  }
+}
