@@ -215,6 +215,18 @@ final class AtomTable {
   }
 
   /** The state and intention of each named atom, by position. */
+  /** {@link #statesInOrder} keyed by name, in the order given (unmodifiable). */
+  Map<String, StateAndIntention> statesByName(java.util.Collection<String> names) {
+    List<String> ordered = names instanceof List<String> l ? l : new ArrayList<>(names);
+    List<StateAndIntention> states = statesInOrder(ordered);
+    Map<String, StateAndIntention> out =
+        new LinkedHashMap<>(io.taskflow4j.internal.Capacity.forEntries(states.size()));
+    for (int i = 0; i < states.size(); i++) {
+      out.put(ordered.get(i), states.get(i));
+    }
+    return Collections.unmodifiableMap(out);
+  }
+
   List<StateAndIntention> statesInOrder(List<String> names) {
     StateAndIntention[] out = new StateAndIntention[names.size()];
     structure.readLock().lock();

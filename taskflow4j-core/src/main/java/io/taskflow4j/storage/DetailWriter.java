@@ -264,6 +264,37 @@ final class DetailWriter {
 
   // ---------------------------------------------------------------- the flow detail's own fields
 
+  /** A task's progress ({@code 0.0} when never reported). */
+  double taskProgress(String name) {
+    AtomEntry e = requireTask(table.entry(name));
+    return e.detail().meta().get(AtomDetail.META_PROGRESS) instanceof Number n
+        ? n.doubleValue()
+        : 0.0;
+  }
+
+  /** A task's last progress details ({@code {at_progress, details}}), or {@code null}. */
+  @SuppressWarnings("unchecked")
+  Map<String, Object> taskProgressDetails(String name) {
+    AtomEntry e = requireTask(table.entry(name));
+    return e.detail().meta().get(AtomDetail.META_PROGRESS_DETAILS) instanceof Map<?, ?> m
+        ? (Map<String, Object>) m
+        : null;
+  }
+
+  /** Sets the flow's state (no write when unchanged). */
+  void setFlowState(FlowState state) {
+    java.util.Objects.requireNonNull(state, "state");
+    updateFlow(h -> h.withState(state));
+  }
+
+  /** Puts {@code entries} into the flow's metadata ({@code null} or empty: nothing happens). */
+  void updateFlowMetadata(Map<String, ?> entries) {
+    if (entries == null || entries.isEmpty()) {
+      return;
+    }
+    updateFlow(h -> h.withMetaEntries(entries));
+  }
+
   /** Writes {@code change} of the flow detail's own fields, unless it changes nothing. */
   void updateFlow(FlowChange change) {
     table.structure.readLock().lock();

@@ -1,8 +1,8 @@
 package io.taskflow4j.storage;
 
-import io.taskflow4j.internal.Capacity;
 import io.taskflow4j.persistence.AtomDetail;
 import io.taskflow4j.persistence.AtomState;
+import io.taskflow4j.persistence.Backend;
 import io.taskflow4j.persistence.ConflictException;
 import io.taskflow4j.persistence.Connection;
 import io.taskflow4j.persistence.DuplicateException;
@@ -11,17 +11,17 @@ import io.taskflow4j.persistence.FlowDetail;
 import io.taskflow4j.persistence.FlowState;
 import io.taskflow4j.persistence.Intention;
 import io.taskflow4j.persistence.InvalidStateException;
+import io.taskflow4j.persistence.LogBook;
 import io.taskflow4j.persistence.NotFoundException;
 import io.taskflow4j.persistence.RetryDetail;
 import io.taskflow4j.persistence.StorageException;
-import java.util.ArrayList;
 import java.util.Collection;
-import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The engine's only door to persistence: reads and writes the state, results, failures and metadata
@@ -44,7 +44,7 @@ import java.util.Set;
  * live {@link Failure} as long as the stored one {@link Failure#matches matches} it, so the engine
  * can re-raise the original exception.
  */
-public final class Storage {
+public final class Storage implements AutoCloseable {
   /** The name of the task detail that holds values injected persistently at flow level. */
   public static final String INJECTOR_NAME = "_TaskFlow_INJECTOR";
 
@@ -54,6 +54,9 @@ public final class Storage {
   private final ResultIndex results;
   private final Injections injections;
   private final RetryRecords retries;
+  // What open(...) set up: the connection close() closes (null: the caller's), the book it used.
+  private final AtomicReference<Connection> ownedConnection;
+  private final String openedLogBook;
 
   /**
    * Storage over a flow detail that {@code connection} already stores (saved through its logbook).
@@ -65,6 +68,16 @@ public final class Storage {
    * @param options retry and id options; {@code null} means {@link StorageOptions#defaults()}
    */
   public Storage(FlowDetail flowDetail, Connection connection, StorageOptions options) {
+    this(flowDetail, connection, options, false, null);
+  }
+
+  /** Storage as {@link StorageOpener} makes it: maybe owning its connection, over a known book. */
+  Storage(
+      FlowDetail flowDetail,
+      Connection connection,
+      StorageOptions options,
+      boolean ownsConnection,
+      String logBookUuid) {
     Objects.requireNonNull(flowDetail, "flowDetail");
     StorageOptions opts = options == null ? StorageOptions.defaults() : options;
     StoreWriter store = StoreWriter.of(connection, opts);
@@ -74,6 +87,8 @@ public final class Storage {
     this.results = new ResultIndex(table, details);
     this.injections = new Injections(table, results, details, opts);
     this.retries = new RetryRecords(table, details);
+    this.ownedConnection = new AtomicReference<>(ownsConnection ? connection : null);
+    this.openedLogBook = logBookUuid;
     injections.registerStored();
   }
 
@@ -81,8 +96,6 @@ public final class Storage {
   public Storage(FlowDetail flowDetail, Connection connection) {
     this(flowDetail, connection, null);
   }
-
-  // ---------------------------------------------------------------- atoms
 
   /**
    * Makes sure every atom has a detail, reusing existing ones by name; new details are PENDING with
@@ -166,13 +179,7 @@ public final class Storage {
    * @throws NotFoundException when one is unknown
    */
   public Map<String, StateAndIntention> getAtomsStates(Collection<String> names) {
-    List<String> ordered = names instanceof List<String> l ? l : new ArrayList<>(names);
-    List<StateAndIntention> states = table.statesInOrder(ordered);
-    Map<String, StateAndIntention> out = new LinkedHashMap<>(Capacity.forEntries(states.size()));
-    for (int i = 0; i < states.size(); i++) {
-      out.put(ordered.get(i), states.get(i));
-    }
-    return Collections.unmodifiableMap(out);
+    return table.statesByName(names);
   }
 
   /**
@@ -201,19 +208,12 @@ public final class Storage {
 
   /** A task's progress ({@code 0.0} when never reported). */
   public double getTaskProgress(String name) {
-    AtomEntry e = DetailWriter.requireTask(table.entry(name));
-    return e.detail().meta().get(AtomDetail.META_PROGRESS) instanceof Number n
-        ? n.doubleValue()
-        : 0.0;
+    return details.taskProgress(name);
   }
 
   /** A task's last progress details ({@code {at_progress, details}}), or {@code null}. */
-  @SuppressWarnings("unchecked")
   public Map<String, Object> getTaskProgressDetails(String name) {
-    AtomEntry e = DetailWriter.requireTask(table.entry(name));
-    return e.detail().meta().get(AtomDetail.META_PROGRESS_DETAILS) instanceof Map<?, ?> m
-        ? (Map<String, Object>) m
-        : null;
+    return details.taskProgressDetails(name);
   }
 
   /** Saves a result with state SUCCESS. */
@@ -319,8 +319,6 @@ public final class Storage {
     details.reset(name, state);
   }
 
-  // ------------------------------------------------------------ injection
-
   /**
    * Injects values at flow level: visible to every atom, before any atom's result. Persistent
    * values are kept in the {@value #INJECTOR_NAME} task detail (and survive a reload); transient
@@ -341,8 +339,6 @@ public final class Storage {
   public void injectAtomArgs(String atomName, Map<String, ?> pairs, boolean transientValues) {
     injections.injectAtomArgs(atomName, pairs, transientValues);
   }
-
-  // ------------------------------------------------------------- fetching
 
   /**
    * The value of {@code name}: from the first provider (injected ones first) whose results may be
@@ -385,8 +381,6 @@ public final class Storage {
     return results.fetchUnsatisfiedArgs(atomName, mapping, scope, optionalArgs);
   }
 
-  // ----------------------------------------------------------------- flow
-
   /** The flow's state. */
   public FlowState getFlowState() {
     return details.header().state();
@@ -394,8 +388,7 @@ public final class Storage {
 
   /** Sets the flow's state (no write when unchanged). */
   public void setFlowState(FlowState state) {
-    Objects.requireNonNull(state, "state");
-    details.updateFlow(h -> h.withState(state));
+    details.setFlowState(state);
   }
 
   /**
@@ -426,13 +419,8 @@ public final class Storage {
 
   /** Puts {@code entries} into the flow's metadata ({@code null} or empty: nothing happens). */
   public void updateFlowMetadata(Map<String, ?> entries) {
-    if (entries == null || entries.isEmpty()) {
-      return;
-    }
-    details.updateFlow(h -> h.withMetaEntries(entries));
+    details.updateFlowMetadata(entries);
   }
-
-  // -------------------------------------------------------------- retries
 
   /** The history of retry {@code retryName} (its failure: the live one when known). */
   public RetryHistory getRetryHistory(String retryName) {
@@ -450,26 +438,6 @@ public final class Storage {
     return "Storage{flow='" + h.name() + "', uuid=" + h.uuid() + '}';
   }
 
-  // ---------------------------------------------------------------- opening and closing
-
-  /** Whether {@link #close} closes the connection: {@code open} took it from a backend. */
-  private final java.util.concurrent.atomic.AtomicBoolean ownsConnection =
-      new java.util.concurrent.atomic.AtomicBoolean();
-
-  /** The logbook {@code open} created or extended; null otherwise. */
-  private String openedLogBook;
-
-  Storage(
-      FlowDetail flowDetail,
-      Connection connection,
-      StorageOptions options,
-      boolean ownsConnection,
-      String logBookUuid) {
-    this(flowDetail, connection, options);
-    this.ownsConnection.set(ownsConnection);
-    this.openedLogBook = logBookUuid;
-  }
-
   /**
    * Storage over a new flow detail, saved first (with no atoms yet) into {@code book}, or into a
    * new logbook named after the flow when {@code book} is null; only the new flow detail is
@@ -479,17 +447,14 @@ public final class Storage {
    * @param options retry and id options; {@code null} means {@link StorageOptions#defaults()}
    */
   public static Storage open(
-      io.taskflow4j.persistence.Backend backend,
-      LogBook book,
-      FlowDetail flowDetail,
-      StorageOptions options) {
+      Backend backend, LogBook book, FlowDetail flowDetail, StorageOptions options) {
     return StorageOpener.create(StorageOpener.connect(backend), true, book, flowDetail, options);
   }
 
   /**
-   * As {@link #open(io.taskflow4j.persistence.Backend, LogBook, FlowDetail, StorageOptions)}
-   * through {@code connection}, which stays the caller's: {@link #close} leaves it open. A null
-   * connection keeps everything in a private in-memory store (no logbook is saved).
+   * As {@link #open(Backend, LogBook, FlowDetail, StorageOptions)} through {@code connection},
+   * which stays the caller's: {@link #close} leaves it open. A null connection keeps everything in
+   * a private in-memory store (no logbook is saved).
    */
   public static Storage open(
       Connection connection, LogBook book, FlowDetail flowDetail, StorageOptions options) {
@@ -501,17 +466,15 @@ public final class Storage {
    * every atom detail, so a lazily read or older copy is fine. The connection is taken from {@code
    * backend} and closed by {@link #close} (or at once, when opening fails).
    *
-   * @throws io.taskflow4j.persistence.NotFoundException when the store does not hold the detail
+   * @throws NotFoundException when the store does not hold the detail
    */
-  public static Storage openStored(
-      io.taskflow4j.persistence.Backend backend, FlowDetail flowDetail, StorageOptions options) {
+  public static Storage openStored(Backend backend, FlowDetail flowDetail, StorageOptions options) {
     return StorageOpener.stored(StorageOpener.connect(backend), true, flowDetail, options);
   }
 
   /**
-   * As {@link #openStored(io.taskflow4j.persistence.Backend, FlowDetail, StorageOptions)} through
-   * {@code connection}, which stays the caller's. With a null connection the detail given is the
-   * whole record, kept in a private in-memory store.
+   * As {@link #openStored(Backend, FlowDetail, StorageOptions)} through {@code connection}, which
+   * stays the caller's (a null one: the detail given is the whole record, kept in memory).
    */
   public static Storage openStored(
       Connection connection, FlowDetail flowDetail, StorageOptions options) {
@@ -519,17 +482,19 @@ public final class Storage {
   }
 
   /** The logbook {@code open} created or extended for this storage's flow detail, if it did. */
-  public java.util.Optional<String> logBookUuid() {
-    return java.util.Optional.ofNullable(openedLogBook);
+  public Optional<String> logBookUuid() {
+    return Optional.ofNullable(openedLogBook);
   }
 
   /**
    * Closes the connection when this storage owns it (it was opened from a backend); otherwise does
    * nothing. Idempotent. Writes after closing fail as the closed connection makes them fail.
    */
+  @Override
   public void close() {
-    if (ownsConnection.getAndSet(false)) {
-      connection.close();
+    Connection owned = ownedConnection.getAndSet(null);
+    if (owned != null) {
+      owned.close();
     }
   }
 }
