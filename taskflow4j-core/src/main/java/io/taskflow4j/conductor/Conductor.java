@@ -3,6 +3,7 @@ package io.taskflow4j.conductor;
 import io.taskflow4j.engine.Engine;
 import io.taskflow4j.engine.Engines;
 import io.taskflow4j.flow.Flow;
+import io.taskflow4j.internal.DaemonThreads;
 import io.taskflow4j.jobs.Claim;
 import io.taskflow4j.jobs.Job;
 import io.taskflow4j.jobs.Jobboard;
@@ -101,16 +102,9 @@ public final class Conductor implements AutoCloseable {
     this.engineOptions = b.engineOptions;
     this.listener = b.listener;
     this.slots = new Semaphore(maxJobs);
-    AtomicInteger n = new AtomicInteger();
     this.pool =
         Executors.newFixedThreadPool(
-            maxJobs,
-            r -> {
-              Thread t =
-                  new Thread(r, "taskflow4j-conductor-" + b.name + "-job-" + n.incrementAndGet());
-              t.setDaemon(true);
-              return t;
-            });
+            maxJobs, DaemonThreads.numbered("taskflow4j-conductor-" + b.name + "-job-"));
   }
 
   /** Starts configuring a conductor of {@code board} whose logbooks are in {@code backend}. */
@@ -129,8 +123,7 @@ public final class Conductor implements AutoCloseable {
       throw new IllegalStateException("conductor " + owner + " was already started");
     }
     registration = board.register(owner, Map.of("max_jobs", maxJobs));
-    Thread t = new Thread(this::dispatch, "taskflow4j-conductor-" + owner.name());
-    t.setDaemon(true);
+    Thread t = DaemonThreads.create("taskflow4j-conductor-" + owner.name(), this::dispatch);
     dispatcher.add(t);
     t.start();
     LOG.info(

@@ -2,6 +2,7 @@ package io.taskflow4j.persistence.dir;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import io.taskflow4j.internal.AtomicFiles;
 import io.taskflow4j.persistence.AtomDetail;
 import io.taskflow4j.persistence.CorruptRecordException;
 import io.taskflow4j.persistence.Fence;
@@ -19,7 +20,6 @@ import io.taskflow4j.persistence.dir.DirWriteHook.Step;
 import io.taskflow4j.persistence.spi.WriteRules;
 import io.taskflow4j.persistence.spi.WriteRules.Stored;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
@@ -251,6 +251,9 @@ final class DirStore {
   private final Set<PosixFilePermission> chmodFile;
   private final Set<PosixFilePermission> chmodDir;
   private final boolean posix;
+  // Whether a write flushes folders: when sync is on and AtomicFiles' folder rule allows it.
+  private final boolean syncDirs;
+  private final AtomicFiles.Steps hookSteps;
   private final Object lockGuard = new Object();
   private StoreLock storeLock; // guarded by lockGuard
   private boolean closed; // guarded by lockGuard
@@ -279,6 +282,19 @@ final class DirStore {
     this.sweepOnUpgrade = sweepOnUpgrade;
     this.hook = hook;
     this.posix = root.getFileSystem().supportedFileAttributeViews().contains("posix");
+    this.syncDirs = sync && AtomicFiles.canSyncDirectories(root);
+    this.hookSteps =
+        new AtomicFiles.Steps() {
+          @Override
+          public void written(Path file) throws IOException {
+            hook.after(Step.TEMP_WRITTEN, file);
+          }
+
+          @Override
+          public void synced(Path file) throws IOException {
+            hook.after(Step.FILE_SYNCED, file);
+          }
+        };
     if (posix && filePerms != null) {
       this.fileAttrs = new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(filePerms)};
       this.dirAttrs = new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(dirPerms)};
@@ -1886,17 +1902,7 @@ final class DirStore {
 
   private void writeNewFile(Path file, byte[] data) {
     try {
-      try (FileChannel ch = FileChannel.open(file, CREATE_NEW, fileAttrs)) {
-        ByteBuffer buf = ByteBuffer.wrap(data);
-        while (buf.hasRemaining()) {
-          ch.write(buf);
-        }
-        hook.after(Step.TEMP_WRITTEN, file);
-        if (sync) {
-          ch.force(true);
-          hook.after(Step.FILE_SYNCED, file);
-        }
-      }
+      AtomicFiles.writeNew(file, data, sync, hookSteps, fileAttrs);
       if (chmodFile != null) {
         Files.setPosixFilePermissions(file, chmodFile);
       }
@@ -2056,14 +2062,11 @@ final class DirStore {
 
   /** Makes the names in a directory (renames, links, deletions) survive a power loss. */
   private void syncDir(Path dir) {
-    if (!sync || !posix) {
-      // Without POSIX there is no portable way to open a directory; NTFS journals names itself.
+    if (!syncDirs) {
       return;
     }
     try {
-      try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
-        ch.force(true);
-      }
+      AtomicFiles.syncDirectory(dir);
       hook.after(Step.DIR_SYNCED, dir);
     } catch (IOException e) {
       throw ioFailure("fsync the directory", dir, e);
