@@ -66,7 +66,7 @@ final class StoreLock {
                 return ch;
               }));
     } catch (IOException e) {
-      throw new StorageException("could not lock " + lockFile + ": " + DirStore.describe(e), e);
+      throw new StorageException("could not lock " + lockFile + ": " + DirFiles.describe(e), e);
     }
   }
 
@@ -121,7 +121,7 @@ final class StoreLock {
           throw new StorageException("interrupted while waiting for the write lock " + lockFile, e);
         }
       } catch (IOException e) {
-        throw new StorageException("could not lock " + lockFile + ": " + DirStore.describe(e), e);
+        throw new StorageException("could not lock " + lockFile + ": " + DirFiles.describe(e), e);
       }
     }
   }
