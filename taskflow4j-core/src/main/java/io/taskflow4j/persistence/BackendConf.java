@@ -54,9 +54,7 @@ public final class BackendConf {
       Pattern.compile("^([A-Za-z][A-Za-z0-9+.\\-]*):(.*)$", Pattern.DOTALL);
 
   private final Map<String, Object> values;
-
   private final String backendName;
-
   private final String driver;
 
   private BackendConf(Map<String, Object> values, String backendName, String driver) {

@@ -86,7 +86,6 @@ public final class Json {
       MAPPER.writer().with(SerializationFeature.FAIL_ON_EMPTY_BEANS);
 
   private static final FrozenMap EMPTY_MAP = new FrozenMap(new Object[0]);
-
   private static final TypeReference<Object> OBJECT = new TypeReference<>() {};
 
   private Json() {}

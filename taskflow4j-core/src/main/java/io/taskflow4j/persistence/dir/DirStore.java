@@ -104,37 +104,23 @@ import org.slf4j.LoggerFactory;
  */
 final class DirStore {
   private static final Logger LOG = LoggerFactory.getLogger(DirStore.class);
-
   static final String BOOKS = "books";
-
   static final String FLOWS = "flow_details";
-
   static final String ATOMS = "atom_details";
-
   static final String STAGING = ".tmp";
-
   static final String LOCK = ".lock";
-
   static final String FENCES = "fences";
-
   static final String METADATA = "metadata";
-
   static final String TEMP_PREFIX = ".tmp-";
-
   static final String OBJECT_LOCK = "lock";
 
   // Revisions of records without a revision key (TaskFlow rewrote them) are derived from their
   // bytes into [2^62, 2^62 + 2^61): far above any counter of ours, so never equal to one.
   static final long CONTENT_REVISION_BASE = 1L << 62;
-
   static final String K_REVISION = "revision";
-
   static final String K_SEQ = "seq";
-
   static final String K_NEXT_SEQ = "next_seq";
-
   static final String K_PARENT = "parent";
-
   static final int MAX_ID_BYTES = 200;
 
   /** The three kinds of objects, each in its own top-level directory. */
@@ -179,27 +165,14 @@ final class DirStore {
   }
 
   private final Path root;
-
   private final Path books;
-
   private final Path flows;
-
   private final Path atoms;
-
   private final Path staging;
-
   private final Path fences;
-
-  private final boolean sync;
-
   private final boolean sweepOnUpgrade;
-
-  private final DirWriteHook hook;
-
   private final Object lockGuard = new Object();
-
   StoreLock storeLock; // guarded by lockGuard
-
   private boolean closed; // guarded by lockGuard
   final DirFiles files;
   final DirReader reader;
@@ -219,9 +192,7 @@ final class DirStore {
     this.atoms = root.resolve(ATOMS);
     this.staging = root.resolve(STAGING);
     this.fences = root.resolve(FENCES);
-    this.sync = sync;
     this.sweepOnUpgrade = sweepOnUpgrade;
-    this.hook = hook;
     this.files = new DirFiles(root, sync, hook, filePerms, dirPerms, forcePerms);
     this.reader = new DirReader(this);
     this.writer = new DirWriter(this);

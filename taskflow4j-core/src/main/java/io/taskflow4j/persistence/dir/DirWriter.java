@@ -73,7 +73,6 @@ final class DirWriter {
   // Positions are save times; this keeps them strictly increasing within one JVM even when the
   // clock does not advance between two saves.
   private static final AtomicLong LAST_POSITION = new AtomicLong();
-
   private final DirStore store;
   private final DirFiles files;
   private final DirReader reader;

@@ -41,25 +41,12 @@ final class JdbcConnection implements Connection {
   /** Bound parameters per IN list, well under every database's limit. */
   static final int IN_CHUNK = 500;
 
-  /**
-   * Rows bound before a batch is sent. Binding serializes each row's JSON on the client while the
-   * transaction sits idle on the server, and a whole large flow's worth (100,000 atoms) took over a
-   * second: longer than {@code transaction_idle_timeout}, which takes such a gap for a paused
-   * client and ends the session.
-   */
-  static final int BATCH_ROWS = 500;
-
   final JdbcBackend backend;
-
   final Dialect dialect;
-
   final Rows rows;
-
   final Fence fence; // null when not fenced
-
-  volatile boolean closed;
-
-  volatile StoreLimits limits;
+  private volatile boolean closed;
+  private volatile StoreLimits limits;
   final JdbcWriter writer;
   final JdbcReader reader;
 

@@ -1,6 +1,5 @@
 package io.taskflow4j.persistence.jdbc;
 
-import static io.taskflow4j.persistence.jdbc.JdbcConnection.BATCH_ROWS;
 import static io.taskflow4j.persistence.jdbc.JdbcConnection.IN_CHUNK;
 
 import io.taskflow4j.persistence.AtomDetail;
@@ -28,6 +27,14 @@ import java.util.Objects;
  * io.taskflow4j.persistence.spi.WriteRules}, then inserts or updates the rows in batches.
  */
 final class JdbcWriter {
+  /**
+   * Rows bound before a batch is sent. Binding serializes each row's JSON on the client while the
+   * transaction sits idle on the server, and a whole large flow's worth (100,000 atoms) took over a
+   * second: longer than {@code transaction_idle_timeout}, which takes such a gap for a paused
+   * client and ends the session.
+   */
+  private static final int BATCH_ROWS = 500;
+
   private final JdbcConnection conn;
   private final JdbcBackend backend;
   private final Dialect dialect;

@@ -59,22 +59,14 @@ import org.apache.zookeeper.ZooKeeper;
  */
 final class ZkConnection implements Connection {
   static final byte[] EMPTY = new byte[0];
-
   final ZkBackend backend;
-
   final ZkSettings settings;
-
   final String root;
-
   final String booksDir;
-
   final String flowsDir;
-
   final String atomsDir;
-
   final ZkFence fence;
-
-  volatile boolean closed;
+  private volatile boolean closed;
   final ZkTransactions tx;
   final ZkWriter writer;
   final ZkReader reader;
