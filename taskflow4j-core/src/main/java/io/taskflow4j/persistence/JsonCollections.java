@@ -29,7 +29,7 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
 final class JsonCollections {
   private JsonCollections() {}
 
-  /** An unmodifiable map made by {@link #freeze}; its type marks it as normalised. */
+  /** An unmodifiable map made by {@link Json#freeze}; its type marks it as normalised. */
   static final class FrozenMap extends ArrayMap<String, Object> {
     FrozenMap(Object[] keysAndValues) {
       super(keysAndValues);
@@ -327,7 +327,7 @@ final class JsonCollections {
     }
   }
 
-  /** An unmodifiable list made by {@link #freeze}; its type marks it as normalised. */
+  /** An unmodifiable list made by {@link Json#freeze}; its type marks it as normalised. */
   static final class FrozenList extends AbstractList<Object> implements RandomAccess {
     private final Object[] items;
 

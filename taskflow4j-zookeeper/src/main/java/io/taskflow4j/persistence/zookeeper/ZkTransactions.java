@@ -317,7 +317,7 @@ final class ZkTransactions {
     return r instanceof OpResult.ErrorResult er ? Code.get(er.getErr()) : Code.OK;
   }
 
-  /** Plans a transaction from fresh reads; {@link #write} commits it. */
+  /** Plans a transaction from fresh reads; {@link ZkWriter#write} commits it. */
   @FunctionalInterface
   interface Planner<T> {
     /** Reads what is needed and returns the plan, or throws a typed error. */
