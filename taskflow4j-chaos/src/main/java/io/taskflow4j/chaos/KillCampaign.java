@@ -1,5 +1,6 @@
 package io.taskflow4j.chaos;
 
+import io.taskflow4j.internal.DaemonThreads;
 import io.taskflow4j.persistence.AtomDetail;
 import io.taskflow4j.persistence.AtomState;
 import io.taskflow4j.persistence.Backend;
@@ -670,7 +671,8 @@ public final class KillCampaign {
     private Child(Process p) {
       this.process = p;
       this.reader =
-          new Thread(
+          DaemonThreads.start(
+              "chaos-child-reader",
               () -> {
                 try (BufferedReader r =
                     new BufferedReader(
@@ -688,10 +690,7 @@ public final class KillCampaign {
                 } finally {
                   started.complete(null);
                 }
-              },
-              "chaos-child-reader");
-      reader.setDaemon(true);
-      reader.start();
+              });
     }
 
     static Child start(List<String> command, Path workDir, String name) throws IOException {

@@ -3,6 +3,7 @@ package io.taskflow4j.cli;
 import io.taskflow4j.conductor.Conductor;
 import io.taskflow4j.conductor.ConductorListener;
 import io.taskflow4j.conductor.JobOutcome;
+import io.taskflow4j.internal.DaemonThreads;
 import io.taskflow4j.jobs.Claim;
 import io.taskflow4j.jobs.Jobboard;
 import io.taskflow4j.persistence.Backend;
@@ -116,7 +117,8 @@ final class ConductorCommand implements Callable<Integer> {
     Conductor conductor = b.build();
     CountDownLatch stopped = new CountDownLatch(1);
     Thread hook =
-        new Thread(
+        DaemonThreads.create(
+            "taskflow4j-conductor-shutdown",
             () -> {
               try {
                 conductor.stop(Duration.ofSeconds(grace));
@@ -129,8 +131,7 @@ final class ConductorCommand implements Callable<Integer> {
               } finally {
                 stopped.countDown();
               }
-            },
-            "taskflow4j-conductor-shutdown");
+            });
     Runtime.getRuntime().addShutdownHook(hook);
     conductor.start();
     main.println(

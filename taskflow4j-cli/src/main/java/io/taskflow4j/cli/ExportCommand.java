@@ -1,6 +1,7 @@
 package io.taskflow4j.cli;
 
 import com.fasterxml.jackson.core.JsonGenerator;
+import io.taskflow4j.internal.AtomicFiles;
 import io.taskflow4j.persistence.Backend;
 import io.taskflow4j.persistence.Connection;
 import io.taskflow4j.persistence.CorruptRecordException;
@@ -11,7 +12,6 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -71,16 +71,8 @@ final class ExportCommand implements Callable<Integer> {
         throw new CliException(
             ExitCodes.USAGE, "--output " + output + " is a directory; give the path of a file");
       }
-      Path tmp = Files.createTempFile(dir, "." + target.getFileName(), ".tmp");
-      try {
-        try (OutputStream out = Files.newOutputStream(tmp)) {
-          export(out, damaged);
-        }
-        Files.move(
-            tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-      } finally {
-        Files.deleteIfExists(tmp);
-      }
+      // Readers of the file see the previous export or this one whole, never half of it.
+      AtomicFiles.replace(target, false, out -> export(out, damaged));
       main.info("Exported " + bookCount + " logbook(s), " + flowCount + " flow(s) to " + output);
     }
     for (CorruptRecordException e : damaged) {

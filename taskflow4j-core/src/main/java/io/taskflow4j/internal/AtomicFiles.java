@@ -1,13 +1,18 @@
 package io.taskflow4j.internal;
 
+import java.io.BufferedOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileAttribute;
+import java.util.EnumSet;
+import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -23,7 +28,23 @@ public final class AtomicFiles {
   /** Prefix of the temporary files; a sweep of leftovers from a crash may look for it. */
   public static final String TEMP_PREFIX = ".tmp-";
 
+  private static final Set<StandardOpenOption> CREATE_NEW =
+      EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+
   private AtomicFiles() {}
+
+  private static Path tempSibling(Path target) {
+    return target.resolveSibling(
+        TEMP_PREFIX + Long.toHexString(ThreadLocalRandom.current().nextLong()));
+  }
+
+  private static void deleteQuietly(Path tmp, Exception cause) {
+    try {
+      Files.deleteIfExists(tmp);
+    } catch (IOException suppressed) {
+      cause.addSuppressed(suppressed);
+    }
+  }
 
   /**
    * Replaces (or creates) {@code target} with {@code data}.
@@ -36,23 +57,36 @@ public final class AtomicFiles {
    */
   public static void replace(Path target, byte[] data, boolean sync, FileAttribute<?>... attrs)
       throws IOException {
-    Path tmp =
-        target.resolveSibling(
-            TEMP_PREFIX + Long.toHexString(ThreadLocalRandom.current().nextLong()));
+    Path tmp = tempSibling(target);
     try {
       writeNew(tmp, data, sync, attrs);
       Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
     } catch (IOException | RuntimeException e) {
-      try {
-        Files.deleteIfExists(tmp);
-      } catch (IOException suppressed) {
-        e.addSuppressed(suppressed);
-      }
+      deleteQuietly(tmp, e);
       throw e;
     }
     if (sync) {
       syncDirectory(target.toAbsolutePath().getParent());
     }
+  }
+
+  /** Observes the steps of a write, for stores whose tests cut a write between two steps. */
+  public interface Steps {
+    /** No observer. */
+    Steps NONE = new Steps() {};
+
+    /** The data is written to {@code file} (not yet flushed). */
+    default void written(Path file) throws IOException {}
+
+    /** {@code file} is flushed to the disk. */
+    default void synced(Path file) throws IOException {}
+  }
+
+  /** Writes a file's content to a stream; for content too large to hold in memory. */
+  @FunctionalInterface
+  public interface Content {
+    /** Writes the content to {@code out} (which the caller closes). */
+    void writeTo(OutputStream out) throws IOException;
   }
 
   /**
@@ -62,18 +96,54 @@ public final class AtomicFiles {
    */
   public static void writeNew(Path file, byte[] data, boolean sync, FileAttribute<?>... attrs)
       throws IOException {
-    try (FileChannel ch =
-        FileChannel.open(
-            file,
-            java.util.Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
-            attrs)) {
+    writeNew(file, data, sync, Steps.NONE, attrs);
+  }
+
+  /**
+   * Writes {@code data} to a file that must not exist yet, flushing it when {@code sync}, and tells
+   * {@code steps} after each step.
+   *
+   * @throws java.nio.file.FileAlreadyExistsException when it exists
+   */
+  public static void writeNew(
+      Path file, byte[] data, boolean sync, Steps steps, FileAttribute<?>... attrs)
+      throws IOException {
+    try (FileChannel ch = FileChannel.open(file, CREATE_NEW, attrs)) {
       ByteBuffer buf = ByteBuffer.wrap(data);
       while (buf.hasRemaining()) {
         ch.write(buf);
       }
+      steps.written(file);
       if (sync) {
         ch.force(true);
+        steps.synced(file);
       }
+    }
+  }
+
+  /**
+   * Replaces (or creates) {@code target} with what {@code content} writes, streamed to the
+   * temporary file; otherwise as {@link #replace(Path, byte[], boolean, FileAttribute[])}.
+   */
+  public static void replace(Path target, boolean sync, Content content, FileAttribute<?>... attrs)
+      throws IOException {
+    Path tmp = tempSibling(target);
+    try {
+      try (FileChannel ch = FileChannel.open(tmp, CREATE_NEW, attrs)) {
+        OutputStream out = new BufferedOutputStream(Channels.newOutputStream(ch), 1 << 16);
+        content.writeTo(out);
+        out.flush();
+        if (sync) {
+          ch.force(true);
+        }
+      }
+      Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException | RuntimeException e) {
+      deleteQuietly(tmp, e);
+      throw e;
+    }
+    if (sync) {
+      syncDirectory(target.toAbsolutePath().getParent());
     }
   }
 

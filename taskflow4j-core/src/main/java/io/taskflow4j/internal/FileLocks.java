@@ -8,6 +8,7 @@ import java.nio.file.attribute.FileAttribute;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The one JVM-wide registry of lock files. Two facts of Java's file locks shape it: a lock belongs
@@ -15,8 +16,10 @@ import java.util.Set;
  * OverlappingFileLockException}), and on POSIX closing <em>any</em> channel of a file drops every
  * lock the JVM holds on it. So each lock file is opened once per JVM, by whichever user comes
  * first, shared by every other user in this JVM through {@link #open}, and closed when the last
- * {@link Handle} is closed. Users in one JVM take turns with their own mutex; this class keeps only
- * the channel.
+ * {@link Handle} is closed. Users in one JVM take turns with a mutex: their own, or the one every
+ * handle of the file shares ({@link Handle#mutex}). A channel closed under its users (an interrupt
+ * closes a channel a thread was blocked on) is reopened in place for all of them ({@link
+ * Handle#reopen}), so one interrupted thread never leaves the file broken for the others.
  *
  * <p>Paths are the caller's key: pass a real path ({@link Path#toRealPath}) or one built from it,
  * so that two spellings of one file share one entry.
@@ -42,9 +45,36 @@ public final class FileLocks {
       this.entry = entry;
     }
 
-    /** The shared channel; never close it directly. */
+    /**
+     * The shared channel. Close it only to drop this JVM's locks after a failure (then {@link
+     * #reopen} it), never to give back the share.
+     */
     public FileChannel channel() {
       return entry.channel;
+    }
+
+    /**
+     * The shared channel, opened again (with the first user's opener) if it was closed, for every
+     * handle of the file.
+     */
+    public FileChannel reopen() throws IOException {
+      synchronized (OPEN) {
+        if (closed) {
+          throw new IllegalStateException("this share of " + entry.file + " was closed");
+        }
+        if (!entry.channel.isOpen()) {
+          entry.channel = entry.opener.open(entry.file);
+        }
+        return entry.channel;
+      }
+    }
+
+    /**
+     * The mutex every handle of this file in this JVM shares, for users that take turns with each
+     * other (the file lock excludes other processes only).
+     */
+    public ReentrantLock mutex() {
+      return entry.mutex;
     }
 
     /** The file. */
@@ -81,11 +111,14 @@ public final class FileLocks {
 
   private static final class Entry {
     final Path file;
-    final FileChannel channel;
-    int refs;
+    final Opener opener;
+    final ReentrantLock mutex = new ReentrantLock();
+    volatile FileChannel channel; // written with OPEN held
+    int refs; // guarded by OPEN
 
-    Entry(Path file, FileChannel channel) {
+    Entry(Path file, Opener opener, FileChannel channel) {
       this.file = file;
+      this.opener = opener;
       this.channel = channel;
     }
   }
@@ -97,9 +130,11 @@ public final class FileLocks {
   public static Handle open(Path file, Opener opener) throws IOException {
     synchronized (OPEN) {
       Entry e = OPEN.get(file);
-      if (e == null || !e.channel.isOpen()) {
-        e = new Entry(file, opener.open(file));
+      if (e == null) {
+        e = new Entry(file, opener, opener.open(file));
         OPEN.put(file, e);
+      } else if (!e.channel.isOpen()) {
+        e.channel = e.opener.open(file);
       }
       e.refs++;
       return new Handle(e);

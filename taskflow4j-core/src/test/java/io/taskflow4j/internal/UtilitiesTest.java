@@ -96,4 +96,62 @@ class UtilitiesTest {
     assertThat(lock.isValid()).isFalse();
     assertThat(FileLocks.isOpen(f)).isFalse();
   }
+
+  @Test
+  void streamedReplaceWritesWholeOrLeavesTheOldFile() throws Exception {
+    Path target = dir.resolve("export.json");
+    AtomicFiles.replace(target, false, out -> out.write("first".getBytes()));
+    assertThatThrownBy(
+            () ->
+                AtomicFiles.replace(
+                    target,
+                    true,
+                    out -> {
+                      out.write("half".getBytes());
+                      throw new java.io.IOException("disk full");
+                    }))
+        .hasMessage("disk full");
+    assertThat(Files.readString(target)).isEqualTo("first");
+    try (Stream<Path> files = Files.list(dir)) {
+      assertThat(files).containsExactly(target);
+    }
+  }
+
+  @Test
+  void writeNewTellsItsStepsInOrder() throws Exception {
+    Path f = dir.resolve("f");
+    java.util.List<String> steps = new java.util.ArrayList<>();
+    AtomicFiles.writeNew(
+        f,
+        new byte[] {1},
+        true,
+        new AtomicFiles.Steps() {
+          @Override
+          public void written(Path file) {
+            steps.add("written " + file.getFileName());
+          }
+
+          @Override
+          public void synced(Path file) {
+            steps.add("synced " + file.getFileName());
+          }
+        });
+    assertThat(steps).containsExactly("written f", "synced f");
+  }
+
+  @Test
+  void aClosedLockFileIsReopenedForEveryShareAndTheSharesShareOneMutex() throws Exception {
+    Path f = dir.resolve(".lock");
+    Set<StandardOpenOption> opts = Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+    try (FileLocks.Handle a = FileLocks.open(f, opts);
+        FileLocks.Handle b = FileLocks.open(f, opts)) {
+      assertThat(b.mutex()).isSameAs(a.mutex());
+      a.channel().close(); // as an interrupt would
+      var reopened = b.reopen();
+      assertThat(reopened.isOpen()).isTrue();
+      assertThat(a.channel()).isSameAs(reopened);
+      assertThat(a.sharers()).isEqualTo(2);
+    }
+    assertThat(FileLocks.isOpen(f)).isFalse();
+  }
 }

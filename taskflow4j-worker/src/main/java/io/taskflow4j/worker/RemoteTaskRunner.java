@@ -2,6 +2,7 @@ package io.taskflow4j.worker;
 
 import io.taskflow4j.Task;
 import io.taskflow4j.engine.TaskRunner;
+import io.taskflow4j.internal.DaemonThreads;
 import io.taskflow4j.persistence.Failure;
 import io.taskflow4j.persistence.Json;
 import io.taskflow4j.persistence.WrappedFailureException;
@@ -85,12 +86,7 @@ public final class RemoteTaskRunner implements TaskRunner, AutoCloseable {
     this.noWorkerTimeout = b.noWorkerTimeout;
     this.mailboxName = "engine." + UUID.randomUUID();
     this.monitor =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, "remote-task-monitor");
-              t.setDaemon(true);
-              return t;
-            });
+        Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("remote-task-monitor"));
     this.mailbox = transport.openInbox(mailboxName, this::onReply);
     this.subscription = transport.subscribeBroadcasts(this::onBroadcast);
     transport.addConnectionListener(

@@ -2,6 +2,8 @@ package io.taskflow4j.worker;
 
 import io.taskflow4j.Arguments;
 import io.taskflow4j.Task;
+import io.taskflow4j.internal.DaemonThreads;
+import io.taskflow4j.internal.HostIdentity;
 import io.taskflow4j.persistence.Failure;
 import io.taskflow4j.persistence.Json;
 import io.taskflow4j.worker.transport.Transport;
@@ -93,32 +95,19 @@ public final class Worker implements AutoCloseable {
             0,
             TimeUnit.MILLISECONDS,
             new LinkedBlockingQueue<>(),
-            r -> {
-              Thread t = new Thread(r, "worker-" + name + "-task");
-              t.setDaemon(true);
-              return t;
-            });
+            DaemonThreads.named("worker-" + name + "-task"));
     ScheduledThreadPoolExecutor t =
-        new ScheduledThreadPoolExecutor(
-            1,
-            r -> {
-              Thread th = new Thread(r, "worker-" + name + "-heartbeat");
-              th.setDaemon(true);
-              return th;
-            });
+        new ScheduledThreadPoolExecutor(1, DaemonThreads.named("worker-" + name + "-heartbeat"));
     t.setRemoveOnCancelPolicy(true);
     this.timer = t;
   }
 
   private static String defaultName() {
-    String pid = Long.toString(ProcessHandle.current().pid());
-    String host;
-    try {
-      host = java.net.InetAddress.getLocalHost().getHostName();
-    } catch (java.net.UnknownHostException e) {
-      host = "localhost";
-    }
-    return host + "-" + pid + "-" + UUID.randomUUID().toString().substring(0, 8);
+    return HostIdentity.hostName()
+        + "-"
+        + HostIdentity.pid()
+        + "-"
+        + UUID.randomUUID().toString().substring(0, 8);
   }
 
   /** Starts configuring a worker on {@code transport}. */

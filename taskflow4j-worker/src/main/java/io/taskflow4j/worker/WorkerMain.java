@@ -1,5 +1,6 @@
 package io.taskflow4j.worker;
 
+import io.taskflow4j.internal.DaemonThreads;
 import io.taskflow4j.worker.transport.RabbitTransport;
 import io.taskflow4j.worker.transport.TransportException;
 import java.io.PrintStream;
@@ -106,7 +107,8 @@ public final class WorkerMain {
     RabbitTransport connection = transport;
     Runtime.getRuntime()
         .addShutdownHook(
-            new Thread(
+            DaemonThreads.create(
+                "taskflow4j-worker-shutdown",
                 () -> {
                   worker.close();
                   connection.close();

@@ -1,5 +1,6 @@
 package io.taskflow4j.persistence.jdbc;
 
+import io.taskflow4j.internal.Backoff;
 import io.taskflow4j.persistence.IncompatibleVersionException;
 import io.taskflow4j.persistence.StorageException;
 import io.taskflow4j.persistence.UpgradeResult;
@@ -79,6 +80,10 @@ final class SchemaMigrator {
 
   /** How long an upgrade waits for another process's upgrade of the same database. */
   private static final Duration LOCK_WAIT = Duration.ofMinutes(10);
+
+  // How often a waiting upgrade looks at the lock again: soon at first, then every 200 ms.
+  private static final Backoff LOCK_POLL =
+      Backoff.exponential(Duration.ofMillis(10), Duration.ofMillis(200));
 
   /**
    * The checksums Flyway recorded for the MySQL migrations as first written, before each step was
@@ -232,7 +237,7 @@ final class SchemaMigrator {
             // Lock names are server-wide: one per database, hashed to fit the 64-character limit.
             : "SELECT GET_LOCK(CONCAT('taskflow4j-schema-', SHA1(COALESCE(DATABASE(), ''))), 1)";
     long deadline = System.nanoTime() + LOCK_WAIT.toNanos();
-    long pause = 10;
+    int waits = 0;
     boolean said = false;
     long waitingSince = System.nanoTime();
     while (true) {
@@ -256,13 +261,12 @@ final class SchemaMigrator {
       }
       if (dialect == Dialect.POSTGRESQL) {
         try {
-          Thread.sleep(pause);
+          LOCK_POLL.sleep(++waits);
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
           throw new StorageException(
               "Interrupted while waiting to upgrade the schema of " + description, e);
         }
-        pause = Math.min(200, pause * 2);
       }
     }
   }

@@ -1,5 +1,8 @@
 package io.taskflow4j.persistence.jdbc;
 
+import io.taskflow4j.internal.Backoff;
+import io.taskflow4j.internal.DaemonThreads;
+import io.taskflow4j.internal.HostIdentity;
 import io.taskflow4j.jobs.AbstractJobboard;
 import io.taskflow4j.jobs.BookRef;
 import io.taskflow4j.jobs.Claim;
@@ -20,7 +23,6 @@ import io.taskflow4j.persistence.Json;
 import io.taskflow4j.persistence.NotFoundException;
 import io.taskflow4j.persistence.StorageException;
 import io.taskflow4j.persistence.TaskFlowException;
-import java.net.InetAddress;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -68,6 +70,9 @@ final class SqlJobboard extends AbstractJobboard {
   private static final Logger LOG = LoggerFactory.getLogger(SqlJobboard.class);
   private static final String CHANNEL = "taskflow4j_jobs";
   private static final AtomicInteger BOARDS = new AtomicInteger();
+  // The listener's reconnect waits: a lost server is retried soon, a long outage every 5 s.
+  private static final Backoff LISTEN_BACKOFF =
+      Backoff.exponential(Duration.ofMillis(100), Duration.ofSeconds(5));
   private static final Duration MAX_POLL = Duration.ofMillis(500);
 
   /** The columns of a job row, in the order {@link #readJob} reads them. */
@@ -111,11 +116,11 @@ final class SqlJobboard extends AbstractJobboard {
     int n = BOARDS.incrementAndGet();
     this.heartbeats =
         Executors.newSingleThreadScheduledExecutor(
-            r -> daemon(r, "taskflow4j-sqlboard-" + n + "-heartbeat"));
+            DaemonThreads.named("taskflow4j-sqlboard-" + n + "-heartbeat"));
     long every = Math.max(30, leaseTime.toMillis() / 3);
     heartbeats.scheduleWithFixedDelay(this::heartbeat, every, every, TimeUnit.MILLISECONDS);
     if (dialect == Dialect.POSTGRESQL) {
-      listener = daemon(this::listen, "taskflow4j-sqlboard-" + n + "-listener");
+      listener = DaemonThreads.create("taskflow4j-sqlboard-" + n + "-listener", this::listen);
       listener.start();
     } else {
       listener = null;
@@ -141,12 +146,6 @@ final class SqlJobboard extends AbstractJobboard {
       backend.close();
       throw e;
     }
-  }
-
-  private static Thread daemon(Runnable r, String name) {
-    Thread t = new Thread(r, name);
-    t.setDaemon(true);
-    return t;
   }
 
   @Override
@@ -652,7 +651,7 @@ final class SqlJobboard extends AbstractJobboard {
 
   /** The PostgreSQL listener thread: LISTEN on a connection of its own, reconnecting on loss. */
   private void listen() {
-    long backoff = 100;
+    int failures = 0;
     boolean relisten = false;
     while (!isClosed()) {
       java.sql.Connection c = null;
@@ -661,7 +660,7 @@ final class SqlJobboard extends AbstractJobboard {
         try (Statement st = c.createStatement()) {
           st.execute("LISTEN " + CHANNEL);
         }
-        backoff = 100;
+        failures = 0;
         if (relisten) {
           // Whatever was posted while nobody listened is found by claiming now.
           signalWork();
@@ -682,11 +681,10 @@ final class SqlJobboard extends AbstractJobboard {
         }
         LOG.debug("{}: listening for job notifications failed, retrying: {}", describe(), e);
         try {
-          Thread.sleep(backoff);
+          LISTEN_BACKOFF.sleep(++failures);
         } catch (InterruptedException ie) {
           return;
         }
-        backoff = Math.min(5_000, backoff * 2);
       } finally {
         unlistenAndClose(c);
       }
@@ -745,8 +743,8 @@ final class SqlJobboard extends AbstractJobboard {
             ps.setString(1, id);
             ps.setString(2, board);
             ps.setString(3, conductor.name());
-            ps.setString(4, hostName());
-            ps.setLong(5, ProcessHandle.current().pid());
+            ps.setString(4, HostIdentity.hostName());
+            ps.setLong(5, HostIdentity.pid());
             rows.time(ps, 6, clock().instant());
             ps.setString(7, Json.write(meta == null ? Map.of() : meta));
             ps.executeUpdate();
@@ -777,14 +775,6 @@ final class SqlJobboard extends AbstractJobboard {
       ps.setString(1, id);
       ps.setString(2, board);
       ps.executeUpdate();
-    }
-  }
-
-  private static String hostName() {
-    try {
-      return InetAddress.getLocalHost().getHostName();
-    } catch (Exception e) {
-      return "localhost";
     }
   }
 

@@ -1,5 +1,6 @@
 package io.taskflow4j.worker.transport;
 
+import io.taskflow4j.internal.DaemonThreads;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -149,8 +150,7 @@ public final class InMemoryTransport implements Transport {
       this.name = Objects.requireNonNull(name, "name");
       this.credits = new Semaphore(prefetch);
       this.handler = Objects.requireNonNull(handler, "handler");
-      this.thread = new Thread(this::dispatch, "mailbox-" + name);
-      this.thread.setDaemon(true);
+      this.thread = DaemonThreads.create("mailbox-" + name, this::dispatch);
     }
 
     private void dispatch() {

@@ -12,6 +12,7 @@ import com.rabbitmq.client.Recoverable;
 import com.rabbitmq.client.RecoverableConnection;
 import com.rabbitmq.client.RecoveryListener;
 import com.rabbitmq.client.ShutdownSignalException;
+import io.taskflow4j.internal.DaemonThreads;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -75,12 +76,7 @@ public final class RabbitTransport implements Transport {
     this.exchange = namespace + ".broadcast";
     this.connection = connection;
     this.completions =
-        Executors.newSingleThreadExecutor(
-            r -> {
-              Thread t = new Thread(r, "rabbit-confirms-" + namespace);
-              t.setDaemon(true);
-              return t;
-            });
+        Executors.newSingleThreadExecutor(DaemonThreads.named("rabbit-confirms-" + namespace));
     this.pub = connection.createChannel();
     pub.confirmSelect();
     pub.addReturnListener(r -> returned.add(String.valueOf(r.getProperties().getMessageId())));

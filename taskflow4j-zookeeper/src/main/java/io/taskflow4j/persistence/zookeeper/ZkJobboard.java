@@ -1,5 +1,6 @@
 package io.taskflow4j.persistence.zookeeper;
 
+import io.taskflow4j.internal.HostIdentity;
 import io.taskflow4j.jobs.AbstractJobboard;
 import io.taskflow4j.jobs.BookRef;
 import io.taskflow4j.jobs.Claim;
@@ -19,7 +20,6 @@ import io.taskflow4j.persistence.NotFoundException;
 import io.taskflow4j.persistence.StorageException;
 import io.taskflow4j.persistence.TaskFlowException;
 import io.taskflow4j.persistence.zookeeper.ZkReads.Read;
-import java.net.InetAddress;
 import java.net.URLDecoder;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
@@ -1011,18 +1011,12 @@ final class ZkJobboard extends AbstractJobboard {
   public Subscription register(OwnerId conductor, Map<String, Object> meta) {
     Objects.requireNonNull(conductor, "conductor");
     ensureOpen();
-    String host;
-    try {
-      host = InetAddress.getLocalHost().getHostName();
-    } catch (Exception e) {
-      host = "localhost";
-    }
     Map<String, Object> metadata = new LinkedHashMap<>();
     if (meta != null) {
       metadata.putAll(meta);
     }
-    metadata.put("hostname", host);
-    metadata.put("pid", ProcessHandle.current().pid());
+    metadata.put("hostname", HostIdentity.hostName());
+    metadata.put("pid", HostIdentity.pid());
     metadata.put("conductor_name", conductor.name());
     metadata.put("since", clock().millis());
     Map<String, Object> entity = new LinkedHashMap<>();

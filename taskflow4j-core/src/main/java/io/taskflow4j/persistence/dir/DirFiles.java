@@ -1,0 +1,512 @@
+package io.taskflow4j.persistence.dir;
+
+import static io.taskflow4j.persistence.dir.DirFormat.firstLine;
+import static io.taskflow4j.persistence.dir.DirStore.ATOMS;
+import static io.taskflow4j.persistence.dir.DirStore.BOOKS;
+import static io.taskflow4j.persistence.dir.DirStore.FLOWS;
+import static io.taskflow4j.persistence.dir.DirStore.LOCK;
+import static io.taskflow4j.persistence.dir.DirStore.METADATA;
+import static io.taskflow4j.persistence.dir.DirStore.OBJECT_LOCK;
+import static io.taskflow4j.persistence.dir.DirStore.STAGING;
+import static io.taskflow4j.persistence.dir.DirStore.TEMP_PREFIX;
+
+import io.taskflow4j.internal.AtomicFiles;
+import io.taskflow4j.persistence.StorageException;
+import io.taskflow4j.persistence.StoreAccessDeniedException;
+import io.taskflow4j.persistence.dir.DirFiles.Link;
+import io.taskflow4j.persistence.dir.DirStore.Kind;
+import io.taskflow4j.persistence.dir.DirWriteHook.Step;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributeView;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The file-system primitives of a {@link DirStore} with the store's options applied (permissions,
+ * {@code durability}, the {@link DirWriteHook}): atomic file writes and renames through {@link
+ * AtomicFiles}, links, folder flushes, TaskFlow's object locks, listings, and what the file system
+ * says when the store cannot be used (not a directory, permission denied). Every step a write makes
+ * on disk goes through here, so the hook sees each one.
+ */
+final class DirFiles {
+  private static final Set<StandardOpenOption> OBJECT_LOCK_OPEN =
+      EnumSet.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+
+  /** A child link: its name and its position (see {@link DirWriter#nextPosition}). */
+  record Link(String name, long position) {}
+
+  final Path root;
+  final Path staging;
+  final boolean sync;
+  final DirWriteHook hook;
+  final FileAttribute<?>[] fileAttrs;
+  final FileAttribute<?>[] dirAttrs;
+  final Set<PosixFilePermission> chmodFile;
+  final Set<PosixFilePermission> chmodDir;
+  private final boolean posix;
+
+  // Whether a write flushes folders: when sync is on and AtomicFiles' folder rule allows it.
+  final boolean syncDirs;
+  private final AtomicFiles.Steps hookSteps;
+
+  DirFiles(
+      Path root,
+      boolean sync,
+      DirWriteHook hook,
+      Set<PosixFilePermission> filePerms,
+      Set<PosixFilePermission> dirPerms,
+      boolean forcePerms) {
+    this.root = root;
+    this.staging = root.resolve(STAGING);
+    this.sync = sync;
+    this.hook = hook;
+    this.posix = root.getFileSystem().supportedFileAttributeViews().contains("posix");
+    this.syncDirs = sync && AtomicFiles.canSyncDirectories(root);
+    this.hookSteps =
+        new AtomicFiles.Steps() {
+          @Override
+          public void written(Path file) throws IOException {
+            hook.after(Step.TEMP_WRITTEN, file);
+          }
+
+          @Override
+          public void synced(Path file) throws IOException {
+            hook.after(Step.FILE_SYNCED, file);
+          }
+        };
+    if (posix && filePerms != null) {
+      this.fileAttrs = new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(filePerms)};
+      this.dirAttrs = new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(dirPerms)};
+      // The umask may strip bits we were asked to grant (group write): set them explicitly.
+      this.chmodFile = forcePerms ? filePerms : null;
+      this.chmodDir = forcePerms ? dirPerms : null;
+    } else {
+      this.fileAttrs = new FileAttribute<?>[0];
+      this.dirAttrs = new FileAttribute<?>[0];
+      this.chmodFile = null;
+      this.chmodDir = null;
+    }
+  }
+
+  // ------------------------------------------------------------------ file primitives
+
+  String tempName(Kind kind) {
+    long r = ThreadLocalRandom.current().nextLong();
+    // Plain temporaries get tag 't', so a sweep never mistakes one for a staged object.
+    return TEMP_PREFIX + (kind == null ? 't' : kind.tag) + "-" + Long.toHexString(r);
+  }
+
+  void writeNewFile(Path file, byte[] data) {
+    try {
+      AtomicFiles.writeNew(file, data, sync, hookSteps, fileAttrs);
+      if (chmodFile != null) {
+        Files.setPosixFilePermissions(file, chmodFile);
+      }
+    } catch (IOException e) {
+      throw ioFailure("write", file, e);
+    }
+  }
+
+  /**
+   * Makes a child link whose modification time is the child's position: TaskFlow rewrites metadata
+   * files without our keys but never touches a link it finds, so the link is where a child's
+   * position survives whatever TaskFlow writes.
+   */
+  void symlink(Path link, Path target, long position) {
+    try {
+      Files.createSymbolicLink(link, target);
+      if (position >= 0) {
+        Files.getFileAttributeView(link, BasicFileAttributeView.class, LinkOption.NOFOLLOW_LINKS)
+            .setTimes(FileTime.from(position, TimeUnit.MICROSECONDS), null, null);
+      }
+      hook.after(Step.LINK_CREATED, link);
+    } catch (IOException e) {
+      throw ioFailure("create the link", link, e);
+    }
+  }
+
+  void move(Path from, Path to) {
+    try {
+      Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
+      hook.after(Step.RENAMED, to);
+    } catch (IOException e) {
+      throw ioFailure("rename " + from.getFileName() + " to", to, e);
+    }
+  }
+
+  /** Locks {@code dir/lock} (made if missing), or returns {@code null} when {@code dir} is gone. */
+  FileChannel lockObject(Path dir) {
+    Path file = dir.resolve(OBJECT_LOCK);
+    FileChannel ch;
+    try {
+      // No existence check first: opening fails on a missing directory (and never makes one).
+      ch = FileChannel.open(file, OBJECT_LOCK_OPEN, fileAttrs);
+    } catch (NoSuchFileException e) {
+      return null; // a new object, or removed meanwhile
+    } catch (IOException e) {
+      if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+        return null; // not an object directory after all
+      }
+      throw ioFailure("open the lock file", file, e);
+    }
+    try {
+      if (chmodFile != null) {
+        Files.setPosixFilePermissions(file, chmodFile);
+      }
+      // Whole-file fcntl lock, the kind TaskFlow's lockf() takes: the two exclude each other.
+      ch.lock();
+      return ch;
+    } catch (IOException e) {
+      closeQuietly(ch);
+      throw ioFailure("lock", file, e);
+    } catch (RuntimeException e) {
+      closeQuietly(ch);
+      throw e;
+    }
+  }
+
+  void ensureStaging() {
+    if (!Files.isDirectory(staging)) {
+      mkdirIfMissing(staging);
+    }
+  }
+
+  void mkdir(Path dir) {
+    try {
+      Files.createDirectory(dir, dirAttrs);
+      chmodDir(dir);
+    } catch (IOException e) {
+      throw ioFailure("create the directory", dir, e);
+    }
+  }
+
+  boolean mkdirIfMissing(Path dir) {
+    try {
+      Files.createDirectory(dir, dirAttrs);
+      chmodDir(dir);
+      return true;
+    } catch (FileAlreadyExistsException e) {
+      if (!Files.isDirectory(dir)) {
+        throw new StorageException(dir + " exists but is not a directory; move it away", e);
+      }
+      return false;
+    } catch (IOException e) {
+      throw ioFailure("create the directory", dir, e);
+    }
+  }
+
+  void chmodDir(Path dir) throws IOException {
+    if (chmodDir != null) {
+      Files.setPosixFilePermissions(dir, chmodDir);
+    }
+  }
+
+  /** Makes the names in a directory (renames, links, deletions) survive a power loss. */
+  void syncDir(Path dir) {
+    if (!syncDirs) {
+      return;
+    }
+    try {
+      AtomicFiles.syncDirectory(dir);
+      hook.after(Step.DIR_SYNCED, dir);
+    } catch (IOException e) {
+      throw ioFailure("fsync the directory", dir, e);
+    }
+  }
+
+  void deleteTree(Path p) {
+    try {
+      Files.walkFileTree(
+          p,
+          new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs)
+                throws IOException {
+              Files.deleteIfExists(file);
+              return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult postVisitDirectory(Path dir, IOException exc)
+                throws IOException {
+              if (exc != null) {
+                throw exc;
+              }
+              Files.deleteIfExists(dir);
+              return FileVisitResult.CONTINUE;
+            }
+          });
+      hook.after(Step.DELETED, p);
+    } catch (NoSuchFileException e) {
+      // Already gone.
+    } catch (IOException e) {
+      throw ioFailure("delete", p, e);
+    }
+  }
+
+  /**
+   * Throws when the store's path cannot be a store that this process may use: it is a file (or
+   * another thing than a directory), or this user may not reach into it. Said before anything else,
+   * since everything else would mislead: a store another user's mode hides looks like one missing
+   * its directories, and a file like a store that does not exist yet (which {@code upgrade()} would
+   * then be told to create). A path that does not exist passes: its callers say so in their way.
+   *
+   * @throws StorageException when the path, or a directory above it, is a file
+   * @throws StoreAccessDeniedException when this user may not read the store's directory, or reach
+   *     it
+   */
+  void requireUsableRoot() {
+    BasicFileAttributes a;
+    try {
+      a = Files.readAttributes(root, BasicFileAttributes.class);
+    } catch (NoSuchFileException e) {
+      return;
+    } catch (AccessDeniedException e) {
+      throw denied(firstUnsearchable(), e);
+    } catch (IOException e) {
+      // ENOTDIR: a directory above it is a file
+      for (Path p = root.getParent(); p != null; p = p.getParent()) {
+        if (Files.exists(p) && !Files.isDirectory(p)) {
+          throw notADirectory(p, null);
+        }
+      }
+      throw ioFailure("look at the store directory", root, e);
+    }
+    if (!a.isDirectory()) {
+      throw notADirectory(root, null);
+    }
+    if (!Files.isReadable(root) || !Files.isExecutable(root)) {
+      throw denied(root, null);
+    }
+  }
+
+  /** The highest directory above the store this user may not search (enter), or the store's. */
+  private Path firstUnsearchable() {
+    List<Path> above = new ArrayList<>();
+    for (Path p = root.getParent(); p != null; p = p.getParent()) {
+      above.add(0, p);
+    }
+    for (Path p : above) {
+      if (Files.isDirectory(p) && !Files.isExecutable(p)) {
+        return p;
+      }
+    }
+    return root;
+  }
+
+  StorageException notADirectory(Path path, IOException cause) {
+    String what = Files.isRegularFile(path) ? "a file" : "not a directory";
+    StringBuilder m = new StringBuilder();
+    m.append(path).append(" is ").append(what).append(", not a directory store");
+    if (!path.equals(root)) {
+      m.append(" (the store's path ").append(root).append(" is below it)");
+    }
+    m.append("; give the path of a store's directory (e.g. dir:///var/lib/app/flows), or move ")
+        .append(path)
+        .append(" away to make a new store there");
+    return cause == null
+        ? new StorageException(m.toString())
+        : new StorageException(m.toString(), cause);
+  }
+
+  /**
+   * This user may not read the store (its directory, or one above it, is {@code refused}): said as
+   * such, with who owns what refused and its mode, so the way out is plain.
+   */
+  private StoreAccessDeniedException denied(Path refused, IOException cause) {
+    String user = System.getProperty("user.name", "");
+    String who = "this user" + (user.isBlank() ? "" : " ('" + user + "')");
+    StringBuilder m = new StringBuilder("the directory store ").append(root);
+    if (refused.equals(root)) {
+      m.append(" exists but ").append(who).append(" may not read it");
+    } else {
+      m.append(" cannot be reached by ").append(who);
+    }
+    m.append(": permission denied on ").append(refused);
+    try {
+      m.append(" (owned by '")
+          .append(Files.getOwner(refused).getName())
+          .append("'")
+          .append(
+              posix
+                  ? ", mode "
+                      + PosixFilePermissions.toString(Files.getPosixFilePermissions(refused))
+                  : "")
+          .append(")");
+    } catch (IOException | UnsupportedOperationException e) {
+      m.append(" (its owner and mode cannot be read either)");
+    }
+    m.append(
+        "; run the command as the user owning the store, or give this user access to it (its"
+            + " mode, or permissions=group with a group both users are in)");
+    return new StoreAccessDeniedException(m.toString(), cause);
+  }
+
+  /**
+   * What stops this process from writing the store, or {@code null}: the three object directories,
+   * the staging directory and the lock file, or, for those not made yet, the store directory.
+   */
+  String notWritable() {
+    Set<Path> needed = new LinkedHashSet<>();
+    for (Path p :
+        List.of(
+            root.resolve(BOOKS),
+            root.resolve(FLOWS),
+            root.resolve(ATOMS),
+            staging,
+            root.resolve(LOCK))) {
+      // What does not exist yet is made in the store directory.
+      needed.add(Files.exists(p, LinkOption.NOFOLLOW_LINKS) ? p : root);
+    }
+    for (Path p : needed) {
+      if (!Files.isWritable(p)) {
+        return p + " is not writable";
+      }
+    }
+    return null;
+  }
+
+  static byte[] readOrNull(Path file) {
+    try {
+      return Files.readAllBytes(file);
+    } catch (NoSuchFileException | NotDirectoryException e) {
+      return null;
+    } catch (IOException e) {
+      throw ioFailure("read", file, e);
+    }
+  }
+
+  /** The names in a directory that could be objects or links (not temporary), or none. */
+  static List<String> names(Path dir) {
+    List<String> out = new ArrayList<>();
+    for (Path p : allEntries(dir)) {
+      String n = p.getFileName().toString();
+      if (!n.startsWith(".")) {
+        out.add(n);
+      }
+    }
+    return out;
+  }
+
+  static List<Path> entries(Path dir) {
+    List<Path> out = new ArrayList<>();
+    for (Path p : allEntries(dir)) {
+      if (!p.getFileName().toString().startsWith(".")) {
+        out.add(p);
+      }
+    }
+    return out;
+  }
+
+  static List<Path> allEntries(Path dir) {
+    List<Path> out = new ArrayList<>();
+    try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
+      for (Path p : ds) {
+        out.add(p);
+      }
+    } catch (NoSuchFileException | NotDirectoryException e) {
+      return List.of();
+    } catch (IOException e) {
+      throw ioFailure("list", dir, e);
+    }
+    return out;
+  }
+
+  /** The child links of an object directory (TaskFlow's children are the symlinks). */
+  static List<String> linkNames(Path dir) {
+    List<String> out = new ArrayList<>();
+    for (Link l : links(dir)) {
+      out.add(l.name());
+    }
+    return out;
+  }
+
+  /** The child links of an object directory with their positions (their modification times). */
+  static List<Link> links(Path dir) {
+    List<Link> out = new ArrayList<>();
+    for (Path p : allEntries(dir)) {
+      String n = p.getFileName().toString();
+      if (!n.startsWith(".") && !n.equals(METADATA)) {
+        long pos = linkPosition(p);
+        if (pos >= 0) {
+          out.add(new Link(n, pos));
+        }
+      }
+    }
+    return out;
+  }
+
+  /** The position a link records (its modification time in microseconds), or -1: no link. */
+  static long linkPosition(Path link) {
+    BasicFileAttributes a;
+    try {
+      a = Files.readAttributes(link, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+    } catch (IOException e) {
+      return -1; // gone (or unreadable, which the read of its object reports)
+    }
+    return a.isSymbolicLink() ? Math.max(0, a.lastModifiedTime().to(TimeUnit.MICROSECONDS)) : -1;
+  }
+
+  static StorageException ioFailure(String action, Path path, IOException e) {
+    return new StorageException("could not " + action + " " + path + ": " + describe(e), e);
+  }
+
+  static String describe(IOException e) {
+    if (e instanceof AccessDeniedException) {
+      return "permission denied (check the owner and mode of the store's files)";
+    }
+    if (e instanceof NoSuchFileException) {
+      return "no such file or directory";
+    }
+    if (e instanceof FileAlreadyExistsException) {
+      return "it already exists";
+    }
+    if (e instanceof DirectoryNotEmptyException) {
+      return "the directory is not empty";
+    }
+    if (e instanceof AtomicMoveNotSupportedException) {
+      return "atomic rename is not supported here (the whole store must be on one file system)";
+    }
+    if (e instanceof FileSystemException fse && fse.getReason() != null) {
+      return fse.getReason();
+    }
+    String m = e.getMessage();
+    return m == null ? e.getClass().getSimpleName() : firstLine(m);
+  }
+
+  static void closeQuietly(FileChannel ch) {
+    if (ch != null) {
+      try {
+        ch.close(); // releases the lock
+      } catch (IOException ignored) {
+        // Closing a lock file cannot lose data.
+      }
+    }
+  }
+}

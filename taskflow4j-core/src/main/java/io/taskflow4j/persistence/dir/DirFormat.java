@@ -1,0 +1,287 @@
+package io.taskflow4j.persistence.dir;
+
+import static io.taskflow4j.persistence.dir.DirFiles.readOrNull;
+import static io.taskflow4j.persistence.dir.DirStore.CONTENT_REVISION_BASE;
+import static io.taskflow4j.persistence.dir.DirStore.K_NEXT_SEQ;
+import static io.taskflow4j.persistence.dir.DirStore.K_PARENT;
+import static io.taskflow4j.persistence.dir.DirStore.K_REVISION;
+import static io.taskflow4j.persistence.dir.DirStore.K_SEQ;
+import static io.taskflow4j.persistence.dir.DirStore.MAX_ID_BYTES;
+import static io.taskflow4j.persistence.dir.DirStore.METADATA;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import io.taskflow4j.persistence.AtomDetail;
+import io.taskflow4j.persistence.CorruptRecordException;
+import io.taskflow4j.persistence.FlowDetail;
+import io.taskflow4j.persistence.Json;
+import io.taskflow4j.persistence.LogBook;
+import io.taskflow4j.persistence.StorageException;
+import io.taskflow4j.persistence.TaskFlowFormat;
+import io.taskflow4j.persistence.dir.DirFormat.Header;
+import io.taskflow4j.persistence.dir.DirStore.Kind;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * The records of a {@link DirStore} as bytes and back: TaskFlow's JSON plus our bookkeeping keys
+ * ({@code revision}, {@code seq}, {@code next_seq}, {@code parent}), the revision derived from a
+ * record TaskFlow wrote, the error that names a damaged file, and which ids can be file names.
+ * Stateless.
+ */
+final class DirFormat {
+  private DirFormat() {}
+
+  /** The bookkeeping keys of a stored object, read without building the whole object. */
+  record Header(long revision, long seq, long nextSeq, String parent, String type) {}
+
+  /** What a save keeps of a stored book: its creation time (if readable) and its positions. */
+  record BookHeader(Instant createdAt, long seq, long nextSeq) {}
+
+  // ------------------------------------------------------------------ JSON
+
+  static Map<?, ?> parseMap(Path file, byte[] raw) {
+    Object v;
+    try {
+      v = Json.read(raw);
+    } catch (IllegalArgumentException e) {
+      throw corrupt(file, e.getMessage(), e);
+    }
+    if (!(v instanceof Map<?, ?> m)) {
+      throw corrupt(file, "it does not hold a JSON object", null);
+    }
+    return m;
+  }
+
+  /** Reads the bookkeeping keys of a record, checking that the whole file is valid JSON. */
+  static Header header(Path file, byte[] raw) {
+    long revision = -1;
+    long seq = -1;
+    long nextSeq = -1;
+    String parent = null;
+    String type = null;
+    try (JsonParser p = Json.mapper().getFactory().createParser(raw)) {
+      if (p.nextToken() != JsonToken.START_OBJECT) {
+        throw corrupt(file, "it does not hold a JSON object", null);
+      }
+      JsonToken t;
+      while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
+        String name = p.currentName();
+        JsonToken v = p.nextToken();
+        switch (name) {
+          case K_REVISION -> revision = number(p, v, file, name, -1);
+          case K_SEQ -> seq = number(p, v, file, name, -1);
+          case K_NEXT_SEQ -> nextSeq = number(p, v, file, name, -1);
+          case K_PARENT -> parent = v == JsonToken.VALUE_STRING ? p.getText() : null;
+          case "type" -> type = v == JsonToken.VALUE_STRING ? p.getText() : null;
+          default -> p.skipChildren();
+        }
+      }
+      if (t != JsonToken.END_OBJECT) {
+        throw corrupt(file, "it is not a complete JSON object", null);
+      }
+    } catch (IOException e) {
+      throw corrupt(file, "not valid JSON: " + firstLine(e.getMessage()), e);
+    }
+    return new Header(revision >= 0 ? revision : contentRevision(raw), seq, nextSeq, parent, type);
+  }
+
+  /** The revision of a parsed record: its {@code revision} key, or derived from its bytes. */
+  static long revision(Map<?, ?> m, byte[] raw) {
+    long r = longKey(m, K_REVISION, -1);
+    return r >= 0 ? r : contentRevision(raw);
+  }
+
+  /**
+   * The revision of a record without a {@code revision} key: TaskFlow wrote it (from {@code
+   * to_dict()}, dropping our keys). Derived from the file's bytes, so every TaskFlow write that
+   * changes the record changes it: a copy read before that write no longer matches (a stale write
+   * is refused), a copy read after it does (and our write then stores this value + 1 in the key,
+   * above every counter of ours). The range is disjoint from our counters, which start at 1 and
+   * grow by one per write.
+   */
+  static long contentRevision(byte[] raw) {
+    byte[] d;
+    try {
+      d = MessageDigest.getInstance("SHA-256").digest(raw);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every Java runtime has SHA-256", e);
+    }
+    long h = 0;
+    for (int i = 0; i < 8; i++) {
+      h = (h << 8) | (d[i] & 0xff);
+    }
+    return CONTENT_REVISION_BASE + (h & ((1L << 61) - 1));
+  }
+
+  static long number(JsonParser p, JsonToken v, Path file, String key, long absent)
+      throws IOException {
+    if (v == JsonToken.VALUE_NULL) {
+      return absent;
+    }
+    if (v != JsonToken.VALUE_NUMBER_INT) {
+      throw corrupt(file, "'" + key + "' is not a whole number", null);
+    }
+    return p.getLongValue();
+  }
+
+  static long longKey(Map<?, ?> m, String key, long absent) {
+    Object v = m.get(key);
+    if (v instanceof Integer || v instanceof Long) {
+      return ((Number) v).longValue();
+    }
+    return absent;
+  }
+
+  static Instant createdAt(Map<?, ?> m, Path file) {
+    try {
+      return TaskFlowFormat.unmarshalTime(m.get("created_at"));
+    } catch (IllegalArgumentException e) {
+      throw corrupt(file, e.getMessage(), e);
+    }
+  }
+
+  /**
+   * A record's file cannot be read as one: a {@link CorruptRecordException} naming the record (kind
+   * and uuid from the file's place in the layout, {@code <kind dir>/<uuid>/metadata}) and the file.
+   */
+  static StorageException corrupt(Path file, String why, Throwable cause) {
+    Path object = file.getParent();
+    Path kindDir = object == null ? null : object.getParent();
+    Kind kind = kindDir == null ? null : Kind.ofDirName(kindDir.getFileName().toString());
+    if (kind == null) {
+      return new StorageException("unreadable file " + file + ": " + firstLine(why), cause);
+    }
+    return new CorruptRecordException(
+        kind.recordKind,
+        object.getFileName().toString(),
+        null,
+        "file " + file,
+        firstLine(why),
+        cause);
+  }
+
+  static String firstLine(String s) {
+    if (s == null) {
+      return "unreadable";
+    }
+    int nl = s.indexOf('\n');
+    return nl > 0 ? s.substring(0, nl) : s;
+  }
+
+  // ------------------------------------------------------------------ ids
+
+  static void checkIds(FlowDetail fd) {
+    checkId(fd.uuid(), Kind.FLOW);
+    for (AtomDetail ad : fd.atoms()) {
+      checkId(ad.uuid(), Kind.ATOM);
+    }
+  }
+
+  static void checkId(String id, Kind kind) {
+    String problem = idProblem(id);
+    if (problem != null) {
+      throw new IllegalArgumentException(
+          kind.label
+              + " uuid '"
+              + printable(id)
+              + "' cannot be used in a directory store: "
+              + problem
+              + " (use a uuid such as '"
+              + UUID.randomUUID()
+              + "')");
+    }
+  }
+
+  /** Why an id cannot be a file name inside the store, or {@code null} when it can. */
+  static String idProblem(String id) {
+    if (id == null || id.isEmpty()) {
+      return "it is empty";
+    }
+    if (id.equals(".") || id.equals("..")) {
+      return "it would name a directory outside the object";
+    }
+    if (id.startsWith(".")) {
+      return "names starting with '.' are reserved for temporary files";
+    }
+    if (id.equals(METADATA) || id.equals("lock")) {
+      return "'" + id + "' is a reserved file name";
+    }
+    for (int i = 0; i < id.length(); i++) {
+      char c = id.charAt(i);
+      if (c == '/' || c == '\\') {
+        return "it contains a path separator";
+      }
+      if (c == 0) {
+        return "it contains a NUL character";
+      }
+      if (Character.isISOControl(c)) {
+        return "it contains a control character";
+      }
+    }
+    if (id.getBytes(StandardCharsets.UTF_8).length > MAX_ID_BYTES) {
+      return "it is longer than " + MAX_ID_BYTES + " bytes";
+    }
+    return null;
+  }
+
+  private static String printable(String id) {
+    if (id == null) {
+      return "null";
+    }
+    StringBuilder sb = new StringBuilder();
+    for (int i = 0; i < id.length() && sb.length() < 80; i++) {
+      char c = id.charAt(i);
+      sb.append(Character.isISOControl(c) ? '?' : c);
+    }
+    return id.length() > 80 ? sb + "..." : sb.toString();
+  }
+
+  /** The stored book's header, or {@code null} when the book is not stored. */
+  static BookHeader bookHeader(Path bookDir) {
+    Path file = bookDir.resolve(METADATA);
+    byte[] raw = readOrNull(file);
+    if (raw == null) {
+      return null;
+    }
+    Map<?, ?> m = parseMap(file, raw);
+    return new BookHeader(createdAt(m, file), longKey(m, K_SEQ, -1), longKey(m, K_NEXT_SEQ, -1));
+  }
+
+  static byte[] bookJson(LogBook bare, long seq, long nextSeq) {
+    Map<String, Object> m = new LinkedHashMap<>(TaskFlowFormat.logBookToMap(bare, true));
+    if (seq >= 0) {
+      m.put(K_SEQ, seq);
+    }
+    if (nextSeq >= 0) {
+      m.put(K_NEXT_SEQ, nextSeq);
+    }
+    return Json.writeBytes(m);
+  }
+
+  static byte[] atomJson(AtomDetail ad, long revision, long seq, String parent) {
+    Map<String, Object> m = new LinkedHashMap<>(TaskFlowFormat.atomToEnvelope(ad));
+    m.put(K_REVISION, revision);
+    if (seq >= 0) {
+      m.put(K_SEQ, seq);
+    }
+    if (parent != null) {
+      m.put(K_PARENT, parent);
+    }
+    return Json.writeBytes(m);
+  }
+
+  /** The header of an object's metadata file, or {@code null} when it has none. */
+  static Header readHeader(Path objectDir) {
+    Path file = objectDir.resolve(METADATA);
+    byte[] raw = readOrNull(file);
+    return raw == null ? null : header(file, raw);
+  }
+}

@@ -1,0 +1,759 @@
+package io.taskflow4j.persistence.dir;
+
+import static io.taskflow4j.persistence.dir.DirFiles.closeQuietly;
+import static io.taskflow4j.persistence.dir.DirFiles.ioFailure;
+import static io.taskflow4j.persistence.dir.DirFiles.linkNames;
+import static io.taskflow4j.persistence.dir.DirFiles.linkPosition;
+import static io.taskflow4j.persistence.dir.DirFiles.links;
+import static io.taskflow4j.persistence.dir.DirFiles.readOrNull;
+import static io.taskflow4j.persistence.dir.DirFormat.atomJson;
+import static io.taskflow4j.persistence.dir.DirFormat.bookHeader;
+import static io.taskflow4j.persistence.dir.DirFormat.bookJson;
+import static io.taskflow4j.persistence.dir.DirFormat.checkId;
+import static io.taskflow4j.persistence.dir.DirFormat.checkIds;
+import static io.taskflow4j.persistence.dir.DirFormat.header;
+import static io.taskflow4j.persistence.dir.DirFormat.idProblem;
+import static io.taskflow4j.persistence.dir.DirFormat.readHeader;
+import static io.taskflow4j.persistence.dir.DirStore.ATOMS;
+import static io.taskflow4j.persistence.dir.DirStore.BOOKS;
+import static io.taskflow4j.persistence.dir.DirStore.FLOWS;
+import static io.taskflow4j.persistence.dir.DirStore.K_NEXT_SEQ;
+import static io.taskflow4j.persistence.dir.DirStore.K_PARENT;
+import static io.taskflow4j.persistence.dir.DirStore.K_REVISION;
+import static io.taskflow4j.persistence.dir.DirStore.K_SEQ;
+import static io.taskflow4j.persistence.dir.DirStore.METADATA;
+import static io.taskflow4j.persistence.dir.DirStore.STAGING;
+
+import io.taskflow4j.persistence.AtomDetail;
+import io.taskflow4j.persistence.Fence;
+import io.taskflow4j.persistence.FlowDetail;
+import io.taskflow4j.persistence.Json;
+import io.taskflow4j.persistence.LogBook;
+import io.taskflow4j.persistence.NotFoundException;
+import io.taskflow4j.persistence.StorageException;
+import io.taskflow4j.persistence.TaskFlowFormat;
+import io.taskflow4j.persistence.dir.DirFiles.Link;
+import io.taskflow4j.persistence.dir.DirFormat.BookHeader;
+import io.taskflow4j.persistence.dir.DirFormat.Header;
+import io.taskflow4j.persistence.dir.DirStore.Kind;
+import io.taskflow4j.persistence.dir.DirWriteHook.Step;
+import io.taskflow4j.persistence.spi.WriteRules;
+import io.taskflow4j.persistence.spi.WriteRules.Stored;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The writes of a {@link DirStore}: saves, replacements, updates and deletes, each under the store
+ * lock ({@link #locked}) with every revision and owner checked before anything is written; new
+ * objects are staged in {@code .tmp/} and renamed into place, changed records replaced atomically,
+ * deleted ones moved to {@code .tmp/} and removed there. A failed write's temporaries are removed.
+ */
+final class DirWriter {
+  private static final Logger LOG = LoggerFactory.getLogger(DirWriter.class);
+
+  // Positions are save times; this keeps them strictly increasing within one JVM even when the
+  // clock does not advance between two saves.
+  private static final AtomicLong LAST_POSITION = new AtomicLong();
+  private final DirStore store;
+  private final DirFiles files;
+  private final DirReader reader;
+  private final Path root;
+  private final Path books;
+  private final Path flows;
+  private final Path atoms;
+  private final Path staging;
+
+  DirWriter(DirStore store) {
+    this.store = store;
+    this.files = store.files;
+    this.reader = store.reader;
+    this.root = store.root();
+    this.books = root.resolve(BOOKS);
+    this.flows = root.resolve(FLOWS);
+    this.atoms = root.resolve(ATOMS);
+    this.staging = root.resolve(STAGING);
+  }
+
+  /** One object to write (a full metadata file) and the child links it gains. */
+  private static final class ObjWrite {
+    final Kind kind;
+    final String uuid;
+    final byte[] data;
+    final boolean isNew;
+    final List<Link> newLinks;
+    Path prepared;
+
+    ObjWrite(Kind kind, String uuid, byte[] data, boolean isNew, List<Link> newLinks) {
+      this.kind = kind;
+      this.uuid = uuid;
+      this.data = data;
+      this.isNew = isNew;
+      this.newLinks = newLinks;
+    }
+  }
+
+  /** What one write transaction made, to fsync directories once and clean up after a failure. */
+  static final class Txn {
+    final List<Path> temps = new ArrayList<>();
+    final Set<Path> dirsToSync = new LinkedHashSet<>();
+    // TaskFlow's object locks held until the write ends, by object directory. A second channel
+    // on a file this JVM has locked must never be opened: closing it would drop the lock.
+    final Map<Path, FileChannel> locks = new LinkedHashMap<>();
+  }
+
+  // Whether this backend removed what interrupted writes left (upgrade() or its first write).
+  // Read and written only with the store lock held.
+  boolean tidied;
+
+  // While a replacement writes (store lock held): the atoms of the book it replaces, which may
+  // change type or flow. Null otherwise.
+  private Set<String> replacing;
+
+  // ------------------------------------------------------------------ writes
+
+  /**
+   * Checks a book's ids, and that no atom detail is carried by two of its flow details; returns the
+   * flow detail carrying each atom detail, by atom uuid.
+   */
+  private Map<String, String> checkBook(LogBook book) {
+    Objects.requireNonNull(book, "book");
+    checkId(book.uuid(), Kind.BOOK);
+    for (FlowDetail fd : book.flows()) {
+      checkIds(fd);
+    }
+    return WriteRules.atomOwners(book);
+  }
+
+  LogBook saveLogBook(LogBook book, Fence fence) {
+    checkBook(book);
+    return locked(
+        true, fence, "logbook '" + book.uuid() + "'", txn -> saveLocked(txn, book, false));
+  }
+
+  /**
+   * Replaces a stored book by {@code book} under one hold of the store lock: writes every record of
+   * {@code book} (as a save does: atoms, flow details, then the book's metadata, each replaced
+   * atomically, with the given creation time), then unlinks and removes what the stored book had
+   * and {@code book} has not. Everything is checked before anything is written (ids, owners), so a
+   * refused replacement leaves the stored book as it was. The book is never missing: a crash
+   * half-way leaves it with some records new and some old, and a second replacement finishes it.
+   */
+  LogBook replaceLogBook(LogBook book, Fence fence) {
+    Map<String, String> atomOwner = checkBook(book);
+    return locked(
+        true,
+        fence,
+        "the replacement of logbook '" + book.uuid() + "'",
+        txn -> {
+          Path bookDir = books.resolve(book.uuid());
+          if (readOrNull(bookDir.resolve(METADATA)) == null) {
+            return saveLocked(txn, book, true);
+          }
+          // The stored tree: flow links of the book, atom links of each of its flows.
+          Map<String, List<String>> oldTree = new LinkedHashMap<>();
+          Set<String> oldAtoms = new java.util.HashSet<>();
+          for (String f : linkNames(bookDir)) {
+            if (idProblem(f) != null) {
+              continue;
+            }
+            List<String> as = new ArrayList<>();
+            for (String a : linkNames(flows.resolve(f))) {
+              if (idProblem(a) == null) {
+                as.add(a);
+              }
+            }
+            oldTree.put(f, as);
+            oldAtoms.addAll(as);
+          }
+          LogBook written;
+          replacing = oldAtoms;
+          try {
+            written = saveLocked(txn, book, true);
+          } finally {
+            replacing = null;
+          }
+          // Every new record is in place: remove what only the stored book had.
+          Map<String, Set<String>> kept = new HashMap<>();
+          for (FlowDetail fd : book.flows()) {
+            Set<String> as = new java.util.HashSet<>();
+            for (AtomDetail ad : fd.atoms()) {
+              as.add(ad.uuid());
+            }
+            kept.put(fd.uuid(), as);
+          }
+          for (Map.Entry<String, List<String>> e : oldTree.entrySet()) {
+            String f = e.getKey();
+            Set<String> keptAtoms = kept.get(f);
+            if (keptAtoms == null) {
+              unlink(bookDir.resolve(f), txn);
+              Path fdDir = flows.resolve(f);
+              if (Files.exists(fdDir, LinkOption.NOFOLLOW_LINKS)) {
+                purge(moveToTrash(fdDir, Kind.FLOW, txn), Kind.FLOW, f, txn);
+                txn.dirsToSync.add(flows);
+              }
+              continue;
+            }
+            for (String a : e.getValue()) {
+              if (keptAtoms.contains(a)) {
+                continue;
+              }
+              unlink(flows.resolve(f).resolve(a), txn);
+              if (!atomOwner.containsKey(a)) {
+                Path adDir = atoms.resolve(a);
+                if (Files.exists(adDir, LinkOption.NOFOLLOW_LINKS)) {
+                  files.deleteTree(moveToTrash(adDir, Kind.ATOM, txn));
+                  txn.dirsToSync.add(atoms);
+                }
+              }
+            }
+          }
+          syncDirs(txn);
+          return written;
+        });
+  }
+
+  /** Removes one child link of an object directory (the object it names stays). */
+  private void unlink(Path link, Txn txn) {
+    try {
+      Files.deleteIfExists(link);
+    } catch (IOException e) {
+      throw ioFailure("remove the link", link, e);
+    }
+    txn.dirsToSync.add(link.getParent());
+  }
+
+  /**
+   * The body of a save, store lock held and ids checked: reads what is stored, checks every
+   * revision and owner, then writes atoms, flow details and the book, in that order. {@code
+   * replace}: the book's creation time is the one given, not the stored one.
+   */
+  private LogBook saveLocked(Txn txn, LogBook book, boolean replace) {
+    Path bookDir = books.resolve(book.uuid());
+    lockObjects(objectDirs(bookDir, book), txn);
+    BookHeader old = bookHeader(bookDir);
+    long seq = old == null ? nextPosition(-1) : old.seq();
+    long floor = old == null ? -1 : old.nextSeq();
+    // Check everything before writing anything: a conflict stores nothing.
+    List<FlowPlan> plans = new ArrayList<>(book.size());
+    for (FlowDetail fd : book.flows()) {
+      long linkPos = old == null ? -1 : linkPosition(bookDir.resolve(fd.uuid()));
+      FlowPlan plan = planFlow(fd, book.uuid(), linkPos >= 0, false);
+      if (linkPos >= 0 && plan.seq < 0) {
+        plan.seq = linkPos; // TaskFlow rewrote the flow detail: its link kept the position
+      }
+      plans.add(plan);
+    }
+    long next = floor;
+    List<Link> newLinks = new ArrayList<>();
+    for (FlowPlan p : plans) {
+      if (!p.linked) {
+        p.seq = nextPosition(floor);
+        next = p.seq + 1;
+        newLinks.add(new Link(p.fd.uuid(), p.seq));
+      }
+    }
+    LogBook saved =
+        WriteRules.savedBook(book, replace || old == null ? null : old.createdAt(), List.of());
+    List<ObjWrite> atomWrites = new ArrayList<>();
+    List<ObjWrite> flowWrites = new ArrayList<>();
+    for (FlowPlan p : plans) {
+      p.addWrites(atomWrites, flowWrites);
+    }
+    execute(atomWrites, txn);
+    execute(flowWrites, txn);
+    byte[] bookJson = bookJson(saved, seq, next);
+    execute(List.of(new ObjWrite(Kind.BOOK, book.uuid(), bookJson, old == null, newLinks)), txn);
+    List<FlowDetail> written = new ArrayList<>(plans.size());
+    for (FlowPlan p : plans) {
+      written.add(p.result());
+    }
+    return saved.withFlows(written);
+  }
+
+  /** The directories of a book and of every flow and atom detail it carries. */
+  private List<Path> objectDirs(Path bookDir, LogBook book) {
+    List<Path> objects = new ArrayList<>();
+    objects.add(bookDir);
+    for (FlowDetail fd : book.flows()) {
+      objects.add(flows.resolve(fd.uuid()));
+      for (AtomDetail ad : fd.atoms()) {
+        objects.add(atoms.resolve(ad.uuid()));
+      }
+    }
+    return objects;
+  }
+
+  FlowDetail updateFlowDetails(FlowDetail fd, Fence fence) {
+    Objects.requireNonNull(fd, "flowDetail");
+    checkIds(fd);
+    return locked(
+        true,
+        fence,
+        "flow detail '" + fd.uuid() + "'",
+        txn -> {
+          List<Path> objects = new ArrayList<>();
+          objects.add(flows.resolve(fd.uuid()));
+          for (AtomDetail ad : fd.atoms()) {
+            objects.add(atoms.resolve(ad.uuid()));
+          }
+          lockObjects(objects, txn);
+          // (A flow detail TaskFlow rewrote has lost its seq and its parent: it stays without a
+          // seq, and readers take its position from its book's link.)
+          FlowPlan p = planFlow(fd, null, true, true);
+          List<ObjWrite> atomWrites = new ArrayList<>();
+          List<ObjWrite> flowWrites = new ArrayList<>();
+          p.addWrites(atomWrites, flowWrites);
+          execute(atomWrites, txn);
+          execute(flowWrites, txn);
+          return p.result();
+        });
+  }
+
+  AtomDetail updateAtomDetails(AtomDetail ad, Fence fence) {
+    Objects.requireNonNull(ad, "atomDetail");
+    checkId(ad.uuid(), Kind.ATOM);
+    return locked(
+        true,
+        fence,
+        "atom detail '" + ad.uuid() + "'",
+        txn -> {
+          Path dir = atoms.resolve(ad.uuid());
+          lockObjects(List.of(dir), txn);
+          Path file = dir.resolve(METADATA);
+          byte[] raw = readOrNull(file);
+          Header h = raw == null ? null : header(file, raw);
+          if (h == null || (h.parent() != null && !reader.atomReachable(h.parent(), ad.uuid()))) {
+            throw new NotFoundException(
+                "Atom detail '" + ad.uuid() + "' not found; save it through its flow detail first");
+          }
+          WriteRules.checkAtom(ad, null, new Stored(h.parent(), h.revision(), h.type()));
+          long rev = h.revision() + 1;
+          execute(
+              List.of(
+                  new ObjWrite(
+                      Kind.ATOM,
+                      ad.uuid(),
+                      atomJson(ad, rev, h.seq(), h.parent()),
+                      false,
+                      List.of())),
+              txn);
+          return ad.withRevision(rev);
+        });
+  }
+
+  void destroyLogBook(String bookUuid, Fence fence) {
+    checkId(bookUuid, Kind.BOOK);
+    locked(
+        true,
+        fence,
+        "the deletion of logbook '" + bookUuid + "'",
+        txn -> {
+          Path dir = books.resolve(bookUuid);
+          if (!Files.exists(dir.resolve(METADATA))) {
+            throw new NotFoundException("Logbook '" + bookUuid + "' not found");
+          }
+          // The commit point: one rename makes the book and its links disappear together.
+          Path trash = moveToTrash(dir, Kind.BOOK, txn);
+          files.syncDir(books);
+          purge(trash, Kind.BOOK, bookUuid, txn);
+          syncDirs(txn);
+          return null;
+        });
+  }
+
+  /** A flow detail to write, with what was read about it and its atoms under the lock. */
+  private final class FlowPlan {
+    final FlowDetail fd;
+    final Header header;
+    final boolean linked;
+    final String parent;
+    final long newRev;
+    long seq;
+    long nextAtomSeq;
+    final List<AtomPlan> atomPlans = new ArrayList<>();
+
+    FlowPlan(FlowDetail fd, Header header, boolean linked, String parent) {
+      this.fd = fd;
+      this.header = header;
+      this.linked = linked;
+      this.parent = parent;
+      this.newRev = header == null ? 1 : header.revision() + 1;
+      this.seq = header == null ? -1 : header.seq();
+    }
+
+    void addWrites(List<ObjWrite> atomWrites, List<ObjWrite> flowWrites) {
+      List<Link> links = new ArrayList<>();
+      for (AtomPlan a : atomPlans) {
+        atomWrites.add(
+            new ObjWrite(
+                Kind.ATOM,
+                a.ad.uuid(),
+                atomJson(a.ad, a.newRev, a.seq, fd.uuid()),
+                a.header == null,
+                List.of()));
+        if (!a.linked) {
+          links.add(new Link(a.ad.uuid(), a.seq));
+        }
+      }
+      Map<String, Object> m = new LinkedHashMap<>(TaskFlowFormat.flowDetailToMap(fd));
+      m.put(K_REVISION, newRev);
+      if (seq >= 0) {
+        m.put(K_SEQ, seq);
+      }
+      if (nextAtomSeq >= 0) {
+        m.put(K_NEXT_SEQ, nextAtomSeq);
+      }
+      if (parent != null) {
+        m.put(K_PARENT, parent);
+      }
+      flowWrites.add(new ObjWrite(Kind.FLOW, fd.uuid(), Json.writeBytes(m), header == null, links));
+    }
+
+    FlowDetail result() {
+      List<AtomDetail> written = new ArrayList<>(atomPlans.size());
+      for (AtomPlan a : atomPlans) {
+        written.add(a.ad.withRevision(a.newRev));
+      }
+      return fd.withAtoms(written).withRevision(newRev);
+    }
+  }
+
+  private record AtomPlan(AtomDetail ad, Header header, boolean linked, long seq, long newRev) {}
+
+  /**
+   * Reads what is stored about a flow detail and its atoms and checks the write against it.
+   *
+   * @param bookUuid the book it is saved through, or {@code null} for an update
+   * @param mustExist an update: the flow detail must be stored and linked from its book
+   */
+  private FlowPlan planFlow(FlowDetail fd, String bookUuid, boolean linked, boolean mustExist) {
+    Path fdDir = flows.resolve(fd.uuid());
+    Header h = readHeader(fdDir);
+    String parent = bookUuid;
+    if (mustExist) {
+      if (h == null
+          || (h.parent() != null && !reader.linkedFrom(Kind.BOOK, h.parent(), fd.uuid()))) {
+        throw new NotFoundException(
+            "Flow detail '" + fd.uuid() + "' not found; save it through its logbook first");
+      }
+      parent = h.parent();
+      WriteRules.checkFlowRecord(fd, null, new Stored(parent, h.revision(), null));
+    } else if (h != null) {
+      WriteRules.checkFlowRecord(fd, bookUuid, stored(h, Kind.BOOK, fd.uuid(), bookUuid, false));
+    }
+    FlowPlan plan = new FlowPlan(fd, h, linked, parent);
+    long floor = h == null ? -1 : h.nextSeq();
+    long last = floor - 1;
+    for (AtomDetail ad : fd.atoms()) {
+      Header ah = readHeader(atoms.resolve(ad.uuid()));
+      if (ah != null) {
+        boolean replaced = replacing != null && replacing.contains(ad.uuid());
+        WriteRules.checkAtom(ad, fd.uuid(), stored(ah, Kind.FLOW, ad.uuid(), fd.uuid(), replaced));
+      }
+      long linkPos = h == null ? -1 : linkPosition(fdDir.resolve(ad.uuid()));
+      boolean atomLinked = linkPos >= 0;
+      long seq;
+      if (atomLinked && ah != null) {
+        // TaskFlow rewrites atom files without our keys; the link it never touches kept it.
+        seq = ah.seq() >= 0 ? ah.seq() : linkPos;
+      } else {
+        seq = last = nextPosition(floor);
+      }
+      plan.atomPlans.add(new AtomPlan(ad, ah, atomLinked, seq, ah == null ? 1 : ah.revision() + 1));
+    }
+    plan.nextAtomSeq = Math.max(last + 1, floor);
+    return plan;
+  }
+
+  /**
+   * A stored flow or atom detail as the write rules see it. Its parent key counts only when that
+   * parent still links it (TaskFlow writes no parent key, and a detail moved by a replacement keeps
+   * a stale one); an atom detail of the book being replaced belongs to it whatever its key says,
+   * and may change its type.
+   *
+   * @param parent the parent it is written under
+   */
+  Stored stored(Header h, Kind parentKind, String uuid, String parent, boolean replaced) {
+    String owner = parent;
+    if (!replaced
+        && h.parent() != null
+        && !h.parent().equals(parent)
+        && reader.linkedFrom(parentKind, h.parent(), uuid)) {
+      owner = h.parent();
+    }
+    return new Stored(owner, h.revision(), replaced ? null : h.type());
+  }
+
+  /**
+   * A new position: strictly increasing within this JVM, at least {@code floor} (the parent's
+   * {@code next_seq}, so a child added by another process after a burst of positions still comes
+   * last), and otherwise the time in microseconds. Positions are times so that they compare with
+   * the modification times of links TaskFlow made (microseconds: what link times can be set to).
+   */
+  static long nextPosition(long floor) {
+    Instant now = Instant.now();
+    long t = now.getEpochSecond() * 1_000_000L + now.getNano() / 1_000;
+    return LAST_POSITION.updateAndGet(prev -> Math.max(Math.max(prev + 1, t), floor));
+  }
+
+  /**
+   * Writes one level of objects: prepares every file (fsynced), renames them all into place, then
+   * fsyncs each touched directory once. Links are made after the objects they point to.
+   */
+  private void execute(List<ObjWrite> writes, Txn txn) {
+    if (writes.isEmpty()) {
+      return;
+    }
+    for (ObjWrite w : writes) {
+      prepare(w, txn);
+    }
+    for (ObjWrite w : writes) {
+      commit(w, txn);
+    }
+    syncDirs(txn);
+  }
+
+  private void prepare(ObjWrite w, Txn txn) {
+    if (w.isNew) {
+      files.ensureStaging();
+      Path staged = staging.resolve(files.tempName(w.kind));
+      files.mkdir(staged);
+      txn.temps.add(staged);
+      files.writeNewFile(staged.resolve(METADATA), w.data);
+      Path childRoot = root.resolve(w.kind.child() == null ? "" : w.kind.child().dirName);
+      for (Link c : w.newLinks) {
+        files.symlink(staged.resolve(c.name()), childRoot.resolve(c.name()), c.position());
+      }
+      files.syncDir(staged);
+      w.prepared = staged;
+    } else {
+      // In the staging directory, not the object's: TaskFlow lists an object directory's
+      // symlinks as its children and deletes object directories without our lock.
+      Path temp = staging.resolve(files.tempName(null));
+      txn.temps.add(temp);
+      try {
+        files.writeNewFile(temp, w.data);
+      } catch (StorageException e) {
+        if (!(e.getCause() instanceof NoSuchFileException) || Files.isDirectory(staging)) {
+          throw e;
+        }
+        // Someone removed the staging directory (it is never checked per write: one syscall
+        // less on the hot path); make it again.
+        files.ensureStaging();
+        files.writeNewFile(temp, w.data);
+      }
+      w.prepared = temp;
+    }
+  }
+
+  private void commit(ObjWrite w, Txn txn) {
+    Path kindDir = root.resolve(w.kind.dirName);
+    Path objDir = kindDir.resolve(w.uuid);
+    if (w.isNew) {
+      if (Files.exists(objDir, LinkOption.NOFOLLOW_LINKS)) {
+        // A directory without metadata (a TaskFlow phantom, or damage): it is not an object.
+        moveToTrash(objDir, w.kind, txn);
+      }
+      files.move(w.prepared, objDir);
+      txn.dirsToSync.add(kindDir);
+    } else {
+      files.move(w.prepared, objDir.resolve(METADATA));
+      txn.dirsToSync.add(objDir);
+      for (Link c : w.newLinks) {
+        Path childRoot = root.resolve(w.kind.child().dirName);
+        Path temp = staging.resolve(files.tempName(null));
+        txn.temps.add(temp);
+        files.symlink(temp, childRoot.resolve(c.name()), c.position());
+        files.move(temp, objDir.resolve(c.name()));
+      }
+    }
+  }
+
+  /**
+   * Removes a trashed object directory and, recursively, the children only it owned: those whose
+   * {@code parent} is this object (or unknown) and that no live object of this uuid links.
+   */
+  void purge(Path trashed, Kind kind, String uuid, Txn txn) {
+    Kind ck = kind.child();
+    if (ck != null && uuid != null) {
+      Path childRoot = root.resolve(ck.dirName);
+      for (String c : linkNames(trashed)) {
+        if (idProblem(c) != null || reader.linkedFrom(kind, uuid, c)) {
+          continue;
+        }
+        Path childDir = childRoot.resolve(c);
+        if (!Files.exists(childDir, LinkOption.NOFOLLOW_LINKS)) {
+          continue;
+        }
+        Path f = childDir.resolve(METADATA);
+        byte[] b = readOrNull(f);
+        String owner = null;
+        if (b != null) {
+          try {
+            owner = header(f, b).parent();
+          } catch (StorageException corrupt) {
+            // A corrupt child of a deleted object goes with it.
+          }
+        }
+        if (owner != null && !owner.equals(uuid)) {
+          continue;
+        }
+        Path t = moveToTrash(childDir, ck, txn);
+        txn.dirsToSync.add(childRoot);
+        purge(t, ck, c, txn);
+      }
+    }
+    files.deleteTree(trashed);
+  }
+
+  /**
+   * Moves an object directory out of the store, holding TaskFlow's lock of the object meanwhile (so
+   * a TaskFlow write of it finishes first, or finds it gone). One lock at a time: a delete never
+   * waits for a lock while holding another.
+   */
+  Path moveToTrash(Path p, Kind kind, Txn txn) {
+    files.ensureStaging();
+    Path t = staging.resolve(files.tempName(kind));
+    // Unless this write holds it already (a TaskFlow phantom directory replaced by a new object).
+    FileChannel lock = txn.locks.containsKey(p) ? null : files.lockObject(p);
+    try {
+      Files.move(p, t, StandardCopyOption.ATOMIC_MOVE);
+      files.hook.after(Step.REMOVED, p);
+    } catch (IOException e) {
+      throw ioFailure("move out of the store", p, e);
+    } finally {
+      closeQuietly(lock);
+    }
+    return t;
+  }
+
+  /**
+   * Takes TaskFlow's per-object locks ({@code <object dir>/lock}, which TaskFlow holds with {@code
+   * fasteners.InterProcessLock} around each read and write of an object) for the objects of a write
+   * that exist, in one fixed order (by path), until the write ends. Objects that do not exist yet
+   * are made in {@code .tmp/} and renamed into place, so they need none.
+   */
+  private void lockObjects(List<Path> objectDirs, Txn txn) {
+    for (Path dir : new TreeSet<>(objectDirs)) {
+      if (!txn.locks.containsKey(dir)) {
+        FileChannel ch = files.lockObject(dir);
+        if (ch != null) {
+          txn.locks.put(dir, ch);
+        }
+      }
+    }
+  }
+
+  void syncDirs(Txn txn) {
+    for (Path d : txn.dirsToSync) {
+      files.syncDir(d);
+    }
+    txn.dirsToSync.clear();
+  }
+
+  private void cleanup(Txn txn) {
+    for (int i = txn.temps.size() - 1; i >= 0; i--) {
+      Path t = txn.temps.get(i);
+      try {
+        if (Files.isDirectory(t, LinkOption.NOFOLLOW_LINKS)) {
+          files.deleteTree(t);
+        } else {
+          Files.deleteIfExists(t);
+        }
+      } catch (IOException | RuntimeException e) {
+        LOG.debug("could not remove temporary {} after a failed write", t, e);
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ locking
+
+  /**
+   * {@link #locked(boolean, Function)}, refusing the write of {@code what} first if {@code fence}
+   * is stale.
+   */
+  <T> T locked(boolean requireStore, Fence fence, String what, Function<Txn, T> body) {
+    return locked(
+        requireStore,
+        txn -> {
+          store.checkFence(fence, what);
+          return body.apply(txn);
+        });
+  }
+
+  /** Runs {@code body} under the store's write lock; a failed write's temporaries are removed. */
+  <T> T locked(boolean requireStore, Function<Txn, T> body) {
+    return locked(requireStore, true, body);
+  }
+
+  /**
+   * As {@link #locked(boolean, Function)}; {@code tidyFirst}: the first time this backend takes the
+   * lock, it first removes what interrupted writes left ({@link #tidyOnce}).
+   */
+  <T> T locked(boolean requireStore, boolean tidyFirst, Function<Txn, T> body) {
+    StoreLock l = store.storeLock(requireStore);
+    return l.locked(
+        () -> {
+          if (tidyFirst) {
+            tidyOnce();
+          }
+          Txn txn = new Txn();
+          try {
+            return body.apply(txn);
+          } catch (StorageException e) {
+            cleanup(txn);
+            throw e;
+          } finally {
+            List<FileChannel> held = new ArrayList<>(txn.locks.values());
+            for (int i = held.size() - 1; i >= 0; i--) {
+              closeQuietly(held.get(i));
+            }
+          }
+        });
+  }
+
+  /**
+   * Before the first write of this backend (store lock held): removes what interrupted writes left,
+   * as {@link DirStore#upgrade} does, so that a store opened without upgrade() (to resume a flow,
+   * to delete a book) is tidied by the first command that writes, while reads never change
+   * anything. Safe against live writers: every write, of this process or another, makes its
+   * temporaries and removes or renames them while holding the store lock, so with the lock held
+   * whatever is left is from a write that died. A store that cannot be tidied still takes the
+   * write; why is logged.
+   */
+  private void tidyOnce() {
+    if (tidied) {
+      return;
+    }
+    tidied = true;
+    Txn txn = new Txn();
+    try {
+      store.sweep(txn);
+    } catch (StorageException e) {
+      LOG.warn("could not remove what interrupted writes left in {}: {}", root, e.getMessage());
+    } finally {
+      for (FileChannel ch : txn.locks.values()) {
+        closeQuietly(ch);
+      }
+    }
+  }
+}

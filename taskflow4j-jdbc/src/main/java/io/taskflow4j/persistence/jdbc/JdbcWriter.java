@@ -1,0 +1,577 @@
+package io.taskflow4j.persistence.jdbc;
+
+import static io.taskflow4j.persistence.jdbc.JdbcConnection.IN_CHUNK;
+
+import io.taskflow4j.persistence.AtomDetail;
+import io.taskflow4j.persistence.AtomState;
+import io.taskflow4j.persistence.FlowDetail;
+import io.taskflow4j.persistence.LogBook;
+import io.taskflow4j.persistence.NotFoundException;
+import io.taskflow4j.persistence.spi.WriteRules;
+import io.taskflow4j.persistence.spi.WriteRules.Kind;
+import io.taskflow4j.persistence.spi.WriteRules.Stored;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The writes of a {@link JdbcConnection}: each is one transaction ({@link JdbcConnection#write})
+ * that reads the stored revisions, owners and types of what it writes, checks them through {@link
+ * io.taskflow4j.persistence.spi.WriteRules}, then inserts or updates the rows in batches.
+ */
+final class JdbcWriter {
+  /**
+   * Rows bound before a batch is sent. Binding serializes each row's JSON on the client while the
+   * transaction sits idle on the server, and a whole large flow's worth (100,000 atoms) took over a
+   * second: longer than {@code transaction_idle_timeout}, which takes such a gap for a paused
+   * client and ends the session.
+   */
+  private static final int BATCH_ROWS = 500;
+
+  private final JdbcConnection conn;
+  private final JdbcBackend backend;
+  private final Dialect dialect;
+  private final Rows rows;
+
+  JdbcWriter(JdbcConnection conn) {
+    this.conn = conn;
+    this.backend = conn.backend;
+    this.dialect = conn.dialect;
+    this.rows = conn.rows;
+  }
+
+  // ---------------------------------------------------------------- writes
+
+  LogBook saveLogBook(LogBook book) {
+    Objects.requireNonNull(book, "book");
+    conn.ensureOpen();
+    return conn.write(
+        "saving logbook '" + book.uuid() + "'",
+        c -> {
+          conn.checkFence(c, "logbook '" + book.uuid() + "'");
+          Map<String, Stored> storedFlows = stored(c, "flowdetails", flowUuids(book));
+          Map<String, Stored> storedAtoms = stored(c, "atomdetails", atomUuids(book));
+          // Check everything before writing anything: a conflict leaves the store as it was.
+          WriteRules.checkBook(book, storedFlows::get, storedAtoms::get);
+          Instant now = Instant.now();
+          upsertBook(c, book);
+          // An existing book keeps its creation time; the returned book says which it is.
+          Instant created = storedCreatedAt(c, book.uuid());
+          List<FlowDetail> newFlows = new ArrayList<>();
+          for (FlowDetail fd : book.flows()) {
+            if (!storedFlows.containsKey(fd.uuid())) {
+              newFlows.add(fd);
+            }
+          }
+          insertFlows(c, book.uuid(), newFlows, now);
+          for (FlowDetail fd : book.flows()) {
+            Stored sf = storedFlows.get(fd.uuid());
+            if (sf != null) {
+              updateFlowRow(c, fd, sf.revision(), now);
+            }
+          }
+          List<FlowDetail> written = new ArrayList<>(book.size());
+          for (FlowDetail fd : book.flows()) {
+            long rev = WriteRules.nextRevision(storedFlows.get(fd.uuid()));
+            written.add(writeAtoms(c, fd, storedAtoms, now).withRevision(rev));
+          }
+          return WriteRules.savedBook(book, created, written);
+        });
+  }
+
+  /**
+   * One transaction: deletes the stored book's rows (atoms, flows, book), then inserts {@code
+   * book}'s. A flow or atom detail of another book, a value the columns refuse, a lost connection:
+   * the transaction rolls back and the stored book is as it was.
+   */
+  LogBook replaceLogBook(LogBook book) {
+    Objects.requireNonNull(book, "book");
+    conn.ensureOpen();
+    conn.checkStorable(book);
+    return backend.run(
+        "replacing logbook '" + book.uuid() + "'",
+        true,
+        c -> {
+          conn.checkFence(c, "the replacement of logbook '" + book.uuid() + "'");
+          deleteBookRows(c, book.uuid());
+          // What is left with these uuids belongs to other books: refuse (rolled back).
+          Map<String, Stored> otherFlows = stored(c, "flowdetails", flowUuids(book));
+          if (!otherFlows.isEmpty()) {
+            Map.Entry<String, Stored> e = otherFlows.entrySet().iterator().next();
+            throw WriteRules.ownedElsewhere(
+                Kind.FLOW, e.getKey(), e.getValue().owner(), book.uuid());
+          }
+          Map<String, Stored> otherAtoms = stored(c, "atomdetails", atomUuids(book));
+          if (!otherAtoms.isEmpty()) {
+            Map.Entry<String, Stored> e = otherAtoms.entrySet().iterator().next();
+            throw WriteRules.alreadyBelongs(
+                Kind.ATOM,
+                e.getKey(),
+                WriteRules.named(Kind.FLOW, e.getValue().owner())
+                    + " of "
+                    + WriteRules.another(Kind.LOGBOOK),
+                WriteRules.named(Kind.LOGBOOK, book.uuid()));
+          }
+          Instant now = Instant.now();
+          upsertBook(c, book);
+          insertFlows(c, book.uuid(), book.flows(), now);
+          List<FlowDetail> written = new ArrayList<>(book.size());
+          for (FlowDetail fd : book.flows()) {
+            written.add(writeAtoms(c, fd, Map.of(), now).withRevision(1));
+          }
+          return WriteRules.savedBook(book, null, written);
+        });
+  }
+
+  static List<String> flowUuids(LogBook book) {
+    List<String> out = new ArrayList<>(book.size());
+    for (FlowDetail fd : book.flows()) {
+      out.add(fd.uuid());
+    }
+    return out;
+  }
+
+  static List<String> atomUuids(LogBook book) {
+    List<String> out = new ArrayList<>();
+    for (FlowDetail fd : book.flows()) {
+      for (AtomDetail ad : fd.atoms()) {
+        out.add(ad.uuid());
+      }
+    }
+    return out;
+  }
+
+  /** Inserts the book's own row, or updates it (keeping its creation time). */
+  private void upsertBook(java.sql.Connection c, LogBook book) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(dialect.upsertLogBook())) {
+      rows.time(ps, 1, book.createdAt());
+      rows.time(ps, 2, book.updatedAt());
+      Rows.json(ps, 3, book.meta());
+      ps.setString(4, book.name());
+      ps.setString(5, book.uuid());
+      ps.executeUpdate();
+    }
+  }
+
+  /** The creation time the store holds for a book, {@code null} when it holds none. */
+  private Instant storedCreatedAt(java.sql.Connection c, String bookUuid) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement("SELECT created_at AS b_created_at FROM logbooks WHERE uuid = ?")) {
+      ps.setString(1, bookUuid);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? rows.time(rs, "b_created_at") : null;
+      }
+    }
+  }
+
+  /** Deletes a book's atoms, flows and row (children first: see {@link #destroyLogBook}). */
+  static void deleteBookRows(java.sql.Connection c, String bookUuid) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "DELETE FROM atomdetails WHERE parent_uuid IN"
+                + " (SELECT uuid FROM flowdetails WHERE parent_uuid = ?)")) {
+      ps.setString(1, bookUuid);
+      ps.executeUpdate();
+    }
+    try (PreparedStatement ps =
+        c.prepareStatement("DELETE FROM flowdetails WHERE parent_uuid = ?")) {
+      ps.setString(1, bookUuid);
+      ps.executeUpdate();
+    }
+    try (PreparedStatement ps = c.prepareStatement("DELETE FROM logbooks WHERE uuid = ?")) {
+      ps.setString(1, bookUuid);
+      ps.executeUpdate();
+    }
+  }
+
+  FlowDetail updateFlowDetails(FlowDetail fd) {
+    Objects.requireNonNull(fd, "flowDetail");
+    conn.ensureOpen();
+    return conn.write(
+        "updating flow detail '" + fd.uuid() + "'",
+        c -> {
+          conn.checkFence(c, "flow detail '" + fd.uuid() + "'");
+          Instant now = Instant.now();
+          long rev =
+              updateChecked(
+                  c,
+                  "UPDATE flowdetails SET updated_at = ?, meta = "
+                      + dialect.json()
+                      + ", name = ?, state = ?",
+                  "flowdetails",
+                  fd.uuid(),
+                  fd.revision(),
+                  null,
+                  ps -> {
+                    rows.time(ps, 1, now);
+                    Rows.json(ps, 2, fd.meta());
+                    ps.setString(3, fd.name());
+                    ps.setString(4, fd.state().name());
+                    return 5;
+                  },
+                  Kind.FLOW,
+                  "; save it through its logbook first");
+          List<String> atomUuids = new ArrayList<>(fd.size());
+          for (AtomDetail ad : fd.atoms()) {
+            atomUuids.add(ad.uuid());
+          }
+          Map<String, Stored> storedAtoms = stored(c, "atomdetails", atomUuids);
+          WriteRules.checkAtoms(fd, storedAtoms::get);
+          return writeAtoms(c, fd, storedAtoms, now).withRevision(rev);
+        });
+  }
+
+  AtomDetail updateAtomDetails(AtomDetail ad) {
+    Objects.requireNonNull(ad, "atomDetail");
+    conn.ensureOpen();
+    return conn.write(
+        "updating atom detail '" + ad.uuid() + "'",
+        c -> {
+          if (relaxedCommit(ad)) {
+            try (Statement st = c.createStatement()) {
+              st.execute("SET LOCAL synchronous_commit TO off");
+            }
+          }
+          conn.checkFence(c, "atom detail '" + ad.uuid() + "'");
+          Instant now = Instant.now();
+          long rev =
+              updateChecked(
+                  c,
+                  "UPDATE atomdetails SET updated_at = ?, " + rows.atomDataAssignments(),
+                  "atomdetails",
+                  ad.uuid(),
+                  ad.revision(),
+                  ad.typeName(),
+                  ps -> {
+                    rows.time(ps, 1, now);
+                    return Rows.atomData(ps, 2, ad);
+                  },
+                  Kind.ATOM,
+                  "; save it through its flow detail first");
+          return ad.withRevision(rev);
+        });
+  }
+
+  /**
+   * Whether this atom write may commit without waiting for the disk although the store is durable
+   * ({@code durability=power}): a RUNNING or REVERTING marker on PostgreSQL. Resumption treats such
+   * a marker exactly as the state it replaced (the atom runs again either way), so losing it to a
+   * power cut loses nothing, and PostgreSQL's log is sequential: the next synchronous commit (the
+   * atom's result) makes it durable too. Every result, failure and flow state still waits for the
+   * disk. This saves one disk sync per task.
+   */
+  private boolean relaxedCommit(AtomDetail ad) {
+    return dialect == Dialect.POSTGRESQL
+        && !backend.settings().processDurability()
+        && (ad.state() == AtomState.RUNNING || ad.state() == AtomState.REVERTING);
+  }
+
+  /** Binds the leading parameters of an UPDATE and returns the next parameter index. */
+  @FunctionalInterface
+  interface Binder {
+    int bind(PreparedStatement ps) throws SQLException;
+  }
+
+  /**
+   * One {@code UPDATE} that bumps the revision, conditional on the given revision when positive
+   * (and on the type tag for atoms). Returns the new revision. When no row matched, one {@code
+   * SELECT} tells the cases apart: no such row, another type, or a stale revision.
+   */
+  private long updateChecked(
+      java.sql.Connection c,
+      String head,
+      String table,
+      String uuid,
+      long revision,
+      String type,
+      Binder binder,
+      Kind kind,
+      String notFoundHint)
+      throws SQLException {
+    boolean checked = revision > 0;
+    boolean returning = dialect.updateReturning();
+    StringBuilder sql = new StringBuilder(head);
+    if (dialect == Dialect.MYSQL && !checked) {
+      // No UPDATE ... RETURNING: LAST_INSERT_ID(expr) hands the new value back on this session.
+      sql.append(", revision = LAST_INSERT_ID(revision + 1)");
+    } else {
+      sql.append(", revision = revision + 1");
+    }
+    sql.append(" WHERE uuid = ?");
+    if (type != null) {
+      sql.append(" AND atom_type = ").append(dialect.atomType());
+    }
+    if (checked) {
+      sql.append(" AND revision = ?");
+    }
+    if (returning) {
+      sql.append(" RETURNING revision");
+    }
+    Long newRevision = null;
+    try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
+      int i = binder.bind(ps);
+      ps.setString(i++, uuid);
+      if (type != null) {
+        ps.setString(i++, type);
+      }
+      if (checked) {
+        ps.setLong(i, revision);
+      }
+      if (returning) {
+        try (ResultSet rs = ps.executeQuery()) {
+          if (rs.next()) {
+            newRevision = rs.getLong(1);
+          }
+        }
+      } else if (ps.executeUpdate() > 0) {
+        newRevision = checked ? revision + 1 : lastInsertId(c);
+      }
+    }
+    if (newRevision != null) {
+      return newRevision;
+    }
+    // Nothing matched: find out why (only on this rare path).
+    String sel =
+        "SELECT revision"
+            + (type != null ? ", atom_type" : "")
+            + " FROM "
+            + table
+            + " WHERE uuid = ?";
+    try (PreparedStatement ps = c.prepareStatement(sel)) {
+      ps.setString(1, uuid);
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) {
+          throw new NotFoundException(kind.label() + " '" + uuid + "' not found" + notFoundHint);
+        }
+        if (type != null) {
+          WriteRules.checkType(uuid, rs.getString(2), type);
+        }
+        throw WriteRules.conflict(kind, uuid, revision, rs.getLong(1));
+      }
+    }
+  }
+
+  static long lastInsertId(java.sql.Connection c) throws SQLException {
+    try (Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SELECT LAST_INSERT_ID()")) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  /**
+   * The stored parent/revision/type of the rows with these uuids, locked until commit (one writer
+   * at a time on SQLite), so the revisions written next are exactly stored + 1.
+   */
+  Map<String, Stored> stored(java.sql.Connection c, String table, List<String> uuids)
+      throws SQLException {
+    Map<String, Stored> out = new HashMap<>();
+    boolean atoms = table.equals("atomdetails");
+    for (int from = 0; from < uuids.size(); from += IN_CHUNK) {
+      List<String> chunk = uuids.subList(from, Math.min(uuids.size(), from + IN_CHUNK));
+      StringBuilder sql =
+          new StringBuilder("SELECT uuid, parent_uuid, revision")
+              .append(atoms ? ", atom_type" : "")
+              .append(" FROM ")
+              .append(table)
+              .append(" WHERE uuid IN (");
+      for (int i = 0; i < chunk.size(); i++) {
+        sql.append(i == 0 ? "?" : ", ?");
+      }
+      sql.append(')').append(dialect.forUpdate());
+      try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
+        for (int i = 0; i < chunk.size(); i++) {
+          ps.setString(i + 1, chunk.get(i));
+        }
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            out.put(rs.getString(1), new Stored(rs.getString(2), rs.getLong(3), type(rs, atoms)));
+          }
+        }
+      }
+    }
+    return out;
+  }
+
+  /** An atom row's type: a row TaskFlow wrote before it had the column is a task detail. */
+  static String type(ResultSet rs, boolean atoms) throws SQLException {
+    if (!atoms) {
+      return null;
+    }
+    String type = rs.getString(4);
+    return type == null ? AtomDetail.TASK_DETAIL : type;
+  }
+
+  private void insertFlows(
+      java.sql.Connection c, String bookUuid, List<FlowDetail> fds, Instant now)
+      throws SQLException {
+    if (fds.isEmpty()) {
+      return;
+    }
+    String sql =
+        "INSERT INTO flowdetails (created_at, updated_at, parent_uuid, meta, name, state, uuid,"
+            + " revision) VALUES (?, ?, ?, "
+            + dialect.json()
+            + ", ?, ?, ?, 1)";
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      for (FlowDetail fd : fds) {
+        rows.time(ps, 1, now);
+        rows.time(ps, 2, null);
+        ps.setString(3, bookUuid);
+        Rows.json(ps, 4, fd.meta());
+        ps.setString(5, fd.name());
+        ps.setString(6, fd.state().name());
+        ps.setString(7, fd.uuid());
+        ps.addBatch();
+      }
+      ps.executeBatch();
+    }
+  }
+
+  private void updateFlowRow(java.sql.Connection c, FlowDetail fd, long storedRevision, Instant now)
+      throws SQLException {
+    String sql =
+        "UPDATE flowdetails SET updated_at = ?, meta = "
+            + dialect.json()
+            + ", name = ?, state = ?, revision = ? WHERE uuid = ?";
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      rows.time(ps, 1, now);
+      Rows.json(ps, 2, fd.meta());
+      ps.setString(3, fd.name());
+      ps.setString(4, fd.state().name());
+      ps.setLong(5, storedRevision + 1);
+      ps.setString(6, fd.uuid());
+      ps.executeUpdate();
+    }
+  }
+
+  /**
+   * Inserts the flow's new atoms and updates its existing ones in batches of {@link #BATCH_ROWS}
+   * (rows already locked and checked); returns the flow carrying its atoms with their new
+   * revisions.
+   */
+  private FlowDetail writeAtoms(
+      java.sql.Connection c, FlowDetail fd, Map<String, Stored> storedAtoms, Instant now)
+      throws SQLException {
+    List<AtomDetail> atoms = fd.atoms();
+    if (atoms.isEmpty()) {
+      return fd;
+    }
+    List<AtomDetail> written = new ArrayList<>(atoms.size());
+    String j = dialect.json();
+    String insert =
+        "INSERT INTO atomdetails (created_at, updated_at, parent_uuid, meta, name, version, state,"
+            + " failure, results, revert_results, revert_failure, intention, uuid, atom_type,"
+            + " revision) VALUES (?, ?, ?, "
+            + j
+            + ", ?, ?, ?, "
+            + j
+            + ", "
+            + j
+            + ", "
+            + j
+            + ", "
+            + j
+            + ", "
+            + dialect.intention()
+            + ", ?, "
+            + dialect.atomType()
+            + ", 1)";
+    int inserts = 0;
+    try (PreparedStatement ps = c.prepareStatement(insert)) {
+      for (AtomDetail ad : atoms) {
+        if (storedAtoms.containsKey(ad.uuid())) {
+          continue;
+        }
+        rows.time(ps, 1, now);
+        rows.time(ps, 2, null);
+        ps.setString(3, fd.uuid());
+        int i = Rows.atomData(ps, 4, ad);
+        ps.setString(i++, ad.uuid());
+        ps.setString(i, ad.typeName());
+        ps.addBatch();
+        if (++inserts == BATCH_ROWS) {
+          ps.executeBatch();
+          inserts = 0;
+        }
+      }
+      if (inserts > 0) {
+        ps.executeBatch();
+      }
+    }
+    String update =
+        "UPDATE atomdetails SET updated_at = ?, "
+            + rows.atomDataAssignments()
+            + ", revision = ? WHERE uuid = ?";
+    PreparedStatement up = null;
+    int updates = 0;
+    try {
+      for (AtomDetail ad : atoms) {
+        Stored sa = storedAtoms.get(ad.uuid());
+        if (sa == null) {
+          written.add(ad.withRevision(1));
+          continue;
+        }
+        if (up == null) {
+          up = c.prepareStatement(update);
+        }
+        rows.time(up, 1, now);
+        int i = Rows.atomData(up, 2, ad);
+        up.setLong(i++, sa.revision() + 1);
+        up.setString(i, ad.uuid());
+        up.addBatch();
+        written.add(ad.withRevision(sa.revision() + 1));
+        if (++updates == BATCH_ROWS) {
+          up.executeBatch();
+          updates = 0;
+        }
+      }
+      if (updates > 0) {
+        up.executeBatch();
+      }
+    } finally {
+      if (up != null) {
+        up.close();
+      }
+    }
+    return fd.withAtoms(written);
+  }
+
+  void destroyLogBook(String bookUuid) {
+    Objects.requireNonNull(bookUuid, "bookUuid");
+    conn.ensureOpen();
+    conn.write(
+        "destroying logbook '" + bookUuid + "'",
+        c -> {
+          conn.checkFence(c, "the destruction of logbook '" + bookUuid + "'");
+          // Cascade explicitly: a TaskFlow-made table may lack the foreign keys, and TaskFlow's
+          // SQLite backend never turned them on.
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "DELETE FROM atomdetails WHERE parent_uuid IN"
+                      + " (SELECT uuid FROM flowdetails WHERE parent_uuid = ?)")) {
+            ps.setString(1, bookUuid);
+            ps.executeUpdate();
+          }
+          try (PreparedStatement ps =
+              c.prepareStatement("DELETE FROM flowdetails WHERE parent_uuid = ?")) {
+            ps.setString(1, bookUuid);
+            ps.executeUpdate();
+          }
+          try (PreparedStatement ps = c.prepareStatement("DELETE FROM logbooks WHERE uuid = ?")) {
+            ps.setString(1, bookUuid);
+            if (ps.executeUpdate() == 0) {
+              throw new NotFoundException("Logbook '" + bookUuid + "' not found");
+            }
+          }
+          return null;
+        });
+  }
+}
