@@ -9,6 +9,8 @@ import io.taskflow4j.persistence.Backends;
 import io.taskflow4j.persistence.FlowState;
 import io.taskflow4j.persistence.LogBook;
 import io.taskflow4j.persistence.StorageException;
+import io.taskflow4j.persistence.jdbc.MariaDbDatabase;
+import io.taskflow4j.persistence.jdbc.PostgresDatabase;
 import io.taskflow4j.persistence.jdbc.TestDatabases;
 import io.taskflow4j.verify.StoreVerifier;
 import io.taskflow4j.workloads.Workloads;
@@ -42,66 +44,55 @@ class ConnectionKillRunTest {
   @TempDir Path dir;
 
   @Test
-  void aChainSurvivesItsPostgresConnectionsBeingKilled() throws Exception {
-    TestDatabases.requirePostgres();
-    String db = TestDatabases.createPostgres();
-    try {
-      run(
-          TestDatabases.postgresUrl(db),
-          () -> {
-            try (java.sql.Connection c = TestDatabases.postgres(TestDatabases.PG_ADMIN_DB);
-                PreparedStatement ps =
-                    c.prepareStatement(
-                        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-                            + " WHERE datname = ? AND pid <> pg_backend_pid()")) {
-              ps.setString(1, db);
-              try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getInt(1);
-              }
+  void aChainSurvivesItsPostgresConnectionsBeingKilled(@PostgresDatabase String db)
+      throws Exception {
+    run(
+        TestDatabases.postgresUrl(db),
+        () -> {
+          try (java.sql.Connection c = TestDatabases.postgres(TestDatabases.PG_ADMIN_DB);
+              PreparedStatement ps =
+                  c.prepareStatement(
+                      "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                          + " WHERE datname = ? AND pid <> pg_backend_pid()")) {
+            ps.setString(1, db);
+            try (ResultSet rs = ps.executeQuery()) {
+              rs.next();
+              return rs.getInt(1);
             }
-          });
-    } finally {
-      TestDatabases.dropPostgres(db);
-    }
+          }
+        });
   }
 
   @Test
-  void aChainSurvivesItsMariaDbConnectionsBeingKilled() throws Exception {
-    TestDatabases.requireMariaDb();
-    String db = TestDatabases.createMariaDb();
-    try {
-      run(
-          TestDatabases.mariadbUrl(db),
-          () -> {
-            int n = 0;
-            try (java.sql.Connection c = TestDatabases.mariadb(TestDatabases.MARIADB_ADMIN_DB)) {
-              List<Long> ids = new ArrayList<>();
-              try (PreparedStatement ps =
-                  c.prepareStatement(
-                      "SELECT id FROM information_schema.processlist"
-                          + " WHERE db = ? AND id <> connection_id()")) {
-                ps.setString(1, db);
-                try (ResultSet rs = ps.executeQuery()) {
-                  while (rs.next()) {
-                    ids.add(rs.getLong(1));
-                  }
-                }
-              }
-              for (long id : ids) {
-                try (Statement st = c.createStatement()) {
-                  st.execute("KILL " + id); // a number read from the server, not input
-                  n++;
-                } catch (java.sql.SQLException gone) {
-                  // the connection ended by itself meanwhile
+  void aChainSurvivesItsMariaDbConnectionsBeingKilled(@MariaDbDatabase String db) throws Exception {
+    run(
+        TestDatabases.mariadbUrl(db),
+        () -> {
+          int n = 0;
+          try (java.sql.Connection c = TestDatabases.mariadb(TestDatabases.MARIADB_ADMIN_DB)) {
+            List<Long> ids = new ArrayList<>();
+            try (PreparedStatement ps =
+                c.prepareStatement(
+                    "SELECT id FROM information_schema.processlist"
+                        + " WHERE db = ? AND id <> connection_id()")) {
+              ps.setString(1, db);
+              try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                  ids.add(rs.getLong(1));
                 }
               }
             }
-            return n;
-          });
-    } finally {
-      TestDatabases.dropMariaDb(db);
-    }
+            for (long id : ids) {
+              try (Statement st = c.createStatement()) {
+                st.execute("KILL " + id); // a number read from the server, not input
+                n++;
+              } catch (java.sql.SQLException gone) {
+                // the connection ended by itself meanwhile
+              }
+            }
+          }
+          return n;
+        });
   }
 
   private static void resume(Backend backend, Path log) {

@@ -4,7 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.taskflow4j.persistence.Backend;
 import io.taskflow4j.persistence.Backends;
-import io.taskflow4j.persistence.jdbc.TestDatabases;
+import io.taskflow4j.persistence.jdbc.FreshDatabases;
+import io.taskflow4j.persistence.jdbc.MariaDbDatabase;
+import io.taskflow4j.persistence.jdbc.PostgresDatabase;
+import io.taskflow4j.persistence.zookeeper.EmbeddedZooKeeper;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -31,7 +34,11 @@ class KillCampaignTest {
   @TempDir Path dir;
 
   @Test
-  void everyBackendSurvivesSigkillsAtRandomPointsWithoutLosingRecordedWork() throws Exception {
+  void everyBackendSurvivesSigkillsAtRandomPointsWithoutLosingRecordedWork(
+      @PostgresDatabase FreshDatabases postgres,
+      @MariaDbDatabase FreshDatabases mariadb,
+      @EmbeddedZooKeeper TestingServer zk)
+      throws Exception {
     int kills = Integer.getInteger("chaos.kills", 20);
     int tasks = Integer.getInteger("chaos.tasks", 200);
     String seedProp = System.getProperty("chaos.seed", "");
@@ -58,74 +65,54 @@ class KillCampaignTest {
     if (wanted.contains("sqlite")) {
       targets.add(new KillCampaign.Target("sqlite", "sqlite:///" + dir.resolve("store.db")));
     }
-    String pg = null;
-    String maria = null;
-    TestingServer zk = null;
-    try {
-      if (wanted.contains("postgresql")) {
-        TestDatabases.requirePostgres();
-        pg = TestDatabases.createPostgres();
-        targets.add(new KillCampaign.Target("postgresql", TestDatabases.postgresUrl(pg)));
-      }
-      if (wanted.contains("mariadb")) {
-        TestDatabases.requireMariaDb();
-        maria = TestDatabases.createMariaDb();
-        targets.add(new KillCampaign.Target("mariadb", TestDatabases.mariadbUrl(maria)));
-      }
-      if (wanted.contains("zookeeper")) {
-        // a real server (Curator's TestingServer runs ZooKeeper's own server code) in this JVM,
-        // which the children reach over loopback; a fresh root znode per campaign
-        zk = new TestingServer(true);
+    if (wanted.contains("postgresql")) {
+      targets.add(new KillCampaign.Target("postgresql", postgres.url(postgres.create())));
+    }
+    if (wanted.contains("mariadb")) {
+      targets.add(new KillCampaign.Target("mariadb", mariadb.url(mariadb.create())));
+    }
+    if (wanted.contains("zookeeper")) {
+      // a real server (Curator's TestingServer runs ZooKeeper's own server code) in this JVM,
+      // which the children reach over loopback; a fresh root znode per campaign
+      targets.add(
+          new KillCampaign.Target(
+              "zookeeper",
+              "zookeeper://127.0.0.1:"
+                  + zk.getPort()
+                  + "/chaos-"
+                  + UUID.randomUUID().toString().substring(0, 8)));
+    }
+    // More targets by connection string, e.g.
+    // -Dchaos.targets=zookeeper=zookeeper://127.0.0.1:2181/c
+    for (String t : System.getProperty("chaos.targets", "").split(",")) {
+      int eq = t.indexOf('=');
+      if (eq > 0) {
         targets.add(
-            new KillCampaign.Target(
-                "zookeeper",
-                "zookeeper://127.0.0.1:"
-                    + zk.getPort()
-                    + "/chaos-"
-                    + UUID.randomUUID().toString().substring(0, 8)));
+            new KillCampaign.Target(t.substring(0, eq).strip(), t.substring(eq + 1).strip()));
       }
-      // More targets by connection string, e.g.
-      // -Dchaos.targets=zookeeper=zookeeper://127.0.0.1:2181/c
-      for (String t : System.getProperty("chaos.targets", "").split(",")) {
-        int eq = t.indexOf('=');
-        if (eq > 0) {
-          targets.add(
-              new KillCampaign.Target(t.substring(0, eq).strip(), t.substring(eq + 1).strip()));
-        }
+    }
+    // The schema is made once up front; the children's own upgrade() then finds it current.
+    for (KillCampaign.Target t : targets) {
+      try (Backend b = Backends.open(t.connection())) {
+        assertThat(b.conf().backendName()).isNotEmpty();
       }
-      // The schema is made once up front; the children's own upgrade() then finds it current.
-      for (KillCampaign.Target t : targets) {
-        try (Backend b = Backends.open(t.connection())) {
-          assertThat(b.conf().backendName()).isNotEmpty();
-        }
-      }
-      KillCampaign.Builder builder =
-          KillCampaign.builder(dir)
-              .kills(kills)
-              .tasks(tasks)
-              .childCommand(KillCampaign.snapshotChildCommand(dir.resolve("classpath")));
-      if (!seedProp.isBlank()) {
-        builder.seed(Long.parseLong(seedProp.strip()));
-      }
-      KillCampaign campaign = builder.build();
-      System.out.println("kill campaign seed " + campaign.seed());
-      List<KillCampaign.Result> results = campaign.run(targets, 2);
-      results.forEach(System.out::println);
-      for (KillCampaign.Result r : results) {
-        assertThat(r.problems()).as(r.toString()).isEmpty();
-        assertThat(r.kills()).as(r.toString()).isGreaterThanOrEqualTo(kills);
-        assertThat(r.reexecutions()).as(r.toString()).isLessThanOrEqualTo(r.kills());
-      }
-    } finally {
-      if (pg != null) {
-        TestDatabases.dropPostgres(pg);
-      }
-      if (maria != null) {
-        TestDatabases.dropMariaDb(maria);
-      }
-      if (zk != null) {
-        zk.close();
-      }
+    }
+    KillCampaign.Builder builder =
+        KillCampaign.builder(dir)
+            .kills(kills)
+            .tasks(tasks)
+            .childCommand(KillCampaign.snapshotChildCommand(dir.resolve("classpath")));
+    if (!seedProp.isBlank()) {
+      builder.seed(Long.parseLong(seedProp.strip()));
+    }
+    KillCampaign campaign = builder.build();
+    System.out.println("kill campaign seed " + campaign.seed());
+    List<KillCampaign.Result> results = campaign.run(targets, 2);
+    results.forEach(System.out::println);
+    for (KillCampaign.Result r : results) {
+      assertThat(r.problems()).as(r.toString()).isEmpty();
+      assertThat(r.kills()).as(r.toString()).isGreaterThanOrEqualTo(kills);
+      assertThat(r.reexecutions()).as(r.toString()).isLessThanOrEqualTo(r.kills());
     }
   }
 }

@@ -7,6 +7,7 @@ import io.taskflow4j.chaos.ConductorProcesses.Child;
 import io.taskflow4j.chaos.ConductorProcesses.Outcome;
 import io.taskflow4j.jobs.Job;
 import io.taskflow4j.persistence.FlowDetail;
+import io.taskflow4j.persistence.jdbc.PostgresDatabase;
 import io.taskflow4j.persistence.jdbc.TestDatabases;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -17,8 +18,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -29,18 +28,7 @@ import org.junit.jupiter.api.Timeout;
  */
 @Timeout(300)
 class PostgresConductorProcessTest extends AbstractConductorProcessTest {
-  private static String db;
-
-  @BeforeAll
-  static void createDatabase() throws Exception {
-    TestDatabases.requirePostgres();
-    db = TestDatabases.createPostgres();
-  }
-
-  @AfterAll
-  static void dropDatabase() throws Exception {
-    TestDatabases.dropPostgres(db);
-  }
+  @PostgresDatabase private static String db;
 
   @Override
   protected String newStore() {

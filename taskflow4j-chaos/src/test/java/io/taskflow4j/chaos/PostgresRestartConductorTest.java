@@ -15,6 +15,7 @@ import io.taskflow4j.persistence.Backends;
 import io.taskflow4j.persistence.Connection;
 import io.taskflow4j.persistence.FlowState;
 import io.taskflow4j.persistence.TaskFlowException;
+import io.taskflow4j.persistence.jdbc.PostgresDatabase;
 import io.taskflow4j.persistence.jdbc.TestDatabases;
 import java.nio.file.Path;
 import java.sql.SQLException;
@@ -45,9 +46,7 @@ class PostgresRestartConductorTest {
   @TempDir Path dir;
 
   @Test
-  void aRestartWhileClaimingLosesNoJob() throws Exception {
-    TestDatabases.requirePostgres();
-    String db = TestDatabases.createPostgres();
+  void aRestartWhileClaimingLosesNoJob(@PostgresDatabase String db) throws Exception {
     String store = TestDatabases.postgresUrl(db);
     Path w = dir.resolve("witness.log");
     try (ConductorProcesses procs = new ConductorProcesses(dir)) {
@@ -98,7 +97,6 @@ class PostgresRestartConductorTest {
     } finally {
       ServerRestartTest.sh(ServerRestartTest.pgStart());
       await(PostgresRestartConductorTest::postgresUp, Duration.ofSeconds(60), "PostgreSQL up");
-      TestDatabases.dropPostgres(db);
     }
   }
 

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.taskflow4j.persistence.Backend;
 import io.taskflow4j.persistence.Backends;
 import io.taskflow4j.persistence.StorageException;
+import io.taskflow4j.persistence.jdbc.MariaDbDatabase;
+import io.taskflow4j.persistence.jdbc.PostgresDatabase;
 import io.taskflow4j.persistence.jdbc.TestDatabases;
 import java.io.File;
 import java.nio.charset.StandardCharsets;
@@ -60,35 +62,31 @@ class ServerRestartTest {
 
   @ParameterizedTest(name = "retry budget shorter than the outage: {0}")
   @ValueSource(booleans = {false, true})
-  void aPostgresRestartMidRunLosesNoCheckpoint(boolean shortBudget) throws Exception {
-    TestDatabases.requirePostgres();
+  void aPostgresRestartMidRunLosesNoCheckpoint(boolean shortBudget, @PostgresDatabase String db)
+      throws Exception {
     String stop = pgStop();
     String start = pgStart();
-    String db = TestDatabases.createPostgres();
     try {
       outage(TestDatabases.postgresUrl(db), shortBudget, stop, start);
     } finally {
       sh(start);
-      TestDatabases.dropPostgres(db);
     }
   }
 
   @ParameterizedTest(name = "retry budget shorter than the outage: {0}")
   @ValueSource(booleans = {false, true})
-  void aMariaDbRestartMidRunLosesNoCheckpoint(boolean shortBudget) throws Exception {
-    TestDatabases.requireMariaDb();
+  void aMariaDbRestartMidRunLosesNoCheckpoint(boolean shortBudget, @MariaDbDatabase String db)
+      throws Exception {
     String stop = env("TF4J_MARIADB_STOP", "mysqladmin -uroot shutdown");
     String start =
         env(
             "TF4J_MARIADB_START",
             "start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd -- --user=mysql");
-    String db = TestDatabases.createMariaDb();
     try {
       outage(TestDatabases.mariadbUrl(db), shortBudget, stop, start);
     } finally {
       sh(start);
       waitFor(() -> TestDatabases.mariadb(TestDatabases.MARIADB_ADMIN_DB).close());
-      TestDatabases.dropMariaDb(db);
     }
   }
 

@@ -1,9 +1,7 @@
 package io.taskflow4j.chaos;
 
-import org.apache.curator.test.InstanceSpec;
+import io.taskflow4j.persistence.zookeeper.EmbeddedZooKeeper;
 import org.apache.curator.test.TestingServer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Timeout;
 
 /**
@@ -14,19 +12,8 @@ import org.junit.jupiter.api.Timeout;
  */
 @Timeout(300)
 class ZkConductorProcessTest extends AbstractConductorProcessTest {
+  @EmbeddedZooKeeper(tickMs = 200)
   private static TestingServer server;
-
-  @BeforeAll
-  static void startServer() throws Exception {
-    server = new TestingServer(new InstanceSpec(null, -1, -1, -1, true, -1, 200, -1), true);
-  }
-
-  @AfterAll
-  static void stopServer() throws Exception {
-    if (server != null) {
-      server.close();
-    }
-  }
 
   @Override
   protected String newStore() {

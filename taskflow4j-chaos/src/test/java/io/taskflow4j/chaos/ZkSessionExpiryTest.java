@@ -6,6 +6,7 @@ import io.taskflow4j.persistence.Backend;
 import io.taskflow4j.persistence.Backends;
 import io.taskflow4j.persistence.Connection;
 import io.taskflow4j.persistence.StorageException;
+import io.taskflow4j.persistence.zookeeper.EmbeddedZooKeeper;
 import io.taskflow4j.persistence.zookeeper.ZkSessions;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -13,10 +14,7 @@ import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import org.apache.curator.test.InstanceSpec;
 import org.apache.curator.test.TestingServer;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -37,19 +35,10 @@ class ZkSessionExpiryTest {
 
   @TempDir Path dir;
 
+  @EmbeddedZooKeeper(tickMs = 200)
   private TestingServer server;
 
   private final List<Throwable> chaosErrors = new CopyOnWriteArrayList<>();
-
-  @BeforeEach
-  void startServer() throws Exception {
-    server = new TestingServer(new InstanceSpec(null, -1, -1, -1, true, -1, 200, -1), true);
-  }
-
-  @AfterEach
-  void stopServer() throws Exception {
-    server.close();
-  }
 
   @Test
   void sessionsExpiredByTheServerMidRunLoseNoCheckpoint() throws Exception {

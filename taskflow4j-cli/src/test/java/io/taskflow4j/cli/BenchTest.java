@@ -2,6 +2,7 @@ package io.taskflow4j.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.taskflow4j.persistence.jdbc.PostgresDatabase;
 import io.taskflow4j.persistence.jdbc.TestDatabases;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -10,20 +11,12 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The benchmark workloads through the command, and a killed run finished by resume. */
 class BenchTest {
   @TempDir Path dir;
-
-  private String pgDatabase;
-
-  @AfterEach
-  void dropDatabase() throws Exception {
-    TestDatabases.dropPostgres(pgDatabase);
-  }
 
   @Test
   @SuppressWarnings("unchecked")
@@ -90,9 +83,7 @@ class BenchTest {
 
   @Test
   @SuppressWarnings("unchecked")
-  void fanoutOnPostgresqlMasksThePassword() throws Exception {
-    TestDatabases.requirePostgres();
-    pgDatabase = TestDatabases.createPostgres();
+  void fanoutOnPostgresqlMasksThePassword(@PostgresDatabase String pgDatabase) throws Exception {
     String connection = TestDatabases.postgresUrl(pgDatabase, "bench-pw-secret");
     Cli.Result r =
         Cli.run(

@@ -2,7 +2,9 @@ package io.taskflow4j.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.taskflow4j.persistence.jdbc.TestDatabases;
+import io.taskflow4j.persistence.jdbc.FreshDatabases;
+import io.taskflow4j.persistence.jdbc.MariaDbDatabase;
+import io.taskflow4j.persistence.jdbc.PostgresDatabase;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,28 +28,18 @@ class ConcurrentResumeIT {
   @TempDir Path dir;
 
   @Test
-  void twoResumesAtOnceOnPostgresqlFinishTheFlowOnce() throws Exception {
-    TestDatabases.requirePostgres();
+  void twoResumesAtOnceOnPostgresqlFinishTheFlowOnce(@PostgresDatabase FreshDatabases databases)
+      throws Exception {
     for (int round = 0; round < ROUNDS; round++) {
-      String db = TestDatabases.createPostgres();
-      try {
-        twoResumesAtOnce(TestDatabases.postgresUrl(db));
-      } finally {
-        TestDatabases.dropPostgres(db);
-      }
+      twoResumesAtOnce(databases.url(databases.create()));
     }
   }
 
   @Test
-  void twoResumesAtOnceOnMariaDbFinishTheFlowOnce() throws Exception {
-    TestDatabases.requireMariaDb();
+  void twoResumesAtOnceOnMariaDbFinishTheFlowOnce(@MariaDbDatabase FreshDatabases databases)
+      throws Exception {
     for (int round = 0; round < ROUNDS; round++) {
-      String db = TestDatabases.createMariaDb();
-      try {
-        twoResumesAtOnce(TestDatabases.mariadbUrl(db));
-      } finally {
-        TestDatabases.dropMariaDb(db);
-      }
+      twoResumesAtOnce(databases.url(databases.create()));
     }
   }
 

@@ -2,11 +2,11 @@ package io.taskflow4j.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.taskflow4j.persistence.jdbc.PostgresDatabase;
 import io.taskflow4j.persistence.jdbc.TestDatabases;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -14,18 +14,10 @@ import org.junit.jupiter.api.io.TempDir;
 class MigrateTest {
   @TempDir Path dir;
 
-  private String pgDatabase;
-
-  @AfterEach
-  void dropDatabase() throws Exception {
-    TestDatabases.dropPostgres(pgDatabase);
-  }
-
   @Test
   @SuppressWarnings("unchecked")
-  void directoryToSqliteToPostgresqlPreservesEveryField() throws Exception {
-    TestDatabases.requirePostgres();
-    pgDatabase = TestDatabases.createPostgres();
+  void directoryToSqliteToPostgresqlPreservesEveryField(@PostgresDatabase String pgDatabase)
+      throws Exception {
     // trust authentication ignores the password; it must never be printed all the same
     String postgres = TestDatabases.postgresUrl(pgDatabase, "pw-never-shown");
     String directory = Cli.dir(dir.resolve("books"));
@@ -114,9 +106,8 @@ class MigrateTest {
   }
 
   @Test
-  void aReplacementPostgresqlRefusesLeavesEveryStoredBookAsItWas() throws Exception {
-    TestDatabases.requirePostgres();
-    pgDatabase = TestDatabases.createPostgres();
+  void aReplacementPostgresqlRefusesLeavesEveryStoredBookAsItWas(
+      @PostgresDatabase String pgDatabase) throws Exception {
     String postgres = TestDatabases.postgresUrl(pgDatabase);
     Fixtures.write(postgres, Fixtures.richBook(), Fixtures.emptyBook());
     List<Map<String, Object>> before = ExportImportTest.exportBooks(postgres);

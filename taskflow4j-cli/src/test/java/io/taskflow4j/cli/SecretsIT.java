@@ -2,6 +2,7 @@ package io.taskflow4j.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.taskflow4j.persistence.jdbc.PostgresDatabase;
 import io.taskflow4j.persistence.jdbc.TestDatabases;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -80,21 +81,16 @@ class SecretsIT {
   }
 
   @Test
-  void maskingNeverManglesOutputThatHappensToContainThePassword() throws Exception {
-    TestDatabases.requirePostgres();
+  void maskingNeverManglesOutputThatHappensToContainThePassword(@PostgresDatabase String db)
+      throws Exception {
     // trust authentication: any password connects, so "true" reaches verify's JSON
-    String db = TestDatabases.createPostgres();
-    try {
-      String url = "postgresql://postgres:true@" + TestDatabases.PG_HOST + "/" + db;
-      Jar.run(dir, "upgrade", "--connection", url).expect(ExitCodes.OK);
-      Cli.Result v = Jar.run(dir, "verify", "--json", "--connection", url);
-      v.expect(ExitCodes.OK);
-      Map<String, Object> json = v.json();
-      assertThat(json).containsEntry("consistent", true);
-      assertThat(json.get("connection")).isEqualTo(url.replace(":true@", ":***@"));
-    } finally {
-      TestDatabases.dropPostgres(db);
-    }
+    String url = "postgresql://postgres:true@" + TestDatabases.PG_HOST + "/" + db;
+    Jar.run(dir, "upgrade", "--connection", url).expect(ExitCodes.OK);
+    Cli.Result v = Jar.run(dir, "verify", "--json", "--connection", url);
+    v.expect(ExitCodes.OK);
+    Map<String, Object> json = v.json();
+    assertThat(json).containsEntry("consistent", true);
+    assertThat(json.get("connection")).isEqualTo(url.replace(":true@", ":***@"));
     // a one-letter password leaves class names whole in a --verbose trace
     Cli.Result e =
         Jar.run(

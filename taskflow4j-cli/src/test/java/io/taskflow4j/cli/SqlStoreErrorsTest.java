@@ -2,6 +2,7 @@ package io.taskflow4j.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.taskflow4j.persistence.jdbc.MariaDbDatabase;
 import io.taskflow4j.persistence.jdbc.TestDatabases;
 import io.taskflow4j.persistence.jdbc.TinyFileSystem;
 import java.net.ServerSocket;
@@ -206,24 +207,18 @@ class SqlStoreErrorsTest {
   }
 
   @Test
-  void aJdbcMysqlUrlWorks() throws Exception {
-    TestDatabases.requireMariaDb();
-    String db = TestDatabases.createMariaDb();
-    try {
-      String url =
-          "jdbc:mysql://"
-              + TestDatabases.MARIADB_HOST
-              + "/"
-              + db
-              + "?user="
-              + TestDatabases.MARIADB_USER
-              + "&sslMode=disable";
-      Cli.run("upgrade", "--connection", url).expect(ExitCodes.OK);
-      Cli.Result valid = Cli.run("validate", "--connection", url);
-      valid.expect(ExitCodes.OK);
-      assertThat(valid.out()).contains("is valid (0 logbook(s))");
-    } finally {
-      TestDatabases.dropMariaDb(db);
-    }
+  void aJdbcMysqlUrlWorks(@MariaDbDatabase String db) throws Exception {
+    String url =
+        "jdbc:mysql://"
+            + TestDatabases.MARIADB_HOST
+            + "/"
+            + db
+            + "?user="
+            + TestDatabases.MARIADB_USER
+            + "&sslMode=disable";
+    Cli.run("upgrade", "--connection", url).expect(ExitCodes.OK);
+    Cli.Result valid = Cli.run("validate", "--connection", url);
+    valid.expect(ExitCodes.OK);
+    assertThat(valid.out()).contains("is valid (0 logbook(s))");
   }
 }

@@ -6,6 +6,7 @@ import io.taskflow4j.persistence.Backend;
 import io.taskflow4j.persistence.Backends;
 import io.taskflow4j.persistence.Connection;
 import io.taskflow4j.persistence.LogBook;
+import io.taskflow4j.persistence.zookeeper.EmbeddedZooKeeper;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -122,15 +123,15 @@ class StoreAccessIT {
   }
 
   @Test
-  void aZooKeeperStoreRefusingTheCredentialsNamesTheZnodeAndTheUser() throws Exception {
-    try (TestingServer server = new TestingServer(true);
-        // the owner's client, which may read every znode of the store
-        CuratorFramework client =
-            CuratorFrameworkFactory.builder()
-                .connectString(server.getConnectString())
-                .retryPolicy(new RetryOneTime(100))
-                .authorization("digest", ("alice:" + ZK_PASSWORD).getBytes(StandardCharsets.UTF_8))
-                .build()) {
+  void aZooKeeperStoreRefusingTheCredentialsNamesTheZnodeAndTheUser(
+      @EmbeddedZooKeeper TestingServer server) throws Exception {
+    // the owner's client, which may read every znode of the store
+    try (CuratorFramework client =
+        CuratorFrameworkFactory.builder()
+            .connectString(server.getConnectString())
+            .retryPolicy(new RetryOneTime(100))
+            .authorization("digest", ("alice:" + ZK_PASSWORD).getBytes(StandardCharsets.UTF_8))
+            .build()) {
       client.start();
       String path = "/acl-" + UUID.randomUUID().toString().substring(0, 8);
       String owner = "zookeeper://alice:" + ZK_PASSWORD + "@" + server.getConnectString() + path;

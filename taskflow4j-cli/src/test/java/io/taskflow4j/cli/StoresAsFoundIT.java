@@ -7,6 +7,7 @@ import io.taskflow4j.persistence.Backends;
 import io.taskflow4j.persistence.Connection;
 import io.taskflow4j.persistence.Json;
 import io.taskflow4j.persistence.LogBook;
+import io.taskflow4j.persistence.zookeeper.EmbeddedZooKeeper;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -114,13 +115,13 @@ class StoresAsFoundIT {
   }
 
   @Test
-  void aZooKeeperStoreTaskFlowWroteIsReadExactlyAndLeftAsItWas() throws Exception {
+  void aZooKeeperStoreTaskFlowWroteIsReadExactlyAndLeftAsItWas(
+      @EmbeddedZooKeeper TestingServer server) throws Exception {
     TaskFlowScripts.require(
         dir, "kazoo.client, taskflow.engines, taskflow.persistence.backends.impl_zookeeper");
-    try (TestingServer server = new TestingServer(true);
-        CuratorFramework client =
-            CuratorFrameworkFactory.newClient(
-                server.getConnectString(), 10_000, 5_000, new RetryOneTime(100))) {
+    try (CuratorFramework client =
+        CuratorFrameworkFactory.newClient(
+            server.getConnectString(), 10_000, 5_000, new RetryOneTime(100))) {
       client.start();
       String path = "/as-found-" + UUID.randomUUID().toString().substring(0, 8);
       Map<String, Object> written =

@@ -1,29 +1,17 @@
 package io.taskflow4j.engine;
 
 import io.taskflow4j.persistence.Backends;
+import io.taskflow4j.persistence.jdbc.PostgresDatabase;
 import io.taskflow4j.persistence.jdbc.TestDatabases;
 import java.nio.file.Path;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 
 /**
  * The engine's behaviour tests ({@link EngineBehaviourTest}) over PostgreSQL, in a database made
  * for this class (each test records its own logbooks).
  */
 class PostgresEngineBehaviourTest extends EngineBehaviourTest {
-  private static String db;
-
-  @BeforeAll
-  static void createDatabase() throws Exception {
-    TestDatabases.requirePostgres();
-    db = TestDatabases.createPostgres();
-  }
-
-  @AfterAll
-  static void dropDatabase() throws Exception {
-    TestDatabases.dropPostgres(db);
-  }
+  @PostgresDatabase private static String db;
 
   /** Hides {@link EngineBehaviourTest#cases()}: the two engine kinds over the PostgreSQL store. */
   static List<EngineEnv.Case> cases() {

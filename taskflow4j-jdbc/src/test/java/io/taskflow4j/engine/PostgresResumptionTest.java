@@ -1,28 +1,16 @@
 package io.taskflow4j.engine;
 
 import io.taskflow4j.persistence.Backends;
+import io.taskflow4j.persistence.jdbc.PostgresDatabase;
 import io.taskflow4j.persistence.jdbc.TestDatabases;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 
 /**
  * The engine's resumption table (§9.4, {@link ResumptionTest}) on the serial and parallel engines
  * over PostgreSQL, in a database made for this class (each test seeds its own logbook).
  */
 class PostgresResumptionTest extends ResumptionTest {
-  private static String db;
-
-  @BeforeAll
-  static void createDatabase() throws Exception {
-    TestDatabases.requirePostgres();
-    db = TestDatabases.createPostgres();
-  }
-
-  @AfterAll
-  static void dropDatabase() throws Exception {
-    TestDatabases.dropPostgres(db);
-  }
+  @PostgresDatabase private static String db;
 
   /** Hides {@link ResumptionTest#cases()}: the two engine kinds over the PostgreSQL store. */
   static List<EngineEnv.Case> cases() {

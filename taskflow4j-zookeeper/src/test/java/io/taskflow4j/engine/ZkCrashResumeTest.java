@@ -1,10 +1,9 @@
 package io.taskflow4j.engine;
 
+import io.taskflow4j.persistence.zookeeper.EmbeddedZooKeeper;
 import io.taskflow4j.persistence.zookeeper.ZkTesting;
 import java.nio.file.Path;
 import org.apache.curator.test.TestingServer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 
 /**
  * {@link CrashResumeTest} over ZooKeeper: the child process runs the 200-task chain against the
@@ -13,17 +12,7 @@ import org.junit.jupiter.api.BeforeAll;
  * stored as SUCCESS.
  */
 class ZkCrashResumeTest extends CrashResumeTest {
-  private static TestingServer server;
-
-  @BeforeAll
-  static void startServer() throws Exception {
-    server = ZkTesting.startServer();
-  }
-
-  @AfterAll
-  static void stopServer() throws Exception {
-    server.close();
-  }
+  @EmbeddedZooKeeper private static TestingServer server;
 
   @Override
   protected String storeUrl(Path store) {

@@ -1,26 +1,15 @@
 package io.taskflow4j.engine;
 
 import io.taskflow4j.persistence.Backends;
+import io.taskflow4j.persistence.zookeeper.EmbeddedZooKeeper;
 import io.taskflow4j.persistence.zookeeper.ZkTesting;
 import java.nio.file.Path;
 import java.util.List;
 import org.apache.curator.test.TestingServer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 
 /** The engine's behaviour tests ({@link EngineBehaviourTest}) over ZooKeeper, a path per test. */
 class ZkEngineBehaviourTest extends EngineBehaviourTest {
-  private static TestingServer server;
-
-  @BeforeAll
-  static void startServer() throws Exception {
-    server = ZkTesting.startServer();
-  }
-
-  @AfterAll
-  static void stopServer() throws Exception {
-    server.close();
-  }
+  @EmbeddedZooKeeper private static TestingServer server;
 
   /** Hides {@link EngineBehaviourTest#cases()}: the two engine kinds over the ZooKeeper store. */
   static List<EngineEnv.Case> cases() {

@@ -1,28 +1,17 @@
 package io.taskflow4j.engine;
 
 import io.taskflow4j.persistence.Backends;
+import io.taskflow4j.persistence.zookeeper.EmbeddedZooKeeper;
 import io.taskflow4j.persistence.zookeeper.ZkTesting;
 import java.util.List;
 import org.apache.curator.test.TestingServer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 
 /**
  * The engine's resumption table (§9.4, {@link ResumptionTest}) on the serial and parallel engines
  * over ZooKeeper: an embedded server for the class, a fresh root path per test.
  */
 class ZkResumptionTest extends ResumptionTest {
-  private static TestingServer server;
-
-  @BeforeAll
-  static void startServer() throws Exception {
-    server = ZkTesting.startServer();
-  }
-
-  @AfterAll
-  static void stopServer() throws Exception {
-    server.close();
-  }
+  @EmbeddedZooKeeper private static TestingServer server;
 
   /** Hides {@link ResumptionTest#cases()}: the two engine kinds over the ZooKeeper store. */
   static List<EngineEnv.Case> cases() {

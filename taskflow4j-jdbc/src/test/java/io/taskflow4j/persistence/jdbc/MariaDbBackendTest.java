@@ -5,24 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** The conformance kit and the SQL cases on MariaDB, in a database made for this class. */
 class MariaDbBackendTest extends AbstractSqlBackendTest {
-  private static String db;
-
-  @BeforeAll
-  static void createDatabase() throws Exception {
-    TestDatabases.requireMariaDb();
-    db = TestDatabases.createMariaDb();
-  }
-
-  @AfterAll
-  static void dropDatabase() throws Exception {
-    TestDatabases.dropMariaDb(db);
-  }
+  @MariaDbDatabase private static String db;
 
   @Override
   protected String connection() {

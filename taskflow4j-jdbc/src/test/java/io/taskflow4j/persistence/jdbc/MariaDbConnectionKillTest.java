@@ -6,23 +6,10 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 
 /** Connection kills on MariaDB ({@code KILL CONNECTION}). */
 class MariaDbConnectionKillTest extends AbstractConnectionKillTest {
-  private static String db;
-
-  @BeforeAll
-  static void createDatabase() throws Exception {
-    TestDatabases.requireMariaDb();
-    db = TestDatabases.createMariaDb();
-  }
-
-  @AfterAll
-  static void dropDatabase() throws Exception {
-    TestDatabases.dropMariaDb(db);
-  }
+  @MariaDbDatabase private static String db;
 
   @Override
   protected String connection() {

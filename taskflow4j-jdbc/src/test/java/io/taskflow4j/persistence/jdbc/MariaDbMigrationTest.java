@@ -15,34 +15,20 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** Migrations on MariaDB, each test in a new database. */
 class MariaDbMigrationTest extends AbstractMigrationTest {
-  private final List<String> made = new ArrayList<>();
-
-  @BeforeAll
-  static void server() {
-    TestDatabases.requireMariaDb();
-  }
+  @MariaDbDatabase private FreshDatabases databases;
 
   @Override
   protected String newStore() throws SQLException {
-    made.add(TestDatabases.createMariaDb());
-    return TestDatabases.mariadbUrl(made.get(made.size() - 1));
+    return databases.url(databases.create());
   }
 
   @Override
   protected java.sql.Connection rawConnection() throws SQLException {
-    return TestDatabases.mariadb(made.get(made.size() - 1));
-  }
-
-  @Override
-  protected void dispose() throws SQLException {
-    for (String db : made) {
-      TestDatabases.dropMariaDb(db);
-    }
+    return databases.connect(databases.last());
   }
 
   @Override

@@ -7,24 +7,11 @@ import io.taskflow4j.persistence.Backends;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** The conformance kit and the SQL cases on PostgreSQL, in a database made for this class. */
 class PostgresBackendTest extends AbstractSqlBackendTest {
-  private static String db;
-
-  @BeforeAll
-  static void createDatabase() throws Exception {
-    TestDatabases.requirePostgres();
-    db = TestDatabases.createPostgres();
-  }
-
-  @AfterAll
-  static void dropDatabase() throws Exception {
-    TestDatabases.dropPostgres(db);
-  }
+  @PostgresDatabase private static String db;
 
   @Override
   protected String connection() {

@@ -12,24 +12,11 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** Connection kills on PostgreSQL ({@code pg_terminate_backend}). */
 class PostgresConnectionKillTest extends AbstractConnectionKillTest {
-  private static String db;
-
-  @BeforeAll
-  static void createDatabase() throws Exception {
-    TestDatabases.requirePostgres();
-    db = TestDatabases.createPostgres();
-  }
-
-  @AfterAll
-  static void dropDatabase() throws Exception {
-    TestDatabases.dropPostgres(db);
-  }
+  @PostgresDatabase private static String db;
 
   @Override
   protected String connection() {
@@ -68,8 +55,8 @@ class PostgresConnectionKillTest extends AbstractConnectionKillTest {
    * holds Flyway's migration lock (as a concurrent migration would) for well past the timeout.
    */
   @Test
-  void aMigrationWaitingForAConcurrentOneIsNotEndedAsIdle() throws Exception {
-    String fresh = TestDatabases.createPostgres();
+  void aMigrationWaitingForAConcurrentOneIsNotEndedAsIdle(@PostgresDatabase String fresh)
+      throws Exception {
     ExecutorService pool = Executors.newSingleThreadExecutor();
     try (java.sql.Connection holder = TestDatabases.postgres(fresh)) {
       holder.setAutoCommit(false);
@@ -95,7 +82,6 @@ class PostgresConnectionKillTest extends AbstractConnectionKillTest {
       upgrade.get(60, TimeUnit.SECONDS);
     } finally {
       pool.shutdownNow();
-      TestDatabases.dropPostgres(fresh);
     }
   }
 }

@@ -5,33 +5,19 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.BeforeAll;
 
 /** Migrations on PostgreSQL, each test in a new database. */
 class PostgresMigrationTest extends AbstractMigrationTest {
-  private final List<String> made = new ArrayList<>();
-
-  @BeforeAll
-  static void server() {
-    TestDatabases.requirePostgres();
-  }
+  @PostgresDatabase private FreshDatabases databases;
 
   @Override
   protected String newStore() throws SQLException {
-    made.add(TestDatabases.createPostgres());
-    return TestDatabases.postgresUrl(made.get(made.size() - 1));
+    return databases.url(databases.create());
   }
 
   @Override
   protected java.sql.Connection rawConnection() throws SQLException {
-    return TestDatabases.postgres(made.get(made.size() - 1));
-  }
-
-  @Override
-  protected void dispose() throws SQLException {
-    for (String db : made) {
-      TestDatabases.dropPostgres(db);
-    }
+    return databases.connect(databases.last());
   }
 
   /** ALTER TABLE waits for every other lock on the table, even ACCESS SHARE. */

@@ -12,8 +12,6 @@ import io.taskflow4j.persistence.TaskDetail;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -23,18 +21,7 @@ import org.junit.jupiter.api.Test;
  */
 class PostgresRelaxedCommitTest {
   private static final int WRITES = 60;
-  private static String db;
-
-  @BeforeAll
-  static void createDatabase() throws Exception {
-    TestDatabases.requirePostgres();
-    db = TestDatabases.createPostgres();
-  }
-
-  @AfterAll
-  static void dropDatabase() throws Exception {
-    TestDatabases.dropPostgres(db);
-  }
+  @PostgresDatabase private static String db;
 
   private static long walSyncs() throws Exception {
     try (Connection c = TestDatabases.postgres(db);

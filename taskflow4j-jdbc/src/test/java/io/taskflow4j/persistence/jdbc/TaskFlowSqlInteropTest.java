@@ -105,34 +105,22 @@ class TaskFlowSqlInteropTest {
   }
 
   @Test
-  void taskflowSharesAPostgresDatabase() throws Exception {
-    TestDatabases.requirePostgres();
+  void taskflowSharesAPostgresDatabase(@PostgresDatabase String db) throws Exception {
     requireTaskFlow("psycopg2", "python3-psycopg2");
-    String db = TestDatabases.createPostgres();
-    try {
-      roundTrip(TestDatabases.postgresUrl(db), TestDatabases.postgresUrl(db));
-    } finally {
-      TestDatabases.dropPostgres(db);
-    }
+    roundTrip(TestDatabases.postgresUrl(db), TestDatabases.postgresUrl(db));
   }
 
   @Test
-  void taskflowSharesAMariaDbDatabase() throws Exception {
-    TestDatabases.requireMariaDb();
+  void taskflowSharesAMariaDbDatabase(@MariaDbDatabase String db) throws Exception {
     requireTaskFlow("pymysql", "python3-pymysql");
-    String db = TestDatabases.createMariaDb();
-    try {
-      roundTrip(
-          TestDatabases.mariadbUrl(db),
-          "mysql+pymysql://"
-              + TestDatabases.MARIADB_USER
-              + "@"
-              + TestDatabases.MARIADB_HOST
-              + "/"
-              + db);
-    } finally {
-      TestDatabases.dropMariaDb(db);
-    }
+    roundTrip(
+        TestDatabases.mariadbUrl(db),
+        "mysql+pymysql://"
+            + TestDatabases.MARIADB_USER
+            + "@"
+            + TestDatabases.MARIADB_HOST
+            + "/"
+            + db);
   }
 
   @SuppressWarnings("unchecked")
@@ -483,60 +471,50 @@ class TaskFlowSqlInteropTest {
   }
 
   @Test
-  void aPostgresStoreTaskFlowMadeIsReadAsItIsAndLeftRowForRow() throws Exception {
-    TestDatabases.requirePostgres();
+  void aPostgresStoreTaskFlowMadeIsReadAsItIsAndLeftRowForRow(@PostgresDatabase String db)
+      throws Exception {
     requireTaskFlow("psycopg2", "python3-psycopg2");
-    String db = TestDatabases.createPostgres();
-    try {
-      String url = TestDatabases.postgresUrl(db);
-      List<Map<String, Object>> expected = taskflowMakesStore(url, null);
-      List<String> before;
-      try (java.sql.Connection raw = TestDatabases.postgres(db)) {
-        before = snapshot(raw);
-      }
-      assertThat(before).contains("row alembic_version: | " + SchemaMigrator.ALEMBIC_HEAD);
+    String url = TestDatabases.postgresUrl(db);
+    List<Map<String, Object>> expected = taskflowMakesStore(url, null);
+    List<String> before;
+    try (java.sql.Connection raw = TestDatabases.postgres(db)) {
+      before = snapshot(raw);
+    }
+    assertThat(before).contains("row alembic_version: | " + SchemaMigrator.ALEMBIC_HEAD);
 
-      readAsItIs(url, expected, true);
-      validateSays(url, SchemaMigrator.ALEMBIC_HEAD);
+    readAsItIs(url, expected, true);
+    validateSays(url, SchemaMigrator.ALEMBIC_HEAD);
 
-      try (java.sql.Connection raw = TestDatabases.postgres(db)) {
-        assertThat(snapshot(raw)).isEqualTo(before);
-      }
-    } finally {
-      TestDatabases.dropPostgres(db);
+    try (java.sql.Connection raw = TestDatabases.postgres(db)) {
+      assertThat(snapshot(raw)).isEqualTo(before);
     }
   }
 
   @Test
-  void aMariaDbStoreTaskFlowMadeIsReadAsItIsAndLeftRowForRow() throws Exception {
-    TestDatabases.requireMariaDb();
+  void aMariaDbStoreTaskFlowMadeIsReadAsItIsAndLeftRowForRow(@MariaDbDatabase String db)
+      throws Exception {
     requireTaskFlow("pymysql", "python3-pymysql");
-    String db = TestDatabases.createMariaDb();
-    try {
-      String url = TestDatabases.mariadbUrl(db);
-      List<Map<String, Object>> expected =
-          taskflowMakesStore(
-              "mysql+pymysql://"
-                  + TestDatabases.MARIADB_USER
-                  + "@"
-                  + TestDatabases.MARIADB_HOST
-                  + "/"
-                  + db,
-              null);
-      List<String> before;
-      try (java.sql.Connection raw = TestDatabases.mariadb(db)) {
-        before = snapshot(raw);
-      }
-      assertThat(before).contains("row alembic_version: | " + SchemaMigrator.ALEMBIC_HEAD);
+    String url = TestDatabases.mariadbUrl(db);
+    List<Map<String, Object>> expected =
+        taskflowMakesStore(
+            "mysql+pymysql://"
+                + TestDatabases.MARIADB_USER
+                + "@"
+                + TestDatabases.MARIADB_HOST
+                + "/"
+                + db,
+            null);
+    List<String> before;
+    try (java.sql.Connection raw = TestDatabases.mariadb(db)) {
+      before = snapshot(raw);
+    }
+    assertThat(before).contains("row alembic_version: | " + SchemaMigrator.ALEMBIC_HEAD);
 
-      readAsItIs(url, expected, false);
-      validateSays(url, SchemaMigrator.ALEMBIC_HEAD);
+    readAsItIs(url, expected, false);
+    validateSays(url, SchemaMigrator.ALEMBIC_HEAD);
 
-      try (java.sql.Connection raw = TestDatabases.mariadb(db)) {
-        assertThat(snapshot(raw)).isEqualTo(before);
-      }
-    } finally {
-      TestDatabases.dropMariaDb(db);
+    try (java.sql.Connection raw = TestDatabases.mariadb(db)) {
+      assertThat(snapshot(raw)).isEqualTo(before);
     }
   }
 
@@ -547,39 +525,29 @@ class TaskFlowSqlInteropTest {
    * upgrade() does, keeping every row, after which TaskFlow still reads it.
    */
   @Test
-  void aPostgresStoreOfTaskFlow500ReadsAsFoundAndIsAdoptedByUpgrade() throws Exception {
-    TestDatabases.requirePostgres();
+  void aPostgresStoreOfTaskFlow500ReadsAsFoundAndIsAdoptedByUpgrade(@PostgresDatabase String db)
+      throws Exception {
     requireTaskFlow("psycopg2", "python3-psycopg2");
-    String db = TestDatabases.createPostgres();
-    try {
-      storeOfTaskFlow500IsReadThenAdopted(
-          TestDatabases.postgresUrl(db),
-          TestDatabases.postgresUrl(db),
-          () -> TestDatabases.postgres(db));
-    } finally {
-      TestDatabases.dropPostgres(db);
-    }
+    storeOfTaskFlow500IsReadThenAdopted(
+        TestDatabases.postgresUrl(db),
+        TestDatabases.postgresUrl(db),
+        () -> TestDatabases.postgres(db));
   }
 
   /** As above on MariaDB, where the head's change (unique uuid indexes) is not applied. */
   @Test
-  void aMariaDbStoreOfTaskFlow500ReadsAsFoundAndIsAdoptedByUpgrade() throws Exception {
-    TestDatabases.requireMariaDb();
+  void aMariaDbStoreOfTaskFlow500ReadsAsFoundAndIsAdoptedByUpgrade(@MariaDbDatabase String db)
+      throws Exception {
     requireTaskFlow("pymysql", "python3-pymysql");
-    String db = TestDatabases.createMariaDb();
-    try {
-      storeOfTaskFlow500IsReadThenAdopted(
-          TestDatabases.mariadbUrl(db),
-          "mysql+pymysql://"
-              + TestDatabases.MARIADB_USER
-              + "@"
-              + TestDatabases.MARIADB_HOST
-              + "/"
-              + db,
-          () -> TestDatabases.mariadb(db));
-    } finally {
-      TestDatabases.dropMariaDb(db);
-    }
+    storeOfTaskFlow500IsReadThenAdopted(
+        TestDatabases.mariadbUrl(db),
+        "mysql+pymysql://"
+            + TestDatabases.MARIADB_USER
+            + "@"
+            + TestDatabases.MARIADB_HOST
+            + "/"
+            + db,
+        () -> TestDatabases.mariadb(db));
   }
 
   /** Opens a raw connection to the test database. */

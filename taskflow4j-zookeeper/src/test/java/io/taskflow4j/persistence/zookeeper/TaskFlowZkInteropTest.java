@@ -24,7 +24,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.curator.test.TestingServer;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -40,25 +39,15 @@ import org.junit.jupiter.api.Test;
 class TaskFlowZkInteropTest {
   private static final Path SCRIPT = TaskFlowPython.script("tf_zk_interop.py");
 
-  private static TestingServer server;
+  @EmbeddedZooKeeper private static TestingServer server;
   private static String problem;
 
   private String path;
   private String hosts;
 
   @BeforeAll
-  static void startServer() throws Exception {
+  static void findTaskFlow() throws Exception {
     problem = TaskFlowPython.problem(SCRIPT);
-    if (problem == null) {
-      server = ZkTesting.startServer();
-    }
-  }
-
-  @AfterAll
-  static void stopServer() throws Exception {
-    if (server != null) {
-      server.close();
-    }
   }
 
   @BeforeEach

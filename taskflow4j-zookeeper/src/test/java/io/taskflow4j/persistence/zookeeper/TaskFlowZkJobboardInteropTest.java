@@ -16,7 +16,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.apache.curator.test.TestingServer;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -30,24 +29,14 @@ import org.junit.jupiter.api.Test;
  */
 class TaskFlowZkJobboardInteropTest {
   private static final Path SCRIPT = TaskFlowPython.script("tf_zk_jobboard.py");
-  private static TestingServer server;
+  @EmbeddedZooKeeper private static TestingServer server;
   private static String problem;
   private String path;
   private Jobboard board;
 
   @BeforeAll
-  static void startServer() throws Exception {
+  static void findTaskFlow() throws Exception {
     problem = TaskFlowPython.problem(SCRIPT);
-    if (problem == null) {
-      server = ZkTesting.startServer();
-    }
-  }
-
-  @AfterAll
-  static void stopServer() throws Exception {
-    if (server != null) {
-      server.close();
-    }
   }
 
   @BeforeEach

@@ -21,7 +21,6 @@ import java.util.TreeMap;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.test.TestingServer;
 import org.apache.zookeeper.data.Stat;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -36,7 +35,7 @@ import org.junit.jupiter.api.Test;
 class TaskFlowZkStoreAsFoundTest {
   private static final Path SCRIPT = TaskFlowPython.script("tf_zk_interop.py");
 
-  private static TestingServer server;
+  @EmbeddedZooKeeper private static TestingServer server;
   private static String problem;
 
   private CuratorFramework client;
@@ -44,18 +43,8 @@ class TaskFlowZkStoreAsFoundTest {
   private String hosts;
 
   @BeforeAll
-  static void startServer() throws Exception {
+  static void findTaskFlow() throws Exception {
     problem = TaskFlowPython.problem(SCRIPT);
-    if (problem == null) {
-      server = ZkTesting.startServer();
-    }
-  }
-
-  @AfterAll
-  static void stopServer() throws Exception {
-    if (server != null) {
-      server.close();
-    }
   }
 
   @BeforeEach

@@ -29,8 +29,6 @@ import org.apache.zookeeper.data.ACL;
 import org.apache.zookeeper.data.Id;
 import org.apache.zookeeper.server.auth.DigestAuthenticationProvider;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -42,17 +40,7 @@ import org.junit.jupiter.api.Test;
  */
 class ZkAclTest {
   private static final String PASSWORD = "s3cret-Pw";
-  private static TestingServer server;
-
-  @BeforeAll
-  static void startServer() throws Exception {
-    server = ZkTesting.startServer();
-  }
-
-  @AfterAll
-  static void stopServer() throws Exception {
-    server.close();
-  }
+  @EmbeddedZooKeeper private static TestingServer server;
 
   private static String url(String userInfo, String path) {
     return "zookeeper://" + userInfo + "@" + server.getConnectString() + path;

@@ -21,13 +21,12 @@ import org.junit.jupiter.api.BeforeAll;
  * ZkBackendTest}.
  */
 class ZkBackendContractTest extends BackendContractTest {
-  private static TestingServer server;
+  @EmbeddedZooKeeper private static TestingServer server;
   private static CuratorFramework admin;
   private String path;
 
   @BeforeAll
   static void startServer() throws Exception {
-    server = ZkTesting.startServer();
     admin = ZkTesting.plainClient(server.getConnectString());
   }
 
@@ -35,9 +34,6 @@ class ZkBackendContractTest extends BackendContractTest {
   static void stopServer() throws Exception {
     if (admin != null) {
       admin.close();
-    }
-    if (server != null) {
-      server.close();
     }
   }
 

@@ -33,7 +33,7 @@ import org.junit.jupiter.api.Test;
  * revisions as znode versions, the size limit, and session expiry.
  */
 class ZkBackendTest {
-  private static TestingServer server;
+  @EmbeddedZooKeeper private static TestingServer server;
   private static CuratorFramework admin;
   private String path;
   private Backend backend;
@@ -41,14 +41,12 @@ class ZkBackendTest {
 
   @BeforeAll
   static void startServer() throws Exception {
-    server = ZkTesting.startServer();
     admin = ZkTesting.plainClient(server.getConnectString());
   }
 
   @AfterAll
   static void stopServer() throws Exception {
     admin.close();
-    server.close();
   }
 
   @BeforeEach
@@ -309,31 +307,30 @@ class ZkBackendTest {
   }
 
   @Test
-  void theRetryBudgetEndsInAStorageExceptionWhenTheServerIsDown() throws Exception {
-    try (TestingServer own = ZkTesting.startServer()) {
-      String url =
-          "zookeeper://"
-              + own.getConnectString()
-              + "/budget?retry_budget_ms=1500&connection_timeout_ms=1000"
-              + "&session_timeout_ms=4000&retry_max_sleep_ms=300";
-      try (Backend b = Backends.open(url);
-          Connection c = b.getConnection()) {
-        LogBook lb = c.saveLogBook(LogBook.create("b"));
-        own.stop();
+  void theRetryBudgetEndsInAStorageExceptionWhenTheServerIsDown(
+      @EmbeddedZooKeeper TestingServer own) throws Exception {
+    String url =
+        "zookeeper://"
+            + own.getConnectString()
+            + "/budget?retry_budget_ms=1500&connection_timeout_ms=1000"
+            + "&session_timeout_ms=4000&retry_max_sleep_ms=300";
+    try (Backend b = Backends.open(url);
+        Connection c = b.getConnection()) {
+      LogBook lb = c.saveLogBook(LogBook.create("b"));
+      own.stop();
 
-        long start = System.nanoTime();
-        Throwable t = catchThrowable(() -> c.getLogBook(lb.uuid()));
-        long ms = (System.nanoTime() - start) / 1_000_000;
-        assertThat(t)
-            .isInstanceOf(StorageException.class)
-            .hasMessageContaining("could not be reached")
-            .hasMessageContaining("retry_budget_ms=1500");
-        assertThat(ms).isBetween(1_000L, 8_000L);
+      long start = System.nanoTime();
+      Throwable t = catchThrowable(() -> c.getLogBook(lb.uuid()));
+      long ms = (System.nanoTime() - start) / 1_000_000;
+      assertThat(t)
+          .isInstanceOf(StorageException.class)
+          .hasMessageContaining("could not be reached")
+          .hasMessageContaining("retry_budget_ms=1500");
+      assertThat(ms).isBetween(1_000L, 8_000L);
 
-        // Back up within the session: the same backend works again.
-        own.restart();
-        assertThat(c.getLogBook(lb.uuid()).name()).isEqualTo("b");
-      }
+      // Back up within the session: the same backend works again.
+      own.restart();
+      assertThat(c.getLogBook(lb.uuid()).name()).isEqualTo("b");
     }
   }
 }

@@ -6,8 +6,6 @@ import io.taskflow4j.tck.JobboardContractTest;
 import java.time.Duration;
 import java.util.Map;
 import org.apache.curator.test.TestingServer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 
 /**
@@ -16,20 +14,10 @@ import org.junit.jupiter.api.BeforeEach;
  * tick is 250 ms, so sessions (leases) of 0.5 to 5 s are granted.
  */
 class ZkJobboardContractTest extends JobboardContractTest {
+  @EmbeddedZooKeeper(tickMs = 250)
   private static TestingServer server;
+
   private String path;
-
-  @BeforeAll
-  static void startServer() throws Exception {
-    server = ZkTesting.startServer(250);
-  }
-
-  @AfterAll
-  static void stopServer() throws Exception {
-    if (server != null) {
-      server.close();
-    }
-  }
 
   @BeforeEach
   void freshStore() {

@@ -53,14 +53,15 @@ import org.junit.jupiter.api.Timeout;
  */
 @Timeout(120)
 class ZkJobboardTest {
+  @EmbeddedZooKeeper(tickMs = 250)
   private static TestingServer server;
+
   private static CuratorFramework admin;
   private final List<AutoCloseable> opened = new ArrayList<>();
   private String path;
 
   @BeforeAll
   static void startServer() throws Exception {
-    server = ZkTesting.startServer(250);
     admin = ZkTesting.plainClient(server.getConnectString());
   }
 
@@ -68,9 +69,6 @@ class ZkJobboardTest {
   static void stopServer() throws Exception {
     if (admin != null) {
       admin.close();
-    }
-    if (server != null) {
-      server.close();
     }
   }
 

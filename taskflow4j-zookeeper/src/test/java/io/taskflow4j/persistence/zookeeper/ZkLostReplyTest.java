@@ -29,9 +29,9 @@ class ZkLostReplyTest {
 
   @Test
   @Timeout(90)
-  void writesWhoseReplyWasLostAreRecognisedAsApplied() throws Exception {
-    try (TestingServer server = ZkTesting.startServer();
-        ReplyDroppingProxy proxy =
+  void writesWhoseReplyWasLostAreRecognisedAsApplied(@EmbeddedZooKeeper TestingServer server)
+      throws Exception {
+    try (ReplyDroppingProxy proxy =
             new ReplyDroppingProxy(new InetSocketAddress("127.0.0.1", server.getPort()));
         // a long session: no ping is sent while the proxy is armed
         Backend backend =

@@ -23,9 +23,10 @@ import org.junit.jupiter.api.Test;
 class ZkOrphanInspectorTest {
 
   @Test
-  void storeVerifierReportsUnlinkedZnodesOnlyWhenThereAreSome() throws Exception {
-    try (TestingServer server = new TestingServer(true);
-        Backend backend = Backends.open("zookeeper://127.0.0.1:" + server.getPort() + "/orphans")) {
+  void storeVerifierReportsUnlinkedZnodesOnlyWhenThereAreSome(
+      @EmbeddedZooKeeper TestingServer server) throws Exception {
+    try (Backend backend =
+        Backends.open("zookeeper://127.0.0.1:" + server.getPort() + "/orphans")) {
       try (Connection c = backend.getConnection()) {
         c.saveLogBook(
             LogBook.create("sound")

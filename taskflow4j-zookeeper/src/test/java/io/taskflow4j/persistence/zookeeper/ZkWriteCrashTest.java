@@ -37,19 +37,17 @@ import org.junit.jupiter.params.provider.CsvSource;
  */
 @Timeout(120)
 class ZkWriteCrashTest {
-  private static TestingServer server;
+  @EmbeddedZooKeeper private static TestingServer server;
   private static CuratorFramework raw;
 
   @BeforeAll
   static void start() throws Exception {
-    server = ZkTesting.startServer();
     raw = ZkTesting.plainClient(server.getConnectString());
   }
 
   @AfterAll
   static void stop() throws Exception {
     raw.close();
-    server.close();
   }
 
   private static final int WRITES = 6;

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.BeforeEach;
  * of another owner only that it does not link the record.
  */
 class ZkWriteRuleMessagesTest extends WriteRuleMessageCases {
-  private static TestingServer server;
+  @EmbeddedZooKeeper private static TestingServer server;
   private static CuratorFramework admin;
   private String path;
   private Backend backend;
@@ -24,14 +24,12 @@ class ZkWriteRuleMessagesTest extends WriteRuleMessageCases {
 
   @BeforeAll
   static void startServer() throws Exception {
-    server = ZkTesting.startServer();
     admin = ZkTesting.plainClient(server.getConnectString());
   }
 
   @AfterAll
   static void stopServer() throws Exception {
     admin.close();
-    server.close();
   }
 
   @BeforeEach

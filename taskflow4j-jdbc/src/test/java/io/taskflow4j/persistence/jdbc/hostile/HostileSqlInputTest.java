@@ -13,6 +13,7 @@ import io.taskflow4j.persistence.LogBook;
 import io.taskflow4j.persistence.StorageException;
 import io.taskflow4j.persistence.TaskDetail;
 import io.taskflow4j.persistence.TaskFlowException;
+import io.taskflow4j.persistence.jdbc.PostgresDatabase;
 import io.taskflow4j.persistence.jdbc.TestDatabases;
 import io.taskflow4j.verify.Problem;
 import io.taskflow4j.verify.Report;
@@ -148,25 +149,20 @@ class HostileSqlInputTest {
 
   @ParameterizedTest(name = "[{index}] PostgreSQL: {0}")
   @MethodSource("metacharacters")
-  void sqlMetacharactersAreStoredAsDataOnPostgres(String evil) throws Exception {
-    TestDatabases.requirePostgres();
-    String db = TestDatabases.createPostgres();
-    try {
-      if (evil.indexOf('\u0000') >= 0) {
-        // PostgreSQL text cannot hold NUL: a typed error, and nothing written
-        try (Backend b = Backends.open(TestDatabases.postgresUrl(db));
-            Connection c = b.getConnection()) {
-          assertThatThrownBy(() -> c.saveLogBook(LogBook.create(evil)))
-              .isInstanceOf(TaskFlowException.class)
-              .hasMessageNotContaining("\u0000");
-          assertThat(c.getLogBooks()).isEmpty();
-        }
-        return;
+  void sqlMetacharactersAreStoredAsDataOnPostgres(String evil, @PostgresDatabase String db)
+      throws Exception {
+    if (evil.indexOf('\u0000') >= 0) {
+      // PostgreSQL text cannot hold NUL: a typed error, and nothing written
+      try (Backend b = Backends.open(TestDatabases.postgresUrl(db));
+          Connection c = b.getConnection()) {
+        assertThatThrownBy(() -> c.saveLogBook(LogBook.create(evil)))
+            .isInstanceOf(TaskFlowException.class)
+            .hasMessageNotContaining("\u0000");
+        assertThat(c.getLogBooks()).isEmpty();
       }
-      roundTrip(TestDatabases.postgresUrl(db), evil);
-    } finally {
-      TestDatabases.dropPostgres(db);
+      return;
     }
+    roundTrip(TestDatabases.postgresUrl(db), evil);
   }
 
   private static void roundTrip(String url, String evil) {

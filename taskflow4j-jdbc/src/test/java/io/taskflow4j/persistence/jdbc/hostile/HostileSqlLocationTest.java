@@ -11,6 +11,8 @@ import io.taskflow4j.persistence.Fence;
 import io.taskflow4j.persistence.InvalidConfigurationException;
 import io.taskflow4j.persistence.LogBook;
 import io.taskflow4j.persistence.StorageException;
+import io.taskflow4j.persistence.jdbc.MariaDbDatabase;
+import io.taskflow4j.persistence.jdbc.PostgresDatabase;
 import io.taskflow4j.persistence.jdbc.TestDatabases;
 import io.taskflow4j.persistence.jdbc.TinyFileSystem;
 import io.taskflow4j.verify.Problem;
@@ -375,9 +377,8 @@ class HostileSqlLocationTest {
    * timeout carries the driver's error, which says retrying cannot help.
    */
   @Test
-  void aDatabaseDroppedUnderARunningBackendIsNotRetried() throws Exception {
-    TestDatabases.requirePostgres();
-    String name = TestDatabases.createPostgres();
+  void aDatabaseDroppedUnderARunningBackendIsNotRetried(@PostgresDatabase String name)
+      throws Exception {
     try (Backend b = Backends.open(TestDatabases.postgresUrl(name) + "?pool_timeout=3");
         Connection c = b.getConnection()) {
       c.saveLogBook(LogBook.create("before"));
@@ -388,36 +389,28 @@ class HostileSqlLocationTest {
       // Six retries of 3 s each would take 18 s and more.
       assertThat(seconds).isLessThan(10);
       assertThat(e.getMessage()).contains(name).contains("does not exist on the server");
-    } finally {
-      TestDatabases.dropPostgres(name);
     }
   }
 
   @Test
-  void aJdbcMysqlUrlReachesAMariaDbServer() throws Exception {
-    TestDatabases.requireMariaDb();
-    String db = TestDatabases.createMariaDb();
-    try {
-      String url =
-          "jdbc:mysql://"
-              + TestDatabases.MARIADB_HOST
-              + "/"
-              + db
-              + "?user="
-              + TestDatabases.MARIADB_USER
-              + "&sslMode=disable";
-      LogBook saved;
-      try (Backend b = Backends.open(url);
-          Connection c = b.getConnection()) {
-        saved = c.saveLogBook(LogBook.create("through jdbc:mysql:"));
-        c.validate();
-      }
-      try (Backend b = Backends.fetch(TestDatabases.mariadbUrl(db));
-          Connection c = b.getConnection()) {
-        assertThat(c.getLogBook(saved.uuid()).name()).isEqualTo("through jdbc:mysql:");
-      }
-    } finally {
-      TestDatabases.dropMariaDb(db);
+  void aJdbcMysqlUrlReachesAMariaDbServer(@MariaDbDatabase String db) throws Exception {
+    String url =
+        "jdbc:mysql://"
+            + TestDatabases.MARIADB_HOST
+            + "/"
+            + db
+            + "?user="
+            + TestDatabases.MARIADB_USER
+            + "&sslMode=disable";
+    LogBook saved;
+    try (Backend b = Backends.open(url);
+        Connection c = b.getConnection()) {
+      saved = c.saveLogBook(LogBook.create("through jdbc:mysql:"));
+      c.validate();
+    }
+    try (Backend b = Backends.fetch(TestDatabases.mariadbUrl(db));
+        Connection c = b.getConnection()) {
+      assertThat(c.getLogBook(saved.uuid()).name()).isEqualTo("through jdbc:mysql:");
     }
   }
 }
