@@ -75,8 +75,10 @@ class PostgresRelaxedCommitTest {
     long running = syncsOf(true);
     long results = syncsOf(false);
     // the WAL writer syncs in the background every 200 ms: a few syncs, not one per write; the
-    // logbook save at the start of each run is one synchronous commit
-    assertThat(running).isLessThan(WRITES / 4);
+    // logbook save at the start of each run is one synchronous commit. The count is the server's,
+    // so on a loaded machine (a slower run: more 200 ms ticks; other clients' commits) it grows
+    // with time: bounded at half the writes, and well below what the synced results cost.
     assertThat(results).isGreaterThanOrEqualTo(WRITES);
+    assertThat(running).isLessThan(WRITES / 2).isLessThan(results / 2);
   }
 }
