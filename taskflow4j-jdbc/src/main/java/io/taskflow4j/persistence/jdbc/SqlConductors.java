@@ -35,7 +35,7 @@ final class SqlConductors {
   private static final Logger LOG = LoggerFactory.getLogger(SqlJobboard.class);
 
   private final JdbcBackend backend;
-  private final SqlJobRows sql;
+  private final SqlJobRows table;
   private final Rows rows;
   private final String board;
   private final Duration leaseTime;
@@ -51,7 +51,7 @@ final class SqlConductors {
    */
   SqlConductors(
       JdbcBackend backend,
-      SqlJobRows sql,
+      SqlJobRows table,
       Rows rows,
       String board,
       int n,
@@ -59,7 +59,7 @@ final class SqlConductors {
       Clock clock,
       Supplier<String> describe) {
     this.backend = backend;
-    this.sql = sql;
+    this.table = table;
     this.rows = rows;
     this.board = board;
     this.leaseTime = leaseTime;
@@ -88,7 +88,7 @@ final class SqlConductors {
               c.prepareStatement(
                   "INSERT INTO taskflow4j_conductors (id, board, name, host, pid, since,"
                       + " heartbeat, meta) VALUES (?, ?, ?, ?, ?, ?, "
-                      + sql.now
+                      + table.now
                       + ", ?)")) {
             ps.setString(1, id);
             ps.setString(2, board);
@@ -139,7 +139,7 @@ final class SqlConductors {
               try (PreparedStatement ps =
                   c.prepareStatement(
                       "UPDATE taskflow4j_conductors SET heartbeat = "
-                          + sql.now
+                          + table.now
                           + " WHERE id = ? AND board = ?")) {
                 ps.setString(1, id);
                 ps.setString(2, board);
@@ -163,7 +163,7 @@ final class SqlConductors {
               c.prepareStatement(
                   "SELECT id, name, host, pid, since, meta FROM taskflow4j_conductors"
                       + " WHERE board = ? AND heartbeat > "
-                      + sql.nowPlusMillis(-1)
+                      + table.nowPlusMillis(-1)
                       + " ORDER BY since, id")) {
             ps.setString(1, board);
             ps.setLong(2, leaseTime.toMillis());
