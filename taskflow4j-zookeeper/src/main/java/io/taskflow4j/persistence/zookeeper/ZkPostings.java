@@ -27,15 +27,18 @@ final class ZkPostings {
 
   private ZkPostings() {}
 
+  /** The name of a job's znode: the prefix and its ten-digit sequence number. */
   static String jobName(Job job) {
     return String.format("%s%010d", JOB_PREFIX, job.sequence());
   }
 
+  /** A key or id as one znode name: URL-encoded, with the names ZooKeeper refuses escaped. */
   static String segment(String s) {
     String e = URLEncoder.encode(s, StandardCharsets.UTF_8);
     return e.equals(".") || e.equals("..") ? e.replace(".", "%2E") : e;
   }
 
+  /** The JSON object a znode holds, or {@code null} when it holds none. */
   static Map<?, ?> parse(byte[] data) {
     try {
       Object v = Json.read(data == null ? new byte[0] : data);
@@ -45,6 +48,7 @@ final class ZkPostings {
     }
   }
 
+  /** The posting of a new job, in TaskFlow's fields plus the idempotency key. */
   static byte[] posting(String uuid, JobSpec spec) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("uuid", uuid);
@@ -71,6 +75,10 @@ final class ZkPostings {
     }
   }
 
+  /**
+   * The job of an entry: with {@code state} null as it stands on the board (claimed, with its owner
+   * and token, while locked), else in that state without an owner.
+   */
   @SuppressWarnings("unchecked")
   static Job toJob(Entry e, JobState state) {
     Map<?, ?> p = e.posting();
@@ -120,6 +128,7 @@ final class ZkPostings {
     return jobs;
   }
 
+  /** The entry of a job znode just created (so without a lock). */
   static Entry entry(String createdPath, Stat stat, byte[] data) {
     String name = createdPath.substring(createdPath.lastIndexOf('/') + 1);
     return new Entry(name, stat, data, parse(data), null);
