@@ -1,0 +1,148 @@
+package io.taskflow4j.persistence.jdbc;
+
+import io.taskflow4j.jobs.BookRef;
+import io.taskflow4j.jobs.Claim;
+import io.taskflow4j.jobs.Job;
+import io.taskflow4j.jobs.JobPriority;
+import io.taskflow4j.persistence.IncompatibleVersionException;
+import io.taskflow4j.persistence.JobState;
+import io.taskflow4j.persistence.Json;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The rows of one {@link SqlJobboard}'s jobs in one dialect: the database's clock in SQL (leases
+ * are judged by it), the conditions of a claimable job and of a held claim, and the reading of rows
+ * back as jobs.
+ */
+final class SqlJobRows {
+  /** The columns of a job row, in the order {@link #readJob} reads them. */
+  static final String COLUMNS =
+      "uuid, name, book_name, book_uuid, details, priority, seq, created_on, owner, epoch,"
+          + " failures, idempotency_key";
+
+  /** SQLite's clock in milliseconds since the epoch (its lease columns hold such numbers). */
+  private static final String SQLITE_NOW =
+      "CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)";
+
+  private final Dialect dialect;
+  private final Rows rows;
+  private final String board;
+
+  /** SQL of this dialect, built once. */
+  final String now;
+
+  final String claimable;
+  final String heldBy;
+
+  SqlJobRows(Dialect dialect, Rows rows, String board) {
+    this.dialect = dialect;
+    this.rows = rows;
+    this.board = board;
+    this.now =
+        switch (dialect) {
+          case POSTGRESQL -> "now()";
+          case MYSQL -> "NOW(6)";
+          case SQLITE -> SQLITE_NOW;
+        };
+    this.claimable = "(owner IS NULL OR lease_until < " + now + ")";
+    this.heldBy = "uuid = ? AND board = ? AND epoch = ? AND owner = ? AND lease_until > " + now;
+  }
+
+  /** The database's clock plus ({@code sign} 1) or minus (-1) a bound number of milliseconds. */
+  String nowPlusMillis(int sign) {
+    return plusMillis(now, sign);
+  }
+
+  /** {@code time} plus ({@code sign} 1) or minus (-1) a bound number of milliseconds. */
+  String plusMillis(String time, int sign) {
+    String op = sign > 0 ? " + " : " - ";
+    return switch (dialect) {
+      case POSTGRESQL -> time + op + "CAST(? AS BIGINT) * INTERVAL '1 millisecond'";
+      case MYSQL -> time + op + "INTERVAL (? * 1000) MICROSECOND";
+      case SQLITE -> "(" + time + op + "?)";
+    };
+  }
+
+  String firstClaimable() {
+    return "SELECT uuid FROM taskflow4j_jobs WHERE board = ? AND "
+        + claimable
+        + " ORDER BY priority, seq LIMIT 1";
+  }
+
+  /** Binds {@link #heldBy} from {@code index}. */
+  void bindHeld(PreparedStatement ps, int index, Claim claim) throws SQLException {
+    ps.setString(index, claim.job().uuid());
+    ps.setString(index + 1, board);
+    ps.setLong(index + 2, claim.token());
+    ps.setString(index + 3, claim.owner().id());
+  }
+
+  /** The job of this board matching {@code where} (one bound string), as listed now. */
+  Optional<Job> select(java.sql.Connection c, String where, String arg) throws SQLException {
+    List<Job> found = list(c, where, arg);
+    return found.isEmpty() ? Optional.empty() : Optional.of(found.get(0));
+  }
+
+  /** The jobs of this board matching {@code where} (none or one bound string), claiming order. */
+  List<Job> list(java.sql.Connection c, String where, String arg) throws SQLException {
+    String sql =
+        "SELECT "
+            + COLUMNS
+            + ", CASE WHEN owner IS NOT NULL AND lease_until >= "
+            + now
+            + " THEN 1 ELSE 0 END AS held FROM taskflow4j_jobs WHERE board = ?"
+            + (where == null ? "" : " AND " + where)
+            + " ORDER BY priority, seq";
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      ps.setString(1, board);
+      if (arg != null) {
+        ps.setString(2, arg);
+      }
+      try (ResultSet rs = ps.executeQuery()) {
+        List<Job> out = new ArrayList<>();
+        while (rs.next()) {
+          boolean held = rs.getInt("held") == 1;
+          out.add(readJob(rs, held ? JobState.CLAIMED : JobState.UNCLAIMED, held));
+        }
+        return out;
+      }
+    }
+  }
+
+  /** The job of the current row; {@code withOwner} keeps its owner column. */
+  Job readJob(ResultSet rs, JobState state, boolean withOwner) throws SQLException {
+    String bookName = rs.getString("book_name");
+    String bookUuid = rs.getString("book_uuid");
+    JobPriority priority;
+    try {
+      priority = JobPriority.ofCode(rs.getInt("priority"));
+    } catch (IncompatibleVersionException e) {
+      throw new IncompatibleVersionException(
+          "Job '" + rs.getString("uuid") + "' on board '" + board + "': " + e.getMessage(), e);
+    }
+    @SuppressWarnings("unchecked")
+    Map<String, Object> details =
+        Json.read(rs.getString("details")) instanceof Map<?, ?> m
+            ? (Map<String, Object>) m
+            : Map.of();
+    return new Job(
+        rs.getString("uuid"),
+        rs.getString("name"),
+        bookUuid == null ? null : new BookRef(bookName == null ? "" : bookName, bookUuid),
+        details,
+        priority,
+        rs.getLong("seq"),
+        rows.time(rs, "created_on"),
+        state,
+        withOwner ? rs.getString("owner") : null,
+        rs.getLong("epoch"),
+        rs.getInt("failures"),
+        rs.getString("idempotency_key"));
+  }
+}
