@@ -57,9 +57,21 @@ public final class AtomicFiles {
    */
   public static void replace(Path target, byte[] data, boolean sync, FileAttribute<?>... attrs)
       throws IOException {
+    replaceThrough(target, sync, tmp -> writeNew(tmp, data, sync, attrs));
+  }
+
+  /** Writes the temporary file of a replacement. */
+  @FunctionalInterface
+  private interface TempWriter {
+    void write(Path tmp) throws IOException;
+  }
+
+  /** The one replacement: temporary file, rename over the target, flush the folder. */
+  private static void replaceThrough(Path target, boolean sync, TempWriter writer)
+      throws IOException {
     Path tmp = tempSibling(target);
     try {
-      writeNew(tmp, data, sync, attrs);
+      writer.write(tmp);
       Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
     } catch (IOException | RuntimeException e) {
       deleteQuietly(tmp, e);
@@ -127,24 +139,19 @@ public final class AtomicFiles {
    */
   public static void replace(Path target, boolean sync, Content content, FileAttribute<?>... attrs)
       throws IOException {
-    Path tmp = tempSibling(target);
-    try {
-      try (FileChannel ch = FileChannel.open(tmp, CREATE_NEW, attrs)) {
-        OutputStream out = new BufferedOutputStream(Channels.newOutputStream(ch), 1 << 16);
-        content.writeTo(out);
-        out.flush();
-        if (sync) {
-          ch.force(true);
-        }
-      }
-      Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
-    } catch (IOException | RuntimeException e) {
-      deleteQuietly(tmp, e);
-      throw e;
-    }
-    if (sync) {
-      syncDirectory(target.toAbsolutePath().getParent());
-    }
+    replaceThrough(
+        target,
+        sync,
+        tmp -> {
+          try (FileChannel ch = FileChannel.open(tmp, CREATE_NEW, attrs)) {
+            OutputStream out = new BufferedOutputStream(Channels.newOutputStream(ch), 1 << 16);
+            content.writeTo(out);
+            out.flush();
+            if (sync) {
+              ch.force(true);
+            }
+          }
+        });
   }
 
   /** Whether {@link #syncDirectory} flushes folders on the file system of {@code path}. */
