@@ -18,6 +18,8 @@ class SqliteFileModeIT {
 
   @Test
   void anotherUserCannotExportAStoreTheCommandMade() throws Exception {
+    // Runs in CI, which runs as root. A non-root user cannot become another user, and as the
+    // file's owner file modes do not stop it: then there is nothing to observe, and it skips.
     Assumptions.assumeTrue(
         Jar.runningAsRoot(dir),
         "needs root, to run the command as another user (setpriv); file modes do not stop the"

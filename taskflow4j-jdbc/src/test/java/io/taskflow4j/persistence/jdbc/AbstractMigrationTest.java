@@ -638,6 +638,7 @@ abstract class AbstractMigrationTest {
   private void killUpgradeHalfWay(String store) throws Exception {
     exec(taskflowSchemaAndRows());
     java.sql.Connection hold = holdAtomDetails();
+    // Runs on PostgreSQL and MariaDB, in CI too; SQLite has no half-way state to kill into.
     Assumptions.assumeTrue(
         hold != null,
         "SQLite upgrades in one transaction, which a kill undoes whole: nothing is left half-way");
@@ -728,6 +729,7 @@ abstract class AbstractMigrationTest {
    */
   @Test
   void aStepRecordedAsFailedAfterAKillIsRunAgain() throws Exception {
+    // Runs on MariaDB, in CI too; skipped where DDL is transactional (see above).
     Assumptions.assumeFalse(transactionalDdl(), "a failed step is undone and never recorded here");
     String store = newStore();
     killUpgradeHalfWay(store);
