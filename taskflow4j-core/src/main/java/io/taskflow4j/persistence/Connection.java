@@ -276,6 +276,135 @@ public interface Connection extends AutoCloseable {
   List<AtomDetail> getAtomsForFlow(String flowUuid);
 
   /**
+   * One page of the flow details that {@code query} selects, newest first (see {@link FlowQuery}),
+   * each as a {@link FlowSummary}: no atom detail is returned, and the built-in backends read none
+   * (they count them). Damaged records are left out (see {@link #forEachLogBook}).
+   *
+   * <p>What it costs, on the built-in backends: on SQL, an indexed query; in memory, a pass over
+   * the flows; on a directory and on ZooKeeper, a scan of every flow record (not of the atom
+   * records except for the flows of the page), holding at most one page at a time. The default, for
+   * other backends, reads every logbook in full with {@link #forEachLogBook}, one at a time.
+   *
+   * @throws StorageException when the store cannot be read
+   */
+  default FlowPage findFlows(FlowQuery query) {
+    java.util.Objects.requireNonNull(query, "query");
+    io.taskflow4j.persistence.spi.FlowPageCollector page =
+        new io.taskflow4j.persistence.spi.FlowPageCollector(query);
+    forEachLogBook(
+        false,
+        book -> {
+          for (FlowDetail fd : book.flows()) {
+            page.offer(FlowSummary.of(book, fd));
+          }
+        },
+        damaged -> {});
+    return page.page();
+  }
+
+  /**
+   * How many flow details {@code query}'s filters select, by state (states with none are left out);
+   * its limit and cursor are ignored. Costs what {@link #findFlows} costs, without reading atom
+   * details on any built-in backend.
+   *
+   * @throws StorageException when the store cannot be read
+   */
+  default java.util.Map<FlowState, Long> countFlows(FlowQuery query) {
+    java.util.Objects.requireNonNull(query, "query");
+    java.util.Map<FlowState, Long> counts = new java.util.EnumMap<>(FlowState.class);
+    forEachLogBook(
+        false,
+        book -> {
+          for (FlowDetail fd : book.flows()) {
+            FlowSummary s = FlowSummary.of(book, fd);
+            if (query.matches(s)) {
+              counts.merge(s.state(), 1L, Long::sum);
+            }
+          }
+        },
+        damaged -> {});
+    return counts;
+  }
+
+  /**
+   * Deletes a flow detail with its atom details from its logbook, whatever its state; the logbook
+   * stays (see {@link #destroyLogBookIfEmpty}). Unconditional: {@code destroyFlowDetail(uuid, 0)}.
+   *
+   * <p>A store knows nothing of the jobboards whose jobs may refer to the flow: to delete only what
+   * no job refers to, use {@code io.taskflow4j.retention.Pruner}, which asks the boards first.
+   *
+   * @throws NotFoundException when there is no such flow detail
+   */
+  default void destroyFlowDetail(String flowUuid) {
+    destroyFlowDetail(flowUuid, 0);
+  }
+
+  /**
+   * Deletes a flow detail with its atom details, if its stored revision is still {@code revision}
+   * (checked atomically with the delete by the built-in backends; {@code 0} deletes whatever the
+   * revision). So a caller that decided from a {@link FlowSummary} that a flow is finished never
+   * deletes it after another process has moved it on (a resume setting it RUNNING changes its
+   * revision).
+   *
+   * <p>The default, for other backends, finds the flow's logbook by reading the store, checks the
+   * revision and replaces the logbook without the flow: it is not atomic, and a backend should
+   * override it.
+   *
+   * @throws NotFoundException when there is no such flow detail
+   * @throws ConflictException when its revision is no longer {@code revision} (nothing is deleted)
+   */
+  default void destroyFlowDetail(String flowUuid, long revision) {
+    java.util.Objects.requireNonNull(flowUuid, "flowUuid");
+    LogBook[] found = new LogBook[1];
+    forEachLogBook(
+        false,
+        book -> {
+          if (found[0] == null && book.find(flowUuid).isPresent()) {
+            found[0] = book;
+          }
+        },
+        damaged -> {});
+    if (found[0] == null) {
+      throw new NotFoundException("No flow detail with uuid " + flowUuid);
+    }
+    LogBook book = found[0];
+    FlowDetail fd = book.find(flowUuid).orElseThrow();
+    if (revision > 0 && fd.revision() != revision) {
+      throw new ConflictException(
+          "Flow detail "
+              + flowUuid
+              + " is at revision "
+              + fd.revision()
+              + ", not "
+              + revision
+              + ": another writer changed it; nothing was deleted");
+    }
+    List<FlowDetail> rest = new java.util.ArrayList<>(book.flows());
+    rest.remove(fd);
+    replaceLogBook(book.withFlows(rest));
+  }
+
+  /**
+   * Deletes a logbook if it holds no flow detail, checked atomically with the delete by the
+   * built-in backends (a flow added meanwhile keeps the book). The default, for other backends,
+   * checks and then deletes.
+   *
+   * @return whether the logbook was deleted (false: it holds flows, or there is no such logbook)
+   */
+  default boolean destroyLogBookIfEmpty(String bookUuid) {
+    java.util.Objects.requireNonNull(bookUuid, "bookUuid");
+    try {
+      if (!getLogBook(bookUuid, false).flows().isEmpty()) {
+        return false;
+      }
+      destroyLogBook(bookUuid);
+      return true;
+    } catch (NotFoundException e) {
+      return false;
+    }
+  }
+
+  /**
    * Registers a claim's token with the store: from now on a {@link #fenced(Fence) fenced
    * connection} is allowed to write only with this token (until a higher one is registered).
    * Idempotent for the same token. Call it after claiming a job and before reading its logbook, so

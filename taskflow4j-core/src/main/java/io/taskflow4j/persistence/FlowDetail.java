@@ -1,6 +1,8 @@
 package io.taskflow4j.persistence;
 
 import io.taskflow4j.internal.Uuids;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -29,6 +31,8 @@ public final class FlowDetail {
   private final Map<String, Object> meta;
   private final Map<String, AtomDetail> atoms;
   private final long revision;
+  private final Instant createdAt;
+  private final Instant updatedAt;
 
   private FlowDetail(
       String uuid,
@@ -36,13 +40,17 @@ public final class FlowDetail {
       FlowState state,
       Map<String, Object> meta,
       Map<String, AtomDetail> atoms,
-      long revision) {
+      long revision,
+      Instant createdAt,
+      Instant updatedAt) {
     this.uuid = uuid;
     this.name = name;
     this.state = state;
     this.meta = meta;
     this.atoms = atoms;
     this.revision = revision;
+    this.createdAt = createdAt;
+    this.updatedAt = updatedAt;
   }
 
   /** A new PENDING flow detail with a random uuid. */
@@ -78,7 +86,9 @@ public final class FlowDetail {
         state == null ? FlowState.PENDING : state,
         Json.normalizeMap(meta),
         Collections.unmodifiableMap(byUuid),
-        revision);
+        revision,
+        null,
+        null);
   }
 
   public String uuid() {
@@ -100,6 +110,45 @@ public final class FlowDetail {
 
   public long revision() {
     return revision;
+  }
+
+  /**
+   * When the store first saved this flow detail, as the store records it: set on a detail read from
+   * a store, {@code null} on one made in memory (and on one read from a store that does not know
+   * it). Like {@link #revision()}, it describes the stored record; it takes no part in {@link
+   * #equals}.
+   */
+  public Instant createdAt() {
+    return createdAt;
+  }
+
+  /**
+   * When the store last wrote this flow detail's own record (its name, state or meta; writing its
+   * atom details does not count), as the store records it; on a detail read from a store never
+   * {@code null} when {@link #createdAt()} is not (a record never updated reports its creation
+   * time). This is the age that retention measures ({@link Connection#findFlows}). It takes no part
+   * in {@link #equals}.
+   */
+  public Instant updatedAt() {
+    return updatedAt;
+  }
+
+  /**
+   * A copy carrying these record times (truncated to microseconds, as stores keep them). Stores set
+   * them on what they read; {@link Connection#replaceLogBook} writes the times a flow detail
+   * carries, so a copied store keeps its flows' ages. Other writes stamp the time of the write.
+   */
+  public FlowDetail withTimes(Instant created, Instant updated) {
+    Instant c = micros(created);
+    Instant u = updated == null ? c : micros(updated);
+    if (Objects.equals(c, createdAt) && Objects.equals(u, updatedAt)) {
+      return this;
+    }
+    return new FlowDetail(uuid, name, state, meta, atoms, revision, c, u);
+  }
+
+  private static Instant micros(Instant t) {
+    return t == null ? null : t.truncatedTo(ChronoUnit.MICROS);
   }
 
   /** The atom details in insertion order. */
@@ -128,11 +177,20 @@ public final class FlowDetail {
   }
 
   public FlowDetail withState(FlowState s) {
-    return new FlowDetail(uuid, name, Objects.requireNonNull(s, "state"), meta, atoms, revision);
+    return new FlowDetail(
+        uuid,
+        name,
+        Objects.requireNonNull(s, "state"),
+        meta,
+        atoms,
+        revision,
+        createdAt,
+        updatedAt);
   }
 
   public FlowDetail withMeta(Map<String, ?> m) {
-    return new FlowDetail(uuid, name, state, Json.normalizeMap(m), atoms, revision);
+    return new FlowDetail(
+        uuid, name, state, Json.normalizeMap(m), atoms, revision, createdAt, updatedAt);
   }
 
   /** A copy whose meta is this meta with {@code entries} put over it. */
@@ -144,7 +202,9 @@ public final class FlowDetail {
   }
 
   public FlowDetail withRevision(long r) {
-    return r == revision ? this : new FlowDetail(uuid, name, state, meta, atoms, r);
+    return r == revision
+        ? this
+        : new FlowDetail(uuid, name, state, meta, atoms, r, createdAt, updatedAt);
   }
 
   /** A copy with this atom detail added, or replacing the one with the same uuid (in place). */
@@ -152,17 +212,20 @@ public final class FlowDetail {
     Objects.requireNonNull(ad, "atom detail must not be null");
     Map<String, AtomDetail> copy = new LinkedHashMap<>(atoms);
     copy.put(ad.uuid(), ad);
-    return new FlowDetail(uuid, name, state, meta, Collections.unmodifiableMap(copy), revision);
+    return new FlowDetail(
+        uuid, name, state, meta, Collections.unmodifiableMap(copy), revision, createdAt, updatedAt);
   }
 
   /** A copy holding exactly these atom details. */
   public FlowDetail withAtoms(List<? extends AtomDetail> ads) {
-    return of(uuid, name, state, meta, ads, revision);
+    return of(uuid, name, state, meta, ads, revision).withTimes(createdAt, updatedAt);
   }
 
   /** A copy with every atom detail removed (what a lazy load returns). */
   public FlowDetail withoutAtoms() {
-    return atoms.isEmpty() ? this : new FlowDetail(uuid, name, state, meta, Map.of(), revision);
+    return atoms.isEmpty()
+        ? this
+        : new FlowDetail(uuid, name, state, meta, Map.of(), revision, createdAt, updatedAt);
   }
 
   /** A copy with all of {@code ads} added or replaced. */
@@ -174,7 +237,7 @@ public final class FlowDetail {
     }
     all.clear();
     all.addAll(copy.values());
-    return of(uuid, name, state, meta, all, revision);
+    return of(uuid, name, state, meta, all, revision).withTimes(createdAt, updatedAt);
   }
 
   @Override

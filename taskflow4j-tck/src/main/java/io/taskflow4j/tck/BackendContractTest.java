@@ -577,6 +577,16 @@ public abstract class BackendContractTest {
     }
   }
 
+  /** Finding flows and deleting one flow: see {@link FlowQueryCases}. */
+  @Nested
+  @DisplayName("Finding flows, record times, deleting a flow")
+  class FlowQueries extends FlowQueryCases {
+    @Override
+    protected Connection conn() {
+      return conn;
+    }
+  }
+
   /** Fencing, what a conductor relies on: see {@link FencingCases}. */
   @Nested
   @DisplayName("Fencing")

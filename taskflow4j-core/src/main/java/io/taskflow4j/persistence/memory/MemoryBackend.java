@@ -2,6 +2,7 @@ package io.taskflow4j.persistence.memory;
 
 import io.taskflow4j.internal.Capacity;
 import io.taskflow4j.persistence.AtomDetail;
+import io.taskflow4j.persistence.AtomState;
 import io.taskflow4j.persistence.Backend;
 import io.taskflow4j.persistence.BackendConf;
 import io.taskflow4j.persistence.Connection;
@@ -10,15 +11,22 @@ import io.taskflow4j.persistence.Failure;
 import io.taskflow4j.persistence.Fence;
 import io.taskflow4j.persistence.FencedException;
 import io.taskflow4j.persistence.FlowDetail;
+import io.taskflow4j.persistence.FlowPage;
+import io.taskflow4j.persistence.FlowQuery;
+import io.taskflow4j.persistence.FlowState;
+import io.taskflow4j.persistence.FlowSummary;
 import io.taskflow4j.persistence.LogBook;
 import io.taskflow4j.persistence.NotFoundException;
 import io.taskflow4j.persistence.RetryDetail;
 import io.taskflow4j.persistence.StorageException;
+import io.taskflow4j.persistence.spi.FlowPageCollector;
 import io.taskflow4j.persistence.spi.ForwardingConnection;
 import io.taskflow4j.persistence.spi.WriteRules;
 import io.taskflow4j.persistence.spi.WriteRules.Kind;
 import io.taskflow4j.persistence.spi.WriteRules.Stored;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -182,6 +190,11 @@ public final class MemoryBackend implements Backend {
 
     @Override
     public LogBook saveLogBook(LogBook book) {
+      return save(book, false);
+    }
+
+    /** Saves a book; {@code givenTimes}: flows keep the times they carry (a replacement). */
+    private LogBook save(LogBook book, boolean givenTimes) {
       Objects.requireNonNull(book, "book");
       ensureOpen();
       lock.writeLock().lock();
@@ -198,8 +211,9 @@ public final class MemoryBackend implements Backend {
           rec.book = bare;
         }
         List<FlowDetail> written = new ArrayList<>(book.flows().size());
+        Instant now = Instant.now();
         for (FlowDetail fd : book.flows()) {
-          written.add(writeFlow(fd, book.uuid()));
+          written.add(writeFlow(fd, book.uuid(), now, givenTimes));
           rec.flowUuids.add(fd.uuid());
         }
         return bare.withFlows(written);
@@ -222,7 +236,7 @@ public final class MemoryBackend implements Backend {
           }
           destroyLogBook(book.uuid());
         }
-        return saveLogBook(book);
+        return save(book, true);
       } finally {
         lock.writeLock().unlock();
       }
@@ -259,11 +273,21 @@ public final class MemoryBackend implements Backend {
       return ar == null ? null : new Stored(ar.flowUuid, ar.atom.revision(), ar.atom.typeName());
     }
 
-    /** Writes a checked flow detail and its atoms (lock held); returns it with new revisions. */
-    private FlowDetail writeFlow(FlowDetail fd, String bookUuid) {
+    /**
+     * Writes a checked flow detail and its atoms (lock held); returns it with new revisions. Its
+     * times: those it carries when {@code givenTimes} (and it carries them), else created when
+     * first written and updated {@code now}.
+     */
+    private FlowDetail writeFlow(FlowDetail fd, String bookUuid, Instant now, boolean givenTimes) {
       FlowRec fr = flows.get(fd.uuid());
       long rev = fr == null ? 1 : fr.flow.revision() + 1;
-      FlowDetail bare = fd.withoutAtoms().withRevision(rev);
+      Instant created = fr == null ? now : fr.flow.createdAt();
+      Instant updated = now;
+      if (givenTimes && fd.updatedAt() != null) {
+        created = fd.createdAt();
+        updated = fd.updatedAt();
+      }
+      FlowDetail bare = fd.withoutAtoms().withRevision(rev).withTimes(created, updated);
       if (fr == null) {
         fr = new FlowRec(bare, bookUuid, fd.size());
         flows.put(fd.uuid(), fr);
@@ -291,7 +315,7 @@ public final class MemoryBackend implements Backend {
         fr.atomUuids.add(ad.uuid());
         written.add(ad.withRevision(out.revision()));
       }
-      return fd.withAtoms(written).withRevision(rev);
+      return fd.withAtoms(written).withRevision(rev).withTimes(created, updated);
     }
 
     @Override
@@ -308,7 +332,7 @@ public final class MemoryBackend implements Backend {
                   + "' not found; save it through its logbook first");
         }
         WriteRules.checkFlow(flowDetail, null, storedFlow(flowDetail.uuid()), this::storedAtom);
-        return writeFlow(flowDetail, fr.bookUuid);
+        return writeFlow(flowDetail, fr.bookUuid, Instant.now(), false);
       } finally {
         lock.writeLock().unlock();
       }
@@ -447,6 +471,104 @@ public final class MemoryBackend implements Backend {
         if (book != null) {
           out.accept(book);
         }
+      }
+    }
+
+    /** A pass over the flow records; atom details are counted only for the flows of the page. */
+    @Override
+    public FlowPage findFlows(FlowQuery query) {
+      Objects.requireNonNull(query, "query");
+      ensureOpen();
+      FlowPageCollector page = new FlowPageCollector(query);
+      lock.readLock().lock();
+      try {
+        for (FlowRec fr : flows.values()) {
+          page.offer(summary(fr, false));
+        }
+        return page.page(f -> summary(flows.get(f.flowUuid()), true));
+      } finally {
+        lock.readLock().unlock();
+      }
+    }
+
+    @Override
+    public Map<FlowState, Long> countFlows(FlowQuery query) {
+      Objects.requireNonNull(query, "query");
+      ensureOpen();
+      Map<FlowState, Long> counts = new EnumMap<>(FlowState.class);
+      lock.readLock().lock();
+      try {
+        for (FlowRec fr : flows.values()) {
+          FlowSummary f = summary(fr, false);
+          if (query.matches(f)) {
+            counts.merge(f.state(), 1L, Long::sum);
+          }
+        }
+        return counts;
+      } finally {
+        lock.readLock().unlock();
+      }
+    }
+
+    /** The summary of a flow (lock held); {@code counted}: with its atoms counted by state. */
+    private FlowSummary summary(FlowRec fr, boolean counted) {
+      Map<AtomState, Integer> counts = new EnumMap<>(AtomState.class);
+      if (counted) {
+        for (String au : fr.atomUuids) {
+          counts.merge(atoms.get(au).atom.state(), 1, Integer::sum);
+        }
+      }
+      BookRec br = books.get(fr.bookUuid);
+      return new FlowSummary(
+          fr.bookUuid,
+          br == null ? null : br.book.name(),
+          fr.flow.uuid(),
+          fr.flow.name(),
+          fr.flow.state(),
+          fr.flow.createdAt(),
+          fr.flow.updatedAt(),
+          fr.flow.revision(),
+          counts);
+    }
+
+    @Override
+    public void destroyFlowDetail(String flowUuid, long revision) {
+      Objects.requireNonNull(flowUuid, "flowUuid");
+      ensureOpen();
+      lock.writeLock().lock();
+      try {
+        FlowRec fr = flows.get(flowUuid);
+        if (fr == null) {
+          throw new NotFoundException("Flow detail '" + flowUuid + "' not found");
+        }
+        if (revision > 0) {
+          WriteRules.checkRevision(Kind.FLOW, flowUuid, revision, fr.flow.revision());
+        }
+        flows.remove(flowUuid);
+        fr.atomUuids.forEach(atoms::remove);
+        BookRec br = books.get(fr.bookUuid);
+        if (br != null) {
+          br.flowUuids.remove(flowUuid);
+        }
+      } finally {
+        lock.writeLock().unlock();
+      }
+    }
+
+    @Override
+    public boolean destroyLogBookIfEmpty(String bookUuid) {
+      Objects.requireNonNull(bookUuid, "bookUuid");
+      ensureOpen();
+      lock.writeLock().lock();
+      try {
+        BookRec br = books.get(bookUuid);
+        if (br == null || !br.flowUuids.isEmpty()) {
+          return false;
+        }
+        books.remove(bookUuid);
+        return true;
+      } finally {
+        lock.writeLock().unlock();
       }
     }
 
@@ -601,6 +723,23 @@ public final class MemoryBackend implements Backend {
             super.destroyLogBook(bookUuid);
             return null;
           });
+    }
+
+    @Override
+    public void destroyFlowDetail(String flowUuid, long revision) {
+      checked(
+          "flow detail '" + flowUuid + "' (destroy)",
+          () -> {
+            super.destroyFlowDetail(flowUuid, revision);
+            return null;
+          });
+    }
+
+    @Override
+    public boolean destroyLogBookIfEmpty(String bookUuid) {
+      return checked(
+          "logbook '" + bookUuid + "' (destroy if empty)",
+          () -> super.destroyLogBookIfEmpty(bookUuid));
     }
 
     @Override

@@ -126,6 +126,31 @@ public abstract class ForwardingConnection implements Connection {
   }
 
   @Override
+  public io.taskflow4j.persistence.FlowPage findFlows(io.taskflow4j.persistence.FlowQuery query) {
+    return delegate.findFlows(query);
+  }
+
+  @Override
+  public java.util.Map<io.taskflow4j.persistence.FlowState, Long> countFlows(
+      io.taskflow4j.persistence.FlowQuery query) {
+    return delegate.countFlows(query);
+  }
+
+  /**
+   * Forwards; a decorator that checks writes (a fencing view) must override this and {@link
+   * #destroyLogBookIfEmpty} as well as the other writes.
+   */
+  @Override
+  public void destroyFlowDetail(String flowUuid, long revision) {
+    delegate.destroyFlowDetail(flowUuid, revision);
+  }
+
+  @Override
+  public boolean destroyLogBookIfEmpty(String bookUuid) {
+    return delegate.destroyLogBookIfEmpty(bookUuid);
+  }
+
+  @Override
   public void advanceFence(io.taskflow4j.persistence.Fence fence) {
     delegate.advanceFence(fence);
   }
