@@ -18,6 +18,7 @@ import java.util.function.Supplier;
  * @param store values injected persistently (unmodifiable)
  * @param transientStore values injected for this engine only (unmodifiable)
  * @param executor a parallel engine's executor; null: a pool of {@code maxWorkers} per run
+ * @param retention what happens to the flow's record after a finished run
  */
 record EngineConfig(
     Flow flow,
@@ -32,4 +33,5 @@ record EngineConfig(
     boolean deferReverts,
     boolean neverResolve,
     boolean injectTransient,
-    Clock clock) {}
+    Clock clock,
+    io.taskflow4j.retention.Retention retention) {}

@@ -248,6 +248,7 @@ public final class Engines {
     boolean injectTransient = true;
     Clock clock = Clock.systemUTC();
     StorageOptions storageOptions;
+    io.taskflow4j.retention.Retention retention = io.taskflow4j.retention.Retention.KEEP;
 
     private Builder(FlowElement flow, Map<String, Object> factory) {
       if (!(flow instanceof Flow) && !(flow instanceof Atom)) {
@@ -366,6 +367,18 @@ public final class Engines {
       return this;
     }
 
+    /**
+     * What happens to the flow's logbook record once a run has finished and every listener has
+     * heard of its final state: kept ({@link io.taskflow4j.retention.Retention#KEEP}, the default),
+     * or deleted when the run succeeded ({@code DISCARD_ON_SUCCESS}), or kept only when something
+     * failed ({@code KEEP_FAILED}). A logbook the engine created for the flow is deleted with it
+     * when that leaves it empty. A delete that fails is logged, never the run's failure.
+     */
+    public Builder retention(io.taskflow4j.retention.Retention policy) {
+      this.retention = java.util.Objects.requireNonNull(policy, "retention");
+      return this;
+    }
+
     /** Options of the engine's storage (write retries, clock, ids). */
     public Builder storageOptions(StorageOptions options) {
       this.storageOptions = Objects.requireNonNull(options, "storageOptions");
@@ -395,7 +408,8 @@ public final class Engines {
           deferReverts,
           neverResolve,
           injectTransient,
-          clock);
+          clock,
+          retention);
     }
 
     private static Map<String, Object> frozen(Map<String, Object> values) {

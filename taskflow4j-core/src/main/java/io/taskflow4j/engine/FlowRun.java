@@ -649,6 +649,7 @@ final class FlowRun implements Engine.EngineRun {
     } finally {
       engine.running.set(false);
     }
+    applyRetention(FlowState.valueOf(fin.name()));
     if (fin == EngineState.FAILURE) {
       Failure.reraiseIfAny(retained);
     }
@@ -658,6 +659,30 @@ final class FlowRun implements Engine.EngineRun {
       Failure.reraiseIfAny(all);
     }
     return fin;
+  }
+
+  /**
+   * Deletes the flow's record when the engine's retention says so, after every listener heard of
+   * the final state. A failed delete is logged: the run's outcome is what the store recorded.
+   */
+  private void applyRetention(FlowState end) {
+    io.taskflow4j.retention.Retention policy = engine.cfg.retention();
+    if (policy == io.taskflow4j.retention.Retention.KEEP || !end.isFinished()) {
+      return;
+    }
+    try {
+      if (policy.discards(end, s.flowDetail())) {
+        s.discard();
+      }
+    } catch (RuntimeException e) {
+      LOG.warn(
+          "Flow '{}' ({}) ended {}; its record was to be deleted ({}) but was kept: {}",
+          s.flowName(),
+          s.flowUuid(),
+          end,
+          policy,
+          e.toString());
+    }
   }
 
   /**

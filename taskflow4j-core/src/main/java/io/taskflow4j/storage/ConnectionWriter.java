@@ -103,6 +103,15 @@ final class ConnectionWriter extends StoreWriter {
     return connection.getFlowDetails(uuid, false);
   }
 
+  @Override
+  boolean discard(FlowDetail header, String bookUuid) {
+    connection.destroyFlowDetail(header.uuid(), header.revision());
+    if (bookUuid != null) {
+      connection.destroyLogBookIfEmpty(bookUuid);
+    }
+    return true;
+  }
+
   /**
    * What a write is about, for messages only: atom {@code name} of flow {@code flowName}, else
    * {@code name} of flow detail {@code value}'s, else the flow detail itself.

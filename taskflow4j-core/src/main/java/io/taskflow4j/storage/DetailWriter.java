@@ -63,6 +63,11 @@ final class DetailWriter {
     return header;
   }
 
+  /** Deletes the flow detail as last written (see {@link Storage#discard}). */
+  boolean discard(String bookUuid) {
+    return store.discard(header, bookUuid);
+  }
+
   /** The time now, as stored in metadata. */
   String now() {
     return Timestamps.iso(options.clock().instant());

@@ -60,6 +60,12 @@ final class PrivateStore extends StoreWriter {
     return stored(updated, false);
   }
 
+  /** Nothing is stored beyond this process: there is nothing to delete. */
+  @Override
+  boolean discard(FlowDetail header, String bookUuid) {
+    return false;
+  }
+
   @Override
   FlowDetail readFlow(String uuid) {
     return null;

@@ -481,6 +481,19 @@ public final class Storage implements AutoCloseable {
     return StorageOpener.stored(connection, false, flowDetail, options);
   }
 
+  /**
+   * Deletes this storage's flow detail from the store, with its atom details, unless another writer
+   * changed it since this storage last wrote it (the delete is conditional on its revision); then
+   * the logbook {@code open} created or extended for it, if that left the logbook empty. What an
+   * engine's retention does after a run ({@code Engines.Builder.retention}).
+   *
+   * @return whether the flow detail was deleted ({@code false} for a private in-memory store)
+   * @throws io.taskflow4j.persistence.ConflictException when another writer changed it
+   */
+  public boolean discard() {
+    return details.discard(openedLogBook);
+  }
+
   /** The logbook {@code open} created or extended for this storage's flow detail, if it did. */
   public Optional<String> logBookUuid() {
     return Optional.ofNullable(openedLogBook);

@@ -58,4 +58,12 @@ abstract sealed class StoreWriter permits ConnectionWriter, PrivateStore {
    * when no one but this storage writes the store (nothing can have changed it).
    */
   abstract FlowDetail readFlow(String uuid);
+
+  /**
+   * Deletes flow detail {@code header} from the store if its revision is still the one given, then
+   * logbook {@code bookUuid} (when not null) if that left it empty.
+   *
+   * @return whether the flow detail was deleted
+   */
+  abstract boolean discard(FlowDetail header, String bookUuid);
 }
