@@ -74,6 +74,8 @@ public final class Conductor implements AutoCloseable {
   private final Duration errorBackoff;
   private final UnaryOperator<Engines.Builder> engineOptions;
   private final ConductorListener listener;
+  private final Duration retention;
+  private final Duration pruneEvery;
 
   private final Semaphore slots;
   private final ExecutorService pool;
@@ -101,6 +103,8 @@ public final class Conductor implements AutoCloseable {
     this.errorBackoff = b.errorBackoff;
     this.engineOptions = b.engineOptions;
     this.listener = b.listener;
+    this.retention = b.retention;
+    this.pruneEvery = b.pruneEvery != null ? b.pruneEvery : defaultPruneInterval(b.retention);
     this.slots = new Semaphore(maxJobs);
     this.pool =
         Executors.newFixedThreadPool(
@@ -126,6 +130,12 @@ public final class Conductor implements AutoCloseable {
     Thread t = DaemonThreads.create("taskflow4j-conductor-" + owner.name(), this::dispatch);
     dispatcher.add(t);
     t.start();
+    if (retention != null) {
+      Thread p =
+          DaemonThreads.create("taskflow4j-conductor-" + owner.name() + "-prune", this::prune);
+      dispatcher.add(p);
+      p.start();
+    }
     LOG.info(
         "Conductor {} started on {} (up to {} jobs at once)", owner, board.describe(), maxJobs);
   }
@@ -175,6 +185,58 @@ public final class Conductor implements AutoCloseable {
     }
     LOG.info("Conductor {} stopped ({})", owner, stats());
     return done;
+  }
+
+  /** A quarter of the retention, between a minute and an hour (a second for very short ones). */
+  static Duration defaultPruneInterval(Duration keep) {
+    if (keep == null) {
+      return null;
+    }
+    Duration quarter = keep.dividedBy(4);
+    Duration floor =
+        keep.compareTo(Duration.ofMinutes(4)) < 0 ? Duration.ofSeconds(1) : Duration.ofMinutes(1);
+    if (quarter.compareTo(floor) < 0) {
+      return floor;
+    }
+    return quarter.compareTo(Duration.ofHours(1)) > 0 ? Duration.ofHours(1) : quarter;
+  }
+
+  /**
+   * The pruning thread: every {@code pruneEvery}, deletes the finished flows last updated longer
+   * than the retention ago that no job on the board refers to. Conductors of one board may all
+   * prune: each delete is conditional, and a flow another deleted is skipped. A failed prune is
+   * logged and tried again at the next turn.
+   */
+  private void prune() {
+    while (state.get() == 1) {
+      try (Connection c = backend.getConnection()) {
+        io.taskflow4j.retention.PruneReport r =
+            io.taskflow4j.retention.Pruner.builder(c)
+                .olderThan(retention)
+                .boards(board)
+                .build()
+                .run();
+        if (r.flowsDeleted() > 0) {
+          LOG.info(
+              "Conductor {} pruned {} finished flow(s) and {} logbook(s) older than {}",
+              owner,
+              r.flowsDeleted(),
+              r.booksDeleted(),
+              retention);
+        }
+        listener.pruned(r);
+      } catch (TaskFlowException e) {
+        if (state.get() != 1) {
+          return;
+        }
+        LOG.warn("Conductor {} could not prune the store: {}", owner, e.getMessage());
+      }
+      try {
+        Thread.sleep(pruneEvery.toMillis());
+      } catch (InterruptedException e) {
+        return; // stopping
+      }
+    }
   }
 
   /** Stops with a 30 s grace period. */
@@ -505,6 +567,8 @@ public final class Conductor implements AutoCloseable {
     private Duration errorBackoff = Duration.ofSeconds(1);
     private UnaryOperator<Engines.Builder> engineOptions = UnaryOperator.identity();
     private ConductorListener listener = new ConductorListener() {};
+    private Duration retention;
+    private Duration pruneEvery;
 
     private Builder(Jobboard board, Backend backend) {
       this.board = Objects.requireNonNull(board, "board");
@@ -565,6 +629,25 @@ public final class Conductor implements AutoCloseable {
     /** Told of every claim and settlement. */
     public Builder listener(ConductorListener l) {
       this.listener = Objects.requireNonNull(l, "listener");
+      return this;
+    }
+
+    /**
+     * Prunes the store periodically: finished flows last updated more than {@code keep} ago are
+     * deleted, with the logbooks that leaves empty, unless a job on this conductor's board refers
+     * to them (see {@link io.taskflow4j.retention.Pruner}). Off by default.
+     */
+    public Builder retention(Duration keep) {
+      this.retention = positive(keep, "retention");
+      return this;
+    }
+
+    /**
+     * How often the retention prunes (default a quarter of the retention, at least a minute and at
+     * most an hour).
+     */
+    public Builder pruneEvery(Duration every) {
+      this.pruneEvery = positive(every, "pruneEvery");
       return this;
     }
 

@@ -10,4 +10,10 @@ public interface ConductorListener {
 
   /** A job was settled. */
   default void settled(JobOutcome outcome) {}
+
+  /**
+   * A periodic prune of the conductor's retention ({@link Conductor.Builder#retention}) finished,
+   * on the conductor's pruning thread.
+   */
+  default void pruned(io.taskflow4j.retention.PruneReport report) {}
 }

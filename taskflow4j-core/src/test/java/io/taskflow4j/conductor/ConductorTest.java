@@ -160,7 +160,7 @@ class ConductorTest {
     return c;
   }
 
-  private static final class Outcomes implements ConductorListener {
+  private static class Outcomes implements ConductorListener {
     final BlockingQueue<JobOutcome> settled = new LinkedBlockingQueue<>();
 
     @Override
@@ -192,6 +192,56 @@ class ConductorTest {
     assertThat(board.jobs()).isEmpty();
     assertThat(flowOf(a).state()).isEqualTo(FlowState.SUCCESS);
     assertThat(flowOf(b).atoms()).extracting(AtomDetail::lastResults).containsOnly("c1");
+  }
+
+  @Test
+  void retentionPrunesFinishedFlowsButNotOneAJobStillRefersTo() throws Exception {
+    MemoryJobboard board = board(Duration.ofSeconds(10));
+    Job done = FlowJobs.post(board, conn, FlowJob.of(new Workloads.Chain(), 3));
+    // a finished flow that a job posted later still refers to (a re-run waiting on the board)
+    Job waiting = FlowJobs.post(board, conn, FlowJob.of(new Workloads.Chain(), 2));
+    BlockingQueue<io.taskflow4j.retention.PruneReport> prunes = new LinkedBlockingQueue<>();
+    Outcomes out =
+        new Outcomes() {
+          @Override
+          public void pruned(io.taskflow4j.retention.PruneReport r) {
+            prunes.add(r);
+          }
+        };
+    Conductor c =
+        Conductor.builder(board, backend)
+            .name("pruning")
+            .factories(factories)
+            .maxConcurrentJobs(1)
+            .idleWait(Duration.ofMillis(100))
+            .retention(Duration.ofMillis(200))
+            .pruneEvery(Duration.ofMillis(50))
+            .listener(out)
+            .build();
+    toClose.add(() -> c.stop(Duration.ofSeconds(5)));
+    // run only the first job: the second is claimed by someone else and held
+    board.claim(waiting.uuid(), io.taskflow4j.jobs.OwnerId.generate("holder")).orElseThrow();
+    conn.updateFlowDetails(
+        conn.getFlowDetails(waiting.flowUuid().orElseThrow(), true).withState(FlowState.SUCCESS));
+    c.start();
+    assertThat(out.next().kind()).isEqualTo(JobOutcome.Kind.COMPLETED);
+
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    long deleted = 0;
+    while (deleted == 0 && System.nanoTime() < deadline) {
+      io.taskflow4j.retention.PruneReport r = prunes.poll(1, TimeUnit.SECONDS);
+      if (r != null) {
+        deleted += r.flowsDeleted();
+      }
+    }
+    assertThat(deleted).as("the finished job's flow was pruned").isEqualTo(1);
+    assertThat(conn.countFlows(io.taskflow4j.persistence.FlowQuery.all()))
+        .as("the flow a claimed job refers to is kept")
+        .isEqualTo(Map.of(FlowState.SUCCESS, 1L));
+    assertThat(conn.getFlowDetails(waiting.flowUuid().orElseThrow(), true)).isNotNull();
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> conn.getFlowDetails(done.flowUuid().orElseThrow()))
+        .isInstanceOf(io.taskflow4j.persistence.NotFoundException.class);
   }
 
   @Test
