@@ -62,12 +62,21 @@ final class ConductorCommand implements Callable<Integer> {
       description = "How long a stop waits for running flows to suspend (default 30).")
   long grace = 30;
 
+  @Option(
+      names = "--retention",
+      paramLabel = "AGE",
+      description =
+          "Prune finished flows older than AGE (30d, 12h...) periodically, keeping those a job"
+              + " on the board refers to (default: keep everything).")
+  String retention;
+
   @Override
   public Integer call() throws InterruptedException {
     Main main = Main.of(spec);
     if (jobs < 1 || maxFailures < 1 || (workers != null && workers < 1)) {
       throw new CliException(ExitCodes.USAGE, "--jobs, --workers and --max-failures must be >= 1");
     }
+    Duration keep = retention == null ? null : Durations.parse(retention, "--retention");
     Backend backend = Stores.open(where.connection);
     Jobboard board;
     try {
@@ -96,6 +105,13 @@ final class ConductorCommand implements Callable<Integer> {
                   }
 
                   @Override
+                  public void pruned(io.taskflow4j.retention.PruneReport r) {
+                    if (r.flowsDeleted() > 0) {
+                      main.println(PruneCommand.describe(r, where.connection));
+                    }
+                  }
+
+                  @Override
                   public void settled(JobOutcome o) {
                     main.println(
                         String.format(
@@ -110,6 +126,9 @@ final class ConductorCommand implements Callable<Integer> {
                                 + (o.reason() == null ? "" : ": " + Main.oneLine(o.reason()))));
                   }
                 });
+    if (keep != null) {
+      b.retention(keep);
+    }
     if (workers != null) {
       int w = workers;
       b.engineOptions(e -> e.parallel(w));

@@ -27,11 +27,13 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "logbooks",
     mixinStandardHelpOptions = true,
-    description = "List, show and delete logbooks.",
+    description = "List flows and logbooks, show, delete and prune them.",
     subcommands = {
       LogbooksCommand.ListBooks.class,
       LogbooksCommand.ShowBook.class,
-      LogbooksCommand.DeleteBook.class
+      LogbooksCommand.DeleteBook.class,
+      LogbooksCommand.DeleteFlow.class,
+      PruneCommand.class
     })
 final class LogbooksCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -114,9 +116,11 @@ final class LogbooksCommand implements Callable<Integer> {
       name = "list",
       mixinStandardHelpOptions = true,
       description = {
-        "List the logbooks, oldest first: name, uuid, creation time, flows and their states.",
-        "Then one line per damaged record (a book holding one is left out of the list), and"
-            + " exit code 9 when there is any."
+        "List the flows, most recently updated first, a page at a time: last update, state,"
+            + " flow name and uuid, logbook name and uuid, atoms. The store is queried, never"
+            + " read whole; the last line gives the --after cursor of the next page.",
+        "--all lists every logbook instead, oldest first, with its flows, then one line per"
+            + " damaged record (a book holding one is left out), and exits 9 when there is any."
       })
   static final class ListBooks implements Callable<Integer> {
     @Spec CommandSpec spec;
@@ -125,10 +129,48 @@ final class LogbooksCommand implements Callable<Integer> {
     String connection;
 
     @Option(
+        names = "--state",
+        paramLabel = "STATE",
+        split = ",",
+        description = "Only flows in these states (comma-separated: SUCCESS,FAILURE,...).")
+    List<io.taskflow4j.persistence.FlowState> states = new ArrayList<>();
+
+    @Option(
+        names = "--since",
+        paramLabel = "AGE|INSTANT",
+        description = "Only flows updated since then: an age (7d, 12h) or an ISO-8601 instant.")
+    String since;
+
+    @Option(
+        names = "--name",
+        paramLabel = "PREFIX",
+        description = "Only flows whose name starts with PREFIX.")
+    String namePrefix;
+
+    @Option(
+        names = "--limit",
+        paramLabel = "N",
+        defaultValue = "100",
+        description = "Flows per page (1 to 10000; default ${DEFAULT-VALUE}).")
+    int limit;
+
+    @Option(
+        names = "--after",
+        paramLabel = "CURSOR",
+        description = "The page after the one that ended with CURSOR (printed by a listing).")
+    String after;
+
+    @Option(
+        names = "--all",
+        description = "List every logbook with all its flows (reads the whole store).")
+    boolean all;
+
+    @Option(
         names = "--json",
         description =
-            "Print one JSON object instead of a table: {\"logbooks\": [...], \"damaged\":"
-                + " [{\"kind\", \"uuid\", \"logbook\", \"location\", \"reason\"}]}.")
+            "Print one JSON object instead of a table: {\"flows\": [...], \"next\": CURSOR|null};"
+                + " with --all {\"logbooks\": [...], \"damaged\": [{\"kind\", \"uuid\","
+                + " \"logbook\", \"location\", \"reason\"}]}.")
     boolean json;
 
     /** What the listing shows of a book: never its atoms, so the listing stays small. */
@@ -147,6 +189,116 @@ final class LogbooksCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+      if (all) {
+        if (!states.isEmpty() || since != null || namePrefix != null || after != null) {
+          throw new CliException(
+              ExitCodes.USAGE,
+              "--all lists the whole store: it takes no --state, --since, --name or --after");
+        }
+        return listAll();
+      }
+      return listPage();
+    }
+
+    /** One page of the flow query. */
+    private int listPage() {
+      Main main = Main.of(spec);
+      io.taskflow4j.persistence.FlowQuery q;
+      try {
+        q =
+            io.taskflow4j.persistence.FlowQuery.all()
+                .states(states)
+                .flowNamePrefix(namePrefix)
+                .limit(limit)
+                .after(after);
+      } catch (IllegalArgumentException e) {
+        throw new CliException(ExitCodes.USAGE, Main.oneLine(e.getMessage()), e);
+      }
+      if (since != null) {
+        q = q.updatedSince(Durations.since(since, "--since", Instant.now()));
+      }
+      io.taskflow4j.persistence.FlowPage page;
+      try (Backend backend = Stores.readable(connection);
+          Connection c = backend.getConnection()) {
+        page = c.findFlows(q);
+      }
+      if (json) {
+        List<Object> flows = new ArrayList<>();
+        for (io.taskflow4j.persistence.FlowSummary f : page.flows()) {
+          flows.add(flowJson(f));
+        }
+        Map<String, Object> doc = new LinkedHashMap<>();
+        doc.put("flows", flows);
+        doc.put("next", page.nextCursor());
+        main.printData(Json.write(doc));
+        return ExitCodes.OK;
+      }
+      if (page.flows().isEmpty()) {
+        main.println(
+            (after == null ? "No flows" : "No more flows")
+                + (q.equals(io.taskflow4j.persistence.FlowQuery.all().limit(limit).after(after))
+                    ? ""
+                    : " matching")
+                + " in "
+                + Stores.mask(connection));
+        return ExitCodes.OK;
+      }
+      int nameWidth = 4;
+      int bookWidth = 4;
+      for (io.taskflow4j.persistence.FlowSummary f : page.flows()) {
+        nameWidth = Math.max(nameWidth, Math.min(30, f.flowName().length()));
+        bookWidth = Math.max(bookWidth, Math.min(30, String.valueOf(f.bookName()).length()));
+      }
+      String fmt = "%-27s  %-10s  %-" + nameWidth + "s  %-36s  %-" + bookWidth + "s  %-36s  %s";
+      main.printData(
+          String.format(
+              fmt, "UPDATED", "STATE", "FLOW", "FLOW UUID", "BOOK", "BOOK UUID", "ATOMS"));
+      for (io.taskflow4j.persistence.FlowSummary f : page.flows()) {
+        main.printData(
+            String.format(
+                fmt,
+                f.updatedAt(),
+                f.state(),
+                f.flowName(),
+                f.flowUuid(),
+                f.bookName(),
+                f.bookUuid(),
+                atoms(f)));
+      }
+      if (page.next().isPresent()) {
+        main.println("More: --after " + page.nextCursor());
+      }
+      return ExitCodes.OK;
+    }
+
+    /** {@code 5 (4 SUCCESS, 1 FAILURE)}. */
+    private static String atoms(io.taskflow4j.persistence.FlowSummary f) {
+      if (f.atoms() == 0) {
+        return "0";
+      }
+      List<String> parts = new ArrayList<>();
+      f.atomCounts().forEach((st, n) -> parts.add(n + " " + st));
+      return f.atoms() + " (" + String.join(", ", parts) + ")";
+    }
+
+    static Map<String, Object> flowJson(io.taskflow4j.persistence.FlowSummary f) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("flow_uuid", f.flowUuid());
+      m.put("flow_name", f.flowName());
+      m.put("state", f.state().name());
+      m.put("book_uuid", f.bookUuid());
+      m.put("book_name", f.bookName());
+      m.put("created_at", f.createdAt().toString());
+      m.put("updated_at", f.updatedAt().toString());
+      m.put("atoms", f.atoms());
+      Map<String, Object> counts = new LinkedHashMap<>();
+      f.atomCounts().forEach((st, n) -> counts.put(st.name(), n));
+      m.put("atom_states", counts);
+      return m;
+    }
+
+    /** Every logbook with its flows, and the damaged records. */
+    private int listAll() {
       Main main = Main.of(spec);
       List<Row> books = new ArrayList<>();
       List<CorruptRecordException> damaged = new ArrayList<>();
@@ -385,6 +537,99 @@ final class LogbooksCommand implements Callable<Integer> {
         c.destroyLogBook(uuid);
         main.println(
             "Deleted logbook '" + book.name() + "' " + uuid + " (" + book.size() + " flow(s))");
+      }
+      return ExitCodes.OK;
+    }
+  }
+
+  /** {@code logbooks delete-flow}. */
+  @Command(
+      name = "delete-flow",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Delete one flow with its atoms from its logbook (the logbook stays).",
+        "Refused (exit 6) while a job on the board refers to the flow: trash or finish the job"
+            + " first."
+      })
+  static final class DeleteFlow implements Callable<Integer> {
+    @Spec CommandSpec spec;
+
+    @Parameters(paramLabel = "FLOW_UUID", description = "The flow detail's uuid.")
+    String uuid;
+
+    @Option(names = "--connection", paramLabel = "URI", required = true, description = "The store.")
+    String connection;
+
+    @Option(
+        names = "--board",
+        paramLabel = "URI",
+        description = "The board whose jobs are checked (default: the board in the store itself).")
+    String board;
+
+    @Option(names = "--no-board", description = "Check no board.")
+    boolean noBoard;
+
+    @Override
+    public Integer call() {
+      Main main = Main.of(spec);
+      if (noBoard && board != null) {
+        throw new CliException(ExitCodes.USAGE, "--no-board and --board exclude each other");
+      }
+      try (Backend backend = Stores.existing(connection);
+          Connection c = backend.getConnection()) {
+        FlowDetail fd;
+        try {
+          fd = c.getFlowDetails(uuid, true);
+        } catch (NotFoundException e) {
+          throw new CliException(
+              ExitCodes.NOT_FOUND,
+              "no flow "
+                  + uuid
+                  + " in "
+                  + Stores.mask(connection)
+                  + "; find flows with '"
+                  + Main.commandName()
+                  + " logbooks list --connection ...'",
+              e);
+        } catch (IllegalArgumentException e) {
+          throw new CliException(ExitCodes.USAGE, Main.oneLine(e.getMessage()), e);
+        }
+        if (!noBoard) {
+          String where = board != null ? board : connection;
+          try (io.taskflow4j.jobs.Jobboard b =
+              io.taskflow4j.jobs.Jobboards.open(
+                  io.taskflow4j.persistence.BackendConf.parse(where).asMap())) {
+            for (io.taskflow4j.jobs.Job job : b.jobs()) {
+              if (job.flowUuid().map(uuid::equals).orElse(false)) {
+                throw new CliException(
+                    ExitCodes.CONFLICT,
+                    "job "
+                        + job.uuid()
+                        + " '"
+                        + job.name()
+                        + "' ("
+                        + job.state()
+                        + ") on "
+                        + Stores.mask(where)
+                        + " refers to flow "
+                        + uuid
+                        + ": not deleted; let the job finish, or trash it with '"
+                        + Main.commandName()
+                        + " jobs trash "
+                        + job.uuid()
+                        + " --connection ...' first");
+              }
+            }
+          }
+        }
+        c.destroyFlowDetail(uuid, fd.revision());
+        main.println(
+            "Deleted flow '" + fd.name() + "' " + uuid + " (" + fd.state() + ") with its atoms");
+      } catch (io.taskflow4j.persistence.ConflictException e) {
+        throw new CliException(
+            ExitCodes.CONFLICT,
+            "flow " + uuid + " changed while it was being deleted (is it running?): not deleted",
+            e);
       }
       return ExitCodes.OK;
     }

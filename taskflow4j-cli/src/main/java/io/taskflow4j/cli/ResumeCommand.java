@@ -94,23 +94,27 @@ final class ResumeCommand implements Callable<Integer> {
         }
         return exitCode(resume(main, backend, fd));
       }
-      // The scan keeps only the uuids of the unfinished flows; each is read again just before it
-      // is resumed, so the store is never held in memory and each run starts from the latest
-      // checkpoint. A logbook holding a damaged record is reported and left out.
+      // The store is asked for its unfinished flows, a page at a time (never read whole), and
+      // only their uuids are kept; each is read again just before it is resumed, so each run
+      // starts from the latest checkpoint. A damaged flow is reported when it is read.
       List<String> unfinished = new ArrayList<>();
       List<CorruptRecordException> damaged = new ArrayList<>();
       try (Connection c = backend.getConnection()) {
-        c.forEachLogBook(
-            false,
-            book -> {
-              for (FlowDetail fd : book.flows()) {
-                if (!fd.state().isFinished()) {
-                  unfinished.add(fd.uuid());
-                }
-              }
-            },
-            damaged::add);
+        io.taskflow4j.persistence.FlowQuery q =
+            io.taskflow4j.persistence.FlowQuery.unfinished()
+                .limit(io.taskflow4j.persistence.FlowQuery.MAX_LIMIT);
+        while (true) {
+          io.taskflow4j.persistence.FlowPage page = c.findFlows(q);
+          for (io.taskflow4j.persistence.FlowSummary f : page.flows()) {
+            unfinished.add(f.flowUuid());
+          }
+          if (page.next().isEmpty()) {
+            break;
+          }
+          q = q.after(page.nextCursor());
+        }
       }
+      java.util.Collections.reverse(unfinished); // the longest waiting first
       main.println(unfinished.size() + " unfinished flow(s) in " + Stores.mask(connection));
       for (CorruptRecordException e : damaged) {
         main.println(LogbooksCommand.damagedLine(e));

@@ -70,7 +70,7 @@ class ConcurrentResumeIT {
       }
     }
     Map<String, Object> listed =
-        Jar.run(dir, "logbooks", "list", "--connection", url, "--json").json();
+        Jar.run(dir, "logbooks", "list", "--all", "--connection", url, "--json").json();
     List<Map<String, Object>> books = (List<Map<String, Object>>) listed.get("logbooks");
     assertThat(books).hasSize(1);
     List<Map<String, Object>> flows = (List<Map<String, Object>>) books.get(0).get("flows");

@@ -29,7 +29,7 @@ class DamagedStoreIT {
     String connection = s.connection();
     String damagedPrefix = "damaged: flow detail " + s.badFlow() + " of logbook " + s.badBook();
 
-    Cli.Result list = Jar.run(dir, "logbooks", "list", "--connection", connection);
+    Cli.Result list = Jar.run(dir, "logbooks", "list", "--all", "--connection", connection);
     list.expect(ExitCodes.DAMAGED);
     assertThat(list.out()).contains(s.books().get(0)).contains(s.books().get(2));
     assertThat(list.out().lines().filter(l -> l.startsWith("damaged: ")).toList())
@@ -61,7 +61,8 @@ class DamagedStoreIT {
 
     Cli.Result verify = Jar.run(dir, "verify", "--connection", connection);
     verify.expect(ExitCodes.OK);
-    Cli.Result after = Jar.run(dir, "logbooks", "list", "--connection", connection, "--json");
+    Cli.Result after =
+        Jar.run(dir, "logbooks", "list", "--all", "--connection", connection, "--json");
     after.expect(ExitCodes.OK);
     assertThat((List<?>) after.json().get("logbooks")).hasSize(2);
     assertThat((List<?>) after.json().get("damaged")).isEmpty();

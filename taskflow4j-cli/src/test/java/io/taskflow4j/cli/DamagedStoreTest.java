@@ -119,7 +119,7 @@ class DamagedStoreTest {
   void listPrintsEveryReadableBookThenEachDamagedRecord(String kind) throws Exception {
     Store s = damagedStore(kind);
 
-    Cli.Result table = Cli.run("logbooks", "list", "--connection", s.connection());
+    Cli.Result table = Cli.run("logbooks", "list", "--all", "--connection", s.connection());
     table.expect(ExitCodes.DAMAGED);
     assertThat(table.out())
         .contains(s.books().get(0))
@@ -128,7 +128,8 @@ class DamagedStoreTest {
     assertThat(damagedLines(table.out())).singleElement().satisfies(l -> assertDamagedLine(l, s));
     assertThat(table.err()).contains("1 damaged record");
 
-    Cli.Result json = Cli.run("logbooks", "list", "--connection", s.connection(), "--json");
+    Cli.Result json =
+        Cli.run("logbooks", "list", "--all", "--connection", s.connection(), "--json");
     json.expect(ExitCodes.DAMAGED);
     Map<String, Object> doc = json.json();
     assertThat(uuidsOf(doc.get("logbooks"))).containsExactly(s.books().get(0), s.books().get(2));
@@ -245,7 +246,8 @@ class DamagedStoreTest {
     assertThat(delete.out()).contains("Deleted damaged logbook").contains(s.badBook());
 
     Cli.run("verify", "--connection", s.connection()).expect(ExitCodes.OK);
-    Cli.Result list = Cli.run("logbooks", "list", "--connection", s.connection(), "--json");
+    Cli.Result list =
+        Cli.run("logbooks", "list", "--all", "--connection", s.connection(), "--json");
     list.expect(ExitCodes.OK);
     assertThat((List<?>) list.json().get("logbooks")).hasSize(2);
     assertThat((List<?>) list.json().get("damaged")).isEmpty();
@@ -269,7 +271,7 @@ class DamagedStoreTest {
         assertThat(ps.executeUpdate()).isEqualTo(1);
       }
     }
-    Cli.Result list = Cli.run("logbooks", "list", "--connection", s.connection());
+    Cli.Result list = Cli.run("logbooks", "list", "--all", "--connection", s.connection());
     list.expect(ExitCodes.DAMAGED);
     assertThat(damagedLines(list.out()))
         .singleElement()

@@ -129,7 +129,7 @@ class DemoCrashResumeTest {
     all.expect(ExitCodes.OK);
     assertThat(all.out()).contains("2 unfinished flow(s)");
     assertThat(all.out().lines().filter(l -> l.endsWith("finished: SUCCESS")).count()).isEqualTo(2);
-    Cli.Result list = Cli.run("logbooks", "list", "--connection", connection, "--json");
+    Cli.Result list = Cli.run("logbooks", "list", "--all", "--connection", connection, "--json");
     list.expect(ExitCodes.OK);
     @SuppressWarnings("unchecked")
     List<Map<String, Object>> books = (List<Map<String, Object>>) list.json().get("logbooks");
@@ -149,7 +149,7 @@ class DemoCrashResumeTest {
 
   @SuppressWarnings("unchecked")
   static Map<String, Object> onlyBook(String connection) {
-    Cli.Result list = Cli.run("logbooks", "list", "--connection", connection, "--json");
+    Cli.Result list = Cli.run("logbooks", "list", "--all", "--connection", connection, "--json");
     list.expect(ExitCodes.OK);
     List<Map<String, Object>> books = (List<Map<String, Object>>) list.json().get("logbooks");
     assertThat(books).hasSize(1);

@@ -59,7 +59,7 @@ class ErrorsTest {
   void anUnknownSchemeListsTheKnownOnes() {
     String line =
         oneLineError(
-            Cli.run("logbooks", "list", "--connection", "foo://admin:hunter2@x/y"),
+            Cli.run("logbooks", "list", "--all", "--connection", "foo://admin:hunter2@x/y"),
             ExitCodes.USAGE,
             "hunter2");
     assertThat(line)
@@ -113,12 +113,15 @@ class ErrorsTest {
               + "?sslMode=disable";
       String line =
           oneLineError(
-              Cli.run("logbooks", "list", "--connection", url), ExitCodes.STORE, wrong, password);
+              Cli.run("logbooks", "list", "--all", "--connection", url),
+              ExitCodes.STORE,
+              wrong,
+              password);
       assertThat(line)
           .contains("Access denied for user '" + user + "'")
           .contains("check the user name and password");
       // with --verbose: the stack trace, still without the password
-      Cli.Result verbose = Cli.run("--verbose", "logbooks", "list", "--connection", url);
+      Cli.Result verbose = Cli.run("--verbose", "logbooks", "list", "--all", "--connection", url);
       verbose.expect(ExitCodes.STORE);
       assertThat(verbose.err()).contains("\tat ").doesNotContain(wrong).doesNotContain(password);
     } finally {
@@ -154,7 +157,7 @@ class ErrorsTest {
   void aStoreThatDoesNotExistPointsToUpgrade() {
     String line =
         oneLineError(
-            Cli.run("logbooks", "list", "--connection", Cli.dir(dir.resolve("nowhere"))),
+            Cli.run("logbooks", "list", "--all", "--connection", Cli.dir(dir.resolve("nowhere"))),
             ExitCodes.STORE);
     assertThat(line).contains("does not exist").contains("upgrade --connection");
   }
@@ -176,7 +179,8 @@ class ErrorsTest {
   @Test
   void verboseShowsTheStackTraceWithoutSecrets() {
     Cli.Result r =
-        Cli.run("--verbose", "logbooks", "list", "--connection", "foo://admin:hunter2@x/y");
+        Cli.run(
+            "--verbose", "logbooks", "list", "--all", "--connection", "foo://admin:hunter2@x/y");
     r.expect(ExitCodes.USAGE);
     assertThat(r.err())
         .contains("BackendNotFoundException")

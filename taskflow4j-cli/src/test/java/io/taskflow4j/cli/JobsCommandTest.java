@@ -70,7 +70,7 @@ class JobsCommandTest {
     assertThat(run.out()).contains("Board empty: 3 completed");
     assertThat(jobs(c)).isEmpty();
 
-    Cli.Result books = Cli.run("logbooks", "list", "--connection", c, "--json");
+    Cli.Result books = Cli.run("logbooks", "list", "--all", "--connection", c, "--json");
     books.expect(ExitCodes.OK);
     @SuppressWarnings("unchecked")
     List<Map<String, Object>> bl = (List<Map<String, Object>>) books.json().get("logbooks");

@@ -62,7 +62,7 @@ class SecretsIT {
         if (!verbose.isEmpty()) {
           args.add(verbose);
         }
-        args.addAll(List.of("logbooks", "list", "--connection", url + poolTimeout(url)));
+        args.addAll(List.of("logbooks", "list", "--all", "--connection", url + poolTimeout(url)));
         Cli.Result r = Jar.run(dir, args.toArray(String[]::new));
         assertThat(r.code()).as(url + "\n" + r.err()).isEqualTo(ExitCodes.STORE);
         assertThat(r.out() + r.err()).as(url).doesNotContain(SECRET);
@@ -189,7 +189,7 @@ class SecretsIT {
     Files.writeString(args, "--connection\n" + Cli.dir(store) + "\n");
     Files.setPosixFilePermissions(args, PosixFilePermissions.fromString("rw-------"));
     Jar.run(dir, "upgrade", "@" + args).expect(ExitCodes.OK);
-    Cli.Result r = Jar.run(dir, "logbooks", "list", "@" + args);
+    Cli.Result r = Jar.run(dir, "logbooks", "list", "--all", "@" + args);
     r.expect(ExitCodes.OK);
     assertThat(r.out()).contains("No logbooks in " + Cli.dir(store));
   }
@@ -201,7 +201,12 @@ class SecretsIT {
     assertThat(
             oneLine(
                 Jar.run(
-                    dir, "logbooks", "list", "--connection", Cli.dir(store) + "?durabilty=process"),
+                    dir,
+                    "logbooks",
+                    "list",
+                    "--all",
+                    "--connection",
+                    Cli.dir(store) + "?durabilty=process"),
                 ExitCodes.USAGE))
         .contains("unknown option 'durabilty' (did you mean 'durability'?)");
     assertThat(
@@ -216,7 +221,13 @@ class SecretsIT {
     assertThat(dir.resolve("s2")).doesNotExist();
     assertThat(
             oneLine(
-                Jar.run(dir, "logbooks", "list", "--connection", "memory://?durability=banana"),
+                Jar.run(
+                    dir,
+                    "logbooks",
+                    "list",
+                    "--all",
+                    "--connection",
+                    "memory://?durability=banana"),
                 ExitCodes.USAGE))
         .contains("unknown option 'durability'");
     // the board's keys on the URL of both the board and the logbooks
@@ -275,9 +286,9 @@ class SecretsIT {
     assertThat(oneLine(oom, ExitCodes.FAILURE)).contains("out of memory").contains("-Xmx");
 
     String[][] failing = {
-      {"logbooks", "list", "--connection", "foo://admin:" + SECRET + "@x/y"},
-      {"logbooks", "list", "--connection", "postgresql://u:" + SECRET + "@h:99999/db"},
-      {"logbooks", "list", "--connection", Cli.dir(dir.resolve("nowhere"))},
+      {"logbooks", "list", "--all", "--connection", "foo://admin:" + SECRET + "@x/y"},
+      {"logbooks", "list", "--all", "--connection", "postgresql://u:" + SECRET + "@h:99999/db"},
+      {"logbooks", "list", "--all", "--connection", Cli.dir(dir.resolve("nowhere"))},
       {"logbooks", "show", "../x", "--connection", Cli.dir(store)},
       {"logbooks", "show", UUID.randomUUID().toString(), "--connection", Cli.dir(store)},
       {"export", "-o", "/", "--connection", Cli.dir(store)},

@@ -58,7 +58,7 @@ class ShadedJarIT {
 
   @Test
   void everyBackendIsRegisteredInTheShadedJar() throws Exception {
-    Cli.Result r = java("logbooks", "list", "--connection", "foo://x");
+    Cli.Result r = java("logbooks", "list", "--all", "--connection", "foo://x");
     r.expect(ExitCodes.USAGE);
     assertThat(r.errLines()).hasSize(1);
     assertThat(r.err())

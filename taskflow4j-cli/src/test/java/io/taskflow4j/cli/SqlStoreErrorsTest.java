@@ -63,7 +63,7 @@ class SqlStoreErrorsTest {
     List<String[]> commands =
         List.of(
             new String[] {"validate", "--connection", connection},
-            new String[] {"logbooks", "list", "--connection", connection},
+            new String[] {"logbooks", "list", "--all", "--connection", connection},
             new String[] {"logbooks", "show", uuid, "--connection", connection},
             new String[] {"verify", "--connection", connection},
             new String[] {"export", "--connection", connection},
@@ -124,7 +124,7 @@ class SqlStoreErrorsTest {
         .contains("adopted a TaskFlow store")
         .contains("at schema version 4")
         .doesNotContain("up to date");
-    assertThat(Cli.run("logbooks", "list", "--connection", Cli.sqlite(file)).out())
+    assertThat(Cli.run("logbooks", "list", "--all", "--connection", Cli.sqlite(file)).out())
         .contains("kept");
   }
 
@@ -176,7 +176,7 @@ class SqlStoreErrorsTest {
       for (String command : List.of("validate", "upgrade", "logbooks")) {
         String[] args =
             command.equals("logbooks")
-                ? new String[] {"logbooks", "list", "--connection", connection}
+                ? new String[] {"logbooks", "list", "--all", "--connection", connection}
                 : new String[] {command, "--connection", connection};
         String line = failsAtOnce(ExitCodes.STORE, args);
         assertThat(line)

@@ -45,7 +45,9 @@ class StoreAccessIT {
   /** Every command that opens a store, reading or writing, with {@code connection} appended. */
   private static List<String[]> commands(String book) {
     return List.of(
-        new String[] {"logbooks", "list"},
+        new String[] {"logbooks", "list", "--all"},
+        new String[] {"logbooks", "list", "--state", "FAILURE"},
+        new String[] {"logbooks", "prune", "--older-than", "1d", "--no-board", "--dry-run"},
         new String[] {"logbooks", "show", book},
         new String[] {"logbooks", "delete", book},
         new String[] {"export"},
@@ -142,7 +144,7 @@ class StoreAccessIT {
           "zookeeper://alice:not-" + ZK_PASSWORD + "@" + server.getConnectString() + path;
       for (String[] command :
           List.of(
-              new String[] {"logbooks", "list"},
+              new String[] {"logbooks", "list", "--all"},
               new String[] {"validate"},
               new String[] {"upgrade"},
               new String[] {"jobs", "list"},

@@ -35,14 +35,14 @@ class StoreCommandsTest {
   @Test
   void listShowsEveryBookWithItsFlowsAndDeleteRemovesOne() {
     String connection = Cli.sqlite(dir.resolve("s.db"));
-    Cli.Result empty = Cli.run("logbooks", "list", "--connection", connection);
+    Cli.Result empty = Cli.run("logbooks", "list", "--all", "--connection", connection);
     empty.expect(ExitCodes.STORE);
     Cli.run("upgrade", "--connection", connection).expect(ExitCodes.OK);
-    assertThat(Cli.run("logbooks", "list", "--connection", connection).out())
+    assertThat(Cli.run("logbooks", "list", "--all", "--connection", connection).out())
         .contains("No logbooks in " + connection);
 
     Fixtures.write(connection, Fixtures.richBook(), Fixtures.emptyBook());
-    Cli.Result table = Cli.run("logbooks", "list", "--connection", connection);
+    Cli.Result table = Cli.run("logbooks", "list", "--all", "--connection", connection);
     table.expect(ExitCodes.OK);
     List<String> lines = table.out().lines().toList();
     assertThat(lines).hasSize(3);
@@ -77,7 +77,7 @@ class StoreCommandsTest {
         Cli.run("logbooks", "delete", Fixtures.richBook().uuid(), "--connection", connection);
     deleted.expect(ExitCodes.OK);
     assertThat(deleted.out()).contains("Deleted logbook").contains("(2 flow(s))");
-    Cli.Result json = Cli.run("logbooks", "list", "--connection", connection, "--json");
+    Cli.Result json = Cli.run("logbooks", "list", "--all", "--connection", connection, "--json");
     @SuppressWarnings("unchecked")
     List<Map<String, Object>> books = (List<Map<String, Object>>) json.json().get("logbooks");
     assertThat(books).extracting(b -> b.get("uuid")).containsExactly(Fixtures.emptyBook().uuid());

@@ -151,7 +151,8 @@ class StoresAsFoundIT {
       books = c.getLogBooks();
     }
 
-    Cli.Result list = jar(otherUser, "logbooks", "list", "--connection", connection, "--json");
+    Cli.Result list =
+        jar(otherUser, "logbooks", "list", "--all", "--connection", connection, "--json");
     list.expect(ExitCodes.OK);
     assertThat(summary((List<?>) list.json().get("logbooks")))
         .as("what 'logbooks list' shows, against what TaskFlow reads")

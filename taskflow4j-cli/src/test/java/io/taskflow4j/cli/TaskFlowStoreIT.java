@@ -115,7 +115,7 @@ class TaskFlowStoreIT {
         .doesNotContain("SQLITE_ERROR")
         .doesNotContain("no such column");
 
-    Cli.Result list = java("logbooks", "list", "--connection", connection);
+    Cli.Result list = java("logbooks", "list", "--all", "--connection", connection);
     list.expect(ExitCodes.OK);
     assertThat(list.out())
         .contains("orders")

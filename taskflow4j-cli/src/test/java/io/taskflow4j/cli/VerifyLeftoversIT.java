@@ -58,7 +58,7 @@ class VerifyLeftoversIT {
             });
 
     // Reading commands leave it; the next writing command tidies it before it writes.
-    Jar.run(dir, "logbooks", "list", "--connection", connection).expect(ExitCodes.OK);
+    Jar.run(dir, "logbooks", "list", "--all", "--connection", connection).expect(ExitCodes.OK);
     assertThat(temp).exists();
     Cli.Result resumed = Jar.run(dir, "resume", "--connection", connection, "--all");
     resumed.expect(ExitCodes.OK);
