@@ -53,6 +53,11 @@ import org.apache.zookeeper.ZooKeeper;
  * expecting version {@code r - 1} inside the transaction, so a stale write fails as a whole with a
  * {@link ConflictException}; revision 0 writes whatever version is stored.
  *
+ * <p><b>Record times.</b> A flow detail's JSON also holds {@code created_at} and {@code updated_at}
+ * (ISO-8601 text, which TaskFlow ignores), because a client cannot set a znode's times and a
+ * replacement must keep the times a flow carries; a flow without them (TaskFlow wrote or rewrote
+ * it) reports its znode's {@code ctime} and {@code mtime}. See {@link ZkWriter#RECORD_TIME}.
+ *
  * <p><b>Fencing.</b> A {@link #fenced(Fence) fenced view} puts {@code check(fence znode, version)}
  * first in every write transaction (see {@link ZkFence}); a failure of that operation is a {@link
  * FencedException}, told apart from the conflicts and races of the other operations.
