@@ -6,6 +6,8 @@ Usage:
   tf_zk_interop.py write <hosts> <path>   save a logbook through TaskFlow, print its uuids
   tf_zk_interop.py update <hosts> <path> <atom uuid>
                                           TaskFlow updates one atom (state, results, meta)
+  tf_zk_interop.py update-flow <hosts> <path> <flow uuid>
+                                          TaskFlow updates one flow detail (state, meta)
   tf_zk_interop.py engines <hosts> <path> run TaskFlow engines into a new store (a
                                           successful flow, a reverted one, a retried
                                           one); print {"dump", "retry_values"}
@@ -167,6 +169,15 @@ def update(hosts, path, atom_uuid):
         return canonical_atom(conn.get_atom_details(atom_uuid))
 
 
+def update_flow(hosts, path, flow_uuid):
+    with connection(hosts, path) as conn:
+        flow = conn.get_flow_details(flow_uuid)
+        flow.state = 'SUCCESS'
+        flow.meta = dict(flow.meta or {}, by='taskflow')
+        conn.update_flow_details(flow)
+        return canonical_flow(conn.get_flow_details(flow_uuid))
+
+
 class MakeNumbers(task.Task):
     default_provides = 'numbers'
 
@@ -250,6 +261,7 @@ def print_json(value):
 
 def main(argv):
     commands = {'dump': (dump, 4), 'write': (write, 4), 'update': (update, 5),
+                'update-flow': (update_flow, 5),
                 'engines': (engines, 4)}
     if len(argv) < 2 or argv[1] not in commands or len(argv) != commands[argv[1]][1]:
         sys.stderr.write(__doc__)

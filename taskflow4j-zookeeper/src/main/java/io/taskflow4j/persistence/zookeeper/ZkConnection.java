@@ -14,6 +14,9 @@ import io.taskflow4j.persistence.CorruptRecordException;
 import io.taskflow4j.persistence.Fence;
 import io.taskflow4j.persistence.FencedException;
 import io.taskflow4j.persistence.FlowDetail;
+import io.taskflow4j.persistence.FlowPage;
+import io.taskflow4j.persistence.FlowQuery;
+import io.taskflow4j.persistence.FlowState;
 import io.taskflow4j.persistence.LogBook;
 import io.taskflow4j.persistence.StorageException;
 import io.taskflow4j.persistence.StoreLimits;
@@ -22,6 +25,7 @@ import io.taskflow4j.persistence.UpgradeRequiredException;
 import io.taskflow4j.persistence.zookeeper.ZkTransactions.Race;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.OptionalLong;
 import java.util.function.Consumer;
@@ -49,6 +53,11 @@ import org.apache.zookeeper.ZooKeeper;
  * expecting version {@code r - 1} inside the transaction, so a stale write fails as a whole with a
  * {@link ConflictException}; revision 0 writes whatever version is stored.
  *
+ * <p><b>Record times.</b> A flow detail's JSON also holds {@code created_at} and {@code updated_at}
+ * (ISO-8601 text, which TaskFlow ignores), because a client cannot set a znode's times and a
+ * replacement must keep the times a flow carries; a flow without them (TaskFlow wrote or rewrote
+ * it) reports its znode's {@code ctime} and {@code mtime}. See {@link ZkWriter#RECORD_TIME}.
+ *
  * <p><b>Fencing.</b> A {@link #fenced(Fence) fenced view} puts {@code check(fence znode, version)}
  * first in every write transaction (see {@link ZkFence}); a failure of that operation is a {@link
  * FencedException}, told apart from the conflicts and races of the other operations.
@@ -72,6 +81,7 @@ final class ZkConnection implements Connection {
   final ZkTransactions tx;
   final ZkWriter writer;
   final ZkReader reader;
+  final ZkFlowQueries queries;
 
   ZkConnection(ZkBackend backend) {
     this(backend, null);
@@ -88,6 +98,7 @@ final class ZkConnection implements Connection {
     this.tx = new ZkTransactions(this);
     this.writer = new ZkWriter(this);
     this.reader = new ZkReader(this);
+    this.queries = new ZkFlowQueries(this);
   }
 
   @Override
@@ -442,5 +453,33 @@ final class ZkConnection implements Connection {
   @Override
   public List<AtomDetail> getAtomsForFlow(String flowUuid) {
     return reader.getAtomsForFlow(flowUuid);
+  }
+
+  /** A scan of the flow records, not of the atoms but the page's: see {@link ZkFlowQueries}. */
+  @Override
+  public FlowPage findFlows(FlowQuery query) {
+    return queries.findFlows(query);
+  }
+
+  /** The scan of {@link #findFlows}, reading no atom detail: see {@link ZkFlowQueries}. */
+  @Override
+  public Map<FlowState, Long> countFlows(FlowQuery query) {
+    return queries.countFlows(query);
+  }
+
+  /**
+   * One transaction deletes the flow's atoms, its znode (expecting the revision's version) and its
+   * book's link; in a fenced view the fence check comes first. See {@link
+   * ZkWriter#destroyFlowDetail}.
+   */
+  @Override
+  public void destroyFlowDetail(String flowUuid, long revision) {
+    writer.destroyFlowDetail(flowUuid, revision);
+  }
+
+  /** One transaction whose delete of the book's znode fails while it has links. */
+  @Override
+  public boolean destroyLogBookIfEmpty(String bookUuid) {
+    return writer.destroyLogBookIfEmpty(bookUuid);
   }
 }

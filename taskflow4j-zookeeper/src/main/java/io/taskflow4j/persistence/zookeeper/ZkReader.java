@@ -12,6 +12,7 @@ import io.taskflow4j.persistence.LogBook;
 import io.taskflow4j.persistence.NotFoundException;
 import io.taskflow4j.persistence.TaskFlowFormat;
 import io.taskflow4j.persistence.zookeeper.ZkReads.Read;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -22,6 +23,7 @@ import java.util.Objects;
 import java.util.function.Consumer;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.ZooKeeper;
+import org.apache.zookeeper.data.Stat;
 
 /**
  * The reads of a {@link ZkConnection}: books with their flow and atom details, read in batches of
@@ -317,10 +319,42 @@ final class ZkReader {
 
   FlowDetail flow(Read node, List<AtomDetail> atoms, String book) {
     Map<?, ?> m = parse(node, Kind.FLOW_DETAIL, book);
+    FlowDetail fd;
     try {
-      return TaskFlowFormat.flowDetailFromMap(m, atoms, node.stat.getVersion() + 1L);
+      fd = TaskFlowFormat.flowDetailFromMap(m, atoms, node.stat.getVersion() + 1L);
     } catch (IllegalArgumentException e) {
       throw malformed(node.path, Kind.FLOW_DETAIL, book, e);
+    }
+    return withRecordTimes(fd, m, node.stat);
+  }
+
+  /**
+   * {@code fd} with its record times: the {@code created_at} and {@code updated_at} keys of its
+   * znode's JSON (which this backend writes, see {@link ZkWriter#RECORD_TIME}), each falling back
+   * to the znode's {@code ctime} / {@code mtime} when absent or unreadable: a flow detail TaskFlow
+   * wrote, or rewrote (its {@code FlowDetail.to_dict} drops the keys), is dated by the server.
+   */
+  static FlowDetail withRecordTimes(FlowDetail fd, Map<?, ?> m, Stat stat) {
+    Instant created = recordTime(m.get(ZkWriter.CREATED_AT));
+    Instant updated = recordTime(m.get(ZkWriter.UPDATED_AT));
+    if (created == null) {
+      created = Instant.ofEpochMilli(stat.getCtime());
+    }
+    if (updated == null) {
+      updated = Instant.ofEpochMilli(stat.getMtime());
+    }
+    return fd.withTimes(created, updated);
+  }
+
+  /** A record time key's value (ISO-8601 text or TaskFlow's marshalled dict), else null. */
+  static Instant recordTime(Object v) {
+    if (v == null) {
+      return null;
+    }
+    try {
+      return TaskFlowFormat.unmarshalTime(v);
+    } catch (IllegalArgumentException e) {
+      return null; // a time another program mangled: the server's time stands in
     }
   }
 

@@ -134,7 +134,8 @@ final class ZkTransactions {
   private enum OpKind {
     CREATE,
     SET,
-    DELETE
+    DELETE,
+    CHECK
   }
 
   /**
@@ -163,11 +164,25 @@ final class ZkTransactions {
       return new Planned(OpKind.DELETE, path, null, -1, null, 0, null);
     }
 
+    /**
+     * A delete expecting data version {@code expected} ({@code -1}: any); {@code callerRev} as for
+     * {@link #set}.
+     */
+    static Planned delete(String path, int expected, String label, long callerRev) {
+      return new Planned(OpKind.DELETE, path, null, expected, label, callerRev, null);
+    }
+
+    /** A check that the znode is at data version {@code expected}, changing nothing. */
+    static Planned check(String path, int expected, String label, long callerRev) {
+      return new Planned(OpKind.CHECK, path, null, expected, label, callerRev, null);
+    }
+
     Op op() {
       return switch (kind) {
         case CREATE -> Op.create(path, data, acl, CreateMode.PERSISTENT);
         case SET -> Op.setData(path, data, expectedVersion);
-        case DELETE -> Op.delete(path, -1);
+        case DELETE -> Op.delete(path, expectedVersion);
+        case CHECK -> Op.check(path, expectedVersion);
       };
     }
 
@@ -257,7 +272,10 @@ final class ZkTransactions {
   Committed landed(ZooKeeper zk, List<Planned> plan) throws KeeperException, InterruptedException {
     List<Read> reads = new ArrayList<>();
     for (Planned p : plan) {
-      reads.add(p.kind() == OpKind.DELETE ? ZkReads.exists(p.path()) : ZkReads.data(p.path()));
+      reads.add(
+          p.kind() == OpKind.DELETE || p.kind() == OpKind.CHECK
+              ? ZkReads.exists(p.path())
+              : ZkReads.data(p.path()));
     }
     Read fenceNode = fence == null ? null : ZkReads.exists(fence.path());
     if (fenceNode != null) {
@@ -275,6 +293,11 @@ final class ZkTransactions {
       switch (p.kind()) {
         case DELETE -> {
           if (r.found()) {
+            return null;
+          }
+        }
+        case CHECK -> {
+          if (!r.found() || r.stat.getVersion() != p.expectedVersion()) {
             return null;
           }
         }

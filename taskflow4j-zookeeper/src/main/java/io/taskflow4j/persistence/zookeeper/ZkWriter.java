@@ -25,9 +25,13 @@ import io.taskflow4j.persistence.zookeeper.ZkTransactions.Planner;
 import io.taskflow4j.persistence.zookeeper.ZkTransactions.Race;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import org.apache.zookeeper.KeeperException;
@@ -49,6 +53,7 @@ final class ZkWriter {
   private final String root;
   private final String flowsDir;
   private final ZkFence fence;
+  private final ZkTransactions tx;
 
   ZkWriter(ZkConnection conn) {
     this.conn = conn;
@@ -57,6 +62,7 @@ final class ZkWriter {
     this.root = conn.root;
     this.flowsDir = conn.flowsDir;
     this.fence = conn.fence;
+    this.tx = conn.tx;
   }
 
   // ------------------------------------------------------------------ encoding
@@ -93,12 +99,65 @@ final class ZkWriter {
     return new Encoded(ad.uuid(), label, data);
   }
 
-  private Encoded encodeFlow(FlowDetail fd) {
+  /** The keys of a flow detail's JSON holding its record times (TaskFlow ignores them). */
+  static final String CREATED_AT = "created_at";
+
+  static final String UPDATED_AT = "updated_at";
+
+  /**
+   * How the record times are written: ISO-8601 text in UTC with microseconds and an explicit
+   * offset, {@code 2024-03-01T10:00:00.000001+00:00}. Text rather than TaskFlow's marshalled dict
+   * (which books use): a third of the size on every flow write, readable in {@code zkCli}, and read
+   * by Python's {@code datetime.fromisoformat} on every version; fixed width, so a flow's encoded
+   * size does not depend on the time. Reads accept the dict too.
+   */
+  static final DateTimeFormatter RECORD_TIME =
+      DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSSSSS'+00:00'", Locale.ROOT)
+          .withZone(ZoneOffset.UTC);
+
+  /** The record times a flow detail is written with. */
+  record Times(Instant created, Instant updated) {
+    /** The times {@code fd} carries when {@code given} and it carries them, else {@code now}. */
+    static Times of(FlowDetail fd, Instant now, boolean given) {
+      if (given && fd.updatedAt() != null) {
+        return new Times(fd.createdAt() == null ? fd.updatedAt() : fd.createdAt(), fd.updatedAt());
+      }
+      return new Times(now, now);
+    }
+  }
+
+  /** The time of a write, as flows record it (microseconds). */
+  static Instant now() {
+    return Instant.now().truncatedTo(ChronoUnit.MICROS);
+  }
+
+  private Encoded encodeFlow(FlowDetail fd, Times t) {
     checkUuid(fd.uuid(), "flow detail");
     String label = "flow detail '" + fd.name() + "' (" + fd.uuid() + ")";
-    byte[] data = Json.writeBytes(TaskFlowFormat.flowDetailToMap(fd));
+    Map<String, Object> m = TaskFlowFormat.flowDetailToMap(fd);
+    m.put(CREATED_AT, RECORD_TIME.format(t.created()));
+    m.put(UPDATED_AT, RECORD_TIME.format(t.updated()));
+    byte[] data = Json.writeBytes(m);
     checkValueSize(label, conn.flowPath(fd.uuid()), data);
     return new Encoded(fd.uuid(), label, data);
+  }
+
+  /**
+   * The creation time of a stored flow detail, read with {@code getData}: its {@code created_at}
+   * key, else its znode's {@code ctime}.
+   */
+  private static Instant storedFlowCreated(Read node) {
+    try {
+      if (Json.read(node.data) instanceof Map<?, ?> m) {
+        Instant t = ZkReader.recordTime(m.get(CREATED_AT));
+        if (t != null) {
+          return t;
+        }
+      }
+    } catch (IllegalArgumentException e) {
+      // unreadable: replaced by the write
+    }
+    return Instant.ofEpochMilli(node.stat.getCtime());
   }
 
   private byte[] encodeBook(LogBook book, Instant createdAt) {
@@ -236,48 +295,69 @@ final class ZkWriter {
     return children.found() ? new java.util.HashSet<>(children.children) : java.util.Set.of();
   }
 
-  private FlowDetail writtenFlow(FlowDetail fd, Committed c) {
+  private FlowDetail writtenFlow(FlowDetail fd, Committed c, Times t) {
     List<AtomDetail> atoms = new ArrayList<>(fd.size());
     for (AtomDetail ad : fd.atoms()) {
       atoms.add(ad.withRevision(c.revision(conn.atomPath(ad.uuid()))));
     }
-    FlowDetail out = fd.withRevision(c.revision(conn.flowPath(fd.uuid())));
+    FlowDetail out =
+        fd.withRevision(c.revision(conn.flowPath(fd.uuid()))).withTimes(t.created(), t.updated());
     return atoms.isEmpty() ? out : out.withAtoms(atoms);
   }
 
   LogBook saveLogBook(LogBook book) {
+    return save(book, false);
+  }
+
+  /**
+   * Saves a book; {@code givenTimes}: its flows are written with the record times they carry (those
+   * that carry them), as a replacement does; otherwise a flow's update time is the time of the
+   * write and its creation time the stored one (the time of the write for a new flow).
+   */
+  private LogBook save(LogBook book, boolean givenTimes) {
     Objects.requireNonNull(book, "book");
     conn.ensureOpen();
     // Encode everything first: a value that is not JSON or too large fails before any I/O.
     encodeBook(book, book.createdAt());
     WriteRules.atomOwners(book);
-    EncodedDetails encoded = encodeDetails(book);
+    Instant now = now();
+    EncodedDetails encoded = encodeDetails(book, now, givenTimes);
     String label = "logbook '" + book.name() + "' (" + book.uuid() + ")";
-    return write("saving " + label, zk -> planSave(zk, book, encoded, label));
+    return write("saving " + label, zk -> planSave(zk, book, encoded, label, now, givenTimes));
   }
 
-  /** A book's flow details and the atom details of each, encoded. */
-  private record EncodedDetails(List<Encoded> flows, List<List<Encoded>> atoms) {}
+  /** A book's flow details (with the times they are written with) and their atoms, encoded. */
+  private record EncodedDetails(
+      List<Encoded> flows, List<Times> times, List<List<Encoded>> atoms) {}
 
-  private EncodedDetails encodeDetails(LogBook book) {
+  private EncodedDetails encodeDetails(LogBook book, Instant now, boolean givenTimes) {
     List<Encoded> flowData = new ArrayList<>(book.size());
+    List<Times> times = new ArrayList<>(book.size());
     List<List<Encoded>> atomData = new ArrayList<>(book.size());
     for (FlowDetail fd : book.flows()) {
-      flowData.add(encodeFlow(fd));
+      Times t = Times.of(fd, now, givenTimes);
+      times.add(t);
+      flowData.add(encodeFlow(fd, t));
       List<Encoded> atoms = new ArrayList<>(fd.size());
       for (AtomDetail ad : fd.atoms()) {
         atoms.add(encodeAtom(ad));
       }
       atomData.add(atoms);
     }
-    return new EncodedDetails(flowData, atomData);
+    return new EncodedDetails(flowData, times, atomData);
   }
 
   /**
    * Reads, in one round trip, the book, its links and each flow's node, links and atoms; checks the
    * write against them and plans one transaction.
    */
-  private Plan<LogBook> planSave(ZooKeeper zk, LogBook book, EncodedDetails encoded, String label)
+  private Plan<LogBook> planSave(
+      ZooKeeper zk,
+      LogBook book,
+      EncodedDetails encoded,
+      String label,
+      Instant now,
+      boolean givenTimes)
       throws KeeperException, InterruptedException {
     String bp = conn.bookPath(book.uuid());
     List<Read> reads = new ArrayList<>();
@@ -292,6 +372,11 @@ final class ZkWriter {
       reads.add(ZkReads.children(conn.flowPath(fd.uuid())));
       addAtomReads(fd, reads);
     }
+    // each flow's data, for the creation time an update keeps
+    int flowData = reads.size();
+    for (FlowDetail fd : book.flows()) {
+      reads.add(ZkReads.data(conn.flowPath(fd.uuid())));
+    }
     ZkReads.run(zk, reads, conn.readTimeoutMs());
     Read bookNode = reads.get(0);
     requirePrepared(reads.get(1));
@@ -305,12 +390,20 @@ final class ZkWriter {
       plan.add(Planned.create(bp, bookData, backend.acl()));
     }
     int position = 0;
+    List<Times> times = new ArrayList<>(encoded.times());
     for (int i = 0; i < book.size(); i++) {
       FlowDetail fd = book.flows().get(i);
       Read node = reads.get(offsets[i]);
       boolean linked = bookLinks.contains(fd.uuid());
       Encoded e = encoded.flows().get(i);
       String fp = conn.flowPath(fd.uuid());
+      Read data = reads.get(flowData + i);
+      if (node.found() && data.found() && !(givenTimes && fd.updatedAt() != null)) {
+        // an update keeps the stored creation time
+        Times t = new Times(storedFlowCreated(data), now);
+        times.set(i, t);
+        e = encodeFlow(fd, t);
+      }
       if (node.found()) {
         // Owned when linked from this book; the owner of an unlinked one is not looked up.
         WriteRules.checkOwner(
@@ -325,13 +418,14 @@ final class ZkWriter {
       planAtoms(fd, encoded.atoms().get(i), reads, offsets[i] + 1, links(node), plan);
     }
     checkTransactionSize(label, plan);
-    return new Plan<>(plan, c -> WriteRules.savedBook(book, storedCreated, writtenFlows(book, c)));
+    return new Plan<>(
+        plan, c -> WriteRules.savedBook(book, storedCreated, writtenFlows(book, c, times)));
   }
 
-  private List<FlowDetail> writtenFlows(LogBook book, Committed c) {
+  private List<FlowDetail> writtenFlows(LogBook book, Committed c, List<Times> times) {
     List<FlowDetail> written = new ArrayList<>(book.size());
-    for (FlowDetail fd : book.flows()) {
-      written.add(writtenFlow(fd, c));
+    for (int i = 0; i < book.size(); i++) {
+      written.add(writtenFlow(book.flows().get(i), c, times.get(i)));
     }
     return written;
   }
@@ -344,11 +438,13 @@ final class ZkWriter {
     Objects.requireNonNull(book, "book");
     conn.limits().check(book);
     String label = "logbook '" + book.name() + "' (" + book.uuid() + ")";
+    Instant now = now();
     try {
       long size = REQUEST_OVERHEAD;
       size += createSize(conn.bookPath(book.uuid()), encodeBook(book, book.createdAt()));
       for (FlowDetail fd : book.flows()) {
-        size += createSize(conn.flowPath(fd.uuid()), encodeFlow(fd).data());
+        size +=
+            createSize(conn.flowPath(fd.uuid()), encodeFlow(fd, Times.of(fd, now, false)).data());
         size += createSize(conn.bookPath(book.uuid()) + "/" + fd.uuid(), linkData(0));
         for (AtomDetail ad : fd.atoms()) {
           size += createSize(conn.atomPath(ad.uuid()), encodeAtom(ad).data());
@@ -399,7 +495,7 @@ final class ZkWriter {
     Objects.requireNonNull(book, "book");
     conn.ensureOpen();
     checkStorable(book);
-    EncodedDetails encoded = encodeDetails(book);
+    EncodedDetails encoded = encodeDetails(book, now(), true);
     List<Encoded> flowData = encoded.flows();
     List<List<Encoded>> atomData = encoded.atoms();
     byte[] bookData = encodeBook(book, book.createdAt());
@@ -492,7 +588,9 @@ final class ZkWriter {
             if (size > settings.maxValueBytes()) {
               throw new TooLargeForOne();
             }
-            return new Plan<>(plan, c -> WriteRules.savedBook(book, null, writtenFlows(book, c)));
+            return new Plan<>(
+                plan,
+                c -> WriteRules.savedBook(book, null, writtenFlows(book, c, encoded.times())));
           });
     } catch (TooLargeForOne e) {
       try {
@@ -500,7 +598,7 @@ final class ZkWriter {
       } catch (NotFoundException gone) {
         // nothing to delete
       }
-      return saveLogBook(book);
+      return save(book, true);
     }
   }
 
@@ -530,29 +628,35 @@ final class ZkWriter {
   FlowDetail updateFlowDetails(FlowDetail fd) {
     Objects.requireNonNull(fd, "flowDetail");
     conn.ensureOpen();
-    Encoded flowEncoded = encodeFlow(fd);
+    Instant now = now();
+    Encoded encodedFirst = encodeFlow(fd, new Times(now, now));
     List<Encoded> atoms = new ArrayList<>();
     for (AtomDetail ad : fd.atoms()) {
       atoms.add(encodeAtom(ad));
     }
     String fp = conn.flowPath(fd.uuid());
     return write(
-        "updating " + flowEncoded.label(),
+        "updating " + encodedFirst.label(),
         zk -> {
           List<Read> reads = new ArrayList<>();
           reads.add(ZkReads.children(fp));
           addAtomReads(fd, reads);
+          Read data = ZkReads.data(fp);
+          reads.add(data);
           ZkReads.run(zk, reads, conn.readTimeoutMs());
           Read node = reads.get(0);
-          if (!node.found()) {
+          if (!node.found() || !data.found()) {
             throw new NotFoundException(
                 "Flow detail '" + fd.uuid() + "' not found; save it through its logbook first");
           }
+          // the stored creation time is kept; the update time is the time of this write
+          Times t = new Times(storedFlowCreated(data), now);
+          Encoded flowEncoded = encodeFlow(fd, t);
           List<Planned> plan = new ArrayList<>();
           plan.add(checkedSet(fp, flowEncoded, fd.revision(), node));
           planAtoms(fd, atoms, reads, 1, links(node), plan);
           checkTransactionSize(flowEncoded.label(), plan);
-          return new Plan<>(plan, c -> writtenFlow(fd, c));
+          return new Plan<>(plan, c -> writtenFlow(fd, c, t));
         });
   }
 
@@ -685,6 +789,252 @@ final class ZkWriter {
                             "destroying logbook '"
                                 + bookUuid
                                 + "' failed: the store kept changing");
+                      }
+                    }
+                  }
+                }));
+  }
+
+  // ------------------------------------------------------------------ deleting one flow
+
+  /**
+   * What deleting a flow detail removes: its znode (at {@code version}), per atom the link and the
+   * atom's znode (when it exists), and the links of the books that hold it (one in a consistent
+   * store).
+   */
+  private record FlowDeletion(int version, List<List<Planned>> atoms, List<String> bookLinks) {}
+
+  /**
+   * Reads what deleting a flow detail removes, or {@code null} when it does not exist. The book
+   * holding it is found by looking for its link under every book: one pipelined {@code exists} per
+   * book (the flow's record does not name its book).
+   */
+  private FlowDeletion readDeletion(ZooKeeper zk, String flowUuid)
+      throws KeeperException, InterruptedException {
+    String fp = conn.flowPath(flowUuid);
+    Read node = ZkReads.children(fp);
+    Read books = ZkReads.children(conn.booksDir);
+    ZkReads.run(zk, List.of(node, books), conn.readTimeoutMs());
+    if (!node.found()) {
+      return null;
+    }
+    List<Read> reads = new ArrayList<>();
+    for (String a : node.children) {
+      reads.add(ZkReads.exists(conn.atomPath(a)));
+    }
+    int linksFrom = reads.size();
+    if (books.found()) {
+      for (String b : books.children) {
+        reads.add(ZkReads.exists(conn.bookPath(b) + "/" + flowUuid));
+      }
+    }
+    ZkReads.run(zk, reads, conn.readTimeoutMs());
+    List<List<Planned>> atoms = new ArrayList<>(node.children.size());
+    for (int i = 0; i < node.children.size(); i++) {
+      String a = node.children.get(i);
+      List<Planned> ops = new ArrayList<>(2);
+      ops.add(Planned.delete(fp + "/" + a));
+      if (reads.get(i).found()) {
+        ops.add(Planned.delete(conn.atomPath(a)));
+      }
+      atoms.add(ops);
+    }
+    List<String> bookLinks = new ArrayList<>();
+    for (Read r : reads.subList(linksFrom, reads.size())) {
+      if (r.found()) {
+        bookLinks.add(r.path);
+      }
+    }
+    return new FlowDeletion(node.stat.getVersion(), atoms, bookLinks);
+  }
+
+  private static long sizeOf(List<Planned> plan) {
+    long size = REQUEST_OVERHEAD;
+    for (Planned p : plan) {
+      size += p.size();
+    }
+    return size;
+  }
+
+  /**
+   * Deletes a flow detail, its atoms and its book's link in one transaction: the atoms' links and
+   * znodes, then the flow's znode expecting its revision (the caller's when positive, else the
+   * version just read), then the link. A flow too large for one request is deleted by {@link
+   * #destroyFlowInChunks}.
+   */
+  void destroyFlowDetail(String flowUuid, long revision) {
+    Objects.requireNonNull(flowUuid, "flowUuid");
+    conn.ensureOpen();
+    if (!isSegment(flowUuid)) {
+      throw new NotFoundException("Flow detail '" + flowUuid + "' not found");
+    }
+    String fp = conn.flowPath(flowUuid);
+    String label = "flow detail '" + flowUuid + "'";
+    try {
+      write(
+          "destroying " + label,
+          zk -> {
+            FlowDeletion d = readDeletion(zk, flowUuid);
+            if (d == null) {
+              throw new NotFoundException("Flow detail '" + flowUuid + "' not found");
+            }
+            WriteRules.checkRevision(WriteRules.Kind.FLOW, flowUuid, revision, d.version() + 1L);
+            List<Planned> plan = new ArrayList<>();
+            d.atoms().forEach(plan::addAll);
+            int expected = revision > 0 ? (int) revision - 1 : d.version();
+            plan.add(Planned.delete(fp, expected, label, Math.max(0, revision)));
+            for (String link : d.bookLinks()) {
+              plan.add(Planned.delete(link));
+            }
+            if (sizeOf(plan) > settings.maxValueBytes()) {
+              throw new TooLargeForOne();
+            }
+            return new Plan<Void>(plan, c -> null);
+          });
+    } catch (TooLargeForOne e) {
+      destroyFlowInChunks(flowUuid, revision, label);
+    }
+  }
+
+  /**
+   * Deletes a flow detail too large for one transaction, as {@link #destroyLogBook} deletes a large
+   * book, but unlinking first: the first transaction checks the flow's revision and deletes its
+   * books' links, with as many of its atoms as fit; later ones delete the other atoms, then the
+   * flow's znode. From the first transaction on the flow is in no book (no listing, no book read
+   * sees it); a crash before the last leaves an unlinked flow znode with some of its atoms, which
+   * {@code taskflow4j verify} reports as orphans and which deleting the flow again removes.
+   */
+  private void destroyFlowInChunks(String flowUuid, long revision, String label) {
+    String fp = conn.flowPath(flowUuid);
+    String what = "destroying " + label;
+    boolean[] unlinked = new boolean[1]; // the first transaction committed
+    boolean[] maybe = new boolean[1]; // the first transaction's reply was lost
+    conn.guarded(
+        what,
+        () ->
+            backend.run(
+                what,
+                (zk, attempt) -> {
+                  for (int race = 0; ; race++) {
+                    FlowDeletion d = readDeletion(zk, flowUuid);
+                    if (d == null) {
+                      if (unlinked[0] || maybe[0]) {
+                        return null;
+                      }
+                      throw new NotFoundException("Flow detail '" + flowUuid + "' not found");
+                    }
+                    if (maybe[0] && d.bookLinks().isEmpty()) {
+                      unlinked[0] = true; // the first transaction landed
+                    }
+                    try {
+                      List<List<Planned>> rest = d.atoms();
+                      if (!unlinked[0]) {
+                        WriteRules.checkRevision(
+                            WriteRules.Kind.FLOW, flowUuid, revision, d.version() + 1L);
+                        List<Planned> first = new ArrayList<>();
+                        int expected = revision > 0 ? (int) revision - 1 : d.version();
+                        first.add(Planned.check(fp, expected, label, Math.max(0, revision)));
+                        for (String link : d.bookLinks()) {
+                          first.add(Planned.delete(link));
+                        }
+                        long size = sizeOf(first) + (fence == null ? 0 : OP_OVERHEAD + 200);
+                        int k = 0;
+                        for (; k < rest.size(); k++) {
+                          long s = sizeOf(rest.get(k)) - REQUEST_OVERHEAD;
+                          if (size + s > settings.maxValueBytes()) {
+                            break;
+                          }
+                          first.addAll(rest.get(k));
+                          size += s;
+                        }
+                        try {
+                          tx.commit(zk, first);
+                        } catch (KeeperException x) {
+                          if (x.getResults() == null && isConnectionProblem(x.code())) {
+                            maybe[0] = true;
+                          }
+                          throw x;
+                        }
+                        unlinked[0] = true;
+                        rest = rest.subList(k, rest.size());
+                      }
+                      List<Planned> plan = new ArrayList<>();
+                      rest.forEach(plan::addAll);
+                      plan.add(Planned.delete(fp));
+                      tx.commitInChunks(zk, plan);
+                      return null;
+                    } catch (Race r) {
+                      if (race >= MAX_RACES) {
+                        throw new StorageException(what + " failed: the store kept changing");
+                      }
+                    }
+                  }
+                }));
+  }
+
+  /**
+   * Deletes a book holding no flow detail, in one transaction whose delete of the book's znode
+   * fails when a link was added meanwhile (ZooKeeper does not delete a znode with children). Links
+   * whose flow znode is gone (a deletion cut short) do not count: they are deleted with the book,
+   * each with a create and delete of its flow's znode in the same transaction, which fails when
+   * that flow was written meanwhile.
+   */
+  boolean destroyLogBookIfEmpty(String bookUuid) {
+    Objects.requireNonNull(bookUuid, "bookUuid");
+    conn.ensureOpen();
+    if (!isSegment(bookUuid)) {
+      return false;
+    }
+    String bp = conn.bookPath(bookUuid);
+    String what = "destroying logbook '" + bookUuid + "' if empty";
+    boolean[] maybeDone = new boolean[1];
+    return conn.guarded(
+        what,
+        () ->
+            backend.run(
+                what,
+                (zk, attempt) -> {
+                  for (int race = 0; ; race++) {
+                    Read book = ZkReads.children(bp);
+                    ZkReads.run(zk, List.of(book), conn.readTimeoutMs());
+                    if (!book.found()) {
+                      if (maybeDone[0]) {
+                        return true; // the transaction whose reply was lost was applied
+                      }
+                      conn.checkFenceOnly(zk, what);
+                      return false;
+                    }
+                    List<Read> flows = new ArrayList<>();
+                    for (String f : book.children) {
+                      flows.add(ZkReads.exists(conn.flowPath(f)));
+                    }
+                    ZkReads.run(zk, flows, conn.readTimeoutMs());
+                    for (Read f : flows) {
+                      if (f.found()) {
+                        conn.checkFenceOnly(zk, what);
+                        return false;
+                      }
+                    }
+                    List<Planned> plan = new ArrayList<>();
+                    for (String f : book.children) {
+                      plan.add(Planned.create(conn.flowPath(f), ZkConnection.EMPTY, backend.acl()));
+                      plan.add(Planned.delete(conn.flowPath(f)));
+                      plan.add(Planned.delete(bp + "/" + f));
+                    }
+                    plan.add(Planned.delete(bp));
+                    try {
+                      try {
+                        tx.commit(zk, plan);
+                      } catch (KeeperException x) {
+                        if (x.getResults() == null && isConnectionProblem(x.code())) {
+                          maybeDone[0] = true;
+                        }
+                        throw x;
+                      }
+                      return true;
+                    } catch (Race r) {
+                      if (race >= MAX_RACES) {
+                        throw new StorageException(what + " failed: the store kept changing");
                       }
                     }
                   }

@@ -9,8 +9,11 @@ import io.taskflow4j.persistence.Backends;
 import io.taskflow4j.persistence.Connection;
 import io.taskflow4j.persistence.Failure;
 import io.taskflow4j.persistence.FlowDetail;
+import io.taskflow4j.persistence.FlowQuery;
 import io.taskflow4j.persistence.FlowState;
+import io.taskflow4j.persistence.FlowSummary;
 import io.taskflow4j.persistence.Intention;
+import io.taskflow4j.persistence.Json;
 import io.taskflow4j.persistence.LogBook;
 import io.taskflow4j.persistence.RetryDetail;
 import io.taskflow4j.persistence.TaskDetail;
@@ -23,7 +26,9 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.test.TestingServer;
+import org.apache.zookeeper.data.Stat;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -225,6 +230,53 @@ class TaskFlowZkInteropTest {
     }
     assertThat(addedAtom).isNotNull();
     assertThat(addedAtom.get("results")).isEqualTo(7);
+  }
+
+  @Test
+  void taskFlowReadsAndRewritesFlowsCarryingRecordTimes() throws Exception {
+    Instant created = Instant.parse("2024-03-01T10:00:00.000001Z");
+    FlowDetail fd =
+        FlowDetail.create("timed")
+            .withAtom(TaskDetail.create("t"))
+            .withTimes(created, created.plusSeconds(60));
+    LogBook lb = LogBook.create("timed book").withFlow(fd);
+    String flowPath = path + "/flow_details/" + fd.uuid();
+    try (Backend b = open();
+        Connection c = b.getConnection();
+        CuratorFramework admin = ZkTesting.plainClient(hosts)) {
+      c.replaceLogBook(lb);
+      @SuppressWarnings("unchecked")
+      Map<String, Object> stored =
+          (Map<String, Object>) Json.read(admin.getData().forPath(flowPath));
+      assertThat(stored)
+          .containsEntry("created_at", "2024-03-01T10:00:00.000001+00:00")
+          .containsEntry("updated_at", "2024-03-01T10:01:00.000001+00:00");
+
+      // TaskFlow reads a store whose flows carry the extra keys.
+      Map<String, Object> dump = runJson("dump", hosts, path);
+      Map<?, ?> book = byUuid((List<?>) dump.get("books"), lb.uuid());
+      Map<?, ?> flow = byUuid((List<?>) book.get("flows"), fd.uuid());
+      assertThat(flow.get("name")).isEqualTo("timed");
+      assertThat(flow.get("state")).isEqualTo("PENDING");
+      assertThat((List<?>) flow.get("atoms")).hasSize(1);
+
+      // TaskFlow rewrites the flow (its to_dict drops the keys): the znode's times stand in.
+      Map<String, Object> updated = runJson("update-flow", hosts, path, fd.uuid());
+      assertThat(updated.get("state")).isEqualTo("SUCCESS");
+      Map<?, ?> rewritten = (Map<?, ?>) Json.read(admin.getData().forPath(flowPath));
+      assertThat(rewritten.containsKey("created_at") || rewritten.containsKey("updated_at"))
+          .as("TaskFlow's rewrite keeps no time key: %s", rewritten)
+          .isFalse();
+      Stat stat = admin.checkExists().forPath(flowPath);
+      FlowDetail read = c.getFlowDetails(fd.uuid());
+      assertThat(read.state()).isEqualTo(FlowState.SUCCESS);
+      assertThat(read.meta()).containsEntry("by", "taskflow");
+      assertThat(read.createdAt()).isEqualTo(Instant.ofEpochMilli(stat.getCtime()));
+      assertThat(read.updatedAt()).isEqualTo(Instant.ofEpochMilli(stat.getMtime()));
+      FlowSummary listed = c.findFlows(FlowQuery.all()).flows().get(0);
+      assertThat(listed.updatedAt()).isEqualTo(read.updatedAt());
+      assertThat(listed.revision()).isEqualTo(read.revision());
+    }
   }
 
   // ------------------------------------------------------------------ helpers
