@@ -828,6 +828,240 @@ class DirBackendTest extends BackendContractTest {
         .hasMessageContaining("closed");
   }
 
+  // ---------------------------------------------------------------- flow listings and deletes
+
+  private Path flowFile(Path root, String flowUuid) {
+    return root.resolve("flow_details").resolve(flowUuid).resolve("metadata");
+  }
+
+  /** Rewrites a flow detail's file as TaskFlow writes it: its to_dict(), none of our keys. */
+  private static void rewriteAsTaskFlow(Path flowFile) throws IOException {
+    Map<?, ?> stored = readJson(flowFile);
+    Map<String, Object> tf = new java.util.LinkedHashMap<>();
+    for (String k : List.of("name", "meta", "state", "uuid")) {
+      tf.put(k, stored.get(k));
+    }
+    Files.write(flowFile, Json.writeBytes(tf));
+  }
+
+  @Test
+  void aFlowRecordWithoutTimesReportsItsFileTimeAndAnUpdateKeepsItAsItsCreation()
+      throws IOException {
+    LogBook lb =
+        conn.saveLogBook(
+            LogBook.create("b").withFlow(FlowDetail.create("f").withAtom(TaskDetail.create("t"))));
+    String fu = lb.flows().get(0).uuid();
+    Path file = flowFile(store(), fu);
+    Map<?, ?> stored = readJson(file);
+    assertThat(stored.get("created_at"))
+        .as("marshalled as TaskFlow marshals the logbook's times")
+        .isInstanceOf(Map.class);
+    assertThat(((Map<?, ?>) stored.get("updated_at")).keySet().stream().map(String::valueOf))
+        .containsExactlyInAnyOrder(
+            "year", "month", "day", "hour", "minute", "second", "microsecond");
+
+    rewriteAsTaskFlow(file);
+    java.time.Instant when = java.time.Instant.parse("2023-06-07T08:09:10.111213Z");
+    Files.setLastModifiedTime(file, java.nio.file.attribute.FileTime.from(when));
+
+    FlowDetail read = conn.getFlowDetails(fu);
+    assertThat(read.createdAt()).isEqualTo(when);
+    assertThat(read.updatedAt()).isEqualTo(when);
+    assertThat(conn.getLogBook(lb.uuid()).flows().get(0).updatedAt()).isEqualTo(when);
+    io.taskflow4j.persistence.FlowSummary s =
+        conn.findFlows(io.taskflow4j.persistence.FlowQuery.all()).flows().get(0);
+    assertThat(s.createdAt()).isEqualTo(when);
+    assertThat(s.updatedAt()).isEqualTo(when);
+    assertThat(s.atoms()).isEqualTo(1);
+
+    conn.updateFlowDetails(read.withState(FlowState.RUNNING));
+    FlowDetail again = conn.getFlowDetails(fu, true);
+    assertThat(again.createdAt()).as("the file time, kept as the creation").isEqualTo(when);
+    assertThat(again.updatedAt()).isAfter(java.time.Instant.now().minusSeconds(60));
+    assertThat(readJson(file).keySet().stream().map(String::valueOf))
+        .contains("created_at", "updated_at");
+  }
+
+  @Test
+  void findFlowsLeavesOutDamagedRecordsAndListsTheRest() throws IOException {
+    TaskDetail good = TaskDetail.create("good").withState(AtomState.SUCCESS);
+    TaskDetail bad = TaskDetail.create("bad");
+    LogBook lb =
+        conn.saveLogBook(
+            LogBook.create("b")
+                .withFlow(FlowDetail.create("ok").withAtom(good).withAtom(bad))
+                .withFlow(FlowDetail.create("torn")));
+    LogBook other = conn.saveLogBook(LogBook.create("other").withFlow(FlowDetail.create("o")));
+    damage(CorruptRecordException.Kind.FLOW_DETAIL, lb.flows().get(1).uuid());
+    damage(CorruptRecordException.Kind.ATOM_DETAIL, bad.uuid());
+    damage(CorruptRecordException.Kind.LOGBOOK, other.uuid());
+
+    io.taskflow4j.persistence.FlowPage page =
+        conn.findFlows(io.taskflow4j.persistence.FlowQuery.all());
+    assertThat(page.flows())
+        .extracting(io.taskflow4j.persistence.FlowSummary::flowName)
+        .containsExactly("ok");
+    assertThat(page.flows().get(0).atomCounts())
+        .as("the damaged atom record is not counted")
+        .isEqualTo(Map.of(AtomState.SUCCESS, 1));
+    assertThat(conn.countFlows(io.taskflow4j.persistence.FlowQuery.all()))
+        .isEqualTo(Map.of(FlowState.PENDING, 1L));
+  }
+
+  @Test
+  void aDamagedFlowIsDeletedUnconditionallyButNotOnARevision() throws IOException {
+    LogBook lb =
+        conn.saveLogBook(
+            LogBook.create("b")
+                .withFlow(FlowDetail.create("torn").withAtom(TaskDetail.create("t")))
+                .withFlow(FlowDetail.create("kept")));
+    FlowDetail torn = lb.flows().get(0);
+    damage(CorruptRecordException.Kind.FLOW_DETAIL, torn.uuid());
+    assertThatThrownBy(() -> conn.destroyFlowDetail(torn.uuid(), torn.revision()))
+        .isInstanceOf(CorruptRecordException.class);
+    conn.destroyFlowDetail(torn.uuid());
+    assertThat(conn.getLogBook(lb.uuid()).flows())
+        .extracting(FlowDetail::name)
+        .containsExactly("kept");
+    assertThat(store().resolve("flow_details").resolve(torn.uuid())).doesNotExist();
+    assertThat(store().resolve("atom_details").resolve(torn.atoms().get(0).uuid())).doesNotExist();
+  }
+
+  /** A crash: the write stops dead, nothing is cleaned up. */
+  private static final class Cut extends RuntimeException {
+    Cut() {
+      super("simulated crash");
+    }
+  }
+
+  /**
+   * Cuts a flow's delete after each of its steps, for a flow we wrote and for one TaskFlow wrote
+   * (no parent keys): the store always reads, every link points to an object (TaskFlow fails on a
+   * link to a missing flow), the flow is either whole in its book or gone from it, and {@code
+   * upgrade()}'s sweep removes what the cut delete left. The book's link goes first: its directory
+   * is synced before the flow's directory moves out.
+   */
+  @ParameterizedTest
+  @ValueSource(booleans = {false, true})
+  void aFlowDeleteCutAtEveryStepLeavesAReadableStoreThatTheSweepFinishes(boolean byTaskFlow)
+      throws IOException {
+    assumePosix();
+    for (int at = 0; ; at++) {
+      assertThat(at).as("the delete ends within 100 steps").isLessThan(100);
+      Path root = tmp.resolve("cut-" + byTaskFlow + "-" + at);
+      TaskDetail a1 = TaskDetail.create("a1");
+      TaskDetail a2 = TaskDetail.create("a2");
+      TaskDetail k = TaskDetail.create("k");
+      FlowDetail gone = FlowDetail.create("gone").withAtom(a1).withAtom(a2);
+      FlowDetail kept = FlowDetail.create("kept").withAtom(k);
+      LogBook book = LogBook.create("b").withFlow(gone).withFlow(kept);
+      try (Backend b = Backends.open("dir://" + root);
+          Connection c = b.getConnection()) {
+        c.saveLogBook(book);
+      }
+      if (byTaskFlow) {
+        rewriteAsTaskFlow(flowFile(root, gone.uuid()));
+        for (AtomDetail a : gone.atoms()) {
+          Path f = root.resolve("atom_details").resolve(a.uuid()).resolve("metadata");
+          Map<?, ?> m = readJson(f);
+          Files.write(f, Json.writeBytes(Map.of("atom", m.get("atom"), "type", m.get("type"))));
+        }
+      }
+      List<String> steps = new ArrayList<>();
+      int cutAt = at;
+      DirWriteHook hook =
+          (step, path) -> {
+            steps.add(step + " " + path.getFileName());
+            if (steps.size() - 1 == cutAt) {
+              throw new Cut();
+            }
+          };
+      boolean cut;
+      try (DirBackend b =
+              DirBackend.builder(BackendConf.parse("dir://" + root)).writeHook(hook).build();
+          Connection c = b.getConnection()) {
+        c.destroyFlowDetail(gone.uuid(), 0);
+        cut = false;
+      } catch (Cut e) {
+        cut = true;
+      }
+      if (!cut) {
+        int unlinked = steps.indexOf("DIR_SYNCED " + book.uuid());
+        int moved = steps.indexOf("REMOVED " + gone.uuid());
+        assertThat(unlinked).as("the book's directory synced: " + steps).isNotNegative();
+        assertThat(unlinked).as("the link goes before the flow: " + steps).isLessThan(moved);
+      }
+      String where = (byTaskFlow ? "TaskFlow's flow" : "our flow") + ", cut after step " + at;
+      try (Backend b = Backends.fetch("dir://" + root);
+          Connection c = b.getConnection()) {
+        for (boolean swept : List.of(false, true)) {
+          if (swept) {
+            c.upgrade();
+          }
+          assertEveryLinkResolves(root, where);
+          List<FlowDetail> flows = c.getLogBook(book.uuid()).flows();
+          assertThat(flows).as(where).isNotEmpty();
+          assertThat(flows.get(flows.size() - 1).name()).isEqualTo("kept");
+          assertThat(flows.get(flows.size() - 1).atoms()).hasSize(1);
+          if (flows.size() == 2) {
+            assertThat(cut).as(where).isTrue();
+            assertThat(flows.get(0).atoms()).as(where).hasSize(2);
+            continue;
+          }
+          assertThatThrownBy(() -> c.getFlowDetails(gone.uuid()))
+              .as(where)
+              .isInstanceOf(NotFoundException.class);
+          if (swept || !byTaskFlow) {
+            for (AtomDetail a : gone.atoms()) {
+              assertThatThrownBy(() -> c.getAtomDetails(a.uuid()))
+                  .as(where)
+                  .isInstanceOf(NotFoundException.class);
+            }
+          }
+          if (swept) {
+            assertThat(root.resolve("flow_details").resolve(gone.uuid())).as(where).doesNotExist();
+            for (AtomDetail a : gone.atoms()) {
+              assertThat(root.resolve("atom_details").resolve(a.uuid())).as(where).doesNotExist();
+            }
+            assertThat(DirBackendTest.names(root.resolve(".tmp"))).as(where).isEmpty();
+          }
+        }
+        assertThat(c.findFlows(io.taskflow4j.persistence.FlowQuery.all()).flows())
+            .extracting(io.taskflow4j.persistence.FlowSummary::flowName)
+            .as(where)
+            .contains("kept");
+      }
+      if (!cut) {
+        return;
+      }
+    }
+  }
+
+  /** Every child link of a book or a flow detail points to an object that exists. */
+  private static void assertEveryLinkResolves(Path root, String where) throws IOException {
+    for (String kind : List.of("books", "flow_details")) {
+      for (String obj : names(root.resolve(kind))) {
+        for (String child : names(root.resolve(kind).resolve(obj))) {
+          Path p = root.resolve(kind).resolve(obj).resolve(child);
+          if (Files.isSymbolicLink(p)) {
+            assertThat(Files.exists(p.resolve("metadata")))
+                .as(where + ": link " + p + " points to an object")
+                .isTrue();
+          }
+        }
+      }
+    }
+  }
+
+  private static List<String> names(Path dir) throws IOException {
+    if (!Files.isDirectory(dir)) {
+      return List.of();
+    }
+    try (Stream<Path> s = Files.list(dir)) {
+      return s.map(p -> p.getFileName().toString()).sorted().toList();
+    }
+  }
+
   // ---------------------------------------------------------------- helpers
 
   /**

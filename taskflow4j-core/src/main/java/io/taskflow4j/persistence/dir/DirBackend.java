@@ -37,6 +37,13 @@ import java.util.Set;
  * writes exclude ours object by object, a copy read before TaskFlow rewrote a record is refused as
  * stale, and children keep their order whatever TaskFlow rewrites.
  *
+ * <p>Flow details carry their record times as {@code created_at} and {@code updated_at} keys, which
+ * TaskFlow ignores; a flow detail TaskFlow wrote reports its file's modification time. {@link
+ * Connection#findFlows} and {@link Connection#countFlows} scan every book and flow record (not the
+ * atom records, except to count those of the page's flows), without a lock and holding one page;
+ * {@link Connection#destroyFlowDetail} removes the book's link first, so a crash never leaves a
+ * link TaskFlow cannot follow.
+ *
  * <p>Fencing ({@link Connection#advanceFence}, {@link Connection#fenced}): the highest token of
  * each job is kept in {@code <path>/fences/<job uuid>} (a folder TaskFlow ignores). A fenced write
  * compares it with its own token under the store's write lock, the same lock an advance takes, so

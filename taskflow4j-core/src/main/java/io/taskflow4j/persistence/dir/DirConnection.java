@@ -6,9 +6,13 @@ import io.taskflow4j.persistence.Connection;
 import io.taskflow4j.persistence.CorruptRecordException;
 import io.taskflow4j.persistence.Fence;
 import io.taskflow4j.persistence.FlowDetail;
+import io.taskflow4j.persistence.FlowPage;
+import io.taskflow4j.persistence.FlowQuery;
+import io.taskflow4j.persistence.FlowState;
 import io.taskflow4j.persistence.LogBook;
 import io.taskflow4j.persistence.StoreLimits;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.OptionalLong;
 import java.util.function.Consumer;
@@ -108,6 +112,37 @@ final class DirConnection implements Connection {
     Objects.requireNonNull(books, "books");
     Objects.requireNonNull(damaged, "damaged");
     store.forEachLogBook(lazy, books, damaged);
+  }
+
+  /**
+   * A scan of every flow record, without a lock and holding at most one page: see {@link
+   * DirStore}'s "Flow listings".
+   */
+  @Override
+  public FlowPage findFlows(FlowQuery query) {
+    Objects.requireNonNull(query, "query");
+    return store.findFlows(query);
+  }
+
+  /** The scan of {@link #findFlows}, reading no atom record. */
+  @Override
+  public Map<FlowState, Long> countFlows(FlowQuery query) {
+    Objects.requireNonNull(query, "query");
+    return store.countFlows(query);
+  }
+
+  /** Under the store lock, checking this view's fence like every write. */
+  @Override
+  public void destroyFlowDetail(String flowUuid, long revision) {
+    Objects.requireNonNull(flowUuid, "flowUuid");
+    store.destroyFlowDetail(flowUuid, revision, fence);
+  }
+
+  /** Under the store lock, checking this view's fence like every write. */
+  @Override
+  public boolean destroyLogBookIfEmpty(String bookUuid) {
+    Objects.requireNonNull(bookUuid, "bookUuid");
+    return store.destroyLogBookIfEmpty(bookUuid, fence);
   }
 
   @Override

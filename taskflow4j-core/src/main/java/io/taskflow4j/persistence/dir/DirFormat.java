@@ -2,18 +2,24 @@ package io.taskflow4j.persistence.dir;
 
 import static io.taskflow4j.persistence.dir.DirFiles.readOrNull;
 import static io.taskflow4j.persistence.dir.DirStore.CONTENT_REVISION_BASE;
+import static io.taskflow4j.persistence.dir.DirStore.K_CREATED_AT;
 import static io.taskflow4j.persistence.dir.DirStore.K_NEXT_SEQ;
 import static io.taskflow4j.persistence.dir.DirStore.K_PARENT;
 import static io.taskflow4j.persistence.dir.DirStore.K_REVISION;
 import static io.taskflow4j.persistence.dir.DirStore.K_SEQ;
+import static io.taskflow4j.persistence.dir.DirStore.K_UPDATED_AT;
 import static io.taskflow4j.persistence.dir.DirStore.MAX_ID_BYTES;
 import static io.taskflow4j.persistence.dir.DirStore.METADATA;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectReader;
 import io.taskflow4j.persistence.AtomDetail;
+import io.taskflow4j.persistence.AtomState;
 import io.taskflow4j.persistence.CorruptRecordException;
 import io.taskflow4j.persistence.FlowDetail;
+import io.taskflow4j.persistence.FlowState;
 import io.taskflow4j.persistence.Json;
 import io.taskflow4j.persistence.LogBook;
 import io.taskflow4j.persistence.StorageException;
@@ -39,8 +45,29 @@ import java.util.UUID;
 final class DirFormat {
   private DirFormat() {}
 
-  /** The bookkeeping keys of a stored object, read without building the whole object. */
-  record Header(long revision, long seq, long nextSeq, String parent, String type) {}
+  // Reads one value where a streaming parser stands (the shared mapper refuses trailing tokens).
+  private static final ObjectReader VALUE =
+      Json.mapper().readerFor(Object.class).without(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+
+  /**
+   * The bookkeeping keys of a stored object, read without building the whole object; {@code
+   * createdAt}: a flow detail's {@code created_at} key, {@code null} when it has none.
+   */
+  record Header(
+      long revision, long seq, long nextSeq, String parent, String type, Instant createdAt) {}
+
+  /**
+   * What a flow listing needs of a flow detail's record, read without its meta: times {@code null}
+   * when the record has no time keys (TaskFlow wrote it).
+   */
+  record FlowHead(
+      String uuid,
+      String name,
+      FlowState state,
+      long revision,
+      String parent,
+      Instant createdAt,
+      Instant updatedAt) {}
 
   /** What a save keeps of a stored book: its creation time (if readable) and its positions. */
   record BookHeader(Instant createdAt, long seq, long nextSeq) {}
@@ -67,6 +94,7 @@ final class DirFormat {
     long nextSeq = -1;
     String parent = null;
     String type = null;
+    Instant createdAt = null;
     try (JsonParser p = Json.mapper().getFactory().createParser(raw)) {
       if (p.nextToken() != JsonToken.START_OBJECT) {
         throw corrupt(file, "it does not hold a JSON object", null);
@@ -81,6 +109,7 @@ final class DirFormat {
           case K_NEXT_SEQ -> nextSeq = number(p, v, file, name, -1);
           case K_PARENT -> parent = v == JsonToken.VALUE_STRING ? p.getText() : null;
           case "type" -> type = v == JsonToken.VALUE_STRING ? p.getText() : null;
+          case K_CREATED_AT -> createdAt = time(VALUE.readValue(p), file);
           default -> p.skipChildren();
         }
       }
@@ -90,7 +119,123 @@ final class DirFormat {
     } catch (IOException e) {
       throw corrupt(file, "not valid JSON: " + firstLine(e.getMessage()), e);
     }
-    return new Header(revision >= 0 ? revision : contentRevision(raw), seq, nextSeq, parent, type);
+    return new Header(
+        revision >= 0 ? revision : contentRevision(raw), seq, nextSeq, parent, type, createdAt);
+  }
+
+  /**
+   * Reads what a flow listing needs of a flow detail's record, streaming over its meta (which may
+   * be large) without building it, and checking that the whole file is valid JSON.
+   */
+  static FlowHead flowHead(Path file, byte[] raw) {
+    long revision = -1;
+    String uuid = null;
+    Object name = null;
+    Object state = null;
+    String parent = null;
+    Instant created = null;
+    Instant updated = null;
+    try (JsonParser p = Json.mapper().getFactory().createParser(raw)) {
+      if (p.nextToken() != JsonToken.START_OBJECT) {
+        throw corrupt(file, "it does not hold a JSON object", null);
+      }
+      JsonToken t;
+      while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
+        String key = p.currentName();
+        JsonToken v = p.nextToken();
+        switch (key) {
+          case "uuid" -> uuid = v == JsonToken.VALUE_STRING ? p.getText() : null;
+          case "name" -> name = v.isScalarValue() && v != JsonToken.VALUE_NULL ? p.getText() : null;
+          case "state" -> state = v == JsonToken.VALUE_STRING ? p.getText() : null;
+          case K_REVISION -> revision = number(p, v, file, key, -1);
+          case K_PARENT -> parent = v == JsonToken.VALUE_STRING ? p.getText() : null;
+          case K_CREATED_AT -> created = time(VALUE.readValue(p), file);
+          case K_UPDATED_AT -> updated = time(VALUE.readValue(p), file);
+          default -> p.skipChildren();
+        }
+      }
+      if (t != JsonToken.END_OBJECT) {
+        throw corrupt(file, "it is not a complete JSON object", null);
+      }
+    } catch (IOException e) {
+      throw corrupt(file, "not valid JSON: " + firstLine(e.getMessage()), e);
+    }
+    if (uuid == null) {
+      throw corrupt(file, "a flow detail needs a 'uuid' string", null);
+    }
+    FlowState s;
+    try {
+      s = TaskFlowFormat.flowState(state);
+    } catch (IllegalArgumentException e) {
+      throw corrupt(file, e.getMessage(), e);
+    }
+    return new FlowHead(
+        uuid,
+        name == null ? uuid : name.toString(),
+        s,
+        revision >= 0 ? revision : contentRevision(raw),
+        parent,
+        created,
+        updated);
+  }
+
+  /**
+   * The state of an atom detail's record ({@code atom.state}), streaming over the rest (its results
+   * may be large) and checking that the whole file is valid JSON.
+   */
+  static AtomState atomState(Path file, byte[] raw) {
+    Object state = null;
+    boolean sawAtom = false;
+    try (JsonParser p = Json.mapper().getFactory().createParser(raw)) {
+      if (p.nextToken() != JsonToken.START_OBJECT) {
+        throw corrupt(file, "it does not hold a JSON object", null);
+      }
+      JsonToken t;
+      while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
+        String key = p.currentName();
+        JsonToken v = p.nextToken();
+        if (key.equals("atom") && v == JsonToken.START_OBJECT) {
+          sawAtom = true;
+          JsonToken a;
+          while ((a = p.nextToken()) == JsonToken.FIELD_NAME) {
+            String field = p.currentName();
+            JsonToken fv = p.nextToken();
+            if (field.equals("state") && fv == JsonToken.VALUE_STRING) {
+              state = p.getText();
+            } else {
+              p.skipChildren();
+            }
+          }
+          if (a != JsonToken.END_OBJECT) {
+            throw corrupt(file, "it is not a complete JSON object", null);
+          }
+        } else {
+          p.skipChildren();
+        }
+      }
+      if (t != JsonToken.END_OBJECT) {
+        throw corrupt(file, "it is not a complete JSON object", null);
+      }
+    } catch (IOException e) {
+      throw corrupt(file, "not valid JSON: " + firstLine(e.getMessage()), e);
+    }
+    if (!sawAtom) {
+      throw corrupt(file, "an atom record needs an 'atom' dict", null);
+    }
+    try {
+      return TaskFlowFormat.atomState(state);
+    } catch (IllegalArgumentException e) {
+      throw corrupt(file, e.getMessage(), e);
+    }
+  }
+
+  /** A record time (TaskFlow's marshalled dict, or ISO-8601 text), {@code null} when null. */
+  static Instant time(Object v, Path file) {
+    try {
+      return TaskFlowFormat.unmarshalTime(v);
+    } catch (IllegalArgumentException e) {
+      throw corrupt(file, e.getMessage(), e);
+    }
   }
 
   /** The revision of a parsed record: its {@code revision} key, or derived from its bytes. */
@@ -141,11 +286,7 @@ final class DirFormat {
   }
 
   static Instant createdAt(Map<?, ?> m, Path file) {
-    try {
-      return TaskFlowFormat.unmarshalTime(m.get("created_at"));
-    } catch (IllegalArgumentException e) {
-      throw corrupt(file, e.getMessage(), e);
-    }
+    return time(m.get(K_CREATED_AT), file);
   }
 
   /**

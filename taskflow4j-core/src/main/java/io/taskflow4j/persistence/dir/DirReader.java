@@ -4,32 +4,52 @@ import static io.taskflow4j.persistence.dir.DirFiles.linkPosition;
 import static io.taskflow4j.persistence.dir.DirFiles.links;
 import static io.taskflow4j.persistence.dir.DirFiles.names;
 import static io.taskflow4j.persistence.dir.DirFiles.readOrNull;
+import static io.taskflow4j.persistence.dir.DirFormat.atomState;
 import static io.taskflow4j.persistence.dir.DirFormat.checkId;
 import static io.taskflow4j.persistence.dir.DirFormat.corrupt;
+import static io.taskflow4j.persistence.dir.DirFormat.flowHead;
 import static io.taskflow4j.persistence.dir.DirFormat.header;
 import static io.taskflow4j.persistence.dir.DirFormat.idProblem;
 import static io.taskflow4j.persistence.dir.DirFormat.longKey;
 import static io.taskflow4j.persistence.dir.DirFormat.parseMap;
 import static io.taskflow4j.persistence.dir.DirFormat.revision;
+import static io.taskflow4j.persistence.dir.DirFormat.time;
 import static io.taskflow4j.persistence.dir.DirStore.ATOMS;
 import static io.taskflow4j.persistence.dir.DirStore.BOOKS;
 import static io.taskflow4j.persistence.dir.DirStore.FLOWS;
+import static io.taskflow4j.persistence.dir.DirStore.K_CREATED_AT;
 import static io.taskflow4j.persistence.dir.DirStore.K_PARENT;
 import static io.taskflow4j.persistence.dir.DirStore.K_SEQ;
+import static io.taskflow4j.persistence.dir.DirStore.K_UPDATED_AT;
 import static io.taskflow4j.persistence.dir.DirStore.METADATA;
 
 import io.taskflow4j.persistence.AtomDetail;
+import io.taskflow4j.persistence.AtomState;
 import io.taskflow4j.persistence.CorruptRecordException;
 import io.taskflow4j.persistence.FlowDetail;
+import io.taskflow4j.persistence.FlowPage;
+import io.taskflow4j.persistence.FlowQuery;
+import io.taskflow4j.persistence.FlowState;
+import io.taskflow4j.persistence.FlowSummary;
 import io.taskflow4j.persistence.LogBook;
 import io.taskflow4j.persistence.NotFoundException;
 import io.taskflow4j.persistence.TaskFlowFormat;
 import io.taskflow4j.persistence.dir.DirFiles.Link;
+import io.taskflow4j.persistence.dir.DirFormat.FlowHead;
 import io.taskflow4j.persistence.dir.DirStore.Kind;
+import io.taskflow4j.persistence.spi.FlowPageCollector;
+import java.io.IOException;
+import java.nio.file.DirectoryIteratorException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
@@ -275,10 +295,21 @@ final class DirReader {
       return null; // an orphan: its save never linked it, or its book is being deleted
     }
     String book = bookUuid != null ? bookUuid : m.get(K_PARENT) instanceof String p ? p : null;
+    Instant created = time(m.get(K_CREATED_AT), file);
+    Instant updated = time(m.get(K_UPDATED_AT), file);
+    if (created == null && updated == null) {
+      // TaskFlow wrote it (its to_dict() has no times): it was last written when its file was.
+      created = updated = modifiedAt(file);
+      if (updated == null) {
+        return null; // deleted since it was read
+      }
+    } else if (created == null) {
+      created = updated;
+    }
     List<AtomDetail> ads = lazy ? List.of() : readAtomsOf(dir, book, damage);
     try {
       return new Loaded<>(
-          TaskFlowFormat.flowDetailFromMap(m, ads, revision(m, raw)),
+          TaskFlowFormat.flowDetailFromMap(m, ads, revision(m, raw)).withTimes(created, updated),
           longKey(m, K_SEQ, -1),
           linkPosition,
           uuid);
@@ -333,6 +364,166 @@ final class DirReader {
     } catch (IllegalArgumentException | ClassCastException e) {
       throw corrupt(file, e.getMessage(), e);
     }
+  }
+
+  /**
+   * When a file was last written, to the microsecond (what a store records), or {@code null} when
+   * it is gone.
+   */
+  static Instant modifiedAt(Path file) {
+    try {
+      return Files.getLastModifiedTime(file).toInstant().truncatedTo(ChronoUnit.MICROS);
+    } catch (NoSuchFileException | NotDirectoryException e) {
+      return null;
+    } catch (IOException e) {
+      throw DirFiles.ioFailure("read the modification time of", file, e);
+    }
+  }
+
+  // ------------------------------------------------------------------ flow listings
+
+  /**
+   * One page of {@link io.taskflow4j.persistence.Connection#findFlows}: a scan of the flow records
+   * (see {@link #scanFlows}), then the atom records of the page's flows only, to count them.
+   */
+  FlowPage findFlows(FlowQuery query) {
+    FlowPageCollector page = new FlowPageCollector(query);
+    scanFlows(query, page::offer);
+    return page.page(this::withAtomCounts);
+  }
+
+  /** {@link io.taskflow4j.persistence.Connection#countFlows}: the scan, no atom record read. */
+  Map<FlowState, Long> countFlows(FlowQuery query) {
+    Map<FlowState, Long> counts = new EnumMap<>(FlowState.class);
+    scanFlows(
+        query,
+        f -> {
+          if (query.matches(f)) {
+            counts.merge(f.state(), 1L, Long::sum);
+          }
+        });
+    return counts;
+  }
+
+  /**
+   * Offers a summary (without atom counts) of every flow detail a book links: lists {@code books/}
+   * as a stream, reads each book's own record (its name; a book whose name the query excludes is
+   * skipped whole), lists its links and reads each linked flow's record, streaming over its meta.
+   * Holds one book's link names at a time, nothing else. A damaged book or flow record is logged
+   * and left out; a link whose flow is gone (a delete under way) is skipped. Takes no lock.
+   */
+  private void scanFlows(FlowQuery query, Consumer<FlowSummary> out) {
+    store.ensureOpen();
+    requireUsableRootWithoutBooks();
+    String bookPrefix = query.bookNamePrefix().orElse(null);
+    try (DirectoryStream<Path> ds = Files.newDirectoryStream(books)) {
+      for (Path bookDir : ds) {
+        String bookUuid = bookDir.getFileName().toString();
+        if (idProblem(bookUuid) != null) {
+          continue;
+        }
+        Path bookFile = bookDir.resolve(METADATA);
+        String bookName;
+        try {
+          byte[] raw = readOrNull(bookFile);
+          if (raw == null) {
+            continue;
+          }
+          Object n = parseMap(bookFile, raw).get("name");
+          bookName = n == null ? "" : String.valueOf(n);
+        } catch (CorruptRecordException e) {
+          LOG.warn("flow listing: skipping the flows of a damaged logbook: {}", e.getMessage());
+          continue;
+        }
+        if (bookPrefix != null && !bookName.startsWith(bookPrefix)) {
+          continue;
+        }
+        for (String flowUuid : DirFiles.linkNames(bookDir)) {
+          if (idProblem(flowUuid) != null) {
+            continue;
+          }
+          FlowSummary f;
+          try {
+            f = summary(bookUuid, bookName, flowUuid);
+          } catch (CorruptRecordException e) {
+            LOG.warn("flow listing: skipping a damaged flow detail: {}", e.getMessage());
+            continue;
+          }
+          if (f != null) {
+            out.accept(f);
+          }
+        }
+      }
+    } catch (NoSuchFileException | NotDirectoryException e) {
+      // no books/ yet: no flows
+    } catch (IOException e) {
+      throw DirFiles.ioFailure("list", books, e);
+    } catch (DirectoryIteratorException e) {
+      throw DirFiles.ioFailure("list", books, e.getCause());
+    }
+  }
+
+  /** The summary of a linked flow detail, without atom counts; {@code null} when it is gone. */
+  private FlowSummary summary(String bookUuid, String bookName, String flowUuid) {
+    Path file = flows.resolve(flowUuid).resolve(METADATA);
+    byte[] raw = readOrNull(file);
+    if (raw == null) {
+      return null;
+    }
+    FlowHead h = flowHead(file, raw);
+    Instant created = h.createdAt();
+    Instant updated = h.updatedAt();
+    if (created == null && updated == null) {
+      created = updated = modifiedAt(file);
+      if (updated == null) {
+        return null;
+      }
+    } else if (updated == null) {
+      updated = created;
+    }
+    return new FlowSummary(
+        bookUuid,
+        bookName,
+        flowUuid,
+        h.name(),
+        h.state(),
+        created,
+        updated,
+        h.revision(),
+        Map.of());
+  }
+
+  /**
+   * {@code f} with its atom details counted by state: lists the flow's links and reads each atom
+   * record, streaming over its results. A damaged atom record is logged and not counted.
+   */
+  private FlowSummary withAtomCounts(FlowSummary f) {
+    Map<AtomState, Integer> counts = new EnumMap<>(AtomState.class);
+    for (String atomUuid : DirFiles.linkNames(flows.resolve(f.flowUuid()))) {
+      if (idProblem(atomUuid) != null) {
+        continue;
+      }
+      Path file = atoms.resolve(atomUuid).resolve(METADATA);
+      byte[] raw = readOrNull(file);
+      if (raw == null) {
+        continue;
+      }
+      try {
+        counts.merge(atomState(file, raw), 1, Integer::sum);
+      } catch (CorruptRecordException e) {
+        LOG.warn("flow listing: not counting a damaged atom detail: {}", e.getMessage());
+      }
+    }
+    return new FlowSummary(
+        f.bookUuid(),
+        f.bookName(),
+        f.flowUuid(),
+        f.flowName(),
+        f.state(),
+        f.createdAt(),
+        f.updatedAt(),
+        f.revision(),
+        counts);
   }
 
   /**

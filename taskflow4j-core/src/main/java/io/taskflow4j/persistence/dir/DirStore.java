@@ -12,6 +12,9 @@ import io.taskflow4j.persistence.CorruptRecordException;
 import io.taskflow4j.persistence.Fence;
 import io.taskflow4j.persistence.FencedException;
 import io.taskflow4j.persistence.FlowDetail;
+import io.taskflow4j.persistence.FlowPage;
+import io.taskflow4j.persistence.FlowQuery;
+import io.taskflow4j.persistence.FlowState;
 import io.taskflow4j.persistence.Json;
 import io.taskflow4j.persistence.LogBook;
 import io.taskflow4j.persistence.ReadOnlyStoreException;
@@ -52,7 +55,29 @@ import org.slf4j.LoggerFactory;
  * revision} (flow and atom details), {@code seq} (position of a child in its parent; a book's is
  * its save time, to order books saved within one clock tick), {@code next_seq} (a lower bound for
  * the next child position) and {@code parent} (the uuid of the owner, so an object whose link was
- * never made, or already removed, is recognised as an orphan).
+ * never made, or already removed, is recognised as an orphan); on flow details also {@code
+ * created_at} and {@code updated_at}, the record times.
+ *
+ * <p><b>Record times of flow details</b> ({@link FlowDetail#createdAt()}, {@link
+ * FlowDetail#updatedAt()}) are kept as {@code created_at} and {@code updated_at} in the flow
+ * detail's file, in the encoding TaskFlow uses for the logbook's times in this layout (its oslo
+ * {@code marshall_now} dict of UTC calendar fields, to the microsecond): one time format in the
+ * whole store, readable by TaskFlow's own {@code unmarshall_time}, and the form TaskFlow's {@code
+ * to_dict(marshal_time=True)} would give them should its flow details ever carry times. TaskFlow's
+ * {@code FlowDetail.from_dict()} ignores the keys; its writes drop them. A record without them (one
+ * TaskFlow wrote, or an earlier build of this backend) reports its file's modification time as
+ * both: the time it was last written, its creation time being lost. A save or an update stamps
+ * {@code updated_at} with the time of the write and keeps {@code created_at} (the modification time
+ * when the record had none); {@code replaceLogBook} writes the times a flow detail carries.
+ *
+ * <p><b>Flow listings</b> ({@code findFlows}, {@code countFlows}) scan: {@code books/} is listed as
+ * a stream, each book's own record is read (its name; a book the query's book-name prefix excludes
+ * is skipped whole), its links listed and each linked flow detail's record read, streaming over its
+ * meta. So a listing costs one read per book and one per flow detail of the store, plus, for {@code
+ * findFlows} only, one listing and one read per atom detail of the flows of the page (streaming
+ * over their results). It holds at most the page plus one summary, and the link names of one book.
+ * Like every read it takes no lock; a damaged book or flow record is logged and left out, a damaged
+ * atom record is not counted.
  *
  * <p><b>Crash safety.</b> A changed metadata file is written in full to a temporary file in {@code
  * .tmp/} and renamed over the old one. A new object is assembled in {@code .tmp/} (its metadata and
@@ -61,10 +86,12 @@ import org.slf4j.LoggerFactory;
  * ever appears inside an object directory, where TaskFlow would take a symlink for a child. A save
  * writes atoms, then flow details, then the book: every link is made after the object it points to
  * is in place. A delete first moves the book's directory out of {@code books/} (one atomic rename,
- * after which nothing links to its flow details) and then removes the rest. Readers skip temporary
- * names ({@code .}-prefixed), links whose object is gone and objects whose owner does not link
- * them; {@link #upgrade}, or else the first write of a backend, deletes what an interrupted write
- * left in {@code .tmp/} (and, from earlier builds, in object directories) under the write lock.
+ * after which nothing links to its flow details) and then removes the rest; a flow detail's delete
+ * first removes its book's link to it (see {@link DirWriter#destroyFlowDetail}). Readers skip
+ * temporary names ({@code .}-prefixed), links whose object is gone and objects whose owner does not
+ * link them; {@link #upgrade}, or else the first write of a backend, deletes what an interrupted
+ * write left in {@code .tmp/} (and, from earlier builds, in object directories) under the write
+ * lock.
  *
  * <p><b>Concurrency.</b> Writes hold {@link StoreLock} (JVM mutex + {@code .lock} file lock), so
  * the revision checks and the writes they guard are atomic across threads and processes of
@@ -121,6 +148,8 @@ final class DirStore {
   static final String K_SEQ = "seq";
   static final String K_NEXT_SEQ = "next_seq";
   static final String K_PARENT = "parent";
+  static final String K_CREATED_AT = "created_at";
+  static final String K_UPDATED_AT = "updated_at";
   static final int MAX_ID_BYTES = 200;
 
   /** The three kinds of objects, each in its own top-level directory. */
@@ -592,5 +621,21 @@ final class DirStore {
 
   void destroyLogBook(String bookUuid, Fence fence) {
     writer.destroyLogBook(bookUuid, fence);
+  }
+
+  FlowPage findFlows(FlowQuery query) {
+    return reader.findFlows(query);
+  }
+
+  Map<FlowState, Long> countFlows(FlowQuery query) {
+    return reader.countFlows(query);
+  }
+
+  void destroyFlowDetail(String flowUuid, long revision, Fence fence) {
+    writer.destroyFlowDetail(flowUuid, revision, fence);
+  }
+
+  boolean destroyLogBookIfEmpty(String bookUuid, Fence fence) {
+    return writer.destroyLogBookIfEmpty(bookUuid, fence);
   }
 }

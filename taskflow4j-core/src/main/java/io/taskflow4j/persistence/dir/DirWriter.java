@@ -17,10 +17,12 @@ import static io.taskflow4j.persistence.dir.DirFormat.readHeader;
 import static io.taskflow4j.persistence.dir.DirStore.ATOMS;
 import static io.taskflow4j.persistence.dir.DirStore.BOOKS;
 import static io.taskflow4j.persistence.dir.DirStore.FLOWS;
+import static io.taskflow4j.persistence.dir.DirStore.K_CREATED_AT;
 import static io.taskflow4j.persistence.dir.DirStore.K_NEXT_SEQ;
 import static io.taskflow4j.persistence.dir.DirStore.K_PARENT;
 import static io.taskflow4j.persistence.dir.DirStore.K_REVISION;
 import static io.taskflow4j.persistence.dir.DirStore.K_SEQ;
+import static io.taskflow4j.persistence.dir.DirStore.K_UPDATED_AT;
 import static io.taskflow4j.persistence.dir.DirStore.METADATA;
 import static io.taskflow4j.persistence.dir.DirStore.STAGING;
 
@@ -47,6 +49,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -244,7 +247,8 @@ final class DirWriter {
   /**
    * The body of a save, store lock held and ids checked: reads what is stored, checks every
    * revision and owner, then writes atoms, flow details and the book, in that order. {@code
-   * replace}: the book's creation time is the one given, not the stored one.
+   * replace}: the book's creation time is the one given, not the stored one, and each flow detail
+   * keeps the record times it carries (when it carries them); else they are stamped now.
    */
   private LogBook saveLocked(Txn txn, LogBook book, boolean replace) {
     Path bookDir = books.resolve(book.uuid());
@@ -254,9 +258,10 @@ final class DirWriter {
     long floor = old == null ? -1 : old.nextSeq();
     // Check everything before writing anything: a conflict stores nothing.
     List<FlowPlan> plans = new ArrayList<>(book.size());
+    Instant now = Instant.now();
     for (FlowDetail fd : book.flows()) {
       long linkPos = old == null ? -1 : linkPosition(bookDir.resolve(fd.uuid()));
-      FlowPlan plan = planFlow(fd, book.uuid(), linkPos >= 0, false);
+      FlowPlan plan = planFlow(fd, book.uuid(), linkPos >= 0, false, now, replace);
       if (linkPos >= 0 && plan.seq < 0) {
         plan.seq = linkPos; // TaskFlow rewrote the flow detail: its link kept the position
       }
@@ -318,7 +323,7 @@ final class DirWriter {
           lockObjects(objects, txn);
           // (A flow detail TaskFlow rewrote has lost its seq and its parent: it stays without a
           // seq, and readers take its position from its book's link.)
-          FlowPlan p = planFlow(fd, null, true, true);
+          FlowPlan p = planFlow(fd, null, true, true, Instant.now(), false);
           List<ObjWrite> atomWrites = new ArrayList<>();
           List<ObjWrite> flowWrites = new ArrayList<>();
           p.addWrites(atomWrites, flowWrites);
@@ -371,13 +376,147 @@ final class DirWriter {
           if (!Files.exists(dir.resolve(METADATA))) {
             throw new NotFoundException("Logbook '" + bookUuid + "' not found");
           }
-          // The commit point: one rename makes the book and its links disappear together.
-          Path trash = moveToTrash(dir, Kind.BOOK, txn);
-          files.syncDir(books);
-          purge(trash, Kind.BOOK, bookUuid, txn);
+          deleteBook(dir, bookUuid, txn);
+          return null;
+        });
+  }
+
+  /** Deletes a stored book with what only it owned (store lock held). */
+  private void deleteBook(Path dir, String bookUuid, Txn txn) {
+    // The commit point: one rename makes the book and its links disappear together.
+    Path trash = moveToTrash(dir, Kind.BOOK, txn);
+    files.syncDir(books);
+    purge(trash, Kind.BOOK, bookUuid, txn);
+    syncDirs(txn);
+  }
+
+  /**
+   * Deletes a book if it links no flow detail, under the store lock and TaskFlow's lock of the book
+   * (so no flow is linked between the check and the delete); returns whether it did. A link whose
+   * flow detail is gone counts for none, as readers skip it.
+   */
+  boolean destroyLogBookIfEmpty(String bookUuid, Fence fence) {
+    checkId(bookUuid, Kind.BOOK);
+    return locked(
+        true,
+        fence,
+        "the deletion of logbook '" + bookUuid + "' (if empty)",
+        txn -> {
+          Path dir = books.resolve(bookUuid);
+          if (!Files.exists(dir.resolve(METADATA))) {
+            return false;
+          }
+          lockObjects(List.of(dir), txn);
+          for (String f : linkNames(dir)) {
+            if (idProblem(f) == null && Files.exists(flows.resolve(f).resolve(METADATA))) {
+              return false;
+            }
+          }
+          deleteBook(dir, bookUuid, txn);
+          return true;
+        });
+  }
+
+  /**
+   * Deletes a flow detail and the atom details only it owned, if its stored revision is {@code
+   * revision} ({@code 0}: whatever it is). In crash-safe steps, under the store lock and TaskFlow's
+   * locks of the book and the flow:
+   *
+   * <ol>
+   *   <li>a flow detail TaskFlow wrote (no {@code parent} key) first gets its book as {@code
+   *       parent} (and its derived revision as {@code revision}, so its revision does not change):
+   *       an atomic replacement, after which the sweep recognises it as an orphan once unlinked;
+   *   <li>the commit point: its book's link to it is removed (fsynced), so no book refers to it,
+   *       for TaskFlow as for our readers, which also refuse a flow whose {@code parent} does not
+   *       link it;
+   *   <li>its directory is moved out to {@code .tmp/} and removed with the atom details it owned,
+   *       as a book's delete removes its flows.
+   * </ol>
+   *
+   * A crash after step 2 leaves an unlinked flow detail (which the next sweep removes) or a trashed
+   * one in {@code .tmp/} (which the sweep purges); never a link to a missing flow, which TaskFlow
+   * could not read. A damaged record can be deleted unconditionally (its book is then found by its
+   * link), not conditionally (its revision cannot be read).
+   */
+  void destroyFlowDetail(String flowUuid, long revision, Fence fence) {
+    checkId(flowUuid, Kind.FLOW);
+    locked(
+        true,
+        fence,
+        "the deletion of flow detail '" + flowUuid + "'",
+        txn -> {
+          Path fdDir = flows.resolve(flowUuid);
+          Path file = fdDir.resolve(METADATA);
+          byte[] raw = readOrNull(file);
+          if (raw == null) {
+            throw new NotFoundException("Flow detail '" + flowUuid + "' not found");
+          }
+          Header h;
+          try {
+            h = header(file, raw);
+          } catch (StorageException damaged) {
+            if (revision > 0) {
+              throw damaged;
+            }
+            h = null;
+          }
+          String book;
+          if (h != null && h.parent() != null) {
+            if (!reader.linkedFrom(Kind.BOOK, h.parent(), flowUuid)) {
+              // An orphan that a cut write left: readers do not see it, nor may a delete.
+              throw new NotFoundException("Flow detail '" + flowUuid + "' not found");
+            }
+            book = h.parent();
+          } else {
+            book = bookLinking(flowUuid);
+          }
+          Path bookDir = book == null ? null : books.resolve(book);
+          List<Path> objects = new ArrayList<>();
+          if (bookDir != null) {
+            objects.add(bookDir);
+          }
+          objects.add(fdDir);
+          lockObjects(objects, txn);
+          // Read again under TaskFlow's locks: TaskFlow may have rewritten it meanwhile.
+          raw = readOrNull(file);
+          if (raw == null) {
+            throw new NotFoundException("Flow detail '" + flowUuid + "' not found");
+          }
+          if (h != null) {
+            h = header(file, raw);
+          }
+          if (revision > 0) {
+            WriteRules.checkRevision(WriteRules.Kind.FLOW, flowUuid, revision, h.revision());
+          }
+          if (h != null && h.parent() == null && book != null) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            DirFormat.parseMap(file, raw).forEach((k, v) -> m.put(String.valueOf(k), v));
+            m.put(K_REVISION, h.revision());
+            m.put(K_PARENT, book);
+            execute(
+                List.of(new ObjWrite(Kind.FLOW, flowUuid, Json.writeBytes(m), false, List.of())),
+                txn);
+          }
+          if (bookDir != null) {
+            unlink(bookDir.resolve(flowUuid), txn);
+            syncDirs(txn);
+          }
+          Path trash = moveToTrash(fdDir, Kind.FLOW, txn);
+          files.syncDir(flows);
+          purge(trash, Kind.FLOW, flowUuid, txn);
           syncDirs(txn);
           return null;
         });
+  }
+
+  /** The book that links a flow detail (one without a {@code parent} key), or {@code null}. */
+  private String bookLinking(String flowUuid) {
+    for (String b : DirFiles.names(books)) {
+      if (idProblem(b) == null && reader.linkedFrom(Kind.BOOK, b, flowUuid)) {
+        return b;
+      }
+    }
+    return null;
   }
 
   /** A flow detail to write, with what was read about it and its atoms under the lock. */
@@ -389,6 +528,8 @@ final class DirWriter {
     final long newRev;
     long seq;
     long nextAtomSeq;
+    Instant createdAt;
+    Instant updatedAt;
     final List<AtomPlan> atomPlans = new ArrayList<>();
 
     FlowPlan(FlowDetail fd, Header header, boolean linked, String parent) {
@@ -425,6 +566,10 @@ final class DirWriter {
       if (parent != null) {
         m.put(K_PARENT, parent);
       }
+      // TaskFlow's FlowDetail.from_dict() ignores these keys (and its writes drop them); encoded as
+      // TaskFlow encodes the logbook's times in this layout.
+      m.put(K_CREATED_AT, TaskFlowFormat.marshalTime(createdAt));
+      m.put(K_UPDATED_AT, TaskFlowFormat.marshalTime(updatedAt));
       flowWrites.add(new ObjWrite(Kind.FLOW, fd.uuid(), Json.writeBytes(m), header == null, links));
     }
 
@@ -433,7 +578,7 @@ final class DirWriter {
       for (AtomPlan a : atomPlans) {
         written.add(a.ad.withRevision(a.newRev));
       }
-      return fd.withAtoms(written).withRevision(newRev);
+      return fd.withAtoms(written).withRevision(newRev).withTimes(createdAt, updatedAt);
     }
   }
 
@@ -444,8 +589,16 @@ final class DirWriter {
    *
    * @param bookUuid the book it is saved through, or {@code null} for an update
    * @param mustExist an update: the flow detail must be stored and linked from its book
+   * @param now the time of this write: its update time, and its creation time if it is new
+   * @param givenTimes a replacement: the flow keeps the times it carries, if it carries them
    */
-  private FlowPlan planFlow(FlowDetail fd, String bookUuid, boolean linked, boolean mustExist) {
+  private FlowPlan planFlow(
+      FlowDetail fd,
+      String bookUuid,
+      boolean linked,
+      boolean mustExist,
+      Instant now,
+      boolean givenTimes) {
     Path fdDir = flows.resolve(fd.uuid());
     Header h = readHeader(fdDir);
     String parent = bookUuid;
@@ -461,6 +614,13 @@ final class DirWriter {
       WriteRules.checkFlowRecord(fd, bookUuid, stored(h, Kind.BOOK, fd.uuid(), bookUuid, false));
     }
     FlowPlan plan = new FlowPlan(fd, h, linked, parent);
+    if (givenTimes && fd.updatedAt() != null) {
+      plan.updatedAt = fd.updatedAt();
+      plan.createdAt = fd.createdAt() != null ? fd.createdAt() : fd.updatedAt();
+    } else {
+      plan.updatedAt = now.truncatedTo(ChronoUnit.MICROS);
+      plan.createdAt = h == null ? plan.updatedAt : storedCreation(h, fdDir);
+    }
     long floor = h == null ? -1 : h.nextSeq();
     long last = floor - 1;
     for (AtomDetail ad : fd.atoms()) {
@@ -482,6 +642,18 @@ final class DirWriter {
     }
     plan.nextAtomSeq = Math.max(last + 1, floor);
     return plan;
+  }
+
+  /**
+   * The creation time of a stored flow detail: its {@code created_at}, or (TaskFlow last wrote it,
+   * dropping our keys) its file's modification time, as readers report it.
+   */
+  private static Instant storedCreation(Header h, Path fdDir) {
+    if (h.createdAt() != null) {
+      return h.createdAt();
+    }
+    Instant m = DirReader.modifiedAt(fdDir.resolve(METADATA));
+    return m != null ? m : Instant.now().truncatedTo(ChronoUnit.MICROS);
   }
 
   /**

@@ -194,6 +194,101 @@ class TaskFlowDirInteropTest {
   }
 
   /**
+   * Flow details taskflow4j writes carry record times ({@code created_at}, {@code updated_at}) that
+   * TaskFlow's model does not know: TaskFlow reads such a store, and updates a flow of it (dropping
+   * the keys, so taskflow4j then reports the file's modification time); taskflow4j deletes that
+   * flow, and TaskFlow reads the store after the delete.
+   */
+  @Test
+  void taskFlowReadsAndUpdatesFlowsCarryingRecordTimesAndReadsAfterAFlowIsDeleted()
+      throws IOException {
+    Path store = tmp.resolve("times-store");
+    Instant t0 = Instant.parse("2024-05-01T08:00:00.123456Z");
+    FlowDetail aged =
+        FlowDetail.create("aged")
+            .withState(FlowState.SUCCESS)
+            .withAtom(TaskDetail.create("t1").withState(AtomState.SUCCESS))
+            .withTimes(t0, t0.plusSeconds(60));
+    FlowDetail touched =
+        FlowDetail.create("touched")
+            .withAtom(TaskDetail.create("t2"))
+            .withTimes(t0, t0.plusSeconds(120));
+    LogBook book = LogBook.create("with times").withFlow(aged).withFlow(touched);
+    try (Backend backend = Backends.open("dir://" + store);
+        Connection conn = backend.getConnection()) {
+      conn.replaceLogBook(book);
+    }
+    Map<String, Object> raw = castMap(Json.read(Files.readAllBytes(flowFile(store, aged.uuid()))));
+    assertThat(raw.get("updated_at"))
+        .as("the stored time, as TaskFlow marshals the logbook's times")
+        .isEqualTo(
+            Map.of(
+                "day",
+                1,
+                "month",
+                5,
+                "year",
+                2024,
+                "hour",
+                8,
+                "minute",
+                1,
+                "second",
+                0,
+                "microsecond",
+                123456));
+    assertThat(raw).containsKey("created_at");
+
+    Map<String, Object> dump =
+        PythonTaskFlow.runJson(SCRIPT_TIMEOUT, "tf_interop_dump.py", store.toString());
+    assertThat(flowByName(dump, "aged").get("state")).isEqualTo("SUCCESS");
+    assertThat((List<?>) flowByName(dump, "aged").get("atoms")).hasSize(1);
+    assertThat(flowByName(dump, "touched").get("state")).isEqualTo("PENDING");
+
+    Instant beforeUpdate = Instant.now().minusSeconds(2);
+    Map<String, Object> flowChange = Map.of("uuid", touched.uuid(), "state", "RUNNING");
+    PythonTaskFlow.runJson(
+        SCRIPT_TIMEOUT,
+        "tf_interop_update.py",
+        store.toString(),
+        Json.write(Map.of("flows", List.of(flowChange))));
+    assertThat(castMap(Json.read(Files.readAllBytes(flowFile(store, touched.uuid())))))
+        .as("TaskFlow's write drops the keys")
+        .doesNotContainKeys("created_at", "updated_at");
+
+    try (Backend backend = Backends.fetch("dir://" + store);
+        Connection conn = backend.getConnection()) {
+      FlowDetail t = conn.getFlowDetails(touched.uuid(), true);
+      Instant mtime =
+          Files.getLastModifiedTime(flowFile(store, touched.uuid()))
+              .toInstant()
+              .truncatedTo(java.time.temporal.ChronoUnit.MICROS);
+      assertThat(t.state()).isEqualTo(FlowState.RUNNING);
+      assertThat(t.updatedAt()).isEqualTo(mtime).isAfter(beforeUpdate);
+      assertThat(t.createdAt()).isEqualTo(mtime);
+      FlowDetail a = conn.getFlowDetails(aged.uuid(), true);
+      assertThat(a.createdAt()).isEqualTo(aged.createdAt());
+      assertThat(a.updatedAt()).isEqualTo(aged.updatedAt());
+      assertThat(conn.findFlows(io.taskflow4j.persistence.FlowQuery.all()).flows())
+          .extracting(io.taskflow4j.persistence.FlowSummary::flowName)
+          .containsExactly("touched", "aged");
+
+      conn.destroyFlowDetail(t.uuid(), t.revision());
+    }
+    Map<String, Object> afterDelete =
+        PythonTaskFlow.runJson(SCRIPT_TIMEOUT, "tf_interop_dump.py", store.toString());
+    List<?> books = (List<?>) afterDelete.get("books");
+    assertThat(books).hasSize(1);
+    assertThat((List<?>) castMap(books.get(0)).get("flows"))
+        .extracting(f -> castMap(f).get("name"))
+        .containsExactly("aged");
+  }
+
+  private static Path flowFile(Path store, String uuid) {
+    return store.resolve("flow_details").resolve(uuid).resolve("metadata");
+  }
+
+  /**
    * TaskFlow holds {@code <object>/lock} (fasteners) around each read and write of an object;
    * taskflow4j's write of that object waits until TaskFlow lets go.
    */
