@@ -212,7 +212,7 @@ abstract class AbstractMigrationTest {
       assertThat(c.getLogBook(lb.uuid()).flows().get(0).atoms()).hasSize(1);
       c.validate();
     }
-    assertThat(((JdbcBackend) b).schemaVersion()).isEqualTo("4");
+    assertThat(((JdbcBackend) b).schemaVersion()).isEqualTo("5");
     if (hasAlembic()) {
       assertThat(alembicVersion()).isEqualTo(SchemaMigrator.ALEMBIC_HEAD);
     }
@@ -224,7 +224,7 @@ abstract class AbstractMigrationTest {
     try (Connection c = open(store).getConnection()) {
       UpgradeResult first = c.upgradeWithResult();
       assertThat(first).isEqualTo(UpgradeResult.created(SchemaMigrator.LATEST_VERSION));
-      assertThat(first.describe()).isEqualTo("created the schema at version 4");
+      assertThat(first.describe()).isEqualTo("created the schema at version 5");
       UpgradeResult again = c.upgradeWithResult();
       assertThat(again).isEqualTo(UpgradeResult.upToDate(SchemaMigrator.LATEST_VERSION));
       assertThat(again.changed()).isFalse();
@@ -252,7 +252,7 @@ abstract class AbstractMigrationTest {
     try (Connection c = open(store).getConnection()) {
       UpgradeResult r = c.upgradeWithResult();
       assertThat(r).isEqualTo(UpgradeResult.upgraded("2", SchemaMigrator.LATEST_VERSION));
-      assertThat(r.describe()).isEqualTo("upgraded the schema from version 2 to 4");
+      assertThat(r.describe()).isEqualTo("upgraded the schema from version 2 to 5");
     }
   }
 
@@ -323,7 +323,7 @@ abstract class AbstractMigrationTest {
           .extracting(io.taskflow4j.jobs.Job::priority)
           .isEqualTo(io.taskflow4j.jobs.JobPriority.HIGH);
     }
-    assertThat(history()).endsWith("3:true", "4:true");
+    assertThat(history()).endsWith("3:true", "4:true", "5:true");
     try (java.sql.Connection c = rawConnection();
         Statement st = c.createStatement();
         ResultSet rs = st.executeQuery("SELECT priority FROM taskflow4j_jobs_trash")) {
@@ -343,7 +343,7 @@ abstract class AbstractMigrationTest {
       assertThat(r.from())
           .startsWith("a TaskFlow store")
           .contains(hasAlembic() ? SchemaMigrator.ALEMBIC_HEAD : "unversioned");
-      assertThat(r.describe()).startsWith("adopted a TaskFlow store").contains("version 4");
+      assertThat(r.describe()).startsWith("adopted a TaskFlow store").contains("version 5");
       assertThat(c.upgradeWithResult().change()).isEqualTo(UpgradeResult.Change.UP_TO_DATE);
     }
   }
@@ -389,7 +389,7 @@ abstract class AbstractMigrationTest {
         }
         assertThat(failures).as("round %d", round).isEmpty();
         try (Backend b = open(store)) {
-          assertThat(((JdbcBackend) b).schemaVersion()).isEqualTo("4");
+          assertThat(((JdbcBackend) b).schemaVersion()).isEqualTo("5");
         }
       }
     } finally {
@@ -446,7 +446,7 @@ abstract class AbstractMigrationTest {
     assertThat(after.get("logbooks")).isEqualTo(before.get("logbooks"));
     assertThat(after.get("flowdetails")).isEqualTo(before.get("flowdetails"));
     assertThat(after.get("atomdetails")).isEqualTo(before.get("atomdetails") + 1);
-    assertThat(((JdbcBackend) b).schemaVersion()).isEqualTo("4");
+    assertThat(((JdbcBackend) b).schemaVersion()).isEqualTo("5");
     if (hasAlembic()) {
       assertThat(alembicVersion()).isEqualTo(SchemaMigrator.ALEMBIC_HEAD);
     }
@@ -711,7 +711,7 @@ abstract class AbstractMigrationTest {
         Connection c = b.getConnection()) {
       c.validate();
       assertTaskFlowRows(c);
-      assertThat(((JdbcBackend) b).schemaVersion()).isEqualTo("4");
+      assertThat(((JdbcBackend) b).schemaVersion()).isEqualTo("5");
       // New rows come after TaskFlow's.
       TaskDetail added = TaskDetail.create("added");
       c.updateFlowDetails(c.getFlowDetails(FLOW).withAtom(added));
@@ -719,7 +719,7 @@ abstract class AbstractMigrationTest {
           .extracting(AtomDetail::uuid)
           .containsExactly(ATOMS.get(0), ATOMS.get(1), ATOMS.get(2), added.uuid());
     }
-    assertThat(history()).containsExactly("1:true", "2:true", "3:true", "4:true");
+    assertThat(history()).containsExactly("1:true", "2:true", "3:true", "4:true", "5:true");
   }
 
   /**
@@ -750,7 +750,7 @@ abstract class AbstractMigrationTest {
       c.validate();
       assertTaskFlowRows(c);
     }
-    assertThat(history()).containsExactly("1:true", "2:true", "3:true", "4:true");
+    assertThat(history()).containsExactly("1:true", "2:true", "3:true", "4:true", "5:true");
   }
 
   /**
@@ -791,7 +791,7 @@ abstract class AbstractMigrationTest {
       c.validate();
       LogBook lb = c.saveLogBook(LogBook.create("b").withFlow(FlowDetail.create("f")));
       assertThat(c.getLogBook(lb.uuid()).flows()).hasSize(1);
-      assertThat(((JdbcBackend) b).schemaVersion()).isEqualTo("4");
+      assertThat(((JdbcBackend) b).schemaVersion()).isEqualTo("5");
     }
   }
 }
