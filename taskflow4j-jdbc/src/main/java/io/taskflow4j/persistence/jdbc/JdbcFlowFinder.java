@@ -109,8 +109,8 @@ final class JdbcFlowFinder {
     return (ps, i) -> ps.setString(i, s);
   }
 
-  private static Binding number(long n) {
-    return (ps, i) -> ps.setLong(i, n);
+  private static Binding number(int n) {
+    return (ps, i) -> ps.setInt(i, n);
   }
 
   private static void bind(PreparedStatement ps, List<Binding> params) throws SQLException {
@@ -200,21 +200,7 @@ final class JdbcFlowFinder {
       // Rows that do not read as a flow (a damaged record) are left out: read on past them.
       int want = q.limit() + 1 - found.size();
       List<Binding> params = new ArrayList<>();
-      String sql =
-          "SELECT f.uuid AS f_uuid, f.name AS f_name, f.state AS f_state,"
-              + " f.created_at AS f_created_at, f.updated_at AS f_updated_at, "
-              + (layout.flowRevision() ? "f.revision" : "0")
-              + " AS f_revision, "
-              + TIME
-              + " AS f_time, b.uuid AS b_uuid, b.name AS b_name"
-              + " FROM flowdetails f JOIN logbooks b ON b.uuid = f.parent_uuid"
-              + where(from, params, true)
-              + " ORDER BY "
-              + TIME
-              + " DESC, "
-              + uuidOrder()
-              + " DESC LIMIT ?";
-      params.add(number(want));
+      String sql = listing(layout, from, want, params);
       int read = 0;
       Instant lastTime = null;
       String lastUuid = null;
@@ -247,6 +233,58 @@ final class JdbcFlowFinder {
       }
       from = continueAfter(q, lastTime, lastUuid);
     }
+  }
+
+  /**
+   * The keyset query of at most {@code want} rows that {@code q} selects after its cursor, newest
+   * first, adding its parameters to {@code params}.
+   */
+  private String listing(StoreLayout layout, FlowQuery q, int want, List<Binding> params) {
+    String sql =
+        "SELECT f.uuid AS f_uuid, f.name AS f_name, f.state AS f_state,"
+            + " f.created_at AS f_created_at, f.updated_at AS f_updated_at, "
+            + (layout.flowRevision() ? "f.revision" : "0")
+            + " AS f_revision, "
+            + TIME
+            + " AS f_time, b.uuid AS b_uuid, b.name AS b_name"
+            + " FROM flowdetails f JOIN logbooks b ON b.uuid = f.parent_uuid"
+            + where(q, params, true)
+            + " ORDER BY "
+            + TIME
+            + " DESC, "
+            + uuidOrder()
+            + " DESC LIMIT ?";
+    params.add(number(want));
+    return sql;
+  }
+
+  /**
+   * The database's plan of the first query of {@code findFlows(q)}, one line per row of {@code
+   * EXPLAIN} ({@code EXPLAIN QUERY PLAN} on SQLite): to see that a listing reads an index in order
+   * rather than sorting the table.
+   */
+  List<String> explain(FlowQuery q) {
+    conn.ensureOpen();
+    StoreLayout layout = backend.readableLayout("the flow details");
+    return backend.run(
+        "explaining a flow listing",
+        false,
+        c -> {
+          List<Binding> params = new ArrayList<>();
+          String sql = listing(layout, q, q.limit() + 1, params);
+          String explain = dialect == Dialect.SQLITE ? "EXPLAIN QUERY PLAN " : "EXPLAIN ";
+          List<String> plan = new ArrayList<>();
+          try (PreparedStatement ps = c.prepareStatement(explain + sql)) {
+            bind(ps, params);
+            try (ResultSet rs = ps.executeQuery()) {
+              int detail = dialect == Dialect.SQLITE ? rs.findColumn("detail") : 1;
+              while (rs.next()) {
+                plan.add(rs.getString(detail));
+              }
+            }
+          }
+          return plan;
+        });
   }
 
   /** The query continued after the row (time, uuid): its cursor, made as a page's cursor is. */
