@@ -7,6 +7,9 @@ import io.taskflow4j.persistence.CorruptRecordException;
 import io.taskflow4j.persistence.Fence;
 import io.taskflow4j.persistence.FencedException;
 import io.taskflow4j.persistence.FlowDetail;
+import io.taskflow4j.persistence.FlowPage;
+import io.taskflow4j.persistence.FlowQuery;
+import io.taskflow4j.persistence.FlowState;
 import io.taskflow4j.persistence.LogBook;
 import io.taskflow4j.persistence.StorageException;
 import io.taskflow4j.persistence.StoreLimits;
@@ -16,6 +19,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.OptionalLong;
 import java.util.function.Consumer;
@@ -49,6 +53,7 @@ final class JdbcConnection implements Connection {
   private volatile StoreLimits limits;
   final JdbcWriter writer;
   final JdbcReader reader;
+  final JdbcFlowFinder finder;
 
   JdbcConnection(JdbcBackend backend) {
     this(backend, null);
@@ -61,6 +66,7 @@ final class JdbcConnection implements Connection {
     this.fence = fence;
     this.writer = new JdbcWriter(this);
     this.reader = new JdbcReader(this);
+    this.finder = new JdbcFlowFinder(this);
   }
 
   @Override
@@ -364,5 +370,34 @@ final class JdbcConnection implements Connection {
   @Override
   public List<AtomDetail> getAtomsForFlow(String flowUuid) {
     return reader.getAtomsForFlow(flowUuid);
+  }
+
+  /**
+   * One indexed keyset query, then one grouped count of the page's atoms: see {@link
+   * JdbcFlowFinder}.
+   */
+  @Override
+  public FlowPage findFlows(FlowQuery query) {
+    return finder.findFlows(query);
+  }
+
+  @Override
+  public Map<FlowState, Long> countFlows(FlowQuery query) {
+    return finder.countFlows(query);
+  }
+
+  /**
+   * One transaction: the flow's revision read under a lock, then its atoms and row deleted; on a
+   * fenced view the fence is checked first, in the same transaction.
+   */
+  @Override
+  public void destroyFlowDetail(String flowUuid, long revision) {
+    writer.destroyFlowDetail(flowUuid, revision);
+  }
+
+  /** One conditional DELETE; on a fenced view, after the fence check in the same transaction. */
+  @Override
+  public boolean destroyLogBookIfEmpty(String bookUuid) {
+    return writer.destroyLogBookIfEmpty(bookUuid);
   }
 }

@@ -232,7 +232,7 @@ final class JdbcReader {
           try {
             flowsByBook
                 .computeIfAbsent(book, k -> new ArrayList<>())
-                .add(Rows.flow(rs, atomsByFlow.getOrDefault(rs.getString("f_uuid"), List.of())));
+                .add(rows.flow(rs, atomsByFlow.getOrDefault(rs.getString("f_uuid"), List.of())));
           } catch (CorruptRecordException e) {
             damage.computeIfAbsent(book, k -> new ArrayList<>()).add(e);
           }
@@ -347,7 +347,7 @@ final class JdbcReader {
           String fu = rs.getString("f_uuid");
           flowsByBook
               .computeIfAbsent(rs.getString("f_parent_uuid"), k -> new ArrayList<>())
-              .add(Rows.flow(rs, atomsByFlow.getOrDefault(fu, List.of())));
+              .add(rows.flow(rs, atomsByFlow.getOrDefault(fu, List.of())));
         }
       }
     }
@@ -397,7 +397,7 @@ final class JdbcReader {
           return null;
         }
         List<AtomDetail> atoms = new ArrayList<>();
-        FlowDetail head = Rows.flow(rs, List.of());
+        FlowDetail head = rows.flow(rs, List.of());
         String book = rs.getString("f_parent_uuid");
         if (!lazy) {
           do {

@@ -15,6 +15,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -60,7 +61,7 @@ final class JdbcWriter {
           Map<String, Stored> storedAtoms = stored(c, "atomdetails", atomUuids(book));
           // Check everything before writing anything: a conflict leaves the store as it was.
           WriteRules.checkBook(book, storedFlows::get, storedAtoms::get);
-          Instant now = Instant.now();
+          Instant now = now();
           upsertBook(c, book);
           // An existing book keeps its creation time; the returned book says which it is.
           Instant created = storedCreatedAt(c, book.uuid());
@@ -70,7 +71,7 @@ final class JdbcWriter {
               newFlows.add(fd);
             }
           }
-          insertFlows(c, book.uuid(), newFlows, now);
+          insertFlows(c, book.uuid(), newFlows, now, false);
           for (FlowDetail fd : book.flows()) {
             Stored sf = storedFlows.get(fd.uuid());
             if (sf != null) {
@@ -79,8 +80,12 @@ final class JdbcWriter {
           }
           List<FlowDetail> written = new ArrayList<>(book.size());
           for (FlowDetail fd : book.flows()) {
-            long rev = WriteRules.nextRevision(storedFlows.get(fd.uuid()));
-            written.add(writeAtoms(c, fd, storedAtoms, now).withRevision(rev));
+            Stored sf = storedFlows.get(fd.uuid());
+            long rev = WriteRules.nextRevision(sf);
+            written.add(
+                writeAtoms(c, fd, storedAtoms, now)
+                    .withRevision(rev)
+                    .withTimes(sf == null ? now : fd.createdAt(), now));
           }
           return WriteRules.savedBook(book, created, written);
         });
@@ -119,12 +124,16 @@ final class JdbcWriter {
                     + WriteRules.another(Kind.LOGBOOK),
                 WriteRules.named(Kind.LOGBOOK, book.uuid()));
           }
-          Instant now = Instant.now();
+          Instant now = now();
           upsertBook(c, book);
-          insertFlows(c, book.uuid(), book.flows(), now);
+          insertFlows(c, book.uuid(), book.flows(), now, true);
           List<FlowDetail> written = new ArrayList<>(book.size());
           for (FlowDetail fd : book.flows()) {
-            written.add(writeAtoms(c, fd, Map.of(), now).withRevision(1));
+            FlowDetail w = writeAtoms(c, fd, Map.of(), now).withRevision(1);
+            written.add(
+                fd.updatedAt() != null
+                    ? w.withTimes(createdOf(fd), fd.updatedAt())
+                    : w.withTimes(now, now));
           }
           return WriteRules.savedBook(book, null, written);
         });
@@ -198,7 +207,7 @@ final class JdbcWriter {
         "updating flow detail '" + fd.uuid() + "'",
         c -> {
           conn.checkFence(c, "flow detail '" + fd.uuid() + "'");
-          Instant now = Instant.now();
+          Instant now = now();
           long rev =
               updateChecked(
                   c,
@@ -224,7 +233,9 @@ final class JdbcWriter {
           }
           Map<String, Stored> storedAtoms = stored(c, "atomdetails", atomUuids);
           WriteRules.checkAtoms(fd, storedAtoms::get);
-          return writeAtoms(c, fd, storedAtoms, now).withRevision(rev);
+          return writeAtoms(c, fd, storedAtoms, now)
+              .withRevision(rev)
+              .withTimes(fd.createdAt(), now);
         });
   }
 
@@ -409,8 +420,27 @@ final class JdbcWriter {
     return type == null ? AtomDetail.TASK_DETAIL : type;
   }
 
+  /**
+   * The time of a write, as the stores keep it (microseconds: a driver would round finer digits,
+   * and the time a write returns must be the one a read finds).
+   */
+  static Instant now() {
+    return Instant.now().truncatedTo(ChronoUnit.MICROS);
+  }
+
+  /**
+   * The creation time a flow carrying times is written with (its update time when it lacks one).
+   */
+  private static Instant createdOf(FlowDetail fd) {
+    return fd.createdAt() != null ? fd.createdAt() : fd.updatedAt();
+  }
+
+  /**
+   * Inserts flow rows, created and updated {@code now}; with {@code givenTimes} (a replacement), a
+   * flow that carries record times is written with them, so a copied store keeps its flows' ages.
+   */
   private void insertFlows(
-      java.sql.Connection c, String bookUuid, List<FlowDetail> fds, Instant now)
+      java.sql.Connection c, String bookUuid, List<FlowDetail> fds, Instant now, boolean givenTimes)
       throws SQLException {
     if (fds.isEmpty()) {
       return;
@@ -422,8 +452,9 @@ final class JdbcWriter {
             + ", ?, ?, ?, 1)";
     try (PreparedStatement ps = c.prepareStatement(sql)) {
       for (FlowDetail fd : fds) {
-        rows.time(ps, 1, now);
-        rows.time(ps, 2, null);
+        boolean keep = givenTimes && fd.updatedAt() != null;
+        rows.time(ps, 1, keep ? createdOf(fd) : now);
+        rows.time(ps, 2, keep ? fd.updatedAt() : now);
         ps.setString(3, bookUuid);
         Rows.json(ps, 4, fd.meta());
         ps.setString(5, fd.name());
@@ -572,6 +603,61 @@ final class JdbcWriter {
             }
           }
           return null;
+        });
+  }
+
+  /**
+   * Deletes a flow row and its atom rows in one transaction, after reading the flow's revision with
+   * a lock held until commit (one writer at a time on SQLite): a checked delete ({@code revision !=
+   * 0}) of a flow another writer moved on meanwhile deletes nothing. Atoms are deleted explicitly,
+   * like {@link #destroyLogBook}: the foreign keys may be missing or off.
+   */
+  void destroyFlowDetail(String flowUuid, long revision) {
+    Objects.requireNonNull(flowUuid, "flowUuid");
+    conn.ensureOpen();
+    conn.write(
+        "destroying flow detail '" + flowUuid + "'",
+        c -> {
+          conn.checkFence(c, "the destruction of flow detail '" + flowUuid + "'");
+          Stored stored = stored(c, "flowdetails", List.of(flowUuid)).get(flowUuid);
+          if (stored == null) {
+            throw new NotFoundException("Flow detail '" + flowUuid + "' not found");
+          }
+          WriteRules.checkRevision(Kind.FLOW, flowUuid, revision, stored.revision());
+          try (PreparedStatement ps =
+              c.prepareStatement("DELETE FROM atomdetails WHERE parent_uuid = ?")) {
+            ps.setString(1, flowUuid);
+            ps.executeUpdate();
+          }
+          try (PreparedStatement ps =
+              c.prepareStatement("DELETE FROM flowdetails WHERE uuid = ?")) {
+            ps.setString(1, flowUuid);
+            ps.executeUpdate();
+          }
+          return null;
+        });
+  }
+
+  /**
+   * Deletes a logbook row if no flow row names it as parent, in one statement (the check and the
+   * delete cannot be split by another writer's insert). MySQL/MariaDB refuse a subquery on the
+   * table being deleted from, not on another one, so the same statement serves every dialect.
+   */
+  boolean destroyLogBookIfEmpty(String bookUuid) {
+    Objects.requireNonNull(bookUuid, "bookUuid");
+    conn.ensureOpen();
+    return conn.write(
+        "destroying logbook '" + bookUuid + "' if empty",
+        c -> {
+          conn.checkFence(c, "the destruction of logbook '" + bookUuid + "'");
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "DELETE FROM logbooks WHERE uuid = ? AND NOT EXISTS"
+                      + " (SELECT 1 FROM flowdetails f WHERE f.parent_uuid = ?)")) {
+            ps.setString(1, bookUuid);
+            ps.setString(2, bookUuid);
+            return ps.executeUpdate() > 0;
+          }
         });
   }
 }

@@ -49,7 +49,8 @@ final class Rows {
   static String flowColumns(boolean revision) {
     return "f.uuid AS f_uuid, f.name AS f_name, f.state AS f_state, f.meta AS f_meta,"
         + (revision ? " f.revision" : " 0")
-        + " AS f_revision, f.parent_uuid AS f_parent_uuid";
+        + " AS f_revision, f.parent_uuid AS f_parent_uuid, f.created_at AS f_created_at,"
+        + " f.updated_at AS f_updated_at";
   }
 
   /** The logbook columns, aliased with a {@code b_} prefix. */
@@ -169,10 +170,11 @@ final class Rows {
   }
 
   /**
-   * A flow detail from its row (aliased as {@link #flowColumns}), carrying {@code atoms}. A row
-   * that cannot be read as one is a {@link CorruptRecordException} naming it and its logbook.
+   * A flow detail from its row (aliased as {@link #flowColumns}), carrying {@code atoms} and the
+   * row's record times (a row TaskFlow inserted has no update time: it reports its creation time).
+   * A row that cannot be read as one is a {@link CorruptRecordException} naming it and its logbook.
    */
-  static FlowDetail flow(ResultSet rs, List<AtomDetail> atoms) throws SQLException {
+  FlowDetail flow(ResultSet rs, List<AtomDetail> atoms) throws SQLException {
     String uuid = rs.getString("f_uuid");
     try {
       Map<String, Object> m = new LinkedHashMap<>();
@@ -180,7 +182,16 @@ final class Rows {
       m.put("name", rs.getString("f_name"));
       m.put("state", rs.getString("f_state"));
       m.put("meta", json(rs, "f_meta"));
-      return TaskFlowFormat.flowDetailFromMap(m, atoms, rs.getLong("f_revision"));
+      Instant created;
+      Instant updated;
+      try {
+        created = time(rs, "f_created_at");
+        updated = time(rs, "f_updated_at");
+      } catch (RuntimeException e) {
+        throw new IllegalArgumentException("an unreadable time: " + e.getMessage(), e);
+      }
+      FlowDetail fd = TaskFlowFormat.flowDetailFromMap(m, atoms, rs.getLong("f_revision"));
+      return fd.withTimes(created == null ? updated : created, updated);
     } catch (IllegalArgumentException | ClassCastException e) {
       throw corrupt(Kind.FLOW_DETAIL, uuid, rs.getString("f_parent_uuid"), "flowdetails", e);
     }

@@ -38,7 +38,8 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>An empty database (or one holding only unrelated tables) gets V1 (TaskFlow's tables at
  *       alembic head {@value #ALEMBIC_HEAD}), V2 (taskflow4j's revision/sequence columns and parent
- *       indexes), V3 (fencing and jobboard tables) and V4 (job priorities stored as their codes).
+ *       indexes), V3 (fencing and jobboard tables), V4 (job priorities stored as their codes) and
+ *       V5 (indexes that list flows newest first, {@code Connection.findFlows}).
  *   <li>A database TaskFlow made (its tables, no Flyway history) is adopted: it must be at
  *       TaskFlow's head schema; it is baselined at V1 and V2 runs, keeping every row.
  *   <li>A database migrated by a newer taskflow4j (history beyond what this code knows), or by an
@@ -76,7 +77,7 @@ final class SchemaMigrator {
   static final String HISTORY_TABLE = "taskflow4j_schema_history";
 
   /** The schema version this code writes: its newest migration. */
-  static final String LATEST_VERSION = "4";
+  static final String LATEST_VERSION = "5";
 
   /** How long an upgrade waits for another process's upgrade of the same database. */
   private static final Duration LOCK_WAIT = Duration.ofMinutes(10);

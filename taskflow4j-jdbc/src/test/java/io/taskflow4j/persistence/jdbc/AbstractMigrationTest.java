@@ -10,6 +10,10 @@ import io.taskflow4j.persistence.Backends;
 import io.taskflow4j.persistence.Connection;
 import io.taskflow4j.persistence.CorruptRecordException;
 import io.taskflow4j.persistence.FlowDetail;
+import io.taskflow4j.persistence.FlowPage;
+import io.taskflow4j.persistence.FlowQuery;
+import io.taskflow4j.persistence.FlowState;
+import io.taskflow4j.persistence.FlowSummary;
 import io.taskflow4j.persistence.IncompatibleVersionException;
 import io.taskflow4j.persistence.LogBook;
 import io.taskflow4j.persistence.TaskDetail;
@@ -212,7 +216,7 @@ abstract class AbstractMigrationTest {
       assertThat(c.getLogBook(lb.uuid()).flows().get(0).atoms()).hasSize(1);
       c.validate();
     }
-    assertThat(((JdbcBackend) b).schemaVersion()).isEqualTo("4");
+    assertThat(((JdbcBackend) b).schemaVersion()).isEqualTo("5");
     if (hasAlembic()) {
       assertThat(alembicVersion()).isEqualTo(SchemaMigrator.ALEMBIC_HEAD);
     }
@@ -224,7 +228,7 @@ abstract class AbstractMigrationTest {
     try (Connection c = open(store).getConnection()) {
       UpgradeResult first = c.upgradeWithResult();
       assertThat(first).isEqualTo(UpgradeResult.created(SchemaMigrator.LATEST_VERSION));
-      assertThat(first.describe()).isEqualTo("created the schema at version 4");
+      assertThat(first.describe()).isEqualTo("created the schema at version 5");
       UpgradeResult again = c.upgradeWithResult();
       assertThat(again).isEqualTo(UpgradeResult.upToDate(SchemaMigrator.LATEST_VERSION));
       assertThat(again.changed()).isFalse();
@@ -252,8 +256,86 @@ abstract class AbstractMigrationTest {
     try (Connection c = open(store).getConnection()) {
       UpgradeResult r = c.upgradeWithResult();
       assertThat(r).isEqualTo(UpgradeResult.upgraded("2", SchemaMigrator.LATEST_VERSION));
-      assertThat(r.describe()).isEqualTo("upgraded the schema from version 2 to 4");
+      assertThat(r.describe()).isEqualTo("upgraded the schema from version 2 to 5");
     }
+  }
+
+  /** The names of the indexes of {@code table}, lower-case. */
+  protected Set<String> indexes(String table) throws SQLException {
+    Set<String> out = new HashSet<>();
+    try (java.sql.Connection c = rawConnection()) {
+      String product = c.getMetaData().getDatabaseProductName().toLowerCase(java.util.Locale.ROOT);
+      String sql =
+          product.contains("sqlite")
+              ? "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?"
+              : product.contains("postgres")
+                  ? "SELECT indexname FROM pg_indexes WHERE tablename = ?"
+                  : "SELECT index_name FROM information_schema.statistics"
+                      + " WHERE table_schema = DATABASE() AND table_name = ?";
+      try (java.sql.PreparedStatement ps = c.prepareStatement(sql)) {
+        ps.setString(1, table);
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            out.add(TestDatabases.lower(rs.getString(1)));
+          }
+        }
+      }
+    }
+    return out;
+  }
+
+  /**
+   * A store at schema version 4 (the one before the flow-listing indexes), holding flows TaskFlow
+   * inserted: the upgrade adds the indexes of version 5, keeps every row, and the listing finds the
+   * flows by their creation time.
+   */
+  @Test
+  void aStoreAtVersion4GainsTheFlowListingIndexes() throws Exception {
+    String store = newStore();
+    Flyway.configure(getClass().getClassLoader())
+        .dataSource(new RawDataSource(this::rawConnection))
+        .table(SchemaMigrator.HISTORY_TABLE)
+        .locations(((JdbcBackend) open(store)).dialect().migrations())
+        .baselineOnMigrate(true)
+        .baselineVersion("0")
+        .target("4")
+        .loggers("slf4j")
+        .load()
+        .migrate();
+    assertThat(indexes("flowdetails")).doesNotContain("flowdetails_updated_idx");
+    exec(
+        taskflowRows(
+            "2026-11-28 15:51:15.774035",
+            "2026-11-28 15:51:15.780000",
+            "2026-11-28 15:51:15.781000",
+            "2026-11-28 15:51:15.782000",
+            "2026-11-28 15:51:15.783000"));
+    Map<String, Long> before = fingerprint();
+    try (Connection c = open(store).getConnection()) {
+      assertThatThrownBy(c::validate)
+          .isInstanceOf(UpgradeRequiredException.class)
+          .hasMessageContaining("schema version 4");
+      UpgradeResult r = c.upgradeWithResult();
+      assertThat(r).isEqualTo(UpgradeResult.upgraded("4", SchemaMigrator.LATEST_VERSION));
+      c.validate();
+      FlowDetail fd = c.getFlowDetails(FLOW, true);
+      assertThat(fd.createdAt()).isNotNull();
+      assertThat(fd.updatedAt()).isEqualTo(fd.createdAt());
+      FlowPage page = c.findFlows(FlowQuery.all().states(FlowState.SUCCESS));
+      assertThat(page.flows()).extracting(FlowSummary::flowUuid).containsExactly(FLOW);
+      assertThat(page.flows().get(0).updatedAt()).isEqualTo(fd.createdAt());
+      assertThat(page.flows().get(0).atoms()).isEqualTo(3);
+      assertThat(c.countFlows(FlowQuery.all())).isEqualTo(Map.of(FlowState.SUCCESS, 1L));
+    }
+    Map<String, Long> after = fingerprint();
+    String history = SchemaMigrator.HISTORY_TABLE;
+    assertThat(after.get(history)).isEqualTo(before.get(history) + 1);
+    after.remove(history);
+    before.remove(history);
+    assertThat(after).as("every table, row and column kept").isEqualTo(before);
+    assertThat(indexes("flowdetails"))
+        .contains("flowdetails_updated_idx", "flowdetails_state_updated_idx");
+    assertThat(history()).endsWith("4:true", "5:true");
   }
 
   /**
@@ -323,7 +405,7 @@ abstract class AbstractMigrationTest {
           .extracting(io.taskflow4j.jobs.Job::priority)
           .isEqualTo(io.taskflow4j.jobs.JobPriority.HIGH);
     }
-    assertThat(history()).endsWith("3:true", "4:true");
+    assertThat(history()).endsWith("3:true", "4:true", "5:true");
     try (java.sql.Connection c = rawConnection();
         Statement st = c.createStatement();
         ResultSet rs = st.executeQuery("SELECT priority FROM taskflow4j_jobs_trash")) {
@@ -343,7 +425,7 @@ abstract class AbstractMigrationTest {
       assertThat(r.from())
           .startsWith("a TaskFlow store")
           .contains(hasAlembic() ? SchemaMigrator.ALEMBIC_HEAD : "unversioned");
-      assertThat(r.describe()).startsWith("adopted a TaskFlow store").contains("version 4");
+      assertThat(r.describe()).startsWith("adopted a TaskFlow store").contains("version 5");
       assertThat(c.upgradeWithResult().change()).isEqualTo(UpgradeResult.Change.UP_TO_DATE);
     }
   }
@@ -389,7 +471,7 @@ abstract class AbstractMigrationTest {
         }
         assertThat(failures).as("round %d", round).isEmpty();
         try (Backend b = open(store)) {
-          assertThat(((JdbcBackend) b).schemaVersion()).isEqualTo("4");
+          assertThat(((JdbcBackend) b).schemaVersion()).isEqualTo("5");
         }
       }
     } finally {
@@ -429,6 +511,14 @@ abstract class AbstractMigrationTest {
       assertThat(first.results()).isEqualTo(Map.of("value", 1));
       assertThat(first.meta()).isEqualTo(Map.of("progress", 1.0));
 
+      // The flow TaskFlow inserted without an update time is listed by its creation time.
+      assertThat(fd.createdAt()).isNotNull();
+      assertThat(fd.updatedAt()).isEqualTo(fd.createdAt());
+      FlowSummary listed = c.findFlows(FlowQuery.all()).flows().get(0);
+      assertThat(listed.flowUuid()).isEqualTo(FLOW);
+      assertThat(listed.updatedAt()).isEqualTo(fd.createdAt());
+      assertThat(listed.atoms(AtomState.SUCCESS)).isEqualTo(3);
+
       // The adopted store takes writes; new atoms come after the adopted ones.
       TaskDetail added = TaskDetail.create("added");
       FlowDetail written = c.updateFlowDetails(fd.withAtom(added));
@@ -446,7 +536,9 @@ abstract class AbstractMigrationTest {
     assertThat(after.get("logbooks")).isEqualTo(before.get("logbooks"));
     assertThat(after.get("flowdetails")).isEqualTo(before.get("flowdetails"));
     assertThat(after.get("atomdetails")).isEqualTo(before.get("atomdetails") + 1);
-    assertThat(((JdbcBackend) b).schemaVersion()).isEqualTo("4");
+    assertThat(indexes("flowdetails"))
+        .contains("flowdetails_updated_idx", "flowdetails_state_updated_idx");
+    assertThat(((JdbcBackend) b).schemaVersion()).isEqualTo("5");
     if (hasAlembic()) {
       assertThat(alembicVersion()).isEqualTo(SchemaMigrator.ALEMBIC_HEAD);
     }
@@ -512,8 +604,8 @@ abstract class AbstractMigrationTest {
             "INSERT INTO "
                 + SchemaMigrator.HISTORY_TABLE
                 + " (installed_rank, version, description, type, script, checksum, installed_by,"
-                + " execution_time, success) VALUES (99, '5', 'from the future', 'SQL',"
-                + " 'V5__from_the_future.sql', 0, 'a newer release', 0, "
+                + " execution_time, success) VALUES (99, '6', 'from the future', 'SQL',"
+                + " 'V6__from_the_future.sql', 0, 'a newer release', 0, "
                 + (this instanceof SqliteMigrationTest ? "1" : "TRUE")
                 + ")"));
     Map<String, Long> before = fingerprint();
@@ -522,7 +614,7 @@ abstract class AbstractMigrationTest {
     try (Connection c = newer.getConnection()) {
       assertThatThrownBy(c::upgrade)
           .isInstanceOf(IncompatibleVersionException.class)
-          .hasMessageContaining("version 5")
+          .hasMessageContaining("version 6")
           .hasMessageContaining("upgrade taskflow4j");
     }
     assertThat(fingerprint()).isEqualTo(before);
@@ -711,7 +803,7 @@ abstract class AbstractMigrationTest {
         Connection c = b.getConnection()) {
       c.validate();
       assertTaskFlowRows(c);
-      assertThat(((JdbcBackend) b).schemaVersion()).isEqualTo("4");
+      assertThat(((JdbcBackend) b).schemaVersion()).isEqualTo("5");
       // New rows come after TaskFlow's.
       TaskDetail added = TaskDetail.create("added");
       c.updateFlowDetails(c.getFlowDetails(FLOW).withAtom(added));
@@ -719,7 +811,7 @@ abstract class AbstractMigrationTest {
           .extracting(AtomDetail::uuid)
           .containsExactly(ATOMS.get(0), ATOMS.get(1), ATOMS.get(2), added.uuid());
     }
-    assertThat(history()).containsExactly("1:true", "2:true", "3:true", "4:true");
+    assertThat(history()).containsExactly("1:true", "2:true", "3:true", "4:true", "5:true");
   }
 
   /**
@@ -750,7 +842,7 @@ abstract class AbstractMigrationTest {
       c.validate();
       assertTaskFlowRows(c);
     }
-    assertThat(history()).containsExactly("1:true", "2:true", "3:true", "4:true");
+    assertThat(history()).containsExactly("1:true", "2:true", "3:true", "4:true", "5:true");
   }
 
   /**
@@ -791,7 +883,7 @@ abstract class AbstractMigrationTest {
       c.validate();
       LogBook lb = c.saveLogBook(LogBook.create("b").withFlow(FlowDetail.create("f")));
       assertThat(c.getLogBook(lb.uuid()).flows()).hasSize(1);
-      assertThat(((JdbcBackend) b).schemaVersion()).isEqualTo("4");
+      assertThat(((JdbcBackend) b).schemaVersion()).isEqualTo("5");
     }
   }
 }

@@ -232,7 +232,7 @@ abstract class AbstractSqlJobboardTest extends JobboardContractTest {
           Connection c2 = again.getConnection()) {
         c2.upgrade();
       }
-      assertThat(((JdbcBackend) backend).schemaVersion()).isEqualTo("4");
+      assertThat(((JdbcBackend) backend).schemaVersion()).isEqualTo("5");
       assertThat(board.job(job.uuid()))
           .hasValueSatisfying(j -> assertThat(j.name()).isEqualTo("kept"));
       assertThat(conn.fenceToken(job.uuid())).hasValue(claim.token());

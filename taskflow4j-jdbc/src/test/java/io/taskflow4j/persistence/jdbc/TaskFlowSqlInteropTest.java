@@ -12,7 +12,9 @@ import io.taskflow4j.persistence.Connection;
 import io.taskflow4j.persistence.Failure;
 import io.taskflow4j.persistence.Fence;
 import io.taskflow4j.persistence.FlowDetail;
+import io.taskflow4j.persistence.FlowQuery;
 import io.taskflow4j.persistence.FlowState;
+import io.taskflow4j.persistence.FlowSummary;
 import io.taskflow4j.persistence.Json;
 import io.taskflow4j.persistence.LogBook;
 import io.taskflow4j.persistence.RetryDetail;
@@ -203,6 +205,22 @@ class TaskFlowSqlInteropTest {
       // taskflow4j writes on top of TaskFlow's rows.
       assertThat(c.updateAtomDetails(pyTask.withState(AtomState.REVERTING)).revision())
           .isEqualTo(1);
+      // The flow listing (and the indexes of schema V5, which TaskFlow wrote through) finds
+      // TaskFlow's flow, with the record times TaskFlow gave it.
+      FlowDetail pyFlow = c.getFlowDetails(py.flows().get(0).uuid(), true);
+      assertThat(pyFlow.createdAt()).isNotNull();
+      assertThat(pyFlow.updatedAt()).isNotNull().isAfterOrEqualTo(pyFlow.createdAt());
+      FlowSummary listed =
+          c.findFlows(FlowQuery.all().bookNamePrefix("py-")).flows().stream()
+              .filter(f -> f.flowUuid().equals(pyFlow.uuid()))
+              .findFirst()
+              .orElseThrow();
+      assertThat(listed.flowName()).isEqualTo("py-flow");
+      assertThat(listed.updatedAt()).isEqualTo(pyFlow.updatedAt());
+      assertThat(listed.createdAt()).isEqualTo(pyFlow.createdAt());
+      assertThat(listed.atoms()).isEqualTo(1);
+      assertThat(c.countFlows(FlowQuery.all()).values().stream().mapToLong(Long::longValue).sum())
+          .isEqualTo(2);
     }
   }
 

@@ -1,0 +1,371 @@
+package io.taskflow4j.persistence.jdbc;
+
+import static io.taskflow4j.persistence.jdbc.JdbcConnection.IN_CHUNK;
+
+import io.taskflow4j.persistence.AtomState;
+import io.taskflow4j.persistence.FlowPage;
+import io.taskflow4j.persistence.FlowQuery;
+import io.taskflow4j.persistence.FlowState;
+import io.taskflow4j.persistence.FlowSummary;
+import io.taskflow4j.persistence.TaskFlowFormat;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * {@link io.taskflow4j.persistence.Connection#findFlows} and {@link
+ * io.taskflow4j.persistence.Connection#countFlows} of a {@link JdbcConnection}, in SQL.
+ *
+ * <p>A page is one keyset query over {@code flowdetails} joined to its logbook, newest first by the
+ * effective update time {@code COALESCE(updated_at, created_at)} (TaskFlow inserts rows without an
+ * update time) then uuid, {@code LIMIT} one more than the page holds (to tell whether another page
+ * follows); the cursor continues with a row-value comparison {@code (time, uuid) < (?, ?)}. On
+ * PostgreSQL and SQLite, migration V5's expression indexes on that time (alone and after {@code
+ * state}) serve the order, so a page reads about as many index entries as it lists; MySQL/MariaDB
+ * have no expression index and sort the rows that pass the filters. The atom counts of the page's
+ * flows come from one grouped query over {@code atomdetails} by {@code parent_uuid} (indexed),
+ * never from a scan of all atoms. Uuids are compared byte-wise on PostgreSQL ({@code COLLATE "C"}),
+ * as the listing's order (Java's string order) requires whatever the database's collation.
+ */
+final class JdbcFlowFinder {
+  private final JdbcConnection conn;
+  private final JdbcBackend backend;
+  private final Dialect dialect;
+  private final Rows rows;
+
+  JdbcFlowFinder(JdbcConnection conn) {
+    this.conn = conn;
+    this.backend = conn.backend;
+    this.dialect = conn.dialect;
+    this.rows = conn.rows;
+  }
+
+  /** The effective update time of a flow row: a row TaskFlow never updated has only created_at. */
+  static final String TIME = "COALESCE(f.updated_at, f.created_at)";
+
+  /** The flow uuid as the listing orders it (byte-wise). */
+  String uuidOrder() {
+    return dialect == Dialect.POSTGRESQL ? "f.uuid COLLATE \"C\"" : "f.uuid";
+  }
+
+  FlowPage findFlows(FlowQuery q) {
+    Objects.requireNonNull(q, "query");
+    conn.ensureOpen();
+    StoreLayout layout = backend.readableLayout("the flow details");
+    return backend.run("listing the flow details", false, c -> page(c, layout, q));
+  }
+
+  Map<FlowState, Long> countFlows(FlowQuery q) {
+    Objects.requireNonNull(q, "query");
+    conn.ensureOpen();
+    backend.readableLayout("the flow details");
+    return backend.run(
+        "counting the flow details",
+        false,
+        c -> {
+          List<Binding> params = new ArrayList<>();
+          String sql =
+              "SELECT f.state AS f_state, COUNT(*) AS n FROM flowdetails f"
+                  + " JOIN logbooks b ON b.uuid = f.parent_uuid"
+                  + where(q, params, false)
+                  + " GROUP BY f.state";
+          Map<FlowState, Long> counts = new EnumMap<>(FlowState.class);
+          try (PreparedStatement ps = c.prepareStatement(sql)) {
+            bind(ps, params);
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                FlowState s;
+                try {
+                  s = TaskFlowFormat.flowState(rs.getString("f_state"));
+                } catch (IllegalArgumentException damaged) {
+                  continue; // a damaged record is left out, as a scan leaves it out
+                }
+                counts.merge(s, rs.getLong("n"), Long::sum);
+              }
+            }
+          }
+          return counts;
+        });
+  }
+
+  /** A parameter of the query, bound in order. */
+  private interface Binding {
+    void bind(PreparedStatement ps, int i) throws SQLException;
+  }
+
+  private Binding time(Instant t) {
+    return (ps, i) -> rows.time(ps, i, t);
+  }
+
+  private static Binding text(String s) {
+    return (ps, i) -> ps.setString(i, s);
+  }
+
+  private static Binding number(int n) {
+    return (ps, i) -> ps.setInt(i, n);
+  }
+
+  private static void bind(PreparedStatement ps, List<Binding> params) throws SQLException {
+    for (int i = 0; i < params.size(); i++) {
+      params.get(i).bind(ps, i + 1);
+    }
+  }
+
+  /**
+   * The WHERE clause of the query's filters (and, with {@code cursor}, its cursor), adding the
+   * parameters it binds to {@code params}.
+   */
+  private String where(FlowQuery q, List<Binding> params, boolean cursor) {
+    List<String> terms = new ArrayList<>();
+    terms.add(TIME + " IS NOT NULL");
+    if (!q.states().isEmpty()) {
+      StringBuilder in = new StringBuilder("f.state IN (");
+      boolean first = true;
+      for (FlowState s : q.states()) {
+        in.append(first ? "?" : ", ?");
+        first = false;
+        params.add(text(s.name()));
+      }
+      in.append(')');
+      // TaskFlow reads a missing state as PENDING, and so do we.
+      terms.add(
+          q.states().contains(FlowState.PENDING)
+              ? "(" + in + " OR f.state IS NULL)"
+              : in.toString());
+    }
+    q.updatedSince()
+        .ifPresent(
+            t -> {
+              terms.add(TIME + " >= ?");
+              params.add(time(t));
+            });
+    q.updatedBefore()
+        .ifPresent(
+            t -> {
+              terms.add(TIME + " < ?");
+              params.add(time(t));
+            });
+    String created = "COALESCE(f.created_at, f.updated_at)";
+    q.createdSince()
+        .ifPresent(
+            t -> {
+              terms.add(created + " >= ?");
+              params.add(time(t));
+            });
+    q.createdBefore()
+        .ifPresent(
+            t -> {
+              terms.add(created + " < ?");
+              params.add(time(t));
+            });
+    q.flowNamePrefix().ifPresent(p -> terms.add(startsWith("f.name", p, params)));
+    q.bookNamePrefix().ifPresent(p -> terms.add(startsWith("b.name", p, params)));
+    if (cursor && q.afterUpdatedAt().isPresent()) {
+      terms.add("(" + TIME + ", " + uuidOrder() + ") < (?, ?)");
+      params.add(time(q.afterUpdatedAt().get()));
+      params.add(text(q.afterFlowUuid().orElseThrow()));
+    }
+    return " WHERE " + String.join(" AND ", terms);
+  }
+
+  /**
+   * Whether {@code column} starts with {@code prefix}, case-sensitively and without wildcards: the
+   * column's first characters (as many as the prefix has code points) equal the prefix, compared as
+   * bytes on MySQL/MariaDB, whose collations ignore case and trailing spaces. No LIKE: its {@code
+   * %} and {@code _} would be wildcards, and SQLite's LIKE ignores case.
+   */
+  private String startsWith(String column, String prefix, List<Binding> params) {
+    params.add(number(prefix.codePointCount(0, prefix.length())));
+    params.add(text(prefix));
+    if (dialect == Dialect.MYSQL) {
+      return "CAST(SUBSTRING(" + column + ", 1, ?) AS BINARY) = CAST(? AS BINARY)";
+    }
+    return "SUBSTR(" + column + ", 1, ?) = ?";
+  }
+
+  /** The page the query asks for: a keyset query of limit + 1 rows, then the page's atom counts. */
+  private FlowPage page(java.sql.Connection c, StoreLayout layout, FlowQuery q)
+      throws SQLException {
+    List<FlowSummary> found = new ArrayList<>();
+    FlowQuery from = q;
+    while (true) {
+      // Rows that do not read as a flow (a damaged record) are left out: read on past them.
+      int want = q.limit() + 1 - found.size();
+      List<Binding> params = new ArrayList<>();
+      String sql = listing(layout, from, want, params);
+      int read = 0;
+      Instant lastTime = null;
+      String lastUuid = null;
+      try (PreparedStatement ps = c.prepareStatement(sql)) {
+        bind(ps, params);
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            read++;
+            lastUuid = rs.getString("f_uuid");
+            Instant t;
+            try {
+              t = rows.time(rs, "f_time");
+            } catch (RuntimeException damaged) {
+              t = null;
+            }
+            if (t == null) {
+              // An unreadable time: the keyset cannot continue past it on the time read.
+              return finish(c, q, found);
+            }
+            lastTime = t;
+            FlowSummary s = summary(rs, t);
+            if (s != null) {
+              found.add(s);
+            }
+          }
+        }
+      }
+      if (read < want || found.size() > q.limit()) {
+        return finish(c, q, found);
+      }
+      from = continueAfter(q, lastTime, lastUuid);
+    }
+  }
+
+  /**
+   * The keyset query of at most {@code want} rows that {@code q} selects after its cursor, newest
+   * first, adding its parameters to {@code params}.
+   */
+  private String listing(StoreLayout layout, FlowQuery q, int want, List<Binding> params) {
+    String sql =
+        "SELECT f.uuid AS f_uuid, f.name AS f_name, f.state AS f_state,"
+            + " f.created_at AS f_created_at, f.updated_at AS f_updated_at, "
+            + (layout.flowRevision() ? "f.revision" : "0")
+            + " AS f_revision, "
+            + TIME
+            + " AS f_time, b.uuid AS b_uuid, b.name AS b_name"
+            + " FROM flowdetails f JOIN logbooks b ON b.uuid = f.parent_uuid"
+            + where(q, params, true)
+            + " ORDER BY "
+            + TIME
+            + " DESC, "
+            + uuidOrder()
+            + " DESC LIMIT ?";
+    params.add(number(want));
+    return sql;
+  }
+
+  /**
+   * The database's plan of the first query of {@code findFlows(q)}, one line per row of {@code
+   * EXPLAIN} ({@code EXPLAIN QUERY PLAN} on SQLite): to see that a listing reads an index in order
+   * rather than sorting the table.
+   */
+  List<String> explain(FlowQuery q) {
+    conn.ensureOpen();
+    StoreLayout layout = backend.readableLayout("the flow details");
+    return backend.run(
+        "explaining a flow listing",
+        false,
+        c -> {
+          List<Binding> params = new ArrayList<>();
+          String sql = listing(layout, q, q.limit() + 1, params);
+          String explain = dialect == Dialect.SQLITE ? "EXPLAIN QUERY PLAN " : "EXPLAIN ";
+          List<String> plan = new ArrayList<>();
+          try (PreparedStatement ps = c.prepareStatement(explain + sql)) {
+            bind(ps, params);
+            try (ResultSet rs = ps.executeQuery()) {
+              int detail = dialect == Dialect.SQLITE ? rs.findColumn("detail") : 1;
+              while (rs.next()) {
+                plan.add(rs.getString(detail));
+              }
+            }
+          }
+          return plan;
+        });
+  }
+
+  /** The query continued after the row (time, uuid): its cursor, made as a page's cursor is. */
+  private static FlowQuery continueAfter(FlowQuery q, Instant time, String uuid) {
+    return q.after(
+        new FlowSummary(uuid, null, uuid, "", FlowState.PENDING, time, time, 0, null).cursor());
+  }
+
+  /** A summary without atom counts, or {@code null} for a row that does not read as a flow. */
+  private FlowSummary summary(ResultSet rs, Instant time) throws SQLException {
+    try {
+      FlowState state = TaskFlowFormat.flowState(rs.getString("f_state"));
+      Instant created = rows.time(rs, "f_created_at");
+      String name = rs.getString("f_name");
+      return new FlowSummary(
+          rs.getString("b_uuid"),
+          rs.getString("b_name"),
+          rs.getString("f_uuid"),
+          name == null ? "" : name,
+          state,
+          created == null ? time : created,
+          time,
+          rs.getLong("f_revision"),
+          null);
+    } catch (RuntimeException damaged) {
+      return null;
+    }
+  }
+
+  /** The page of the first {@code limit} summaries found, each with its atom counts. */
+  private FlowPage finish(java.sql.Connection c, FlowQuery q, List<FlowSummary> found)
+      throws SQLException {
+    boolean more = found.size() > q.limit();
+    List<FlowSummary> page = more ? found.subList(0, q.limit()) : found;
+    Map<String, Map<AtomState, Integer>> counts = atomCounts(c, page);
+    List<FlowSummary> out = new ArrayList<>(page.size());
+    for (FlowSummary f : page) {
+      out.add(
+          new FlowSummary(
+              f.bookUuid(),
+              f.bookName(),
+              f.flowUuid(),
+              f.flowName(),
+              f.state(),
+              f.createdAt(),
+              f.updatedAt(),
+              f.revision(),
+              counts.get(f.flowUuid())));
+    }
+    return new FlowPage(out, more ? page.get(page.size() - 1).cursor() : null);
+  }
+
+  /** The atom counts by state of these flows: one grouped query per chunk of uuids. */
+  private Map<String, Map<AtomState, Integer>> atomCounts(
+      java.sql.Connection c, List<FlowSummary> flows) throws SQLException {
+    Map<String, Map<AtomState, Integer>> out = new HashMap<>();
+    for (int from = 0; from < flows.size(); from += IN_CHUNK) {
+      List<FlowSummary> chunk = flows.subList(from, Math.min(flows.size(), from + IN_CHUNK));
+      String sql =
+          "SELECT a.parent_uuid AS p, a.state AS s, COUNT(*) AS n FROM atomdetails a"
+              + " WHERE a.parent_uuid IN ("
+              + JdbcReader.placeholders(chunk.size())
+              + ") GROUP BY a.parent_uuid, a.state";
+      try (PreparedStatement ps = c.prepareStatement(sql)) {
+        for (int i = 0; i < chunk.size(); i++) {
+          ps.setString(i + 1, chunk.get(i).flowUuid());
+        }
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            AtomState s;
+            try {
+              s = TaskFlowFormat.atomState(rs.getString("s"));
+            } catch (IllegalArgumentException damaged) {
+              continue;
+            }
+            out.computeIfAbsent(rs.getString("p"), k -> new LinkedHashMap<>())
+                .merge(s, (int) rs.getLong("n"), Integer::sum);
+          }
+        }
+      }
+    }
+    return out;
+  }
+}
