@@ -96,7 +96,8 @@ final class ResumeCommand implements Callable<Integer> {
       }
       // The store is asked for its unfinished flows, a page at a time (never read whole), and
       // only their uuids are kept; each is read again just before it is resumed, so each run
-      // starts from the latest checkpoint. A damaged flow is reported when it is read.
+      // starts from the latest checkpoint. A damaged record the listing meets (a directory or
+      // ZooKeeper store parses flow records to list them) or that a flow's read meets is reported.
       List<String> unfinished = new ArrayList<>();
       List<CorruptRecordException> damaged = new ArrayList<>();
       try (Connection c = backend.getConnection()) {
@@ -104,7 +105,7 @@ final class ResumeCommand implements Callable<Integer> {
             io.taskflow4j.persistence.FlowQuery.unfinished()
                 .limit(io.taskflow4j.persistence.FlowQuery.MAX_LIMIT);
         while (true) {
-          io.taskflow4j.persistence.FlowPage page = c.findFlows(q);
+          io.taskflow4j.persistence.FlowPage page = c.findFlows(q, damaged::add);
           for (io.taskflow4j.persistence.FlowSummary f : page.flows()) {
             unfinished.add(f.flowUuid());
           }

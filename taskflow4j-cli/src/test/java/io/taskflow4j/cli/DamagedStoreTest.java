@@ -225,7 +225,9 @@ class DamagedStoreTest {
 
     Cli.Result all = Cli.run("resume", "--connection", s.connection(), "--all", "--quiet");
     all.expect(ExitCodes.DAMAGED);
-    assertThat(all.out()).contains("2 unfinished flow(s)");
+    // A directory store parses flow records to list them, so the damaged one is met by the
+    // listing; a SQL listing reads columns only, so the damaged flow is listed and met when read.
+    assertThat(all.out()).contains((kind.equals("dir") ? "2" : "3") + " unfinished flow(s)");
     assertThat(all.out().lines().filter(l -> l.endsWith("finished: SUCCESS")).count()).isEqualTo(2);
     assertThat(damagedLines(all.out())).singleElement().satisfies(l -> assertDamagedLine(l, s));
     try (Backend b = Backends.fetch(s.connection());

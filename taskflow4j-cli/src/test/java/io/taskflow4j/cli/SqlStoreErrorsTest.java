@@ -86,13 +86,13 @@ class SqlStoreErrorsTest {
     Cli.Result created = Cli.run("upgrade", "--connection", connection);
     created.expect(ExitCodes.OK);
     assertThat(created.out())
-        .contains("Store " + connection + ": created the schema at version 4.");
+        .contains("Store " + connection + ": created the schema at version 5.");
     assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file)))
         .isEqualTo("rw-------");
 
     Cli.Result again = Cli.run("upgrade", "--connection", connection);
     again.expect(ExitCodes.OK);
-    assertThat(again.out()).contains("already up to date (schema version 4)");
+    assertThat(again.out()).contains("already up to date (schema version 5)");
   }
 
   @Test
@@ -122,7 +122,7 @@ class SqlStoreErrorsTest {
     adopted.expect(ExitCodes.OK);
     assertThat(adopted.out())
         .contains("adopted a TaskFlow store")
-        .contains("at schema version 4")
+        .contains("at schema version 5")
         .doesNotContain("up to date");
     assertThat(Cli.run("logbooks", "list", "--all", "--connection", Cli.sqlite(file)).out())
         .contains("kept");

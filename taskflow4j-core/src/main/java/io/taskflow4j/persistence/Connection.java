@@ -288,7 +288,21 @@ public interface Connection extends AutoCloseable {
    * @throws StorageException when the store cannot be read
    */
   default FlowPage findFlows(FlowQuery query) {
+    return findFlows(query, damaged -> {});
+  }
+
+  /**
+   * As {@link #findFlows(FlowQuery)}, handing each damaged record the listing met (and left out) to
+   * {@code damaged}, as {@link #forEachLogBook} does: on a directory or ZooKeeper store a flow or
+   * logbook record that does not parse; on SQL stores the listing parses no record, so a damaged
+   * one is met only when the flow is read. Backends override this method (the one-argument form
+   * calls it).
+   *
+   * @throws StorageException when the store cannot be read
+   */
+  default FlowPage findFlows(FlowQuery query, Consumer<? super CorruptRecordException> damaged) {
     java.util.Objects.requireNonNull(query, "query");
+    java.util.Objects.requireNonNull(damaged, "damaged");
     io.taskflow4j.persistence.spi.FlowPageCollector page =
         new io.taskflow4j.persistence.spi.FlowPageCollector(query);
     forEachLogBook(
@@ -298,7 +312,7 @@ public interface Connection extends AutoCloseable {
             page.offer(FlowSummary.of(book, fd));
           }
         },
-        damaged -> {});
+        damaged);
     return page.page();
   }
 

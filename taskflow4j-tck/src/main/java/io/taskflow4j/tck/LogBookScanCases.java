@@ -110,6 +110,42 @@ public abstract class LogBookScanCases {
   // ------------------------------------------------------------------ the scan, undamaged
 
   @Test
+  void aFlowListingReadsPastADamagedFlowAndSaysSoWhenItLeavesItOut() throws Exception {
+    LogBook hurt = save("hurt");
+    LogBook whole = save("whole");
+    String bad = hurt.flows().get(0).uuid();
+    damage(Kind.FLOW_DETAIL, bad);
+
+    List<CorruptRecordException> damaged = new ArrayList<>();
+    io.taskflow4j.persistence.FlowPage page =
+        conn.findFlows(io.taskflow4j.persistence.FlowQuery.all(), damaged::add);
+    List<String> listed = new ArrayList<>();
+    page.flows().forEach(f -> listed.add(f.flowUuid()));
+
+    assertThat(listed)
+        .as("every readable flow is listed")
+        .contains(
+            hurt.flows().get(1).uuid(), whole.flows().get(0).uuid(), whole.flows().get(1).uuid());
+    if (listed.contains(bad)) {
+      // a listing that reads no record (SQL: columns only) lists it; reading it says it is damaged
+      assertThat(damaged).isEmpty();
+      assertThatThrownBy(() -> conn.getFlowDetails(bad)).isInstanceOf(CorruptRecordException.class);
+    } else {
+      assertThat(damaged)
+          .singleElement()
+          .satisfies(
+              e -> {
+                assertThat(e.kind()).isEqualTo(Kind.FLOW_DETAIL);
+                assertThat(e.uuid()).contains(bad);
+                assertThat(e.bookUuid()).contains(hurt.uuid());
+              });
+    }
+    assertThat(conn.findFlows(io.taskflow4j.persistence.FlowQuery.all()).flows())
+        .as("the one-argument form lists the same")
+        .hasSameSizeAs(page.flows());
+  }
+
+  @Test
   void theScanHandsOverEveryBookOldestFirstAsGetLogBooksReadsThem() {
     save("first");
     save("second");

@@ -119,9 +119,10 @@ final class DirConnection implements Connection {
    * DirStore}'s "Flow listings".
    */
   @Override
-  public FlowPage findFlows(FlowQuery query) {
+  public FlowPage findFlows(FlowQuery query, Consumer<? super CorruptRecordException> damaged) {
     Objects.requireNonNull(query, "query");
-    return store.findFlows(query);
+    Objects.requireNonNull(damaged, "damaged");
+    return store.findFlows(query, damaged);
   }
 
   /** The scan of {@link #findFlows}, reading no atom record. */

@@ -386,9 +386,9 @@ final class DirReader {
    * One page of {@link io.taskflow4j.persistence.Connection#findFlows}: a scan of the flow records
    * (see {@link #scanFlows}), then the atom records of the page's flows only, to count them.
    */
-  FlowPage findFlows(FlowQuery query) {
+  FlowPage findFlows(FlowQuery query, Consumer<? super CorruptRecordException> damaged) {
     FlowPageCollector page = new FlowPageCollector(query);
-    scanFlows(query, page::offer);
+    scanFlows(query, page::offer, damaged);
     return page.page(this::withAtomCounts);
   }
 
@@ -401,7 +401,8 @@ final class DirReader {
           if (query.matches(f)) {
             counts.merge(f.state(), 1L, Long::sum);
           }
-        });
+        },
+        e -> LOG.debug("flow count: leaving out a damaged record: {}", e.getMessage()));
     return counts;
   }
 
@@ -409,10 +410,14 @@ final class DirReader {
    * Offers a summary (without atom counts) of every flow detail a book links: lists {@code books/}
    * as a stream, reads each book's own record (its name; a book whose name the query excludes is
    * skipped whole), lists its links and reads each linked flow's record, streaming over its meta.
-   * Holds one book's link names at a time, nothing else. A damaged book or flow record is logged
-   * and left out; a link whose flow is gone (a delete under way) is skipped. Takes no lock.
+   * Holds one book's link names at a time, nothing else. A damaged book or flow record goes to
+   * {@code damaged} and is left out; a link whose flow is gone (a delete under way) is skipped.
+   * Takes no lock.
    */
-  private void scanFlows(FlowQuery query, Consumer<FlowSummary> out) {
+  private void scanFlows(
+      FlowQuery query,
+      Consumer<FlowSummary> out,
+      Consumer<? super CorruptRecordException> damaged) {
     store.ensureOpen();
     requireUsableRootWithoutBooks();
     String bookPrefix = query.bookNamePrefix().orElse(null);
@@ -432,7 +437,7 @@ final class DirReader {
           Object n = parseMap(bookFile, raw).get("name");
           bookName = n == null ? "" : String.valueOf(n);
         } catch (CorruptRecordException e) {
-          LOG.warn("flow listing: skipping the flows of a damaged logbook: {}", e.getMessage());
+          damaged.accept(e.inBook(bookUuid));
           continue;
         }
         if (bookPrefix != null && !bookName.startsWith(bookPrefix)) {
@@ -446,7 +451,7 @@ final class DirReader {
           try {
             f = summary(bookUuid, bookName, flowUuid);
           } catch (CorruptRecordException e) {
-            LOG.warn("flow listing: skipping a damaged flow detail: {}", e.getMessage());
+            damaged.accept(e.inBook(bookUuid));
             continue;
           }
           if (f != null) {

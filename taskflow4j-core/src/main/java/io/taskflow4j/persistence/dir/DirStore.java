@@ -623,8 +623,9 @@ final class DirStore {
     writer.destroyLogBook(bookUuid, fence);
   }
 
-  FlowPage findFlows(FlowQuery query) {
-    return reader.findFlows(query);
+  FlowPage findFlows(
+      FlowQuery query, java.util.function.Consumer<? super CorruptRecordException> damaged) {
+    return reader.findFlows(query, damaged);
   }
 
   Map<FlowState, Long> countFlows(FlowQuery query) {

@@ -474,9 +474,12 @@ public final class MemoryBackend implements Backend {
       }
     }
 
-    /** A pass over the flow records; atom details are counted only for the flows of the page. */
+    /**
+     * A pass over the flow records; atom details are counted only for the flows of the page.
+     * Nothing here can be damaged.
+     */
     @Override
-    public FlowPage findFlows(FlowQuery query) {
+    public FlowPage findFlows(FlowQuery query, Consumer<? super CorruptRecordException> damaged) {
       Objects.requireNonNull(query, "query");
       ensureOpen();
       FlowPageCollector page = new FlowPageCollector(query);

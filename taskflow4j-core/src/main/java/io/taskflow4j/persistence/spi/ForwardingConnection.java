@@ -126,8 +126,11 @@ public abstract class ForwardingConnection implements Connection {
   }
 
   @Override
-  public io.taskflow4j.persistence.FlowPage findFlows(io.taskflow4j.persistence.FlowQuery query) {
-    return delegate.findFlows(query);
+  public io.taskflow4j.persistence.FlowPage findFlows(
+      io.taskflow4j.persistence.FlowQuery query,
+      java.util.function.Consumer<? super io.taskflow4j.persistence.CorruptRecordException>
+          damaged) {
+    return delegate.findFlows(query, damaged);
   }
 
   @Override

@@ -374,10 +374,14 @@ final class JdbcConnection implements Connection {
 
   /**
    * One indexed keyset query, then one grouped count of the page's atoms: see {@link
-   * JdbcFlowFinder}.
+   * JdbcFlowFinder}. The listing reads columns only, never a JSON record, so it meets no damaged
+   * record ({@code damaged} is never called): a damaged one is met when its flow is read.
    */
   @Override
-  public FlowPage findFlows(FlowQuery query) {
+  public FlowPage findFlows(
+      FlowQuery query,
+      java.util.function.Consumer<? super io.taskflow4j.persistence.CorruptRecordException>
+          damaged) {
     return finder.findFlows(query);
   }
 

@@ -457,8 +457,11 @@ final class ZkConnection implements Connection {
 
   /** A scan of the flow records, not of the atoms but the page's: see {@link ZkFlowQueries}. */
   @Override
-  public FlowPage findFlows(FlowQuery query) {
-    return queries.findFlows(query);
+  public FlowPage findFlows(
+      FlowQuery query,
+      java.util.function.Consumer<? super io.taskflow4j.persistence.CorruptRecordException>
+          damaged) {
+    return queries.findFlows(query, damaged);
   }
 
   /** The scan of {@link #findFlows}, reading no atom detail: see {@link ZkFlowQueries}. */

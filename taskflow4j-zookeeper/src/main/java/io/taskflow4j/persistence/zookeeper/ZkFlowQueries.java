@@ -57,8 +57,9 @@ final class ZkFlowQueries {
     this.backend = conn.backend;
   }
 
-  FlowPage findFlows(FlowQuery query) {
+  FlowPage findFlows(FlowQuery query, Consumer<? super CorruptRecordException> damaged) {
     Objects.requireNonNull(query, "query");
+    Objects.requireNonNull(damaged, "damaged");
     conn.ensureOpen();
     FlowPageCollector page = new FlowPageCollector(query);
     scan(
@@ -67,7 +68,8 @@ final class ZkFlowQueries {
           if (page.couldKeep(f.updatedAt(), f.flowUuid())) {
             page.offer(f);
           }
-        });
+        },
+        damaged);
     FlowPage found = page.page();
     return new FlowPage(withAtomCounts(found.flows()), found.nextCursor());
   }
@@ -82,7 +84,8 @@ final class ZkFlowQueries {
           if (query.matches(f)) {
             counts.merge(f.state(), 1L, Long::sum);
           }
-        });
+        },
+        damaged -> {});
     return counts;
   }
 
@@ -91,9 +94,13 @@ final class ZkFlowQueries {
 
   /**
    * Offers every readable flow detail, as a summary without atom counts, to {@code flows}; books
-   * whose name the query's prefix excludes are not read further.
+   * whose name the query's prefix excludes are not read further. Each damaged book or flow record
+   * goes to {@code damaged} once (a batch read again after a lost connection reports it once).
    */
-  private void scan(FlowQuery query, Consumer<FlowSummary> flows) {
+  private void scan(
+      FlowQuery query,
+      Consumer<FlowSummary> flows,
+      Consumer<? super CorruptRecordException> damaged) {
     List<String> books =
         backend.run(
             "listing the logbooks",
@@ -105,20 +112,37 @@ final class ZkFlowQueries {
     String prefix = query.bookNamePrefix().orElse(null);
     for (int i = 0; i < books.size(); i += BOOK_BATCH) {
       List<String> chunk = books.subList(i, Math.min(books.size(), i + BOOK_BATCH));
+      List<CorruptRecordException> bad = new ArrayList<>();
       List<Linked> linked =
-          backend.run("reading the logbooks", (zk, attempt) -> links(zk, chunk, prefix));
+          backend.run(
+              "reading the logbooks",
+              (zk, attempt) -> {
+                bad.clear();
+                return links(zk, chunk, prefix, bad);
+              });
+      bad.forEach(damaged);
       for (int j = 0; j < linked.size(); j += FLOW_BATCH) {
         List<Linked> part = linked.subList(j, Math.min(linked.size(), j + FLOW_BATCH));
+        List<CorruptRecordException> badFlows = new ArrayList<>();
         List<FlowSummary> read =
-            backend.run("reading the flow details", (zk, attempt) -> summaries(zk, part));
+            backend.run(
+                "reading the flow details",
+                (zk, attempt) -> {
+                  badFlows.clear();
+                  return summaries(zk, part, badFlows);
+                });
         read.forEach(flows);
+        badFlows.forEach(damaged);
       }
     }
   }
 
   /** The flows linked from these books, of the books whose record parses and name matches. */
   private List<Linked> links(
-      org.apache.zookeeper.ZooKeeper zk, List<String> bookUuids, String prefix)
+      org.apache.zookeeper.ZooKeeper zk,
+      List<String> bookUuids,
+      String prefix,
+      List<CorruptRecordException> bad)
       throws org.apache.zookeeper.KeeperException, InterruptedException {
     List<Read> reads = new ArrayList<>(bookUuids.size() * 2);
     for (String b : bookUuids) {
@@ -138,6 +162,7 @@ final class ZkFlowQueries {
         Object n = ZkReader.parse(node, Kind.LOGBOOK, bookUuids.get(k)).get("name");
         name = n == null ? "" : String.valueOf(n);
       } catch (CorruptRecordException e) {
+        bad.add(e.inBook(bookUuids.get(k)));
         continue;
       }
       if (prefix != null && !name.startsWith(prefix)) {
@@ -151,7 +176,8 @@ final class ZkFlowQueries {
   }
 
   /** The summaries (without atom counts) of the flows that exist and parse. */
-  private List<FlowSummary> summaries(org.apache.zookeeper.ZooKeeper zk, List<Linked> part)
+  private List<FlowSummary> summaries(
+      org.apache.zookeeper.ZooKeeper zk, List<Linked> part, List<CorruptRecordException> bad)
       throws org.apache.zookeeper.KeeperException, InterruptedException {
     List<Read> reads = new ArrayList<>(part.size());
     for (Linked l : part) {
@@ -169,6 +195,7 @@ final class ZkFlowQueries {
       try {
         fd = conn.reader.flow(node, List.of(), l.bookUuid());
       } catch (CorruptRecordException e) {
+        bad.add(e.inBook(l.bookUuid()));
         continue;
       }
       out.add(
