@@ -46,6 +46,10 @@ import org.HdrHistogram.PackedHistogram;
  *       with {@link Connection#getFlowDetails(String)} (one indexed query per flow on SQL). A
  *       filter usually selects a small, recent part of a large store, which this reads without
  *       touching the rest; a scan would read the whole store to keep that part.
+ *   <li>But with the same scan as without a filter, keeping the selected flows, when the backend
+ *       does not answer {@code findFlows} itself (the interface's default scans the whole store for
+ *       each page) or when its own {@link Connection#countFlows} says the filter selects more than
+ *       a quarter of the flows (then one point read per flow costs more than the scan).
  * </ul>
  *
  * <p>What is kept while reading: one counter set and one {@link PackedHistogram} of durations per
@@ -80,13 +84,27 @@ public final class StatsCollector {
             }
           },
           damaged -> acc.damaged++);
+      return acc.result(query);
+    }
+    FlowQuery fq =
+        FlowQuery.all()
+            .updatedSince(query.since().orElse(null))
+            .flowNamePrefix(query.flowName().orElse(null))
+            .limit(PAGE);
+    String name = query.flowName().orElse(null);
+    if (!pagingPays(connection, fq)) {
+      connection.forEachLogBook(
+          false,
+          book -> {
+            for (FlowDetail fd : book.flows()) {
+              if (fq.matches(FlowSummary.of(book, fd))
+                  && (name == null || name.equals(fd.name()))) {
+                acc.flow(book.uuid(), book.name(), fd);
+              }
+            }
+          },
+          damaged -> acc.damaged++);
     } else {
-      FlowQuery fq =
-          FlowQuery.all()
-              .updatedSince(query.since().orElse(null))
-              .flowNamePrefix(query.flowName().orElse(null))
-              .limit(PAGE);
-      String name = query.flowName().orElse(null);
       FlowPage page = connection.findFlows(fq);
       while (true) {
         for (FlowSummary s : page.flows()) {
@@ -111,6 +129,41 @@ public final class StatsCollector {
       }
     }
     return acc.result(query);
+  }
+
+  /**
+   * Whether listing the selected flows and reading each is cheaper than one scan: only when the
+   * backend answers {@link Connection#findFlows} itself (the interface's default scans the whole
+   * store for every page), and, when it counts natively too, when the filter selects at most a
+   * quarter of the flows (a point read per flow costs more than its share of a scan).
+   */
+  static boolean pagingPays(Connection connection, FlowQuery filter) {
+    if (!overrides(connection, "findFlows")) {
+      return false;
+    }
+    if (!overrides(connection, "countFlows")) {
+      return true;
+    }
+    long selected = sum(connection.countFlows(filter));
+    long all = sum(connection.countFlows(FlowQuery.all()));
+    return selected * 4 <= all;
+  }
+
+  private static boolean overrides(Connection connection, String method) {
+    try {
+      return connection.getClass().getMethod(method, FlowQuery.class).getDeclaringClass()
+          != Connection.class;
+    } catch (NoSuchMethodException e) {
+      return false;
+    }
+  }
+
+  private static long sum(Map<?, Long> counts) {
+    long n = 0;
+    for (long c : counts.values()) {
+      n += c;
+    }
+    return n;
   }
 
   // ---- accumulating ----

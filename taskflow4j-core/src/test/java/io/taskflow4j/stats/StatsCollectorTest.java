@@ -15,6 +15,7 @@ import io.taskflow4j.persistence.Backends;
 import io.taskflow4j.persistence.Connection;
 import io.taskflow4j.persistence.Failure;
 import io.taskflow4j.persistence.FlowDetail;
+import io.taskflow4j.persistence.FlowQuery;
 import io.taskflow4j.persistence.FlowState;
 import io.taskflow4j.persistence.Json;
 import io.taskflow4j.persistence.LogBook;
@@ -247,6 +248,27 @@ class StatsCollectorTest {
     assertThat(both.flows()).isEqualTo(1);
     assertThat(both.atom("x").orElseThrow().max()).isEqualTo(2.0);
     assertThat(StatsCollector.collect(c, StatsQuery.all()).flows()).isEqualTo(4);
+  }
+
+  @Test
+  void aSelectiveFilterListsTheFlowsAndAWideOneScans() {
+    Instant old = Instant.now().minus(Duration.ofDays(30));
+    for (int i = 0; i < 7; i++) {
+      FlowDetail aged =
+          FlowDetail.create("nightly").withAtoms(List.of(ran("x", old, 1, 1))).withTimes(old, old);
+      c.replaceLogBook(LogBook.create("old " + i).withFlow(aged));
+    }
+    save("nightly", ran("x", T0, 2, 1));
+    StatsQuery lastWeek = StatsQuery.all().since(Instant.now().minus(Duration.ofDays(7)));
+    FlowQuery selective = FlowQuery.all().updatedSince(lastWeek.since().orElseThrow());
+    assertThat(StatsCollector.pagingPays(c, selective)).isTrue();
+    assertThat(StatsCollector.pagingPays(c, FlowQuery.all().flowNamePrefix("night"))).isFalse();
+
+    StoreStats recent = StatsCollector.collect(c, lastWeek.flowName("nightly"));
+    assertThat(recent.flows()).isEqualTo(1);
+    assertThat(recent.atom("x").orElseThrow().max()).isEqualTo(2.0);
+    assertThat(StatsCollector.collect(c, StatsQuery.all().flowName("nightly")).flows())
+        .isEqualTo(8);
   }
 
   @Test
