@@ -2,9 +2,11 @@ package io.taskflow4j.cli;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import io.taskflow4j.internal.AtomicFiles;
+import io.taskflow4j.persistence.AtomDetail;
 import io.taskflow4j.persistence.Backend;
 import io.taskflow4j.persistence.Connection;
 import io.taskflow4j.persistence.CorruptRecordException;
+import io.taskflow4j.persistence.FlowDetail;
 import io.taskflow4j.persistence.Json;
 import io.taskflow4j.persistence.LogBook;
 import java.io.IOException;
@@ -27,8 +29,10 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     description = {
       "Export logbooks as JSON in the versioned, backend-neutral export format"
-          + " ({\"format\": \"taskflow4j-export\", \"version\": 1, \"exported_at\": ...,"
-          + " \"logbooks\": [...]}), which 'import' reads into any backend.",
+          + " ({\"format\": \"taskflow4j-export\", \"version\": 2, \"exported_at\": ...,"
+          + " \"logbooks\": [...]}), which 'import' reads into any backend; or, with --format"
+          + " jsonl, as one flat JSON object per atom and line, for analysis tools (not"
+          + " importable).",
       "A logbook holding a damaged record is left out (never written in part) and named on"
           + " standard error; the file holds every other one, and the exit code is 9."
     })
@@ -50,10 +54,29 @@ final class ExportCommand implements Callable<Integer> {
       description = "Write to FILE (replaced atomically) instead of standard output.")
   Path output;
 
+  /** What {@code --format} selects. */
+  enum Format {
+    /** The whole-store document that {@code import} reads. */
+    json,
+    /** One flat JSON object per atom and line. */
+    jsonl
+  }
+
+  @Option(
+      names = "--format",
+      paramLabel = "FORMAT",
+      defaultValue = "json",
+      description =
+          "json: the export document 'import' reads (default); jsonl: one line per atom with"
+              + " flattened fields (see docs/CLI.md).")
+  Format format;
+
   /** How many books and flows were written. */
   private int bookCount;
 
   private int flowCount;
+
+  private long atomCount;
 
   @Override
   public Integer call() throws IOException {
@@ -62,7 +85,9 @@ final class ExportCommand implements Callable<Integer> {
     if (output == null) {
       OutputStream out = main.out();
       export(out, damaged);
-      out.write('\n');
+      if (format == Format.json) {
+        out.write('\n');
+      }
       out.flush();
     } else {
       Path target = output.toAbsolutePath();
@@ -73,7 +98,15 @@ final class ExportCommand implements Callable<Integer> {
       }
       // Readers of the file see the previous export or this one whole, never half of it.
       AtomicFiles.replace(target, false, out -> export(out, damaged));
-      main.info("Exported " + bookCount + " logbook(s), " + flowCount + " flow(s) to " + output);
+      main.info(
+          "Exported "
+              + bookCount
+              + " logbook(s), "
+              + flowCount
+              + " flow(s)"
+              + (format == Format.jsonl ? ", " + atomCount + " atom(s)" : "")
+              + " to "
+              + output);
     }
     for (CorruptRecordException e : damaged) {
       main.info(LogbooksCommand.damagedLine(e));
@@ -90,6 +123,14 @@ final class ExportCommand implements Callable<Integer> {
   private void export(OutputStream out, List<CorruptRecordException> damaged) throws IOException {
     try (Backend backend = Stores.readable(connection);
         Connection c = backend.getConnection()) {
+      export(c, out, damaged);
+    }
+  }
+
+  /** Writes the export of {@code c}'s books (the {@code --book}s, or every one) to {@code out}. */
+  void export(Connection c, OutputStream out, List<CorruptRecordException> damaged)
+      throws IOException {
+    {
       List<LogBook> selected = new ArrayList<>();
       for (String uuid : books) {
         try {
@@ -97,6 +138,26 @@ final class ExportCommand implements Callable<Integer> {
         } catch (CorruptRecordException e) {
           damaged.add(e);
         }
+      }
+      if (format == Format.jsonl) {
+        try (JsonGenerator g = Json.mapper().getFactory().createGenerator(out)) {
+          g.disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET);
+          // one object per line: the root separator is the line break
+          g.setRootValueSeparator(new com.fasterxml.jackson.core.io.SerializedString("\n"));
+          if (books.isEmpty()) {
+            c.forEachLogBook(false, b -> writeLines(g, b), damaged::add);
+          } else {
+            for (LogBook b : selected) {
+              writeLines(g, b);
+            }
+          }
+          if (atomCount > 0) {
+            g.writeRaw('\n');
+          }
+        } catch (UncheckedIOException e) {
+          throw e.getCause();
+        }
+        return;
       }
       try (JsonGenerator g = Json.mapper().getFactory().createGenerator(out)) {
         g.disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET);
@@ -119,6 +180,21 @@ final class ExportCommand implements Callable<Integer> {
         throw e.getCause();
       }
     }
+  }
+
+  private void writeLines(JsonGenerator g, LogBook b) {
+    try {
+      for (FlowDetail fd : b.flows()) {
+        for (AtomDetail ad : fd.atoms()) {
+          g.writeObject(ExportFormat.atomLine(b, fd, ad));
+          atomCount++;
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    bookCount++;
+    flowCount += b.size();
   }
 
   private void write(JsonGenerator g, LogBook b) {

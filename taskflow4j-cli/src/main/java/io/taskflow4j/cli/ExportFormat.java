@@ -1,6 +1,7 @@
 package io.taskflow4j.cli;
 
 import io.taskflow4j.persistence.AtomDetail;
+import io.taskflow4j.persistence.Failure;
 import io.taskflow4j.persistence.FlowDetail;
 import io.taskflow4j.persistence.Json;
 import io.taskflow4j.persistence.LogBook;
@@ -16,14 +17,14 @@ import java.util.Objects;
 import java.util.Set;
 
 /**
- * The backend-neutral export format of logbooks, version 1:
+ * The backend-neutral export format of logbooks, version 2:
  *
  * <pre>{@code
- * {"format": "taskflow4j-export", "version": 1, "exported_at": "2026-01-02T03:04:05.123456Z",
+ * {"format": "taskflow4j-export", "version": 2, "exported_at": "2026-01-02T03:04:05.123456Z",
  *  "logbooks": [
  *    {"uuid", "name", "created_at", "updated_at", "meta",
  *     "flows": [
- *       {"uuid", "name", "state", "meta",
+ *       {"uuid", "name", "state", "created_at", "updated_at", "meta",
  *        "atoms": [{"uuid", "name", "type", "state", "intention", "version", "results",
  *                   "failure", "revert_results", "revert_failure", "meta"}]}]}]}
  * }</pre>
@@ -32,13 +33,22 @@ import java.util.Set;
  * {@code TASK_DETAIL} or {@code RETRY_DETAIL}; failures are TaskFlow's failure dicts; a retry's
  * {@code results} is its history, {@code [[value, {atom: failure}], ...]}. Revisions are left out:
  * they belong to a store, not to the data.
+ *
+ * <p>A flow's {@code created_at} and {@code updated_at} are the record times its store kept ({@code
+ * FlowDetail.createdAt()/updatedAt()}, what retention and {@code stats --since} measure); import
+ * writes them back, so a copied store reports the same ages. They are {@code null} when the source
+ * store did not know them. Version 1, the same without them, is still read: its flows take their
+ * logbook's times.
  */
 final class ExportFormat {
   /** The value of the {@code format} key. */
   static final String FORMAT = "taskflow4j-export";
 
-  /** The version this code writes and reads. */
-  static final int VERSION = 1;
+  /** The version this code writes (and the newest it reads). */
+  static final int VERSION = 2;
+
+  /** The oldest version this code reads: version 1, whose flows carry no record times. */
+  static final int OLDEST_VERSION = 1;
 
   private ExportFormat() {}
 
@@ -77,6 +87,8 @@ final class ExportFormat {
     m.put("uuid", fd.uuid());
     m.put("name", fd.name());
     m.put("state", fd.state().name());
+    m.put("created_at", time(fd.createdAt()));
+    m.put("updated_at", time(fd.updatedAt()));
     m.put("meta", fd.meta());
     List<Object> atoms = new ArrayList<>();
     for (AtomDetail ad : fd.atoms()) {
@@ -100,6 +112,49 @@ final class ExportFormat {
     m.put("revert_failure", TaskFlowFormat.failureToMap(ad.revertFailure()));
     m.put("meta", ad.meta());
     return m;
+  }
+
+  /**
+   * The {@code export --format jsonl} line of one atom: its book, flow and own fields flattened,
+   * its timing from the meta the engine records, its failure's type and message, and the size of
+   * its result (the schema is documented in docs/CLI.md).
+   */
+  static Map<String, Object> atomLine(LogBook book, FlowDetail fd, AtomDetail ad) {
+    Map<String, Object> meta = ad.meta();
+    Failure failure = ad.failure();
+    Object results = TaskFlowFormat.resultsToJson(ad);
+    Instant flowCreated = fd.createdAt() != null ? fd.createdAt() : book.createdAt();
+    Instant flowUpdated =
+        fd.updatedAt() != null
+            ? fd.updatedAt()
+            : book.updatedAt() != null ? book.updatedAt() : book.createdAt();
+    Map<String, Object> m = new LinkedHashMap<>(32);
+    m.put("book_uuid", book.uuid());
+    m.put("book_name", book.name());
+    m.put("flow_uuid", fd.uuid());
+    m.put("flow_name", fd.name());
+    m.put("flow_state", fd.state().name());
+    m.put("atom_uuid", ad.uuid());
+    m.put("atom_name", ad.name());
+    m.put("atom_type", ad.typeName());
+    m.put("state", ad.state().name());
+    m.put("intention", ad.intention().name());
+    m.put("started_at", text(meta.get(AtomDetail.META_STARTED_AT)));
+    m.put("ended_at", text(meta.get(AtomDetail.META_ENDED_AT)));
+    m.put("duration", meta.get(AtomDetail.META_DURATION) instanceof Number n ? n : null);
+    m.put("attempt", meta.get(AtomDetail.META_ATTEMPT) instanceof Number n ? n : null);
+    m.put("host", text(meta.get(AtomDetail.META_HOST)));
+    m.put("exception_type", failure == null ? null : failure.typeName());
+    m.put("exception_message", failure == null ? null : failure.exceptionStr());
+    m.put("result_bytes", results == null ? 0 : Json.writeBytes(results).length);
+    m.put("flow_created_at", time(flowCreated));
+    m.put("flow_updated_at", time(flowUpdated));
+    return m;
+  }
+
+  /** A meta value that is a time or a name, as text (a {@link Stamp} as its ISO-8601 text). */
+  private static String text(Object v) {
+    return v == null ? null : v instanceof String s ? s : v.toString();
   }
 
   /** A copy of a book read from one store, ready to be written to another (revisions 0). */
@@ -153,13 +208,16 @@ final class ExportFormat {
               + "'");
     }
     Object version = m.get("version");
-    if (!(version instanceof Integer v) || v != VERSION) {
+    if (!(version instanceof Integer v) || v < OLDEST_VERSION || v > VERSION) {
       throw new InvalidExportException(
           "export format version "
               + version
-              + " is not supported; this taskflow4j reads version "
+              + " is not supported; this taskflow4j reads versions "
+              + OLDEST_VERSION
+              + " to "
               + VERSION);
     }
+    boolean flowTimes = (Integer) version >= 2;
     if (!(m.get("logbooks") instanceof List<?> books)) {
       throw new InvalidExportException("\"logbooks\" must be a list");
     }
@@ -197,6 +255,9 @@ final class ExportFormat {
           }
           try {
             FlowDetail fd = TaskFlowFormat.flowDetailFromMap(fm, atoms, 0);
+            if (flowTimes) {
+              fd = fd.withTimes(time(fm, "created_at", fwhere), time(fm, "updated_at", fwhere));
+            }
             requireString(fm, "name", fwhere);
             unique(flowIds, fd.uuid(), fwhere);
             flows.add(fd);
@@ -209,7 +270,7 @@ final class ExportFormat {
           if (bm.get("created_at") == null) {
             throw new InvalidExportException(where + ": \"created_at\" is missing");
           }
-          LogBook book = TaskFlowFormat.logBookFromMap(bm, flows);
+          LogBook book = withBookTimes(TaskFlowFormat.logBookFromMap(bm, flows));
           unique(bookIds, book.uuid(), where);
           // Strings the model took as they were read (failures, nested values) are checked too.
           StoreLimits.NONE.check(book);
@@ -222,6 +283,38 @@ final class ExportFormat {
       }
     }
     return out;
+  }
+
+  /**
+   * {@code book} whose flows without record times (all of a version-1 file's) take the book's: its
+   * last update, else its creation. So a flow is never younger than the book it came in.
+   */
+  static LogBook withBookTimes(LogBook book) {
+    Instant created = book.createdAt();
+    Instant updated = book.updatedAt() != null ? book.updatedAt() : created;
+    List<FlowDetail> flows = new ArrayList<>(book.size());
+    boolean changed = false;
+    for (FlowDetail fd : book.flows()) {
+      if (fd.createdAt() == null && created != null) {
+        flows.add(fd.withTimes(created, updated));
+        changed = true;
+      } else {
+        flows.add(fd);
+      }
+    }
+    return changed ? book.withFlows(flows) : book;
+  }
+
+  private static Instant time(Map<?, ?> m, String key, String where) throws InvalidExportException {
+    Object v = m.get(key);
+    if (v == null) {
+      return null;
+    }
+    try {
+      return TaskFlowFormat.unmarshalTime(v);
+    } catch (RuntimeException e) {
+      throw new InvalidExportException(where + ": \"" + key + "\" is not a time: " + v);
+    }
   }
 
   private static void requireString(Map<?, ?> m, String key, String where)

@@ -123,8 +123,9 @@ final class ImportCommand implements Callable<Integer> {
    * Writes books to a store. Before writing anything, checks every book against the store's limits
    * ({@link Connection#checkStorable}), refuses books that exist unless {@code replace}, and
    * refuses flow and atom details stored in other logbooks. Then writes each book in one atomic
-   * step ({@link Connection#replaceLogBook} when it exists); when one fails anyway, the error says
-   * which books were written and that nothing of the others was.
+   * step with {@link Connection#replaceLogBook}, which keeps the flows' record times (their ages);
+   * when one fails anyway, the error says which books were written and that nothing of the others
+   * was.
    *
    * @param source the file or store the books come from, for messages
    * @param progress called after each book, or null
@@ -173,11 +174,9 @@ final class ImportCommand implements Callable<Integer> {
     List<String> done = new ArrayList<>();
     for (LogBook b : books) {
       try {
-        if (existing.contains(b.uuid())) {
-          c.replaceLogBook(b);
-        } else {
-          c.saveLogBook(b);
-        }
+        // replaceLogBook, for a new book too: it writes the record times the flows carry (a save
+        // stamps the time of the write), so the copy reports the ages the source did.
+        c.replaceLogBook(b);
       } catch (RuntimeException e) {
         throw partial(books, done, b, e, target);
       }

@@ -34,6 +34,7 @@ import picocli.CommandLine.Spec;
       DemoCommand.class,
       ResumeCommand.class,
       LogbooksCommand.class,
+      StatsCommand.class,
       ExportCommand.class,
       ImportCommand.class,
       MigrateCommand.class,

@@ -27,7 +27,7 @@ class ExportImportTest {
     assertThat(export.err()).contains("Exported 3 logbook(s), 3 flow(s)");
     Map<String, Object> doc = read(file);
     assertThat(doc.get("format")).isEqualTo("taskflow4j-export");
-    assertThat(doc.get("version")).isEqualTo(1);
+    assertThat(doc.get("version")).isEqualTo(2);
     assertThat(doc.get("exported_at")).asString().endsWith("Z");
     assertThat((List<?>) doc.get("logbooks")).hasSize(3);
 
@@ -98,7 +98,7 @@ class ExportImportTest {
             "truncated", text.substring(0, text.length() / 2),
             "garbage", text + " trailing garbage",
             "foreign", text.replace("\"taskflow4j-export\"", "\"something-else\""),
-            "future", text.replace("\"version\" : 1,", "\"version\" : 2,"),
+            "future", text.replace("\"version\" : 2,", "\"version\" : 3,"),
             // the first book is fine, the second has an atom in an unknown state
             "bad-state", text.replace("\"REVERT_FAILURE\"", "\"EXPLODED\""),
             "not-object", "[1, 2, 3]");
@@ -118,7 +118,7 @@ class ExportImportTest {
     }
     assertThat(
             Cli.run("import", dir.resolve("future.json").toString(), "--connection", target).err())
-        .contains("version 2 is not supported; this taskflow4j reads version 1");
+        .contains("version 3 is not supported; this taskflow4j reads versions 1 to 2");
     assertThat(
             Cli.run("import", dir.resolve("bad-state.json").toString(), "--connection", target)
                 .err())
