@@ -65,10 +65,11 @@ final class ConductorCommand implements Callable<Integer> {
   @Option(
       names = "--retention",
       paramLabel = "AGE",
+      converter = DurationConverter.class,
       description =
           "Prune finished flows older than AGE (30d, 12h...) periodically, keeping those a job"
               + " on the board refers to (default: keep everything).")
-  String retention;
+  Duration retention;
 
   @Override
   public Integer call() throws InterruptedException {
@@ -76,7 +77,7 @@ final class ConductorCommand implements Callable<Integer> {
     if (jobs < 1 || maxFailures < 1 || (workers != null && workers < 1)) {
       throw new CliException(ExitCodes.USAGE, "--jobs, --workers and --max-failures must be >= 1");
     }
-    Duration keep = retention == null ? null : Durations.parse(retention, "--retention");
+    Duration keep = retention;
     Backend backend = Stores.open(where.connection);
     Jobboard board;
     try {

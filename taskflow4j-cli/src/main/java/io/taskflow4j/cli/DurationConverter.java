@@ -68,4 +68,28 @@ final class DurationConverter implements ITypeConverter<Duration> {
             + "' is not a length of time: give a number and a unit (s, m, h, d, w) such as 30m,"
             + " 12h, 7d or 1d12h, or ISO-8601 such as PT12H");
   }
+
+  /**
+   * The instant {@code text} says: an age ({@code 7d}: that long before {@code now}) or an ISO-8601
+   * instant ({@code 2026-12-01T00:00:00Z}).
+   *
+   * @throws CliException (usage) naming {@code option} and the forms understood
+   */
+  static java.time.Instant since(String text, String option, java.time.Instant now) {
+    String t = text == null ? "" : text.strip();
+    try {
+      if (t.length() > 10 && Character.isDigit(t.charAt(0)) && t.charAt(4) == '-') {
+        return java.time.Instant.parse(t);
+      }
+      return now.minus(parse(t));
+    } catch (TypeConversionException | java.time.DateTimeException e) {
+      throw new CliException(
+          ExitCodes.USAGE,
+          option
+              + " takes an age such as 7d, 12h or 1d12h, or an ISO-8601 instant such as"
+              + " 2026-12-01T00:00:00Z, not '"
+              + Main.oneLine(t)
+              + "'");
+    }
+  }
 }

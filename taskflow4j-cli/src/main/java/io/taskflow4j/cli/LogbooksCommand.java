@@ -215,7 +215,7 @@ final class LogbooksCommand implements Callable<Integer> {
         throw new CliException(ExitCodes.USAGE, Main.oneLine(e.getMessage()), e);
       }
       if (since != null) {
-        q = q.updatedSince(Durations.since(since, "--since", Instant.now()));
+        q = q.updatedSince(DurationConverter.since(since, "--since", Instant.now()));
       }
       io.taskflow4j.persistence.FlowPage page;
       try (Backend backend = Stores.readable(connection);

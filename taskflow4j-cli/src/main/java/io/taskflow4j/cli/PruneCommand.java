@@ -42,8 +42,9 @@ final class PruneCommand implements Callable<Integer> {
       names = "--older-than",
       paramLabel = "AGE",
       required = true,
-      description = "How old a flow's last update must be: 30d, 12h, 15m (or ISO-8601, PT1H).")
-  String olderThan;
+      converter = DurationConverter.class,
+      description = "How old a flow's last update must be: 30d, 12h, 1d12h (or ISO-8601, PT1H).")
+  Duration olderThan;
 
   @Option(
       names = "--state",
@@ -79,7 +80,7 @@ final class PruneCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     Main main = Main.of(spec);
-    Duration age = Durations.parse(olderThan, "--older-than");
+    Duration age = olderThan;
     if (noBoard && !boards.isEmpty()) {
       throw new CliException(ExitCodes.USAGE, "--no-board and --board exclude each other");
     }

@@ -7,10 +7,12 @@ import io.taskflow4j.jobs.Job;
 import io.taskflow4j.jobs.JobSpec;
 import io.taskflow4j.jobs.Jobboard;
 import io.taskflow4j.jobs.Jobboards;
+import io.taskflow4j.persistence.AtomState;
 import io.taskflow4j.persistence.Backend;
 import io.taskflow4j.persistence.BackendConf;
 import io.taskflow4j.persistence.Backends;
 import io.taskflow4j.persistence.Connection;
+import io.taskflow4j.persistence.Failure;
 import io.taskflow4j.persistence.FlowDetail;
 import io.taskflow4j.persistence.FlowQuery;
 import io.taskflow4j.persistence.FlowState;
@@ -53,13 +55,29 @@ class PostRunCommandsTest {
         FlowDetail fd =
             FlowDetail.create((String) f[0])
                 .withState((FlowState) f[1])
-                .withAtoms(List.of(TaskDetail.create("t1"), TaskDetail.create("t2")))
+                .withAtoms(atoms((FlowState) f[1]))
                 .withTimes(t, t);
         LogBook book = c.replaceLogBook(LogBook.create("book-" + f[0]).withFlows(List.of(fd)));
         flowByName.put((String) f[0], fd.uuid());
         bookByName.put((String) f[0], book.uuid());
       }
     }
+  }
+
+  /** Two task details as a run that ended in {@code state} leaves them (what verify accepts). */
+  private static List<io.taskflow4j.persistence.AtomDetail> atoms(FlowState state) {
+    TaskDetail t1 = TaskDetail.create("t1");
+    TaskDetail t2 = TaskDetail.create("t2");
+    return switch (state) {
+      case SUCCESS -> List.of(t1.put(AtomState.SUCCESS, 1), t2.put(AtomState.SUCCESS, 2));
+      case REVERTED -> List.of(t1.withState(AtomState.REVERTED), t2.withState(AtomState.REVERTED));
+      case FAILURE ->
+          List.of(
+              t1.withState(AtomState.FAILURE)
+                  .withFailure(Failure.of(new IllegalStateException("declined"))),
+              t2);
+      default -> List.of(t1.put(AtomState.SUCCESS, 1), t2.withState(AtomState.RUNNING));
+    };
   }
 
   private List<String> remaining() {
@@ -80,7 +98,7 @@ class PostRunCommandsTest {
     first.expect(ExitCodes.OK);
     List<String> lines = first.out().lines().toList();
     assertThat(lines.get(0)).startsWith("UPDATED").contains("STATE").contains("FLOW UUID");
-    assertThat(lines.get(1)).contains("young-ok").contains("SUCCESS").contains("2 (2 PENDING)");
+    assertThat(lines.get(1)).contains("young-ok").contains("SUCCESS").contains("2 (2 SUCCESS)");
     assertThat(lines.get(2)).contains("old-ok");
     assertThat(lines.get(3)).startsWith("More: --after ");
     String cursor = lines.get(3).substring("More: --after ".length());
@@ -202,5 +220,48 @@ class PostRunCommandsTest {
     assertThat(remaining()).doesNotContain("old-failed");
     Cli.run("logbooks", "delete-flow", flow, "--connection", connection)
         .expect(ExitCodes.NOT_FOUND);
+  }
+
+  /** {@code flow name -> updated_at} of every flow, as {@code logbooks list --json} gives them. */
+  private static Map<Object, Object> ages(String store) {
+    Cli.Result r = Cli.run("logbooks", "list", "--connection", store, "--json");
+    r.expect(ExitCodes.OK);
+    Map<Object, Object> out = new java.util.TreeMap<>();
+    for (Object f : (List<?>) r.json().get("flows")) {
+      Map<?, ?> m = (Map<?, ?>) f;
+      out.put(m.get("flow_name"), m.get("updated_at") + " created " + m.get("created_at"));
+    }
+    return out;
+  }
+
+  @Test
+  void aCopiedStoreIsListedAndPrunedExactlyLikeTheOriginal() throws Exception {
+    Map<Object, Object> original = ages(connection);
+    assertThat(original).hasSize(5);
+
+    Path file = dir.resolve("export.json");
+    Cli.run("export", "--connection", connection, "--output", file.toString()).expect(ExitCodes.OK);
+    String imported = Cli.dir(dir.resolve("imported"));
+    Cli.run("import", file.toString(), "--connection", imported).expect(ExitCodes.OK);
+    String migrated = Cli.sqlite(dir.resolve("migrated.db"));
+    Cli.run("migrate", "--from", imported, "--to", migrated).expect(ExitCodes.OK);
+
+    assertThat(ages(imported)).isEqualTo(original);
+    assertThat(ages(migrated)).isEqualTo(original);
+    for (String store : List.of(connection, imported, migrated)) {
+      Cli.Result dry =
+          Cli.run(
+              "logbooks",
+              "prune",
+              "--connection",
+              store,
+              "--older-than",
+              "30d",
+              "--dry-run",
+              "--json",
+              "--no-board");
+      dry.expect(ExitCodes.OK);
+      assertThat(dry.json()).as(store).containsEntry("flows_deleted", 3);
+    }
   }
 }
