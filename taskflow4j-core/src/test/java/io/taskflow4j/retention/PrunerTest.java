@@ -14,7 +14,6 @@ import io.taskflow4j.persistence.FlowSummary;
 import io.taskflow4j.persistence.LogBook;
 import io.taskflow4j.persistence.TaskDetail;
 import io.taskflow4j.persistence.memory.MemoryBackend;
-import io.taskflow4j.persistence.spi.ForwardingConnection;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -26,7 +25,10 @@ import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** The pruner: what it deletes, what it never deletes, and its race with a resume. */
+/**
+ * The pruner's options, the jobs that keep flows, and batches; what it deletes on every backend,
+ * and its race with a resume, are in the TCK's {@code RetentionCases}.
+ */
 class PrunerTest {
   private static final Instant NOW = Instant.parse("2026-06-01T12:00:00Z");
   private static final Clock CLOCK = Clock.fixed(NOW, ZoneOffset.UTC);
@@ -67,37 +69,6 @@ class PrunerTest {
   }
 
   @Test
-  void deletesFinishedFlowsOlderThanTheCutOffAndTheBooksItEmpties() {
-    LogBook old = book("old", 40, FlowState.SUCCESS, FlowState.REVERTED, FlowState.FAILURE);
-    book("mixed", 40, FlowState.SUCCESS, FlowState.RUNNING, FlowState.SUSPENDED, FlowState.PENDING);
-    book("young", 10, FlowState.SUCCESS);
-
-    PruneReport r = pruner(conn).batchSize(2).build().run();
-
-    assertThat(r.flowsDeleted()).isEqualTo(4);
-    assertThat(r.deleted())
-        .isEqualTo(Map.of(FlowState.SUCCESS, 2L, FlowState.REVERTED, 1L, FlowState.FAILURE, 1L));
-    assertThat(r.booksDeleted()).isEqualTo(1);
-    assertThat(r.cutoff()).isEqualTo(NOW.minus(Duration.ofDays(30)));
-    assertThat(remaining())
-        .containsExactly("mixed-pending", "mixed-running", "mixed-suspended", "young-success");
-    assertThat(conn.getLogBooks())
-        .extracting(LogBook::name)
-        .containsExactlyInAnyOrder("mixed", "young");
-    assertThat(conn.getLogBooks()).extracting(LogBook::uuid).doesNotContain(old.uuid());
-  }
-
-  @Test
-  void aDryRunCountsAndDeletesNothing() {
-    book("old", 40, FlowState.SUCCESS, FlowState.FAILURE);
-    PruneReport r = pruner(conn).dryRun(true).build().run();
-    assertThat(r.dryRun()).isTrue();
-    assertThat(r.flowsDeleted()).isEqualTo(2);
-    assertThat(r.booksDeleted()).isZero();
-    assertThat(remaining()).hasSize(2);
-  }
-
-  @Test
   void onlyTheStatesAskedForAndNeverAnUnfinishedOne() {
     book("old", 40, FlowState.SUCCESS, FlowState.REVERTED, FlowState.FAILURE);
     pruner(conn).states(Set.of(FlowState.SUCCESS, FlowState.REVERTED)).build().run();
@@ -129,46 +100,6 @@ class PrunerTest {
       assertThat(r.keptReferenced()).isEqualTo(2);
       assertThat(remaining()).containsExactly("by-book-failure", "by-flow-success");
     }
-  }
-
-  @Test
-  void aFlowAResumeMovedBackToRunningAfterTheListingIsKept() {
-    book("raced", 40, FlowState.SUCCESS);
-    book("other", 40, FlowState.SUCCESS);
-    // Between the pruner's listing and its delete, a resumer sets one flow RUNNING again.
-    Connection racing =
-        new ForwardingConnection(conn) {
-          @Override
-          public void destroyFlowDetail(String flowUuid, long revision) {
-            FlowDetail fd = conn.getFlowDetails(flowUuid, true);
-            if (fd.name().startsWith("raced")) {
-              conn.updateFlowDetails(fd.withState(FlowState.RUNNING));
-            }
-            super.destroyFlowDetail(flowUuid, revision);
-          }
-
-          @Override
-          public void close() {}
-        };
-
-    List<String> kept = new ArrayList<>();
-    PruneReport r =
-        pruner(racing)
-            .listener(
-                new PruneListener() {
-                  @Override
-                  public void kept(FlowSummary flow, Reason reason) {
-                    kept.add(flow.flowName() + " " + reason);
-                  }
-                })
-            .build()
-            .run();
-
-    assertThat(r.flowsDeleted()).isEqualTo(1);
-    assertThat(r.keptChanged()).isEqualTo(1);
-    assertThat(kept).containsExactly("raced-success CHANGED");
-    assertThat(remaining()).containsExactly("raced-success");
-    assertThat(conn.findFlows(FlowQuery.all()).flows().get(0).state()).isEqualTo(FlowState.RUNNING);
   }
 
   @Test

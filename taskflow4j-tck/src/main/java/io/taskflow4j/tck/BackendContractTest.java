@@ -587,6 +587,21 @@ public abstract class BackendContractTest {
     }
   }
 
+  /** An engine's retention and the pruner: see {@link RetentionCases}. */
+  @Nested
+  @DisplayName("Retention: discarding finished runs and pruning old flows")
+  class Retentions extends RetentionCases {
+    @Override
+    protected Backend backend() {
+      return backend;
+    }
+
+    @Override
+    protected Connection conn() {
+      return conn;
+    }
+  }
+
   /** Fencing, what a conductor relies on: see {@link FencingCases}. */
   @Nested
   @DisplayName("Fencing")
