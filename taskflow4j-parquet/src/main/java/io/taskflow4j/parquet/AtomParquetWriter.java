@@ -71,9 +71,9 @@ public final class AtomParquetWriter implements AutoCloseable {
   /**
    * Starts a file that will replace (or create) {@code target} on {@link #commit}.
    *
-   * @throws IllegalArgumentException when {@code target} is a folder or its folder does not exist
-   * @throws ParquetExportException when DuckDB cannot be started (its native library not loaded,
-   *     the scratch folder not created)
+   * @throws IllegalArgumentException when {@code target} is a folder
+   * @throws ParquetExportException when its folder does not exist, or DuckDB cannot be started (its
+   *     native library not loaded, the scratch folder not created)
    */
   public static AtomParquetWriter open(Path target, ParquetOptions options) {
     Objects.requireNonNull(options, "options");
@@ -82,7 +82,8 @@ public final class AtomParquetWriter implements AutoCloseable {
       throw new IllegalArgumentException(target + " is a folder; give the path of a file");
     }
     if (file.getParent() == null || !Files.isDirectory(file.getParent())) {
-      throw new IllegalArgumentException("the folder of " + target + " does not exist");
+      throw new ParquetExportException(
+          "cannot write " + target + ": its folder " + file.getParent() + " does not exist", null);
     }
     Path scratch;
     try {
