@@ -2,6 +2,8 @@ package io.taskflow4j.cli;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import io.taskflow4j.internal.AtomicFiles;
+import io.taskflow4j.parquet.AtomParquetWriter;
+import io.taskflow4j.parquet.ParquetOptions;
 import io.taskflow4j.persistence.AtomDetail;
 import io.taskflow4j.persistence.Backend;
 import io.taskflow4j.persistence.Connection;
@@ -17,6 +19,7 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -32,7 +35,8 @@ import picocli.CommandLine.Spec;
           + " ({\"format\": \"taskflow4j-export\", \"version\": 2, \"exported_at\": ...,"
           + " \"logbooks\": [...]}), which 'import' reads into any backend; or, with --format"
           + " jsonl, as one flat JSON object per atom and line, for analysis tools (not"
-          + " importable).",
+          + " importable); or, with --format parquet and --output, as those lines in a Parquet"
+          + " file (Spark, DuckDB, pandas).",
       "A logbook holding a damaged record is left out (never written in part) and named on"
           + " standard error; the file holds every other one, and the exit code is 9."
     })
@@ -59,7 +63,9 @@ final class ExportCommand implements Callable<Integer> {
     /** The whole-store document that {@code import} reads. */
     json,
     /** One flat JSON object per atom and line. */
-    jsonl
+    jsonl,
+    /** The jsonl lines as the rows of a Parquet file (to {@code --output} only). */
+    parquet
   }
 
   @Option(
@@ -68,7 +74,8 @@ final class ExportCommand implements Callable<Integer> {
       defaultValue = "json",
       description =
           "json: the export document 'import' reads (default); jsonl: one line per atom with"
-              + " flattened fields (see docs/CLI.md).")
+              + " flattened fields (see docs/CLI.md); parquet: those lines as a Parquet file"
+              + " (needs --output).")
   Format format;
 
   /** How many books and flows were written. */
@@ -82,6 +89,11 @@ final class ExportCommand implements Callable<Integer> {
   public Integer call() throws IOException {
     Main main = Main.of(spec);
     List<CorruptRecordException> damaged = new ArrayList<>();
+    if (output == null && format == Format.parquet) {
+      throw new CliException(
+          ExitCodes.USAGE,
+          "--format parquet writes a binary file, not to standard output: give --output FILE");
+    }
     if (output == null) {
       OutputStream out = main.out();
       export(out, damaged);
@@ -96,15 +108,19 @@ final class ExportCommand implements Callable<Integer> {
         throw new CliException(
             ExitCodes.USAGE, "--output " + output + " is a directory; give the path of a file");
       }
-      // Readers of the file see the previous export or this one whole, never half of it.
-      AtomicFiles.replace(target, false, out -> export(out, damaged));
+      if (format == Format.parquet) {
+        exportParquet(target, damaged);
+      } else {
+        // Readers of the file see the previous export or this one whole, never half of it.
+        AtomicFiles.replace(target, false, out -> export(out, damaged));
+      }
       main.info(
           "Exported "
               + bookCount
               + " logbook(s), "
               + flowCount
               + " flow(s)"
-              + (format == Format.jsonl ? ", " + atomCount + " atom(s)" : "")
+              + (format != Format.json ? ", " + atomCount + " atom(s)" : "")
               + " to "
               + output);
     }
@@ -127,28 +143,56 @@ final class ExportCommand implements Callable<Integer> {
     }
   }
 
+  /**
+   * Writes the atom lines of the store's books (the {@code --book}s, or every one) as the rows of a
+   * Parquet file that replaces {@code target} once all are in, as the other formats do.
+   */
+  private void exportParquet(Path target, List<CorruptRecordException> damaged) {
+    try (Backend backend = Stores.readable(connection);
+        Connection c = backend.getConnection();
+        AtomParquetWriter w = AtomParquetWriter.open(target, ParquetOptions.defaults())) {
+      List<LogBook> selected = selected(c, damaged);
+      if (books.isEmpty()) {
+        c.forEachLogBook(false, b -> writeLines(w::append, b), damaged::add);
+      } else {
+        for (LogBook b : selected) {
+          writeLines(w::append, b);
+        }
+      }
+      w.commit();
+    }
+  }
+
+  /**
+   * The {@code --book}s, read before anything is written; a damaged one goes to {@code damaged}.
+   */
+  private List<LogBook> selected(Connection c, List<CorruptRecordException> damaged) {
+    List<LogBook> selected = new ArrayList<>();
+    for (String uuid : books) {
+      try {
+        selected.add(LogbooksCommand.load(c, uuid, connection));
+      } catch (CorruptRecordException e) {
+        damaged.add(e);
+      }
+    }
+    return selected;
+  }
+
   /** Writes the export of {@code c}'s books (the {@code --book}s, or every one) to {@code out}. */
   void export(Connection c, OutputStream out, List<CorruptRecordException> damaged)
       throws IOException {
     {
-      List<LogBook> selected = new ArrayList<>();
-      for (String uuid : books) {
-        try {
-          selected.add(LogbooksCommand.load(c, uuid, connection));
-        } catch (CorruptRecordException e) {
-          damaged.add(e);
-        }
-      }
+      List<LogBook> selected = selected(c, damaged);
       if (format == Format.jsonl) {
         try (JsonGenerator g = Json.mapper().getFactory().createGenerator(out)) {
           g.disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET);
           // one object per line: the root separator is the line break
           g.setRootValueSeparator(new com.fasterxml.jackson.core.io.SerializedString("\n"));
           if (books.isEmpty()) {
-            c.forEachLogBook(false, b -> writeLines(g, b), damaged::add);
+            c.forEachLogBook(false, b -> writeLines(g::writeObject, b), damaged::add);
           } else {
             for (LogBook b : selected) {
-              writeLines(g, b);
+              writeLines(g::writeObject, b);
             }
           }
           if (atomCount > 0) {
@@ -182,11 +226,17 @@ final class ExportCommand implements Callable<Integer> {
     }
   }
 
-  private void writeLines(JsonGenerator g, LogBook b) {
+  /** Takes the atom lines: the jsonl writer or the Parquet file's. */
+  @FunctionalInterface
+  private interface LineSink {
+    void accept(Map<String, Object> line) throws IOException;
+  }
+
+  private void writeLines(LineSink sink, LogBook b) {
     try {
       for (FlowDetail fd : b.flows()) {
         for (AtomDetail ad : fd.atoms()) {
-          g.writeObject(ExportFormat.atomLine(b, fd, ad));
+          sink.accept(ExportFormat.atomLine(b, fd, ad));
           atomCount++;
         }
       }
