@@ -189,7 +189,8 @@ public final class PostRunBench {
   private static Map<String, Object> prune(String conn, int days) throws Exception {
     Map<String, Object> r = new LinkedHashMap<>();
     try (Backend backend = Backends.fetch(conn)) {
-      double alone = chainCost(backend, 8);
+      chainCost(backend, 5); // warm-up: JIT, connection, caches
+      double alone = chainCost(backend, 10);
       r.put("chain_alone_us_per_task", round(alone));
       say("prune", "chain alone: " + round(alone) + " us/task");
       AtomicBoolean pruning = new AtomicBoolean(true);

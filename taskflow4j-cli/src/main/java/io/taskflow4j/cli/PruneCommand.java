@@ -67,7 +67,7 @@ final class PruneCommand implements Callable<Integer> {
   @Option(
       names = "--batch-size",
       paramLabel = "N",
-      defaultValue = "500",
+      defaultValue = "200",
       description = "Flows listed and deleted per batch (default ${DEFAULT-VALUE}).")
   int batchSize;
 

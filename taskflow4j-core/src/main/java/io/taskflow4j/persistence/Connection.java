@@ -399,6 +399,33 @@ public interface Connection extends AutoCloseable {
   }
 
   /**
+   * Deletes several flow details with their atom details, each only if its stored revision is still
+   * the one given ({@code 0}: whatever it is), in as few writes as the backend can: the SQL
+   * backends in one transaction, so a prune of many flows costs one commit per batch. A flow that
+   * changed or is gone is left as it is. What a pruner uses; {@link
+   * io.taskflow4j.persistence.spi.ForwardingConnection} does not forward it, so a decorator's
+   * {@link #destroyFlowDetail(String, long)} sees every delete.
+   *
+   * <p>The default deletes them one by one with {@link #destroyFlowDetail(String, long)}.
+   *
+   * @param revisions the revision each flow detail must still have, by uuid
+   * @return the uuids of the flow details deleted
+   */
+  default java.util.Set<String> destroyFlowDetails(java.util.Map<String, Long> revisions) {
+    java.util.Objects.requireNonNull(revisions, "revisions");
+    java.util.Set<String> deleted = new java.util.LinkedHashSet<>();
+    for (java.util.Map.Entry<String, Long> e : revisions.entrySet()) {
+      try {
+        destroyFlowDetail(e.getKey(), e.getValue() == null ? 0 : e.getValue());
+        deleted.add(e.getKey());
+      } catch (ConflictException | NotFoundException changedOrGone) {
+        // left as it is
+      }
+    }
+    return deleted;
+  }
+
+  /**
    * Deletes a logbook if it holds no flow detail, checked atomically with the delete by the
    * built-in backends (a flow added meanwhile keeps the book). The default, for other backends,
    * checks and then deletes.

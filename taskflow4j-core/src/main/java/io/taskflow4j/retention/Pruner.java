@@ -2,13 +2,11 @@ package io.taskflow4j.retention;
 
 import io.taskflow4j.jobs.Job;
 import io.taskflow4j.jobs.Jobboard;
-import io.taskflow4j.persistence.ConflictException;
 import io.taskflow4j.persistence.Connection;
 import io.taskflow4j.persistence.FlowPage;
 import io.taskflow4j.persistence.FlowQuery;
 import io.taskflow4j.persistence.FlowState;
 import io.taskflow4j.persistence.FlowSummary;
-import io.taskflow4j.persistence.NotFoundException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -37,11 +35,12 @@ import java.util.Set;
  * conditional on the revision the listing reported, so a resume that moved a flow back to RUNNING
  * keeps it); a logbook that still holds a flow (deleted only if empty, atomically).
  *
- * <p><b>How it deletes.</b> A page of {@link #batchSize} flows at a time from {@link
- * Connection#findFlows} (oldest pages are not special: the listing is newest first and the cut-off
- * bounds it), one small delete per flow: no transaction spans more than one flow, so running
- * engines are never locked out for long; {@link Builder#pauseBetweenBatches} spaces the batches
- * further. Safe to run from several processes at once (a flow deleted by another is skipped).
+ * <p><b>How it deletes.</b> A page of {@link Builder#batchSize} flows at a time from {@link
+ * Connection#findFlows} (the listing is newest first, and the cut-off bounds it), deleted with one
+ * {@link Connection#destroyFlowDetails} per page: on SQL one transaction per batch (200 flows by
+ * default), so no transaction is large and running engines wait at most for one batch; {@link
+ * Builder#pauseBetweenBatches} spaces the batches further. Safe to run from several processes at
+ * once (a flow deleted by another is skipped).
  *
  * <p>A dry run lists and counts what would be deleted and deletes nothing.
  */
@@ -111,26 +110,31 @@ public final class Pruner {
       }
       Refs refs = Refs.of(boards);
       Set<String> touchedBooks = new LinkedHashSet<>();
+      Map<String, Long> doomed = new java.util.LinkedHashMap<>();
       for (FlowSummary f : page.flows()) {
         if (refs.protects(f)) {
           referenced++;
           listener.kept(f, PruneListener.Reason.REFERENCED_BY_JOB);
+        } else {
+          doomed.put(f.flowUuid(), f.revision());
+        }
+      }
+      Set<String> gone = dryRun ? doomed.keySet() : connection.destroyFlowDetails(doomed);
+      for (FlowSummary f : page.flows()) {
+        if (!doomed.containsKey(f.flowUuid())) {
           continue;
         }
-        if (!dryRun) {
-          try {
-            connection.destroyFlowDetail(f.flowUuid(), f.revision());
-          } catch (ConflictException e) {
-            changed++;
-            listener.kept(f, PruneListener.Reason.CHANGED);
-            continue;
-          } catch (NotFoundException e) {
-            continue; // deleted by another process meanwhile
-          }
+        if (gone.contains(f.flowUuid())) {
           touchedBooks.add(f.bookUuid());
+          deleted.merge(f.state(), 1L, Long::sum);
+          listener.deleted(f);
+        } else {
+          changed++;
+          listener.kept(f, PruneListener.Reason.CHANGED);
         }
-        deleted.merge(f.state(), 1L, Long::sum);
-        listener.deleted(f);
+      }
+      if (dryRun) {
+        touchedBooks.clear();
       }
       for (String book : touchedBooks) {
         if (connection.destroyLogBookIfEmpty(book)) {
@@ -197,7 +201,7 @@ public final class Pruner {
     private Clock clock = Clock.systemUTC();
     private Set<FlowState> states = FINISHED;
     private final Set<Jobboard> boards = new LinkedHashSet<>();
-    private int batchSize = 500;
+    private int batchSize = 200;
     private Duration pause = Duration.ZERO;
     private boolean dryRun;
     private PruneListener listener = PruneListener.NONE;
@@ -267,7 +271,7 @@ public final class Pruner {
       return boards(List.of(jobboards));
     }
 
-    /** Flows listed and deleted per batch (500 by default; 1 to 10,000). */
+    /** Flows listed and deleted per batch (200 by default; 1 to 10,000). */
     public Builder batchSize(int n) {
       if (n < 1 || n > FlowQuery.MAX_LIMIT) {
         throw new IllegalArgumentException(

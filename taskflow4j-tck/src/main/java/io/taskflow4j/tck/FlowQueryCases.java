@@ -275,6 +275,49 @@ public abstract class FlowQueryCases {
   }
 
   @Test
+  void aBatchDeleteDeletesTheFlowsStillAtTheirRevisionAndLeavesTheRest() {
+    LogBook b =
+        conn()
+            .saveLogBook(
+                Fixtures.book(
+                    "batch",
+                    flow("a", task("a1")),
+                    flow("b", task("b1"), task("b2")),
+                    flow("c", task("c1")),
+                    flow("d", task("d1"))));
+    Map<String, Long> revisions = new java.util.LinkedHashMap<>();
+    for (FlowDetail f : b.flows()) {
+      revisions.put(f.uuid(), f.revision());
+    }
+    FlowDetail moved = b.flows().get(2);
+    conn().updateFlowDetails(moved.withState(FlowState.RUNNING));
+    revisions.put(b.flows().get(3).uuid(), 0L); // any revision
+    String unknown = uuid();
+    revisions.put(unknown, 1L);
+
+    Set<String> deleted = conn().destroyFlowDetails(revisions);
+
+    assertThat(deleted)
+        .containsExactlyInAnyOrder(
+            b.flows().get(0).uuid(), b.flows().get(1).uuid(), b.flows().get(3).uuid());
+    assertThat(conn().getLogBook(b.uuid()).flows())
+        .extracting(FlowDetail::uuid)
+        .containsExactly(moved.uuid());
+    assertNotFound(
+        () -> conn().getAtomDetails(b.flows().get(1).atoms().get(1).uuid()),
+        b.flows().get(1).atoms().get(1).uuid());
+    assertThat(conn().destroyFlowDetails(Map.of())).isEmpty();
+
+    String job = "job-" + uuid();
+    conn().advanceFence(new Fence(job, 1));
+    Connection stale = conn().fenced(new Fence(job, 1));
+    conn().advanceFence(new Fence(job, 2));
+    assertThatThrownBy(() -> stale.destroyFlowDetails(Map.of(moved.uuid(), 0L)))
+        .isInstanceOf(FencedException.class);
+    assertThat(conn().getFlowDetails(moved.uuid()).atoms()).hasSize(1);
+  }
+
+  @Test
   void destroyLogBookIfEmptyDeletesOnlyABookWithoutFlows() {
     LogBook full = conn().saveLogBook(Fixtures.book("full", flow("f", task("t"))));
     LogBook empty = conn().saveLogBook(Fixtures.book("empty"));

@@ -399,6 +399,12 @@ final class JdbcConnection implements Connection {
     writer.destroyFlowDetail(flowUuid, revision);
   }
 
+  /** One transaction for the whole batch: see {@code JdbcWriter.destroyFlowDetails}. */
+  @Override
+  public java.util.Set<String> destroyFlowDetails(java.util.Map<String, Long> revisions) {
+    return writer.destroyFlowDetails(revisions);
+  }
+
   /** One conditional DELETE; on a fenced view, after the fence check in the same transaction. */
   @Override
   public boolean destroyLogBookIfEmpty(String bookUuid) {

@@ -639,6 +639,52 @@ final class JdbcWriter {
   }
 
   /**
+   * Deletes the flows whose stored revision is still the one given (0: any), with their atoms, in
+   * one transaction: their rows are locked and read, then the matching ones deleted with two
+   * statements per chunk of {@link JdbcConnection#IN_CHUNK} uuids. A flow changed or gone is left
+   * as it is.
+   */
+  java.util.Set<String> destroyFlowDetails(Map<String, Long> revisions) {
+    Objects.requireNonNull(revisions, "revisions");
+    conn.ensureOpen();
+    if (revisions.isEmpty()) {
+      return java.util.Set.of();
+    }
+    List<String> uuids = new ArrayList<>(revisions.keySet());
+    return conn.write(
+        "destroying " + uuids.size() + " flow detail(s)",
+        c -> {
+          conn.checkFence(c, "the destruction of " + uuids.size() + " flow detail(s)");
+          Map<String, Stored> stored = stored(c, "flowdetails", uuids);
+          List<String> doomed = new ArrayList<>(stored.size());
+          for (String u : uuids) {
+            Stored st = stored.get(u);
+            long want = revisions.get(u) == null ? 0 : revisions.get(u);
+            if (st != null && (want <= 0 || st.revision() == want)) {
+              doomed.add(u);
+            }
+          }
+          for (int from = 0; from < doomed.size(); from += JdbcConnection.IN_CHUNK) {
+            List<String> chunk =
+                doomed.subList(from, Math.min(doomed.size(), from + JdbcConnection.IN_CHUNK));
+            String in = "(" + "?, ".repeat(chunk.size() - 1) + "?)";
+            for (String sql :
+                List.of(
+                    "DELETE FROM atomdetails WHERE parent_uuid IN " + in,
+                    "DELETE FROM flowdetails WHERE uuid IN " + in)) {
+              try (PreparedStatement ps = c.prepareStatement(sql)) {
+                for (int i = 0; i < chunk.size(); i++) {
+                  ps.setString(i + 1, chunk.get(i));
+                }
+                ps.executeUpdate();
+              }
+            }
+          }
+          return new java.util.LinkedHashSet<>(doomed);
+        });
+  }
+
+  /**
    * Deletes a logbook row if no flow row names it as parent, in one statement (the check and the
    * delete cannot be split by another writer's insert). MySQL/MariaDB refuse a subquery on the
    * table being deleted from, not on another one, so the same statement serves every dialect.
