@@ -200,7 +200,11 @@ final class JdbcReader {
                 + ", f.parent_uuid AS af_book"
                 + " FROM atomdetails a JOIN flowdetails f ON a.parent_uuid = f.uuid"
                 + in
-                + " ORDER BY "
+                // by book, flow and then atom: each flow's atoms in their order, which is all
+                // the grouping below needs, and the order the indexes give (no sort on SQLite)
+                + " ORDER BY f.parent_uuid, "
+                + order(layout, "f")
+                + ", "
                 + order(layout, "a"))) {
       bind(ps, order);
       try (ResultSet rs = ps.executeQuery()) {
