@@ -2,6 +2,7 @@ package io.taskflow4j.cli;
 
 import io.taskflow4j.persistence.Backend;
 import io.taskflow4j.persistence.Connection;
+import io.taskflow4j.persistence.CorruptRecordException;
 import io.taskflow4j.persistence.FlowDetail;
 import io.taskflow4j.persistence.LogBook;
 import io.taskflow4j.persistence.NotFoundException;
@@ -113,10 +114,11 @@ final class MigrateCommand implements Callable<Integer> {
   }
 
   /**
-   * The source's books as the target gets them (revisions 0), read one at a time by the store's
-   * scan. The first reading notes their uuids; the later ones hand over those only, so a book
-   * created in the source meanwhile is never written unchecked. A damaged book ends the reading
-   * with its error, as reading the store whole would.
+   * The source's books as the target gets them (revisions 0), one at a time: the store's scan lists
+   * them lazily, and each is read whole on its own (a scan reading whole books may hold a page of
+   * them, a hundred on a SQL store). The first reading notes their uuids; the later ones hand over
+   * those only, so a book created in the source meanwhile is never written unchecked. A damaged
+   * book ends the reading with its error, as reading the store whole would.
    */
   private static final class SourceBooks implements ImportCommand.Books {
     private final Connection src;
@@ -131,12 +133,21 @@ final class MigrateCommand implements Callable<Integer> {
       boolean first = seen == null;
       ExportFormat.UuidSet uuids = first ? new ExportFormat.UuidSet() : seen;
       src.forEachLogBook(
-          false,
-          b -> {
+          true,
+          listed -> {
+            if (!first && !uuids.contains(listed.uuid())) {
+              return;
+            }
+            LogBook b;
+            try {
+              b = src.getLogBook(listed.uuid());
+            } catch (NotFoundException deletedMeanwhile) {
+              return;
+            } catch (CorruptRecordException e) {
+              throw e.inBook(listed.uuid());
+            }
             if (first) {
               uuids.add(b.uuid());
-            } else if (!uuids.contains(b.uuid())) {
-              return;
             }
             action.accept(ExportFormat.withoutRevisions(b));
           },
