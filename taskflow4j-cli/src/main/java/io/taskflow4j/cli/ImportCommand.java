@@ -38,7 +38,9 @@ import picocli.CommandLine.Spec;
           + " corrupt file or one of another format or version, books that 'verify' would"
           + " report, strings no store keeps (lone surrogates), values the target store cannot"
           + " hold (lengths, NUL, times, sizes) and flow or atom details of other stored"
-          + " logbooks are refused, and nothing is written.",
+          + " logbooks are refused, and nothing is written. The file is read book by book, in"
+          + " passes (standard input through a temporary file): memory holds the largest book,"
+          + " never the file.",
       "A logbook that already exists in the store is refused (nothing is written) unless"
           + " --replace, which replaces the stored logbook by the imported one in one step: if"
           + " the write fails, the stored logbook is kept."
@@ -177,17 +179,8 @@ final class ImportCommand implements Callable<Integer> {
   /**
    * Refuses books that {@code verify} would report once written (two atoms of a flow with one name,
    * a state that disagrees with its results...): the store would hold them exactly, but a store
-   * holding them is inconsistent.
-   */
-  static void checkRules(List<LogBook> books, String file) {
-    RuleCheck rules = new RuleCheck();
-    books.forEach(rules::add);
-    rules.throwIfBroken(file);
-  }
-
-  /**
-   * The rules of {@code verify} applied book by book (a uuid listed twice, its one rule across
-   * books, is refused by the reader), keeping the first problem and how many there are.
+   * holding them is inconsistent. The rules apply book by book (a uuid listed twice, the one rule
+   * across books, is refused by the reader); the first problem and how many there are are kept.
    */
   private static final class RuleCheck {
     private Problem first;

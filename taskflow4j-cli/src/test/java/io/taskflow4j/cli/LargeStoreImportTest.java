@@ -120,9 +120,16 @@ class LargeStoreImportTest {
 
   /** Books, flows and atoms a store holds, counted book by book. */
   static List<Integer> counts(String connection) {
-    int[] n = new int[3];
     try (Backend b = Backends.open(connection);
         Connection c = b.getConnection()) {
+      return counts(c);
+    }
+  }
+
+  /** Books, flows and atoms a store holds, counted book by book. */
+  static List<Integer> counts(Connection c) {
+    int[] n = new int[3];
+    {
       c.forEachLogBook(
           false,
           book -> {
