@@ -1,5 +1,8 @@
 package io.taskflow4j.cli;
 
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.exc.StreamReadException;
 import io.taskflow4j.persistence.AtomDetail;
 import io.taskflow4j.persistence.Failure;
 import io.taskflow4j.persistence.FlowDetail;
@@ -7,6 +10,12 @@ import io.taskflow4j.persistence.Json;
 import io.taskflow4j.persistence.LogBook;
 import io.taskflow4j.persistence.StoreLimits;
 import io.taskflow4j.persistence.TaskFlowFormat;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -15,6 +24,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.function.Consumer;
 
 /**
  * The backend-neutral export format of logbooks, version 2:
@@ -184,7 +194,8 @@ final class ExportFormat {
   }
 
   /**
-   * Reads a whole document, checking everything before anything is written.
+   * Reads a whole document held in memory, checking everything before anything is written. (Import
+   * reads a file with {@link ExportFile} instead, one book at a time, with the same checks.)
    *
    * @return the books it holds, revisions 0 (to be written unconditionally)
    * @throws InvalidExportException saying what is wrong and where
@@ -199,15 +210,28 @@ final class ExportFormat {
     if (!(doc instanceof Map<?, ?> m)) {
       throw new InvalidExportException("the file is JSON but not an object");
     }
-    if (!FORMAT.equals(m.get("format"))) {
+    int version = version(m.get("format"), m.get("version"));
+    if (!(m.get("logbooks") instanceof List<?> books)) {
+      throw new InvalidExportException("\"logbooks\" must be a list");
+    }
+    BookReader reader = new BookReader(version, true);
+    List<LogBook> out = new ArrayList<>(books.size());
+    for (Object b : books) {
+      out.add(reader.next(b));
+    }
+    return out;
+  }
+
+  /** Checks a document's {@code format} and {@code version}; returns the version. */
+  private static int version(Object format, Object version) throws InvalidExportException {
+    if (!FORMAT.equals(format)) {
       throw new InvalidExportException(
           "not a taskflow4j export: its \"format\" is "
-              + (m.get("format") == null ? "missing" : "'" + m.get("format") + "'")
+              + (format == null ? "missing" : "'" + format + "'")
               + ", expected '"
               + FORMAT
               + "'");
     }
-    Object version = m.get("version");
     if (!(version instanceof Integer v) || v < OLDEST_VERSION || v > VERSION) {
       throw new InvalidExportException(
           "export format version "
@@ -217,18 +241,43 @@ final class ExportFormat {
               + " to "
               + VERSION);
     }
-    boolean flowTimes = (Integer) version >= 2;
-    if (!(m.get("logbooks") instanceof List<?> books)) {
-      throw new InvalidExportException("\"logbooks\" must be a list");
+    return v;
+  }
+
+  /**
+   * Turns the elements of a document's {@code "logbooks"}, in order, into books, checking each: its
+   * fields, its strings, and (when asked) that no uuid of a book, a flow or an atom appears twice
+   * in the document, across books too. Only the uuids met so far are kept, compactly.
+   */
+  static final class BookReader {
+    private final boolean flowTimes;
+    private final UuidSet bookIds;
+    private final UuidSet flowIds;
+    private final UuidSet atomIds;
+    private int count;
+
+    /**
+     * @param version the document's; before 2, flows carry no record times
+     * @param unique refuse a uuid met before (off when the document was checked already)
+     */
+    BookReader(int version, boolean unique) {
+      this.flowTimes = version >= 2;
+      this.bookIds = unique ? new UuidSet() : null;
+      this.flowIds = unique ? new UuidSet() : null;
+      this.atomIds = unique ? new UuidSet() : null;
     }
-    List<LogBook> out = new ArrayList<>(books.size());
-    Set<String> bookIds = new HashSet<>();
-    Set<String> flowIds = new HashSet<>();
-    Set<String> atomIds = new HashSet<>();
-    for (int i = 0; i < books.size(); i++) {
-      String where = "logbook #" + (i + 1);
+
+    /** How many elements were read. */
+    int count() {
+      return count;
+    }
+
+    /** The next element as a book, revisions 0. */
+    LogBook next(Object element) throws InvalidExportException {
+      count++;
+      String where = "logbook #" + count;
       try {
-        Map<?, ?> bm = object(books.get(i), where);
+        Map<?, ?> bm = object(element, where);
         where = "logbook " + bm.get("uuid");
         List<FlowDetail> flows = new ArrayList<>();
         List<?> fl = list(bm.get("flows"), where + ": \"flows\"");
@@ -274,7 +323,7 @@ final class ExportFormat {
           unique(bookIds, book.uuid(), where);
           // Strings the model took as they were read (failures, nested values) are checked too.
           StoreLimits.NONE.check(book);
-          out.add(book);
+          return book;
         } catch (IllegalArgumentException e) {
           throw new InvalidExportException(where + ": " + Main.oneLine(e.getMessage()));
         }
@@ -282,7 +331,304 @@ final class ExportFormat {
         throw new InvalidExportException(where + ": malformed (" + e.getMessage() + ")");
       }
     }
-    return out;
+  }
+
+  /**
+   * An export file read one book at a time, so that memory holds one book, never the file, however
+   * large it is. {@link #open} reads the file through once: its JSON syntax, its header (format,
+   * version, a list of logbooks), how many books it lists. {@link #forEachBook} then reads the
+   * books, as often as needed: each is parsed by {@link Json#read} from its own bytes, the very
+   * parse a whole document gets, and checked by a {@link BookReader}. Only UTF-8 files can be read
+   * this way, which is what {@code export} writes and what JSON exchanged between systems must be.
+   */
+  static final class ExportFile {
+    private final Path path;
+    private final int version;
+    private final int size;
+
+    private ExportFile(Path path, int version, int size) {
+      this.path = path;
+      this.version = version;
+      this.size = size;
+    }
+
+    /** How many books the file lists. */
+    int size() {
+      return size;
+    }
+
+    /**
+     * Reads the file through, checking its syntax and header.
+     *
+     * @throws IOException when it cannot be read ({@link java.nio.file.NoSuchFileException} ...)
+     * @throws InvalidExportException when it is not a readable export
+     */
+    static ExportFile open(Path path) throws IOException, InvalidExportException {
+      try (InputStream in = Files.newInputStream(path);
+          JsonParser p = Json.mapper().getFactory().createParser(in)) {
+        if (p.nextToken() != JsonToken.START_OBJECT) {
+          p.skipChildren();
+          requireEnd(p);
+          throw new InvalidExportException("the file is JSON but not an object");
+        }
+        Object format = null;
+        Object version = null;
+        JsonToken logbooks = null;
+        int size = 0;
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+          String name = p.currentName();
+          JsonToken value = p.nextToken();
+          switch (name) {
+            case "format" -> format = scalar(p);
+            case "version" -> version = scalar(p);
+            case "logbooks" -> {
+              logbooks = value;
+              if (value == JsonToken.START_ARRAY) {
+                while (p.nextToken() != JsonToken.END_ARRAY) {
+                  size++;
+                  p.skipChildren();
+                }
+              } else {
+                p.skipChildren();
+              }
+            }
+            default -> p.skipChildren();
+          }
+        }
+        requireEnd(p);
+        int v = version(format, version);
+        if (logbooks != JsonToken.START_ARRAY) {
+          throw new InvalidExportException("\"logbooks\" must be a list");
+        }
+        return new ExportFile(path, v, size);
+      } catch (StreamReadException e) {
+        throw notJson(e);
+      }
+    }
+
+    /**
+     * Hands each book, read and checked, to {@code action}, in the file's order; an exception
+     * {@code action} throws ends the reading and propagates.
+     *
+     * @param unique refuse a uuid listed twice (needed once per file, and costing 16 bytes per
+     *     uuid)
+     */
+    void forEachBook(boolean unique, Consumer<LogBook> action)
+        throws IOException, InvalidExportException {
+      BookReader reader = new BookReader(version, unique);
+      try (InputStream in = Files.newInputStream(path);
+          JsonParser p = Json.mapper().getFactory().createParser(in);
+          FileChannel channel = FileChannel.open(path)) {
+        p.nextToken();
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+          boolean books = p.currentName().equals("logbooks");
+          p.nextToken();
+          if (!books) {
+            p.skipChildren();
+            continue;
+          }
+          JsonToken t;
+          while ((t = p.nextToken()) != JsonToken.END_ARRAY && t != null) {
+            Object element;
+            if (t == JsonToken.START_OBJECT) {
+              long start = p.currentTokenLocation().getByteOffset();
+              p.skipChildren();
+              long end = p.currentTokenLocation().getByteOffset() + 1;
+              element = parse(channel, start, end, "logbook #" + (reader.count() + 1));
+            } else {
+              p.skipChildren(); // not an object: the reader says so
+              element = t == JsonToken.START_ARRAY ? List.of() : p.getText();
+            }
+            action.accept(reader.next(element));
+          }
+          return;
+        }
+      } catch (StreamReadException e) {
+        throw notJson(e); // the file changed since it was opened
+      }
+    }
+
+    private static Object parse(FileChannel channel, long start, long end, String where)
+        throws IOException, InvalidExportException {
+      if (start < 0 || end <= start) {
+        throw new InvalidExportException("the file is not UTF-8 encoded");
+      }
+      if (end - start > Integer.MAX_VALUE - 16) {
+        throw new InvalidExportException(where + " is over 2 GB, more than can be read");
+      }
+      ByteBuffer bytes = ByteBuffer.allocate((int) (end - start));
+      while (bytes.hasRemaining()) {
+        if (channel.read(bytes, start + bytes.position()) < 0) {
+          throw new InvalidExportException(where + ": the file ends in it");
+        }
+      }
+      try {
+        return Json.read(bytes.array());
+      } catch (IllegalArgumentException e) {
+        throw new InvalidExportException(where + ": " + Main.oneLine(e.getMessage()));
+      }
+    }
+
+    /** A value of the header: a scalar as read, an object or a list as such (they are refused). */
+    private static Object scalar(JsonParser p) throws IOException {
+      JsonToken t = p.currentToken();
+      if (t == JsonToken.START_OBJECT || t == JsonToken.START_ARRAY) {
+        p.skipChildren();
+        return t == JsonToken.START_OBJECT ? "an object" : "a list";
+      }
+      return switch (t) {
+        case VALUE_STRING -> p.getText();
+        case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT -> p.getNumberValue();
+        case VALUE_TRUE -> Boolean.TRUE;
+        case VALUE_FALSE -> Boolean.FALSE;
+        default -> null;
+      };
+    }
+
+    /** Refuses anything after the document: {@code {...} garbage} is no document. */
+    private static void requireEnd(JsonParser p) throws IOException, InvalidExportException {
+      if (p.nextToken() != null) {
+        throw new InvalidExportException(
+            "not valid JSON: more after the end of the document, at line "
+                + p.currentTokenLocation().getLineNr()
+                + ", column "
+                + p.currentTokenLocation().getColumnNr());
+      }
+    }
+
+    /** The words of {@link Json#read} for a syntax error: its first line. */
+    private static InvalidExportException notJson(StreamReadException e) {
+      String msg = e.getOriginalMessage() == null ? e.toString() : e.getOriginalMessage();
+      int nl = msg.indexOf('\n');
+      return new InvalidExportException(
+          "not valid JSON: " + Main.oneLine(nl > 0 ? msg.substring(0, nl) : msg));
+    }
+  }
+
+  /**
+   * A set of uuids holding a canonical one (36 characters, lower-case hexadecimal) in 16 bytes of
+   * an open-addressing table, where a {@code HashSet<String>} takes about 100: the uuids of a file
+   * of a million atoms fit in a few dozen megabytes. Any other text is kept as it is.
+   */
+  static final class UuidSet {
+    private long[] table = new long[2 * 64]; // (high, low) pairs; (0, 0) is a free slot
+    private int used;
+    private boolean nil; // the all-zero uuid, which a free slot cannot tell apart
+    private final Set<String> others = new HashSet<>();
+
+    /** Adds {@code uuid}; false when it was there already. */
+    boolean add(String uuid) {
+      if (!canonical(uuid)) {
+        return others.add(uuid);
+      }
+      long hi = high(uuid);
+      long lo = low(uuid);
+      if (hi == 0 && lo == 0) {
+        boolean added = !nil;
+        nil = true;
+        return added;
+      }
+      if ((used + 1) * 10L > (table.length / 2) * 6L) {
+        grow();
+      }
+      if (!insert(table, hi, lo)) {
+        return false;
+      }
+      used++;
+      return true;
+    }
+
+    /** Whether {@code uuid} was added. */
+    boolean contains(String uuid) {
+      if (!canonical(uuid)) {
+        return others.contains(uuid);
+      }
+      long hi = high(uuid);
+      long lo = low(uuid);
+      if (hi == 0 && lo == 0) {
+        return nil;
+      }
+      int mask = table.length / 2 - 1;
+      for (int i = slot(hi, lo, mask); ; i = (i + 1) & mask) {
+        long h = table[2 * i];
+        long l = table[2 * i + 1];
+        if (h == 0 && l == 0) {
+          return false;
+        }
+        if (h == hi && l == lo) {
+          return true;
+        }
+      }
+    }
+
+    private void grow() {
+      long[] bigger = new long[table.length * 2];
+      for (int i = 0; i < table.length; i += 2) {
+        if (table[i] != 0 || table[i + 1] != 0) {
+          insert(bigger, table[i], table[i + 1]);
+        }
+      }
+      table = bigger;
+    }
+
+    private static boolean insert(long[] table, long hi, long lo) {
+      int mask = table.length / 2 - 1;
+      for (int i = slot(hi, lo, mask); ; i = (i + 1) & mask) {
+        long h = table[2 * i];
+        long l = table[2 * i + 1];
+        if (h == 0 && l == 0) {
+          table[2 * i] = hi;
+          table[2 * i + 1] = lo;
+          return true;
+        }
+        if (h == hi && l == lo) {
+          return false;
+        }
+      }
+    }
+
+    private static int slot(long hi, long lo, int mask) {
+      long h = hi * 0x9E3779B97F4A7C15L ^ lo;
+      h ^= h >>> 31;
+      h *= 0xBF58476D1CE4E5B9L;
+      h ^= h >>> 29;
+      return (int) h & mask;
+    }
+
+    /** 8-4-4-4-12 lower-case hexadecimal digits, so that one uuid has one text. */
+    private static boolean canonical(String s) {
+      if (s == null || s.length() != 36) {
+        return false;
+      }
+      for (int i = 0; i < 36; i++) {
+        char c = s.charAt(i);
+        boolean ok =
+            i == 8 || i == 13 || i == 18 || i == 23
+                ? c == '-'
+                : (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+        if (!ok) {
+          return false;
+        }
+      }
+      return true;
+    }
+
+    private static long high(String uuid) {
+      return hex(uuid, 0, 8) << 32 | hex(uuid, 9, 13) << 16 | hex(uuid, 14, 18);
+    }
+
+    private static long low(String uuid) {
+      return hex(uuid, 19, 23) << 48 | hex(uuid, 24, 36);
+    }
+
+    /** The value of the hexadecimal digits {@code from..to} of a canonical uuid. */
+    private static long hex(String s, int from, int to) {
+      long v = 0;
+      for (int i = from; i < to; i++) {
+        v = v << 4 | Character.digit(s.charAt(i), 16);
+      }
+      return v;
+    }
   }
 
   /**
@@ -324,9 +670,9 @@ final class ExportFormat {
     }
   }
 
-  private static void unique(Set<String> seen, String uuid, String where)
+  private static void unique(UuidSet seen, String uuid, String where)
       throws InvalidExportException {
-    if (!seen.add(uuid)) {
+    if (seen != null && !seen.add(uuid)) {
       throw new InvalidExportException(where + ": uuid " + uuid + " appears more than once");
     }
   }
