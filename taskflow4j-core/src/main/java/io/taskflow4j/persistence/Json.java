@@ -474,6 +474,11 @@ public final class Json {
     if (text == null) {
       throw new IllegalArgumentException("not valid JSON: null instead of text");
     }
+    try (com.fasterxml.jackson.core.JsonParser p = MAPPER.getFactory().createParser(text)) {
+      return readFrozen(p);
+    } catch (IOException | RuntimeException fast) {
+      // the one-pass reader says only that it failed: the mapper says why
+    }
     try {
       return freeze(MAPPER.readValue(text, OBJECT));
     } catch (IOException e) {
@@ -490,10 +495,93 @@ public final class Json {
     if (bytes == null) {
       throw new IllegalArgumentException("not valid JSON: null instead of bytes");
     }
+    try (com.fasterxml.jackson.core.JsonParser p = MAPPER.getFactory().createParser(bytes)) {
+      return readFrozen(p);
+    } catch (IOException | RuntimeException fast) {
+      // the one-pass reader says only that it failed: the mapper says why
+    }
     try {
       return freeze(MAPPER.readValue(bytes, OBJECT));
     } catch (IOException e) {
       throw new IllegalArgumentException("not valid JSON: " + rootMessage(e), e);
+    }
+  }
+
+  /**
+   * Reads one JSON document straight into the frozen values {@link #freeze} makes, in one pass (no
+   * intermediate maps and lists): what every stored record's read costs. Anything it does not
+   * accept (trailing content, a duplicate key, a malformed document) throws, and the caller asks
+   * the mapper, whose error says why.
+   */
+  private static Object readFrozen(com.fasterxml.jackson.core.JsonParser p) throws IOException {
+    com.fasterxml.jackson.core.JsonToken first = p.nextToken();
+    if (first == null) {
+      throw new IOException("no content");
+    }
+    Object v = readFrozen(p, first);
+    if (p.nextToken() != null) {
+      throw new IOException("trailing content");
+    }
+    return v;
+  }
+
+  private static Object readFrozen(
+      com.fasterxml.jackson.core.JsonParser p, com.fasterxml.jackson.core.JsonToken t)
+      throws IOException {
+    switch (t) {
+      case START_OBJECT:
+        {
+          Object[] kv = null;
+          int n = 0;
+          for (com.fasterxml.jackson.core.JsonToken k = p.nextToken();
+              k == com.fasterxml.jackson.core.JsonToken.FIELD_NAME;
+              k = p.nextToken()) {
+            String name = p.currentName();
+            Object v = readFrozen(p, p.nextToken());
+            if (kv == null) {
+              kv = new Object[8];
+            } else if (n + 2 > kv.length) {
+              kv = Arrays.copyOf(kv, kv.length * 2);
+            }
+            kv[n++] = name;
+            kv[n++] = v;
+          }
+          return n == 0 ? EMPTY_MAP : new FrozenMap(n == kv.length ? kv : Arrays.copyOf(kv, n));
+        }
+      case START_ARRAY:
+        {
+          List<Object> items = new ArrayList<>();
+          for (com.fasterxml.jackson.core.JsonToken e = p.nextToken();
+              e != com.fasterxml.jackson.core.JsonToken.END_ARRAY;
+              e = p.nextToken()) {
+            if (e == null) {
+              throw new IOException("unterminated array");
+            }
+            items.add(readFrozen(p, e));
+          }
+          return new FrozenList(items.toArray());
+        }
+      case VALUE_STRING:
+        return p.getText();
+      case VALUE_NUMBER_INT:
+        switch (p.getNumberType()) {
+          case INT:
+            return p.getIntValue();
+          case LONG:
+            return p.getLongValue();
+          default:
+            return freeze(p.getBigIntegerValue());
+        }
+      case VALUE_NUMBER_FLOAT:
+        return requireFinite(p.getDoubleValue());
+      case VALUE_TRUE:
+        return Boolean.TRUE;
+      case VALUE_FALSE:
+        return Boolean.FALSE;
+      case VALUE_NULL:
+        return null;
+      default:
+        throw new IOException("unexpected " + t);
     }
   }
 

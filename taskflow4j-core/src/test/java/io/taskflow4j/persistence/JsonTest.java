@@ -532,6 +532,40 @@ class JsonTest {
   }
 
   @Test
+  void theOnePassReaderGivesWhatTheMapperAndFreezeGive() throws Exception {
+    com.fasterxml.jackson.databind.ObjectMapper plain =
+        new com.fasterxml.jackson.databind.ObjectMapper();
+    for (String doc :
+        List.of(
+            "{\"a\": 1, \"b\": [1, 2.5, \"x\", true, false, null, {}], \"c\": {\"d\": []}}",
+            "[2147483647, 2147483648, -9223372036854775808, 9223372036854775808, 1e300, -0.0]",
+            "{\"\\u00e9t\\u00e9\": \"\\ud83d\\ude00\", \"k\": {\"n\": {\"m\": [[[1]]]}}}",
+            "\"text\"",
+            "42",
+            "{}",
+            "[]",
+            "{\"a\": 1, \"b\": 2, \"c\": 3, \"d\": 4, \"e\": 5, \"f\": 6}")) {
+      Object expected = Json.normalize(plain.readValue(doc, Object.class));
+      Object read = Json.read(doc);
+      assertThat(read).as(doc).isEqualTo(expected);
+      assertThat(Json.read(doc.getBytes(java.nio.charset.StandardCharsets.UTF_8))).isEqualTo(read);
+      assertThat(Json.write(read)).isEqualTo(Json.write(expected));
+      if (read instanceof Map<?, ?> m) {
+        assertThatThrownBy(() -> ((Map<String, Object>) m).put("z", 1))
+            .isInstanceOf(UnsupportedOperationException.class);
+      }
+    }
+    Object big = ((List<?>) Json.read("[2147483648, 9223372036854775808]")).get(0);
+    assertThat(big).isInstanceOf(Long.class);
+    assertThatThrownBy(() -> Json.read("{\"a\": 1, \"a\": 2}"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("Duplicate field 'a'");
+    assertThatThrownBy(() -> Json.read("{} trailing"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("not valid JSON: ");
+  }
+
+  @Test
   void readRejectsInvalidJson() {
     for (String bad : List.of("", "{", "{\"a\":}", "[1,]x", "nul", "{} trailing", "1 2")) {
       assertThatThrownBy(() -> Json.read(bad))
