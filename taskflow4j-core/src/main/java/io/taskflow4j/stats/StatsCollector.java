@@ -138,10 +138,11 @@ public final class StatsCollector {
    * quarter of the flows (a point read per flow costs more than its share of a scan).
    */
   static boolean pagingPays(Connection connection, FlowQuery filter) {
-    if (!overrides(connection, "findFlows")) {
+    if (!overrides(connection, "findFlows", FlowQuery.class, java.util.function.Consumer.class)
+        && !overrides(connection, "findFlows", FlowQuery.class)) {
       return false;
     }
-    if (!overrides(connection, "countFlows")) {
+    if (!overrides(connection, "countFlows", FlowQuery.class)) {
       return true;
     }
     long selected = sum(connection.countFlows(filter));
@@ -149,9 +150,9 @@ public final class StatsCollector {
     return selected * 4 <= all;
   }
 
-  private static boolean overrides(Connection connection, String method) {
+  private static boolean overrides(Connection connection, String method, Class<?>... params) {
     try {
-      return connection.getClass().getMethod(method, FlowQuery.class).getDeclaringClass()
+      return connection.getClass().getMethod(method, params).getDeclaringClass()
           != Connection.class;
     } catch (NoSuchMethodException e) {
       return false;
