@@ -43,8 +43,7 @@ public final class FlowQuery {
   public static final Comparator<FlowSummary> NEWEST_FIRST =
       Comparator.comparing(FlowSummary::updatedAt).thenComparing(FlowSummary::flowUuid).reversed();
 
-  private static final FlowQuery ALL =
-      new FlowQuery(Set.of(), null, null, null, null, null, null, DEFAULT_LIMIT, null, null);
+  private static final FlowQuery ALL = new FlowQuery(new Draft());
 
   private final Set<FlowState> states;
   private final Instant updatedSince;
@@ -57,27 +56,48 @@ public final class FlowQuery {
   private final Instant afterTime;
   private final String afterUuid;
 
-  private FlowQuery(
-      Set<FlowState> states,
-      Instant updatedSince,
-      Instant updatedBefore,
-      Instant createdSince,
-      Instant createdBefore,
-      String flowNamePrefix,
-      String bookNamePrefix,
-      int limit,
-      Instant afterTime,
-      String afterUuid) {
-    this.states = states;
-    this.updatedSince = updatedSince;
-    this.updatedBefore = updatedBefore;
-    this.createdSince = createdSince;
-    this.createdBefore = createdBefore;
-    this.flowNamePrefix = flowNamePrefix;
-    this.bookNamePrefix = bookNamePrefix;
-    this.limit = limit;
-    this.afterTime = afterTime;
-    this.afterUuid = afterUuid;
+  /** The parts of a query while a copy is made with one of them changed. */
+  private static final class Draft {
+    Set<FlowState> states = Set.of();
+    Instant updatedSince;
+    Instant updatedBefore;
+    Instant createdSince;
+    Instant createdBefore;
+    String flowNamePrefix;
+    String bookNamePrefix;
+    int limit = DEFAULT_LIMIT;
+    Instant afterTime;
+    String afterUuid;
+  }
+
+  private FlowQuery(Draft d) {
+    this.states = d.states;
+    this.updatedSince = d.updatedSince;
+    this.updatedBefore = d.updatedBefore;
+    this.createdSince = d.createdSince;
+    this.createdBefore = d.createdBefore;
+    this.flowNamePrefix = d.flowNamePrefix;
+    this.bookNamePrefix = d.bookNamePrefix;
+    this.limit = d.limit;
+    this.afterTime = d.afterTime;
+    this.afterUuid = d.afterUuid;
+  }
+
+  /** A copy of this query with {@code change} applied to its parts. */
+  private FlowQuery with(java.util.function.Consumer<Draft> change) {
+    Draft d = new Draft();
+    d.states = states;
+    d.updatedSince = updatedSince;
+    d.updatedBefore = updatedBefore;
+    d.createdSince = createdSince;
+    d.createdBefore = createdBefore;
+    d.flowNamePrefix = flowNamePrefix;
+    d.bookNamePrefix = bookNamePrefix;
+    d.limit = limit;
+    d.afterTime = afterTime;
+    d.afterUuid = afterUuid;
+    change.accept(d);
+    return new FlowQuery(d);
   }
 
   /** Every flow, newest first, {@value #DEFAULT_LIMIT} to a page. */
@@ -105,107 +125,37 @@ public final class FlowQuery {
   public FlowQuery states(Collection<FlowState> s) {
     Objects.requireNonNull(s, "states");
     Set<FlowState> set = s.isEmpty() ? Set.of() : Collections.unmodifiableSet(EnumSet.copyOf(s));
-    return new FlowQuery(
-        set,
-        updatedSince,
-        updatedBefore,
-        createdSince,
-        createdBefore,
-        flowNamePrefix,
-        bookNamePrefix,
-        limit,
-        afterTime,
-        afterUuid);
+    return with(d -> d.states = set);
   }
 
   /** Only flows last updated at or after {@code t} ({@code null}: no bound). */
   public FlowQuery updatedSince(Instant t) {
-    return new FlowQuery(
-        states,
-        micros(t),
-        updatedBefore,
-        createdSince,
-        createdBefore,
-        flowNamePrefix,
-        bookNamePrefix,
-        limit,
-        afterTime,
-        afterUuid);
+    return with(d -> d.updatedSince = micros(t));
   }
 
   /** Only flows last updated before {@code t} ({@code null}: no bound). */
   public FlowQuery updatedBefore(Instant t) {
-    return new FlowQuery(
-        states,
-        updatedSince,
-        micros(t),
-        createdSince,
-        createdBefore,
-        flowNamePrefix,
-        bookNamePrefix,
-        limit,
-        afterTime,
-        afterUuid);
+    return with(d -> d.updatedBefore = micros(t));
   }
 
   /** Only flows created at or after {@code t} ({@code null}: no bound). */
   public FlowQuery createdSince(Instant t) {
-    return new FlowQuery(
-        states,
-        updatedSince,
-        updatedBefore,
-        micros(t),
-        createdBefore,
-        flowNamePrefix,
-        bookNamePrefix,
-        limit,
-        afterTime,
-        afterUuid);
+    return with(d -> d.createdSince = micros(t));
   }
 
   /** Only flows created before {@code t} ({@code null}: no bound). */
   public FlowQuery createdBefore(Instant t) {
-    return new FlowQuery(
-        states,
-        updatedSince,
-        updatedBefore,
-        createdSince,
-        micros(t),
-        flowNamePrefix,
-        bookNamePrefix,
-        limit,
-        afterTime,
-        afterUuid);
+    return with(d -> d.createdBefore = micros(t));
   }
 
   /** Only flows whose name starts with {@code prefix} (case-sensitive; {@code null}: any). */
   public FlowQuery flowNamePrefix(String prefix) {
-    return new FlowQuery(
-        states,
-        updatedSince,
-        updatedBefore,
-        createdSince,
-        createdBefore,
-        emptyToNull(prefix),
-        bookNamePrefix,
-        limit,
-        afterTime,
-        afterUuid);
+    return with(d -> d.flowNamePrefix = emptyToNull(prefix));
   }
 
   /** Only flows of logbooks whose name starts with {@code prefix} (case-sensitive). */
   public FlowQuery bookNamePrefix(String prefix) {
-    return new FlowQuery(
-        states,
-        updatedSince,
-        updatedBefore,
-        createdSince,
-        createdBefore,
-        flowNamePrefix,
-        emptyToNull(prefix),
-        limit,
-        afterTime,
-        afterUuid);
+    return with(d -> d.bookNamePrefix = emptyToNull(prefix));
   }
 
   /**
@@ -218,17 +168,7 @@ public final class FlowQuery {
       throw new IllegalArgumentException(
           "a page holds 1 to " + MAX_LIMIT + " flows; " + n + " was asked for");
     }
-    return new FlowQuery(
-        states,
-        updatedSince,
-        updatedBefore,
-        createdSince,
-        createdBefore,
-        flowNamePrefix,
-        bookNamePrefix,
-        n,
-        afterTime,
-        afterUuid);
+    return with(d -> d.limit = n);
   }
 
   /**
@@ -259,17 +199,13 @@ public final class FlowQuery {
       }
       uuid = text.substring(colon + 1);
     }
-    return new FlowQuery(
-        states,
-        updatedSince,
-        updatedBefore,
-        createdSince,
-        createdBefore,
-        flowNamePrefix,
-        bookNamePrefix,
-        limit,
-        t,
-        uuid);
+    Instant time = t;
+    String after = uuid;
+    return with(
+        d -> {
+          d.afterTime = time;
+          d.afterUuid = after;
+        });
   }
 
   private static IllegalArgumentException badCursor(String cursor) {

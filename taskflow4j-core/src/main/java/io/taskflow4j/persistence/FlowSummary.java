@@ -76,6 +76,15 @@ public record FlowSummary(
         counts);
   }
 
+  /**
+   * This summary with these atom counts: how a backend that lists flows without reading their atom
+   * details completes the flows of a page.
+   */
+  public FlowSummary withAtomCounts(Map<AtomState, Integer> counts) {
+    return new FlowSummary(
+        bookUuid, bookName, flowUuid, flowName, state, createdAt, updatedAt, revision, counts);
+  }
+
   /** The number of atom details of the flow. */
   public int atoms() {
     int n = 0;

@@ -519,16 +519,7 @@ final class DirReader {
         LOG.warn("flow listing: not counting a damaged atom detail: {}", e.getMessage());
       }
     }
-    return new FlowSummary(
-        f.bookUuid(),
-        f.bookName(),
-        f.flowUuid(),
-        f.flowName(),
-        f.state(),
-        f.createdAt(),
-        f.updatedAt(),
-        f.revision(),
-        counts);
+    return f.withAtomCounts(counts);
   }
 
   /**

@@ -322,17 +322,7 @@ final class JdbcFlowFinder {
     Map<String, Map<AtomState, Integer>> counts = atomCounts(c, page);
     List<FlowSummary> out = new ArrayList<>(page.size());
     for (FlowSummary f : page) {
-      out.add(
-          new FlowSummary(
-              f.bookUuid(),
-              f.bookName(),
-              f.flowUuid(),
-              f.flowName(),
-              f.state(),
-              f.createdAt(),
-              f.updatedAt(),
-              f.revision(),
-              counts.get(f.flowUuid())));
+      out.add(f.withAtomCounts(counts.get(f.flowUuid())));
     }
     return new FlowPage(out, more ? page.get(page.size() - 1).cursor() : null);
   }

@@ -252,17 +252,7 @@ final class ZkFlowQueries {
         }
       }
       FlowSummary f = part.get(k);
-      out.add(
-          new FlowSummary(
-              f.bookUuid(),
-              f.bookName(),
-              f.flowUuid(),
-              f.flowName(),
-              f.state(),
-              f.createdAt(),
-              f.updatedAt(),
-              f.revision(),
-              counts));
+      out.add(f.withAtomCounts(counts));
     }
     return out;
   }
