@@ -87,7 +87,7 @@ import org.slf4j.LoggerFactory;
  * writes atoms, then flow details, then the book: every link is made after the object it points to
  * is in place. A delete first moves the book's directory out of {@code books/} (one atomic rename,
  * after which nothing links to its flow details) and then removes the rest; a flow detail's delete
- * first removes its book's link to it (see {@link DirWriter#destroyFlowDetail}). Readers skip
+ * first removes its book's link to it (see {@link DirDeletes#destroyFlowDetail}). Readers skip
  * temporary names ({@code .}-prefixed), links whose object is gone and objects whose owner does not
  * link them; {@link #upgrade}, or else the first write of a backend, deletes what an interrupted
  * write left in {@code .tmp/} (and, from earlier builds, in object directories) under the write
@@ -206,6 +206,7 @@ final class DirStore {
   final DirFiles files;
   final DirReader reader;
   final DirWriter writer;
+  final DirDeletes deletes;
 
   DirStore(
       Path root,
@@ -225,6 +226,7 @@ final class DirStore {
     this.files = new DirFiles(root, sync, hook, filePerms, dirPerms, forcePerms);
     this.reader = new DirReader(this);
     this.writer = new DirWriter(this);
+    this.deletes = new DirDeletes(this);
   }
 
   Path root() {
@@ -620,7 +622,7 @@ final class DirStore {
   }
 
   void destroyLogBook(String bookUuid, Fence fence) {
-    writer.destroyLogBook(bookUuid, fence);
+    deletes.destroyLogBook(bookUuid, fence);
   }
 
   FlowPage findFlows(
@@ -633,10 +635,10 @@ final class DirStore {
   }
 
   void destroyFlowDetail(String flowUuid, long revision, Fence fence) {
-    writer.destroyFlowDetail(flowUuid, revision, fence);
+    deletes.destroyFlowDetail(flowUuid, revision, fence);
   }
 
   boolean destroyLogBookIfEmpty(String bookUuid, Fence fence) {
-    return writer.destroyLogBookIfEmpty(bookUuid, fence);
+    return deletes.destroyLogBookIfEmpty(bookUuid, fence);
   }
 }

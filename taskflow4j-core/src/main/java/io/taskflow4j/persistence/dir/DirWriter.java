@@ -65,10 +65,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The writes of a {@link DirStore}: saves, replacements, updates and deletes, each under the store
- * lock ({@link #locked}) with every revision and owner checked before anything is written; new
- * objects are staged in {@code .tmp/} and renamed into place, changed records replaced atomically,
- * deleted ones moved to {@code .tmp/} and removed there. A failed write's temporaries are removed.
+ * The writes of a {@link DirStore}: saves, replacements, updates and deletes (the deletes in {@link
+ * DirDeletes}, through this class's steps), each under the store lock ({@link #locked}) with every
+ * revision and owner checked before anything is written; new objects are staged in {@code .tmp/}
+ * and renamed into place, changed records replaced atomically, deleted ones moved to {@code .tmp/}
+ * and removed there. A failed write's temporaries are removed.
  */
 final class DirWriter {
   private static final Logger LOG = LoggerFactory.getLogger(DirWriter.class);
@@ -97,7 +98,7 @@ final class DirWriter {
   }
 
   /** One object to write (a full metadata file) and the child links it gains. */
-  private static final class ObjWrite {
+  static final class ObjWrite {
     final Kind kind;
     final String uuid;
     final byte[] data;
@@ -235,7 +236,7 @@ final class DirWriter {
   }
 
   /** Removes one child link of an object directory (the object it names stays). */
-  private void unlink(Path link, Txn txn) {
+  void unlink(Path link, Txn txn) {
     try {
       Files.deleteIfExists(link);
     } catch (IOException e) {
@@ -363,160 +364,6 @@ final class DirWriter {
               txn);
           return ad.withRevision(rev);
         });
-  }
-
-  void destroyLogBook(String bookUuid, Fence fence) {
-    checkId(bookUuid, Kind.BOOK);
-    locked(
-        true,
-        fence,
-        "the deletion of logbook '" + bookUuid + "'",
-        txn -> {
-          Path dir = books.resolve(bookUuid);
-          if (!Files.exists(dir.resolve(METADATA))) {
-            throw new NotFoundException("Logbook '" + bookUuid + "' not found");
-          }
-          deleteBook(dir, bookUuid, txn);
-          return null;
-        });
-  }
-
-  /** Deletes a stored book with what only it owned (store lock held). */
-  private void deleteBook(Path dir, String bookUuid, Txn txn) {
-    // The commit point: one rename makes the book and its links disappear together.
-    Path trash = moveToTrash(dir, Kind.BOOK, txn);
-    files.syncDir(books);
-    purge(trash, Kind.BOOK, bookUuid, txn);
-    syncDirs(txn);
-  }
-
-  /**
-   * Deletes a book if it links no flow detail, under the store lock and TaskFlow's lock of the book
-   * (so no flow is linked between the check and the delete); returns whether it did. A link whose
-   * flow detail is gone counts for none, as readers skip it.
-   */
-  boolean destroyLogBookIfEmpty(String bookUuid, Fence fence) {
-    checkId(bookUuid, Kind.BOOK);
-    return locked(
-        true,
-        fence,
-        "the deletion of logbook '" + bookUuid + "' (if empty)",
-        txn -> {
-          Path dir = books.resolve(bookUuid);
-          if (!Files.exists(dir.resolve(METADATA))) {
-            return false;
-          }
-          lockObjects(List.of(dir), txn);
-          for (String f : linkNames(dir)) {
-            if (idProblem(f) == null && Files.exists(flows.resolve(f).resolve(METADATA))) {
-              return false;
-            }
-          }
-          deleteBook(dir, bookUuid, txn);
-          return true;
-        });
-  }
-
-  /**
-   * Deletes a flow detail and the atom details only it owned, if its stored revision is {@code
-   * revision} ({@code 0}: whatever it is). In crash-safe steps, under the store lock and TaskFlow's
-   * locks of the book and the flow:
-   *
-   * <ol>
-   *   <li>a flow detail TaskFlow wrote (no {@code parent} key) first gets its book as {@code
-   *       parent} (and its derived revision as {@code revision}, so its revision does not change):
-   *       an atomic replacement, after which the sweep recognises it as an orphan once unlinked;
-   *   <li>the commit point: its book's link to it is removed (fsynced), so no book refers to it,
-   *       for TaskFlow as for our readers, which also refuse a flow whose {@code parent} does not
-   *       link it;
-   *   <li>its directory is moved out to {@code .tmp/} and removed with the atom details it owned,
-   *       as a book's delete removes its flows.
-   * </ol>
-   *
-   * A crash after step 2 leaves an unlinked flow detail (which the next sweep removes) or a trashed
-   * one in {@code .tmp/} (which the sweep purges); never a link to a missing flow, which TaskFlow
-   * could not read. A damaged record can be deleted unconditionally (its book is then found by its
-   * link), not conditionally (its revision cannot be read).
-   */
-  void destroyFlowDetail(String flowUuid, long revision, Fence fence) {
-    checkId(flowUuid, Kind.FLOW);
-    locked(
-        true,
-        fence,
-        "the deletion of flow detail '" + flowUuid + "'",
-        txn -> {
-          Path fdDir = flows.resolve(flowUuid);
-          Path file = fdDir.resolve(METADATA);
-          byte[] raw = readOrNull(file);
-          if (raw == null) {
-            throw new NotFoundException("Flow detail '" + flowUuid + "' not found");
-          }
-          Header h;
-          try {
-            h = header(file, raw);
-          } catch (StorageException damaged) {
-            if (revision > 0) {
-              throw damaged;
-            }
-            h = null;
-          }
-          String book;
-          if (h != null && h.parent() != null) {
-            if (!reader.linkedFrom(Kind.BOOK, h.parent(), flowUuid)) {
-              // An orphan that a cut write left: readers do not see it, nor may a delete.
-              throw new NotFoundException("Flow detail '" + flowUuid + "' not found");
-            }
-            book = h.parent();
-          } else {
-            book = bookLinking(flowUuid);
-          }
-          Path bookDir = book == null ? null : books.resolve(book);
-          List<Path> objects = new ArrayList<>();
-          if (bookDir != null) {
-            objects.add(bookDir);
-          }
-          objects.add(fdDir);
-          lockObjects(objects, txn);
-          // Read again under TaskFlow's locks: TaskFlow may have rewritten it meanwhile.
-          raw = readOrNull(file);
-          if (raw == null) {
-            throw new NotFoundException("Flow detail '" + flowUuid + "' not found");
-          }
-          if (h != null) {
-            h = header(file, raw);
-          }
-          if (revision > 0) {
-            WriteRules.checkRevision(WriteRules.Kind.FLOW, flowUuid, revision, h.revision());
-          }
-          if (h != null && h.parent() == null && book != null) {
-            Map<String, Object> m = new LinkedHashMap<>();
-            DirFormat.parseMap(file, raw).forEach((k, v) -> m.put(String.valueOf(k), v));
-            m.put(K_REVISION, h.revision());
-            m.put(K_PARENT, book);
-            execute(
-                List.of(new ObjWrite(Kind.FLOW, flowUuid, Json.writeBytes(m), false, List.of())),
-                txn);
-          }
-          if (bookDir != null) {
-            unlink(bookDir.resolve(flowUuid), txn);
-            syncDirs(txn);
-          }
-          Path trash = moveToTrash(fdDir, Kind.FLOW, txn);
-          files.syncDir(flows);
-          purge(trash, Kind.FLOW, flowUuid, txn);
-          syncDirs(txn);
-          return null;
-        });
-  }
-
-  /** The book that links a flow detail (one without a {@code parent} key), or {@code null}. */
-  private String bookLinking(String flowUuid) {
-    for (String b : DirFiles.names(books)) {
-      if (idProblem(b) == null && reader.linkedFrom(Kind.BOOK, b, flowUuid)) {
-        return b;
-      }
-    }
-    return null;
   }
 
   /** A flow detail to write, with what was read about it and its atoms under the lock. */
@@ -691,7 +538,7 @@ final class DirWriter {
    * Writes one level of objects: prepares every file (fsynced), renames them all into place, then
    * fsyncs each touched directory once. Links are made after the objects they point to.
    */
-  private void execute(List<ObjWrite> writes, Txn txn) {
+  void execute(List<ObjWrite> writes, Txn txn) {
     if (writes.isEmpty()) {
       return;
     }
@@ -824,7 +671,7 @@ final class DirWriter {
    * that exist, in one fixed order (by path), until the write ends. Objects that do not exist yet
    * are made in {@code .tmp/} and renamed into place, so they need none.
    */
-  private void lockObjects(List<Path> objectDirs, Txn txn) {
+  void lockObjects(List<Path> objectDirs, Txn txn) {
     for (Path dir : new TreeSet<>(objectDirs)) {
       if (!txn.locks.containsKey(dir)) {
         FileChannel ch = files.lockObject(dir);
