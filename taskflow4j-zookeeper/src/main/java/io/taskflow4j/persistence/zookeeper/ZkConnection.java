@@ -80,6 +80,7 @@ final class ZkConnection implements Connection {
   private volatile boolean closed;
   final ZkTransactions tx;
   final ZkWriter writer;
+  final ZkDeletes deletes;
   final ZkReader reader;
   final ZkFlowQueries queries;
 
@@ -97,6 +98,7 @@ final class ZkConnection implements Connection {
     this.atomsDir = root + "/atom_details";
     this.tx = new ZkTransactions(this);
     this.writer = new ZkWriter(this);
+    this.deletes = new ZkDeletes(this);
     this.reader = new ZkReader(this);
     this.queries = new ZkFlowQueries(this);
   }
@@ -414,7 +416,7 @@ final class ZkConnection implements Connection {
 
   @Override
   public void destroyLogBook(String bookUuid) {
-    writer.destroyLogBook(bookUuid);
+    deletes.destroyLogBook(bookUuid);
   }
 
   @Override
@@ -473,16 +475,16 @@ final class ZkConnection implements Connection {
   /**
    * One transaction deletes the flow's atoms, its znode (expecting the revision's version) and its
    * book's link; in a fenced view the fence check comes first. See {@link
-   * ZkWriter#destroyFlowDetail}.
+   * ZkDeletes#destroyFlowDetail}.
    */
   @Override
   public void destroyFlowDetail(String flowUuid, long revision) {
-    writer.destroyFlowDetail(flowUuid, revision);
+    deletes.destroyFlowDetail(flowUuid, revision);
   }
 
   /** One transaction whose delete of the book's znode fails while it has links. */
   @Override
   public boolean destroyLogBookIfEmpty(String bookUuid) {
-    return writer.destroyLogBookIfEmpty(bookUuid);
+    return deletes.destroyLogBookIfEmpty(bookUuid);
   }
 }
