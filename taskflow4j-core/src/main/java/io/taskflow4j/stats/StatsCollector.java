@@ -208,6 +208,9 @@ public final class StatsCollector {
       Instant first = null;
       Instant last = null;
       for (AtomDetail ad : fd.atoms()) {
+        if (ad.name().equals(io.taskflow4j.storage.Storage.INJECTOR_NAME)) {
+          continue; // the holder of injected values (TaskFlow's too), not a task that ran
+        }
         atoms++;
         Map<String, Object> meta = ad.meta();
         Instant started = time(meta.get(AtomDetail.META_STARTED_AT));

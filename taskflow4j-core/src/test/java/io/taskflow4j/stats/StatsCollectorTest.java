@@ -280,6 +280,17 @@ class StatsCollectorTest {
   }
 
   @Test
+  void theHolderOfInjectedValuesIsNoTask() {
+    TaskDetail injector =
+        TaskDetail.create(io.taskflow4j.storage.Storage.INJECTOR_NAME)
+            .put(AtomState.SUCCESS, java.util.Map.of("x", 1));
+    save("f", injector, ran("done", T0, 1, 1));
+    StoreStats s = StatsCollector.collect(c, StatsQuery.all());
+    assertThat(s.atoms()).isEqualTo(1);
+    assertThat(s.atomStats()).extracting(AtomStats::name).containsExactly("done");
+  }
+
+  @Test
   void aQueryRefusesWhatItCannotDo() {
     assertThatThrownBy(() -> StatsQuery.all().top(-1))
         .isInstanceOf(IllegalArgumentException.class)
