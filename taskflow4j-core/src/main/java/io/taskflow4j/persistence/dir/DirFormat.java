@@ -89,12 +89,44 @@ final class DirFormat {
 
   /** Reads the bookkeeping keys of a record, checking that the whole file is valid JSON. */
   static Header header(Path file, byte[] raw) {
-    long revision = -1;
-    long seq = -1;
-    long nextSeq = -1;
-    String parent = null;
-    String type = null;
-    Instant createdAt = null;
+    long[] numbers = {-1, -1, -1}; // revision, seq, next seq
+    String[] texts = new String[2]; // parent, type
+    Instant[] createdAt = new Instant[1];
+    forEachField(
+        file,
+        raw,
+        (p, name, v) -> {
+          switch (name) {
+            case K_REVISION -> numbers[0] = number(p, v, file, name, -1);
+            case K_SEQ -> numbers[1] = number(p, v, file, name, -1);
+            case K_NEXT_SEQ -> numbers[2] = number(p, v, file, name, -1);
+            case K_PARENT -> texts[0] = v == JsonToken.VALUE_STRING ? p.getText() : null;
+            case "type" -> texts[1] = v == JsonToken.VALUE_STRING ? p.getText() : null;
+            case K_CREATED_AT -> createdAt[0] = time(VALUE.readValue(p), file);
+            default -> p.skipChildren();
+          }
+        });
+    long revision = numbers[0];
+    return new Header(
+        revision >= 0 ? revision : contentRevision(raw),
+        numbers[1],
+        numbers[2],
+        texts[0],
+        texts[1],
+        createdAt[0]);
+  }
+
+  /** What {@link #forEachField} hands each top-level field to (positioned on its value). */
+  @FunctionalInterface
+  private interface FieldReader {
+    void field(JsonParser p, String name, JsonToken value) throws IOException;
+  }
+
+  /**
+   * Streams over the top-level fields of a record that must be one complete JSON object, handing
+   * each to {@code reader}, which reads or skips its value; a record that is not one is damaged.
+   */
+  private static void forEachField(Path file, byte[] raw, FieldReader reader) {
     try (JsonParser p = Json.mapper().getFactory().createParser(raw)) {
       if (p.nextToken() != JsonToken.START_OBJECT) {
         throw corrupt(file, "it does not hold a JSON object", null);
@@ -102,16 +134,7 @@ final class DirFormat {
       JsonToken t;
       while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
         String name = p.currentName();
-        JsonToken v = p.nextToken();
-        switch (name) {
-          case K_REVISION -> revision = number(p, v, file, name, -1);
-          case K_SEQ -> seq = number(p, v, file, name, -1);
-          case K_NEXT_SEQ -> nextSeq = number(p, v, file, name, -1);
-          case K_PARENT -> parent = v == JsonToken.VALUE_STRING ? p.getText() : null;
-          case "type" -> type = v == JsonToken.VALUE_STRING ? p.getText() : null;
-          case K_CREATED_AT -> createdAt = time(VALUE.readValue(p), file);
-          default -> p.skipChildren();
-        }
+        reader.field(p, name, p.nextToken());
       }
       if (t != JsonToken.END_OBJECT) {
         throw corrupt(file, "it is not a complete JSON object", null);
@@ -119,8 +142,6 @@ final class DirFormat {
     } catch (IOException e) {
       throw corrupt(file, "not valid JSON: " + firstLine(e.getMessage()), e);
     }
-    return new Header(
-        revision >= 0 ? revision : contentRevision(raw), seq, nextSeq, parent, type, createdAt);
   }
 
   /**
@@ -128,38 +149,32 @@ final class DirFormat {
    * be large) without building it, and checking that the whole file is valid JSON.
    */
   static FlowHead flowHead(Path file, byte[] raw) {
-    long revision = -1;
-    String uuid = null;
-    Object name = null;
-    Object state = null;
-    String parent = null;
-    Instant created = null;
-    Instant updated = null;
-    try (JsonParser p = Json.mapper().getFactory().createParser(raw)) {
-      if (p.nextToken() != JsonToken.START_OBJECT) {
-        throw corrupt(file, "it does not hold a JSON object", null);
-      }
-      JsonToken t;
-      while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
-        String key = p.currentName();
-        JsonToken v = p.nextToken();
-        switch (key) {
-          case "uuid" -> uuid = v == JsonToken.VALUE_STRING ? p.getText() : null;
-          case "name" -> name = v.isScalarValue() && v != JsonToken.VALUE_NULL ? p.getText() : null;
-          case "state" -> state = v == JsonToken.VALUE_STRING ? p.getText() : null;
-          case K_REVISION -> revision = number(p, v, file, key, -1);
-          case K_PARENT -> parent = v == JsonToken.VALUE_STRING ? p.getText() : null;
-          case K_CREATED_AT -> created = time(VALUE.readValue(p), file);
-          case K_UPDATED_AT -> updated = time(VALUE.readValue(p), file);
-          default -> p.skipChildren();
-        }
-      }
-      if (t != JsonToken.END_OBJECT) {
-        throw corrupt(file, "it is not a complete JSON object", null);
-      }
-    } catch (IOException e) {
-      throw corrupt(file, "not valid JSON: " + firstLine(e.getMessage()), e);
-    }
+    long[] revisionOf = {-1};
+    Object[] fields = new Object[4]; // uuid, name, state, parent
+    Instant[] times = new Instant[2]; // created, updated
+    forEachField(
+        file,
+        raw,
+        (p, key, v) -> {
+          switch (key) {
+            case "uuid" -> fields[0] = v == JsonToken.VALUE_STRING ? p.getText() : null;
+            case "name" ->
+                fields[1] = v.isScalarValue() && v != JsonToken.VALUE_NULL ? p.getText() : null;
+            case "state" -> fields[2] = v == JsonToken.VALUE_STRING ? p.getText() : null;
+            case K_REVISION -> revisionOf[0] = number(p, v, file, key, -1);
+            case K_PARENT -> fields[3] = v == JsonToken.VALUE_STRING ? p.getText() : null;
+            case K_CREATED_AT -> times[0] = time(VALUE.readValue(p), file);
+            case K_UPDATED_AT -> times[1] = time(VALUE.readValue(p), file);
+            default -> p.skipChildren();
+          }
+        });
+    long revision = revisionOf[0];
+    String uuid = (String) fields[0];
+    Object name = fields[1];
+    Object state = fields[2];
+    String parent = (String) fields[3];
+    Instant created = times[0];
+    Instant updated = times[1];
     if (uuid == null) {
       throw corrupt(file, "a flow detail needs a 'uuid' string", null);
     }
@@ -184,41 +199,33 @@ final class DirFormat {
    * may be large) and checking that the whole file is valid JSON.
    */
   static AtomState atomState(Path file, byte[] raw) {
-    Object state = null;
-    boolean sawAtom = false;
-    try (JsonParser p = Json.mapper().getFactory().createParser(raw)) {
-      if (p.nextToken() != JsonToken.START_OBJECT) {
-        throw corrupt(file, "it does not hold a JSON object", null);
-      }
-      JsonToken t;
-      while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
-        String key = p.currentName();
-        JsonToken v = p.nextToken();
-        if (key.equals("atom") && v == JsonToken.START_OBJECT) {
-          sawAtom = true;
-          JsonToken a;
-          while ((a = p.nextToken()) == JsonToken.FIELD_NAME) {
-            String field = p.currentName();
-            JsonToken fv = p.nextToken();
-            if (field.equals("state") && fv == JsonToken.VALUE_STRING) {
-              state = p.getText();
-            } else {
-              p.skipChildren();
+    Object[] stateOf = new Object[1];
+    boolean[] sawAtomOf = {false};
+    forEachField(
+        file,
+        raw,
+        (p, key, v) -> {
+          if (key.equals("atom") && v == JsonToken.START_OBJECT) {
+            sawAtomOf[0] = true;
+            JsonToken a;
+            while ((a = p.nextToken()) == JsonToken.FIELD_NAME) {
+              String field = p.currentName();
+              JsonToken fv = p.nextToken();
+              if (field.equals("state") && fv == JsonToken.VALUE_STRING) {
+                stateOf[0] = p.getText();
+              } else {
+                p.skipChildren();
+              }
             }
+            if (a != JsonToken.END_OBJECT) {
+              throw corrupt(file, "it is not a complete JSON object", null);
+            }
+          } else {
+            p.skipChildren();
           }
-          if (a != JsonToken.END_OBJECT) {
-            throw corrupt(file, "it is not a complete JSON object", null);
-          }
-        } else {
-          p.skipChildren();
-        }
-      }
-      if (t != JsonToken.END_OBJECT) {
-        throw corrupt(file, "it is not a complete JSON object", null);
-      }
-    } catch (IOException e) {
-      throw corrupt(file, "not valid JSON: " + firstLine(e.getMessage()), e);
-    }
+        });
+    Object state = stateOf[0];
+    boolean sawAtom = sawAtomOf[0];
     if (!sawAtom) {
       throw corrupt(file, "an atom record needs an 'atom' dict", null);
     }
