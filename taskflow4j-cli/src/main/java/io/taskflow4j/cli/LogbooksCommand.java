@@ -236,9 +236,7 @@ final class LogbooksCommand implements Callable<Integer> {
       if (page.flows().isEmpty()) {
         main.println(
             (after == null ? "No flows" : "No more flows")
-                + (q.equals(io.taskflow4j.persistence.FlowQuery.all().limit(limit).after(after))
-                    ? ""
-                    : " matching")
+                + (states.isEmpty() && since == null && namePrefix == null ? "" : " matching")
                 + " in "
                 + Stores.mask(connection));
         return ExitCodes.OK;
