@@ -38,6 +38,9 @@ final class JdbcBackend implements Backend {
 
   private final JdbcCommitHook hook;
 
+  /** The group commit of this backend's atom-detail writes, from all its connections. */
+  private final GroupCommit groupCommit = new GroupCommit(this);
+
   /** Waits between attempts; jittered, to spread the retries of many clients of one outage. */
   private final Backoff backoff;
 
@@ -63,6 +66,10 @@ final class JdbcBackend implements Backend {
   @Override
   public BackendConf conf() {
     return conf;
+  }
+
+  GroupCommit groupCommit() {
+    return groupCommit;
   }
 
   JdbcSettings settings() {
@@ -211,7 +218,35 @@ final class JdbcBackend implements Backend {
    * failure of the commit itself is not retried, since the write may have been stored.
    */
   <T> T run(String what, Mode mode, Work<T> work) {
+    return run(what, mode, false, work);
+  }
+
+  /**
+   * Whether a write transaction may be committed without waiting for the disk although the store is
+   * durable ({@code durability=power}): PostgreSQL ({@code synchronous_commit=off} for the
+   * transaction) and SQLite files ({@code synchronous=NORMAL} for its commit, which in WAL mode
+   * appends to the log without syncing it). The next synced commit syncs what such a commit wrote
+   * too: both logs are sequential. MySQL/MariaDB decide this for the whole server.
+   */
+  boolean canRelaxCommits() {
+    return !settings.processDurability()
+        && switch (settings.dialect()) {
+          case POSTGRESQL -> true;
+          case SQLITE ->
+              !settings.memory() && !settings.driverProperties().containsKey("synchronous");
+          case MYSQL -> false;
+        };
+  }
+
+  /**
+   * As {@link #run(String, Mode, Work)}; a {@code relaxed} write transaction commits without
+   * waiting for the disk where the store allows it ({@link #canRelaxCommits()}). Only what a crash
+   * may lose without harm is written so: markers that a resumed run treats like the state they
+   * replaced.
+   */
+  <T> T run(String what, Mode mode, boolean relaxed, Work<T> work) {
     boolean write = mode == Mode.WRITE;
+    boolean relax = relaxed && write && canRelaxCommits();
     if (write) {
       requireWritable(what);
     }
@@ -225,8 +260,15 @@ final class JdbcBackend implements Backend {
         if (mode == Mode.MAINTENANCE) {
           restoreIdleTimeout = liftIdleTimeout(c);
         }
+        if (relax && settings.dialect() == Dialect.SQLITE) {
+          // SQLite refuses to change it inside a transaction; put back in the finally block.
+          execute(c, "PRAGMA synchronous=NORMAL");
+        }
         if (write) {
           c.setAutoCommit(false);
+        }
+        if (relax && settings.dialect() == Dialect.POSTGRESQL) {
+          execute(c, "SET LOCAL synchronous_commit TO off"); // this transaction only
         }
         T out;
         try {
@@ -311,11 +353,56 @@ final class JdbcBackend implements Backend {
         throw new StorageException(
             "Failed " + what + " on " + settings.describe() + ": " + e.getMessage(), e);
       } finally {
+        if (relax && c != null && settings.dialect() == Dialect.SQLITE) {
+          restoreSqliteSync(c);
+        }
         if (restoreIdleTimeout != null) {
           executeQuietly(c, restoreIdleTimeout);
         }
         closeQuietly(c);
       }
+    }
+  }
+
+  private static void execute(java.sql.Connection c, String sql) throws SQLException {
+    try (Statement st = c.createStatement()) {
+      st.execute(sql);
+    }
+  }
+
+  /**
+   * Puts a SQLite writer connection back to synced commits after a relaxed one. {@code PRAGMA
+   * synchronous} belongs to the connection, which goes back to the pool: a connection that cannot
+   * be set back is closed and dropped from the pool, so no later write is left unsynced.
+   */
+  private void restoreSqliteSync(java.sql.Connection c) {
+    try {
+      if (!c.getAutoCommit()) {
+        c.rollback(); // a failed transaction is still open: the pragma needs none
+        c.setAutoCommit(true);
+      }
+      execute(c, "PRAGMA synchronous=FULL");
+    } catch (SQLException e) {
+      LOG.warn(
+          "could not restore synced commits on a connection of {}; dropping it: {}",
+          settings.describe(),
+          settings.scrub(SqlErrors.summary(e)));
+      discardQuietly(c);
+    }
+  }
+
+  /** Takes {@code c} out of its pool for good (a pooled connection would else be lent again). */
+  private void discardQuietly(java.sql.Connection c) {
+    ConnectionSource s;
+    synchronized (this) {
+      s = source;
+    }
+    try {
+      if (s instanceof ConnectionSource.Pooled p && p.writers() != null) {
+        p.writers().evictConnection(c); // closes the physical connection
+      }
+    } catch (RuntimeException e) {
+      LOG.debug("could not drop a connection of {}", settings.describe(), e);
     }
   }
 

@@ -224,8 +224,21 @@ final class JdbcConnection implements Connection {
    * FencedException} that tells it to stop, not a storage error to retry.
    */
   <T> T write(String what, JdbcBackend.Work<T> work) {
+    return settle(what, () -> backend.run(what, true, work));
+  }
+
+  /**
+   * As {@link #write}, in the backend's next {@link GroupCommit group commit}: {@code work} must
+   * change nothing when it throws a {@code TaskFlowException}. A {@code relaxed} write may be
+   * committed without waiting for the disk.
+   */
+  <T> T writeGrouped(String what, boolean relaxed, JdbcBackend.Work<T> work) {
+    return settle(what, () -> backend.groupCommit().submit(what, relaxed, work));
+  }
+
+  private <T> T settle(String what, java.util.function.Supplier<T> write) {
     try {
-      return backend.run(what, true, work);
+      return write.get();
     } catch (JdbcBackend.CommitOutcomeUnknownException e) {
       if (fence == null) {
         throw e;

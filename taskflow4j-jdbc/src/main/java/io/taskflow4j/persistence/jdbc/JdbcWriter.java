@@ -242,14 +242,12 @@ final class JdbcWriter {
   AtomDetail updateAtomDetails(AtomDetail ad) {
     Objects.requireNonNull(ad, "atomDetail");
     conn.ensureOpen();
-    return conn.write(
+    // One conditional UPDATE after a read of the fence: a refusal changes nothing, as a group
+    // commit requires of its writes.
+    return conn.writeGrouped(
         "updating atom detail '" + ad.uuid() + "'",
+        isMarker(ad),
         c -> {
-          if (relaxedCommit(ad)) {
-            try (Statement st = c.createStatement()) {
-              st.execute("SET LOCAL synchronous_commit TO off");
-            }
-          }
           conn.checkFence(c, "atom detail '" + ad.uuid() + "'");
           Instant now = Instant.now();
           long rev =
@@ -271,17 +269,16 @@ final class JdbcWriter {
   }
 
   /**
-   * Whether this atom write may commit without waiting for the disk although the store is durable
-   * ({@code durability=power}): a RUNNING or REVERTING marker on PostgreSQL. Resumption treats such
-   * a marker exactly as the state it replaced (the atom runs again either way), so losing it to a
-   * power cut loses nothing, and PostgreSQL's log is sequential: the next synchronous commit (the
-   * atom's result) makes it durable too. Every result, failure and flow state still waits for the
-   * disk. This saves one disk sync per task.
+   * Whether this atom write is a RUNNING or REVERTING marker, which may be committed without
+   * waiting for the disk although the store is durable ({@code durability=power}; see {@link
+   * JdbcBackend#canRelaxCommits()}). Resumption treats such a marker exactly as the state it
+   * replaced (the atom runs again either way), so losing it to a power cut loses nothing, and the
+   * database's log is sequential: the next synced commit (the atom's result) makes it durable too.
+   * Every result, failure and flow state still waits for the disk. This saves one disk sync per
+   * task.
    */
-  private boolean relaxedCommit(AtomDetail ad) {
-    return dialect == Dialect.POSTGRESQL
-        && !backend.settings().processDurability()
-        && (ad.state() == AtomState.RUNNING || ad.state() == AtomState.REVERTING);
+  private static boolean isMarker(AtomDetail ad) {
+    return ad.state() == AtomState.RUNNING || ad.state() == AtomState.REVERTING;
   }
 
   /** Binds the leading parameters of an UPDATE and returns the next parameter index. */

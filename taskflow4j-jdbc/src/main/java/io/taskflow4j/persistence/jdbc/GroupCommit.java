@@ -1,0 +1,235 @@
+package io.taskflow4j.persistence.jdbc;
+
+import io.taskflow4j.persistence.StorageException;
+import io.taskflow4j.persistence.TaskFlowException;
+import java.sql.SQLException;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Group commit of one backend's small writes: writes that arrive while another group is being
+ * committed wait, and the first of them then commits all that waited in one transaction, so they
+ * share one sync of the database's log. Used for atom-detail updates, the writes of every task,
+ * from every engine, connection and fenced view that shares the backend.
+ *
+ * <p><b>Latency.</b> A write that finds no group being committed commits at once, alone: a serial
+ * run never waits for company, and there is no timer. Groups form only under concurrency (a
+ * parallel engine, several engines or conductor jobs in one JVM), exactly when one sync can serve
+ * several writes.
+ *
+ * <p><b>Outcomes stay per write.</b> Each write's work runs inside the group's transaction and must
+ * change nothing when it refuses (a stale revision, a stale fence, a missing record: a {@link
+ * TaskFlowException}); that refusal fails that write alone and the rest commit. A failure of the
+ * transaction itself (a value the database refuses, retries spent) rolls the group back, and each
+ * of its writes is then done again in its own transaction, so one bad record never fails its
+ * neighbours. A commit whose outcome is unknown is reported to every write of the group, as it
+ * would be to a lone one.
+ *
+ * <p><b>Write before notify.</b> {@link #submit} returns only after the group's commit: no caller
+ * learns of its write, or tells anyone, before it is stored. The group's commit waits for the disk
+ * unless every write in it is relaxed ({@link JdbcBackend#run(String, JdbcBackend.Mode, boolean,
+ * JdbcBackend.Work)}).
+ */
+final class GroupCommit {
+  /** The most writes one transaction carries (more wait for the next). */
+  static final int MAX_GROUP = 256;
+
+  private final JdbcBackend backend;
+  private final ReentrantLock lock = new ReentrantLock();
+  private final Condition committed = lock.newCondition();
+  private final ArrayDeque<Pending<?>> queue = new ArrayDeque<>(); // guarded by lock
+  private boolean leading; // guarded by lock: a group is being committed
+  private long groups; // guarded by lock
+  private long writes; // guarded by lock
+  private long relaxedGroups; // guarded by lock
+
+  GroupCommit(JdbcBackend backend) {
+    this.backend = backend;
+  }
+
+  /** One write waiting for its group. */
+  private static final class Pending<T> {
+    final String what;
+    final boolean relaxed;
+    final JdbcBackend.Work<T> work;
+    T result; // set by the leader before done
+    RuntimeException failure; // set by the leader before done
+    boolean done; // guarded by the lock of the GroupCommit
+
+    Pending(String what, boolean relaxed, JdbcBackend.Work<T> work) {
+      this.what = what;
+      this.relaxed = relaxed;
+      this.work = work;
+    }
+
+    T outcome() {
+      if (failure != null) {
+        throw failure;
+      }
+      return result;
+    }
+  }
+
+  /**
+   * Does {@code work} in the next group's transaction and returns its result once that group is
+   * committed; throws what the write alone would have thrown.
+   *
+   * @param what the write, for messages ({@code updating atom detail '...'})
+   * @param relaxed whether the write may be committed without waiting for the disk
+   * @param work the write; a {@link TaskFlowException} it throws must leave nothing changed
+   */
+  <T> T submit(String what, boolean relaxed, JdbcBackend.Work<T> work) {
+    Pending<T> mine = new Pending<>(what, relaxed, work);
+    List<Pending<?>> group = null;
+    lock.lock();
+    try {
+      queue.add(mine);
+      while (!mine.done) {
+        if (!leading) {
+          leading = true;
+          group = drain();
+          break;
+        }
+        // Uninterruptible: the write's outcome must be known before its caller goes on.
+        committed.awaitUninterruptibly();
+      }
+    } finally {
+      lock.unlock();
+    }
+    if (group != null) {
+      lead(group);
+    }
+    return mine.outcome();
+  }
+
+  /** Commits {@code group}, then hands the lead on. */
+  private void lead(List<Pending<?>> group) {
+    try {
+      commit(group);
+    } catch (RuntimeException | Error e) {
+      for (Pending<?> p : group) {
+        if (p.result == null && p.failure == null) {
+          p.failure =
+              new StorageException("Failed " + p.what + ": the group commit failed: " + e, e);
+        }
+      }
+      if (e instanceof Error err) {
+        throw err;
+      }
+    } finally {
+      lock.lock();
+      try {
+        for (Pending<?> p : group) {
+          p.done = true;
+        }
+        groups++;
+        writes += group.size();
+        if (allRelaxed(group)) {
+          relaxedGroups++;
+        }
+        leading = false;
+        committed.signalAll();
+      } finally {
+        lock.unlock();
+      }
+    }
+  }
+
+  private List<Pending<?>> drain() {
+    int n = Math.min(queue.size(), MAX_GROUP);
+    List<Pending<?>> group = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      group.add(queue.poll());
+    }
+    return group;
+  }
+
+  private void commit(List<Pending<?>> group) {
+    if (group.size() == 1) {
+      commitAlone(group.get(0));
+      return;
+    }
+    boolean relaxed = allRelaxed(group);
+    try {
+      backend.run(
+          group.size() + " writes in one transaction (" + group.get(0).what + ", ...)",
+          JdbcBackend.Mode.WRITE,
+          relaxed,
+          c -> {
+            for (Pending<?> p : group) {
+              apply(p, c); // again from the start when the transaction is retried
+            }
+            return null;
+          });
+    } catch (JdbcBackend.CommitOutcomeUnknownException e) {
+      for (Pending<?> p : group) {
+        p.result = null;
+        p.failure =
+            new JdbcBackend.CommitOutcomeUnknownException(
+                "Failed " + p.what + ", committed with others: " + e.getMessage(), e);
+      }
+    } catch (RuntimeException e) {
+      // The transaction failed as a whole and was rolled back: each write alone, so that only a
+      // write that fails by itself fails.
+      for (Pending<?> p : group) {
+        commitAlone(p);
+      }
+    }
+  }
+
+  private static boolean allRelaxed(List<Pending<?>> group) {
+    for (Pending<?> p : group) {
+      if (!p.relaxed) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Runs {@code p}'s work in the open transaction {@code c}, keeping a refusal as its outcome. */
+  private static <T> void apply(Pending<T> p, java.sql.Connection c) throws SQLException {
+    p.result = null;
+    p.failure = null;
+    try {
+      p.result = p.work.apply(c);
+    } catch (TaskFlowException e) {
+      p.failure = e;
+    }
+  }
+
+  private <T> void commitAlone(Pending<T> p) {
+    p.failure = null;
+    try {
+      p.result = backend.run(p.what, JdbcBackend.Mode.WRITE, p.relaxed, p.work);
+    } catch (RuntimeException e) {
+      p.result = null;
+      p.failure = e;
+    }
+  }
+
+  /**
+   * Groups committed so far, the writes they carried, and the groups of markers only (committed
+   * without waiting for the disk where the store allows it): {@code [groups, writes, relaxed]}.
+   */
+  long[] counts() {
+    lock.lock();
+    try {
+      return new long[] {groups, writes, relaxedGroups};
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Writes waiting for a group (not counting a group being committed). */
+  int waiting() {
+    lock.lock();
+    try {
+      return queue.size();
+    } finally {
+      lock.unlock();
+    }
+  }
+}

@@ -1,0 +1,326 @@
+package io.taskflow4j.persistence.jdbc;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+import io.taskflow4j.persistence.AtomDetail;
+import io.taskflow4j.persistence.AtomState;
+import io.taskflow4j.persistence.BackendConf;
+import io.taskflow4j.persistence.ConflictException;
+import io.taskflow4j.persistence.Connection;
+import io.taskflow4j.persistence.Fence;
+import io.taskflow4j.persistence.FencedException;
+import io.taskflow4j.persistence.FlowDetail;
+import io.taskflow4j.persistence.LogBook;
+import io.taskflow4j.persistence.StorageException;
+import io.taskflow4j.persistence.TaskDetail;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Group commit of atom-detail writes ({@link GroupCommit}), on each SQL dialect: writes that arrive
+ * while a group is committing share the next transaction; each write keeps its own outcome. The
+ * groups are made deterministic by holding the first commit (a {@link JdbcCommitHook}) until the
+ * others are queued behind it.
+ */
+abstract class AbstractGroupCommitTest {
+  private static final int WRITERS = 6;
+
+  /** The connection string of a fresh, empty store for one test. */
+  abstract String url() throws Exception;
+
+  private final ExecutorService pool = Executors.newCachedThreadPool();
+
+  /** Released to let the held commit go on. */
+  private final CountDownLatch release = new CountDownLatch(1);
+
+  /** Counted down when the held commit is reached. */
+  private final CountDownLatch held = new CountDownLatch(1);
+
+  private volatile boolean holdNext;
+
+  /** Group transactions this predicate accepts fail before their commit (not transiently). */
+  private volatile Predicate<String> refuse = what -> false;
+
+  @AfterEach
+  void stopPool() {
+    release.countDown();
+    pool.shutdownNow();
+  }
+
+  private JdbcBackend backend() throws Exception {
+    JdbcCommitHook hook =
+        new JdbcCommitHook() {
+          @Override
+          public void beforeCommit(String what) throws SQLException {
+            if (refuse.test(what)) {
+              throw new SQLException("refused by the test: " + what, "22001");
+            }
+            if (holdNext && what.startsWith("updating atom detail")) {
+              holdNext = false;
+              held.countDown();
+              try {
+                release.await(30, TimeUnit.SECONDS);
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            }
+          }
+
+          @Override
+          public void afterCommit(String what) {}
+        };
+    JdbcBackend b = (JdbcBackend) JdbcBackendProvider.create(BackendConf.parse(url()), hook);
+    try (Connection c = b.getConnection()) {
+      c.upgrade();
+    }
+    return b;
+  }
+
+  /** A flow with {@code n} atoms, saved; its atoms as stored. */
+  private static List<AtomDetail> saveAtoms(Connection c, int n) {
+    FlowDetail fd = FlowDetail.create("flow");
+    for (int i = 0; i < n; i++) {
+      fd = fd.withAtom(TaskDetail.create("t" + i));
+    }
+    LogBook book = c.saveLogBook(LogBook.create("book").withFlow(fd));
+    return book.flows().get(0).atoms();
+  }
+
+  /**
+   * Holds the commit of {@code first}, queues {@code others} behind it (each from its own thread
+   * and connection), then lets them all go; returns each queued write's outcome (the stored detail
+   * or the exception).
+   */
+  private List<Object> groupBehind(JdbcBackend b, AtomDetail first, List<Write> others)
+      throws Exception {
+    holdNext = true;
+    Future<AtomDetail> leader =
+        pool.submit(
+            () -> {
+              try (Connection c = b.getConnection()) {
+                return c.updateAtomDetails(first);
+              }
+            });
+    assertThat(held.await(30, TimeUnit.SECONDS)).as("the first commit was reached").isTrue();
+    List<Future<Object>> queued = new ArrayList<>();
+    for (Write w : others) {
+      queued.add(
+          pool.submit(
+              () -> {
+                try (Connection c = b.getConnection()) {
+                  Connection view = w.fence == null ? c : c.fenced(w.fence);
+                  return view.updateAtomDetails(w.detail);
+                } catch (RuntimeException e) {
+                  return e;
+                }
+              }));
+    }
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (b.groupCommit().waiting() < others.size() && System.nanoTime() < deadline) {
+      Thread.sleep(2);
+    }
+    assertThat(b.groupCommit().waiting())
+        .as("writes queued behind the held commit")
+        .isEqualTo(others.size());
+    release.countDown();
+    assertThat(leader.get(30, TimeUnit.SECONDS).state()).isEqualTo(first.state());
+    List<Object> out = new ArrayList<>();
+    for (Future<Object> f : queued) {
+      out.add(f.get(30, TimeUnit.SECONDS));
+    }
+    return out;
+  }
+
+  private record Write(AtomDetail detail, Fence fence) {
+    static Write of(AtomDetail detail) {
+      return new Write(detail, null);
+    }
+  }
+
+  @Test
+  void writesQueuedBehindACommitShareTheNextTransaction() throws Exception {
+    try (JdbcBackend b = backend();
+        Connection c = b.getConnection()) {
+      List<AtomDetail> atoms = saveAtoms(c, WRITERS + 1);
+      List<Write> others = new ArrayList<>();
+      for (int i = 1; i <= WRITERS; i++) {
+        others.add(Write.of(atoms.get(i).put(AtomState.SUCCESS, i)));
+      }
+      long[] before = b.groupCommit().counts();
+      List<Object> out = groupBehind(b, atoms.get(0).withState(AtomState.RUNNING), others);
+      long[] after = b.groupCommit().counts();
+      // The held write alone, then all the others in one transaction.
+      assertThat(after[0] - before[0]).isEqualTo(2);
+      assertThat(after[1] - before[1]).isEqualTo(WRITERS + 1);
+      for (int i = 1; i <= WRITERS; i++) {
+        assertThat(out.get(i - 1)).isInstanceOf(AtomDetail.class);
+        AtomDetail stored = c.getAtomDetails(atoms.get(i).uuid());
+        assertThat(stored.state()).isEqualTo(AtomState.SUCCESS);
+        assertThat(stored.lastResults()).isEqualTo(i);
+        assertThat(stored.revision()).isEqualTo(((AtomDetail) out.get(i - 1)).revision());
+      }
+    }
+  }
+
+  @Test
+  void aStaleRevisionInAGroupFailsAloneAndItsNeighboursCommit() throws Exception {
+    try (JdbcBackend b = backend();
+        Connection c = b.getConnection()) {
+      List<AtomDetail> atoms = saveAtoms(c, 4);
+      AtomDetail moved = c.updateAtomDetails(atoms.get(2).withState(AtomState.RUNNING));
+      List<Object> out =
+          groupBehind(
+              b,
+              atoms.get(0).withState(AtomState.RUNNING),
+              List.of(
+                  Write.of(atoms.get(1).put(AtomState.SUCCESS, 1)),
+                  Write.of(atoms.get(2).put(AtomState.SUCCESS, 2)), // stale: one revision behind
+                  Write.of(atoms.get(3).put(AtomState.SUCCESS, 3))));
+      assertThat(out.get(0)).isInstanceOf(AtomDetail.class);
+      assertThat(out.get(1)).isInstanceOf(ConflictException.class);
+      assertThat(out.get(2)).isInstanceOf(AtomDetail.class);
+      assertThat(c.getAtomDetails(atoms.get(1).uuid()).lastResults()).isEqualTo(1);
+      assertThat(c.getAtomDetails(atoms.get(2).uuid())).isEqualTo(moved);
+      assertThat(c.getAtomDetails(atoms.get(3).uuid()).lastResults()).isEqualTo(3);
+    }
+  }
+
+  @Test
+  void aStaleFenceInAGroupFailsAloneAndItsNeighboursCommit() throws Exception {
+    try (JdbcBackend b = backend();
+        Connection c = b.getConnection()) {
+      List<AtomDetail> atoms = saveAtoms(c, 3);
+      c.advanceFence(new Fence("job-1", 1));
+      c.advanceFence(new Fence("job-1", 2)); // a peer took the job over
+      List<Object> out =
+          groupBehind(
+              b,
+              atoms.get(0).withState(AtomState.RUNNING),
+              List.of(
+                  new Write(atoms.get(1).put(AtomState.SUCCESS, 1), new Fence("job-1", 1)),
+                  new Write(atoms.get(2).put(AtomState.SUCCESS, 2), new Fence("job-1", 2))));
+      assertThat(out.get(0)).isInstanceOf(FencedException.class);
+      assertThat(out.get(1)).isInstanceOf(AtomDetail.class);
+      assertThat(c.getAtomDetails(atoms.get(1).uuid())).isEqualTo(atoms.get(1));
+      assertThat(c.getAtomDetails(atoms.get(2).uuid()).lastResults()).isEqualTo(2);
+    }
+  }
+
+  @Test
+  void aGroupTheDatabaseRefusesIsDoneAgainWriteByWriteSoOnlyTheBadOneFails() throws Exception {
+    try (JdbcBackend b = backend();
+        Connection c = b.getConnection()) {
+      List<AtomDetail> atoms = saveAtoms(c, 4);
+      String bad = atoms.get(2).uuid();
+      // The group's transaction fails as a whole; then only the write of atom 2 is refused.
+      refuse =
+          what ->
+              what.contains("writes in one transaction")
+                  || what.equals("updating atom detail '" + bad + "'");
+      List<Object> out =
+          groupBehind(
+              b,
+              atoms.get(0).withState(AtomState.RUNNING),
+              List.of(
+                  Write.of(atoms.get(1).put(AtomState.SUCCESS, 1)),
+                  Write.of(atoms.get(2).put(AtomState.SUCCESS, 2)),
+                  Write.of(atoms.get(3).put(AtomState.SUCCESS, 3))));
+      refuse = what -> false;
+      assertThat(out.get(0)).isInstanceOf(AtomDetail.class);
+      assertThat(out.get(1)).isInstanceOf(StorageException.class);
+      assertThat(((Exception) out.get(1)).getMessage())
+          .contains(bad)
+          .contains("refused by the test");
+      assertThat(out.get(2)).isInstanceOf(AtomDetail.class);
+      assertThat(c.getAtomDetails(atoms.get(1).uuid()).lastResults()).isEqualTo(1);
+      assertThat(c.getAtomDetails(bad)).isEqualTo(atoms.get(2));
+      assertThat(c.getAtomDetails(atoms.get(3).uuid()).lastResults()).isEqualTo(3);
+    }
+  }
+
+  @Test
+  void aLoneWriteCommitsAtOnceInATransactionOfItsOwn() throws Exception {
+    try (JdbcBackend b = backend();
+        Connection c = b.getConnection()) {
+      AtomDetail a = saveAtoms(c, 1).get(0);
+      long[] before = b.groupCommit().counts();
+      for (int i = 0; i < 5; i++) {
+        a = c.updateAtomDetails(a.withState(AtomState.RUNNING).withMeta(java.util.Map.of("i", i)));
+      }
+      long[] after = b.groupCommit().counts();
+      assertThat(after[0] - before[0]).isEqualTo(5);
+      assertThat(after[1] - before[1]).isEqualTo(5);
+      assertThat(b.groupCommit().waiting()).isZero();
+    }
+  }
+
+  @Test
+  void manyConcurrentWritersLoseNothing() throws Exception {
+    int perWriter = 60;
+    try (JdbcBackend b = backend();
+        Connection c = b.getConnection()) {
+      List<AtomDetail> atoms = saveAtoms(c, WRITERS);
+      List<Future<AtomDetail>> done = new ArrayList<>();
+      CountDownLatch go = new CountDownLatch(1);
+      for (AtomDetail start : atoms) {
+        done.add(
+            pool.submit(
+                () -> {
+                  go.await();
+                  AtomDetail a = start;
+                  try (Connection mine = b.getConnection()) {
+                    for (int i = 1; i <= perWriter; i++) {
+                      a = mine.updateAtomDetails(a.withState(AtomState.RUNNING));
+                      a = mine.updateAtomDetails(a.put(AtomState.SUCCESS, i));
+                    }
+                  }
+                  return a;
+                }));
+      }
+      go.countDown();
+      for (int i = 0; i < atoms.size(); i++) {
+        AtomDetail last = done.get(i).get(60, TimeUnit.SECONDS);
+        AtomDetail stored = c.getAtomDetails(atoms.get(i).uuid());
+        assertThat(stored).isEqualTo(last);
+        assertThat(stored.lastResults()).isEqualTo(perWriter);
+        assertThat(stored.revision()).isEqualTo(atoms.get(i).revision() + 2L * perWriter);
+      }
+    }
+  }
+
+  @Test
+  void markersAreCommittedRelaxedAndResultsAreNot() throws Exception {
+    try (JdbcBackend b = backend();
+        Connection c = b.getConnection()) {
+      AtomDetail a = saveAtoms(c, 1).get(0);
+      long[] before = b.groupCommit().counts();
+      a = c.updateAtomDetails(a.withState(AtomState.RUNNING));
+      a = c.updateAtomDetails(a.put(AtomState.SUCCESS, 1));
+      a = c.updateAtomDetails(a.withState(AtomState.REVERTING));
+      c.updateAtomDetails(a.withState(AtomState.REVERTED));
+      long[] after = b.groupCommit().counts();
+      assertThat(after[0] - before[0]).isEqualTo(4);
+      assertThat(after[2] - before[2]).as("marker-only groups").isEqualTo(2);
+    }
+  }
+
+  @Test
+  void aCaughtRefusalInsideAGroupStillReportsWhatFailed() throws Exception {
+    try (JdbcBackend b = backend();
+        Connection c = b.getConnection()) {
+      AtomDetail a = saveAtoms(c, 1).get(0);
+      Throwable t = catchThrowable(() -> c.updateAtomDetails(a.withRevision(a.revision() + 5)));
+      assertThat(t).isInstanceOf(ConflictException.class).hasMessageContaining(a.uuid());
+    }
+  }
+}

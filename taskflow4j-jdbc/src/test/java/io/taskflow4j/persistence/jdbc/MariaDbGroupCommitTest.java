@@ -1,0 +1,11 @@
+package io.taskflow4j.persistence.jdbc;
+
+/** Group commit on MariaDB (a fresh database per test). */
+class MariaDbGroupCommitTest extends AbstractGroupCommitTest {
+  @MariaDbDatabase String db;
+
+  @Override
+  String url() {
+    return TestDatabases.mariadbUrl(db);
+  }
+}
