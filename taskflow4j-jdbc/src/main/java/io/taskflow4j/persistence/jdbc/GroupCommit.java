@@ -45,6 +45,8 @@ final class GroupCommit {
   private long groups; // guarded by lock
   private long writes; // guarded by lock
   private long relaxedGroups; // guarded by lock
+  private final java.util.concurrent.atomic.AtomicLong splitGroups =
+      new java.util.concurrent.atomic.AtomicLong();
 
   GroupCommit(JdbcBackend backend) {
     this.backend = backend;
@@ -174,6 +176,7 @@ final class GroupCommit {
     } catch (RuntimeException e) {
       // The transaction failed as a whole and was rolled back: each write alone, so that only a
       // write that fails by itself fails.
+      splitGroups.incrementAndGet();
       for (Pending<?> p : group) {
         commitAlone(p);
       }
@@ -212,12 +215,14 @@ final class GroupCommit {
 
   /**
    * Groups committed so far, the writes they carried, and the groups of markers only (committed
-   * without waiting for the disk where the store allows it): {@code [groups, writes, relaxed]}.
+   * without waiting for the disk where the store allows it), and the groups whose transaction
+   * failed as a whole and whose writes were done again one by one: {@code [groups, writes, relaxed,
+   * split]}.
    */
   long[] counts() {
     lock.lock();
     try {
-      return new long[] {groups, writes, relaxedGroups};
+      return new long[] {groups, writes, relaxedGroups, splitGroups.get()};
     } finally {
       lock.unlock();
     }

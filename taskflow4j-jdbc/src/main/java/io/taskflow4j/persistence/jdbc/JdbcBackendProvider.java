@@ -15,13 +15,16 @@ import java.util.Set;
  * which a connection is replaced, default 3600, as TaskFlow's {@code pool_recycle}), {@code
  * isolation_level} (default READ COMMITTED), {@code durability} ({@code power}, the default: a
  * commit survives a power loss; {@code process}: it survives a crash of this process, SQLite {@code
- * synchronous=NORMAL}, PostgreSQL {@code synchronous_commit=off}), {@code max_retries} (default 6),
- * {@code retry_backoff} (first retry delay in seconds, default 0.1), {@code
- * transaction_idle_timeout} (seconds a session may sit idle inside a transaction before the server
- * ends it and frees its locks, default 1, 0 for never; PostgreSQL and MariaDB), and for a SQLite
- * file {@code permissions} (the mode of a file {@code upgrade()} makes: {@code owner}, the default,
- * 0600; {@code group}, 0660; {@code umask}). Other query parameters of the connection string go to
- * the JDBC driver (e.g. {@code sslMode=disable}).
+ * synchronous=NORMAL}, PostgreSQL {@code synchronous_commit=off}; with {@code power}, RUNNING and
+ * REVERTING markers alone are committed so on SQLite files and PostgreSQL, since a resumed run
+ * treats a lost marker as the state it replaced), {@code group_commit} ({@code true}, the default:
+ * atom-detail writes that arrive while another is committing share the next transaction; {@code
+ * false}: one transaction each), {@code max_retries} (default 6), {@code retry_backoff} (first
+ * retry delay in seconds, default 0.1), {@code transaction_idle_timeout} (seconds a session may sit
+ * idle inside a transaction before the server ends it and frees its locks, default 1, 0 for never;
+ * PostgreSQL and MariaDB), and for a SQLite file {@code permissions} (the mode of a file {@code
+ * upgrade()} makes: {@code owner}, the default, 0600; {@code group}, 0660; {@code umask}). Other
+ * query parameters of the connection string go to the JDBC driver (e.g. {@code sslMode=disable}).
  *
  * <p>Only {@code upgrade()} makes a SQLite file; every other use of a missing one fails with a
  * {@link io.taskflow4j.persistence.StorageException} naming it. Errors retrying cannot fix (wrong

@@ -233,6 +233,9 @@ final class JdbcConnection implements Connection {
    * committed without waiting for the disk.
    */
   <T> T writeGrouped(String what, boolean relaxed, JdbcBackend.Work<T> work) {
+    if (!backend.settings().groupCommit()) {
+      return settle(what, () -> backend.run(what, JdbcBackend.Mode.WRITE, relaxed, work));
+    }
     return settle(what, () -> backend.groupCommit().submit(what, relaxed, work));
   }
 

@@ -51,7 +51,8 @@ record JdbcSettings(
     Duration retryBackoff,
     String mysqlSqlMode,
     String description,
-    Duration transactionIdleTimeout) {
+    Duration transactionIdleTimeout,
+    boolean groupCommit) {
 
   /** Keys this backend (or TaskFlow's SQL backend) reads: never passed on to the driver. */
   private static final Set<String> OWN_KEYS =
@@ -64,6 +65,7 @@ record JdbcSettings(
           "isolation_level",
           "isolation_levels",
           "durability",
+          "group_commit",
           "max_retries",
           "retry_backoff",
           "echo",
@@ -249,7 +251,8 @@ record JdbcSettings(
         backoff,
         sqlMode,
         description,
-        txIdle);
+        txIdle,
+        conf.getBoolean("group_commit", true));
   }
 
   /**
