@@ -20,13 +20,13 @@ import java.util.concurrent.locks.ReentrantLock;
  * parallel engine, several engines or conductor jobs in one JVM), exactly when one sync can serve
  * several writes.
  *
- * <p><b>Outcomes stay per write.</b> Each write's work runs inside the group's transaction and must
- * change nothing when it refuses (a stale revision, a stale fence, a missing record: a {@link
- * TaskFlowException}); that refusal fails that write alone and the rest commit. A failure of the
- * transaction itself (a value the database refuses, retries spent) rolls the group back, and each
- * of its writes is then done again in its own transaction, so one bad record never fails its
- * neighbours. A commit whose outcome is unknown is reported to every write of the group, as it
- * would be to a lone one.
+ * <p><b>Outcomes stay per write.</b> Each write's work runs inside the group's transaction (inside
+ * a savepoint when it may change something before it refuses); a refusal (a stale revision, a stale
+ * fence, a missing record: a {@link TaskFlowException}) fails that write alone, leaves nothing of
+ * it in the transaction, and the rest commit. A failure of the transaction itself (a value the
+ * database refuses, retries spent) rolls the group back, and each of its writes is then done again
+ * in its own transaction, so one bad record never fails its neighbours. A commit whose outcome is
+ * unknown is reported to every write of the group, as it would be to a lone one.
  *
  * <p><b>Write before notify.</b> {@link #submit} returns only after the group's commit: no caller
  * learns of its write, or tells anyone, before it is stored. The group's commit waits for the disk
@@ -56,14 +56,16 @@ final class GroupCommit {
   private static final class Pending<T> {
     final String what;
     final boolean relaxed;
+    final boolean isolated;
     final JdbcBackend.Work<T> work;
     T result; // set by the leader before done
     RuntimeException failure; // set by the leader before done
     boolean done; // guarded by the lock of the GroupCommit
 
-    Pending(String what, boolean relaxed, JdbcBackend.Work<T> work) {
+    Pending(String what, boolean relaxed, boolean isolated, JdbcBackend.Work<T> work) {
       this.what = what;
       this.relaxed = relaxed;
+      this.isolated = isolated;
       this.work = work;
     }
 
@@ -81,10 +83,13 @@ final class GroupCommit {
    *
    * @param what the write, for messages ({@code updating atom detail '...'})
    * @param relaxed whether the write may be committed without waiting for the disk
-   * @param work the write; a {@link TaskFlowException} it throws must leave nothing changed
+   * @param isolated whether the write may change something before it refuses (a {@link
+   *     TaskFlowException}): it then runs inside a savepoint of the group's transaction, rolled
+   *     back on a refusal; {@code false} when the write refuses before it changes anything
+   * @param work the write
    */
-  <T> T submit(String what, boolean relaxed, JdbcBackend.Work<T> work) {
-    Pending<T> mine = new Pending<>(what, relaxed, work);
+  <T> T submit(String what, boolean relaxed, boolean isolated, JdbcBackend.Work<T> work) {
+    Pending<T> mine = new Pending<>(what, relaxed, isolated, work);
     List<Pending<?>> group = null;
     lock.lock();
     try {
@@ -196,10 +201,18 @@ final class GroupCommit {
   private static <T> void apply(Pending<T> p, java.sql.Connection c) throws SQLException {
     p.result = null;
     p.failure = null;
+    java.sql.Savepoint sp = p.isolated ? c.setSavepoint() : null;
     try {
       p.result = p.work.apply(c);
     } catch (TaskFlowException e) {
+      if (sp != null) {
+        c.rollback(sp); // what the write changed before it refused
+      }
       p.failure = e;
+      return;
+    }
+    if (sp != null) {
+      c.releaseSavepoint(sp);
     }
   }
 

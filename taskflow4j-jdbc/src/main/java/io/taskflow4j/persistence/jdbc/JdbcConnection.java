@@ -228,15 +228,14 @@ final class JdbcConnection implements Connection {
   }
 
   /**
-   * As {@link #write}, in the backend's next {@link GroupCommit group commit}: {@code work} must
-   * change nothing when it throws a {@code TaskFlowException}. A {@code relaxed} write may be
-   * committed without waiting for the disk.
+   * As {@link #write}, in the backend's next {@link GroupCommit group commit} (see {@link
+   * GroupCommit#submit} for {@code relaxed} and {@code isolated}).
    */
-  <T> T writeGrouped(String what, boolean relaxed, JdbcBackend.Work<T> work) {
+  <T> T writeGrouped(String what, boolean relaxed, boolean isolated, JdbcBackend.Work<T> work) {
     if (!backend.settings().groupCommit()) {
       return settle(what, () -> backend.run(what, JdbcBackend.Mode.WRITE, relaxed, work));
     }
-    return settle(what, () -> backend.groupCommit().submit(what, relaxed, work));
+    return settle(what, () -> backend.groupCommit().submit(what, relaxed, isolated, work));
   }
 
   private <T> T settle(String what, java.util.function.Supplier<T> write) {

@@ -203,8 +203,12 @@ final class JdbcWriter {
   FlowDetail updateFlowDetails(FlowDetail fd) {
     Objects.requireNonNull(fd, "flowDetail");
     conn.ensureOpen();
-    return conn.write(
+    // Grouped with other writes, inside a savepoint: the flow's row is updated before its atoms
+    // are checked, and a refusal of an atom must take that back.
+    return conn.writeGrouped(
         "updating flow detail '" + fd.uuid() + "'",
+        false,
+        true,
         c -> {
           conn.checkFence(c, "flow detail '" + fd.uuid() + "'");
           Instant now = now();
@@ -247,6 +251,7 @@ final class JdbcWriter {
     return conn.writeGrouped(
         "updating atom detail '" + ad.uuid() + "'",
         isMarker(ad),
+        false,
         c -> {
           conn.checkFence(c, "atom detail '" + ad.uuid() + "'");
           Instant now = Instant.now();

@@ -18,6 +18,7 @@ import io.taskflow4j.persistence.WriteOutcomeUnknownException;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -135,7 +136,9 @@ abstract class AbstractGroupCommitTest {
               () -> {
                 try (Connection c = b.getConnection()) {
                   Connection view = w.fence == null ? c : c.fenced(w.fence);
-                  return view.updateAtomDetails(w.detail);
+                  return w.flow != null
+                      ? view.updateFlowDetails(w.flow)
+                      : view.updateAtomDetails(w.detail);
                 } catch (RuntimeException e) {
                   return e;
                 }
@@ -157,9 +160,17 @@ abstract class AbstractGroupCommitTest {
     return out;
   }
 
-  private record Write(AtomDetail detail, Fence fence) {
+  private record Write(AtomDetail detail, Fence fence, FlowDetail flow) {
+    Write(AtomDetail detail, Fence fence) {
+      this(detail, fence, null);
+    }
+
     static Write of(AtomDetail detail) {
-      return new Write(detail, null);
+      return new Write(detail, null, null);
+    }
+
+    static Write of(FlowDetail flow) {
+      return new Write(null, null, flow);
     }
   }
 
@@ -212,6 +223,45 @@ abstract class AbstractGroupCommitTest {
       assertThat(c.getAtomDetails(atoms.get(1).uuid()).lastResults()).isEqualTo(1);
       assertThat(c.getAtomDetails(atoms.get(2).uuid())).isEqualTo(moved);
       assertThat(c.getAtomDetails(atoms.get(3).uuid()).lastResults()).isEqualTo(3);
+    }
+  }
+
+  @Test
+  void aFlowDetailWriteRefusedHalfWayInAGroupLeavesNothingAndItsNeighboursCommit()
+      throws Exception {
+    try (JdbcBackend b = backend();
+        Connection c = b.getConnection()) {
+      List<AtomDetail> atoms = saveAtoms(c, 3);
+      FlowDetail flow = c.getFlowDetails(c.getLogBooks().get(0).flows().get(0).uuid());
+      c.updateAtomDetails(atoms.get(2).withState(AtomState.RUNNING)); // atom 2 moves on
+      long[] before = b.groupCommit().counts();
+      List<Object> out =
+          groupBehind(
+              b,
+              atoms.get(0).withState(AtomState.RUNNING),
+              List.of(
+                  Write.of(atoms.get(1).put(AtomState.SUCCESS, 1)),
+                  // the flow's row is updated first, then its stale atom 2 refuses the write
+                  Write.of(
+                      flow.withoutAtoms()
+                          .withState(io.taskflow4j.persistence.FlowState.RUNNING)
+                          .withAtom(atoms.get(2).put(AtomState.SUCCESS, 2))),
+                  Write.of(
+                      flow.withoutAtoms()
+                          .withMeta(Map.of("k", "v"))
+                          .withAtom(atoms.get(1)) // stale once the first write lands
+                          .withoutAtoms())));
+      long[] after = b.groupCommit().counts();
+      assertThat(after[0] - before[0]).as("groups").isEqualTo(2);
+      assertThat(after[3] - before[3]).as("groups done again write by write").isZero();
+      assertThat(out.get(0)).isInstanceOf(AtomDetail.class);
+      assertThat(out.get(1)).isInstanceOf(ConflictException.class);
+      assertThat(out.get(2)).isInstanceOf(FlowDetail.class);
+      FlowDetail stored = c.getFlowDetails(flow.uuid(), true);
+      assertThat(stored.state()).isEqualTo(flow.state()); // the refused write left nothing
+      assertThat(stored.meta()).containsEntry("k", "v");
+      assertThat(stored.revision()).isEqualTo(flow.revision() + 1);
+      assertThat(c.getAtomDetails(atoms.get(1).uuid()).lastResults()).isEqualTo(1);
     }
   }
 
