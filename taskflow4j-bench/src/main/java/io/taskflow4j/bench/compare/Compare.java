@@ -26,9 +26,12 @@ import java.util.Map;
  * <ul>
  *   <li>taskflow4j (this JVM): the chain and the fan-out of {@code io.taskflow4j.workloads} with no
  *       backend, {@code memory://}, a directory and a SQLite file (each with {@code
- *       durability=process} and {@code power}), and the chain on PostgreSQL; JIT warm-up first,
- *       then the median of up to 5 runs (3 at N = 10,000, 1 at 100,000); each run with a backend is
- *       followed by a resume of the finished flow.
+ *       durability=process} and {@code power}), the chain on PostgreSQL ({@code process} and {@code
+ *       power}) and the fan-out on PostgreSQL ({@code power}); and {@code fanout64}, the fan-out
+ *       with 64 tasks in flight (a parallel engine of 64 workers), on SQLite and PostgreSQL at
+ *       {@code durability=power}. JIT warm-up first, then the median of up to 5 runs (3 at N =
+ *       10,000, 1 at 100,000); each run with a backend is followed by a resume of the finished
+ *       flow.
  *   <li>TaskFlow 5 (Python, {@code taskflow_compare.py}): the same workloads on none, memory, dir
  *       and SQLite; a size is skipped when the smaller sizes predict a run over {@code
  *       --max-peer-seconds} (60): by their growth exponent, or from one size by the exponent of the
@@ -38,14 +41,14 @@ import java.util.Map;
  *   <li>The disk's fsync rate in the work directory, for the durable runs.
  * </ul>
  *
- * <p>Options: {@code --quick} (N = 100 and 1,000 only), {@code --sizes 100,1000,10000}, {@code
- * --tf4j-sizes 100000} (extra sizes for taskflow4j alone, default 100000 unless quick), {@code
- * --out FILE} (JSON, default {@code compare-results.json}), {@code --work DIR}, {@code --python
- * PATH}, {@code --postgresql postgresql://user@host:port} (a database is created there and
- * dropped), {@code --no-taskflow}, {@code --no-spring-batch}, {@code --no-postgresql}, {@code
- * --workloads chain,fanout}, {@code --max-peer-seconds S}, {@code --extra-store NAME=CONNECTION}
- * (another backend for taskflow4j alone, e.g. {@code zookeeper=zookeeper://127.0.0.1:2181/{db}};
- * repeatable).
+ * <p>Options: {@code --quick} (N = 100, 300 and 1,000 only), {@code --sizes 100,300,1000,10000}
+ * (the default), {@code --tf4j-sizes 100000} (extra sizes for taskflow4j alone, default 100000
+ * unless quick), {@code --out FILE} (JSON, default {@code compare-results.json}), {@code --work
+ * DIR}, {@code --python PATH}, {@code --postgresql postgresql://user@host:port} (a database is
+ * created there and dropped), {@code --no-taskflow}, {@code --no-spring-batch}, {@code
+ * --no-postgresql}, {@code --workloads chain,fanout,fanout64} (the default), {@code
+ * --max-peer-seconds S}, {@code --extra-store NAME=CONNECTION} (another backend for taskflow4j
+ * alone, e.g. {@code zookeeper=zookeeper://127.0.0.1:2181/{db}}; repeatable).
  */
 public final class Compare {
   private static final ObjectMapper JSON =
@@ -54,7 +57,7 @@ public final class Compare {
   /** The harness's options. */
   static final class Options {
     boolean quick;
-    List<Integer> sizes = List.of(100, 1000, 10000);
+    List<Integer> sizes = List.of(100, 300, 1000, 10000);
     List<Integer> tf4jSizes = List.of(100_000);
     Path out = Path.of("compare-results.json");
     Path work;
@@ -64,7 +67,7 @@ public final class Compare {
     boolean taskflow = true;
     boolean springBatch = true;
     boolean pg = true;
-    List<String> workloads = List.of("chain", "fanout");
+    List<String> workloads = Tf4jSide.WORKLOADS;
     double maxPeerSeconds = 60;
     double syncSeconds = 3;
     boolean warmUp = true;
@@ -117,8 +120,9 @@ public final class Compare {
         }
       }
       for (String w : o.workloads) {
-        if (!w.equals("chain") && !w.equals("fanout")) {
-          throw new IllegalArgumentException("unknown workload '" + w + "': use chain or fanout");
+        if (!Tf4jSide.WORKLOADS.contains(w)) {
+          throw new IllegalArgumentException(
+              "unknown workload '" + w + "': use " + String.join(", ", Tf4jSide.WORKLOADS));
         }
       }
       return o;
@@ -164,10 +168,11 @@ public final class Compare {
     } catch (IllegalArgumentException e) {
       System.err.println(e.getMessage().equals("help") ? "" : "compare: " + e.getMessage());
       System.err.println(
-          "usage: Compare [--quick] [--sizes 100,1000,10000] [--tf4j-sizes 100000] [--out FILE]"
-              + " [--work DIR] [--python PATH] [--postgresql postgresql://user@host:port]"
-              + " [--no-taskflow] [--no-spring-batch] [--no-postgresql] [--workloads chain,fanout]"
-              + " [--max-peer-seconds 60] [--extra-store NAME=CONNECTION]");
+          "usage: Compare [--quick] [--sizes 100,300,1000,10000] [--tf4j-sizes 100000]"
+              + " [--out FILE] [--work DIR] [--python PATH]"
+              + " [--postgresql postgresql://user@host:port] [--no-taskflow] [--no-spring-batch]"
+              + " [--no-postgresql] [--workloads chain,fanout,fanout64] [--max-peer-seconds 60]"
+              + " [--extra-store NAME=CONNECTION]");
       System.exit(2);
       return;
     }
@@ -243,27 +248,15 @@ public final class Compare {
   private void runTaskflow4j() {
     if (opt.warmUp) {
       log("taskflow4j: JIT warm-up ...");
-      for (String wl : opt.workloads) {
+      // fanout64 runs the fan-out's code: warmed once, with the fan-out.
+      for (String wl : opt.workloads.stream().map(Tf4jSide::flowOf).distinct().toList()) {
         Tf4jSide.measure(wl, Tf4jSide.NONE, 1000, 20, 5, false);
         Tf4jSide.measure(wl, Tf4jSide.MEMORY, 1000, 10, 5, false);
       }
     }
-    List<Tf4jSide.Store> stores = new ArrayList<>();
-    stores.add(Tf4jSide.NONE);
-    stores.add(Tf4jSide.MEMORY);
-    stores.add(Tf4jSide.dir("process"));
-    stores.add(Tf4jSide.sqlite("process"));
-    stores.add(Tf4jSide.dir("power"));
-    stores.add(Tf4jSide.sqlite("power"));
     boolean pgUp = opt.pg && postgresAvailable();
     for (String wl : opt.workloads) {
-      List<Tf4jSide.Store> these = new ArrayList<>(stores);
-      these.addAll(opt.extraStores);
-      if (wl.equals("chain") && pgUp) {
-        these.add(Tf4jSide.postgresql(opt.postgresql, "process"));
-        these.add(Tf4jSide.postgresql(opt.postgresql, "power"));
-      }
-      for (Tf4jSide.Store s : these) {
+      for (Tf4jSide.Store s : stores(wl, pgUp ? opt.postgresql : null, opt.extraStores)) {
         for (int n : tf4jSizes(s)) {
           int runs = n <= 1000 ? 5 : n <= 10_000 ? 3 : 1;
           log(String.format("taskflow4j %s %s (%s) N=%d ...", wl, s.backend(), s.durability(), n));
@@ -280,6 +273,36 @@ public final class Compare {
         }
       }
     }
+  }
+
+  /**
+   * The stores taskflow4j runs {@code workload} on: the chain and the fan-out on no backend, {@code
+   * memory://}, a directory and a SQLite file at both durabilities; the chain on PostgreSQL at both
+   * and the fan-out at {@code power}; {@code fanout64} on SQLite and PostgreSQL at {@code power}
+   * only (what its goal is about). {@code postgresql} is the server, or null when there is none;
+   * the extra stores come with every workload.
+   */
+  static List<Tf4jSide.Store> stores(
+      String workload, String postgresql, List<Tf4jSide.Store> extraStores) {
+    List<Tf4jSide.Store> out = new ArrayList<>();
+    if (workload.equals(Tf4jSide.FANOUT64)) {
+      out.add(Tf4jSide.sqlite("power"));
+    } else {
+      out.add(Tf4jSide.NONE);
+      out.add(Tf4jSide.MEMORY);
+      out.add(Tf4jSide.dir("process"));
+      out.add(Tf4jSide.sqlite("process"));
+      out.add(Tf4jSide.dir("power"));
+      out.add(Tf4jSide.sqlite("power"));
+    }
+    out.addAll(extraStores);
+    if (postgresql != null) {
+      if (workload.equals("chain")) {
+        out.add(Tf4jSide.postgresql(postgresql, "process"));
+      }
+      out.add(Tf4jSide.postgresql(postgresql, "power"));
+    }
+    return out;
   }
 
   /** The sizes taskflow4j runs on a store: all, plus the extra ones where a run stays short. */
@@ -337,6 +360,9 @@ public final class Compare {
       return;
     }
     for (String wl : opt.workloads) {
+      if (wl.equals(Tf4jSide.FANOUT64)) {
+        continue; // taskflow4j only: TaskFlow's parallel engine is run with its default pool
+      }
       for (String backend : List.of("none", "memory", "dir", "sqlite")) {
         String durability =
             backend.equals("dir") ? "process" : backend.equals("sqlite") ? "power" : "-";

@@ -11,7 +11,7 @@ import java.util.TreeSet;
 
 /**
  * The comparison's table and goals, from the measured {@link Result}s: taskflow4j against TaskFlow
- * at equal durability, durable runs against the disk's sync rate, and taskflow4j against Spring
+ * at equal durability, durable runs against the disk's sync rate F, and taskflow4j against Spring
  * Batch on the same database.
  */
 public final class Report {
@@ -23,6 +23,42 @@ public final class Report {
 
   /** Spring Batch. */
   public static final String SPRING_BATCH = "spring-batch";
+
+  /** A goal's or a part's status: reached. */
+  public static final String MET = "met";
+
+  /** A goal's or a part's status: measured and missed. */
+  public static final String NOT_MET = "NOT met";
+
+  /** A goal's or a part's status: not (completely) measured in this run. */
+  public static final String NOT_MEASURED = "not measured";
+
+  /**
+   * The durable chain's goal per store: tasks/s as a fraction of the disk's sync rate F, at the
+   * store's largest N ({@code durability=power}).
+   */
+  static final Map<String, Double> DURABLE_CHAIN_MIN =
+      orderedMap("sqlite", 0.70, "postgresql", 0.50, "dir", 0.50);
+
+  /** The durable fan-out's goal (default pool): tasks/s as a multiple of F, per store. */
+  static final Map<String, Double> DURABLE_FANOUT_MIN =
+      orderedMap("sqlite", 4.0, "postgresql", 4.0);
+
+  /** The durable fan-out with 64 tasks in flight: tasks/s as a multiple of F, per store. */
+  static final Map<String, Double> DURABLE_FANOUT64_MIN =
+      orderedMap("sqlite", 8.0, "postgresql", 8.0);
+
+  /** The directory store's chain at {@code durability=process}: at most this, µs per task. */
+  static final double DIR_CHAIN_MAX_US = 150;
+
+  /** The sizes at which the directory store's chain must be {@link #DIR_VS_TASKFLOW_MIN} faster. */
+  static final List<Integer> DIR_VS_TASKFLOW_SIZES = List.of(100, 300, 1000);
+
+  /** How many times faster than TaskFlow's directory store the chain must run on taskflow4j's. */
+  static final double DIR_VS_TASKFLOW_MIN = 10;
+
+  /** The workloads, in the order of the tables ({@code fanout64} is taskflow4j's alone). */
+  private static final List<String> WORKLOADS = List.of("chain", "fanout", Tf4jSide.FANOUT64);
 
   /** The TaskFlow rows: taskflow4j's backend and durability matched with TaskFlow's. */
   private static final List<String[]> TASKFLOW_ROWS =
@@ -116,7 +152,7 @@ public final class Report {
             "TF resume",
             "speed-up");
     sb.append(head).append("-".repeat(head.length() - 1)).append('\n');
-    for (String wl : List.of("chain", "fanout")) {
+    for (String wl : WORKLOADS) {
       for (String[] row : TASKFLOW_ROWS) {
         for (int n : sizes(wl, row[0], row[1])) {
           Optional<Result> mine = find(TF4J, wl, row[0], row[1], n);
@@ -141,6 +177,9 @@ public final class Report {
     }
     sb.append("* taskflow4j with durability=process against TaskFlow's synced SQLite commits.\n");
     sb.append(
+        "fanout64: the fan-out with 64 tasks in flight (parallel engine of 64 workers);"
+            + " taskflow4j only.\n");
+    sb.append(
         "Resume: load the finished flow from the store, rebuild, compile, run nothing (s).\n");
     sb.append(notes(TASKFLOW));
 
@@ -149,7 +188,7 @@ public final class Report {
       sb.append(
           String.format(
               Locale.ROOT,
-              "Durable runs (durability=power) against the disk's sync limit: %.0f syncs/s"
+              "Durable runs (durability=power) against the disk's sync limit F: %.0f syncs/s"
                   + " (%.3f ms each; overwrite+fsync %.0f/s, overwrite+fdatasync %.0f/s,"
                   + " append+fsync %.0f/s), measured in this run%n",
               sync.syncsPerSecond(),
@@ -160,26 +199,41 @@ public final class Report {
     }
     String head2 =
         String.format(
-            "%-8s %-12s %7s %10s %10s %14s %16s%n",
-            "workload", "backend", "N", "ms/task", "tasks/s", "% sync limit", "sync-times/task");
+            "%-8s %-12s %7s %10s %10s %14s %8s %16s%n",
+            "workload",
+            "backend",
+            "N",
+            "ms/task",
+            "tasks/s",
+            "% sync limit",
+            "x F",
+            "sync-times/task");
     sb.append(head2).append("-".repeat(head2.length() - 1)).append('\n');
-    for (Result r : results) {
-      if (r.system().equals(TF4J) && r.durability().equals("power") && r.measured()) {
-        double f = syncFraction(r);
-        sb.append(
-            String.format(
-                Locale.ROOT,
-                "%-8s %-12s %7d %10.3f %10.0f %13.0f%% %16.2f%n",
-                r.workload(),
-                r.backend(),
-                r.n(),
-                r.msPerTask(),
-                r.tasksPerSecond(),
-                f * 100,
-                1 / f));
+    for (String wl : WORKLOADS) {
+      for (Result r : results) {
+        if (r.system().equals(TF4J)
+            && r.workload().equals(wl)
+            && r.durability().equals("power")
+            && r.measured()) {
+          double f = syncFraction(r);
+          sb.append(
+              String.format(
+                  Locale.ROOT,
+                  "%-8s %-12s %7d %10.3f %10.0f %13.0f%% %8.2f %16.2f%n",
+                  r.workload(),
+                  r.backend(),
+                  r.n(),
+                  r.msPerTask(),
+                  r.tasksPerSecond(),
+                  f * 100,
+                  f,
+                  1 / f));
+        }
       }
     }
-    sb.append("sync-times/task = the time of one task in fsyncs of this disk (1/fraction).\n");
+    sb.append(
+        "x F = tasks/s divided by the sync limit F; sync-times/task = the time of one task in"
+            + " syncs of this disk (1/fraction).\n");
 
     sb.append('\n');
     sb.append("taskflow4j vs Spring Batch 5 (chain, both durable, same database)\n");
@@ -230,34 +284,123 @@ public final class Report {
   }
 
   /**
-   * A goal of the benchmark issue and whether this run met it.
+   * A goal of the project and whether this run met it.
    *
+   * @param id a stable short name of the goal (for the JSON)
    * @param name the goal
-   * @param status {@code met}, {@code NOT met} or {@code not measured}
+   * @param status {@link #MET}, {@link #NOT_MET} or {@link #NOT_MEASURED}
    * @param detail the numbers behind the status
+   * @param parts the measured figures the status was judged on, one per store or size (empty for
+   *     the goals that do not list them)
    */
-  public record Goal(String name, String status, String detail) {}
+  public record Goal(String id, String name, String status, String detail, List<Part> parts) {
+    /** The canonical constructor, copying the parts. */
+    public Goal {
+      parts = List.copyOf(parts);
+    }
+
+    /** A goal without listed parts. */
+    public Goal(String id, String name, String status, String detail) {
+      this(id, name, status, detail, List.of());
+    }
+  }
+
+  /**
+   * One figure of a goal: a store's or a size's value against the goal's threshold.
+   *
+   * @param label what was measured (a store, or a size)
+   * @param n the number of tasks of the run judged, 0 when not measured
+   * @param value the figure, NaN when not measured
+   * @param unit the figure's unit: {@code x F} (tasks/s over the sync rate F), {@code us/task},
+   *     {@code x TaskFlow}
+   * @param atMost whether the goal is {@code value <= threshold} (else {@code >=})
+   * @param threshold the goal's bound
+   */
+  public record Part(
+      String label, int n, double value, String unit, boolean atMost, double threshold) {
+    /** {@link #MET}, {@link #NOT_MET}, or {@link #NOT_MEASURED} when the value is NaN. */
+    public String status() {
+      if (Double.isNaN(value)) {
+        return NOT_MEASURED;
+      }
+      return (atMost ? value <= threshold : value >= threshold) ? MET : NOT_MET;
+    }
+  }
+
+  /**
+   * The status of a goal made of {@code parts}: met when every part was measured and met; NOT met
+   * when a measured part missed; otherwise not measured (nothing measured, or only some parts and
+   * those met: the goal cannot be called met without the rest).
+   */
+  static String verdict(List<Part> parts) {
+    boolean anyMeasured = false;
+    boolean allMeasured = true;
+    boolean anyMissed = false;
+    for (Part p : parts) {
+      switch (p.status()) {
+        case MET -> anyMeasured = true;
+        case NOT_MET -> {
+          anyMeasured = true;
+          anyMissed = true;
+        }
+        default -> allMeasured = false;
+      }
+    }
+    if (anyMissed) {
+      return NOT_MET;
+    }
+    return anyMeasured && allMeasured ? MET : NOT_MEASURED;
+  }
+
+  /** A goal of this id, if judged. */
+  public Optional<Goal> goal(String id) {
+    return goals().stream().filter(g -> g.id().equals(id)).findFirst();
+  }
 
   /** The goals, judged on this run's numbers. */
   public List<Goal> goals() {
     List<Goal> goals = new ArrayList<>();
     goals.add(
         ratioGoal(
+            "chain_vs_taskflow_in_memory",
             "chain >= 100x TaskFlow, no or memory persistence, N=1000",
             100,
             new String[][] {{"none", "-", "-"}, {"memory", "-", "-"}}));
     goals.add(
         ratioGoal(
+            "chain_vs_taskflow_stores",
             "chain >= 10x TaskFlow on dir and SQLite, N=1000",
             10,
             new String[][] {{"dir", "process", "process"}, {"sqlite", "power", "power"}}));
     goals.add(flatGoal());
-    goals.add(durableGoal());
+    goals.add(
+        durableGoal(
+            "durable_chain",
+            "durable chain (tasks/s) at each store's largest N: sqlite >= 70% of F,"
+                + " postgresql >= 50%, dir >= 50%",
+            "chain",
+            DURABLE_CHAIN_MIN));
+    goals.add(
+        durableGoal(
+            "durable_fanout",
+            "durable fanout, default pool (tasks/s) at each store's largest N:"
+                + " sqlite and postgresql >= 4x F",
+            "fanout",
+            DURABLE_FANOUT_MIN));
+    goals.add(
+        durableGoal(
+            "durable_fanout64",
+            "durable fanout with 64 tasks in flight (tasks/s) at each store's largest N:"
+                + " sqlite and postgresql >= 8x F",
+            Tf4jSide.FANOUT64,
+            DURABLE_FANOUT64_MIN));
+    goals.add(dirChainCostGoal());
+    goals.add(dirVsTaskflowGoal());
     goals.add(springBatchGoal());
     return goals;
   }
 
-  private Goal ratioGoal(String name, double min, String[][] rows) {
+  private Goal ratioGoal(String id, String name, double min, String[][] rows) {
     List<String> parts = new ArrayList<>();
     boolean all = true;
     boolean any = false;
@@ -275,8 +418,7 @@ public final class Report {
         all &= x >= min;
       }
     }
-    return new Goal(
-        name, !any ? "not measured" : all ? "met" : "NOT met", String.join(", ", parts));
+    return new Goal(id, name, !any ? NOT_MEASURED : all ? MET : NOT_MET, String.join(", ", parts));
   }
 
   private Goal flatGoal() {
@@ -312,16 +454,19 @@ public final class Report {
       all &= spread <= 1.5 && maxN >= 100_000;
     }
     return new Goal(
-        name, !any ? "not measured" : all ? "met" : "NOT met", String.join(", ", parts));
+        "flat_chain", name, !any ? NOT_MEASURED : all ? MET : NOT_MET, String.join(", ", parts));
   }
 
-  private Goal durableGoal() {
-    String name =
-        "durable chain >= 50% of the disk's sync limit (tasks/s), at each store's largest N";
+  /**
+   * A durable goal: taskflow4j's {@code workload} at {@code durability=power}, at each store's
+   * largest measured N, in tasks/s as a multiple of the disk's sync rate F, at least the store's
+   * value in {@code min}.
+   */
+  private Goal durableGoal(String id, String name, String workload, Map<String, Double> min) {
     Map<String, Result> largest = new LinkedHashMap<>();
     for (Result r : results) {
       if (r.system().equals(TF4J)
-          && r.workload().equals("chain")
+          && r.workload().equals(workload)
           && r.durability().equals("power")
           && r.measured()) {
         Result prev = largest.get(r.backend());
@@ -330,17 +475,113 @@ public final class Report {
         }
       }
     }
-    List<String> parts = new ArrayList<>();
-    double best = Double.NaN;
-    for (Result r : largest.values()) {
-      double f = syncFraction(r);
-      parts.add(String.format(Locale.ROOT, "%s N=%d %.0f%%", r.backend(), r.n(), f * 100));
-      if (Double.isNaN(best) || f > best) {
-        best = f;
+    List<Part> parts = new ArrayList<>();
+    List<String> text = new ArrayList<>();
+    for (Map.Entry<String, Double> e : min.entrySet()) {
+      String store = e.getKey();
+      double threshold = e.getValue();
+      Result r = largest.get(store);
+      Part p =
+          new Part(
+              store,
+              r == null ? 0 : r.n(),
+              r == null ? Double.NaN : syncFraction(r),
+              "x F",
+              false,
+              threshold);
+      parts.add(p);
+      // Below 1x F as a percentage of the limit, above as a multiple of it.
+      boolean percent = threshold < 1;
+      if (r == null) {
+        text.add(store + " not measured");
+      } else if (Double.isNaN(p.value())) {
+        text.add(store + " N=" + r.n() + " not measured (no sync rate)");
+      } else {
+        String v =
+            percent
+                ? String.format(Locale.ROOT, "%.0f%%", p.value() * 100)
+                : String.format(Locale.ROOT, "%.2fx F", p.value());
+        String need =
+            percent
+                ? String.format(Locale.ROOT, "%.0f%%", threshold * 100)
+                : String.format(Locale.ROOT, "%.0fx", threshold);
+        text.add(
+            store
+                + " N="
+                + r.n()
+                + " "
+                + v
+                + (p.status().equals(NOT_MET) ? " (needs " + need + ")" : ""));
       }
     }
-    String status = Double.isNaN(best) ? "not measured" : best >= 0.5 ? "met" : "NOT met";
-    return new Goal(name, status, parts.isEmpty() ? "-" : String.join(", ", parts));
+    return new Goal(id, name, verdict(parts), String.join(", ", text), parts);
+  }
+
+  /** The directory store's chain at {@code durability=process}, per task at its largest N. */
+  private Goal dirChainCostGoal() {
+    String name =
+        String.format(
+            Locale.ROOT,
+            "dir (process) chain <= %.0f us per task at the largest N",
+            DIR_CHAIN_MAX_US);
+    Result largest = null;
+    for (Result r : results) {
+      if (r.system().equals(TF4J)
+          && r.workload().equals("chain")
+          && r.backend().equals("dir")
+          && r.durability().equals("process")
+          && r.measured()
+          && (largest == null || r.n() > largest.n())) {
+        largest = r;
+      }
+    }
+    Part p =
+        new Part(
+            "dir (process)",
+            largest == null ? 0 : largest.n(),
+            largest == null ? Double.NaN : largest.msPerTask() * 1000,
+            "us/task",
+            true,
+            DIR_CHAIN_MAX_US);
+    String detail =
+        largest == null
+            ? "not measured"
+            : String.format(Locale.ROOT, "N=%d %.0f us/task", p.n(), p.value())
+                + (p.status().equals(NOT_MET)
+                    ? String.format(Locale.ROOT, " (needs <= %.0f)", DIR_CHAIN_MAX_US)
+                    : "");
+    return new Goal("dir_chain_per_task", name, p.status(), detail, List.of(p));
+  }
+
+  /** The directory store's chain at {@code durability=process} against TaskFlow's, per size. */
+  private Goal dirVsTaskflowGoal() {
+    String name =
+        String.format(
+            Locale.ROOT,
+            "dir (process) chain >= %.0fx TaskFlow's dir at N=%s",
+            DIR_VS_TASKFLOW_MIN,
+            String.join(", ", DIR_VS_TASKFLOW_SIZES.stream().map(String::valueOf).toList()));
+    List<Part> parts = new ArrayList<>();
+    List<String> text = new ArrayList<>();
+    for (int n : DIR_VS_TASKFLOW_SIZES) {
+      double x =
+          speedUp(
+              find(TASKFLOW, "chain", "dir", "process", n),
+              find(TF4J, "chain", "dir", "process", n));
+      Part p = new Part("N=" + n, n, x, "x TaskFlow", false, DIR_VS_TASKFLOW_MIN);
+      parts.add(p);
+      text.add(
+          Double.isNaN(x)
+              ? "N=" + n + " not measured"
+              : "N="
+                  + n
+                  + " "
+                  + times(x)
+                  + (p.status().equals(NOT_MET)
+                      ? " (needs " + times(DIR_VS_TASKFLOW_MIN) + ")"
+                      : ""));
+    }
+    return new Goal("dir_chain_vs_taskflow", name, verdict(parts), String.join(", ", text), parts);
   }
 
   private Goal springBatchGoal() {
@@ -361,7 +602,10 @@ public final class Report {
       all &= x > 1;
     }
     return new Goal(
-        name, !any ? "not measured" : all ? "met" : "NOT met", String.join(", ", parts));
+        "vs_spring_batch",
+        name,
+        !any ? NOT_MEASURED : all ? MET : NOT_MET,
+        String.join(", ", parts));
   }
 
   /** The whole report as a JSON-ready tree. */
@@ -396,6 +640,7 @@ public final class Report {
           m.put("resume_median_s", r.resumeMedian());
         }
         if (r.durability().equals("power") && sync != null) {
+          // tasks/s over the sync rate F: a fraction, or read as a multiple of F ("x F").
           m.put("sync_limit_fraction", syncFraction(r));
         }
       }
@@ -436,6 +681,25 @@ public final class Report {
       m.put("goal", g.name());
       m.put("status", g.status());
       m.put("detail", g.detail());
+      m.put("id", g.id());
+      if (!g.parts().isEmpty()) {
+        List<Map<String, Object>> ps = new ArrayList<>();
+        for (Part p : g.parts()) {
+          Map<String, Object> pm = new LinkedHashMap<>();
+          pm.put("label", p.label());
+          if (p.n() > 0) {
+            pm.put("n", p.n());
+          }
+          if (!Double.isNaN(p.value())) {
+            pm.put("value", p.value());
+          }
+          pm.put("unit", p.unit());
+          pm.put(p.atMost() ? "at_most" : "at_least", p.threshold());
+          pm.put("status", p.status());
+          ps.add(pm);
+        }
+        m.put("parts", ps);
+      }
       gs.add(m);
     }
     root.put("goals", gs);
@@ -466,6 +730,14 @@ public final class Report {
       return "-";
     }
     return String.format(Locale.ROOT, x < 10 ? "%.1fx" : "%.0fx", x);
+  }
+
+  private static Map<String, Double> orderedMap(Object... kv) {
+    Map<String, Double> m = new LinkedHashMap<>();
+    for (int i = 0; i < kv.length; i += 2) {
+      m.put((String) kv[i], (Double) kv[i + 1]);
+    }
+    return java.util.Collections.unmodifiableMap(m);
   }
 
   @Override

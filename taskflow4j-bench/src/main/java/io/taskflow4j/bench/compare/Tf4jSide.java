@@ -18,9 +18,20 @@ import java.util.concurrent.atomic.AtomicInteger;
  * taskflow4j's side of the comparison, measured in this JVM: the workloads of {@link Workloads}
  * (the chain on the serial engine, the fan-out on the parallel one with TaskFlow's default of
  * {@link Engines#DEFAULT_MAX_WORKERS} threads), each run built from its recorded factory, and with
- * a backend followed by a resume of the finished flow from the store.
+ * a backend followed by a resume of the finished flow from the store. A third workload, {@link
+ * #FANOUT64}, is the fan-out on a parallel engine of {@link #FANOUT64_WORKERS} threads: 64 tasks in
+ * flight, so that a store able to group concurrent commits can show it (TaskFlow has no such run).
  */
 public final class Tf4jSide {
+
+  /** The fan-out with {@link #FANOUT64_WORKERS} tasks in flight (a taskflow4j-only workload). */
+  public static final String FANOUT64 = "fanout64";
+
+  /** The parallel engine's worker threads in the {@link #FANOUT64} workload. */
+  public static final int FANOUT64_WORKERS = 64;
+
+  /** The workloads this side runs: those of {@link Workloads}, and {@link #FANOUT64}. */
+  public static final List<String> WORKLOADS = List.of(Workloads.CHAIN, Workloads.FANOUT, FANOUT64);
 
   /**
    * A store to run on.
@@ -57,6 +68,16 @@ public final class Tf4jSide {
     return new Store("postgresql", durability, server + "/{db}?durability=" + durability);
   }
 
+  /**
+   * The {@link Workloads} flow a workload of this harness builds: {@link #FANOUT64} is the fan-out;
+   * an unknown name is refused.
+   */
+  static String flowOf(String workload) {
+    String flow = FANOUT64.equals(workload) ? Workloads.FANOUT : workload;
+    Workloads.factory(flow); // rejects an unknown workload
+    return flow;
+  }
+
   /** Timing of one run and of the resume that followed it (negative: none). */
   record Timing(double runSeconds, double resumeSeconds) {}
 
@@ -68,7 +89,7 @@ public final class Tf4jSide {
    */
   public static Result measure(
       String workload, Store store, int n, int maxRuns, double budgetSeconds, boolean warmUp) {
-    Workloads.factory(workload); // rejects an unknown workload before any store is made
+    flowOf(workload); // rejects an unknown workload before any store is made
     BenchStore bs = store.template() == null ? null : BenchStore.create(store.template());
     Backend backend = null;
     try {
@@ -112,8 +133,11 @@ public final class Tf4jSide {
   /** One run of {@code workload} (checked), then with a backend a resume of it (checked). */
   static Timing runOnce(String workload, int n, Backend backend) {
     long t0 = System.nanoTime();
-    Engines.Builder b = Engines.loadFromFactory(Workloads.factory(workload), List.of(n), Map.of());
-    if (Workloads.FANOUT.equals(workload)) {
+    String flow = flowOf(workload);
+    Engines.Builder b = Engines.loadFromFactory(Workloads.factory(flow), List.of(n), Map.of());
+    if (FANOUT64.equals(workload)) {
+      b.parallel(FANOUT64_WORKERS);
+    } else if (Workloads.FANOUT.equals(flow)) {
       b.parallel();
     } else {
       // As TaskFlow's peer is given store={'v0': 0} (t1 also has x=0 injected).

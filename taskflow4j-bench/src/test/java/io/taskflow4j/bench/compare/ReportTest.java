@@ -93,11 +93,26 @@ class ReportTest {
         .contains("200%");
 
     List<Report.Goal> goals = report.goals();
+    assertThat(goals)
+        .extracting(Report.Goal::id)
+        .containsExactly(
+            "chain_vs_taskflow_in_memory",
+            "chain_vs_taskflow_stores",
+            "flat_chain",
+            "durable_chain",
+            "durable_fanout",
+            "durable_fanout64",
+            "dir_chain_per_task",
+            "dir_chain_vs_taskflow",
+            "vs_spring_batch");
     assertThat(goals.get(0).status()).isEqualTo("met");
     assertThat(goals.get(1).status()).isEqualTo("NOT met"); // dir only 8.5x, sqlite not measured
     assertThat(goals.get(2).status()).isEqualTo("not measured");
-    assertThat(goals.get(3).status()).isEqualTo("met");
-    assertThat(goals.get(4).status()).isEqualTo("met");
+    // SQLite at 2x F meets its 70%, but PostgreSQL and the directory were not measured.
+    assertThat(goals.get(3).status()).isEqualTo("not measured");
+    assertThat(goals.get(3).detail())
+        .isEqualTo("sqlite N=1000 200%, postgresql not measured, dir not measured");
+    assertThat(goals.get(8).status()).isEqualTo("met");
 
     JsonNode json = new ObjectMapper().valueToTree(report.toJson());
     assertThat(json.get("machine").get("cores").asInt()).isEqualTo(2);
@@ -117,8 +132,13 @@ class ReportTest {
   @Test
   void optionsQuickKeepsSmallSizesAndBadOptionsAreNamed() {
     Compare.Options o = Compare.Options.parse("--quick");
-    assertThat(o.sizes).containsExactly(100, 1000);
+    assertThat(o.sizes).containsExactly(100, 300, 1000);
     assertThat(o.tf4jSizes).isEmpty();
+    Compare.Options defaults = Compare.Options.parse();
+    assertThat(defaults.sizes).containsExactly(100, 300, 1000, 10000);
+    assertThat(defaults.workloads).containsExactly("chain", "fanout", "fanout64");
+    assertThat(Compare.Options.parse("--workloads", "fanout64").workloads)
+        .containsExactly("fanout64");
     Compare.Options full = Compare.Options.parse("--sizes", "1000,100", "--no-spring-batch");
     assertThat(full.sizes).containsExactly(100, 1000);
     assertThat(full.tf4jSizes).containsExactly(100_000);
@@ -131,5 +151,279 @@ class ReportTest {
     org.assertj.core.api.Assertions.assertThatThrownBy(
             () -> Compare.Options.parse("--workloads", "spiral"))
         .hasMessageContaining("unknown workload 'spiral'");
+  }
+
+  // ---- the goals against the disk's sync rate F, the directory store's goals ------------------
+
+  /** The sync rate F of the synthetic reports below. */
+  private static final double F = 1000;
+
+  private static final DiskSync.Rate SYNC = new DiskSync.Rate(F, F, 900, 800, 3);
+
+  /** A durable taskflow4j run of {@code n} tasks at {@code multiple} times F in tasks/s. */
+  private static Result durable(String wl, String backend, int n, double multiple) {
+    return tf4j(wl, backend, "power", n, n / (multiple * F));
+  }
+
+  private static Report.Goal goal(List<Result> rs, String id) {
+    return goal(new Report(rs, SYNC, Map.of()), id);
+  }
+
+  private static Report.Goal goal(Report report, String id) {
+    return report.goal(id).orElseThrow();
+  }
+
+  @Test
+  void durableChainIsJudgedPerStoreAtItsLargestSize() {
+    List<Result> rs = new ArrayList<>();
+    rs.add(durable("chain", "sqlite", 100, 0.95)); // the smaller size does not count
+    rs.add(durable("chain", "sqlite", 1000, 0.71));
+    rs.add(durable("chain", "postgresql", 1000, 0.5)); // exactly the threshold
+    rs.add(durable("chain", "dir", 1000, 0.51));
+    rs.add(tf4j("chain", "sqlite", "process", 1000, 0.1)); // not durable: ignored
+    rs.add(durable("fanout", "dir", 1000, 0.1)); // another workload: ignored
+    Report.Goal g = goal(rs, "durable_chain");
+    assertThat(g.status()).isEqualTo("met");
+    assertThat(g.detail()).isEqualTo("sqlite N=1000 71%, postgresql N=1000 50%, dir N=1000 51%");
+    assertThat(g.parts())
+        .extracting(Report.Part::label)
+        .containsExactly("sqlite", "postgresql", "dir");
+    assertThat(g.parts().get(0).threshold()).isEqualTo(0.70);
+    assertThat(g.parts().get(0).value()).isCloseTo(0.71, within(1e-9));
+
+    // SQLite's bar is 70%: 69% misses it, though it would meet PostgreSQL's 50%.
+    rs.set(1, durable("chain", "sqlite", 1000, 0.69));
+    g = goal(rs, "durable_chain");
+    assertThat(g.status()).isEqualTo("NOT met");
+    assertThat(g.detail()).startsWith("sqlite N=1000 69% (needs 70%), postgresql N=1000 50%,");
+    assertThat(g.parts().get(0).status()).isEqualTo("NOT met");
+    assertThat(g.parts().get(1).status()).isEqualTo("met");
+
+    // The directory store at 49% misses its 50%.
+    rs.set(1, durable("chain", "sqlite", 1000, 0.71));
+    rs.set(3, durable("chain", "dir", 1000, 0.49));
+    assertThat(goal(rs, "durable_chain").status()).isEqualTo("NOT met");
+
+    // A larger size decides: SQLite falling to 60% at N=10000 misses even with 71% at 1000.
+    rs.set(3, durable("chain", "dir", 1000, 0.51));
+    rs.add(durable("chain", "sqlite", 10_000, 0.60));
+    g = goal(rs, "durable_chain");
+    assertThat(g.status()).isEqualTo("NOT met");
+    assertThat(g.detail()).startsWith("sqlite N=10000 60% (needs 70%)");
+  }
+
+  @Test
+  void durableChainIsNotMeasuredWithoutAStoreOrWithoutTheSyncRate() {
+    List<Result> rs = new ArrayList<>();
+    rs.add(durable("chain", "sqlite", 1000, 0.9));
+    rs.add(durable("chain", "dir", 1000, 0.9));
+    rs.add(Result.skipped(Report.TF4J, "chain", "postgresql", "power", 0, "no server"));
+    Report.Goal g = goal(rs, "durable_chain");
+    assertThat(g.status()).isEqualTo("not measured"); // PostgreSQL is missing, the rest met
+    assertThat(g.detail()).contains("postgresql not measured");
+    // A store that misses makes it NOT met whatever is missing.
+    rs.set(1, durable("chain", "dir", 1000, 0.3));
+    assertThat(goal(rs, "durable_chain").status()).isEqualTo("NOT met");
+    // Without F nothing can be judged.
+    Report noSync = new Report(rs, null, Map.of());
+    assertThat(goal(noSync, "durable_chain").status()).isEqualTo("not measured");
+    assertThat(goal(noSync, "durable_chain").detail()).contains("no sync rate");
+    assertThat(goal(new ArrayList<>(), "durable_chain").status()).isEqualTo("not measured");
+  }
+
+  @Test
+  void durableFanoutNeedsFourTimesTheSyncRateOnSqliteAndPostgresql() {
+    List<Result> rs = new ArrayList<>();
+    rs.add(durable("fanout", "sqlite", 1000, 4.1));
+    rs.add(durable("fanout", "postgresql", 1000, 4.1));
+    rs.add(durable("fanout", "dir", 1000, 0.5)); // the directory store has no fan-out goal
+    Report.Goal g = goal(rs, "durable_fanout");
+    assertThat(g.status()).isEqualTo("met");
+    assertThat(g.detail()).isEqualTo("sqlite N=1000 4.10x F, postgresql N=1000 4.10x F");
+
+    rs.set(1, durable("fanout", "postgresql", 1000, 3.9));
+    g = goal(rs, "durable_fanout");
+    assertThat(g.status()).isEqualTo("NOT met");
+    assertThat(g.detail()).isEqualTo("sqlite N=1000 4.10x F, postgresql N=1000 3.90x F (needs 4x)");
+
+    rs.remove(1);
+    assertThat(goal(rs, "durable_fanout").status()).isEqualTo("not measured");
+    // The 64-worker runs are a goal of their own: they do not stand in for the default pool.
+    rs.add(durable("fanout64", "postgresql", 1000, 9));
+    assertThat(goal(rs, "durable_fanout").status()).isEqualTo("not measured");
+  }
+
+  @Test
+  void durableFanout64NeedsEightTimesTheSyncRate() {
+    List<Result> rs = new ArrayList<>();
+    rs.add(durable("fanout64", "sqlite", 1000, 8.1));
+    rs.add(durable("fanout64", "postgresql", 1000, 8.1));
+    rs.add(durable("fanout", "sqlite", 1000, 4.5)); // meets 4x, not 8x: another goal
+    rs.add(durable("fanout", "postgresql", 1000, 4.5));
+    assertThat(goal(rs, "durable_fanout64").status()).isEqualTo("met");
+    assertThat(goal(rs, "durable_fanout").status()).isEqualTo("met");
+
+    rs.set(0, durable("fanout64", "sqlite", 1000, 7.9));
+    Report.Goal g = goal(rs, "durable_fanout64");
+    assertThat(g.status()).isEqualTo("NOT met");
+    assertThat(g.detail()).isEqualTo("sqlite N=1000 7.90x F (needs 8x), postgresql N=1000 8.10x F");
+    assertThat(goal(new ArrayList<>(), "durable_fanout64").status()).isEqualTo("not measured");
+  }
+
+  @Test
+  void dirChainCostIsJudgedAtTheLargestSize() {
+    List<Result> rs = new ArrayList<>();
+    assertThat(goal(rs, "dir_chain_per_task").status()).isEqualTo("not measured");
+    rs.add(tf4j("chain", "dir", "process", 1000, 0.149)); // 149 us per task
+    rs.add(tf4j("chain", "dir", "power", 10_000, 50.0)); // durability=power: not this goal
+    rs.add(tf4j("fanout", "dir", "process", 10_000, 50.0)); // the fan-out: not this goal
+    Report.Goal g = goal(rs, "dir_chain_per_task");
+    assertThat(g.status()).isEqualTo("met");
+    assertThat(g.detail()).isEqualTo("N=1000 149 us/task");
+    assertThat(g.parts().get(0).value()).isCloseTo(149, within(1e-9));
+
+    rs.add(tf4j("chain", "dir", "process", 10_000, 1.51)); // 151 us per task at the largest N
+    g = goal(rs, "dir_chain_per_task");
+    assertThat(g.status()).isEqualTo("NOT met");
+    assertThat(g.detail()).isEqualTo("N=10000 151 us/task (needs <= 150)");
+  }
+
+  private static Result taskflowDir(int n, double seconds) {
+    return new Result(Report.TASKFLOW, "chain", "dir", "process", n, list(seconds), List.of(), "");
+  }
+
+  @Test
+  void dirChainAgainstTaskflowIsJudgedAtEachOfItsSizes() {
+    List<Result> rs = new ArrayList<>();
+    rs.add(tf4j("chain", "dir", "process", 100, 0.1));
+    rs.add(taskflowDir(100, 1.0)); // 10x: the threshold itself
+    rs.add(tf4j("chain", "dir", "process", 300, 0.3));
+    rs.add(taskflowDir(300, 3.3)); // 11x
+    rs.add(tf4j("chain", "dir", "process", 1000, 1.0));
+    rs.add(taskflowDir(1000, 33.0)); // 33x
+    Report.Goal g = goal(rs, "dir_chain_vs_taskflow");
+    assertThat(g.name()).contains("N=100, 300, 1000");
+    assertThat(g.status()).isEqualTo("met");
+    assertThat(g.detail()).isEqualTo("N=100 10x, N=300 11x, N=1000 33x");
+
+    rs.set(1, taskflowDir(100, 0.99)); // 9.9x
+    g = goal(rs, "dir_chain_vs_taskflow");
+    assertThat(g.status()).isEqualTo("NOT met");
+    assertThat(g.detail()).startsWith("N=100 9.9x (needs 10x), N=300 11x");
+
+    // TaskFlow skipped at N=300, N=1000 not run at all: not measured, each size said.
+    rs.set(1, taskflowDir(100, 1.0));
+    rs.set(3, Result.skipped(Report.TASKFLOW, "chain", "dir", "process", 300, "skipped"));
+    rs.remove(5);
+    rs.remove(4);
+    g = goal(rs, "dir_chain_vs_taskflow");
+    assertThat(g.status()).isEqualTo("not measured");
+    assertThat(g.detail()).isEqualTo("N=100 10x, N=300 not measured, N=1000 not measured");
+    assertThat(g.parts())
+        .extracting(Report.Part::status)
+        .containsExactly("met", "not measured", "not measured");
+  }
+
+  @Test
+  void durableTableShowsEveryDurableRowWithItsMultipleOfTheSyncRate() throws Exception {
+    List<Result> rs = new ArrayList<>();
+    rs.add(durable("chain", "sqlite", 1000, 0.22));
+    rs.add(durable("chain", "postgresql", 1000, 0.15));
+    rs.add(durable("fanout", "sqlite", 1000, 4.2));
+    rs.add(durable("fanout", "postgresql", 1000, 3.1));
+    rs.add(durable("fanout64", "sqlite", 1000, 8.5));
+    rs.add(durable("fanout64", "postgresql", 1000, 12.25));
+    rs.add(
+        new Result(Report.TASKFLOW, "fanout", "sqlite", "power", 1000, list(60.0), List.of(), ""));
+    Report report = new Report(rs, SYNC, Map.of());
+    String table = report.table();
+    assertThat(table)
+        .contains("% sync limit      x F")
+        .contains("limit F: 1000 syncs/s")
+        .containsPattern("chain +postgresql +1000 +6\\.667 +150 +15% +0\\.15 +6\\.67")
+        .containsPattern("fanout +postgresql +1000 +0\\.323 +3100 +310% +3\\.10")
+        .containsPattern("fanout64 +sqlite +1000 +0\\.118 +8500 +850% +8\\.50")
+        .containsPattern("fanout64 +postgresql +1000 +0\\.082 +12250 +1225% +12\\.25")
+        // the TaskFlow table: the 64-worker fan-out is taskflow4j's alone
+        .containsPattern("fanout64 +sqlite \\(power\\) +1000 +0\\.118 +- +- ")
+        .contains("[NOT met] durable fanout, default pool")
+        .contains("postgresql N=1000 3.10x F (needs 4x)")
+        .contains("[met] durable fanout with 64 tasks in flight");
+
+    JsonNode json = new ObjectMapper().valueToTree(report.toJson());
+    assertThat(json.get("results")).hasSize(rs.size());
+    JsonNode f64 = json.get("results").get(5);
+    assertThat(f64.get("workload").asText()).isEqualTo("fanout64");
+    assertThat(f64.get("backend").asText()).isEqualTo("postgresql");
+    assertThat(f64.get("sync_limit_fraction").asDouble()).isCloseTo(12.25, within(1e-9));
+    JsonNode goals = json.get("goals");
+    JsonNode fanout = null;
+    for (JsonNode g : goals) {
+      assertThat(g.has("goal") && g.has("status") && g.has("detail") && g.has("id")).isTrue();
+      if (g.get("id").asText().equals("durable_fanout")) {
+        fanout = g;
+      }
+    }
+    assertThat(fanout).isNotNull();
+    assertThat(fanout.get("status").asText()).isEqualTo("NOT met");
+    JsonNode pg = fanout.get("parts").get(1);
+    assertThat(pg.get("label").asText()).isEqualTo("postgresql");
+    assertThat(pg.get("n").asInt()).isEqualTo(1000);
+    assertThat(pg.get("value").asDouble()).isCloseTo(3.1, within(1e-9));
+    assertThat(pg.get("at_least").asDouble()).isEqualTo(4.0);
+    assertThat(pg.get("status").asText()).isEqualTo("NOT met");
+  }
+
+  @Test
+  void fanout64RunsOnSqliteAndPostgresqlAtPowerOnly() {
+    List<Tf4jSide.Store> extra = List.of(new Tf4jSide.Store("zk", "-", "zookeeper://x/{db}"));
+    String pg = "postgresql://postgres@127.0.0.1:5432";
+    assertThat(Compare.stores("fanout64", pg, List.of()))
+        .extracting(s -> s.backend() + "/" + s.durability())
+        .containsExactly("sqlite/power", "postgresql/power");
+    assertThat(Compare.stores("fanout64", null, List.of()))
+        .extracting(s -> s.backend() + "/" + s.durability())
+        .containsExactly("sqlite/power");
+    assertThat(Compare.stores("fanout", pg, extra))
+        .extracting(s -> s.backend() + "/" + s.durability())
+        .containsExactly(
+            "none/-",
+            "memory/-",
+            "dir/process",
+            "sqlite/process",
+            "dir/power",
+            "sqlite/power",
+            "zk/-",
+            "postgresql/power");
+    assertThat(Compare.stores("chain", pg, List.of()))
+        .extracting(s -> s.backend() + "/" + s.durability())
+        .endsWith("postgresql/process", "postgresql/power");
+  }
+
+  @Test
+  void taskflowSkippingWithTheSizeOf300() {
+    // TaskFlow's reference timings (s per run): the chain on SQLite, 67 ms per task.
+    List<Result> done = new ArrayList<>();
+    double at300 = Compare.estimate(done, 100, Compare.taskflowGrowth("chain", "sqlite"));
+    assertThat(at300).isZero();
+    done.add(
+        new Result(Report.TASKFLOW, "chain", "sqlite", "power", 100, list(6.7), List.of(), ""));
+    // From one size, by the prior exponent: 300 runs (about 24 s), under the 60 s limit.
+    assertThat(Compare.estimate(done, 300, Compare.taskflowGrowth("chain", "sqlite")))
+        .isBetween(20.0, 30.0);
+    done.add(
+        new Result(Report.TASKFLOW, "chain", "sqlite", "power", 300, list(20.0), List.of(), ""));
+    // From 100 and 300 (an exponent of about 1): 1000 would take about 67 s: skipped.
+    assertThat(Compare.estimate(done, 1000, 1.15)).isBetween(60.0, 75.0);
+
+    // The quadratic chain without persistence: 0.34 s at 100, 2.8 s at 300, then 1000 (about
+    // 30 s) runs and 10,000 is far beyond the limit.
+    List<Result> none = new ArrayList<>();
+    none.add(new Result(Report.TASKFLOW, "chain", "none", "-", 100, list(0.34), List.of(), ""));
+    assertThat(Compare.estimate(none, 300, Compare.taskflowGrowth("chain", "none"))).isLessThan(60);
+    none.add(new Result(Report.TASKFLOW, "chain", "none", "-", 300, list(2.8), List.of(), ""));
+    assertThat(Compare.estimate(none, 1000, 1.9)).isBetween(20.0, 60.0);
+    none.add(new Result(Report.TASKFLOW, "chain", "none", "-", 1000, list(23.0), List.of(), ""));
+    assertThat(Compare.estimate(none, 10_000, 1.9)).isGreaterThan(1000);
   }
 }

@@ -13,6 +13,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** The taskflow4j side of the harness at N = 10 on every backend it measures. */
 class Tf4jSideSmokeTest {
@@ -21,14 +22,18 @@ class Tf4jSideSmokeTest {
       System.getenv().getOrDefault("TF4J_BENCH_PG", "postgresql://postgres@127.0.0.1:5432");
 
   static Stream<Arguments> stores() {
-    return Stream.of(
-            Tf4jSide.NONE,
-            Tf4jSide.MEMORY,
-            Tf4jSide.dir("process"),
-            Tf4jSide.dir("power"),
-            Tf4jSide.sqlite("process"),
-            Tf4jSide.sqlite("power"))
-        .flatMap(s -> Stream.of(Arguments.of("chain", s), Arguments.of("fanout", s)));
+    Stream<Arguments> both =
+        Stream.of(
+                Tf4jSide.NONE,
+                Tf4jSide.MEMORY,
+                Tf4jSide.dir("process"),
+                Tf4jSide.dir("power"),
+                Tf4jSide.sqlite("process"),
+                Tf4jSide.sqlite("power"))
+            .flatMap(s -> Stream.of(Arguments.of("chain", s), Arguments.of("fanout", s)));
+    // The fan-out with 64 tasks in flight, where the harness runs it without a server.
+    return Stream.concat(
+        both, Stream.of(Arguments.of(Tf4jSide.FANOUT64, Tf4jSide.sqlite("power"))));
   }
 
   @ParameterizedTest(name = "{0} on {1}")
@@ -38,12 +43,13 @@ class Tf4jSideSmokeTest {
     check(r, workload, store);
   }
 
-  @Test
-  void measuresTheChainOnPostgresql() {
+  @ParameterizedTest(name = "{0} on PostgreSQL")
+  @ValueSource(strings = {"chain", "fanout", Tf4jSide.FANOUT64})
+  void measuresOnPostgresql(String workload) {
     Tf4jSide.Store s = Tf4jSide.postgresql(PG, "power");
     Result r;
     try {
-      r = Tf4jSide.measure("chain", s, 10, 2, 60, false);
+      r = Tf4jSide.measure(workload, s, 10, 2, 60, false);
     } catch (IllegalStateException e) {
       assertThat(e.getMessage()).startsWith("the database server at");
       if (CI) {
@@ -53,7 +59,7 @@ class Tf4jSideSmokeTest {
       Assumptions.abort(e.getMessage() + "; skipping (set CI=true to make this a failure)");
       return;
     }
-    check(r, "chain", s);
+    check(r, workload, s);
   }
 
   @Test
@@ -66,6 +72,8 @@ class Tf4jSideSmokeTest {
     assertThat(Files.exists(dir)).isFalse();
     assertThatThrownBy(() -> Tf4jSide.measure("spiral", Tf4jSide.NONE, 10, 1, 1, false))
         .hasMessageContaining("unknown workload 'spiral'");
+    assertThat(Tf4jSide.flowOf(Tf4jSide.FANOUT64)).isEqualTo("fanout");
+    assertThat(Tf4jSide.flowOf("chain")).isEqualTo("chain");
   }
 
   private static void check(Result r, String workload, Tf4jSide.Store store) {
