@@ -48,8 +48,15 @@ final class GroupCommit {
   private final java.util.concurrent.atomic.AtomicLong splitGroups =
       new java.util.concurrent.atomic.AtomicLong();
 
-  GroupCommit(JdbcBackend backend) {
+  /**
+   * Whether a group's atom updates go in one statement batch: not on MySQL/MariaDB, whose drivers
+   * may answer a batch without per-statement counts.
+   */
+  private final boolean batchAtoms;
+
+  GroupCommit(JdbcBackend backend, boolean batchAtoms) {
     this.backend = backend;
+    this.batchAtoms = batchAtoms;
   }
 
   /** One write waiting for its group. */
@@ -58,6 +65,8 @@ final class GroupCommit {
     final boolean relaxed;
     final boolean isolated;
     final JdbcBackend.Work<T> work;
+    JdbcConnection conn; // with atom: an atom-detail update the group may batch
+    io.taskflow4j.persistence.AtomDetail atom;
     T result; // set by the leader before done
     RuntimeException failure; // set by the leader before done
     boolean done; // guarded by the lock of the GroupCommit
@@ -89,7 +98,27 @@ final class GroupCommit {
    * @param work the write
    */
   <T> T submit(String what, boolean relaxed, boolean isolated, JdbcBackend.Work<T> work) {
-    Pending<T> mine = new Pending<>(what, relaxed, isolated, work);
+    return await(new Pending<>(what, relaxed, isolated, work));
+  }
+
+  /**
+   * As {@link #submit}, for an update of atom detail {@code ad} through {@code conn} (its fence
+   * applies), which a group does together with its other atom updates in one statement batch
+   * ({@link JdbcWriter#updateAtomsBatched}); {@code work} is the same write done alone.
+   */
+  io.taskflow4j.persistence.AtomDetail submitAtom(
+      JdbcConnection conn,
+      io.taskflow4j.persistence.AtomDetail ad,
+      String what,
+      boolean relaxed,
+      JdbcBackend.Work<io.taskflow4j.persistence.AtomDetail> work) {
+    Pending<io.taskflow4j.persistence.AtomDetail> p = new Pending<>(what, relaxed, false, work);
+    p.conn = conn;
+    p.atom = ad;
+    return await(p);
+  }
+
+  private <T> T await(Pending<T> mine) {
     List<Pending<?>> group = null;
     lock.lock();
     try {
@@ -166,8 +195,17 @@ final class GroupCommit {
           JdbcBackend.Mode.WRITE,
           relaxed,
           c -> {
+            // Again from the start when the transaction is retried.
+            List<Pending<io.taskflow4j.persistence.AtomDetail>> atoms = new ArrayList<>();
             for (Pending<?> p : group) {
-              apply(p, c); // again from the start when the transaction is retried
+              if (p.atom != null && batchAtoms) {
+                atoms.add(atomPending(p));
+              } else {
+                apply(p, c);
+              }
+            }
+            if (!atoms.isEmpty()) {
+              applyAtoms(atoms, c);
             }
             return null;
           });
@@ -184,6 +222,33 @@ final class GroupCommit {
       splitGroups.incrementAndGet();
       for (Pending<?> p : group) {
         commitAlone(p);
+      }
+    }
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Pending<io.taskflow4j.persistence.AtomDetail> atomPending(Pending<?> p) {
+    return (Pending<io.taskflow4j.persistence.AtomDetail>) p;
+  }
+
+  /** The group's atom updates in one statement batch, each with its own outcome. */
+  private static void applyAtoms(
+      List<Pending<io.taskflow4j.persistence.AtomDetail>> atoms, java.sql.Connection c)
+      throws SQLException {
+    List<JdbcConnection> conns = new ArrayList<>(atoms.size());
+    List<io.taskflow4j.persistence.AtomDetail> details = new ArrayList<>(atoms.size());
+    for (Pending<io.taskflow4j.persistence.AtomDetail> p : atoms) {
+      p.result = null;
+      p.failure = null;
+      conns.add(p.conn);
+      details.add(p.atom);
+    }
+    Object[] out = conns.get(0).writer.updateAtomsBatched(c, conns, details);
+    for (int i = 0; i < atoms.size(); i++) {
+      if (out[i] instanceof io.taskflow4j.persistence.AtomDetail written) {
+        atoms.get(i).result = written;
+      } else {
+        atoms.get(i).failure = (RuntimeException) out[i];
       }
     }
   }

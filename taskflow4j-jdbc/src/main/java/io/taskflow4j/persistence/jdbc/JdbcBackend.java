@@ -39,7 +39,7 @@ final class JdbcBackend implements Backend {
   private final JdbcCommitHook hook;
 
   /** The group commit of this backend's atom-detail writes, from all its connections. */
-  private final GroupCommit groupCommit = new GroupCommit(this);
+  private final GroupCommit groupCommit;
 
   /** Waits between attempts; jittered, to spread the retries of many clients of one outage. */
   private final Backoff backoff;
@@ -48,6 +48,7 @@ final class JdbcBackend implements Backend {
     this.hook = Objects.requireNonNull(hook, "hook");
     this.conf = Objects.requireNonNull(conf, "conf");
     this.settings = JdbcSettings.from(conf);
+    this.groupCommit = new GroupCommit(this, settings.dialect() != Dialect.MYSQL);
     Duration first = Duration.ofMillis(Math.max(1, settings.retryBackoff().toMillis()));
     this.backoff =
         Backoff.exponential(first.compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : first, MAX_BACKOFF)

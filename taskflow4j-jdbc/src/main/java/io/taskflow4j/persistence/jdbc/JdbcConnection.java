@@ -238,6 +238,18 @@ final class JdbcConnection implements Connection {
     return settle(what, () -> backend.groupCommit().submit(what, relaxed, isolated, work));
   }
 
+  /**
+   * An atom-detail update in the backend's next group commit, where it may be batched with the
+   * group's other atom updates ({@link JdbcWriter#updateAtomsBatched}); {@code work} does it alone.
+   */
+  AtomDetail writeGroupedAtom(AtomDetail ad, boolean relaxed, JdbcBackend.Work<AtomDetail> work) {
+    String what = "updating atom detail '" + ad.uuid() + "'";
+    if (!backend.settings().groupCommit()) {
+      return settle(what, () -> backend.run(what, JdbcBackend.Mode.WRITE, relaxed, work));
+    }
+    return settle(what, () -> backend.groupCommit().submitAtom(this, ad, what, relaxed, work));
+  }
+
   private <T> T settle(String what, java.util.function.Supplier<T> write) {
     try {
       return write.get();

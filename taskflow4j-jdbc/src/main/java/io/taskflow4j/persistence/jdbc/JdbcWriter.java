@@ -248,29 +248,31 @@ final class JdbcWriter {
     conn.ensureOpen();
     // One conditional UPDATE after a read of the fence: a refusal changes nothing, as a group
     // commit requires of its writes.
-    return conn.writeGrouped(
-        "updating atom detail '" + ad.uuid() + "'",
+    return conn.writeGroupedAtom(
+        ad,
         isMarker(ad),
-        false,
         c -> {
           conn.checkFence(c, "atom detail '" + ad.uuid() + "'");
-          Instant now = Instant.now();
-          long rev =
-              updateChecked(
-                  c,
-                  "UPDATE atomdetails SET updated_at = ?, " + rows.atomDataAssignments(),
-                  "atomdetails",
-                  ad.uuid(),
-                  ad.revision(),
-                  ad.typeName(),
-                  ps -> {
-                    rows.time(ps, 1, now);
-                    return Rows.atomData(ps, 2, ad);
-                  },
-                  Kind.ATOM,
-                  "; save it through its flow detail first");
-          return ad.withRevision(rev);
+          return ad.withRevision(updateAtomRow(c, ad, Instant.now()));
         });
+  }
+
+  /** The revision-checked (when positive) {@code UPDATE} of an atom's row; its new revision. */
+  private long updateAtomRow(java.sql.Connection c, AtomDetail ad, Instant now)
+      throws SQLException {
+    return updateChecked(
+        c,
+        "UPDATE atomdetails SET updated_at = ?, " + rows.atomDataAssignments(),
+        "atomdetails",
+        ad.uuid(),
+        ad.revision(),
+        ad.typeName(),
+        ps -> {
+          rows.time(ps, 1, now);
+          return Rows.atomData(ps, 2, ad);
+        },
+        Kind.ATOM,
+        ATOM_NOT_FOUND_HINT);
   }
 
   /**
@@ -350,7 +352,22 @@ final class JdbcWriter {
     if (newRevision != null) {
       return newRevision;
     }
-    // Nothing matched: find out why (only on this rare path).
+    throw refusal(c, table, uuid, revision, type, kind, notFoundHint);
+  }
+
+  /**
+   * Why a conditional {@code UPDATE} matched no row (only on this rare path): no such row, another
+   * type, or a stale revision.
+   */
+  private static io.taskflow4j.persistence.TaskFlowException refusal(
+      java.sql.Connection c,
+      String table,
+      String uuid,
+      long revision,
+      String type,
+      Kind kind,
+      String notFoundHint)
+      throws SQLException {
     String sel =
         "SELECT revision"
             + (type != null ? ", atom_type" : "")
@@ -361,14 +378,105 @@ final class JdbcWriter {
       ps.setString(1, uuid);
       try (ResultSet rs = ps.executeQuery()) {
         if (!rs.next()) {
-          throw new NotFoundException(kind.label() + " '" + uuid + "' not found" + notFoundHint);
+          return new NotFoundException(kind.label() + " '" + uuid + "' not found" + notFoundHint);
         }
         if (type != null) {
-          WriteRules.checkType(uuid, rs.getString(2), type);
+          try {
+            WriteRules.checkType(uuid, rs.getString(2), type);
+          } catch (io.taskflow4j.persistence.TaskFlowException e) {
+            return e;
+          }
         }
-        throw WriteRules.conflict(kind, uuid, revision, rs.getLong(1));
+        return WriteRules.conflict(kind, uuid, revision, rs.getLong(1));
       }
     }
+  }
+
+  private static final String ATOM_NOT_FOUND_HINT = "; save it through its flow detail first";
+
+  /**
+   * Several atom-detail updates of one group commit ({@link GroupCommit}) in the open transaction
+   * {@code c}, in one statement batch (one round trip to a server): each fence read once, then the
+   * revision-checked {@code UPDATE}s together. Returns, per write, the stored detail or the refusal
+   * ({@link io.taskflow4j.persistence.TaskFlowException}), which changed nothing. Writes without a
+   * revision to check are done one by one.
+   */
+  Object[] updateAtomsBatched(
+      java.sql.Connection c, List<JdbcConnection> conns, List<AtomDetail> ads) throws SQLException {
+    Object[] out = new Object[ads.size()];
+    Map<String, Long> tokens = new HashMap<>();
+    for (int i = 0; i < ads.size(); i++) {
+      io.taskflow4j.persistence.Fence f = conns.get(i).fence;
+      if (f == null) {
+        continue;
+      }
+      if (!tokens.containsKey(f.key())) {
+        tokens.put(f.key(), JdbcConnection.readFence(c, f.key(), dialect.forShare()));
+      }
+      Long stored = tokens.get(f.key());
+      if (stored == null || stored != f.token()) {
+        out[i] =
+            io.taskflow4j.persistence.FencedException.stale(
+                f, stored, "atom detail '" + ads.get(i).uuid() + "'");
+      }
+    }
+    Instant now = Instant.now();
+    List<Integer> batched = new ArrayList<>(ads.size());
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "UPDATE atomdetails SET updated_at = ?, "
+                + rows.atomDataAssignments()
+                + ", revision = revision + 1 WHERE uuid = ? AND atom_type = "
+                + dialect.atomType()
+                + " AND revision = ?")) {
+      for (int i = 0; i < ads.size(); i++) {
+        AtomDetail ad = ads.get(i);
+        if (out[i] != null || ad.revision() <= 0) {
+          continue;
+        }
+        rows.time(ps, 1, now);
+        int k = Rows.atomData(ps, 2, ad);
+        ps.setString(k++, ad.uuid());
+        ps.setString(k++, ad.typeName());
+        ps.setLong(k, ad.revision());
+        ps.addBatch();
+        batched.add(i);
+      }
+      if (!batched.isEmpty()) {
+        int[] counts = ps.executeBatch();
+        for (int b = 0; b < batched.size(); b++) {
+          int i = batched.get(b);
+          AtomDetail ad = ads.get(i);
+          if (counts[b] == 1) {
+            out[i] = ad.withRevision(ad.revision() + 1);
+          } else if (counts[b] == 0) {
+            out[i] =
+                refusal(
+                    c,
+                    "atomdetails",
+                    ad.uuid(),
+                    ad.revision(),
+                    ad.typeName(),
+                    Kind.ATOM,
+                    ATOM_NOT_FOUND_HINT);
+          } else {
+            // A driver that cannot say (SUCCESS_NO_INFO): the group is done write by write.
+            throw new SQLException("update count " + counts[b] + " for atom '" + ad.uuid() + "'");
+          }
+        }
+      }
+    }
+    for (int i = 0; i < ads.size(); i++) {
+      if (out[i] == null) {
+        AtomDetail ad = ads.get(i);
+        try {
+          out[i] = ad.withRevision(updateAtomRow(c, ad, now));
+        } catch (io.taskflow4j.persistence.TaskFlowException e) {
+          out[i] = e;
+        }
+      }
+    }
+    return out;
   }
 
   static long lastInsertId(java.sql.Connection c) throws SQLException {
