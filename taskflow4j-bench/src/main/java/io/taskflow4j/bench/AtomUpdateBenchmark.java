@@ -1,14 +1,9 @@
 package io.taskflow4j.bench;
 
 import io.taskflow4j.persistence.AtomDetail;
-import io.taskflow4j.persistence.AtomState;
 import io.taskflow4j.persistence.Backend;
 import io.taskflow4j.persistence.Backends;
 import io.taskflow4j.persistence.Connection;
-import io.taskflow4j.persistence.FlowDetail;
-import io.taskflow4j.persistence.LogBook;
-import io.taskflow4j.persistence.TaskDetail;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -65,29 +60,19 @@ public class AtomUpdateBenchmark {
   private BenchStore store;
   private Backend backend;
   private Connection conn;
-  private AtomDetail atom;
-  private long counter;
+  private TaskTransitions task;
 
   @Setup(Level.Trial)
   public void setUp() {
     store = BenchStore.create(uri);
     backend = Backends.open(store.uri());
     conn = backend.getConnection();
-    TaskDetail td = TaskDetail.create("task-1");
-    FlowDetail fd = FlowDetail.create("flow").withAtom(td);
-    LogBook book = conn.saveLogBook(LogBook.create("bench").withFlow(fd));
-    atom = book.flows().get(0).atoms().get(0);
+    task = new TaskTransitions(conn);
   }
 
   @Benchmark
   public AtomDetail updateAtom() {
-    long n = ++counter;
-    AtomDetail next =
-        (n & 1) == 0
-            ? atom.withState(AtomState.RUNNING).withMetaEntries(Map.of("progress", 0.0))
-            : atom.put(AtomState.SUCCESS, n).withMetaEntries(Map.of("progress", 1.0));
-    atom = conn.updateAtomDetails(next);
-    return atom;
+    return task.next();
   }
 
   @TearDown(Level.Trial)
