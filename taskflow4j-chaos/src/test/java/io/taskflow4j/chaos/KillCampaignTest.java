@@ -34,8 +34,9 @@ import org.junit.jupiter.api.io.TempDir;
  *
  * <p>A second, smaller campaign always runs in the concurrent-chains mode on SQLite and PostgreSQL
  * (10 kills each, 4 chains of 100 tasks), so that kills inside the SQL backend's group commits are
- * exercised on every CI run; {@code -Dchaos.concurrent.backends=...} changes its backends (empty:
- * none), {@code -Dchaos.concurrent.kills=K} its kills.
+ * exercised on every CI run; {@code -Dchaos.concurrent.backends=...} changes its backends (any of
+ * {@code dir-process, dir-power, sqlite, postgresql, mariadb}; {@code none}: none), {@code
+ * -Dchaos.concurrent.kills=K} its kills.
  */
 class KillCampaignTest {
   @TempDir Path dir;
@@ -74,12 +75,14 @@ class KillCampaignTest {
    * could land inside one.
    */
   @Test
-  void concurrentChainsSurviveSigkillsInsideGroupCommits(@PostgresDatabase FreshDatabases postgres)
+  void concurrentChainsSurviveSigkillsInsideGroupCommits(
+      @PostgresDatabase FreshDatabases postgres, @MariaDbDatabase FreshDatabases mariadb)
       throws Exception {
     int kills = Integer.getInteger("chaos.concurrent.kills", 10);
     Set<String> wanted =
         labels(System.getProperty("chaos.concurrent.backends", "sqlite,postgresql"));
-    List<KillCampaign.Target> targets = targets(wanted, postgres, null, null);
+    // (a server is probed only when a database of it is made: MariaDB only when asked for)
+    List<KillCampaign.Target> targets = targets(wanted, postgres, mariadb, null);
     List<KillCampaign.Result> results =
         campaign(targets, kills, 100, KillCampaign.DEFAULT_CONCURRENT_CHAINS, dir);
     for (KillCampaign.Result r : results) {
