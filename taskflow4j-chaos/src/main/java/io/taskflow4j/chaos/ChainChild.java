@@ -46,7 +46,7 @@ import java.util.TreeSet;
  * chain is prepared (found or created, its {@code #resume} marker written to its own exec log) one
  * after the other before any engine runs; a chain already SUCCESS is not run again. {@code started
  * <remaining> <total>} then counts the tasks of all chains; while the engines run, the child prints
- * {@code groups <groups> <writes>} (the backend's group commit counts, when it has one) every 200
+ * {@code groups <groups> <writes>} (the backend's group commit counts, when it has one) every 100
  * ms and once more at the end; {@code done <states> ...} when every chain ended. Exit status 0 when
  * every chain ended SUCCESS, 3 when one ended in another state, 2 on an error. {@code K = 1} is the
  * single chain above.
@@ -200,7 +200,7 @@ public final class ChainChild {
   }
 
   /**
-   * A daemon printing the backend's group commit counts every 200 ms, or null when the backend has
+   * A daemon printing the backend's group commit counts every 100 ms, or null when the backend has
    * no group commit.
    */
   private static Thread startGroupReporter(Backend backend) {
@@ -212,7 +212,7 @@ public final class ChainChild {
             () -> {
               try {
                 while (!Thread.currentThread().isInterrupted()) {
-                  Thread.sleep(200);
+                  Thread.sleep(100);
                   printGroups(backend);
                 }
               } catch (InterruptedException e) {

@@ -117,6 +117,9 @@ public final class KillCampaign {
    * @param seed the seed of its random choices
    * @param kills the kills that landed on a live child
    * @param earlyKills of those, kills before the child reported {@code started}
+   * @param groupedKills of those, kills of a child whose last group commit report showed groups
+   *     forming (more writes than groups since the report before; concurrent chains on a SQL
+   *     backend only)
    * @param rounds flows run to the end
    * @param starts child processes started
    * @param reexecutions task executions beyond the first, over all rounds (and chains)
@@ -132,6 +135,7 @@ public final class KillCampaign {
       long seed,
       int kills,
       int earlyKills,
+      int groupedKills,
       int rounds,
       int starts,
       int reexecutions,
@@ -152,12 +156,13 @@ public final class KillCampaign {
     @Override
     public String toString() {
       return String.format(
-          "%-12s %sseed=%d kills=%d (early %d) rounds=%d starts=%d re-executions=%d%s time=%ds %s",
+          "%-12s %sseed=%d kills=%d (early %d%s) rounds=%d starts=%d re-executions=%d%s time=%ds %s",
           target.label(),
           chains > 1 ? "chains=" + chains + " " : "",
           seed,
           kills,
           earlyKills,
+          groups > 0 ? ", amid groups " + groupedKills : "",
           rounds,
           starts,
           reexecutions,
@@ -425,6 +430,7 @@ public final class KillCampaign {
             seed,
             st.kills,
             st.earlyKills,
+            st.groupedKills,
             round,
             st.starts,
             st.reexecutions,
@@ -440,6 +446,7 @@ public final class KillCampaign {
   static final class Stats {
     int kills;
     int earlyKills;
+    int groupedKills;
     int starts;
     int reexecutions;
     long groups;
@@ -521,6 +528,9 @@ public final class KillCampaign {
         }
         roundKills++;
         st.kills++;
+        if (child.groupsFormingAtKill()) {
+          st.groupedKills++;
+        }
       } finally {
         child.close();
         child.addGroupCounts(st);
@@ -890,31 +900,60 @@ public final class KillCampaign {
     }
 
     /**
+     * Whether the killed child's last group commit report showed groups forming: more writes than
+     * group commits since the report before (or since the backend opened). The reports come every
+     * 100 ms, so this says groups were forming just before the kill, not that one was cut.
+     */
+    boolean groupsFormingAtKill() throws InterruptedException {
+      reader.join(5_000);
+      long[] prev = {0, 0};
+      long[] last = null;
+      synchronized (lines) {
+        for (String l : lines) {
+          long[] r = parseGroups(l);
+          if (r != null) {
+            prev = last != null ? last : prev;
+            last = r;
+          }
+        }
+      }
+      return last != null && last[1] - prev[1] > last[0] - prev[0];
+    }
+
+    /** {@code [groups, writes]} of a {@code groups <groups> <writes>} line, or null. */
+    private static long[] parseGroups(String line) {
+      if (!line.startsWith("groups ")) {
+        return null;
+      }
+      String[] f = line.split(" ");
+      if (f.length != 3) {
+        return null;
+      }
+      try {
+        return new long[] {Long.parseLong(f[1]), Long.parseLong(f[2])};
+      } catch (NumberFormatException e) {
+        return null; // a line cut by the kill
+      }
+    }
+
+    /**
      * Adds the child's last group commit report ({@code groups <groups> <writes>}, printed by a
      * concurrent-chains child on a SQL backend) to the campaign's counts.
      */
     void addGroupCounts(Stats st) throws InterruptedException {
       reader.join(5_000);
-      String last = null;
+      long[] last = null;
       synchronized (lines) {
         for (String l : lines) {
-          if (l.startsWith("groups ")) {
-            last = l;
+          long[] r = parseGroups(l);
+          if (r != null) {
+            last = r;
           }
         }
       }
       if (last != null) {
-        String[] f = last.split(" ");
-        if (f.length == 3) {
-          try {
-            long groups = Long.parseLong(f[1]);
-            long writes = Long.parseLong(f[2]);
-            st.groups += groups;
-            st.groupWrites += writes;
-          } catch (NumberFormatException e) {
-            // a line cut by the kill: no count from this child
-          }
-        }
+        st.groups += last[0];
+        st.groupWrites += last[1];
       }
     }
 

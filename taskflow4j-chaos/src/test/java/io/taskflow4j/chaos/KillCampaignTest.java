@@ -72,7 +72,7 @@ class KillCampaignTest {
    * engine on one shared backend, so their atom and flow writes share transactions; 10 kills on
    * SQLite and on PostgreSQL, each chain audited as the single chain is. The test also checks that
    * the children's writes did form groups (more writes than group commits), without which no kill
-   * could land inside one.
+   * could land inside one, and that some kills came while groups were forming.
    */
   @Test
   void concurrentChainsSurviveSigkillsInsideGroupCommits(
@@ -91,6 +91,9 @@ class KillCampaignTest {
         assertThat(r.groupWrites())
             .as("writes carried by group commits, more than the groups: " + r)
             .isGreaterThan(r.groups());
+        assertThat(r.groupedKills())
+            .as("kills that came while groups were forming: " + r)
+            .isPositive();
       }
     }
   }
