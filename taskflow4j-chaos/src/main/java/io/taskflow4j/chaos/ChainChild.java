@@ -38,6 +38,18 @@ import java.util.TreeSet;
  * <p>Standard output: {@code started <remaining> <total>} when the engine starts, {@code done
  * <state> <executed> <millis>} when the flow ends. Exit status: 0 when the flow ended SUCCESS, 3
  * when it ended in another state, 2 on an error (its message on standard error).
+ *
+ * <p><b>Concurrent chains.</b> With a fifth argument {@code K >= 2} ({@code <connection>
+ * <book-name> <tasks> <exec-log> <K>}) the child runs K chains at once on ONE backend: chain {@code
+ * k} (1..K) in logbook {@code <book-name>-k} with exec log {@code <exec-log>-k}, each by its own
+ * serial engine in its own thread, so their writes meet in the SQL backend's group commit. Each
+ * chain is prepared (found or created, its {@code #resume} marker written to its own exec log) one
+ * after the other before any engine runs; a chain already SUCCESS is not run again. {@code started
+ * <remaining> <total>} then counts the tasks of all chains; while the engines run, the child prints
+ * {@code groups <groups> <writes>} (the backend's group commit counts, when it has one) every 100
+ * ms and once more at the end; {@code done <states> ...} when every chain ended. Exit status 0 when
+ * every chain ended SUCCESS, 3 when one ended in another state, 2 on an error. {@code K = 1} is the
+ * single chain above.
  */
 public final class ChainChild {
   /** The exit status of a run whose flow ended in a state other than SUCCESS. */
@@ -54,12 +66,20 @@ public final class ChainChild {
    * @param args {@code <connection> <book-name> <tasks> <exec-log>}
    */
   public static void main(String[] args) {
-    if (args.length != 4) {
-      System.err.println("usage: ChainChild <connection> <book-name> <tasks> <exec-log>");
+    if (args.length != 4 && args.length != 5) {
+      System.err.println(
+          "usage: ChainChild <connection> <book-name> <tasks> <exec-log> [<chains>]");
       System.exit(EXIT_ERROR);
     }
     try {
-      System.exit(run(args[0], args[1], Integer.parseInt(args[2]), args[3]));
+      int chains = args.length == 5 ? Integer.parseInt(args[4]) : 1;
+      if (chains < 1) {
+        throw new IllegalArgumentException("chains must be >= 1, not " + chains);
+      }
+      System.exit(
+          chains == 1
+              ? run(args[0], args[1], Integer.parseInt(args[2]), args[3])
+              : runChains(args[0], args[1], Integer.parseInt(args[2]), args[3], chains));
     } catch (TaskFlowException | IOException | IllegalArgumentException e) {
       System.err.println("chain child failed: " + e);
       System.exit(EXIT_ERROR);
@@ -72,12 +92,173 @@ public final class ChainChild {
     }
   }
 
+  static int runChains(String connection, String bookName, int tasks, String execLog, int chains)
+      throws IOException {
+    try (Backend backend = Backends.open(connection)) {
+      return runChains(backend, bookName, tasks, execLog, chains);
+    }
+  }
+
+  /** The logbook name of chain {@code k} (1-based) of a concurrent-chains run. */
+  static String chainBook(String bookName, int k) {
+    return bookName + "-" + k;
+  }
+
+  /** The exec log of chain {@code k} (1-based) of a concurrent-chains run. */
+  static String chainLog(String execLog, int k) {
+    return execLog + "-" + k;
+  }
+
   /**
-   * Runs or resumes the chain of logbook {@code bookName} on an open backend (the child's work,
-   * also used in-process by the outage tests); returns the exit status.
+   * Runs or resumes {@code chains} chains at once on one open backend, each by its own engine in
+   * its own thread (see the class comment); returns the exit status.
    */
-  static int run(Backend backend, String bookName, int tasks, String execLog) throws IOException {
+  static int runChains(Backend backend, String bookName, int tasks, String execLog, int chains)
+      throws IOException {
     long t0 = System.nanoTime();
+    List<Prepared> prepared = new ArrayList<>();
+    int remaining = 0;
+    try {
+      for (int k = 1; k <= chains; k++) {
+        Prepared p = prepare(backend, chainBook(bookName, k), tasks, chainLog(execLog, k));
+        prepared.add(p);
+        remaining += p.remaining;
+      }
+      System.out.println("started " + remaining + " " + (long) tasks * chains);
+      System.out.flush();
+      long runStart = System.nanoTime();
+      FlowState[] states = new FlowState[chains];
+      Throwable[] errors = new Throwable[chains];
+      List<Thread> threads = new ArrayList<>();
+      for (int k = 0; k < chains; k++) {
+        Prepared p = prepared.get(k);
+        if (p.engine == null) {
+          states[k] = FlowState.SUCCESS;
+          continue;
+        }
+        int i = k;
+        Thread t =
+            new Thread(
+                () -> {
+                  try {
+                    p.engine.run();
+                    states[i] = p.engine.flowState();
+                  } catch (Throwable e) { // reported below, after every chain ended
+                    errors[i] = e;
+                  }
+                },
+                "chain-" + (k + 1));
+        threads.add(t);
+      }
+      Thread reporter = startGroupReporter(backend);
+      threads.forEach(Thread::start);
+      for (Thread t : threads) {
+        t.join();
+      }
+      if (reporter != null) {
+        reporter.interrupt();
+        reporter.join();
+      }
+      printGroups(backend);
+      boolean failed = false;
+      for (int k = 0; k < chains; k++) {
+        if (errors[k] != null) {
+          System.err.println("chain child failed: chain " + (k + 1) + ": " + errors[k]);
+          failed = true;
+        }
+      }
+      if (failed) {
+        return EXIT_ERROR;
+      }
+      StringBuilder st = new StringBuilder();
+      boolean allSuccess = true;
+      for (int k = 0; k < chains; k++) {
+        st.append(k == 0 ? "" : ",").append(states[k]);
+        allSuccess &= states[k] == FlowState.SUCCESS;
+      }
+      System.out.println(
+          "done "
+              + st
+              + " "
+              + remaining
+              + " "
+              + (System.nanoTime() - runStart) / 1_000_000
+              + " total="
+              + (System.nanoTime() - t0) / 1_000_000);
+      System.out.flush();
+      return allSuccess ? 0 : EXIT_NOT_SUCCESS;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted", e);
+    } finally {
+      for (Prepared p : prepared) {
+        if (p.engine != null) {
+          p.engine.close();
+        }
+      }
+    }
+  }
+
+  /**
+   * A daemon printing the backend's group commit counts every 100 ms, or null when the backend has
+   * no group commit.
+   */
+  private static Thread startGroupReporter(Backend backend) {
+    if (groupCounts(backend) == null) {
+      return null;
+    }
+    Thread t =
+        new Thread(
+            () -> {
+              try {
+                while (!Thread.currentThread().isInterrupted()) {
+                  Thread.sleep(100);
+                  printGroups(backend);
+                }
+              } catch (InterruptedException e) {
+                // the run ended
+              }
+            },
+            "group-reporter");
+    t.setDaemon(true);
+    t.start();
+    return t;
+  }
+
+  private static void printGroups(Backend backend) {
+    long[] c = groupCounts(backend);
+    if (c != null) {
+      System.out.println("groups " + c[0] + " " + c[1]);
+      System.out.flush();
+    }
+  }
+
+  /**
+   * The SQL backend's group commit counts {@code [groups, writes, ...]}, read reflectively (they
+   * are the backend's internals, not its API), or null for a backend without group commit.
+   */
+  static long[] groupCounts(Backend backend) {
+    try {
+      java.lang.reflect.Method gc = backend.getClass().getDeclaredMethod("groupCommit");
+      gc.setAccessible(true);
+      Object g = gc.invoke(backend);
+      java.lang.reflect.Method counts = g.getClass().getDeclaredMethod("counts");
+      counts.setAccessible(true);
+      return (long[]) counts.invoke(g);
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      return null;
+    }
+  }
+
+  /** A chain ready to run: its engine (null when the flow already ended SUCCESS) and tasks left. */
+  private record Prepared(Engine engine, int remaining) {}
+
+  /**
+   * Finds or creates the chain of logbook {@code bookName}, writes its {@code #resume} marker and
+   * builds its engine (not run yet).
+   */
+  private static Prepared prepare(Backend backend, String bookName, int tasks, String execLog)
+      throws IOException {
     LogBook book = null;
     FlowDetail existing = null;
     try (Connection c = backend.getConnection()) {
@@ -105,9 +286,7 @@ public final class ChainChild {
       remaining = tasks;
     } else {
       if (existing.state() == FlowState.SUCCESS) {
-        System.out.println("started 0 " + tasks);
-        System.out.println("done SUCCESS 0 0");
-        return 0;
+        return new Prepared(null, 0);
       }
       TreeSet<Integer> done = new TreeSet<>();
       for (AtomDetail ad : existing.atoms()) {
@@ -130,7 +309,23 @@ public final class ChainChild {
       remaining = tasks - done.size();
       engine = Engines.loadFromDetail(existing, backend);
     }
-    try (engine) {
+    return new Prepared(engine, remaining);
+  }
+
+  /**
+   * Runs or resumes the chain of logbook {@code bookName} on an open backend (the child's work,
+   * also used in-process by the outage tests); returns the exit status.
+   */
+  static int run(Backend backend, String bookName, int tasks, String execLog) throws IOException {
+    long t0 = System.nanoTime();
+    Prepared p = prepare(backend, bookName, tasks, execLog);
+    if (p.engine == null) {
+      System.out.println("started 0 " + tasks);
+      System.out.println("done SUCCESS 0 0");
+      return 0;
+    }
+    int remaining = p.remaining;
+    try (Engine engine = p.engine) {
       System.out.println("started " + remaining + " " + tasks);
       System.out.flush();
       long runStart = System.nanoTime();

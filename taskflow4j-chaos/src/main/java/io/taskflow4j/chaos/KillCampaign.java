@@ -55,8 +55,20 @@ import org.slf4j.LoggerFactory;
  * while the child opens the store and loads the flow. Every random choice comes from one seeded
  * generator per backend; the seed is printed so a failing campaign can be replayed.
  *
- * <p>Command line: {@code KillCampaign [--kills K] [--tasks N] [--seed S] [--work DIR] [--parallel
- * P] label=connection ...}, e.g. {@code KillCampaign --kills 250 dir=dir:///tmp/c/store
+ * <p><b>Concurrent chains</b> ({@link Builder#chains(int)} with K &gt;= 2): each child runs K
+ * chains at once, chain {@code k} in logbook {@code <book>-k} with exec log {@code <log>-k}, each
+ * by its own serial engine in its own thread on one shared backend, so that their writes share the
+ * SQL backend's group commits and kills land inside groups. The kill point is chosen as above over
+ * the tasks left in all chains, counting the executions logged by all chains; the random part of a
+ * task's time is that of one chain's task. Each chain is audited as the single chain is (values,
+ * every task ran, no re-run after its recorded SUCCESS by the {@code #resume k} markers of its own
+ * exec log, at most one re-execution of that chain per restart and re-executions of the chain
+ * bounded by the kills of the round), and {@link StoreVerifier} checks the whole store once per
+ * round. On a backend without group commit (directory, ZooKeeper) it is still a valid campaign with
+ * concurrent writers.
+ *
+ * <p>Command line: {@code KillCampaign [--kills K] [--tasks N] [--chains C] [--seed S] [--work DIR]
+ * [--parallel P] label=connection ...}, e.g. {@code KillCampaign --kills 250 dir=dir:///tmp/c/store
  * sqlite=sqlite:////tmp/c/store.db}.
  */
 public final class KillCampaign {
@@ -73,6 +85,15 @@ public final class KillCampaign {
 
   /** Placeholder of the child command template: the exec log path. */
   public static final String EXEC_LOG = "{log}";
+
+  /**
+   * Placeholder of the child command template: the number of chains the child runs at once ({@code
+   * 1} in the single-chain mode).
+   */
+  public static final String CHAINS = "{chains}";
+
+  /** The number of chains of the concurrent-chains mode when none is given. */
+  public static final int DEFAULT_CONCURRENT_CHAINS = 4;
 
   /** A backend to campaign against. */
   public record Target(String label, String connection) {
@@ -92,23 +113,34 @@ public final class KillCampaign {
    * What a backend's campaign did and found.
    *
    * @param target the backend
+   * @param chains chains per child (1: the single-chain mode)
    * @param seed the seed of its random choices
    * @param kills the kills that landed on a live child
    * @param earlyKills of those, kills before the child reported {@code started}
+   * @param groupedKills of those, kills of a child whose last group commit report showed groups
+   *     forming (more writes than groups since the report before; concurrent chains on a SQL
+   *     backend only)
    * @param rounds flows run to the end
    * @param starts child processes started
-   * @param reexecutions task executions beyond the first, over all rounds
+   * @param reexecutions task executions beyond the first, over all rounds (and chains)
+   * @param groups group commits the children reported (last report of each child; 0 when the
+   *     backend has no group commit)
+   * @param groupWrites the writes those group commits carried
    * @param millis wall time
    * @param problems every audit failure (empty when the backend passed)
    */
   public record Result(
       Target target,
+      int chains,
       long seed,
       int kills,
       int earlyKills,
+      int groupedKills,
       int rounds,
       int starts,
       int reexecutions,
+      long groups,
+      long groupWrites,
       long millis,
       List<String> problems) {
     /** Copies the problem list. */
@@ -124,14 +156,19 @@ public final class KillCampaign {
     @Override
     public String toString() {
       return String.format(
-          "%-12s seed=%d kills=%d (early %d) rounds=%d starts=%d re-executions=%d time=%ds %s",
+          "%-12s %sseed=%d kills=%d (early %d%s) rounds=%d starts=%d re-executions=%d%s time=%ds %s",
           target.label(),
+          chains > 1 ? "chains=" + chains + " " : "",
           seed,
           kills,
           earlyKills,
+          groups > 0 ? ", amid groups " + groupedKills : "",
           rounds,
           starts,
           reexecutions,
+          groups > 0
+              ? String.format(" groups=%d writes/group=%.2f", groups, groupWrites / (double) groups)
+              : "",
           millis / 1000,
           problems.isEmpty() ? "OK" : "FAILED: " + problems);
     }
@@ -139,6 +176,7 @@ public final class KillCampaign {
 
   private final int killsPerBackend;
   private final int tasks;
+  private final int chains;
   private final long seed;
   private final Path workDir;
   private final List<String> childCommand;
@@ -148,6 +186,7 @@ public final class KillCampaign {
   private KillCampaign(Builder b) {
     this.killsPerBackend = b.kills;
     this.tasks = b.tasks;
+    this.chains = b.chains;
     this.seed = b.seed;
     this.workDir = Objects.requireNonNull(b.workDir, "workDir");
     this.childCommand = List.copyOf(b.childCommand);
@@ -165,6 +204,7 @@ public final class KillCampaign {
     private final Path workDir;
     private int kills = 20;
     private int tasks = 300;
+    private int chains = 1;
     private long seed = System.nanoTime();
     private List<String> childCommand = defaultChildCommand();
     private double earlyKillShare = 0.15;
@@ -186,6 +226,16 @@ public final class KillCampaign {
       return this;
     }
 
+    /**
+     * Chains each child runs at once (default 1, the single-chain mode); {@code K >= 2} is the
+     * concurrent-chains mode (see the class comment; {@link #DEFAULT_CONCURRENT_CHAINS} is the
+     * usual K). {@link #tasks(int)} is then the length of each chain.
+     */
+    public Builder chains(int chains) {
+      this.chains = chains;
+      return this;
+    }
+
     /** The seed of the random choices (default: from the clock; printed either way). */
     public Builder seed(long seed) {
       this.seed = seed;
@@ -194,9 +244,9 @@ public final class KillCampaign {
 
     /**
      * The child command, with the placeholders {@link #CONNECTION}, {@link #BOOK}, {@link #TASKS}
-     * and {@link #EXEC_LOG}; it must print {@code started ...} when it runs the flow and exit 0
-     * when the flow ended SUCCESS (see {@link ChainChild}). Default: {@link ChainChild} in a JVM on
-     * the current class path.
+     * and {@link #EXEC_LOG} (and {@link #CHAINS}, needed by the concurrent-chains mode); it must
+     * print {@code started ...} when it runs the flow and exit 0 when the flow ended SUCCESS (see
+     * {@link ChainChild}). Default: {@link ChainChild} in a JVM on the current class path.
      */
     public Builder childCommand(List<String> template) {
       this.childCommand = List.copyOf(template);
@@ -217,8 +267,12 @@ public final class KillCampaign {
 
     /** Makes the campaign. */
     public KillCampaign build() {
-      if (kills < 0 || tasks < 1) {
-        throw new IllegalArgumentException("kills must be >= 0 and tasks >= 1");
+      if (kills < 0 || tasks < 1 || chains < 1) {
+        throw new IllegalArgumentException("kills must be >= 0, tasks >= 1 and chains >= 1");
+      }
+      if (chains > 1 && childCommand.stream().noneMatch(a -> a.contains(CHAINS))) {
+        throw new IllegalArgumentException(
+            "the concurrent-chains mode needs a child command with the placeholder " + CHAINS);
       }
       return new KillCampaign(this);
     }
@@ -240,7 +294,8 @@ public final class KillCampaign {
         CONNECTION,
         BOOK,
         TASKS,
-        EXEC_LOG);
+        EXEC_LOG,
+        CHAINS);
   }
 
   /**
@@ -332,7 +387,12 @@ public final class KillCampaign {
   /** Runs the campaign on one backend with one seed. */
   public Result run(Target target, long seed) throws IOException, InterruptedException {
     LOG.info(
-        "kill campaign on {}: seed {}, {} kills, {} tasks", target, seed, killsPerBackend, tasks);
+        "kill campaign on {}: seed {}, {} kills, {} tasks, {} chain(s)",
+        target,
+        seed,
+        killsPerBackend,
+        tasks,
+        chains);
     Random rng = new Random(seed);
     long t0 = System.nanoTime();
     List<String> problems = new ArrayList<>();
@@ -342,14 +402,21 @@ public final class KillCampaign {
       round++;
       String book = "chaos-" + target.label() + "-" + seed + "-r" + round;
       Path log = workDir.resolve(target.label() + "-" + seed + "-r" + round + ".log");
-      Files.deleteIfExists(log);
+      List<Path> logs = execLogs(log);
+      for (Path l : logs) {
+        Files.deleteIfExists(l);
+      }
       int killsBefore = st.kills;
-      String failure = runRound(target, book, log, rng, st);
+      String failure = runRound(target, book, log, logs, rng, st);
       if (failure != null) {
         problems.add("round " + round + ": " + failure);
         break;
       }
-      for (String p : audit(target, book, log, st.kills - killsBefore, st)) {
+      List<String> found =
+          chains == 1
+              ? audit(target, book, log, st.kills - killsBefore, st)
+              : auditChains(target, book, log, st.kills - killsBefore, st);
+      for (String p : found) {
         problems.add("round " + round + ": " + p);
       }
       if (!problems.isEmpty()) {
@@ -359,12 +426,16 @@ public final class KillCampaign {
     Result r =
         new Result(
             target,
+            chains,
             seed,
             st.kills,
             st.earlyKills,
+            st.groupedKills,
             round,
             st.starts,
             st.reexecutions,
+            st.groups,
+            st.groupWrites,
             (System.nanoTime() - t0) / 1_000_000,
             problems);
     LOG.info("{}", r);
@@ -375,14 +446,33 @@ public final class KillCampaign {
   static final class Stats {
     int kills;
     int earlyKills;
+    int groupedKills;
     int starts;
     int reexecutions;
+    long groups;
+    long groupWrites;
     double msPerTask = 3.0;
     long startupMillis = 800;
   }
 
-  /** Starts, kills and restarts the child until the flow ends; a failure message or null. */
-  private String runRound(Target target, String book, Path log, Random rng, Stats st)
+  /** The exec logs of a round: {@code log} itself, or {@code <log>-k} for each chain k. */
+  private List<Path> execLogs(Path log) {
+    if (chains == 1) {
+      return List.of(log);
+    }
+    List<Path> out = new ArrayList<>();
+    for (int k = 1; k <= chains; k++) {
+      out.add(Path.of(ChainChild.chainLog(log.toString(), k)));
+    }
+    return out;
+  }
+
+  /**
+   * Starts, kills and restarts the child until the flow (every chain's) ends; a failure message or
+   * null.
+   */
+  private String runRound(
+      Target target, String book, Path log, List<Path> logs, Random rng, Stats st)
       throws IOException, InterruptedException {
     int roundKills = 0;
     while (true) {
@@ -418,8 +508,11 @@ public final class KillCampaign {
             // Aim at a random task of those left: wait until that many more executions are
             // logged, then a random part of one task's time, so the kill lands anywhere in the
             // write sequence of a task (before, during or after its result is recorded).
+            // With concurrent chains, `remaining` counts the tasks left in all chains and the
+            // executions are counted in all exec logs; one chain's task takes about `chains`
+            // times the interval between two logged executions.
             int aim = 1 + (int) (fraction * Math.max(1, remaining));
-            killed = killAfter(child, log, aim, (long) (jitter * 2 * st.msPerTask), st);
+            killed = killAfter(child, logs, aim, (long) (jitter * 2 * st.msPerTask * chains), st);
           }
         }
         if (!killed) {
@@ -435,8 +528,12 @@ public final class KillCampaign {
         }
         roundKills++;
         st.kills++;
+        if (child.groupsFormingAtKill()) {
+          st.groupedKills++;
+        }
       } finally {
         child.close();
+        child.addGroupCounts(st);
       }
     }
   }
@@ -446,9 +543,9 @@ public final class KillCampaign {
    * {@code jitterMillis}, then kills; true when the kill landed on a live child.
    */
   private static boolean killAfter(
-      Child child, Path log, int executions, long jitterMillis, Stats st)
+      Child child, List<Path> logs, int executions, long jitterMillis, Stats st)
       throws IOException, InterruptedException {
-    LogCounter counter = new LogCounter(log);
+    LogCounter counter = new LogCounter(logs);
     int base = counter.count();
     long last = System.nanoTime();
     int seen = base;
@@ -469,13 +566,32 @@ public final class KillCampaign {
     return child.process.isAlive() && kill(child);
   }
 
-  /** Counts the task lines of a growing exec log, reading only what was appended. */
+  /** Counts the task lines of growing exec logs (all chains'), reading only what was appended. */
   private static final class LogCounter {
+    private final List<OneLog> logs = new ArrayList<>();
+
+    LogCounter(List<Path> logs) {
+      for (Path l : logs) {
+        this.logs.add(new OneLog(l));
+      }
+    }
+
+    int count() throws IOException {
+      int n = 0;
+      for (OneLog l : logs) {
+        n += l.count();
+      }
+      return n;
+    }
+  }
+
+  /** Counts the task lines of one growing exec log, reading only what was appended. */
+  private static final class OneLog {
     private final Path log;
     private long offset;
     private int count;
 
-    LogCounter(Path log) {
+    OneLog(Path log) {
       this.log = log;
     }
 
@@ -529,7 +645,8 @@ public final class KillCampaign {
           s.replace(CONNECTION, target.connection())
               .replace(BOOK, book)
               .replace(TASKS, String.valueOf(tasks))
-              .replace(EXEC_LOG, log.toString()));
+              .replace(EXEC_LOG, log.toString())
+              .replace(CHAINS, String.valueOf(chains)));
     }
     return cmd;
   }
@@ -539,57 +656,121 @@ public final class KillCampaign {
     List<String> out = new ArrayList<>();
     try (Backend backend = Backends.fetch(target.connection());
         Connection c = backend.getConnection()) {
-      LogBook found = null;
-      for (LogBook b : c.getLogBooks(true)) {
-        if (b.name().equals(book)) {
-          if (found != null) {
-            out.add("two logbooks named " + book);
-          }
-          found = b;
-        }
-      }
-      if (found == null) {
-        out.add("no logbook named " + book);
+      if (!auditFlow(c, book, out)) {
         return out;
       }
-      List<FlowDetail> flows = c.getFlowsForBook(found.uuid());
-      if (flows.size() != 1) {
-        out.add("logbook " + book + " holds " + flows.size() + " flow details, not 1");
-        if (flows.isEmpty()) {
-          return out;
-        }
-      }
-      FlowDetail fd = flows.get(0);
-      if (fd.state() != FlowState.SUCCESS) {
-        out.add("flow is " + fd.state() + ", not SUCCESS");
-      }
-      // the chain's tasks, beside which the engine may keep the atom holding stored values
-      long chainAtoms = fd.atoms().stream().filter(a -> a.name().matches("t[0-9]+")).count();
-      if (chainAtoms != tasks) {
-        out.add("flow has " + chainAtoms + " chain tasks, not " + tasks);
-      }
-      for (int i = 1; i <= tasks; i++) {
-        String name = "t" + i;
-        AtomDetail ad = fd.findByName(name).orElse(null);
-        if (ad == null) {
-          out.add(name + " is not recorded");
-          continue;
-        }
-        if (ad.state() != AtomState.SUCCESS) {
-          out.add(name + " is " + ad.state() + ", not SUCCESS");
-        }
-        Object v = ad instanceof TaskDetail td ? td.results() : null;
-        if (!(v instanceof Number n) || n.longValue() != i) {
-          out.add(name + " recorded the value " + v + ", not " + i);
-        }
-      }
-      Report report = StoreVerifier.verify(c);
-      if (!report.ok()) {
-        out.add("store verification: " + report);
-      }
+      verifyStore(c, out);
     }
     auditLog(Files.readAllLines(log, StandardCharsets.UTF_8), kills, st, out);
     return out;
+  }
+
+  /**
+   * Checks a finished round of the concurrent-chains mode: each chain {@code k} (logbook {@code
+   * <book>-k}, exec log {@code <log>-k}) as {@link #audit} checks the single chain, the {@code
+   * kills} of the round bounding each chain's re-executions, and the whole store once; returns what
+   * is wrong (empty when nothing), each problem of a chain prefixed with {@code chain k: }.
+   */
+  List<String> auditChains(Target target, String book, Path log, int kills, Stats st)
+      throws IOException {
+    List<String> out = new ArrayList<>();
+    try (Backend backend = Backends.fetch(target.connection());
+        Connection c = backend.getConnection()) {
+      for (int k = 1; k <= chains; k++) {
+        List<String> chainOut = new ArrayList<>();
+        auditFlow(c, ChainChild.chainBook(book, k), chainOut);
+        for (String p : chainOut) {
+          out.add("chain " + k + ": " + p);
+        }
+      }
+      verifyStore(c, out);
+    }
+    List<List<String>> logs = new ArrayList<>();
+    for (int k = 1; k <= chains; k++) {
+      Path l = Path.of(ChainChild.chainLog(log.toString(), k));
+      if (Files.exists(l)) {
+        logs.add(Files.readAllLines(l, StandardCharsets.UTF_8));
+      } else {
+        out.add("chain " + k + ": no exec log " + l.getFileName());
+        logs.add(List.of());
+      }
+    }
+    auditChainLogs(logs, kills, st, out);
+    return out;
+  }
+
+  /**
+   * The exec log checks of each chain of a concurrent-chains round ({@code logs.get(k - 1)} is
+   * chain k's), each with the round's {@code kills}: a restart may re-run one task of every chain,
+   * so each chain's re-executions are bounded by the kills, not their sum.
+   */
+  void auditChainLogs(List<List<String>> logs, int kills, Stats st, List<String> out) {
+    for (int k = 1; k <= logs.size(); k++) {
+      List<String> chainOut = new ArrayList<>();
+      auditLog(logs.get(k - 1), kills, st, chainOut);
+      for (String p : chainOut) {
+        out.add("chain " + k + ": " + p);
+      }
+    }
+  }
+
+  /**
+   * The store checks of one chain's flow (logbook {@code book}): problems go to {@code out}; false
+   * when there is no flow to check further.
+   */
+  private boolean auditFlow(Connection c, String book, List<String> out) {
+    LogBook found = null;
+    for (LogBook b : c.getLogBooks(true)) {
+      if (b.name().equals(book)) {
+        if (found != null) {
+          out.add("two logbooks named " + book);
+        }
+        found = b;
+      }
+    }
+    if (found == null) {
+      out.add("no logbook named " + book);
+      return false;
+    }
+    List<FlowDetail> flows = c.getFlowsForBook(found.uuid());
+    if (flows.size() != 1) {
+      out.add("logbook " + book + " holds " + flows.size() + " flow details, not 1");
+      if (flows.isEmpty()) {
+        return false;
+      }
+    }
+    FlowDetail fd = flows.get(0);
+    if (fd.state() != FlowState.SUCCESS) {
+      out.add("flow is " + fd.state() + ", not SUCCESS");
+    }
+    // the chain's tasks, beside which the engine may keep the atom holding stored values
+    long chainAtoms = fd.atoms().stream().filter(a -> a.name().matches("t[0-9]+")).count();
+    if (chainAtoms != tasks) {
+      out.add("flow has " + chainAtoms + " chain tasks, not " + tasks);
+    }
+    for (int i = 1; i <= tasks; i++) {
+      String name = "t" + i;
+      AtomDetail ad = fd.findByName(name).orElse(null);
+      if (ad == null) {
+        out.add(name + " is not recorded");
+        continue;
+      }
+      if (ad.state() != AtomState.SUCCESS) {
+        out.add(name + " is " + ad.state() + ", not SUCCESS");
+      }
+      Object v = ad instanceof TaskDetail td ? td.results() : null;
+      if (!(v instanceof Number n) || n.longValue() != i) {
+        out.add(name + " recorded the value " + v + ", not " + i);
+      }
+    }
+    return true;
+  }
+
+  private static void verifyStore(Connection c, List<String> out) {
+    Report report = StoreVerifier.verify(c);
+    if (!report.ok()) {
+      out.add("store verification: " + report);
+    }
   }
 
   /** The exec log checks (see the class comment). */
@@ -718,6 +899,64 @@ public final class KillCampaign {
       }
     }
 
+    /**
+     * Whether the killed child's last group commit report showed groups forming: more writes than
+     * group commits since the report before (or since the backend opened). The reports come every
+     * 100 ms, so this says groups were forming just before the kill, not that one was cut.
+     */
+    boolean groupsFormingAtKill() throws InterruptedException {
+      reader.join(5_000);
+      long[] prev = {0, 0};
+      long[] last = null;
+      synchronized (lines) {
+        for (String l : lines) {
+          long[] r = parseGroups(l);
+          if (r != null) {
+            prev = last != null ? last : prev;
+            last = r;
+          }
+        }
+      }
+      return last != null && last[1] - prev[1] > last[0] - prev[0];
+    }
+
+    /** {@code [groups, writes]} of a {@code groups <groups> <writes>} line, or null. */
+    private static long[] parseGroups(String line) {
+      if (!line.startsWith("groups ")) {
+        return null;
+      }
+      String[] f = line.split(" ");
+      if (f.length != 3) {
+        return null;
+      }
+      try {
+        return new long[] {Long.parseLong(f[1]), Long.parseLong(f[2])};
+      } catch (NumberFormatException e) {
+        return null; // a line cut by the kill
+      }
+    }
+
+    /**
+     * Adds the child's last group commit report ({@code groups <groups> <writes>}, printed by a
+     * concurrent-chains child on a SQL backend) to the campaign's counts.
+     */
+    void addGroupCounts(Stats st) throws InterruptedException {
+      reader.join(5_000);
+      long[] last = null;
+      synchronized (lines) {
+        for (String l : lines) {
+          long[] r = parseGroups(l);
+          if (r != null) {
+            last = r;
+          }
+        }
+      }
+      if (last != null) {
+        st.groups += last[0];
+        st.groupWrites += last[1];
+      }
+    }
+
     @Override
     public void close() {
       if (process.isAlive()) {
@@ -729,12 +968,13 @@ public final class KillCampaign {
   /**
    * Runs a campaign from the command line and exits 0 when every backend passed.
    *
-   * @param args {@code [--kills K] [--tasks N] [--seed S] [--work DIR] [--parallel P]
+   * @param args {@code [--kills K] [--tasks N] [--chains C] [--seed S] [--work DIR] [--parallel P]
    *     label=connection ...}
    */
   public static void main(String[] args) throws IOException {
     int kills = 20;
     int tasks = 300;
+    int chains = 1;
     Long seed = null;
     Path work = null;
     int parallel = 1;
@@ -743,6 +983,7 @@ public final class KillCampaign {
       switch (args[i]) {
         case "--kills" -> kills = Integer.parseInt(args[++i]);
         case "--tasks" -> tasks = Integer.parseInt(args[++i]);
+        case "--chains" -> chains = Integer.parseInt(args[++i]);
         case "--seed" -> seed = Long.parseLong(args[++i]);
         case "--work" -> work = Path.of(args[++i]);
         case "--parallel" -> parallel = Integer.parseInt(args[++i]);
@@ -750,7 +991,7 @@ public final class KillCampaign {
           int eq = args[i].indexOf('=');
           if (eq <= 0) {
             System.err.println(
-                "usage: KillCampaign [--kills K] [--tasks N] [--seed S] [--work DIR]"
+                "usage: KillCampaign [--kills K] [--tasks N] [--chains C] [--seed S] [--work DIR]"
                     + " [--parallel P] label=connection ...");
             System.exit(2);
           }
@@ -762,7 +1003,7 @@ public final class KillCampaign {
       work = Files.createTempDirectory("taskflow4j-chaos");
     }
     Files.createDirectories(work);
-    Builder b = builder(work).kills(kills).tasks(tasks);
+    Builder b = builder(work).kills(kills).tasks(tasks).chains(chains);
     if (seed != null) {
       b.seed(seed);
     }
