@@ -11,6 +11,7 @@ import io.taskflow4j.persistence.FlowDetail;
 import io.taskflow4j.persistence.FlowState;
 import io.taskflow4j.persistence.LogBook;
 import io.taskflow4j.persistence.TaskFlowException;
+import io.taskflow4j.persistence.jdbc.JdbcBackendProvider;
 import io.taskflow4j.workloads.Workloads;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -234,20 +235,13 @@ public final class ChainChild {
   }
 
   /**
-   * The SQL backend's group commit counts {@code [groups, writes, ...]}, read reflectively (they
-   * are the backend's internals, not its API), or null for a backend without group commit.
+   * The SQL backend's group commit counts {@code [groups, writes]}, or null for a backend without
+   * group commit.
    */
   static long[] groupCounts(Backend backend) {
-    try {
-      java.lang.reflect.Method gc = backend.getClass().getDeclaredMethod("groupCommit");
-      gc.setAccessible(true);
-      Object g = gc.invoke(backend);
-      java.lang.reflect.Method counts = g.getClass().getDeclaredMethod("counts");
-      counts.setAccessible(true);
-      return (long[]) counts.invoke(g);
-    } catch (ReflectiveOperationException | RuntimeException e) {
-      return null;
-    }
+    return JdbcBackendProvider.groupCommitStats(backend)
+        .map(s -> new long[] {s.groups(), s.writes()})
+        .orElse(null);
   }
 
   /** A chain ready to run: its engine (null when the flow already ended SUCCESS) and tasks left. */

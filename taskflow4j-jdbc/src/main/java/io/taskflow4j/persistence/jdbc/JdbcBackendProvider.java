@@ -61,4 +61,17 @@ public final class JdbcBackendProvider implements BackendProvider {
   public static Backend create(BackendConf conf, JdbcCommitHook hook) {
     return new JdbcBackend(conf, java.util.Objects.requireNonNull(hook, "hook"));
   }
+
+  /**
+   * What the group commit of {@code backend} has done so far, when it is a SQL backend; empty for
+   * any other backend.
+   */
+  public static java.util.Optional<GroupCommitStats> groupCommitStats(
+      io.taskflow4j.persistence.Backend backend) {
+    if (backend instanceof JdbcBackend b) {
+      long[] c = b.groupCommit().counts();
+      return java.util.Optional.of(new GroupCommitStats(c[0], c[1], c[2], c[3]));
+    }
+    return java.util.Optional.empty();
+  }
 }

@@ -61,4 +61,28 @@ class SqliteGroupCommitTest extends AbstractGroupCommitTest {
       assertThat(memory.canRelaxCommits()).isFalse();
     }
   }
+
+  @Test
+  void itsStatisticsArePublicForSqlBackendsOnly() {
+    try (io.taskflow4j.persistence.Backend b = io.taskflow4j.persistence.Backends.open(url());
+        io.taskflow4j.persistence.Backend memory =
+            io.taskflow4j.persistence.Backends.open("memory://");
+        var c = b.getConnection()) {
+      var book =
+          c.saveLogBook(
+              io.taskflow4j.persistence.LogBook.create("b")
+                  .withFlow(
+                      io.taskflow4j.persistence.FlowDetail.create("f")
+                          .withAtom(io.taskflow4j.persistence.TaskDetail.create("t"))));
+      var atom = book.flows().get(0).atoms().get(0);
+      atom = c.updateAtomDetails(atom.withState(io.taskflow4j.persistence.AtomState.RUNNING));
+      c.updateAtomDetails(atom.put(io.taskflow4j.persistence.AtomState.SUCCESS, 1));
+      GroupCommitStats stats = JdbcBackendProvider.groupCommitStats(b).orElseThrow();
+      assertThat(stats.groups()).isEqualTo(2);
+      assertThat(stats.writes()).isEqualTo(2);
+      assertThat(stats.relaxedGroups()).isEqualTo(1);
+      assertThat(stats.writesPerGroup()).isEqualTo(1.0);
+      assertThat(JdbcBackendProvider.groupCommitStats(memory)).isEmpty();
+    }
+  }
 }
