@@ -23,6 +23,8 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -279,6 +281,214 @@ final class SqlJobboard extends AbstractJobboard {
     return claimed.map(j -> newClaim(j, owner, j.token(), leaseFrom[0].plus(leaseTime())));
   }
 
+  /**
+   * Claims up to {@code max} jobs in one transaction: one statement picks and claims them
+   * (PostgreSQL: a {@code FOR UPDATE SKIP LOCKED} selection feeding an {@code UPDATE … RETURNING};
+   * SQLite, one writer at a time: the same without locks; MariaDB/MySQL, which has no {@code UPDATE
+   * … RETURNING}: select {@code FOR UPDATE SKIP LOCKED}, update, read back), one raises their
+   * fences, one starts their leases ({@link #startLease}): one commit for them all.
+   */
+  @Override
+  public List<Claim> claimNext(OwnerId owner, int max) {
+    Objects.requireNonNull(owner, "owner");
+    if (max < 1) {
+      throw new IllegalArgumentException("max must be at least 1, was " + max);
+    }
+    if (max == 1) {
+      return claimNext(owner).map(List::of).orElse(List.of());
+    }
+    ensureOpen();
+    Instant[] leaseFrom = new Instant[1];
+    List<Job> claimed =
+        backend.run(
+            "claiming up to " + max + " jobs of board '" + board + "'",
+            true,
+            c -> {
+              leaseFrom[0] = clock().instant();
+              List<Job> jobs =
+                  dialect == Dialect.MYSQL
+                      ? claimFirstLocked(c, owner, max)
+                      : claimFirstAtOnce(c, owner, max);
+              if (jobs.isEmpty()) {
+                return jobs;
+              }
+              fenceAll(c, jobs);
+              leaseFrom[0] = startLeases(c, jobs, leaseFrom[0]);
+              return jobs;
+            });
+    List<Claim> out = new ArrayList<>(claimed.size());
+    for (Job j : claimed) {
+      out.add(newClaim(j, owner, j.token(), leaseFrom[0].plus(leaseTime())));
+    }
+    return out;
+  }
+
+  /** PostgreSQL and SQLite: one {@code UPDATE … RETURNING} of the first claimable rows. */
+  private List<Job> claimFirstAtOnce(java.sql.Connection c, OwnerId owner, int max)
+      throws SQLException {
+    String set =
+        "UPDATE taskflow4j_jobs SET owner = ?, epoch = epoch + 1, lease_until = "
+            + table.nowPlusMillis(1);
+    // PostgreSQL: the locking selection is a materialized CTE, so it runs exactly once.
+    String sql =
+        dialect == Dialect.POSTGRESQL
+            ? "WITH picked AS MATERIALIZED ("
+                + table.firstClaimableLimited()
+                + " FOR UPDATE SKIP LOCKED) "
+                + set
+                + " FROM picked WHERE taskflow4j_jobs.uuid = picked.uuid RETURNING "
+                + qualified("taskflow4j_jobs")
+            : set
+                + " WHERE uuid IN ("
+                + table.firstClaimableLimited()
+                + ") RETURNING "
+                + SqlJobRows.COLUMNS;
+    int i = 1;
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      if (dialect == Dialect.POSTGRESQL) {
+        ps.setString(i++, board);
+        ps.setInt(i++, max);
+        ps.setString(i++, owner.id());
+        ps.setLong(i++, leaseTime().toMillis());
+      } else {
+        ps.setString(i++, owner.id());
+        ps.setLong(i++, leaseTime().toMillis());
+        ps.setString(i++, board);
+        ps.setInt(i++, max);
+      }
+      List<Job> out = new ArrayList<>();
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.add(table.readJob(rs, JobState.CLAIMED, true));
+        }
+      }
+      out.sort(Job::compareForClaiming);
+      return out;
+    }
+  }
+
+  /** {@link SqlJobRows#COLUMNS}, each qualified by {@code table}. */
+  private static String qualified(String table) {
+    StringBuilder b = new StringBuilder();
+    for (String col : SqlJobRows.COLUMNS.split(",")) {
+      if (b.length() > 0) {
+        b.append(", ");
+      }
+      b.append(table).append('.').append(col.trim());
+    }
+    return b.toString();
+  }
+
+  /** MariaDB/MySQL: lock the first free rows, update them, read them back. */
+  private List<Job> claimFirstLocked(java.sql.Connection c, OwnerId owner, int max)
+      throws SQLException {
+    List<String> uuids = new ArrayList<>();
+    try (PreparedStatement ps =
+        c.prepareStatement(table.firstClaimableLimited() + " FOR UPDATE SKIP LOCKED")) {
+      ps.setString(1, board);
+      ps.setInt(2, max);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          uuids.add(rs.getString(1));
+        }
+      }
+    }
+    if (uuids.isEmpty()) {
+      return List.of();
+    }
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "UPDATE taskflow4j_jobs SET owner = ?, epoch = epoch + 1, lease_until = "
+                + table.nowPlusMillis(1)
+                + " WHERE uuid IN "
+                + SqlJobRows.placeholders(uuids.size()))) {
+      ps.setString(1, owner.id());
+      ps.setLong(2, leaseTime().toMillis());
+      for (int i = 0; i < uuids.size(); i++) {
+        ps.setString(i + 3, uuids.get(i));
+      }
+      ps.executeUpdate();
+    }
+    return table.claimedByUuid(c, uuids);
+  }
+
+  /**
+   * Raises the fences of jobs claimed in this transaction to their new epochs, in one statement.
+   */
+  private void fenceAll(java.sql.Connection c, List<Job> jobs) throws SQLException {
+    // In uuid order, so that two claimers never lock fence rows in opposite orders.
+    List<Job> byKey = new ArrayList<>(jobs);
+    byKey.sort(java.util.Comparator.comparing(Job::uuid));
+    boolean returning = dialect.updateReturning();
+    Map<String, Long> stored = new java.util.HashMap<>();
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            dialect.upsertFences(byKey.size())
+                + (returning ? " RETURNING fence_key, token" : ""))) {
+      int i = 1;
+      for (Job j : byKey) {
+        ps.setString(i++, j.uuid());
+        ps.setLong(i++, j.token());
+      }
+      if (returning) {
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            stored.put(rs.getString(1), rs.getLong(2));
+          }
+        }
+      } else {
+        ps.executeUpdate();
+      }
+    }
+    if (!returning) {
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "SELECT fence_key, token FROM taskflow4j_fences WHERE fence_key IN "
+                  + SqlJobRows.placeholders(byKey.size()))) {
+        for (int i = 0; i < byKey.size(); i++) {
+          ps.setString(i + 1, byKey.get(i).uuid());
+        }
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            stored.put(rs.getString(1), rs.getLong(2));
+          }
+        }
+      }
+    }
+    for (Job j : jobs) {
+      Long token = stored.get(j.uuid());
+      if (token == null) {
+        throw new SQLException("the fence row of '" + j.uuid() + "' vanished after its upsert");
+      }
+      if (token != j.token()) {
+        throw fencedAboveEpoch(j, token);
+      }
+    }
+  }
+
+  /** As {@link #startLease} for every job claimed in this transaction, in one statement. */
+  private Instant startLeases(java.sql.Connection c, List<Job> jobs, Instant started)
+      throws SQLException {
+    if (dialect == Dialect.SQLITE) {
+      return started;
+    }
+    Instant local = clock().instant();
+    String grantedNow = dialect == Dialect.POSTGRESQL ? "clock_timestamp()" : "NOW(6)";
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "UPDATE taskflow4j_jobs SET lease_until = "
+                + table.plusMillis(grantedNow, 1)
+                + " WHERE uuid IN "
+                + SqlJobRows.placeholders(jobs.size()))) {
+      ps.setLong(1, leaseTime().toMillis());
+      for (int i = 0; i < jobs.size(); i++) {
+        ps.setString(i + 2, jobs.get(i).uuid());
+      }
+      ps.executeUpdate();
+    }
+    return local;
+  }
+
   /** PostgreSQL and SQLite: one {@code UPDATE … RETURNING} of the first claimable row. */
   private Optional<Job> claimNextAtOnce(java.sql.Connection c, OwnerId owner) throws SQLException {
     String sql =
@@ -364,16 +574,20 @@ final class SqlJobboard extends AbstractJobboard {
   private Job fence(java.sql.Connection c, Job job) throws SQLException {
     long stored = JdbcConnection.raiseFence(c, dialect, new Fence(job.uuid(), job.token()));
     if (stored != job.token()) {
-      // Only when someone advanced the fence by hand past the board's epochs.
-      throw new FencedException(
-          "Cannot claim job '"
-              + job.uuid()
-              + "': its fence holds token "
-              + stored
-              + ", above the job's epoch "
-              + job.token());
+      throw fencedAboveEpoch(job, stored);
     }
     return job;
+  }
+
+  // Only when someone advanced the fence by hand past the board's epochs.
+  private static FencedException fencedAboveEpoch(Job job, long stored) {
+    return new FencedException(
+        "Cannot claim job '"
+            + job.uuid()
+            + "': its fence holds token "
+            + stored
+            + ", above the job's epoch "
+            + job.token());
   }
 
   // ---------------------------------------------------------------- held claims
@@ -421,6 +635,54 @@ final class SqlJobboard extends AbstractJobboard {
           }
           return null;
         });
+  }
+
+  /**
+   * Completes the claims in one transaction: one fenced delete per claim, each matching its own
+   * (uuid, epoch, owner, lease) so that a stale claim deletes nothing and is refused alone
+   * (PostgreSQL sends the deletes as one batch, one round trip).
+   */
+  @Override
+  public Map<Claim, FencedException> completeAll(Collection<? extends Claim> claims) {
+    return completeTogether(
+        claims,
+        live ->
+            backend.run(
+                "completing " + live.size() + " jobs of board '" + board + "'",
+                true,
+                c -> {
+                  int[] deleted = new int[live.size()];
+                  try (PreparedStatement ps =
+                      c.prepareStatement("DELETE FROM taskflow4j_jobs WHERE " + table.heldBy)) {
+                    if (dialect == Dialect.POSTGRESQL) {
+                      for (Claim claim : live) {
+                        table.bindHeld(ps, 1, claim);
+                        ps.addBatch();
+                      }
+                      deleted = ps.executeBatch();
+                    } else {
+                      // MariaDB's driver may report SUCCESS_NO_INFO for batched statements.
+                      for (int i = 0; i < live.size(); i++) {
+                        table.bindHeld(ps, 1, live.get(i));
+                        deleted[i] = ps.executeUpdate();
+                      }
+                    }
+                  }
+                  Map<Claim, FencedException> stale = new LinkedHashMap<>();
+                  for (int i = 0; i < live.size(); i++) {
+                    if (deleted[i] == 0) {
+                      stale.put(live.get(i), notHeld(live.get(i), "complete"));
+                    } else if (deleted[i] != 1) {
+                      throw new SQLException(
+                          "completing job '"
+                              + live.get(i).job().uuid()
+                              + "' reported "
+                              + deleted[i]
+                              + " rows deleted");
+                    }
+                  }
+                  return stale;
+                }));
   }
 
   @Override
