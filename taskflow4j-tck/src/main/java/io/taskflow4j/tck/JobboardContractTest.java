@@ -248,7 +248,6 @@ public abstract class JobboardContractTest {
     assertThat(dead).hasSize(3);
     long crashedAt = System.nanoTime();
     crash(a);
-    assertThat(b.claimNext(owner("c2"), 3)).as("nothing free while the leases run").isEmpty();
     List<Claim> taken = new ArrayList<>();
     long deadline = crashedAt + lease.multipliedBy(4).toNanos() + TimeUnit.SECONDS.toNanos(2);
     while (taken.size() < 3 && System.nanoTime() < deadline) {
