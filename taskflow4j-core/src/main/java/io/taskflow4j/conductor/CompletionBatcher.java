@@ -47,10 +47,13 @@ final class CompletionBatcher {
    * @throws TaskFlowException when the store failed (the claim is still held)
    */
   void complete(Claim claim) {
+    if (stopped) {
+      throw stoppedError(claim);
+    }
     Pending p = new Pending(claim, new CompletableFuture<>());
     queue.add(p);
     if (stopped) {
-      failPending();
+      failPending(); // the thread may have ended before the add
     }
     boolean interrupted = false;
     try {
@@ -73,6 +76,17 @@ final class CompletionBatcher {
         Thread.currentThread().interrupt();
       }
     }
+  }
+
+  /** How many completions wait for the next batch (for tests). */
+  int queued() {
+    int n = 0;
+    for (Pending p : queue) {
+      if (p != STOP) {
+        n++;
+      }
+    }
+    return n;
   }
 
   /** Stops once the completions queued are done; later ones fail. */
@@ -131,9 +145,12 @@ final class CompletionBatcher {
       if (p == STOP) {
         continue;
       }
-      p.done.completeExceptionally(
-          new StorageException(
-              "Could not complete job " + p.claim.job().uuid() + ": the conductor stopped"));
+      p.done.completeExceptionally(stoppedError(p.claim));
     }
+  }
+
+  private static StorageException stoppedError(Claim claim) {
+    return new StorageException(
+        "Could not complete job " + claim.job().uuid() + ": the conductor stopped");
   }
 }

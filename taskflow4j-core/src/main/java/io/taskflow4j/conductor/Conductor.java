@@ -253,6 +253,11 @@ public final class Conductor implements AutoCloseable {
     stop(Duration.ofSeconds(30));
   }
 
+  /** How many completions wait for the next batch (for tests). */
+  int completionsQueued() {
+    return completions == null ? 0 : completions.queued();
+  }
+
   /** How many jobs this conductor has handled, by outcome, and how many run now. */
   public Stats stats() {
     return new Stats(
