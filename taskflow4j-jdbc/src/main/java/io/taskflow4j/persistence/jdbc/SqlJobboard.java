@@ -46,7 +46,11 @@ import org.slf4j.LoggerFactory;
  *       {@code UPDATE … WHERE uuid = (SELECT … FOR UPDATE SKIP LOCKED) RETURNING …}; MariaDB/MySQL
  *       selects it {@code FOR UPDATE SKIP LOCKED} then updates it; SQLite, with one writer at a
  *       time, updates the first claimable row. The lease runs from when the claim holds its locks
- *       ({@link #startLease}), not from when it began waiting for them.
+ *       ({@link #startLease}), not from when it began waiting for them. {@link #claimNext(OwnerId,
+ *       int)} claims several jobs the same way in one transaction: one statement picks and claims
+ *       them, one raises their fences, one starts their leases.
+ *   <li>{@link #completeAll} completes many claims in one transaction, each delete matching its own
+ *       claim, so a stale one is refused alone.
  *   <li>Renewal, completion, release and trashing match the row on (uuid, epoch, owner, lease not
  *       lapsed); matching nothing means the claim was lost ({@link FencedException}).
  *   <li>Idle waiting: PostgreSQL {@code LISTEN}s on one dedicated connection (posts and releases
