@@ -1,6 +1,5 @@
 package io.taskflow4j.conductor;
 
-import io.taskflow4j.internal.DaemonThreads;
 import io.taskflow4j.jobs.Claim;
 import io.taskflow4j.jobs.Jobboard;
 import io.taskflow4j.persistence.FencedException;
@@ -9,16 +8,23 @@ import io.taskflow4j.persistence.TaskFlowException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.BlockingQueue;
+import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Completes a conductor's jobs in batches: the claims of jobs that finish while a completion is
  * being stored go together in the next one ({@link Jobboard#completeAll}, one transaction on the
- * SQL board). A lone completion is stored at once: nothing waits for company, so batches form only
- * when completions arrive faster than the store takes them (group commit).
+ * SQL board). A lone completion is stored at once, on the caller's own thread: nothing waits for
+ * company, so batches form only when completions arrive faster than the store takes them (group
+ * commit).
+ *
+ * <p>Leader and followers: a caller that finds nobody storing becomes the leader and stores
+ * whatever is queued, batch after batch, until the queue is empty; callers that arrive meanwhile
+ * queue their claim and wait. A leader looks at the queue again after giving up the lead, so a
+ * claim queued just before that is never left behind.
  */
 final class CompletionBatcher {
   /** The most claims completed in one call. */
@@ -26,25 +32,21 @@ final class CompletionBatcher {
 
   private record Pending(Claim claim, CompletableFuture<Void> done) {}
 
-  /** Queued by {@link #stop()}: the thread ends once what was queued before it is done. */
-  private static final Pending STOP = new Pending(null, null);
-
   private final Jobboard board;
-  private final BlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
-  private final Thread thread;
+  private final Queue<Pending> queue = new ConcurrentLinkedQueue<>();
+  private final ReentrantLock lead = new ReentrantLock();
   private volatile boolean stopped;
 
-  CompletionBatcher(Jobboard board, String name) {
+  CompletionBatcher(Jobboard board) {
     this.board = board;
-    this.thread = DaemonThreads.create(name, this::loop);
-    thread.start();
   }
 
   /**
-   * Completes the claim's job and waits until it is done.
+   * Completes the claim's job and returns once that is stored.
    *
    * @throws FencedException when the claim was no longer held
-   * @throws TaskFlowException when the store failed (the claim is still held)
+   * @throws TaskFlowException when the store failed (the claim is still held), or the batcher was
+   *     stopped
    */
   void complete(Claim claim) {
     if (stopped) {
@@ -52,75 +54,40 @@ final class CompletionBatcher {
     }
     Pending p = new Pending(claim, new CompletableFuture<>());
     queue.add(p);
-    if (stopped) {
-      failPending(); // the thread may have ended before the add
-    }
-    boolean interrupted = false;
-    try {
-      while (true) {
-        try {
-          p.done.get();
-          return;
-        } catch (InterruptedException e) {
-          // the completion is in flight: its outcome decides what happened to the job
-          interrupted = true;
-        } catch (ExecutionException e) {
-          if (e.getCause() instanceof RuntimeException r) {
-            throw r;
-          }
-          throw new StorageException("Could not complete job " + claim.job().uuid(), e.getCause());
+    while (lead.tryLock()) {
+      try {
+        for (List<Pending> batch = next(); !batch.isEmpty(); batch = next()) {
+          store(batch);
         }
+      } finally {
+        lead.unlock();
       }
-    } finally {
-      if (interrupted) {
-        Thread.currentThread().interrupt();
+      if (queue.isEmpty()) {
+        break;
       }
     }
+    await(p);
   }
 
-  /** How many completions wait for the next batch (for tests). */
+  /** How many completions wait to be stored (for tests). */
   int queued() {
-    int n = 0;
-    for (Pending p : queue) {
-      if (p != STOP) {
-        n++;
-      }
-    }
-    return n;
+    return queue.size();
   }
 
-  /** Stops once the completions queued are done; later ones fail. */
+  /** Refuses completions from now on ({@link StorageException}); those under way finish. */
   void stop() {
     stopped = true;
-    queue.add(STOP);
   }
 
-  private void loop() {
+  private List<Pending> next() {
     List<Pending> batch = new ArrayList<>();
-    boolean stopping = false;
-    while (!stopping || !queue.isEmpty()) {
-      Pending first;
-      try {
-        first = queue.take();
-      } catch (InterruptedException e) {
-        continue; // nobody interrupts this thread but the JVM's end
-      }
-      if (first == STOP) {
-        stopping = true;
-        continue;
-      }
-      batch.add(first);
-      queue.drainTo(batch, MAX_BATCH - 1);
-      if (batch.remove(STOP)) {
-        stopping = true;
-      }
-      run(batch);
-      batch.clear();
+    for (Pending p; batch.size() < MAX_BATCH && (p = queue.poll()) != null; ) {
+      batch.add(p);
     }
-    failPending();
+    return batch;
   }
 
-  private void run(List<Pending> batch) {
+  private void store(List<Pending> batch) {
     List<Claim> claims = new ArrayList<>(batch.size());
     batch.forEach(p -> claims.add(p.claim));
     Map<Claim, FencedException> refused;
@@ -140,12 +107,28 @@ final class CompletionBatcher {
     }
   }
 
-  private void failPending() {
-    for (Pending p; (p = queue.poll()) != null; ) {
-      if (p == STOP) {
-        continue;
+  private static void await(Pending p) {
+    boolean interrupted = false;
+    try {
+      while (true) {
+        try {
+          p.done.get();
+          return;
+        } catch (InterruptedException e) {
+          // the completion is under way: its outcome decides what happened to the job
+          interrupted = true;
+        } catch (ExecutionException e) {
+          if (e.getCause() instanceof RuntimeException r) {
+            throw r;
+          }
+          throw new StorageException(
+              "Could not complete job " + p.claim.job().uuid(), e.getCause());
+        }
       }
-      p.done.completeExceptionally(stoppedError(p.claim));
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
     }
   }
 

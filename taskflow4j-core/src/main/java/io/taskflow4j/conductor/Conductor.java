@@ -86,7 +86,7 @@ public final class Conductor implements AutoCloseable {
   private final AtomicInteger state = new AtomicInteger(); // 0 new, 1 started, 2 stopping
   private volatile boolean backoff;
   private Jobboard.Subscription registration;
-  private CompletionBatcher completions; // set by start(), before any job runs
+  private final CompletionBatcher completions;
 
   private final LongAdder claimed = new LongAdder();
   private final LongAdder completed = new LongAdder();
@@ -108,6 +108,7 @@ public final class Conductor implements AutoCloseable {
     this.listener = b.listener;
     this.retention = b.retention;
     this.pruneEvery = b.pruneEvery != null ? b.pruneEvery : defaultPruneInterval(b.retention);
+    this.completions = new CompletionBatcher(board);
     this.slots = new Semaphore(maxJobs);
     this.pool =
         Executors.newFixedThreadPool(
@@ -130,8 +131,6 @@ public final class Conductor implements AutoCloseable {
       throw new IllegalStateException("conductor " + owner + " was already started");
     }
     registration = board.register(owner, Map.of("max_jobs", maxJobs));
-    completions =
-        new CompletionBatcher(board, "taskflow4j-conductor-" + owner.name() + "-completions");
     Thread t = DaemonThreads.create("taskflow4j-conductor-" + owner.name(), this::dispatch);
     dispatcher.add(t);
     t.start();
@@ -181,9 +180,7 @@ public final class Conductor implements AutoCloseable {
       Thread.currentThread().interrupt();
       done = false;
     }
-    if (completions != null) {
-      completions.stop();
-    }
+    completions.stop();
     if (registration != null) {
       try {
         registration.close();
@@ -255,7 +252,7 @@ public final class Conductor implements AutoCloseable {
 
   /** How many completions wait for the next batch (for tests). */
   int completionsQueued() {
-    return completions == null ? 0 : completions.queued();
+    return completions.queued();
   }
 
   /** How many jobs this conductor has handled, by outcome, and how many run now. */

@@ -27,7 +27,7 @@ class CompletionBatcherTest {
   private final MemoryJobboard memory =
       new MemoryJobboard(Duration.ofSeconds(30), Clock.systemUTC());
   private final RecordingBoard board = new RecordingBoard(memory);
-  private final CompletionBatcher batcher = new CompletionBatcher(board, "test-completions");
+  private final CompletionBatcher batcher = new CompletionBatcher(board);
   private final ExecutorService pool = Executors.newCachedThreadPool();
 
   @AfterEach
