@@ -66,6 +66,9 @@ final class SqlJobboard extends AbstractJobboard {
   private static final AtomicInteger BOARDS = new AtomicInteger();
   private static final Duration MAX_POLL = Duration.ofMillis(500);
 
+  /** Claims per statement of a batch completion: 3 parameters each, far below drivers' limits. */
+  private static final int MAX_CLAIMS_PER_DELETE = 500;
+
   private final JdbcBackend backend;
   private final Dialect dialect;
   private final Rows rows;
@@ -642,9 +645,9 @@ final class SqlJobboard extends AbstractJobboard {
   }
 
   /**
-   * Completes the claims in one transaction: one fenced delete per claim, each matching its own
-   * (uuid, epoch, owner, lease) so that a stale claim deletes nothing and is refused alone
-   * (PostgreSQL sends the deletes as one batch, one round trip).
+   * Completes the claims in one transaction, each delete matching its own claim's (uuid, epoch,
+   * owner) and an unlapsed lease, so that a stale claim deletes nothing and is refused alone:
+   * PostgreSQL and SQLite in one {@code DELETE … RETURNING}, MariaDB/MySQL one delete per claim.
    */
   @Override
   public Map<Claim, FencedException> completeAll(Collection<? extends Claim> claims) {
@@ -654,39 +657,65 @@ final class SqlJobboard extends AbstractJobboard {
             backend.run(
                 "completing " + live.size() + " jobs of board '" + board + "'",
                 true,
-                c -> {
-                  int[] deleted = new int[live.size()];
-                  try (PreparedStatement ps =
-                      c.prepareStatement("DELETE FROM taskflow4j_jobs WHERE " + table.heldBy)) {
-                    if (dialect == Dialect.POSTGRESQL) {
-                      for (Claim claim : live) {
-                        table.bindHeld(ps, 1, claim);
-                        ps.addBatch();
-                      }
-                      deleted = ps.executeBatch();
-                    } else {
-                      // MariaDB's driver may report SUCCESS_NO_INFO for batched statements.
-                      for (int i = 0; i < live.size(); i++) {
-                        table.bindHeld(ps, 1, live.get(i));
-                        deleted[i] = ps.executeUpdate();
-                      }
-                    }
-                  }
-                  Map<Claim, FencedException> stale = new LinkedHashMap<>();
-                  for (int i = 0; i < live.size(); i++) {
-                    if (deleted[i] == 0) {
-                      stale.put(live.get(i), notHeld(live.get(i), "complete"));
-                    } else if (deleted[i] != 1) {
-                      throw new SQLException(
-                          "completing job '"
-                              + live.get(i).job().uuid()
-                              + "' reported "
-                              + deleted[i]
-                              + " rows deleted");
-                    }
-                  }
-                  return stale;
-                }));
+                c ->
+                    dialect.updateReturning()
+                        ? deleteHeldAtOnce(c, live)
+                        : deleteHeldOneByOne(c, live)));
+  }
+
+  /**
+   * PostgreSQL and SQLite: one {@code DELETE … RETURNING} of the rows still held by their claims; a
+   * claim whose row is not returned is stale.
+   */
+  private Map<Claim, FencedException> deleteHeldAtOnce(java.sql.Connection c, List<Claim> live)
+      throws SQLException {
+    java.util.Set<String> deleted = new java.util.HashSet<>();
+    for (int from = 0; from < live.size(); from += MAX_CLAIMS_PER_DELETE) {
+      List<Claim> part = live.subList(from, Math.min(live.size(), from + MAX_CLAIMS_PER_DELETE));
+      String sql =
+          "DELETE FROM taskflow4j_jobs WHERE board = ? AND lease_until > "
+              + table.now
+              + " AND (uuid, epoch, owner) IN (VALUES "
+              + String.join(", ", java.util.Collections.nCopies(part.size(), "(?, ?, ?)"))
+              + ") RETURNING uuid, epoch";
+      try (PreparedStatement ps = c.prepareStatement(sql)) {
+        int i = 1;
+        ps.setString(i++, board);
+        for (Claim claim : part) {
+          ps.setString(i++, claim.job().uuid());
+          ps.setLong(i++, claim.token());
+          ps.setString(i++, claim.owner().id());
+        }
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            deleted.add(rs.getString(1) + "/" + rs.getLong(2));
+          }
+        }
+      }
+    }
+    Map<Claim, FencedException> stale = new LinkedHashMap<>();
+    for (Claim claim : live) {
+      if (!deleted.contains(claim.job().uuid() + "/" + claim.token())) {
+        stale.put(claim, notHeld(claim, "complete"));
+      }
+    }
+    return stale;
+  }
+
+  /** MariaDB/MySQL: one fenced delete per claim, in the one transaction. */
+  private Map<Claim, FencedException> deleteHeldOneByOne(java.sql.Connection c, List<Claim> live)
+      throws SQLException {
+    Map<Claim, FencedException> stale = new LinkedHashMap<>();
+    try (PreparedStatement ps =
+        c.prepareStatement("DELETE FROM taskflow4j_jobs WHERE " + table.heldBy)) {
+      for (Claim claim : live) {
+        table.bindHeld(ps, 1, claim);
+        if (ps.executeUpdate() == 0) {
+          stale.put(claim, notHeld(claim, "complete"));
+        }
+      }
+    }
+    return stale;
   }
 
   @Override
