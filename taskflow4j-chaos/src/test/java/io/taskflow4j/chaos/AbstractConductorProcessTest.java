@@ -159,6 +159,77 @@ abstract class AbstractConductorProcessTest {
     assertHandedOverAtT3(m, readFlow(store, job));
   }
 
+  /**
+   * A conductor with three slots claims three waiting jobs in one batch and is SIGKILLed while
+   * running them: the peer takes each over within two leases, with the next token, re-runs only the
+   * tasks in flight, and completes all three exactly once.
+   */
+  @Test
+  void aKilledOwnersBatchClaimedJobsAreAllTakenOverWithinTwoLeases() throws Exception {
+    String store = newStore();
+    Path w = dir.resolve("witness-batch.log");
+    List<Job> jobs = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      jobs.add(post(store, List.of(jobOf("batch" + i, TASKS, TASK_MILLIS, w))).get(0));
+    }
+    Child owner = procs.start(store, "A", 3, LEASE);
+    Child peer = procs.start(store, "B", 3, LEASE);
+    owner.awaitReady();
+    peer.awaitReady();
+    owner.go(); // the three jobs wait on the board: one claim takes them all
+    for (Job job : jobs) {
+      awaitExecution(w, "A", "t2", job);
+    }
+    peer.go();
+    long killedAt = System.currentTimeMillis();
+    owner.process.destroyForcibly();
+
+    long slowest = 0;
+    Map<String, Long> ownerTokens = new HashMap<>();
+    for (String l : owner.lines()) {
+      if (l.startsWith("CLAIMED ")) {
+        String[] f = l.split(" ");
+        ownerTokens.put(f[2], Long.parseLong(f[4]));
+      }
+    }
+    assertThat(ownerTokens.keySet())
+        .containsExactlyInAnyOrderElementsOf(jobs.stream().map(Job::uuid).toList());
+    for (Job job : jobs) {
+      Outcome done = peer.awaitOutcome(job.name(), Duration.ofSeconds(60));
+      assertThat(done.kind()).isEqualTo("COMPLETED");
+      assertThat(done.flowState()).isEqualTo("SUCCESS");
+      assertThat(done.token()).isGreaterThan(ownerTokens.get(job.uuid()));
+      List<WitnessFlow.Line> lines =
+          witness(w).stream().filter(l -> l.jobKey().equals(job.name())).toList();
+      long takeover =
+          lines.stream()
+                  .filter(l -> l.conductor().equals("B"))
+                  .mapToLong(WitnessFlow.Line::millis)
+                  .min()
+                  .orElseThrow()
+              - killedAt;
+      assertThat(takeover)
+          .as("takeover of %s", job.name())
+          .isPositive()
+          .isLessThanOrEqualTo(2 * LEASE.toMillis());
+      slowest = Math.max(slowest, takeover);
+      // what A finished is not run again: B runs the task in flight (if A was inside one) and
+      // the rest, in order
+      List<String> byA = executions(lines, "A");
+      List<String> byB = executions(lines, "B");
+      int resumeAt = num(byB.get(0));
+      assertThat(resumeAt).isBetween(byA.size(), byA.size() + 1);
+      assertThat(byB)
+          .containsExactlyElementsOf(
+              IntStream.rangeClosed(resumeAt, TASKS).mapToObj(t -> "t" + t).toList());
+      assertGone(store, job);
+    }
+    System.out.printf(
+        "[%s] SIGKILL of a conductor running 3 batch-claimed jobs: all taken over, the last %d ms"
+            + " after the kill (lease %d ms)%n",
+        label(), slowest, LEASE.toMillis());
+  }
+
   @Test
   void aPausedOwnerWritesNothingAfterThePeerTookOver() throws Exception {
     MidFlow m = ownerRunningT3("pause");

@@ -19,9 +19,11 @@ import io.taskflow4j.persistence.StorageException;
 import io.taskflow4j.persistence.TaskFlowException;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -84,6 +86,7 @@ public final class Conductor implements AutoCloseable {
   private final AtomicInteger state = new AtomicInteger(); // 0 new, 1 started, 2 stopping
   private volatile boolean backoff;
   private Jobboard.Subscription registration;
+  private final CompletionBatcher completions;
 
   private final LongAdder claimed = new LongAdder();
   private final LongAdder completed = new LongAdder();
@@ -105,6 +108,7 @@ public final class Conductor implements AutoCloseable {
     this.listener = b.listener;
     this.retention = b.retention;
     this.pruneEvery = b.pruneEvery != null ? b.pruneEvery : defaultPruneInterval(b.retention);
+    this.completions = new CompletionBatcher(board);
     this.slots = new Semaphore(maxJobs);
     this.pool =
         Executors.newFixedThreadPool(
@@ -176,6 +180,7 @@ public final class Conductor implements AutoCloseable {
       Thread.currentThread().interrupt();
       done = false;
     }
+    completions.stop();
     if (registration != null) {
       try {
         registration.close();
@@ -245,6 +250,11 @@ public final class Conductor implements AutoCloseable {
     stop(Duration.ofSeconds(30));
   }
 
+  /** How many completions wait for the next batch (for tests). */
+  int completionsQueued() {
+    return completions.queued();
+  }
+
   /** How many jobs this conductor has handled, by outcome, and how many run now. */
   public Stats stats() {
     return new Stats(
@@ -283,47 +293,54 @@ public final class Conductor implements AutoCloseable {
     return state.get() == 2;
   }
 
+  /**
+   * Claims as many jobs as there are free slots, in one call ({@link Jobboard#claimNext(OwnerId,
+   * int)}: one statement on the SQL board), and hands each to a job thread; when the board has
+   * none, waits for a sign of work (a notification where the store has them).
+   */
   private void dispatch() {
     try {
       while (!stopping()) {
         slots.acquire();
-        boolean handedOver = false;
+        int free = 1 + slots.drainPermits();
+        int handedOver = 0;
         try {
           if (backoff) {
             backoff = false;
             Thread.sleep(errorBackoff.toMillis());
           }
-          Optional<Claim> next;
+          List<Claim> next;
           try {
-            next = board.claimNext(owner);
+            next = board.claimNext(owner, free);
           } catch (TaskFlowException e) {
             LOG.warn("Conductor {} could not claim a job: {}", owner, e.getMessage());
             Thread.sleep(errorBackoff.toMillis());
             continue;
           }
           if (next.isEmpty()) {
+            slots.release(free);
+            free = 0;
             board.awaitWork(idleWait);
             continue;
           }
-          Claim claim = next.get();
-          claimed.increment();
-          if (stopping()) {
-            settleQuietly(claim, claim::release);
-            break;
+          for (Claim claim : next) {
+            claimed.increment();
+            if (stopping()) {
+              settleQuietly(claim, claim::release);
+              continue;
+            }
+            pool.execute(
+                () -> {
+                  try {
+                    run(claim);
+                  } finally {
+                    slots.release();
+                  }
+                });
+            handedOver++;
           }
-          pool.execute(
-              () -> {
-                try {
-                  run(claim);
-                } finally {
-                  slots.release();
-                }
-              });
-          handedOver = true;
         } finally {
-          if (!handedOver) {
-            slots.release();
-          }
+          slots.release(free - handedOver);
         }
       }
     } catch (InterruptedException e) {
@@ -378,7 +395,7 @@ public final class Conductor implements AutoCloseable {
   private Result runFenced(Claim claim, Connection conn) {
     Job job = claim.job();
     // From here on the previous owner cannot write; whatever it wrote before is read below.
-    conn.advanceFence(claim.fence());
+    registerFence(claim, conn);
     FlowDetail fd;
     Flow flow;
     try {
@@ -447,6 +464,27 @@ public final class Conductor implements AutoCloseable {
     }
   }
 
+  /**
+   * Registers the claim's fence with the store, unless it holds that token already: a board in the
+   * same store as the logbooks (the SQL board) raised it in the claim's own transaction, and a read
+   * costs less than a write. A higher token means a peer has claimed the job since.
+   */
+  private static void registerFence(Claim claim, Connection conn) {
+    OptionalLong stored = conn.fenceToken(claim.fence().key());
+    if (stored.isEmpty() || stored.getAsLong() < claim.token()) {
+      conn.advanceFence(claim.fence());
+    } else if (stored.getAsLong() > claim.token()) {
+      throw new FencedException(
+          "Cannot run job '"
+              + claim.job().uuid()
+              + "' with token "
+              + claim.token()
+              + ": the store holds the higher token "
+              + stored.getAsLong()
+              + " (a peer claimed the job since)");
+    }
+  }
+
   private static String flowUuid(Job job, Connection conn) {
     Optional<String> given = job.flowUuid();
     if (given.isPresent()) {
@@ -492,7 +530,7 @@ public final class Conductor implements AutoCloseable {
   private JobOutcome.Kind settle(Claim claim, Result r) {
     switch (r.kind()) {
       case COMPLETED:
-        return settleQuietly(claim, claim::complete)
+        return settleQuietly(claim, () -> completions.complete(claim))
             ? JobOutcome.Kind.COMPLETED
             : JobOutcome.Kind.DROPPED;
       case RELEASED:

@@ -6,7 +6,11 @@ import io.taskflow4j.persistence.TaskFlowException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -20,6 +24,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -118,6 +123,65 @@ public abstract class AbstractJobboard implements Jobboard {
     held.add(c);
     emit(JobEvent.Kind.CLAIMED, job.uuid(), owner.id());
     return c;
+  }
+
+  /**
+   * Completes claims of this board together, for a board whose store removes many jobs in one
+   * transaction ({@link #completeAll}): checks that each is this board's and still held here, hands
+   * the held ones to {@code store}, then ends them as {@link Claim#complete()} would, or as lost
+   * when the store refused them.
+   *
+   * @param store removes the jobs of the claims it is given, all or nothing: it returns the claims
+   *     whose jobs the store no longer held for them (each checked on its own, the others removed),
+   *     or throws and removes none
+   * @return the claims not completed, with why, in the order given
+   */
+  protected final Map<Claim, FencedException> completeTogether(
+      Collection<? extends Claim> claims,
+      Function<List<Claim>, Map<Claim, FencedException>> store) {
+    Objects.requireNonNull(claims, "claims");
+    List<HeldClaim> mine = new ArrayList<>(claims.size());
+    for (Claim c : claims) {
+      if (!(c instanceof HeldClaim h) || h.board() != this) {
+        throw new IllegalArgumentException(c + " is not a claim of " + describe());
+      }
+      mine.add(h);
+    }
+    Map<Claim, FencedException> refused = new LinkedHashMap<>();
+    List<Claim> live = new ArrayList<>(mine.size());
+    for (HeldClaim c : mine) {
+      FencedException ended = c.endedError("complete");
+      if (ended != null) {
+        refused.put(c, ended);
+      } else {
+        live.add(c);
+      }
+    }
+    if (live.isEmpty()) {
+      return refused;
+    }
+    Map<Claim, FencedException> stale = store.apply(live);
+    for (Claim c : live) {
+      HeldClaim h = (HeldClaim) c;
+      FencedException e = stale.get(c);
+      if (e != null) {
+        h.lose(e.getMessage());
+        refused.put(c, e);
+      } else {
+        h.ended("completed", JobEvent.Kind.COMPLETED);
+      }
+    }
+    if (refused.isEmpty()) {
+      return refused;
+    }
+    Map<Claim, FencedException> inOrder = new LinkedHashMap<>();
+    for (Claim c : mine) {
+      FencedException e = refused.get(c);
+      if (e != null) {
+        inOrder.put(c, e);
+      }
+    }
+    return inOrder;
   }
 
   /** Marks a held claim lost (e.g. a watch saw its lock vanish); no-op if not held. */
@@ -354,11 +418,32 @@ public abstract class AbstractJobboard implements Jobboard {
       lost.complete(reason);
     }
 
-    private synchronized void checkHeld(String action) {
-      if (ended != null) {
-        throw new FencedException(
-            "Cannot " + action + " job '" + job.uuid() + "': the claim is " + ended);
+    AbstractJobboard board() {
+      return AbstractJobboard.this;
+    }
+
+    /** The error for {@code action} on this claim when it has ended, else {@code null}. */
+    synchronized FencedException endedError(String action) {
+      return ended == null
+          ? null
+          : new FencedException(
+              "Cannot " + action + " job '" + job.uuid() + "': the claim is " + ended);
+    }
+
+    private void checkHeld(String action) {
+      FencedException e = endedError(action);
+      if (e != null) {
+        throw e;
       }
+    }
+
+    /** Ends the claim after the store did {@code done} to its job. */
+    void ended(String done, JobEvent.Kind kind) {
+      synchronized (this) {
+        ended = done;
+      }
+      held.remove(this);
+      emit(kind, job.uuid(), owner.id());
     }
 
     private void finish(String how, String done, JobEvent.Kind kind, Runnable op) {
@@ -369,11 +454,7 @@ public abstract class AbstractJobboard implements Jobboard {
         lose(e.getMessage());
         throw e;
       }
-      synchronized (this) {
-        ended = done;
-      }
-      held.remove(this);
-      emit(kind, job.uuid(), owner.id());
+      ended(done, kind);
     }
 
     @Override

@@ -1,6 +1,11 @@
 package io.taskflow4j.jobs;
 
+import io.taskflow4j.persistence.FencedException;
+import io.taskflow4j.persistence.TaskFlowException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -46,6 +51,63 @@ public interface Jobboard extends AutoCloseable {
    * @return the claim, or empty when no job is free
    */
   Optional<Claim> claimNext(OwnerId owner);
+
+  /**
+   * Claims up to {@code max} unclaimed jobs at once: the ones {@code max} calls of {@link
+   * #claimNext(OwnerId)} would claim, in claiming order, each with a token of its own. A board
+   * whose store allows it claims them together (the SQL board in one statement and one transaction,
+   * fences included); the default calls {@link #claimNext(OwnerId)} until it has {@code max} or
+   * finds no more. Should the store fail after some claims were taken, those are returned (the
+   * failure shows again at the next call).
+   *
+   * @return the claims in claiming order; fewer than {@code max}, or none, when fewer jobs are free
+   * @throws IllegalArgumentException when {@code max} is less than 1
+   */
+  default List<Claim> claimNext(OwnerId owner, int max) {
+    if (max < 1) {
+      throw new IllegalArgumentException("max must be at least 1, was " + max);
+    }
+    List<Claim> out = new ArrayList<>(Math.min(max, 64));
+    while (out.size() < max) {
+      Optional<Claim> next;
+      try {
+        next = claimNext(owner);
+      } catch (TaskFlowException e) {
+        if (out.isEmpty()) {
+          throw e;
+        }
+        return out;
+      }
+      if (next.isEmpty()) {
+        break;
+      }
+      out.add(next.get());
+    }
+    return out;
+  }
+
+  /**
+   * Completes many claims of this board together, as {@link Claim#complete()} does each: a board
+   * whose store allows it removes them in one transaction (the SQL board), the default one after
+   * the other. Each claim is checked on its own: one no longer held (its lease lapsed, a peer took
+   * its job) is refused and counts as lost, without failing the others.
+   *
+   * @return the claims that were not completed, each with the reason; empty when all were
+   * @throws TaskFlowException when the store fails; the claims it did not complete are still held
+   *     ({@link Claim#isHeld()}) and may be completed again
+   * @throws IllegalArgumentException when a claim is not one of this board's
+   */
+  default Map<Claim, FencedException> completeAll(Collection<? extends Claim> claims) {
+    Map<Claim, FencedException> refused = new LinkedHashMap<>();
+    for (Claim c : claims) {
+      try {
+        c.complete();
+      } catch (FencedException e) {
+        refused.put(c, e);
+      }
+    }
+    return refused;
+  }
 
   /** Every job on the board (claimed or not), in claiming order. */
   List<Job> jobs();

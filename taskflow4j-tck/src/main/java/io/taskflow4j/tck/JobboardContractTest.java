@@ -134,6 +134,140 @@ public abstract class JobboardContractTest {
   }
 
   @Test
+  @DisplayName("a batch claim takes jobs highest priority first, oldest first, up to its maximum")
+  void batchClaimFollowsPriorityThenAge() throws Exception {
+    Jobboard a = board();
+    Job low = a.post(spec("low").withPriority(JobPriority.LOW));
+    Job vh1 = a.post(spec("vh1").withPriority(JobPriority.VERY_HIGH));
+    Job normal = a.post(spec("normal"));
+    Job vh2 = a.post(spec("vh2").withPriority(JobPriority.VERY_HIGH));
+    Job vlow = a.post(spec("vlow").withPriority(JobPriority.VERY_LOW));
+    Job high = a.post(spec("high").withPriority(JobPriority.HIGH));
+    OwnerId me = owner("c1");
+    Jobboard b = board();
+    List<Claim> first = b.claimNext(me, 4);
+    assertThat(first)
+        .extracting(c -> c.job().uuid())
+        .containsExactly(vh1.uuid(), vh2.uuid(), high.uuid(), normal.uuid());
+    List<Claim> rest = b.claimNext(me, 4);
+    assertThat(rest).extracting(c -> c.job().uuid()).containsExactly(low.uuid(), vlow.uuid());
+    assertThat(b.claimNext(me, 4)).isEmpty();
+    assertThat(a.unclaimedJobs()).isEmpty();
+    assertThat(a.jobs())
+        .allSatisfy(j -> assertThat(j.owner()).as("owner of %s", j.name()).isEqualTo(me.id()));
+    assertThatThrownBy(() -> b.claimNext(me, 0)).isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  @DisplayName("each job of a batch claim has a token of its own, above its earlier claims'")
+  void batchClaimTokens() throws Exception {
+    Jobboard a = board();
+    Jobboard b = board();
+    Job once = a.post(spec("once"));
+    Job twice = a.post(spec("twice"));
+    Job fresh = a.post(spec("fresh"));
+    Claim c1 = a.claim(once.uuid(), owner("c1")).orElseThrow();
+    c1.release();
+    Claim c2 = a.claim(twice.uuid(), owner("c1")).orElseThrow();
+    c2.release();
+    Claim c3 = a.claim(twice.uuid(), owner("c1")).orElseThrow();
+    c3.release();
+    OwnerId me = owner("c2");
+    List<Claim> batch = b.claimNext(me, 5);
+    assertThat(batch).hasSize(3);
+    for (Claim c : batch) {
+      assertThat(c.isHeld()).isTrue();
+      assertThat(c.owner()).isEqualTo(me);
+      assertThat(c.token()).isPositive();
+      assertThat(c.fence().key()).isEqualTo(c.job().uuid());
+      assertThat(c.fence().token()).isEqualTo(c.token());
+      assertThat(c.job().token()).isEqualTo(c.token());
+    }
+    Map<String, Long> token = new java.util.HashMap<>();
+    batch.forEach(c -> token.put(c.job().uuid(), c.token()));
+    assertThat(token.get(once.uuid())).isGreaterThan(c1.token());
+    assertThat(token.get(twice.uuid())).isGreaterThan(c3.token());
+    assertThat(token).containsKey(fresh.uuid());
+    // the earlier claims are fenced off
+    assertThatThrownBy(c3::complete).isInstanceOf(FencedException.class);
+    assertThat(a.claimNext(owner("c3"), 3)).isEmpty();
+    assertThat(b.completeAll(batch)).isEmpty();
+    assertThat(a.jobs()).isEmpty();
+  }
+
+  @Test
+  @DisplayName("a batch completion removes every held claim's job; a stale claim fails alone")
+  void batchCompletionRefusesAStaleClaimAlone() throws Exception {
+    Jobboard a = board();
+    Jobboard b = board();
+    for (int i = 0; i < 4; i++) {
+      a.post(spec("j" + i));
+    }
+    List<Claim> batch = b.claimNext(owner("c1"), 4);
+    assertThat(batch).hasSize(4);
+    Claim stale = batch.get(1);
+    stale.release();
+    Claim retaken = a.claim(stale.job().uuid(), owner("c2")).orElseThrow();
+    BlockingQueue<JobEvent> events = new LinkedBlockingQueue<>();
+    try (Jobboard.Subscription s = b.subscribe(events::add)) {
+      Map<Claim, FencedException> refused = b.completeAll(batch);
+      assertThat(refused).containsOnlyKeys(stale);
+      assertThat(refused.get(stale)).hasMessageContaining(stale.job().uuid());
+      for (Claim c : batch) {
+        assertThat(c.isHeld()).isFalse();
+      }
+      assertThat(a.jobs()).extracting(Job::uuid).containsExactly(stale.job().uuid());
+      assertThat(retaken.isHeld()).isTrue();
+      List<String> completed = new ArrayList<>();
+      while (completed.size() < 3) {
+        JobEvent e = events.poll(10, TimeUnit.SECONDS);
+        assertThat(e).as("completion event %d of 3", completed.size() + 1).isNotNull();
+        if (e.kind() == JobEvent.Kind.COMPLETED) {
+          completed.add(e.jobUuid());
+        }
+      }
+      assertThat(completed)
+          .containsExactlyInAnyOrder(
+              batch.get(0).job().uuid(), batch.get(2).job().uuid(), batch.get(3).job().uuid());
+    }
+    retaken.complete();
+    assertThat(b.completeAll(List.of())).isEmpty();
+  }
+
+  @Test
+  @DisplayName("the jobs a crashed owner claimed in one batch are taken over after their lease")
+  void crashedOwnersBatchIsTakenOver() throws Exception {
+    Duration lease = shortLease();
+    Jobboard a = track(openBoard(lease));
+    Jobboard b = track(openBoard(lease));
+    Set<String> posted = new HashSet<>();
+    for (int i = 0; i < 3; i++) {
+      posted.add(a.post(spec("j" + i)).uuid());
+    }
+    List<Claim> dead = a.claimNext(owner("c1"), 3);
+    assertThat(dead).hasSize(3);
+    long crashedAt = System.nanoTime();
+    crash(a);
+    List<Claim> taken = new ArrayList<>();
+    long deadline = crashedAt + lease.multipliedBy(4).toNanos() + TimeUnit.SECONDS.toNanos(2);
+    while (taken.size() < 3 && System.nanoTime() < deadline) {
+      b.awaitWork(Duration.ofMillis(100));
+      taken.addAll(b.claimNext(owner("c2"), 3 - taken.size()));
+    }
+    assertThat(taken).as("taken over within 4 leases + 2 s").hasSize(3);
+    assertThat(Duration.ofNanos(System.nanoTime() - crashedAt))
+        .isLessThan(lease.multipliedBy(2).plusSeconds(2));
+    assertThat(taken).extracting(c -> c.job().uuid()).containsExactlyInAnyOrderElementsOf(posted);
+    for (Claim t : taken) {
+      Claim before =
+          dead.stream().filter(d -> d.job().uuid().equals(t.job().uuid())).findFirst().get();
+      assertThat(t.token()).isGreaterThan(before.token());
+    }
+    assertThat(b.completeAll(taken)).isEmpty();
+    assertThat(b.jobs()).isEmpty();
+  }
+
+  @Test
   @DisplayName("a claim is exclusive, carries a positive token and shows its owner")
   void claimIsExclusive() throws Exception {
     Jobboard a = board();

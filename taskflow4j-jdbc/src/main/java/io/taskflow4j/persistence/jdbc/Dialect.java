@@ -92,6 +92,18 @@ enum Dialect {
     };
   }
 
+  /**
+   * As {@link #upsertFence()} for {@code rows} fence rows in one statement: {@code rows} pairs of
+   * parameters ({@code fence_key}, {@code token}).
+   */
+  String upsertFences(int rows) {
+    String one = upsertFence();
+    int values = one.indexOf("(?, ?)");
+    return one.substring(0, values)
+        + String.join(", ", java.util.Collections.nCopies(rows, "(?, ?)"))
+        + one.substring(values + "(?, ?)".length());
+  }
+
   /** An insert of a logbook that updates name, meta and updated_at when it exists. */
   String upsertLogBook() {
     String insert =

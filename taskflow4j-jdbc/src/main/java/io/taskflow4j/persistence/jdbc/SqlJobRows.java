@@ -75,6 +75,41 @@ final class SqlJobRows {
         + " ORDER BY priority, seq LIMIT 1";
   }
 
+  /** The first {@code ?} claimable jobs' uuids, in claiming order (a bound board, then a limit). */
+  String firstClaimableLimited() {
+    return "SELECT uuid FROM taskflow4j_jobs WHERE board = ? AND "
+        + claimable
+        + " ORDER BY priority, seq LIMIT ?";
+  }
+
+  /** {@code n} placeholders for an {@code IN} list: {@code (?, ?, …)}. */
+  static String placeholders(int n) {
+    return "(" + String.join(", ", java.util.Collections.nCopies(n, "?")) + ")";
+  }
+
+  /** The jobs of this board with these uuids, in claiming order, read as claimed by their owner. */
+  List<Job> claimedByUuid(java.sql.Connection c, List<String> uuids) throws SQLException {
+    String sql =
+        "SELECT "
+            + COLUMNS
+            + " FROM taskflow4j_jobs WHERE board = ? AND uuid IN "
+            + placeholders(uuids.size())
+            + " ORDER BY priority, seq";
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      ps.setString(1, board);
+      for (int i = 0; i < uuids.size(); i++) {
+        ps.setString(i + 2, uuids.get(i));
+      }
+      try (ResultSet rs = ps.executeQuery()) {
+        List<Job> out = new ArrayList<>();
+        while (rs.next()) {
+          out.add(readJob(rs, JobState.CLAIMED, true));
+        }
+        return out;
+      }
+    }
+  }
+
   /** Binds {@link #heldBy} from {@code index}. */
   void bindHeld(PreparedStatement ps, int index, Claim claim) throws SQLException {
     ps.setString(index, claim.job().uuid());

@@ -23,6 +23,8 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -44,7 +46,11 @@ import org.slf4j.LoggerFactory;
  *       {@code UPDATE … WHERE uuid = (SELECT … FOR UPDATE SKIP LOCKED) RETURNING …}; MariaDB/MySQL
  *       selects it {@code FOR UPDATE SKIP LOCKED} then updates it; SQLite, with one writer at a
  *       time, updates the first claimable row. The lease runs from when the claim holds its locks
- *       ({@link #startLease}), not from when it began waiting for them.
+ *       ({@link #startLease}), not from when it began waiting for them. {@link #claimNext(OwnerId,
+ *       int)} claims several jobs the same way in one transaction: one statement picks and claims
+ *       them, one raises their fences, one starts their leases.
+ *   <li>{@link #completeAll} completes many claims in one transaction, each delete matching its own
+ *       claim, so a stale one is refused alone.
  *   <li>Renewal, completion, release and trashing match the row on (uuid, epoch, owner, lease not
  *       lapsed); matching nothing means the claim was lost ({@link FencedException}).
  *   <li>Idle waiting: PostgreSQL {@code LISTEN}s on one dedicated connection (posts and releases
@@ -59,6 +65,9 @@ final class SqlJobboard extends AbstractJobboard {
   private static final Logger LOG = LoggerFactory.getLogger(SqlJobboard.class);
   private static final AtomicInteger BOARDS = new AtomicInteger();
   private static final Duration MAX_POLL = Duration.ofMillis(500);
+
+  /** Claims per statement of a batch completion: 3 parameters each, far below drivers' limits. */
+  private static final int MAX_CLAIMS_PER_DELETE = 500;
 
   private final JdbcBackend backend;
   private final Dialect dialect;
@@ -279,6 +288,214 @@ final class SqlJobboard extends AbstractJobboard {
     return claimed.map(j -> newClaim(j, owner, j.token(), leaseFrom[0].plus(leaseTime())));
   }
 
+  /**
+   * Claims up to {@code max} jobs in one transaction: one statement picks and claims them
+   * (PostgreSQL: a {@code FOR UPDATE SKIP LOCKED} selection feeding an {@code UPDATE … RETURNING};
+   * SQLite, one writer at a time: the same without locks; MariaDB/MySQL, which has no {@code UPDATE
+   * … RETURNING}: select {@code FOR UPDATE SKIP LOCKED}, update, read back), one raises their
+   * fences, one starts their leases ({@link #startLease}): one commit for them all.
+   */
+  @Override
+  public List<Claim> claimNext(OwnerId owner, int max) {
+    Objects.requireNonNull(owner, "owner");
+    if (max < 1) {
+      throw new IllegalArgumentException("max must be at least 1, was " + max);
+    }
+    if (max == 1) {
+      return claimNext(owner).map(List::of).orElse(List.of());
+    }
+    ensureOpen();
+    Instant[] leaseFrom = new Instant[1];
+    List<Job> claimed =
+        backend.run(
+            "claiming up to " + max + " jobs of board '" + board + "'",
+            true,
+            c -> {
+              leaseFrom[0] = clock().instant();
+              List<Job> jobs =
+                  dialect == Dialect.MYSQL
+                      ? claimFirstLocked(c, owner, max)
+                      : claimFirstAtOnce(c, owner, max);
+              if (jobs.isEmpty()) {
+                return jobs;
+              }
+              fenceAll(c, jobs);
+              leaseFrom[0] = startLeases(c, jobs, leaseFrom[0]);
+              return jobs;
+            });
+    List<Claim> out = new ArrayList<>(claimed.size());
+    for (Job j : claimed) {
+      out.add(newClaim(j, owner, j.token(), leaseFrom[0].plus(leaseTime())));
+    }
+    return out;
+  }
+
+  /** PostgreSQL and SQLite: one {@code UPDATE … RETURNING} of the first claimable rows. */
+  private List<Job> claimFirstAtOnce(java.sql.Connection c, OwnerId owner, int max)
+      throws SQLException {
+    String set =
+        "UPDATE taskflow4j_jobs SET owner = ?, epoch = epoch + 1, lease_until = "
+            + table.nowPlusMillis(1);
+    // PostgreSQL: the locking selection is a materialized CTE, so it runs exactly once.
+    String sql =
+        dialect == Dialect.POSTGRESQL
+            ? "WITH picked AS MATERIALIZED ("
+                + table.firstClaimableLimited()
+                + " FOR UPDATE SKIP LOCKED) "
+                + set
+                + " FROM picked WHERE taskflow4j_jobs.uuid = picked.uuid RETURNING "
+                + qualified("taskflow4j_jobs")
+            : set
+                + " WHERE uuid IN ("
+                + table.firstClaimableLimited()
+                + ") RETURNING "
+                + SqlJobRows.COLUMNS;
+    int i = 1;
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      if (dialect == Dialect.POSTGRESQL) {
+        ps.setString(i++, board);
+        ps.setInt(i++, max);
+        ps.setString(i++, owner.id());
+        ps.setLong(i++, leaseTime().toMillis());
+      } else {
+        ps.setString(i++, owner.id());
+        ps.setLong(i++, leaseTime().toMillis());
+        ps.setString(i++, board);
+        ps.setInt(i++, max);
+      }
+      List<Job> out = new ArrayList<>();
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.add(table.readJob(rs, JobState.CLAIMED, true));
+        }
+      }
+      out.sort(Job::compareForClaiming);
+      return out;
+    }
+  }
+
+  /** {@link SqlJobRows#COLUMNS}, each qualified by {@code table}. */
+  private static String qualified(String table) {
+    StringBuilder b = new StringBuilder();
+    for (String col : SqlJobRows.COLUMNS.split(",")) {
+      if (b.length() > 0) {
+        b.append(", ");
+      }
+      b.append(table).append('.').append(col.trim());
+    }
+    return b.toString();
+  }
+
+  /** MariaDB/MySQL: lock the first free rows, update them, read them back. */
+  private List<Job> claimFirstLocked(java.sql.Connection c, OwnerId owner, int max)
+      throws SQLException {
+    List<String> uuids = new ArrayList<>();
+    try (PreparedStatement ps =
+        c.prepareStatement(table.firstClaimableLimited() + " FOR UPDATE SKIP LOCKED")) {
+      ps.setString(1, board);
+      ps.setInt(2, max);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          uuids.add(rs.getString(1));
+        }
+      }
+    }
+    if (uuids.isEmpty()) {
+      return List.of();
+    }
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "UPDATE taskflow4j_jobs SET owner = ?, epoch = epoch + 1, lease_until = "
+                + table.nowPlusMillis(1)
+                + " WHERE uuid IN "
+                + SqlJobRows.placeholders(uuids.size()))) {
+      ps.setString(1, owner.id());
+      ps.setLong(2, leaseTime().toMillis());
+      for (int i = 0; i < uuids.size(); i++) {
+        ps.setString(i + 3, uuids.get(i));
+      }
+      ps.executeUpdate();
+    }
+    return table.claimedByUuid(c, uuids);
+  }
+
+  /**
+   * Raises the fences of jobs claimed in this transaction to their new epochs, in one statement.
+   */
+  private void fenceAll(java.sql.Connection c, List<Job> jobs) throws SQLException {
+    // In uuid order, so that two claimers never lock fence rows in opposite orders.
+    List<Job> byKey = new ArrayList<>(jobs);
+    byKey.sort(java.util.Comparator.comparing(Job::uuid));
+    boolean returning = dialect.updateReturning();
+    Map<String, Long> stored = new java.util.HashMap<>();
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            dialect.upsertFences(byKey.size())
+                + (returning ? " RETURNING fence_key, token" : ""))) {
+      int i = 1;
+      for (Job j : byKey) {
+        ps.setString(i++, j.uuid());
+        ps.setLong(i++, j.token());
+      }
+      if (returning) {
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            stored.put(rs.getString(1), rs.getLong(2));
+          }
+        }
+      } else {
+        ps.executeUpdate();
+      }
+    }
+    if (!returning) {
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "SELECT fence_key, token FROM taskflow4j_fences WHERE fence_key IN "
+                  + SqlJobRows.placeholders(byKey.size()))) {
+        for (int i = 0; i < byKey.size(); i++) {
+          ps.setString(i + 1, byKey.get(i).uuid());
+        }
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            stored.put(rs.getString(1), rs.getLong(2));
+          }
+        }
+      }
+    }
+    for (Job j : jobs) {
+      Long token = stored.get(j.uuid());
+      if (token == null) {
+        throw new SQLException("the fence row of '" + j.uuid() + "' vanished after its upsert");
+      }
+      if (token != j.token()) {
+        throw fencedAboveEpoch(j, token);
+      }
+    }
+  }
+
+  /** As {@link #startLease} for every job claimed in this transaction, in one statement. */
+  private Instant startLeases(java.sql.Connection c, List<Job> jobs, Instant started)
+      throws SQLException {
+    if (dialect == Dialect.SQLITE) {
+      return started;
+    }
+    Instant local = clock().instant();
+    String grantedNow = dialect == Dialect.POSTGRESQL ? "clock_timestamp()" : "NOW(6)";
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "UPDATE taskflow4j_jobs SET lease_until = "
+                + table.plusMillis(grantedNow, 1)
+                + " WHERE uuid IN "
+                + SqlJobRows.placeholders(jobs.size()))) {
+      ps.setLong(1, leaseTime().toMillis());
+      for (int i = 0; i < jobs.size(); i++) {
+        ps.setString(i + 2, jobs.get(i).uuid());
+      }
+      ps.executeUpdate();
+    }
+    return local;
+  }
+
   /** PostgreSQL and SQLite: one {@code UPDATE … RETURNING} of the first claimable row. */
   private Optional<Job> claimNextAtOnce(java.sql.Connection c, OwnerId owner) throws SQLException {
     String sql =
@@ -364,16 +581,20 @@ final class SqlJobboard extends AbstractJobboard {
   private Job fence(java.sql.Connection c, Job job) throws SQLException {
     long stored = JdbcConnection.raiseFence(c, dialect, new Fence(job.uuid(), job.token()));
     if (stored != job.token()) {
-      // Only when someone advanced the fence by hand past the board's epochs.
-      throw new FencedException(
-          "Cannot claim job '"
-              + job.uuid()
-              + "': its fence holds token "
-              + stored
-              + ", above the job's epoch "
-              + job.token());
+      throw fencedAboveEpoch(job, stored);
     }
     return job;
+  }
+
+  // Only when someone advanced the fence by hand past the board's epochs.
+  private static FencedException fencedAboveEpoch(Job job, long stored) {
+    return new FencedException(
+        "Cannot claim job '"
+            + job.uuid()
+            + "': its fence holds token "
+            + stored
+            + ", above the job's epoch "
+            + job.token());
   }
 
   // ---------------------------------------------------------------- held claims
@@ -421,6 +642,80 @@ final class SqlJobboard extends AbstractJobboard {
           }
           return null;
         });
+  }
+
+  /**
+   * Completes the claims in one transaction, each delete matching its own claim's (uuid, epoch,
+   * owner) and an unlapsed lease, so that a stale claim deletes nothing and is refused alone:
+   * PostgreSQL and SQLite in one {@code DELETE … RETURNING}, MariaDB/MySQL one delete per claim.
+   */
+  @Override
+  public Map<Claim, FencedException> completeAll(Collection<? extends Claim> claims) {
+    return completeTogether(
+        claims,
+        live ->
+            backend.run(
+                "completing " + live.size() + " jobs of board '" + board + "'",
+                true,
+                c ->
+                    dialect.updateReturning()
+                        ? deleteHeldAtOnce(c, live)
+                        : deleteHeldOneByOne(c, live)));
+  }
+
+  /**
+   * PostgreSQL and SQLite: one {@code DELETE … RETURNING} of the rows still held by their claims; a
+   * claim whose row is not returned is stale.
+   */
+  private Map<Claim, FencedException> deleteHeldAtOnce(java.sql.Connection c, List<Claim> live)
+      throws SQLException {
+    java.util.Set<String> deleted = new java.util.HashSet<>();
+    for (int from = 0; from < live.size(); from += MAX_CLAIMS_PER_DELETE) {
+      List<Claim> part = live.subList(from, Math.min(live.size(), from + MAX_CLAIMS_PER_DELETE));
+      String sql =
+          "DELETE FROM taskflow4j_jobs WHERE board = ? AND lease_until > "
+              + table.now
+              + " AND (uuid, epoch, owner) IN (VALUES "
+              + String.join(", ", java.util.Collections.nCopies(part.size(), "(?, ?, ?)"))
+              + ") RETURNING uuid, epoch";
+      try (PreparedStatement ps = c.prepareStatement(sql)) {
+        int i = 1;
+        ps.setString(i++, board);
+        for (Claim claim : part) {
+          ps.setString(i++, claim.job().uuid());
+          ps.setLong(i++, claim.token());
+          ps.setString(i++, claim.owner().id());
+        }
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            deleted.add(rs.getString(1) + "/" + rs.getLong(2));
+          }
+        }
+      }
+    }
+    Map<Claim, FencedException> stale = new LinkedHashMap<>();
+    for (Claim claim : live) {
+      if (!deleted.contains(claim.job().uuid() + "/" + claim.token())) {
+        stale.put(claim, notHeld(claim, "complete"));
+      }
+    }
+    return stale;
+  }
+
+  /** MariaDB/MySQL: one fenced delete per claim, in the one transaction. */
+  private Map<Claim, FencedException> deleteHeldOneByOne(java.sql.Connection c, List<Claim> live)
+      throws SQLException {
+    Map<Claim, FencedException> stale = new LinkedHashMap<>();
+    try (PreparedStatement ps =
+        c.prepareStatement("DELETE FROM taskflow4j_jobs WHERE " + table.heldBy)) {
+      for (Claim claim : live) {
+        table.bindHeld(ps, 1, claim);
+        if (ps.executeUpdate() == 0) {
+          stale.put(claim, notHeld(claim, "complete"));
+        }
+      }
+    }
+    return stale;
   }
 
   @Override

@@ -123,6 +123,109 @@ abstract class AbstractSqlJobboardTest extends JobboardContractTest {
   }
 
   @Test
+  void eightThreadsBatchClaimingFiveHundredJobsGetEachExactlyOnce() throws Exception {
+    int jobs = 500;
+    int threads = 8;
+    Set<String> posted = new HashSet<>();
+    try (Jobboard poster = openBoard(Duration.ofSeconds(60))) {
+      for (int i = 0; i < jobs; i++) {
+        posted.add(poster.post(JobSpec.of("j" + i, null, "f" + i)).uuid());
+      }
+      List<Jobboard> boards = new ArrayList<>();
+      ExecutorService pool = Executors.newFixedThreadPool(threads);
+      try {
+        CountDownLatch start = new CountDownLatch(1);
+        List<Future<List<String>>> results = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+          Jobboard b = openBoard(Duration.ofSeconds(60));
+          boards.add(b);
+          OwnerId me = OwnerId.generate("c" + t);
+          int max = 1 + t % 7;
+          results.add(
+              pool.submit(
+                  () -> {
+                    start.await();
+                    List<String> mine = new ArrayList<>();
+                    for (List<Claim> got = b.claimNext(me, max);
+                        !got.isEmpty();
+                        got = b.claimNext(me, max)) {
+                      assertThat(got.size()).isLessThanOrEqualTo(max);
+                      got.forEach(c -> mine.add(c.job().uuid()));
+                      assertThat(b.completeAll(got)).isEmpty();
+                    }
+                    return mine;
+                  }));
+        }
+        start.countDown();
+        List<String> all = new ArrayList<>();
+        for (Future<List<String>> f : results) {
+          all.addAll(f.get(90, TimeUnit.SECONDS));
+        }
+        assertThat(all).hasSize(jobs).doesNotHaveDuplicates();
+        assertThat(new HashSet<>(all)).isEqualTo(posted);
+        assertThat(poster.jobs()).isEmpty();
+      } finally {
+        pool.shutdownNow();
+        boards.forEach(Jobboard::close);
+      }
+    }
+  }
+
+  @Test
+  void aBatchClaimRaisesEveryJobsFenceInItsOwnTransaction() throws Exception {
+    try (Jobboard board = openBoard(Duration.ofSeconds(30));
+        Backend backend = Backends.fetch(connection());
+        Connection conn = backend.getConnection()) {
+      List<Job> posted = new ArrayList<>();
+      for (int i = 0; i < 3; i++) {
+        posted.add(board.post(JobSpec.of("j" + i, null, "f" + i)));
+      }
+      Claim first = board.claim(posted.get(0).uuid(), OwnerId.generate("first")).orElseThrow();
+      first.release();
+      List<Claim> batch = board.claimNext(OwnerId.generate("c"), 3);
+      assertThat(batch).hasSize(3);
+      for (Claim c : batch) {
+        assertThat(conn.fenceToken(c.job().uuid())).hasValue(c.token());
+      }
+      assertThat(conn.fenceToken(first.job().uuid())).hasValue(first.token() + 1);
+      assertThatThrownBy(() -> conn.advanceFence(first.fence()))
+          .isExactlyInstanceOf(FencedException.class);
+      assertThat(board.completeAll(batch)).isEmpty();
+    }
+  }
+
+  @Test
+  void aClaimTakenOverInTheStoreFailsAloneInABatchCompletion() throws Exception {
+    try (Jobboard board = openBoard(Duration.ofSeconds(30));
+        java.sql.Connection raw = rawConnection()) {
+      for (int i = 0; i < 3; i++) {
+        board.post(JobSpec.of("j" + i, null, "f" + i));
+      }
+      List<Claim> batch = board.claimNext(OwnerId.generate("c"), 3);
+      assertThat(batch).hasSize(3);
+      Claim stale = batch.get(2);
+      // A peer took the job over as a claim after a lapse does: new epoch, new owner.
+      try (PreparedStatement ps =
+          raw.prepareStatement(
+              "UPDATE taskflow4j_jobs SET epoch = epoch + 1, owner = 'peer' WHERE uuid = ?")) {
+        ps.setString(1, stale.job().uuid());
+        assertThat(ps.executeUpdate()).isEqualTo(1);
+      }
+      assertThat(stale.isHeld()).as("the board has not noticed yet").isTrue();
+      var refused = board.completeAll(batch);
+      assertThat(refused).containsOnlyKeys(stale);
+      assertThat(refused.get(stale))
+          .isExactlyInstanceOf(FencedException.class)
+          .hasMessageContaining(stale.job().uuid())
+          .hasMessageContaining("token " + stale.token());
+      assertThat(stale.isHeld()).isFalse();
+      assertThat(stale.lost()).isCompleted();
+      assertThat(board.jobs()).extracting(Job::uuid).containsExactly(stale.job().uuid());
+      assertThat(board.job(stale.job().uuid()).orElseThrow().owner()).isEqualTo("peer");
+    }
+  }
+
+  @Test
   void aStaleOwnersWriteIsRefusedAfterATakeoverAndNothingOfItIsStored() throws Exception {
     Duration lease = Duration.ofSeconds(1);
     TaskDetail task = TaskDetail.create("t");
