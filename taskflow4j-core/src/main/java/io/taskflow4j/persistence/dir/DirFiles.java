@@ -392,6 +392,15 @@ final class DirFiles {
     return null;
   }
 
+  /** The attributes of {@code file} itself (not followed), or {@code null} when it is missing. */
+  static BasicFileAttributes statOrNull(Path file) {
+    try {
+      return Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+    } catch (IOException e) {
+      return null; // missing, or unreadable: the caller reads it the slow way and says why
+    }
+  }
+
   static byte[] readOrNull(Path file) {
     try {
       return Files.readAllBytes(file);

@@ -104,14 +104,22 @@ final class DirWriter {
     final byte[] data;
     final boolean isNew;
     final List<Link> newLinks;
+    // An atom's header as written, remembered once it is in place; null for other records.
+    final Header written;
     Path prepared;
 
     ObjWrite(Kind kind, String uuid, byte[] data, boolean isNew, List<Link> newLinks) {
+      this(kind, uuid, data, isNew, newLinks, null);
+    }
+
+    ObjWrite(
+        Kind kind, String uuid, byte[] data, boolean isNew, List<Link> newLinks, Header written) {
       this.kind = kind;
       this.uuid = uuid;
       this.data = data;
       this.isNew = isNew;
       this.newLinks = newLinks;
+      this.written = written;
     }
   }
 
@@ -127,6 +135,9 @@ final class DirWriter {
   // Whether this backend removed what interrupted writes left (upgrade() or its first write).
   // Read and written only with the store lock held.
   boolean tidied;
+
+  // What this backend last wrote or checked of atom records; only with the store lock held.
+  final AtomCache cache = new AtomCache();
 
   // While a replacement writes (store lock held): the atoms of the book it replaces, which may
   // change type or flow. Null otherwise.
@@ -237,6 +248,7 @@ final class DirWriter {
 
   /** Removes one child link of an object directory (the object it names stays). */
   void unlink(Path link, Txn txn) {
+    cache.clear(); // a remembered atom may no longer be reachable
     try {
       Files.deleteIfExists(link);
     } catch (IOException e) {
@@ -345,14 +357,25 @@ final class DirWriter {
           Path dir = atoms.resolve(ad.uuid());
           lockObjects(List.of(dir), txn);
           Path file = dir.resolve(METADATA);
-          byte[] raw = readOrNull(file);
-          Header h = raw == null ? null : header(file, raw);
-          if (h == null || (h.parent() != null && !reader.atomReachable(h.parent(), ad.uuid()))) {
-            throw new NotFoundException(
-                "Atom detail '" + ad.uuid() + "' not found; save it through its flow detail first");
+          // The object lock keeps TaskFlow out from here on, the store lock everyone else.
+          AtomCache.Entry known = cache.get(ad.uuid(), DirFiles.statOrNull(file));
+          Header h;
+          if (known != null) {
+            h = known.header(); // this backend wrote or checked it, and nobody wrote since
+          } else {
+            byte[] raw = readOrNull(file);
+            h = raw == null ? null : header(file, raw);
+            if (h == null || (h.parent() != null && !reader.atomReachable(h.parent(), ad.uuid()))) {
+              throw new NotFoundException(
+                  "Atom detail '"
+                      + ad.uuid()
+                      + "' not found; save it through its flow detail first");
+            }
           }
           WriteRules.checkAtom(ad, null, new Stored(h.parent(), h.revision(), h.type()));
           long rev = h.revision() + 1;
+          Header written =
+              new Header(rev, h.seq(), h.nextSeq(), h.parent(), ad.typeName(), h.createdAt());
           execute(
               List.of(
                   new ObjWrite(
@@ -360,7 +383,8 @@ final class DirWriter {
                       ad.uuid(),
                       atomJson(ad, rev, h.seq(), h.parent()),
                       false,
-                      List.of())),
+                      List.of(),
+                      written)),
               txn);
           return ad.withRevision(rev);
         });
@@ -397,7 +421,8 @@ final class DirWriter {
                 a.ad.uuid(),
                 atomJson(a.ad, a.newRev, a.seq, fd.uuid()),
                 a.header == null,
-                List.of()));
+                List.of(),
+                new Header(a.newRev, a.seq, -1, fd.uuid(), a.ad.typeName(), null)));
         if (!a.linked) {
           links.add(new Link(a.ad.uuid(), a.seq));
         }
@@ -598,12 +623,14 @@ final class DirWriter {
       files.move(w.prepared, objDir.resolve(METADATA));
       txn.dirsToSync.add(objDir);
       for (Link c : w.newLinks) {
+        // Made in place: a symlink appears whole. Cut before its time is set, it keeps the time
+        // it was made, a little after its position; readers order by the child's recorded seq.
         Path childRoot = root.resolve(w.kind.child().dirName);
-        Path temp = staging.resolve(files.tempName(null));
-        txn.temps.add(temp);
-        files.symlink(temp, childRoot.resolve(c.name()), c.position());
-        files.move(temp, objDir.resolve(c.name()));
+        files.symlink(objDir.resolve(c.name()), childRoot.resolve(c.name()), c.position());
       }
+    }
+    if (w.written != null) {
+      cache.put(w.uuid, w.written, DirFiles.statOrNull(objDir.resolve(METADATA)));
     }
   }
 
@@ -650,6 +677,7 @@ final class DirWriter {
    * waits for a lock while holding another.
    */
   Path moveToTrash(Path p, Kind kind, Txn txn) {
+    cache.clear(); // a remembered atom may be inside, or no longer reachable
     files.ensureStaging();
     Path t = staging.resolve(files.tempName(kind));
     // Unless this write holds it already (a TaskFlow phantom directory replaced by a new object).
@@ -732,16 +760,27 @@ final class DirWriter {
     StoreLock l = store.storeLock(requireStore);
     return l.locked(
         () -> {
+          // Tell every other writer this one is here (they forget what they remember) before
+          // anything is written; learn whether anyone else was (then forget).
+          StoreLock.Stamp stamp = cache.begin(l.readStamp());
+          l.writeStamp(stamp);
+          cache.stamped(stamp);
           if (tidyFirst) {
             tidyOnce();
           }
           Txn txn = new Txn();
+          boolean done = false;
           try {
-            return body.apply(txn);
+            T result = body.apply(txn);
+            done = true;
+            return result;
           } catch (StorageException e) {
             cleanup(txn);
             throw e;
           } finally {
+            if (!done) {
+              cache.clear(); // a failed write may have left records other than remembered
+            }
             List<FileChannel> held = new ArrayList<>(txn.locks.values());
             for (int i = held.size() - 1; i >= 0; i--) {
               closeQuietly(held.get(i));
