@@ -37,9 +37,10 @@ final class AtomCache {
   private static final SecureRandom IDS = new SecureRandom();
 
   /**
-   * A remembered record: its header and the identity of the file it was read from or written to.
+   * A remembered record: its header (a marker's, when one lies over the metadata), the revision of
+   * its metadata file, and the identity of that file when it was read or written.
    */
-  record Entry(Header header, Object fileKey, long size, FileTime modified) {
+  record Entry(Header header, long metadataRevision, Object fileKey, long size, FileTime modified) {
     boolean sameFile(BasicFileAttributes a) {
       return a.size() == size
           && Objects.equals(a.fileKey(), fileKey)
@@ -84,14 +85,17 @@ final class AtomCache {
   }
 
   /**
-   * Remembers {@code header} as the record of {@code uuid}, read from or written to {@code file}.
+   * Remembers {@code header} as the record of {@code uuid}, whose metadata file (of revision {@code
+   * metadataRevision}) has the attributes {@code file} now.
    */
-  void put(String uuid, Header header, BasicFileAttributes file) {
+  void put(String uuid, Header header, long metadataRevision, BasicFileAttributes file) {
     if (file == null || file.fileKey() == null) {
       entries.remove(uuid); // no way to tell this file from a later one
       return;
     }
-    entries.put(uuid, new Entry(header, file.fileKey(), file.size(), file.lastModifiedTime()));
+    entries.put(
+        uuid,
+        new Entry(header, metadataRevision, file.fileKey(), file.size(), file.lastModifiedTime()));
   }
 
   /** Forgets everything (objects removed, a write failed half-way). */

@@ -17,6 +17,7 @@ import io.taskflow4j.persistence.dir.DirFiles.Link;
 import io.taskflow4j.persistence.dir.DirStore.Kind;
 import io.taskflow4j.persistence.dir.DirWriteHook.Step;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -57,6 +58,7 @@ import java.util.concurrent.TimeUnit;
 final class DirFiles {
   private static final Set<StandardOpenOption> OBJECT_LOCK_OPEN =
       EnumSet.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+  private static final Set<StandardOpenOption> MARKER_OPEN = OBJECT_LOCK_OPEN;
 
   /** A child link: its name and its position (see {@link DirWriter#nextPosition}). */
   record Link(String name, long position) {}
@@ -130,6 +132,29 @@ final class DirFiles {
       }
     } catch (IOException e) {
       throw ioFailure("write", file, e);
+    }
+  }
+
+  /**
+   * Writes an atom's marker in place ({@link AtomMarker}): never synced, never renamed, never
+   * truncated (a marker's frame says where its record ends).
+   */
+  void writeMarker(Path file, byte[] data) {
+    try (FileChannel ch = FileChannel.open(file, MARKER_OPEN, fileAttrs)) {
+      ByteBuffer buf = ByteBuffer.wrap(data);
+      while (buf.hasRemaining()) {
+        ch.write(buf, buf.position());
+      }
+    } catch (IOException e) {
+      throw ioFailure("write the marker", file, e);
+    }
+    try {
+      if (chmodFile != null) {
+        Files.setPosixFilePermissions(file, chmodFile);
+      }
+      hook.after(Step.MARKER_WRITTEN, file);
+    } catch (IOException e) {
+      throw ioFailure("write the marker", file, e);
     }
   }
 

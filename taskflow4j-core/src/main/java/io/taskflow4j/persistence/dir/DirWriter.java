@@ -27,6 +27,7 @@ import static io.taskflow4j.persistence.dir.DirStore.METADATA;
 import static io.taskflow4j.persistence.dir.DirStore.STAGING;
 
 import io.taskflow4j.persistence.AtomDetail;
+import io.taskflow4j.persistence.AtomState;
 import io.taskflow4j.persistence.Fence;
 import io.taskflow4j.persistence.FlowDetail;
 import io.taskflow4j.persistence.Json;
@@ -48,6 +49,7 @@ import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
@@ -358,36 +360,50 @@ final class DirWriter {
           lockObjects(List.of(dir), txn);
           Path file = dir.resolve(METADATA);
           // The object lock keeps TaskFlow out from here on, the store lock everyone else.
-          AtomCache.Entry known = cache.get(ad.uuid(), DirFiles.statOrNull(file));
+          BasicFileAttributes metadata = DirFiles.statOrNull(file);
+          AtomCache.Entry known = cache.get(ad.uuid(), metadata);
           Header h;
+          long metadataRevision;
           if (known != null) {
-            h = known.header(); // this backend wrote or checked it, and nobody wrote since
+            // This backend wrote or checked it, and nobody wrote since.
+            h = known.header();
+            metadataRevision = known.metadataRevision();
           } else {
-            byte[] raw = readOrNull(file);
-            h = raw == null ? null : header(file, raw);
+            AtomMarker.AtomRecord r = AtomMarker.read(dir);
+            h = r == null ? null : r.header();
             if (h == null || (h.parent() != null && !reader.atomReachable(h.parent(), ad.uuid()))) {
               throw new NotFoundException(
                   "Atom detail '"
                       + ad.uuid()
                       + "' not found; save it through its flow detail first");
             }
+            metadataRevision = r.metadataRevision();
           }
           WriteRules.checkAtom(ad, null, new Stored(h.parent(), h.revision(), h.type()));
           long rev = h.revision() + 1;
           Header written =
               new Header(rev, h.seq(), h.nextSeq(), h.parent(), ad.typeName(), h.createdAt());
-          execute(
-              List.of(
-                  new ObjWrite(
-                      Kind.ATOM,
-                      ad.uuid(),
-                      atomJson(ad, rev, h.seq(), h.parent()),
-                      false,
-                      List.of(),
-                      written)),
-              txn);
+          byte[] json = atomJson(ad, rev, h.seq(), h.parent());
+          if (isMarker(ad)) {
+            // Laid over the metadata, which stays the atom's durable record: see AtomMarker.
+            files.writeMarker(
+                dir.resolve(AtomMarker.MARKER), AtomMarker.encode(metadataRevision, json));
+            cache.put(ad.uuid(), written, metadataRevision, metadata);
+          } else {
+            execute(
+                List.of(new ObjWrite(Kind.ATOM, ad.uuid(), json, false, List.of(), written)), txn);
+          }
           return ad.withRevision(rev);
         });
+  }
+
+  /**
+   * Whether an atom update is a RUNNING or REVERTING marker, which need not survive a crash: the
+   * task in flight runs again either way, and resumption treats the marker as the state it
+   * replaced. Written over the metadata in place, never synced ({@link AtomMarker}).
+   */
+  private static boolean isMarker(AtomDetail ad) {
+    return ad.state() == AtomState.RUNNING || ad.state() == AtomState.REVERTING;
   }
 
   /** A flow detail to write, with what was read about it and its atoms under the lock. */
@@ -496,7 +512,8 @@ final class DirWriter {
     long floor = h == null ? -1 : h.nextSeq();
     long last = floor - 1;
     for (AtomDetail ad : fd.atoms()) {
-      Header ah = readHeader(atoms.resolve(ad.uuid()));
+      AtomMarker.AtomRecord stored = AtomMarker.read(atoms.resolve(ad.uuid()));
+      Header ah = stored == null ? null : stored.header();
       if (ah != null) {
         boolean replaced = replacing != null && replacing.contains(ad.uuid());
         WriteRules.checkAtom(ad, fd.uuid(), stored(ah, Kind.FLOW, ad.uuid(), fd.uuid(), replaced));
@@ -630,7 +647,8 @@ final class DirWriter {
       }
     }
     if (w.written != null) {
-      cache.put(w.uuid, w.written, DirFiles.statOrNull(objDir.resolve(METADATA)));
+      cache.put(
+          w.uuid, w.written, w.written.revision(), DirFiles.statOrNull(objDir.resolve(METADATA)));
     }
   }
 
