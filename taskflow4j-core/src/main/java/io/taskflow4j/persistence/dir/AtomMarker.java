@@ -57,15 +57,22 @@ final class AtomMarker {
   /**
    * An atom's record as readers see it: {@code file} and {@code raw} hold it (the marker's, when
    * one counts), {@code header} is read from it, {@code metadataRevision} is the revision of the
-   * metadata file (the base of a marker written now).
+   * metadata file (the base of a marker written now). A damaged metadata file gives its own bytes
+   * with a {@code null} header and revision -1: each caller reports the damage as it always did.
    */
-  record AtomRecord(Path file, byte[] raw, Header header, long metadataRevision) {}
+  record AtomRecord(Path file, byte[] raw, Header header, long metadataRevision) {
+    /** The header, or the damage of the metadata file reported as every reader reports it. */
+    Header checkedHeader() {
+      return header != null ? header : DirFormat.header(file, raw);
+    }
+  }
 
   /**
    * Reads an atom's record: its metadata, or the marker over it when one counts; {@code null} when
-   * the atom has no metadata file.
+   * the atom has no metadata file. A damaged marker is ignored; a damaged metadata file is returned
+   * as it is, without a header (no marker counts over it).
    *
-   * @throws StorageException when the metadata file is damaged (a damaged marker is ignored)
+   * @throws StorageException when the metadata file cannot be read
    */
   static AtomRecord read(Path atomDir) {
     Path file = atomDir.resolve(METADATA);
@@ -73,7 +80,12 @@ final class AtomMarker {
     if (raw == null) {
       return null;
     }
-    Header h = header(file, raw);
+    Header h;
+    try {
+      h = header(file, raw);
+    } catch (StorageException damaged) {
+      return new AtomRecord(file, raw, null, -1);
+    }
     AtomRecord metadata = new AtomRecord(file, raw, h, h.revision());
     Path markerFile = atomDir.resolve(MARKER);
     byte[] marker;

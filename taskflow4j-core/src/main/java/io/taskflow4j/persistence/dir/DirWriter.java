@@ -370,7 +370,7 @@ final class DirWriter {
             metadataRevision = known.metadataRevision();
           } else {
             AtomMarker.AtomRecord r = AtomMarker.read(dir);
-            h = r == null ? null : r.header();
+            h = r == null ? null : r.checkedHeader();
             if (h == null || (h.parent() != null && !reader.atomReachable(h.parent(), ad.uuid()))) {
               throw new NotFoundException(
                   "Atom detail '"
@@ -513,7 +513,7 @@ final class DirWriter {
     long last = floor - 1;
     for (AtomDetail ad : fd.atoms()) {
       AtomMarker.AtomRecord stored = AtomMarker.read(atoms.resolve(ad.uuid()));
-      Header ah = stored == null ? null : stored.header();
+      Header ah = stored == null ? null : stored.checkedHeader();
       if (ah != null) {
         boolean replaced = replacing != null && replacing.contains(ad.uuid());
         WriteRules.checkAtom(ad, fd.uuid(), stored(ah, Kind.FLOW, ad.uuid(), fd.uuid(), replaced));
