@@ -51,12 +51,14 @@ import org.slf4j.LoggerFactory;
  * <root>/flow_details/<flow>} per flow detail, {@code flow_details/<flow>/metadata}, a symlink
  * {@code flow_details/<flow>/<atom>} → {@code <root>/atom_details/<atom>} per atom detail and
  * {@code atom_details/<atom>/metadata}; {@code <object>/lock} is TaskFlow's per-object lock file.
- * Extra top-level JSON keys, which TaskFlow ignores (and drops when it rewrites a file): {@code
- * revision} (flow and atom details), {@code seq} (position of a child in its parent; a book's is
- * its save time, to order books saved within one clock tick), {@code next_seq} (a lower bound for
- * the next child position) and {@code parent} (the uuid of the owner, so an object whose link was
- * never made, or already removed, is recognised as an orphan); on flow details also {@code
- * created_at} and {@code updated_at}, the record times.
+ * {@code atom_details/<atom>/marker}, which TaskFlow never reads, holds an atom's RUNNING or
+ * REVERTING marker, laid over its metadata until the atom's next write ({@link AtomMarker}). Extra
+ * top-level JSON keys, which TaskFlow ignores (and drops when it rewrites a file): {@code revision}
+ * (flow and atom details), {@code seq} (position of a child in its parent; a book's is its save
+ * time, to order books saved within one clock tick), {@code next_seq} (a lower bound for the next
+ * child position) and {@code parent} (the uuid of the owner, so an object whose link was never
+ * made, or already removed, is recognised as an orphan); on flow details also {@code created_at}
+ * and {@code updated_at}, the record times.
  *
  * <p><b>Record times of flow details</b> ({@link FlowDetail#createdAt()}, {@link
  * FlowDetail#updatedAt()}) are kept as {@code created_at} and {@code updated_at} in the flow
