@@ -25,10 +25,11 @@ import java.util.Set;
  * costs two fsyncs, its file and its directory; its RUNNING or REVERTING marker none, as it need
  * not survive a crash: it is laid over the record in place and ignored unless whole, see {@code
  * AtomMarker}), checked against revisions under a lock shared with other processes ({@code
- * <path>/.lock}) and under TaskFlow's own per-object lock files ({@code <object>/lock}), and reads
- * never create anything. A backend remembers what it last wrote of each atom, so an update reads
- * nothing back; it trusts that only while no other writer has taken the store's lock since (each
- * writer stamps the lock file) and the record's file is the one it wrote.
+ * <path>/.lock}) and under TaskFlow's own per-object lock files ({@code <object>/lock}) where
+ * TaskFlow made them, and reads never create anything. A backend remembers what it last wrote of
+ * each atom, so an update reads nothing back; it trusts that only while no other writer has taken
+ * the store's lock since (each writer stamps the lock file) and the record's file is the one it
+ * wrote.
  *
  * <p>A store is read as it is found, without {@code upgrade()} ({@link
  * io.taskflow4j.persistence.Backends#fetch}): a store TaskFlow wrote, one missing a directory that

@@ -57,8 +57,9 @@ import java.util.concurrent.TimeUnit;
  */
 final class DirFiles {
   private static final Set<StandardOpenOption> OBJECT_LOCK_OPEN =
+      EnumSet.of(StandardOpenOption.WRITE);
+  private static final Set<StandardOpenOption> MARKER_OPEN =
       EnumSet.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-  private static final Set<StandardOpenOption> MARKER_OPEN = OBJECT_LOCK_OPEN;
 
   /** A child link: its name and its position (see {@link DirWriter#nextPosition}). */
   record Link(String name, long position) {}
@@ -167,8 +168,10 @@ final class DirFiles {
     try {
       Files.createSymbolicLink(link, target);
       if (position >= 0) {
+        // Both times given: a time left out would be read first, one system call more per link.
+        FileTime t = FileTime.from(position, TimeUnit.MICROSECONDS);
         Files.getFileAttributeView(link, BasicFileAttributeView.class, LinkOption.NOFOLLOW_LINKS)
-            .setTimes(FileTime.from(position, TimeUnit.MICROSECONDS), null, null);
+            .setTimes(t, t, null);
       }
       hook.after(Step.LINK_CREATED, link);
     } catch (IOException e) {
@@ -185,15 +188,23 @@ final class DirFiles {
     }
   }
 
-  /** Locks {@code dir/lock} (made if missing), or returns {@code null} when {@code dir} is gone. */
+  /**
+   * Locks TaskFlow's lock file of an object, {@code dir/lock}, when there is one; returns {@code
+   * null} when there is none (or {@code dir} is gone).
+   *
+   * <p>It is not made when missing: TaskFlow makes it (its {@code fasteners} lock creates the file)
+   * the first time it reads or writes the object, so an object without one has never been touched
+   * by TaskFlow, and among writers of taskflow4j the store's lock suffices. Making one per object
+   * cost a file creation per atom, about as much as the atom's own record.
+   */
   FileChannel lockObject(Path dir) {
     Path file = dir.resolve(OBJECT_LOCK);
     FileChannel ch;
     try {
-      // No existence check first: opening fails on a missing directory (and never makes one).
-      ch = FileChannel.open(file, OBJECT_LOCK_OPEN, fileAttrs);
+      // No existence check first: opening fails on a missing file or directory.
+      ch = FileChannel.open(file, OBJECT_LOCK_OPEN);
     } catch (NoSuchFileException e) {
-      return null; // a new object, or removed meanwhile
+      return null; // never touched by TaskFlow, a new object, or removed meanwhile
     } catch (IOException e) {
       if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
         return null; // not an object directory after all
@@ -201,9 +212,6 @@ final class DirFiles {
       throw ioFailure("open the lock file", file, e);
     }
     try {
-      if (chmodFile != null) {
-        Files.setPosixFilePermissions(file, chmodFile);
-      }
       // Whole-file fcntl lock, the kind TaskFlow's lockf() takes: the two exclude each other.
       ch.lock();
       return ch;

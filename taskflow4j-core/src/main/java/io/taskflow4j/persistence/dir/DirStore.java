@@ -100,11 +100,14 @@ import org.slf4j.LoggerFactory;
  * taskflow4j. Against TaskFlow, which knows nothing of {@code .lock} but locks {@code
  * <object>/lock} ({@code fasteners}, an fcntl lock) around each read and each write of an object, a
  * write also holds that lock of every existing object it reads and writes, taken after the store
- * lock in path order and kept until the write ends (a delete takes them one at a time). TaskFlow
- * holds at most one such lock at a time, so no order of ours can deadlock with it. Reads take no
- * lock and create nothing: each file we write is replaced atomically, so a reader sees each object
- * either before or after a write, never torn. (TaskFlow rewrites files in place, so a read racing a
- * TaskFlow write can still see a partial file and report it as corrupt.)
+ * lock in path order and kept until the write ends (a delete takes them one at a time). It takes it
+ * only where the lock file exists: TaskFlow makes it the first time it reads or writes the object,
+ * so an object without one was never touched by TaskFlow (the window left: a TaskFlow process
+ * touching an object for the first time while we write it). TaskFlow holds at most one such lock at
+ * a time, so no order of ours can deadlock with it. Reads take no lock and create nothing: each
+ * file we write is replaced atomically, so a reader sees each object either before or after a
+ * write, never torn. (TaskFlow rewrites files in place, so a read racing a TaskFlow write can still
+ * see a partial file and report it as corrupt.)
  *
  * <p><b>Fences.</b> {@code fences/<key>} holds the highest token of a job as a decimal number
  * (replaced atomically; a key that is no plain file name is stored under {@code ~<sha-256 hex>}).

@@ -714,8 +714,9 @@ final class DirWriter {
   /**
    * Takes TaskFlow's per-object locks ({@code <object dir>/lock}, which TaskFlow holds with {@code
    * fasteners.InterProcessLock} around each read and write of an object) for the objects of a write
-   * that exist, in one fixed order (by path), until the write ends. Objects that do not exist yet
-   * are made in {@code .tmp/} and renamed into place, so they need none.
+   * that exist and that TaskFlow has touched (their lock file exists: see {@link
+   * DirFiles#lockObject}), in one fixed order (by path), until the write ends. Objects that do not
+   * exist yet are made in {@code .tmp/} and renamed into place, so they need none.
    */
   void lockObjects(List<Path> objectDirs, Txn txn) {
     for (Path dir : new TreeSet<>(objectDirs)) {

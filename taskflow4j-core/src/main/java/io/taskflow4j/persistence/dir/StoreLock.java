@@ -7,6 +7,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
+import java.nio.channels.NonReadableChannelException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -163,7 +164,7 @@ final class StoreLock {
       while (buf.hasRemaining() && ch.read(buf, buf.position()) > 0) {
         // reads until full or at the end of the file
       }
-    } catch (IOException e) {
+    } catch (IOException | NonReadableChannelException e) {
       return null; // treated as "someone else wrote": what this backend remembers is dropped
     }
     if (buf.position() != STAMP_LENGTH) {
