@@ -39,7 +39,8 @@ class DirHaltTest {
     "RENAMED, 1",
     "RENAMED, 5",
     "REMOVED, 1",
-    "DELETED, 1"
+    "DELETED, 1",
+    "MARKER_WRITTEN, 1"
   })
   void aHaltAfterAnyWriteStepLeavesAStoreThatReadsConsistently(String step, int at)
       throws Exception {

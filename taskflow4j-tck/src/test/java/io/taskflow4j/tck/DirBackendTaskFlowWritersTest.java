@@ -306,8 +306,13 @@ class DirBackendTaskFlowWritersTest {
     }
   }
 
+  /**
+   * TaskFlow makes an object's lock file the first time it reads or writes the object; an object
+   * without one was never touched by TaskFlow, and our writes exclude each other by the store's
+   * lock, so a write makes none (a file creation per atom saved).
+   */
   @Test
-  void writesMakeTaskFlowsLockFilesAndReadsMakeNothing() throws IOException {
+  void writesTakeTaskFlowsLockFilesWhereTheyExistMakeNoneAndReadsMakeNothing() throws IOException {
     TaskDetail td = TaskDetail.create("t");
     FlowDetail fd = FlowDetail.create("f").withAtom(td);
     conn.saveLogBook(LogBook.create("b").withFlow(fd));
@@ -319,11 +324,14 @@ class DirBackendTaskFlowWritersTest {
     assertThat(DirBackendTest.snapshot(store())).isEqualTo(before);
 
     conn.updateAtomDetails(conn.getAtomDetails(td.uuid()).put(AtomState.SUCCESS, 1));
+    assertThat(atomLock).doesNotExist();
+    Files.writeString(atomLock, ""); // as TaskFlow's first look at the atom leaves it
+    conn.updateAtomDetails(conn.getAtomDetails(td.uuid()).put(AtomState.SUCCESS, 2));
     assertThat(atomLock).isRegularFile();
     // The lock file is not a child, nor anything else to our readers.
     assertThat(conn.getFlowDetails(fd.uuid()).atoms()).hasSize(1);
     conn.upgrade();
-    assertThat(((TaskDetail) conn.getAtomDetails(td.uuid())).results()).isEqualTo(1);
+    assertThat(((TaskDetail) conn.getAtomDetails(td.uuid())).results()).isEqualTo(2);
   }
 
   /**

@@ -21,10 +21,15 @@ import java.util.Set;
  *
  * <p>Unlike TaskFlow's, every write is crash-safe (written to a temporary file and atomically
  * renamed; new objects appear complete or not at all; a save never leaves a link to a missing
- * object), durable when it returns (with the default {@code durability=power}: one atom update
- * costs two fsyncs, its file and its directory), checked against revisions under a lock shared with
- * other processes ({@code <path>/.lock}) and under TaskFlow's own per-object lock files ({@code
- * <object>/lock}), and reads never create anything.
+ * object), durable when it returns (with the default {@code durability=power}: an atom's result
+ * costs two fsyncs, its file and its directory; its RUNNING or REVERTING marker none, as it need
+ * not survive a crash: it is laid over the record in place and ignored unless whole, see {@code
+ * AtomMarker}), checked against revisions under a lock shared with other processes ({@code
+ * <path>/.lock}) and under TaskFlow's own per-object lock files ({@code <object>/lock}) where
+ * TaskFlow made them, and reads never create anything. A backend remembers what it last wrote of
+ * each atom, so an update reads nothing back; it trusts that only while no other writer has taken
+ * the store's lock since (each writer stamps the lock file) and the record's file is the one it
+ * wrote.
  *
  * <p>A store is read as it is found, without {@code upgrade()} ({@link
  * io.taskflow4j.persistence.Backends#fetch}): a store TaskFlow wrote, one missing a directory that
@@ -56,8 +61,10 @@ import java.util.Set;
  * <ul>
  *   <li>{@code path} — the store directory (required; made absolute).
  *   <li>{@code durability} — {@code power} (default: fsync each written file before its rename and
- *       each changed directory after; a write that returned survives a power loss) or {@code
- *       process} (no fsync: survives the process being killed, not the machine losing power).
+ *       each changed directory after; a write that returned survives a power loss, except a RUNNING
+ *       or REVERTING marker, which is never synced and after a power loss reads as the state it
+ *       replaced) or {@code process} (no fsync: survives the process being killed, not the machine
+ *       losing power). docs/RELIABILITY.md says exactly what each promises.
  *   <li>{@code permissions} — {@code owner} (default: files 0600, directories 0700), {@code group}
  *       (0660 / 0770, for a service group) or {@code umask} (left to the process umask). Only on
  *       POSIX file systems.

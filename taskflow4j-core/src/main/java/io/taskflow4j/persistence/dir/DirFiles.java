@@ -17,6 +17,7 @@ import io.taskflow4j.persistence.dir.DirFiles.Link;
 import io.taskflow4j.persistence.dir.DirStore.Kind;
 import io.taskflow4j.persistence.dir.DirWriteHook.Step;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -56,6 +57,8 @@ import java.util.concurrent.TimeUnit;
  */
 final class DirFiles {
   private static final Set<StandardOpenOption> OBJECT_LOCK_OPEN =
+      EnumSet.of(StandardOpenOption.WRITE);
+  private static final Set<StandardOpenOption> MARKER_OPEN =
       EnumSet.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE);
 
   /** A child link: its name and its position (see {@link DirWriter#nextPosition}). */
@@ -134,6 +137,29 @@ final class DirFiles {
   }
 
   /**
+   * Writes an atom's marker in place ({@link AtomMarker}): never synced, never renamed, never
+   * truncated (a marker's frame says where its record ends).
+   */
+  void writeMarker(Path file, byte[] data) {
+    try (FileChannel ch = FileChannel.open(file, MARKER_OPEN, fileAttrs)) {
+      ByteBuffer buf = ByteBuffer.wrap(data);
+      while (buf.hasRemaining()) {
+        ch.write(buf, buf.position());
+      }
+    } catch (IOException e) {
+      throw ioFailure("write the marker", file, e);
+    }
+    try {
+      if (chmodFile != null) {
+        Files.setPosixFilePermissions(file, chmodFile);
+      }
+      hook.after(Step.MARKER_WRITTEN, file);
+    } catch (IOException e) {
+      throw ioFailure("write the marker", file, e);
+    }
+  }
+
+  /**
    * Makes a child link whose modification time is the child's position: TaskFlow rewrites metadata
    * files without our keys but never touches a link it finds, so the link is where a child's
    * position survives whatever TaskFlow writes.
@@ -142,8 +168,10 @@ final class DirFiles {
     try {
       Files.createSymbolicLink(link, target);
       if (position >= 0) {
+        // Both times given: a time left out would be read first, one system call more per link.
+        FileTime t = FileTime.from(position, TimeUnit.MICROSECONDS);
         Files.getFileAttributeView(link, BasicFileAttributeView.class, LinkOption.NOFOLLOW_LINKS)
-            .setTimes(FileTime.from(position, TimeUnit.MICROSECONDS), null, null);
+            .setTimes(t, t, null);
       }
       hook.after(Step.LINK_CREATED, link);
     } catch (IOException e) {
@@ -160,15 +188,23 @@ final class DirFiles {
     }
   }
 
-  /** Locks {@code dir/lock} (made if missing), or returns {@code null} when {@code dir} is gone. */
+  /**
+   * Locks TaskFlow's lock file of an object, {@code dir/lock}, when there is one; returns {@code
+   * null} when there is none (or {@code dir} is gone).
+   *
+   * <p>It is not made when missing: TaskFlow makes it (its {@code fasteners} lock creates the file)
+   * the first time it reads or writes the object, so an object without one has never been touched
+   * by TaskFlow, and among writers of taskflow4j the store's lock suffices. Making one per object
+   * cost a file creation per atom, about as much as the atom's own record.
+   */
   FileChannel lockObject(Path dir) {
     Path file = dir.resolve(OBJECT_LOCK);
     FileChannel ch;
     try {
-      // No existence check first: opening fails on a missing directory (and never makes one).
-      ch = FileChannel.open(file, OBJECT_LOCK_OPEN, fileAttrs);
+      // No existence check first: opening fails on a missing file or directory.
+      ch = FileChannel.open(file, OBJECT_LOCK_OPEN);
     } catch (NoSuchFileException e) {
-      return null; // a new object, or removed meanwhile
+      return null; // never touched by TaskFlow, a new object, or removed meanwhile
     } catch (IOException e) {
       if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
         return null; // not an object directory after all
@@ -176,9 +212,6 @@ final class DirFiles {
       throw ioFailure("open the lock file", file, e);
     }
     try {
-      if (chmodFile != null) {
-        Files.setPosixFilePermissions(file, chmodFile);
-      }
       // Whole-file fcntl lock, the kind TaskFlow's lockf() takes: the two exclude each other.
       ch.lock();
       return ch;
@@ -390,6 +423,15 @@ final class DirFiles {
       }
     }
     return null;
+  }
+
+  /** The attributes of {@code file} itself (not followed), or {@code null} when it is missing. */
+  static BasicFileAttributes statOrNull(Path file) {
+    try {
+      return Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+    } catch (IOException e) {
+      return null; // missing, or unreadable: the caller reads it the slow way and says why
+    }
   }
 
   static byte[] readOrNull(Path file) {

@@ -346,11 +346,12 @@ final class DirReader {
   }
 
   private Loaded<AtomDetail> readAtom(String uuid, long linkPosition, boolean checkOwner) {
-    Path file = atoms.resolve(uuid).resolve(METADATA);
-    byte[] raw = readOrNull(file);
-    if (raw == null) {
+    AtomMarker.AtomRecord r = AtomMarker.read(atoms.resolve(uuid));
+    if (r == null) {
       return null;
     }
+    Path file = r.file();
+    byte[] raw = r.raw();
     Map<?, ?> m = parseMap(file, raw);
     if (checkOwner && m.get(K_PARENT) instanceof String p && !atomReachable(p, uuid)) {
       return null;
@@ -508,13 +509,12 @@ final class DirReader {
       if (idProblem(atomUuid) != null) {
         continue;
       }
-      Path file = atoms.resolve(atomUuid).resolve(METADATA);
-      byte[] raw = readOrNull(file);
-      if (raw == null) {
-        continue;
-      }
       try {
-        counts.merge(atomState(file, raw), 1, Integer::sum);
+        AtomMarker.AtomRecord r = AtomMarker.read(atoms.resolve(atomUuid));
+        if (r == null) {
+          continue;
+        }
+        counts.merge(atomState(r.file(), r.raw()), 1, Integer::sum);
       } catch (CorruptRecordException e) {
         LOG.warn("flow listing: not counting a damaged atom detail: {}", e.getMessage());
       }

@@ -51,12 +51,14 @@ import org.slf4j.LoggerFactory;
  * <root>/flow_details/<flow>} per flow detail, {@code flow_details/<flow>/metadata}, a symlink
  * {@code flow_details/<flow>/<atom>} → {@code <root>/atom_details/<atom>} per atom detail and
  * {@code atom_details/<atom>/metadata}; {@code <object>/lock} is TaskFlow's per-object lock file.
- * Extra top-level JSON keys, which TaskFlow ignores (and drops when it rewrites a file): {@code
- * revision} (flow and atom details), {@code seq} (position of a child in its parent; a book's is
- * its save time, to order books saved within one clock tick), {@code next_seq} (a lower bound for
- * the next child position) and {@code parent} (the uuid of the owner, so an object whose link was
- * never made, or already removed, is recognised as an orphan); on flow details also {@code
- * created_at} and {@code updated_at}, the record times.
+ * {@code atom_details/<atom>/marker}, which TaskFlow never reads, holds an atom's RUNNING or
+ * REVERTING marker, laid over its metadata until the atom's next write ({@link AtomMarker}). Extra
+ * top-level JSON keys, which TaskFlow ignores (and drops when it rewrites a file): {@code revision}
+ * (flow and atom details), {@code seq} (position of a child in its parent; a book's is its save
+ * time, to order books saved within one clock tick), {@code next_seq} (a lower bound for the next
+ * child position) and {@code parent} (the uuid of the owner, so an object whose link was never
+ * made, or already removed, is recognised as an orphan); on flow details also {@code created_at}
+ * and {@code updated_at}, the record times.
  *
  * <p><b>Record times of flow details</b> ({@link FlowDetail#createdAt()}, {@link
  * FlowDetail#updatedAt()}) are kept as {@code created_at} and {@code updated_at} in the flow
@@ -98,11 +100,14 @@ import org.slf4j.LoggerFactory;
  * taskflow4j. Against TaskFlow, which knows nothing of {@code .lock} but locks {@code
  * <object>/lock} ({@code fasteners}, an fcntl lock) around each read and each write of an object, a
  * write also holds that lock of every existing object it reads and writes, taken after the store
- * lock in path order and kept until the write ends (a delete takes them one at a time). TaskFlow
- * holds at most one such lock at a time, so no order of ours can deadlock with it. Reads take no
- * lock and create nothing: each file we write is replaced atomically, so a reader sees each object
- * either before or after a write, never torn. (TaskFlow rewrites files in place, so a read racing a
- * TaskFlow write can still see a partial file and report it as corrupt.)
+ * lock in path order and kept until the write ends (a delete takes them one at a time). It takes it
+ * only where the lock file exists: TaskFlow makes it the first time it reads or writes the object,
+ * so an object without one was never touched by TaskFlow (the window left: a TaskFlow process
+ * touching an object for the first time while we write it). TaskFlow holds at most one such lock at
+ * a time, so no order of ours can deadlock with it. Reads take no lock and create nothing: each
+ * file we write is replaced atomically, so a reader sees each object either before or after a
+ * write, never torn. (TaskFlow rewrites files in place, so a read racing a TaskFlow write can still
+ * see a partial file and report it as corrupt.)
  *
  * <p><b>Fences.</b> {@code fences/<key>} holds the highest token of a job as a decimal number
  * (replaced atomically; a key that is no plain file name is stored under {@code ~<sha-256 hex>}).

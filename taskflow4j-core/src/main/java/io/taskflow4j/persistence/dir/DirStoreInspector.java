@@ -97,7 +97,9 @@ public final class DirStoreInspector implements RawStoreInspector {
       }
       for (Path entry : list(parent)) {
         String child = entry.getFileName().toString();
-        if (child.equals(METADATA) || child.equals(OBJECT_LOCK)) {
+        if (child.equals(METADATA)
+            || child.equals(OBJECT_LOCK)
+            || child.equals(AtomMarker.MARKER)) {
           continue;
         }
         if (child.startsWith(".")) {

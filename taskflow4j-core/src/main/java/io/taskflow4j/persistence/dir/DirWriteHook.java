@@ -30,7 +30,12 @@ public interface DirWriteHook {
     /** An object directory was atomically moved out of the store, to be deleted. */
     REMOVED,
     /** A removed directory tree was deleted from disk. */
-    DELETED
+    DELETED,
+    /**
+     * An atom's RUNNING or REVERTING marker was written in place (never synced; a marker cut here
+     * is ignored by readers).
+     */
+    MARKER_WRITTEN
   }
 
   /** The hook that does nothing. */

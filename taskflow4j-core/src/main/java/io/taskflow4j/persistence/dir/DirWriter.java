@@ -27,6 +27,7 @@ import static io.taskflow4j.persistence.dir.DirStore.METADATA;
 import static io.taskflow4j.persistence.dir.DirStore.STAGING;
 
 import io.taskflow4j.persistence.AtomDetail;
+import io.taskflow4j.persistence.AtomState;
 import io.taskflow4j.persistence.Fence;
 import io.taskflow4j.persistence.FlowDetail;
 import io.taskflow4j.persistence.Json;
@@ -48,6 +49,7 @@ import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
@@ -104,14 +106,22 @@ final class DirWriter {
     final byte[] data;
     final boolean isNew;
     final List<Link> newLinks;
+    // An atom's header as written, remembered once it is in place; null for other records.
+    final Header written;
     Path prepared;
 
     ObjWrite(Kind kind, String uuid, byte[] data, boolean isNew, List<Link> newLinks) {
+      this(kind, uuid, data, isNew, newLinks, null);
+    }
+
+    ObjWrite(
+        Kind kind, String uuid, byte[] data, boolean isNew, List<Link> newLinks, Header written) {
       this.kind = kind;
       this.uuid = uuid;
       this.data = data;
       this.isNew = isNew;
       this.newLinks = newLinks;
+      this.written = written;
     }
   }
 
@@ -127,6 +137,9 @@ final class DirWriter {
   // Whether this backend removed what interrupted writes left (upgrade() or its first write).
   // Read and written only with the store lock held.
   boolean tidied;
+
+  // What this backend last wrote or checked of atom records; only with the store lock held.
+  final AtomCache cache = new AtomCache();
 
   // While a replacement writes (store lock held): the atoms of the book it replaces, which may
   // change type or flow. Null otherwise.
@@ -237,6 +250,7 @@ final class DirWriter {
 
   /** Removes one child link of an object directory (the object it names stays). */
   void unlink(Path link, Txn txn) {
+    cache.clear(); // a remembered atom may no longer be reachable
     try {
       Files.deleteIfExists(link);
     } catch (IOException e) {
@@ -345,25 +359,51 @@ final class DirWriter {
           Path dir = atoms.resolve(ad.uuid());
           lockObjects(List.of(dir), txn);
           Path file = dir.resolve(METADATA);
-          byte[] raw = readOrNull(file);
-          Header h = raw == null ? null : header(file, raw);
-          if (h == null || (h.parent() != null && !reader.atomReachable(h.parent(), ad.uuid()))) {
-            throw new NotFoundException(
-                "Atom detail '" + ad.uuid() + "' not found; save it through its flow detail first");
+          // The object lock keeps TaskFlow out from here on, the store lock everyone else.
+          BasicFileAttributes metadata = DirFiles.statOrNull(file);
+          AtomCache.Entry known = cache.get(ad.uuid(), metadata);
+          Header h;
+          long metadataRevision;
+          if (known != null) {
+            // This backend wrote or checked it, and nobody wrote since.
+            h = known.header();
+            metadataRevision = known.metadataRevision();
+          } else {
+            AtomMarker.AtomRecord r = AtomMarker.read(dir);
+            h = r == null ? null : r.checkedHeader();
+            if (h == null || (h.parent() != null && !reader.atomReachable(h.parent(), ad.uuid()))) {
+              throw new NotFoundException(
+                  "Atom detail '"
+                      + ad.uuid()
+                      + "' not found; save it through its flow detail first");
+            }
+            metadataRevision = r.metadataRevision();
           }
           WriteRules.checkAtom(ad, null, new Stored(h.parent(), h.revision(), h.type()));
           long rev = h.revision() + 1;
-          execute(
-              List.of(
-                  new ObjWrite(
-                      Kind.ATOM,
-                      ad.uuid(),
-                      atomJson(ad, rev, h.seq(), h.parent()),
-                      false,
-                      List.of())),
-              txn);
+          Header written =
+              new Header(rev, h.seq(), h.nextSeq(), h.parent(), ad.typeName(), h.createdAt());
+          byte[] json = atomJson(ad, rev, h.seq(), h.parent());
+          if (isMarker(ad)) {
+            // Laid over the metadata, which stays the atom's durable record: see AtomMarker.
+            files.writeMarker(
+                dir.resolve(AtomMarker.MARKER), AtomMarker.encode(metadataRevision, json));
+            cache.put(ad.uuid(), written, metadataRevision, metadata);
+          } else {
+            execute(
+                List.of(new ObjWrite(Kind.ATOM, ad.uuid(), json, false, List.of(), written)), txn);
+          }
           return ad.withRevision(rev);
         });
+  }
+
+  /**
+   * Whether an atom update is a RUNNING or REVERTING marker, which need not survive a crash: the
+   * task in flight runs again either way, and resumption treats the marker as the state it
+   * replaced. Written over the metadata in place, never synced ({@link AtomMarker}).
+   */
+  private static boolean isMarker(AtomDetail ad) {
+    return ad.state() == AtomState.RUNNING || ad.state() == AtomState.REVERTING;
   }
 
   /** A flow detail to write, with what was read about it and its atoms under the lock. */
@@ -397,7 +437,8 @@ final class DirWriter {
                 a.ad.uuid(),
                 atomJson(a.ad, a.newRev, a.seq, fd.uuid()),
                 a.header == null,
-                List.of()));
+                List.of(),
+                new Header(a.newRev, a.seq, -1, fd.uuid(), a.ad.typeName(), null)));
         if (!a.linked) {
           links.add(new Link(a.ad.uuid(), a.seq));
         }
@@ -471,7 +512,8 @@ final class DirWriter {
     long floor = h == null ? -1 : h.nextSeq();
     long last = floor - 1;
     for (AtomDetail ad : fd.atoms()) {
-      Header ah = readHeader(atoms.resolve(ad.uuid()));
+      AtomMarker.AtomRecord stored = AtomMarker.read(atoms.resolve(ad.uuid()));
+      Header ah = stored == null ? null : stored.checkedHeader();
       if (ah != null) {
         boolean replaced = replacing != null && replacing.contains(ad.uuid());
         WriteRules.checkAtom(ad, fd.uuid(), stored(ah, Kind.FLOW, ad.uuid(), fd.uuid(), replaced));
@@ -598,12 +640,15 @@ final class DirWriter {
       files.move(w.prepared, objDir.resolve(METADATA));
       txn.dirsToSync.add(objDir);
       for (Link c : w.newLinks) {
+        // Made in place: a symlink appears whole. Cut before its time is set, it keeps the time
+        // it was made, a little after its position; readers order by the child's recorded seq.
         Path childRoot = root.resolve(w.kind.child().dirName);
-        Path temp = staging.resolve(files.tempName(null));
-        txn.temps.add(temp);
-        files.symlink(temp, childRoot.resolve(c.name()), c.position());
-        files.move(temp, objDir.resolve(c.name()));
+        files.symlink(objDir.resolve(c.name()), childRoot.resolve(c.name()), c.position());
       }
+    }
+    if (w.written != null) {
+      cache.put(
+          w.uuid, w.written, w.written.revision(), DirFiles.statOrNull(objDir.resolve(METADATA)));
     }
   }
 
@@ -650,6 +695,7 @@ final class DirWriter {
    * waits for a lock while holding another.
    */
   Path moveToTrash(Path p, Kind kind, Txn txn) {
+    cache.clear(); // a remembered atom may be inside, or no longer reachable
     files.ensureStaging();
     Path t = staging.resolve(files.tempName(kind));
     // Unless this write holds it already (a TaskFlow phantom directory replaced by a new object).
@@ -668,8 +714,9 @@ final class DirWriter {
   /**
    * Takes TaskFlow's per-object locks ({@code <object dir>/lock}, which TaskFlow holds with {@code
    * fasteners.InterProcessLock} around each read and write of an object) for the objects of a write
-   * that exist, in one fixed order (by path), until the write ends. Objects that do not exist yet
-   * are made in {@code .tmp/} and renamed into place, so they need none.
+   * that exist and that TaskFlow has touched (their lock file exists: see {@link
+   * DirFiles#lockObject}), in one fixed order (by path), until the write ends. Objects that do not
+   * exist yet are made in {@code .tmp/} and renamed into place, so they need none.
    */
   void lockObjects(List<Path> objectDirs, Txn txn) {
     for (Path dir : new TreeSet<>(objectDirs)) {
@@ -732,16 +779,27 @@ final class DirWriter {
     StoreLock l = store.storeLock(requireStore);
     return l.locked(
         () -> {
+          // Tell every other writer this one is here (they forget what they remember) before
+          // anything is written; learn whether anyone else was (then forget).
+          StoreLock.Stamp stamp = cache.begin(l.readStamp());
+          l.writeStamp(stamp);
+          cache.stamped(stamp);
           if (tidyFirst) {
             tidyOnce();
           }
           Txn txn = new Txn();
+          boolean done = false;
           try {
-            return body.apply(txn);
+            T result = body.apply(txn);
+            done = true;
+            return result;
           } catch (StorageException e) {
             cleanup(txn);
             throw e;
           } finally {
+            if (!done) {
+              cache.clear(); // a failed write may have left records other than remembered
+            }
             List<FileChannel> held = new ArrayList<>(txn.locks.values());
             for (int i = held.size() - 1; i >= 0; i--) {
               closeQuietly(held.get(i));

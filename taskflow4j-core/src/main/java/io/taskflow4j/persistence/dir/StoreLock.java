@@ -3,9 +3,12 @@ package io.taskflow4j.persistence.dir;
 import io.taskflow4j.internal.FileLocks;
 import io.taskflow4j.persistence.StorageException;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
+import java.nio.channels.NonReadableChannelException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -27,11 +30,25 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 final class StoreLock {
   private static final Set<StandardOpenOption> OPEN_OPTIONS =
-      EnumSet.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+      EnumSet.of(StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+
+  // The write stamp kept in the lock file: "<generation> <writer>\n", both 16 hex digits.
+  private static final int STAMP_LENGTH = 34;
 
   private final FileLocks.Handle handle;
   private final ReentrantLock mutex;
   private final Path lockFile;
+
+  // The channel whose file lock the current holder of the mutex holds; null when not held.
+  private FileChannel held; // guarded by mutex
+
+  /**
+   * What the last writer of a store wrote into its lock file: a generation counter, raised by every
+   * hold of the write lock, and the id of that writer (one per backend instance). A backend that
+   * finds its own stamp on taking the lock knows nothing else has written the store through this
+   * lock since its last write, so what it remembers of the store is still true.
+   */
+  record Stamp(long generation, long writer) {}
 
   private StoreLock(FileLocks.Handle handle) {
     this.handle = handle;
@@ -90,9 +107,11 @@ final class StoreLock {
     mutex.lock();
     try {
       FileLock fileLock = lockFile();
+      held = fileLock.channel();
       try {
         return body.run();
       } finally {
+        held = null;
         try {
           fileLock.release();
         } catch (IOException e) {
@@ -132,5 +151,60 @@ final class StoreLock {
     } catch (IOException ignored) {
       // Closing a lock file cannot lose data.
     }
+  }
+
+  /**
+   * The stamp in the lock file, or {@code null} when there is none or it is unreadable (an empty
+   * lock file, an earlier build, damage). Only inside {@link #locked}.
+   */
+  Stamp readStamp() {
+    FileChannel ch = requireHeld();
+    ByteBuffer buf = ByteBuffer.allocate(STAMP_LENGTH);
+    try {
+      while (buf.hasRemaining() && ch.read(buf, buf.position()) > 0) {
+        // reads until full or at the end of the file
+      }
+    } catch (IOException | NonReadableChannelException e) {
+      return null; // treated as "someone else wrote": what this backend remembers is dropped
+    }
+    if (buf.position() != STAMP_LENGTH) {
+      return null;
+    }
+    String s = new String(buf.array(), StandardCharsets.US_ASCII);
+    try {
+      return new Stamp(
+          Long.parseUnsignedLong(s.substring(0, 16), 16),
+          Long.parseUnsignedLong(s.substring(17, 33), 16));
+    } catch (NumberFormatException e) {
+      return null;
+    }
+  }
+
+  /**
+   * Writes {@code stamp} into the lock file, in place (the file's length never changes once
+   * written; nothing reads it but other holders of this lock). Only inside {@link #locked}.
+   *
+   * @throws StorageException when it cannot be written: the caller must then forget what it
+   *     remembers, as other processes may not learn of its write
+   */
+  void writeStamp(Stamp stamp) {
+    FileChannel ch = requireHeld();
+    String s = String.format("%016x %016x\n", stamp.generation(), stamp.writer());
+    ByteBuffer buf = ByteBuffer.wrap(s.getBytes(StandardCharsets.US_ASCII));
+    try {
+      while (buf.hasRemaining()) {
+        ch.write(buf, buf.position());
+      }
+    } catch (IOException e) {
+      throw new StorageException(
+          "could not write the lock file " + lockFile + ": " + DirFiles.describe(e), e);
+    }
+  }
+
+  private FileChannel requireHeld() {
+    if (!mutex.isHeldByCurrentThread() || held == null) {
+      throw new IllegalStateException("the store lock of " + lockFile + " is not held");
+    }
+    return held;
   }
 }
