@@ -119,23 +119,30 @@ final class GroupCommit {
   }
 
   private <T> T await(Pending<T> mine) {
-    List<Pending<?>> group = null;
     lock.lock();
     try {
       queue.add(mine);
-      while (!mine.done) {
-        if (!leading) {
-          leading = true;
-          group = drain();
-          break;
-        }
-        // Uninterruptible: the write's outcome must be known before its caller goes on.
-        committed.awaitUninterruptibly();
-      }
     } finally {
       lock.unlock();
     }
-    if (group != null) {
+    while (true) {
+      List<Pending<?>> group;
+      lock.lock();
+      try {
+        while (!mine.done && leading) {
+          // Uninterruptible: the write's outcome must be known before its caller goes on.
+          committed.awaitUninterruptibly();
+        }
+        if (mine.done) {
+          break;
+        }
+        // No group is committing and this write waits: lead the next group. With more than
+        // MAX_GROUP writes waiting it may not hold this one; then the loop leads the next.
+        leading = true;
+        group = drain();
+      } finally {
+        lock.unlock();
+      }
       lead(group);
     }
     return mine.outcome();

@@ -200,6 +200,29 @@ abstract class AbstractGroupCommitTest {
   }
 
   @Test
+  void moreWritesThanOneGroupHoldsAllCommitInGroupsOfAtMostTheLimit() throws Exception {
+    int n = GroupCommit.MAX_GROUP + 44;
+    try (JdbcBackend b = backend();
+        Connection c = b.getConnection()) {
+      List<AtomDetail> atoms = saveAtoms(c, n + 1);
+      List<Write> others = new ArrayList<>();
+      for (int i = 1; i <= n; i++) {
+        others.add(Write.of(atoms.get(i).put(AtomState.SUCCESS, i)));
+      }
+      long[] before = b.groupCommit().counts();
+      List<Object> out = groupBehind(b, atoms.get(0).withState(AtomState.RUNNING), others);
+      long[] after = b.groupCommit().counts();
+      for (int i = 1; i <= n; i++) {
+        assertThat(out.get(i - 1)).as("write %d", i).isInstanceOf(AtomDetail.class);
+        assertThat(c.getAtomDetails(atoms.get(i).uuid()).lastResults()).isEqualTo(i);
+      }
+      assertThat(after[1] - before[1]).isEqualTo(n + 1);
+      // the held write, then at least two groups, none over the limit
+      assertThat(after[0] - before[0]).isGreaterThanOrEqualTo(3);
+    }
+  }
+
+  @Test
   void aStaleRevisionInAGroupFailsAloneAndItsNeighboursCommit() throws Exception {
     try (JdbcBackend b = backend();
         Connection c = b.getConnection()) {
