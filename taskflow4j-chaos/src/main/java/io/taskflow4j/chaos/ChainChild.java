@@ -177,16 +177,7 @@ public final class ChainChild {
         st.append(k == 0 ? "" : ",").append(states[k]);
         allSuccess &= states[k] == FlowState.SUCCESS;
       }
-      System.out.println(
-          "done "
-              + st
-              + " "
-              + remaining
-              + " "
-              + (System.nanoTime() - runStart) / 1_000_000
-              + " total="
-              + (System.nanoTime() - t0) / 1_000_000);
-      System.out.flush();
+      printDone(st, remaining, runStart, t0);
       return allSuccess ? 0 : EXIT_NOT_SUCCESS;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -325,18 +316,23 @@ public final class ChainChild {
       long runStart = System.nanoTime();
       engine.run();
       FlowState state = engine.flowState();
-      System.out.println(
-          "done "
-              + state
-              + " "
-              + remaining
-              + " "
-              + (System.nanoTime() - runStart) / 1_000_000
-              + " total="
-              + (System.nanoTime() - t0) / 1_000_000);
-      System.out.flush();
+      printDone(state, remaining, runStart, t0);
       return state == FlowState.SUCCESS ? 0 : EXIT_NOT_SUCCESS;
     }
+  }
+
+  /** The line {@code done <state(s)> <remaining> <run ms> total=<ms>} the campaign reads. */
+  private static void printDone(Object states, int remaining, long runStart, long t0) {
+    System.out.println(
+        "done "
+            + states
+            + " "
+            + remaining
+            + " "
+            + (System.nanoTime() - runStart) / 1_000_000
+            + " total="
+            + (System.nanoTime() - t0) / 1_000_000);
+    System.out.flush();
   }
 
   /** Appends one line to the exec log (one append write, like the workload's own lines). */

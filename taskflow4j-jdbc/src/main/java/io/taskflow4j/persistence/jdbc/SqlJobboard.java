@@ -476,24 +476,11 @@ final class SqlJobboard extends AbstractJobboard {
   /** As {@link #startLease} for every job claimed in this transaction, in one statement. */
   private Instant startLeases(java.sql.Connection c, List<Job> jobs, Instant started)
       throws SQLException {
-    if (dialect == Dialect.SQLITE) {
-      return started;
+    List<String> uuids = new ArrayList<>(jobs.size());
+    for (Job j : jobs) {
+      uuids.add(j.uuid());
     }
-    Instant local = clock().instant();
-    String grantedNow = dialect == Dialect.POSTGRESQL ? "clock_timestamp()" : "NOW(6)";
-    try (PreparedStatement ps =
-        c.prepareStatement(
-            "UPDATE taskflow4j_jobs SET lease_until = "
-                + table.plusMillis(grantedNow, 1)
-                + " WHERE uuid IN "
-                + SqlJobRows.placeholders(jobs.size()))) {
-      ps.setLong(1, leaseTime().toMillis());
-      for (int i = 0; i < jobs.size(); i++) {
-        ps.setString(i + 2, jobs.get(i).uuid());
-      }
-      ps.executeUpdate();
-    }
-    return local;
+    return startLeasesOf(c, uuids, started);
   }
 
   /** PostgreSQL and SQLite: one {@code UPDATE … RETURNING} of the first claimable row. */
@@ -560,6 +547,12 @@ final class SqlJobboard extends AbstractJobboard {
    */
   private Instant startLease(java.sql.Connection c, String jobUuid, Instant started)
       throws SQLException {
+    return startLeasesOf(c, List.of(jobUuid), started);
+  }
+
+  /** Starts the leases of the jobs {@code uuids} claimed in this transaction (see above). */
+  private Instant startLeasesOf(java.sql.Connection c, List<String> uuids, Instant started)
+      throws SQLException {
     if (dialect == Dialect.SQLITE) {
       return started;
     }
@@ -569,9 +562,12 @@ final class SqlJobboard extends AbstractJobboard {
         c.prepareStatement(
             "UPDATE taskflow4j_jobs SET lease_until = "
                 + table.plusMillis(grantedNow, 1)
-                + " WHERE uuid = ?")) {
+                + " WHERE uuid IN "
+                + SqlJobRows.placeholders(uuids.size()))) {
       ps.setLong(1, leaseTime().toMillis());
-      ps.setString(2, jobUuid);
+      for (int i = 0; i < uuids.size(); i++) {
+        ps.setString(i + 2, uuids.get(i));
+      }
       ps.executeUpdate();
     }
     return local;
