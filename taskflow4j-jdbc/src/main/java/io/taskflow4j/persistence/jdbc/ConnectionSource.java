@@ -192,6 +192,25 @@ abstract class ConnectionSource implements AutoCloseable {
     return p;
   }
 
+  /** Makes SQLite writer connections that run transactions and keep statements cheaply. */
+  private static DataSource sqliteWriter(DataSource connector) {
+    return (DataSource)
+        Proxy.newProxyInstance(
+            ConnectionSource.class.getClassLoader(),
+            new Class<?>[] {DataSource.class},
+            (proxy, method, args) -> {
+              Object out;
+              try {
+                out = method.invoke(connector, args);
+              } catch (InvocationTargetException e) {
+                throw e.getCause();
+              }
+              return method.getName().equals("getConnection")
+                  ? SqliteWriterConnection.wrap((Connection) out)
+                  : out;
+            });
+  }
+
   /**
    * Pools for reads and writes (the same pool unless SQLite), started after a first contact made
    * directly through the driver. A pool cannot tell a store that is not there (a missing database,
@@ -210,7 +229,8 @@ abstract class ConnectionSource implements AutoCloseable {
 
     Pooled(JdbcSettings settings) {
       this.settings = settings;
-      this.writerConnector = connector(settings, true);
+      DataSource writer = connector(settings, true);
+      this.writerConnector = settings.dialect() == Dialect.SQLITE ? sqliteWriter(writer) : writer;
       this.readerConnector =
           settings.dialect() == Dialect.SQLITE ? connector(settings, false) : writerConnector;
     }

@@ -20,7 +20,7 @@ enum Dialect {
 
   /** The Flyway location of this dialect's migrations. */
   String migrations() {
-    return "classpath:db/migration/" + folder;
+    return "classpath:io/taskflow4j/persistence/jdbc/migration/" + folder;
   }
 
   String driverClass() {

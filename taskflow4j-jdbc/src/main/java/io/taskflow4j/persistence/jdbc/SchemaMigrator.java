@@ -32,8 +32,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Brings a database to the current schema with Flyway ({@code db/migration/<dialect>/V*.sql}), and
- * tells what a database holds without changing it ({@link #inspect}).
+ * Brings a database to the current schema with Flyway ({@code
+ * io/taskflow4j/persistence/jdbc/migration/<dialect>/V*.sql}: a folder of its own, so that an
+ * application's Flyway, which scans {@code db/migration}, never finds them), and tells what a
+ * database holds without changing it ({@link #inspect}).
  *
  * <ul>
  *   <li>An empty database (or one holding only unrelated tables) gets V1 (TaskFlow's tables at

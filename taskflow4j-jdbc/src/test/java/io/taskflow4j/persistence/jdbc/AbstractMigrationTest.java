@@ -867,7 +867,8 @@ abstract class AbstractMigrationTest {
       String v1 =
           new String(
               getClass()
-                  .getResourceAsStream("/db/migration/mysql/V1__taskflow_tables.sql")
+                  .getResourceAsStream(
+                      "/io/taskflow4j/persistence/jdbc/migration/mysql/V1__taskflow_tables.sql")
                   .readAllBytes(),
               java.nio.charset.StandardCharsets.UTF_8);
       left.add(v1.substring(0, v1.indexOf(';')));
