@@ -173,7 +173,7 @@ final class ActionEngine implements Engine {
 
   @Override
   public void run() {
-    try (EngineRun r = runIter()) {
+    try (EngineRun r = new FlowRun(this, true)) {
       while (r.hasNext()) {
         r.next();
       }
@@ -182,7 +182,7 @@ final class ActionEngine implements Engine {
 
   @Override
   public EngineRun runIter() {
-    return new FlowRun(this);
+    return new FlowRun(this, false);
   }
 
   @Override

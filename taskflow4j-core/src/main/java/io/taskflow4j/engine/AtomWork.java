@@ -44,11 +44,19 @@ final class AtomWork {
   private final Compilation compilation;
   private final Storage storage;
 
-  AtomWork(ActionEngine engine, Compilation compilation, Storage storage) {
+  /**
+   * Whether a task's SUCCESS may be held back to share the commit of the next atom's RUNNING marker
+   * ({@link Storage#saveLater}): only on a serial run that its engine drives to the end, where the
+   * next write follows at once on the same thread.
+   */
+  private final boolean holdResults;
+
+  AtomWork(ActionEngine engine, Compilation compilation, Storage storage, boolean holdResults) {
     this.engine = engine;
     this.cfg = engine.cfg;
     this.compilation = compilation;
     this.storage = storage;
+    this.holdResults = holdResults;
   }
 
   Arguments arguments(int i) {
@@ -117,20 +125,28 @@ final class AtomWork {
     Stamp endedAt = Stamp.of(cfg.clock().instant());
     Double duration = (System.nanoTime() - t0) / 1e9;
     if (failure == null) {
+      Map<String, Object> end =
+          ArrayMap.ofDistinct(
+              new Object[] {
+                AtomDetail.META_PROGRESS,
+                PROGRESS_DONE,
+                AtomDetail.META_ENDED_AT,
+                endedAt,
+                AtomDetail.META_DURATION,
+                duration
+              });
       try {
-        s.save(
-            name,
-            result,
-            AtomState.SUCCESS,
-            ArrayMap.ofDistinct(
-                new Object[] {
-                  AtomDetail.META_PROGRESS,
-                  PROGRESS_DONE,
-                  AtomDetail.META_ENDED_AT,
-                  endedAt,
-                  AtomDetail.META_DURATION,
-                  duration
-                }));
+        if (holdResults && atom instanceof Task) {
+          // Written with the next atom's RUNNING marker; the listeners hear of it after that.
+          Object done = result;
+          s.saveLater(
+              name,
+              result,
+              end,
+              () -> engine.notifyAtom(i, AtomState.RUNNING, AtomState.SUCCESS, done, null));
+          return new Completion(i, false, null, null);
+        }
+        s.save(name, result, AtomState.SUCCESS, end);
       } catch (InvalidResultException | IllegalArgumentException e) {
         // The task worked but its result cannot be recorded: a failure of the task, so the flow
         // reverts instead of continuing with a result a resumed run could not see.

@@ -85,7 +85,11 @@ final class FlowRun implements Engine.EngineRun {
   private Executor executor;
   private ExecutorService ownedPool;
 
-  FlowRun(ActionEngine engine) {
+  /** Whether {@link ActionEngine#run()} drives this run to its end (no caller between steps). */
+  private final boolean driven;
+
+  FlowRun(ActionEngine engine, boolean driven) {
+    this.driven = driven;
     this.engine = engine;
     this.cfg = engine.cfg;
     this.root = engine.root;
@@ -165,7 +169,7 @@ final class FlowRun implements Engine.EngineRun {
       engine.validate();
       c = engine.compilation;
       s = engine.storage;
-      work = new AtomWork(engine, c, s);
+      work = new AtomWork(engine, c, s, driven && !cfg.parallel());
       n = c.atomCount;
       engine.changeFlowState(FlowState.RUNNING);
       startExecutor();
@@ -630,6 +634,7 @@ final class FlowRun implements Engine.EngineRun {
     stopExecutor();
     if (engineError != null) {
       // Cut short (see abort): the flow keeps the unfinished state it has in the store.
+      writeHeldResult(engineError);
       engine.running.set(false);
       logStopped(engineError);
       throw propagate(engineError);
@@ -730,11 +735,33 @@ final class FlowRun implements Engine.EngineRun {
     finished = true;
     try {
       awaitInFlight(e);
+      writeHeldResult(e);
     } finally {
       stopExecutor();
       engine.running.set(false);
     }
     logStopped(e);
+  }
+
+  /**
+   * Writes a finished task's result that waited for the next atom's RUNNING marker ({@link
+   * Storage#saveLater}), so that a run cut short keeps every result it had: what cut it short was
+   * not that write (it would have taken the result with it). A failure is added to {@code cause}.
+   */
+  private void writeHeldResult(Throwable cause) {
+    if (s == null) {
+      return;
+    }
+    try {
+      s.flush();
+    } catch (RuntimeException | Error e) {
+      if (e instanceof VirtualMachineError vme) {
+        throw vme;
+      }
+      if (e != cause) {
+        cause.addSuppressed(e);
+      }
+    }
   }
 
   /** Waits for the atoms in flight to report; an interrupt ends the wait early. */

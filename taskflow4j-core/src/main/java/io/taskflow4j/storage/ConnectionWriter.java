@@ -94,6 +94,17 @@ final class ConnectionWriter extends StoreWriter {
   }
 
   @Override
+  @SuppressWarnings("unchecked")
+  List<AtomDetail> writeAtoms(List<AtomDetail> updated, String what, String flowName) {
+    return (List<AtomDetail>) write(List.copyOf(updated), what, flowName);
+  }
+
+  @Override
+  boolean writesAtomsTogether() {
+    return connection.updatesAtomsTogether();
+  }
+
+  @Override
   FlowDetail writeFlow(FlowDetail updated, String what) {
     return (FlowDetail) write(updated, what, null);
   }
@@ -117,6 +128,9 @@ final class ConnectionWriter extends StoreWriter {
    * {@code name} of flow detail {@code value}'s, else the flow detail itself.
    */
   private static String describe(Object value, String name, String flowName) {
+    if (value instanceof List<?>) {
+      return name + " of flow detail '" + flowName + "'";
+    }
     if (flowName != null) {
       return "atom detail '" + name + "' of flow detail '" + flowName + "'";
     }
@@ -124,11 +138,24 @@ final class ConnectionWriter extends StoreWriter {
     return name == null ? flow : name + " of " + flow;
   }
 
-  /** One attempt: an {@link AtomDetail} or a {@link FlowDetail} (with the atoms it carries). */
+  /**
+   * One attempt: an {@link AtomDetail}, a list of them (written together) or a {@link FlowDetail}
+   * (with the atoms it carries).
+   */
+  @SuppressWarnings("unchecked")
   private Object store(Object value) {
-    return value instanceof AtomDetail ad
-        ? connection.updateAtomDetails(ad)
-        : connection.updateFlowDetails((FlowDetail) value);
+    if (value instanceof AtomDetail ad) {
+      return connection.updateAtomDetails(ad);
+    }
+    if (value instanceof List<?> l) {
+      List<AtomDetail> written = connection.updateAtomDetails((List<AtomDetail>) l);
+      if (written != null && written.size() != l.size()) {
+        throw new StorageException(
+            "the backend returned " + written.size() + " atom details for a write of " + l.size());
+      }
+      return written;
+    }
+    return connection.updateFlowDetails((FlowDetail) value);
   }
 
   /**
@@ -225,6 +252,17 @@ final class ConnectionWriter extends StoreWriter {
   /** The stored value if the store already holds exactly {@code value}, else {@code null}. */
   private Object tryRecover(Object value, RuntimeException failure) {
     try {
+      if (value instanceof List<?> l) {
+        List<AtomDetail> out = new ArrayList<>(l.size());
+        for (Object o : l) {
+          AtomDetail recovered = recoverAtom((AtomDetail) o);
+          if (recovered == null) {
+            return null;
+          }
+          out.add(recovered);
+        }
+        return out;
+      }
       return value instanceof AtomDetail ad ? recoverAtom(ad) : recoverFlow((FlowDetail) value);
     } catch (RuntimeException e) {
       failure.addSuppressed(e);

@@ -51,6 +51,12 @@ final class DetailWriter {
   /** The flow detail's own fields (no atoms), as last written or read. */
   private volatile FlowDetail header;
 
+  /** A finished atom's result held back to share the next write's commit (see {@link #hold}). */
+  private record Held(AtomEntry entry, AtomDetail updated, Runnable afterWrite) {}
+
+  private final Object heldLock = new Object();
+  private volatile Held held; // guarded by heldLock for writes
+
   DetailWriter(AtomTable table, StoreWriter store, StorageOptions options, FlowDetail header) {
     this.table = table;
     this.store = store;
@@ -65,6 +71,7 @@ final class DetailWriter {
 
   /** Deletes the flow detail as last written (see {@link Storage#discard}). */
   boolean discard(String bookUuid) {
+    flushHeld();
     return store.discard(header, bookUuid);
   }
 
@@ -80,6 +87,7 @@ final class DetailWriter {
 
   /** Writes the details of new entries in one write (structure write lock held). */
   void writeCreated(NameIndex<AtomEntry> created) {
+    flushHeld();
     header = store.writeCreated(header, created);
   }
 
@@ -90,6 +98,7 @@ final class DetailWriter {
    * @return the flow detail as written, with the stored details
    */
   FlowDetail writeNewAtoms(String what, List<AtomDetail> details) {
+    flushHeld();
     FlowDetail written = store.writeFlow(header.withAtoms(details), what);
     header = written.withoutAtoms();
     return written;
@@ -97,9 +106,22 @@ final class DetailWriter {
 
   /**
    * Applies {@code change} to an atom's detail and writes it (unless nothing changed), holding the
-   * structure read lock and the atom's lock; the in-memory detail changes only after the write.
+   * structure read lock and the atom's lock; the in-memory detail changes only after the write. A
+   * held result ({@link #hold}) is written first, alone.
    */
   AtomDetail updateAtom(String name, AtomChange change, Failure liveExec, Failure liveRevert) {
+    flushHeld();
+    return update(name, change, liveExec, liveRevert, null);
+  }
+
+  /**
+   * As {@link #updateAtom}, writing {@code h} (a held result of another atom, or {@code null}) in
+   * the same commit; {@code h} is stored, and its {@code afterWrite} run, only if the write is.
+   */
+  private AtomDetail update(
+      String name, AtomChange change, Failure liveExec, Failure liveRevert, Held h) {
+    AtomDetail out;
+    boolean heldWritten = false;
     table.structure.readLock().lock();
     try {
       AtomEntry e = table.entry(name);
@@ -107,16 +129,137 @@ final class DetailWriter {
         AtomDetail current = e.detail();
         AtomDetail updated = change.apply(current);
         if (updated.equals(current)) {
-          return current;
+          out = current;
+        } else {
+          AtomDetail written;
+          if (h == null) {
+            written = store.writeAtom(updated, header.name());
+          } else {
+            List<AtomDetail> both =
+                store.writeAtoms(
+                    List.of(h.updated(), updated),
+                    "atom details '" + h.entry().name + "' and '" + name + "'",
+                    header.name());
+            recordWritten(h.entry(), both.get(0));
+            heldWritten = true;
+            written = both.get(1);
+          }
+          e.written(written, liveExec, liveRevert);
+          table.trackFailures(e, written);
+          out = written;
         }
-        AtomDetail written = store.writeAtom(updated, header.name());
-        e.written(written, liveExec, liveRevert);
-        table.trackFailures(e, written);
-        return written;
       }
     } finally {
       table.structure.readLock().unlock();
     }
+    if (h != null) {
+      if (heldWritten) {
+        h.afterWrite().run();
+      } else {
+        writeHeld(h); // nothing to write for this atom: the held result goes alone
+      }
+    }
+    return out;
+  }
+
+  private void recordWritten(AtomEntry entry, AtomDetail written) {
+    synchronized (entry) {
+      entry.written(written, null, null);
+      table.trackFailures(entry, written);
+    }
+  }
+
+  /**
+   * Holds back the SUCCESS of task {@code name} (its {@code result} and {@code metaEntries}) so
+   * that it shares the commit of this storage's next write: the next RUNNING marker of another atom
+   * is written together with it ({@link #markRunning}), any other call writes it first, alone.
+   * {@code afterWrite} runs once it is stored, never when its write fails. Where the store cannot
+   * write two atoms together, it is written at once.
+   *
+   * @throws InvalidResultException when the result cannot be represented as JSON (nothing is held)
+   */
+  void hold(String name, Object result, Map<String, ?> metaEntries, Runnable afterWrite) {
+    flushHeld();
+    AtomEntry e = table.entry(name);
+    if (!store.writesAtomsTogether() || e.kind != AtomKind.TASK) {
+      save(name, result, AtomState.SUCCESS, metaEntries);
+      afterWrite.run();
+      return;
+    }
+    Object value = normalizeResult(name, result);
+    boolean changed;
+    table.structure.readLock().lock();
+    try {
+      synchronized (e) {
+        AtomDetail current = e.detail();
+        AtomDetail updated = withMeta(current.put(AtomState.SUCCESS, value), metaEntries);
+        changed = !updated.equals(current);
+        if (changed) {
+          warnIfMissingProvides(e, updated, value);
+          synchronized (heldLock) {
+            held = new Held(e, updated, afterWrite);
+          }
+        }
+      }
+    } finally {
+      table.structure.readLock().unlock();
+    }
+    if (!changed) {
+      afterWrite.run();
+    }
+  }
+
+  /** Writes the held result now, if there is one (see {@link #hold}). */
+  void flushHeld() {
+    if (held == null) {
+      return;
+    }
+    Held h = takeHeld();
+    if (h != null) {
+      writeHeld(h);
+    }
+  }
+
+  /** As {@link #flushHeld()}, only when the held result is atom {@code name}'s. */
+  void flushHeldFor(String name) {
+    Held h = held;
+    if (h != null && h.entry().name.equals(name)) {
+      flushHeld();
+    }
+  }
+
+  private Held takeHeld() {
+    synchronized (heldLock) {
+      Held h = held;
+      held = null;
+      return h;
+    }
+  }
+
+  private void writeHeld(Held h) {
+    table.structure.readLock().lock();
+    try {
+      synchronized (h.entry()) {
+        recordWritten(h.entry(), store.writeAtom(h.updated(), header.name()));
+      }
+    } finally {
+      table.structure.readLock().unlock();
+    }
+    h.afterWrite().run();
+  }
+
+  /**
+   * Sets atom {@code name} RUNNING with {@code metaEntries}, in one write with a held result of
+   * another atom if there is one ({@link #hold}).
+   */
+  void markRunning(String name, Map<String, ?> metaEntries) {
+    table.entry(name); // an unknown name fails here, before the held result is taken
+    Held h = takeHeld();
+    if (h != null && h.entry().name.equals(name)) {
+      writeHeld(h);
+      h = null;
+    }
+    update(name, d -> withMeta(d.withState(AtomState.RUNNING), metaEntries), null, null, h);
   }
 
   /** See {@link Storage#setAtomState(String, AtomState, Map)}. */
@@ -202,14 +345,17 @@ final class DetailWriter {
             },
             liveExec,
             liveRevert);
-    if (state == AtomState.SUCCESS
-        && written.intention() == Intention.EXECUTE
-        && written instanceof TaskDetail) {
-      AtomEntry e = table.entry(name);
+    if (state == AtomState.SUCCESS) {
+      warnIfMissingProvides(table.entry(name), written, value);
+    }
+  }
+
+  private static void warnIfMissingProvides(AtomEntry e, AtomDetail written, Object value) {
+    if (written.intention() == Intention.EXECUTE && written instanceof TaskDetail) {
       Set<String> missing = e.providesWhole() ? Set.of() : e.mapping().missingIn(value);
       if (!missing.isEmpty() && LOG.isWarnEnabled()) {
         LOG.warn(
-            "Atom '{}' did not supply result with names {} it says it provides", name, missing);
+            "Atom '{}' did not supply result with names {} it says it provides", e.name, missing);
       }
     }
   }
@@ -302,6 +448,7 @@ final class DetailWriter {
 
   /** Writes {@code change} of the flow detail's own fields, unless it changes nothing. */
   void updateFlow(FlowChange change) {
+    flushHeld();
     table.structure.readLock().lock();
     flowLock.lock();
     try {
@@ -315,6 +462,7 @@ final class DetailWriter {
   /** See {@link Storage#changeFlowState}. */
   boolean changeFlowState(FlowState state) {
     Objects.requireNonNull(state, "state");
+    flushHeld();
     table.structure.readLock().lock();
     flowLock.lock();
     try {
@@ -342,6 +490,7 @@ final class DetailWriter {
     if (!state.isFinished()) {
       throw new IllegalArgumentException("not a final state: " + state);
     }
+    flushHeld();
     table.structure.readLock().lock();
     flowLock.lock();
     try {

@@ -51,6 +51,20 @@ final class PrivateStore extends StoreWriter {
   }
 
   @Override
+  List<AtomDetail> writeAtoms(List<AtomDetail> updated, String what, String flowName) {
+    List<AtomDetail> out = new ArrayList<>(updated.size());
+    for (AtomDetail ad : updated) {
+      out.add(writeAtom(ad, flowName));
+    }
+    return out;
+  }
+
+  @Override
+  boolean writesAtomsTogether() {
+    return false; // nothing to gain: it writes to memory
+  }
+
+  @Override
   AtomDetail writeAtom(AtomDetail updated, String flowName) {
     return updated.withRevision(updated.revision() + 1);
   }

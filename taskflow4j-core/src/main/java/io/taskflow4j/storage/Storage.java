@@ -22,6 +22,8 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The engine's only door to persistence: reads and writes the state, results, failures and metadata
@@ -47,6 +49,8 @@ import java.util.concurrent.atomic.AtomicReference;
 public final class Storage implements AutoCloseable {
   /** The name of the task detail that holds values injected persistently at flow level. */
   public static final String INJECTOR_NAME = "_TaskFlow_INJECTOR";
+
+  private static final Logger LOG = LoggerFactory.getLogger(Storage.class);
 
   // The parts, one per concern; this class only routes each public method to its part.
   private final AtomTable table;
@@ -106,11 +110,13 @@ public final class Storage implements AutoCloseable {
    * @throws DuplicateException when a detail of the other kind exists under the same name
    */
   public List<String> ensureAtoms(List<AtomSpec> specs) {
+    details.flushHeld();
     return table.ensureAtoms(specs, details, results);
   }
 
   /** {@link #ensureAtoms} of one atom. */
   public String ensureAtom(AtomSpec spec) {
+    details.flushHeld();
     return ensureAtoms(List.of(spec)).get(0);
   }
 
@@ -126,11 +132,13 @@ public final class Storage implements AutoCloseable {
 
   /** The flow detail's metadata. */
   public Map<String, Object> flowMeta() {
+    details.flushHeld();
     return details.header().meta();
   }
 
   /** A snapshot of the flow detail with every atom detail (O(number of atoms)). */
   public FlowDetail flowDetail() {
+    details.flushHeld();
     return table.snapshot(details.header());
   }
 
@@ -140,36 +148,71 @@ public final class Storage implements AutoCloseable {
    * @throws NotFoundException when there is none
    */
   public String getAtomUuid(String name) {
+    details.flushHeldFor(name);
     return table.entry(name).uuid();
   }
 
   /** The current atom detail named {@code name} (stored form: failures without live exceptions). */
   public AtomDetail atomDetail(String name) {
+    details.flushHeldFor(name);
     return table.entry(name).detail();
   }
 
   /** The atom's state. */
   public AtomState getAtomState(String name) {
+    details.flushHeldFor(name);
     return table.entry(name).state();
   }
 
   /** The atom's intention. */
   public Intention getAtomIntention(String name) {
+    details.flushHeldFor(name);
     return table.entry(name).intention();
   }
 
   /** Sets the atom's state (no write when unchanged). */
   public void setAtomState(String name, AtomState state) {
-    details.setAtomState(name, state, null);
+    setAtomState(name, state, null);
   }
 
   /** Sets the atom's state and puts {@code metaEntries} into its metadata, in one write. */
   public void setAtomState(String name, AtomState state, Map<String, ?> metaEntries) {
-    details.setAtomState(name, state, metaEntries);
+    if (state == AtomState.RUNNING) {
+      details.markRunning(name, metaEntries); // with a held result, if any (see saveLater)
+    } else {
+      details.setAtomState(name, state, metaEntries);
+    }
+  }
+
+  /**
+   * Saves the SUCCESS of task {@code name}, as {@link #save(String, Object, AtomState, Map)} does,
+   * but may hold the write back so that it shares the commit of this storage's next write: when the
+   * next call sets another atom RUNNING, both are written together (one commit, one sync, where the
+   * store {@link Connection#updatesAtomsTogether() can}); any other call writes the held result
+   * first, alone, as does {@link #flush()}. {@code afterWrite} runs once the result is stored (on
+   * the thread of the call that wrote it), and never when its write fails: it is where whoever
+   * waits for the result (a listener) is told. A serial engine saves its task results so: a task's
+   * result and its successor's RUNNING marker cost one synced write.
+   *
+   * <p>A held result that was never written is lost as a crash would lose it: the task runs again
+   * when the flow is resumed.
+   *
+   * @throws InvalidResultException when the result cannot be represented as JSON (nothing is held)
+   */
+  public void saveLater(
+      String name, Object result, Map<String, ?> metaEntries, Runnable afterWrite) {
+    Objects.requireNonNull(afterWrite, "afterWrite");
+    details.hold(name, result, metaEntries, afterWrite);
+  }
+
+  /** Writes a result held back by {@link #saveLater} now, if there is one. */
+  public void flush() {
+    details.flushHeld();
   }
 
   /** Sets the atom's intention (no write when unchanged). */
   public void setAtomIntention(String name, Intention intention) {
+    details.flushHeld();
     details.setAtomIntention(name, intention);
   }
 
@@ -179,6 +222,7 @@ public final class Storage implements AutoCloseable {
    * @throws NotFoundException when one is unknown
    */
   public Map<String, StateAndIntention> getAtomsStates(Collection<String> names) {
+    details.flushHeld();
     return table.statesByName(names);
   }
 
@@ -189,11 +233,13 @@ public final class Storage implements AutoCloseable {
    * @throws NotFoundException when one is unknown
    */
   public List<StateAndIntention> getAtomsStatesInOrder(List<String> names) {
+    details.flushHeld();
     return table.statesInOrder(names);
   }
 
   /** Puts {@code entries} into the atom's metadata ({@code null} or empty: nothing happens). */
   public void updateAtomMetadata(String name, Map<String, ?> entries) {
+    details.flushHeld();
     details.updateAtomMetadata(name, entries);
   }
 
@@ -203,21 +249,25 @@ public final class Storage implements AutoCloseable {
    * them. {@code null} details leave the last details in place.
    */
   public void setTaskProgress(String name, double progress, Map<String, ?> details) {
+    this.details.flushHeld();
     this.details.setTaskProgress(name, progress, details);
   }
 
   /** A task's progress ({@code 0.0} when never reported). */
   public double getTaskProgress(String name) {
+    details.flushHeld();
     return details.taskProgress(name);
   }
 
   /** A task's last progress details ({@code {at_progress, details}}), or {@code null}. */
   public Map<String, Object> getTaskProgressDetails(String name) {
+    details.flushHeld();
     return details.taskProgressDetails(name);
   }
 
   /** Saves a result with state SUCCESS. */
   public void save(String name, Object result) {
+    details.flushHeld();
     details.save(name, result, AtomState.SUCCESS, null);
   }
 
@@ -230,6 +280,7 @@ public final class Storage implements AutoCloseable {
    *     stored)
    */
   public void save(String name, Object result, AtomState state) {
+    details.flushHeld();
     details.save(name, result, state, null);
   }
 
@@ -237,6 +288,7 @@ public final class Storage implements AutoCloseable {
    * As {@link #save(String, Object, AtomState)}, also putting {@code metaEntries}, in one write.
    */
   public void save(String name, Object result, AtomState state, Map<String, ?> metaEntries) {
+    details.flushHeld();
     details.save(name, result, state, metaEntries);
   }
 
@@ -247,6 +299,7 @@ public final class Storage implements AutoCloseable {
    * @throws StorageException when the retry has no attempt yet
    */
   public void saveRetryFailure(String retryName, String failedAtomName, Failure failure) {
+    details.flushHeld();
     retries.saveFailure(retryName, failedAtomName, failure);
   }
 
@@ -256,11 +309,13 @@ public final class Storage implements AutoCloseable {
    * ended.
    */
   public void closeRetryAttempt(String retryName) {
+    details.flushHeld();
     retries.closeAttempt(retryName);
   }
 
   /** Empties a retry's history (and its attempt infos) and sets its state, in one write. */
   public void cleanupRetryHistory(String retryName, AtomState state) {
+    details.flushHeld();
     retries.cleanupHistory(retryName, state);
   }
 
@@ -273,6 +328,7 @@ public final class Storage implements AutoCloseable {
    * @throws InvalidResultException when the revert result cannot be represented as JSON
    */
   public void saveRetryReverted(String retryName, Object revertResult) {
+    details.flushHeld();
     retries.saveReverted(retryName, revertResult);
   }
 
@@ -283,6 +339,7 @@ public final class Storage implements AutoCloseable {
    * @throws NotFoundException in any other state (a distinct message when IGNOREd)
    */
   public Object getExecuteResult(String name) {
+    details.flushHeld();
     return results.executeResult(name);
   }
 
@@ -293,21 +350,25 @@ public final class Storage implements AutoCloseable {
    * @throws NotFoundException in any other state (a distinct message when IGNOREd)
    */
   public Object getRevertResult(String name) {
+    details.flushHeld();
     return results.revertResult(name);
   }
 
   /** The execute failures by atom name (live ones when known). */
   public Map<String, Failure> getExecuteFailures() {
+    details.flushHeld();
     return table.failures(false);
   }
 
   /** The revert failures by atom name (live ones when known). */
   public Map<String, Failure> getRevertFailures() {
+    details.flushHeld();
     return table.failures(true);
   }
 
   /** Whether any atom has an execute or revert failure. */
   public boolean hasFailures() {
+    details.flushHeld();
     return table.hasFailures();
   }
 
@@ -316,6 +377,7 @@ public final class Storage implements AutoCloseable {
    * write when the atom is already in {@code state}; the injector is never reset.
    */
   public void reset(String name, AtomState state) {
+    details.flushHeld();
     details.reset(name, state);
   }
 
@@ -327,6 +389,7 @@ public final class Storage implements AutoCloseable {
    * @throws InvalidResultException when a persistent value cannot be represented as JSON
    */
   public void inject(Map<String, ?> pairs, boolean transientValues) {
+    details.flushHeld();
     injections.inject(pairs, transientValues);
   }
 
@@ -337,6 +400,7 @@ public final class Storage implements AutoCloseable {
    * @throws NotFoundException when the atom is unknown
    */
   public void injectAtomArgs(String atomName, Map<String, ?> pairs, boolean transientValues) {
+    details.flushHeld();
     injections.injectAtomArgs(atomName, pairs, transientValues);
   }
 
@@ -347,6 +411,7 @@ public final class Storage implements AutoCloseable {
    * @throws NotFoundException when no provider is registered, or none has produced it yet
    */
   public Object fetch(String name) {
+    details.flushHeld();
     return results.fetch(name);
   }
 
@@ -355,6 +420,7 @@ public final class Storage implements AutoCloseable {
    * of their values (injected ones first). Results of reverted atoms are not shown.
    */
   public Map<String, Object> fetchAll() {
+    details.flushHeld();
     return results.fetchAll();
   }
 
@@ -368,6 +434,7 @@ public final class Storage implements AutoCloseable {
    */
   public Map<String, Object> fetchMappedArgs(
       Map<String, String> mapping, String atomName, ScopeWalker scope, Set<String> optionalArgs) {
+    details.flushHeld();
     return results.fetchMappedArgs(mapping, atomName, scope, optionalArgs);
   }
 
@@ -378,16 +445,19 @@ public final class Storage implements AutoCloseable {
    */
   public Set<String> fetchUnsatisfiedArgs(
       String atomName, Map<String, String> mapping, ScopeWalker scope, Set<String> optionalArgs) {
+    details.flushHeld();
     return results.fetchUnsatisfiedArgs(atomName, mapping, scope, optionalArgs);
   }
 
   /** The flow's state. */
   public FlowState getFlowState() {
+    details.flushHeld();
     return details.header().state();
   }
 
   /** Sets the flow's state (no write when unchanged). */
   public void setFlowState(FlowState state) {
+    details.flushHeld();
     details.setFlowState(state);
   }
 
@@ -398,6 +468,7 @@ public final class Storage implements AutoCloseable {
    * @throws InvalidStateException when the transition is not allowed
    */
   public boolean changeFlowState(FlowState state) {
+    details.flushHeld();
     return details.changeFlowState(state);
   }
 
@@ -414,21 +485,25 @@ public final class Storage implements AutoCloseable {
    * @throws IllegalArgumentException when {@code state} is not a final state
    */
   public boolean finishOverChangedFlow(FlowState state) {
+    details.flushHeld();
     return details.finishOverChangedFlow(state);
   }
 
   /** Puts {@code entries} into the flow's metadata ({@code null} or empty: nothing happens). */
   public void updateFlowMetadata(Map<String, ?> entries) {
+    details.flushHeld();
     details.updateFlowMetadata(entries);
   }
 
   /** The history of retry {@code retryName} (its failure: the live one when known). */
   public RetryHistory getRetryHistory(String retryName) {
+    details.flushHeld();
     return retries.history(retryName);
   }
 
   /** The histories of every retry, by name, in the flow detail's order. */
   public Map<String, RetryHistory> getRetryHistories() {
+    details.flushHeld();
     return retries.histories();
   }
 
@@ -491,6 +566,7 @@ public final class Storage implements AutoCloseable {
    * @throws io.taskflow4j.persistence.ConflictException when another writer changed it
    */
   public boolean discard() {
+    details.flushHeld();
     return details.discard(openedLogBook);
   }
 
@@ -505,6 +581,11 @@ public final class Storage implements AutoCloseable {
    */
   @Override
   public void close() {
+    try {
+      details.flushHeld();
+    } catch (RuntimeException e) {
+      LOG.warn("A held result of flow '{}' could not be written: {}", flowName(), e.toString());
+    }
     Connection owned = ownedConnection.getAndSet(null);
     if (owned != null) {
       owned.close();

@@ -4,6 +4,7 @@ import io.taskflow4j.internal.NameIndex;
 import io.taskflow4j.persistence.AtomDetail;
 import io.taskflow4j.persistence.Connection;
 import io.taskflow4j.persistence.FlowDetail;
+import java.util.List;
 
 /**
  * Where a {@link Storage} writes: through a {@link Connection} ({@link ConnectionWriter}), or into
@@ -44,6 +45,17 @@ abstract sealed class StoreWriter permits ConnectionWriter, PrivateStore {
    * @return the detail as stored
    */
   abstract AtomDetail writeAtom(AtomDetail updated, String flowName);
+
+  /**
+   * Writes atom details of the flow detail named {@code flowName} together, all or none (only
+   * called when {@link #writesAtomsTogether()}); {@code what} names them in messages.
+   *
+   * @return the details as stored, in the order given
+   */
+  abstract List<AtomDetail> writeAtoms(List<AtomDetail> updated, String what, String flowName);
+
+  /** Whether {@link #writeAtoms} writes all or none in one commit of the store. */
+  abstract boolean writesAtomsTogether();
 
   /**
    * Writes a flow detail's fields and the atom details it carries; {@code what} names the atoms in

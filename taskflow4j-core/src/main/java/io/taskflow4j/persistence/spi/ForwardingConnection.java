@@ -82,6 +82,16 @@ public abstract class ForwardingConnection implements Connection {
   }
 
   @Override
+  public java.util.List<AtomDetail> updateAtomDetails(java.util.List<AtomDetail> atomDetails) {
+    return delegate.updateAtomDetails(atomDetails);
+  }
+
+  @Override
+  public boolean updatesAtomsTogether() {
+    return delegate.updatesAtomsTogether();
+  }
+
+  @Override
   public void destroyLogBook(String bookUuid) {
     delegate.destroyLogBook(bookUuid);
   }

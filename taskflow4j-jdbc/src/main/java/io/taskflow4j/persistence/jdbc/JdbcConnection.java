@@ -357,6 +357,17 @@ final class JdbcConnection implements Connection {
   }
 
   @Override
+  public List<AtomDetail> updateAtomDetails(List<AtomDetail> atomDetails) {
+    return writer.updateAtomDetails(atomDetails);
+  }
+
+  /** Yes: in one transaction. */
+  @Override
+  public boolean updatesAtomsTogether() {
+    return true;
+  }
+
+  @Override
   public void destroyLogBook(String bookUuid) {
     writer.destroyLogBook(bookUuid);
   }

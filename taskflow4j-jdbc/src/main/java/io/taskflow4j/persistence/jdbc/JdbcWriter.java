@@ -257,6 +257,80 @@ final class JdbcWriter {
         });
   }
 
+  /**
+   * Several atom-detail updates in one transaction, all or none (inside a savepoint when grouped
+   * with other writes): one fence read, then the revision-checked {@code UPDATE}s in one statement
+   * batch (one round trip to a server) where the driver reports a count per statement.
+   */
+  List<AtomDetail> updateAtomDetails(List<AtomDetail> ads) {
+    Objects.requireNonNull(ads, "atomDetails");
+    if (ads.size() == 1) {
+      return List.of(updateAtomDetails(ads.get(0)));
+    }
+    conn.ensureOpen();
+    List<String> uuids = new ArrayList<>(ads.size());
+    boolean markers = true;
+    boolean batchable = dialect != Dialect.MYSQL;
+    for (AtomDetail ad : Objects.requireNonNull(ads, "atomDetails")) {
+      uuids.add(Objects.requireNonNull(ad, "atomDetail").uuid());
+      markers &= isMarker(ad);
+      batchable &= ad.revision() > 0;
+    }
+    String what = "atom details " + uuids;
+    boolean batch = batchable;
+    return conn.writeGrouped(
+        "updating " + what,
+        markers,
+        true,
+        c -> {
+          conn.checkFence(c, what);
+          Instant now = Instant.now();
+          List<AtomDetail> out = new ArrayList<>(ads.size());
+          if (!batch) {
+            for (AtomDetail ad : ads) {
+              out.add(ad.withRevision(updateAtomRow(c, ad, now)));
+            }
+            return out;
+          }
+          try (PreparedStatement ps = c.prepareStatement(checkedAtomUpdate())) {
+            for (AtomDetail ad : ads) {
+              rows.time(ps, 1, now);
+              int k = Rows.atomData(ps, 2, ad);
+              ps.setString(k++, ad.uuid());
+              ps.setString(k++, ad.typeName());
+              ps.setLong(k, ad.revision());
+              ps.addBatch();
+            }
+            int[] counts = ps.executeBatch();
+            for (int i = 0; i < ads.size(); i++) {
+              AtomDetail ad = ads.get(i);
+              if (counts[i] == 1) {
+                out.add(ad.withRevision(ad.revision() + 1));
+              } else {
+                throw refusal(
+                    c,
+                    "atomdetails",
+                    ad.uuid(),
+                    ad.revision(),
+                    ad.typeName(),
+                    Kind.ATOM,
+                    ATOM_NOT_FOUND_HINT);
+              }
+            }
+          }
+          return out;
+        });
+  }
+
+  /** The revision-checked {@code UPDATE} of an atom's row, as batched. */
+  private String checkedAtomUpdate() {
+    return "UPDATE atomdetails SET updated_at = ?, "
+        + rows.atomDataAssignments()
+        + ", revision = revision + 1 WHERE uuid = ? AND atom_type = "
+        + dialect.atomType()
+        + " AND revision = ?";
+  }
+
   /** The revision-checked (when positive) {@code UPDATE} of an atom's row; its new revision. */
   private long updateAtomRow(java.sql.Connection c, AtomDetail ad, Instant now)
       throws SQLException {
@@ -422,13 +496,7 @@ final class JdbcWriter {
     }
     Instant now = Instant.now();
     List<Integer> batched = new ArrayList<>(ads.size());
-    try (PreparedStatement ps =
-        c.prepareStatement(
-            "UPDATE atomdetails SET updated_at = ?, "
-                + rows.atomDataAssignments()
-                + ", revision = revision + 1 WHERE uuid = ? AND atom_type = "
-                + dialect.atomType()
-                + " AND revision = ?")) {
+    try (PreparedStatement ps = c.prepareStatement(checkedAtomUpdate())) {
       for (int i = 0; i < ads.size(); i++) {
         AtomDetail ad = ads.get(i);
         if (out[i] != null || ad.revision() <= 0) {

@@ -136,6 +136,9 @@ abstract class AbstractGroupCommitTest {
               () -> {
                 try (Connection c = b.getConnection()) {
                   Connection view = w.fence == null ? c : c.fenced(w.fence);
+                  if (w.together != null) {
+                    return view.updateAtomDetails(w.together);
+                  }
                   return w.flow != null
                       ? view.updateFlowDetails(w.flow)
                       : view.updateAtomDetails(w.detail);
@@ -160,17 +163,104 @@ abstract class AbstractGroupCommitTest {
     return out;
   }
 
-  private record Write(AtomDetail detail, Fence fence, FlowDetail flow) {
+  private record Write(AtomDetail detail, Fence fence, FlowDetail flow, List<AtomDetail> together) {
     Write(AtomDetail detail, Fence fence) {
-      this(detail, fence, null);
+      this(detail, fence, null, null);
     }
 
     static Write of(AtomDetail detail) {
-      return new Write(detail, null, null);
+      return new Write(detail, null, null, null);
     }
 
     static Write of(FlowDetail flow) {
-      return new Write(null, null, flow);
+      return new Write(null, null, flow, null);
+    }
+
+    static Write together(AtomDetail... details) {
+      return new Write(null, null, null, List.of(details));
+    }
+  }
+
+  @Test
+  void atomsWrittenTogetherAreOneCommitAllOrNone() throws Exception {
+    for (String url : List.of(url(), with(url(), "group_commit=false"))) {
+      String job = "job-" + url.hashCode();
+      try (JdbcBackend b = backend(url);
+          Connection c = b.getConnection()) {
+        assertThat(c.updatesAtomsTogether()).isTrue();
+        List<AtomDetail> atoms = saveAtoms(c, 3);
+        long[] before = b.groupCommit().counts();
+        List<AtomDetail> written =
+            c.updateAtomDetails(
+                List.of(
+                    atoms.get(0).put(AtomState.SUCCESS, 7),
+                    atoms.get(1).withState(AtomState.RUNNING)));
+        assertThat(written).hasSize(2);
+        assertThat(written.get(0).revision()).isEqualTo(atoms.get(0).revision() + 1);
+        assertThat(c.getAtomDetails(atoms.get(0).uuid())).isEqualTo(written.get(0));
+        assertThat(c.getAtomDetails(atoms.get(0).uuid()).lastResults()).isEqualTo(7);
+        assertThat(c.getAtomDetails(atoms.get(1).uuid())).isEqualTo(written.get(1));
+        if (url.contains("group_commit=false")) {
+          assertThat(b.groupCommit().counts()[1]).isZero();
+        } else {
+          assertThat(b.groupCommit().counts()[0] - before[0]).as("one commit").isEqualTo(1);
+        }
+
+        // A stale second write takes the first back with it.
+        Throwable t =
+            catchThrowable(
+                () ->
+                    c.updateAtomDetails(
+                        List.of(
+                            atoms.get(2).withState(AtomState.RUNNING),
+                            atoms.get(0).put(AtomState.SUCCESS, 8)))); // stale
+        assertThat(t).isInstanceOf(ConflictException.class);
+        assertThat(c.getAtomDetails(atoms.get(2).uuid())).isEqualTo(atoms.get(2));
+        assertThat(c.getAtomDetails(atoms.get(0).uuid())).isEqualTo(written.get(0));
+
+        // A stale fence refuses them all.
+        c.advanceFence(new Fence(job, 1));
+        c.advanceFence(new Fence(job, 2));
+        Throwable f =
+            catchThrowable(
+                () ->
+                    c.fenced(new Fence(job, 1))
+                        .updateAtomDetails(
+                            List.of(
+                                atoms.get(2).withState(AtomState.RUNNING),
+                                written.get(1).put(AtomState.SUCCESS, 1))));
+        assertThat(f).isInstanceOf(FencedException.class);
+        assertThat(c.getAtomDetails(atoms.get(2).uuid())).isEqualTo(atoms.get(2));
+        assertThat(c.getAtomDetails(atoms.get(1).uuid())).isEqualTo(written.get(1));
+      }
+    }
+  }
+
+  @Test
+  void atomsWrittenTogetherInAGroupFailTogetherAndAloneWhileTheirNeighboursCommit()
+      throws Exception {
+    try (JdbcBackend b = backend();
+        Connection c = b.getConnection()) {
+      List<AtomDetail> atoms = saveAtoms(c, 5);
+      AtomDetail moved = c.updateAtomDetails(atoms.get(3).withState(AtomState.RUNNING));
+      List<Object> out =
+          groupBehind(
+              b,
+              atoms.get(0).withState(AtomState.RUNNING),
+              List.of(
+                  Write.of(atoms.get(1).put(AtomState.SUCCESS, 1)),
+                  Write.together(
+                      atoms.get(2).put(AtomState.SUCCESS, 2),
+                      atoms.get(3).withState(AtomState.RUNNING)), // stale: takes atom 2 back
+                  Write.together(
+                      atoms.get(4).put(AtomState.SUCCESS, 4), moved.put(AtomState.SUCCESS, 3))));
+      assertThat(out.get(0)).isInstanceOf(AtomDetail.class);
+      assertThat(out.get(1)).isInstanceOf(ConflictException.class);
+      assertThat(out.get(2)).isInstanceOf(List.class);
+      assertThat(c.getAtomDetails(atoms.get(1).uuid()).lastResults()).isEqualTo(1);
+      assertThat(c.getAtomDetails(atoms.get(2).uuid())).isEqualTo(atoms.get(2));
+      assertThat(c.getAtomDetails(atoms.get(3).uuid()).lastResults()).isEqualTo(3);
+      assertThat(c.getAtomDetails(atoms.get(4).uuid()).lastResults()).isEqualTo(4);
     }
   }
 

@@ -1,0 +1,213 @@
+package io.taskflow4j.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.taskflow4j.Task;
+import io.taskflow4j.flow.LinearFlow;
+import io.taskflow4j.persistence.AtomDetail;
+import io.taskflow4j.persistence.AtomState;
+import io.taskflow4j.persistence.Backend;
+import io.taskflow4j.persistence.Backends;
+import io.taskflow4j.persistence.ConflictException;
+import io.taskflow4j.persistence.Connection;
+import io.taskflow4j.persistence.FlowDetail;
+import io.taskflow4j.persistence.FlowState;
+import io.taskflow4j.storage.TogetherConnection;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A serial run on a store that writes two atoms together costs one write per task: a task's result
+ * goes with the next task's RUNNING marker. Listeners still hear of each result only once it is
+ * stored, in the usual order; every way out of the run writes a held result.
+ */
+class OneWritePerTaskTest {
+  private Backend backend;
+  private Connection memory;
+  private final List<String> heard = Collections.synchronizedList(new ArrayList<>());
+  private final List<String> heardBeforeStored = Collections.synchronizedList(new ArrayList<>());
+  private final AtomicInteger calls = new AtomicInteger();
+
+  @BeforeEach
+  void open() {
+    backend = Backends.open("memory://");
+    memory = backend.getConnection();
+  }
+
+  @AfterEach
+  void close() {
+    memory.close();
+    backend.close();
+  }
+
+  private LinearFlow chain(int n) {
+    LinearFlow flow = LinearFlow.of("chain");
+    for (int i = 0; i < n; i++) {
+      int k = i;
+      flow.add(
+          Task.of(
+              "t" + i,
+              () -> {
+                calls.incrementAndGet();
+                return k * 10;
+              }));
+    }
+    return flow;
+  }
+
+  /** Records each atom event, and any SUCCESS heard before the store held it. */
+  private void listen(Engine engine) {
+    engine
+        .atomNotifier()
+        .registerAny(
+            e -> {
+              heard.add(e.atomName() + ":" + e.state());
+              if (e.state() == AtomState.SUCCESS
+                  && memory.getAtomDetails(e.atomUuid()).state() != AtomState.SUCCESS) {
+                heardBeforeStored.add(e.atomName());
+              }
+            });
+  }
+
+  private static List<String> expectedEvents(int n) {
+    List<String> out = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      out.add("t" + i + ":RUNNING");
+      out.add("t" + i + ":SUCCESS");
+    }
+    return out;
+  }
+
+  @Test
+  void eachResultSharesTheNextMarkersWriteAndIsHeardAfterIt() {
+    TogetherConnection c = new TogetherConnection(memory, true);
+    String fd;
+    try (Engine engine = Engines.load(chain(5)).connection(c).build()) {
+      listen(engine);
+      c.writes.clear();
+      engine.run();
+      assertThat(engine.flowState()).isEqualTo(FlowState.SUCCESS);
+      fd = engine.flowDetail().uuid();
+    }
+    assertThat(c.writes)
+        .containsExactly(
+            List.of("t0:RUNNING"),
+            List.of("t0:SUCCESS", "t1:RUNNING"),
+            List.of("t1:SUCCESS", "t2:RUNNING"),
+            List.of("t2:SUCCESS", "t3:RUNNING"),
+            List.of("t3:SUCCESS", "t4:RUNNING"),
+            List.of("t4:SUCCESS"));
+    assertThat(heard).containsExactlyElementsOf(expectedEvents(5));
+    assertThat(heardBeforeStored).isEmpty();
+    FlowDetail stored = memory.getFlowDetails(fd);
+    for (int i = 0; i < 5; i++) {
+      AtomDetail ad = stored.findByName("t" + i).orElseThrow();
+      assertThat(ad.state()).isEqualTo(AtomState.SUCCESS);
+      assertThat(ad.lastResults()).isEqualTo(i * 10);
+      assertThat(ad.meta()).containsKeys("started_at", "ended_at", "duration");
+    }
+  }
+
+  @Test
+  void aRunDrivenStepByStepOrInParallelWritesEachResultAlone() {
+    TogetherConnection c = new TogetherConnection(memory, true);
+    try (Engine engine = Engines.load(chain(4)).connection(c).build();
+        Engine.EngineRun steps = engine.runIter()) {
+      listen(engine);
+      while (steps.hasNext()) {
+        steps.next();
+      }
+    }
+    assertThat(c.jointWrites()).isZero();
+    assertThat(heard).containsExactlyElementsOf(expectedEvents(4));
+
+    c.writes.clear();
+    try (Engine engine = Engines.load(chain(4)).connection(c).parallel(2).build()) {
+      engine.run();
+      assertThat(engine.flowState()).isEqualTo(FlowState.SUCCESS);
+    }
+    assertThat(c.jointWrites()).isZero();
+    assertThat(heardBeforeStored).isEmpty();
+  }
+
+  @Test
+  void aSuspendedRunWritesTheLastResultBeforeItsState() {
+    TogetherConnection c = new TogetherConnection(memory, true);
+    AtomicReference<Engine> self = new AtomicReference<>();
+    LinearFlow flow =
+        LinearFlow.of("f")
+            .add(
+                Task.of(
+                    "first",
+                    () -> {
+                      self.get().suspend();
+                      return "kept";
+                    }),
+                Task.of("second", () -> "not run"));
+    try (Engine engine = Engines.load(flow).connection(c).build()) {
+      self.set(engine);
+      listen(engine);
+      engine.run();
+      assertThat(engine.flowState()).isEqualTo(FlowState.SUSPENDED);
+      AtomDetail first =
+          memory.getFlowDetails(engine.flowDetail().uuid()).findByName("first").get();
+      assertThat(first.state()).isEqualTo(AtomState.SUCCESS);
+      assertThat(first.lastResults()).isEqualTo("kept");
+    }
+    assertThat(heard).containsExactly("first:RUNNING", "first:SUCCESS");
+    assertThat(heardBeforeStored).isEmpty();
+  }
+
+  @Test
+  void aFailingTaskAfterAHeldResultRevertsWithThatResultStored() {
+    TogetherConnection c = new TogetherConnection(memory, true);
+    List<Object> revertedWith = new ArrayList<>();
+    LinearFlow flow =
+        LinearFlow.of("f")
+            .add(
+                Task.of("ok", () -> "made")
+                    .onRevert((args, result, failures) -> revertedWith.add(result)),
+                Task.of(
+                    "boom",
+                    () -> {
+                      throw new IllegalStateException("boom");
+                    }));
+    try (Engine engine = Engines.load(flow).connection(c).build()) {
+      assertThatThrownBy(engine::run).hasMessageContaining("boom");
+      assertThat(engine.flowState()).isEqualTo(FlowState.REVERTED);
+    }
+    assertThat(revertedWith).containsExactly("made");
+    assertThat(c.writes).contains(List.of("ok:SUCCESS", "boom:RUNNING"));
+  }
+
+  @Test
+  void aFailedJointWriteStopsTheRunAsACrashWouldAndTheResumeRunsTheTaskAgain() {
+    TogetherConnection c = new TogetherConnection(memory, true);
+    String fd;
+    try (Engine engine = Engines.load(chain(3)).connection(c).build()) {
+      listen(engine);
+      // A conflict is never retried (a transient error would be, and then succeed).
+      c.failNextList = new ConflictException("another engine moved the flow on");
+      assertThatThrownBy(engine::run).isInstanceOf(ConflictException.class);
+      fd = engine.flowDetail().uuid();
+    }
+    FlowDetail stored = memory.getFlowDetails(fd);
+    assertThat(stored.findByName("t0").get().state()).isEqualTo(AtomState.RUNNING);
+    assertThat(stored.findByName("t1").get().state()).isEqualTo(AtomState.PENDING);
+    assertThat(heard).containsExactly("t0:RUNNING"); // no one heard of a result never stored
+    assertThat(calls).hasValue(1);
+
+    try (Engine engine = Engines.load(chain(3)).connection(c).flowDetail(stored).build()) {
+      engine.run();
+      assertThat(engine.flowState()).isEqualTo(FlowState.SUCCESS);
+    }
+    assertThat(calls).hasValue(4); // t0 again, as after a crash, then t1 and t2
+  }
+}

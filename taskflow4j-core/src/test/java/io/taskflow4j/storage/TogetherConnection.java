@@ -1,0 +1,67 @@
+package io.taskflow4j.storage;
+
+import io.taskflow4j.persistence.AtomDetail;
+import io.taskflow4j.persistence.ConflictException;
+import io.taskflow4j.persistence.Connection;
+import io.taskflow4j.persistence.spi.ForwardingConnection;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * A connection that writes lists of atom details all or none (when told it can) and records every
+ * atom write it is asked for, as {@code name:STATE} lists; it can fail its next list write.
+ */
+public final class TogetherConnection extends ForwardingConnection {
+  public final List<List<String>> writes = Collections.synchronizedList(new ArrayList<>());
+  private final boolean together;
+  public volatile RuntimeException failNextList;
+
+  public TogetherConnection(Connection delegate, boolean together) {
+    super(delegate);
+    this.together = together;
+  }
+
+  /** The joint writes made so far. */
+  public long jointWrites() {
+    synchronized (writes) {
+      return writes.stream().filter(w -> w.size() > 1).count();
+    }
+  }
+
+  @Override
+  public boolean updatesAtomsTogether() {
+    return together;
+  }
+
+  @Override
+  public AtomDetail updateAtomDetails(AtomDetail atomDetail) {
+    writes.add(List.of(atomDetail.name() + ":" + atomDetail.state()));
+    return delegate().updateAtomDetails(atomDetail);
+  }
+
+  @Override
+  public List<AtomDetail> updateAtomDetails(List<AtomDetail> atomDetails) {
+    List<String> names = new ArrayList<>();
+    for (AtomDetail ad : atomDetails) {
+      names.add(ad.name() + ":" + ad.state());
+    }
+    writes.add(names);
+    RuntimeException fail = failNextList;
+    if (fail != null) {
+      failNextList = null;
+      throw fail;
+    }
+    for (AtomDetail ad : atomDetails) { // all or none: every revision checked first
+      AtomDetail stored = delegate().getAtomDetails(ad.uuid());
+      if (stored.revision() != ad.revision()) {
+        throw new ConflictException("stale " + ad.name());
+      }
+    }
+    List<AtomDetail> out = new ArrayList<>();
+    for (AtomDetail ad : atomDetails) {
+      out.add(delegate().updateAtomDetails(ad));
+    }
+    return out;
+  }
+}
