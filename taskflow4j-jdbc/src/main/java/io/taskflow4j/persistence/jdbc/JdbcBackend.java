@@ -38,6 +38,11 @@ final class JdbcBackend implements Backend {
 
   private final JdbcCommitHook hook;
 
+  /**
+   * Makes the connection source on first use: a pool of our own, or an application's DataSource.
+   */
+  private final java.util.function.Function<JdbcSettings, ConnectionSource> sources;
+
   /** The group commit of this backend's atom-detail writes, from all its connections. */
   private final GroupCommit groupCommit;
 
@@ -45,6 +50,14 @@ final class JdbcBackend implements Backend {
   private final Backoff backoff;
 
   JdbcBackend(BackendConf conf, JdbcCommitHook hook) {
+    this(conf, hook, ConnectionSource::open);
+  }
+
+  JdbcBackend(
+      BackendConf conf,
+      JdbcCommitHook hook,
+      java.util.function.Function<JdbcSettings, ConnectionSource> sources) {
+    this.sources = Objects.requireNonNull(sources, "sources");
     this.hook = Objects.requireNonNull(hook, "hook");
     this.conf = Objects.requireNonNull(conf, "conf");
     this.settings = JdbcSettings.from(conf);
@@ -94,7 +107,7 @@ final class JdbcBackend implements Backend {
     }
     if (source == null) {
       try {
-        source = ConnectionSource.open(settings);
+        source = sources.apply(settings);
       } catch (RuntimeException e) {
         throw new StorageException(
             "Could not set up connections to "

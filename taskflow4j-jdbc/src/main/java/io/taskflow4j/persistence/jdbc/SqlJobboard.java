@@ -103,13 +103,24 @@ final class SqlJobboard extends AbstractJobboard {
    * keys), bringing the schema up to date first.
    */
   static SqlJobboard open(BackendConf conf) {
-    Duration lease = Jobboards.leaseTime(conf);
-    String board = conf.getString(Jobboards.BOARD).orElse("default");
-    if (board.isBlank() || board.length() > 255) {
-      throw new InvalidConfigurationException(
-          "'board' must be 1 to 255 characters, not '" + board + "'");
+    return open(conf, new JdbcBackend(conf, JdbcCommitHook.NONE));
+  }
+
+  /** As {@link #open(BackendConf)}, on {@code backend}'s connections; closes it on failure. */
+  static SqlJobboard open(BackendConf conf, JdbcBackend backend) {
+    Duration lease;
+    String board;
+    try {
+      lease = Jobboards.leaseTime(conf);
+      board = conf.getString(Jobboards.BOARD).orElse("default");
+      if (board.isBlank() || board.length() > 255) {
+        throw new InvalidConfigurationException(
+            "'board' must be 1 to 255 characters, not '" + board + "'");
+      }
+    } catch (RuntimeException e) {
+      backend.close();
+      throw e;
     }
-    JdbcBackend backend = new JdbcBackend(conf, JdbcCommitHook.NONE);
     try {
       backend.upgrade();
       return new SqlJobboard(backend, board, lease, Clock.systemUTC());
