@@ -33,7 +33,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * Observes one engine: an observation per flow run (RUNNING to its end state) and one per atom
  * execution (RUNNING to SUCCESS or FAILURE) or revert (REVERTING to REVERTED or REVERT_FAILURE),
  * parented explicitly on the flow's, because a parallel engine starts and ends atoms on its pool
- * threads. No scope is opened: the engine's threads are left as they were.
+ * threads. The flow's scope is opened only around an atom observation's start (so that a tracer
+ * which prefers the thread's current span agrees with the explicit parent) and closed at once: the
+ * engine's threads are left as they were.
  */
 final class ObservedEngine extends Listener {
   private final ObservationRegistry registry;
@@ -122,7 +124,18 @@ final class ObservedEngine extends Listener {
     if (bu != null) {
       o.highCardinalityKeyValue(LOGBOOK_UUID, bu);
     }
-    Observation previous = atoms.put(e.atomName(), o.start());
+    Observation parent = flow;
+    if (parent != null) {
+      // A tracer prefers the span current on this thread to the parent observation's when they
+      // differ (Micrometer Tracing does): a serial engine runs atoms on the caller's thread, where
+      // the caller's span may be current. The flow's scope is open only while the atom starts.
+      try (Observation.Scope scope = parent.openScope()) {
+        o.start();
+      }
+    } else {
+      o.start();
+    }
+    Observation previous = atoms.put(e.atomName(), o);
     if (previous != null) {
       previous.lowCardinalityKeyValue(ATOM_STATE, UNFINISHED).stop();
     }
