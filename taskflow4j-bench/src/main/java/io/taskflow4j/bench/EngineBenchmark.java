@@ -1,7 +1,13 @@
 package io.taskflow4j.bench;
 
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.taskflow4j.engine.Engine;
 import io.taskflow4j.engine.Engines;
+import io.taskflow4j.engine.Notifier.Registration;
 import io.taskflow4j.flow.Flow;
+import io.taskflow4j.micrometer.MeteredBackend;
+import io.taskflow4j.micrometer.TaskflowMetrics;
 import io.taskflow4j.persistence.Backend;
 import io.taskflow4j.persistence.Backends;
 import io.taskflow4j.persistence.Connection;
@@ -35,6 +41,11 @@ import org.openjdk.jmh.annotations.Warmup;
  *   <li>{@code chainOnMemory}: a fresh run on the {@code memory://} backend.
  *   <li>{@code resumeFinished}: a new engine over the stored flow detail of a finished run: load,
  *       compile, find nothing to do.
+ *   <li>{@code chainMetered}, {@code chainOnMemoryMetered}: the same runs with metrics on ({@code
+ *       TaskflowMetrics} listening to the engine, into a {@code SimpleMeterRegistry}; on the
+ *       backend, {@code MeteredBackend} timing every write with a histogram), to compare side by
+ *       side with the runs without: {@code java -jar taskflow4j-bench/target/benchmarks.jar
+ *       'EngineBenchmark.chain' -p n=1000,10000}.
  * </ul>
  *
  * <p>Run: {@code java -jar taskflow4j-bench/target/benchmarks.jar EngineBenchmark}. The fork has a
@@ -64,6 +75,9 @@ public class EngineBenchmark {
   private Backend backend;
   private Connection conn;
   private FlowDetail finished;
+  private MeterRegistry registry;
+  private TaskflowMetrics metrics;
+  private Backend meteredBackend;
 
   /** The chain's input, as TaskFlow's benchmark gives it ({@code store={'v0': 0}}). */
   static final Map<String, Object> V0 = Map.of("v0", 0L);
@@ -81,6 +95,9 @@ public class EngineBenchmark {
     LogBook book = conn.saveLogBook(LogBook.create("bench").withFlow(fd));
     Engines.load(chain(n)).store(V0).backend(backend).logBook(book).flowDetail(fd).run();
     finished = conn.getFlowDetails(fd.uuid());
+    registry = new SimpleMeterRegistry();
+    metrics = TaskflowMetrics.bind(registry);
+    meteredBackend = MeteredBackend.wrap(backend, registry);
     if (finished.state() != FlowState.SUCCESS) {
       throw new IllegalStateException("the setup run did not succeed: " + finished.state());
     }
@@ -101,6 +118,35 @@ public class EngineBenchmark {
     FlowDetail fd = FlowDetail.create("chain");
     LogBook book = conn.saveLogBook(LogBook.create("bench").withFlow(fd));
     Object out = Engines.load(flow).store(V0).backend(backend).logBook(book).flowDetail(fd).run();
+    conn.destroyLogBook(book.uuid());
+    return out;
+  }
+
+  @Benchmark
+  public Object chainMetered() {
+    try (Engine engine = Engines.load(flow).store(V0).build();
+        Registration metered = metrics.listen(engine)) {
+      engine.run();
+      return engine.storage().fetchAll();
+    }
+  }
+
+  @Benchmark
+  public Object chainOnMemoryMetered() {
+    FlowDetail fd = FlowDetail.create("chain");
+    LogBook book = conn.saveLogBook(LogBook.create("bench").withFlow(fd));
+    Object out;
+    try (Engine engine =
+            Engines.load(flow)
+                .store(V0)
+                .backend(meteredBackend)
+                .logBook(book)
+                .flowDetail(fd)
+                .build();
+        Registration metered = metrics.listen(engine)) {
+      engine.run();
+      out = engine.storage().fetchAll();
+    }
     conn.destroyLogBook(book.uuid());
     return out;
   }

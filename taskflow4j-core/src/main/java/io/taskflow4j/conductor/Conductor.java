@@ -436,6 +436,11 @@ public final class Conductor implements AutoCloseable {
       if (stopping()) {
         engine.suspend();
       }
+      try {
+        listener.engineStarting(claim, engine);
+      } catch (RuntimeException e) {
+        LOG.warn("A conductor listener failed", e);
+      }
       Throwable thrown = null;
       try {
         engine.run();

@@ -8,6 +8,14 @@ public interface ConductorListener {
   /** A job was claimed and is about to run. */
   default void claimed(Claim claim) {}
 
+  /**
+   * A claimed job's engine is built and about to run, on the thread that runs it: the place to
+   * attach engine listeners (metrics, tracing) to every flow a conductor runs. Listeners attached
+   * here need no closing: the engine is dropped when the job is settled. Return quickly; an
+   * exception is logged and ignored.
+   */
+  default void engineStarting(Claim claim, io.taskflow4j.engine.Engine engine) {}
+
   /** A job was settled. */
   default void settled(JobOutcome outcome) {}
 

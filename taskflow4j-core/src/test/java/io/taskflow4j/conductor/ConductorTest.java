@@ -195,6 +195,50 @@ class ConductorTest {
   }
 
   @Test
+  void engineStartingLetsAListenerFollowEachJobsEngine() throws Exception {
+    MemoryJobboard board = board(Duration.ofSeconds(10));
+    Job job = FlowJobs.post(board, conn, FlowJob.of(new Steps()).named("steps-job"));
+    Queue<String> seen = new ConcurrentLinkedQueue<>();
+    Outcomes out =
+        new Outcomes() {
+          @Override
+          public void engineStarting(
+              io.taskflow4j.jobs.Claim claim, io.taskflow4j.engine.Engine engine) {
+            seen.add("job " + claim.job().uuid());
+            engine.onAtomEvent(
+                e -> {
+                  if (e.state() == AtomState.SUCCESS) {
+                    seen.add(e.atomName());
+                  }
+                });
+            engine.notifier().register(FlowState.RUNNING, e -> seen.add("flow RUNNING"));
+            engine.notifier().register(FlowState.SUCCESS, e -> seen.add("flow SUCCESS"));
+          }
+        };
+    conductor(board, "c1", backend, out).start();
+    assertThat(out.next().kind()).isEqualTo(JobOutcome.Kind.COMPLETED);
+    assertThat(seen)
+        .containsExactly("job " + job.uuid(), "flow RUNNING", "t1", "t2", "t3", "flow SUCCESS");
+  }
+
+  @Test
+  void aFailingEngineStartingListenerDoesNotStopTheJob() throws Exception {
+    MemoryJobboard board = board(Duration.ofSeconds(10));
+    Job job = FlowJobs.post(board, conn, FlowJob.of(new Steps()).named("steps-job"));
+    Outcomes out =
+        new Outcomes() {
+          @Override
+          public void engineStarting(
+              io.taskflow4j.jobs.Claim claim, io.taskflow4j.engine.Engine engine) {
+            throw new IllegalStateException("listener bug");
+          }
+        };
+    conductor(board, "c1", backend, out).start();
+    assertThat(out.next().kind()).isEqualTo(JobOutcome.Kind.COMPLETED);
+    assertThat(flowOf(job).state()).isEqualTo(FlowState.SUCCESS);
+  }
+
+  @Test
   void retentionPrunesFinishedFlowsButNotOneAJobStillRefersTo() throws Exception {
     MemoryJobboard board = board(Duration.ofSeconds(10));
     Job done = FlowJobs.post(board, conn, FlowJob.of(new Workloads.Chain(), 3));

@@ -73,6 +73,7 @@ public final class RemoteTaskRunner implements TaskRunner, AutoCloseable {
   private final AtomicLong ignoredReplies = new AtomicLong();
   private final AtomicLong redispatches = new AtomicLong();
   private final AtomicLong dispatches = new AtomicLong();
+  private final AtomicLong heartbeatMisses = new AtomicLong();
   private volatile boolean closed;
 
   private RemoteTaskRunner(Builder b) {
@@ -200,6 +201,14 @@ public final class RemoteTaskRunner implements TaskRunner, AutoCloseable {
   /** Dispatches abandoned and sent again. */
   public long redispatches() {
     return redispatches.get();
+  }
+
+  /**
+   * Dispatches abandoned because their worker missed {@link Builder#missedHeartbeats} heartbeats
+   * (each is also counted in {@link #redispatches()} when the task is sent again).
+   */
+  public long heartbeatMisses() {
+    return heartbeatMisses.get();
   }
 
   /** All dispatches (requests sent). */
@@ -505,14 +514,18 @@ public final class RemoteTaskRunner implements TaskRunner, AutoCloseable {
         WorkerInfo w = a.worker;
         // A stopping worker finishes what it runs and keeps sending heartbeats meanwhile.
         if (now - w.lastSeen > w.ttlNanos) {
-          a.lose(
-              "worker "
-                  + w.name
-                  + " missed "
-                  + missedHeartbeats
-                  + " heartbeats ("
-                  + TimeUnit.NANOSECONDS.toMillis(now - w.lastSeen)
-                  + " ms of silence)");
+          boolean lost =
+              a.lose(
+                  "worker "
+                      + w.name
+                      + " missed "
+                      + missedHeartbeats
+                      + " heartbeats ("
+                      + TimeUnit.NANOSECONDS.toMillis(now - w.lastSeen)
+                      + " ms of silence)");
+          if (lost) {
+            heartbeatMisses.incrementAndGet();
+          }
         } else if (!a.running && now - a.sentAt > pendingTimeout.toNanos()) {
           a.lose("worker " + w.name + " did not start the task within " + pendingTimeout);
         } else if (now - a.sentAt > requestTimeout.toNanos()) {
@@ -584,8 +597,9 @@ public final class RemoteTaskRunner implements TaskRunner, AutoCloseable {
       this.call = call;
     }
 
-    void lose(String reason) {
-      outcome.complete(new Outcome(null, null, reason));
+    /** Ends the attempt as lost; whether this call ended it (false: it had an outcome). */
+    boolean lose(String reason) {
+      return outcome.complete(new Outcome(null, null, reason));
     }
   }
 

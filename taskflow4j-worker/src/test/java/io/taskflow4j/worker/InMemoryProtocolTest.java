@@ -226,6 +226,8 @@ class InMemoryProtocolTest {
     String survivor = victim.equals("w1") ? "w2" : "w1";
     assertThat(e.storage().fetch("r")).isEqualTo(survivor);
     assertThat(ranOn).containsExactly(victim, survivor);
+    assertThat(remote.heartbeatMisses()).as("dispatches lost to missed heartbeats").isEqualTo(1);
+    assertThat(remote.redispatches()).isEqualTo(1);
     // 3 heartbeats of 100 ms, checked every 50 ms
     assertThat(detectMs).isLessThan(1500);
     never.countDown();
