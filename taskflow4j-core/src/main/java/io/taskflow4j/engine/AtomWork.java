@@ -37,7 +37,12 @@ final class AtomWork {
   private static final String USER = System.getProperty("user.name", "unknown");
 
   /** What a worker reports back to the engine thread. */
-  record Completion(int atom, boolean revert, Failure failure, Throwable engineError) {}
+  record Completion(
+      int atom, boolean revert, Failure failure, Throwable engineError, boolean notStarted) {
+    Completion(int atom, boolean revert, Failure failure, Throwable engineError) {
+      this(atom, revert, failure, engineError, false);
+    }
+  }
 
   private final ActionEngine engine;
   private final EngineConfig cfg;
@@ -104,6 +109,12 @@ final class AtomWork {
               USER
             });
     s.setAtomState(name, AtomState.RUNNING, start);
+    if (holdResults && engine.suspending) {
+      // The previous atom's result was written with this marker and its listeners, told only
+      // then, asked the run to stop: this atom has not started and goes back to what it was.
+      s.restoreDetail(name, before);
+      return new Completion(i, false, null, null, true);
+    }
     if (old != AtomState.RUNNING) {
       // Re-running an atom left RUNNING is silent (TaskFlow's identity transition).
       engine.notifyAtom(i, old, AtomState.RUNNING, null, null);

@@ -525,6 +525,12 @@ final class FlowRun implements Engine.EngineRun {
         }
         continue;
       }
+      if (done.notStarted()) {
+        // Suspended between its marker and its start (see AtomWork#execute): still to run.
+        setMirror(i, s.getAtomState(c.names[i]), intention[i]);
+        addNextUp(i);
+        continue;
+      }
       Failure f = done.failure();
       if (!done.revert()) {
         setMirror(i, f == null ? AtomState.SUCCESS : AtomState.FAILURE, intention[i]);

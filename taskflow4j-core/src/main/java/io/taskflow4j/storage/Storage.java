@@ -205,6 +205,16 @@ public final class Storage implements AutoCloseable {
     details.hold(name, result, metaEntries, afterWrite);
   }
 
+  /**
+   * Puts atom {@code name}'s detail back to {@code before} (a detail of it read earlier), under the
+   * stored revision: an engine that set the atom RUNNING and then did not start it after all.
+   */
+  public void restoreDetail(String name, AtomDetail before) {
+    Objects.requireNonNull(before, "before");
+    details.flushHeld();
+    details.updateAtom(name, d -> before.withRevision(d.revision()), null, null);
+  }
+
   /** Writes a result held back by {@link #saveLater} now, if there is one. */
   public void flush() {
     details.flushHeld();

@@ -166,6 +166,40 @@ class OneWritePerTaskTest {
   }
 
   @Test
+  void suspendingFromTheListenerOfAResultStopsBeforeTheNextTaskStarts() {
+    TogetherConnection c = new TogetherConnection(memory, true);
+    String fd;
+    try (Engine engine = Engines.load(chain(3)).connection(c).build()) {
+      listen(engine);
+      engine
+          .atomNotifier()
+          .registerAny(
+              e -> {
+                if (e.atomName().equals("t0") && e.state() == AtomState.SUCCESS) {
+                  engine.suspend();
+                }
+              });
+      engine.run();
+      assertThat(engine.flowState()).isEqualTo(FlowState.SUSPENDED);
+      fd = engine.flowDetail().uuid();
+    }
+    assertThat(calls).hasValue(1);
+    assertThat(heard).containsExactly("t0:RUNNING", "t0:SUCCESS");
+    AtomDetail t1 = memory.getFlowDetails(fd).findByName("t1").orElseThrow();
+    assertThat(t1.state()).isEqualTo(AtomState.PENDING); // marked with t0's result, then put back
+    assertThat(t1.meta()).doesNotContainKeys("started_at", "attempt");
+
+    try (Engine engine =
+        Engines.load(chain(3)).connection(c).flowDetail(memory.getFlowDetails(fd)).build()) {
+      engine.run();
+      assertThat(engine.flowState()).isEqualTo(FlowState.SUCCESS);
+      assertThat(memory.getFlowDetails(fd).findByName("t1").get().meta())
+          .containsEntry("attempt", 1);
+    }
+    assertThat(calls).hasValue(3);
+  }
+
+  @Test
   void aFailingTaskAfterAHeldResultRevertsWithThatResultStored() {
     TogetherConnection c = new TogetherConnection(memory, true);
     List<Object> revertedWith = new ArrayList<>();
