@@ -462,19 +462,40 @@ final class DetailWriter {
   /** See {@link Storage#changeFlowState}. */
   boolean changeFlowState(FlowState state) {
     Objects.requireNonNull(state, "state");
-    flushHeld();
+    Held h = takeHeld();
+    boolean changed;
+    boolean joint = false;
     table.structure.readLock().lock();
     flowLock.lock();
     try {
-      if (!FlowState.checkTransition(header.state(), state)) {
-        return false;
+      changed = FlowState.checkTransition(header.state(), state);
+      if (changed) {
+        FlowDetail updated = header.withState(state);
+        if (h == null) {
+          writeFlow(updated);
+        } else if (!updated.equals(header)) {
+          // A run's last result and its final state: one write of the flow detail carrying it.
+          FlowDetail written =
+              store.writeFlow(
+                  updated.withAtoms(List.of(h.updated())),
+                  "atom detail '" + h.entry().name + "' with the flow's state");
+          recordWritten(h.entry(), written.find(h.updated().uuid()).orElseThrow());
+          header = written.withoutAtoms();
+          joint = true;
+        }
       }
-      writeFlow(header.withState(state));
-      return true;
     } finally {
       flowLock.unlock();
       table.structure.readLock().unlock();
     }
+    if (h != null) {
+      if (joint) {
+        h.afterWrite().run();
+      } else {
+        writeHeld(h); // the flow's state was not written: the result alone
+      }
+    }
+    return changed;
   }
 
   /** Writes the flow detail's own fields (flow lock held), unless unchanged. */

@@ -461,7 +461,6 @@ public final class Storage implements AutoCloseable {
 
   /** The flow's state. */
   public FlowState getFlowState() {
-    details.flushHeld();
     return details.header().state();
   }
 
@@ -478,7 +477,7 @@ public final class Storage implements AutoCloseable {
    * @throws InvalidStateException when the transition is not allowed
    */
   public boolean changeFlowState(FlowState state) {
-    details.flushHeld();
+    // A held result goes with the state (see DetailWriter#changeFlowState).
     return details.changeFlowState(state);
   }
 

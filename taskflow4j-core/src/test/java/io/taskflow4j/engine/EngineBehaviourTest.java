@@ -349,6 +349,10 @@ class EngineBehaviourTest {
       assertThat(conn.atomWrites.get()).isEqualTo(10);
       // ensureAtoms in one write, then RUNNING and SUCCESS of the flow.
       assertThat(conn.flowWrites.get()).isEqualTo(3);
+      // A serial run on a store that writes atoms together commits each result with the next
+      // marker, and the last one with the flow's state: one atom write per task, not two.
+      boolean together = conn.updatesAtomsTogether() && !c.parallel();
+      assertThat(conn.atomCommits.get()).isEqualTo(together ? 5 : 10);
       AtomDetail t0 = env.reload(fdUuid).findByName("t0").orElseThrow();
       assertThat(t0.meta())
           .containsEntry("progress", 1.0)

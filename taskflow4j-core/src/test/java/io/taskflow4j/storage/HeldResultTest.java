@@ -105,9 +105,15 @@ class HeldResultTest {
     assertThat(stored(s, "a").lastResults()).isEqualTo(2);
 
     s.saveLater("a", 3, null, told::incrementAndGet);
-    s.changeFlowState(FlowState.RUNNING);
+    s.changeFlowState(FlowState.RUNNING); // the flow's state carries the held result
     assertThat(told).hasValue(3);
     assertThat(stored(s, "a").lastResults()).isEqualTo(3);
+    assertThat(c.writes.get(c.writes.size() - 1)).containsExactly("flow:RUNNING", "a:SUCCESS");
+    s.saveLater("a", 33, null, told::incrementAndGet);
+    assertThat(s.changeFlowState(FlowState.RUNNING)).isFalse(); // no transition: the result alone
+    assertThat(c.writes.get(c.writes.size() - 1)).containsExactly("a:SUCCESS");
+    assertThat(told).hasValue(4);
+    told.set(3);
 
     s.saveLater("a", 4, null, told::incrementAndGet);
     s.setAtomState("a", AtomState.RUNNING); // RUNNING of the same atom: the result first, alone

@@ -3,6 +3,7 @@ package io.taskflow4j.storage;
 import io.taskflow4j.persistence.AtomDetail;
 import io.taskflow4j.persistence.ConflictException;
 import io.taskflow4j.persistence.Connection;
+import io.taskflow4j.persistence.FlowDetail;
 import io.taskflow4j.persistence.spi.ForwardingConnection;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -10,7 +11,8 @@ import java.util.List;
 
 /**
  * A connection that writes lists of atom details all or none (when told it can) and records every
- * atom write it is asked for, as {@code name:STATE} lists; it can fail its next list write.
+ * atom and flow-detail write it is asked for, as lists of {@code name:STATE} ({@code flow:STATE}
+ * first for a flow detail, then the atoms it carries); it can fail its next list write.
  */
 public final class TogetherConnection extends ForwardingConnection {
   public final List<List<String>> writes = Collections.synchronizedList(new ArrayList<>());
@@ -22,11 +24,30 @@ public final class TogetherConnection extends ForwardingConnection {
     this.together = together;
   }
 
-  /** The joint writes made so far. */
+  /** The joint atom writes made so far (flow-detail writes not counted). */
   public long jointWrites() {
     synchronized (writes) {
-      return writes.stream().filter(w -> w.size() > 1).count();
+      return writes.stream().filter(w -> w.size() > 1 && !w.get(0).startsWith("flow:")).count();
     }
+  }
+
+  /** The writes from the first write of flow state {@code state} on. */
+  public List<List<String>> writesFrom(String state) {
+    synchronized (writes) {
+      int i = writes.indexOf(List.of("flow:" + state));
+      return i < 0 ? List.of() : List.copyOf(writes.subList(i, writes.size()));
+    }
+  }
+
+  @Override
+  public FlowDetail updateFlowDetails(FlowDetail flowDetail) {
+    List<String> names = new ArrayList<>();
+    names.add("flow:" + flowDetail.state());
+    for (AtomDetail ad : flowDetail.atoms()) {
+      names.add(ad.name() + ":" + ad.state());
+    }
+    writes.add(names);
+    return delegate().updateFlowDetails(flowDetail);
   }
 
   @Override
