@@ -7,6 +7,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.taskflow4j.engine.Engines;
+import io.taskflow4j.persistence.AtomDetail;
 import io.taskflow4j.persistence.Backend;
 import io.taskflow4j.persistence.Backends;
 import io.taskflow4j.persistence.ConflictException;
@@ -18,6 +19,8 @@ import io.taskflow4j.persistence.FlowState;
 import io.taskflow4j.persistence.LogBook;
 import io.taskflow4j.persistence.memory.MemoryBackend;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -116,11 +119,63 @@ class MeteredBackendTest {
         Connection conn = backend.getConnection()) {
       conn.upgrade();
       Engines.load(TestFlows.linear("lin")).backend(backend).logBook(LogBook.create("b")).run();
+      // t1's RUNNING alone, then each result together with the next task's RUNNING, then t3's
+      // result alone: six atom writes in four commits.
       Timer atoms = writes("sqlite", "update_atom", "success");
-      assertThat(atoms.count()).isGreaterThanOrEqualTo(6);
+      assertThat(atoms.count()).isGreaterThanOrEqualTo(2);
       assertThat(atoms.max(TimeUnit.NANOSECONDS)).isPositive();
+      Timer together = writes("sqlite", "update_atoms", "success");
+      assertThat(together.count()).isGreaterThanOrEqualTo(2);
+      assertThat(together.max(TimeUnit.NANOSECONDS)).isPositive();
+      assertThat(withHistogram).contains(StoreMeters.WRITES + " update_atoms");
       conn.destroyLogBook(conn.getLogBooks().get(0).uuid());
       assertThat(writes("sqlite", "destroy_logbook", "success").count()).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void atomsWrittenTogetherCountConflictsAndFencedWritesAsOneWrite(@TempDir Path dir) {
+    Backend sqlite = Backends.fetch("sqlite:///" + dir.resolve("flows.db"));
+    try (Backend backend = MeteredBackend.wrap(sqlite, registry);
+        Connection conn = backend.getConnection()) {
+      conn.upgrade();
+      assertThat(conn.updatesAtomsTogether()).isTrue();
+      Engines.load(TestFlows.linear("lin")).backend(backend).logBook(LogBook.create("b")).run();
+      String flowUuid = conn.getLogBooks().get(0).flows().get(0).uuid();
+      List<AtomDetail> atoms = conn.getFlowDetails(flowUuid).atoms();
+      double before = count("update_atoms", "success");
+
+      List<AtomDetail> pair = List.of(atoms.get(0).withMeta(Map.of("k", 1)), atoms.get(1));
+      assertThat(conn.updateAtomDetails(pair)).hasSize(2);
+      assertThat(count("update_atoms", "success")).isEqualTo(before + 1);
+      assertThat(count("update_atom", "conflict")).isZero();
+
+      assertThatThrownBy(() -> conn.updateAtomDetails(pair)) // stale revisions now
+          .isInstanceOf(ConflictException.class);
+      assertThat(count("update_atoms", "conflict")).isEqualTo(1);
+
+      conn.advanceFence(new Fence("job-1", 1));
+      Connection first = conn.fenced(new Fence("job-1", 1));
+      conn.advanceFence(new Fence("job-1", 2)); // a peer claimed the job
+      List<AtomDetail> current = conn.getFlowDetails(flowUuid).atoms().subList(0, 2);
+      assertThatThrownBy(() -> first.updateAtomDetails(current))
+          .isInstanceOf(FencedException.class);
+      assertThat(count("update_atoms", "fenced")).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void atomsABackendWritesOneByOneAreTimedOneByOne() {
+    try (Backend backend = MeteredBackend.wrap(new MemoryBackend(), registry);
+        Connection conn = backend.getConnection()) {
+      assertThat(conn.updatesAtomsTogether()).isFalse();
+      Engines.load(TestFlows.linear("lin")).backend(backend).logBook(LogBook.create("b")).run();
+      String flowUuid = conn.getLogBooks().get(0).flows().get(0).uuid();
+      List<AtomDetail> atoms = conn.getFlowDetails(flowUuid).atoms();
+      double before = count("update_atom", "success");
+      conn.updateAtomDetails(atoms.subList(0, 2));
+      assertThat(count("update_atom", "success")).isEqualTo(before + 2);
+      assertThat(count("update_atoms", "success")).isZero();
     }
   }
 }

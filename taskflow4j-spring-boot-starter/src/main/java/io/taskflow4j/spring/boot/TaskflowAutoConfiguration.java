@@ -22,10 +22,9 @@ import org.springframework.context.annotation.ConfigurationCondition;
  * {@link TaskflowConductorAutoConfiguration}'s; health, {@link TaskflowHealthAutoConfiguration}'s
  * (Boot 3) and {@link TaskflowHealthContributorAutoConfiguration}'s (Boot 4).
  *
- * <p>Metrics: a {@code TaskflowMetricsAutoConfiguration} (taskflow4j-micrometer) goes after this
- * class, conditional on its own module's classes, and contributes {@link
- * io.taskflow4j.conductor.ConductorListener} or {@link TaskflowConductorCustomizer} beans, which
- * the conductor takes up; nothing here has to change.
+ * <p>Meters and traces are {@link TaskflowMetricsAutoConfiguration}'s (with taskflow4j-micrometer
+ * and a MeterRegistry): it wraps the {@link Backend} bean and contributes a {@link
+ * io.taskflow4j.conductor.ConductorListener} bean, which the conductor takes up.
  */
 @AutoConfiguration(
     afterName = {

@@ -4,6 +4,7 @@ import io.taskflow4j.conductor.Conductor;
 import io.taskflow4j.conductor.ConductorListener;
 import io.taskflow4j.conductor.FlowFactories;
 import io.taskflow4j.conductor.JobOutcome;
+import io.taskflow4j.engine.Engine;
 import io.taskflow4j.jobs.Claim;
 import io.taskflow4j.jobs.Jobboard;
 import io.taskflow4j.persistence.Backend;
@@ -93,6 +94,17 @@ public class TaskflowConductorAutoConfiguration {
       for (ConductorListener l : all) {
         try {
           l.claimed(claim);
+        } catch (RuntimeException e) {
+          LOG.warn("Conductor listener {} failed", l, e);
+        }
+      }
+    }
+
+    @Override
+    public void engineStarting(Claim claim, Engine engine) {
+      for (ConductorListener l : all) {
+        try {
+          l.engineStarting(claim, engine);
         } catch (RuntimeException e) {
           LOG.warn("Conductor listener {} failed", l, e);
         }

@@ -42,6 +42,8 @@ public class TaskflowProperties {
 
   private final RetentionSettings retention = new RetentionSettings();
 
+  private final Metrics metrics = new Metrics();
+
   public boolean isEnabled() {
     return enabled;
   }
@@ -88,6 +90,10 @@ public class TaskflowProperties {
 
   public RetentionSettings getRetention() {
     return retention;
+  }
+
+  public Metrics getMetrics() {
+    return metrics;
   }
 
   /** Whether {@code connection} names the application's DataSource rather than a store. */
@@ -208,6 +214,23 @@ public class TaskflowProperties {
 
     public void setPolicy(Retention policy) {
       this.policy = policy;
+    }
+  }
+
+  /** Meters and traces, when taskflow4j-micrometer and a MeterRegistry are present. */
+  public static class Metrics {
+    /**
+     * Whether to publish taskflow4j's meters (store writes, jobboard, conductor, flows and atoms)
+     * and, with an ObservationRegistry, its observations, to the application's MeterRegistry.
+     */
+    private boolean enabled = true;
+
+    public boolean isEnabled() {
+      return enabled;
+    }
+
+    public void setEnabled(boolean enabled) {
+      this.enabled = enabled;
     }
   }
 }

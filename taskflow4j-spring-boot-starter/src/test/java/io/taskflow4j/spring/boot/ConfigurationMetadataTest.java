@@ -30,6 +30,7 @@ class ConfigurationMetadataTest {
           "taskflow4j.retention.max-age",
           "taskflow4j.retention.prune-every",
           "taskflow4j.retention.policy",
+          "taskflow4j.metrics.enabled",
           "management.health.taskflow4j.enabled");
 
   @Test
