@@ -24,6 +24,8 @@ final class Fixtures {
   static final String XSS_NAME = "<script>alert(1)</script>";
   static final String XSS_RESULT = "<img src=x onerror=alert(2)>";
   static final String XSS_MESSAGE = "bad input <img src=x onerror=alert(3)>";
+  static final String XSS_TRACE =
+      "Traceback: <img src=x onerror=alert(4)><script>alert(5)</script>";
 
   private Fixtures() {}
 
@@ -79,7 +81,21 @@ final class Fixtures {
       } catch (RuntimeException expected) {
         // the flow fails and is reverted: that is what the test shows
       }
-      return engine.flowDetail();
+      FlowDetail fd = engine.flowDetail();
+      // a traceback as another program (TaskFlow) may have written it, with markup in it
+      io.taskflow4j.persistence.AtomDetail failed = fd.findByName("fails-with-html").orElseThrow();
+      io.taskflow4j.persistence.Failure f = failed.failure();
+      backend
+          .getConnection()
+          .updateAtomDetails(
+              failed.withFailure(
+                  io.taskflow4j.persistence.Failure.of(
+                      f.excTypeNames(),
+                      f.exceptionStr(),
+                      XSS_TRACE + "\n" + f.tracebackStr(),
+                      f.excArgs(),
+                      f.causes())));
+      return backend.getConnection().getFlowDetails(fd.uuid());
     }
   }
 
