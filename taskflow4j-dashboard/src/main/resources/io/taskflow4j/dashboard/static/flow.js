@@ -153,8 +153,8 @@
     }
     const a = last.atoms.find((x) => x.uuid === selected);
     if (!a) return;
-    detail.append(
-        el('h3', null, el('span', {class: 'atom-name'}, a.name), ' ', badge(a.state),
+    detail.append(...[
+      el('h3', null, el('span', {class: 'atom-name'}, a.name), ' ', badge(a.state),
             ' ', el('a', {href: a.raw, class: 'raw', target: '_blank', rel: 'noopener'}, 'raw JSON')),
         el('dl', {class: 'facts'},
             el('dt', null, 'type'), el('dd', null, a.type),
@@ -168,7 +168,8 @@
         resultBlock('Result', a.result, a),
         failureBlock('Failure', a.failure, 'atom-failure'),
         resultBlock('Revert result', a.revert_result, a),
-        failureBlock('Revert failure', a.revert_failure, 'atom-revert-failure'));
+        failureBlock('Revert failure', a.revert_failure, 'atom-revert-failure'),
+    ].filter((x) => x !== null));
     if (a.earlier_attempts.length) {
       const list = el('div', {class: 'attempts', id: 'earlier-attempts'},
           el('h4', null, 'Earlier attempts (retried by ' + a.earlier_attempts[0].retry + ')'));
