@@ -61,6 +61,20 @@ final class DemoCommand implements Callable<Integer> {
       description = "How long each task works, in milliseconds (default: ${DEFAULT-VALUE}).")
   long delayMillis;
 
+  @Option(
+      names = "--dashboard",
+      description =
+          "After the run, serve the dashboard of the demo's store on 127.0.0.1 and print its"
+              + " address (until Ctrl-C).")
+  boolean dashboard;
+
+  @Option(
+      names = "--dashboard-port",
+      paramLabel = "PORT",
+      defaultValue = "8080",
+      description = "The dashboard's port with --dashboard (default: ${DEFAULT-VALUE}).")
+  int dashboardPort;
+
   @Override
   @SuppressWarnings("try") // the progress listener is registered for the try block's duration
   public Integer call() {
@@ -140,6 +154,10 @@ final class DemoCommand implements Callable<Integer> {
                 + book.uuid()
                 + " --connection "
                 + Stores.shellQuote(Stores.mask(connection)));
+        if (dashboard) {
+          DashboardCommand.serve(
+              main, backend, null, connection, null, dashboardPort, "127.0.0.1", null);
+        }
         return state == FlowState.SUCCESS ? ExitCodes.OK : ExitCodes.FAILURE;
       }
     }

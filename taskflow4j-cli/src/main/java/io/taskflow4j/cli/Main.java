@@ -45,6 +45,7 @@ import picocli.CommandLine.Spec;
       WorkerCommand.class,
       JobsCommand.class,
       ConductorCommand.class,
+      DashboardCommand.class,
       CommandLine.HelpCommand.class
     },
     footerHeading = "%nExit codes:%n",

@@ -1,0 +1,178 @@
+package io.taskflow4j.cli;
+
+import io.taskflow4j.dashboard.Dashboard;
+import io.taskflow4j.dashboard.DashboardException;
+import io.taskflow4j.jobs.Jobboard;
+import io.taskflow4j.jobs.Jobboards;
+import io.taskflow4j.persistence.Backend;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code taskflow4j dashboard}: serves the read-only web dashboard until stopped. */
+@Command(
+    name = "dashboard",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Serve a read-only web dashboard of a store: flows by state, the flows page by page, a"
+          + " timeline of each flow with its failures and retries, and a board's jobs.",
+      "Listens on 127.0.0.1 unless --bind says otherwise; another address needs --token-file.",
+      "Runs until stopped (Ctrl-C)."
+    })
+final class DashboardCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  @Option(
+      names = "--connection",
+      paramLabel = "URI",
+      required = true,
+      description = "The store to show (read, never written).")
+  String connection;
+
+  @Option(
+      names = "--board",
+      paramLabel = "URI",
+      description = "A jobboard whose jobs and conductors the jobs page shows.")
+  String board;
+
+  @Option(
+      names = "--port",
+      paramLabel = "PORT",
+      defaultValue = "8080",
+      description = "The port (default: ${DEFAULT-VALUE}; 0: any free one).")
+  int port;
+
+  @Option(
+      names = "--bind",
+      paramLabel = "ADDRESS",
+      defaultValue = Dashboard.DEFAULT_BIND,
+      description = "The address to listen on (default: ${DEFAULT-VALUE}).")
+  String bind;
+
+  @Option(
+      names = "--token-file",
+      paramLabel = "FILE",
+      description =
+          "A file whose first line is the token every request must carry (needed on any address"
+              + " but loopback; the file must be private: chmod 600).")
+  Path tokenFile;
+
+  @Override
+  public Integer call() {
+    Main main = Main.of(spec);
+    if (port < 0 || port > 65_535) {
+      throw new CliException(ExitCodes.USAGE, "--port must be from 0 to 65535, not " + port);
+    }
+    String token = tokenFile == null ? null : readToken(tokenFile);
+    Backend backend = Stores.readable(connection);
+    Jobboard jobboard = null;
+    try {
+      jobboard = board == null ? null : Jobboards.open(board);
+      serve(main, backend, jobboard, connection, board, port, bind, token);
+      return ExitCodes.OK;
+    } finally {
+      if (jobboard != null) {
+        jobboard.close();
+      }
+      backend.close();
+    }
+  }
+
+  /** Starts the dashboard, prints its address, and serves until the process is stopped. */
+  static void serve(
+      Main main,
+      Backend backend,
+      Jobboard jobboard,
+      String connection,
+      String boardConnection,
+      int port,
+      String bind,
+      String token) {
+    Dashboard dashboard;
+    try {
+      dashboard =
+          Dashboard.builder()
+              .backend(backend)
+              .jobboard(jobboard)
+              .storeLabel(Stores.mask(connection))
+              .boardLabel(boardConnection == null ? null : Stores.mask(boardConnection))
+              .port(port)
+              .bindAddress(bind)
+              .token(token)
+              .start();
+    } catch (DashboardException | IllegalArgumentException e) {
+      throw new CliException(ExitCodes.USAGE, e.getMessage());
+    }
+    CountDownLatch stopped = new CountDownLatch(1);
+    Thread hook =
+        new Thread(
+            () -> {
+              dashboard.close();
+              stopped.countDown();
+            },
+            "taskflow4j-dashboard-stop");
+    Runtime.getRuntime().addShutdownHook(hook);
+    main.println(
+        "Dashboard of "
+            + Stores.mask(connection)
+            + " at "
+            + dashboard.url()
+            + (token == null ? "" : " (open it once as " + dashboard.url() + "?token=TOKEN)"));
+    main.println("Read-only; Ctrl-C stops it.");
+    main.out().flush();
+    try {
+      stopped.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      dashboard.close();
+    }
+  }
+
+  /** The token: the first line of a file only its owner may read. */
+  static String readToken(Path file) {
+    try {
+      try {
+        Set<PosixFilePermission> perms = Files.getPosixFilePermissions(file);
+        if (perms.contains(PosixFilePermission.OTHERS_READ)
+            || perms.contains(PosixFilePermission.GROUP_READ)) {
+          throw new CliException(
+              ExitCodes.USAGE,
+              "the token file "
+                  + file
+                  + " can be read by other users; make it private (chmod 600 "
+                  + file
+                  + ")");
+        }
+      } catch (UnsupportedOperationException notPosix) {
+        // a file system without POSIX permissions: nothing to check
+      }
+      String first = Files.readString(file, StandardCharsets.UTF_8).lines().findFirst().orElse("");
+      if (first.strip().length() < Dashboard.MIN_TOKEN_LENGTH) {
+        throw new CliException(
+            ExitCodes.USAGE,
+            "the token in "
+                + file
+                + " is shorter than "
+                + Dashboard.MIN_TOKEN_LENGTH
+                + " characters; make one with: openssl rand -hex 24 > "
+                + file);
+      }
+      return first.strip();
+    } catch (NoSuchFileException e) {
+      throw new CliException(ExitCodes.USAGE, "no token file " + file);
+    } catch (IOException e) {
+      throw new CliException(
+          ExitCodes.USAGE, "cannot read the token file " + file + ": " + e.getMessage());
+    }
+  }
+}

@@ -1,0 +1,108 @@
+package io.taskflow4j.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class DashboardCommandTest {
+  @TempDir Path dir;
+
+  private String demoStore() {
+    String connection = "sqlite:///" + dir.resolve("demo.db");
+    Cli.run("demo", "--connection", connection, "--delay", "0").expect(0);
+    return connection;
+  }
+
+  @Test
+  void servesTheStoreUntilStoppedAndPrintsItsAddress() throws Exception {
+    String connection = demoStore();
+    Process p =
+        new ProcessBuilder(
+                List.of(
+                    Cli.javaBinary(),
+                    "-cp",
+                    System.getProperty("java.class.path"),
+                    Main.class.getName(),
+                    "dashboard",
+                    "--connection",
+                    connection,
+                    "--port",
+                    "0"))
+            .redirectError(ProcessBuilder.Redirect.DISCARD)
+            .start();
+    try {
+      BufferedReader out =
+          new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+      // (logback's own status lines of the test class path come first)
+      String line = out.readLine();
+      while (line != null && !line.startsWith("Dashboard of ")) {
+        line = out.readLine();
+      }
+      assertThat(line).startsWith("Dashboard of " + connection + " at http://127.0.0.1:");
+      Matcher m = Pattern.compile("at (http://127\\.0\\.0\\.1:\\d+/)").matcher(line);
+      assertThat(m.find()).isTrue();
+      HttpResponse<String> flows =
+          HttpClient.newHttpClient()
+              .send(
+                  HttpRequest.newBuilder(URI.create(m.group(1) + "api/flows")).build(),
+                  HttpResponse.BodyHandlers.ofString());
+      assertThat(flows.statusCode()).isEqualTo(200);
+      assertThat(flows.body()).contains("\"flow_name\":\"order-processing\"");
+    } finally {
+      p.destroy();
+      assertThat(p.waitFor(10, TimeUnit.SECONDS)).isTrue();
+    }
+  }
+
+  @Test
+  void refusesAnotherAddressWithoutAToken() {
+    String connection = demoStore();
+    Cli.Result r =
+        Cli.run("dashboard", "--connection", connection, "--bind", "0.0.0.0", "--port", "0")
+            .expect(ExitCodes.USAGE);
+    assertThat(r.err())
+        .contains("refusing to serve the dashboard on 0.0.0.0 without a token")
+        .contains("--token-file");
+  }
+
+  @Test
+  void refusesATokenFileOthersCanRead() throws Exception {
+    String connection = demoStore();
+    Path token = dir.resolve("token");
+    Files.writeString(token, "0123456789abcdef0123456789\n");
+    Files.setPosixFilePermissions(token, PosixFilePermissions.fromString("rw-r--r--"));
+    Cli.Result r =
+        Cli.run(
+                "dashboard",
+                "--connection",
+                connection,
+                "--bind",
+                "0.0.0.0",
+                "--token-file",
+                token.toString())
+            .expect(ExitCodes.USAGE);
+    assertThat(r.err()).contains("can be read by other users").contains("chmod 600");
+    Files.setPosixFilePermissions(token, PosixFilePermissions.fromString("rw-------"));
+    Files.writeString(token, "short\n");
+    assertThat(
+            Cli.run("dashboard", "--connection", connection, "--token-file", token.toString())
+                .expect(ExitCodes.USAGE)
+                .err())
+        .contains("shorter than 16 characters");
+  }
+}

@@ -1,0 +1,53 @@
+'use strict';
+(() => {
+  const {el, clear, badge, poll, time, flowLink} = TF;
+  const content = document.getElementById('content');
+
+  function render(b) {
+    clear(content).append(el('h1', null, 'Jobs'));
+    if (!b.board) {
+      content.append(el('p', {class: 'empty', id: 'no-board'},
+          'No jobboard is shown: start the dashboard with --board URI (or give the Dashboard a jobboard).'));
+      return;
+    }
+    content.append(el('p', {class: 'hint'}, 'Board ', el('code', null, b.board),
+        ' · lease ' + b.lease_seconds + ' s, renewed by the owner every third of it · ' +
+        Object.entries(b.jobs_by_state).filter(([, n]) => n > 0).map(([s, n]) => n + ' ' + s)
+            .join(', ') + (b.trashed ? ' · ' + b.trashed + ' in the trash' : '')));
+    const t = el('table', {class: 'grid', id: 'jobs'}, el('thead', null, el('tr', null,
+        el('th', null, '#'), el('th', null, 'job'), el('th', null, 'state'), el('th', null, 'priority'),
+        el('th', null, 'owner'), el('th', null, 'fencing token'), el('th', null, 'failures'),
+        el('th', null, 'flow'), el('th', null, 'posted'))));
+    const tb = el('tbody');
+    b.jobs.forEach((j, i) => {
+      tb.append(el('tr', {'data-job': j.uuid, 'data-state': j.state},
+          el('td', {class: 'n'}, String(i + 1)),
+          el('td', null, j.name, el('div', {class: 'uuid'}, j.uuid)),
+          el('td', null, badge(j.state)),
+          el('td', null, j.priority),
+          el('td', {class: 'owner'}, j.owner || '—'),
+          el('td', {class: 'n'}, String(j.token)),
+          el('td', {class: 'n' + (j.failures ? ' bad' : '')}, String(j.failures)),
+          el('td', null, j.flow_uuid ? flowLink(j.flow_uuid, j.book_name || j.flow_uuid) : '—'),
+          el('td', {class: 'time'}, time(j.created_on))));
+    });
+    if (b.jobs.length === 0) tb.append(el('tr', null, el('td', {colspan: 9, class: 'empty'}, 'The board is empty.')));
+    t.append(tb);
+    content.append(t, el('h2', null, 'Conductors'));
+    const c = el('table', {class: 'grid', id: 'conductors'}, el('thead', null, el('tr', null,
+        el('th', null, 'conductor'), el('th', null, 'host'), el('th', null, 'pid'),
+        el('th', null, 'registered'), el('th', null, 'details'))));
+    const cb = el('tbody');
+    for (const x of b.conductors) {
+      cb.append(el('tr', {'data-conductor': x.id}, el('td', null, x.name, el('div', {class: 'uuid'}, x.id)),
+          el('td', null, x.host || ''), el('td', {class: 'n'}, String(x.pid)),
+          el('td', {class: 'time'}, time(x.since)),
+          el('td', null, Object.entries(x.meta).map(([k, v]) => k + '=' + JSON.stringify(v)).join(', '))));
+    }
+    if (b.conductors.length === 0) cb.append(el('tr', null, el('td', {colspan: 5, class: 'empty'}, 'No conductor is registered.')));
+    c.append(cb);
+    content.append(c, el('p', {class: 'hint'}, 'A conductor is listed while its registration is alive (renewed by its heartbeat).'));
+  }
+
+  poll(() => '/api/jobs', render, 2000);
+})();
