@@ -246,11 +246,6 @@ public final class Main implements Callable<Integer> {
     }
   }
 
-  /** Whether --json was given: reports and errors are JSON objects on standard output. */
-  boolean json() {
-    return jsonRequested;
-  }
-
   /**
    * Prints a report as one JSON object on one line of standard output, secrets removed (its
    * connection strings are masked already; a password-like field of a name is masked too).
