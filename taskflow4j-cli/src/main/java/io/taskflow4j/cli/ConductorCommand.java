@@ -8,8 +8,11 @@ import io.taskflow4j.jobs.Claim;
 import io.taskflow4j.jobs.Jobboard;
 import io.taskflow4j.persistence.Backend;
 import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicLong;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -71,6 +74,39 @@ final class ConductorCommand implements Callable<Integer> {
               + " on the board refers to (default: keep everything).")
   Duration retention;
 
+  @Option(
+      names = "--json",
+      description =
+          "Print the claims and outcomes on standard error, and when the conductor stops (board"
+              + " empty with --exit-when-idle, or a signal) one JSON object on standard output:"
+              + " {\"conductor\", \"board\", \"completed\", \"released\", \"failed\","
+              + " \"trashed\", \"dropped\", \"pruned_flows\"}.")
+  boolean json;
+
+  /** A claim or an outcome: standard output, or standard error under --json. */
+  private void event(Main main, String line) {
+    if (json) {
+      main.info(line);
+    } else {
+      main.println(line);
+    }
+  }
+
+  /** The --json summary of a conductor that stopped. */
+  private void summary(Main main, Conductor conductor, long pruned) {
+    Conductor.Stats s = conductor.stats();
+    Map<String, Object> r = new LinkedHashMap<>();
+    r.put("conductor", conductor.owner().toString());
+    r.put("board", where.boardName());
+    r.put("completed", s.completed());
+    r.put("released", s.released());
+    r.put("failed", s.failed());
+    r.put("trashed", s.trashed());
+    r.put("dropped", s.dropped());
+    r.put("pruned_flows", pruned);
+    main.printJson(r);
+  }
+
   @Override
   public Integer call() throws InterruptedException {
     Main main = Main.of(spec);
@@ -78,6 +114,7 @@ final class ConductorCommand implements Callable<Integer> {
       throw new CliException(ExitCodes.USAGE, "--jobs, --workers and --max-failures must be >= 1");
     }
     Duration keep = retention;
+    AtomicLong pruned = new AtomicLong();
     Backend backend = Stores.open(where.connection);
     Jobboard board;
     try {
@@ -96,7 +133,8 @@ final class ConductorCommand implements Callable<Integer> {
                 new ConductorListener() {
                   @Override
                   public void claimed(Claim claim) {
-                    main.println(
+                    event(
+                        main,
                         String.format(
                             OUTCOME,
                             "claimed",
@@ -107,14 +145,16 @@ final class ConductorCommand implements Callable<Integer> {
 
                   @Override
                   public void pruned(io.taskflow4j.retention.PruneReport r) {
+                    pruned.addAndGet(r.flowsDeleted());
                     if (r.flowsDeleted() > 0) {
-                      main.println(PruneCommand.describe(r, where.connection));
+                      event(main, PruneCommand.describe(r, where.connection));
                     }
                   }
 
                   @Override
                   public void settled(JobOutcome o) {
-                    main.println(
+                    event(
+                        main,
                         String.format(
                             OUTCOME,
                             o.kind().name().toLowerCase(java.util.Locale.ROOT),
@@ -144,6 +184,9 @@ final class ConductorCommand implements Callable<Integer> {
                 conductor.stop(Duration.ofSeconds(grace));
                 board.close();
                 backend.close();
+                if (json) {
+                  summary(main, conductor, pruned.get());
+                }
               } catch (RuntimeException | Error e) {
                 // e.g. fenced: a peer took a job over while this one was stopping; the job is
                 // the peer's now, and what this conductor could not release is said in one line
@@ -154,7 +197,8 @@ final class ConductorCommand implements Callable<Integer> {
             });
     Runtime.getRuntime().addShutdownHook(hook);
     conductor.start();
-    main.println(
+    event(
+        main,
         "Conductor "
             + conductor.owner()
             + " on "
@@ -177,6 +221,10 @@ final class ConductorCommand implements Callable<Integer> {
     Conductor.Stats s = conductor.stats();
     board.close();
     backend.close();
+    if (json) {
+      summary(main, conductor, pruned.get());
+      return ExitCodes.OK;
+    }
     main.println(
         "Board empty: "
             + s.completed()

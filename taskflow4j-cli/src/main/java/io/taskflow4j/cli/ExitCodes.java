@@ -47,4 +47,26 @@ public final class ExitCodes {
   public static final int CRASHED = 42;
 
   private ExitCodes() {}
+
+  /**
+   * The name of an exit code, as the {@code type} of a JSON error ({@code --json}): {@code
+   * "failure"}, {@code "usage"}, {@code "store"}, {@code "not_found"}, {@code "bad_file"}, {@code
+   * "conflict"}, {@code "incompatible"}, {@code "upgrade_required"}, {@code "damaged"}, {@code
+   * "crashed"}; {@code "ok"} for 0.
+   */
+  public static String name(int exitCode) {
+    return switch (exitCode) {
+      case OK -> "ok";
+      case USAGE -> "usage";
+      case STORE -> "store";
+      case NOT_FOUND -> "not_found";
+      case BAD_FILE -> "bad_file";
+      case CONFLICT -> "conflict";
+      case INCOMPATIBLE -> "incompatible";
+      case UPGRADE_REQUIRED -> "upgrade_required";
+      case DAMAGED -> "damaged";
+      case CRASHED -> "crashed";
+      default -> "failure";
+    };
+  }
 }

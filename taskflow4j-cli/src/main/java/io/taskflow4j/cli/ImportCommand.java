@@ -18,7 +18,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.function.Consumer;
@@ -61,6 +63,12 @@ final class ImportCommand implements Callable<Integer> {
   @Option(names = "--replace", description = "Replace logbooks that already exist.")
   boolean replace;
 
+  @Option(
+      names = "--json",
+      description =
+          "Print the result as one JSON object on standard output: {\"file\", \"connection\", \"logbooks\"}.")
+  boolean json;
+
   @Override
   public Integer call() {
     Main main = Main.of(spec);
@@ -78,6 +86,14 @@ final class ImportCommand implements Callable<Integer> {
       try (Backend backend = Stores.open(connection);
           Connection c = backend.getConnection()) {
         int written = write(c, books, replace, connection, file, null, null);
+        if (json) {
+          Map<String, Object> r = new LinkedHashMap<>();
+          r.put("file", file);
+          r.put("connection", Stores.mask(connection));
+          r.put("logbooks", written);
+          main.printJson(r);
+          return ExitCodes.OK;
+        }
         main.info(
             "Imported "
                 + written

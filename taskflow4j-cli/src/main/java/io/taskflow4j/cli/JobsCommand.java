@@ -380,6 +380,11 @@ final class JobsCommand implements Callable<Integer> {
     @Option(names = "--reason", description = "Why (kept with the job).")
     String reason = "trashed by an operator";
 
+    @Option(
+        names = "--json",
+        description = "Print the result as one JSON object: {\"board\", \"job\", \"reason\"}.")
+    boolean json;
+
     @Override
     public Integer call() {
       Main main = Main.of(spec);
@@ -407,6 +412,14 @@ final class JobsCommand implements Callable<Integer> {
           claim.get().close();
           throw e;
         }
+      }
+      if (json) {
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("board", where.boardName());
+        r.put("job", uuid);
+        r.put("reason", reason);
+        main.printJson(r);
+        return ExitCodes.OK;
       }
       main.println("Trashed job " + uuid);
       return ExitCodes.OK;

@@ -505,6 +505,24 @@ final class LogbooksCommand implements Callable<Integer> {
     @Option(names = "--connection", paramLabel = "URI", required = true, description = "The store.")
     String connection;
 
+    @Option(
+        names = "--json",
+        description =
+            "Print the result as one JSON object: {\"connection\", \"logbook\", \"name\","
+                + " \"flows\", \"damaged\"}.")
+    boolean json;
+
+    private int deleted(Main main, String name, Integer flows, boolean damaged) {
+      Map<String, Object> r = new LinkedHashMap<>();
+      r.put("connection", Stores.mask(connection));
+      r.put("logbook", uuid);
+      r.put("name", name);
+      r.put("flows", flows);
+      r.put("damaged", damaged);
+      main.printJson(r);
+      return ExitCodes.OK;
+    }
+
     @Override
     public Integer call() {
       Main main = Main.of(spec);
@@ -522,6 +540,9 @@ final class LogbooksCommand implements Callable<Integer> {
             // the book's own record is the damaged one: it has no name to show
           }
           c.destroyLogBook(uuid);
+          if (json) {
+            return deleted(main, name, null, true);
+          }
           main.println(
               "Deleted damaged logbook "
                   + (name == null ? "" : "'" + name + "' ")
@@ -533,6 +554,9 @@ final class LogbooksCommand implements Callable<Integer> {
           return ExitCodes.OK;
         }
         c.destroyLogBook(uuid);
+        if (json) {
+          return deleted(main, book.name(), book.size(), false);
+        }
         main.println(
             "Deleted logbook '" + book.name() + "' " + uuid + " (" + book.size() + " flow(s))");
       }
@@ -566,6 +590,13 @@ final class LogbooksCommand implements Callable<Integer> {
 
     @Option(names = "--no-board", description = "Check no board.")
     boolean noBoard;
+
+    @Option(
+        names = "--json",
+        description =
+            "Print the result as one JSON object: {\"connection\", \"flow\", \"name\","
+                + " \"state\"}.")
+    boolean json;
 
     @Override
     public Integer call() {
@@ -621,6 +652,15 @@ final class LogbooksCommand implements Callable<Integer> {
           }
         }
         c.destroyFlowDetail(uuid, fd.revision());
+        if (json) {
+          Map<String, Object> r = new LinkedHashMap<>();
+          r.put("connection", Stores.mask(connection));
+          r.put("flow", uuid);
+          r.put("name", fd.name());
+          r.put("state", fd.state().name());
+          main.printJson(r);
+          return ExitCodes.OK;
+        }
         main.println(
             "Deleted flow '" + fd.name() + "' " + uuid + " (" + fd.state() + ") with its atoms");
       } catch (io.taskflow4j.persistence.ConflictException e) {

@@ -2,12 +2,15 @@ package io.taskflow4j.cli;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
+import io.taskflow4j.persistence.Json;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.Callable;
 import org.slf4j.LoggerFactory;
@@ -46,6 +49,7 @@ import picocli.CommandLine.Spec;
       JobsCommand.class,
       ConductorCommand.class,
       DashboardCommand.class,
+      CompletionCommand.class,
       CommandLine.HelpCommand.class
     },
     footerHeading = "%nExit codes:%n",
@@ -84,19 +88,22 @@ public final class Main implements Callable<Integer> {
   private final PrintStream out;
   private final PrintStream err;
   private final boolean verboseRequested;
+  private final boolean jsonRequested;
 
-  private Main(PrintStream out, PrintStream err, boolean verbose) {
+  private Main(PrintStream out, PrintStream err, boolean verbose, boolean json) {
     this.out = out;
     this.err = err;
     this.verboseRequested = verbose;
+    this.jsonRequested = json;
   }
 
   /** Runs the command and exits with its exit code. */
   public static void main(String[] args) {
     boolean verbose = verboseIn(args);
+    boolean json = jsonIn(args);
     // A thread of a pool or a shutdown hook that dies prints one line too, not a stack trace.
     Thread.setDefaultUncaughtExceptionHandler(
-        (thread, e) -> new Main(System.out, System.err, verbose).report(e));
+        (thread, e) -> new Main(System.out, System.err, verbose, json).report(e));
     int code = execute(args, System.out, System.err);
     System.out.flush();
     System.err.flush();
@@ -111,7 +118,7 @@ public final class Main implements Callable<Integer> {
   public static int execute(String[] args, PrintStream out, PrintStream err) {
     boolean verbose = verboseIn(args);
     configureLogging(verbose);
-    Main main = new Main(out, err, verbose);
+    Main main = new Main(out, err, verbose, jsonIn(args));
     CommandLine cmd = new CommandLine(main);
     shareVersion(cmd, new Version());
     cmd.setOut(new PrintWriter(out, true, StandardCharsets.UTF_8));
@@ -124,7 +131,7 @@ public final class Main implements Callable<Integer> {
           if (msg.startsWith("Error: ")) {
             msg = msg.substring("Error: ".length());
           }
-          main.error(msg + " (see '" + name + " --help')");
+          main.fail(ExitCodes.USAGE, msg + " (see '" + name + " --help')", false);
           return ExitCodes.USAGE;
         });
     try {
@@ -140,14 +147,27 @@ public final class Main implements Callable<Integer> {
   }
 
   private static boolean verboseIn(String[] args) {
-    boolean verbose = false;
+    return optionIn(args, "--verbose");
+  }
+
+  /**
+   * Whether the command line asks for JSON: then an error is also printed as a JSON object on
+   * standard output (see {@link #fail}), known before parsing so that a usage error is one too.
+   */
+  private static boolean jsonIn(String[] args) {
+    return optionIn(args, "--json");
+  }
+
+  private static boolean optionIn(String[] args, String option) {
     for (String a : args) {
       if ("--".equals(a)) {
         break;
       }
-      verbose |= "--verbose".equals(a);
+      if (option.equals(a)) {
+        return true;
+      }
     }
-    return verbose;
+    return false;
   }
 
   private static void shareVersion(CommandLine cmd, IVersionProvider version) {
@@ -227,6 +247,34 @@ public final class Main implements Callable<Integer> {
     }
   }
 
+  /**
+   * Prints a report as one JSON object on one line of standard output, secrets removed (its
+   * connection strings are masked already; a password-like field of a name is masked too).
+   */
+  void printJson(Map<String, ?> report) {
+    println(Json.write(report));
+  }
+
+  /**
+   * Reports an error: one line on standard error, and under --json also {@code {"error": {"type",
+   * "exit_code", "message"}}} on standard output, so that a script reading the output always gets
+   * one JSON object. The type is the exit code's name (see {@link ExitCodes#name}), or {@code
+   * "unexpected"} for a failure the command did not foresee.
+   */
+  void fail(int exitCode, String message, boolean unexpected) {
+    error(message + (unexpected && !verbose() ? " (run with --verbose for details)" : ""));
+    if (jsonRequested) {
+      Map<String, Object> error = new LinkedHashMap<>();
+      error.put("type", unexpected ? "unexpected" : ExitCodes.name(exitCode));
+      error.put("exit_code", exitCode);
+      error.put("message", message);
+      printJson(Map.of("error", error));
+      synchronized (out) {
+        out.flush();
+      }
+    }
+  }
+
   /** How the user runs this command, for the commands it suggests. */
   static String commandName() {
     String c = System.getProperty(COMMAND_PROPERTY);
@@ -249,7 +297,7 @@ public final class Main implements Callable<Integer> {
     } else {
       r = Errors.describe(ex);
     }
-    error(r.message() + (r.unexpected() && !verbose() ? " (run with --verbose for details)" : ""));
+    fail(r.exitCode(), r.message(), r.unexpected());
     if (verbose()) {
       StringWriter trace = new StringWriter();
       ex.printStackTrace(new PrintWriter(trace));

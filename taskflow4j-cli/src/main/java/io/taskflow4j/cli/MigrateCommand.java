@@ -7,7 +7,9 @@ import io.taskflow4j.persistence.FlowDetail;
 import io.taskflow4j.persistence.LogBook;
 import io.taskflow4j.persistence.NotFoundException;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.function.Consumer;
 import picocli.CommandLine.Command;
@@ -45,6 +47,12 @@ final class MigrateCommand implements Callable<Integer> {
 
   @Option(names = "--replace", description = "Replace logbooks that already exist in the target.")
   boolean replace;
+
+  @Option(
+      names = "--json",
+      description =
+          "Print the result as one JSON object: {\"from\", \"to\", \"logbooks\", \"flows\", \"atoms\", \"verified\"}.")
+  boolean json;
 
   @Override
   public Integer call() {
@@ -90,6 +98,17 @@ final class MigrateCommand implements Callable<Integer> {
                 + " (listed above"
                 + (cmp.differences > LISTED ? ", the first " + LISTED : "")
                 + ")");
+      }
+      if (json) {
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("from", Stores.mask(from));
+        r.put("to", Stores.mask(to));
+        r.put("logbooks", cmp.books);
+        r.put("flows", cmp.flows);
+        r.put("atoms", cmp.atoms);
+        r.put("verified", true);
+        main.printJson(r);
+        return ExitCodes.OK;
       }
       main.println(
           "Migrated and verified "

@@ -10,7 +10,9 @@ import io.taskflow4j.persistence.FlowDetail;
 import io.taskflow4j.persistence.FlowState;
 import io.taskflow4j.persistence.NotFoundException;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -65,9 +67,58 @@ final class ResumeCommand implements Callable<Integer> {
   @Option(names = "--quiet", description = "Do not print each transition.")
   boolean quiet;
 
+  @Option(
+      names = "--json",
+      description =
+          "Print one JSON object at the end instead of lines (no transitions): {\"connection\","
+              + " \"flows\": [{\"uuid\", \"name\", \"was\", \"state\", \"outcome\","
+              + " \"message\"}], \"damaged\": [...]}.")
+  boolean json;
+
+  /** Each flow looked at, for --json: what it was, how it ended, and why. */
+  private final List<Map<String, Object>> flows = new ArrayList<>();
+
+  private Main main;
+
+  /** Prints a line, unless --json. */
+  private void say(String line) {
+    if (!json) {
+      main.println(line);
+    }
+  }
+
+  /** Notes how a flow ended for --json. */
+  private void note(
+      String uuid, String name, FlowState was, FlowState state, String outcome, String message) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("uuid", uuid);
+    m.put("name", name);
+    m.put("was", was == null ? null : was.name());
+    m.put("state", state == null ? null : state.name());
+    m.put("outcome", outcome);
+    m.put("message", message);
+    flows.add(m);
+  }
+
+  /** The --json report. */
+  private int report(int exitCode, List<CorruptRecordException> damaged) {
+    if (json) {
+      Map<String, Object> r = new LinkedHashMap<>();
+      r.put("connection", Stores.mask(connection));
+      r.put("flows", flows);
+      List<Object> d = new ArrayList<>();
+      for (CorruptRecordException e : damaged) {
+        d.add(LogbooksCommand.damagedJson(e));
+      }
+      r.put("damaged", d);
+      main.printJson(r);
+    }
+    return exitCode;
+  }
+
   @Override
   public Integer call() {
-    Main main = Main.of(spec);
+    main = Main.of(spec);
     if (workers < 1) {
       throw new CliException(ExitCodes.USAGE, "--workers must be at least 1, not " + workers);
     }
@@ -89,10 +140,12 @@ final class ResumeCommand implements Callable<Integer> {
               e);
         }
         if (fd.state().isFinished()) {
-          main.println("Flow " + fd.name() + " " + fd.uuid() + " already finished: " + fd.state());
-          return fd.state() == FlowState.SUCCESS ? ExitCodes.OK : ExitCodes.FAILURE;
+          say("Flow " + fd.name() + " " + fd.uuid() + " already finished: " + fd.state());
+          note(fd.uuid(), fd.name(), fd.state(), fd.state(), "already_finished", null);
+          return report(
+              fd.state() == FlowState.SUCCESS ? ExitCodes.OK : ExitCodes.FAILURE, List.of());
         }
-        return exitCode(resume(main, backend, fd));
+        return report(exitCode(resume(backend, fd)), List.of());
       }
       // The store is asked for its unfinished flows, a page at a time (never read whole), and
       // only their uuids are kept; each is read again just before it is resumed, so each run
@@ -116,9 +169,9 @@ final class ResumeCommand implements Callable<Integer> {
         }
       }
       java.util.Collections.reverse(unfinished); // the longest waiting first
-      main.println(unfinished.size() + " unfinished flow(s) in " + Stores.mask(connection));
+      say(unfinished.size() + " unfinished flow(s) in " + Stores.mask(connection));
       for (CorruptRecordException e : damaged) {
-        main.println(LogbooksCommand.damagedLine(e));
+        say(LogbooksCommand.damagedLine(e));
       }
       int failed = 0;
       int taken = 0;
@@ -127,19 +180,20 @@ final class ResumeCommand implements Callable<Integer> {
         try (Connection c = backend.getConnection()) {
           fd = c.getFlowDetails(uuid);
         } catch (NotFoundException gone) {
-          main.println("Flow " + uuid + " was deleted meanwhile: not resumed");
+          say("Flow " + uuid + " was deleted meanwhile: not resumed");
+          note(uuid, null, null, null, "deleted_meanwhile", null);
           continue;
         } catch (CorruptRecordException e) {
           damaged.add(e);
-          main.println(LogbooksCommand.damagedLine(e));
+          say(LogbooksCommand.damagedLine(e));
           continue;
         }
         if (fd.state().isFinished()) {
-          main.println(
-              "Flow " + fd.name() + " " + fd.uuid() + " finished meanwhile: " + fd.state());
+          say("Flow " + fd.name() + " " + fd.uuid() + " finished meanwhile: " + fd.state());
+          note(fd.uuid(), fd.name(), fd.state(), fd.state(), "finished_meanwhile", null);
           continue;
         }
-        Outcome o = resume(main, backend, fd);
+        Outcome o = resume(backend, fd);
         if (o == Outcome.FAILED) {
           failed++;
         } else if (o == Outcome.TAKEN) {
@@ -148,12 +202,12 @@ final class ResumeCommand implements Callable<Integer> {
       }
       LogbooksCommand.reportDamaged(main, damaged, connection);
       if (failed > 0) {
-        return ExitCodes.FAILURE;
+        return report(ExitCodes.FAILURE, damaged);
       }
       if (taken > 0) {
-        return ExitCodes.CONFLICT;
+        return report(ExitCodes.CONFLICT, damaged);
       }
-      return damaged.isEmpty() ? ExitCodes.OK : ExitCodes.DAMAGED;
+      return report(damaged.isEmpty() ? ExitCodes.OK : ExitCodes.DAMAGED, damaged);
     }
   }
 
@@ -179,8 +233,8 @@ final class ResumeCommand implements Callable<Integer> {
    * flow, that counts as done here too.
    */
   @SuppressWarnings("try") // the progress listener is registered for the try block's duration
-  private Outcome resume(Main main, Backend backend, FlowDetail fd) {
-    main.println("Resuming flow " + fd.name() + " " + fd.uuid() + " (was " + fd.state() + ")");
+  private Outcome resume(Backend backend, FlowDetail fd) {
+    say("Resuming flow " + fd.name() + " " + fd.uuid() + " (was " + fd.state() + ")");
     Engines.Builder b = Engines.loadFromDetail(fd).backend(backend);
     if (serial) {
       b.serial();
@@ -189,34 +243,46 @@ final class ResumeCommand implements Callable<Integer> {
     }
     FlowState end;
     boolean refused = false;
+    String message = null;
     try (Engine engine = b.build();
-        Progress progress = quiet ? null : new Progress(engine, main)) {
+        Progress progress = quiet || json ? null : new Progress(engine, main)) {
       try {
         engine.run();
       } catch (ConflictException e) {
         refused = true;
-        main.println(
-            "Flow "
-                + fd.uuid()
-                + ": another process is running it too; this one stopped without writing more ("
+        message =
+            "another process is running it too; this one stopped without writing more ("
                 + Main.oneLine(e.getMessage())
-                + ")");
+                + ")";
+        say("Flow " + fd.uuid() + ": " + message);
       } catch (RuntimeException e) {
-        main.println("Flow " + fd.uuid() + " failed: " + Main.oneLine(e.getMessage()));
+        message = Main.oneLine(e.getMessage());
+        say("Flow " + fd.uuid() + " failed: " + message);
       }
       end = engine.flowState();
     }
+    Outcome outcome;
     if (refused) {
       try (Connection c = backend.getConnection()) {
         end = c.getFlowDetails(fd.uuid(), true).state();
       }
-      main.println("Flow " + fd.name() + " " + fd.uuid() + " is " + end + " in the store");
+      say("Flow " + fd.name() + " " + fd.uuid() + " is " + end + " in the store");
       if (end == FlowState.SUCCESS) {
-        return Outcome.SUCCEEDED;
+        outcome = Outcome.SUCCEEDED;
+      } else {
+        outcome = end.isFinished() ? Outcome.FAILED : Outcome.TAKEN;
       }
-      return end.isFinished() ? Outcome.FAILED : Outcome.TAKEN;
+    } else {
+      say("Flow " + fd.name() + " " + fd.uuid() + " finished: " + end);
+      outcome = end == FlowState.SUCCESS ? Outcome.SUCCEEDED : Outcome.FAILED;
     }
-    main.println("Flow " + fd.name() + " " + fd.uuid() + " finished: " + end);
-    return end == FlowState.SUCCESS ? Outcome.SUCCEEDED : Outcome.FAILED;
+    note(
+        fd.uuid(),
+        fd.name(),
+        fd.state(),
+        end,
+        outcome.name().toLowerCase(java.util.Locale.ROOT),
+        message);
+    return outcome;
   }
 }

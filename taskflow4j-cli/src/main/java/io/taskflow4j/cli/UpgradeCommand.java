@@ -1,6 +1,8 @@
 package io.taskflow4j.cli;
 
 import io.taskflow4j.persistence.UpgradeResult;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -20,9 +22,27 @@ final class UpgradeCommand implements Callable<Integer> {
   @Option(names = "--connection", paramLabel = "URI", required = true, description = "The store.")
   String connection;
 
+  @Option(
+      names = "--json",
+      description =
+          "Print the result as one JSON object: {\"connection\", \"change\", \"from\", \"to\", \"description\"}.")
+  boolean json;
+
   @Override
   public Integer call() {
     UpgradeResult done = Stores.upgrade(connection);
+    if (json) {
+      Map<String, Object> r = new LinkedHashMap<>();
+      r.put("connection", Stores.mask(connection));
+      r.put("change", done.change().name());
+      r.put("from", done.from());
+      r.put("to", done.to());
+      r.put(
+          "description",
+          done.change() == UpgradeResult.Change.UNREPORTED ? "ready" : done.describe());
+      Main.of(spec).printJson(r);
+      return ExitCodes.OK;
+    }
     if (done.change() == UpgradeResult.Change.UNREPORTED) {
       Main.of(spec).println("Store " + Stores.mask(connection) + " is ready.");
     } else {

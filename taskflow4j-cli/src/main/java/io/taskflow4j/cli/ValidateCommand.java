@@ -3,6 +3,8 @@ package io.taskflow4j.cli;
 import io.taskflow4j.persistence.Backend;
 import io.taskflow4j.persistence.Connection;
 import io.taskflow4j.persistence.ReadOnlyStoreException;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -24,6 +26,12 @@ final class ValidateCommand implements Callable<Integer> {
   @Option(names = "--connection", paramLabel = "URI", required = true, description = "The store.")
   String connection;
 
+  @Option(
+      names = "--json",
+      description =
+          "Print the result as one JSON object: {\"connection\", \"valid\", \"logbooks\", \"read_only\", \"read_only_reason\"}.")
+  boolean json;
+
   @Override
   public Integer call() {
     int books;
@@ -37,6 +45,16 @@ final class ValidateCommand implements Callable<Integer> {
         readOnly = Main.oneLine(e.getMessage());
       }
       books = c.getLogBooks(true).size();
+    }
+    if (json) {
+      Map<String, Object> r = new LinkedHashMap<>();
+      r.put("connection", Stores.mask(connection));
+      r.put("valid", true);
+      r.put("logbooks", books);
+      r.put("read_only", readOnly != null);
+      r.put("read_only_reason", readOnly);
+      Main.of(spec).printJson(r);
+      return ExitCodes.OK;
     }
     Main.of(spec)
         .println(
