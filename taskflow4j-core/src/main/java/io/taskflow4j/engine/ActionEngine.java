@@ -270,6 +270,11 @@ final class ActionEngine implements Engine {
   }
 
   void notifyAtom(int i, AtomState old, AtomState now, Object result, Failure failure) {
+    notifyAtom(i, old, now, result, failure, -1);
+  }
+
+  /** As above, for an outcome of work that took {@code nanos} ({@link AtomEvent#nanos()}). */
+  void notifyAtom(int i, AtomState old, AtomState now, Object result, Failure failure, long nanos) {
     if (atomNotifier.isEmpty()) {
       return;
     }
@@ -283,6 +288,7 @@ final class ActionEngine implements Engine {
             old,
             now,
             result,
-            failure));
+            failure,
+            nanos));
   }
 }

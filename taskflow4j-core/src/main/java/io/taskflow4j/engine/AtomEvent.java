@@ -15,6 +15,9 @@ import io.taskflow4j.storage.AtomKind;
  * @param state the new state
  * @param result the execute result (SUCCESS) or revert result (REVERTED), else {@code null}
  * @param failure the failure (FAILURE, REVERT_FAILURE), else {@code null}
+ * @param nanos how long the execution or revert that this outcome ends took, in nanoseconds, as the
+ *     engine timed the atom's own work (SUCCESS, FAILURE, REVERTED, REVERT_FAILURE); {@code -1}
+ *     when the event carries no outcome: a listener that times atoms needs no clock of its own
  */
 public record AtomEvent(
     String atomName,
@@ -23,7 +26,20 @@ public record AtomEvent(
     AtomState oldState,
     AtomState state,
     Object result,
-    Failure failure) {
+    Failure failure,
+    long nanos) {
+
+  /** An event without a duration ({@code nanos == -1}). */
+  public AtomEvent(
+      String atomName,
+      String atomUuid,
+      AtomKind kind,
+      AtomState oldState,
+      AtomState state,
+      Object result,
+      Failure failure) {
+    this(atomName, atomUuid, kind, oldState, state, result, failure, -1);
+  }
 
   /** Whether the event carries an outcome (SUCCESS, FAILURE, REVERTED, REVERT_FAILURE). */
   public boolean hasOutcome() {

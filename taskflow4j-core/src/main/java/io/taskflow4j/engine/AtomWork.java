@@ -134,7 +134,8 @@ final class AtomWork {
       failure = failureOf(t);
     }
     Stamp endedAt = Stamp.of(cfg.clock().instant());
-    Double duration = (System.nanoTime() - t0) / 1e9;
+    long took = System.nanoTime() - t0;
+    Double duration = took / 1e9;
     if (failure == null) {
       Map<String, Object> end =
           ArrayMap.ofDistinct(
@@ -154,7 +155,7 @@ final class AtomWork {
               name,
               result,
               end,
-              () -> engine.notifyAtom(i, AtomState.RUNNING, AtomState.SUCCESS, done, null));
+              () -> engine.notifyAtom(i, AtomState.RUNNING, AtomState.SUCCESS, done, null, took));
           return new Completion(i, false, null, null);
         }
         s.save(name, result, AtomState.SUCCESS, end);
@@ -174,9 +175,9 @@ final class AtomWork {
               new Object[] {
                 AtomDetail.META_ENDED_AT, endedAt, AtomDetail.META_DURATION, duration
               }));
-      engine.notifyAtom(i, AtomState.RUNNING, AtomState.FAILURE, null, failure);
+      engine.notifyAtom(i, AtomState.RUNNING, AtomState.FAILURE, null, failure, took);
     } else {
-      engine.notifyAtom(i, AtomState.RUNNING, AtomState.SUCCESS, result, null);
+      engine.notifyAtom(i, AtomState.RUNNING, AtomState.SUCCESS, result, null, took);
     }
     return new Completion(i, false, failure, null);
   }
@@ -213,6 +214,7 @@ final class AtomWork {
     }
     Object revertResult = null;
     Failure failure = null;
+    long t0 = System.nanoTime();
     try {
       Arguments args = arguments(i);
       Map<String, Failure> failures = s.getExecuteFailures();
@@ -230,6 +232,7 @@ final class AtomWork {
     } catch (Throwable t) {
       failure = failureOf(t);
     }
+    long took = System.nanoTime() - t0;
     if (failure == null) {
       try {
         if (atom instanceof Task) {
@@ -245,9 +248,9 @@ final class AtomWork {
     }
     if (failure != null) {
       s.save(name, failure, AtomState.REVERT_FAILURE);
-      engine.notifyAtom(i, AtomState.REVERTING, AtomState.REVERT_FAILURE, null, failure);
+      engine.notifyAtom(i, AtomState.REVERTING, AtomState.REVERT_FAILURE, null, failure, took);
     } else {
-      engine.notifyAtom(i, AtomState.REVERTING, AtomState.REVERTED, revertResult, null);
+      engine.notifyAtom(i, AtomState.REVERTING, AtomState.REVERTED, revertResult, null, took);
     }
     return new Completion(i, true, failure, null);
   }

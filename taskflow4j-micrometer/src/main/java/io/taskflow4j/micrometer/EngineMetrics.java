@@ -9,30 +9,18 @@ import io.taskflow4j.listeners.Listener;
 import io.taskflow4j.micrometer.TaskflowMetrics.AtomMeters;
 import io.taskflow4j.micrometer.TaskflowMetrics.FlowMeters;
 import io.taskflow4j.persistence.FlowState;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
  * Counts one engine's runs into {@link TaskflowMetrics}' meters. Atom events of a parallel engine
- * arrive on its pool threads, each atom's in order: the state kept per atom is written and read by
- * whichever thread carries that atom's event, hence volatile.
+ * arrive on its pool threads; an outcome carries the engine's own timing of the atom's work ({@link
+ * AtomEvent#nanos()}), so nothing is kept per atom here.
  */
 final class EngineMetrics extends Listener {
   private final TaskflowMetrics metrics;
   private final MeterRegistry registry;
-  private final ConcurrentHashMap<String, AtomRun> atoms = new ConcurrentHashMap<>();
   private volatile FlowMeters flow;
   private volatile long flowStarted;
-
-  /** One atom of this engine: its meters, and when its current execution or revert started. */
-  private static final class AtomRun {
-    final AtomMeters meters;
-    volatile long started;
-
-    AtomRun(AtomMeters meters) {
-      this.meters = meters;
-    }
-  }
 
   EngineMetrics(TaskflowMetrics metrics, MeterRegistry registry, Engine engine) {
     super(engine);
@@ -71,30 +59,23 @@ final class EngineMetrics extends Listener {
   @Override
   protected void onAtomEvent(AtomEvent e) {
     switch (e.state()) {
-      case RUNNING, REVERTING -> run(e).started = System.nanoTime();
       case SUCCESS, FAILURE, REVERTED, REVERT_FAILURE -> {
-        AtomRun r = run(e);
-        long t0 = r.started;
-        if (t0 != 0) {
-          r.meters.outcome(e.state()).record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
-          r.started = 0;
+        // The engine timed the atom's work: no clock read and no state per atom here.
+        long nanos = e.nanos();
+        if (nanos >= 0) {
+          meters(e).outcome(e.state()).record(nanos, TimeUnit.NANOSECONDS);
         }
       }
-      case RETRYING -> run(e).meters.retries().increment();
+      case RETRYING -> meters(e).retries().increment();
       default -> {}
     }
   }
 
-  private AtomRun run(AtomEvent e) {
-    AtomRun r = atoms.get(e.atomName());
-    if (r == null) {
-      FlowMeters f = flow;
-      if (f == null) {
-        f = flow(engine().flowDetail().name());
-      }
-      FlowMeters fm = f;
-      r = atoms.computeIfAbsent(e.atomName(), n -> new AtomRun(fm.atom(n, e.kind())));
+  private AtomMeters meters(AtomEvent e) {
+    FlowMeters f = flow;
+    if (f == null) {
+      f = flow(engine().flowDetail().name());
     }
-    return r;
+    return f.atom(e.atomName(), e.kind());
   }
 }

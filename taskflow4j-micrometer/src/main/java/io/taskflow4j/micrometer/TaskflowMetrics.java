@@ -312,7 +312,7 @@ public final class TaskflowMetrics implements MeterBinder {
 
     private Timer execution(String outcome) {
       return Timer.builder(ATOM_EXECUTIONS)
-          .description("Atom executions, by outcome, timed from RUNNING")
+          .description("Atom executions, by outcome: the atom's own work, as the engine timed it")
           .tags(atomTags)
           .tag("outcome", outcome)
           .register(registry);
@@ -320,7 +320,7 @@ public final class TaskflowMetrics implements MeterBinder {
 
     private Timer revert(String outcome) {
       return Timer.builder(ATOM_REVERTS)
-          .description("Atom reverts, by outcome, timed from REVERTING")
+          .description("Atom reverts, by outcome: the atom's own work, as the engine timed it")
           .tags(atomTags)
           .tag("outcome", outcome)
           .register(registry);
