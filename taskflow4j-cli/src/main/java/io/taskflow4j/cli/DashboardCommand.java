@@ -19,7 +19,10 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** {@code taskflow4j dashboard}: serves the read-only web dashboard until stopped. */
+/**
+ * {@code taskflow4j dashboard}: serves the web dashboard until stopped; read-only unless {@code
+ * --allow-actions}.
+ */
 @Command(
     name = "dashboard",
     mixinStandardHelpOptions = true,
@@ -27,6 +30,9 @@ import picocli.CommandLine.Spec;
       "Serve a read-only web dashboard of a store: flows by state, the flows page by page, a"
           + " timeline of each flow with its failures and retries, and a board's jobs.",
       "Listens on 127.0.0.1 unless --bind says otherwise; another address needs --token-file.",
+      "--allow-actions (which needs --token-file) adds buttons that resume a flow (by posting a"
+          + " job on --board), trash a job and delete a finished flow; the store is then opened"
+          + " for writing.",
       "Runs until stopped (Ctrl-C)."
     })
 final class DashboardCommand implements Callable<Integer> {
@@ -36,7 +42,7 @@ final class DashboardCommand implements Callable<Integer> {
       names = "--connection",
       paramLabel = "URI",
       required = true,
-      description = "The store to show (read, never written).")
+      description = "The store to show (read only, unless --allow-actions).")
   String connection;
 
   @Option(
@@ -67,18 +73,34 @@ final class DashboardCommand implements Callable<Integer> {
               + " but loopback; the file must be private: chmod 600).")
   Path tokenFile;
 
+  @Option(
+      names = "--allow-actions",
+      description =
+          "Allow actions that change the store and the board: resume a flow (posts a job on"
+              + " --board for a conductor), trash a job, delete a finished flow. Needs"
+              + " --token-file, even on loopback.")
+  boolean allowActions;
+
   @Override
   public Integer call() {
     Main main = Main.of(spec);
     if (port < 0 || port > 65_535) {
       throw new CliException(ExitCodes.USAGE, "--port must be from 0 to 65535, not " + port);
     }
+    if (allowActions && tokenFile == null) {
+      throw new CliException(
+          ExitCodes.USAGE,
+          "--allow-actions needs --token-file FILE, even on 127.0.0.1: without a token any local"
+              + " process or web page could change the store; make one with: openssl rand -hex 24"
+              + " > FILE && chmod 600 FILE");
+    }
     String token = tokenFile == null ? null : readToken(tokenFile);
-    Backend backend = Stores.readable(connection);
+    // read-only unless actions were asked for: then the store must be writable as it is
+    Backend backend = allowActions ? Stores.existing(connection) : Stores.readable(connection);
     Jobboard jobboard = null;
     try {
       jobboard = board == null ? null : Jobboards.open(board);
-      serve(main, backend, jobboard, connection, board, port, bind, token);
+      serve(main, backend, jobboard, connection, board, port, bind, token, allowActions);
       return ExitCodes.OK;
     } finally {
       if (jobboard != null) {
@@ -97,7 +119,8 @@ final class DashboardCommand implements Callable<Integer> {
       String boardConnection,
       int port,
       String bind,
-      String token) {
+      String token,
+      boolean allowActions) {
     Dashboard dashboard;
     try {
       dashboard =
@@ -109,6 +132,7 @@ final class DashboardCommand implements Callable<Integer> {
               .port(port)
               .bindAddress(bind)
               .token(token)
+              .allowActions(allowActions)
               .start();
     } catch (DashboardException | IllegalArgumentException e) {
       throw new CliException(ExitCodes.USAGE, e.getMessage());
@@ -128,7 +152,10 @@ final class DashboardCommand implements Callable<Integer> {
             + " at "
             + dashboard.url()
             + (token == null ? "" : " (open it once as " + dashboard.url() + "?token=TOKEN)"));
-    main.println("Read-only; Ctrl-C stops it.");
+    main.println(
+        allowActions
+            ? "Actions allowed (resume, trash, delete); Ctrl-C stops it."
+            : "Read-only; Ctrl-C stops it.");
     main.out().flush();
     try {
       stopped.await();

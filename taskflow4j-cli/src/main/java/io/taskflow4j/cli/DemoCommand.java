@@ -156,7 +156,7 @@ final class DemoCommand implements Callable<Integer> {
                 + Stores.shellQuote(Stores.mask(connection)));
         if (dashboard) {
           DashboardCommand.serve(
-              main, backend, null, connection, null, dashboardPort, "127.0.0.1", null);
+              main, backend, null, connection, null, dashboardPort, "127.0.0.1", null, false);
         }
         return state == FlowState.SUCCESS ? ExitCodes.OK : ExitCodes.FAILURE;
       }

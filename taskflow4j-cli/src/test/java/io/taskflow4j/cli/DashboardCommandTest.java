@@ -2,6 +2,8 @@ package io.taskflow4j.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.net.URI;
@@ -104,5 +106,96 @@ class DashboardCommandTest {
                 .expect(ExitCodes.USAGE)
                 .err())
         .contains("shorter than 16 characters");
+  }
+
+  @Test
+  void refusesActionsWithoutATokenEvenOnLoopback() {
+    String connection = demoStore();
+    Cli.Result r =
+        Cli.run("dashboard", "--connection", connection, "--port", "0", "--allow-actions")
+            .expect(ExitCodes.USAGE);
+    assertThat(r.err()).contains("--allow-actions needs --token-file").contains("openssl rand");
+  }
+
+  @Test
+  void withActionsAllowedDeletesAFinishedFlowOfTheStore() throws Exception {
+    String connection = demoStore();
+    String token = "0123456789abcdef0123456789abcdef";
+    Path tokenFile = dir.resolve("token");
+    Files.writeString(tokenFile, token + "\n");
+    Files.setPosixFilePermissions(tokenFile, PosixFilePermissions.fromString("rw-------"));
+    Process p =
+        new ProcessBuilder(
+                List.of(
+                    Cli.javaBinary(),
+                    "-cp",
+                    System.getProperty("java.class.path"),
+                    Main.class.getName(),
+                    "dashboard",
+                    "--connection",
+                    connection,
+                    "--port",
+                    "0",
+                    "--token-file",
+                    tokenFile.toString(),
+                    "--allow-actions"))
+            .redirectError(ProcessBuilder.Redirect.DISCARD)
+            .start();
+    try {
+      BufferedReader out =
+          new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+      String line = out.readLine();
+      while (line != null && !line.startsWith("Dashboard of ")) {
+        line = out.readLine();
+      }
+      assertThat(line).isNotNull();
+      Matcher m = Pattern.compile("at (http://127\\.0\\.0\\.1:\\d+/)").matcher(line);
+      assertThat(m.find()).isTrue();
+      assertThat(out.readLine()).startsWith("Actions allowed");
+      String url = m.group(1);
+      HttpClient http = HttpClient.newHttpClient();
+      ObjectMapper json = new ObjectMapper();
+      JsonNode session =
+          json.readTree(
+              http.send(
+                      HttpRequest.newBuilder(URI.create(url + "api/session"))
+                          .header("Authorization", "Bearer " + token)
+                          .build(),
+                      HttpResponse.BodyHandlers.ofString())
+                  .body());
+      JsonNode flow =
+          json.readTree(
+                  http.send(
+                          HttpRequest.newBuilder(URI.create(url + "api/flows"))
+                              .header("Authorization", "Bearer " + token)
+                              .build(),
+                          HttpResponse.BodyHandlers.ofString())
+                      .body())
+              .get("flows")
+              .get(0);
+      HttpResponse<String> deleted =
+          http.send(
+              HttpRequest.newBuilder(
+                      URI.create(url + "api/flows/" + flow.get("flow_uuid").asText() + "/delete"))
+                  .header("Authorization", "Bearer " + token)
+                  .header("X-CSRF-Token", session.get("csrf_token").asText())
+                  .header("Origin", url.substring(0, url.length() - 1))
+                  .header("Content-Type", "application/json")
+                  .POST(
+                      HttpRequest.BodyPublishers.ofString(
+                          "{\"revision\": " + flow.get("revision").asLong() + "}"))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      assertThat(deleted.statusCode()).as(deleted.body()).isEqualTo(200);
+      try (io.taskflow4j.persistence.Backend b =
+          io.taskflow4j.persistence.Backends.fetch(connection)) {
+        org.assertj.core.api.Assertions.assertThatThrownBy(
+                () -> b.getConnection().getFlowDetails(flow.get("flow_uuid").asText()))
+            .isInstanceOf(io.taskflow4j.persistence.NotFoundException.class);
+      }
+    } finally {
+      p.destroy();
+      assertThat(p.waitFor(10, TimeUnit.SECONDS)).isTrue();
+    }
   }
 }

@@ -119,7 +119,7 @@ final class Api {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("store", settings.storeLabel());
     m.put("board", settings.boardLabel());
-    m.put("read_only", true);
+    m.put("read_only", !settings.allowActions());
     return m;
   }
 
@@ -335,6 +335,7 @@ final class Api {
     f.put("state", s.state().name());
     f.put("book_uuid", s.bookUuid());
     f.put("book_name", s.bookName());
+    f.put("revision", s.revision());
     f.put("created_at", s.createdAt().toString());
     f.put("updated_at", s.updatedAt().toString());
     Instant end = s.state().isFinished() ? s.updatedAt() : now;
@@ -356,6 +357,7 @@ final class Api {
     m.put("flow_name", fd.name());
     m.put("state", fd.state().name());
     m.put("finished", fd.state().isFinished());
+    m.put("revision", fd.revision());
     m.put("created_at", text(fd.createdAt()));
     m.put("updated_at", text(fd.updatedAt()));
     Map<String, Integer> counts = new LinkedHashMap<>();

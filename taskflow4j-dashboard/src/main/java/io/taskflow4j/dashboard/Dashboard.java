@@ -29,12 +29,20 @@ import java.util.concurrent.atomic.AtomicInteger;
  * }
  * }</pre>
  *
- * <p><b>Safety.</b> The dashboard changes nothing in the store or the board. It listens on the
- * loopback address unless told otherwise; another address needs a {@link Builder#token token},
- * which every request must then carry ({@code Authorization: Bearer TOKEN}, or {@code ?token=TOKEN}
- * once, which sets an HttpOnly, SameSite=Strict cookie). Without a token, requests naming another
- * host than the loopback one are refused, so a web page elsewhere cannot reach it through DNS
- * rebinding. Passwords of connection strings are masked in everything it serves.
+ * <p><b>Safety.</b> Unless {@link Builder#allowActions actions} are allowed, the dashboard changes
+ * nothing in the store or the board. It listens on the loopback address unless told otherwise;
+ * another address needs a {@link Builder#token token}, which every request must then carry ({@code
+ * Authorization: Bearer TOKEN}, or {@code ?token=TOKEN} once, which sets an HttpOnly,
+ * SameSite=Strict cookie). Without a token, requests naming another host than the loopback one are
+ * refused, so a web page elsewhere cannot reach it through DNS rebinding. Passwords of connection
+ * strings are masked in everything it serves.
+ *
+ * <p><b>Actions.</b> With {@link Builder#allowActions(boolean)}, {@code POST} requests resume a
+ * flow, trash a job or delete a finished flow. They need the token, and defend against cross-site
+ * requests: each must echo, in an {@code X-CSRF-Token} header, the random value this server gives
+ * its pages at {@code GET /api/session}, and carry an {@code Origin} naming this server (or {@code
+ * Sec-Fetch-Site: same-origin}); anything else is refused with 403. Each action is logged with the
+ * remote address and its outcome.
  *
  * <p>The dashboard does not own the backend nor the board: {@link #close()} stops the server only.
  */
@@ -100,8 +108,20 @@ public final class Dashboard implements AutoCloseable {
     private int threads = 4;
     private Clock clock = Clock.systemUTC();
     private Duration overviewWindow = Duration.ofHours(24);
+    private boolean allowActions;
 
     private Builder() {}
+
+    /**
+     * Whether the pages and the API offer actions that change the store and the board (default
+     * {@code false}: read-only): resuming a flow (by posting a job for it on the board), trashing a
+     * job, deleting a finished flow. Actions need a {@link #token}, on loopback too, and every
+     * action request must come from the dashboard's own pages (see {@link Dashboard}).
+     */
+    public Builder allowActions(boolean allow) {
+      this.allowActions = allow;
+      return this;
+    }
 
     /** The store to show (required). */
     public Builder backend(Backend backend) {
@@ -203,6 +223,11 @@ public final class Dashboard implements AutoCloseable {
                 + " without a token: any host that reaches this address could read the store;"
                 + " give a token (--token-file FILE) or bind to 127.0.0.1");
       }
+      if (allowActions && token == null) {
+        throw new DashboardException(
+            "refusing to allow actions without a token: any local process or web page could change"
+                + " the store; give a token (--token-file FILE) or leave actions off");
+      }
       String store =
           io.taskflow4j.persistence.BackendConf.mask(
               storeLabel != null ? storeLabel : defaultStoreLabel(backend));
@@ -221,7 +246,9 @@ public final class Dashboard implements AutoCloseable {
               token,
               address.isLoopbackAddress(),
               clock,
-              overviewWindow);
+              overviewWindow,
+              allowActions,
+              allowActions ? newCsrfToken() : null);
       HttpServer server;
       try {
         server = HttpServer.create(new InetSocketAddress(address, port), 64);
@@ -271,6 +298,12 @@ public final class Dashboard implements AutoCloseable {
     }
   }
 
+  private static String newCsrfToken() {
+    byte[] b = new byte[24];
+    new java.security.SecureRandom().nextBytes(b);
+    return java.util.HexFormat.of().formatHex(b);
+  }
+
   /** What the handler needs, fixed when the dashboard starts. */
   record Settings(
       Backend backend,
@@ -280,5 +313,7 @@ public final class Dashboard implements AutoCloseable {
       String token,
       boolean loopback,
       Clock clock,
-      Duration overviewWindow) {}
+      Duration overviewWindow,
+      boolean allowActions,
+      String csrfToken) {}
 }

@@ -6,6 +6,7 @@ import com.sun.net.httpserver.Headers;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import io.taskflow4j.persistence.BackendConf;
+import io.taskflow4j.persistence.ConflictException;
 import io.taskflow4j.persistence.CorruptRecordException;
 import io.taskflow4j.persistence.NotFoundException;
 import io.taskflow4j.persistence.TaskFlowException;
@@ -54,12 +55,14 @@ final class DashboardHandler implements HttpHandler {
 
   private final Dashboard.Settings settings;
   private final Api api;
+  private final Actions actions;
   private final ObjectMapper mapper = new ObjectMapper();
   private final Map<String, byte[]> assets = new ConcurrentHashMap<>();
 
   DashboardHandler(Dashboard.Settings settings) {
     this.settings = settings;
     this.api = new Api(settings);
+    this.actions = settings.allowActions() ? new Actions(settings) : null;
   }
 
   @Override
@@ -93,9 +96,18 @@ final class DashboardHandler implements HttpHandler {
 
   private void route(HttpExchange ex) throws IOException {
     String method = ex.getRequestMethod();
+    if (method.equals("POST") && actions != null) {
+      post(ex);
+      return;
+    }
     if (!method.equals("GET") && !method.equals("HEAD")) {
-      ex.getResponseHeaders().set("Allow", "GET, HEAD");
-      throw new HttpProblem(405, "the dashboard is read-only: only GET and HEAD are answered");
+      ex.getResponseHeaders().set("Allow", actions != null ? "GET, HEAD, POST" : "GET, HEAD");
+      throw new HttpProblem(
+          405,
+          actions != null
+              ? "only GET, HEAD and (for actions) POST are answered"
+              : "the dashboard is read-only: only GET and HEAD are answered; start it with"
+                  + " --allow-actions (and a token) to allow actions");
     }
     checkHost(ex);
     String path = ex.getRequestURI().getRawPath();
@@ -104,6 +116,15 @@ final class DashboardHandler implements HttpHandler {
       return;
     }
     params.remove("token");
+    if (path.equals("/api/session")) {
+      Api.noParams(params, "/session");
+      sendJson(ex, 200, session(), false);
+      return;
+    }
+    if (actions != null && path.startsWith("/api/") && Actions.isAction(path.substring(4))) {
+      ex.getResponseHeaders().set("Allow", "POST");
+      throw new HttpProblem(405, "an action is a POST request: POST " + path);
+    }
     if (path.startsWith("/api/")) {
       Object body = api.answer(path.substring("/api".length()), params);
       sendJson(ex, 200, body, true);
@@ -127,6 +148,140 @@ final class DashboardHandler implements HttpHandler {
       return;
     }
     throw HttpProblem.notFound("no such page: " + path + "; the pages are /, /flows, /jobs");
+  }
+
+  /**
+   * What the pages need to know before offering actions: whether actions are allowed and, when they
+   * are, the value each action request must echo in {@code X-CSRF-Token}. Only a page of the
+   * dashboard's own origin can read it (the server sends no CORS header), and only with the token.
+   */
+  private Map<String, Object> session() {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("actions", actions != null);
+    m.put("board", settings.jobboard() != null);
+    if (actions != null) {
+      m.put("csrf_token", settings.csrfToken());
+    }
+    return m;
+  }
+
+  /** The largest action body read. */
+  private static final int MAX_BODY = 8 * 1024;
+
+  /**
+   * Answers an action: the host, the token (header or cookie only), the cross-site defences, then
+   * the action itself; logs who asked (the remote address), what, and how it ended.
+   */
+  private void post(HttpExchange ex) throws IOException {
+    String path = ex.getRequestURI().getRawPath();
+    String who = ex.getRemoteAddress().getAddress().getHostAddress();
+    try {
+      checkHost(ex);
+      if (!parseQuery(ex.getRequestURI().getRawQuery()).isEmpty()) {
+        throw HttpProblem.badRequest(
+            "an action takes no query parameters; send the token as 'Authorization: Bearer"
+                + " TOKEN' or with the dashboard's cookie");
+      }
+      authorized(ex, new LinkedHashMap<>());
+      checkSameOrigin(ex);
+      if (!path.startsWith("/api/")) {
+        throw HttpProblem.notFound("no such action: POST " + path);
+      }
+      Map<String, Object> body = readBody(ex);
+      Map<String, Object> done;
+      try {
+        done = actions.run(path.substring("/api".length()), body);
+      } catch (ConflictException e) {
+        throw new HttpProblem(409, BackendConf.maskText(e.getMessage()));
+      }
+      LOG.info("Dashboard action POST {} from {}: {}", path, who, done.get("message"));
+      sendJson(ex, 200, done, false);
+    } catch (HttpProblem | NotFoundException e) {
+      LOG.info(
+          "Dashboard action POST {} from {} refused: {}", printable(path), who, e.getMessage());
+      throw e;
+    } catch (RuntimeException e) {
+      LOG.warn("Dashboard action POST {} from {} failed: {}", printable(path), who, e.toString());
+      throw e;
+    }
+  }
+
+  private static String printable(String s) {
+    String cut = s.length() > 200 ? s.substring(0, 200) + "..." : s;
+    return cut.replaceAll("\\p{Cntrl}", "?");
+  }
+
+  /**
+   * Refuses a request another site's page could have made: it must echo the server's CSRF token
+   * (which only a page of this origin can read), and name this origin ({@code Origin} equal to the
+   * {@code Host} the browser addressed) or say it is same-origin ({@code Sec-Fetch-Site}).
+   */
+  private void checkSameOrigin(HttpExchange ex) {
+    Headers h = ex.getRequestHeaders();
+    String given = h.getFirst("X-CSRF-Token");
+    if (given == null
+        || !MessageDigest.isEqual(
+            given.strip().getBytes(StandardCharsets.UTF_8),
+            settings.csrfToken().getBytes(StandardCharsets.UTF_8))) {
+      throw new HttpProblem(
+          403,
+          "an action needs the header X-CSRF-Token with the value of GET /api/session's"
+              + " csrf_token"
+              + (given == null ? "" : " (the one given is not this server's)"));
+    }
+    String site = h.getFirst("Sec-Fetch-Site");
+    if (site != null && !site.equalsIgnoreCase("same-origin")) {
+      throw new HttpProblem(
+          403, "an action must come from the dashboard's own pages (Sec-Fetch-Site: " + site + ")");
+    }
+    String origin = h.getFirst("Origin");
+    if (origin == null) {
+      if (site == null) {
+        throw new HttpProblem(
+            403,
+            "an action needs an Origin header naming the dashboard (e.g. Origin: http://HOST:PORT)"
+                + " or Sec-Fetch-Site: same-origin");
+      }
+      return;
+    }
+    String host = h.getFirst("Host");
+    if (host == null
+        || !(origin.equalsIgnoreCase("http://" + host)
+            || origin.equalsIgnoreCase("https://" + host))) {
+      throw new HttpProblem(
+          403,
+          "an action must come from the dashboard's own pages; Origin "
+              + printable(origin)
+              + " is another site");
+    }
+  }
+
+  @SuppressWarnings("unchecked")
+  private Map<String, Object> readBody(HttpExchange ex) throws IOException {
+    byte[] bytes;
+    try (InputStream in = ex.getRequestBody()) {
+      bytes = in.readNBytes(MAX_BODY + 1);
+    }
+    if (bytes.length > MAX_BODY) {
+      throw new HttpProblem(413, "an action's body is at most " + MAX_BODY + " bytes");
+    }
+    if (bytes.length == 0) {
+      return Map.of();
+    }
+    String type = ex.getRequestHeaders().getFirst("Content-Type");
+    if (type == null || !type.toLowerCase(Locale.ROOT).startsWith("application/json")) {
+      throw new HttpProblem(415, "an action's body must be JSON (Content-Type: application/json)");
+    }
+    Object value;
+    try {
+      value = mapper.readValue(bytes, Object.class);
+    } catch (IOException e) {
+      throw HttpProblem.badRequest("the body is not JSON");
+    }
+    if (!(value instanceof Map<?, ?> m)) {
+      throw HttpProblem.badRequest("the body must be a JSON object");
+    }
+    return (Map<String, Object>) m;
   }
 
   /**

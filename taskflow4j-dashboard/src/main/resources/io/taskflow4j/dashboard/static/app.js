@@ -173,6 +173,64 @@ const TF = (() => {
 
   document.addEventListener('DOMContentLoaded', header);
 
+  let sessionPromise = null;
+  /** Whether actions are allowed, and the CSRF token they echo: read once per page. */
+  function session() {
+    if (!sessionPromise) {
+      sessionPromise = fetch('/api/session', {cache: 'no-store', credentials: 'same-origin'})
+          .then((r) => (r.ok ? r.json() : {actions: false}))
+          .catch(() => ({actions: false}));
+    }
+    return sessionPromise;
+  }
+
+  /** Shows what an action did (or why it was refused), as text. */
+  function notice(text, ok) {
+    let box = document.getElementById('notice');
+    if (!box) {
+      box = el('div', {id: 'notice', role: 'status'});
+      document.getElementById('main').prepend(box);
+    }
+    box.className = 'notice ' + (ok ? 'ok' : 'bad');
+    box.textContent = text;
+  }
+
+  /**
+   * POSTs an action after the person confirmed it; shows its outcome and resolves to its answer
+   * (null when not confirmed or refused).
+   */
+  async function action(url, body, question) {
+    if (!window.confirm(question)) return null;
+    const s = await session();
+    let r;
+    try {
+      r = await fetch(url, {method: 'POST', credentials: 'same-origin', cache: 'no-store',
+        headers: {'Content-Type': 'application/json', 'X-CSRF-Token': s.csrf_token || ''},
+        body: JSON.stringify(body || {})});
+    } catch (e) {
+      notice('The dashboard cannot be reached (' + e.message + ')', false);
+      return null;
+    }
+    let data = null;
+    try {
+      data = await r.json();
+    } catch (e) {
+      data = null;
+    }
+    if (!r.ok) {
+      notice('Refused: ' + (data && data.error ? data.error : 'HTTP ' + r.status), false);
+      return null;
+    }
+    notice(data.message, true);
+    return data;
+  }
+
+  /** A button running an action, or null when the dashboard allows none. */
+  function actionButton(s, id, label, onclick) {
+    if (!s || !s.actions) return null;
+    return el('button', {type: 'button', class: 'action', 'data-action': id, onclick}, label);
+  }
+
   return {el, clear, badge, stateClass, getJson, poll, showError, time, duration, params, flowLink,
-    ApiError};
+    ApiError, session, action, actionButton};
 })();

@@ -1,6 +1,8 @@
 'use strict';
 (() => {
-  const {el, clear, badge, poll, time, duration, params, flowLink} = TF;
+  const {el, clear, badge, poll, time, duration, params, flowLink, session, action, actionButton} = TF;
+  const FINISHED = ['SUCCESS', 'REVERTED', 'FAILURE'];
+  let sess = null;
   const content = document.getElementById('content');
   const STATES = ['PENDING', 'RUNNING', 'SUCCESS', 'FAILURE', 'REVERTING', 'REVERTED', 'RESUMING',
     'SUSPENDING', 'SUSPENDED'];
@@ -58,7 +60,8 @@
   function render(page) {
     clear(table).append(el('thead', null, el('tr', null, el('th', null, 'updated'),
         el('th', null, 'state'), el('th', null, 'flow'), el('th', null, 'logbook'),
-        el('th', null, 'duration'), el('th', null, 'atoms'))));
+        el('th', null, 'duration'), el('th', null, 'atoms'),
+        sess && sess.actions ? el('th', null, 'actions') : null)));
     const tb = el('tbody');
     for (const f of page.flows) {
       const states = Object.entries(f.atom_states).map(([s, n]) => n + ' ' + s).join(', ');
@@ -68,7 +71,8 @@
           el('td', null, flowLink(f.flow_uuid, f.flow_name), el('div', {class: 'uuid'}, f.flow_uuid)),
           el('td', null, f.book_name || '', el('div', {class: 'uuid'}, f.book_uuid)),
           el('td', {class: 'n'}, duration(f.duration_ms)),
-          el('td', null, String(f.atoms), states ? el('div', {class: 'sub'}, states) : null)));
+          el('td', null, String(f.atoms), states ? el('div', {class: 'sub'}, states) : null),
+          sess && sess.actions ? el('td', {class: 'actions'}, actionsOf(f)) : null));
     }
     table.append(tb);
     if (page.flows.length === 0) {
@@ -90,6 +94,25 @@
     }
   }
 
+  /** Resume for an unfinished flow (with a board), delete for a finished one. */
+  function actionsOf(f) {
+    if (FINISHED.includes(f.state)) {
+      return actionButton(sess, 'delete', 'Delete', async () => {
+        const done = await action('/api/flows/' + encodeURIComponent(f.flow_uuid) + '/delete',
+            {revision: f.revision}, 'Delete the finished flow ' + f.flow_name + ' (' + f.flow_uuid +
+            ') and its atoms from the store? This cannot be undone.');
+        if (done && poller) poller.now();
+      });
+    }
+    if (!sess.board) return null;
+    return actionButton(sess, 'resume', 'Resume', async () => {
+      const done = await action('/api/flows/' + encodeURIComponent(f.flow_uuid) + '/resume',
+          {book_uuid: f.book_uuid}, 'Post a job so that a conductor resumes the flow ' +
+          f.flow_name + ' (' + f.flow_uuid + ')?');
+      if (done && poller) poller.now();
+    });
+  }
+
   function restart() {
     const q = query();
     history.replaceState(null, '', '/flows' + (q.toString() ? '?' + q : ''));
@@ -97,5 +120,8 @@
     // the first page follows the store live; later pages stay as they were read
     poller = poll(() => '/api/flows?' + query(), render, 2000, () => !after);
   }
-  restart();
+  session().then((s) => {
+    sess = s;
+    restart();
+  });
 })();

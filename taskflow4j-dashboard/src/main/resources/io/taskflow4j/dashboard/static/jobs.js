@@ -1,6 +1,18 @@
 'use strict';
 (() => {
-  const {el, clear, badge, poll, time, flowLink} = TF;
+  const {el, clear, badge, poll, time, flowLink, session, action, actionButton} = TF;
+  let sess = null;
+  let poller = null;
+
+  /** The trash button of a job nobody holds (a claimed job is its owner's to finish). */
+  function trashButton(j) {
+    if (j.state !== 'UNCLAIMED') return null;
+    return actionButton(sess, 'trash', 'Trash', async () => {
+      const done = await action('/api/jobs/' + encodeURIComponent(j.uuid) + '/trash', {},
+          'Move the job ' + j.name + ' (' + j.uuid + ') to the trash? No conductor will run it.');
+      if (done && poller) poller.now();
+    });
+  }
   const content = document.getElementById('content');
 
   function render(b) {
@@ -23,7 +35,7 @@
       tb.append(el('tr', {'data-job': j.uuid, 'data-state': j.state},
           el('td', {class: 'n'}, String(i + 1)),
           el('td', null, j.name, el('div', {class: 'uuid'}, j.uuid)),
-          el('td', null, badge(j.state)),
+          el('td', null, badge(j.state), trashButton(j)),
           el('td', null, j.priority),
           el('td', {class: 'owner'}, j.owner || '—'),
           el('td', {class: 'n'}, String(j.token)),
@@ -49,5 +61,8 @@
     content.append(c, el('p', {class: 'hint'}, 'A conductor is listed while its registration is alive (renewed by its heartbeat).'));
   }
 
-  poll(() => '/api/jobs', render, 2000);
+  session().then((s) => {
+    sess = s;
+    poller = poll(() => '/api/jobs', render, 2000);
+  });
 })();

@@ -44,6 +44,8 @@ public class TaskflowProperties {
 
   private final Metrics metrics = new Metrics();
 
+  private final Dashboard dashboard = new Dashboard();
+
   public boolean isEnabled() {
     return enabled;
   }
@@ -94,6 +96,10 @@ public class TaskflowProperties {
 
   public Metrics getMetrics() {
     return metrics;
+  }
+
+  public Dashboard getDashboard() {
+    return dashboard;
   }
 
   /** Whether {@code connection} names the application's DataSource rather than a store. */
@@ -231,6 +237,76 @@ public class TaskflowProperties {
 
     public void setEnabled(boolean enabled) {
       this.enabled = enabled;
+    }
+  }
+
+  /** The web dashboard, when taskflow4j-dashboard is on the class path. */
+  public static class Dashboard {
+    /** The default port: beside the application's own 8080. */
+    public static final int DEFAULT_PORT = 8081;
+
+    /**
+     * Whether to serve the web dashboard (flows, timelines, jobs) of the application's store and
+     * board, for as long as the application runs; needs taskflow4j-dashboard on the class path.
+     */
+    private boolean enabled = false;
+
+    /** The dashboard's port (0: any free one); apart from the application's own server. */
+    private int port = DEFAULT_PORT;
+
+    /** The address the dashboard listens on; any but a loopback one needs a token-file. */
+    private String bind = "127.0.0.1";
+
+    /**
+     * A file whose first line is the token every request to the dashboard must carry (at least 16
+     * characters; needed on any address but loopback, and for actions).
+     */
+    private String tokenFile;
+
+    /**
+     * Whether the dashboard offers actions that change the store and the board: resume a flow (by
+     * posting a job for it), trash a job, delete a finished flow. Needs a token-file.
+     */
+    private boolean allowActions = false;
+
+    public boolean isEnabled() {
+      return enabled;
+    }
+
+    public void setEnabled(boolean enabled) {
+      this.enabled = enabled;
+    }
+
+    public int getPort() {
+      return port;
+    }
+
+    public void setPort(int port) {
+      this.port = port;
+    }
+
+    public String getBind() {
+      return bind;
+    }
+
+    public void setBind(String bind) {
+      this.bind = bind;
+    }
+
+    public String getTokenFile() {
+      return tokenFile;
+    }
+
+    public void setTokenFile(String tokenFile) {
+      this.tokenFile = tokenFile;
+    }
+
+    public boolean isAllowActions() {
+      return allowActions;
+    }
+
+    public void setAllowActions(boolean allowActions) {
+      this.allowActions = allowActions;
     }
   }
 }

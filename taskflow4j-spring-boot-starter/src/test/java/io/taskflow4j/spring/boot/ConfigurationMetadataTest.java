@@ -31,6 +31,11 @@ class ConfigurationMetadataTest {
           "taskflow4j.retention.prune-every",
           "taskflow4j.retention.policy",
           "taskflow4j.metrics.enabled",
+          "taskflow4j.dashboard.enabled",
+          "taskflow4j.dashboard.port",
+          "taskflow4j.dashboard.bind",
+          "taskflow4j.dashboard.token-file",
+          "taskflow4j.dashboard.allow-actions",
           "management.health.taskflow4j.enabled");
 
   @Test
