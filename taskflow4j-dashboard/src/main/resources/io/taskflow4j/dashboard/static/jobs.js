@@ -76,7 +76,7 @@
     if (b.conductors.length === 0) cb.append(el('tr', null, el('td', {colspan: 6, class: 'empty'}, 'No conductor is registered.')));
     c.append(cb);
     content.append(c, el('p', {class: 'hint'}, 'A conductor is listed while its registration is alive (renewed by its heartbeat). ' +
-        'A lease or heartbeat shown as — is one the board keeps no time of (a file lock, a ZooKeeper session).'));
+        'A lease or heartbeat shown as — is one the board keeps no time of (a file lock, a ZooKeeper session, a registration in memory).'));
   }
 
   poll(() => '/api/jobs', render, 2000);
