@@ -72,6 +72,60 @@ class DashboardCommandTest {
   }
 
   @Test
+  void theDemoWithDashboardServesTheFlowItRan() throws Exception {
+    String connection = "sqlite:///" + dir.resolve("demo-dashboard.db");
+    Process p =
+        new ProcessBuilder(
+                List.of(
+                    Cli.javaBinary(),
+                    "-cp",
+                    System.getProperty("java.class.path"),
+                    Main.class.getName(),
+                    "demo",
+                    "--connection",
+                    connection,
+                    "--delay",
+                    "0",
+                    "--dashboard",
+                    "--dashboard-port",
+                    "0"))
+            .redirectError(ProcessBuilder.Redirect.DISCARD)
+            .start();
+    try {
+      BufferedReader out =
+          new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+      Pattern finished = Pattern.compile("^Flow (\\S+) (\\S+) finished: SUCCESS$");
+      String flowUuid = null;
+      String line = out.readLine();
+      while (line != null && !line.startsWith("Dashboard of ")) {
+        Matcher f = finished.matcher(line);
+        if (f.matches()) {
+          flowUuid = f.group(2);
+        }
+        line = out.readLine();
+      }
+      assertThat(flowUuid).as("the demo's flow, as it printed it").isNotNull();
+      assertThat(line).startsWith("Dashboard of " + connection + " at http://127.0.0.1:");
+      Matcher m = Pattern.compile("at (http://127\\.0\\.0\\.1:\\d+/)").matcher(line);
+      assertThat(m.find()).isTrue();
+      HttpResponse<String> flows =
+          HttpClient.newHttpClient()
+              .send(
+                  HttpRequest.newBuilder(URI.create(m.group(1) + "api/flows")).build(),
+                  HttpResponse.BodyHandlers.ofString());
+      assertThat(flows.statusCode()).isEqualTo(200);
+      assertThat(flows.body())
+          .contains("\"flow_uuid\":\"" + flowUuid + "\"")
+          .contains("\"flow_name\":\"order-processing\"")
+          .contains("\"state\":\"SUCCESS\"");
+      assertThat(p.isAlive()).as("the demo serves until stopped").isTrue();
+    } finally {
+      p.destroy();
+      assertThat(p.waitFor(10, TimeUnit.SECONDS)).isTrue();
+    }
+  }
+
+  @Test
   void refusesAnotherAddressWithoutAToken() {
     String connection = demoStore();
     Cli.Result r =

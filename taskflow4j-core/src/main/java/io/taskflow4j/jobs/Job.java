@@ -22,6 +22,9 @@ import java.util.Optional;
  * @param token the token of the latest claim (0 if never claimed)
  * @param failures how many times a conductor gave the job back after a permanent failure
  * @param idempotencyKey the key it was posted with, or {@code null}
+ * @param leaseUntil when the current claim's lease lapses unless renewed, in this JVM's clock;
+ *     {@code null} while unclaimed, or when the board cannot tell (a claim that is a file lock or a
+ *     ZooKeeper session has no expiry time to read)
  */
 public record Job(
     String uuid,
@@ -35,7 +38,8 @@ public record Job(
     String owner,
     long token,
     int failures,
-    String idempotencyKey) {
+    String idempotencyKey,
+    Instant leaseUntil) {
 
   /** Checks the fields. */
   public Job {
@@ -45,6 +49,54 @@ public record Job(
     Objects.requireNonNull(priority, "priority");
     Objects.requireNonNull(createdOn, "createdOn");
     Objects.requireNonNull(state, "state");
+  }
+
+  /** A job whose lease expiry is not known ({@link #leaseUntil} {@code null}). */
+  public Job(
+      String uuid,
+      String name,
+      BookRef book,
+      Map<String, Object> details,
+      JobPriority priority,
+      long sequence,
+      Instant createdOn,
+      JobState state,
+      String owner,
+      long token,
+      int failures,
+      String idempotencyKey) {
+    this(
+        uuid,
+        name,
+        book,
+        details,
+        priority,
+        sequence,
+        createdOn,
+        state,
+        owner,
+        token,
+        failures,
+        idempotencyKey,
+        null);
+  }
+
+  /** This job with another lease expiry. */
+  public Job withLeaseUntil(Instant until) {
+    return new Job(
+        uuid,
+        name,
+        book,
+        details,
+        priority,
+        sequence,
+        createdOn,
+        state,
+        owner,
+        token,
+        failures,
+        idempotencyKey,
+        until);
   }
 
   /** The flow detail to run ({@code details.flow_uuid}), if given. */

@@ -125,12 +125,18 @@ public final class MemoryJobboard extends AbstractJobboard {
     return job;
   }
 
-  /** The job as listed now: a lapsed lease shows as UNCLAIMED. Holds the shared lock. */
+  /**
+   * The job as listed now: a lapsed lease shows as UNCLAIMED, a held one with its expiry. Holds the
+   * shared lock.
+   */
   private Job view(Rec r) {
-    if (r.job.state() == JobState.CLAIMED && !clock().instant().isBefore(r.leaseUntil)) {
+    if (r.job.state() != JobState.CLAIMED) {
+      return r.job;
+    }
+    if (!clock().instant().isBefore(r.leaseUntil)) {
       return with(r.job, JobState.UNCLAIMED, null, r.job.token(), r.job.failures());
     }
-    return r.job;
+    return r.job.withLeaseUntil(r.leaseUntil);
   }
 
   private static Job with(Job j, JobState state, String owner, long token, int failures) {

@@ -537,6 +537,7 @@ final class Api {
       c.put("pid", ci.pid());
       c.put("since", text(ci.since()));
       c.put("meta", Json.normalize(ci.meta()));
+      c.put("last_seen", text(ci.lastSeen()));
       conductors.add(c);
     }
     m.put("conductors", conductors);
@@ -552,6 +553,7 @@ final class Api {
     m.put("sequence", j.sequence());
     m.put("created_on", text(j.createdOn()));
     m.put("owner", j.owner());
+    m.put("lease_until", text(j.leaseUntil()));
     m.put("token", j.token());
     m.put("failures", j.failures());
     m.put("flow_uuid", j.flowUuid().orElse(null));

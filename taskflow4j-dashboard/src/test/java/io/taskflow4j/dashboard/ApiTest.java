@@ -242,8 +242,20 @@ class ApiTest {
       assertThat(jobs.get("jobs").get(0).get("name").asText()).isEqualTo("first");
       assertThat(jobs.get("jobs").get(1).get("state").asText()).isEqualTo("UNCLAIMED");
       assertThat(jobs.get("jobs").get(0).get("token").asLong()).isZero();
+      assertThat(jobs.get("jobs").get(0).get("lease_until").isNull()).isTrue();
       assertThat(jobs.get("conductors")).hasSize(1);
       assertThat(jobs.get("conductors").get(0).get("name").asText()).isEqualTo("c1");
+      // the memory board keeps no heartbeat: the key is there, empty
+      assertThat(jobs.get("conductors").get(0).get("last_seen").isNull()).isTrue();
+      var claim = board.claimNext(io.taskflow4j.jobs.OwnerId.generate("c1")).orElseThrow();
+      try {
+        JsonNode claimed = getJson("/api/jobs").get("jobs").get(0);
+        assertThat(claimed.get("state").asText()).isEqualTo("CLAIMED");
+        assertThat(java.time.Instant.parse(claimed.get("lease_until").asText()))
+            .isAfter(java.time.Instant.now());
+      } finally {
+        claim.release();
+      }
     }
   }
 

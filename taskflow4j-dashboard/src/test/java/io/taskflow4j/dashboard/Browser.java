@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Assumptions;
 import org.openqa.selenium.Dimension;
 import org.openqa.selenium.OutputType;
+import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.chrome.ChromeDriver;
@@ -80,7 +81,9 @@ final class Browser implements AutoCloseable {
   }
 
   <T> T await(Function<WebDriver, T> condition) {
+    // a page that renders again while the condition reads it leaves stale elements: look again
     return new WebDriverWait(driver, Duration.ofSeconds(10), Duration.ofMillis(50))
+        .ignoring(StaleElementReferenceException.class)
         .until(condition);
   }
 

@@ -315,8 +315,14 @@ class BrowserTest {
       assertThat(claimed.findElement(By.cssSelector(".owner")).getText()).contains("conductor-a");
       assertThat(claimed.getText()).contains("chain-");
       assertThat(find("#conductors").getText()).contains("conductor-a");
-      assertThat(driver.findElements(By.cssSelector("#jobs tr[data-state=UNCLAIMED]")))
-          .isNotEmpty();
+      // the claim's lease expiry, relative: "in 2 s" (or "expired 0 s ago" between renewals)
+      WebElement lease = claimed.findElement(By.cssSelector(".lease .rel"));
+      assertThat(lease.getText()).matches("in \\d+ s|expired \\d+ s ago");
+      assertThat(lease.getAttribute("data-at")).isNotBlank();
+      List<WebElement> waiting =
+          driver.findElements(By.cssSelector("#jobs tr[data-state=UNCLAIMED]"));
+      assertThat(waiting).isNotEmpty();
+      assertThat(waiting.get(0).findElement(By.cssSelector(".lease")).getText()).isEqualTo("—");
       browser.screenshot("jobs");
       // the board empties as the conductor completes the jobs, and the page follows it
       browser.await(d -> d.findElements(By.cssSelector("#jobs tr[data-job]")).size() < 3);

@@ -15,6 +15,7 @@ import io.taskflow4j.persistence.FencedException;
 import io.taskflow4j.persistence.JobState;
 import io.taskflow4j.persistence.NotFoundException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
@@ -60,6 +61,23 @@ public abstract class JobboardContractTest {
   /** The lease time for tests of lapsing; short, so the kit stays fast. */
   protected Duration shortLease() {
     return Duration.ofSeconds(1);
+  }
+
+  /**
+   * Whether the board tells when a claim's lease lapses ({@link Job#leaseUntil}). Boards whose
+   * claim is a lock or a session (files, ZooKeeper) have no such time and answer {@code false}.
+   */
+  protected boolean reportsLeaseExpiry() {
+    return false;
+  }
+
+  /**
+   * Whether the board tells a conductor's last heartbeat ({@link
+   * io.taskflow4j.jobs.ConductorInfo#lastSeen}): only boards whose registrations are renewed by a
+   * heartbeat have one.
+   */
+  protected boolean reportsHeartbeats() {
+    return false;
   }
 
   /** A board with a lease long enough never to lapse during a test. */
@@ -545,6 +563,65 @@ public abstract class JobboardContractTest {
       Thread.sleep(50);
     }
     assertThat(b.conductors()).noneMatch(c -> c.id().equals(me.id()));
+  }
+
+  @Test
+  @DisplayName("a claimed job is listed with its lease expiry, about a lease ahead; others without")
+  void leaseExpiryIsListed() throws Exception {
+    Jobboard a = board();
+    Jobboard b = board();
+    Job posted = a.post(spec("leased"));
+    assertThat(b.job(posted.uuid()).orElseThrow().leaseUntil()).isNull();
+    Claim claim = a.claim(posted.uuid(), owner("c1")).orElseThrow();
+    Instant claimedAt = Instant.now();
+    Job listed = b.job(posted.uuid()).orElseThrow();
+    assertThat(listed.state()).isEqualTo(JobState.CLAIMED);
+    if (reportsLeaseExpiry()) {
+      // a lease of 30 s from the claim, read on this JVM's clock (a little slack for the reads)
+      assertThat(listed.leaseUntil())
+          .isAfter(Instant.now())
+          .isBetween(
+              claimedAt.plus(Duration.ofSeconds(27)), claimedAt.plus(Duration.ofSeconds(31)));
+      // boards that read the time as a distance from the store's clock may differ by a little
+      assertThat(b.jobs().get(0).leaseUntil())
+          .isBetween(listed.leaseUntil().minusSeconds(1), listed.leaseUntil().plusSeconds(1));
+    } else {
+      assertThat(listed.leaseUntil()).isNull();
+    }
+    claim.release();
+    assertThat(b.job(posted.uuid()).orElseThrow().leaseUntil()).isNull();
+  }
+
+  @Test
+  @DisplayName("a conductor's last heartbeat is listed and advances with its heartbeats")
+  void conductorLastSeenAdvances() throws Exception {
+    // a short lease: heartbeats come a few times per lease
+    Jobboard a = track(openBoard(shortLease()));
+    Jobboard b = track(openBoard(shortLease()));
+    OwnerId me = owner("conductor-hb");
+    Instant registered = Instant.now();
+    a.register(me, Map.of());
+    Instant first = lastSeen(b, me);
+    if (!reportsHeartbeats()) {
+      assertThat(first).isNull();
+      return;
+    }
+    assertThat(first).isBetween(registered.minusSeconds(1), Instant.now().plusMillis(100));
+    Instant later = first;
+    long deadline = System.nanoTime() + shortLease().multipliedBy(5).toNanos();
+    while (!later.isAfter(first.plusMillis(50)) && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+      later = lastSeen(b, me);
+    }
+    assertThat(later).isAfter(first.plusMillis(50)).isBefore(Instant.now().plusMillis(100));
+  }
+
+  private static Instant lastSeen(Jobboard board, OwnerId conductor) {
+    return board.conductors().stream()
+        .filter(c -> c.id().equals(conductor.id()))
+        .findFirst()
+        .orElseThrow(() -> new AssertionError(conductor.id() + " is not listed"))
+        .lastSeen();
   }
 
   @Test

@@ -19,6 +19,11 @@ class MemoryJobboardTest extends JobboardContractTest {
     return first.peer(leaseTime);
   }
 
+  @Override
+  protected boolean reportsLeaseExpiry() {
+    return true;
+  }
+
   @AfterEach
   void forget() {
     first = null;

@@ -15,6 +15,11 @@
   const timeline = el('div', {class: 'timeline', id: 'timeline'});
   const detail = el('div', {class: 'atom-detail', id: 'atom-detail'});
   content.append(head, el('h2', null, 'Timeline'), timeline, detail);
+  // one listener for every row: a flow of 10,000 atoms would otherwise add 10,000 at each render
+  timeline.addEventListener('click', (e) => {
+    const row = e.target.closest('.row[data-uuid]');
+    if (row) select(row.getAttribute('data-uuid'));
+  });
 
   function ms(iso) {
     const t = iso ? Date.parse(iso) : NaN;
@@ -97,7 +102,6 @@
       }
       if (segs.length === 0) track.append(el('span', {class: 'not-run'}, a.state.toLowerCase()));
       row.append(label, track);
-      row.addEventListener('click', () => select(a.uuid));
       frag.append(row);
     }
     timeline.append(frag);

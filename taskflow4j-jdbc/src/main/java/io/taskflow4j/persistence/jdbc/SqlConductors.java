@@ -12,6 +12,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -161,7 +162,9 @@ final class SqlConductors {
         c -> {
           try (PreparedStatement ps =
               c.prepareStatement(
-                  "SELECT id, name, host, pid, since, meta FROM taskflow4j_conductors"
+                  "SELECT id, name, host, pid, since, meta, "
+                      + table.millisFromNow("heartbeat")
+                      + " AS heartbeat_ms FROM taskflow4j_conductors"
                       + " WHERE board = ? AND heartbeat > "
                       + table.nowPlusMillis(-1)
                       + " ORDER BY since, id")) {
@@ -169,6 +172,7 @@ final class SqlConductors {
             ps.setLong(2, leaseTime.toMillis());
             try (ResultSet rs = ps.executeQuery()) {
               List<ConductorInfo> out = new ArrayList<>();
+              Instant now = clock.instant();
               while (rs.next()) {
                 @SuppressWarnings("unchecked")
                 Map<String, Object> meta =
@@ -182,7 +186,8 @@ final class SqlConductors {
                         rs.getString("host"),
                         rs.getLong("pid"),
                         rows.time(rs, "since"),
-                        meta));
+                        meta,
+                        SqlJobRows.fromNow(rs, "heartbeat_ms", now)));
               }
               return out;
             }

@@ -10,6 +10,8 @@ import io.taskflow4j.persistence.Json;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -67,6 +69,25 @@ final class SqlJobRows {
       case MYSQL -> time + op + "INTERVAL (? * 1000) MICROSECOND";
       case SQLITE -> "(" + time + op + "?)";
     };
+  }
+
+  /**
+   * Milliseconds from the database's clock to the time in {@code column} (negative when past): the
+   * lease columns are in the database's clock (and, in MySQL, its session's zone), so a time is
+   * read as a distance from now and placed on this JVM's clock.
+   */
+  String millisFromNow(String column) {
+    return switch (dialect) {
+      case POSTGRESQL -> "CAST(EXTRACT(EPOCH FROM (" + column + " - now())) * 1000 AS BIGINT)";
+      case MYSQL -> "(TIMESTAMPDIFF(MICROSECOND, NOW(6), " + column + ") DIV 1000)";
+      case SQLITE -> "(" + column + " - " + SQLITE_NOW + ")";
+    };
+  }
+
+  /** {@code now} plus the milliseconds in {@code label}, or {@code null} if it is SQL NULL. */
+  static Instant fromNow(ResultSet rs, String label, Instant now) throws SQLException {
+    long ms = rs.getLong(label);
+    return rs.wasNull() ? null : now.truncatedTo(ChronoUnit.MILLIS).plusMillis(ms);
   }
 
   String firstClaimable() {
@@ -131,7 +152,9 @@ final class SqlJobRows {
             + COLUMNS
             + ", CASE WHEN owner IS NOT NULL AND lease_until >= "
             + now
-            + " THEN 1 ELSE 0 END AS held FROM taskflow4j_jobs WHERE board = ?"
+            + " THEN 1 ELSE 0 END AS held, "
+            + millisFromNow("lease_until")
+            + " AS lease_ms FROM taskflow4j_jobs WHERE board = ?"
             + (where == null ? "" : " AND " + where)
             + " ORDER BY priority, seq";
     try (PreparedStatement ps = c.prepareStatement(sql)) {
@@ -141,9 +164,11 @@ final class SqlJobRows {
       }
       try (ResultSet rs = ps.executeQuery()) {
         List<Job> out = new ArrayList<>();
+        Instant now = Instant.now();
         while (rs.next()) {
           boolean held = rs.getInt("held") == 1;
-          out.add(readJob(rs, held ? JobState.CLAIMED : JobState.UNCLAIMED, held));
+          Job j = readJob(rs, held ? JobState.CLAIMED : JobState.UNCLAIMED, held);
+          out.add(held ? j.withLeaseUntil(fromNow(rs, "lease_ms", now)) : j);
         }
         return out;
       }

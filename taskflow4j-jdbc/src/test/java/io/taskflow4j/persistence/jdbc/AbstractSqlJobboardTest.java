@@ -73,6 +73,16 @@ abstract class AbstractSqlJobboardTest extends JobboardContractTest {
   }
 
   @Override
+  protected boolean reportsLeaseExpiry() {
+    return true;
+  }
+
+  @Override
+  protected boolean reportsHeartbeats() {
+    return true;
+  }
+
+  @Override
   protected Jobboard openBoard(Duration leaseTime) {
     return Jobboards.open(boardUrl(leaseTime));
   }
