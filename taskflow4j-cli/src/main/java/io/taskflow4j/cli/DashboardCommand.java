@@ -5,13 +5,7 @@ import io.taskflow4j.dashboard.DashboardException;
 import io.taskflow4j.jobs.Jobboard;
 import io.taskflow4j.jobs.Jobboards;
 import io.taskflow4j.persistence.Backend;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermission;
-import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -168,38 +162,9 @@ final class DashboardCommand implements Callable<Integer> {
   /** The token: the first line of a file only its owner may read. */
   static String readToken(Path file) {
     try {
-      try {
-        Set<PosixFilePermission> perms = Files.getPosixFilePermissions(file);
-        if (perms.contains(PosixFilePermission.OTHERS_READ)
-            || perms.contains(PosixFilePermission.GROUP_READ)) {
-          throw new CliException(
-              ExitCodes.USAGE,
-              "the token file "
-                  + file
-                  + " can be read by other users; make it private (chmod 600 "
-                  + file
-                  + ")");
-        }
-      } catch (UnsupportedOperationException notPosix) {
-        // a file system without POSIX permissions: nothing to check
-      }
-      String first = Files.readString(file, StandardCharsets.UTF_8).lines().findFirst().orElse("");
-      if (first.strip().length() < Dashboard.MIN_TOKEN_LENGTH) {
-        throw new CliException(
-            ExitCodes.USAGE,
-            "the token in "
-                + file
-                + " is shorter than "
-                + Dashboard.MIN_TOKEN_LENGTH
-                + " characters; make one with: openssl rand -hex 24 > "
-                + file);
-      }
-      return first.strip();
-    } catch (NoSuchFileException e) {
-      throw new CliException(ExitCodes.USAGE, "no token file " + file);
-    } catch (IOException e) {
-      throw new CliException(
-          ExitCodes.USAGE, "cannot read the token file " + file + ": " + e.getMessage());
+      return Dashboard.readTokenFile(file);
+    } catch (DashboardException e) {
+      throw new CliException(ExitCodes.USAGE, e.getMessage());
     }
   }
 }

@@ -465,6 +465,7 @@ final class DetailWriter {
     Held h = takeHeld();
     boolean changed;
     boolean joint = false;
+    ConflictException refused = null;
     table.structure.readLock().lock();
     flowLock.lock();
     try {
@@ -475,13 +476,19 @@ final class DetailWriter {
           writeFlow(updated);
         } else if (!updated.equals(header)) {
           // A run's last result and its final state: one write of the flow detail carrying it.
-          FlowDetail written =
-              store.writeFlow(
-                  updated.withAtoms(List.of(h.updated())),
-                  "atom detail '" + h.entry().name + "' with the flow's state");
-          recordWritten(h.entry(), written.find(h.updated().uuid()).orElseThrow());
-          header = written.withoutAtoms();
-          joint = true;
+          try {
+            FlowDetail written =
+                store.writeFlow(
+                    updated.withAtoms(List.of(h.updated())),
+                    "atom detail '" + h.entry().name + "' with the flow's state");
+            recordWritten(h.entry(), written.find(h.updated().uuid()).orElseThrow());
+            header = written.withoutAtoms();
+            joint = true;
+          } catch (ConflictException e) {
+            // Another writer changed the flow's own record: the result is still this run's to
+            // record, alone (below), as before the state; the caller decides about the state.
+            refused = e;
+          }
         }
       }
     } finally {
@@ -494,6 +501,9 @@ final class DetailWriter {
       } else {
         writeHeld(h); // the flow's state was not written: the result alone
       }
+    }
+    if (refused != null) {
+      throw refused;
     }
     return changed;
   }

@@ -7,9 +7,15 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -55,6 +61,49 @@ public final class Dashboard implements AutoCloseable {
 
   /** The shortest token accepted. */
   public static final int MIN_TOKEN_LENGTH = 16;
+
+  /**
+   * The token kept in {@code file}: its first line, stripped. The file must be private to its owner
+   * (where the file system has POSIX permissions) and the token at least {@value #MIN_TOKEN_LENGTH}
+   * characters long.
+   *
+   * @throws DashboardException naming the file and what to do, when it is missing, unreadable,
+   *     readable by others, or holds too short a token
+   */
+  public static String readTokenFile(Path file) {
+    try {
+      try {
+        Set<PosixFilePermission> perms = Files.getPosixFilePermissions(file);
+        if (perms.contains(PosixFilePermission.OTHERS_READ)
+            || perms.contains(PosixFilePermission.GROUP_READ)) {
+          throw new DashboardException(
+              "the token file "
+                  + file
+                  + " can be read by other users; make it private (chmod 600 "
+                  + file
+                  + ")");
+        }
+      } catch (UnsupportedOperationException notPosix) {
+        // a file system without POSIX permissions: nothing to check
+      }
+      String first =
+          Files.readString(file, StandardCharsets.UTF_8).lines().findFirst().orElse("").strip();
+      if (first.length() < MIN_TOKEN_LENGTH) {
+        throw new DashboardException(
+            "the token in "
+                + file
+                + " is shorter than "
+                + MIN_TOKEN_LENGTH
+                + " characters; make one with: openssl rand -hex 24 > "
+                + file);
+      }
+      return first;
+    } catch (NoSuchFileException e) {
+      throw new DashboardException("no token file " + file);
+    } catch (IOException e) {
+      throw new DashboardException("cannot read the token file " + file + ": " + e.getMessage());
+    }
+  }
 
   private final HttpServer server;
   private final ExecutorService executor;

@@ -394,6 +394,9 @@ public abstract class EngineRunCases {
     FlowDetail done = stored(flowUuid);
     assertThat(done.state()).isEqualTo(FlowState.SUCCESS);
     assertThat(names(done)).containsExactly("a", "b");
+    // The winner's last result is stored although its final state first met the changed record.
+    assertThat(stateOf(done, "b")).isEqualTo(AtomState.SUCCESS);
+    assertThat(done.findByName("b").orElseThrow().lastResults()).isEqualTo("b-done");
     assertThat(calls).as("b ran once for the winner; nothing ran again").containsExactly("a", "b");
   }
 

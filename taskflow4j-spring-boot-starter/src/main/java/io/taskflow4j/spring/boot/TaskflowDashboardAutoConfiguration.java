@@ -4,12 +4,7 @@ import io.taskflow4j.dashboard.Dashboard;
 import io.taskflow4j.dashboard.DashboardException;
 import io.taskflow4j.jobs.Jobboard;
 import io.taskflow4j.persistence.Backend;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermission;
-import java.util.Set;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
@@ -69,37 +64,9 @@ public class TaskflowDashboardAutoConfiguration {
   /** The token: the first line of a file only its owner may read. */
   static String readToken(Path file) {
     try {
-      try {
-        Set<PosixFilePermission> perms = Files.getPosixFilePermissions(file);
-        if (perms.contains(PosixFilePermission.OTHERS_READ)
-            || perms.contains(PosixFilePermission.GROUP_READ)) {
-          throw new DashboardException(
-              "the dashboard's token file "
-                  + file
-                  + " can be read by other users; make it private (chmod 600 "
-                  + file
-                  + ")");
-        }
-      } catch (UnsupportedOperationException notPosix) {
-        // a file system without POSIX permissions: nothing to check
-      }
-      String first = Files.readString(file, StandardCharsets.UTF_8).lines().findFirst().orElse("");
-      if (first.strip().length() < Dashboard.MIN_TOKEN_LENGTH) {
-        throw new DashboardException(
-            "the token in "
-                + file
-                + " (taskflow4j.dashboard.token-file) is shorter than "
-                + Dashboard.MIN_TOKEN_LENGTH
-                + " characters; make one with: openssl rand -hex 24 > "
-                + file);
-      }
-      return first.strip();
-    } catch (IOException e) {
-      throw new DashboardException(
-          "cannot read the dashboard's token file "
-              + file
-              + " (taskflow4j.dashboard.token-file): "
-              + e);
+      return Dashboard.readTokenFile(file);
+    } catch (DashboardException e) {
+      throw new DashboardException(e.getMessage() + " (taskflow4j.dashboard.token-file)");
     }
   }
 }
