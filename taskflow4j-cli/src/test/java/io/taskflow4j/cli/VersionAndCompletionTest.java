@@ -69,6 +69,10 @@ class VersionAndCompletionTest {
   /** The script at work: bash, given "taskflow4j lo", offers "logbooks". */
   @Test
   void bashCompletesACommandFromItsFirstLetters() throws Exception {
+    if (!Files.isExecutable(BASH) && "true".equals(System.getenv("CI"))) {
+      throw new AssertionError(
+          BASH + " is needed to run the script; CI=true, so this is a failure");
+    }
     Assumptions.assumeTrue(Files.isExecutable(BASH), BASH + " is needed to run the script");
     Path script = dir.resolve("taskflow4j.bash");
     Files.writeString(script, Cli.run("completion", "bash").out());
