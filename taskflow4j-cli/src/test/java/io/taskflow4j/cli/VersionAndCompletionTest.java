@@ -73,6 +73,7 @@ class VersionAndCompletionTest {
       throw new AssertionError(
           BASH + " is needed to run the script; CI=true, so this is a failure");
     }
+    // Outside CI a machine may lack bash: skip, saying so; CI fails above instead.
     Assumptions.assumeTrue(Files.isExecutable(BASH), BASH + " is needed to run the script");
     Path script = dir.resolve("taskflow4j.bash");
     Files.writeString(script, Cli.run("completion", "bash").out());

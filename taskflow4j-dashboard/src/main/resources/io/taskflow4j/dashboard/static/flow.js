@@ -71,21 +71,30 @@
     });
     rows.sort((x, y) => x.first - y.first);
     clear(timeline);
-    if (!isFinite(t0)) {
-      timeline.append(el('p', {class: 'empty'}, 'No atom has started yet.'));
+    if (rows.length === 0) {
+      timeline.append(el('p', {class: 'empty'}, 'The flow has no atoms yet.'));
       return;
     }
-    const span = Math.max(1, t1 - t0);
-    const axis = el('div', {class: 'axis'}, el('div', {class: 'label'}, ''));
-    const ticks = el('div', {class: 'track'});
-    for (let i = 0; i <= 4; i++) {
-      const tick = el('span', {class: 'tick'}, '+' + duration(span * i / 4));
-      tick.style.left = (25 * i) + '%';
-      ticks.append(tick);
-    }
-    axis.append(ticks);
     const frag = document.createDocumentFragment();
-    frag.append(axis);
+    if (isFinite(t0)) {
+      const span = Math.max(1, t1 - t0);
+      const axis = el('div', {class: 'axis'}, el('div', {class: 'label'}, ''));
+      const ticks = el('div', {class: 'track'});
+      for (let i = 0; i <= 4; i++) {
+        const tick = el('span', {class: 'tick'}, '+' + duration(span * i / 4));
+        tick.style.left = (25 * i) + '%';
+        ticks.append(tick);
+      }
+      axis.append(ticks);
+      frag.append(axis);
+    } else {
+      // A store whose atoms carry no start and end times (TaskFlow records none): still every
+      // atom, in flow order, each one's state and details a click away.
+      frag.append(el('p', {class: 'empty', id: 'untimed'},
+          'No start or end times are recorded for these atoms (TaskFlow records none): they are' +
+          ' listed in flow order, without bars.'));
+    }
+    const span = Math.max(1, t1 - t0);
     for (const {a, segs} of rows) {
       const row = el('div', {class: 'row' + (a.uuid === selected ? ' selected' : ''),
         'data-atom': a.name, 'data-uuid': a.uuid, 'data-state': a.state,
