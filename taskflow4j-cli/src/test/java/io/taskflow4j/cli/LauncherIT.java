@@ -100,6 +100,30 @@ class LauncherIT {
   }
 
   @Test
+  void aSourceChangedAfterTheBuildBuildsTheJarAgainOnce() throws Exception {
+    fakeMaven(true);
+    launch("--version").expect(ExitCodes.OK);
+    Path jar = root.resolve("taskflow4j-cli/target/" + Jar.path().getFileName());
+    Path source =
+        Files.createDirectories(root.resolve("taskflow4j-core/src/main/java"))
+            .resolve("Changed.java");
+    Files.writeString(source, "class Changed {}\n");
+    // newer than the jar (a pull or an edit after the build)
+    Files.setLastModifiedTime(
+        source,
+        java.nio.file.attribute.FileTime.fromMillis(Files.getLastModifiedTime(jar).toMillis() + 1));
+
+    Cli.Result again = launch("--version");
+    again.expect(ExitCodes.OK);
+    assertThat(again.err()).contains("the sources changed since the command was built");
+    assertThat(again.out().indexOf(ESC)).isNegative();
+    assertThat(Files.readAllLines(calls)).as("built again").hasSize(2);
+
+    launch("--version").expect(ExitCodes.OK);
+    assertThat(Files.readAllLines(calls)).as("and only once").hasSize(2);
+  }
+
+  @Test
   void aFailedBuildSaysSoOnStandardErrorAndPrintsNothingOnStandardOutput() throws Exception {
     fakeMaven(false);
     Cli.Result r = launch("--version");
