@@ -90,7 +90,8 @@ final class DashboardCommand implements Callable<Integer> {
     }
     String token = tokenFile == null ? null : readToken(tokenFile);
     // read-only unless actions were asked for: then the store must be writable as it is
-    Backend backend = allowActions ? Stores.existing(connection) : Stores.readable(connection);
+    String viewed = forViewing(connection);
+    Backend backend = allowActions ? Stores.existing(viewed) : Stores.readable(viewed);
     Jobboard jobboard = null;
     try {
       jobboard = board == null ? null : Jobboards.open(board);
@@ -157,6 +158,33 @@ final class DashboardCommand implements Callable<Integer> {
       Thread.currentThread().interrupt();
       dashboard.close();
     }
+  }
+
+  /** The SQL backends' names, whose waits {@link #forViewing} bounds. */
+  private static final java.util.Set<String> SQL =
+      java.util.Set.of("sqlite", "postgresql", "postgres", "mysql", "mariadb", "jdbc");
+
+  /**
+   * {@code connection} with a viewer's patience where the user set none: a page that meets a store
+   * locked by another process (a writer paused inside its transaction) answers within seconds that
+   * it could not read, instead of after an engine's patience (a 30 s wait, six retries: minutes).
+   */
+  static String forViewing(String connection) {
+    io.taskflow4j.persistence.BackendConf conf =
+        io.taskflow4j.persistence.BackendConf.parse(connection);
+    if (!SQL.contains(conf.backendName())) {
+      return connection;
+    }
+    StringBuilder out = new StringBuilder(connection);
+    for (String[] option : new String[][] {{"pool_timeout", "5"}, {"max_retries", "1"}}) {
+      if (!conf.has(option[0])) {
+        out.append(out.indexOf("?") < 0 ? '?' : '&')
+            .append(option[0])
+            .append('=')
+            .append(option[1]);
+      }
+    }
+    return out.toString();
   }
 
   /** The token: the first line of a file only its owner may read. */

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.BufferedReader;
+import java.io.IOException;
 import java.io.InputStreamReader;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -14,6 +15,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -24,6 +26,53 @@ import org.junit.jupiter.api.io.TempDir;
 class DashboardCommandTest {
   @TempDir Path dir;
 
+  /** The command run in a process of its own, its address read from what it printed. */
+  private record Served(Process process, String url, List<String> before) implements AutoCloseable {
+    static Served start(String... args) throws IOException {
+      List<String> cmd =
+          new ArrayList<>(
+              List.of(
+                  Cli.javaBinary(),
+                  "-cp",
+                  System.getProperty("java.class.path"),
+                  Main.class.getName()));
+      cmd.addAll(List.of(args));
+      Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+      BufferedReader out =
+          new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+      // (logback's own status lines of the test class path and a demo's lines come first)
+      List<String> before = new ArrayList<>();
+      String line = out.readLine();
+      while (line != null && !line.startsWith("Dashboard of ")) {
+        before.add(line);
+        line = out.readLine();
+      }
+      assertThat(line).as("the command's address line").isNotNull();
+      Matcher m = Pattern.compile("at (http://127\\.0\\.0\\.1:\\d+/)").matcher(line);
+      assertThat(m.find()).as(line).isTrue();
+      before.add(line);
+      String next = out.readLine();
+      if (next != null) {
+        before.add(next);
+      }
+      return new Served(p, m.group(1), before);
+    }
+
+    HttpResponse<String> get(String path, String... headers) throws Exception {
+      HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url + path));
+      if (headers.length > 0) {
+        b.headers(headers);
+      }
+      return HttpClient.newHttpClient().send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+      process.destroy();
+      assertThat(process.waitFor(10, TimeUnit.SECONDS)).isTrue();
+    }
+  }
+
   private String demoStore() {
     String connection = "sqlite:///" + dir.resolve("demo.db");
     Cli.run("demo", "--connection", connection, "--delay", "0").expect(0);
@@ -33,95 +82,85 @@ class DashboardCommandTest {
   @Test
   void servesTheStoreUntilStoppedAndPrintsItsAddress() throws Exception {
     String connection = demoStore();
-    Process p =
-        new ProcessBuilder(
-                List.of(
-                    Cli.javaBinary(),
-                    "-cp",
-                    System.getProperty("java.class.path"),
-                    Main.class.getName(),
-                    "dashboard",
-                    "--connection",
-                    connection,
-                    "--port",
-                    "0"))
-            .redirectError(ProcessBuilder.Redirect.DISCARD)
-            .start();
-    try {
-      BufferedReader out =
-          new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-      // (logback's own status lines of the test class path come first)
-      String line = out.readLine();
-      while (line != null && !line.startsWith("Dashboard of ")) {
-        line = out.readLine();
-      }
-      assertThat(line).startsWith("Dashboard of " + connection + " at http://127.0.0.1:");
-      Matcher m = Pattern.compile("at (http://127\\.0\\.0\\.1:\\d+/)").matcher(line);
-      assertThat(m.find()).isTrue();
-      HttpResponse<String> flows =
-          HttpClient.newHttpClient()
-              .send(
-                  HttpRequest.newBuilder(URI.create(m.group(1) + "api/flows")).build(),
-                  HttpResponse.BodyHandlers.ofString());
+    try (Served served = Served.start("dashboard", "--connection", connection, "--port", "0")) {
+      assertThat(served.before())
+          .anyMatch(l -> l.startsWith("Dashboard of " + connection + " at http://127.0.0.1:"));
+      HttpResponse<String> flows = served.get("api/flows");
       assertThat(flows.statusCode()).isEqualTo(200);
       assertThat(flows.body()).contains("\"flow_name\":\"order-processing\"");
-    } finally {
-      p.destroy();
-      assertThat(p.waitFor(10, TimeUnit.SECONDS)).isTrue();
     }
+  }
+
+  @Test
+  void aStoreAnotherProcessHoldsLockedAnswersWithinSecondsThatItCannotBeRead() throws Exception {
+    String connection = demoStore();
+    Path file = dir.resolve("demo.db");
+    try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + file);
+        java.sql.Statement st = c.createStatement();
+        java.sql.ResultSet mode = st.executeQuery("PRAGMA journal_mode=DELETE")) {
+      // As TaskFlow leaves a SQLite file: a rollback journal, where a writer's lock stops readers.
+      assertThat(mode.next()).isTrue();
+      assertThat(mode.getString(1)).isEqualTo("delete");
+    }
+    try (Served served = Served.start("dashboard", "--connection", connection, "--port", "0");
+        java.sql.Connection raw = java.sql.DriverManager.getConnection("jdbc:sqlite:" + file);
+        java.sql.Statement st = raw.createStatement()) {
+      assertThat(served.get("api/flows").statusCode()).isEqualTo(200);
+      // A writer frozen inside its transaction (paused, or stopped with SIGSTOP) holds the lock.
+      st.execute("BEGIN EXCLUSIVE");
+      st.executeUpdate("UPDATE flowdetails SET name = name");
+      long t0 = System.nanoTime();
+      HttpResponse<String> flows = served.get("api/flows");
+      long seconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - t0);
+      assertThat(flows.statusCode()).as(flows.body()).isEqualTo(503);
+      assertThat(flows.body()).contains("could not be read").contains("locked");
+      // a viewer's patience, not an engine's (a 30 s wait retried six times)
+      assertThat(seconds).isLessThan(30);
+      st.execute("ROLLBACK");
+      assertThat(served.get("api/flows").statusCode()).isEqualTo(200);
+    }
+  }
+
+  @Test
+  void aViewersPatienceIsAddedToSqlStoresOnlyWhereTheUserSetNone() {
+    assertThat(DashboardCommand.forViewing("sqlite:///a.db"))
+        .isEqualTo("sqlite:///a.db?pool_timeout=5&max_retries=1");
+    assertThat(DashboardCommand.forViewing("postgresql://u@h/db?pool_timeout=60"))
+        .isEqualTo("postgresql://u@h/db?pool_timeout=60&max_retries=1");
+    assertThat(DashboardCommand.forViewing("dir:///var/flows")).isEqualTo("dir:///var/flows");
   }
 
   @Test
   void theDemoWithDashboardServesTheFlowItRan() throws Exception {
     String connection = "sqlite:///" + dir.resolve("demo-dashboard.db");
-    Process p =
-        new ProcessBuilder(
-                List.of(
-                    Cli.javaBinary(),
-                    "-cp",
-                    System.getProperty("java.class.path"),
-                    Main.class.getName(),
-                    "demo",
-                    "--connection",
-                    connection,
-                    "--delay",
-                    "0",
-                    "--dashboard",
-                    "--dashboard-port",
-                    "0"))
-            .redirectError(ProcessBuilder.Redirect.DISCARD)
-            .start();
-    try {
-      BufferedReader out =
-          new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+    try (Served served =
+        Served.start(
+            "demo",
+            "--connection",
+            connection,
+            "--delay",
+            "0",
+            "--dashboard",
+            "--dashboard-port",
+            "0")) {
       Pattern finished = Pattern.compile("^Flow (\\S+) (\\S+) finished: SUCCESS$");
       String flowUuid = null;
-      String line = out.readLine();
-      while (line != null && !line.startsWith("Dashboard of ")) {
+      for (String line : served.before()) {
         Matcher f = finished.matcher(line);
         if (f.matches()) {
           flowUuid = f.group(2);
         }
-        line = out.readLine();
       }
       assertThat(flowUuid).as("the demo's flow, as it printed it").isNotNull();
-      assertThat(line).startsWith("Dashboard of " + connection + " at http://127.0.0.1:");
-      Matcher m = Pattern.compile("at (http://127\\.0\\.0\\.1:\\d+/)").matcher(line);
-      assertThat(m.find()).isTrue();
-      HttpResponse<String> flows =
-          HttpClient.newHttpClient()
-              .send(
-                  HttpRequest.newBuilder(URI.create(m.group(1) + "api/flows")).build(),
-                  HttpResponse.BodyHandlers.ofString());
+      assertThat(served.before())
+          .anyMatch(l -> l.startsWith("Dashboard of " + connection + " at http://127.0.0.1:"));
+      HttpResponse<String> flows = served.get("api/flows");
       assertThat(flows.statusCode()).isEqualTo(200);
       assertThat(flows.body())
           .contains("\"flow_uuid\":\"" + flowUuid + "\"")
           .contains("\"flow_name\":\"order-processing\"")
           .contains("\"state\":\"SUCCESS\"");
-      assertThat(p.isAlive()).as("the demo serves until stopped").isTrue();
-    } finally {
-      p.destroy();
-      assertThat(p.waitFor(10, TimeUnit.SECONDS)).isTrue();
+      assertThat(served.process().isAlive()).as("the demo serves until stopped").isTrue();
     }
   }
 
@@ -178,35 +217,18 @@ class DashboardCommandTest {
     Path tokenFile = dir.resolve("token");
     Files.writeString(tokenFile, token + "\n");
     Files.setPosixFilePermissions(tokenFile, PosixFilePermissions.fromString("rw-------"));
-    Process p =
-        new ProcessBuilder(
-                List.of(
-                    Cli.javaBinary(),
-                    "-cp",
-                    System.getProperty("java.class.path"),
-                    Main.class.getName(),
-                    "dashboard",
-                    "--connection",
-                    connection,
-                    "--port",
-                    "0",
-                    "--token-file",
-                    tokenFile.toString(),
-                    "--allow-actions"))
-            .redirectError(ProcessBuilder.Redirect.DISCARD)
-            .start();
-    try {
-      BufferedReader out =
-          new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-      String line = out.readLine();
-      while (line != null && !line.startsWith("Dashboard of ")) {
-        line = out.readLine();
-      }
-      assertThat(line).isNotNull();
-      Matcher m = Pattern.compile("at (http://127\\.0\\.0\\.1:\\d+/)").matcher(line);
-      assertThat(m.find()).isTrue();
-      assertThat(out.readLine()).startsWith("Actions allowed");
-      String url = m.group(1);
+    try (Served served =
+        Served.start(
+            "dashboard",
+            "--connection",
+            connection,
+            "--port",
+            "0",
+            "--token-file",
+            tokenFile.toString(),
+            "--allow-actions")) {
+      assertThat(served.before().get(served.before().size() - 1)).startsWith("Actions allowed");
+      String url = served.url();
       HttpClient http = HttpClient.newHttpClient();
       ObjectMapper json = new ObjectMapper();
       JsonNode session =
@@ -247,9 +269,6 @@ class DashboardCommandTest {
                 () -> b.getConnection().getFlowDetails(flow.get("flow_uuid").asText()))
             .isInstanceOf(io.taskflow4j.persistence.NotFoundException.class);
       }
-    } finally {
-      p.destroy();
-      assertThat(p.waitFor(10, TimeUnit.SECONDS)).isTrue();
     }
   }
 }
