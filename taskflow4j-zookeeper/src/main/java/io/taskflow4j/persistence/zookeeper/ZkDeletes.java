@@ -99,6 +99,7 @@ final class ZkDeletes {
                                 + bookUuid
                                 + "' failed: the store kept changing");
                       }
+                      ZkTransactions.stepAside(race);
                     }
                   }
                 }));
@@ -276,6 +277,7 @@ final class ZkDeletes {
                       if (race >= MAX_RACES) {
                         throw new StorageException(what + " failed: the store kept changing");
                       }
+                      ZkTransactions.stepAside(race);
                     }
                   }
                 }));

@@ -28,6 +28,19 @@ final class ZkTransactions {
   /** Re-reads and re-plans of one call when another writer raced it (not a conflict). */
   static final int MAX_RACES = 50;
 
+  /**
+   * After losing race {@code race} (another writer changed a znode between the reads and the
+   * commit), waits a random moment, longer with each loss (up to 20 ms), before planning again: a
+   * writer that plans again at once loses again and again to the same faster writers, and a burst
+   * of writers on one flow detail could then exhaust {@link #MAX_RACES} in a few milliseconds.
+   */
+  static void stepAside(int race) throws InterruptedException {
+    int most = Math.min(race, 20);
+    if (most > 0) {
+      Thread.sleep(java.util.concurrent.ThreadLocalRandom.current().nextInt(most + 1));
+    }
+  }
+
   /** Bytes a transaction adds to a request besides the paths and values (headers, ACLs). */
   static final int REQUEST_OVERHEAD = 1024;
 
@@ -387,6 +400,7 @@ final class ZkTransactions {
                 throw new StorageException(
                     what + " failed: other writers kept changing the same znodes; try again");
               }
+              stepAside(race);
             }
           }
         });
