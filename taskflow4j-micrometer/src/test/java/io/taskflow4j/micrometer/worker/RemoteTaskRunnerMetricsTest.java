@@ -106,9 +106,22 @@ class RemoteTaskRunnerMetricsTest {
 
     Flow flow = UnorderedFlow.of("remote").add(remote("a"), remote("b"), remote("slow"));
     Engine engine = Engines.load(flow).taskRunner(runner).parallel(3).build();
+    // a and b must have replied before the victim dies: one still in flight on it would be
+    // dispatched again too
+    CountDownLatch quickOnesDone = new CountDownLatch(2);
+    engine
+        .atomNotifier()
+        .register(
+            io.taskflow4j.persistence.AtomState.SUCCESS,
+            e -> {
+              if (!e.atomName().equals("slow")) {
+                quickOnesDone.countDown();
+              }
+            });
     Thread run = new Thread(engine::run);
     run.start();
     assertThat(hung.await(5, TimeUnit.SECONDS)).isTrue();
+    assertThat(quickOnesDone.await(5, TimeUnit.SECONDS)).isTrue();
     String victim = ranOn.stream().filter(s -> s.endsWith(":slow")).findFirst().orElseThrow();
     conns.get(victim.startsWith("w1") ? 0 : 1).close(); // no heartbeat, no reply any more
     run.join(10_000);
