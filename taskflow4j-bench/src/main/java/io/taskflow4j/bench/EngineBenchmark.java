@@ -45,7 +45,9 @@ import org.openjdk.jmh.annotations.Warmup;
  *       TaskflowMetrics} listening to the engine, into a {@code SimpleMeterRegistry}; on the
  *       backend, {@code MeteredBackend} timing every write with a histogram), to compare side by
  *       side with the runs without: {@code java -jar taskflow4j-bench/target/benchmarks.jar
- *       'EngineBenchmark.chain' -p n=1000,10000}.
+ *       'EngineBenchmark.chain' -p n=1000,10000}; {@code chainMeteredFullTimers} times atoms with
+ *       full Timers ({@code atomHistograms(true)}). A difference of a few percent needs {@link
+ *       MetricsOverhead}, which measures in alternating pairs.
  * </ul>
  *
  * <p>Run: {@code java -jar taskflow4j-bench/target/benchmarks.jar EngineBenchmark}. The fork has a
@@ -77,6 +79,7 @@ public class EngineBenchmark {
   private FlowDetail finished;
   private MeterRegistry registry;
   private TaskflowMetrics metrics;
+  private TaskflowMetrics histogramMetrics;
   private Backend meteredBackend;
 
   /** The chain's input, as TaskFlow's benchmark gives it ({@code store={'v0': 0}}). */
@@ -97,6 +100,8 @@ public class EngineBenchmark {
     finished = conn.getFlowDetails(fd.uuid());
     registry = new SimpleMeterRegistry();
     metrics = TaskflowMetrics.bind(registry);
+    histogramMetrics =
+        TaskflowMetrics.builder().atomHistograms(true).bind(new SimpleMeterRegistry());
     meteredBackend = MeteredBackend.wrap(backend, registry);
     if (finished.state() != FlowState.SUCCESS) {
       throw new IllegalStateException("the setup run did not succeed: " + finished.state());
@@ -126,6 +131,16 @@ public class EngineBenchmark {
   public Object chainMetered() {
     try (Engine engine = Engines.load(flow).store(V0).build();
         Registration metered = metrics.listen(engine)) {
+      engine.run();
+      return engine.storage().fetchAll();
+    }
+  }
+
+  /** As {@link #chainMetered}, atoms timed by full Timers ({@code atomHistograms(true)}). */
+  @Benchmark
+  public Object chainMeteredFullTimers() {
+    try (Engine engine = Engines.load(flow).store(V0).build();
+        Registration metered = histogramMetrics.listen(engine)) {
       engine.run();
       return engine.storage().fetchAll();
     }

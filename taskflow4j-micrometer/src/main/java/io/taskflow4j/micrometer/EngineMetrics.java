@@ -22,6 +22,13 @@ final class EngineMetrics extends Listener {
   private volatile FlowMeters flow;
   private volatile long flowStarted;
 
+  /**
+   * Outcomes seen in this run: the position of the next one, which a flow run again mostly repeats
+   * ({@link FlowMeters#timerAt}). Parallel engines update it from several threads; a lost update
+   * only costs a lookup by name.
+   */
+  private int outcomes;
+
   EngineMetrics(TaskflowMetrics metrics, MeterRegistry registry, Engine engine) {
     super(engine);
     this.metrics = metrics;
@@ -41,6 +48,7 @@ final class EngineMetrics extends Listener {
   protected void onFlowEvent(FlowEvent e) {
     FlowState s = e.state();
     if (s == FlowState.RUNNING) {
+      outcomes = 0;
       flowStarted = System.nanoTime();
       flow(e.flowName()).started.increment();
       return;
@@ -63,7 +71,11 @@ final class EngineMetrics extends Listener {
         // The engine timed the atom's work: no clock read and no state per atom here.
         long nanos = e.nanos();
         if (nanos >= 0) {
-          meters(e).outcome(e.state()).record(nanos, TimeUnit.NANOSECONDS);
+          FlowMeters f = flow;
+          if (f == null) {
+            f = flow(engine().flowDetail().name());
+          }
+          f.timerAt(outcomes++, e.atomName(), e.kind(), e.state()).record(nanos);
         }
       }
       case RETRYING -> meters(e).retries().increment();

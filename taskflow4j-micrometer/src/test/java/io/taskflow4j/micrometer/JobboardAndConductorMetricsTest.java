@@ -147,7 +147,7 @@ class JobboardAndConductorMetricsTest {
               registry
                   .get(TaskflowMetrics.ATOM_EXECUTIONS)
                   .tags("flow", "chain", "atom", "t5", "outcome", "success")
-                  .timer()
+                  .functionTimer()
                   .count())
           .isEqualTo(2);
       // the jobs' engines write through fenced views of the metered connection

@@ -3,6 +3,8 @@ package io.taskflow4j.micrometer;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.micrometer.core.instrument.FunctionTimer;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
@@ -19,8 +21,17 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 class TaskflowMetricsTest {
-  private final MeterRegistry registry = new SimpleMeterRegistry();
+  final MeterRegistry registry = new SimpleMeterRegistry();
   private final Backend backend = new MemoryBackend();
+
+  /** Whether atoms are timed by full Timers; a subclass runs every test with them. */
+  boolean fullAtomTimers() {
+    return false;
+  }
+
+  private TaskflowMetrics bind() {
+    return TaskflowMetrics.builder().atomHistograms(fullAtomTimers()).bind(registry);
+  }
 
   @AfterEach
   void close() {
@@ -42,16 +53,28 @@ class TaskflowMetricsTest {
     }
   }
 
-  private Timer executions(String flow, String atom, String outcome) {
-    return registry
-        .get(TaskflowMetrics.ATOM_EXECUTIONS)
-        .tags("flow", flow, "atom", atom, "outcome", outcome)
-        .timer();
+  /** An atom's timer, read whichever kind it is (after checking it is the kind configured). */
+  record AtomTimes(long count, double totalNanos, Meter meter) {}
+
+  AtomTimes atomTimes(String name, String... tags) {
+    Meter m = registry.get(name).tags(tags).meter();
+    if (m instanceof Timer t) {
+      assertThat(fullAtomTimers()).as("a full Timer only when asked for").isTrue();
+      return new AtomTimes(t.count(), t.totalTime(TimeUnit.NANOSECONDS), m);
+    }
+    assertThat(fullAtomTimers()).as("a FunctionTimer by default").isFalse();
+    FunctionTimer f = (FunctionTimer) m;
+    return new AtomTimes((long) f.count(), f.totalTime(TimeUnit.NANOSECONDS), m);
+  }
+
+  private AtomTimes executions(String flow, String atom, String outcome) {
+    return atomTimes(
+        TaskflowMetrics.ATOM_EXECUTIONS, "flow", flow, "atom", atom, "outcome", outcome);
   }
 
   @Test
   void countsFlowsAndTimesEachAtomExecution() {
-    TaskflowMetrics metrics = TaskflowMetrics.bind(registry);
+    TaskflowMetrics metrics = bind();
     run(metrics, TestFlows.linear("lin"), false);
     run(metrics, TestFlows.linear("lin"), false);
 
@@ -65,18 +88,41 @@ class TaskflowMetricsTest {
     assertThat(success.count()).isEqualTo(2);
     assertThat(success.totalTime(TimeUnit.NANOSECONDS)).isPositive();
     for (String t : new String[] {"t1", "t2", "t3"}) {
-      Timer e = executions("lin", t, "success");
+      AtomTimes e = executions("lin", t, "success");
       assertThat(e.count()).as(t).isEqualTo(2);
-      assertThat(e.getId().getTag("kind")).isEqualTo("task");
-      assertThat(e.totalTime(TimeUnit.NANOSECONDS)).as(t).isPositive();
+      assertThat(e.meter().getId().getTag("kind")).isEqualTo("task");
+      assertThat(e.totalNanos()).as(t).isPositive();
     }
-    assertThat(registry.find(TaskflowMetrics.ATOM_EXECUTIONS).tag("outcome", "failure").timers())
-        .allSatisfy(t -> assertThat(t.count()).isZero());
+    assertThat(registry.find(TaskflowMetrics.ATOM_EXECUTIONS).tag("outcome", "failure").meters())
+        .isNotEmpty()
+        .allSatisfy(m -> assertThat(atomTimes(m.getId().getName(), tagsOf(m)).count()).isZero());
+  }
+
+  @Test
+  void aFlowOfTheSameNameInAnotherOrderIsCountedByAtomName() {
+    // Outcomes are first matched by their position in an earlier run; a run in another order,
+    // with other atoms or other outcomes must still count each atom under its own name.
+    TaskflowMetrics metrics = bind();
+    run(metrics, TestFlows.linear("lin"), false);
+    Flow reversed = io.taskflow4j.flow.LinearFlow.of("lin");
+    for (String t : new String[] {"t3", "t2", "x", "t1"}) {
+      reversed.add(io.taskflow4j.Task.of(t, () -> t));
+    }
+    run(metrics, reversed, false);
+    run(metrics, TestFlows.failing("lin"), false); // same flow name, a failure at position 0 or 1
+    run(metrics, TestFlows.linear("lin"), false);
+
+    for (String t : new String[] {"t1", "t2", "t3"}) {
+      assertThat(executions("lin", t, "success").count()).as(t).isEqualTo(3);
+    }
+    assertThat(executions("lin", "x", "success").count()).isEqualTo(1);
+    assertThat(executions("lin", "boom", "failure").count()).isEqualTo(1);
+    assertThat(executions("lin", "ok", "success").count()).isEqualTo(1);
   }
 
   @Test
   void countsRetriesFailedExecutionsAndReverts() {
-    TaskflowMetrics metrics = TaskflowMetrics.bind(registry);
+    TaskflowMetrics metrics = bind();
     run(metrics, TestFlows.retried("ret", 2), false);
 
     assertThat(executions("ret", "flaky", "failure").count()).isEqualTo(2);
@@ -91,10 +137,14 @@ class TaskflowMetricsTest {
         .isEqualTo(2);
     // each failed attempt is reverted before the retry runs the subflow again
     assertThat(
-            registry
-                .get(TaskflowMetrics.ATOM_REVERTS)
-                .tags("flow", "ret", "atom", "flaky", "outcome", "reverted")
-                .timer()
+            atomTimes(
+                    TaskflowMetrics.ATOM_REVERTS,
+                    "flow",
+                    "ret",
+                    "atom",
+                    "flaky",
+                    "outcome",
+                    "reverted")
                 .count())
         .isEqualTo(2);
     assertThat(
@@ -104,7 +154,7 @@ class TaskflowMetricsTest {
 
   @Test
   void aFailedFlowEndsRevertedWithItsAtomsReverted() {
-    TaskflowMetrics metrics = TaskflowMetrics.bind(registry);
+    TaskflowMetrics metrics = bind();
     run(metrics, TestFlows.failing("bad"), false);
 
     assertThat(
@@ -116,18 +166,13 @@ class TaskflowMetricsTest {
         .isEqualTo(1);
     assertThat(executions("bad", "boom", "failure").count()).isEqualTo(1);
     assertThat(executions("bad", "ok", "success").count()).isEqualTo(1);
-    assertThat(
-            registry
-                .get(TaskflowMetrics.ATOM_REVERTS)
-                .tags("atom", "ok", "outcome", "reverted")
-                .timer()
-                .count())
+    assertThat(atomTimes(TaskflowMetrics.ATOM_REVERTS, "atom", "ok", "outcome", "reverted").count())
         .isEqualTo(1);
   }
 
   @Test
   void parallelEnginesAreCountedFromTheirPoolThreads() {
-    TaskflowMetrics metrics = TaskflowMetrics.bind(registry);
+    TaskflowMetrics metrics = bind();
     for (int i = 0; i < 3; i++) {
       run(metrics, TestFlows.parallel("par", 1), true);
     }
@@ -142,21 +187,25 @@ class TaskflowMetricsTest {
 
   @Test
   void atomNamesBeyondTheLimitShareOneTag() {
-    TaskflowMetrics metrics = new TaskflowMetrics(Tags.of("app", "test"), 2);
-    metrics.bindTo(registry);
+    TaskflowMetrics metrics =
+        TaskflowMetrics.builder()
+            .tags(Tags.of("app", "test"))
+            .maxAtomNames(2)
+            .atomHistograms(fullAtomTimers())
+            .bind(registry);
     run(metrics, TestFlows.linear("lin"), false);
 
     assertThat(executions("lin", "t1", "success").count()).isEqualTo(1);
     assertThat(executions("lin", "t2", "success").count()).isEqualTo(1);
-    assertThat(registry.find(TaskflowMetrics.ATOM_EXECUTIONS).tag("atom", "t3").timers()).isEmpty();
-    Timer other = executions("lin", TaskflowMetrics.OTHER_ATOM, "success");
+    assertThat(registry.find(TaskflowMetrics.ATOM_EXECUTIONS).tag("atom", "t3").meters()).isEmpty();
+    AtomTimes other = executions("lin", TaskflowMetrics.OTHER_ATOM, "success");
     assertThat(other.count()).isEqualTo(1);
-    assertThat(other.getId().getTag("app")).isEqualTo("test");
+    assertThat(other.meter().getId().getTag("app")).isEqualTo("test");
   }
 
   @Test
   void closingTheRegistrationStopsCounting() {
-    TaskflowMetrics metrics = TaskflowMetrics.bind(registry);
+    TaskflowMetrics metrics = bind();
     try (Engine engine = Engines.load(TestFlows.linear("lin")).build()) {
       metrics.listen(engine).close();
       engine.run();
@@ -174,5 +223,13 @@ class TaskflowMetricsTest {
     }
     assertThatThrownBy(() -> new TaskflowMetrics(Tags.empty(), -1))
         .hasMessageContaining("maxAtomNames");
+    assertThatThrownBy(() -> TaskflowMetrics.builder().maxAtomNames(-1))
+        .hasMessageContaining("maxAtomNames");
+  }
+
+  private static String[] tagsOf(Meter m) {
+    return m.getId().getTags().stream()
+        .flatMap(t -> java.util.stream.Stream.of(t.getKey(), t.getValue()))
+        .toArray(String[]::new);
   }
 }

@@ -66,8 +66,10 @@ public class TaskflowMetricsAutoConfiguration {
   /** The flow, atom and conductor meters; {@code listen(engine)} meters an engine of one's own. */
   @Bean
   @ConditionalOnMissingBean
-  public TaskflowMetrics taskflowMetrics(MeterRegistry registry) {
-    return TaskflowMetrics.bind(registry);
+  public TaskflowMetrics taskflowMetrics(MeterRegistry registry, TaskflowProperties properties) {
+    return TaskflowMetrics.builder()
+        .atomHistograms(properties.getMetrics().isAtomHistograms())
+        .bind(registry);
   }
 
   /**

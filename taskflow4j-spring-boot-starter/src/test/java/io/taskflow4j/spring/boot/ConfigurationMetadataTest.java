@@ -31,6 +31,7 @@ class ConfigurationMetadataTest {
           "taskflow4j.retention.prune-every",
           "taskflow4j.retention.policy",
           "taskflow4j.metrics.enabled",
+          "taskflow4j.metrics.atom-histograms",
           "taskflow4j.dashboard.enabled",
           "taskflow4j.dashboard.port",
           "taskflow4j.dashboard.bind",

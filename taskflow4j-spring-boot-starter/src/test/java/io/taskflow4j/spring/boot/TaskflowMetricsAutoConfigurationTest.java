@@ -126,6 +126,36 @@ class TaskflowMetricsAutoConfigurationTest {
   }
 
   @Test
+  void atomsAreFunctionTimersUnlessFullTimersAreAskedFor() {
+    for (boolean full : new boolean[] {false, true}) {
+      runner
+          .withPropertyValues(
+              "taskflow4j.connection=" + dirStore(), "taskflow4j.metrics.atom-histograms=" + full)
+          .withBean(MeterRegistry.class, SimpleMeterRegistry::new)
+          .run(
+              ctx -> {
+                assertThat(ctx).hasNotFailed();
+                runOneJob(ctx);
+                MeterRegistry registry = ctx.getBean(MeterRegistry.class);
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+                while (registry.find("taskflow4j.atoms.executions").meters().isEmpty()
+                    && System.nanoTime() < deadline) {
+                  Thread.sleep(10);
+                }
+                Meter m =
+                    registry
+                        .get("taskflow4j.atoms.executions")
+                        .tags("flow", "greeting", "outcome", "success")
+                        .meter();
+                assertThat(m)
+                    .as("atom-histograms=" + full)
+                    .isInstanceOf(
+                        full ? Timer.class : io.micrometer.core.instrument.FunctionTimer.class);
+              });
+    }
+  }
+
+  @Test
   void metricsCanBeSwitchedOff() {
     runner
         .withPropertyValues(
