@@ -275,7 +275,7 @@ final class ActionEngine implements Engine {
 
   /** As above, for an outcome of work that took {@code nanos} ({@link AtomEvent#nanos()}). */
   void notifyAtom(int i, AtomState old, AtomState now, Object result, Failure failure, long nanos) {
-    if (atomNotifier.isEmpty()) {
+    if (!atomNotifier.listensTo(now)) {
       return;
     }
     Compilation c = compilation;

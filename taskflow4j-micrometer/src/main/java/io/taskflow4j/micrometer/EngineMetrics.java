@@ -5,18 +5,32 @@ import io.micrometer.core.instrument.Timer;
 import io.taskflow4j.engine.AtomEvent;
 import io.taskflow4j.engine.Engine;
 import io.taskflow4j.engine.FlowEvent;
-import io.taskflow4j.listeners.Listener;
+import io.taskflow4j.engine.Notifier.Registration;
 import io.taskflow4j.micrometer.TaskflowMetrics.AtomMeters;
 import io.taskflow4j.micrometer.TaskflowMetrics.FlowMeters;
+import io.taskflow4j.persistence.AtomState;
 import io.taskflow4j.persistence.FlowState;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
  * Counts one engine's runs into {@link TaskflowMetrics}' meters. Atom events of a parallel engine
  * arrive on its pool threads; an outcome carries the engine's own timing of the atom's work ({@link
- * AtomEvent#nanos()}), so nothing is kept per atom here.
+ * AtomEvent#nanos()}), so nothing is kept per atom here. Registered for the atom states it counts
+ * only: the engine builds no event for a state nobody listens to (RUNNING, PENDING...).
  */
-final class EngineMetrics extends Listener {
+final class EngineMetrics implements AutoCloseable {
+  private static final AtomState[] COUNTED = {
+    AtomState.SUCCESS,
+    AtomState.FAILURE,
+    AtomState.REVERTED,
+    AtomState.REVERT_FAILURE,
+    AtomState.RETRYING
+  };
+
+  private final Engine engine;
+  private final List<Registration> registrations = new ArrayList<>();
   private final TaskflowMetrics metrics;
   private final MeterRegistry registry;
   private volatile FlowMeters flow;
@@ -30,9 +44,19 @@ final class EngineMetrics extends Listener {
   private int outcomes;
 
   EngineMetrics(TaskflowMetrics metrics, MeterRegistry registry, Engine engine) {
-    super(engine);
+    this.engine = engine;
     this.metrics = metrics;
     this.registry = registry;
+    registrations.add(engine.notifier().registerAny(this::onFlowEvent));
+    for (AtomState s : COUNTED) {
+      registrations.add(engine.atomNotifier().register(s, this::onAtomEvent));
+    }
+  }
+
+  /** Stops counting this engine's events. */
+  @Override
+  public void close() {
+    registrations.forEach(Registration::close);
   }
 
   private FlowMeters flow(String flowName) {
@@ -44,8 +68,7 @@ final class EngineMetrics extends Listener {
     return f;
   }
 
-  @Override
-  protected void onFlowEvent(FlowEvent e) {
+  private void onFlowEvent(FlowEvent e) {
     FlowState s = e.state();
     if (s == FlowState.RUNNING) {
       outcomes = 0;
@@ -64,8 +87,7 @@ final class EngineMetrics extends Listener {
     }
   }
 
-  @Override
-  protected void onAtomEvent(AtomEvent e) {
+  private void onAtomEvent(AtomEvent e) {
     switch (e.state()) {
       case SUCCESS, FAILURE, REVERTED, REVERT_FAILURE -> {
         // The engine timed the atom's work: no clock read and no state per atom here.
@@ -73,7 +95,7 @@ final class EngineMetrics extends Listener {
         if (nanos >= 0) {
           FlowMeters f = flow;
           if (f == null) {
-            f = flow(engine().flowDetail().name());
+            f = flow(engine.flowDetail().name());
           }
           f.timerAt(outcomes++, e.atomName(), e.kind(), e.state()).record(nanos);
         }
@@ -86,7 +108,7 @@ final class EngineMetrics extends Listener {
   private AtomMeters meters(AtomEvent e) {
     FlowMeters f = flow;
     if (f == null) {
-      f = flow(engine().flowDetail().name());
+      f = flow(engine.flowDetail().name());
     }
     return f.atom(e.atomName(), e.kind());
   }
