@@ -281,7 +281,7 @@ public final class TaskflowMetrics implements MeterBinder {
     final Timer suspended;
     private final ConcurrentMap<String, AtomMeters> atoms = new ConcurrentHashMap<>();
     private volatile AtomMeters other;
-    private Remembered[] order = new Remembered[16];
+    private Object[] order = new Object[16];
 
     FlowMeters(MeterRegistry r, String name) {
       this.registry = r;
@@ -320,19 +320,25 @@ public final class TaskflowMetrics implements MeterBinder {
     /**
      * The timer of {@code atomName}'s outcome {@code state}, the {@code k}-th outcome of a run. A
      * flow run again repeats the order of its outcomes (a chain always does), so what was found for
-     * the {@code k}-th outcome of an earlier run is checked first: a name compared with one name,
-     * then the timer itself — instead of a lookup that hashes the name and reads a table, the
-     * entry's key, its meters and then the timer: cache misses, every one, on a run that streams
-     * through megabytes of its own data between two outcomes. Where the order differs (parallel
-     * runs, retries), the name is looked up and remembered. The remembered positions are read and
-     * written without a lock: a stale one fails the name check and costs a lookup.
+     * the {@code k}-th outcome of an earlier run is checked first: the timer, which knows its atom
+     * and state, and its atom's name — instead of a lookup that hashes the name and reads a table,
+     * the entry's key, its meters and then the timer: cache misses, every one, on a run that
+     * streams through megabytes of its own data between two outcomes. Where the order differs
+     * (parallel runs, retries), the name is looked up and remembered. The remembered positions are
+     * read and written without a lock: a stale one fails the name check and costs a lookup.
      */
     AtomTimer timerAt(int k, String atomName, AtomKind kind, AtomState state) {
-      Remembered[] seen = order;
+      Object[] seen = order;
       if (k < seen.length) {
-        Remembered r = seen[k];
-        if (r != null && r.state == state && (r.name == atomName || r.name.equals(atomName))) {
-          return r.timer;
+        Object r = seen[k];
+        if (r instanceof AtomTimer t) {
+          if (t.counts(atomName, state)) {
+            return t;
+          }
+        } else if (r instanceof Remembered m
+            && m.state == state
+            && (m.name == atomName || m.name.equals(atomName))) {
+          return m.timer;
         }
       }
       AtomTimer t = atom(atomName, kind).outcome(state);
@@ -343,7 +349,7 @@ public final class TaskflowMetrics implements MeterBinder {
                   seen, Math.min(MAX_REMEMBERED, Math.max(k + 1, 2 * seen.length)));
           order = seen;
         }
-        seen[k] = new Remembered(atomName, state, t);
+        seen[k] = t.counts(atomName, state) ? t : new Remembered(atomName, state, t);
       }
       return t;
     }
@@ -410,13 +416,15 @@ public final class TaskflowMetrics implements MeterBinder {
       String executions =
           "Atom executions, by outcome: the atom's own work, as the engine timed it";
       String reverts = "Atom reverts, by outcome: the atom's own work, as the engine timed it";
-      executedSuccess = timer(ATOM_EXECUTIONS, executions, "success");
-      executedFailure = timer(ATOM_EXECUTIONS, executions, "failure");
-      reverted = timer(ATOM_REVERTS, reverts, "reverted");
-      revertFailure = timer(ATOM_REVERTS, reverts, "revert_failure");
+      executedSuccess = timer(atomName, AtomState.SUCCESS, ATOM_EXECUTIONS, executions, "success");
+      executedFailure = timer(atomName, AtomState.FAILURE, ATOM_EXECUTIONS, executions, "failure");
+      reverted = timer(atomName, AtomState.REVERTED, ATOM_REVERTS, reverts, "reverted");
+      revertFailure =
+          timer(atomName, AtomState.REVERT_FAILURE, ATOM_REVERTS, reverts, "revert_failure");
     }
 
-    private AtomTimer timer(String name, String description, String outcome) {
+    private AtomTimer timer(
+        String atomName, AtomState state, String name, String description, String outcome) {
       if (atomHistograms) {
         Timer t =
             Timer.builder(name)
@@ -424,9 +432,9 @@ public final class TaskflowMetrics implements MeterBinder {
                 .tags(atomTags)
                 .tag("outcome", outcome)
                 .register(registry);
-        return nanos -> t.record(nanos, TimeUnit.NANOSECONDS);
+        return new FullTimer(atomName, state, t);
       }
-      Tally tally = new Tally();
+      Tally tally = new Tally(atomName, state);
       FunctionTimer.builder(name, tally, Tally::count, Tally::totalNanos, TimeUnit.NANOSECONDS)
           .description(description)
           .tags(atomTags)
@@ -461,13 +469,48 @@ public final class TaskflowMetrics implements MeterBinder {
     }
   }
 
-  /** The {@code k}-th outcome of an earlier run: its atom, its state and the timer it went to. */
+  /**
+   * The {@code k}-th outcome of an earlier run, when it went to a timer of another atom's name (the
+   * shared {@value #OTHER_ATOM} one): its atom, its state and that timer.
+   */
   private record Remembered(String name, AtomState state, AtomTimer timer) {}
 
-  /** Where an atom's outcomes are timed: a {@link Tally} or a full {@link Timer}. */
-  @FunctionalInterface
-  interface AtomTimer {
-    void record(long nanos);
+  /**
+   * Where one atom name's outcomes of one state are timed: a {@link Tally} or a full {@link Timer}.
+   * It knows the atom and the state it counts, so that {@link FlowMeters#timerAt} can check a
+   * remembered timer against an event reading the timer alone.
+   */
+  abstract static class AtomTimer {
+    final String atomName;
+    final AtomState state;
+
+    AtomTimer(String atomName, AtomState state) {
+      this.atomName = atomName;
+      this.state = state;
+    }
+
+    abstract void record(long nanos);
+
+    /** Whether this timer is the one of {@code atomName}'s outcome {@code s}. */
+    final boolean counts(String atomName, AtomState s) {
+      String n = this.atomName;
+      return state == s && (n == atomName || n.equals(atomName));
+    }
+  }
+
+  /** A full {@link Timer} ({@code atomHistograms}). */
+  static final class FullTimer extends AtomTimer {
+    private final Timer timer;
+
+    FullTimer(String atomName, AtomState state, Timer timer) {
+      super(atomName, state);
+      this.timer = timer;
+    }
+
+    @Override
+    void record(long nanos) {
+      timer.record(nanos, TimeUnit.NANOSECONDS);
+    }
   }
 
   /**
@@ -477,7 +520,7 @@ public final class TaskflowMetrics implements MeterBinder {
    * spreads over several objects). The registry reads it as it publishes; count and total may be
    * one record apart then, as a Timer's are.
    */
-  static final class Tally implements AtomTimer {
+  static final class Tally extends AtomTimer {
     private static final VarHandle COUNT;
     private static final VarHandle TOTAL;
 
@@ -491,6 +534,10 @@ public final class TaskflowMetrics implements MeterBinder {
       }
     }
 
+    Tally(String atomName, AtomState state) {
+      super(atomName, state);
+    }
+
     @SuppressWarnings("unused") // through COUNT
     private volatile long count;
 
@@ -498,7 +545,7 @@ public final class TaskflowMetrics implements MeterBinder {
     private volatile long total;
 
     @Override
-    public void record(long nanos) {
+    void record(long nanos) {
       TOTAL.getAndAdd(this, nanos);
       COUNT.getAndAdd(this, 1L);
     }
