@@ -425,8 +425,12 @@ final class JdbcWriter {
     if (fencedWhat != null) {
       sql.append(JdbcConnection.FENCE_CONDITION);
     }
+    boolean relaxHere = returning && JdbcBackend.relaxPending();
     if (returning) {
       sql.append(" RETURNING revision");
+      if (relaxHere) {
+        sql.append(JdbcBackend.RELAX_IN_RETURNING); // one round trip fewer than a SET LOCAL
+      }
     }
     Long newRevision = null;
     try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
@@ -445,6 +449,9 @@ final class JdbcWriter {
         try (ResultSet rs = ps.executeQuery()) {
           if (rs.next()) {
             newRevision = rs.getLong(1);
+            if (relaxHere) {
+              JdbcBackend.relaxDone();
+            }
           }
         }
       } else if (ps.executeUpdate() > 0) {

@@ -136,6 +136,24 @@ class PostgresFenceInUpdateTest {
   }
 
   @Test
+  void aMarkersCommitIsMadeAsynchronousByItsOwnUpdateAndAResultsIsNot() throws Exception {
+    TaskDetail task = TaskDetail.create("t");
+    conn.saveLogBook(LogBook.create("b").withFlow(FlowDetail.create("f").withAtom(task)));
+    prepared.clear();
+    AtomDetail running = conn.updateAtomDetails(task.withState(AtomState.RUNNING));
+    List<String> markerSql = List.copyOf(prepared);
+    prepared.clear();
+    conn.updateAtomDetails(((TaskDetail) running).put(AtomState.SUCCESS, 1));
+    List<String> resultSql = List.copyOf(prepared);
+
+    // synchronous_commit is read at commit: set for the transaction by the marker's UPDATE
+    // (RETURNING ..., set_config), instead of a SET LOCAL round trip of its own
+    assertThat(markerSql).anyMatch(s -> s.contains("set_config('synchronous_commit'"));
+    assertThat(resultSql).noneMatch(s -> s.contains("synchronous_commit"));
+    assertThat(conn.getAtomDetails(task.uuid()).state()).isEqualTo(AtomState.SUCCESS);
+  }
+
+  @Test
   void aStaleFenceIsRefusedAsFencedAndWritesNothing() {
     TaskDetail task = TaskDetail.create("t");
     FlowDetail flow = FlowDetail.create("f").withAtom(task);
