@@ -242,6 +242,33 @@ final class JdbcBackend implements Backend {
    * appends to the log without syncing it). The next synced commit syncs what such a commit wrote
    * too: both logs are sequential. MySQL/MariaDB decide this for the whole server.
    */
+  /**
+   * Set while the commit of a relaxed PostgreSQL transaction is still to be made asynchronous: the
+   * first {@code UPDATE ... RETURNING} of its work does it in the same round trip ({@link
+   * #relaxPending}), else a {@code SET LOCAL} just before the commit. A transaction's work runs on
+   * the thread that runs the transaction (a group commit's leader runs its followers' work).
+   */
+  private static final ThreadLocal<Boolean> RELAX_PENDING = new ThreadLocal<>();
+
+  /**
+   * Whether the transaction on this thread is relaxed and its commit mode not set yet: then an
+   * {@code UPDATE ... RETURNING} adds {@link #RELAX_IN_RETURNING} to its {@code RETURNING} list and
+   * calls {@link #relaxDone} once a row came back. {@code synchronous_commit} is read at commit, so
+   * setting it (for this transaction only) anywhere before the commit relaxes it; an {@code UPDATE}
+   * that matched no row sets nothing, and the commit then waits for the disk, which is only slower.
+   */
+  static boolean relaxPending() {
+    return RELAX_PENDING.get() != null;
+  }
+
+  /** The commit mode was set by a statement of the work. */
+  static void relaxDone() {
+    RELAX_PENDING.remove();
+  }
+
+  /** What {@link #relaxPending} adds to a {@code RETURNING} list. */
+  static final String RELAX_IN_RETURNING = ", set_config('synchronous_commit', 'off', true)";
+
   boolean canRelaxCommits() {
     return !settings.processDurability()
         && switch (settings.dialect()) {
@@ -281,12 +308,16 @@ final class JdbcBackend implements Backend {
         if (write) {
           c.setAutoCommit(false);
         }
-        if (relax && settings.dialect() == Dialect.POSTGRESQL) {
-          execute(c, "SET LOCAL synchronous_commit TO off"); // this transaction only
+        boolean relaxInStatement = relax && settings.dialect() == Dialect.POSTGRESQL;
+        if (relaxInStatement) {
+          RELAX_PENDING.set(Boolean.TRUE); // see relaxPending()
         }
         T out;
         try {
           out = work.apply(c);
+          if (relaxInStatement && RELAX_PENDING.get() != null) {
+            execute(c, "SET LOCAL synchronous_commit TO off"); // this transaction only
+          }
           if (write) {
             hook.beforeCommit(what);
           }
@@ -367,6 +398,7 @@ final class JdbcBackend implements Backend {
         throw new StorageException(
             "Failed " + what + " on " + settings.describe() + ": " + e.getMessage(), e);
       } finally {
+        RELAX_PENDING.remove();
         if (relax && c != null && settings.dialect() == Dialect.SQLITE) {
           restoreSqliteSync(c);
         }

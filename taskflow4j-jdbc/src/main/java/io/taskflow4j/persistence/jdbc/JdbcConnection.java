@@ -297,6 +297,34 @@ final class JdbcConnection implements Connection {
     if (fence == null) {
       return;
     }
+    checkFenceNow(c, what);
+  }
+
+  /**
+   * Whether this connection's fence is checked inside the first {@code UPDATE} of a write, as a
+   * condition on the fence row read with the same shared lock ({@link #FENCE_CONDITION}), instead
+   * of by a read of its own before it: one round trip fewer per write transaction. PostgreSQL only,
+   * where a locking clause in a subquery takes the row lock as the read before it would. When the
+   * {@code UPDATE} matches no row, {@link #checkFenceNow} tells a stale fence from a stale
+   * revision.
+   */
+  boolean fenceInUpdate() {
+    return fence != null && dialect == Dialect.POSTGRESQL;
+  }
+
+  /** The condition {@link #fenceInUpdate} adds to an {@code UPDATE}: two parameters. */
+  static final String FENCE_CONDITION =
+      " AND EXISTS (SELECT 1 FROM taskflow4j_fences WHERE fence_key = ? AND token = ? FOR SHARE)";
+
+  /** Binds {@link #FENCE_CONDITION}'s parameters from {@code i}; the next index. */
+  int bindFence(PreparedStatement ps, int i) throws SQLException {
+    ps.setString(i++, fence.key());
+    ps.setLong(i++, fence.token());
+    return i;
+  }
+
+  /** {@link #checkFence} of a fenced connection, also where the fence went into an UPDATE. */
+  void checkFenceNow(java.sql.Connection c, String what) throws SQLException {
     Long stored = readFence(c, fence.key(), dialect.forShare());
     if (stored == null || stored != fence.token()) {
       throw FencedException.stale(fence, stored, what);

@@ -210,11 +210,16 @@ final class JdbcWriter {
         false,
         true,
         c -> {
-          conn.checkFence(c, "flow detail '" + fd.uuid() + "'");
+          String what = "flow detail '" + fd.uuid() + "'";
+          boolean fenceInUpdate = conn.fenceInUpdate();
+          if (!fenceInUpdate) {
+            conn.checkFence(c, what);
+          }
           Instant now = now();
           long rev =
               updateChecked(
                   c,
+                  fenceInUpdate ? what : null,
                   "UPDATE flowdetails SET updated_at = ?, meta = "
                       + dialect.json()
                       + ", name = ?, state = ?",
@@ -246,14 +251,18 @@ final class JdbcWriter {
   AtomDetail updateAtomDetails(AtomDetail ad) {
     Objects.requireNonNull(ad, "atomDetail");
     conn.ensureOpen();
-    // One conditional UPDATE after a read of the fence: a refusal changes nothing, as a group
-    // commit requires of its writes.
+    // One conditional UPDATE, after a read of the fence or (PostgreSQL) with the fence as one of
+    // its conditions: a refusal changes nothing, as a group commit requires of its writes.
     return conn.writeGroupedAtom(
         ad,
         isMarker(ad),
         c -> {
-          conn.checkFence(c, "atom detail '" + ad.uuid() + "'");
-          return ad.withRevision(updateAtomRow(c, ad, Instant.now()));
+          String what = "atom detail '" + ad.uuid() + "'";
+          boolean fenceInUpdate = conn.fenceInUpdate();
+          if (!fenceInUpdate) {
+            conn.checkFence(c, what);
+          }
+          return ad.withRevision(updateAtomRow(c, ad, Instant.now(), fenceInUpdate ? what : null));
         });
   }
 
@@ -283,22 +292,30 @@ final class JdbcWriter {
         markers,
         true,
         c -> {
-          conn.checkFence(c, what);
+          // The fence goes into every row's UPDATE of the batch (one round trip either way).
+          boolean fenceInUpdate = batch && conn.fenceInUpdate();
+          if (!fenceInUpdate) {
+            conn.checkFence(c, what);
+          }
           Instant now = Instant.now();
           List<AtomDetail> out = new ArrayList<>(ads.size());
           if (!batch) {
             for (AtomDetail ad : ads) {
-              out.add(ad.withRevision(updateAtomRow(c, ad, now)));
+              out.add(ad.withRevision(updateAtomRow(c, ad, now, null)));
             }
             return out;
           }
-          try (PreparedStatement ps = c.prepareStatement(checkedAtomUpdate())) {
+          String sql = checkedAtomUpdate() + (fenceInUpdate ? JdbcConnection.FENCE_CONDITION : "");
+          try (PreparedStatement ps = c.prepareStatement(sql)) {
             for (AtomDetail ad : ads) {
               rows.time(ps, 1, now);
               int k = Rows.atomData(ps, 2, ad);
               ps.setString(k++, ad.uuid());
               ps.setString(k++, ad.typeName());
-              ps.setLong(k, ad.revision());
+              ps.setLong(k++, ad.revision());
+              if (fenceInUpdate) {
+                conn.bindFence(ps, k);
+              }
               ps.addBatch();
             }
             int[] counts = ps.executeBatch();
@@ -307,6 +324,9 @@ final class JdbcWriter {
               if (counts[i] == 1) {
                 out.add(ad.withRevision(ad.revision() + 1));
               } else {
+                if (fenceInUpdate) {
+                  conn.checkFenceNow(c, what); // a stale fence before a stale revision
+                }
                 throw refusal(
                     c,
                     "atomdetails",
@@ -332,10 +352,11 @@ final class JdbcWriter {
   }
 
   /** The revision-checked (when positive) {@code UPDATE} of an atom's row; its new revision. */
-  private long updateAtomRow(java.sql.Connection c, AtomDetail ad, Instant now)
+  private long updateAtomRow(java.sql.Connection c, AtomDetail ad, Instant now, String fencedWhat)
       throws SQLException {
     return updateChecked(
         c,
+        fencedWhat,
         "UPDATE atomdetails SET updated_at = ?, " + rows.atomDataAssignments(),
         "atomdetails",
         ad.uuid(),
@@ -375,6 +396,7 @@ final class JdbcWriter {
    */
   private long updateChecked(
       java.sql.Connection c,
+      String fencedWhat,
       String head,
       String table,
       String uuid,
@@ -400,8 +422,15 @@ final class JdbcWriter {
     if (checked) {
       sql.append(" AND revision = ?");
     }
+    if (fencedWhat != null) {
+      sql.append(JdbcConnection.FENCE_CONDITION);
+    }
+    boolean relaxHere = returning && JdbcBackend.relaxPending();
     if (returning) {
       sql.append(" RETURNING revision");
+      if (relaxHere) {
+        sql.append(JdbcBackend.RELAX_IN_RETURNING); // one round trip fewer than a SET LOCAL
+      }
     }
     Long newRevision = null;
     try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
@@ -411,12 +440,18 @@ final class JdbcWriter {
         ps.setString(i++, type);
       }
       if (checked) {
-        ps.setLong(i, revision);
+        ps.setLong(i++, revision);
+      }
+      if (fencedWhat != null) {
+        conn.bindFence(ps, i);
       }
       if (returning) {
         try (ResultSet rs = ps.executeQuery()) {
           if (rs.next()) {
             newRevision = rs.getLong(1);
+            if (relaxHere) {
+              JdbcBackend.relaxDone();
+            }
           }
         }
       } else if (ps.executeUpdate() > 0) {
@@ -425,6 +460,9 @@ final class JdbcWriter {
     }
     if (newRevision != null) {
       return newRevision;
+    }
+    if (fencedWhat != null) {
+      conn.checkFenceNow(c, fencedWhat); // a stale fence before a stale revision
     }
     throw refusal(c, table, uuid, revision, type, kind, notFoundHint);
   }
@@ -538,7 +576,7 @@ final class JdbcWriter {
       if (out[i] == null) {
         AtomDetail ad = ads.get(i);
         try {
-          out[i] = ad.withRevision(updateAtomRow(c, ad, now));
+          out[i] = ad.withRevision(updateAtomRow(c, ad, now, null)); // fences read above
         } catch (io.taskflow4j.persistence.TaskFlowException e) {
           out[i] = e;
         }
