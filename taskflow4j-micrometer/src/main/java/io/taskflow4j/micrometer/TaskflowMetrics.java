@@ -51,7 +51,10 @@ import org.slf4j.LoggerFactory;
 public final class TaskflowMetrics implements MeterBinder {
   private static final Logger LOG = LoggerFactory.getLogger(TaskflowMetrics.class);
 
-  /** How many outcome positions of a run {@code FlowMeters.atomAt} remembers. */
+  /**
+   * How many outcome positions of a run {@code FlowMeters.timerAt} remembers per flow name (an
+   * array of at most this many references); later outcomes are looked up by name.
+   */
   private static final int MAX_REMEMBERED = 1 << 16;
 
   /** How many distinct atom names get meters of their own by default. */
@@ -144,8 +147,8 @@ public final class TaskflowMetrics implements MeterBinder {
      * maximum and, where the registry's filters ask for them (Spring Boot's {@code
      * management.metrics.distribution.*}), percentiles and a histogram. Off by default: they are
      * {@link FunctionTimer}s then, publishing count and total time (rates and means per atom),
-     * which cost the engine about a third as much per atom (docs/METRICS.md gives the figures).
-     * Flow and store timers are full timers either way.
+     * which cost the engine about half as much per atom (docs/METRICS.md gives the figures). Flow
+     * and store timers are full timers either way.
      */
     public Builder atomHistograms(boolean atomHistograms) {
       this.atomHistograms = atomHistograms;

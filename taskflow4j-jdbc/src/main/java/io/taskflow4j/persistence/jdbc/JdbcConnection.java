@@ -35,11 +35,12 @@ import java.util.function.Consumer;
  *
  * <p>A {@link #fenced(Fence) fenced} connection starts every write transaction by reading its fence
  * row from {@code taskflow4j_fences} with a shared lock (a plain read on SQLite, whose writers are
- * serialized) and rolls back with a {@link FencedException} unless the stored token is its own. The
- * lock holds until commit, so a takeover ({@link #advanceFence}, or a claim, which raises the row
- * in its own transaction) waits for a write already checked, and every write checked after it sees
- * the new token. A writer paused inside its transaction has its session ended by the server (see
- * {@link JdbcSettings#DEFAULT_TRANSACTION_IDLE_TIMEOUT}), so that wait is bounded.
+ * serialized; on PostgreSQL the read is a condition of the transaction's first {@code UPDATE}, see
+ * {@link #fenceInUpdate}) and rolls back with a {@link FencedException} unless the stored token is
+ * its own. The lock holds until commit, so a takeover ({@link #advanceFence}, or a claim, which
+ * raises the row in its own transaction) waits for a write already checked, and every write checked
+ * after it sees the new token. A writer paused inside its transaction has its session ended by the
+ * server (see {@link JdbcSettings#DEFAULT_TRANSACTION_IDLE_TIMEOUT}), so that wait is bounded.
  */
 final class JdbcConnection implements Connection {
   /** Bound parameters per IN list, well under every database's limit. */
@@ -287,11 +288,12 @@ final class JdbcConnection implements Connection {
   }
 
   /**
-   * On a fenced connection, the first step of every write transaction: reads the fence row with a
-   * shared lock held until commit, and refuses the write unless the stored token is this one's.
-   * Held across the transaction's round trips, that lock would let a paused owner stop a takeover
-   * for as long as it sleeps; the server ends such a session after {@code transaction_idle_timeout}
-   * (see {@link ConnectionSource#initSql}), which releases it.
+   * On a fenced connection, the first step of every write transaction (unless the fence goes into
+   * its first {@code UPDATE}: {@link #fenceInUpdate}): reads the fence row with a shared lock held
+   * until commit, and refuses the write unless the stored token is this one's. Held across the
+   * transaction's round trips, that lock would let a paused owner stop a takeover for as long as it
+   * sleeps; the server ends such a session after {@code transaction_idle_timeout} (see {@link
+   * ConnectionSource#initSql}), which releases it.
    */
   void checkFence(java.sql.Connection c, String what) throws SQLException {
     if (fence == null) {
