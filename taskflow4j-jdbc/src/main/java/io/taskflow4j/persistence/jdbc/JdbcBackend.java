@@ -266,6 +266,18 @@ final class JdbcBackend implements Backend {
     RELAX_PENDING.remove();
   }
 
+  /**
+   * Makes the commit of the transaction on {@code c} asynchronous now if it is relaxed and no
+   * statement of its work did ({@link #relaxPending}): a {@code SET LOCAL}, for this transaction
+   * only. Called just before the commit.
+   */
+  static void relaxIfPending(java.sql.Connection c) throws SQLException {
+    if (RELAX_PENDING.get() != null) {
+      execute(c, "SET LOCAL synchronous_commit TO off");
+      RELAX_PENDING.remove();
+    }
+  }
+
   /** What {@link #relaxPending} adds to a {@code RETURNING} list. */
   static final String RELAX_IN_RETURNING = ", set_config('synchronous_commit', 'off', true)";
 
@@ -315,9 +327,7 @@ final class JdbcBackend implements Backend {
         T out;
         try {
           out = work.apply(c);
-          if (relaxInStatement && RELAX_PENDING.get() != null) {
-            execute(c, "SET LOCAL synchronous_commit TO off"); // this transaction only
-          }
+          relaxIfPending(c);
           if (write) {
             hook.beforeCommit(what);
           }

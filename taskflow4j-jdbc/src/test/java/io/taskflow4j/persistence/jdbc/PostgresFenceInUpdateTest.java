@@ -106,11 +106,17 @@ class PostgresFenceInUpdateTest {
     return f;
   }
 
+  /** A new flow holding {@code task}, saved in a logbook of its own. */
+  private FlowDetail saved(TaskDetail task) {
+    FlowDetail flow = FlowDetail.create("f").withAtom(task);
+    conn.saveLogBook(LogBook.create("b").withFlow(flow));
+    return flow;
+  }
+
   @Test
   void aFencedWriteReadsNoFenceOfItsOwn() {
     TaskDetail task = TaskDetail.create("t");
-    FlowDetail flow = FlowDetail.create("f").withAtom(task);
-    conn.saveLogBook(LogBook.create("b").withFlow(flow));
+    FlowDetail flow = saved(task);
     Connection fenced = conn.fenced(fence(1));
     prepared.clear();
 
@@ -138,7 +144,7 @@ class PostgresFenceInUpdateTest {
   @Test
   void aMarkersCommitIsMadeAsynchronousByItsOwnUpdateAndAResultsIsNot() throws Exception {
     TaskDetail task = TaskDetail.create("t");
-    conn.saveLogBook(LogBook.create("b").withFlow(FlowDetail.create("f").withAtom(task)));
+    saved(task);
     prepared.clear();
     AtomDetail running = conn.updateAtomDetails(task.withState(AtomState.RUNNING));
     List<String> markerSql = List.copyOf(prepared);
@@ -156,8 +162,7 @@ class PostgresFenceInUpdateTest {
   @Test
   void aStaleFenceIsRefusedAsFencedAndWritesNothing() {
     TaskDetail task = TaskDetail.create("t");
-    FlowDetail flow = FlowDetail.create("f").withAtom(task);
-    conn.saveLogBook(LogBook.create("b").withFlow(flow));
+    FlowDetail flow = saved(task);
     Fence old = fence(1);
     Connection zombie = conn.fenced(old);
     conn.advanceFence(new Fence(old.key(), 2)); // taken over
@@ -185,8 +190,7 @@ class PostgresFenceInUpdateTest {
   @Test
   void aStaleRevisionUnderAValidFenceIsAConflict() {
     TaskDetail task = TaskDetail.create("t");
-    FlowDetail flow = FlowDetail.create("f").withAtom(task);
-    conn.saveLogBook(LogBook.create("b").withFlow(flow));
+    FlowDetail flow = saved(task);
     Connection fenced = conn.fenced(fence(3));
     TaskDetail stored = (TaskDetail) conn.getAtomDetails(task.uuid());
     fenced.updateAtomDetails(stored.withState(AtomState.RUNNING));
