@@ -236,13 +236,6 @@ final class JdbcBackend implements Backend {
   }
 
   /**
-   * Whether a write transaction may be committed without waiting for the disk although the store is
-   * durable ({@code durability=power}): PostgreSQL ({@code synchronous_commit=off} for the
-   * transaction) and SQLite files ({@code synchronous=NORMAL} for its commit, which in WAL mode
-   * appends to the log without syncing it). The next synced commit syncs what such a commit wrote
-   * too: both logs are sequential. MySQL/MariaDB decide this for the whole server.
-   */
-  /**
    * Set while the commit of a relaxed PostgreSQL transaction is still to be made asynchronous: the
    * first {@code UPDATE ... RETURNING} of its work does it in the same round trip ({@link
    * #relaxPending}), else a {@code SET LOCAL} just before the commit. A transaction's work runs on
@@ -281,6 +274,13 @@ final class JdbcBackend implements Backend {
   /** What {@link #relaxPending} adds to a {@code RETURNING} list. */
   static final String RELAX_IN_RETURNING = ", set_config('synchronous_commit', 'off', true)";
 
+  /**
+   * Whether a write transaction may be committed without waiting for the disk although the store is
+   * durable ({@code durability=power}): PostgreSQL ({@code synchronous_commit=off} for the
+   * transaction) and SQLite files ({@code synchronous=NORMAL} for its commit, which in WAL mode
+   * appends to the log without syncing it). The next synced commit syncs what such a commit wrote
+   * too: both logs are sequential. MySQL/MariaDB decide this for the whole server.
+   */
   boolean canRelaxCommits() {
     return !settings.processDurability()
         && switch (settings.dialect()) {
