@@ -229,39 +229,28 @@ class DashboardCommandTest {
             "--allow-actions")) {
       assertThat(served.before().get(served.before().size() - 1)).startsWith("Actions allowed");
       String url = served.url();
-      HttpClient http = HttpClient.newHttpClient();
       ObjectMapper json = new ObjectMapper();
-      JsonNode session =
-          json.readTree(
-              http.send(
-                      HttpRequest.newBuilder(URI.create(url + "api/session"))
-                          .header("Authorization", "Bearer " + token)
-                          .build(),
-                      HttpResponse.BodyHandlers.ofString())
-                  .body());
+      String bearer = "Bearer " + token;
+      JsonNode session = json.readTree(served.get("api/session", "Authorization", bearer).body());
       JsonNode flow =
-          json.readTree(
-                  http.send(
-                          HttpRequest.newBuilder(URI.create(url + "api/flows"))
-                              .header("Authorization", "Bearer " + token)
-                              .build(),
-                          HttpResponse.BodyHandlers.ofString())
-                      .body())
+          json.readTree(served.get("api/flows", "Authorization", bearer).body())
               .get("flows")
               .get(0);
       HttpResponse<String> deleted =
-          http.send(
-              HttpRequest.newBuilder(
-                      URI.create(url + "api/flows/" + flow.get("flow_uuid").asText() + "/delete"))
-                  .header("Authorization", "Bearer " + token)
-                  .header("X-CSRF-Token", session.get("csrf_token").asText())
-                  .header("Origin", url.substring(0, url.length() - 1))
-                  .header("Content-Type", "application/json")
-                  .POST(
-                      HttpRequest.BodyPublishers.ofString(
-                          "{\"revision\": " + flow.get("revision").asLong() + "}"))
-                  .build(),
-              HttpResponse.BodyHandlers.ofString());
+          HttpClient.newHttpClient()
+              .send(
+                  HttpRequest.newBuilder(
+                          URI.create(
+                              url + "api/flows/" + flow.get("flow_uuid").asText() + "/delete"))
+                      .header("Authorization", bearer)
+                      .header("X-CSRF-Token", session.get("csrf_token").asText())
+                      .header("Origin", url.substring(0, url.length() - 1))
+                      .header("Content-Type", "application/json")
+                      .POST(
+                          HttpRequest.BodyPublishers.ofString(
+                              "{\"revision\": " + flow.get("revision").asLong() + "}"))
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString());
       assertThat(deleted.statusCode()).as(deleted.body()).isEqualTo(200);
       try (io.taskflow4j.persistence.Backend b =
           io.taskflow4j.persistence.Backends.fetch(connection)) {

@@ -72,18 +72,7 @@ class BrowserTest {
 
   @AfterAll
   static void stop() throws Exception {
-    if (dashboard != null) {
-      dashboard.close();
-    }
-    if (board != null) {
-      board.close();
-    }
-    if (backend != null) {
-      backend.close();
-    }
-    if (browser != null) {
-      browser.close();
-    }
+    Fixtures.close(dashboard, board, backend, browser);
   }
 
   static void open(String path) {

@@ -52,15 +52,7 @@ class BrowserUntimedStoreTest {
 
   @AfterAll
   static void stop() throws Exception {
-    if (dashboard != null) {
-      dashboard.close();
-    }
-    if (backend != null) {
-      backend.close();
-    }
-    if (browser != null) {
-      browser.close();
-    }
+    Fixtures.close(dashboard, backend, browser);
   }
 
   @Test

@@ -21,6 +21,19 @@ import java.util.Map;
  * chain.
  */
 final class Fixtures {
+
+  /**
+   * Closes each resource that was made, in the order given: a test class's teardown after a start
+   * that may have failed part way.
+   */
+  static void close(AutoCloseable... resources) throws Exception {
+    for (AutoCloseable r : resources) {
+      if (r != null) {
+        r.close();
+      }
+    }
+  }
+
   static final String XSS_NAME = "<script>alert(1)</script>";
   static final String XSS_RESULT = "<img src=x onerror=alert(2)>";
   static final String XSS_MESSAGE = "bad input <img src=x onerror=alert(3)>";
