@@ -107,7 +107,7 @@ public final class Notifier<S extends Enum<S>, E> {
 
   @SuppressWarnings("unchecked")
   void emit(S state, E event) {
-    if (count == 0) {
+    if (isEmpty()) {
       return;
     }
     for (Consumer<?> l : any) {
