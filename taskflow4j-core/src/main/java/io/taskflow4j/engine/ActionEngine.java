@@ -75,6 +75,12 @@ final class ActionEngine implements Engine {
   }
 
   @Override
+  public List<String> atomNames() {
+    compile();
+    return compilation.nameList;
+  }
+
+  @Override
   public Storage storage() {
     Storage s = storage;
     if (s == null) {
@@ -289,6 +295,7 @@ final class ActionEngine implements Engine {
             now,
             result,
             failure,
-            nanos));
+            nanos,
+            i));
   }
 }

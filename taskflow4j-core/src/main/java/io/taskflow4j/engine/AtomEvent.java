@@ -18,6 +18,10 @@ import io.taskflow4j.storage.AtomKind;
  * @param nanos how long the execution or revert that this outcome ends took, in nanoseconds, as the
  *     engine timed the atom's own work (SUCCESS, FAILURE, REVERTED, REVERT_FAILURE); {@code -1}
  *     when the event carries no outcome: a listener that times atoms needs no clock of its own
+ * @param atomIndex the atom's position in the engine's compiled order ({@link Engine#atomNames()}
+ *     at that position is {@code atomName}), or {@code -1} when the event's source does not number
+ *     its atoms: a listener keeping something per atom can index an array by it. Runs of flows
+ *     built alike number their atoms alike.
  */
 public record AtomEvent(
     String atomName,
@@ -27,9 +31,23 @@ public record AtomEvent(
     AtomState state,
     Object result,
     Failure failure,
-    long nanos) {
+    long nanos,
+    int atomIndex) {
 
-  /** An event without a duration ({@code nanos == -1}). */
+  /** An event without an atom index ({@code atomIndex == -1}). */
+  public AtomEvent(
+      String atomName,
+      String atomUuid,
+      AtomKind kind,
+      AtomState oldState,
+      AtomState state,
+      Object result,
+      Failure failure,
+      long nanos) {
+    this(atomName, atomUuid, kind, oldState, state, result, failure, nanos, -1);
+  }
+
+  /** An event without a duration ({@code nanos == -1}) or an atom index. */
   public AtomEvent(
       String atomName,
       String atomUuid,
@@ -38,7 +56,7 @@ public record AtomEvent(
       AtomState state,
       Object result,
       Failure failure) {
-    this(atomName, atomUuid, kind, oldState, state, result, failure, -1);
+    this(atomName, atomUuid, kind, oldState, state, result, failure, -1, -1);
   }
 
   /** Whether the event carries an outcome (SUCCESS, FAILURE, REVERTED, REVERT_FAILURE). */

@@ -20,6 +20,10 @@ final class Compilation {
   final int nodeCount;
   final Atom[] atoms;
   final String[] names;
+
+  /** {@link #names}, unmodifiable (what {@link Engine#atomNames()} returns). */
+  final List<String> nameList;
+
   final boolean[] isRetry;
 
   /** The atoms by name (position = atom index). */
@@ -75,6 +79,7 @@ final class Compilation {
       names[i] = atoms[i].name();
       isRetry[i] = atoms[i] instanceof Retry;
     }
+    this.nameList = java.util.Collections.unmodifiableList(java.util.Arrays.asList(names));
     this.indexByName = indexByName;
     this.succStart = succStart;
     this.succ = succ;

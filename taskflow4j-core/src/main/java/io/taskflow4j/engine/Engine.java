@@ -6,6 +6,7 @@ import io.taskflow4j.persistence.FlowDetail;
 import io.taskflow4j.persistence.FlowState;
 import io.taskflow4j.storage.Storage;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -105,6 +106,16 @@ public interface Engine extends AutoCloseable {
    */
   default Optional<String> logBookUuid() {
     return Optional.empty();
+  }
+
+  /**
+   * The names of the flow's atoms in the order {@link AtomEvent#atomIndex()} numbers them (the
+   * engine's compiled order; it compiles the flow if it has not yet): a listener that keeps
+   * something per atom can check once per run that a flow is built as the one it saw before, then
+   * index by position. Unmodifiable. Empty for an engine that does not number its atoms.
+   */
+  default List<String> atomNames() {
+    return List.of();
   }
 
   /** The flow's current state. */

@@ -8,6 +8,7 @@ import io.taskflow4j.engine.FlowEvent;
 import io.taskflow4j.engine.Notifier.Registration;
 import io.taskflow4j.micrometer.TaskflowMetrics.AtomMeters;
 import io.taskflow4j.micrometer.TaskflowMetrics.FlowMeters;
+import io.taskflow4j.micrometer.TaskflowMetrics.Plan;
 import io.taskflow4j.persistence.AtomState;
 import io.taskflow4j.persistence.FlowState;
 import java.util.ArrayList;
@@ -37,11 +38,10 @@ final class EngineMetrics implements AutoCloseable {
   private volatile long flowStarted;
 
   /**
-   * Outcomes seen in this run: the position of the next one, which a flow run again mostly repeats
-   * ({@link FlowMeters#timerAt}). Parallel engines update it from several threads; a lost update
-   * only costs a lookup by name.
+   * This run's atoms by position ({@link TaskflowMetrics.Plan}), checked against the engine's as
+   * the run starts; null until then, or when the engine does not number its atoms.
    */
-  private int outcomes;
+  private volatile Plan plan;
 
   EngineMetrics(TaskflowMetrics metrics, MeterRegistry registry, Engine engine) {
     this.engine = engine;
@@ -71,9 +71,10 @@ final class EngineMetrics implements AutoCloseable {
   private void onFlowEvent(FlowEvent e) {
     FlowState s = e.state();
     if (s == FlowState.RUNNING) {
-      outcomes = 0;
       flowStarted = System.nanoTime();
-      flow(e.flowName()).started.increment();
+      FlowMeters f = flow(e.flowName());
+      f.started.increment();
+      plan = f.plan(engine.atomNames());
       return;
     }
     long t0 = flowStarted;
@@ -93,11 +94,10 @@ final class EngineMetrics implements AutoCloseable {
         // The engine timed the atom's work: no clock read and no state per atom here.
         long nanos = e.nanos();
         if (nanos >= 0) {
-          FlowMeters f = flow;
-          if (f == null) {
-            f = flow(engine.flowDetail().name());
+          Plan p = plan;
+          if (p == null || !p.record(e.atomIndex(), e.kind(), e.state(), nanos)) {
+            meters(e).outcome(e.state()).record(nanos);
           }
-          f.timerAt(outcomes++, e.atomName(), e.kind(), e.state()).record(nanos);
         }
       }
       case RETRYING -> meters(e).retries().increment();

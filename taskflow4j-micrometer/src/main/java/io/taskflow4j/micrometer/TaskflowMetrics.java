@@ -15,6 +15,7 @@ import io.taskflow4j.persistence.FlowState;
 import io.taskflow4j.storage.AtomKind;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
@@ -52,10 +53,10 @@ public final class TaskflowMetrics implements MeterBinder {
   private static final Logger LOG = LoggerFactory.getLogger(TaskflowMetrics.class);
 
   /**
-   * How many outcome positions of a run {@code FlowMeters.timerAt} remembers per flow name (an
-   * array of at most this many references); later outcomes are looked up by name.
+   * The most atoms a flow may have for {@code FlowMeters.plan} to keep its timers by position;
+   * atoms of a larger flow are looked up by name.
    */
-  private static final int MAX_REMEMBERED = 1 << 16;
+  private static final int MAX_PLANNED = 1 << 16;
 
   /** How many distinct atom names get meters of their own by default. */
   public static final int DEFAULT_MAX_ATOM_NAMES = 1000;
@@ -284,7 +285,14 @@ public final class TaskflowMetrics implements MeterBinder {
     final Timer suspended;
     private final ConcurrentMap<String, AtomMeters> atoms = new ConcurrentHashMap<>();
     private volatile AtomMeters other;
-    private Object[] order = new Object[16];
+    private volatile Plan plan;
+
+    /** Numbers the atoms' meters ({@link AtomMeters#number}). */
+    final java.util.concurrent.atomic.AtomicInteger atomNumbers =
+        new java.util.concurrent.atomic.AtomicInteger();
+
+    /** The atoms' tallies per outcome state, in the order of {@link Plan#slot}. */
+    final Slab[] slabs = {new Slab(), new Slab(), new Slab(), new Slab()};
 
     FlowMeters(MeterRegistry r, String name) {
       this.registry = r;
@@ -321,40 +329,21 @@ public final class TaskflowMetrics implements MeterBinder {
     }
 
     /**
-     * The timer of {@code atomName}'s outcome {@code state}, the {@code k}-th outcome of a run. A
-     * flow run again repeats the order of its outcomes (a chain always does), so what was found for
-     * the {@code k}-th outcome of an earlier run is checked first: the timer, which knows its atom
-     * and state, and its atom's name — instead of a lookup that hashes the name and reads a table,
-     * the entry's key, its meters and then the timer: cache misses, every one, on a run that
-     * streams through megabytes of its own data between two outcomes. Where the order differs
-     * (parallel runs, retries), the name is looked up and remembered. The remembered positions are
-     * read and written without a lock: a stale one fails the name check and costs a lookup.
+     * The plan of a run whose atoms are {@code names} (in the engine's order): the last run's when
+     * its atoms were the same, else a new one, which later runs built alike share. Null when the
+     * flow is too large to plan ({@link #MAX_PLANNED}) or its engine does not number its atoms.
      */
-    AtomTimer timerAt(int k, String atomName, AtomKind kind, AtomState state) {
-      Object[] seen = order;
-      if (k < seen.length) {
-        Object r = seen[k];
-        if (r instanceof AtomTimer t) {
-          if (t.counts(atomName, state)) {
-            return t;
-          }
-        } else if (r instanceof Remembered m
-            && m.state == state
-            && (m.name == atomName || m.name.equals(atomName))) {
-          return m.timer;
-        }
+    Plan plan(List<String> names) {
+      int n = names.size();
+      if (n == 0 || n > MAX_PLANNED) {
+        return null;
       }
-      AtomTimer t = atom(atomName, kind).outcome(state);
-      if (k < MAX_REMEMBERED) {
-        if (k >= seen.length) {
-          seen =
-              java.util.Arrays.copyOf(
-                  seen, Math.min(MAX_REMEMBERED, Math.max(k + 1, 2 * seen.length)));
-          order = seen;
-        }
-        seen[k] = t.counts(atomName, state) ? t : new Remembered(atomName, state, t);
+      Plan p = plan;
+      if (p == null || !p.matches(names)) {
+        p = new Plan(this, names);
+        plan = p;
       }
-      return t;
+      return p;
     }
 
     AtomMeters atom(String atomName, AtomKind kind) {
@@ -369,7 +358,7 @@ public final class TaskflowMetrics implements MeterBinder {
           atomName,
           n -> {
             atomNames.incrementAndGet();
-            return new AtomMeters(registry, name, n, kind);
+            return new AtomMeters(registry, this, n, kind);
           });
     }
 
@@ -386,7 +375,7 @@ public final class TaskflowMetrics implements MeterBinder {
         synchronized (this) {
           o = other;
           if (o == null) {
-            o = new AtomMeters(registry, name, OTHER_ATOM, kind);
+            o = new AtomMeters(registry, this, OTHER_ATOM, kind);
             other = o;
           }
         }
@@ -397,6 +386,9 @@ public final class TaskflowMetrics implements MeterBinder {
 
   /** The meters of one atom name in one flow. */
   final class AtomMeters {
+    /** The atom's number in its flow's meters, from 0 as first seen: its place in their slabs. */
+    final int number;
+
     final AtomTimer executedSuccess;
     final AtomTimer executedFailure;
     final AtomTimer reverted;
@@ -405,8 +397,10 @@ public final class TaskflowMetrics implements MeterBinder {
     private final Tags atomTags;
     private volatile Counter retries;
 
-    AtomMeters(MeterRegistry r, String flowName, String atomName, AtomKind kind) {
+    AtomMeters(MeterRegistry r, FlowMeters flow, String atomName, AtomKind kind) {
       this.registry = r;
+      this.number = flow.atomNumbers.getAndIncrement();
+      String flowName = flow.name;
       this.atomTags =
           tags.and(
               Tags.of(
@@ -419,15 +413,14 @@ public final class TaskflowMetrics implements MeterBinder {
       String executions =
           "Atom executions, by outcome: the atom's own work, as the engine timed it";
       String reverts = "Atom reverts, by outcome: the atom's own work, as the engine timed it";
-      executedSuccess = timer(atomName, AtomState.SUCCESS, ATOM_EXECUTIONS, executions, "success");
-      executedFailure = timer(atomName, AtomState.FAILURE, ATOM_EXECUTIONS, executions, "failure");
-      reverted = timer(atomName, AtomState.REVERTED, ATOM_REVERTS, reverts, "reverted");
-      revertFailure =
-          timer(atomName, AtomState.REVERT_FAILURE, ATOM_REVERTS, reverts, "revert_failure");
+      Slab[] slabs = flow.slabs;
+      executedSuccess = timer(slabs[0], ATOM_EXECUTIONS, executions, "success");
+      executedFailure = timer(slabs[1], ATOM_EXECUTIONS, executions, "failure");
+      reverted = timer(slabs[2], ATOM_REVERTS, reverts, "reverted");
+      revertFailure = timer(slabs[3], ATOM_REVERTS, reverts, "revert_failure");
     }
 
-    private AtomTimer timer(
-        String atomName, AtomState state, String name, String description, String outcome) {
+    private AtomTimer timer(Slab slab, String name, String description, String outcome) {
       if (atomHistograms) {
         Timer t =
             Timer.builder(name)
@@ -435,9 +428,9 @@ public final class TaskflowMetrics implements MeterBinder {
                 .tags(atomTags)
                 .tag("outcome", outcome)
                 .register(registry);
-        return new FullTimer(atomName, state, t);
+        return new FullTimer(t);
       }
-      Tally tally = new Tally(atomName, state);
+      Tally tally = new Tally(slab, number);
       FunctionTimer.builder(name, tally, Tally::count, Tally::totalNanos, TimeUnit.NANOSECONDS)
           .description(description)
           .tags(atomTags)
@@ -473,40 +466,122 @@ public final class TaskflowMetrics implements MeterBinder {
   }
 
   /**
-   * The {@code k}-th outcome of an earlier run, when it went to a timer of another atom's name (the
-   * shared {@value #OTHER_ATOM} one): its atom, its state and that timer.
+   * One flow's atoms by position, as an engine numbers them ({@code AtomEvent.atomIndex}), and the
+   * timer of each atom's outcomes by state, filled in as outcomes arrive. A run checks once, as it
+   * starts, that its atoms are the plan's, name by name in one pass; its outcomes then find their
+   * timers by position: an array read instead of hashing the name and reading a table, the entry's
+   * key, its meters and then the timer. Each of these would be a cache miss, on a run that streams
+   * through megabytes of its own data between two outcomes. Timers are filled in without a lock:
+   * two threads finding the same one store the same timer.
    */
-  private record Remembered(String name, AtomState state, AtomTimer timer) {}
+  final class Plan {
+    private final FlowMeters meters;
+
+    /**
+     * The atoms' names one after the other, and where each ends: a run checking its atoms against
+     * the plan reads one string front to back, which the processor fetches ahead, rather than a
+     * string object and its bytes per atom, scattered over the heap.
+     */
+    private final String joined;
+
+    private final int[] ends;
+
+    /**
+     * By atom position, the atom's number in its flow's meters plus one; 0 until its first outcome.
+     */
+    private final int[] numbers;
+
+    /** By atom position, its meters when they are full timers ({@code atomHistograms}). */
+    private final AtomMeters[] full;
+
+    Plan(FlowMeters meters, List<String> names) {
+      this.meters = meters;
+      int n = names.size();
+      StringBuilder b = new StringBuilder(8 * n);
+      this.ends = new int[n];
+      for (int i = 0; i < n; i++) {
+        b.append(names.get(i));
+        ends[i] = b.length();
+      }
+      this.joined = b.toString();
+      this.numbers = new int[n];
+      this.full = atomHistograms ? new AtomMeters[n] : null;
+    }
+
+    /** Whether {@code atoms} are this plan's atoms, in its order. */
+    boolean matches(List<String> atoms) {
+      int[] es = ends;
+      if (atoms.size() != es.length) {
+        return false;
+      }
+      String j = joined;
+      int from = 0;
+      for (int i = 0; i < es.length; i++) {
+        String a = atoms.get(i);
+        int len = es[i] - from;
+        if (a.length() != len || !j.regionMatches(from, a, 0, len)) {
+          return false;
+        }
+        from = es[i];
+      }
+      return true;
+    }
+
+    private String name(int index) {
+      return joined.substring(index == 0 ? 0 : ends[index - 1], ends[index]);
+    }
+
+    /**
+     * Records the outcome {@code state} of the atom at {@code index}, which took {@code nanos};
+     * false when {@code state} is no outcome or {@code index} is not one of the plan's.
+     */
+    boolean record(int index, AtomKind kind, AtomState state, long nanos) {
+      int slot = slot(state);
+      if (slot < 0 || index < 0 || index >= numbers.length) {
+        return false;
+      }
+      AtomMeters[] fs = full;
+      if (fs != null) {
+        AtomMeters a = fs[index];
+        if (a == null) {
+          a = meters.atom(name(index), kind);
+          fs[index] = a;
+        }
+        a.outcome(state).record(nanos);
+        return true;
+      }
+      int n = numbers[index];
+      if (n == 0) {
+        n = meters.atom(name(index), kind).number + 1;
+        numbers[index] = n;
+      }
+      meters.slabs[slot].add(n - 1, nanos);
+      return true;
+    }
+
+    static int slot(AtomState s) {
+      return switch (s) {
+        case SUCCESS -> 0;
+        case FAILURE -> 1;
+        case REVERTED -> 2;
+        case REVERT_FAILURE -> 3;
+        default -> -1;
+      };
+    }
+  }
 
   /**
    * Where one atom name's outcomes of one state are timed: a {@link Tally} or a full {@link Timer}.
-   * It knows the atom and the state it counts, so that {@link FlowMeters#timerAt} can check a
-   * remembered timer against an event reading the timer alone.
    */
   abstract static class AtomTimer {
-    final String atomName;
-    final AtomState state;
-
-    AtomTimer(String atomName, AtomState state) {
-      this.atomName = atomName;
-      this.state = state;
-    }
-
     abstract void record(long nanos);
-
-    /** Whether this timer is the one of {@code atomName}'s outcome {@code s}. */
-    final boolean counts(String atomName, AtomState s) {
-      String n = this.atomName;
-      return state == s && (n == atomName || n.equals(atomName));
-    }
   }
 
   /** A full {@link Timer} ({@code atomHistograms}). */
   static final class FullTimer extends AtomTimer {
     private final Timer timer;
 
-    FullTimer(String atomName, AtomState state, Timer timer) {
-      super(atomName, state);
+    FullTimer(Timer timer) {
       this.timer = timer;
     }
 
@@ -517,48 +592,89 @@ public final class TaskflowMetrics implements MeterBinder {
   }
 
   /**
-   * The count and total time of one atom name's outcomes, published as a {@link FunctionTimer}: two
-   * fields side by side, so recording an outcome touches one object and reads no clock (a {@link
-   * Timer} keeps a time-windowed maximum besides, which reads the wall clock on every record and
-   * spreads over several objects). The registry reads it as it publishes; count and total may be
-   * one record apart then, as a Timer's are.
+   * The counts and total times of one flow's atom outcomes of one state, by atom number ({@link
+   * AtomMeters#number}): pairs of longs in chunks of {@value #CHUNK} atoms. A flow's atoms are
+   * numbered as they are first seen, so the outcomes of a run that repeats an earlier one's order
+   * are added to consecutive memory, which the processor fetches ahead: a {@link Tally} object per
+   * atom and state, read and written once per run, cost a cache miss on each outcome. Chunks are
+   * made on first use and never move; additions are atomic (a parallel engine's outcomes arrive on
+   * its pool threads).
+   */
+  static final class Slab {
+    private static final int CHUNK_BITS = 7;
+    static final int CHUNK = 1 << CHUNK_BITS;
+    private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
+
+    private volatile long[][] chunks = new long[1][];
+
+    /** Adds one outcome of {@code nanos} to atom {@code number}. */
+    void add(int number, long nanos) {
+      long[] c = chunk(number);
+      int at = (number & (CHUNK - 1)) << 1;
+      LONGS.getAndAdd(c, at, nanos);
+      LONGS.getAndAdd(c, at + 1, 1L);
+    }
+
+    long count(int number) {
+      return (long) LONGS.getVolatile(chunk(number), ((number & (CHUNK - 1)) << 1) + 1);
+    }
+
+    long totalNanos(int number) {
+      return (long) LONGS.getVolatile(chunk(number), (number & (CHUNK - 1)) << 1);
+    }
+
+    private long[] chunk(int number) {
+      long[][] cs = chunks;
+      int i = number >>> CHUNK_BITS;
+      long[] c;
+      if (i < cs.length && (c = cs[i]) != null) {
+        return c;
+      }
+      return makeChunk(i);
+    }
+
+    private synchronized long[] makeChunk(int i) {
+      long[][] cs = chunks;
+      if (i >= cs.length) {
+        cs = java.util.Arrays.copyOf(cs, Math.max(i + 1, 2 * cs.length));
+      }
+      long[] c = cs[i];
+      if (c == null) {
+        c = new long[2 * CHUNK];
+        cs[i] = c;
+      }
+      chunks = cs; // publishes the new chunk (and a grown array) to readers
+      return c;
+    }
+  }
+
+  /**
+   * The count and total time of one atom name's outcomes of one state, published as a {@link
+   * FunctionTimer}: a place in its flow's {@link Slab}. Recording reads no clock (a {@link Timer}
+   * keeps a time-windowed maximum besides, which reads the wall clock on every record and spreads
+   * over several objects). The registry reads it as it publishes; count and total may be one record
+   * apart then, as a Timer's are.
    */
   static final class Tally extends AtomTimer {
-    private static final VarHandle COUNT;
-    private static final VarHandle TOTAL;
+    private final Slab slab;
+    private final int number;
 
-    static {
-      try {
-        MethodHandles.Lookup l = MethodHandles.lookup();
-        COUNT = l.findVarHandle(Tally.class, "count", long.class);
-        TOTAL = l.findVarHandle(Tally.class, "total", long.class);
-      } catch (ReflectiveOperationException e) {
-        throw new ExceptionInInitializerError(e);
-      }
+    Tally(Slab slab, int number) {
+      this.slab = slab;
+      this.number = number;
     }
-
-    Tally(String atomName, AtomState state) {
-      super(atomName, state);
-    }
-
-    @SuppressWarnings("unused") // through COUNT
-    private volatile long count;
-
-    @SuppressWarnings("unused") // through TOTAL
-    private volatile long total;
 
     @Override
     void record(long nanos) {
-      TOTAL.getAndAdd(this, nanos);
-      COUNT.getAndAdd(this, 1L);
+      slab.add(number, nanos);
     }
 
     long count() {
-      return count;
+      return slab.count(number);
     }
 
     double totalNanos() {
-      return total;
+      return slab.totalNanos(number);
     }
   }
 }

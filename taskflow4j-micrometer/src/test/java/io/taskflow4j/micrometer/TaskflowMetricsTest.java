@@ -100,8 +100,9 @@ class TaskflowMetricsTest {
 
   @Test
   void aFlowOfTheSameNameInAnotherOrderIsCountedByAtomName() {
-    // Outcomes are first matched by their position in an earlier run; a run in another order,
-    // with other atoms or other outcomes must still count each atom under its own name.
+    // Outcomes find their meters by the atom's position in a plan of an earlier run; a run in
+    // another order, with other atoms or other outcomes must still count each atom under its own
+    // name.
     TaskflowMetrics metrics = bind();
     run(metrics, TestFlows.linear("lin"), false);
     Flow reversed = io.taskflow4j.flow.LinearFlow.of("lin");
@@ -118,6 +119,85 @@ class TaskflowMetricsTest {
     assertThat(executions("lin", "x", "success").count()).isEqualTo(1);
     assertThat(executions("lin", "boom", "failure").count()).isEqualTo(1);
     assertThat(executions("lin", "ok", "success").count()).isEqualTo(1);
+  }
+
+  @Test
+  void flowsOfOneNameBuiltDifferentlyAndRunAtOnceCountEachAtomByItsName() throws Exception {
+    // Two shapes of one flow name, run concurrently, replace each other's plan all the time; each
+    // run keeps the plan it checked against its own atoms.
+    TaskflowMetrics metrics = bind();
+    int runs = 40;
+    java.util.concurrent.ExecutorService pool =
+        java.util.concurrent.Executors.newFixedThreadPool(2);
+    try {
+      java.util.concurrent.Future<?> a =
+          pool.submit(
+              () -> {
+                for (int i = 0; i < runs; i++) {
+                  run(metrics, TestFlows.linear("lin"), false);
+                }
+              });
+      java.util.concurrent.Future<?> b =
+          pool.submit(
+              () -> {
+                for (int i = 0; i < runs; i++) {
+                  Flow other = io.taskflow4j.flow.LinearFlow.of("lin");
+                  for (String t : new String[] {"t3", "x", "t1"}) {
+                    other.add(io.taskflow4j.Task.of(t, () -> t));
+                  }
+                  run(metrics, other, false);
+                }
+              });
+      a.get(1, TimeUnit.MINUTES);
+      b.get(1, TimeUnit.MINUTES);
+    } finally {
+      pool.shutdownNow();
+    }
+    assertThat(executions("lin", "t1", "success").count()).isEqualTo(2L * runs);
+    assertThat(executions("lin", "t2", "success").count()).isEqualTo(runs);
+    assertThat(executions("lin", "t3", "success").count()).isEqualTo(2L * runs);
+    assertThat(executions("lin", "x", "success").count()).isEqualTo(runs);
+  }
+
+  @Test
+  void atomNamesThatRunTogetherAlikeAreToldApart() {
+    // "ab", "c" and "a", "bc" read alike one after the other; each run counts its own names.
+    TaskflowMetrics metrics = bind();
+    for (int r = 0; r < 2; r++) {
+      run(metrics, named("glued", "ab", "c"), false);
+      run(metrics, named("glued", "a", "bc"), false);
+    }
+    for (String t : new String[] {"ab", "c", "a", "bc"}) {
+      assertThat(executions("glued", t, "success").count()).as(t).isEqualTo(2);
+    }
+  }
+
+  private static Flow named(String flowName, String... atoms) {
+    Flow f = io.taskflow4j.flow.LinearFlow.of(flowName);
+    for (String t : atoms) {
+      f.add(io.taskflow4j.Task.of(t, () -> t));
+    }
+    return f;
+  }
+
+  @Test
+  void aFlowOfManyAtomsIsCountedPerAtomAcrossItsRuns() {
+    // Tallies are kept in chunks of atoms; a flow larger than several chunks, run three times.
+    TaskflowMetrics metrics = bind();
+    int n = 3 * TaskflowMetrics.Slab.CHUNK + 5;
+    for (int r = 0; r < 3; r++) {
+      Flow big = io.taskflow4j.flow.LinearFlow.of("big");
+      for (int i = 0; i < n; i++) {
+        String t = "a" + i;
+        big.add(io.taskflow4j.Task.of(t, () -> t));
+      }
+      run(metrics, big, false);
+    }
+    for (int i = 0; i < n; i++) {
+      AtomTimes e = executions("big", "a" + i, "success");
+      assertThat(e.count()).as("a" + i).isEqualTo(3);
+      assertThat(e.totalNanos()).as("a" + i).isPositive();
+    }
   }
 
   @Test
