@@ -47,6 +47,8 @@ final class GroupCommit {
   private long relaxedGroups; // guarded by lock
   private final java.util.concurrent.atomic.AtomicLong splitGroups =
       new java.util.concurrent.atomic.AtomicLong();
+  private final java.util.concurrent.atomic.AtomicLong savepoints =
+      new java.util.concurrent.atomic.AtomicLong();
 
   /**
    * Whether a group's atom updates go in one statement batch: not on MySQL/MariaDB, whose drivers
@@ -270,10 +272,14 @@ final class GroupCommit {
   }
 
   /** Runs {@code p}'s work in the open transaction {@code c}, keeping a refusal as its outcome. */
-  private static <T> void apply(Pending<T> p, java.sql.Connection c) throws SQLException {
+  private <T> void apply(Pending<T> p, java.sql.Connection c) throws SQLException {
     p.result = null;
     p.failure = null;
-    java.sql.Savepoint sp = p.isolated ? c.setSavepoint() : null;
+    java.sql.Savepoint sp = null;
+    if (p.isolated) {
+      sp = c.setSavepoint(); // a round trip to a server, and another to release it
+      savepoints.incrementAndGet();
+    }
     try {
       p.result = p.work.apply(c);
     } catch (TaskFlowException e) {
@@ -301,13 +307,13 @@ final class GroupCommit {
   /**
    * Groups committed so far, the writes they carried, and the groups of markers only (committed
    * without waiting for the disk where the store allows it), and the groups whose transaction
-   * failed as a whole and whose writes were done again one by one: {@code [groups, writes, relaxed,
-   * split]}.
+   * failed as a whole and whose writes were done again one by one, and the savepoints taken around
+   * writes inside groups: {@code [groups, writes, relaxed, split, savepoints]}.
    */
   long[] counts() {
     lock.lock();
     try {
-      return new long[] {groups, writes, relaxedGroups, splitGroups.get()};
+      return new long[] {groups, writes, relaxedGroups, splitGroups.get(), savepoints.get()};
     } finally {
       lock.unlock();
     }

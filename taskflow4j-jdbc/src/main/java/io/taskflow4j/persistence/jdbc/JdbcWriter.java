@@ -203,12 +203,14 @@ final class JdbcWriter {
   FlowDetail updateFlowDetails(FlowDetail fd) {
     Objects.requireNonNull(fd, "flowDetail");
     conn.ensureOpen();
-    // Grouped with other writes, inside a savepoint: the flow's row is updated before its atoms
-    // are checked, and a refusal of an atom must take that back.
+    // Grouped with other writes, inside a savepoint when it carries atoms: the flow's row is
+    // updated before its atoms are checked, and a refusal of an atom must take that back. Without
+    // atoms the write is one conditional UPDATE (after a fence read, except on PostgreSQL), which
+    // refuses before it changes anything: no savepoint, two round trips fewer in a group.
     return conn.writeGrouped(
         "updating flow detail '" + fd.uuid() + "'",
         false,
-        true,
+        !fd.atoms().isEmpty(),
         c -> {
           String what = "flow detail '" + fd.uuid() + "'";
           boolean fenceInUpdate = conn.fenceInUpdate();

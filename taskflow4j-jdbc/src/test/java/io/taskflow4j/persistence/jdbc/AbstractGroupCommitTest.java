@@ -11,6 +11,7 @@ import io.taskflow4j.persistence.Connection;
 import io.taskflow4j.persistence.Fence;
 import io.taskflow4j.persistence.FencedException;
 import io.taskflow4j.persistence.FlowDetail;
+import io.taskflow4j.persistence.FlowState;
 import io.taskflow4j.persistence.LogBook;
 import io.taskflow4j.persistence.StorageException;
 import io.taskflow4j.persistence.TaskDetail;
@@ -375,6 +376,53 @@ abstract class AbstractGroupCommitTest {
       assertThat(stored.meta()).containsEntry("k", "v");
       assertThat(stored.revision()).isEqualTo(flow.revision() + 1);
       assertThat(c.getAtomDetails(atoms.get(1).uuid()).lastResults()).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void flowWritesWithoutAtomsInAGroupTakeNoSavepointAndStillFailAlone() throws Exception {
+    // A flow write carrying no atoms is one conditional UPDATE that refuses before it changes
+    // anything: it needs no savepoint in a group, and a stale or fenced one still fails alone.
+    try (JdbcBackend b = backend();
+        Connection c = b.getConnection()) {
+      List<AtomDetail> atoms = saveAtoms(c, 1);
+      FlowDetail flow = c.getFlowDetails(c.getLogBooks().get(0).flows().get(0).uuid());
+      FlowDetail other = FlowDetail.create("other");
+      FlowDetail third = FlowDetail.create("third");
+      c.saveLogBook(LogBook.create("book2").withFlow(other).withFlow(third));
+      FlowDetail storedOther = c.getFlowDetails(other.uuid());
+      FlowDetail storedThird = c.getFlowDetails(third.uuid());
+      FlowDetail stale = c.updateFlowDetails(storedThird.withMeta(Map.of("moved", "on")));
+      c.advanceFence(new Fence("job-2", 1));
+      c.advanceFence(new Fence("job-2", 2)); // a peer took the job over
+      long[] before = b.groupCommit().counts();
+      List<Object> out =
+          groupBehind(
+              b,
+              atoms.get(0).withState(AtomState.RUNNING),
+              List.of(
+                  Write.of(flow.withoutAtoms().withState(FlowState.RUNNING)),
+                  Write.of(storedThird.withState(FlowState.RUNNING)), // one revision behind
+                  new Write(
+                      null,
+                      new Fence("job-2", 1), // stale
+                      storedOther.withState(FlowState.RUNNING),
+                      null),
+                  Write.of(storedOther.withMeta(Map.of("k", "v")))));
+      long[] after = b.groupCommit().counts();
+      assertThat(after[0] - before[0]).as("groups").isEqualTo(2);
+      assertThat(after[3] - before[3]).as("groups done again write by write").isZero();
+      assertThat(after[4] - before[4]).as("savepoints").isZero();
+      assertThat(out.get(0)).isInstanceOf(FlowDetail.class);
+      assertThat(out.get(1)).isInstanceOf(ConflictException.class);
+      assertThat(out.get(2)).isInstanceOf(FencedException.class);
+      assertThat(out.get(3)).isInstanceOf(FlowDetail.class);
+      assertThat(c.getFlowDetails(flow.uuid()).state()).isEqualTo(FlowState.RUNNING);
+      assertThat(c.getFlowDetails(third.uuid())).isEqualTo(stale);
+      FlowDetail otherNow = c.getFlowDetails(other.uuid());
+      assertThat(otherNow.state()).as("the fenced write left nothing").isEqualTo(other.state());
+      assertThat(otherNow.meta()).containsEntry("k", "v");
+      assertThat(otherNow.revision()).isEqualTo(storedOther.revision() + 1);
     }
   }
 
