@@ -97,12 +97,22 @@ final class ActionEngine implements Engine {
 
   @Override
   public void prepare() {
+    prepare(false);
+  }
+
+  /**
+   * As {@link #prepare()}; {@code beforeRun}: a run starts right after, so the atom details this
+   * creates are written with the run's next write of the flow detail (its RUNNING state), not on
+   * their own: one write, and one commit, fewer as a run starts. A run that fails before that write
+   * writes them alone ({@link #flushPreparedAtoms}).
+   */
+  void prepare(boolean beforeRun) {
     compile();
     Storage s = storage();
     if (!storageEnsured) {
       synchronized (this) {
         if (!storageEnsured) {
-          ensureStorage(s);
+          ensureStorage(s, beforeRun);
           storageEnsured = true;
         }
       }
@@ -112,7 +122,23 @@ final class ActionEngine implements Engine {
     }
   }
 
-  private void ensureStorage(Storage s) {
+  /**
+   * Writes atom details that {@link #prepare(boolean)} left for the run's first write, when the run
+   * ended before it; a failure to write them is added to {@code cause}, which the caller throws.
+   */
+  void flushPreparedAtoms(Throwable cause) {
+    Storage s = storage;
+    if (s == null) {
+      return;
+    }
+    try {
+      s.writeDeferredAtoms();
+    } catch (RuntimeException e) {
+      cause.addSuppressed(e);
+    }
+  }
+
+  private void ensureStorage(Storage s, boolean beforeRun) {
     Compilation c = compilation;
     changeFlowState(FlowState.RESUMING);
     List<AtomSpec> specs = new ArrayList<>(c.atomCount);
@@ -123,6 +149,9 @@ final class ActionEngine implements Engine {
               a instanceof Retry ? AtomKind.RETRY : AtomKind.TASK,
               a.version(),
               mapping(a.provides())));
+    }
+    if (beforeRun) {
+      s.deferNewAtoms();
     }
     uuids = s.ensureAtoms(specs).toArray(new String[0]);
     for (Atom a : c.atoms) {

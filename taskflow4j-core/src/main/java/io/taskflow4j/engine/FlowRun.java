@@ -165,7 +165,7 @@ final class FlowRun implements Engine.EngineRun {
     try {
       engine.suspending = false;
       engine.compile();
-      engine.prepare();
+      engine.prepare(true);
       engine.validate();
       c = engine.compilation;
       s = engine.storage;
@@ -177,6 +177,7 @@ final class FlowRun implements Engine.EngineRun {
     } catch (RuntimeException | Error e) {
       finished = true;
       stopExecutor();
+      engine.flushPreparedAtoms(e); // as prepare() alone would have written them
       engine.running.set(false);
       throw e;
     }

@@ -89,6 +89,11 @@ final class ConnectionWriter extends StoreWriter {
   }
 
   @Override
+  boolean writesCreatedWithFlow() {
+    return true; // one flow-detail write: its own fields and the new atoms
+  }
+
+  @Override
   AtomDetail writeAtom(AtomDetail updated, String flowName) {
     return (AtomDetail) write(updated, updated.name(), flowName);
   }

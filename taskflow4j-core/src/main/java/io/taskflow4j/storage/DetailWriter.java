@@ -54,6 +54,15 @@ final class DetailWriter {
   /** A finished atom's result held back to share the next write's commit (see {@link #hold}). */
   private record Held(AtomEntry entry, AtomDetail updated, Runnable afterWrite) {}
 
+  /**
+   * Whether the next {@link #writeCreated} is deferred ({@link #deferCreated}), and the entries it
+   * deferred, not yet written: only ever set before a run starts, on the thread that starts it, and
+   * written by the next write, so no lock guards them.
+   */
+  private volatile boolean deferNextCreated;
+
+  private volatile NameIndex<AtomEntry> pendingCreated;
+
   private final Object heldLock = new Object();
   private volatile Held held; // guarded by heldLock for writes
 
@@ -72,6 +81,7 @@ final class DetailWriter {
   /** Deletes the flow detail as last written (see {@link Storage#discard}). */
   boolean discard(String bookUuid) {
     flushHeld();
+    flushCreated();
     return store.discard(header, bookUuid);
   }
 
@@ -85,10 +95,40 @@ final class DetailWriter {
     return store.newEntry(spec, name, ordinal, options.uuidSupplier().get());
   }
 
-  /** Writes the details of new entries in one write (structure write lock held). */
+  /**
+   * Writes the details of new entries in one write (structure write lock held); after {@link
+   * #deferCreated}, leaves them for the next write instead.
+   */
   void writeCreated(NameIndex<AtomEntry> created) {
     flushHeld();
+    if (deferNextCreated && pendingCreated == null) {
+      deferNextCreated = false;
+      pendingCreated = created;
+      return;
+    }
+    flushCreated();
     header = store.writeCreated(header, created);
+  }
+
+  /**
+   * Lets the next {@link #writeCreated} leave its entries to the next write of the flow detail's
+   * state ({@link #changeFlowState}), which then carries them; any other write writes them first.
+   * Only where the store writes a flow detail and its new atoms in one write (a backend).
+   */
+  void deferCreated() {
+    if (store.writesCreatedWithFlow()) {
+      deferNextCreated = true;
+    }
+  }
+
+  /** Writes the entries {@link #deferCreated} left unwritten, if any. */
+  void flushCreated() {
+    deferNextCreated = false;
+    NameIndex<AtomEntry> p = pendingCreated;
+    if (p != null) {
+      header = store.writeCreated(header, p);
+      pendingCreated = null;
+    }
   }
 
   /**
@@ -99,6 +139,7 @@ final class DetailWriter {
    */
   FlowDetail writeNewAtoms(String what, List<AtomDetail> details) {
     flushHeld();
+    flushCreated();
     FlowDetail written = store.writeFlow(header.withAtoms(details), what);
     header = written.withoutAtoms();
     return written;
@@ -120,6 +161,7 @@ final class DetailWriter {
    */
   private AtomDetail update(
       String name, AtomChange change, Failure liveExec, Failure liveRevert, Held h) {
+    flushCreated(); // an atom's write needs its detail stored
     AtomDetail out;
     boolean heldWritten = false;
     table.structure.readLock().lock();
@@ -237,6 +279,7 @@ final class DetailWriter {
   }
 
   private void writeHeld(Held h) {
+    flushCreated();
     table.structure.readLock().lock();
     try {
       synchronized (h.entry()) {
@@ -449,6 +492,7 @@ final class DetailWriter {
   /** Writes {@code change} of the flow detail's own fields, unless it changes nothing. */
   void updateFlow(FlowChange change) {
     flushHeld();
+    flushCreated();
     table.structure.readLock().lock();
     flowLock.lock();
     try {
@@ -463,6 +507,11 @@ final class DetailWriter {
   boolean changeFlowState(FlowState state) {
     Objects.requireNonNull(state, "state");
     Held h = takeHeld();
+    NameIndex<AtomEntry> created = pendingCreated;
+    if (created != null && h != null) {
+      flushCreated(); // never both before a run's first write; if so, the atoms first
+      created = null;
+    }
     boolean changed;
     boolean joint = false;
     ConflictException refused = null;
@@ -472,7 +521,11 @@ final class DetailWriter {
       changed = FlowState.checkTransition(header.state(), state);
       if (changed) {
         FlowDetail updated = header.withState(state);
-        if (h == null) {
+        if (created != null) {
+          // A run's new atoms and its RUNNING state: one write of the flow detail carrying them.
+          header = store.writeCreated(updated, created);
+          pendingCreated = null;
+        } else if (h == null) {
           writeFlow(updated);
         } else if (!updated.equals(header)) {
           // A run's last result and its final state: one write of the flow detail carrying it.
@@ -505,6 +558,7 @@ final class DetailWriter {
     if (refused != null) {
       throw refused;
     }
+    // Unchanged (an ignored transition while preparing): deferred atoms wait for the next write.
     return changed;
   }
 
@@ -522,6 +576,7 @@ final class DetailWriter {
       throw new IllegalArgumentException("not a final state: " + state);
     }
     flushHeld();
+    flushCreated();
     table.structure.readLock().lock();
     flowLock.lock();
     try {

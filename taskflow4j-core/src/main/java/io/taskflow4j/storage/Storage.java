@@ -114,6 +114,22 @@ public final class Storage implements AutoCloseable {
     return table.ensureAtoms(specs, details, results);
   }
 
+  /**
+   * Lets the atom details that the next {@link #ensureAtoms} creates be written with the next write
+   * of the flow detail's state or fields, in one write, instead of on their own; any other write,
+   * or {@link #writeDeferredAtoms}, writes them first. An engine starting a run uses it so that its
+   * new atoms and its RUNNING state share one commit. Only for use before a run starts, from the
+   * thread that starts it. A store without a backend writes them at once.
+   */
+  public void deferNewAtoms() {
+    details.deferCreated();
+  }
+
+  /** Writes the atom details that {@link #deferNewAtoms} held back, if any are still unwritten. */
+  public void writeDeferredAtoms() {
+    details.flushCreated();
+  }
+
   /** {@link #ensureAtoms} of one atom. */
   public String ensureAtom(AtomSpec spec) {
     details.flushHeld();

@@ -40,6 +40,14 @@ abstract sealed class StoreWriter permits ConnectionWriter, PrivateStore {
   abstract FlowDetail writeCreated(FlowDetail header, NameIndex<AtomEntry> created);
 
   /**
+   * Whether {@link #writeCreated} writes {@code header}'s own fields too (a state it carries), so
+   * that new atoms may wait for the flow detail's next write ({@code DetailWriter.deferCreated}).
+   */
+  boolean writesCreatedWithFlow() {
+    return false;
+  }
+
+  /**
    * Writes an atom detail of the flow detail named {@code flowName} (named only in messages).
    *
    * @return the detail as stored

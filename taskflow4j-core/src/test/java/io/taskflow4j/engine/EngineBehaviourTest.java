@@ -347,8 +347,8 @@ class EngineBehaviourTest {
         fdUuid = engine.flowDetail().uuid();
       }
       assertThat(conn.atomWrites.get()).isEqualTo(10);
-      // ensureAtoms in one write, then RUNNING and SUCCESS of the flow.
-      assertThat(conn.flowWrites.get()).isEqualTo(3);
+      // The new atoms with the flow's RUNNING state in one write, then the flow's SUCCESS.
+      assertThat(conn.flowWrites.get()).isEqualTo(2);
       // A serial run on a store that writes atoms together commits each result with the next
       // marker, and the last one with the flow's state: one atom write per task, not two.
       boolean together = conn.updatesAtomsTogether() && !c.parallel();

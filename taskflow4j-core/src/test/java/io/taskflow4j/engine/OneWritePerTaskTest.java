@@ -25,8 +25,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * A serial run on a store that writes two atoms together costs one write per task: a task's result
- * goes with the next task's RUNNING marker. Listeners still hear of each result only once it is
- * stored, in the usual order; every way out of the run writes a held result.
+ * goes with the next task's RUNNING marker, and a new run's atoms go with its RUNNING state.
+ * Listeners still hear of each result only once it is stored, in the usual order; every way out of
+ * the run writes a held result.
  */
 class OneWritePerTaskTest {
   private Backend backend;
@@ -96,9 +97,16 @@ class OneWritePerTaskTest {
       assertThat(engine.flowState()).isEqualTo(FlowState.SUCCESS);
       fd = engine.flowDetail().uuid();
     }
-    assertThat(c.writesFrom("RUNNING"))
+    assertThat(c.writes)
         .containsExactly(
-            List.of("flow:RUNNING"),
+            // the run's new atoms with its RUNNING state: one write as the run starts
+            List.of(
+                "flow:RUNNING",
+                "t0:PENDING",
+                "t1:PENDING",
+                "t2:PENDING",
+                "t3:PENDING",
+                "t4:PENDING"),
             List.of("t0:RUNNING"),
             List.of("t0:SUCCESS", "t1:RUNNING"),
             List.of("t1:SUCCESS", "t2:RUNNING"),
@@ -113,6 +121,64 @@ class OneWritePerTaskTest {
       assertThat(ad.state()).isEqualTo(AtomState.SUCCESS);
       assertThat(ad.lastResults()).isEqualTo(i * 10);
       assertThat(ad.meta()).containsKeys("started_at", "ended_at", "duration");
+    }
+  }
+
+  @Test
+  void aRunThatStopsBeforeItsFirstWriteStillStoresTheAtomsItPrepared() {
+    // Validation fails after prepare: the new atoms are written alone, as prepare() writes them.
+    LinearFlow flow =
+        LinearFlow.of("needs")
+            .add(
+                Task.of("a", () -> 1).provides("x"),
+                Task.of("b", Object.class, v -> v).requires("nope"));
+    TogetherConnection c = new TogetherConnection(memory, true);
+    String fd;
+    try (Engine engine = Engines.load(flow).connection(c).build()) {
+      fd = engine.flowDetail().uuid();
+      c.writes.clear();
+      assertThatThrownBy(engine::run)
+          .isInstanceOf(io.taskflow4j.MissingDependenciesException.class);
+    }
+    assertThat(c.writes).containsExactly(List.of("flow:PENDING", "a:PENDING", "b:PENDING"));
+    assertThat(memory.getFlowDetails(fd).atoms())
+        .extracting(AtomDetail::name)
+        .containsExactly("a", "b");
+  }
+
+  @Test
+  void aFailedFirstWriteOfARunWritesItsAtomsAloneAndTheRunCanStartAgain() {
+    TogetherConnection c = new TogetherConnection(memory, true);
+    c.failNextFlow = new ConflictException("the flow moved on");
+    String fd;
+    try (Engine engine = Engines.load(chain(2)).connection(c).build()) {
+      fd = engine.flowDetail().uuid();
+      c.writes.clear();
+      assertThatThrownBy(engine::run).isInstanceOf(ConflictException.class);
+      assertThat(c.writes)
+          .containsExactly(
+              List.of("flow:RUNNING", "t0:PENDING", "t1:PENDING"), // refused
+              List.of("flow:PENDING", "t0:PENDING", "t1:PENDING")); // the atoms alone
+      assertThat(memory.getFlowDetails(fd).atoms()).hasSize(2);
+      assertThat(calls).hasValue(0);
+      engine.run(); // the same engine, its atoms prepared and stored
+      assertThat(engine.flowState()).isEqualTo(FlowState.SUCCESS);
+    }
+    assertThat(calls).hasValue(2);
+    assertThat(memory.getFlowDetails(fd).state()).isEqualTo(FlowState.SUCCESS);
+  }
+
+  @Test
+  void preparingExplicitlyWritesTheAtomsAtOnce() {
+    TogetherConnection c = new TogetherConnection(memory, true);
+    try (Engine engine = Engines.load(chain(2)).connection(c).build()) {
+      String fd = engine.flowDetail().uuid();
+      c.writes.clear();
+      engine.prepare();
+      assertThat(c.writes).containsExactly(List.of("flow:PENDING", "t0:PENDING", "t1:PENDING"));
+      assertThat(memory.getFlowDetails(fd).atoms()).hasSize(2);
+      engine.run();
+      assertThat(c.writes.get(1)).containsExactly("flow:RUNNING");
     }
   }
 

@@ -12,12 +12,15 @@ import java.util.List;
 /**
  * A connection that writes lists of atom details all or none (when told it can) and records every
  * atom and flow-detail write it is asked for, as lists of {@code name:STATE} ({@code flow:STATE}
- * first for a flow detail, then the atoms it carries); it can fail its next list write.
+ * first for a flow detail, then the atoms it carries); it can fail its next list or flow write.
  */
 public final class TogetherConnection extends ForwardingConnection {
   public final List<List<String>> writes = Collections.synchronizedList(new ArrayList<>());
   private final boolean together;
   public volatile RuntimeException failNextList;
+
+  /** Thrown, once, by the next flow-detail write (after it is recorded). */
+  public volatile RuntimeException failNextFlow;
 
   public TogetherConnection(Connection delegate, boolean together) {
     super(delegate);
@@ -31,11 +34,15 @@ public final class TogetherConnection extends ForwardingConnection {
     }
   }
 
-  /** The writes from the first write of flow state {@code state} on. */
+  /** The writes from the first write of flow state {@code state} (with atoms or not) on. */
   public List<List<String>> writesFrom(String state) {
     synchronized (writes) {
-      int i = writes.indexOf(List.of("flow:" + state));
-      return i < 0 ? List.of() : List.copyOf(writes.subList(i, writes.size()));
+      for (int i = 0; i < writes.size(); i++) {
+        if (writes.get(i).get(0).equals("flow:" + state)) {
+          return List.copyOf(writes.subList(i, writes.size()));
+        }
+      }
+      return List.of();
     }
   }
 
@@ -47,6 +54,11 @@ public final class TogetherConnection extends ForwardingConnection {
       names.add(ad.name() + ":" + ad.state());
     }
     writes.add(names);
+    RuntimeException fail = failNextFlow;
+    if (fail != null) {
+      failNextFlow = null;
+      throw fail;
+    }
     return delegate().updateFlowDetails(flowDetail);
   }
 
