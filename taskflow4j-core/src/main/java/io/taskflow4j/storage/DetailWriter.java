@@ -121,6 +121,11 @@ final class DetailWriter {
     }
   }
 
+  /** Ends {@link #deferCreated} when the call it was meant for made no entries. */
+  void stopDeferring() {
+    deferNextCreated = false;
+  }
+
   /** Writes the entries {@link #deferCreated} left unwritten, if any. */
   void flushCreated() {
     deferNextCreated = false;

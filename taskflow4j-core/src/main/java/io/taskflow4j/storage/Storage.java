@@ -111,15 +111,19 @@ public final class Storage implements AutoCloseable {
    */
   public List<String> ensureAtoms(List<AtomSpec> specs) {
     details.flushHeld();
-    return table.ensureAtoms(specs, details, results);
+    try {
+      return table.ensureAtoms(specs, details, results);
+    } finally {
+      details.stopDeferring(); // deferNewAtoms applies to this call only, even when it made none
+    }
   }
 
   /**
-   * Lets the atom details that the next {@link #ensureAtoms} creates be written with the next write
-   * of the flow detail's state or fields, in one write, instead of on their own; any other write,
-   * or {@link #writeDeferredAtoms}, writes them first. An engine starting a run uses it so that its
-   * new atoms and its RUNNING state share one commit. Only for use before a run starts, from the
-   * thread that starts it. A store without a backend writes them at once.
+   * Lets the atom details that the next {@link #ensureAtoms} creates be written with the flow
+   * detail's next state change ({@link #changeFlowState}), in one write, instead of on their own;
+   * any other write, or {@link #writeDeferredAtoms}, writes them first. An engine starting a run
+   * uses it so that its new atoms and its RUNNING state share one commit. Only for use before a run
+   * starts, from the thread that starts it. A store without a backend writes them at once.
    */
   public void deferNewAtoms() {
     details.deferCreated();
