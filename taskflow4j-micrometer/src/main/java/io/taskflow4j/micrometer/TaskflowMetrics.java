@@ -291,7 +291,7 @@ public final class TaskflowMetrics implements MeterBinder {
     final java.util.concurrent.atomic.AtomicInteger atomNumbers =
         new java.util.concurrent.atomic.AtomicInteger();
 
-    /** The atoms' tallies per outcome state, in the order of {@link Plan#slot}. */
+    /** The atoms' tallies per outcome state, by {@link TaskflowMetrics#outcomeSlot}. */
     final Slab[] slabs = {new Slab(), new Slab(), new Slab(), new Slab()};
 
     FlowMeters(MeterRegistry r, String name) {
@@ -389,10 +389,9 @@ public final class TaskflowMetrics implements MeterBinder {
     /** The atom's number in its flow's meters, from 0 as first seen: its place in their slabs. */
     final int number;
 
-    final AtomTimer executedSuccess;
-    final AtomTimer executedFailure;
-    final AtomTimer reverted;
-    final AtomTimer revertFailure;
+    /** The timers of the atom's outcomes, by {@link TaskflowMetrics#outcomeSlot}. */
+    private final AtomTimer[] timers = new AtomTimer[OUTCOMES];
+
     private final MeterRegistry registry;
     private final Tags atomTags;
     private volatile Counter retries;
@@ -414,10 +413,10 @@ public final class TaskflowMetrics implements MeterBinder {
           "Atom executions, by outcome: the atom's own work, as the engine timed it";
       String reverts = "Atom reverts, by outcome: the atom's own work, as the engine timed it";
       Slab[] slabs = flow.slabs;
-      executedSuccess = timer(slabs[0], ATOM_EXECUTIONS, executions, "success");
-      executedFailure = timer(slabs[1], ATOM_EXECUTIONS, executions, "failure");
-      reverted = timer(slabs[2], ATOM_REVERTS, reverts, "reverted");
-      revertFailure = timer(slabs[3], ATOM_REVERTS, reverts, "revert_failure");
+      timers[0] = timer(slabs[0], ATOM_EXECUTIONS, executions, "success");
+      timers[1] = timer(slabs[1], ATOM_EXECUTIONS, executions, "failure");
+      timers[2] = timer(slabs[2], ATOM_REVERTS, reverts, "reverted");
+      timers[3] = timer(slabs[3], ATOM_REVERTS, reverts, "revert_failure");
     }
 
     private AtomTimer timer(Slab slab, String name, String description, String outcome) {
@@ -441,13 +440,8 @@ public final class TaskflowMetrics implements MeterBinder {
 
     /** The timer for the outcome {@code s}, or null when {@code s} is no outcome. */
     AtomTimer outcome(AtomState s) {
-      return switch (s) {
-        case SUCCESS -> executedSuccess;
-        case FAILURE -> executedFailure;
-        case REVERTED -> reverted;
-        case REVERT_FAILURE -> revertFailure;
-        default -> null;
-      };
+      int slot = outcomeSlot(s);
+      return slot < 0 ? null : timers[slot];
     }
 
     /** Made on first use: only retry controllers retry. */
@@ -536,7 +530,7 @@ public final class TaskflowMetrics implements MeterBinder {
      * false when {@code state} is no outcome or {@code index} is not one of the plan's.
      */
     boolean record(int index, AtomKind kind, AtomState state, long nanos) {
-      int slot = slot(state);
+      int slot = outcomeSlot(state);
       if (slot < 0 || index < 0 || index >= numbers.length) {
         return false;
       }
@@ -558,16 +552,23 @@ public final class TaskflowMetrics implements MeterBinder {
       meters.slabs[slot].add(n - 1, nanos);
       return true;
     }
+  }
 
-    static int slot(AtomState s) {
-      return switch (s) {
-        case SUCCESS -> 0;
-        case FAILURE -> 1;
-        case REVERTED -> 2;
-        case REVERT_FAILURE -> 3;
-        default -> -1;
-      };
-    }
+  /** How many outcome states atoms are timed in ({@link #outcomeSlot}). */
+  private static final int OUTCOMES = 4;
+
+  /**
+   * Where an outcome state's timers and tallies are kept, in an atom's meters and in its flow's
+   * slabs: 0 to {@link #OUTCOMES} - 1, or -1 for a state that is no outcome.
+   */
+  static int outcomeSlot(AtomState s) {
+    return switch (s) {
+      case SUCCESS -> 0;
+      case FAILURE -> 1;
+      case REVERTED -> 2;
+      case REVERT_FAILURE -> 3;
+      default -> -1;
+    };
   }
 
   /**
