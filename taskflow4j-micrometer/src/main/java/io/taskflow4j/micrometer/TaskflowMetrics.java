@@ -617,11 +617,19 @@ public final class TaskflowMetrics implements MeterBinder {
     }
 
     long count(int number) {
-      return (long) LONGS.getVolatile(chunk(number), ((number & (CHUNK - 1)) << 1) + 1);
+      return read(number, 1);
     }
 
     long totalNanos(int number) {
-      return (long) LONGS.getVolatile(chunk(number), (number & (CHUNK - 1)) << 1);
+      return read(number, 0);
+    }
+
+    /** A pair's long at {@code offset}; 0 when its chunk was never written (no chunk is made). */
+    private long read(int number, int offset) {
+      long[][] cs = chunks;
+      int i = number >>> CHUNK_BITS;
+      long[] c = i < cs.length ? cs[i] : null;
+      return c == null ? 0 : (long) LONGS.getVolatile(c, ((number & (CHUNK - 1)) << 1) + offset);
     }
 
     private long[] chunk(int number) {
