@@ -80,8 +80,7 @@ final class DetailWriter {
 
   /** Deletes the flow detail as last written (see {@link Storage#discard}). */
   boolean discard(String bookUuid) {
-    flushHeld();
-    flushCreated();
+    writeHeldBack();
     return store.discard(header, bookUuid);
   }
 
@@ -126,6 +125,15 @@ final class DetailWriter {
     deferNextCreated = false;
   }
 
+  /**
+   * Writes all that waits for a later write, before a write that cannot carry it: the entries
+   * {@link #deferCreated} left, then a held result ({@link #hold}).
+   */
+  private void writeHeldBack() {
+    flushCreated();
+    flushHeld();
+  }
+
   /** Writes the entries {@link #deferCreated} left unwritten, if any. */
   void flushCreated() {
     deferNextCreated = false;
@@ -143,8 +151,7 @@ final class DetailWriter {
    * @return the flow detail as written, with the stored details
    */
   FlowDetail writeNewAtoms(String what, List<AtomDetail> details) {
-    flushHeld();
-    flushCreated();
+    writeHeldBack();
     FlowDetail written = store.writeFlow(header.withAtoms(details), what);
     header = written.withoutAtoms();
     return written;
@@ -496,8 +503,7 @@ final class DetailWriter {
 
   /** Writes {@code change} of the flow detail's own fields, unless it changes nothing. */
   void updateFlow(FlowChange change) {
-    flushHeld();
-    flushCreated();
+    writeHeldBack();
     table.structure.readLock().lock();
     flowLock.lock();
     try {
@@ -580,8 +586,7 @@ final class DetailWriter {
     if (!state.isFinished()) {
       throw new IllegalArgumentException("not a final state: " + state);
     }
-    flushHeld();
-    flushCreated();
+    writeHeldBack();
     table.structure.readLock().lock();
     flowLock.lock();
     try {
