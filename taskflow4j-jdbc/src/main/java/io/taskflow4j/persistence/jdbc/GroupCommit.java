@@ -67,6 +67,7 @@ final class GroupCommit {
     final boolean relaxed;
     final boolean isolated;
     final JdbcBackend.Work<T> work;
+    JdbcBackend.OneStatement<T> single; // the write as one statement, when it is alone
     JdbcConnection conn; // with atom: an atom-detail update the group may batch
     io.taskflow4j.persistence.AtomDetail atom;
     T result; // set by the leader before done
@@ -99,22 +100,32 @@ final class GroupCommit {
    *     back on a refusal; {@code false} when the write refuses before it changes anything
    * @param work the write
    */
-  <T> T submit(String what, boolean relaxed, boolean isolated, JdbcBackend.Work<T> work) {
-    return await(new Pending<>(what, relaxed, isolated, work));
+  <T> T submit(
+      String what,
+      boolean relaxed,
+      boolean isolated,
+      JdbcBackend.Work<T> work,
+      JdbcBackend.OneStatement<T> single) {
+    Pending<T> p = new Pending<>(what, relaxed, isolated, work);
+    p.single = single;
+    return await(p);
   }
 
   /**
    * As {@link #submit}, for an update of atom detail {@code ad} through {@code conn} (its fence
    * applies), which a group does together with its other atom updates in one statement batch
-   * ({@link JdbcWriter#updateAtomsBatched}); {@code work} is the same write done alone.
+   * ({@link JdbcWriter#updateAtomsBatched}); {@code work} is the same write done alone, in a
+   * transaction, and {@code single} (when not {@code null}) as one statement.
    */
   io.taskflow4j.persistence.AtomDetail submitAtom(
       JdbcConnection conn,
       io.taskflow4j.persistence.AtomDetail ad,
       String what,
       boolean relaxed,
-      JdbcBackend.Work<io.taskflow4j.persistence.AtomDetail> work) {
+      JdbcBackend.Work<io.taskflow4j.persistence.AtomDetail> work,
+      JdbcBackend.OneStatement<io.taskflow4j.persistence.AtomDetail> single) {
     Pending<io.taskflow4j.persistence.AtomDetail> p = new Pending<>(what, relaxed, false, work);
+    p.single = single;
     p.conn = conn;
     p.atom = ad;
     return await(p);
@@ -297,7 +308,7 @@ final class GroupCommit {
   private <T> void commitAlone(Pending<T> p) {
     p.failure = null;
     try {
-      p.result = backend.run(p.what, JdbcBackend.Mode.WRITE, p.relaxed, p.work);
+      p.result = backend.runAlone(p.what, p.relaxed, p.work, p.single);
     } catch (RuntimeException e) {
       p.result = null;
       p.failure = e;

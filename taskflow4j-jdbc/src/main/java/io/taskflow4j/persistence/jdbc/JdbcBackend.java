@@ -348,61 +348,11 @@ final class JdbcBackend implements Backend {
       } catch (TaskFlowException e) {
         throw e;
       } catch (SQLException e) {
-        SqlErrors.Kind kind = SqlErrors.classify(e, settings.dialect());
-        // What to do comes from the error's code, never from the words of the message.
-        String advice = SqlErrors.advice(kind, settings);
         // A session the server ended while it sat idle before the commit (the process was
         // paused there) was rolled back: nothing is stored, so the whole transaction is retried
         // like any lost connection, and a fenced write re-checks its token.
-        if (committing && !SqlErrors.endedBeforeCommit(e)) {
-          throw new CommitOutcomeUnknownException(
-              "Failed "
-                  + what
-                  + " on "
-                  + settings.describe()
-                  + ": the commit failed, so the write may or may not be stored: "
-                  + settings.scrub(SqlErrors.summary(e))
-                  + advice,
-              e);
-        }
-        if (!kind.retry()) {
-          throw new StorageException(
-              "Failed "
-                  + what
-                  + " on "
-                  + settings.describe()
-                  + ": "
-                  + settings.scrub(SqlErrors.summary(e))
-                  + advice,
-              e);
-        }
-        if (attempt >= settings.maxRetries()) {
-          throw new StorageException(
-              "Failed "
-                  + what
-                  + " on "
-                  + settings.describe()
-                  + " after "
-                  + (attempt + 1)
-                  + " attempt"
-                  + (attempt == 0 ? "" : "s")
-                  + ": "
-                  + settings.scrub(SqlErrors.summary(e))
-                  + advice,
-              e);
-        }
-        evictIdleQuietly();
-        long delay = backoff.delay(attempt + 1).toMillis();
-        LOG.warn(
-            "{} on {} failed (attempt {} of {}), retrying in {} ms: {}",
-            what,
-            settings.describe(),
-            attempt + 1,
-            settings.maxRetries() + 1,
-            delay,
-            settings.scrub(SqlErrors.summary(e)));
+        failOrRetry(what, e, committing && !SqlErrors.endedBeforeCommit(e), attempt);
         attempt++;
-        sleep(delay, what);
       } catch (IllegalArgumentException e) {
         // A stored record TaskFlowFormat could not read, or a value JSON cannot hold.
         throw new StorageException(
@@ -417,6 +367,179 @@ final class JdbcBackend implements Backend {
         }
         closeQuietly(c);
       }
+    }
+  }
+
+  /**
+   * What a failed attempt of a write or read does next: throws the failure, or (a transient one
+   * with attempts left) waits out the back-off and returns, and the caller tries again on a fresh
+   * connection.
+   *
+   * @param outcomeUnknown whether the write may have been stored (its commit was under way)
+   */
+  private void failOrRetry(String what, SQLException e, boolean outcomeUnknown, int attempt) {
+    SqlErrors.Kind kind = SqlErrors.classify(e, settings.dialect());
+    // What to do comes from the error's code, never from the words of the message.
+    String advice = SqlErrors.advice(kind, settings);
+    if (outcomeUnknown) {
+      throw new CommitOutcomeUnknownException(
+          "Failed "
+              + what
+              + " on "
+              + settings.describe()
+              + ": the commit failed, so the write may or may not be stored: "
+              + settings.scrub(SqlErrors.summary(e))
+              + advice,
+          e);
+    }
+    if (!kind.retry()) {
+      throw new StorageException(
+          "Failed "
+              + what
+              + " on "
+              + settings.describe()
+              + ": "
+              + settings.scrub(SqlErrors.summary(e))
+              + advice,
+          e);
+    }
+    if (attempt >= settings.maxRetries()) {
+      throw new StorageException(
+          "Failed "
+              + what
+              + " on "
+              + settings.describe()
+              + " after "
+              + (attempt + 1)
+              + " attempt"
+              + (attempt == 0 ? "" : "s")
+              + ": "
+              + settings.scrub(SqlErrors.summary(e))
+              + advice,
+          e);
+    }
+    evictIdleQuietly();
+    long delay = backoff.delay(attempt + 1).toMillis();
+    LOG.warn(
+        "{} on {} failed (attempt {} of {}), retrying in {} ms: {}",
+        what,
+        settings.describe(),
+        attempt + 1,
+        settings.maxRetries() + 1,
+        delay,
+        settings.scrub(SqlErrors.summary(e)));
+    sleep(delay, what);
+  }
+
+  /**
+   * Whether a write may be done as one statement in auto-commit mode ({@link #runOneStatement}):
+   * PostgreSQL, where the server commits the statement as it runs it, in the same round trip.
+   */
+  boolean writesInOneStatement() {
+    return settings.dialect() == Dialect.POSTGRESQL;
+  }
+
+  /**
+   * A write that is one statement, run in auto-commit mode: the server runs and commits it in one
+   * round trip, where a transaction costs two (the statement with its {@code BEGIN}, then the
+   * {@code COMMIT}), and no transaction is held open between them, so a process paused mid-write
+   * holds no lock. The statement must change everything or nothing: a refusal it detects makes it
+   * change nothing (a condition that matches no row, or an error that aborts it), and {@code
+   * statement} then throws the refusal, after reading what it needs to explain it.
+   *
+   * <p>{@code relaxed} and the {@link JdbcCommitHook} are as for {@link #run(String, Mode, boolean,
+   * Work)}: the hook's {@code beforeCommit} is called before the statement is sent (its commit has
+   * not begun), {@code afterCommit} once it returned. A statement that fails without the server's
+   * word on it (the connection was lost while it ran) may have been committed: {@code notStored}
+   * then looks at the store on another connection, and the write is done again only when it returns
+   * {@code true} (the records are as they were before it); otherwise the outcome is reported
+   * unknown, as a lost commit's is.
+   *
+   * @param statement the write, one statement
+   * @param notStored whether the store shows that the write did not happen
+   */
+  <T> T runOneStatement(String what, boolean relaxed, Work<T> statement, Work<Boolean> notStored) {
+    boolean relax = relaxed && canRelaxCommits();
+    requireWritable(what);
+    int attempt = 0;
+    boolean mayBeStored = false; // an earlier attempt's statement may still have been committed
+    while (true) {
+      boolean sent = false;
+      boolean done = false;
+      java.sql.Connection c = null;
+      try {
+        c = source().get(true);
+        if (!c.getAutoCommit()) {
+          c.setAutoCommit(true);
+        }
+        if (relax) {
+          RELAX_PENDING.set(Boolean.TRUE); // the statement's RETURNING list relaxes its commit
+        }
+        hook.beforeCommit(what);
+        sent = true;
+        T out = statement.apply(c);
+        done = true;
+        hook.afterCommit(what);
+        return out;
+      } catch (io.taskflow4j.persistence.ConflictException e) {
+        if (mayBeStored) {
+          // The earlier attempt may be what moved the revision on: the caller reads it back.
+          throw new CommitOutcomeUnknownException(
+              "Failed "
+                  + what
+                  + " on "
+                  + settings.describe()
+                  + ": an attempt lost its connection and the next found the record changed, so"
+                  + " the write may or may not be stored: "
+                  + e.getMessage(),
+              e);
+        }
+        throw e;
+      } catch (TaskFlowException e) {
+        throw e;
+      } catch (SQLException e) {
+        boolean unknown = done || (sent && !SqlErrors.answeredByServer(e));
+        if (unknown && !done && storedNot(what, notStored)) {
+          unknown = false; // the store shows it did not happen: done again like a lost read
+          mayBeStored = true; // unless a statement still on its way lands after that look
+        }
+        failOrRetry(what, e, unknown, attempt);
+        attempt++;
+      } catch (IllegalArgumentException e) {
+        throw new StorageException(
+            "Failed " + what + " on " + settings.describe() + ": " + e.getMessage(), e);
+      } finally {
+        RELAX_PENDING.remove();
+        closeQuietly(c);
+      }
+    }
+  }
+
+  /**
+   * A write that can also be done as one statement in auto-commit mode ({@link #runOneStatement}),
+   * when it is not done in a group commit with others.
+   *
+   * @param statement the write as one statement
+   * @param notStored whether the store shows that the write did not happen
+   */
+  record OneStatement<T>(Work<T> statement, Work<Boolean> notStored) {}
+
+  /** {@code work} alone: as one statement when {@code single} is given, else a transaction. */
+  <T> T runAlone(String what, boolean relaxed, Work<T> work, OneStatement<T> single) {
+    if (single != null) {
+      return runOneStatement(what, relaxed, single.statement(), single.notStored());
+    }
+    return run(what, Mode.WRITE, relaxed, work);
+  }
+
+  /** Whether {@code notStored} shows, on another connection, that a write did not happen. */
+  private boolean storedNot(String what, Work<Boolean> notStored) {
+    try {
+      return Boolean.TRUE.equals(
+          run("looking whether " + what + " was stored", Mode.READ, notStored));
+    } catch (RuntimeException e) {
+      LOG.debug("could not tell whether {} was stored on {}", what, settings.describe(), e);
+      return false;
     }
   }
 

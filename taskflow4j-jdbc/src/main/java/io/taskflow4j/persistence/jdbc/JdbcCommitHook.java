@@ -22,7 +22,9 @@ public interface JdbcCommitHook {
       };
 
   /**
-   * Called when the work of a write transaction is done, before its commit.
+   * Called when the work of a write transaction is done, before its commit. A PostgreSQL write done
+   * as one statement in auto-commit mode, which the server commits as it runs it, is seen here
+   * before that statement is sent.
    *
    * @param what the operation, e.g. {@code updating atom detail '...'}
    * @throws SQLException to fail the write there (it is rolled back; a transient SQL state is

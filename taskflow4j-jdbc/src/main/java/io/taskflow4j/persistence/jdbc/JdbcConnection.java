@@ -230,25 +230,37 @@ final class JdbcConnection implements Connection {
 
   /**
    * As {@link #write}, in the backend's next {@link GroupCommit group commit} (see {@link
-   * GroupCommit#submit} for {@code relaxed} and {@code isolated}).
+   * GroupCommit#submit} for {@code relaxed} and {@code isolated}); done alone, as one statement
+   * when {@code single} is given ({@link JdbcBackend#runOneStatement}).
    */
-  <T> T writeGrouped(String what, boolean relaxed, boolean isolated, JdbcBackend.Work<T> work) {
+  <T> T writeGrouped(
+      String what,
+      boolean relaxed,
+      boolean isolated,
+      JdbcBackend.Work<T> work,
+      JdbcBackend.OneStatement<T> single) {
     if (!backend.settings().groupCommit()) {
-      return settle(what, () -> backend.run(what, JdbcBackend.Mode.WRITE, relaxed, work));
+      return settle(what, () -> backend.runAlone(what, relaxed, work, single));
     }
-    return settle(what, () -> backend.groupCommit().submit(what, relaxed, isolated, work));
+    return settle(what, () -> backend.groupCommit().submit(what, relaxed, isolated, work, single));
   }
 
   /**
    * An atom-detail update in the backend's next group commit, where it may be batched with the
-   * group's other atom updates ({@link JdbcWriter#updateAtomsBatched}); {@code work} does it alone.
+   * group's other atom updates ({@link JdbcWriter#updateAtomsBatched}); {@code work} does it alone,
+   * {@code single} (when given) as one statement.
    */
-  AtomDetail writeGroupedAtom(AtomDetail ad, boolean relaxed, JdbcBackend.Work<AtomDetail> work) {
+  AtomDetail writeGroupedAtom(
+      AtomDetail ad,
+      boolean relaxed,
+      JdbcBackend.Work<AtomDetail> work,
+      JdbcBackend.OneStatement<AtomDetail> single) {
     String what = "updating atom detail '" + ad.uuid() + "'";
     if (!backend.settings().groupCommit()) {
-      return settle(what, () -> backend.run(what, JdbcBackend.Mode.WRITE, relaxed, work));
+      return settle(what, () -> backend.runAlone(what, relaxed, work, single));
     }
-    return settle(what, () -> backend.groupCommit().submitAtom(this, ad, what, relaxed, work));
+    return settle(
+        what, () -> backend.groupCommit().submitAtom(this, ad, what, relaxed, work, single));
   }
 
   private <T> T settle(String what, java.util.function.Supplier<T> write) {

@@ -255,6 +255,20 @@ final class SqlErrors {
     return false;
   }
 
+  /**
+   * Whether the server answered with this error, so that the statement it ran in auto-commit mode
+   * was rolled back: a SQL state outside class 08 (connection exception), which drivers use for a
+   * connection lost with no word from the server, when the statement may have run and committed.
+   */
+  static boolean answeredByServer(SQLException e) {
+    for (Throwable t = e; t != null; t = next(t)) {
+      if (t instanceof SQLException s && s.getSQLState() != null) {
+        return !s.getSQLState().startsWith("08");
+      }
+    }
+    return false;
+  }
+
   private static Throwable next(Throwable t) {
     if (t instanceof SQLException s && s.getNextException() != null) {
       return s.getNextException();

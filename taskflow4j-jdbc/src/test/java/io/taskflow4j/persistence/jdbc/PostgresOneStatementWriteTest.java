@@ -1,0 +1,241 @@
+package io.taskflow4j.persistence.jdbc;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.taskflow4j.persistence.AtomDetail;
+import io.taskflow4j.persistence.AtomState;
+import io.taskflow4j.persistence.Backend;
+import io.taskflow4j.persistence.BackendConf;
+import io.taskflow4j.persistence.Backends;
+import io.taskflow4j.persistence.ConflictException;
+import io.taskflow4j.persistence.Fence;
+import io.taskflow4j.persistence.FencedException;
+import io.taskflow4j.persistence.FlowDetail;
+import io.taskflow4j.persistence.FlowState;
+import io.taskflow4j.persistence.LogBook;
+import io.taskflow4j.persistence.NotFoundException;
+import io.taskflow4j.persistence.TaskDetail;
+import io.taskflow4j.persistence.WriteOutcomeUnknownException;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * On PostgreSQL a write done alone that is one statement (an atom update, several atoms' updates
+ * together, a flow update without atoms) runs in auto-commit mode: the server commits it in the
+ * round trip that runs it, no transaction is held open, and a refusal still stores nothing of it.
+ */
+class PostgresOneStatementWriteTest {
+  @PostgresDatabase private String db;
+
+  private String url(String params) {
+    return TestDatabases.postgresUrl(db) + (params.isEmpty() ? "" : "?" + params);
+  }
+
+  /** Sessions of the test database idle inside a transaction, other than the caller's. */
+  private int idleInTransaction() throws SQLException {
+    try (java.sql.Connection c = TestDatabases.postgres(db);
+        PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = ? AND state = 'idle in"
+                    + " transaction' AND pid <> pg_backend_pid()")) {
+      ps.setString(1, db);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getInt(1);
+      }
+    }
+  }
+
+  /** Records, at each write's commit point, whether another session sat inside a transaction. */
+  private final class Observer implements JdbcCommitHook {
+    final List<String> seen = new ArrayList<>();
+
+    @Override
+    public void beforeCommit(String what) throws SQLException {
+      seen.add(what + " -> " + idleInTransaction());
+    }
+
+    @Override
+    public void afterCommit(String what) {}
+  }
+
+  private static LogBook bookOf(int atoms) {
+    FlowDetail fd = FlowDetail.create("f");
+    for (int i = 0; i < atoms; i++) {
+      fd = fd.withAtom(TaskDetail.create("t" + i));
+    }
+    return LogBook.create("b").withFlow(fd);
+  }
+
+  @Test
+  void loneWritesHoldNoTransactionOpenWhileAFlowWriteWithAtomsDoes() throws Exception {
+    Observer hook = new Observer();
+    try (Backend backend = JdbcBackendProvider.create(BackendConf.parse(url("")), hook);
+        io.taskflow4j.persistence.Connection conn = backend.getConnection()) {
+      conn.upgrade();
+      FlowDetail fd = conn.saveLogBook(bookOf(3)).flows().get(0);
+      List<AtomDetail> atoms = fd.atoms();
+
+      hook.seen.clear();
+      AtomDetail a = conn.updateAtomDetails(atoms.get(0).withState(AtomState.RUNNING));
+      List<AtomDetail> two =
+          conn.updateAtomDetails(
+              List.of(a.put(AtomState.SUCCESS, 1), atoms.get(1).withState(AtomState.RUNNING)));
+      FlowDetail flow = conn.updateFlowDetails(fd.withoutAtoms().withState(FlowState.RUNNING));
+      assertThat(hook.seen)
+          .as("at the commit point of each lone one-statement write")
+          .hasSize(3)
+          .allMatch(s -> s.endsWith("-> 0"));
+      assertThat(a.revision()).isEqualTo(2);
+      assertThat(two).extracting(AtomDetail::revision).containsExactly(3L, 2L);
+
+      // A flow write that carries atoms is a transaction: at its commit point the writer's session
+      // is inside it (what the observer would have seen of the writes above before).
+      hook.seen.clear();
+      conn.updateFlowDetails(
+          flow.withAtom(conn.getAtomDetails(atoms.get(2).uuid()).withState(AtomState.RUNNING))
+              .withState(FlowState.SUCCESS));
+      assertThat(hook.seen).hasSize(1).allMatch(s -> s.endsWith("-> 1"));
+
+      FlowDetail stored = conn.getFlowDetails(fd.uuid());
+      assertThat(stored.state()).isEqualTo(FlowState.SUCCESS);
+      assertThat(stored.atoms())
+          .extracting(AtomDetail::state)
+          .containsExactly(AtomState.SUCCESS, AtomState.RUNNING, AtomState.RUNNING);
+    }
+  }
+
+  @Test
+  void severalAtomsInOneStatementAreAllOrNone() throws Exception {
+    try (Backend backend = Backends.open(url(""));
+        io.taskflow4j.persistence.Connection conn = backend.getConnection()) {
+      conn.upgrade();
+      FlowDetail fd = conn.saveLogBook(bookOf(3)).flows().get(0);
+      AtomDetail a = fd.atoms().get(0);
+      AtomDetail b = fd.atoms().get(1);
+      AtomDetail moved = conn.updateAtomDetails(a.withState(AtomState.RUNNING)); // revision 2
+
+      // b first, then a stale a: b's update must not be stored either.
+      assertThatThrownBy(
+              () ->
+                  conn.updateAtomDetails(
+                      List.of(b.put(AtomState.SUCCESS, "b"), a.put(AtomState.SUCCESS, "a"))))
+          .isInstanceOf(ConflictException.class)
+          .hasMessageContaining(a.uuid());
+      assertThat(conn.getAtomDetails(b.uuid())).isEqualTo(b);
+      assertThat(conn.getAtomDetails(a.uuid())).isEqualTo(moved);
+
+      TaskDetail neverSaved = TaskDetail.create("ghost").withRevision(1);
+      assertThatThrownBy(
+              () ->
+                  conn.updateAtomDetails(
+                      List.of(b.put(AtomState.SUCCESS, "b"), neverSaved.put(AtomState.SUCCESS, 0))))
+          .isInstanceOf(NotFoundException.class)
+          .hasMessageContaining(neverSaved.uuid());
+      assertThat(conn.getAtomDetails(b.uuid())).isEqualTo(b);
+
+      String job = "job-" + db;
+      conn.advanceFence(new Fence(job, 1));
+      io.taskflow4j.persistence.Connection fenced = conn.fenced(new Fence(job, 1));
+      List<AtomDetail> written =
+          fenced.updateAtomDetails(
+              List.of(b.withState(AtomState.RUNNING), moved.put(AtomState.SUCCESS, "a")));
+      assertThat(written).extracting(AtomDetail::revision).containsExactly(2L, 3L);
+      conn.advanceFence(new Fence(job, 2)); // a peer took the job over
+      AtomDetail c = fd.atoms().get(2);
+      assertThatThrownBy(
+              () ->
+                  fenced.updateAtomDetails(
+                      List.of(
+                          c.withState(AtomState.RUNNING),
+                          written.get(0).put(AtomState.SUCCESS, 0))))
+          .isInstanceOf(FencedException.class);
+      assertThat(conn.getAtomDetails(c.uuid())).isEqualTo(c);
+      assertThat(conn.getAtomDetails(b.uuid())).isEqualTo(written.get(0));
+    }
+  }
+
+  /**
+   * The writer's connection is lost (its socket times out) while its statement waits for a row that
+   * another client holds. The server still runs that statement once the row is free, so the write
+   * may be stored after its writer gave up: it is reported as maybe stored, never done twice. When
+   * the server ends that statement instead, the write is found not stored and done again.
+   */
+  @Test
+  void aStatementWhoseConnectionIsLostIsNeverStoredTwice() throws Exception {
+    for (boolean serverEndsTheStatement : new boolean[] {false, true}) {
+      ExecutorService pool = Executors.newSingleThreadExecutor();
+      try (Backend backend =
+              Backends.open(url("socketTimeout=2&retry_backoff=0.05&max_retries=8"));
+          io.taskflow4j.persistence.Connection conn = backend.getConnection();
+          java.sql.Connection other = TestDatabases.postgres(db)) {
+        conn.upgrade();
+        AtomDetail a = conn.saveLogBook(bookOf(1)).flows().get(0).atoms().get(0);
+        other.setAutoCommit(false);
+        try (PreparedStatement ps =
+            other.prepareStatement("SELECT revision FROM atomdetails WHERE uuid = ? FOR UPDATE")) {
+          ps.setString(1, a.uuid());
+          ps.executeQuery().close();
+        }
+        Future<AtomDetail> write =
+            pool.submit(() -> conn.updateAtomDetails(a.put(AtomState.SUCCESS, 42)));
+        int waiting = waitForBlockedUpdate();
+        Thread.sleep(2_500); // past the writer's socket timeout: its connection is gone
+        if (serverEndsTheStatement) {
+          try (java.sql.Connection admin = TestDatabases.postgres(db);
+              PreparedStatement ps = admin.prepareStatement("SELECT pg_terminate_backend(?)")) {
+            ps.setInt(1, waiting);
+            ps.executeQuery().close();
+          }
+        }
+        other.commit(); // the row is free
+
+        if (serverEndsTheStatement) {
+          assertThat(write.get(30, TimeUnit.SECONDS).revision()).isEqualTo(2);
+        } else {
+          assertThatThrownBy(() -> write.get(30, TimeUnit.SECONDS))
+              .isInstanceOf(ExecutionException.class)
+              .cause()
+              .isInstanceOf(WriteOutcomeUnknownException.class)
+              .hasMessageContaining("may or may not be stored");
+        }
+        AtomDetail stored = conn.getAtomDetails(a.uuid());
+        assertThat(stored.revision()).as("stored once").isEqualTo(2);
+        assertThat(((TaskDetail) stored).results()).isEqualTo(42);
+      } finally {
+        pool.shutdownNow();
+      }
+    }
+  }
+
+  /** The server process of the statement that waits for a locked row of {@code atomdetails}. */
+  private int waitForBlockedUpdate() throws Exception {
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    try (java.sql.Connection c = TestDatabases.postgres(db);
+        PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT pid FROM pg_stat_activity WHERE datname = ? AND wait_event_type = 'Lock'"
+                    + " AND query LIKE 'UPDATE atomdetails%'")) {
+      ps.setString(1, db);
+      while (System.nanoTime() < end) {
+        try (ResultSet rs = ps.executeQuery()) {
+          if (rs.next()) {
+            return rs.getInt(1);
+          }
+        }
+        Thread.sleep(20);
+      }
+    }
+    throw new AssertionError("the write never waited for the locked row");
+  }
+}
