@@ -209,6 +209,10 @@ final class GroupCommit {
       return;
     }
     boolean relaxed = allRelaxed(group);
+    if (!relaxed && batchAtoms && backend.writesInOneStatement() && checkedAtomsOnly(group)) {
+      commitAtomsInOneBatch(group);
+      return;
+    }
     try {
       backend.run(
           group.size() + " writes in one transaction (" + group.get(0).what + ", ...)",
@@ -242,6 +246,68 @@ final class GroupCommit {
       splitGroups.incrementAndGet();
       for (Pending<?> p : group) {
         commitAlone(p);
+      }
+    }
+  }
+
+  /**
+   * Whether every write of {@code group} is an atom update with a revision to check, through an
+   * unfenced connection.
+   */
+  private static boolean checkedAtomsOnly(List<Pending<?>> group) {
+    for (Pending<?> p : group) {
+      if (p.atom == null || p.atom.revision() <= 0 || p.conn.fence != null) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * A group of atom updates only, on PostgreSQL: one statement batch in auto-commit mode, which the
+   * server runs as one implicit transaction and commits in the same round trip ({@link
+   * JdbcBackend#runOneStatement}, {@link JdbcWriter#updateAtomsInOneBatch}); each write keeps its
+   * own outcome as in a transaction.
+   */
+  private void commitAtomsInOneBatch(List<Pending<?>> group) {
+    List<JdbcConnection> conns = new ArrayList<>(group.size());
+    List<io.taskflow4j.persistence.AtomDetail> details = new ArrayList<>(group.size());
+    for (Pending<?> p : group) {
+      conns.add(p.conn);
+      details.add(p.atom);
+    }
+    Object[] out;
+    try {
+      out =
+          backend.runOneStatement(
+              group.size() + " writes in one transaction (" + group.get(0).what + ", ...)",
+              false,
+              c -> conns.get(0).writer.updateAtomsInOneBatch(c, conns, details),
+              c -> JdbcWriter.revisionsAre(c, details));
+    } catch (JdbcBackend.CommitOutcomeUnknownException e) {
+      for (Pending<?> p : group) {
+        p.result = null;
+        p.failure =
+            new JdbcBackend.CommitOutcomeUnknownException(
+                "Failed " + p.what + ", committed with others: " + e.getMessage(), e);
+      }
+      return;
+    } catch (RuntimeException e) {
+      // The batch failed as a whole and stored nothing: each write alone.
+      splitGroups.incrementAndGet();
+      for (Pending<?> p : group) {
+        commitAlone(p);
+      }
+      return;
+    }
+    for (int i = 0; i < group.size(); i++) {
+      Pending<io.taskflow4j.persistence.AtomDetail> p = atomPending(group.get(i));
+      if (out[i] instanceof io.taskflow4j.persistence.AtomDetail written) {
+        p.result = written;
+        p.failure = null;
+      } else {
+        p.result = null;
+        p.failure = (RuntimeException) out[i];
       }
     }
   }

@@ -426,15 +426,7 @@ final class JdbcWriter {
         && new java.util.HashSet<>(uuids).size() == uuids.size()) {
       single =
           new JdbcBackend.OneStatement<>(
-              c -> updateAtomsInOneStatement(c, ads, what),
-              c -> {
-                for (AtomDetail ad : ads) {
-                  if (!revisionIs(c, "atomdetails", ad.uuid(), ad.revision())) {
-                    return false;
-                  }
-                }
-                return true;
-              });
+              c -> updateAtomsInOneStatement(c, ads, what), c -> revisionsAre(c, ads));
     }
     return conn.writeGrouped(
         "updating " + what,
@@ -733,6 +725,73 @@ final class JdbcWriter {
       }
     }
     return out;
+  }
+
+  /**
+   * As {@link #updateAtomsBatched} for writes through unfenced connections, as one statement batch
+   * that PostgreSQL runs in auto-commit mode as one implicit transaction (one round trip, its
+   * commit in it). A row that matched nothing changed nothing; why is read after the batch. Every
+   * write must carry a revision to check. (Fenced writes stay in a transaction: a fence read there
+   * holds its lock until the commit, and a fence as a condition of every row's {@code UPDATE}, null
+   * for the unfenced ones, cost the server about 20 µs per row, more than the round trip it saved.)
+   */
+  Object[] updateAtomsInOneBatch(
+      java.sql.Connection c, List<JdbcConnection> conns, List<AtomDetail> ads) throws SQLException {
+    Object[] out = new Object[ads.size()];
+    Instant now = Instant.now();
+    int[] counts;
+    try (PreparedStatement ps = c.prepareStatement(checkedAtomUpdate())) {
+      for (AtomDetail ad : ads) {
+        rows.time(ps, 1, now);
+        int k = Rows.atomData(ps, 2, ad);
+        ps.setString(k++, ad.uuid());
+        ps.setString(k++, ad.typeName());
+        ps.setLong(k, ad.revision());
+        ps.addBatch();
+      }
+      counts = ps.executeBatch();
+    }
+    for (int i = 0; i < ads.size(); i++) {
+      AtomDetail ad = ads.get(i);
+      if (counts[i] == 1) {
+        out[i] = ad.withRevision(ad.revision() + 1);
+        continue;
+      }
+      if (counts[i] != 0) {
+        throw new SQLException("update count " + counts[i] + " for atom '" + ad.uuid() + "'");
+      }
+      String what = "atom detail '" + ad.uuid() + "'";
+      try {
+        if (conns.get(i).fence != null) {
+          conns.get(i).checkFenceNow(c, what); // a stale fence before a stale revision
+        }
+        out[i] =
+            refusal(
+                c,
+                "atomdetails",
+                ad.uuid(),
+                ad.revision(),
+                ad.typeName(),
+                Kind.ATOM,
+                ATOM_NOT_FOUND_HINT);
+      } catch (io.taskflow4j.persistence.TaskFlowException e) {
+        out[i] = e;
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Whether every atom row of {@code ads} still has the revision its write expected: the write of
+   * them did not happen ({@link #revisionIs}).
+   */
+  static boolean revisionsAre(java.sql.Connection c, List<AtomDetail> ads) throws SQLException {
+    for (AtomDetail ad : ads) {
+      if (!revisionIs(c, "atomdetails", ad.uuid(), ad.revision())) {
+        return false;
+      }
+    }
+    return true;
   }
 
   static long lastInsertId(java.sql.Connection c) throws SQLException {

@@ -636,9 +636,8 @@ final class SqlJobboard extends AbstractJobboard {
 
   @Override
   protected void completeJob(Claim claim) {
-    backend.run(
+    inOneStatement(
         "completing job '" + claim.job().uuid() + "'",
-        true,
         c -> {
           try (PreparedStatement ps =
               c.prepareStatement("DELETE FROM taskflow4j_jobs WHERE " + table.heldBy)) {
@@ -648,6 +647,40 @@ final class SqlJobboard extends AbstractJobboard {
             }
           }
           return null;
+        },
+        List.of(claim));
+  }
+
+  /**
+   * Runs {@code work}, one statement that deletes the rows of {@code claims} it may: on PostgreSQL
+   * in auto-commit mode, where the server commits it in the round trip that runs it ({@link
+   * JdbcBackend#runOneStatement}); elsewhere as a transaction. A statement whose connection is lost
+   * is done again only when every claim's row is still there.
+   */
+  private <T> T inOneStatement(
+      String what, JdbcBackend.Work<T> work, List<? extends Claim> claims) {
+    if (!backend.writesInOneStatement()) {
+      return backend.run(what, true, work);
+    }
+    return backend.runOneStatement(
+        what,
+        false,
+        work,
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "SELECT 1 FROM taskflow4j_jobs WHERE uuid = ? AND board = ? AND epoch = ? AND"
+                      + " owner = ? FOR UPDATE")) {
+            for (Claim claim : claims) {
+              table.bindHeld(ps, 1, claim);
+              try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                  return false;
+                }
+              }
+            }
+          }
+          return true;
         });
   }
 
@@ -660,14 +693,19 @@ final class SqlJobboard extends AbstractJobboard {
   public Map<Claim, FencedException> completeAll(Collection<? extends Claim> claims) {
     return completeTogether(
         claims,
-        live ->
-            backend.run(
-                "completing " + live.size() + " jobs of board '" + board + "'",
-                true,
-                c ->
-                    dialect.updateReturning()
-                        ? deleteHeldAtOnce(c, live)
-                        : deleteHeldOneByOne(c, live)));
+        live -> {
+          String what = "completing " + live.size() + " jobs of board '" + board + "'";
+          if (live.size() <= MAX_CLAIMS_PER_DELETE && dialect == Dialect.POSTGRESQL) {
+            return inOneStatement(what, c -> deleteHeldAtOnce(c, live), live);
+          }
+          return backend.run(
+              what,
+              true,
+              c ->
+                  dialect.updateReturning()
+                      ? deleteHeldAtOnce(c, live)
+                      : deleteHeldOneByOne(c, live));
+        });
   }
 
   /**

@@ -44,10 +44,10 @@ abstract class AbstractGroupCommitTest {
   private final ExecutorService pool = Executors.newCachedThreadPool();
 
   /** Released to let the held commit go on. */
-  private final CountDownLatch release = new CountDownLatch(1);
+  private volatile CountDownLatch release = new CountDownLatch(1);
 
   /** Counted down when the held commit is reached. */
-  private final CountDownLatch held = new CountDownLatch(1);
+  private volatile CountDownLatch held = new CountDownLatch(1);
 
   private volatile boolean holdNext;
 
@@ -63,7 +63,16 @@ abstract class AbstractGroupCommitTest {
   /** Group transactions this predicate accepts fail just after their commit (outcome unknown). */
   private volatile Predicate<String> loseReply = what -> false;
 
-  private JdbcBackend backend() throws Exception {
+  /** Called at every write's commit point, before anything else the hook does. */
+  volatile AtCommit atCommit = what -> {};
+
+  /** What a test looks at when a write reaches its commit point. */
+  @FunctionalInterface
+  interface AtCommit {
+    void reached(String what) throws SQLException;
+  }
+
+  JdbcBackend backend() throws Exception {
     return backend(url());
   }
 
@@ -76,6 +85,7 @@ abstract class AbstractGroupCommitTest {
         new JdbcCommitHook() {
           @Override
           public void beforeCommit(String what) throws SQLException {
+            atCommit.reached(what);
             if (refuse.test(what)) {
               throw new SQLException("refused by the test: " + what, "22001");
             }
@@ -105,7 +115,7 @@ abstract class AbstractGroupCommitTest {
   }
 
   /** A flow with {@code n} atoms, saved; its atoms as stored. */
-  private static List<AtomDetail> saveAtoms(Connection c, int n) {
+  static List<AtomDetail> saveAtoms(Connection c, int n) {
     FlowDetail fd = FlowDetail.create("flow");
     for (int i = 0; i < n; i++) {
       fd = fd.withAtom(TaskDetail.create("t" + i));
@@ -119,8 +129,9 @@ abstract class AbstractGroupCommitTest {
    * and connection), then lets them all go; returns each queued write's outcome (the stored detail
    * or the exception).
    */
-  private List<Object> groupBehind(JdbcBackend b, AtomDetail first, List<Write> others)
-      throws Exception {
+  List<Object> groupBehind(JdbcBackend b, AtomDetail first, List<Write> others) throws Exception {
+    held = new CountDownLatch(1); // once per group, so that a test may form several
+    release = new CountDownLatch(1);
     holdNext = true;
     Future<AtomDetail> leader =
         pool.submit(
@@ -164,7 +175,7 @@ abstract class AbstractGroupCommitTest {
     return out;
   }
 
-  private record Write(AtomDetail detail, Fence fence, FlowDetail flow, List<AtomDetail> together) {
+  record Write(AtomDetail detail, Fence fence, FlowDetail flow, List<AtomDetail> together) {
     Write(AtomDetail detail, Fence fence) {
       this(detail, fence, null, null);
     }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.taskflow4j.persistence.BackendConf;
 import java.sql.ResultSet;
 import java.sql.Statement;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** Group commit on PostgreSQL (a fresh database per test), and its relaxed commits. */
@@ -66,6 +67,92 @@ class PostgresGroupCommitTest extends AbstractGroupCommitTest {
                   PostgresGroupCommitTest::synchronousCommit))
           .isEqualTo("on");
       assertThat(JdbcBackend.relaxPending()).isFalse();
+    }
+  }
+
+  /** Sessions of the test database idle inside a transaction, other than the caller's. */
+  private int idleInTransaction() throws java.sql.SQLException {
+    try (java.sql.Connection c = TestDatabases.postgres(db);
+        java.sql.PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = ? AND state = 'idle in"
+                    + " transaction' AND pid <> pg_backend_pid()")) {
+      ps.setString(1, db);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getInt(1);
+      }
+    }
+  }
+
+  /**
+   * A group of atom updates only is one statement batch in auto-commit mode, one implicit
+   * transaction committed in its round trip: at its commit point no session sits in a transaction.
+   * A group that carries a flow write with atoms is a transaction, open there.
+   */
+  @Test
+  void aGroupOfAtomUpdatesHoldsNoTransactionOpenButAFencedOrFlowWriteMakesItOne() throws Exception {
+    try (JdbcBackend b = backend();
+        io.taskflow4j.persistence.Connection c = b.getConnection()) {
+      io.taskflow4j.persistence.FlowDetail fd = io.taskflow4j.persistence.FlowDetail.create("f");
+      for (int i = 0; i < 5; i++) {
+        fd = fd.withAtom(io.taskflow4j.persistence.TaskDetail.create("t" + i));
+      }
+      io.taskflow4j.persistence.FlowDetail flow =
+          c.saveLogBook(io.taskflow4j.persistence.LogBook.create("b").withFlow(fd)).flows().get(0);
+      List<io.taskflow4j.persistence.AtomDetail> atoms = flow.atoms();
+      c.advanceFence(new io.taskflow4j.persistence.Fence("job-1", 1));
+      List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+      atCommit =
+          what -> {
+            if (what.contains("writes in one transaction")) {
+              seen.add(idleInTransaction() + " at " + what);
+            }
+          };
+      List<Object> out =
+          groupBehind(
+              b,
+              atoms.get(0).withState(io.taskflow4j.persistence.AtomState.RUNNING),
+              List.of(
+                  Write.of(atoms.get(1).put(io.taskflow4j.persistence.AtomState.SUCCESS, 1)),
+                  Write.of(atoms.get(2).put(io.taskflow4j.persistence.AtomState.SUCCESS, 2))));
+      assertThat(out).allMatch(o -> o instanceof io.taskflow4j.persistence.AtomDetail);
+      assertThat(seen).hasSize(1).allMatch(s -> s.startsWith("0 at "));
+
+      // A fenced write in the group: a transaction, whose fence read holds its lock until commit.
+      seen.clear();
+      out =
+          groupBehind(
+              b,
+              c.getAtomDetails(atoms.get(1).uuid())
+                  .withState(io.taskflow4j.persistence.AtomState.REVERTING),
+              List.of(
+                  new Write(
+                      c.getAtomDetails(atoms.get(2).uuid())
+                          .withState(io.taskflow4j.persistence.AtomState.REVERTING),
+                      new io.taskflow4j.persistence.Fence("job-1", 1)),
+                  Write.of(atoms.get(3).withState(io.taskflow4j.persistence.AtomState.RUNNING))));
+      assertThat(out).allMatch(o -> o instanceof io.taskflow4j.persistence.AtomDetail);
+      assertThat(seen).hasSize(1).allMatch(s -> s.startsWith("1 at "));
+
+      seen.clear();
+      out =
+          groupBehind(
+              b,
+              c.getAtomDetails(atoms.get(0).uuid())
+                  .put(io.taskflow4j.persistence.AtomState.SUCCESS, 0),
+              List.of(
+                  Write.of(
+                      c.getAtomDetails(atoms.get(3).uuid())
+                          .put(io.taskflow4j.persistence.AtomState.SUCCESS, 3)),
+                  Write.of(
+                      flow.withoutAtoms()
+                          .withAtom(
+                              atoms.get(4).withState(io.taskflow4j.persistence.AtomState.RUNNING))
+                          .withState(io.taskflow4j.persistence.FlowState.RUNNING))));
+      atCommit = what -> {};
+      assertThat(out).allMatch(o -> !(o instanceof Exception));
+      assertThat(seen).hasSize(1).allMatch(s -> s.startsWith("1 at "));
     }
   }
 }

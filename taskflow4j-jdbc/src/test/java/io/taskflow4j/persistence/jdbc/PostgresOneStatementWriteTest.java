@@ -20,7 +20,6 @@ import io.taskflow4j.persistence.WriteOutcomeUnknownException;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -58,7 +57,7 @@ class PostgresOneStatementWriteTest {
 
   /** Records, at each write's commit point, whether another session sat inside a transaction. */
   private final class Observer implements JdbcCommitHook {
-    final List<String> seen = new ArrayList<>();
+    final List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     @Override
     public void beforeCommit(String what) throws SQLException {
@@ -112,6 +111,31 @@ class PostgresOneStatementWriteTest {
       assertThat(stored.atoms())
           .extracting(AtomDetail::state)
           .containsExactly(AtomState.SUCCESS, AtomState.RUNNING, AtomState.RUNNING);
+    }
+  }
+
+  @Test
+  void aBoardCompletesAJobInOneStatementButClaimsInATransaction() throws Exception {
+    Observer hook = new Observer();
+    BackendConf conf = BackendConf.parse(url(""));
+    try (SqlJobboard board =
+        SqlJobboard.open(conf, (JdbcBackend) JdbcBackendProvider.create(conf, hook))) {
+      io.taskflow4j.jobs.OwnerId me = io.taskflow4j.jobs.OwnerId.generate("c");
+      board.post(io.taskflow4j.jobs.JobSpec.of("j1", null, "f1"));
+      board.post(io.taskflow4j.jobs.JobSpec.of("j2", null, "f2"));
+      hook.seen.clear();
+      io.taskflow4j.jobs.Claim first = board.claimNext(me).orElseThrow();
+      io.taskflow4j.jobs.Claim second = board.claimNext(me).orElseThrow();
+      assertThat(hook.seen).hasSize(2).allMatch(s -> s.endsWith("-> 1"));
+
+      hook.seen.clear();
+      first.complete();
+      assertThat(board.completeAll(List.of(second))).isEmpty();
+      assertThat(hook.seen)
+          .as("at the commit points of the two completions")
+          .hasSize(2)
+          .allMatch(s -> s.endsWith("-> 0"));
+      assertThat(board.jobs()).isEmpty();
     }
   }
 
