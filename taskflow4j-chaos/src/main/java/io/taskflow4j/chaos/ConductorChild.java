@@ -34,9 +34,11 @@ import java.util.concurrent.TimeUnit;
  * connection string serves both the jobboard (with {@code lease} set) and the logbooks.
  *
  * <p>Standard input, one command per line: {@code GO} starts claiming; on a SQL store, {@code
- * PAUSE} makes the next write of an atom detail stop right before its commit, inside its fenced
- * transaction (the fence row share-locked, the atom row locked), print {@code PAUSED} and wait for
- * {@code RESUME}, so a test can stop the process exactly there; end of input stops the conductor.
+ * PAUSE} makes the next write of an atom detail stop right before its commit (inside its fenced
+ * transaction, the fence row share-locked and the atom row locked; on PostgreSQL, where a lone atom
+ * write is one statement committed as it runs, before that statement, holding nothing), print
+ * {@code PAUSED} and wait for {@code RESUME}, so a test can stop the process exactly there; end of
+ * input stops the conductor.
  *
  * <p>Standard output, one line per event, fields separated by single spaces:
  *
@@ -129,7 +131,7 @@ public final class ConductorChild {
 
   /**
    * Once armed, stops the next write of an atom detail right before its commit, as a process paused
-   * there would be: the transaction stays open, its locks held, until {@link #resume}.
+   * there would be: a transaction stays open, its locks held, until {@link #resume}.
    */
   private static final class PauseHook implements JdbcCommitHook {
     private volatile boolean armed;

@@ -270,19 +270,18 @@ final class GroupCommit {
    * own outcome as in a transaction.
    */
   private void commitAtomsInOneBatch(List<Pending<?>> group) {
-    List<JdbcConnection> conns = new ArrayList<>(group.size());
     List<io.taskflow4j.persistence.AtomDetail> details = new ArrayList<>(group.size());
     for (Pending<?> p : group) {
-      conns.add(p.conn);
       details.add(p.atom);
     }
+    JdbcWriter writer = group.get(0).conn.writer;
     Object[] out;
     try {
       out =
           backend.runOneStatement(
               group.size() + " writes in one transaction (" + group.get(0).what + ", ...)",
               false,
-              c -> conns.get(0).writer.updateAtomsInOneBatch(c, conns, details),
+              c -> writer.updateAtomsInOneBatch(c, details),
               c -> JdbcWriter.revisionsAre(c, details));
     } catch (JdbcBackend.CommitOutcomeUnknownException e) {
       for (Pending<?> p : group) {

@@ -401,7 +401,9 @@ final class JdbcWriter {
   /**
    * Several atom-detail updates in one transaction, all or none (inside a savepoint when grouped
    * with other writes): one fence read, then the revision-checked {@code UPDATE}s in one statement
-   * batch (one round trip to a server) where the driver reports a count per statement.
+   * batch (one round trip to a server) where the driver reports a count per statement. On
+   * PostgreSQL, done alone, up to {@link #MAX_IN_ONE_STATEMENT} of them are one statement in
+   * auto-commit mode instead ({@link #updateAtomsInOneStatement}).
    */
   List<AtomDetail> updateAtomDetails(List<AtomDetail> ads) {
     Objects.requireNonNull(ads, "atomDetails");
@@ -735,8 +737,7 @@ final class JdbcWriter {
    * holds its lock until the commit, and a fence as a condition of every row's {@code UPDATE}, null
    * for the unfenced ones, cost the server about 20 µs per row, more than the round trip it saved.)
    */
-  Object[] updateAtomsInOneBatch(
-      java.sql.Connection c, List<JdbcConnection> conns, List<AtomDetail> ads) throws SQLException {
+  Object[] updateAtomsInOneBatch(java.sql.Connection c, List<AtomDetail> ads) throws SQLException {
     Object[] out = new Object[ads.size()];
     Instant now = Instant.now();
     int[] counts;
@@ -760,23 +761,15 @@ final class JdbcWriter {
       if (counts[i] != 0) {
         throw new SQLException("update count " + counts[i] + " for atom '" + ad.uuid() + "'");
       }
-      String what = "atom detail '" + ad.uuid() + "'";
-      try {
-        if (conns.get(i).fence != null) {
-          conns.get(i).checkFenceNow(c, what); // a stale fence before a stale revision
-        }
-        out[i] =
-            refusal(
-                c,
-                "atomdetails",
-                ad.uuid(),
-                ad.revision(),
-                ad.typeName(),
-                Kind.ATOM,
-                ATOM_NOT_FOUND_HINT);
-      } catch (io.taskflow4j.persistence.TaskFlowException e) {
-        out[i] = e;
-      }
+      out[i] =
+          refusal(
+              c,
+              "atomdetails",
+              ad.uuid(),
+              ad.revision(),
+              ad.typeName(),
+              Kind.ATOM,
+              ATOM_NOT_FOUND_HINT);
     }
     return out;
   }

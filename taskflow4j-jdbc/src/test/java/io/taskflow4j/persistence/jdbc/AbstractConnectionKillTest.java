@@ -74,9 +74,16 @@ abstract class AbstractConnectionKillTest {
       conn.saveLogBook(book);
       AtomDetail stored = conn.getAtomDetails(task.uuid());
       assertThat(stored.revision()).isEqualTo(1);
-      hook.arm(task.uuid());
+      // A flow write with the atom: a transaction on every SQL store (a lone atom write is one
+      // statement on PostgreSQL, committed as the server runs it: nothing to pause inside).
+      FlowDetail flow = conn.getFlowDetails(book.flows().get(0).uuid(), true);
+      hook.arm("flow detail '" + flow.uuid() + "'");
       Future<AtomDetail> paused =
-          pool.submit(() -> conn.updateAtomDetails(stored.put(AtomState.SUCCESS, 42)));
+          pool.submit(
+              () ->
+                  conn.updateFlowDetails(flow.withAtom(stored.put(AtomState.SUCCESS, 42)))
+                      .atoms()
+                      .get(0));
       assertThat(hook.entered.await(10, TimeUnit.SECONDS)).isTrue();
 
       Future<Long> other =

@@ -466,9 +466,9 @@ abstract class AbstractSqlJobboardTest extends JobboardContractTest {
       long pausedAt) {}
 
   /**
-   * Claims a one-task job as "owner" and starts a fenced write of the task's result that stops
-   * right before its commit (its fence row shared-locked, its atom row locked); the owner's board
-   * is then closed, as the whole process is paused (no renewals either).
+   * Claims a one-task job as "owner" and starts a fenced write of the task's result, with its flow,
+   * that stops right before its commit (its fence row shared-locked, its flow and atom rows
+   * locked); the owner's board is then closed, as the whole process is paused (no renewals either).
    */
   PausedOwner pauseOwnerInsideAFencedWrite(
       Duration lease, Backend ownerStore, PausingHook hook, ExecutorService pool) throws Exception {
@@ -483,9 +483,17 @@ abstract class AbstractSqlJobboardTest extends JobboardContractTest {
     Connection fenced = conn.fenced(claim.fence());
     AtomDetail running =
         fenced.updateAtomDetails(conn.getAtomDetails(task.uuid()).withState(AtomState.RUNNING));
-    hook.arm(task.uuid());
+    // The result goes with a flow write, which is a transaction on every SQL store (a lone atom
+    // write is one statement on PostgreSQL, committed as the server runs it: nothing to pause in).
+    FlowDetail flow = conn.getFlowDetails(book.flows().get(0).uuid(), true);
+    hook.arm("flow detail '" + flow.uuid() + "'");
     Future<AtomDetail> write =
-        pool.submit(() -> fenced.updateAtomDetails(running.put(AtomState.SUCCESS, "owner")));
+        pool.submit(
+            () ->
+                fenced
+                    .updateFlowDetails(flow.withAtom(running.put(AtomState.SUCCESS, "owner")))
+                    .atoms()
+                    .get(0));
     assertThat(hook.entered.await(10, TimeUnit.SECONDS)).as("the owner's write paused").isTrue();
     long pausedAt = System.nanoTime();
     crash(ownerBoard);
