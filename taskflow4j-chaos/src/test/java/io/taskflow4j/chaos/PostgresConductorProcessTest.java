@@ -12,10 +12,8 @@ import io.taskflow4j.persistence.jdbc.TestDatabases;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -135,20 +133,7 @@ class PostgresConductorProcessTest extends AbstractConductorProcessTest {
 
   /** The last statements of this database's sessions idle inside a transaction. */
   private static List<String> idleInTransaction() throws Exception {
-    try (Connection admin = TestDatabases.postgres(TestDatabases.PG_ADMIN_DB);
-        PreparedStatement ps =
-            admin.prepareStatement(
-                "SELECT query FROM pg_stat_activity"
-                    + " WHERE datname = ? AND state = 'idle in transaction'")) {
-      ps.setString(1, db);
-      try (ResultSet rs = ps.executeQuery()) {
-        List<String> out = new ArrayList<>();
-        while (rs.next()) {
-          out.add(rs.getString(1));
-        }
-        return out;
-      }
-    }
+    return TestDatabases.idleInTransaction(db);
   }
 
   private static List<WitnessFlow.Line> forJob(List<WitnessFlow.Line> lines, Job job) {

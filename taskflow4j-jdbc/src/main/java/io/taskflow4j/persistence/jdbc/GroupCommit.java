@@ -233,20 +233,29 @@ final class GroupCommit {
             }
             return null;
           });
-    } catch (JdbcBackend.CommitOutcomeUnknownException e) {
+    } catch (RuntimeException e) {
+      afterFailure(group, e);
+    }
+  }
+
+  /**
+   * Settles the writes of a group whose transaction failed: a lost commit reply is each write's
+   * unknown outcome; any other failure rolled it back, and each write is then done alone, so that
+   * only a write that fails by itself fails.
+   */
+  private void afterFailure(List<Pending<?>> group, RuntimeException e) {
+    if (e instanceof JdbcBackend.CommitOutcomeUnknownException) {
       for (Pending<?> p : group) {
         p.result = null;
         p.failure =
             new JdbcBackend.CommitOutcomeUnknownException(
                 "Failed " + p.what + ", committed with others: " + e.getMessage(), e);
       }
-    } catch (RuntimeException e) {
-      // The transaction failed as a whole and was rolled back: each write alone, so that only a
-      // write that fails by itself fails.
-      splitGroups.incrementAndGet();
-      for (Pending<?> p : group) {
-        commitAlone(p);
-      }
+      return;
+    }
+    splitGroups.incrementAndGet();
+    for (Pending<?> p : group) {
+      commitAlone(p);
     }
   }
 
@@ -266,48 +275,27 @@ final class GroupCommit {
   /**
    * A group of atom updates only, on PostgreSQL: one statement batch in auto-commit mode, which the
    * server runs as one implicit transaction and commits in the same round trip ({@link
-   * JdbcBackend#runOneStatement}, {@link JdbcWriter#updateAtomsInOneBatch}); each write keeps its
-   * own outcome as in a transaction.
+   * JdbcBackend#runOneStatement}, {@link JdbcWriter#updateAtomsBatched}); each write keeps its own
+   * outcome as in a transaction.
    */
   private void commitAtomsInOneBatch(List<Pending<?>> group) {
+    List<Pending<io.taskflow4j.persistence.AtomDetail>> atoms = new ArrayList<>(group.size());
     List<io.taskflow4j.persistence.AtomDetail> details = new ArrayList<>(group.size());
     for (Pending<?> p : group) {
+      atoms.add(atomPending(p));
       details.add(p.atom);
     }
-    JdbcWriter writer = group.get(0).conn.writer;
-    Object[] out;
     try {
-      out =
-          backend.runOneStatement(
-              group.size() + " writes in one transaction (" + group.get(0).what + ", ...)",
-              false,
-              c -> writer.updateAtomsInOneBatch(c, details),
-              c -> JdbcWriter.revisionsAre(c, details));
-    } catch (JdbcBackend.CommitOutcomeUnknownException e) {
-      for (Pending<?> p : group) {
-        p.result = null;
-        p.failure =
-            new JdbcBackend.CommitOutcomeUnknownException(
-                "Failed " + p.what + ", committed with others: " + e.getMessage(), e);
-      }
-      return;
+      backend.runOneStatement(
+          group.size() + " writes in one transaction (" + group.get(0).what + ", ...)",
+          false,
+          c -> {
+            applyAtoms(atoms, c);
+            return null;
+          },
+          c -> JdbcWriter.revisionsAre(c, details));
     } catch (RuntimeException e) {
-      // The batch failed as a whole and stored nothing: each write alone.
-      splitGroups.incrementAndGet();
-      for (Pending<?> p : group) {
-        commitAlone(p);
-      }
-      return;
-    }
-    for (int i = 0; i < group.size(); i++) {
-      Pending<io.taskflow4j.persistence.AtomDetail> p = atomPending(group.get(i));
-      if (out[i] instanceof io.taskflow4j.persistence.AtomDetail written) {
-        p.result = written;
-        p.failure = null;
-      } else {
-        p.result = null;
-        p.failure = (RuntimeException) out[i];
-      }
+      afterFailure(group, e);
     }
   }
 

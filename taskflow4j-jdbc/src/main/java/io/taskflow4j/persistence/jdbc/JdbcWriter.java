@@ -653,9 +653,11 @@ final class JdbcWriter {
   /**
    * Several atom-detail updates of one group commit ({@link GroupCommit}) in the open transaction
    * {@code c}, in one statement batch (one round trip to a server): each fence read once, then the
-   * revision-checked {@code UPDATE}s together. Returns, per write, the stored detail or the refusal
-   * ({@link io.taskflow4j.persistence.TaskFlowException}), which changed nothing. Writes without a
-   * revision to check are done one by one.
+   * revision-checked {@code UPDATE}s together. Without fences and with every revision checked, it
+   * is that batch alone, which PostgreSQL can run in auto-commit mode as one implicit transaction.
+   * Returns, per write, the stored detail or the refusal ({@link
+   * io.taskflow4j.persistence.TaskFlowException}), which changed nothing. Writes without a revision
+   * to check are done one by one.
    */
   Object[] updateAtomsBatched(
       java.sql.Connection c, List<JdbcConnection> conns, List<AtomDetail> ads) throws SQLException {
@@ -725,51 +727,6 @@ final class JdbcWriter {
           out[i] = e;
         }
       }
-    }
-    return out;
-  }
-
-  /**
-   * As {@link #updateAtomsBatched} for writes through unfenced connections, as one statement batch
-   * that PostgreSQL runs in auto-commit mode as one implicit transaction (one round trip, its
-   * commit in it). A row that matched nothing changed nothing; why is read after the batch. Every
-   * write must carry a revision to check. (Fenced writes stay in a transaction: a fence read there
-   * holds its lock until the commit, and a fence as a condition of every row's {@code UPDATE}, null
-   * for the unfenced ones, cost the server about 20 µs per row, more than the round trip it saved.)
-   */
-  Object[] updateAtomsInOneBatch(java.sql.Connection c, List<AtomDetail> ads) throws SQLException {
-    Object[] out = new Object[ads.size()];
-    Instant now = Instant.now();
-    int[] counts;
-    try (PreparedStatement ps = c.prepareStatement(checkedAtomUpdate())) {
-      for (AtomDetail ad : ads) {
-        rows.time(ps, 1, now);
-        int k = Rows.atomData(ps, 2, ad);
-        ps.setString(k++, ad.uuid());
-        ps.setString(k++, ad.typeName());
-        ps.setLong(k, ad.revision());
-        ps.addBatch();
-      }
-      counts = ps.executeBatch();
-    }
-    for (int i = 0; i < ads.size(); i++) {
-      AtomDetail ad = ads.get(i);
-      if (counts[i] == 1) {
-        out[i] = ad.withRevision(ad.revision() + 1);
-        continue;
-      }
-      if (counts[i] != 0) {
-        throw new SQLException("update count " + counts[i] + " for atom '" + ad.uuid() + "'");
-      }
-      out[i] =
-          refusal(
-              c,
-              "atomdetails",
-              ad.uuid(),
-              ad.revision(),
-              ad.typeName(),
-              Kind.ATOM,
-              ATOM_NOT_FOUND_HINT);
     }
     return out;
   }

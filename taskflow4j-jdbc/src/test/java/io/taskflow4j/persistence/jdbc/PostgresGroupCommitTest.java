@@ -70,19 +70,9 @@ class PostgresGroupCommitTest extends AbstractGroupCommitTest {
     }
   }
 
-  /** Sessions of the test database idle inside a transaction, other than the caller's. */
+  /** Sessions of the test database idle inside a transaction. */
   private int idleInTransaction() throws java.sql.SQLException {
-    try (java.sql.Connection c = TestDatabases.postgres(db);
-        java.sql.PreparedStatement ps =
-            c.prepareStatement(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = ? AND state = 'idle in"
-                    + " transaction' AND pid <> pg_backend_pid()")) {
-      ps.setString(1, db);
-      try (ResultSet rs = ps.executeQuery()) {
-        rs.next();
-        return rs.getInt(1);
-      }
-    }
+    return TestDatabases.idleInTransaction(db).size();
   }
 
   /**

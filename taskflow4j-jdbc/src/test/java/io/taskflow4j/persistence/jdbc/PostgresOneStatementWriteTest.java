@@ -40,19 +40,9 @@ class PostgresOneStatementWriteTest {
     return TestDatabases.postgresUrl(db) + (params.isEmpty() ? "" : "?" + params);
   }
 
-  /** Sessions of the test database idle inside a transaction, other than the caller's. */
-  private int idleInTransaction() throws SQLException {
-    try (java.sql.Connection c = TestDatabases.postgres(db);
-        PreparedStatement ps =
-            c.prepareStatement(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = ? AND state = 'idle in"
-                    + " transaction' AND pid <> pg_backend_pid()")) {
-      ps.setString(1, db);
-      try (ResultSet rs = ps.executeQuery()) {
-        rs.next();
-        return rs.getInt(1);
-      }
-    }
+  /** Sessions of the test database idle inside a transaction. */
+  private int idleInTransaction() throws java.sql.SQLException {
+    return TestDatabases.idleInTransaction(db).size();
   }
 
   /** Records, at each write's commit point, whether another session sat inside a transaction. */

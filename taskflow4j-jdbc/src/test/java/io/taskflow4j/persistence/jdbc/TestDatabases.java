@@ -54,6 +54,27 @@ public final class TestDatabases {
     return DriverManager.getConnection("jdbc:mariadb://" + MARIADB_HOST + "/" + db, p);
   }
 
+  /**
+   * The last statements of the sessions of PostgreSQL database {@code db} that sit idle inside a
+   * transaction (looked at from the server's maintenance database).
+   */
+  public static java.util.List<String> idleInTransaction(String db) throws SQLException {
+    try (Connection admin = postgres(PG_ADMIN_DB);
+        java.sql.PreparedStatement ps =
+            admin.prepareStatement(
+                "SELECT query FROM pg_stat_activity"
+                    + " WHERE datname = ? AND state = 'idle in transaction'")) {
+      ps.setString(1, db);
+      try (java.sql.ResultSet rs = ps.executeQuery()) {
+        java.util.List<String> out = new java.util.ArrayList<>();
+        while (rs.next()) {
+          out.add(rs.getString(1));
+        }
+        return out;
+      }
+    }
+  }
+
   /** Skips (or, in CI, fails) unless PostgreSQL answers. */
   public static void requirePostgres() {
     require("PostgreSQL at " + PG_HOST, () -> postgres(PG_ADMIN_DB).close());
