@@ -368,14 +368,7 @@ final class JdbcWriter {
         if (st == null
             || st.revision() != ad.revision()
             || !Objects.equals(st.type(), ad.typeName())) {
-          throw refusal(
-              c,
-              "atomdetails",
-              ad.uuid(),
-              ad.revision(),
-              ad.typeName(),
-              Kind.ATOM,
-              ATOM_NOT_FOUND_HINT);
+          throw atomRefusal(c, ad);
         }
       }
       // Every row is as this write expected by now: another writer held it in between.
@@ -470,14 +463,7 @@ final class JdbcWriter {
                 if (fenceInUpdate) {
                   conn.checkFenceNow(c, what); // a stale fence before a stale revision
                 }
-                throw refusal(
-                    c,
-                    "atomdetails",
-                    ad.uuid(),
-                    ad.revision(),
-                    ad.typeName(),
-                    Kind.ATOM,
-                    ATOM_NOT_FOUND_HINT);
+                throw atomRefusal(c, ad);
               }
             }
           }
@@ -650,6 +636,13 @@ final class JdbcWriter {
 
   private static final String ATOM_NOT_FOUND_HINT = "; save it through its flow detail first";
 
+  /** {@link #refusal} of a revision-checked update of atom detail {@code ad}. */
+  private static io.taskflow4j.persistence.TaskFlowException atomRefusal(
+      java.sql.Connection c, AtomDetail ad) throws SQLException {
+    return refusal(
+        c, "atomdetails", ad.uuid(), ad.revision(), ad.typeName(), Kind.ATOM, ATOM_NOT_FOUND_HINT);
+  }
+
   /**
    * Several atom-detail updates of one group commit ({@link GroupCommit}) in the open transaction
    * {@code c}, in one statement batch (one round trip to a server): each fence read once, then the
@@ -702,15 +695,7 @@ final class JdbcWriter {
           if (counts[b] == 1) {
             out[i] = ad.withRevision(ad.revision() + 1);
           } else if (counts[b] == 0) {
-            out[i] =
-                refusal(
-                    c,
-                    "atomdetails",
-                    ad.uuid(),
-                    ad.revision(),
-                    ad.typeName(),
-                    Kind.ATOM,
-                    ATOM_NOT_FOUND_HINT);
+            out[i] = atomRefusal(c, ad);
           } else {
             // A driver that cannot say (SUCCESS_NO_INFO): the group is done write by write.
             throw new SQLException("update count " + counts[b] + " for atom '" + ad.uuid() + "'");
