@@ -30,8 +30,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * On PostgreSQL a write done alone that is one statement (an atom update, several atoms' updates
- * together, a flow update without atoms) runs in auto-commit mode: the server commits it in the
- * round trip that runs it, no transaction is held open, and a refusal still stores nothing of it.
+ * together, a flow update without atoms, a job's completion) runs in auto-commit mode: the server
+ * commits it in the round trip that runs it, no transaction is held open, and a refusal still
+ * stores nothing of it.
  */
 class PostgresOneStatementWriteTest {
   @PostgresDatabase private String db;
