@@ -67,18 +67,24 @@ final class GroupCommit {
     final boolean relaxed;
     final boolean isolated;
     final JdbcBackend.Work<T> work;
-    JdbcBackend.OneStatement<T> single; // the write as one statement, when it is alone
+    final JdbcBackend.OneStatement<T> single; // the write as one statement, when it is alone
     JdbcConnection conn; // with atom: an atom-detail update the group may batch
     io.taskflow4j.persistence.AtomDetail atom;
     T result; // set by the leader before done
     RuntimeException failure; // set by the leader before done
     boolean done; // guarded by the lock of the GroupCommit
 
-    Pending(String what, boolean relaxed, boolean isolated, JdbcBackend.Work<T> work) {
+    Pending(
+        String what,
+        boolean relaxed,
+        boolean isolated,
+        JdbcBackend.Work<T> work,
+        JdbcBackend.OneStatement<T> single) {
       this.what = what;
       this.relaxed = relaxed;
       this.isolated = isolated;
       this.work = work;
+      this.single = single;
     }
 
     T outcome() {
@@ -106,9 +112,7 @@ final class GroupCommit {
       boolean isolated,
       JdbcBackend.Work<T> work,
       JdbcBackend.OneStatement<T> single) {
-    Pending<T> p = new Pending<>(what, relaxed, isolated, work);
-    p.single = single;
-    return await(p);
+    return await(new Pending<>(what, relaxed, isolated, work, single));
   }
 
   /**
@@ -124,8 +128,8 @@ final class GroupCommit {
       boolean relaxed,
       JdbcBackend.Work<io.taskflow4j.persistence.AtomDetail> work,
       JdbcBackend.OneStatement<io.taskflow4j.persistence.AtomDetail> single) {
-    Pending<io.taskflow4j.persistence.AtomDetail> p = new Pending<>(what, relaxed, false, work);
-    p.single = single;
+    Pending<io.taskflow4j.persistence.AtomDetail> p =
+        new Pending<>(what, relaxed, false, work, single);
     p.conn = conn;
     p.atom = ad;
     return await(p);
@@ -215,7 +219,7 @@ final class GroupCommit {
     }
     try {
       backend.run(
-          group.size() + " writes in one transaction (" + group.get(0).what + ", ...)",
+          describe(group),
           JdbcBackend.Mode.WRITE,
           relaxed,
           c -> {
@@ -236,6 +240,11 @@ final class GroupCommit {
     } catch (RuntimeException e) {
       afterFailure(group, e);
     }
+  }
+
+  /** A group's transaction, for messages and commit hooks ({@code 3 writes in one transaction}). */
+  private static String describe(List<Pending<?>> group) {
+    return group.size() + " writes in one transaction (" + group.get(0).what + ", ...)";
   }
 
   /**
@@ -287,7 +296,7 @@ final class GroupCommit {
     }
     try {
       backend.runOneStatement(
-          group.size() + " writes in one transaction (" + group.get(0).what + ", ...)",
+          describe(group),
           false,
           c -> {
             applyAtoms(atoms, c);

@@ -84,13 +84,9 @@ class PostgresGroupCommitTest extends AbstractGroupCommitTest {
   void aGroupOfAtomUpdatesHoldsNoTransactionOpenButAFencedOrFlowWriteMakesItOne() throws Exception {
     try (JdbcBackend b = backend();
         io.taskflow4j.persistence.Connection c = b.getConnection()) {
-      io.taskflow4j.persistence.FlowDetail fd = io.taskflow4j.persistence.FlowDetail.create("f");
-      for (int i = 0; i < 5; i++) {
-        fd = fd.withAtom(io.taskflow4j.persistence.TaskDetail.create("t" + i));
-      }
+      List<io.taskflow4j.persistence.AtomDetail> atoms = saveAtoms(c, 5);
       io.taskflow4j.persistence.FlowDetail flow =
-          c.saveLogBook(io.taskflow4j.persistence.LogBook.create("b").withFlow(fd)).flows().get(0);
-      List<io.taskflow4j.persistence.AtomDetail> atoms = flow.atoms();
+          c.getFlowDetails(c.getLogBooks().get(0).flows().get(0).uuid());
       c.advanceFence(new io.taskflow4j.persistence.Fence("job-1", 1));
       List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
       atCommit =
