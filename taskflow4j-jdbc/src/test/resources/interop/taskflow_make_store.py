@@ -1,17 +1,21 @@
 """Creates a store with OpenStack TaskFlow's own SQL backend, as TaskFlow alone would.
 
-Usage: taskflow_make_store.py <connection> <alembic folder> [<alembic revision>]
+Usage: taskflow_make_store.py <connection> <alembic folder> [<alembic revision> | model]
 TaskFlow's upgrade() makes the tables (create_all on SQLite; alembic on the others, from the given
-folder, to the given revision or head), then TaskFlow saves two logbooks. Prints one JSON
+folder, to the given revision or head); with "model", TaskFlow's table model makes them on any
+database (create_all, as where no alembic configuration ships). Then TaskFlow saves two logbooks. Prints one JSON
 document: every logbook as TaskFlow reads it back.
 """
 import json
 import sys
 
+import sqlalchemy
+
 from alembic import config as alembic_config
 from taskflow.persistence import backends
 from taskflow.persistence import models
 from taskflow.persistence.backends.sqlalchemy import migration
+from taskflow.persistence.backends.sqlalchemy import tables
 from taskflow.types import failure
 
 
@@ -49,10 +53,17 @@ def atom(ad):
 
 def main():
     connection, folder = sys.argv[1], sys.argv[2]
-    use_alembic_folder(folder, sys.argv[3] if len(sys.argv) > 3 else None)
+    revision = sys.argv[3] if len(sys.argv) > 3 else None
     backend = backends.fetch({'connection': connection})
     conn = backend.get_connection()
-    conn.upgrade()
+    if revision == 'model':
+        metadata = sqlalchemy.MetaData()
+        tables.fetch(metadata)
+        with backend.engine.begin() as c:
+            metadata.create_all(bind=c)
+    else:
+        use_alembic_folder(folder, revision)
+        conn.upgrade()
 
     book = models.LogBook('orders', uuid='b1000000-0000-0000-0000-000000000001')
     book.meta = {'owner': 'python', 'nested': {'n': 1}}

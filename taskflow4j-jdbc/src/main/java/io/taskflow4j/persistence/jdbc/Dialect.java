@@ -32,16 +32,6 @@ enum Dialect {
     return this == POSTGRESQL ? "CAST(? AS JSON)" : "?";
   }
 
-  /** The placeholder of an atom-type parameter (a native enum type on PostgreSQL). */
-  String atomType() {
-    return this == POSTGRESQL ? "CAST(? AS atom_types)" : "?";
-  }
-
-  /** The placeholder of an intention parameter (a native enum type on PostgreSQL). */
-  String intention() {
-    return this == POSTGRESQL ? "CAST(? AS intention_type)" : "?";
-  }
-
   /**
    * The column that orders rows by insertion. SQLite assigns each new row {@code max(rowid) + 1}
    * (TaskFlow's own inserts included), so rowid is insertion order there; PostgreSQL and MySQL get

@@ -336,9 +336,9 @@ final class JdbcWriter {
       int k = 1;
       for (AtomDetail ad : ads) {
         rows.time(ps, k, now);
-        k = Rows.atomData(ps, k + 1, ad);
+        k = rows.atomData(ps, k + 1, ad);
         ps.setString(k++, ad.uuid());
-        ps.setString(k++, ad.typeName());
+        rows.enumeration(ps, k++, ad.typeName());
         ps.setLong(k++, ad.revision());
         if (fenced) {
           k = conn.bindFence(ps, k);
@@ -445,9 +445,9 @@ final class JdbcWriter {
           try (PreparedStatement ps = c.prepareStatement(sql)) {
             for (AtomDetail ad : ads) {
               rows.time(ps, 1, now);
-              int k = Rows.atomData(ps, 2, ad);
+              int k = rows.atomData(ps, 2, ad);
               ps.setString(k++, ad.uuid());
-              ps.setString(k++, ad.typeName());
+              rows.enumeration(ps, k++, ad.typeName());
               ps.setLong(k++, ad.revision());
               if (fenceInUpdate) {
                 conn.bindFence(ps, k);
@@ -476,9 +476,7 @@ final class JdbcWriter {
   private String checkedAtomUpdate() {
     return "UPDATE atomdetails SET updated_at = ?, "
         + rows.atomDataAssignments()
-        + ", revision = revision + 1 WHERE uuid = ? AND atom_type = "
-        + dialect.atomType()
-        + " AND revision = ?";
+        + ", revision = revision + 1 WHERE uuid = ? AND atom_type = ? AND revision = ?";
   }
 
   /** The revision-checked (when positive) {@code UPDATE} of an atom's row; its new revision. */
@@ -494,7 +492,7 @@ final class JdbcWriter {
         ad.typeName(),
         ps -> {
           rows.time(ps, 1, now);
-          return Rows.atomData(ps, 2, ad);
+          return rows.atomData(ps, 2, ad);
         },
         Kind.ATOM,
         ATOM_NOT_FOUND_HINT);
@@ -547,7 +545,7 @@ final class JdbcWriter {
     }
     sql.append(" WHERE uuid = ?");
     if (type != null) {
-      sql.append(" AND atom_type = ").append(dialect.atomType());
+      sql.append(" AND atom_type = ?");
     }
     if (checked) {
       sql.append(" AND revision = ?");
@@ -567,7 +565,7 @@ final class JdbcWriter {
       int i = binder.bind(ps);
       ps.setString(i++, uuid);
       if (type != null) {
-        ps.setString(i++, type);
+        rows.enumeration(ps, i++, type);
       }
       if (checked) {
         ps.setLong(i++, revision);
@@ -680,9 +678,9 @@ final class JdbcWriter {
           continue;
         }
         rows.time(ps, 1, now);
-        int k = Rows.atomData(ps, 2, ad);
+        int k = rows.atomData(ps, 2, ad);
         ps.setString(k++, ad.uuid());
-        ps.setString(k++, ad.typeName());
+        rows.enumeration(ps, k++, ad.typeName());
         ps.setLong(k, ad.revision());
         ps.addBatch();
         batched.add(i);
@@ -888,11 +886,7 @@ final class JdbcWriter {
             + j
             + ", "
             + j
-            + ", "
-            + dialect.intention()
-            + ", ?, "
-            + dialect.atomType()
-            + ", 1)";
+            + ", ?, ?, ?, 1)";
     int inserts = 0;
     try (PreparedStatement ps = c.prepareStatement(insert)) {
       for (AtomDetail ad : atoms) {
@@ -902,9 +896,9 @@ final class JdbcWriter {
         rows.time(ps, 1, now);
         rows.time(ps, 2, null);
         ps.setString(3, fd.uuid());
-        int i = Rows.atomData(ps, 4, ad);
+        int i = rows.atomData(ps, 4, ad);
         ps.setString(i++, ad.uuid());
-        ps.setString(i, ad.typeName());
+        rows.enumeration(ps, i, ad.typeName());
         ps.addBatch();
         if (++inserts == BATCH_ROWS) {
           ps.executeBatch();
@@ -932,7 +926,7 @@ final class JdbcWriter {
           up = c.prepareStatement(update);
         }
         rows.time(up, 1, now);
-        int i = Rows.atomData(up, 2, ad);
+        int i = rows.atomData(up, 2, ad);
         up.setLong(i++, sa.revision() + 1);
         up.setString(i, ad.uuid());
         up.addBatch();

@@ -96,7 +96,7 @@ final class Rows {
    * Binds the atom's data columns from {@code first}: meta, name, version, state, failure, results,
    * revert_results, revert_failure, intention (9 parameters).
    */
-  static int atomData(PreparedStatement ps, int first, AtomDetail ad) throws SQLException {
+  int atomData(PreparedStatement ps, int first, AtomDetail ad) throws SQLException {
     int i = first;
     json(ps, i++, ad.meta());
     ps.setString(i++, ad.name());
@@ -106,8 +106,23 @@ final class Rows {
     json(ps, i++, TaskFlowFormat.resultsToJson(ad));
     json(ps, i++, ad.revertResults());
     json(ps, i++, TaskFlowFormat.failureToMap(ad.revertFailure()));
-    ps.setString(i++, ad.intention().name());
+    enumeration(ps, i++, ad.intention().name());
     return i;
+  }
+
+  /**
+   * Binds the value of an enum column: the intention and the atom's type tag. PostgreSQL's columns
+   * are native enum types whose names differ between stores (TaskFlow's migrations name the
+   * intention's {@code intention_type}, its table model {@code intentions}), so the value goes
+   * untyped, as TaskFlow binds it, and the server takes the type from the column it is assigned to
+   * or compared with.
+   */
+  void enumeration(PreparedStatement ps, int i, String value) throws SQLException {
+    if (dialect == Dialect.POSTGRESQL) {
+      ps.setObject(i, value, Types.OTHER);
+    } else {
+      ps.setString(i, value);
+    }
   }
 
   /** The SQL assignments matching {@link #atomData}. */
@@ -123,8 +138,7 @@ final class Rows {
         + j
         + ", revert_failure = "
         + j
-        + ", intention = "
-        + dialect.intention();
+        + ", intention = ?";
   }
 
   // ---- reading ----

@@ -308,7 +308,7 @@ final class SchemaMigrator {
         String rev = alembicRevision(c, tables);
         adopted =
             "a TaskFlow store ("
-                + (rev == null ? "TaskFlow's unversioned SQLite schema" : "alembic revision " + rev)
+                + (rev == null ? "unversioned: " + unversioned() : "alembic revision " + rev)
                 + ")";
         flyway.baseline();
       }
@@ -569,13 +569,24 @@ final class SchemaMigrator {
         StoreLayout.Status.UPGRADE_REQUIRED,
         description
             + " holds a TaskFlow store (schema version "
-            + (rev == null ? "unversioned: TaskFlow's SQLite schema" : rev)
+            + (rev == null ? "unversioned: " + unversioned() : rev)
             + ") that taskflow4j has not adopted: it reads as it is; `upgrade` adopts it, adding"
             + " taskflow4j's columns and tables and keeping every row",
         readable,
         flowRevision,
         atomRevision,
         seq);
+  }
+
+  /**
+   * What a TaskFlow store without an alembic revision is: TaskFlow makes SQLite files from its
+   * table model and never versions them; on another database such tables come from that model too
+   * ({@code create_all}, where its alembic migrations are not at hand).
+   */
+  private String unversioned() {
+    return dialect == Dialect.SQLITE
+        ? "TaskFlow's SQLite schema"
+        : "made from TaskFlow's table model, without its migrations";
   }
 
   /** The history's latest successful version, a failed one, and one newer than this code. */

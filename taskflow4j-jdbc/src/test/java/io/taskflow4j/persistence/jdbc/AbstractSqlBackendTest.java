@@ -254,9 +254,9 @@ abstract class AbstractSqlBackendTest extends BackendContractTest {
                     + ", ?, ?, ?, ?, ?, NULL, "
                     + d.json()
                     + ", NULL, NULL, "
-                    + d.atomType()
+                    + enumValue(d, "atom_types")
                     + ", "
-                    + d.intention()
+                    + enumValue(d, "intention_type")
                     + ")")) {
           ps.setString(1, "{\"progress\": 1.0}");
           ps.setString(2, flow);
@@ -553,6 +553,11 @@ abstract class AbstractSqlBackendTest extends BackendContractTest {
         .as("plan of a page after a cursor")
         .contains("flowdetails_state_updated_idx")
         .doesNotContain(notSorted);
+  }
+
+  /** A value of a native enum type on PostgreSQL (V1's type names), a string elsewhere. */
+  private static String enumValue(Dialect d, String pgType) {
+    return d == Dialect.POSTGRESQL ? "CAST(? AS " + pgType + ")" : "?";
   }
 
   private static String time(Dialect d) {

@@ -15,6 +15,7 @@ import io.taskflow4j.persistence.FlowDetail;
 import io.taskflow4j.persistence.FlowQuery;
 import io.taskflow4j.persistence.FlowState;
 import io.taskflow4j.persistence.FlowSummary;
+import io.taskflow4j.persistence.Intention;
 import io.taskflow4j.persistence.Json;
 import io.taskflow4j.persistence.LogBook;
 import io.taskflow4j.persistence.RetryDetail;
@@ -566,6 +567,101 @@ class TaskFlowSqlInteropTest {
             + "/"
             + db,
         () -> TestDatabases.mariadb(db));
+  }
+
+  /**
+   * A store made from TaskFlow's table model ({@code tables.fetch(metadata)} and {@code
+   * create_all}, as where no alembic configuration ships, Debian's python3-taskflow among them) has
+   * no alembic revision, other constraint names, and enum types named by the model: the intention's
+   * is {@code intentions}, not the migrations' {@code intention_type}. It reads as found, is
+   * adopted, and taskflow4j then writes every kind of atom row into it (inserts, a lone update,
+   * several atoms with their flow, a changed intention), which TaskFlow reads back.
+   */
+  @Test
+  void aPostgresStoreMadeFromTaskFlowsTableModelIsAdoptedAndWrittenInto(@PostgresDatabase String db)
+      throws Exception {
+    requireTaskFlow("psycopg2", "python3-psycopg2");
+    String url = TestDatabases.postgresUrl(db);
+    List<Map<String, Object>> expected = taskflowMakesStore(url, "model");
+    try (java.sql.Connection raw = TestDatabases.postgres(db);
+        java.sql.Statement st = raw.createStatement();
+        ResultSet rs =
+            st.executeQuery(
+                "SELECT udt_name FROM information_schema.columns"
+                    + " WHERE table_name = 'atomdetails' AND column_name = 'intention'")) {
+      assertThat(rs.next()).isTrue();
+      assertThat(rs.getString(1)).as("the model's enum name").isEqualTo("intentions");
+    }
+    readAsItIs(url, expected, true);
+    validateSays(url, "unversioned: made from TaskFlow's table model, without its migrations");
+
+    TaskDetail charge = TaskDetail.create("charge");
+    RetryDetail retry = RetryDetail.create("again");
+    FlowDetail fd = FlowDetail.create("java-flow").withAtom(charge).withAtom(retry);
+    LogBook lb = LogBook.create("java-book").withFlow(fd);
+    String theirAtom;
+    try (Backend b = Backends.open(url);
+        Connection c = b.getConnection()) {
+      c.validate();
+      c.saveLogBook(lb);
+      // A lone update, and one of TaskFlow's own rows with its intention changed.
+      c.updateAtomDetails(c.getAtomDetails(charge.uuid()).withState(AtomState.RUNNING));
+      AtomDetail theirs =
+          c.getLogBook((String) expected.get(0).get("uuid")).flows().get(0).atoms().stream()
+              .filter(a -> a instanceof TaskDetail && a.state() == AtomState.FAILURE)
+              .findFirst()
+              .orElseThrow();
+      theirAtom = theirs.uuid();
+      c.updateAtomDetails(theirs.withIntention(Intention.RETRY));
+      // Several atoms with their flow.
+      FlowDetail stored = c.getFlowDetails(fd.uuid());
+      FlowDetail next = stored.withState(FlowState.SUCCESS);
+      for (AtomDetail a : stored.atoms()) {
+        next =
+            next.withAtom(
+                a instanceof TaskDetail t
+                    ? t.put(AtomState.SUCCESS, Map.of("paid", 12))
+                    : a.withState(AtomState.SUCCESS));
+      }
+      c.updateFlowDetails(next);
+      assertThat(((TaskDetail) c.getAtomDetails(charge.uuid())).results())
+          .isEqualTo(Map.of("paid", 12));
+    }
+
+    List<?> books = (List<?>) runTaskFlow(url, charge.uuid());
+    assertThat(books.toString()).contains("java-book", "java-flow", "py-book");
+    assertThat(atomAsTaskFlowReads(books, charge.uuid()))
+        .containsEntry("type", "TaskDetail")
+        .containsEntry("results", Map.of("paid", 12))
+        .containsEntry("revert_results", "undone")
+        .containsEntry("intention", "EXECUTE");
+    assertThat(atomAsTaskFlowReads(books, retry.uuid()))
+        .containsEntry("type", "RetryDetail")
+        .containsEntry("state", "SUCCESS");
+    assertThat(atomAsTaskFlowReads(books, theirAtom))
+        .as("TaskFlow reads the intention taskflow4j wrote on its row")
+        .containsEntry("intention", "RETRY")
+        .containsEntry("state", "FAILURE");
+    try (Backend b = Backends.fetch(url);
+        Connection c = b.getConnection()) {
+      assertThat(c.getAtomDetails(theirAtom).intention()).isEqualTo(Intention.RETRY);
+      assertThat(c.getAtomDetails(charge.uuid()).state()).isEqualTo(AtomState.REVERTED);
+    }
+  }
+
+  /** The atom of that uuid in logbooks as the TaskFlow scripts print them. */
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> atomAsTaskFlowReads(List<?> books, String uuid) {
+    for (Object b : books) {
+      for (Object f : (List<Object>) ((Map<String, Object>) b).get("flows")) {
+        for (Object a : (List<Object>) ((Map<String, Object>) f).get("atoms")) {
+          if (uuid.equals(((Map<String, Object>) a).get("uuid"))) {
+            return (Map<String, Object>) a;
+          }
+        }
+      }
+    }
+    throw new AssertionError("TaskFlow did not read atom " + uuid + " in " + books);
   }
 
   /** Opens a raw connection to the test database. */
