@@ -39,7 +39,6 @@ final class GroupCommit {
 
   private final JdbcBackend backend;
   private final ReentrantLock lock = new ReentrantLock();
-  private final Condition committed = lock.newCondition();
   private final ArrayDeque<Pending<?>> queue = new ArrayDeque<>(); // guarded by lock
   private boolean leading; // guarded by lock: a group is being committed
   private long groups; // guarded by lock
@@ -73,6 +72,7 @@ final class GroupCommit {
     T result; // set by the leader before done
     RuntimeException failure; // set by the leader before done
     boolean done; // guarded by the lock of the GroupCommit
+    Condition wake; // the writer's own: signalled when done, or when it is to lead
 
     Pending(
         String what,
@@ -135,9 +135,17 @@ final class GroupCommit {
     return await(p);
   }
 
+  /**
+   * Queues {@code mine} and waits until it is committed, leading a group when none is being
+   * committed. Each writer waits on a condition of its own: a leader wakes exactly the writers of
+   * its group and then the first writer still queued, who leads the next group. (One shared
+   * condition woke every waiting writer at every commit: with 64 workers waiting, 64 wake-ups per
+   * commit, nearly all only to wait again.)
+   */
   private <T> T await(Pending<T> mine) {
     lock.lock();
     try {
+      mine.wake = lock.newCondition();
       queue.add(mine);
     } finally {
       lock.unlock();
@@ -148,7 +156,7 @@ final class GroupCommit {
       try {
         while (!mine.done && leading) {
           // Uninterruptible: the write's outcome must be known before its caller goes on.
-          committed.awaitUninterruptibly();
+          mine.wake.awaitUninterruptibly();
         }
         if (mine.done) {
           break;
@@ -184,6 +192,7 @@ final class GroupCommit {
       try {
         for (Pending<?> p : group) {
           p.done = true;
+          p.wake.signal();
         }
         groups++;
         writes += group.size();
@@ -191,7 +200,10 @@ final class GroupCommit {
           relaxedGroups++;
         }
         leading = false;
-        committed.signalAll();
+        Pending<?> next = queue.peek();
+        if (next != null) {
+          next.wake.signal(); // leads the next group (the leader itself may take it first)
+        }
       } finally {
         lock.unlock();
       }
