@@ -16,6 +16,7 @@ import io.taskflow4j.persistence.WrappedFailureException;
 import io.taskflow4j.storage.InvalidResultException;
 import io.taskflow4j.storage.Storage;
 import java.util.Map;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -51,17 +52,30 @@ final class AtomWork {
 
   /**
    * Whether a task's SUCCESS may be held back to share the commit of the next atom's RUNNING marker
-   * ({@link Storage#saveLater}): only on a serial run that its engine drives to the end, where the
-   * next write follows at once on the same thread.
+   * ({@link Storage#saveLater}): on a serial run that its engine drives to the end, where the next
+   * write follows at once on the same thread; and on a parallel run's own workers ({@link
+   * WorkerPool}), each holding its result until its own next marker, or until it finds no job.
    */
   private final boolean holdResults;
 
-  AtomWork(ActionEngine engine, Compilation compilation, Storage storage, boolean holdResults) {
+  /**
+   * Where a parallel run's held result's completion goes once it is stored (the engine thread's
+   * queue), or {@code null} on a serial run, whose completion is returned at once.
+   */
+  private final Consumer<Completion> later;
+
+  AtomWork(
+      ActionEngine engine,
+      Compilation compilation,
+      Storage storage,
+      boolean holdResults,
+      Consumer<Completion> later) {
     this.engine = engine;
     this.cfg = engine.cfg;
     this.compilation = compilation;
     this.storage = storage;
     this.holdResults = holdResults;
+    this.later = later;
   }
 
   Arguments arguments(int i) {
@@ -151,12 +165,26 @@ final class AtomWork {
         if (holdResults && atom instanceof Task) {
           // Written with the next atom's RUNNING marker; the listeners hear of it after that.
           Object done = result;
+          if (later == null) {
+            s.saveLater(
+                name,
+                result,
+                end,
+                () -> engine.notifyAtom(i, AtomState.RUNNING, AtomState.SUCCESS, done, null, took));
+            return new Completion(i, false, null, null);
+          }
+          // Parallel: the engine thread, too, learns of it only once it is stored, and of a
+          // failed write as this atom's engine error.
           s.saveLater(
               name,
               result,
               end,
-              () -> engine.notifyAtom(i, AtomState.RUNNING, AtomState.SUCCESS, done, null, took));
-          return new Completion(i, false, null, null);
+              () -> {
+                engine.notifyAtom(i, AtomState.RUNNING, AtomState.SUCCESS, done, null, took);
+                later.accept(new Completion(i, false, null, null));
+              },
+              failed -> later.accept(new Completion(i, false, null, failed)));
+          return null;
         }
         s.save(name, result, AtomState.SUCCESS, end);
       } catch (InvalidResultException | IllegalArgumentException e) {

@@ -18,8 +18,6 @@ import java.util.List;
 import java.util.NoSuchElementException;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.Executor;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import org.slf4j.Logger;
@@ -83,7 +81,7 @@ final class FlowRun implements Engine.EngineRun {
   private final List<Failure> retained = new ArrayList<>();
   private Throwable engineError;
   private Executor executor;
-  private ExecutorService ownedPool;
+  private WorkerPool ownedPool;
 
   /** Whether {@link ActionEngine#run()} drives this run to its end (no caller between steps). */
   private final boolean driven;
@@ -169,7 +167,14 @@ final class FlowRun implements Engine.EngineRun {
       engine.validate();
       c = engine.compilation;
       s = engine.storage;
-      work = new AtomWork(engine, c, s, driven && !cfg.parallel());
+      boolean ownWorkers = cfg.parallel() && cfg.executor() == null;
+      work =
+          new AtomWork(
+              engine,
+              c,
+              s,
+              driven && (!cfg.parallel() || ownWorkers),
+              driven && ownWorkers ? completions::add : null);
       n = c.atomCount;
       engine.changeFlowState(FlowState.RUNNING);
       startExecutor();
@@ -189,9 +194,12 @@ final class FlowRun implements Engine.EngineRun {
     } else if (cfg.executor() != null) {
       executor = cfg.executor();
     } else {
+      // A worker with no job writes the result it holds (see AtomWork#execute).
       ownedPool =
-          Executors.newFixedThreadPool(
-              cfg.maxWorkers(), DaemonThreads.numbered("taskflow4j-" + s.flowName() + "-"));
+          new WorkerPool(
+              cfg.maxWorkers(),
+              DaemonThreads.numbered("taskflow4j-" + s.flowName() + "-"),
+              s::flush);
       executor = ownedPool;
     }
   }
@@ -478,7 +486,10 @@ final class FlowRun implements Engine.EngineRun {
     }
   }
 
-  /** Runs on the executor: the atom's work, then hands the outcome to the engine thread. */
+  /**
+   * Runs on the executor: the atom's work, then hands the outcome to the engine thread (unless the
+   * work held its result back: its completion follows the result's write).
+   */
   private void report(int i, boolean isRevert, AtomState old) {
     Completion done;
     try {
@@ -486,7 +497,9 @@ final class FlowRun implements Engine.EngineRun {
     } catch (Throwable t) {
       done = new Completion(i, isRevert, null, t);
     }
-    completions.add(done);
+    if (done != null) {
+      completions.add(done);
+    }
   }
 
   /** TaskFlow's retry_subflow: the retry executes again; its scope starts over. */
@@ -521,7 +534,8 @@ final class FlowRun implements Engine.EngineRun {
       if (done.engineError() != null) {
         if (engineError == null) {
           engineError = done.engineError();
-        } else {
+        } else if (done.engineError() != engineError) {
+          // A failed joint write is both atoms' error (the held result's and the marker's).
           engineError.addSuppressed(done.engineError());
         }
         continue;

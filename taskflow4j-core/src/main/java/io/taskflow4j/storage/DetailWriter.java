@@ -17,7 +17,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -51,8 +53,12 @@ final class DetailWriter {
   /** The flow detail's own fields (no atoms), as last written or read. */
   private volatile FlowDetail header;
 
-  /** A finished atom's result held back to share the next write's commit (see {@link #hold}). */
-  private record Held(AtomEntry entry, AtomDetail updated, Runnable afterWrite) {}
+  /**
+   * A finished atom's result held back to share the next write's commit (see {@link #hold}); {@code
+   * lost} is told when its write failed.
+   */
+  private record Held(
+      AtomEntry entry, AtomDetail updated, Runnable afterWrite, Consumer<Throwable> lost) {}
 
   /**
    * Whether the next {@link #writeCreated} is deferred ({@link #deferCreated}), and the entries it
@@ -63,8 +69,11 @@ final class DetailWriter {
 
   private volatile NameIndex<AtomEntry> pendingCreated;
 
-  private final Object heldLock = new Object();
-  private volatile Held held; // guarded by heldLock for writes
+  /**
+   * The held results, one per thread that holds one: a parallel run's workers each hold their
+   * task's result until their own next RUNNING marker.
+   */
+  private final ConcurrentHashMap<Thread, Held> held = new ConcurrentHashMap<>();
 
   DetailWriter(AtomTable table, StoreWriter store, StorageOptions options, FlowDetail header) {
     this.table = table;
@@ -189,11 +198,17 @@ final class DetailWriter {
           if (h == null) {
             written = store.writeAtom(updated, header.name());
           } else {
-            List<AtomDetail> both =
-                store.writeAtoms(
-                    List.of(h.updated(), updated),
-                    "atom details '" + h.entry().name + "' and '" + name + "'",
-                    header.name());
+            List<AtomDetail> both;
+            try {
+              both =
+                  store.writeAtoms(
+                      List.of(h.updated(), updated),
+                      "atom details '" + h.entry().name + "' and '" + name + "'",
+                      header.name());
+            } catch (RuntimeException | Error failed) {
+              h.lost().accept(failed);
+              throw failed;
+            }
             recordWritten(h.entry(), both.get(0));
             heldWritten = true;
             written = both.get(1);
@@ -232,8 +247,16 @@ final class DetailWriter {
    *
    * @throws InvalidResultException when the result cannot be represented as JSON (nothing is held)
    */
-  void hold(String name, Object result, Map<String, ?> metaEntries, Runnable afterWrite) {
-    flushHeld();
+  void hold(
+      String name,
+      Object result,
+      Map<String, ?> metaEntries,
+      Runnable afterWrite,
+      Consumer<Throwable> lost) {
+    Held mine = takeHeld();
+    if (mine != null) {
+      writeHeld(mine);
+    }
     AtomEntry e = table.entry(name);
     if (!store.writesAtomsTogether() || e.kind != AtomKind.TASK) {
       save(name, result, AtomState.SUCCESS, metaEntries);
@@ -250,9 +273,7 @@ final class DetailWriter {
         changed = !updated.equals(current);
         if (changed) {
           warnIfMissingProvides(e, updated, value);
-          synchronized (heldLock) {
-            held = new Held(e, updated, afterWrite);
-          }
+          held.put(Thread.currentThread(), new Held(e, updated, afterWrite, lost));
         }
       }
     } finally {
@@ -263,42 +284,55 @@ final class DetailWriter {
     }
   }
 
-  /** Writes the held result now, if there is one (see {@link #hold}). */
+  /** Writes every held result now, if there is one (see {@link #hold}). */
   void flushHeld() {
-    if (held == null) {
+    flushHeldBut(null);
+  }
+
+  /** Writes the held results of every thread but {@code keep} (none: every thread). */
+  private void flushHeldBut(Thread keep) {
+    if (held.isEmpty()) {
       return;
     }
-    Held h = takeHeld();
-    if (h != null) {
-      writeHeld(h);
+    for (Thread t : held.keySet()) {
+      Held h = t == keep ? null : held.remove(t);
+      if (h != null) {
+        writeHeld(h);
+      }
     }
   }
 
-  /** As {@link #flushHeld()}, only when the held result is atom {@code name}'s. */
+  /** As {@link #flushHeld()}, only for a held result of atom {@code name}. */
   void flushHeldFor(String name) {
-    Held h = held;
-    if (h != null && h.entry().name.equals(name)) {
-      flushHeld();
+    if (held.isEmpty()) {
+      return;
+    }
+    for (Map.Entry<Thread, Held> e : held.entrySet()) {
+      if (e.getValue().entry().name.equals(name) && held.remove(e.getKey(), e.getValue())) {
+        writeHeld(e.getValue());
+      }
     }
   }
 
+  /** The result this thread holds, taken from the holds; {@code null} when none. */
   private Held takeHeld() {
-    synchronized (heldLock) {
-      Held h = held;
-      held = null;
-      return h;
-    }
+    return held.isEmpty() ? null : held.remove(Thread.currentThread());
   }
 
   private void writeHeld(Held h) {
-    flushCreated();
-    table.structure.readLock().lock();
     try {
-      synchronized (h.entry()) {
-        recordWritten(h.entry(), store.writeAtom(h.updated(), header.name()));
+      flushCreated();
+      table.structure.readLock().lock();
+      try {
+        synchronized (h.entry()) {
+          recordWritten(h.entry(), store.writeAtom(h.updated(), header.name()));
+        }
+      } finally {
+        table.structure.readLock().unlock();
       }
-    } finally {
-      table.structure.readLock().unlock();
+    } catch (RuntimeException | Error failed) {
+      h.lost().accept(failed);
+      throw failed;
     }
     h.afterWrite().run();
   }
@@ -517,6 +551,7 @@ final class DetailWriter {
   /** See {@link Storage#changeFlowState}. */
   boolean changeFlowState(FlowState state) {
     Objects.requireNonNull(state, "state");
+    flushHeldBut(Thread.currentThread()); // other threads' results come before the flow's state
     Held h = takeHeld();
     NameIndex<AtomEntry> created = pendingCreated;
     if (created != null && h != null) {
@@ -552,6 +587,9 @@ final class DetailWriter {
             // Another writer changed the flow's own record: the result is still this run's to
             // record, alone (below), as before the state; the caller decides about the state.
             refused = e;
+          } catch (RuntimeException | Error failed) {
+            h.lost().accept(failed);
+            throw failed;
           }
         }
       }

@@ -221,8 +221,24 @@ public final class Storage implements AutoCloseable {
    */
   public void saveLater(
       String name, Object result, Map<String, ?> metaEntries, Runnable afterWrite) {
+    saveLater(name, result, metaEntries, afterWrite, failed -> {});
+  }
+
+  /**
+   * As {@link #saveLater(String, Object, Map, Runnable)}, telling {@code ifLost} when the held
+   * result's write fails (the failure then also reaches the call that wrote it). Each thread holds
+   * its own result: a parallel engine's worker holds its task's result until its own next RUNNING
+   * marker, and any write of another kind writes every held result first.
+   */
+  public void saveLater(
+      String name,
+      Object result,
+      Map<String, ?> metaEntries,
+      Runnable afterWrite,
+      java.util.function.Consumer<Throwable> ifLost) {
     Objects.requireNonNull(afterWrite, "afterWrite");
-    details.hold(name, result, metaEntries, afterWrite);
+    Objects.requireNonNull(ifLost, "ifLost");
+    details.hold(name, result, metaEntries, afterWrite, ifLost);
   }
 
   /**

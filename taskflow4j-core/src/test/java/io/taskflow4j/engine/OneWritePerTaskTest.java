@@ -25,7 +25,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * A serial run on a store that writes two atoms together costs one write per task: a task's result
- * goes with the next task's RUNNING marker, and a new run's atoms go with its RUNNING state.
+ * goes with the next task's RUNNING marker, and a new run's atoms go with its RUNNING state. So
+ * does a parallel run on its own workers: each worker's result goes with its own next marker.
  * Listeners still hear of each result only once it is stored, in the usual order; every way out of
  * the run writes a held result.
  */
@@ -183,7 +184,7 @@ class OneWritePerTaskTest {
   }
 
   @Test
-  void aRunDrivenStepByStepOrInParallelWritesEachResultAlone() {
+  void aRunDrivenStepByStepOrOnTheCallersExecutorWritesEachResultAlone() {
     TogetherConnection c = new TogetherConnection(memory, true);
     try (Engine engine = Engines.load(chain(4)).connection(c).build();
         Engine.EngineRun steps = engine.runIter()) {
@@ -196,12 +197,156 @@ class OneWritePerTaskTest {
     assertThat(heard).containsExactlyElementsOf(expectedEvents(4));
 
     c.writes.clear();
-    try (Engine engine = Engines.load(chain(4)).connection(c).parallel(2).build()) {
+    java.util.concurrent.ExecutorService pool =
+        java.util.concurrent.Executors.newFixedThreadPool(2);
+    try (Engine engine = Engines.load(fanout(12)).connection(c).executor(pool).build()) {
       engine.run();
       assertThat(engine.flowState()).isEqualTo(FlowState.SUCCESS);
+    } finally {
+      pool.shutdown();
     }
     assertThat(c.jointWrites()).isZero();
     assertThat(heardBeforeStored).isEmpty();
+  }
+
+  private io.taskflow4j.flow.UnorderedFlow fanout(int n) {
+    io.taskflow4j.flow.UnorderedFlow flow = io.taskflow4j.flow.UnorderedFlow.of("fan");
+    for (int i = 0; i < n; i++) {
+      int k = i;
+      flow.add(
+          Task.of(
+              "t" + i,
+              () -> {
+                calls.incrementAndGet();
+                return k * 10;
+              }));
+    }
+    return flow;
+  }
+
+  /** The atom writes (flow-detail writes left out). */
+  private static List<List<String>> atomWrites(TogetherConnection c) {
+    synchronized (c.writes) {
+      return c.writes.stream().filter(w -> !w.get(0).startsWith("flow:")).toList();
+    }
+  }
+
+  @Test
+  void aParallelRunsOwnWorkersEachWriteTheirResultWithTheirNextMarker() {
+    TogetherConnection c = new TogetherConnection(memory, true);
+    int n = 40;
+    int workers = 4;
+    String fd;
+    try (Engine engine = Engines.load(fanout(n)).connection(c).parallel(workers).build()) {
+      listen(engine);
+      c.writes.clear();
+      engine.run();
+      assertThat(engine.flowState()).isEqualTo(FlowState.SUCCESS);
+      fd = engine.flowDetail().uuid();
+    }
+    // About one write per task (two without holding): its RUNNING marker, carrying the result its
+    // worker held, if any; a worker that finds no next task (at the end, or for a moment while
+    // the engine is still handing the tasks out) writes its result alone.
+    List<List<String>> atoms = atomWrites(c);
+    assertThat(atoms.stream().filter(w -> w.get(w.size() - 1).endsWith(":RUNNING")).count())
+        .isEqualTo(n);
+    assertThat(atoms.size()).isBetween(n, n + n / 4);
+    assertThat(c.jointWrites()).isGreaterThanOrEqualTo(n / 2);
+    for (List<String> w : atoms) {
+      if (w.size() == 2) {
+        assertThat(w.get(0)).endsWith(":SUCCESS");
+        assertThat(w.get(1)).endsWith(":RUNNING");
+      }
+    }
+    assertThat(heardBeforeStored).isEmpty();
+    assertThat(heard.stream().filter(e -> e.endsWith(":SUCCESS"))).hasSize(n);
+    FlowDetail stored = memory.getFlowDetails(fd);
+    for (int i = 0; i < n; i++) {
+      AtomDetail ad = stored.findByName("t" + i).orElseThrow();
+      assertThat(ad.state()).isEqualTo(AtomState.SUCCESS);
+      assertThat(ad.lastResults()).isEqualTo(i * 10);
+    }
+  }
+
+  @Test
+  void aParallelRunStartsATaskOnlyOnceWhatItFollowsIsStored() {
+    TogetherConnection c = new TogetherConnection(memory, true);
+    List<String> startedTooSoon = Collections.synchronizedList(new ArrayList<>());
+    try (Engine engine = Engines.load(chain(8)).connection(c).parallel(3).build()) {
+      listen(engine);
+      engine
+          .atomNotifier()
+          .registerAny(
+              e -> {
+                int k = Integer.parseInt(e.atomName().substring(1));
+                if (e.state() == AtomState.RUNNING && k > 0) {
+                  AtomDetail before =
+                      memory
+                          .getFlowDetails(engine.flowDetail().uuid())
+                          .findByName("t" + (k - 1))
+                          .orElseThrow();
+                  if (before.state() != AtomState.SUCCESS) {
+                    startedTooSoon.add(e.atomName());
+                  }
+                }
+              });
+      engine.run();
+      assertThat(engine.flowState()).isEqualTo(FlowState.SUCCESS);
+    }
+    assertThat(startedTooSoon).isEmpty();
+    assertThat(heard).containsExactlyElementsOf(expectedEvents(8));
+    assertThat(heardBeforeStored).isEmpty();
+  }
+
+  @Test
+  void aParallelWorkersFailedJointWriteEndsTheRunAsACrashWouldAndNothingWaitsForIt() {
+    TogetherConnection c = new TogetherConnection(memory, true);
+    int n = 30;
+    String fd;
+    try (Engine engine = Engines.load(fanout(n)).connection(c).parallel(3).build()) {
+      listen(engine);
+      c.failNextList = new ConflictException("another engine moved the flow on");
+      org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(
+          java.time.Duration.ofSeconds(60),
+          () -> assertThatThrownBy(engine::run).isInstanceOf(ConflictException.class));
+      fd = engine.flowDetail().uuid();
+    }
+    assertThat(heardBeforeStored).isEmpty(); // no one heard of the result that was lost
+    FlowDetail stored = memory.getFlowDetails(fd);
+    long done = stored.atoms().stream().filter(a -> a.state() == AtomState.SUCCESS).count();
+    assertThat(done).isLessThan(n);
+    assertThat(heard.stream().filter(e -> e.endsWith(":SUCCESS"))).hasSize((int) done);
+    int before = calls.get();
+    try (Engine engine = Engines.load(fanout(n)).connection(c).flowDetail(stored).build()) {
+      engine.run();
+      assertThat(engine.flowState()).isEqualTo(FlowState.SUCCESS);
+    }
+    assertThat(calls.get() - before).isEqualTo(n - (int) done); // only what was not stored
+  }
+
+  @Test
+  void aParallelWorkersFailedLoneWriteOfItsResultEndsTheRunAndTheTaskRunsAgainOnResume() {
+    TogetherConnection c = new TogetherConnection(memory, true);
+    String fd;
+    try (Engine engine = Engines.load(chain(3)).connection(c).parallel(2).build()) {
+      listen(engine);
+      // In a chain the worker finds no next task: it writes its result alone, and that fails.
+      c.failWriteOf = "t0:SUCCESS";
+      c.failWith = new ConflictException("another engine moved the flow on");
+      org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(
+          java.time.Duration.ofSeconds(60),
+          () -> assertThatThrownBy(engine::run).isInstanceOf(ConflictException.class));
+      fd = engine.flowDetail().uuid();
+    }
+    FlowDetail stored = memory.getFlowDetails(fd);
+    assertThat(stored.findByName("t0").get().state()).isEqualTo(AtomState.RUNNING);
+    assertThat(heard).containsExactly("t0:RUNNING");
+    assertThat(calls).hasValue(1);
+    try (Engine engine = Engines.load(chain(3)).connection(c).flowDetail(stored).build()) {
+      engine.run();
+      assertThat(engine.flowState()).isEqualTo(FlowState.SUCCESS);
+    }
+    assertThat(calls).hasValue(4);
   }
 
   @Test

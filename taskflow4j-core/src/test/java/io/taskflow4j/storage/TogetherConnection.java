@@ -67,9 +67,19 @@ public final class TogetherConnection extends ForwardingConnection {
     return together;
   }
 
+  /** A single atom write ({@code name:STATE}) to refuse with {@link #failWith}, once. */
+  public volatile String failWriteOf;
+
+  public volatile RuntimeException failWith;
+
   @Override
   public AtomDetail updateAtomDetails(AtomDetail atomDetail) {
-    writes.add(List.of(atomDetail.name() + ":" + atomDetail.state()));
+    String what = atomDetail.name() + ":" + atomDetail.state();
+    writes.add(List.of(what));
+    if (what.equals(failWriteOf)) {
+      failWriteOf = null;
+      throw failWith;
+    }
     return delegate().updateAtomDetails(atomDetail);
   }
 
