@@ -67,8 +67,9 @@ final class GroupCommit {
     final boolean isolated;
     final JdbcBackend.Work<T> work;
     final JdbcBackend.OneStatement<T> single; // the write as one statement, when it is alone
-    JdbcConnection conn; // with atom: an atom-detail update the group may batch
+    JdbcConnection conn; // with atom or atoms: atom-detail updates the group may batch
     io.taskflow4j.persistence.AtomDetail atom;
+    List<io.taskflow4j.persistence.AtomDetail> atoms; // several atoms' updates, all or none
     T result; // set by the leader before done
     RuntimeException failure; // set by the leader before done
     boolean done; // guarded by the lock of the GroupCommit
@@ -142,6 +143,26 @@ final class GroupCommit {
    * condition woke every waiting writer at every commit: with 64 workers waiting, 64 wake-ups per
    * commit, nearly all only to wait again.)
    */
+  /**
+   * As {@link #submitAtom}, for updates of several atoms ({@code ads}, each with a revision to
+   * check) that must be stored all or none: a group batches their rows with its other atom updates,
+   * and when some of them are refused and others not, the group is rolled back and each of its
+   * writes done again alone.
+   */
+  List<io.taskflow4j.persistence.AtomDetail> submitAtoms(
+      JdbcConnection conn,
+      List<io.taskflow4j.persistence.AtomDetail> ads,
+      String what,
+      boolean relaxed,
+      JdbcBackend.Work<List<io.taskflow4j.persistence.AtomDetail>> work,
+      JdbcBackend.OneStatement<List<io.taskflow4j.persistence.AtomDetail>> single) {
+    Pending<List<io.taskflow4j.persistence.AtomDetail>> p =
+        new Pending<>(what, relaxed, true, work, single);
+    p.conn = conn;
+    p.atoms = List.copyOf(ads);
+    return await(p);
+  }
+
   private <T> T await(Pending<T> mine) {
     lock.lock();
     try {
@@ -236,10 +257,10 @@ final class GroupCommit {
           relaxed,
           c -> {
             // Again from the start when the transaction is retried.
-            List<Pending<io.taskflow4j.persistence.AtomDetail>> atoms = new ArrayList<>();
+            List<Pending<?>> atoms = new ArrayList<>();
             for (Pending<?> p : group) {
-              if (p.atom != null && batchAtoms) {
-                atoms.add(atomPending(p));
+              if ((p.atom != null || p.atoms != null) && batchAtoms) {
+                atoms.add(p);
               } else {
                 apply(p, c);
               }
@@ -300,10 +321,8 @@ final class GroupCommit {
    * outcome as in a transaction.
    */
   private void commitAtomsInOneBatch(List<Pending<?>> group) {
-    List<Pending<io.taskflow4j.persistence.AtomDetail>> atoms = new ArrayList<>(group.size());
     List<io.taskflow4j.persistence.AtomDetail> details = new ArrayList<>(group.size());
     for (Pending<?> p : group) {
-      atoms.add(atomPending(p));
       details.add(p.atom);
     }
     try {
@@ -311,7 +330,7 @@ final class GroupCommit {
           describe(group),
           false,
           c -> {
-            applyAtoms(atoms, c);
+            applyAtoms(group, c);
             return null;
           },
           c -> JdbcWriter.revisionsAre(c, details));
@@ -320,29 +339,65 @@ final class GroupCommit {
     }
   }
 
-  @SuppressWarnings("unchecked")
-  private static Pending<io.taskflow4j.persistence.AtomDetail> atomPending(Pending<?> p) {
-    return (Pending<io.taskflow4j.persistence.AtomDetail>) p;
+  /**
+   * A write of several atoms that the group's batch stored in part: the group's transaction is
+   * rolled back and each of its writes done again alone ({@link #afterFailure}).
+   */
+  private static final class PartlyStored extends RuntimeException {
+    PartlyStored(String what) {
+      super(what + " was refused for some of its atoms and not others", null, false, false);
+    }
   }
 
-  /** The group's atom updates in one statement batch, each with its own outcome. */
-  private static void applyAtoms(
-      List<Pending<io.taskflow4j.persistence.AtomDetail>> atoms, java.sql.Connection c)
+  /**
+   * The group's atom updates (single ones and writes of several atoms) in one statement batch, in
+   * the open transaction {@code c}, each write with its own outcome. A write of several atoms that
+   * is refused for some of them only throws {@link PartlyStored}.
+   */
+  @SuppressWarnings("unchecked")
+  private static void applyAtoms(List<Pending<?>> writes, java.sql.Connection c)
       throws SQLException {
-    List<JdbcConnection> conns = new ArrayList<>(atoms.size());
-    List<io.taskflow4j.persistence.AtomDetail> details = new ArrayList<>(atoms.size());
-    for (Pending<io.taskflow4j.persistence.AtomDetail> p : atoms) {
+    List<JdbcConnection> conns = new ArrayList<>(writes.size());
+    List<io.taskflow4j.persistence.AtomDetail> details = new ArrayList<>(writes.size());
+    for (Pending<?> p : writes) {
       p.result = null;
       p.failure = null;
-      conns.add(p.conn);
-      details.add(p.atom);
+      for (io.taskflow4j.persistence.AtomDetail ad : p.atoms != null ? p.atoms : List.of(p.atom)) {
+        conns.add(p.conn);
+        details.add(ad);
+      }
     }
     Object[] out = conns.get(0).writer.updateAtomsBatched(c, conns, details);
-    for (int i = 0; i < atoms.size(); i++) {
-      if (out[i] instanceof io.taskflow4j.persistence.AtomDetail written) {
-        atoms.get(i).result = written;
+    int row = 0;
+    for (Pending<?> p : writes) {
+      if (p.atoms == null) {
+        Pending<io.taskflow4j.persistence.AtomDetail> one =
+            (Pending<io.taskflow4j.persistence.AtomDetail>) p;
+        if (out[row] instanceof io.taskflow4j.persistence.AtomDetail written) {
+          one.result = written;
+        } else {
+          one.failure = (RuntimeException) out[row];
+        }
+        row++;
+        continue;
+      }
+      Pending<List<io.taskflow4j.persistence.AtomDetail>> several =
+          (Pending<List<io.taskflow4j.persistence.AtomDetail>>) p;
+      List<io.taskflow4j.persistence.AtomDetail> written = new ArrayList<>(p.atoms.size());
+      RuntimeException refused = null;
+      for (int k = 0; k < p.atoms.size(); k++, row++) {
+        if (out[row] instanceof io.taskflow4j.persistence.AtomDetail w) {
+          written.add(w);
+        } else if (refused == null) {
+          refused = (RuntimeException) out[row];
+        }
+      }
+      if (refused == null) {
+        several.result = written;
+      } else if (written.isEmpty()) {
+        several.failure = refused; // none of it stored
       } else {
-        atoms.get(i).failure = (RuntimeException) out[i];
+        throw new PartlyStored(p.what);
       }
     }
   }

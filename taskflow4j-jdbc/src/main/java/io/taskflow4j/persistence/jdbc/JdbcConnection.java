@@ -263,6 +263,25 @@ final class JdbcConnection implements Connection {
         what, () -> backend.groupCommit().submitAtom(this, ad, what, relaxed, work, single));
   }
 
+  /**
+   * Updates of several atoms, all or none, each with a revision to check, in the backend's next
+   * group commit, where their rows may be batched with the group's other atom updates ({@link
+   * GroupCommit#submitAtoms}); {@code work} does them alone, {@code single} (when given) as one
+   * statement.
+   */
+  List<AtomDetail> writeGroupedAtoms(
+      List<AtomDetail> ads,
+      String what,
+      boolean relaxed,
+      JdbcBackend.Work<List<AtomDetail>> work,
+      JdbcBackend.OneStatement<List<AtomDetail>> single) {
+    if (!backend.settings().groupCommit()) {
+      return settle(what, () -> backend.runAlone(what, relaxed, work, single));
+    }
+    return settle(
+        what, () -> backend.groupCommit().submitAtoms(this, ads, what, relaxed, work, single));
+  }
+
   private <T> T settle(String what, java.util.function.Supplier<T> write) {
     try {
       return write.get();

@@ -423,10 +423,7 @@ final class JdbcWriter {
           new JdbcBackend.OneStatement<>(
               c -> updateAtomsInOneStatement(c, ads, what), c -> revisionsAre(c, ads));
     }
-    return conn.writeGrouped(
-        "updating " + what,
-        markers,
-        true,
+    JdbcBackend.Work<List<AtomDetail>> work =
         c -> {
           // The fence goes into every row's UPDATE of the batch (one round trip either way).
           boolean fenceInUpdate = batch && conn.fenceInUpdate();
@@ -468,8 +465,12 @@ final class JdbcWriter {
             }
           }
           return out;
-        },
-        single);
+        };
+    if (batch && new java.util.HashSet<>(uuids).size() == uuids.size()) {
+      // Batched with the group's other atom updates; on a partial refusal, done alone.
+      return conn.writeGroupedAtoms(ads, "updating " + what, markers, work, single);
+    }
+    return conn.writeGrouped("updating " + what, markers, true, work, single);
   }
 
   /** The revision-checked {@code UPDATE} of an atom's row, as batched. */

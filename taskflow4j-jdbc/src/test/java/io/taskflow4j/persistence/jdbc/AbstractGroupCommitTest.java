@@ -41,6 +41,15 @@ abstract class AbstractGroupCommitTest {
   /** The connection string of a fresh, empty store for one test. */
   abstract String url() throws Exception;
 
+  /**
+   * Whether the store's group puts its atom updates in one statement batch: not MySQL/MariaDB,
+   * whose drivers may answer a batch without a count per statement (each write then runs in a
+   * savepoint of the group's transaction).
+   */
+  boolean batchesAtoms() {
+    return true;
+  }
+
   private final ExecutorService pool = Executors.newCachedThreadPool();
 
   /** Released to let the held commit go on. */
@@ -273,6 +282,51 @@ abstract class AbstractGroupCommitTest {
       assertThat(c.getAtomDetails(atoms.get(2).uuid())).isEqualTo(atoms.get(2));
       assertThat(c.getAtomDetails(atoms.get(3).uuid()).lastResults()).isEqualTo(3);
       assertThat(c.getAtomDetails(atoms.get(4).uuid()).lastResults()).isEqualTo(4);
+    }
+  }
+
+  /**
+   * A parallel engine's worker writes its task's result with its next task's RUNNING marker: such
+   * writes of two atoms join the group's one statement batch, taking no savepoint; one refused as a
+   * whole fails alone, and the group is not split.
+   */
+  @Test
+  void writesOfSeveralAtomsInAGroupShareItsBatchWithoutSavepoints() throws Exception {
+    try (JdbcBackend b = backend();
+        Connection c = b.getConnection()) {
+      int pairs = 6;
+      List<AtomDetail> atoms = saveAtoms(c, 2 * pairs + 3);
+      AtomDetail movedA =
+          c.updateAtomDetails(atoms.get(2 * pairs + 1).withState(AtomState.RUNNING));
+      AtomDetail movedB =
+          c.updateAtomDetails(atoms.get(2 * pairs + 2).withState(AtomState.RUNNING));
+      List<Write> others = new ArrayList<>();
+      for (int i = 0; i < pairs; i++) {
+        others.add(
+            Write.together(
+                atoms.get(2 * i + 1).put(AtomState.SUCCESS, i),
+                atoms.get(2 * i + 2).withState(AtomState.RUNNING)));
+      }
+      // Both stale: refused as a whole, nothing of it stored.
+      others.add(
+          Write.together(
+              atoms.get(2 * pairs + 1).put(AtomState.SUCCESS, -1),
+              atoms.get(2 * pairs + 2).put(AtomState.SUCCESS, -2)));
+      long[] before = b.groupCommit().counts();
+      List<Object> out = groupBehind(b, atoms.get(0).withState(AtomState.RUNNING), others);
+      long[] after = b.groupCommit().counts();
+      assertThat(after[0] - before[0]).as("the held write, then one group").isEqualTo(2);
+      assertThat(after[3] - before[3]).as("groups split").isZero();
+      assertThat(after[4] - before[4]).as("savepoints").isEqualTo(batchesAtoms() ? 0 : pairs + 1L);
+      for (int i = 0; i < pairs; i++) {
+        assertThat(out.get(i)).isInstanceOf(List.class);
+        assertThat(c.getAtomDetails(atoms.get(2 * i + 1).uuid()).lastResults()).isEqualTo(i);
+        assertThat(c.getAtomDetails(atoms.get(2 * i + 2).uuid()).state())
+            .isEqualTo(AtomState.RUNNING);
+      }
+      assertThat(out.get(pairs)).isInstanceOf(ConflictException.class);
+      assertThat(c.getAtomDetails(movedA.uuid())).isEqualTo(movedA);
+      assertThat(c.getAtomDetails(movedB.uuid())).isEqualTo(movedB);
     }
   }
 

@@ -8,4 +8,9 @@ class MariaDbGroupCommitTest extends AbstractGroupCommitTest {
   String url() {
     return TestDatabases.mariadbUrl(db);
   }
+
+  @Override
+  boolean batchesAtoms() {
+    return false;
+  }
 }
