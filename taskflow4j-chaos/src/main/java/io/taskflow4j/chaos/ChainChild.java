@@ -40,6 +40,12 @@ import java.util.TreeSet;
  * <state> <executed> <millis>} when the flow ends. Exit status: 0 when the flow ended SUCCESS, 3
  * when it ended in another state, 2 on an error (its message on standard error).
  *
+ * <p><b>Parallel fan-out.</b> With a fifth argument {@code fanout=W} the child runs the fan-out
+ * workload instead ({@code Workloads.Fanout}, N independent tasks, with the same exec log) on a
+ * parallel engine of W workers, resumed likewise; {@code #resume k} and {@code #extra i,j} then
+ * name the tasks recorded SUCCESS, in any order. Its workers share the backend's group commits, so
+ * it prints {@code groups <groups> <writes>} lines as concurrent chains do (below).
+ *
  * <p><b>Concurrent chains.</b> With a fifth argument {@code K >= 2} ({@code <connection>
  * <book-name> <tasks> <exec-log> <K>}) the child runs K chains at once on ONE backend: chain {@code
  * k} (1..K) in logbook {@code <book-name>-k} with exec log {@code <exec-log>-k}, each by its own
@@ -69,10 +75,19 @@ public final class ChainChild {
   public static void main(String[] args) {
     if (args.length != 4 && args.length != 5) {
       System.err.println(
-          "usage: ChainChild <connection> <book-name> <tasks> <exec-log> [<chains>]");
+          "usage: ChainChild <connection> <book-name> <tasks> <exec-log> [<chains>|fanout=<W>]");
       System.exit(EXIT_ERROR);
     }
     try {
+      if (args.length == 5 && args[4].startsWith(KillCampaign.FAN_OUT_ARG)) {
+        int workers = Integer.parseInt(args[4].substring(KillCampaign.FAN_OUT_ARG.length()));
+        if (workers < 1) {
+          throw new IllegalArgumentException("fan-out workers must be >= 1, not " + workers);
+        }
+        try (Backend backend = Backends.open(args[0])) {
+          System.exit(run(backend, args[1], Integer.parseInt(args[2]), args[3], workers));
+        }
+      }
       int chains = args.length == 5 ? Integer.parseInt(args[4]) : 1;
       if (chains < 1) {
         throw new IllegalArgumentException("chains must be >= 1, not " + chains);
@@ -244,6 +259,12 @@ public final class ChainChild {
    */
   private static Prepared prepare(Backend backend, String bookName, int tasks, String execLog)
       throws IOException {
+    return prepare(backend, bookName, tasks, execLog, 0);
+  }
+
+  /** As above; with {@code workers > 0}, the fan-out workload on that many parallel workers. */
+  private static Prepared prepare(
+      Backend backend, String bookName, int tasks, String execLog, int workers) throws IOException {
     LogBook book = null;
     FlowDetail existing = null;
     try (Connection c = backend.getConnection()) {
@@ -258,7 +279,16 @@ public final class ChainChild {
     }
     Engine engine;
     int remaining;
-    if (existing == null) {
+    if (existing == null && workers > 0) {
+      engine =
+          Engines.loadFromFactory(Workloads.Fanout.class, List.of(tasks, execLog), Map.of())
+              .backend(backend)
+              .parallel(workers)
+              .logBook(book != null ? book : LogBook.create(bookName))
+              .build();
+      mark(execLog, "#resume 0");
+      remaining = tasks;
+    } else if (existing == null) {
       engine =
           Engines.loadFromFactory(Workloads.Chain.class, List.of(tasks, execLog), Map.of())
               .backend(backend)
@@ -292,7 +322,10 @@ public final class ChainChild {
         mark(execLog, "#extra " + String.join(",", extra));
       }
       remaining = tasks - done.size();
-      engine = Engines.loadFromDetail(existing, backend);
+      engine =
+          workers > 0
+              ? Engines.loadFromDetail(existing).backend(backend).parallel(workers).build()
+              : Engines.loadFromDetail(existing, backend);
     }
     return new Prepared(engine, remaining);
   }
@@ -302,8 +335,14 @@ public final class ChainChild {
    * also used in-process by the outage tests); returns the exit status.
    */
   static int run(Backend backend, String bookName, int tasks, String execLog) throws IOException {
+    return run(backend, bookName, tasks, execLog, 0);
+  }
+
+  /** As above; with {@code workers > 0}, the fan-out workload on that many parallel workers. */
+  static int run(Backend backend, String bookName, int tasks, String execLog, int workers)
+      throws IOException {
     long t0 = System.nanoTime();
-    Prepared p = prepare(backend, bookName, tasks, execLog);
+    Prepared p = prepare(backend, bookName, tasks, execLog, workers);
     if (p.engine == null) {
       System.out.println("started 0 " + tasks);
       System.out.println("done SUCCESS 0 0");
@@ -314,7 +353,18 @@ public final class ChainChild {
       System.out.println("started " + remaining + " " + tasks);
       System.out.flush();
       long runStart = System.nanoTime();
+      // The fan-out's workers share group commits: report them as concurrent chains do.
+      Thread reporter = workers > 0 ? startGroupReporter(backend) : null;
       engine.run();
+      if (reporter != null) {
+        reporter.interrupt();
+        try {
+          reporter.join();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        printGroups(backend);
+      }
       FlowState state = engine.flowState();
       printDone(state, remaining, runStart, t0);
       return state == FlowState.SUCCESS ? 0 : EXIT_NOT_SUCCESS;

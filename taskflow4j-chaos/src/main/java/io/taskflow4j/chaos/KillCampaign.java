@@ -67,9 +67,17 @@ import org.slf4j.LoggerFactory;
  * round. On a backend without group commit (directory, ZooKeeper) it is still a valid campaign with
  * concurrent writers.
  *
- * <p>Command line: {@code KillCampaign [--kills K] [--tasks N] [--chains C] [--seed S] [--work DIR]
- * [--parallel P] label=connection ...}, e.g. {@code KillCampaign --kills 250 dir=dir:///tmp/c/store
- * sqlite=sqlite:////tmp/c/store.db}.
+ * <p><b>Parallel fan-out</b> ({@link Builder#fanOut(int)} with W workers): each child runs the
+ * fan-out workload (N independent tasks, {@code ti} giving {@code i}) on a parallel engine of W
+ * workers, whose workers write each task's result with their next task's RUNNING marker, so kills
+ * land inside those joint writes and inside the writes of results a worker held. The audit is the
+ * chain's with the recorded SUCCESS set (the {@code #resume k} prefix and its {@code #extra} list)
+ * in place of the prefix: no task of it runs again; a restart may re-run up to W tasks (those in
+ * flight), re-executions are bounded by W per kill.
+ *
+ * <p>Command line: {@code KillCampaign [--kills K] [--tasks N] [--chains C] [--fan-out W] [--seed
+ * S] [--work DIR] [--parallel P] label=connection ...}, e.g. {@code KillCampaign --kills 250
+ * dir=dir:///tmp/c/store sqlite=sqlite:////tmp/c/store.db}.
  */
 public final class KillCampaign {
   private static final Logger LOG = LoggerFactory.getLogger(KillCampaign.class);
@@ -91,6 +99,9 @@ public final class KillCampaign {
    * 1} in the single-chain mode).
    */
   public static final String CHAINS = "{chains}";
+
+  /** The child's argument for the fan-out mode: {@code fanout=W}. */
+  static final String FAN_OUT_ARG = "fanout=";
 
   /** The number of chains of the concurrent-chains mode when none is given. */
   public static final int DEFAULT_CONCURRENT_CHAINS = 4;
@@ -177,6 +188,7 @@ public final class KillCampaign {
   private final int killsPerBackend;
   private final int tasks;
   private final int chains;
+  private final int workers; // 0: the chain; W: the fan-out on W parallel workers
   private final long seed;
   private final Path workDir;
   private final List<String> childCommand;
@@ -187,6 +199,7 @@ public final class KillCampaign {
     this.killsPerBackend = b.kills;
     this.tasks = b.tasks;
     this.chains = b.chains;
+    this.workers = b.workers;
     this.seed = b.seed;
     this.workDir = Objects.requireNonNull(b.workDir, "workDir");
     this.childCommand = List.copyOf(b.childCommand);
@@ -205,6 +218,7 @@ public final class KillCampaign {
     private int kills = 20;
     private int tasks = 300;
     private int chains = 1;
+    private int workers;
     private long seed = System.nanoTime();
     private List<String> childCommand = defaultChildCommand();
     private double earlyKillShare = 0.15;
@@ -233,6 +247,15 @@ public final class KillCampaign {
      */
     public Builder chains(int chains) {
       this.chains = chains;
+      return this;
+    }
+
+    /**
+     * Runs the fan-out workload of {@link #tasks(int)} independent tasks on a parallel engine of
+     * {@code workers} workers instead of the chain (see the class comment); single flow only.
+     */
+    public Builder fanOut(int workers) {
+      this.workers = workers;
       return this;
     }
 
@@ -267,12 +290,17 @@ public final class KillCampaign {
 
     /** Makes the campaign. */
     public KillCampaign build() {
-      if (kills < 0 || tasks < 1 || chains < 1) {
-        throw new IllegalArgumentException("kills must be >= 0, tasks >= 1 and chains >= 1");
-      }
-      if (chains > 1 && childCommand.stream().noneMatch(a -> a.contains(CHAINS))) {
+      if (kills < 0 || tasks < 1 || chains < 1 || workers < 0) {
         throw new IllegalArgumentException(
-            "the concurrent-chains mode needs a child command with the placeholder " + CHAINS);
+            "kills must be >= 0, tasks >= 1, chains >= 1 and fan-out workers >= 0");
+      }
+      if (workers > 0 && chains > 1) {
+        throw new IllegalArgumentException("the fan-out mode runs one flow per child, not chains");
+      }
+      if ((chains > 1 || workers > 0) && childCommand.stream().noneMatch(a -> a.contains(CHAINS))) {
+        throw new IllegalArgumentException(
+            "the concurrent-chains and fan-out modes need a child command with the placeholder "
+                + CHAINS);
       }
       return new KillCampaign(this);
     }
@@ -387,12 +415,12 @@ public final class KillCampaign {
   /** Runs the campaign on one backend with one seed. */
   public Result run(Target target, long seed) throws IOException, InterruptedException {
     LOG.info(
-        "kill campaign on {}: seed {}, {} kills, {} tasks, {} chain(s)",
+        "kill campaign on {}: seed {}, {} kills, {} tasks, {}",
         target,
         seed,
         killsPerBackend,
         tasks,
-        chains);
+        workers > 0 ? "fan-out on " + workers + " workers" : chains + " chain(s)");
     Random rng = new Random(seed);
     long t0 = System.nanoTime();
     List<String> problems = new ArrayList<>();
@@ -646,7 +674,7 @@ public final class KillCampaign {
               .replace(BOOK, book)
               .replace(TASKS, String.valueOf(tasks))
               .replace(EXEC_LOG, log.toString())
-              .replace(CHAINS, String.valueOf(chains)));
+              .replace(CHAINS, workers > 0 ? FAN_OUT_ARG + workers : String.valueOf(chains)));
     }
     return cmd;
   }
@@ -773,23 +801,50 @@ public final class KillCampaign {
     }
   }
 
-  /** The exec log checks (see the class comment). */
+  /**
+   * The exec log checks (see the class comment). The chain records its tasks in order, so a start
+   * finds a prefix done and re-runs at most the one task in flight when the start before it was
+   * killed. The fan-out records any set of them ({@code #extra} after the prefix), and a kill may
+   * lose at most the tasks in flight, one per worker: of the tasks a start ran, at most that many
+   * are not recorded when the next start looks. (A restart may re-run more than that: the tasks a
+   * start killed early re-ran and lost again, with those it lost of its own.)
+   */
   void auditLog(List<String> lines, int kills, Stats st, List<String> out) {
     Map<Integer, Integer> runs = new HashMap<>();
     int segment = -1;
     int recordedPrefix = 0;
+    java.util.Set<Integer> recordedExtra = new java.util.HashSet<>();
     int segmentRepeats = 0;
     int total = 0;
+    int inFlight = Math.max(1, workers);
+    List<java.util.Set<Integer>> ranPerStart = new ArrayList<>();
+    List<java.util.Set<Integer>> recordedPerStart = new ArrayList<>();
     for (int ln = 0; ln < lines.size(); ln++) {
       String line = lines.get(ln);
       if (line.startsWith("#resume ")) {
         segment++;
         recordedPrefix = Integer.parseInt(line.substring(8).trim());
+        recordedExtra.clear();
         segmentRepeats = 0;
+        ranPerStart.add(new java.util.HashSet<>());
+        java.util.Set<Integer> recorded = new java.util.HashSet<>();
+        for (int k = 1; k <= recordedPrefix; k++) {
+          recorded.add(k);
+        }
+        recordedPerStart.add(recorded);
         continue;
       }
       if (line.startsWith("#extra ")) {
-        out.add("line " + (ln + 1) + ": tasks recorded SUCCESS out of chain order: " + line);
+        if (workers == 0) {
+          out.add("line " + (ln + 1) + ": tasks recorded SUCCESS out of chain order: " + line);
+        } else {
+          for (String t : line.substring(7).trim().split(",")) {
+            recordedExtra.add(Integer.parseInt(t));
+          }
+          if (segment >= 0) {
+            recordedPerStart.get(segment).addAll(recordedExtra);
+          }
+        }
         continue;
       }
       if (!line.matches("t[0-9]+")) {
@@ -805,7 +860,7 @@ public final class KillCampaign {
       if (segment < 0) {
         out.add("line " + (ln + 1) + ": an execution before any start marker");
       }
-      if (i <= recordedPrefix) {
+      if (i <= recordedPrefix || recordedExtra.contains(i)) {
         out.add(
             "line "
                 + (ln + 1)
@@ -815,14 +870,33 @@ public final class KillCampaign {
                 + segment
                 + " found t1..t"
                 + recordedPrefix
+                + (recordedExtra.isEmpty() ? "" : " and " + recordedExtra.size() + " more")
                 + " done)");
       }
+      if (segment >= 0) {
+        ranPerStart.get(segment).add(i);
+      }
       int before = runs.merge(i, 1, Integer::sum) - 1;
-      if (before > 0) {
+      if (before > 0 && workers == 0) {
         segmentRepeats++;
         if (segmentRepeats > 1) {
           out.add("start " + segment + " re-ran more than one task (" + line + " is the second)");
         }
+      }
+    }
+    for (int s = 0; workers > 0 && s + 1 < ranPerStart.size(); s++) {
+      java.util.Set<Integer> lost = new java.util.TreeSet<>(ranPerStart.get(s));
+      lost.removeAll(recordedPerStart.get(s + 1));
+      if (lost.size() > workers) {
+        out.add(
+            "start "
+                + s
+                + " lost "
+                + lost.size()
+                + " tasks it ran to its kill, more than one per worker ("
+                + workers
+                + "): "
+                + lost);
       }
     }
     for (int i = 1; i <= tasks; i++) {
@@ -834,8 +908,13 @@ public final class KillCampaign {
       }
     }
     int re = total - runs.size();
-    if (re > kills) {
-      out.add(re + " re-executions with only " + kills + " kills");
+    if (re > (long) kills * inFlight) {
+      out.add(
+          re
+              + " re-executions with only "
+              + kills
+              + " kills"
+              + (workers > 0 ? " of " + workers + " tasks in flight" : ""));
     }
     st.reexecutions += re;
   }
@@ -968,13 +1047,14 @@ public final class KillCampaign {
   /**
    * Runs a campaign from the command line and exits 0 when every backend passed.
    *
-   * @param args {@code [--kills K] [--tasks N] [--chains C] [--seed S] [--work DIR] [--parallel P]
-   *     label=connection ...}
+   * @param args {@code [--kills K] [--tasks N] [--chains C] [--fan-out W] [--seed S] [--work DIR]
+   *     [--parallel P] label=connection ...}
    */
   public static void main(String[] args) throws IOException {
     int kills = 20;
     int tasks = 300;
     int chains = 1;
+    int workers = 0;
     Long seed = null;
     Path work = null;
     int parallel = 1;
@@ -984,6 +1064,7 @@ public final class KillCampaign {
         case "--kills" -> kills = Integer.parseInt(args[++i]);
         case "--tasks" -> tasks = Integer.parseInt(args[++i]);
         case "--chains" -> chains = Integer.parseInt(args[++i]);
+        case "--fan-out" -> workers = Integer.parseInt(args[++i]);
         case "--seed" -> seed = Long.parseLong(args[++i]);
         case "--work" -> work = Path.of(args[++i]);
         case "--parallel" -> parallel = Integer.parseInt(args[++i]);
@@ -991,8 +1072,8 @@ public final class KillCampaign {
           int eq = args[i].indexOf('=');
           if (eq <= 0) {
             System.err.println(
-                "usage: KillCampaign [--kills K] [--tasks N] [--chains C] [--seed S] [--work DIR]"
-                    + " [--parallel P] label=connection ...");
+                "usage: KillCampaign [--kills K] [--tasks N] [--chains C] [--fan-out W] [--seed S]"
+                    + " [--work DIR] [--parallel P] label=connection ...");
             System.exit(2);
           }
           targets.put(args[i].substring(0, eq), args[i].substring(eq + 1));
@@ -1003,7 +1084,7 @@ public final class KillCampaign {
       work = Files.createTempDirectory("taskflow4j-chaos");
     }
     Files.createDirectories(work);
-    Builder b = builder(work).kills(kills).tasks(tasks).chains(chains);
+    Builder b = builder(work).kills(kills).tasks(tasks).chains(chains).fanOut(workers);
     if (seed != null) {
       b.seed(seed);
     }

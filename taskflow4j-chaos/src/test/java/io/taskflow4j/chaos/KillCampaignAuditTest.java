@@ -56,6 +56,67 @@ class KillCampaignAuditTest {
         .anySatisfy(p -> assertThat(p).contains("not a task name"));
   }
 
+  // --- the parallel fan-out: any set of tasks recorded, up to one re-run per worker ---
+
+  private List<String> auditFanOut(int workers, int kills, String... lines) {
+    KillCampaign c = KillCampaign.builder(dir).tasks(4).fanOut(workers).build();
+    List<String> out = new ArrayList<>();
+    c.auditLog(List.of(lines), kills, new KillCampaign.Stats(), out);
+    return out;
+  }
+
+  @Test
+  void aFanOutRestartMayReRunOneTaskPerWorkerAndFindTasksRecordedOutOfOrder() {
+    assertThat(
+            auditFanOut(
+                2, 1, "#resume 0", "t2", "t1", "t4", "#resume 0", "#extra 2", "t1", "t4", "t3"))
+        .isEmpty();
+  }
+
+  @Test
+  void aFanOutTaskRunAgainAfterItsSuccessWasRecordedOutOfOrderIsCaught() {
+    assertThat(
+            auditFanOut(2, 1, "#resume 0", "t2", "t3", "#resume 0", "#extra 2,3", "t1", "t3", "t4"))
+        .anySatisfy(p -> assertThat(p).contains("t3 ran again after its SUCCESS was recorded"));
+  }
+
+  @Test
+  void aFanOutKillLosingMoreTasksThanWorkersIsCaught() {
+    assertThat(
+            auditFanOut(2, 3, "#resume 0", "t1", "t2", "t3", "#resume 0", "t1", "t2", "t3", "t4"))
+        .anySatisfy(
+            p -> assertThat(p).contains("start 0 lost 3 tasks it ran to its kill, more than one"));
+  }
+
+  @Test
+  void aFanOutRestartMayReRunWhatAStartKilledEarlyRanAndLostAgain() {
+    // 2 workers: start 0 loses t1, t2; start 1 re-runs them and runs t3, and loses t1, t2 again
+    // (t3 is recorded); start 2 re-runs t1 and t2 once more and runs t4.
+    assertThat(
+            auditFanOut(
+                2,
+                2,
+                "#resume 0",
+                "t1",
+                "t2",
+                "#resume 0",
+                "t1",
+                "t3",
+                "t2",
+                "#resume 0",
+                "#extra 3",
+                "t1",
+                "t2",
+                "t4"))
+        .isEmpty();
+  }
+
+  @Test
+  void theChainStillCallsTasksRecordedOutOfOrderAProblem() {
+    assertThat(audit(1, "#resume 0", "t2", "#resume 0", "#extra 2", "t1", "t3"))
+        .anySatisfy(p -> assertThat(p).contains("out of chain order"));
+  }
+
   // --- the concurrent-chains mode: each chain's exec log is audited on its own ---
 
   private List<String> auditChains(int kills, KillCampaign.Stats st, List<List<String>> logs) {
