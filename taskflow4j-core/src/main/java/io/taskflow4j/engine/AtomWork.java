@@ -174,14 +174,21 @@ final class AtomWork {
             return new Completion(i, false, null, null);
           }
           // Parallel: the engine thread, too, learns of it only once it is stored, and of a
-          // failed write as this atom's engine error.
+          // failed write as this atom's engine error. The write may be another worker's (with
+          // its marker) or an idle worker's: an Error of a listener is this atom's to report,
+          // as its own worker would have, never the writer's.
           s.saveLater(
               name,
               result,
               end,
               () -> {
-                engine.notifyAtom(i, AtomState.RUNNING, AtomState.SUCCESS, done, null, took);
-                later.accept(new Completion(i, false, null, null));
+                Throwable listenerError = null;
+                try {
+                  engine.notifyAtom(i, AtomState.RUNNING, AtomState.SUCCESS, done, null, took);
+                } catch (Throwable t) {
+                  listenerError = t;
+                }
+                later.accept(new Completion(i, false, null, listenerError));
               },
               failed -> later.accept(new Completion(i, false, null, failed)));
           return null;

@@ -98,8 +98,9 @@ final class WorkerPool implements Executor {
   private void runIdle() {
     try {
       idle.run();
-    } catch (RuntimeException e) {
-      // The write's failure went to the job whose result it was (Storage#saveLater's ifLost).
+    } catch (RuntimeException | Error e) {
+      // The write's failure went to the job whose result it was (Storage#saveLater's ifLost);
+      // the worker stays, or the jobs still queued could wait for ever.
       LOG.debug("Writing a held result while idle failed", e);
     }
   }

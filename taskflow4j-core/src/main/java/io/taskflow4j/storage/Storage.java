@@ -206,13 +206,15 @@ public final class Storage implements AutoCloseable {
 
   /**
    * Saves the SUCCESS of task {@code name}, as {@link #save(String, Object, AtomState, Map)} does,
-   * but may hold the write back so that it shares the commit of this storage's next write: when the
-   * next call sets another atom RUNNING, both are written together (one commit, one sync, where the
-   * store {@link Connection#updatesAtomsTogether() can}); any other call writes the held result
-   * first, alone, as does {@link #flush()}. {@code afterWrite} runs once the result is stored (on
-   * the thread of the call that wrote it), and never when its write fails: it is where whoever
-   * waits for the result (a listener) is told. A serial engine saves its task results so: a task's
-   * result and its successor's RUNNING marker cost one synced write.
+   * but may hold the write back so that it shares the commit of a later write: when the same thread
+   * next sets another atom RUNNING, both are written together (one commit, one sync, where the
+   * store {@link Connection#updatesAtomsTogether() can}); each thread holds its own result, so
+   * another thread's marker does not carry it; any other call writes every held result first,
+   * alone, as does {@link #flush()}. {@code afterWrite} runs once the result is stored (on the
+   * thread of the call that wrote it), and never when its write fails: it is where whoever waits
+   * for the result (a listener) is told. A serial engine saves its task results so, and so does
+   * each worker of a parallel engine's own pool: a task's result and the next RUNNING marker cost
+   * one synced write.
    *
    * <p>A held result that was never written is lost as a crash would lose it: the task runs again
    * when the flow is resumed.

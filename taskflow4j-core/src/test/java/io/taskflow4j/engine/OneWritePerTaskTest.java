@@ -49,17 +49,20 @@ class OneWritePerTaskTest {
     backend.close();
   }
 
+  /** Task {@code ti}, counted in {@link #calls}, giving {@code i * 10}. */
+  private Task task(int i) {
+    return Task.of(
+        "t" + i,
+        () -> {
+          calls.incrementAndGet();
+          return i * 10;
+        });
+  }
+
   private LinearFlow chain(int n) {
     LinearFlow flow = LinearFlow.of("chain");
     for (int i = 0; i < n; i++) {
-      int k = i;
-      flow.add(
-          Task.of(
-              "t" + i,
-              () -> {
-                calls.incrementAndGet();
-                return k * 10;
-              }));
+      flow.add(task(i));
     }
     return flow;
   }
@@ -212,14 +215,7 @@ class OneWritePerTaskTest {
   private io.taskflow4j.flow.UnorderedFlow fanout(int n) {
     io.taskflow4j.flow.UnorderedFlow flow = io.taskflow4j.flow.UnorderedFlow.of("fan");
     for (int i = 0; i < n; i++) {
-      int k = i;
-      flow.add(
-          Task.of(
-              "t" + i,
-              () -> {
-                calls.incrementAndGet();
-                return k * 10;
-              }));
+      flow.add(task(i));
     }
     return flow;
   }
@@ -322,6 +318,39 @@ class OneWritePerTaskTest {
       assertThat(engine.flowState()).isEqualTo(FlowState.SUCCESS);
     }
     assertThat(calls.get() - before).isEqualTo(n - (int) done); // only what was not stored
+  }
+
+  /**
+   * A listener's Error on a held result is that result's atom's to report, on whichever thread
+   * wrote it (an idle worker alone, or another task's marker): the run stops with it, no worker
+   * dies, and nothing waits for ever.
+   */
+  @Test
+  void anErrorFromAListenerOfAHeldResultStopsAParallelRunWithoutAHang() {
+    for (boolean fan : new boolean[] {false, true}) {
+      TogetherConnection c = new TogetherConnection(memory, true);
+      io.taskflow4j.FlowElement flow = fan ? fanout(20) : chain(3);
+      String fd;
+      try (Engine engine = Engines.load(flow).connection(c).parallel(3).build()) {
+        engine.onAtomEvent(
+            e -> {
+              if (e.atomName().equals("t1") && e.state() == AtomState.SUCCESS) {
+                throw new AssertionError("a listener's own bug");
+              }
+            });
+        org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(
+            java.time.Duration.ofSeconds(60),
+            () ->
+                assertThatThrownBy(engine::run)
+                    .as(fan ? "fan-out" : "chain")
+                    .isInstanceOf(AssertionError.class)
+                    .hasMessage("a listener's own bug"));
+        fd = engine.flowDetail().uuid();
+      }
+      FlowDetail stored = memory.getFlowDetails(fd);
+      assertThat(stored.state().isFinished()).isFalse();
+      assertThat(stored.findByName("t1").orElseThrow().state()).isEqualTo(AtomState.SUCCESS);
+    }
   }
 
   @Test
