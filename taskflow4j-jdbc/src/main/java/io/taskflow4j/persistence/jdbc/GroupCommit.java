@@ -137,13 +137,6 @@ final class GroupCommit {
   }
 
   /**
-   * Queues {@code mine} and waits until it is committed, leading a group when none is being
-   * committed. Each writer waits on a condition of its own: a leader wakes exactly the writers of
-   * its group and then the first writer still queued, who leads the next group. (One shared
-   * condition woke every waiting writer at every commit: with 64 workers waiting, 64 wake-ups per
-   * commit, nearly all only to wait again.)
-   */
-  /**
    * As {@link #submitAtom}, for updates of several atoms ({@code ads}, each with a revision to
    * check) that must be stored all or none: a group batches their rows with its other atom updates,
    * and when some of them are refused and others not, the group is rolled back and each of its
@@ -163,6 +156,13 @@ final class GroupCommit {
     return await(p);
   }
 
+  /**
+   * Queues {@code mine} and waits until it is committed, leading a group when none is being
+   * committed. Each writer waits on a condition of its own: a leader wakes exactly the writers of
+   * its group and then the first writer still queued, who leads the next group. (One shared
+   * condition woke every waiting writer at every commit: with 64 workers waiting, 64 wake-ups per
+   * commit, nearly all only to wait again.)
+   */
   private <T> T await(Pending<T> mine) {
     lock.lock();
     try {
