@@ -813,7 +813,7 @@ public final class KillCampaign {
     Map<Integer, Integer> runs = new HashMap<>();
     int segment = -1;
     int recordedPrefix = 0;
-    java.util.Set<Integer> recordedExtra = new java.util.HashSet<>();
+    java.util.Set<Integer> recorded = java.util.Set.of(); // what the current start found done
     int segmentRepeats = 0;
     int total = 0;
     int inFlight = Math.max(1, workers);
@@ -824,10 +824,9 @@ public final class KillCampaign {
       if (line.startsWith("#resume ")) {
         segment++;
         recordedPrefix = Integer.parseInt(line.substring(8).trim());
-        recordedExtra.clear();
         segmentRepeats = 0;
         ranPerStart.add(new java.util.HashSet<>());
-        java.util.Set<Integer> recorded = new java.util.HashSet<>();
+        recorded = new java.util.HashSet<>();
         for (int k = 1; k <= recordedPrefix; k++) {
           recorded.add(k);
         }
@@ -837,12 +836,9 @@ public final class KillCampaign {
       if (line.startsWith("#extra ")) {
         if (workers == 0) {
           out.add("line " + (ln + 1) + ": tasks recorded SUCCESS out of chain order: " + line);
-        } else {
+        } else if (segment >= 0) {
           for (String t : line.substring(7).trim().split(",")) {
-            recordedExtra.add(Integer.parseInt(t));
-          }
-          if (segment >= 0) {
-            recordedPerStart.get(segment).addAll(recordedExtra);
+            recorded.add(Integer.parseInt(t));
           }
         }
         continue;
@@ -860,7 +856,7 @@ public final class KillCampaign {
       if (segment < 0) {
         out.add("line " + (ln + 1) + ": an execution before any start marker");
       }
-      if (i <= recordedPrefix || recordedExtra.contains(i)) {
+      if (recorded.contains(i)) {
         out.add(
             "line "
                 + (ln + 1)
@@ -870,7 +866,9 @@ public final class KillCampaign {
                 + segment
                 + " found t1..t"
                 + recordedPrefix
-                + (recordedExtra.isEmpty() ? "" : " and " + recordedExtra.size() + " more")
+                + (recorded.size() == recordedPrefix
+                    ? ""
+                    : " and " + (recorded.size() - recordedPrefix) + " more")
                 + " done)");
       }
       if (segment >= 0) {

@@ -414,11 +414,12 @@ final class JdbcWriter {
     }
     String what = "atom details " + uuids;
     boolean batch = batchable;
+    boolean distinct = new java.util.HashSet<>(uuids).size() == uuids.size();
     JdbcBackend.OneStatement<List<AtomDetail>> single = null;
     if (batch
         && conn.backend.writesInOneStatement()
         && ads.size() <= MAX_IN_ONE_STATEMENT
-        && new java.util.HashSet<>(uuids).size() == uuids.size()) {
+        && distinct) {
       single =
           new JdbcBackend.OneStatement<>(
               c -> updateAtomsInOneStatement(c, ads, what), c -> revisionsAre(c, ads));
@@ -466,7 +467,7 @@ final class JdbcWriter {
           }
           return out;
         };
-    if (batch && new java.util.HashSet<>(uuids).size() == uuids.size()) {
+    if (batch && distinct) {
       // Batched with the group's other atom updates; on a partial refusal, done alone.
       return conn.writeGroupedAtoms(ads, "updating " + what, markers, work, single);
     }
