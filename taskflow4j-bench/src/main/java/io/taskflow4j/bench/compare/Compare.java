@@ -204,6 +204,7 @@ public final class Compare {
             sync.fsyncsPerSecond(),
             sync.fdatasyncsPerSecond(),
             sync.appendSyncsPerSecond()));
+    List<BareStores.Limit> bare = bareLimits(work);
     runTaskflow4j();
     if (opt.taskflow) {
       runTaskFlow(work);
@@ -213,7 +214,47 @@ public final class Compare {
     }
     machine.put(
         "load_average_end", ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
-    return new Report(results, sync, machine);
+    return new Report(results, sync, bare, machine);
+  }
+
+  /**
+   * The stores' bare limits ({@link BareStores}) in {@code work}: SQLite, the directory at both
+   * durabilities (the better of two rounds: this file system's costs swing as it frees the blocks
+   * of the round before) and PostgreSQL when a server is there. A loop that fails is logged and
+   * left out.
+   */
+  private List<BareStores.Limit> bareLimits(Path work) {
+    log("measuring the stores' bare limits (their own write paths, no taskflow4j) ...");
+    List<BareStores.Limit> out = new ArrayList<>();
+    double s = opt.syncSeconds;
+    List<java.util.function.Supplier<BareStores.Limit>> loops = new ArrayList<>();
+    loops.add(() -> BareStores.sqlite(work, s));
+    loops.add(() -> better(BareStores.dir(work, false, s / 2), BareStores.dir(work, false, s / 2)));
+    loops.add(() -> better(BareStores.dir(work, true, s / 2), BareStores.dir(work, true, s / 2)));
+    if (opt.pg) {
+      loops.add(() -> BareStores.postgresql(opt.postgresql, s));
+    }
+    for (var loop : loops) {
+      try {
+        BareStores.Limit l = loop.get();
+        log(
+            String.format(
+                Locale.ROOT,
+                "  %s (%s): %.0f tasks/s (%.3f ms/task)",
+                l.store(),
+                l.durability(),
+                l.tasksPerSecond(),
+                l.msPerTask()));
+        out.add(l);
+      } catch (RuntimeException e) {
+        log("  a bare loop failed, left out: " + e.getMessage());
+      }
+    }
+    return out;
+  }
+
+  private static BareStores.Limit better(BareStores.Limit a, BareStores.Limit b) {
+    return a.tasksPerSecond() >= b.tasksPerSecond() ? a : b;
   }
 
   static Map<String, Object> machine(Path work, Options opt) {
@@ -279,13 +320,16 @@ public final class Compare {
    * The stores taskflow4j runs {@code workload} on: the chain and the fan-out on no backend, {@code
    * memory://}, a directory and a SQLite file at both durabilities; the chain on PostgreSQL at both
    * and the fan-out at {@code power}; {@code fanout64} on SQLite and PostgreSQL at {@code power}
-   * only (what its goal is about). {@code postgresql} is the server, or null when there is none;
-   * the extra stores come with every workload.
+   * only (what its goal is about), and on no backend (the engine alone: the ceiling of that goal).
+   * {@code postgresql} is the server, or null when there is none; the extra stores come with every
+   * workload.
    */
   static List<Tf4jSide.Store> stores(
       String workload, String postgresql, List<Tf4jSide.Store> extraStores) {
     List<Tf4jSide.Store> out = new ArrayList<>();
     if (workload.equals(Tf4jSide.FANOUT64)) {
+      // No store: what the engine alone does, the ceiling of the durable runs' goal.
+      out.add(Tf4jSide.NONE);
       out.add(Tf4jSide.sqlite("power"));
     } else {
       out.add(Tf4jSide.NONE);

@@ -74,13 +74,54 @@ public final class Report {
 
   private final List<Result> results;
   private final DiskSync.Rate sync;
+  private final List<BareStores.Limit> bare;
   private final Map<String, Object> machine;
 
   /** A report over {@code results}; {@code sync} may be null when it was not measured. */
   public Report(List<Result> results, DiskSync.Rate sync, Map<String, Object> machine) {
+    this(results, sync, List.of(), machine);
+  }
+
+  /**
+   * A report over {@code results} with the stores' bare limits measured in the same run ({@link
+   * BareStores}; empty when not measured); {@code sync} may be null when it was not measured.
+   */
+  public Report(
+      List<Result> results,
+      DiskSync.Rate sync,
+      List<BareStores.Limit> bare,
+      Map<String, Object> machine) {
     this.results = List.copyOf(results);
     this.sync = sync;
+    this.bare = List.copyOf(bare);
     this.machine = machine == null ? Map.of() : new LinkedHashMap<>(machine);
+  }
+
+  /** The bare limit measured for this store and durability, if any. */
+  public Optional<BareStores.Limit> bareLimit(String store, String durability) {
+    return bare.stream()
+        .filter(l -> l.store().equals(store) && l.durability().equals(durability))
+        .findFirst();
+  }
+
+  /**
+   * What {@code workload} can reach on {@code store} at {@code durability=power} on this machine,
+   * as a multiple of F, or NaN when unknown: for the chain the store's bare limit; for the fan-outs
+   * the same fan-out on no store at the same size (the engine alone, which any store only slows).
+   */
+  double limitInF(String workload, String store, int n) {
+    if (sync == null) {
+      return Double.NaN;
+    }
+    if (workload.equals("chain")) {
+      return bareLimit(store, "power")
+          .map(l -> l.tasksPerSecond() / sync.syncsPerSecond())
+          .orElse(Double.NaN);
+    }
+    return find(TF4J, workload, "none", "-", n)
+        .filter(Result::measured)
+        .map(r -> r.tasksPerSecond() / sync.syncsPerSecond())
+        .orElse(Double.NaN);
   }
 
   /** The result of a configuration, if any. */
@@ -234,6 +275,7 @@ public final class Report {
     sb.append(
         "x F = tasks/s divided by the sync limit F; sync-times/task = the time of one task in"
             + " syncs of this disk (1/fraction).\n");
+    sb.append(bareTable());
 
     sb.append('\n');
     sb.append("taskflow4j vs Spring Batch 5 (chain, both durable, same database)\n");
@@ -263,6 +305,63 @@ public final class Report {
       sb.append(String.format("  [%s] %s: %s%n", g.status(), g.name(), g.detail()));
     }
     return sb.toString();
+  }
+
+  /** The stores' bare limits against F and taskflow4j's chain on each; empty when none. */
+  private String bareTable() {
+    if (bare.isEmpty()) {
+      return "";
+    }
+    StringBuilder sb = new StringBuilder("\n");
+    sb.append(
+        "Bare limits: each store's own write path without taskflow4j, one chain task's writes in a"
+            + " loop, measured in this run\n");
+    String head =
+        String.format(
+            "%-12s %-10s %10s %10s %8s %22s%n",
+            "store", "durability", "ms/task", "tasks/s", "x F", "tf4j chain: % of bare");
+    sb.append(head).append("-".repeat(head.length() - 1)).append('\n');
+    for (BareStores.Limit l : bare) {
+      Optional<Result> chain = largest("chain", l.store(), l.durability());
+      sb.append(
+          String.format(
+              Locale.ROOT,
+              "%-12s %-10s %10.3f %10.0f %8s %22s%n",
+              l.store(),
+              l.durability(),
+              l.msPerTask(),
+              l.tasksPerSecond(),
+              sync == null
+                  ? "-"
+                  : String.format(Locale.ROOT, "%.2f", l.tasksPerSecond() / sync.syncsPerSecond()),
+              chain
+                  .map(
+                      r ->
+                          String.format(
+                              Locale.ROOT,
+                              "%.0f%% (N=%d)",
+                              100 * r.tasksPerSecond() / l.tasksPerSecond(),
+                              r.n()))
+                  .orElse("-")));
+    }
+    for (BareStores.Limit l : bare) {
+      sb.append("  ").append(l.store()).append(" (").append(l.durability()).append("): ");
+      sb.append(l.what()).append('\n');
+    }
+    return sb.toString();
+  }
+
+  /** taskflow4j's measured run of {@code workload} on this store at its largest N, if any. */
+  private Optional<Result> largest(String workload, String backend, String durability) {
+    return results.stream()
+        .filter(
+            r ->
+                r.system().equals(TF4J)
+                    && r.workload().equals(workload)
+                    && r.backend().equals(backend)
+                    && r.durability().equals(durability)
+                    && r.measured())
+        .max(java.util.Comparator.comparingInt(Result::n));
   }
 
   private String notes(String system) {
@@ -315,9 +414,30 @@ public final class Report {
    *     {@code x TaskFlow}
    * @param atMost whether the goal is {@code value <= threshold} (else {@code >=})
    * @param threshold the goal's bound
+   * @param limit what this machine allows, in the same unit, NaN when unknown: the store's bare
+   *     limit ({@link BareStores}), or for a fan-out the engine alone on no store
    */
   public record Part(
-      String label, int n, double value, String unit, boolean atMost, double threshold) {
+      String label,
+      int n,
+      double value,
+      String unit,
+      boolean atMost,
+      double threshold,
+      double limit) {
+    /** A part without a known limit. */
+    public Part(String label, int n, double value, String unit, boolean atMost, double threshold) {
+      this(label, n, value, unit, atMost, threshold, Double.NaN);
+    }
+
+    /**
+     * Whether the goal's bound lies beyond what this machine allows ({@link #limit}): then no
+     * client of the store can meet it here.
+     */
+    public boolean beyondLimit() {
+      return !Double.isNaN(limit) && (atMost ? threshold < limit : threshold > limit);
+    }
+
     /** {@link #MET}, {@link #NOT_MET}, or {@link #NOT_MEASURED} when the value is NaN. */
     public String status() {
       if (Double.isNaN(value)) {
@@ -488,7 +608,8 @@ public final class Report {
               r == null ? Double.NaN : syncFraction(r),
               "x F",
               false,
-              threshold);
+              threshold,
+              r == null ? Double.NaN : limitInF(workload, store, r.n()));
       parts.add(p);
       // Below 1x F as a percentage of the limit, above as a multiple of it.
       boolean percent = threshold < 1;
@@ -505,13 +626,29 @@ public final class Report {
             percent
                 ? String.format(Locale.ROOT, "%.0f%%", threshold * 100)
                 : String.format(Locale.ROOT, "%.0fx", threshold);
+        String limit =
+            Double.isNaN(p.limit())
+                ? ""
+                : (workload.equals("chain") ? "bare " + store : "no store")
+                    + " "
+                    + (percent
+                        ? String.format(Locale.ROOT, "%.0f%%", p.limit() * 100)
+                        : String.format(Locale.ROOT, "%.2fx F", p.limit()))
+                    + (p.beyondLimit() ? ": beyond this machine" : "");
+        List<String> notes = new ArrayList<>();
+        if (p.status().equals(NOT_MET)) {
+          notes.add("needs " + need);
+        }
+        if (!limit.isEmpty()) {
+          notes.add(limit);
+        }
         text.add(
             store
                 + " N="
                 + r.n()
                 + " "
                 + v
-                + (p.status().equals(NOT_MET) ? " (needs " + need + ")" : ""));
+                + (notes.isEmpty() ? "" : " (" + String.join("; ", notes) + ")"));
       }
     }
     return new Goal(id, name, verdict(parts), String.join(", ", text), parts);
@@ -542,14 +679,22 @@ public final class Report {
             largest == null ? Double.NaN : largest.msPerTask() * 1000,
             "us/task",
             true,
-            DIR_CHAIN_MAX_US);
+            DIR_CHAIN_MAX_US,
+            bareLimit("dir", "process").map(l -> l.msPerTask() * 1000).orElse(Double.NaN));
+    List<String> notes = new ArrayList<>();
+    if (p.status().equals(NOT_MET)) {
+      notes.add(String.format(Locale.ROOT, "needs <= %.0f", DIR_CHAIN_MAX_US));
+    }
+    if (!Double.isNaN(p.limit())) {
+      notes.add(
+          String.format(Locale.ROOT, "bare TaskFlow layout %.0f us/task", p.limit())
+              + (p.beyondLimit() ? ": beyond this machine" : ""));
+    }
     String detail =
         largest == null
             ? "not measured"
             : String.format(Locale.ROOT, "N=%d %.0f us/task", p.n(), p.value())
-                + (p.status().equals(NOT_MET)
-                    ? String.format(Locale.ROOT, " (needs <= %.0f)", DIR_CHAIN_MAX_US)
-                    : "");
+                + (notes.isEmpty() ? "" : " (" + String.join("; ", notes) + ")");
     return new Goal("dir_chain_per_task", name, p.status(), detail, List.of(p));
   }
 
@@ -621,6 +766,23 @@ public final class Report {
       s.put("append_fsyncs_per_s", sync.appendSyncsPerSecond());
       s.put("seconds", sync.seconds());
       root.put("disk_sync", s);
+    }
+    if (!bare.isEmpty()) {
+      List<Map<String, Object>> ls = new ArrayList<>();
+      for (BareStores.Limit l : bare) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("store", l.store());
+        m.put("durability", l.durability());
+        m.put("tasks_per_s", l.tasksPerSecond());
+        m.put("ms_per_task", l.msPerTask());
+        m.put("tasks", l.tasks());
+        if (sync != null) {
+          m.put("sync_limit_fraction", l.tasksPerSecond() / sync.syncsPerSecond());
+        }
+        m.put("what", l.what());
+        ls.add(m);
+      }
+      root.put("bare_limits", ls);
     }
     List<Map<String, Object>> rs = new ArrayList<>();
     for (Result r : results) {
@@ -696,6 +858,10 @@ public final class Report {
           pm.put("unit", p.unit());
           pm.put(p.atMost() ? "at_most" : "at_least", p.threshold());
           pm.put("status", p.status());
+          if (!Double.isNaN(p.limit())) {
+            pm.put("limit", p.limit());
+            pm.put("beyond_limit", p.beyondLimit());
+          }
           ps.add(pm);
         }
         m.put("parts", ps);

@@ -213,6 +213,78 @@ class ReportTest {
   }
 
   @Test
+  void goalsCarryWhatThisMachineAllowsAndSayWhenABoundIsBeyondIt() throws Exception {
+    List<Result> rs = new ArrayList<>();
+    rs.add(durable("chain", "sqlite", 1000, 0.6));
+    rs.add(durable("chain", "postgresql", 1000, 0.3));
+    rs.add(durable("chain", "dir", 1000, 0.04));
+    rs.add(tf4j("chain", "dir", "process", 1000, 0.4)); // 400 us per task
+    rs.add(durable("fanout", "sqlite", 1000, 1.5));
+    rs.add(durable("fanout", "postgresql", 1000, 0.6));
+    rs.add(tf4j("fanout", "none", "-", 1000, 1000 / (9.0 * F))); // the engine alone: 9x F
+    rs.add(durable(Tf4jSide.FANOUT64, "sqlite", 1000, 2.5));
+    rs.add(tf4j(Tf4jSide.FANOUT64, "none", "-", 1000, 1000 / (7.0 * F)));
+    List<BareStores.Limit> bare =
+        List.of(
+            new BareStores.Limit("sqlite", "power", 0.75 * F, 100, "sqlite loop"),
+            new BareStores.Limit("postgresql", "power", 0.36 * F, 100, "pg loop"),
+            new BareStores.Limit("dir", "power", 0.03 * F, 100, "dir loop"),
+            new BareStores.Limit("dir", "process", 1e6 / 350, 100, "dir process loop"));
+    Report report = new Report(rs, SYNC, bare, Map.of());
+
+    Report.Goal chain = goal(report, "durable_chain");
+    assertThat(chain.detail())
+        .isEqualTo(
+            "sqlite N=1000 60% (needs 70%; bare sqlite 75%), postgresql N=1000 30% (needs 50%;"
+                + " bare postgresql 36%: beyond this machine), dir N=1000 4% (needs 50%; bare dir"
+                + " 3%: beyond this machine)");
+    assertThat(chain.status()).isEqualTo("NOT met"); // the status itself is not softened
+    assertThat(chain.parts().get(0).limit()).isCloseTo(0.75, within(1e-9));
+    assertThat(chain.parts().get(0).beyondLimit()).isFalse();
+    assertThat(chain.parts().get(1).beyondLimit()).isTrue();
+
+    // The fan-outs' ceiling is the engine on no store at the same size.
+    Report.Goal fanout = goal(report, "durable_fanout");
+    assertThat(fanout.detail())
+        .isEqualTo(
+            "sqlite N=1000 1.50x F (needs 4x; no store 9.00x F), postgresql N=1000 0.60x F"
+                + " (needs 4x; no store 9.00x F)");
+    assertThat(fanout.parts().get(0).beyondLimit()).isFalse();
+    Report.Goal fanout64 = goal(report, "durable_fanout64");
+    assertThat(fanout64.detail())
+        .startsWith("sqlite N=1000 2.50x F (needs 8x; no store 7.00x F: beyond this machine)");
+    assertThat(fanout64.parts().get(0).beyondLimit()).isTrue();
+    assertThat(fanout64.parts().get(1).limit()).isNaN(); // PostgreSQL not measured
+
+    // At most 150 us against a bare layout that needs 350: beyond this machine.
+    Report.Goal dir = goal(report, "dir_chain_per_task");
+    assertThat(dir.detail())
+        .isEqualTo(
+            "N=1000 400 us/task (needs <= 150; bare TaskFlow layout 350 us/task: beyond this"
+                + " machine)");
+    assertThat(dir.parts().get(0).beyondLimit()).isTrue();
+
+    assertThat(report.table())
+        .contains("Bare limits: each store's own write path")
+        .containsPattern("sqlite +power +1\\.333 +750 +0\\.75 +80% \\(N=1000\\)")
+        .contains("  postgresql (power): pg loop");
+    JsonNode json = new ObjectMapper().valueToTree(report.toJson());
+    assertThat(json.get("bare_limits")).hasSize(4);
+    assertThat(json.get("bare_limits").get(1).get("store").asText()).isEqualTo("postgresql");
+    assertThat(json.get("bare_limits").get(1).get("sync_limit_fraction").asDouble())
+        .isCloseTo(0.36, within(1e-9));
+    JsonNode pgPart = json.findValue("goals").get(3).get("parts").get(1);
+    assertThat(pgPart.get("limit").asDouble()).isCloseTo(0.36, within(1e-9));
+    assertThat(pgPart.get("beyond_limit").asBoolean()).isTrue();
+
+    // Without bare limits nothing is added.
+    assertThat(goal(rs, "durable_chain").detail())
+        .isEqualTo(
+            "sqlite N=1000 60% (needs 70%), postgresql N=1000 30% (needs 50%), dir N=1000 4%"
+                + " (needs 50%)");
+  }
+
+  @Test
   void durableChainIsNotMeasuredWithoutAStoreOrWithoutTheSyncRate() {
     List<Result> rs = new ArrayList<>();
     rs.add(durable("chain", "sqlite", 1000, 0.9));
@@ -375,15 +447,15 @@ class ReportTest {
   }
 
   @Test
-  void fanout64RunsOnSqliteAndPostgresqlAtPowerOnly() {
+  void fanout64RunsOnNoStoreAndOnSqliteAndPostgresqlAtPowerOnly() {
     List<Tf4jSide.Store> extra = List.of(new Tf4jSide.Store("zk", "-", "zookeeper://x/{db}"));
     String pg = "postgresql://postgres@127.0.0.1:5432";
     assertThat(Compare.stores("fanout64", pg, List.of()))
         .extracting(s -> s.backend() + "/" + s.durability())
-        .containsExactly("sqlite/power", "postgresql/power");
+        .containsExactly("none/-", "sqlite/power", "postgresql/power");
     assertThat(Compare.stores("fanout64", null, List.of()))
         .extracting(s -> s.backend() + "/" + s.durability())
-        .containsExactly("sqlite/power");
+        .containsExactly("none/-", "sqlite/power");
     assertThat(Compare.stores("fanout", pg, extra))
         .extracting(s -> s.backend() + "/" + s.durability())
         .containsExactly(
