@@ -154,6 +154,18 @@ public final class Report {
     return slow.get().resumeMedian() / fast.get().resumeMedian();
   }
 
+  /**
+   * The tasks/s this machine's cores allow at {@code r}'s CPU cost per task, as a multiple of F, or
+   * NaN when the CPU time, the core count or F is unknown.
+   */
+  public double cpuBoundInF(Result r) {
+    Object cores = machine.get("cores");
+    if (sync == null || !(cores instanceof Number c) || !r.measured()) {
+      return Double.NaN;
+    }
+    return c.doubleValue() * 1e6 / r.cpuMicrosPerTask() / sync.syncsPerSecond();
+  }
+
   /** The fraction of the disk's sync limit a durable run reaches: tasks/s over syncs/s. */
   public double syncFraction(Result r) {
     if (sync == null || !r.measured()) {
@@ -240,7 +252,7 @@ public final class Report {
     }
     String head2 =
         String.format(
-            "%-8s %-12s %7s %10s %10s %14s %8s %16s%n",
+            "%-8s %-12s %7s %10s %10s %14s %8s %16s %12s %10s%n",
             "workload",
             "backend",
             "N",
@@ -248,7 +260,9 @@ public final class Report {
             "tasks/s",
             "% sync limit",
             "x F",
-            "sync-times/task");
+            "sync-times/task",
+            "cpu us/task",
+            "cpu x F");
     sb.append(head2).append("-".repeat(head2.length() - 1)).append('\n');
     for (String wl : WORKLOADS) {
       for (Result r : results) {
@@ -257,10 +271,11 @@ public final class Report {
             && r.durability().equals("power")
             && r.measured()) {
           double f = syncFraction(r);
+          double cpuBound = cpuBoundInF(r);
           sb.append(
               String.format(
                   Locale.ROOT,
-                  "%-8s %-12s %7d %10.3f %10.0f %13.0f%% %8.2f %16.2f%n",
+                  "%-8s %-12s %7d %10.3f %10.0f %13.0f%% %8.2f %16.2f %12s %10s%n",
                   r.workload(),
                   r.backend(),
                   r.n(),
@@ -268,13 +283,21 @@ public final class Report {
                   r.tasksPerSecond(),
                   f * 100,
                   f,
-                  1 / f));
+                  1 / f,
+                  Double.isNaN(r.cpuMicrosPerTask())
+                      ? "-"
+                      : String.format(Locale.ROOT, "%.1f", r.cpuMicrosPerTask()),
+                  Double.isNaN(cpuBound) ? "-" : String.format(Locale.ROOT, "%.2f", cpuBound)));
         }
       }
     }
     sb.append(
         "x F = tasks/s divided by the sync limit F; sync-times/task = the time of one task in"
             + " syncs of this disk (1/fraction).\n");
+    sb.append(
+        "cpu us/task = this JVM's CPU time per task (all threads, kernel time of its syscalls"
+            + " included; a database server's own is not); cpu x F = the tasks/s the machine's"
+            + " cores allow at that cost, over F.\n");
     sb.append(bareTable());
 
     sb.append('\n');
@@ -804,6 +827,14 @@ public final class Report {
         if (r.durability().equals("power") && sync != null) {
           // tasks/s over the sync rate F: a fraction, or read as a multiple of F ("x F").
           m.put("sync_limit_fraction", syncFraction(r));
+        }
+        if (!r.cpuSeconds().isEmpty()) {
+          m.put("cpu_s", r.cpuSeconds());
+          m.put("cpu_us_per_task", r.cpuMicrosPerTask());
+          double bound = cpuBoundInF(r);
+          if (!Double.isNaN(bound)) {
+            m.put("cpu_bound_x_f", bound);
+          }
         }
       }
       if (!r.note().isEmpty()) {

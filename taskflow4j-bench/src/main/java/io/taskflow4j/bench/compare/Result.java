@@ -16,6 +16,8 @@ import java.util.List;
  * @param runSeconds the timed runs (empty when skipped)
  * @param resumeSeconds the resumes of finished runs (empty without a backend)
  * @param note why it was skipped or failed, else empty
+ * @param cpuSeconds the CPU time this JVM spent during each timed run, all its threads (empty when
+ *     not measured: another system, or a JVM that cannot tell)
  */
 public record Result(
     String system,
@@ -25,13 +27,28 @@ public record Result(
     int n,
     List<Double> runSeconds,
     List<Double> resumeSeconds,
-    String note) {
+    String note,
+    List<Double> cpuSeconds) {
 
   /** The canonical constructor, copying the lists. */
   public Result {
     runSeconds = List.copyOf(runSeconds);
     resumeSeconds = List.copyOf(resumeSeconds);
     note = note == null ? "" : note;
+    cpuSeconds = cpuSeconds == null ? List.of() : List.copyOf(cpuSeconds);
+  }
+
+  /** A result without CPU times. */
+  public Result(
+      String system,
+      String workload,
+      String backend,
+      String durability,
+      int n,
+      List<Double> runSeconds,
+      List<Double> resumeSeconds,
+      String note) {
+    this(system, workload, backend, durability, n, runSeconds, resumeSeconds, note, List.of());
   }
 
   /** A configuration that was not measured, and why. */
@@ -63,6 +80,11 @@ public record Result(
   /** Tasks per second of the median run, or NaN. */
   public double tasksPerSecond() {
     return n / runMedian();
+  }
+
+  /** This JVM's CPU time per task in the median of the runs' CPU times, in µs, or NaN. */
+  public double cpuMicrosPerTask() {
+    return median(cpuSeconds) * 1e6 / n;
   }
 
   /** The median of {@code values}, or NaN when empty. */

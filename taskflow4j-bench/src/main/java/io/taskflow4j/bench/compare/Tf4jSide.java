@@ -78,8 +78,20 @@ public final class Tf4jSide {
     return flow;
   }
 
-  /** Timing of one run and of the resume that followed it (negative: none). */
-  record Timing(double runSeconds, double resumeSeconds) {}
+  /**
+   * Timing of one run and of the resume that followed it (negative: none), and the CPU time this
+   * JVM spent during the run (NaN when it cannot tell).
+   */
+  record Timing(double runSeconds, double resumeSeconds, double cpuSeconds) {}
+
+  /** This JVM's CPU time so far in nanoseconds (all threads), or -1 when it cannot tell. */
+  static long processCpuNanos() {
+    if (java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+        instanceof com.sun.management.OperatingSystemMXBean os) {
+      return os.getProcessCpuTime();
+    }
+    return -1;
+  }
 
   /**
    * Measures {@code workload} on a fresh {@code store} at size {@code n}: when {@code warmUp},
@@ -104,10 +116,14 @@ public final class Tf4jSide {
       }
       List<Double> runs = new ArrayList<>();
       List<Double> resumes = new ArrayList<>();
+      List<Double> cpu = new ArrayList<>();
       long start = System.nanoTime();
       for (int i = 0; i < Math.max(1, maxRuns); i++) {
         Timing t = runOnce(workload, n, backend);
         runs.add(t.runSeconds());
+        if (!Double.isNaN(t.cpuSeconds())) {
+          cpu.add(t.cpuSeconds());
+        }
         if (t.resumeSeconds() >= 0) {
           resumes.add(t.resumeSeconds());
         }
@@ -116,7 +132,15 @@ public final class Tf4jSide {
         }
       }
       return new Result(
-          "taskflow4j", workload, store.backend(), store.durability(), n, runs, resumes, "");
+          "taskflow4j",
+          workload,
+          store.backend(),
+          store.durability(),
+          n,
+          runs,
+          resumes,
+          "",
+          cpu.size() == runs.size() ? cpu : List.of());
     } finally {
       try {
         if (backend != null) {
@@ -132,6 +156,7 @@ public final class Tf4jSide {
 
   /** One run of {@code workload} (checked), then with a backend a resume of it (checked). */
   static Timing runOnce(String workload, int n, Backend backend) {
+    long cpu0 = processCpuNanos();
     long t0 = System.nanoTime();
     String flow = flowOf(workload);
     Engines.Builder b = Engines.loadFromFactory(Workloads.factory(flow), List.of(n), Map.of());
@@ -156,12 +181,14 @@ public final class Tf4jSide {
       flowUuid = engine.flowDetail().uuid();
     }
     double run = (System.nanoTime() - t0) / 1e9;
+    long cpu1 = processCpuNanos();
+    double cpu = cpu0 < 0 || cpu1 < 0 ? Double.NaN : (cpu1 - cpu0) / 1e9;
     if (state != FlowState.SUCCESS || !(last instanceof Number v) || v.longValue() != n) {
       throw new IllegalStateException(
           workload + " of " + n + " ended " + state + " with v" + n + " = " + last);
     }
     if (backend == null) {
-      return new Timing(run, -1);
+      return new Timing(run, -1, cpu);
     }
     long t1 = System.nanoTime();
     FlowDetail fd;
@@ -179,6 +206,6 @@ public final class Tf4jSide {
       throw new IllegalStateException(
           "resuming the finished " + workload + " ended " + state + " after " + events + " events");
     }
-    return new Timing(run, resume);
+    return new Timing(run, resume, cpu);
   }
 }

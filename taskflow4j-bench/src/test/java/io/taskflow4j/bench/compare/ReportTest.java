@@ -285,6 +285,42 @@ class ReportTest {
   }
 
   @Test
+  void theCpuTimePerTaskAndTheRateTheCoresAllowAreReported() throws Exception {
+    // 1000 tasks in 0.5 s (2x F) using 0.4 s of CPU: 400 us per task; 2 cores allow 5,000
+    // tasks/s, 5x F.
+    Result r =
+        new Result(
+            Report.TF4J,
+            "fanout",
+            "sqlite",
+            "power",
+            1000,
+            list(0.5, 0.6, 0.4),
+            List.of(),
+            "",
+            list(0.45, 0.4, 0.3));
+    assertThat(r.cpuMicrosPerTask()).isCloseTo(400, within(1e-9));
+    Report report = new Report(List.of(r), SYNC, List.of(), Map.of("cores", 2));
+    assertThat(report.cpuBoundInF(r)).isCloseTo(5.0, within(1e-9));
+    assertThat(report.table())
+        .containsPattern(
+            "fanout +sqlite +1000 +0\\.500 +2000 +200% +2\\.00 +0\\.50 +400\\.0 +5\\.00");
+    JsonNode json = new ObjectMapper().valueToTree(report.toJson());
+    JsonNode row = json.get("results").get(0);
+    assertThat(row.get("cpu_us_per_task").asDouble()).isCloseTo(400, within(1e-9));
+    assertThat(row.get("cpu_bound_x_f").asDouble()).isCloseTo(5.0, within(1e-9));
+    assertThat(row.get("cpu_s")).hasSize(3);
+    // Without CPU times, or without the core count, the columns say so and the JSON leaves it out.
+    Result noCpu = tf4j("fanout", "sqlite", "power", 1000, 0.5);
+    assertThat(noCpu.cpuMicrosPerTask()).isNaN();
+    Report bare = new Report(List.of(noCpu), SYNC, List.of(), Map.of("cores", 2));
+    assertThat(bare.table()).containsPattern("fanout +sqlite +1000 +0\\.500 .* +- +-\\n");
+    assertThat(new ObjectMapper().valueToTree(bare.toJson()).get("results").get(0).has("cpu_s"))
+        .isFalse();
+    assertThat(new Report(List.of(r), SYNC, List.of(), Map.of()).cpuBoundInF(r)).isNaN();
+  }
+
+  @Test
   void durableChainIsNotMeasuredWithoutAStoreOrWithoutTheSyncRate() {
     List<Result> rs = new ArrayList<>();
     rs.add(durable("chain", "sqlite", 1000, 0.9));

@@ -83,6 +83,8 @@ class Tf4jSideSmokeTest {
     assertThat(r.durability()).isEqualTo(store.durability());
     assertThat(r.n()).isEqualTo(10);
     assertThat(r.runSeconds()).hasSize(2).allSatisfy(t -> assertThat(t).isPositive());
+    // The JVM's CPU time of each run (HotSpot tells it): some, for tasks that ran.
+    assertThat(r.cpuSeconds()).hasSize(2).allSatisfy(t -> assertThat(t).isPositive());
     if (store.template() == null) {
       assertThat(r.resumeSeconds()).isEmpty();
     } else {
