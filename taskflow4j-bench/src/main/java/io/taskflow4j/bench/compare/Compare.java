@@ -38,7 +38,9 @@ import java.util.Map;
  *       reference measurement ({@link #taskflowGrowth}).
  *   <li>Spring Batch 5 (its own JVM, {@link SpringBatchChain}): the chain as a job of N tasklet
  *       steps with its JDBC job repository on SQLite and on PostgreSQL.
- *   <li>The disk's fsync rate in the work directory, for the durable runs.
+ *   <li>The disk's fsync rate in the work directory, for the durable runs, and each store's bare
+ *       limit ({@link BareStores}): one chain task's writes in a loop straight through SQLite,
+ *       PostgreSQL and TaskFlow's directory layout, without taskflow4j.
  * </ul>
  *
  * <p>Options: {@code --quick} (N = 100, 300 and 1,000 only), {@code --sizes 100,300,1000,10000}
