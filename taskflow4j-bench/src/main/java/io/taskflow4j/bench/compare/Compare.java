@@ -221,9 +221,8 @@ public final class Compare {
 
   /**
    * The stores' bare limits ({@link BareStores}) in {@code work}: SQLite, the directory at both
-   * durabilities (the better of two rounds: this file system's costs swing as it frees the blocks
-   * of the round before) and PostgreSQL when a server is there. A loop that fails is logged and
-   * left out.
+   * durabilities (each its best chain) and PostgreSQL when a server is there. A loop that fails is
+   * logged and left out.
    */
   private List<BareStores.Limit> bareLimits(Path work) {
     log("measuring the stores' bare limits (their own write paths, no taskflow4j) ...");
@@ -231,8 +230,8 @@ public final class Compare {
     double s = opt.syncSeconds;
     List<java.util.function.Supplier<BareStores.Limit>> loops = new ArrayList<>();
     loops.add(() -> BareStores.sqlite(work, s));
-    loops.add(() -> better(BareStores.dir(work, false, s / 2), BareStores.dir(work, false, s / 2)));
-    loops.add(() -> better(BareStores.dir(work, true, s / 2), BareStores.dir(work, true, s / 2)));
+    loops.add(() -> BareStores.dir(work, false, s));
+    loops.add(() -> BareStores.dir(work, true, s));
     if (opt.pg) {
       loops.add(() -> BareStores.postgresql(opt.postgresql, s));
     }
@@ -253,10 +252,6 @@ public final class Compare {
       }
     }
     return out;
-  }
-
-  private static BareStores.Limit better(BareStores.Limit a, BareStores.Limit b) {
-    return a.tasksPerSecond() >= b.tasksPerSecond() ? a : b;
   }
 
   static Map<String, Object> machine(Path work, Options opt) {

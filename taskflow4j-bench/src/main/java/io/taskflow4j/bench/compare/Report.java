@@ -296,8 +296,9 @@ public final class Report {
             + " syncs of this disk (1/fraction).\n");
     sb.append(
         "cpu us/task = this JVM's CPU time per task (all threads, kernel time of its syscalls"
-            + " included; a database server's own is not); cpu x F = the tasks/s the machine's"
-            + " cores allow at that cost, over F.\n");
+            + " included; a database server's own is not; '-' where a run's CPU time is under"
+            + " 0.1 s, too short for the 10 ms ticks of the clock); cpu x F = the tasks/s the"
+            + " machine's cores allow at that cost, over F.\n");
     sb.append(bareTable());
 
     sb.append('\n');
@@ -830,6 +831,8 @@ public final class Report {
         }
         if (!r.cpuSeconds().isEmpty()) {
           m.put("cpu_s", r.cpuSeconds());
+        }
+        if (!Double.isNaN(r.cpuMicrosPerTask())) {
           m.put("cpu_us_per_task", r.cpuMicrosPerTask());
           double bound = cpuBoundInF(r);
           if (!Double.isNaN(bound)) {

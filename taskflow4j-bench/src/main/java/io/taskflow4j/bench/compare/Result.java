@@ -82,9 +82,19 @@ public record Result(
     return n / runMedian();
   }
 
-  /** This JVM's CPU time per task in the median of the runs' CPU times, in µs, or NaN. */
+  /**
+   * The least median CPU time that {@link #cpuMicrosPerTask} reports: the JVM's process CPU clock
+   * advances in ticks of 10 ms on Linux, so a shorter run's figure would be mostly rounding.
+   */
+  static final double MIN_CPU_SECONDS = 0.1;
+
+  /**
+   * This JVM's CPU time per task in the median of the runs' CPU times, in µs; NaN when not measured
+   * or when that median is below {@link #MIN_CPU_SECONDS}.
+   */
   public double cpuMicrosPerTask() {
-    return median(cpuSeconds) * 1e6 / n;
+    double cpu = median(cpuSeconds);
+    return cpu >= MIN_CPU_SECONDS ? cpu * 1e6 / n : Double.NaN;
   }
 
   /** The median of {@code values}, or NaN when empty. */

@@ -287,7 +287,7 @@ class ReportTest {
   @Test
   void theCpuTimePerTaskAndTheRateTheCoresAllowAreReported() throws Exception {
     // 1000 tasks in 0.5 s (2x F) using 0.4 s of CPU: 400 us per task; 2 cores allow 5,000
-    // tasks/s, 5x F.
+    // tasks/s, 5x F. (Under 0.1 s of CPU a run is too short for the clock's 10 ms ticks.)
     Result r =
         new Result(
             Report.TF4J,
@@ -318,6 +318,18 @@ class ReportTest {
     assertThat(new ObjectMapper().valueToTree(bare.toJson()).get("results").get(0).has("cpu_s"))
         .isFalse();
     assertThat(new Report(List.of(r), SYNC, List.of(), Map.of()).cpuBoundInF(r)).isNaN();
+    Result tooShort =
+        new Result(
+            Report.TF4J, "fanout", "sqlite", "power", 100, list(0.05), List.of(), "", list(0.09));
+    assertThat(tooShort.cpuMicrosPerTask()).isNaN();
+    JsonNode shortRow =
+        new ObjectMapper()
+            .valueToTree(
+                new Report(List.of(tooShort), SYNC, List.of(), Map.of("cores", 2)).toJson())
+            .get("results")
+            .get(0);
+    assertThat(shortRow.has("cpu_s")).isTrue();
+    assertThat(shortRow.has("cpu_us_per_task")).isFalse();
   }
 
   @Test
