@@ -236,12 +236,13 @@ class ReportTest {
     assertThat(chain.detail())
         .isEqualTo(
             "sqlite N=1000 60% (needs 70%; bare sqlite 75%), postgresql N=1000 30% (needs 50%;"
-                + " bare postgresql 36%: beyond this machine), dir N=1000 4% (needs 50%; bare dir"
-                + " 3%: beyond this machine)");
+                + " bare postgresql 36%: beyond this machine), dir N=1000 4% (needs 50%)");
     assertThat(chain.status()).isEqualTo("NOT met"); // the status itself is not softened
     assertThat(chain.parts().get(0).limit()).isCloseTo(0.75, within(1e-9));
     assertThat(chain.parts().get(0).beyondLimit()).isFalse();
     assertThat(chain.parts().get(1).beyondLimit()).isTrue();
+    // The directory's 4% outran its bare loop's 3%: that loop is no limit, and is left out.
+    assertThat(chain.parts().get(2).limit()).isNaN();
 
     // The fan-outs' ceiling is the engine on no store at the same size.
     Report.Goal fanout = goal(report, "durable_fanout");
@@ -276,6 +277,21 @@ class ReportTest {
     JsonNode pgPart = json.findValue("goals").get(3).get("parts").get(1);
     assertThat(pgPart.get("limit").asDouble()).isCloseTo(0.36, within(1e-9));
     assertThat(pgPart.get("beyond_limit").asBoolean()).isTrue();
+
+    // A bare loop that taskflow4j outran is no limit: left out of the goals, marked in the table.
+    List<BareStores.Limit> slowBare =
+        List.of(
+            new BareStores.Limit("dir", "power", 0.02 * F, 100, "dir loop"),
+            new BareStores.Limit("dir", "process", 1e6 / 500, 100, "dir process loop"));
+    Report outran = new Report(rs, SYNC, slowBare, Map.of());
+    assertThat(goal(outran, "durable_chain").parts().get(2).limit()).isNaN();
+    assertThat(goal(outran, "durable_chain").detail()).endsWith("dir N=1000 4% (needs 50%)");
+    assertThat(goal(outran, "dir_chain_per_task").parts().get(0).limit()).isNaN();
+    assertThat(outran.table()).containsPattern("dir +power .* 200% \\(N=1000\\) no limit");
+    assertThat(Report.asLimit(0.5, 0.4, false)).isNaN();
+    assertThat(Report.asLimit(0.3, 0.4, false)).isEqualTo(0.4);
+    assertThat(Report.asLimit(100, 150, true)).isNaN();
+    assertThat(Report.asLimit(200, 150, true)).isEqualTo(150);
 
     // Without bare limits nothing is added.
     assertThat(goal(rs, "durable_chain").detail())
