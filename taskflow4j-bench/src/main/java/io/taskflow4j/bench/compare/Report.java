@@ -702,17 +702,7 @@ public final class Report {
             Locale.ROOT,
             "dir (process) chain <= %.0f us per task at the largest N",
             DIR_CHAIN_MAX_US);
-    Result largest = null;
-    for (Result r : results) {
-      if (r.system().equals(TF4J)
-          && r.workload().equals("chain")
-          && r.backend().equals("dir")
-          && r.durability().equals("process")
-          && r.measured()
-          && (largest == null || r.n() > largest.n())) {
-        largest = r;
-      }
-    }
+    Result largest = largest("chain", "dir", "process").orElse(null);
     Part p =
         new Part(
             "dir (process)",
