@@ -2,13 +2,11 @@ package io.taskflow4j.bench.compare;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -16,9 +14,6 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /** The bare loops run, count what they did, and leave nothing behind. */
 class BareStoresTest {
-  private static final boolean CI = "true".equalsIgnoreCase(System.getenv("CI"));
-  private static final String PG =
-      System.getenv().getOrDefault("TF4J_BENCH_PG", "postgresql://postgres@127.0.0.1:5432");
 
   @TempDir Path dir;
 
@@ -44,18 +39,9 @@ class BareStoresTest {
 
   @Test
   void postgresqlRunsOneStatementPerTaskInAFreshDatabase() {
-    BareStores.Limit l;
-    try {
-      l = BareStores.postgresql(PG, 0.2);
-    } catch (IllegalStateException e) {
-      assertThat(e.getMessage()).startsWith("the database server at");
-      if (CI) {
-        fail("PostgreSQL is needed in CI for the bare loop's test: " + e.getMessage());
-      }
-      // Outside CI a developer may lack a server: skip, saying so; CI fails above instead.
-      Assumptions.abort(e.getMessage() + "; skipping (set CI=true to make this a failure)");
-      return;
-    }
+    BareStores.Limit l =
+        BenchPostgres.orSkip(
+            "the bare loop's test", () -> BareStores.postgresql(BenchPostgres.SERVER, 0.2));
     check(l, "postgresql", "power");
   }
 
