@@ -127,15 +127,19 @@ public final class Report {
   /** The result of a configuration, if any. */
   public Optional<Result> find(
       String system, String workload, String backend, String durability, int n) {
+    return of(system, workload, backend, durability).filter(r -> r.n() == n).findFirst();
+  }
+
+  /** The results of a system's workload on this store and durability, of every size. */
+  private java.util.stream.Stream<Result> of(
+      String system, String workload, String backend, String durability) {
     return results.stream()
         .filter(
             r ->
                 r.system().equals(system)
                     && r.workload().equals(workload)
                     && r.backend().equals(backend)
-                    && r.durability().equals(durability)
-                    && r.n() == n)
-        .findFirst();
+                    && r.durability().equals(durability));
   }
 
   /** How many times faster {@code fast} ran than {@code slow} (median runs), or NaN. */
@@ -392,14 +396,8 @@ public final class Report {
 
   /** taskflow4j's measured run of {@code workload} on this store at its largest N, if any. */
   private Optional<Result> largest(String workload, String backend, String durability) {
-    return results.stream()
-        .filter(
-            r ->
-                r.system().equals(TF4J)
-                    && r.workload().equals(workload)
-                    && r.backend().equals(backend)
-                    && r.durability().equals(durability)
-                    && r.measured())
+    return of(TF4J, workload, backend, durability)
+        .filter(Result::measured)
         .max(java.util.Comparator.comparingInt(Result::n));
   }
 
@@ -622,24 +620,12 @@ public final class Report {
    * value in {@code min}.
    */
   private Goal durableGoal(String id, String name, String workload, Map<String, Double> min) {
-    Map<String, Result> largest = new LinkedHashMap<>();
-    for (Result r : results) {
-      if (r.system().equals(TF4J)
-          && r.workload().equals(workload)
-          && r.durability().equals("power")
-          && r.measured()) {
-        Result prev = largest.get(r.backend());
-        if (prev == null || r.n() > prev.n()) {
-          largest.put(r.backend(), r);
-        }
-      }
-    }
     List<Part> parts = new ArrayList<>();
     List<String> text = new ArrayList<>();
     for (Map.Entry<String, Double> e : min.entrySet()) {
       String store = e.getKey();
       double threshold = e.getValue();
-      Result r = largest.get(store);
+      Result r = largest(workload, store, "power").orElse(null);
       Part p =
           new Part(
               store,
