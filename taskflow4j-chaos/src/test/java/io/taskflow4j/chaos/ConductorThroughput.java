@@ -50,10 +50,14 @@ public final class ConductorThroughput {
         round++;
         double[] r = run(store, db, dir.resolve("w" + round + ".log"), jobs, n);
         System.out.printf(
-            "one conductor, %d concurrent job(s), %d one-task jobs: %.0f jobs/s%s%n",
+            "one conductor, %d concurrent job(s), %d one-task jobs: %.0f jobs/s, CPU per job: this JVM"
+                + " %.0f us, the whole machine %.0f us (of %.0f us it had)%s%n",
             n,
             jobs,
             r[0],
+            r[3],
+            r[4],
+            Runtime.getRuntime().availableProcessors() * 1e6 / r[0],
             db == null
                 ? ""
                 : String.format(
@@ -80,7 +84,34 @@ public final class ConductorThroughput {
     }
   }
 
-  /** Jobs/s, then the transactions and WAL flushes of the run (PostgreSQL, else zeros). */
+  /** The CPU time this JVM has used, all threads (JIT and GC included). */
+  private static long processCpuNanos() {
+    return ((com.sun.management.OperatingSystemMXBean)
+            java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+        .getProcessCpuTime();
+  }
+
+  /**
+   * The CPU time all processes of this machine have used (Linux's {@code /proc/stat}: user, nice,
+   * system, irq and softirq), or 0 where it cannot be read.
+   */
+  private static long machineBusyNanos() {
+    try {
+      String[] f = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
+      long ticks = 0;
+      for (int i : new int[] {1, 2, 3, 6, 7}) {
+        ticks += Long.parseLong(f[i]);
+      }
+      return ticks * 10_000_000L; // USER_HZ is 100 on Linux
+    } catch (Exception e) {
+      return 0;
+    }
+  }
+
+  /**
+   * Jobs/s, then the transactions and WAL flushes of the run (PostgreSQL, else zeros), then this
+   * JVM's and the whole machine's CPU microseconds per job.
+   */
   private static double[] run(String store, String db, Path witness, int jobs, int concurrent)
       throws Exception {
     Random rnd = new Random(jobs);
@@ -93,6 +124,8 @@ public final class ConductorThroughput {
     }
     AbstractConductorProcessTest.post(store, specs);
     long[] before = db == null ? new long[2] : commits(db);
+    long cpu0 = processCpuNanos();
+    long machine0 = machineBusyNanos();
     CountDownLatch done = new CountDownLatch(jobs);
     AtomicInteger notCompleted = new AtomicInteger();
     AtomicLong last = new AtomicLong();
@@ -131,14 +164,18 @@ public final class ConductorThroughput {
         throw new IllegalStateException(executions + " executions of " + jobs + " jobs");
       }
       double perSecond = jobs * 1e9 / (last.get() - t0);
+      double cpuMicros = (processCpuNanos() - cpu0) / 1e3 / jobs;
+      double machineMicros = (machineBusyNanos() - machine0) / 1e3 / jobs;
       if (db == null) {
-        return new double[] {perSecond, 0, 0};
+        return new double[] {perSecond, 0, 0, cpuMicros, machineMicros};
       }
       backend.close();
       board.close();
       Thread.sleep(1500); // the server publishes a closed session's counters shortly after
       long[] after = commits(db);
-      return new double[] {perSecond, after[0] - before[0], after[1] - before[1]};
+      return new double[] {
+        perSecond, after[0] - before[0], after[1] - before[1], cpuMicros, machineMicros
+      };
     }
   }
 }
