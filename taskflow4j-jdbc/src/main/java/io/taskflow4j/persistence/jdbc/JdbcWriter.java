@@ -36,6 +36,9 @@ final class JdbcWriter {
    */
   private static final int BATCH_ROWS = 500;
 
+  /** The most uuids {@link #stored} reads with a list of parameters on PostgreSQL. */
+  static final int FEW_UUIDS = 16;
+
   private final JdbcConnection conn;
   private final JdbcBackend backend;
   private final Dialect dialect;
@@ -746,33 +749,20 @@ final class JdbcWriter {
    * plan) one element after another, so a chunk of 500 new atoms' uuids, which its planner reads
    * with a scan of the table once the table holds some thousands of rows, cost 500 comparisons per
    * stored row (0.1 s per chunk at 30,000 atoms, growing with the store). Joined, the uuids are
-   * probed through the index, or hashed once for the scan.
+   * probed through the index, or hashed once for the scan. A few uuids (at most {@link #FEW_UUIDS},
+   * as in every write of a running flow) stay a list of parameters: PostgreSQL knows then that they
+   * match a few rows and reads them through the index, where the array, taken to hold ten, is
+   * joined with a scan of a table without statistics (never analysed, or analysed while small)
+   * until it holds some thousands of rows.
    */
   Map<String, Stored> stored(java.sql.Connection c, String table, List<String> uuids)
       throws SQLException {
     Map<String, Stored> out = new HashMap<>();
     boolean atoms = table.equals("atomdetails");
-    boolean array = dialect == Dialect.POSTGRESQL;
     for (int from = 0; from < uuids.size(); from += IN_CHUNK) {
       List<String> chunk = uuids.subList(from, Math.min(uuids.size(), from + IN_CHUNK));
-      StringBuilder sql =
-          new StringBuilder("SELECT t.uuid, t.parent_uuid, t.revision")
-              .append(atoms ? ", t.atom_type" : "")
-              .append(" FROM ")
-              .append(table)
-              .append(" t");
-      if (array) {
-        sql.append(" JOIN unnest(CAST(? AS varchar[])) AS k(uuid) ON t.uuid = k.uuid");
-      } else {
-        sql.append(" WHERE t.uuid IN (");
-        for (int i = 0; i < chunk.size(); i++) {
-          sql.append(i == 0 ? "?" : ", ?");
-        }
-        sql.append(')');
-      }
-      sql.append(array ? " FOR UPDATE OF t" : dialect.forUpdate());
-      try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
-        if (array) {
+      try (PreparedStatement ps = c.prepareStatement(storedSql(table, chunk.size()))) {
+        if (asArray(chunk.size())) {
           ps.setArray(1, c.createArrayOf("varchar", chunk.toArray()));
         } else {
           for (int i = 0; i < chunk.size(); i++) {
@@ -787,6 +777,32 @@ final class JdbcWriter {
       }
     }
     return out;
+  }
+
+  /** The statement of {@link #stored} reading {@code n} uuids of {@code table}. */
+  String storedSql(String table, int n) {
+    StringBuilder sql =
+        new StringBuilder("SELECT t.uuid, t.parent_uuid, t.revision")
+            .append(table.equals("atomdetails") ? ", t.atom_type" : "")
+            .append(" FROM ")
+            .append(table)
+            .append(" t");
+    if (asArray(n)) {
+      sql.append(" JOIN unnest(CAST(? AS varchar[])) AS k(uuid) ON t.uuid = k.uuid");
+    } else {
+      sql.append(" WHERE t.uuid IN (");
+      for (int i = 0; i < n; i++) {
+        sql.append(i == 0 ? "?" : ", ?");
+      }
+      sql.append(')');
+    }
+    return sql.append(dialect == Dialect.POSTGRESQL ? " FOR UPDATE OF t" : dialect.forUpdate())
+        .toString();
+  }
+
+  /** Whether {@link #stored} binds {@code n} uuids as one array. */
+  private boolean asArray(int n) {
+    return dialect == Dialect.POSTGRESQL && n > FEW_UUIDS;
   }
 
   /** An atom row's type: a row TaskFlow wrote before it had the column is a task detail. */

@@ -28,6 +28,15 @@ final class SqlJobRows {
       "uuid, name, book_name, book_uuid, details, priority, seq, created_on, owner, epoch,"
           + " failures, idempotency_key";
 
+  /**
+   * The board's condition in a statement that finds its rows by uuid, the primary key: true for the
+   * rows of the bound board, but no index condition. With a plain {@code board = ?} PostgreSQL may,
+   * on a jobs table without statistics (never analysed, or analysed while it was empty, as a
+   * queue's table often is), judge the claim index (board, priority, seq) as good as the primary
+   * key, and walk every job of the board to find one.
+   */
+  static final String OF_BOARD = "(board = ?) IS TRUE";
+
   /** SQLite's clock in milliseconds since the epoch (its lease columns hold such numbers). */
   private static final String SQLITE_NOW =
       "CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)";
@@ -53,7 +62,8 @@ final class SqlJobRows {
           case SQLITE -> SQLITE_NOW;
         };
     this.claimable = "(owner IS NULL OR lease_until < " + now + ")";
-    this.heldBy = "uuid = ? AND board = ? AND epoch = ? AND owner = ? AND lease_until > " + now;
+    this.heldBy =
+        "uuid = ? AND " + OF_BOARD + " AND epoch = ? AND owner = ? AND lease_until > " + now;
   }
 
   /** The database's clock plus ({@code sign} 1) or minus (-1) a bound number of milliseconds. */
@@ -113,7 +123,9 @@ final class SqlJobRows {
     String sql =
         "SELECT "
             + COLUMNS
-            + " FROM taskflow4j_jobs WHERE board = ? AND uuid IN "
+            + " FROM taskflow4j_jobs WHERE "
+            + OF_BOARD
+            + " AND uuid IN "
             + placeholders(uuids.size())
             + " ORDER BY priority, seq";
     try (PreparedStatement ps = c.prepareStatement(sql)) {
@@ -139,25 +151,32 @@ final class SqlJobRows {
     ps.setString(index + 3, claim.owner().id());
   }
 
-  /** The job of this board matching {@code where} (one bound string), as listed now. */
-  Optional<Job> select(java.sql.Connection c, String where, String arg) throws SQLException {
-    List<Job> found = list(c, where, arg);
+  /** The job of this board with this uuid, as listed now. */
+  Optional<Job> byUuid(java.sql.Connection c, String uuid) throws SQLException {
+    return first(list(c, OF_BOARD, "uuid = ?", uuid));
+  }
+
+  /** The job of this board with this idempotency key, as listed now. */
+  Optional<Job> byIdempotencyKey(java.sql.Connection c, String key) throws SQLException {
+    return first(list(c, "board = ?", "idempotency_key = ?", key));
+  }
+
+  /** The jobs of this board, in claiming order, as listed now. */
+  List<Job> all(java.sql.Connection c) throws SQLException {
+    return list(c, "board = ?", null, null);
+  }
+
+  private static Optional<Job> first(List<Job> found) {
     return found.isEmpty() ? Optional.empty() : Optional.of(found.get(0));
   }
 
-  /** The jobs of this board matching {@code where} (none or one bound string), claiming order. */
-  List<Job> list(java.sql.Connection c, String where, String arg) throws SQLException {
-    String sql =
-        "SELECT "
-            + COLUMNS
-            + ", CASE WHEN owner IS NOT NULL AND lease_until >= "
-            + now
-            + " THEN 1 ELSE 0 END AS held, "
-            + millisFromNow("lease_until")
-            + " AS lease_ms FROM taskflow4j_jobs WHERE board = ?"
-            + (where == null ? "" : " AND " + where)
-            + " ORDER BY priority, seq";
-    try (PreparedStatement ps = c.prepareStatement(sql)) {
+  /**
+   * The jobs matching {@code ofBoard} (one bound board) and {@code where} (none or one bound
+   * string), in claiming order.
+   */
+  private List<Job> list(java.sql.Connection c, String ofBoard, String where, String arg)
+      throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(listSql(ofBoard, where))) {
       ps.setString(1, board);
       if (arg != null) {
         ps.setString(2, arg);
@@ -173,6 +192,20 @@ final class SqlJobRows {
         return out;
       }
     }
+  }
+
+  /** The statement of {@link #list}. */
+  String listSql(String ofBoard, String where) {
+    return "SELECT "
+        + COLUMNS
+        + ", CASE WHEN owner IS NOT NULL AND lease_until >= "
+        + now
+        + " THEN 1 ELSE 0 END AS held, "
+        + millisFromNow("lease_until")
+        + " AS lease_ms FROM taskflow4j_jobs WHERE "
+        + ofBoard
+        + (where == null ? "" : " AND " + where)
+        + " ORDER BY priority, seq";
   }
 
   /** The job of the current row; {@code withOwner} keeps its owner column. */

@@ -69,6 +69,30 @@ final class SqlJobboard extends AbstractJobboard {
   /** Claims per statement of a batch completion: 3 parameters each, far below drivers' limits. */
   private static final int MAX_CLAIMS_PER_DELETE = 500;
 
+  /** PostgreSQL: the settings {@link #PG_CLAIM} runs with, in its transaction. */
+  static final String PG_CLAIM_SETTINGS =
+      "SET LOCAL enable_sort = off; SET LOCAL enable_bitmapscan = off; SET LOCAL jit = off";
+
+  /**
+   * PostgreSQL: the claim statement of {@link #claimFencedAndLeased}; parameters: the board, the
+   * most jobs, the owner, the lease in milliseconds.
+   */
+  static final String PG_CLAIM =
+      "WITH picked AS MATERIALIZED (SELECT uuid, epoch + 1 AS token FROM taskflow4j_jobs"
+          + " WHERE board = ? AND (owner IS NULL OR lease_until < now())"
+          + " ORDER BY priority, seq LIMIT ? FOR UPDATE SKIP LOCKED),"
+          + " fenced AS (INSERT INTO taskflow4j_fences (fence_key, token)"
+          + " SELECT uuid, token FROM picked ORDER BY uuid ON CONFLICT (fence_key) DO UPDATE"
+          + " SET token = GREATEST(taskflow4j_fences.token, excluded.token)"
+          + " RETURNING fence_key, token)"
+          + " UPDATE taskflow4j_jobs SET owner = ?, epoch = taskflow4j_jobs.epoch + 1,"
+          + " lease_until = clock_timestamp() + CAST(? AS BIGINT) * INTERVAL '1 millisecond'"
+          + " FROM fenced WHERE taskflow4j_jobs.uuid = fenced.fence_key RETURNING "
+          + qualified("taskflow4j_jobs")
+          + ", fenced.token AS fence_token, CAST(FLOOR(EXTRACT(EPOCH FROM"
+          + " (taskflow4j_jobs.lease_until - statement_timestamp())) * 1000) AS BIGINT)"
+          + " AS granted_ms";
+
   private final JdbcBackend backend;
   private final Dialect dialect;
   private final Rows rows;
@@ -173,15 +197,14 @@ final class SqlJobboard extends AbstractJobboard {
                   Rows.string(ps, 9, spec.idempotencyKey());
                   ps.executeUpdate();
                 }
-                Optional<Job> mine = table.select(c, "uuid = ?", uuid);
+                Optional<Job> mine = table.byUuid(c, uuid);
                 if (mine.isPresent()) {
                   inserted[0] = true;
                   notifications.notifyPeers(c, JobEvent.Kind.POSTED, uuid);
                   return mine.get();
                 }
                 if (spec.idempotencyKey() != null) {
-                  Optional<Job> existing =
-                      table.select(c, "idempotency_key = ?", spec.idempotencyKey());
+                  Optional<Job> existing = table.byIdempotencyKey(c, spec.idempotencyKey());
                   if (existing.isPresent()) {
                     return existing.get();
                   }
@@ -200,15 +223,13 @@ final class SqlJobboard extends AbstractJobboard {
 
   @Override
   public List<Job> jobs() {
-    return backend.run(
-        "listing the jobs of board '" + board + "'", false, c -> table.list(c, null, null));
+    return backend.run("listing the jobs of board '" + board + "'", false, c -> table.all(c));
   }
 
   @Override
   public Optional<Job> job(String jobUuid) {
     Objects.requireNonNull(jobUuid, "jobUuid");
-    return backend.run(
-        "reading job '" + jobUuid + "'", false, c -> table.select(c, "uuid = ?", jobUuid));
+    return backend.run("reading job '" + jobUuid + "'", false, c -> table.byUuid(c, jobUuid));
   }
 
   @Override
@@ -253,7 +274,9 @@ final class SqlJobboard extends AbstractJobboard {
                   c.prepareStatement(
                       "UPDATE taskflow4j_jobs SET owner = ?, epoch = epoch + 1, lease_until = "
                           + table.nowPlusMillis(1)
-                          + " WHERE uuid = ? AND board = ? AND "
+                          + " WHERE uuid = ? AND "
+                          + SqlJobRows.OF_BOARD
+                          + " AND "
                           + table.claimable)) {
                 ps.setString(1, owner.id());
                 ps.setLong(2, leaseTime().toMillis());
@@ -261,7 +284,7 @@ final class SqlJobboard extends AbstractJobboard {
                 ps.setString(4, board);
                 n = ps.executeUpdate();
               }
-              Optional<Job> job = table.select(c, "uuid = ?", jobUuid);
+              Optional<Job> job = table.byUuid(c, jobUuid);
               if (job.isEmpty()) {
                 throw new NotFoundException(
                     "Job '" + jobUuid + "' is not on board '" + board + "'");
@@ -287,6 +310,9 @@ final class SqlJobboard extends AbstractJobboard {
             true,
             c -> {
               leaseFrom[0] = clock().instant();
+              if (dialect == Dialect.POSTGRESQL) {
+                return claimFencedAndLeased(c, owner, 1, leaseFrom).stream().findFirst();
+              }
               Optional<Job> job =
                   dialect == Dialect.MYSQL ? claimNextLocked(c, owner) : claimNextAtOnce(c, owner);
               if (job.isEmpty()) {
@@ -300,11 +326,12 @@ final class SqlJobboard extends AbstractJobboard {
   }
 
   /**
-   * Claims up to {@code max} jobs in one transaction: one statement picks and claims them
-   * (PostgreSQL: a {@code FOR UPDATE SKIP LOCKED} selection feeding an {@code UPDATE … RETURNING};
-   * SQLite, one writer at a time: the same without locks; MariaDB/MySQL, which has no {@code UPDATE
-   * … RETURNING}: select {@code FOR UPDATE SKIP LOCKED}, update, read back), one raises their
-   * fences, one starts their leases ({@link #startLease}): one commit for them all.
+   * Claims up to {@code max} jobs in one transaction, one commit for them all. PostgreSQL: one
+   * statement picks them, raises their fences and starts their leases ({@link
+   * #claimFencedAndLeased}). Elsewhere one statement picks and claims them (SQLite, one writer at a
+   * time: an {@code UPDATE … RETURNING}; MariaDB/MySQL, which has no {@code UPDATE … RETURNING}:
+   * select {@code FOR UPDATE SKIP LOCKED}, update, read back), one raises their fences, one starts
+   * their leases ({@link #startLease}).
    */
   @Override
   public List<Claim> claimNext(OwnerId owner, int max) {
@@ -323,6 +350,9 @@ final class SqlJobboard extends AbstractJobboard {
             true,
             c -> {
               leaseFrom[0] = clock().instant();
+              if (dialect == Dialect.POSTGRESQL) {
+                return claimFencedAndLeased(c, owner, max, leaseFrom);
+              }
               List<Job> jobs =
                   dialect == Dialect.MYSQL
                       ? claimFirstLocked(c, owner, max)
@@ -341,39 +371,88 @@ final class SqlJobboard extends AbstractJobboard {
     return out;
   }
 
-  /** PostgreSQL and SQLite: one {@code UPDATE … RETURNING} of the first claimable rows. */
+  /**
+   * PostgreSQL: claims up to {@code max} jobs in one round trip to the server, a statement that
+   * picks the first claimable rows ({@code FOR UPDATE SKIP LOCKED}), raises their fences to their
+   * new epochs (in uuid order, so that two claimers never lock fence rows in opposite orders), and
+   * then claims them with leases counted from the moment each holds its fence row ({@link
+   * #startLeasesOf}): the update joins the fences' upsert, so it runs after it, and {@code
+   * clock_timestamp()} is read then. A fence found above the new epoch rolls the claim back. The
+   * claimer's lease runs from {@code leaseFrom[0]}, the local clock read before the statement was
+   * sent, moved on by the time the statement waited before its leases started, as the server
+   * measured it from the statement's start: never past the server's grant.
+   *
+   * <p>The statement is preceded, in the same round trip and transaction, by settings that make it
+   * walk the claim index in claiming order whatever the table's statistics. A queue's table is
+   * often without them (never analysed, or analysed while it was empty), and PostgreSQL then takes
+   * the board to match a few rows: it has been seen to read every claimable job of the board,
+   * through the idempotency index or a bitmap, and sort them (1 ms per claim at a thousand queued
+   * jobs, 17 ms at ten thousand), where the walk reads the first few. The fences' sort, which must
+   * stay, then looks so costly that PostgreSQL would compile the statement to machine code at every
+   * run (a quarter of a second): the settings turn that off too.
+   */
+  private List<Job> claimFencedAndLeased(
+      java.sql.Connection c, OwnerId owner, int max, Instant[] leaseFrom) throws SQLException {
+    List<Job> out = new ArrayList<>();
+    Map<String, Long> fences = new java.util.HashMap<>();
+    long waitedMillis = Long.MAX_VALUE;
+    try (PreparedStatement ps = c.prepareStatement(PG_CLAIM_SETTINGS + "; " + PG_CLAIM)) {
+      ps.setString(1, board);
+      ps.setInt(2, max);
+      ps.setString(3, owner.id());
+      ps.setLong(4, leaseTime().toMillis());
+      try (ResultSet rs = resultOf(ps)) {
+        while (rs.next()) {
+          Job j = table.readJob(rs, JobState.CLAIMED, true);
+          out.add(j);
+          fences.put(j.uuid(), rs.getLong("fence_token"));
+          // the lease granted, counted from the statement's start: the lease and the wait
+          waitedMillis = Math.min(waitedMillis, rs.getLong("granted_ms") - leaseTime().toMillis());
+        }
+      }
+    }
+    if (!out.isEmpty()) {
+      leaseFrom[0] = leaseFrom[0].plusMillis(Math.max(0, waitedMillis));
+    }
+    for (Job j : out) {
+      if (fences.get(j.uuid()) != j.token()) {
+        throw fencedAboveEpoch(j, fences.get(j.uuid()));
+      }
+    }
+    out.sort(Job::compareForClaiming);
+    return out;
+  }
+
+  /** The first result set of a statement whose first results are settings' (no rows). */
+  private static ResultSet resultOf(PreparedStatement ps) throws SQLException {
+    boolean rows = ps.execute();
+    while (!rows) {
+      if (ps.getUpdateCount() == -1) {
+        throw new SQLException("the claim statement returned no rows");
+      }
+      rows = ps.getMoreResults();
+    }
+    return ps.getResultSet();
+  }
+
+  /**
+   * SQLite, one writer at a time: one {@code UPDATE … RETURNING} of the first claimable rows, in
+   * the write transaction.
+   */
   private List<Job> claimFirstAtOnce(java.sql.Connection c, OwnerId owner, int max)
       throws SQLException {
-    String set =
-        "UPDATE taskflow4j_jobs SET owner = ?, epoch = epoch + 1, lease_until = "
-            + table.nowPlusMillis(1);
-    // PostgreSQL: the locking selection is a materialized CTE, so it runs exactly once.
     String sql =
-        dialect == Dialect.POSTGRESQL
-            ? "WITH picked AS MATERIALIZED ("
-                + table.firstClaimableLimited()
-                + " FOR UPDATE SKIP LOCKED) "
-                + set
-                + " FROM picked WHERE taskflow4j_jobs.uuid = picked.uuid RETURNING "
-                + qualified("taskflow4j_jobs")
-            : set
-                + " WHERE uuid IN ("
-                + table.firstClaimableLimited()
-                + ") RETURNING "
-                + SqlJobRows.COLUMNS;
-    int i = 1;
+        "UPDATE taskflow4j_jobs SET owner = ?, epoch = epoch + 1, lease_until = "
+            + table.nowPlusMillis(1)
+            + " WHERE uuid IN ("
+            + table.firstClaimableLimited()
+            + ") RETURNING "
+            + SqlJobRows.COLUMNS;
     try (PreparedStatement ps = c.prepareStatement(sql)) {
-      if (dialect == Dialect.POSTGRESQL) {
-        ps.setString(i++, board);
-        ps.setInt(i++, max);
-        ps.setString(i++, owner.id());
-        ps.setLong(i++, leaseTime().toMillis());
-      } else {
-        ps.setString(i++, owner.id());
-        ps.setLong(i++, leaseTime().toMillis());
-        ps.setString(i++, board);
-        ps.setInt(i++, max);
-      }
+      ps.setString(1, owner.id());
+      ps.setLong(2, leaseTime().toMillis());
+      ps.setString(3, board);
+      ps.setInt(4, max);
       List<Job> out = new ArrayList<>();
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
@@ -494,14 +573,13 @@ final class SqlJobboard extends AbstractJobboard {
     return startLeasesOf(c, uuids, started);
   }
 
-  /** PostgreSQL and SQLite: one {@code UPDATE … RETURNING} of the first claimable row. */
+  /** SQLite: one {@code UPDATE … RETURNING} of the first claimable row. */
   private Optional<Job> claimNextAtOnce(java.sql.Connection c, OwnerId owner) throws SQLException {
     String sql =
         "UPDATE taskflow4j_jobs SET owner = ?, epoch = epoch + 1, lease_until = "
             + table.nowPlusMillis(1)
             + " WHERE uuid = ("
             + table.firstClaimable()
-            + (dialect == Dialect.POSTGRESQL ? " FOR UPDATE SKIP LOCKED" : "")
             + ") RETURNING "
             + SqlJobRows.COLUMNS;
     try (PreparedStatement ps = c.prepareStatement(sql)) {
@@ -539,7 +617,7 @@ final class SqlJobboard extends AbstractJobboard {
       ps.setString(3, uuid);
       ps.executeUpdate();
     }
-    return table.select(c, "uuid = ?", uuid);
+    return table.byUuid(c, uuid);
   }
 
   /**
@@ -669,8 +747,9 @@ final class SqlJobboard extends AbstractJobboard {
         c -> {
           try (PreparedStatement ps =
               c.prepareStatement(
-                  "SELECT 1 FROM taskflow4j_jobs WHERE uuid = ? AND board = ? AND epoch = ? AND"
-                      + " owner = ? FOR UPDATE")) {
+                  "SELECT 1 FROM taskflow4j_jobs WHERE uuid = ? AND "
+                      + SqlJobRows.OF_BOARD
+                      + " AND epoch = ? AND owner = ? FOR UPDATE")) {
             for (Claim claim : claims) {
               table.bindHeld(ps, 1, claim);
               try (ResultSet rs = ps.executeQuery()) {
@@ -718,13 +797,20 @@ final class SqlJobboard extends AbstractJobboard {
     for (int from = 0; from < live.size(); from += MAX_CLAIMS_PER_DELETE) {
       List<Claim> part = live.subList(from, Math.min(live.size(), from + MAX_CLAIMS_PER_DELETE));
       String sql =
-          "DELETE FROM taskflow4j_jobs WHERE board = ? AND lease_until > "
+          "DELETE FROM taskflow4j_jobs WHERE uuid IN "
+              + SqlJobRows.placeholders(part.size())
+              + " AND "
+              + SqlJobRows.OF_BOARD
+              + " AND lease_until > "
               + table.now
               + " AND (uuid, epoch, owner) IN (VALUES "
               + String.join(", ", java.util.Collections.nCopies(part.size(), "(?, ?, ?)"))
               + ") RETURNING uuid, epoch";
       try (PreparedStatement ps = c.prepareStatement(sql)) {
         int i = 1;
+        for (Claim claim : part) {
+          ps.setString(i++, claim.job().uuid());
+        }
         ps.setString(i++, board);
         for (Claim claim : part) {
           ps.setString(i++, claim.job().uuid());
@@ -830,7 +916,12 @@ final class SqlJobboard extends AbstractJobboard {
         "looking for claimable jobs on board '" + board + "'",
         false,
         c -> {
-          try (PreparedStatement ps = c.prepareStatement(table.firstClaimable())) {
+          // any claimable job will do, in no order: no plan sorts the board's jobs for it
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "SELECT 1 FROM taskflow4j_jobs WHERE board = ? AND "
+                      + table.claimable
+                      + " LIMIT 1")) {
             ps.setString(1, board);
             try (ResultSet rs = ps.executeQuery()) {
               return rs.next();
