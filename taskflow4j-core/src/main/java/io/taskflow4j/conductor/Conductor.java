@@ -82,6 +82,10 @@ public final class Conductor implements AutoCloseable {
   private final Semaphore slots;
   private final ExecutorService pool;
   private final Map<String, Engine> running = new ConcurrentHashMap<>();
+
+  /** Whether the board's claims raise their fences in the backend's store themselves. */
+  private final boolean fencedByClaims;
+
   private final Set<Thread> dispatcher = ConcurrentHashMap.newKeySet();
   private final AtomicInteger state = new AtomicInteger(); // 0 new, 1 started, 2 stopping
   private volatile boolean backoff;
@@ -109,6 +113,7 @@ public final class Conductor implements AutoCloseable {
     this.retention = b.retention;
     this.pruneEvery = b.pruneEvery != null ? b.pruneEvery : defaultPruneInterval(b.retention);
     this.completions = new CompletionBatcher(board);
+    this.fencedByClaims = board.raisesFencesIn(backend);
     this.slots = new Semaphore(maxJobs);
     this.pool =
         Executors.newFixedThreadPool(
@@ -395,7 +400,9 @@ public final class Conductor implements AutoCloseable {
   private Result runFenced(Claim claim, Connection conn) {
     Job job = claim.job();
     // From here on the previous owner cannot write; whatever it wrote before is read below.
-    registerFence(claim, conn);
+    if (!fencedByClaims) {
+      registerFence(claim, conn);
+    }
     FlowDetail fd;
     Flow flow;
     try {
@@ -470,9 +477,10 @@ public final class Conductor implements AutoCloseable {
   }
 
   /**
-   * Registers the claim's fence with the store, unless it holds that token already: a board in the
-   * same store as the logbooks (the SQL board) raised it in the claim's own transaction, and a read
-   * costs less than a write. A higher token means a peer has claimed the job since.
+   * Registers the claim's fence with the store, unless it holds that token already (a read costs
+   * less than a write). A higher token means a peer has claimed the job since. Not called where the
+   * board raised the fence in this store in the claim's own transaction ({@link
+   * Jobboard#raisesFencesIn}): a peer's higher token is then found by the engine's first write.
    */
   private static void registerFence(Claim claim, Connection conn) {
     OptionalLong stored = conn.fenceToken(claim.fence().key());

@@ -109,6 +109,17 @@ public interface Jobboard extends AutoCloseable {
     return refused;
   }
 
+  /**
+   * Whether this board raises each claim's fence in {@code backend}'s store within the claim's own
+   * transaction: then the store holds the claim's token (or a higher one, once a peer claimed the
+   * job since) before {@link #claimNext(OwnerId)} returns, and whoever runs the job need not
+   * register the fence there ({@link io.taskflow4j.persistence.Connection#advanceFence}). True only
+   * where the board's tables and the backend's are one database; the default is false.
+   */
+  default boolean raisesFencesIn(io.taskflow4j.persistence.Backend backend) {
+    return false;
+  }
+
   /** Every job on the board (claimed or not), in claiming order. */
   List<Job> jobs();
 

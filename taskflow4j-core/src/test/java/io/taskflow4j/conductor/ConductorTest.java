@@ -556,6 +556,67 @@ class ConductorTest {
     assertThat(conn.getLogBooks()).hasSize(1);
   }
 
+  /**
+   * A board that raises each claim's fence in the conductor's store itself (the SQL board in the
+   * same database) spares the conductor registering it, one read of the stored token per job; with
+   * any other board the conductor reads it, and the job runs fenced either way.
+   */
+  @Test
+  void aBoardThatRaisesTheFencesInTheStoreSparesTheConductorsFenceRead() throws Exception {
+    AtomicInteger fenceCalls = new AtomicInteger();
+    Backend counting =
+        new Backend() {
+          @Override
+          public io.taskflow4j.persistence.BackendConf conf() {
+            return backend.conf();
+          }
+
+          @Override
+          public Connection getConnection() {
+            return new ForwardingConnection(backend.getConnection()) {
+              @Override
+              public java.util.OptionalLong fenceToken(String key) {
+                fenceCalls.incrementAndGet();
+                return super.fenceToken(key);
+              }
+
+              @Override
+              public void advanceFence(io.taskflow4j.persistence.Fence fence) {
+                fenceCalls.incrementAndGet();
+                super.advanceFence(fence);
+              }
+            };
+          }
+
+          @Override
+          public void close() {}
+        };
+    for (boolean raises : new boolean[] {false, true}) {
+      fenceCalls.set(0);
+      RecordingBoard board = new RecordingBoard(board(Duration.ofSeconds(10)));
+      board.fencesIn = raises ? conn : null;
+      Job job = FlowJobs.post(board, conn, FlowJob.of(new Steps()).named("fenced-" + raises));
+      Outcomes out = new Outcomes();
+      Conductor c =
+          Conductor.builder(board, counting)
+              .name("c-" + raises)
+              .factories(factories)
+              .idleWait(Duration.ofMillis(200))
+              .listener(out)
+              .build();
+      toClose.add(() -> c.stop(Duration.ofSeconds(5)));
+      c.start();
+      JobOutcome o = out.next();
+      assertThat(o.kind()).isEqualTo(JobOutcome.Kind.COMPLETED);
+      assertThat(flowOf(job).state()).isEqualTo(FlowState.SUCCESS);
+      assertThat(conn.fenceToken(job.uuid())).hasValue(o.token());
+      assertThat(fenceCalls.get())
+          .as("the conductor's fence reads and writes, board raising fences: %s", raises)
+          .isEqualTo(raises ? 0 : 2);
+      c.stop(Duration.ofSeconds(5));
+    }
+  }
+
   /** Fails the first {@code outages} reads of flow details with a StorageException. */
   private static final class FlakyBackend implements Backend {
     private final Backend delegate;

@@ -37,6 +37,13 @@ final class RecordingBoard implements Jobboard {
   /** Batch completions wait here before reaching the board (open by default). */
   volatile CountDownLatch gate = new CountDownLatch(0);
 
+  /**
+   * When set, every claim raises its fence in this connection's store before it returns, and the
+   * board says so for every backend ({@link #raisesFencesIn}), as the SQL board does in its own
+   * database.
+   */
+  volatile io.taskflow4j.persistence.Connection fencesIn;
+
   RecordingBoard(Jobboard board) {
     this.board = board;
   }
@@ -45,7 +52,20 @@ final class RecordingBoard implements Jobboard {
   public List<Claim> claimNext(OwnerId owner, int max) {
     List<Claim> got = board.claimNext(owner, max);
     claims.add(new BatchClaim(max, got.size()));
+    got.forEach(this::raiseFence);
     return got;
+  }
+
+  @Override
+  public boolean raisesFencesIn(io.taskflow4j.persistence.Backend backend) {
+    return fencesIn != null;
+  }
+
+  private Claim raiseFence(Claim claim) {
+    if (fencesIn != null) {
+      fencesIn.advanceFence(claim.fence());
+    }
+    return claim;
   }
 
   @Override
@@ -78,12 +98,12 @@ final class RecordingBoard implements Jobboard {
 
   @Override
   public Optional<Claim> claim(String jobUuid, OwnerId owner) {
-    return board.claim(jobUuid, owner);
+    return board.claim(jobUuid, owner).map(this::raiseFence);
   }
 
   @Override
   public Optional<Claim> claimNext(OwnerId owner) {
-    return board.claimNext(owner);
+    return board.claimNext(owner).map(this::raiseFence);
   }
 
   @Override

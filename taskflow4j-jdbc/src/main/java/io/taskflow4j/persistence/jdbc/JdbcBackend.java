@@ -94,6 +94,18 @@ final class JdbcBackend implements Backend {
     return settings.dialect();
   }
 
+  /**
+   * Whether {@code other} works on this backend's database: the same JDBC URL and user. SQLite in
+   * memory is never shared: each backend has its own.
+   */
+  boolean sameDatabase(JdbcBackend other) {
+    return other == this
+        || (!settings.memory()
+            && !other.settings.memory()
+            && settings.jdbcUrl().equals(other.settings.jdbcUrl())
+            && java.util.Objects.equals(settings.user(), other.settings.user()));
+  }
+
   @Override
   public Connection getConnection() {
     source();

@@ -255,6 +255,15 @@ final class SqlJobboard extends AbstractJobboard {
         });
   }
 
+  /**
+   * True for a backend on this board's database (the same JDBC URL and user, not SQLite in memory):
+   * every claim raises its job's fence there, in the claim's transaction.
+   */
+  @Override
+  public boolean raisesFencesIn(io.taskflow4j.persistence.Backend other) {
+    return other instanceof JdbcBackend b && b.sameDatabase(backend);
+  }
+
   // ---------------------------------------------------------------- claiming
 
   @Override

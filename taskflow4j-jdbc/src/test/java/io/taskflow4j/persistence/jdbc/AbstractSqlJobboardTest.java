@@ -87,6 +87,36 @@ abstract class AbstractSqlJobboardTest extends JobboardContractTest {
     return Jobboards.open(boardUrl(leaseTime));
   }
 
+  /**
+   * The board raises each claim's fence in its own database, in the claim's transaction, and says
+   * so for a backend on that database and for no other: a conductor then need not register the
+   * fence. Every way of claiming leaves the claim's token in the store.
+   */
+  @Test
+  void raisesEachClaimsFenceInItsOwnDatabaseAndSaysSoForItOnly() {
+    try (Jobboard board = openBoard(Duration.ofSeconds(60));
+        Backend same = Backends.fetch(connection());
+        Backend memory = Backends.fetch("memory://");
+        Connection c = same.getConnection()) {
+      assertThat(board.raisesFencesIn(same)).isTrue();
+      assertThat(board.raisesFencesIn(memory)).isFalse();
+      List<Claim> claims = new ArrayList<>();
+      Job named = board.post(JobSpec.of("named", null, "f"));
+      for (int i = 0; i < 3; i++) {
+        board.post(JobSpec.of("j" + i, null, "f"));
+      }
+      OwnerId me = OwnerId.generate("fences");
+      claims.add(board.claim(named.uuid(), me).orElseThrow());
+      claims.add(board.claimNext(me).orElseThrow());
+      claims.addAll(board.claimNext(me, 2));
+      assertThat(claims).hasSize(4);
+      for (Claim claim : claims) {
+        assertThat(c.fenceToken(claim.job().uuid())).hasValue(claim.token());
+      }
+      assertThat(board.completeAll(claims)).isEmpty();
+    }
+  }
+
   @Test
   void eightThreadsClaimFiveHundredJobsEachExactlyOnce() throws Exception {
     int jobs = 500;
