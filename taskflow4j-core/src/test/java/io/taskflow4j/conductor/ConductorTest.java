@@ -354,7 +354,7 @@ class ConductorTest {
     MemoryJobboard board = board(Duration.ofSeconds(10));
     Job job = FlowJobs.post(board, conn, FlowJob.of(new Steps()));
     AtomicInteger outages = new AtomicInteger(6);
-    Backend flaky = new FlakyBackend(backend, outages);
+    Backend flaky = flakyBackend(backend, outages);
     Outcomes out = new Outcomes();
     conductor(board, "c1", flaky, out).start();
     List<JobOutcome.Kind> kinds = new ArrayList<>();
@@ -565,32 +565,22 @@ class ConductorTest {
   void aBoardThatRaisesTheFencesInTheStoreSparesTheConductorsFenceRead() throws Exception {
     AtomicInteger fenceCalls = new AtomicInteger();
     Backend counting =
-        new Backend() {
-          @Override
-          public io.taskflow4j.persistence.BackendConf conf() {
-            return backend.conf();
-          }
+        new WrappingBackend(
+            backend,
+            c ->
+                new ForwardingConnection(c) {
+                  @Override
+                  public java.util.OptionalLong fenceToken(String key) {
+                    fenceCalls.incrementAndGet();
+                    return super.fenceToken(key);
+                  }
 
-          @Override
-          public Connection getConnection() {
-            return new ForwardingConnection(backend.getConnection()) {
-              @Override
-              public java.util.OptionalLong fenceToken(String key) {
-                fenceCalls.incrementAndGet();
-                return super.fenceToken(key);
-              }
-
-              @Override
-              public void advanceFence(io.taskflow4j.persistence.Fence fence) {
-                fenceCalls.incrementAndGet();
-                super.advanceFence(fence);
-              }
-            };
-          }
-
-          @Override
-          public void close() {}
-        };
+                  @Override
+                  public void advanceFence(io.taskflow4j.persistence.Fence fence) {
+                    fenceCalls.incrementAndGet();
+                    super.advanceFence(fence);
+                  }
+                });
     for (boolean raises : new boolean[] {false, true}) {
       fenceCalls.set(0);
       RecordingBoard board = new RecordingBoard(board(Duration.ofSeconds(10)));
@@ -618,13 +608,29 @@ class ConductorTest {
   }
 
   /** Fails the first {@code outages} reads of flow details with a StorageException. */
-  private static final class FlakyBackend implements Backend {
-    private final Backend delegate;
-    private final AtomicInteger outages;
+  private static Backend flakyBackend(Backend delegate, AtomicInteger outages) {
+    return new WrappingBackend(
+        delegate,
+        c ->
+            new ForwardingConnection(c) {
+              @Override
+              public FlowDetail getFlowDetails(String uuid, boolean lazy) {
+                if (outages.getAndDecrement() > 0) {
+                  throw new StorageException("the database is down (test)");
+                }
+                return super.getFlowDetails(uuid, lazy);
+              }
+            });
+  }
 
-    FlakyBackend(Backend delegate, AtomicInteger outages) {
+  /** A backend whose connections are another backend's, each wrapped; closing it closes nothing. */
+  private static final class WrappingBackend implements Backend {
+    private final Backend delegate;
+    private final java.util.function.UnaryOperator<Connection> wrap;
+
+    WrappingBackend(Backend delegate, java.util.function.UnaryOperator<Connection> wrap) {
       this.delegate = delegate;
-      this.outages = outages;
+      this.wrap = wrap;
     }
 
     @Override
@@ -634,15 +640,7 @@ class ConductorTest {
 
     @Override
     public Connection getConnection() {
-      return new ForwardingConnection(delegate.getConnection()) {
-        @Override
-        public FlowDetail getFlowDetails(String uuid, boolean lazy) {
-          if (outages.getAndDecrement() > 0) {
-            throw new StorageException("the database is down (test)");
-          }
-          return super.getFlowDetails(uuid, lazy);
-        }
-      };
+      return wrap.apply(delegate.getConnection());
     }
 
     @Override

@@ -92,19 +92,19 @@ class PostgresUnanalysedBoardTest {
 
   @AfterAll
   static void close() {
-    if (board != null) {
-      board.close();
-    }
-    if (conn != null) {
-      conn.close();
-    }
-    if (backend != null) {
-      backend.close();
+    for (AutoCloseable open : new AutoCloseable[] {board, conn, backend}) {
+      if (open != null) {
+        try {
+          open.close();
+        } catch (Exception e) {
+          throw new IllegalStateException(e);
+        }
+      }
     }
   }
 
   private static Connection raw() throws SQLException {
-    return ((JdbcBackend) backend).source().get(true);
+    return TestDatabases.postgres(db);
   }
 
   /**
