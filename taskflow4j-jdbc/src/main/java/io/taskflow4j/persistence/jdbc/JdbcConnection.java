@@ -232,6 +232,14 @@ final class JdbcConnection implements Connection {
    * As {@link #write}, in the backend's next {@link GroupCommit group commit} (see {@link
    * GroupCommit#submit} for {@code relaxed} and {@code isolated}); done alone, as one statement
    * when {@code single} is given ({@link JdbcBackend#runOneStatement}).
+   *
+   * <p>On PostgreSQL an isolated write (several statements, such as a flow written with its atoms)
+   * is always done alone, in a transaction of its own: in a group it would run on the group's one
+   * connection after the group's other writes, each of them waiting for all, where alone it runs
+   * beside them on its own connection, and the server flushes the log for commits that arrive
+   * together at once. One conductor running eight one-task jobs at a time did 429-504 jobs/s with
+   * such writes grouped and 727-761 with group commit off; grouped atom updates, one statement
+   * batch, stay grouped.
    */
   <T> T writeGrouped(
       String what,
@@ -239,7 +247,8 @@ final class JdbcConnection implements Connection {
       boolean isolated,
       JdbcBackend.Work<T> work,
       JdbcBackend.OneStatement<T> single) {
-    if (!backend.settings().groupCommit()) {
+    if (!backend.settings().groupCommit()
+        || (isolated && backend.dialect() == Dialect.POSTGRESQL)) {
       return settle(what, () -> backend.runAlone(what, relaxed, work, single));
     }
     return settle(what, () -> backend.groupCommit().submit(what, relaxed, isolated, work, single));

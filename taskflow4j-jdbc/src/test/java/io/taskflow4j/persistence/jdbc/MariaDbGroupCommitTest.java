@@ -1,5 +1,7 @@
 package io.taskflow4j.persistence.jdbc;
 
+import org.junit.jupiter.api.Test;
+
 /** Group commit on MariaDB (a fresh database per test). */
 class MariaDbGroupCommitTest extends AbstractGroupCommitTest {
   @MariaDbDatabase String db;
@@ -12,5 +14,11 @@ class MariaDbGroupCommitTest extends AbstractGroupCommitTest {
   @Override
   boolean batchesAtoms() {
     return false;
+  }
+
+  @Test
+  void aFlowDetailWriteRefusedHalfWayInAGroupLeavesNothingAndItsNeighboursCommit()
+      throws Exception {
+    assertAFlowDetailWriteRefusedHalfWayInAGroupLeavesNothing();
   }
 }

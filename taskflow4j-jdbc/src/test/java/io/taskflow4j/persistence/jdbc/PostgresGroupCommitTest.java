@@ -78,15 +78,14 @@ class PostgresGroupCommitTest extends AbstractGroupCommitTest {
   /**
    * A group of atom updates only is one statement batch in auto-commit mode, one implicit
    * transaction committed in its round trip: at its commit point no session sits in a transaction.
-   * A group that carries a flow write with atoms is a transaction, open there.
+   * A group that carries a fenced write is a transaction, open there. (A flow written with its
+   * atoms joins no group: {@link #aFlowWrittenWithItsAtomsCommitsAloneWhileAGroupIsHeld}.)
    */
   @Test
-  void aGroupOfAtomUpdatesHoldsNoTransactionOpenButAFencedOrFlowWriteMakesItOne() throws Exception {
+  void aGroupOfAtomUpdatesHoldsNoTransactionOpenButAFencedWriteMakesItOne() throws Exception {
     try (JdbcBackend b = backend();
         io.taskflow4j.persistence.Connection c = b.getConnection()) {
       List<io.taskflow4j.persistence.AtomDetail> atoms = saveAtoms(c, 5);
-      io.taskflow4j.persistence.FlowDetail flow =
-          c.getFlowDetails(c.getLogBooks().get(0).flows().get(0).uuid());
       c.advanceFence(new io.taskflow4j.persistence.Fence("job-1", 1));
       List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
       atCommit =
@@ -121,24 +120,63 @@ class PostgresGroupCommitTest extends AbstractGroupCommitTest {
       assertThat(out).allMatch(o -> o instanceof io.taskflow4j.persistence.AtomDetail);
       assertThat(seen).hasSize(1).allMatch(s -> s.startsWith("1 at "));
 
-      seen.clear();
-      out =
-          groupBehind(
-              b,
-              c.getAtomDetails(atoms.get(0).uuid())
-                  .put(io.taskflow4j.persistence.AtomState.SUCCESS, 0),
-              List.of(
-                  Write.of(
-                      c.getAtomDetails(atoms.get(3).uuid())
-                          .put(io.taskflow4j.persistence.AtomState.SUCCESS, 3)),
-                  Write.of(
-                      flow.withoutAtoms()
-                          .withAtom(
-                              atoms.get(4).withState(io.taskflow4j.persistence.AtomState.RUNNING))
-                          .withState(io.taskflow4j.persistence.FlowState.RUNNING))));
       atCommit = what -> {};
-      assertThat(out).allMatch(o -> !(o instanceof Exception));
-      assertThat(seen).hasSize(1).allMatch(s -> s.startsWith("1 at "));
+    }
+  }
+
+  /**
+   * A flow written with its atoms (several statements) joins no group on PostgreSQL: while a
+   * group's commit is held, it commits in a transaction of its own, and a stale one is refused
+   * alone, leaving nothing.
+   */
+  @Test
+  void aFlowWrittenWithItsAtomsCommitsAloneWhileAGroupIsHeld() throws Exception {
+    try (JdbcBackend b = backend();
+        io.taskflow4j.persistence.Connection c = b.getConnection()) {
+      List<io.taskflow4j.persistence.AtomDetail> atoms = saveAtoms(c, 3);
+      io.taskflow4j.persistence.FlowDetail flow =
+          c.getFlowDetails(c.getLogBooks().get(0).flows().get(0).uuid());
+      c.updateAtomDetails(atoms.get(2).withState(io.taskflow4j.persistence.AtomState.RUNNING));
+      long[] before = b.groupCommit().counts();
+      Object[] written =
+          whileAGroupIsHeld(
+              b,
+              atoms.get(0).withState(io.taskflow4j.persistence.AtomState.RUNNING),
+              () -> {
+                io.taskflow4j.persistence.FlowDetail running =
+                    c.updateFlowDetails(
+                        flow.withoutAtoms()
+                            .withState(io.taskflow4j.persistence.FlowState.RUNNING)
+                            .withAtom(
+                                atoms.get(1).put(io.taskflow4j.persistence.AtomState.SUCCESS, 1)));
+                Object stale;
+                try {
+                  stale =
+                      c.updateFlowDetails(
+                          running
+                              .withoutAtoms()
+                              .withState(io.taskflow4j.persistence.FlowState.SUCCESS)
+                              .withAtom(
+                                  atoms
+                                      .get(2)
+                                      .put(io.taskflow4j.persistence.AtomState.SUCCESS, 2)));
+                } catch (io.taskflow4j.persistence.ConflictException e) {
+                  stale = e;
+                }
+                assertThat(b.groupCommit().waiting()).as("writes waiting for a group").isZero();
+                return new Object[] {running, stale};
+              });
+      assertThat(b.groupCommit().counts()[1] - before[1])
+          .as("writes carried by groups")
+          .isEqualTo(1);
+      assertThat(((io.taskflow4j.persistence.FlowDetail) written[0]).state())
+          .isEqualTo(io.taskflow4j.persistence.FlowState.RUNNING);
+      assertThat(written[1]).isInstanceOf(io.taskflow4j.persistence.ConflictException.class);
+      io.taskflow4j.persistence.FlowDetail stored = c.getFlowDetails(flow.uuid(), true);
+      assertThat(stored.state()).isEqualTo(io.taskflow4j.persistence.FlowState.RUNNING);
+      assertThat(c.getAtomDetails(atoms.get(1).uuid()).lastResults()).isEqualTo(1);
+      assertThat(c.getAtomDetails(atoms.get(0).uuid()).state())
+          .isEqualTo(io.taskflow4j.persistence.AtomState.RUNNING);
     }
   }
 }

@@ -85,4 +85,10 @@ class SqliteGroupCommitTest extends AbstractGroupCommitTest {
       assertThat(JdbcBackendProvider.groupCommitStats(memory)).isEmpty();
     }
   }
+
+  @Test
+  void aFlowDetailWriteRefusedHalfWayInAGroupLeavesNothingAndItsNeighboursCommit()
+      throws Exception {
+    assertAFlowDetailWriteRefusedHalfWayInAGroupLeavesNothing();
+  }
 }
