@@ -135,11 +135,11 @@ abstract class AbstractGroupCommitTest {
   }
 
   /**
-   * Holds the commit of the next group that carries an atom update ({@code first}, done now from
-   * another thread), runs {@code meanwhile}, then lets the group commit.
+   * Writes {@code first} from another thread and holds its commit until {@code release} opens;
+   * returns once the commit is reached.
    */
-  <T> T whileAGroupIsHeld(JdbcBackend b, AtomDetail first, Callable<T> meanwhile) throws Exception {
-    held = new CountDownLatch(1);
+  private Future<AtomDetail> holdTheCommitOf(JdbcBackend b, AtomDetail first) throws Exception {
+    held = new CountDownLatch(1); // once per group, so that a test may form several
     release = new CountDownLatch(1);
     holdNext = true;
     Future<AtomDetail> leader =
@@ -150,6 +150,15 @@ abstract class AbstractGroupCommitTest {
               }
             });
     assertThat(held.await(30, TimeUnit.SECONDS)).as("the first commit was reached").isTrue();
+    return leader;
+  }
+
+  /**
+   * Holds the commit of the next group that carries an atom update ({@code first}, done now from
+   * another thread), runs {@code meanwhile}, then lets the group commit.
+   */
+  <T> T whileAGroupIsHeld(JdbcBackend b, AtomDetail first, Callable<T> meanwhile) throws Exception {
+    Future<AtomDetail> leader = holdTheCommitOf(b, first);
     try {
       return meanwhile.call();
     } finally {
@@ -164,17 +173,7 @@ abstract class AbstractGroupCommitTest {
    * or the exception).
    */
   List<Object> groupBehind(JdbcBackend b, AtomDetail first, List<Write> others) throws Exception {
-    held = new CountDownLatch(1); // once per group, so that a test may form several
-    release = new CountDownLatch(1);
-    holdNext = true;
-    Future<AtomDetail> leader =
-        pool.submit(
-            () -> {
-              try (Connection c = b.getConnection()) {
-                return c.updateAtomDetails(first);
-              }
-            });
-    assertThat(held.await(30, TimeUnit.SECONDS)).as("the first commit was reached").isTrue();
+    Future<AtomDetail> leader = holdTheCommitOf(b, first);
     List<Future<Object>> queued = new ArrayList<>();
     for (Write w : others) {
       queued.add(
