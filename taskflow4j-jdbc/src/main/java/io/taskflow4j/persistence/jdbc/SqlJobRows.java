@@ -61,9 +61,14 @@ final class SqlJobRows {
           case MYSQL -> "NOW(6)";
           case SQLITE -> SQLITE_NOW;
         };
-    this.claimable = "(owner IS NULL OR lease_until < " + now + ")";
+    this.claimable = claimableBy(now);
     this.heldBy =
         "uuid = ? AND " + OF_BOARD + " AND epoch = ? AND owner = ? AND lease_until > " + now;
+  }
+
+  /** The condition of a claimable job (free, or its lease lapsed) by the clock {@code now}. */
+  static String claimableBy(String now) {
+    return "(owner IS NULL OR lease_until < " + now + ")";
   }
 
   /** The database's clock plus ({@code sign} 1) or minus (-1) a bound number of milliseconds. */

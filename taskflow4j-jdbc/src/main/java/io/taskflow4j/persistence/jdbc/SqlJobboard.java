@@ -79,7 +79,8 @@ final class SqlJobboard extends AbstractJobboard {
    */
   static final String PG_CLAIM =
       "WITH picked AS MATERIALIZED (SELECT uuid, epoch + 1 AS token FROM taskflow4j_jobs"
-          + " WHERE board = ? AND (owner IS NULL OR lease_until < now())"
+          + " WHERE board = ? AND "
+          + SqlJobRows.claimableBy("now()")
           + " ORDER BY priority, seq LIMIT ? FOR UPDATE SKIP LOCKED),"
           + " fenced AS (INSERT INTO taskflow4j_fences (fence_key, token)"
           + " SELECT uuid, token FROM picked ORDER BY uuid ON CONFLICT (fence_key) DO UPDATE"
