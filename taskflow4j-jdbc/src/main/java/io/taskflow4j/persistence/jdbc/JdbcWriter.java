@@ -248,14 +248,158 @@ final class JdbcWriter {
               .withRevision(rev)
               .withTimes(fd.createdAt(), now);
         };
-    // Without atoms, on PostgreSQL, the write is that one UPDATE: alone, it runs in auto-commit.
-    JdbcBackend.OneStatement<FlowDetail> single =
-        fd.atoms().isEmpty() && conn.backend.writesInOneStatement()
-            ? new JdbcBackend.OneStatement<>(
-                work, c -> revisionIs(c, "flowdetails", fd.uuid(), fd.revision()))
-            : null;
-    return conn.writeGrouped(
-        "updating flow detail '" + fd.uuid() + "'", false, !fd.atoms().isEmpty(), work, single);
+    String what = "updating flow detail '" + fd.uuid() + "'";
+    boolean isolated = !fd.atoms().isEmpty();
+    if (!conn.backend.writesInOneStatement()) {
+      return conn.writeGrouped(what, false, isolated, work, null);
+    }
+    // On PostgreSQL, alone, in auto-commit mode: without atoms the write is that one UPDATE; with
+    // a few atoms, one statement that updates the flow and writes its atoms (one round trip where
+    // the transaction costs four), done as a transaction when that statement cannot do it.
+    JdbcBackend.Work<Boolean> notStored =
+        c -> revisionIs(c, "flowdetails", fd.uuid(), fd.revision());
+    if (!isolated) {
+      return conn.writeGrouped(
+          what, false, false, work, new JdbcBackend.OneStatement<>(work, notStored));
+    }
+    if (!inOneStatement(fd)) {
+      return conn.writeGrouped(what, false, true, work, null);
+    }
+    try {
+      return conn.writeGrouped(
+          what,
+          false,
+          true,
+          work,
+          new JdbcBackend.OneStatement<>(c -> updateFlowInOneStatement(c, fd), notStored));
+    } catch (NotInOneStatement e) {
+      return conn.writeGrouped(what, false, true, work, null); // nothing of it was stored
+    }
+  }
+
+  /** Whether {@link #updateFlowInOneStatement} may write {@code fd}: few atoms, distinct. */
+  private static boolean inOneStatement(FlowDetail fd) {
+    if (fd.size() > MAX_IN_ONE_STATEMENT) {
+      return false;
+    }
+    java.util.Set<String> uuids = new java.util.HashSet<>();
+    for (AtomDetail ad : fd.atoms()) {
+      if (!uuids.add(ad.uuid())) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * {@link #updateFlowInOneStatement} could not do its write, and stored nothing of it: the write
+   * is done as a transaction instead, which stores it or tells exactly why not.
+   */
+  private static final class NotInOneStatement extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    NotInOneStatement(SQLException cause) {
+      super(null, cause, false, false);
+    }
+  }
+
+  /**
+   * A flow detail's update with its (few) atoms as one PostgreSQL statement in auto-commit mode: a
+   * data-modifying {@code WITH} clause updates the flow's row (revision-checked when its revision
+   * is positive, with the fence as a condition on a fenced connection), one per atom updates its
+   * row (an atom with a revision: checked against that revision, its type and its flow) or inserts
+   * it (an atom without one), and a {@code SELECT} divides by zero unless every clause matched its
+   * row, so that nothing of the write is stored when one did not. Such a refusal (a stale fence or
+   * revision, an atom of another flow or type, an unrevisioned atom already stored) throws {@link
+   * NotInOneStatement}: the transaction done then finds which, as it would have at first.
+   */
+  private FlowDetail updateFlowInOneStatement(java.sql.Connection c, FlowDetail fd)
+      throws SQLException {
+    boolean fenced = conn.fenceInUpdate();
+    boolean checked = fd.revision() > 0;
+    String j = dialect.json();
+    StringBuilder sql =
+        new StringBuilder("WITH f AS (UPDATE flowdetails SET updated_at = ?, meta = ")
+            .append(j)
+            .append(", name = ?, state = ?, revision = revision + 1 WHERE uuid = ?")
+            .append(checked ? " AND revision = ?" : "")
+            .append(fenced ? JdbcConnection.FENCE_CONDITION : "")
+            .append(" RETURNING revision)");
+    List<AtomDetail> atoms = fd.atoms();
+    for (int i = 0; i < atoms.size(); i++) {
+      sql.append(", a").append(i).append(" AS (");
+      if (atoms.get(i).revision() > 0) {
+        sql.append(checkedAtomUpdate()).append(" AND parent_uuid = ?");
+      } else {
+        sql.append(
+                "INSERT INTO atomdetails (created_at, updated_at, parent_uuid, meta, name, version,"
+                    + " state, failure, results, revert_results, revert_failure, intention, uuid,"
+                    + " atom_type, revision) VALUES (?, ?, ?, ")
+            .append(j)
+            .append(", ?, ?, ?, ")
+            .append(j)
+            .append(", ")
+            .append(j)
+            .append(", ")
+            .append(j)
+            .append(", ")
+            .append(j)
+            .append(", ?, ?, ?, 1) ON CONFLICT DO NOTHING");
+      }
+      sql.append(" RETURNING 1)");
+    }
+    sql.append(" SELECT (SELECT revision FROM f), 1 / (CASE WHEN (SELECT count(*) FROM f)");
+    for (int i = 0; i < atoms.size(); i++) {
+      sql.append(" + (SELECT count(*) FROM a").append(i).append(')');
+    }
+    sql.append(" = ").append(atoms.size() + 1).append(" THEN 1 ELSE 0 END)");
+    Instant now = now();
+    long revision;
+    try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
+      rows.time(ps, 1, now);
+      Rows.json(ps, 2, fd.meta());
+      ps.setString(3, fd.name());
+      ps.setString(4, fd.state().name());
+      ps.setString(5, fd.uuid());
+      int k = 6;
+      if (checked) {
+        ps.setLong(k++, fd.revision());
+      }
+      if (fenced) {
+        k = conn.bindFence(ps, k);
+      }
+      for (AtomDetail ad : atoms) {
+        if (ad.revision() > 0) {
+          rows.time(ps, k, now);
+          k = rows.atomData(ps, k + 1, ad);
+          ps.setString(k++, ad.uuid());
+          rows.enumeration(ps, k++, ad.typeName());
+          ps.setLong(k++, ad.revision());
+          ps.setString(k++, fd.uuid());
+        } else {
+          rows.time(ps, k++, now);
+          rows.time(ps, k++, null);
+          ps.setString(k++, fd.uuid());
+          k = rows.atomData(ps, k, ad);
+          ps.setString(k++, ad.uuid());
+          rows.enumeration(ps, k++, ad.typeName());
+        }
+      }
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        revision = rs.getLong(1);
+      }
+    } catch (SQLException e) {
+      if (DIVISION_BY_ZERO.equals(e.getSQLState())) {
+        throw new NotInOneStatement(e);
+      }
+      throw e;
+    }
+    List<AtomDetail> written = new ArrayList<>(atoms.size());
+    for (AtomDetail ad : atoms) {
+      written.add(ad.withRevision(ad.revision() > 0 ? ad.revision() + 1 : 1));
+    }
+    return fd.withAtoms(written).withRevision(revision).withTimes(fd.createdAt(), now);
   }
 
   AtomDetail updateAtomDetails(AtomDetail ad) {

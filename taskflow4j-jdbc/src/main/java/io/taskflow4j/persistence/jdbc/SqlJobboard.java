@@ -69,9 +69,13 @@ final class SqlJobboard extends AbstractJobboard {
   /** Claims per statement of a batch completion: 3 parameters each, far below drivers' limits. */
   private static final int MAX_CLAIMS_PER_DELETE = 500;
 
-  /** PostgreSQL: the settings {@link #PG_CLAIM} runs with, in its transaction. */
+  /**
+   * PostgreSQL: the settings {@link #PG_CLAIM} runs with, for its transaction only: sent with it in
+   * one round trip in auto-commit mode, they and the claim are one implicit transaction.
+   */
   static final String PG_CLAIM_SETTINGS =
-      "SET LOCAL enable_sort = off; SET LOCAL enable_bitmapscan = off; SET LOCAL jit = off";
+      "SELECT set_config('enable_sort', 'off', true), set_config('enable_bitmapscan', 'off', true),"
+          + " set_config('jit', 'off', true)";
 
   /**
    * PostgreSQL: the claim statement of {@link #claimFencedAndLeased}; parameters: the board, the
@@ -90,9 +94,10 @@ final class SqlJobboard extends AbstractJobboard {
           + " lease_until = clock_timestamp() + CAST(? AS BIGINT) * INTERVAL '1 millisecond'"
           + " FROM fenced WHERE taskflow4j_jobs.uuid = fenced.fence_key RETURNING "
           + qualified("taskflow4j_jobs")
-          + ", fenced.token AS fence_token, CAST(FLOOR(EXTRACT(EPOCH FROM"
+          + ", CAST(FLOOR(EXTRACT(EPOCH FROM"
           + " (taskflow4j_jobs.lease_until - statement_timestamp())) * 1000) AS BIGINT)"
-          + " AS granted_ms";
+          + " AS granted_ms, 1 / CASE WHEN fenced.token = taskflow4j_jobs.epoch THEN 1 ELSE 0 END"
+          + " AS fence_check";
 
   private final JdbcBackend backend;
   private final Dialect dialect;
@@ -314,15 +319,18 @@ final class SqlJobboard extends AbstractJobboard {
     Objects.requireNonNull(owner, "owner");
     ensureOpen();
     Instant[] leaseFrom = new Instant[1];
+    String what = "claiming the next job of board '" + board + "'";
+    if (dialect == Dialect.POSTGRESQL) {
+      return claimFencedAndLeased(what, owner, 1, leaseFrom).stream()
+          .findFirst()
+          .map(j -> newClaim(j, owner, j.token(), leaseFrom[0].plus(leaseTime())));
+    }
     Optional<Job> claimed =
         backend.run(
-            "claiming the next job of board '" + board + "'",
+            what,
             true,
             c -> {
               leaseFrom[0] = clock().instant();
-              if (dialect == Dialect.POSTGRESQL) {
-                return claimFencedAndLeased(c, owner, 1, leaseFrom).stream().findFirst();
-              }
               Optional<Job> job =
                   dialect == Dialect.MYSQL ? claimNextLocked(c, owner) : claimNextAtOnce(c, owner);
               if (job.isEmpty()) {
@@ -354,26 +362,26 @@ final class SqlJobboard extends AbstractJobboard {
     }
     ensureOpen();
     Instant[] leaseFrom = new Instant[1];
+    String what = "claiming up to " + max + " jobs of board '" + board + "'";
     List<Job> claimed =
-        backend.run(
-            "claiming up to " + max + " jobs of board '" + board + "'",
-            true,
-            c -> {
-              leaseFrom[0] = clock().instant();
-              if (dialect == Dialect.POSTGRESQL) {
-                return claimFencedAndLeased(c, owner, max, leaseFrom);
-              }
-              List<Job> jobs =
-                  dialect == Dialect.MYSQL
-                      ? claimFirstLocked(c, owner, max)
-                      : claimFirstAtOnce(c, owner, max);
-              if (jobs.isEmpty()) {
-                return jobs;
-              }
-              fenceAll(c, jobs);
-              leaseFrom[0] = startLeases(c, jobs, leaseFrom[0]);
-              return jobs;
-            });
+        dialect == Dialect.POSTGRESQL
+            ? claimFencedAndLeased(what, owner, max, leaseFrom)
+            : backend.run(
+                what,
+                true,
+                c -> {
+                  leaseFrom[0] = clock().instant();
+                  List<Job> jobs =
+                      dialect == Dialect.MYSQL
+                          ? claimFirstLocked(c, owner, max)
+                          : claimFirstAtOnce(c, owner, max);
+                  if (jobs.isEmpty()) {
+                    return jobs;
+                  }
+                  fenceAll(c, jobs);
+                  leaseFrom[0] = startLeases(c, jobs, leaseFrom[0]);
+                  return jobs;
+                });
     List<Claim> out = new ArrayList<>(claimed.size());
     for (Job j : claimed) {
       out.add(newClaim(j, owner, j.token(), leaseFrom[0].plus(leaseTime())));
@@ -382,67 +390,108 @@ final class SqlJobboard extends AbstractJobboard {
   }
 
   /**
-   * PostgreSQL: claims up to {@code max} jobs in one round trip to the server, a statement that
-   * picks the first claimable rows ({@code FOR UPDATE SKIP LOCKED}), raises their fences to their
-   * new epochs (in uuid order, so that two claimers never lock fence rows in opposite orders), and
-   * then claims them with leases counted from the moment each holds its fence row ({@link
-   * #startLeasesOf}): the update joins the fences' upsert, so it runs after it, and {@code
-   * clock_timestamp()} is read then. A fence found above the new epoch rolls the claim back. The
-   * claimer's lease runs from {@code leaseFrom[0]}, the local clock read before the statement was
-   * sent, moved on by the time the statement waited before its leases started, as the server
-   * measured it from the statement's start: never past the server's grant.
+   * PostgreSQL: claims up to {@code max} jobs in one round trip to the server, one statement in
+   * auto-commit mode ({@link JdbcBackend#runOneStatement}) that picks the first claimable rows
+   * ({@code FOR UPDATE SKIP LOCKED}), raises their fences to their new epochs (in uuid order, so
+   * that two claimers never lock fence rows in opposite orders), and then claims them with leases
+   * counted from the moment each holds its fence row ({@link #startLeasesOf}): the update joins the
+   * fences' upsert, so it runs after it, and {@code clock_timestamp()} is read then. A fence found
+   * above the new epoch divides by zero, which aborts the statement: nothing is claimed, and the
+   * job is named by {@link #fencedAboveEpoch(java.sql.Connection)}. The claimer's lease runs from
+   * {@code leaseFrom[0]}, the local clock read before the statement was sent, moved on by the time
+   * the statement waited before its leases started, as the server measured it from the statement's
+   * start: never past the server's grant.
    *
-   * <p>The statement is preceded, in the same round trip and transaction, by settings that make it
-   * walk the claim index in claiming order whatever the table's statistics. A queue's table is
-   * often without them (never analysed, or analysed while it was empty), and PostgreSQL then takes
-   * the board to match a few rows: it has been seen to read every claimable job of the board,
-   * through the idempotency index or a bitmap, and sort them (1 ms per claim at a thousand queued
-   * jobs, 17 ms at ten thousand), where the walk reads the first few. The fences' sort, which must
-   * stay, then looks so costly that PostgreSQL would compile the statement to machine code at every
-   * run (a quarter of a second): the settings turn that off too.
+   * <p>The statement is preceded, in the same round trip and implicit transaction, by settings for
+   * that transaction that make it walk the claim index in claiming order whatever the table's
+   * statistics. A queue's table is often without them (never analysed, or analysed while it was
+   * empty), and PostgreSQL then takes the board to match a few rows: it has been seen to read every
+   * claimable job of the board, through the idempotency index or a bitmap, and sort them (1 ms per
+   * claim at a thousand queued jobs, 17 ms at ten thousand), where the walk reads the first few.
+   * The fences' sort, which must stay, then looks so costly that PostgreSQL would compile the
+   * statement to machine code at every run (a quarter of a second): the settings turn that off too.
+   * A claim's commit need not wait for the disk (as a claim in a transaction: a claim lost to a
+   * power cut is a job claimed by no one), so on a durable store the settings relax it as well.
    */
+  private List<Job> claimFencedAndLeased(String what, OwnerId owner, int max, Instant[] leaseFrom) {
+    return backend.runOneStatement(
+        what,
+        true,
+        c -> {
+          leaseFrom[0] = clock().instant();
+          return claimFencedAndLeased(c, owner, max, leaseFrom);
+        },
+        c -> false); // a claim whose reply was lost is not sent again: its lease will lapse
+  }
+
   private List<Job> claimFencedAndLeased(
       java.sql.Connection c, OwnerId owner, int max, Instant[] leaseFrom) throws SQLException {
     List<Job> out = new ArrayList<>();
-    Map<String, Long> fences = new java.util.HashMap<>();
     long waitedMillis = Long.MAX_VALUE;
-    try (PreparedStatement ps = c.prepareStatement(PG_CLAIM_SETTINGS + "; " + PG_CLAIM)) {
+    boolean relax = JdbcBackend.relaxPending();
+    String settings = PG_CLAIM_SETTINGS + (relax ? JdbcBackend.RELAX_IN_RETURNING : "");
+    try (PreparedStatement ps = c.prepareStatement(settings + "; " + PG_CLAIM)) {
       ps.setString(1, board);
       ps.setInt(2, max);
       ps.setString(3, owner.id());
       ps.setLong(4, leaseTime().toMillis());
-      try (ResultSet rs = resultOf(ps)) {
+      try (ResultSet rs = claimResult(ps)) {
+        if (relax) {
+          JdbcBackend.relaxDone();
+        }
         while (rs.next()) {
-          Job j = table.readJob(rs, JobState.CLAIMED, true);
-          out.add(j);
-          fences.put(j.uuid(), rs.getLong("fence_token"));
+          out.add(table.readJob(rs, JobState.CLAIMED, true));
           // the lease granted, counted from the statement's start: the lease and the wait
           waitedMillis = Math.min(waitedMillis, rs.getLong("granted_ms") - leaseTime().toMillis());
         }
       }
+    } catch (SQLException e) {
+      if (DIVISION_BY_ZERO.equals(e.getSQLState())) {
+        throw fencedAboveEpoch(c);
+      }
+      throw e;
     }
     if (!out.isEmpty()) {
       leaseFrom[0] = leaseFrom[0].plusMillis(Math.max(0, waitedMillis));
-    }
-    for (Job j : out) {
-      if (fences.get(j.uuid()) != j.token()) {
-        throw fencedAboveEpoch(j, fences.get(j.uuid()));
-      }
     }
     out.sort(Job::compareForClaiming);
     return out;
   }
 
-  /** The first result set of a statement whose first results are settings' (no rows). */
-  private static ResultSet resultOf(PreparedStatement ps) throws SQLException {
-    boolean rows = ps.execute();
-    while (!rows) {
-      if (ps.getUpdateCount() == -1) {
-        throw new SQLException("the claim statement returned no rows");
-      }
-      rows = ps.getMoreResults();
+  /** PostgreSQL's SQL state for a division by zero: {@link #PG_CLAIM}'s fence check. */
+  private static final String DIVISION_BY_ZERO = "22012";
+
+  /** The claim's rows: the result after the settings' row. */
+  private static ResultSet claimResult(PreparedStatement ps) throws SQLException {
+    ps.execute();
+    if (!ps.getMoreResults() && ps.getUpdateCount() == -1) {
+      throw new SQLException("the claim statement returned no rows");
     }
     return ps.getResultSet();
+  }
+
+  /**
+   * Why {@link #PG_CLAIM} aborted: the first claimable job whose fence holds a token above the
+   * job's epoch (someone advanced it by hand), read after the claim changed nothing.
+   */
+  private FencedException fencedAboveEpoch(java.sql.Connection c) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT uuid, epoch, f.token FROM taskflow4j_jobs JOIN taskflow4j_fences f ON"
+                + " f.fence_key = uuid WHERE board = ? AND "
+                + SqlJobRows.claimableBy("now()")
+                + " AND f.token > epoch ORDER BY priority, seq LIMIT 1")) {
+      ps.setString(1, board);
+      try (ResultSet rs = ps.executeQuery()) {
+        if (rs.next()) {
+          return fencedAboveEpoch(rs.getString(1), rs.getLong(2) + 1, rs.getLong(3));
+        }
+      }
+    }
+    return new FencedException(
+        "Cannot claim a job of board '"
+            + board
+            + "': the fence of a job it picked held a token above the job's epoch");
   }
 
   /**
@@ -683,13 +732,17 @@ final class SqlJobboard extends AbstractJobboard {
 
   // Only when someone advanced the fence by hand past the board's epochs.
   private static FencedException fencedAboveEpoch(Job job, long stored) {
+    return fencedAboveEpoch(job.uuid(), job.token(), stored);
+  }
+
+  private static FencedException fencedAboveEpoch(String jobUuid, long epoch, long stored) {
     return new FencedException(
         "Cannot claim job '"
-            + job.uuid()
+            + jobUuid
             + "': its fence holds token "
             + stored
             + ", above the job's epoch "
-            + job.token());
+            + epoch);
   }
 
   // ---------------------------------------------------------------- held claims

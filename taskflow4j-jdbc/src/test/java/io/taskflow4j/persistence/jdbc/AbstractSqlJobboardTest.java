@@ -211,6 +211,44 @@ abstract class AbstractSqlJobboardTest extends JobboardContractTest {
     }
   }
 
+  /**
+   * A job whose fence someone advanced by hand past the job's epoch cannot be claimed: the claim
+   * names the job and the tokens, claims nothing (not the other jobs of a batch either), and leaves
+   * the fence as it was. Once the job is gone, the rest is claimed.
+   */
+  @Test
+  void aJobWhoseFenceIsAboveItsEpochIsNotClaimedAndIsNamed() throws Exception {
+    try (Jobboard board = openBoard(Duration.ofSeconds(30));
+        Backend backend = Backends.fetch(connection());
+        Connection conn = backend.getConnection()) {
+      Job odd = board.post(JobSpec.of("odd", null, "f0").withPriority(JobPriority.VERY_HIGH));
+      Job other = board.post(JobSpec.of("other", null, "f1"));
+      conn.advanceFence(new io.taskflow4j.persistence.Fence(odd.uuid(), 7));
+      OwnerId me = OwnerId.generate("c");
+      assertThatThrownBy(() -> board.claimNext(me))
+          .isExactlyInstanceOf(FencedException.class)
+          .hasMessageContaining(odd.uuid())
+          .hasMessageContaining("token 7");
+      assertThatThrownBy(() -> board.claimNext(me, 2))
+          .isExactlyInstanceOf(FencedException.class)
+          .hasMessageContaining(odd.uuid());
+      assertThat(board.jobs()).extracting(Job::state).containsOnly(JobState.UNCLAIMED);
+      assertThat(conn.fenceToken(odd.uuid())).hasValue(7);
+      assertThat(conn.fenceToken(other.uuid())).isEmpty();
+
+      try (java.sql.Connection raw = rawConnection();
+          java.sql.PreparedStatement ps =
+              raw.prepareStatement("DELETE FROM taskflow4j_jobs WHERE uuid = ?")) {
+        ps.setString(1, odd.uuid());
+        assertThat(ps.executeUpdate()).isEqualTo(1);
+      }
+      Claim claim = board.claimNext(me).orElseThrow();
+      assertThat(claim.job().uuid()).isEqualTo(other.uuid());
+      assertThat(conn.fenceToken(other.uuid())).hasValue(claim.token());
+      claim.complete();
+    }
+  }
+
   @Test
   void aBatchClaimRaisesEveryJobsFenceInItsOwnTransaction() throws Exception {
     try (Jobboard board = openBoard(Duration.ofSeconds(30));

@@ -30,9 +30,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * On PostgreSQL a write done alone that is one statement (an atom update, several atoms' updates
- * together, a flow update without atoms, a job's completion) runs in auto-commit mode: the server
- * commits it in the round trip that runs it, no transaction is held open, and a refusal still
- * stores nothing of it.
+ * together, a flow update with at most a few atoms, a job's claim or completion) runs in
+ * auto-commit mode: the server commits it in the round trip that runs it, no transaction is held
+ * open, and a refusal still stores nothing of it.
  */
 class PostgresOneStatementWriteTest {
   @PostgresDatabase private String db;
@@ -89,24 +89,137 @@ class PostgresOneStatementWriteTest {
       assertThat(a.revision()).isEqualTo(2);
       assertThat(two).extracting(AtomDetail::revision).containsExactly(3L, 2L);
 
-      // A flow write that carries atoms is a transaction: at its commit point the writer's session
-      // is inside it (what the observer would have seen of the writes above before).
+      // A flow write carrying a few atoms, updated and new, is one statement too.
       hook.seen.clear();
-      conn.updateFlowDetails(
-          flow.withAtom(conn.getAtomDetails(atoms.get(2).uuid()).withState(AtomState.RUNNING))
-              .withState(FlowState.SUCCESS));
-      assertThat(hook.seen).hasSize(1).allMatch(s -> s.endsWith("-> 1"));
+      TaskDetail added = TaskDetail.create("added").withState(AtomState.RUNNING);
+      flow =
+          conn.updateFlowDetails(
+              flow.withAtom(conn.getAtomDetails(atoms.get(2).uuid()).withState(AtomState.RUNNING))
+                  .withAtom(added)
+                  .withState(FlowState.SUCCESS));
+      assertThat(hook.seen).hasSize(1).allMatch(s -> s.endsWith("-> 0"));
+      assertThat(flow.atoms()).extracting(AtomDetail::revision).containsExactly(2L, 1L);
 
       FlowDetail stored = conn.getFlowDetails(fd.uuid());
       assertThat(stored.state()).isEqualTo(FlowState.SUCCESS);
+      assertThat(stored.revision()).isEqualTo(flow.revision());
       assertThat(stored.atoms())
           .extracting(AtomDetail::state)
-          .containsExactly(AtomState.SUCCESS, AtomState.RUNNING, AtomState.RUNNING);
+          .containsExactly(
+              AtomState.SUCCESS, AtomState.RUNNING, AtomState.RUNNING, AtomState.RUNNING);
+      assertThat(stored.find(added.uuid()).orElseThrow().revision()).isEqualTo(1);
+
+      // Many atoms are a transaction: at its commit point the writer's session is inside it.
+      hook.seen.clear();
+      FlowDetail many = flow.withoutAtoms();
+      for (int i = 0; i < 17; i++) {
+        many = many.withAtom(TaskDetail.create("m" + i));
+      }
+      conn.updateFlowDetails(many);
+      assertThat(hook.seen).hasSize(1).allMatch(s -> s.endsWith("-> 1"));
+      assertThat(conn.getFlowDetails(fd.uuid()).atoms()).hasSize(4 + 17);
+    }
+  }
+
+  /**
+   * A flow written with a few atoms in one statement stores all of it or nothing, and a write that
+   * statement cannot do (an atom without a revision that is already stored, one of another flow, a
+   * row without a type) is done as a transaction, as before, with the same outcome or refusal.
+   */
+  @Test
+  void aFlowWithAFewAtomsInOneStatementIsAllOrNone() throws Exception {
+    try (Backend backend = Backends.open(url(""));
+        io.taskflow4j.persistence.Connection conn = backend.getConnection()) {
+      conn.upgrade();
+      FlowDetail fd = conn.saveLogBook(bookOf(2)).flows().get(0);
+      AtomDetail a = fd.atoms().get(0);
+      AtomDetail b = fd.atoms().get(1);
+      AtomDetail movedA = conn.updateAtomDetails(a.withState(AtomState.RUNNING)); // revision 2
+
+      // A stale atom: neither the flow's row nor the new atom is stored.
+      TaskDetail fresh = TaskDetail.create("fresh");
+      assertThatThrownBy(
+              () ->
+                  conn.updateFlowDetails(
+                      fd.withoutAtoms()
+                          .withAtom(fresh)
+                          .withAtom(a.put(AtomState.SUCCESS, "stale"))
+                          .withState(FlowState.RUNNING)))
+          .isInstanceOf(ConflictException.class)
+          .hasMessageContaining(a.uuid());
+      assertThat(conn.getFlowDetails(fd.uuid())).isEqualTo(fd.withAtom(movedA));
+
+      // A stale flow: no atom is written.
+      FlowDetail running = conn.updateFlowDetails(fd.withoutAtoms().withState(FlowState.RUNNING));
+      assertThatThrownBy(
+              () ->
+                  conn.updateFlowDetails(
+                      fd.withoutAtoms().withAtom(fresh).withAtom(b.put(AtomState.SUCCESS, "b"))))
+          .isInstanceOf(ConflictException.class)
+          .hasMessageContaining(fd.uuid());
+      assertThat(conn.getAtomDetails(b.uuid())).isEqualTo(b);
+      assertThat(conn.getFlowDetails(fd.uuid()).atoms()).hasSize(2);
+
+      // An atom of another flow: refused as before, nothing stored.
+      FlowDetail other = conn.saveLogBook(bookOf(1)).flows().get(0);
+      AtomDetail foreign = other.atoms().get(0);
+      assertThatThrownBy(
+              () ->
+                  conn.updateFlowDetails(
+                      running.withAtom(fresh).withAtom(foreign.withState(AtomState.RUNNING))))
+          .isInstanceOf(io.taskflow4j.persistence.DuplicateException.class)
+          .hasMessageContaining(foreign.uuid());
+      assertThat(conn.getFlowDetails(fd.uuid())).isEqualTo(running.withAtoms(List.of(movedA, b)));
+      assertThat(conn.getAtomDetails(foreign.uuid())).isEqualTo(foreign);
+
+      // An atom without a revision that is already stored, and one whose row has no type (as
+      // TaskFlow wrote them before the column): both written, by the transaction.
+      try (java.sql.Connection raw = TestDatabases.postgres(db);
+          PreparedStatement ps =
+              raw.prepareStatement("UPDATE atomdetails SET atom_type = NULL WHERE uuid = ?")) {
+        ps.setString(1, b.uuid());
+        assertThat(ps.executeUpdate()).isEqualTo(1);
+      }
+      FlowDetail done =
+          conn.updateFlowDetails(
+              running
+                  .withAtom(movedA.put(AtomState.SUCCESS, "a").withRevision(0))
+                  .withAtom(b.put(AtomState.SUCCESS, "b"))
+                  .withAtom(fresh)
+                  .withState(FlowState.SUCCESS));
+      assertThat(done.revision()).isEqualTo(running.revision() + 1);
+      assertThat(done.atoms()).extracting(AtomDetail::revision).containsExactly(3L, 2L, 1L);
+      FlowDetail stored = conn.getFlowDetails(fd.uuid());
+      assertThat(stored.state()).isEqualTo(FlowState.SUCCESS);
+      assertThat(stored.atoms())
+          .extracting(ad -> ((TaskDetail) ad).results())
+          .containsExactly("a", "b", null);
+
+      // Fenced: a stale fence refuses the write, and nothing of it is stored.
+      String job = "job-" + db;
+      conn.advanceFence(new Fence(job, 1));
+      io.taskflow4j.persistence.Connection fenced = conn.fenced(new Fence(job, 1));
+      FlowDetail again =
+          fenced.updateFlowDetails(
+              stored
+                  .withoutAtoms()
+                  .withAtom(TaskDetail.create("fenced"))
+                  .withState(FlowState.RUNNING));
+      conn.advanceFence(new Fence(job, 2)); // a peer took the job over
+      TaskDetail late = TaskDetail.create("late");
+      assertThatThrownBy(
+              () ->
+                  fenced.updateFlowDetails(
+                      again.withoutAtoms().withAtom(late).withState(FlowState.SUCCESS)))
+          .isInstanceOf(FencedException.class);
+      FlowDetail after = conn.getFlowDetails(fd.uuid());
+      assertThat(after.state()).isEqualTo(FlowState.RUNNING);
+      assertThat(after.find(late.uuid())).isEmpty();
     }
   }
 
   @Test
-  void aBoardCompletesAJobInOneStatementButClaimsInATransaction() throws Exception {
+  void aBoardClaimsAndCompletesJobsInOneStatementEach() throws Exception {
     Observer hook = new Observer();
     BackendConf conf = BackendConf.parse(url(""));
     try (SqlJobboard board =
@@ -116,8 +229,11 @@ class PostgresOneStatementWriteTest {
       board.post(io.taskflow4j.jobs.JobSpec.of("j2", null, "f2"));
       hook.seen.clear();
       io.taskflow4j.jobs.Claim first = board.claimNext(me).orElseThrow();
-      io.taskflow4j.jobs.Claim second = board.claimNext(me).orElseThrow();
-      assertThat(hook.seen).hasSize(2).allMatch(s -> s.endsWith("-> 1"));
+      io.taskflow4j.jobs.Claim second = board.claimNext(me, 2).get(0);
+      assertThat(hook.seen)
+          .as("at the commit points of the two claims")
+          .hasSize(2)
+          .allMatch(s -> s.endsWith("-> 0"));
 
       hook.seen.clear();
       first.complete();
