@@ -32,17 +32,25 @@ final class ConductorProcesses implements AutoCloseable {
     this.dir = dir;
   }
 
+  /**
+   * JVM options of a child in a test: quick to start and small (the C1 compiler only), since a test
+   * starts up to eight at once on two cores.
+   */
+  static final List<String> TEST_JVM = List.of("-XX:TieredStopAtLevel=1", "-XX:CICompilerCount=1");
+
   /** Starts a conductor named {@code name} on {@code connection}; does not wait for it. */
   Child start(String connection, String name, int maxJobs, Duration lease) throws IOException {
+    return start(connection, name, maxJobs, lease, TEST_JVM);
+  }
+
+  /** The same with other JVM options ({@code jvm}) than a test's. */
+  Child start(String connection, String name, int maxJobs, Duration lease, List<String> jvm)
+      throws IOException {
     String java = Paths.get(System.getProperty("java.home"), "bin", "java").toString();
-    List<String> cmd =
+    List<String> cmd = new ArrayList<>(List.of(java, "-XX:+UseSerialGC", "-Xss256k", "-Xmx128m"));
+    cmd.addAll(jvm);
+    cmd.addAll(
         List.of(
-            java,
-            "-XX:TieredStopAtLevel=1",
-            "-XX:+UseSerialGC",
-            "-Xss256k",
-            "-Xmx128m",
-            "-XX:CICompilerCount=1",
             // logback's start-up chatter would go to standard output, the child's protocol
             "-Dlogback.statusListenerClass=ch.qos.logback.core.status.NopStatusListener",
             "-cp",
@@ -51,7 +59,7 @@ final class ConductorProcesses implements AutoCloseable {
             connection,
             name,
             String.valueOf(maxJobs),
-            String.valueOf(lease.toMillis() / 1000.0));
+            String.valueOf(lease.toMillis() / 1000.0)));
     Process p =
         new ProcessBuilder(cmd)
             .redirectError(ProcessBuilder.Redirect.appendTo(dir.resolve(name + ".err").toFile()))
@@ -101,6 +109,8 @@ final class ConductorProcesses implements AutoCloseable {
     final Process process;
     private final Path errLog;
     private final List<String> lines = new ArrayList<>();
+    private final java.util.concurrent.atomic.AtomicInteger outcomeCount =
+        new java.util.concurrent.atomic.AtomicInteger();
 
     private Child(String name, Process process, Path errLog) {
       this.name = name;
@@ -113,6 +123,9 @@ final class ConductorProcesses implements AutoCloseable {
                     new BufferedReader(
                         new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
                   for (String l; (l = r.readLine()) != null; ) {
+                    if (l.startsWith("OUTCOME ")) {
+                      outcomeCount.incrementAndGet();
+                    }
                     synchronized (lines) {
                       lines.add(l);
                       lines.notifyAll();
@@ -141,6 +154,11 @@ final class ConductorProcesses implements AutoCloseable {
     /** The outcomes it printed so far. */
     List<Outcome> outcomes() {
       return lines().stream().filter(l -> l.startsWith("OUTCOME ")).map(Outcome::parse).toList();
+    }
+
+    /** How many outcomes it printed so far (cheap to poll, unlike {@link #outcomes}). */
+    int outcomeCount() {
+      return outcomeCount.get();
     }
 
     /** Waits for a line matching {@code p}; fails after {@code timeout}, showing the output. */

@@ -72,7 +72,7 @@ public final class ConductorThroughput {
   }
 
   /** This database's committed transactions, and the server's WAL flushes (all databases). */
-  private static long[] commits(String db) throws Exception {
+  static long[] commits(String db) throws Exception {
     try (java.sql.Connection c = TestDatabases.postgres(db);
         java.sql.Statement st = c.createStatement();
         java.sql.ResultSet rs =
@@ -95,7 +95,7 @@ public final class ConductorThroughput {
    * The CPU time all processes of this machine have used (Linux's {@code /proc/stat}: user, nice,
    * system, irq and softirq), or 0 where it cannot be read.
    */
-  private static long machineBusyNanos() {
+  static long machineBusyNanos() {
     try {
       String[] f = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
       long ticks = 0;
