@@ -17,6 +17,7 @@ import io.taskflow4j.persistence.LogBook;
 import io.taskflow4j.persistence.NotFoundException;
 import io.taskflow4j.persistence.StorageException;
 import io.taskflow4j.persistence.TaskFlowException;
+import io.taskflow4j.persistence.spi.ForwardingConnection;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -406,8 +407,8 @@ public final class Conductor implements AutoCloseable {
     FlowDetail fd;
     Flow flow;
     try {
-      // Its own fields suffice to rebuild the flow; the engine reads the atoms when it starts.
-      fd = conn.getFlowDetails(flowUuid(job, conn), true);
+      // Read whole, once: its own fields rebuild the flow, and the engine starts from it all.
+      fd = conn.getFlowDetails(flowUuid(job, conn), false);
       flow = factories.rebuild(fd);
     } catch (StorageException e) {
       throw e;
@@ -429,7 +430,7 @@ public final class Conductor implements AutoCloseable {
               .apply(
                   Engines.load(flow)
                       .flowDetail(fd)
-                      .connection(conn.fenced(claim.fence()))
+                      .connection(new ReadOnce(conn.fenced(claim.fence()), fd))
                       .store(store))
               .build();
     } catch (StorageException e) {
@@ -473,6 +474,32 @@ public final class Conductor implements AutoCloseable {
       // tries again, and a job that keeps failing ends in the trash.
       return new Result(
           JobOutcome.Kind.FAILED, st, thrown == null ? "the flow did not run" : message(thrown));
+    }
+  }
+
+  /**
+   * The engine's connection, which answers the engine's read of the flow detail when it starts
+   * (whole, by uuid) with the copy the conductor read whole just before, after the claim's fence
+   * was raised, instead of reading it again; every later call goes to the store. Nothing can have
+   * changed in between but by a writer that ignores the fence, and the engine's writes are checked
+   * against the copy's revisions as they would be against a read of its own.
+   */
+  private static final class ReadOnce extends ForwardingConnection {
+    private FlowDetail read;
+
+    ReadOnce(Connection fenced, FlowDetail read) {
+      super(fenced);
+      this.read = read;
+    }
+
+    @Override
+    public synchronized FlowDetail getFlowDetails(String flowUuid, boolean lazy) {
+      FlowDetail r = read;
+      read = null;
+      if (r != null && !lazy && r.uuid().equals(flowUuid)) {
+        return r;
+      }
+      return super.getFlowDetails(flowUuid, lazy);
     }
   }
 

@@ -557,6 +557,60 @@ class ConductorTest {
   }
 
   /**
+   * A job's flow detail is read from the store once per run, whole, after the fence is raised: the
+   * engine starts from that read instead of reading it again. A run taken over after t1 resumes
+   * from the same single read, with the atoms the first owner made (none added twice).
+   */
+  @Test
+  void aJobsFlowDetailIsReadOnceWholeAndTheEngineStartsFromThatRead() throws Exception {
+    List<String> reads = new java.util.concurrent.CopyOnWriteArrayList<>();
+    java.util.function.UnaryOperator<Connection>[] counting =
+        new java.util.function.UnaryOperator[1];
+    counting[0] =
+        c ->
+            new ForwardingConnection(c) {
+              @Override
+              public FlowDetail getFlowDetails(String uuid, boolean lazy) {
+                reads.add(lazy ? "lazy" : "whole");
+                return super.getFlowDetails(uuid, lazy);
+              }
+
+              @Override
+              public Connection fenced(io.taskflow4j.persistence.Fence fence) {
+                return counting[0].apply(super.fenced(fence));
+              }
+            };
+    Backend wrapped = new WrappingBackend(backend, counting[0]);
+    MemoryJobboard board = board(Duration.ofSeconds(10));
+    Job job = FlowJobs.post(board, conn, FlowJob.of(new Steps()).named("read-once"));
+    // a first owner ran t1 and stopped: its atom is in the store
+    FlowDetail fd = conn.getFlowDetails(job.flowUuid().orElseThrow());
+    conn.updateFlowDetails(
+        fd.withAtom(io.taskflow4j.persistence.TaskDetail.create("t1").put(AtomState.SUCCESS, "x"))
+            .withState(FlowState.RUNNING));
+    reads.clear();
+    Outcomes out = new Outcomes();
+    Conductor c =
+        Conductor.builder(board, wrapped)
+            .name("once")
+            .factories(factories)
+            .idleWait(Duration.ofMillis(200))
+            .listener(out)
+            .build();
+    toClose.add(() -> c.stop(Duration.ofSeconds(5)));
+    c.start();
+    assertThat(out.next().kind()).isEqualTo(JobOutcome.Kind.COMPLETED);
+    assertThat(reads).as("reads of the flow detail during the run").containsExactly("whole");
+    FlowDetail done = conn.getFlowDetails(fd.uuid());
+    assertThat(done.state()).isEqualTo(FlowState.SUCCESS);
+    assertThat(done.atoms()).extracting(AtomDetail::name).containsExactly("t1", "t2", "t3");
+    assertThat(
+            ((io.taskflow4j.persistence.TaskDetail) done.findByName("t1").orElseThrow()).results())
+        .isEqualTo("x");
+    assertThat(EXECUTED).doesNotContain("once:t1").contains("once:t2", "once:t3");
+  }
+
+  /**
    * A board that raises each claim's fence in the conductor's store itself (the SQL board in the
    * same database) spares the conductor registering it, one read of the stored token per job; with
    * any other board the conductor reads it, and the job runs fenced either way.
