@@ -147,7 +147,8 @@ class ConductorTest {
     return b;
   }
 
-  private Conductor conductor(MemoryJobboard board, String name, Backend be, ConductorListener l) {
+  private Conductor conductor(
+      io.taskflow4j.jobs.Jobboard board, String name, Backend be, ConductorListener l) {
     Conductor c =
         Conductor.builder(board, be)
             .name(name)
@@ -590,15 +591,7 @@ class ConductorTest {
             .withState(FlowState.RUNNING));
     reads.clear();
     Outcomes out = new Outcomes();
-    Conductor c =
-        Conductor.builder(board, wrapped)
-            .name("once")
-            .factories(factories)
-            .idleWait(Duration.ofMillis(200))
-            .listener(out)
-            .build();
-    toClose.add(() -> c.stop(Duration.ofSeconds(5)));
-    c.start();
+    conductor(board, "once", wrapped, out).start();
     assertThat(out.next().kind()).isEqualTo(JobOutcome.Kind.COMPLETED);
     assertThat(reads).as("reads of the flow detail during the run").containsExactly("whole");
     FlowDetail done = conn.getFlowDetails(fd.uuid());
@@ -641,14 +634,7 @@ class ConductorTest {
       board.fencesIn = raises ? conn : null;
       Job job = FlowJobs.post(board, conn, FlowJob.of(new Steps()).named("fenced-" + raises));
       Outcomes out = new Outcomes();
-      Conductor c =
-          Conductor.builder(board, counting)
-              .name("c-" + raises)
-              .factories(factories)
-              .idleWait(Duration.ofMillis(200))
-              .listener(out)
-              .build();
-      toClose.add(() -> c.stop(Duration.ofSeconds(5)));
+      Conductor c = conductor(board, "c-" + raises, counting, out);
       c.start();
       JobOutcome o = out.next();
       assertThat(o.kind()).isEqualTo(JobOutcome.Kind.COMPLETED);
