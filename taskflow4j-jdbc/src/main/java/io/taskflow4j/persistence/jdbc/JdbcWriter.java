@@ -262,7 +262,7 @@ final class JdbcWriter {
       return conn.writeGrouped(
           what, false, false, work, new JdbcBackend.OneStatement<>(work, notStored));
     }
-    if (!inOneStatement(fd)) {
+    if (fd.size() > MAX_IN_ONE_STATEMENT) {
       return conn.writeGrouped(what, false, true, work, null);
     }
     try {
@@ -275,20 +275,6 @@ final class JdbcWriter {
     } catch (NotInOneStatement e) {
       return conn.writeGrouped(what, false, true, work, null); // nothing of it was stored
     }
-  }
-
-  /** Whether {@link #updateFlowInOneStatement} may write {@code fd}: few atoms, distinct. */
-  private static boolean inOneStatement(FlowDetail fd) {
-    if (fd.size() > MAX_IN_ONE_STATEMENT) {
-      return false;
-    }
-    java.util.Set<String> uuids = new java.util.HashSet<>();
-    for (AtomDetail ad : fd.atoms()) {
-      if (!uuids.add(ad.uuid())) {
-        return false;
-      }
-    }
-    return true;
   }
 
   /**
@@ -331,20 +317,7 @@ final class JdbcWriter {
       if (atoms.get(i).revision() > 0) {
         sql.append(checkedAtomUpdate()).append(" AND parent_uuid = ?");
       } else {
-        sql.append(
-                "INSERT INTO atomdetails (created_at, updated_at, parent_uuid, meta, name, version,"
-                    + " state, failure, results, revert_results, revert_failure, intention, uuid,"
-                    + " atom_type, revision) VALUES (?, ?, ?, ")
-            .append(j)
-            .append(", ?, ?, ?, ")
-            .append(j)
-            .append(", ")
-            .append(j)
-            .append(", ")
-            .append(j)
-            .append(", ")
-            .append(j)
-            .append(", ?, ?, ?, 1) ON CONFLICT DO NOTHING");
+        sql.append(atomInsert()).append(" ON CONFLICT DO NOTHING");
       }
       sql.append(" RETURNING 1)");
     }
@@ -370,19 +343,10 @@ final class JdbcWriter {
       }
       for (AtomDetail ad : atoms) {
         if (ad.revision() > 0) {
-          rows.time(ps, k, now);
-          k = rows.atomData(ps, k + 1, ad);
-          ps.setString(k++, ad.uuid());
-          rows.enumeration(ps, k++, ad.typeName());
-          ps.setLong(k++, ad.revision());
+          k = bindCheckedAtomUpdate(ps, k, ad, now);
           ps.setString(k++, fd.uuid());
         } else {
-          rows.time(ps, k++, now);
-          rows.time(ps, k++, null);
-          ps.setString(k++, fd.uuid());
-          k = rows.atomData(ps, k, ad);
-          ps.setString(k++, ad.uuid());
-          rows.enumeration(ps, k++, ad.typeName());
+          k = bindAtomInsert(ps, k, fd.uuid(), ad, now);
         }
       }
       try (ResultSet rs = ps.executeQuery()) {
@@ -482,11 +446,7 @@ final class JdbcWriter {
     try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
       int k = 1;
       for (AtomDetail ad : ads) {
-        rows.time(ps, k, now);
-        k = rows.atomData(ps, k + 1, ad);
-        ps.setString(k++, ad.uuid());
-        rows.enumeration(ps, k++, ad.typeName());
-        ps.setLong(k++, ad.revision());
+        k = bindCheckedAtomUpdate(ps, k, ad, now);
         if (fenced) {
           k = conn.bindFence(ps, k);
         }
@@ -589,11 +549,7 @@ final class JdbcWriter {
           String sql = checkedAtomUpdate() + (fenceInUpdate ? JdbcConnection.FENCE_CONDITION : "");
           try (PreparedStatement ps = c.prepareStatement(sql)) {
             for (AtomDetail ad : ads) {
-              rows.time(ps, 1, now);
-              int k = rows.atomData(ps, 2, ad);
-              ps.setString(k++, ad.uuid());
-              rows.enumeration(ps, k++, ad.typeName());
-              ps.setLong(k++, ad.revision());
+              int k = bindCheckedAtomUpdate(ps, 1, ad, now);
               if (fenceInUpdate) {
                 conn.bindFence(ps, k);
               }
@@ -626,6 +582,54 @@ final class JdbcWriter {
     return "UPDATE atomdetails SET updated_at = ?, "
         + rows.atomDataAssignments()
         + ", revision = revision + 1 WHERE uuid = ? AND atom_type = ? AND revision = ?";
+  }
+
+  /**
+   * Binds {@link #checkedAtomUpdate}'s parameters for {@code ad} from index {@code k}, updated
+   * {@code now}; the next index.
+   */
+  private int bindCheckedAtomUpdate(PreparedStatement ps, int k, AtomDetail ad, Instant now)
+      throws SQLException {
+    rows.time(ps, k, now);
+    int i = rows.atomData(ps, k + 1, ad);
+    ps.setString(i++, ad.uuid());
+    rows.enumeration(ps, i++, ad.typeName());
+    ps.setLong(i++, ad.revision());
+    return i;
+  }
+
+  /** The {@code INSERT} of a new atom's row, at revision 1. */
+  private String atomInsert() {
+    String j = dialect.json();
+    return "INSERT INTO atomdetails (created_at, updated_at, parent_uuid, meta, name, version,"
+        + " state, failure, results, revert_results, revert_failure, intention, uuid, atom_type,"
+        + " revision) VALUES (?, ?, ?, "
+        + j
+        + ", ?, ?, ?, "
+        + j
+        + ", "
+        + j
+        + ", "
+        + j
+        + ", "
+        + j
+        + ", ?, ?, ?, 1)";
+  }
+
+  /**
+   * Binds {@link #atomInsert}'s parameters for {@code ad} of flow {@code flowUuid} from index
+   * {@code k}, created {@code now}; the next index.
+   */
+  private int bindAtomInsert(
+      PreparedStatement ps, int k, String flowUuid, AtomDetail ad, Instant now)
+      throws SQLException {
+    rows.time(ps, k, now);
+    rows.time(ps, k + 1, null);
+    ps.setString(k + 2, flowUuid);
+    int i = rows.atomData(ps, k + 3, ad);
+    ps.setString(i++, ad.uuid());
+    rows.enumeration(ps, i++, ad.typeName());
+    return i;
   }
 
   /** The revision-checked (when positive) {@code UPDATE} of an atom's row; its new revision. */
@@ -826,11 +830,7 @@ final class JdbcWriter {
         if (out[i] != null || ad.revision() <= 0) {
           continue;
         }
-        rows.time(ps, 1, now);
-        int k = rows.atomData(ps, 2, ad);
-        ps.setString(k++, ad.uuid());
-        rows.enumeration(ps, k++, ad.typeName());
-        ps.setLong(k, ad.revision());
+        bindCheckedAtomUpdate(ps, 1, ad, now);
         ps.addBatch();
         batched.add(i);
       }
@@ -1034,33 +1034,13 @@ final class JdbcWriter {
       return fd;
     }
     List<AtomDetail> written = new ArrayList<>(atoms.size());
-    String j = dialect.json();
-    String insert =
-        "INSERT INTO atomdetails (created_at, updated_at, parent_uuid, meta, name, version, state,"
-            + " failure, results, revert_results, revert_failure, intention, uuid, atom_type,"
-            + " revision) VALUES (?, ?, ?, "
-            + j
-            + ", ?, ?, ?, "
-            + j
-            + ", "
-            + j
-            + ", "
-            + j
-            + ", "
-            + j
-            + ", ?, ?, ?, 1)";
     int inserts = 0;
-    try (PreparedStatement ps = c.prepareStatement(insert)) {
+    try (PreparedStatement ps = c.prepareStatement(atomInsert())) {
       for (AtomDetail ad : atoms) {
         if (storedAtoms.containsKey(ad.uuid())) {
           continue;
         }
-        rows.time(ps, 1, now);
-        rows.time(ps, 2, null);
-        ps.setString(3, fd.uuid());
-        int i = rows.atomData(ps, 4, ad);
-        ps.setString(i++, ad.uuid());
-        rows.enumeration(ps, i, ad.typeName());
+        bindAtomInsert(ps, 1, fd.uuid(), ad, now);
         ps.addBatch();
         if (++inserts == BATCH_ROWS) {
           ps.executeBatch();
