@@ -53,9 +53,7 @@ class PostgresUnanalysedBoardTest {
     board = Jobboards.open(TestDatabases.postgresUrl(db) + "?board=" + BOARD + "&lease=30");
     try (Connection c = raw();
         Statement st = c.createStatement()) {
-      for (String t : List.of("taskflow4j_jobs", "taskflow4j_fences", "atomdetails")) {
-        st.execute("ALTER TABLE " + t + " SET (autovacuum_enabled = false)");
-      }
+      TestDatabases.withoutAutovacuum(st, "taskflow4j_jobs", "taskflow4j_fences", "atomdetails");
       // priorities of the five levels (codes 100..500), in an order unlike the sequence's
       st.executeUpdate(
           "INSERT INTO taskflow4j_jobs (uuid, board, name, details, priority, created_on)"

@@ -53,9 +53,7 @@ class PostgresUnanalysedStoreTest {
     conn.saveLogBook(LogBook.of(book, "bulk", null, null, Map.of(), List.of()));
     try (Connection c = raw();
         Statement st = c.createStatement()) {
-      for (String table : List.of("logbooks", "flowdetails", "atomdetails")) {
-        st.execute("ALTER TABLE " + table + " SET (autovacuum_enabled = false)");
-      }
+      TestDatabases.withoutAutovacuum(st, "logbooks", "flowdetails", "atomdetails");
       try (PreparedStatement ps =
           c.prepareStatement(
               "INSERT INTO flowdetails (created_at, updated_at, parent_uuid, name, state, uuid,"

@@ -155,6 +155,17 @@ public final class TestDatabases {
         + db;
   }
 
+  /**
+   * Turns autovacuum (and with it automatic analysis) off for {@code tables}, so that their plans
+   * are made without statistics, as on a store never analysed.
+   */
+  public static void withoutAutovacuum(java.sql.Statement st, String... tables)
+      throws SQLException {
+    for (String t : tables) {
+      st.execute("ALTER TABLE " + t + " SET (autovacuum_enabled = false)");
+    }
+  }
+
   public static String mariadbUrl(String db) {
     return "mariadb://" + MARIADB_USER + "@" + MARIADB_HOST + "/" + db + "?sslMode=disable";
   }
