@@ -304,6 +304,24 @@ final class ActionEngine implements Engine {
     return moved;
   }
 
+  /**
+   * Moves the flow to {@code to} as a run starts, with the write that marks its first atom RUNNING
+   * when the storage can hold the state for it ({@link Storage#changeFlowStateLater}): one write
+   * fewer per run. Listeners hear of the state once it is written; else as {@link
+   * #changeFlowState}.
+   */
+  void changeFlowStateWithFirstMarker(FlowState to) {
+    Storage s = storage();
+    synchronized (flowStateLock) {
+      FlowState old = s.getFlowState();
+      FlowEvent event = new FlowEvent(s.flowName(), s.flowUuid(), old, to);
+      if (s.changeFlowStateLater(to, () -> flowNotifier.emit(to, event))) {
+        return;
+      }
+    }
+    changeFlowState(to);
+  }
+
   void notifyAtom(int i, AtomState old, AtomState now, Object result, Failure failure) {
     notifyAtom(i, old, now, result, failure, -1);
   }

@@ -176,7 +176,12 @@ final class FlowRun implements Engine.EngineRun {
               driven && (!cfg.parallel() || ownWorkers),
               driven && ownWorkers ? completions::add : null);
       n = c.atomCount;
-      engine.changeFlowState(FlowState.RUNNING);
+      if (driven && !cfg.parallel()) {
+        // Atoms run one at a time on this thread: the first one's RUNNING marker carries this.
+        engine.changeFlowStateWithFirstMarker(FlowState.RUNNING);
+      } else {
+        engine.changeFlowState(FlowState.RUNNING);
+      }
       startExecutor();
       loadStates();
     } catch (RuntimeException | Error e) {

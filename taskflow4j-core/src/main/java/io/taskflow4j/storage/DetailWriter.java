@@ -70,6 +70,15 @@ final class DetailWriter {
   private volatile NameIndex<AtomEntry> pendingCreated;
 
   /**
+   * A run's new flow state held back with the entries {@link #deferCreated} left ({@link
+   * #holdFlowState}), and what runs once it is written; {@code null} when none. Set and cleared
+   * with {@link #flowLock} held, and only while {@link #pendingCreated} is set.
+   */
+  private record HeldState(FlowState state, Runnable afterWrite) {}
+
+  private volatile HeldState heldState;
+
+  /**
    * The held results, one per thread that holds one: a parallel run's workers each hold their
    * task's result until their own next RUNNING marker.
    */
@@ -138,19 +147,111 @@ final class DetailWriter {
    * Writes all that waits for a later write, before a write that cannot carry it: the entries
    * {@link #deferCreated} left, then a held result ({@link #hold}).
    */
-  private void writeHeldBack() {
+  void writeHeldBack() {
     flushCreated();
     flushHeld();
   }
 
-  /** Writes the entries {@link #deferCreated} left unwritten, if any. */
+  /**
+   * Writes the entries {@link #deferCreated} left unwritten, if any, with the flow state {@link
+   * #holdFlowState} held back with them, whose {@code afterWrite} then runs. When that write fails,
+   * the held state is dropped (neither written nor announced) and the entries still wait.
+   */
   void flushCreated() {
     deferNextCreated = false;
-    NameIndex<AtomEntry> p = pendingCreated;
-    if (p != null) {
-      header = store.writeCreated(header, p);
-      pendingCreated = null;
+    if (pendingCreated == null) {
+      return;
     }
+    HeldState hs;
+    flowLock.lock();
+    try {
+      NameIndex<AtomEntry> p = pendingCreated;
+      if (p == null) {
+        return; // another thread wrote them meanwhile
+      }
+      hs = heldState;
+      heldState = null;
+      header = store.writeCreated(hs == null ? header : header.withState(hs.state()), p);
+      pendingCreated = null;
+    } finally {
+      flowLock.unlock();
+    }
+    if (hs != null) {
+      hs.afterWrite().run();
+    }
+  }
+
+  /**
+   * Holds the flow's change to {@code state} back with the new atoms {@link #deferCreated} left,
+   * for this storage's next write: when that write is the RUNNING marker of one of those atoms
+   * ({@link #markRunning}), one write carries the state, the atoms and the marker; any other write
+   * writes the state and the atoms first. {@code afterWrite} runs once the state is written, never
+   * when its write fails.
+   *
+   * @return whether the change is held; {@code false} (nothing changed) when no new atoms wait, a
+   *     result is held, or the transition changes nothing
+   * @throws io.taskflow4j.persistence.InvalidStateException when the transition is not allowed
+   */
+  boolean holdFlowState(FlowState state, Runnable afterWrite) {
+    Objects.requireNonNull(state, "state");
+    Objects.requireNonNull(afterWrite, "afterWrite");
+    if (pendingCreated == null || !held.isEmpty()) {
+      return false;
+    }
+    flowLock.lock();
+    try {
+      if (pendingCreated == null
+          || heldState != null
+          || !FlowState.checkTransition(header.state(), state)) {
+        return false;
+      }
+      heldState = new HeldState(state, afterWrite);
+      return true;
+    } finally {
+      flowLock.unlock();
+    }
+  }
+
+  /** The flow's state: the one {@link #holdFlowState} holds, else the one last written or read. */
+  FlowState flowState() {
+    HeldState hs = heldState;
+    return hs != null ? hs.state() : header.state();
+  }
+
+  /**
+   * Writes the state {@link #holdFlowState} holds and the new atoms with atom {@code name} RUNNING
+   * (with {@code metaEntries}) in one write, when {@code name} is one of those atoms and no result
+   * is held; then runs the state's {@code afterWrite}.
+   *
+   * @return whether it wrote; {@code false}: nothing written
+   */
+  private boolean startWith(String name, Map<String, ?> metaEntries) {
+    HeldState hs;
+    table.structure.readLock().lock();
+    flowLock.lock();
+    try {
+      hs = heldState;
+      NameIndex<AtomEntry> p = pendingCreated;
+      AtomEntry e = p == null ? null : p.get(name);
+      if (hs == null || e == null || !held.isEmpty()) {
+        return false;
+      }
+      heldState = null;
+      AtomDetail before = e.detail();
+      e.detail = withMeta(before.withState(AtomState.RUNNING), metaEntries);
+      try {
+        header = store.writeCreated(header.withState(hs.state()), p);
+      } catch (RuntimeException | Error failed) {
+        e.detail = before; // the atoms wait, as created; the state is dropped
+        throw failed;
+      }
+      pendingCreated = null;
+    } finally {
+      flowLock.unlock();
+      table.structure.readLock().unlock();
+    }
+    hs.afterWrite().run();
+    return true;
   }
 
   /**
@@ -343,6 +444,9 @@ final class DetailWriter {
    */
   void markRunning(String name, Map<String, ?> metaEntries) {
     table.entry(name); // an unknown name fails here, before the held result is taken
+    if (heldState != null && startWith(name, metaEntries)) {
+      return; // written with the run's start
+    }
     Held h = takeHeld();
     if (h != null && h.entry().name.equals(name)) {
       writeHeld(h);
@@ -551,6 +655,9 @@ final class DetailWriter {
   /** See {@link Storage#changeFlowState}. */
   boolean changeFlowState(FlowState state) {
     Objects.requireNonNull(state, "state");
+    if (heldState != null) {
+      flushCreated(); // the held state first, with its atoms
+    }
     flushHeldBut(Thread.currentThread()); // other threads' results come before the flow's state
     Held h = takeHeld();
     NameIndex<AtomEntry> created = pendingCreated;

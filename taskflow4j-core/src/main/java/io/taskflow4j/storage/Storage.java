@@ -253,9 +253,13 @@ public final class Storage implements AutoCloseable {
     details.updateAtom(name, d -> before.withRevision(d.revision()), null, null);
   }
 
-  /** Writes a result held back by {@link #saveLater} now, if there is one. */
+  /**
+   * Writes now what waits for a later write: the atom details {@link #deferNewAtoms} held back and
+   * a flow state held with them ({@link #changeFlowStateLater}), then a result held back by {@link
+   * #saveLater}.
+   */
   public void flush() {
-    details.flushHeld();
+    details.writeHeldBack();
   }
 
   /** Sets the atom's intention (no write when unchanged). */
@@ -499,13 +503,32 @@ public final class Storage implements AutoCloseable {
 
   /** The flow's state. */
   public FlowState getFlowState() {
-    return details.header().state();
+    return details.flowState();
   }
 
   /** Sets the flow's state (no write when unchanged). */
   public void setFlowState(FlowState state) {
     details.flushHeld();
     details.setFlowState(state);
+  }
+
+  /**
+   * As {@link #changeFlowState}, for a run's start whose new atoms {@link #deferNewAtoms} held
+   * back: the new state waits with them for this storage's next write and goes in it. When that
+   * write is the RUNNING marker of one of those atoms ({@link #setAtomState}), one write carries
+   * the flow's state, the new atoms and the marker; any other write, or {@link #flush}, writes the
+   * state and the atoms first. {@code afterWrite} runs once the state is written (announce it
+   * there, not before), never when its write fails: the state is then dropped, and the atoms wait
+   * as before. {@link #getFlowState} answers the held state meanwhile. For the thread that runs the
+   * flow's atoms one at a time; a store without a backend never holds.
+   *
+   * @return whether the state is held; {@code false} (nothing changed, {@code afterWrite} not run)
+   *     when no deferred atoms wait, a result is held, or the transition changes nothing: then use
+   *     {@link #changeFlowState}
+   * @throws InvalidStateException when the transition is not allowed
+   */
+  public boolean changeFlowStateLater(FlowState state, Runnable afterWrite) {
+    return details.holdFlowState(state, afterWrite);
   }
 
   /**

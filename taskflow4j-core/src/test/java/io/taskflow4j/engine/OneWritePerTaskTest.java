@@ -103,15 +103,14 @@ class OneWritePerTaskTest {
     }
     assertThat(c.writes)
         .containsExactly(
-            // the run's new atoms with its RUNNING state: one write as the run starts
+            // the run's new atoms with its RUNNING state and the first one's marker: one write
             List.of(
                 "flow:RUNNING",
-                "t0:PENDING",
+                "t0:RUNNING",
                 "t1:PENDING",
                 "t2:PENDING",
                 "t3:PENDING",
                 "t4:PENDING"),
-            List.of("t0:RUNNING"),
             List.of("t0:SUCCESS", "t1:RUNNING"),
             List.of("t1:SUCCESS", "t2:RUNNING"),
             List.of("t2:SUCCESS", "t3:RUNNING"),
@@ -161,7 +160,7 @@ class OneWritePerTaskTest {
       assertThatThrownBy(engine::run).isInstanceOf(ConflictException.class);
       assertThat(c.writes)
           .containsExactly(
-              List.of("flow:RUNNING", "t0:PENDING", "t1:PENDING"), // refused
+              List.of("flow:RUNNING", "t0:RUNNING", "t1:PENDING"), // refused
               List.of("flow:PENDING", "t0:PENDING", "t1:PENDING")); // the atoms alone
       assertThat(memory.getFlowDetails(fd).atoms()).hasSize(2);
       assertThat(calls).hasValue(0);
@@ -376,6 +375,92 @@ class OneWritePerTaskTest {
       assertThat(engine.flowState()).isEqualTo(FlowState.SUCCESS);
     }
     assertThat(calls).hasValue(4);
+  }
+
+  /**
+   * A serial run's start (its RUNNING state and new atoms) waits for its first task's marker and
+   * goes in that write; its listeners hear of it once stored, before the task's own RUNNING event.
+   */
+  @Test
+  void aRunsStartGoesWithItsFirstMarkerAndIsHeardOnceStoredBeforeTheTask() {
+    TogetherConnection c = new TogetherConnection(memory, true);
+    List<String> order = Collections.synchronizedList(new ArrayList<>());
+    List<String> storedWhenHeard = new ArrayList<>();
+    try (Engine engine = Engines.load(chain(2)).connection(c).build()) {
+      String fd = engine.flowDetail().uuid();
+      engine.onAtomEvent(e -> order.add(e.atomName() + ":" + e.state()));
+      engine.onFlowEvent(
+          e -> {
+            order.add("flow:" + e.state());
+            if (e.state() == FlowState.RUNNING) {
+              FlowDetail stored = memory.getFlowDetails(fd);
+              storedWhenHeard.add(stored.state() + "/" + stored.findByName("t0").get().state());
+            }
+          });
+      c.writes.clear();
+      engine.run();
+      assertThat(engine.flowState()).isEqualTo(FlowState.SUCCESS);
+    }
+    assertThat(c.writes.get(0)).containsExactly("flow:RUNNING", "t0:RUNNING", "t1:PENDING");
+    assertThat(c.writes).hasSize(3); // then t0's result with t1's marker, t1's with the SUCCESS
+    assertThat(storedWhenHeard).containsExactly("RUNNING/RUNNING");
+    assertThat(order)
+        .containsSubsequence("flow:RUNNING", "t0:RUNNING", "t0:SUCCESS", "flow:SUCCESS")
+        .containsOnlyOnce("flow:RUNNING");
+  }
+
+  /** A listener that suspends the run as it hears of its start stops it before any task runs. */
+  @Test
+  void aRunSuspendedAsItsStartIsHeardRunsNoTaskAndLeavesItsAtomsPending() {
+    TogetherConnection c = new TogetherConnection(memory, true);
+    String fd;
+    try (Engine engine = Engines.load(chain(2)).connection(c).build()) {
+      fd = engine.flowDetail().uuid();
+      listen(engine);
+      engine.onFlowEvent(
+          e -> {
+            if (e.state() == FlowState.RUNNING) {
+              engine.suspend();
+            }
+          });
+      engine.run();
+      assertThat(engine.flowState()).isEqualTo(FlowState.SUSPENDED);
+    }
+    assertThat(calls).hasValue(0);
+    assertThat(heard).isEmpty();
+    FlowDetail stored = memory.getFlowDetails(fd);
+    assertThat(stored.state()).isEqualTo(FlowState.SUSPENDED);
+    assertThat(stored.atoms()).extracting(AtomDetail::state).containsOnly(AtomState.PENDING);
+    try (Engine engine = Engines.load(chain(2)).connection(c).flowDetail(stored).build()) {
+      engine.run();
+      assertThat(engine.flowState()).isEqualTo(FlowState.SUCCESS);
+    }
+    assertThat(calls).hasValue(2);
+  }
+
+  /**
+   * When the first task to run is not one of the run's new atoms (the flow gained a task since it
+   * was stored), the start is written first, alone, and the marker after it.
+   */
+  @Test
+  void aRunWhoseFirstTaskWasStoredBeforeWritesItsStartFirst() {
+    TogetherConnection c = new TogetherConnection(memory, true);
+    FlowDetail stored;
+    try (Engine engine = Engines.load(LinearFlow.of("chain").add(task(0))).connection(c).build()) {
+      engine.prepare();
+      stored = memory.getFlowDetails(engine.flowDetail().uuid());
+    }
+    List<String> flowHeard = new ArrayList<>();
+    try (Engine engine = Engines.load(chain(2)).connection(c).flowDetail(stored).build()) {
+      engine.onFlowEvent(e -> flowHeard.add(e.state().name()));
+      c.writes.clear();
+      engine.run();
+      assertThat(engine.flowState()).isEqualTo(FlowState.SUCCESS);
+    }
+    assertThat(c.writes.subList(0, 2))
+        .containsExactly(List.of("flow:RUNNING", "t1:PENDING"), List.of("t0:RUNNING"));
+    assertThat(flowHeard).containsExactly("RUNNING", "SUCCESS");
+    assertThat(calls).hasValue(2);
   }
 
   @Test
