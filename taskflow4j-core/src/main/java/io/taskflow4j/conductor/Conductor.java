@@ -44,7 +44,10 @@ import org.slf4j.LoggerFactory;
  * one more write of this conductor lands. The outcome decides the job's fate:
  *
  * <ul>
- *   <li>the flow ended (SUCCESS, REVERTED, FAILURE): the job is completed;
+ *   <li>the flow ended (SUCCESS, REVERTED, FAILURE): the job is completed, in the same write as the
+ *       flow's final state where the board and the store allow it ({@link
+ *       Jobboard#fencedCompleting}: the SQL board on the backend's own database), else on its own,
+ *       the completions of jobs that end together in one write of the board;
  *   <li>the flow was suspended ({@link #stop}), or storage failed: the job is released, for this or
  *       another conductor to resume; a store that is down never makes a job disappear;
  *   <li>the job cannot be started (its flow detail is missing, its factory unknown or failing, its
@@ -430,7 +433,7 @@ public final class Conductor implements AutoCloseable {
               .apply(
                   Engines.load(flow)
                       .flowDetail(fd)
-                      .connection(new ReadOnce(conn.fenced(claim.fence()), fd))
+                      .connection(new ReadOnce(board.fencedCompleting(claim, conn, fd.uuid()), fd))
                       .store(store))
               .build();
     } catch (StorageException e) {
@@ -456,6 +459,10 @@ public final class Conductor implements AutoCloseable {
         thrown = e;
       }
       FlowState st = engine.flowState();
+      if (claim.isCompleted()) {
+        // The store completed the job with the flow's final state, in that state's own write.
+        return new Result(JobOutcome.Kind.COMPLETED, st, thrown == null ? null : message(thrown));
+      }
       if (fenced(thrown) || !claim.isHeld()) {
         return new Result(
             JobOutcome.Kind.DROPPED, st, thrown == null ? "the claim was lost" : message(thrown));
@@ -570,6 +577,9 @@ public final class Conductor implements AutoCloseable {
   private JobOutcome.Kind settle(Claim claim, Result r) {
     switch (r.kind()) {
       case COMPLETED:
+        if (claim.isCompleted()) {
+          return JobOutcome.Kind.COMPLETED; // with the flow's final state, in one write
+        }
         return settleQuietly(claim, () -> completions.complete(claim))
             ? JobOutcome.Kind.COMPLETED
             : JobOutcome.Kind.DROPPED;

@@ -142,10 +142,7 @@ public abstract class AbstractJobboard implements Jobboard {
     Objects.requireNonNull(claims, "claims");
     List<HeldClaim> mine = new ArrayList<>(claims.size());
     for (Claim c : claims) {
-      if (!(c instanceof HeldClaim h) || h.board() != this) {
-        throw new IllegalArgumentException(c + " is not a claim of " + describe());
-      }
-      mine.add(h);
+      mine.add(mine(c));
     }
     Map<Claim, FencedException> refused = new LinkedHashMap<>();
     List<Claim> live = new ArrayList<>(mine.size());
@@ -182,6 +179,45 @@ public abstract class AbstractJobboard implements Jobboard {
       }
     }
     return inOrder;
+  }
+
+  /**
+   * Records that the store completed {@code claim}'s job in a write of its own ({@link
+   * Jobboard#fencedCompleting}): the claim ends as {@link Claim#complete()} ends it, even when this
+   * board had given it up as lost meanwhile (the store, which checked its lease and token, has the
+   * last word).
+   *
+   * @throws IllegalArgumentException when the claim is not one of this board's
+   */
+  protected final void claimCompletedInStore(Claim claim) {
+    mine(claim).ended("completed", JobEvent.Kind.COMPLETED);
+  }
+
+  /**
+   * Records that the store found {@code claim}'s job no longer held for it when a write of its own
+   * tried to complete it ({@link Jobboard#fencedCompleting}): the claim is lost, with {@code
+   * reason}.
+   *
+   * @throws IllegalArgumentException when the claim is not one of this board's
+   */
+  protected final void claimRefusedInStore(Claim claim, String reason) {
+    mine(claim).lose(reason);
+  }
+
+  /**
+   * Checks that {@code claim} is one of this board's.
+   *
+   * @throws IllegalArgumentException when it is not
+   */
+  protected final void requireOwnClaim(Claim claim) {
+    mine(claim);
+  }
+
+  private HeldClaim mine(Claim claim) {
+    if (!(claim instanceof HeldClaim h) || h.board() != this) {
+      throw new IllegalArgumentException(claim + " is not a claim of " + describe());
+    }
+    return h;
   }
 
   /** Marks a held claim lost (e.g. a watch saw its lock vanish); no-op if not held. */
@@ -401,6 +437,11 @@ public abstract class AbstractJobboard implements Jobboard {
     }
 
     @Override
+    public boolean isCompleted() {
+      return "completed".equals(ended);
+    }
+
+    @Override
     public CompletionStage<String> lost() {
       return lost.minimalCompletionStage();
     }
@@ -440,6 +481,9 @@ public abstract class AbstractJobboard implements Jobboard {
     /** Ends the claim after the store did {@code done} to its job. */
     void ended(String done, JobEvent.Kind kind) {
       synchronized (this) {
+        if (done.equals(ended)) {
+          return; // told twice
+        }
         ended = done;
       }
       held.remove(this);

@@ -40,6 +40,16 @@ public interface Claim extends AutoCloseable {
   boolean isHeld();
 
   /**
+   * Whether the claim ended with its job completed: by {@link #complete()}, by {@link
+   * Jobboard#completeAll}, or with the write of its flow's final state ({@link
+   * Jobboard#fencedCompleting}). The default, for claims that keep no such record, is {@code
+   * false}.
+   */
+  default boolean isCompleted() {
+    return false;
+  }
+
+  /**
    * Completes with the reason when the claim is lost (the lease lapsed or could not be renewed, the
    * session expired, a peer took the job); never completes if the claim ends by {@link
    * #complete()}, {@link #release()} or {@link #trash(String)}. Stop working on the job when it

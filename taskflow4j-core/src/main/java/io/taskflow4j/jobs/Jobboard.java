@@ -120,6 +120,33 @@ public interface Jobboard extends AutoCloseable {
     return false;
   }
 
+  /**
+   * The connection to run a claimed job's flow {@code flowUuid} through: {@linkplain
+   * io.taskflow4j.persistence.Connection#fenced fenced} by the claim, and, where the board and the
+   * store allow it, completing the job in the same transaction as the write that stores that flow's
+   * final state ({@code SUCCESS}, {@code REVERTED} or {@code FAILURE}), so that a finished job
+   * costs no write of its own and no crash can leave a finished flow with its job still on the
+   * board.
+   *
+   * <p>The SQL board does so for a connection to its own database ({@link #raisesFencesIn}): once
+   * such a write is stored, the claim is completed ({@link Claim#isCompleted()}, a {@code
+   * COMPLETED} event), or, when the store no longer held the job for the claim (its lease lapsed),
+   * the flow's state is stored all the same and the claim is lost. A write refused by the fence
+   * stores neither. Other boards, and other stores, return {@code conn.fenced(claim.fence())}: the
+   * job is then completed on its own ({@link Claim#complete()}).
+   *
+   * @param claim a claim of this board, held
+   * @param conn a connection to the store that holds the job's logbook
+   * @param flowUuid the job's flow detail
+   * @throws IllegalArgumentException when the claim is not one of this board's
+   * @throws io.taskflow4j.persistence.StorageException when the store cannot fence
+   */
+  default io.taskflow4j.persistence.Connection fencedCompleting(
+      Claim claim, io.taskflow4j.persistence.Connection conn, String flowUuid) {
+    java.util.Objects.requireNonNull(flowUuid, "flowUuid");
+    return conn.fenced(claim.fence());
+  }
+
   /** Every job on the board (claimed or not), in claiming order. */
   List<Job> jobs();
 

@@ -503,6 +503,22 @@ public interface Connection extends AutoCloseable {
   }
 
   /**
+   * As {@link #fenced(Fence)}, and where this store knows {@code onFinalState} (a jobboard's
+   * completion of the job that runs the flow, see {@link
+   * io.taskflow4j.jobs.Jobboard#fencedCompleting}), the view does it in the same transaction as its
+   * write of that flow's final state, and tells it once that write is stored. The default, for a
+   * store that knows no such work, is {@code fenced(fence)}: the work is then never done nor told,
+   * and whoever asked for it does it on its own.
+   *
+   * @throws StorageException when the backend cannot fence
+   */
+  default Connection fenced(
+      Fence fence, io.taskflow4j.persistence.spi.FinalStateWork onFinalState) {
+    java.util.Objects.requireNonNull(onFinalState, "onFinalState");
+    return fenced(fence);
+  }
+
+  /**
    * The highest token the store holds for {@code key}, if any.
    *
    * @throws StorageException when the backend cannot fence

@@ -324,6 +324,7 @@ public abstract class JobboardContractTest {
     Claim first = a.claim(job.uuid(), owner("c1")).orElseThrow();
     first.release();
     assertThat(first.isHeld()).isFalse();
+    assertThat(first.isCompleted()).isFalse();
     assertThat(b.job(job.uuid()).orElseThrow().state()).isEqualTo(JobState.UNCLAIMED);
     Claim second = b.claimNext(owner("c2")).orElseThrow();
     assertThat(second.job().uuid()).isEqualTo(job.uuid());
@@ -353,8 +354,10 @@ public abstract class JobboardContractTest {
     Job job = a.post(spec("j"));
     Job other = a.post(spec("k"));
     Claim c = a.claim(job.uuid(), owner("c1")).orElseThrow();
+    assertThat(c.isCompleted()).isFalse();
     c.complete();
     assertThat(c.isHeld()).isFalse();
+    assertThat(c.isCompleted()).isTrue();
     assertThat(b.job(job.uuid())).isEmpty();
     assertThat(b.jobs()).extracting(Job::uuid).containsExactly(other.uuid());
     assertThatThrownBy(c::complete).isInstanceOf(FencedException.class);

@@ -185,6 +185,14 @@ public abstract class ForwardingConnection implements Connection {
     return delegate.fenced(fence);
   }
 
+  /**
+   * The delegate's fenced view with {@code onFinalState}: decorations of this class do not apply.
+   */
+  @Override
+  public Connection fenced(io.taskflow4j.persistence.Fence fence, FinalStateWork onFinalState) {
+    return delegate.fenced(fence, onFinalState);
+  }
+
   @Override
   public java.util.OptionalLong fenceToken(String key) {
     return delegate.fenceToken(key);
