@@ -149,4 +149,10 @@ final class MeteredConnection extends ForwardingConnection {
   public Connection fenced(Fence fence) {
     return new MeteredConnection(delegate().fenced(fence), meters);
   }
+
+  /** As {@link #fenced(Fence)}, with the store's work on the flow's final state passed on. */
+  @Override
+  public Connection fenced(Fence fence, io.taskflow4j.persistence.spi.FinalStateWork onFinalState) {
+    return new MeteredConnection(delegate().fenced(fence, onFinalState), meters);
+  }
 }

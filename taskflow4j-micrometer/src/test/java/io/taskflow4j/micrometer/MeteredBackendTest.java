@@ -133,6 +133,35 @@ class MeteredBackendTest {
     }
   }
 
+  /**
+   * A metered connection passes a jobboard's completion on with the fence: a SQL board on the same
+   * SQLite file completes its job in the timed write of the flow's final state.
+   */
+  @Test
+  void aMeteredFencedViewCompletesItsJobInTheFlowsFinalWrite(@TempDir Path dir) {
+    String url = "sqlite:///" + dir.resolve("flows.db");
+    try (io.taskflow4j.jobs.Jobboard board =
+            io.taskflow4j.jobs.Jobboards.open(url + "?board=metered");
+        Backend backend = MeteredBackend.wrap(Backends.fetch(url), registry);
+        Connection conn = backend.getConnection()) {
+      conn.upgrade();
+      LogBook book = LogBook.create("b").withFlow(FlowDetail.create("f"));
+      conn.saveLogBook(book);
+      FlowDetail fd = conn.getFlowDetails(book.flows().get(0).uuid());
+      io.taskflow4j.jobs.Job job = board.post(io.taskflow4j.jobs.JobSpec.of("j", null, fd.uuid()));
+      io.taskflow4j.jobs.Claim claim =
+          board.claim(job.uuid(), io.taskflow4j.jobs.OwnerId.generate("m")).orElseThrow();
+      Connection view = board.fencedCompleting(claim, conn, fd.uuid());
+      double before = count("update_flow", "success");
+
+      view.updateFlowDetails(fd.withState(FlowState.SUCCESS));
+
+      assertThat(count("update_flow", "success")).isEqualTo(before + 1);
+      assertThat(claim.isCompleted()).isTrue();
+      assertThat(board.jobs()).isEmpty();
+    }
+  }
+
   @Test
   void atomsWrittenTogetherCountConflictsAndFencedWritesAsOneWrite(@TempDir Path dir) {
     Backend sqlite = Backends.fetch("sqlite:///" + dir.resolve("flows.db"));

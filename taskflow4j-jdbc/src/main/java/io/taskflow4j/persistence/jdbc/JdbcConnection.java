@@ -50,6 +50,7 @@ final class JdbcConnection implements Connection {
   final Dialect dialect;
   final Rows rows;
   final Fence fence; // null when not fenced
+  final JobCompletion completion; // null unless a fenced view completes its job with its flow
   private volatile boolean closed;
   private volatile StoreLimits limits;
   final JdbcWriter writer;
@@ -57,14 +58,15 @@ final class JdbcConnection implements Connection {
   final JdbcFlowFinder finder;
 
   JdbcConnection(JdbcBackend backend) {
-    this(backend, null);
+    this(backend, null, null);
   }
 
-  private JdbcConnection(JdbcBackend backend, Fence fence) {
+  private JdbcConnection(JdbcBackend backend, Fence fence, JobCompletion completion) {
     this.backend = backend;
     this.dialect = backend.dialect();
     this.rows = new Rows(dialect);
     this.fence = fence;
+    this.completion = completion;
     this.writer = new JdbcWriter(this);
     this.reader = new JdbcReader(this);
     this.finder = new JdbcFlowFinder(this);
@@ -193,7 +195,21 @@ final class JdbcConnection implements Connection {
   public Connection fenced(Fence f) {
     Objects.requireNonNull(f, "fence");
     ensureOpen();
-    return new JdbcConnection(backend, f);
+    return new JdbcConnection(backend, f, null);
+  }
+
+  /**
+   * A fenced view that also does the SQL board's completion of the job ({@link JobCompletion}) in
+   * the write of its flow's final state, when the board's rows are in this connection's database;
+   * any other work is left undone, as a store that does not know it leaves it.
+   */
+  @Override
+  public Connection fenced(Fence f, io.taskflow4j.persistence.spi.FinalStateWork onFinalState) {
+    Objects.requireNonNull(f, "fence");
+    Objects.requireNonNull(onFinalState, "onFinalState");
+    ensureOpen();
+    JobCompletion c = onFinalState instanceof JobCompletion jc && jc.doneBy(backend) ? jc : null;
+    return new JdbcConnection(backend, f, c);
   }
 
   @Override

@@ -210,70 +210,105 @@ final class JdbcWriter {
     // updated before its atoms are checked, and a refusal of an atom must take that back. Without
     // atoms the write is one conditional UPDATE (after a fence read, except on PostgreSQL), which
     // refuses before it changes anything: no savepoint, two round trips fewer in a group.
+    //
+    // The write of a claimed job's flow's final state on a connection that completes the job
+    // ({@link JobCompletion}) deletes the job's row last, in the same transaction or statement: the
+    // writes before it refuse before they change anything, and the delete cannot refuse (a row no
+    // longer held is left, and the write stored without it).
+    JobCompletion completing =
+        conn.completion != null && conn.completion.carriedBy(fd) ? conn.completion : null;
+    boolean[] completed = new boolean[1];
     JdbcBackend.Work<FlowDetail> work =
         c -> {
-          String what = "flow detail '" + fd.uuid() + "'";
-          boolean fenceInUpdate = conn.fenceInUpdate();
-          if (!fenceInUpdate) {
-            conn.checkFence(c, what);
+          completed[0] = false;
+          FlowDetail out = updateFlowRows(c, fd);
+          if (completing != null) {
+            completed[0] = completing.delete(c);
           }
-          Instant now = now();
-          long rev =
-              updateChecked(
-                  c,
-                  fenceInUpdate ? what : null,
-                  "UPDATE flowdetails SET updated_at = ?, meta = "
-                      + dialect.json()
-                      + ", name = ?, state = ?",
-                  "flowdetails",
-                  fd.uuid(),
-                  fd.revision(),
-                  null,
-                  ps -> {
-                    rows.time(ps, 1, now);
-                    Rows.json(ps, 2, fd.meta());
-                    ps.setString(3, fd.name());
-                    ps.setString(4, fd.state().name());
-                    return 5;
-                  },
-                  Kind.FLOW,
-                  "; save it through its logbook first");
-          List<String> atomUuids = new ArrayList<>(fd.size());
-          for (AtomDetail ad : fd.atoms()) {
-            atomUuids.add(ad.uuid());
-          }
-          Map<String, Stored> storedAtoms = stored(c, "atomdetails", atomUuids);
-          WriteRules.checkAtoms(fd, storedAtoms::get);
-          return writeAtoms(c, fd, storedAtoms, now)
-              .withRevision(rev)
-              .withTimes(fd.createdAt(), now);
+          return out;
         };
+    FlowDetail written = writeFlowUpdate(fd, work, completing, completed);
+    if (completing != null) {
+      completing.stored(completed[0]);
+    }
+    return written;
+  }
+
+  /** The transaction's part of {@link #updateFlowDetails}: the flow's row, then its atoms. */
+  private FlowDetail updateFlowRows(java.sql.Connection c, FlowDetail fd) throws SQLException {
+    String what = "flow detail '" + fd.uuid() + "'";
+    boolean fenceInUpdate = conn.fenceInUpdate();
+    if (!fenceInUpdate) {
+      conn.checkFence(c, what);
+    }
+    Instant now = now();
+    long rev =
+        updateChecked(
+            c,
+            fenceInUpdate ? what : null,
+            "UPDATE flowdetails SET updated_at = ?, meta = "
+                + dialect.json()
+                + ", name = ?, state = ?",
+            "flowdetails",
+            fd.uuid(),
+            fd.revision(),
+            null,
+            ps -> {
+              rows.time(ps, 1, now);
+              Rows.json(ps, 2, fd.meta());
+              ps.setString(3, fd.name());
+              ps.setString(4, fd.state().name());
+              return 5;
+            },
+            Kind.FLOW,
+            "; save it through its logbook first");
+    List<String> atomUuids = new ArrayList<>(fd.size());
+    for (AtomDetail ad : fd.atoms()) {
+      atomUuids.add(ad.uuid());
+    }
+    Map<String, Stored> storedAtoms = stored(c, "atomdetails", atomUuids);
+    WriteRules.checkAtoms(fd, storedAtoms::get);
+    return writeAtoms(c, fd, storedAtoms, now).withRevision(rev).withTimes(fd.createdAt(), now);
+  }
+
+  /**
+   * Runs {@link #updateFlowDetails}'s {@code work}: in a group commit, alone, or on PostgreSQL as
+   * one statement where it can ({@code completing}'s delete with it, its outcome in {@code
+   * completed}).
+   */
+  private FlowDetail writeFlowUpdate(
+      FlowDetail fd,
+      JdbcBackend.Work<FlowDetail> work,
+      JobCompletion completing,
+      boolean[] completed) {
     String what = "updating flow detail '" + fd.uuid() + "'";
     boolean isolated = !fd.atoms().isEmpty();
     if (!conn.backend.writesInOneStatement()) {
       return conn.writeGrouped(what, false, isolated, work, null);
     }
     // On PostgreSQL, alone, in auto-commit mode: without atoms the write is that one UPDATE; with
-    // a few atoms, one statement that updates the flow and writes its atoms (one round trip where
-    // the transaction costs four), done as a transaction when that statement cannot do it.
+    // a few atoms, or a job to complete, one statement that updates the flow and writes its atoms
+    // (one round trip where the transaction costs four), done as a transaction when that statement
+    // cannot do it.
     JdbcBackend.Work<Boolean> notStored =
         c -> revisionIs(c, "flowdetails", fd.uuid(), fd.revision());
-    if (!isolated) {
+    if (!isolated && completing == null) {
       return conn.writeGrouped(
           what, false, false, work, new JdbcBackend.OneStatement<>(work, notStored));
     }
     if (fd.size() > MAX_IN_ONE_STATEMENT) {
-      return conn.writeGrouped(what, false, true, work, null);
+      return conn.writeGrouped(what, false, isolated, work, null);
     }
     try {
       return conn.writeGrouped(
           what,
           false,
-          true,
+          isolated,
           work,
-          new JdbcBackend.OneStatement<>(c -> updateFlowInOneStatement(c, fd), notStored));
+          new JdbcBackend.OneStatement<>(
+              c -> updateFlowInOneStatement(c, fd, completing, completed), notStored));
     } catch (NotInOneStatement e) {
-      return conn.writeGrouped(what, false, true, work, null); // nothing of it was stored
+      return conn.writeGrouped(what, false, isolated, work, null); // nothing of it was stored
     }
   }
 
@@ -299,7 +334,8 @@ final class JdbcWriter {
    * revision, an atom of another flow or type, an unrevisioned atom already stored) throws {@link
    * NotInOneStatement}: the transaction done then finds which, as it would have at first.
    */
-  private FlowDetail updateFlowInOneStatement(java.sql.Connection c, FlowDetail fd)
+  private FlowDetail updateFlowInOneStatement(
+      java.sql.Connection c, FlowDetail fd, JobCompletion completing, boolean[] completed)
       throws SQLException {
     boolean fenced = conn.fenceInUpdate();
     boolean checked = fd.revision() > 0;
@@ -321,11 +357,18 @@ final class JdbcWriter {
       }
       sql.append(" RETURNING 1)");
     }
+    if (completing != null) {
+      // Not counted below: a job no longer held is left, and the flow's write stored without it.
+      sql.append(", j AS (").append(completing.deleteSql()).append(" RETURNING 1)");
+    }
     sql.append(" SELECT (SELECT revision FROM f), 1 / (CASE WHEN (SELECT count(*) FROM f)");
     for (int i = 0; i < atoms.size(); i++) {
       sql.append(" + (SELECT count(*) FROM a").append(i).append(')');
     }
     sql.append(" = ").append(atoms.size() + 1).append(" THEN 1 ELSE 0 END)");
+    if (completing != null) {
+      sql.append(", (SELECT count(*) FROM j)");
+    }
     Instant now = now();
     long revision;
     try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
@@ -349,9 +392,15 @@ final class JdbcWriter {
           k = bindAtomInsert(ps, k, fd.uuid(), ad, now);
         }
       }
+      if (completing != null) {
+        completing.bind(ps, k);
+      }
       try (ResultSet rs = ps.executeQuery()) {
         rs.next();
         revision = rs.getLong(1);
+        if (completing != null) {
+          completed[0] = rs.getLong(3) == 1;
+        }
       }
     } catch (SQLException e) {
       if (DIVISION_BY_ZERO.equals(e.getSQLState())) {

@@ -622,6 +622,288 @@ abstract class AbstractSqlJobboardTest extends JobboardContractTest {
     }
   }
 
+  // ------------------------------------------------- completion with the flow's final state
+
+  /** Records the description of every write transaction of a backend, before its commit. */
+  static final class RecordingHook implements JdbcCommitHook {
+    final List<String> commits = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    @Override
+    public void beforeCommit(String what) {
+      commits.add(what);
+    }
+
+    @Override
+    public void afterCommit(String what) {}
+  }
+
+  /** Sets a job's lease in the past in the store, as a lapse without a renewal leaves it. */
+  private void lapseLease(String jobUuid) throws SQLException {
+    String c = connection();
+    String past =
+        c.startsWith("postgresql")
+            ? "now() - INTERVAL '1 hour'"
+            : c.startsWith("sqlite") ? "0" : "NOW(6) - INTERVAL 1 HOUR";
+    try (java.sql.Connection raw = rawConnection();
+        PreparedStatement ps =
+            raw.prepareStatement(
+                "UPDATE taskflow4j_jobs SET lease_until = " + past + " WHERE uuid = ?")) {
+      ps.setString(1, jobUuid);
+      assertThat(ps.executeUpdate()).isEqualTo(1);
+    }
+  }
+
+  /**
+   * A conductor on a SQL board and a backend on the board's own database completes each job in the
+   * same transaction (on PostgreSQL the same statement) as the write of its flow's final state: the
+   * board makes no completion of its own, and the claims end completed.
+   */
+  @Test
+  void aConductorCompletesEachJobInTheWriteOfItsFlowsFinalState() throws Exception {
+    RecordingHook boardCommits = new RecordingHook();
+    RecordingHook storeCommits = new RecordingHook();
+    BackendConf boardConf = BackendConf.parse(boardUrl(Duration.ofSeconds(30)));
+    List<Claim> claims = new java.util.concurrent.CopyOnWriteArrayList<>();
+    java.util.concurrent.BlockingQueue<io.taskflow4j.conductor.JobOutcome> settled =
+        new java.util.concurrent.LinkedBlockingQueue<>();
+    List<io.taskflow4j.jobs.JobEvent> events = new java.util.concurrent.CopyOnWriteArrayList<>();
+    try (Jobboard board = SqlJobboard.open(boardConf, new JdbcBackend(boardConf, boardCommits));
+        Backend backend =
+            JdbcBackendProvider.create(BackendConf.parse(connection()), storeCommits);
+        Connection conn = backend.getConnection()) {
+      conn.upgrade();
+      board.subscribe(events::add);
+      Job three =
+          io.taskflow4j.conductor.FlowJobs.post(
+              board,
+              conn,
+              io.taskflow4j.conductor.FlowJob.of(new io.taskflow4j.workloads.Workloads.Chain(), 3));
+      Job one =
+          io.taskflow4j.conductor.FlowJobs.post(
+              board,
+              conn,
+              io.taskflow4j.conductor.FlowJob.of(new io.taskflow4j.workloads.Workloads.Chain(), 1));
+      boardCommits.commits.clear();
+      storeCommits.commits.clear();
+      io.taskflow4j.conductor.Conductor conductor =
+          io.taskflow4j.conductor.Conductor.builder(board, backend)
+              .name("final-write")
+              .listener(
+                  new io.taskflow4j.conductor.ConductorListener() {
+                    @Override
+                    public void claimed(Claim claim) {
+                      claims.add(claim);
+                    }
+
+                    @Override
+                    public void settled(io.taskflow4j.conductor.JobOutcome outcome) {
+                      settled.add(outcome);
+                    }
+                  })
+              .build();
+      conductor.start();
+      List<io.taskflow4j.conductor.JobOutcome> outcomes = new ArrayList<>();
+      for (int i = 0; i < 2; i++) {
+        io.taskflow4j.conductor.JobOutcome o = settled.poll(30, TimeUnit.SECONDS);
+        assertThat(o).as("a job settled within 30 s").isNotNull();
+        outcomes.add(o);
+      }
+      conductor.stop(Duration.ofSeconds(5));
+
+      assertThat(outcomes)
+          .allSatisfy(
+              o -> {
+                assertThat(o.kind()).isEqualTo(io.taskflow4j.conductor.JobOutcome.Kind.COMPLETED);
+                assertThat(o.flowState()).isEqualTo(io.taskflow4j.persistence.FlowState.SUCCESS);
+              });
+      assertThat(board.jobs()).isEmpty();
+      assertThat(claims).hasSize(2).allSatisfy(c -> assertThat(c.isCompleted()).isTrue());
+      assertThat(claims).noneSatisfy(c -> assertThat(c.isHeld()).isTrue());
+      for (Job job : List.of(three, one)) {
+        assertThat(conn.getFlowDetails(job.flowUuid().orElseThrow()).state())
+            .isEqualTo(io.taskflow4j.persistence.FlowState.SUCCESS);
+      }
+      assertThat(boardCommits.commits)
+          .as("the board completed nothing on its own")
+          .noneMatch(w -> w.contains("complet"));
+      assertThat(storeCommits.commits)
+          .as("each job's last commit is its flow's final write")
+          .filteredOn(w -> w.startsWith("updating flow detail"))
+          .hasSizeGreaterThanOrEqualTo(2);
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (events.stream()
+                  .filter(e -> e.kind() == io.taskflow4j.jobs.JobEvent.Kind.COMPLETED)
+                  .count()
+              < 2
+          && System.nanoTime() < deadline) {
+        Thread.sleep(20);
+      }
+      assertThat(events)
+          .filteredOn(e -> e.kind() == io.taskflow4j.jobs.JobEvent.Kind.COMPLETED)
+          .extracting(io.taskflow4j.jobs.JobEvent::jobUuid)
+          .containsExactlyInAnyOrder(three.uuid(), one.uuid());
+    }
+  }
+
+  /** A book of a flow of one task and of another flow, saved: the flows as stored. */
+  private static List<FlowDetail> saveOneTaskFlow(Connection conn) {
+    LogBook book =
+        LogBook.create("b")
+            .withFlow(FlowDetail.create("f").withAtom(TaskDetail.create("t")))
+            .withFlow(FlowDetail.create("other"));
+    conn.saveLogBook(book);
+    return List.of(
+        conn.getFlowDetails(book.flows().get(0).uuid()),
+        conn.getFlowDetails(book.flows().get(1).uuid()));
+  }
+
+  /**
+   * The completing view deletes the job only with its flow's final state: a RUNNING write, or
+   * another flow's final state, leaves the job; the final state with the task's result completes it
+   * in one commit, and a later write of the flow carries nothing more.
+   */
+  @Test
+  void onlyTheFlowsFinalStateCompletesItsJobInOneCommitWithIt() throws Exception {
+    RecordingHook storeCommits = new RecordingHook();
+    try (Jobboard board = openBoard(Duration.ofSeconds(30));
+        Backend backend =
+            JdbcBackendProvider.create(BackendConf.parse(connection()), storeCommits);
+        Connection conn = backend.getConnection()) {
+      conn.upgrade();
+      List<FlowDetail> flows = saveOneTaskFlow(conn);
+      FlowDetail fd = flows.get(0);
+      FlowDetail other = flows.get(1);
+      Job job = board.post(JobSpec.of("j", null, fd.uuid()));
+      Claim claim = board.claim(job.uuid(), OwnerId.generate("owner")).orElseThrow();
+      Connection view = board.fencedCompleting(claim, conn, fd.uuid());
+
+      FlowDetail running =
+          view.updateFlowDetails(fd.withState(io.taskflow4j.persistence.FlowState.RUNNING));
+      view.updateFlowDetails(other.withState(io.taskflow4j.persistence.FlowState.SUCCESS));
+      assertThat(board.jobs()).extracting(Job::uuid).containsExactly(job.uuid());
+      assertThat(claim.isHeld()).isTrue();
+
+      AtomDetail task = running.atoms().get(0);
+      AtomDetail started = view.updateAtomDetails(task.withState(AtomState.RUNNING));
+      storeCommits.commits.clear();
+      FlowDetail done =
+          view.updateFlowDetails(
+              running
+                  .withState(io.taskflow4j.persistence.FlowState.SUCCESS)
+                  .withAtom(started.put(AtomState.SUCCESS, 42)));
+      assertThat(storeCommits.commits).as("one commit").hasSize(1);
+      assertThat(board.jobs()).isEmpty();
+      assertThat(claim.isHeld()).isFalse();
+      assertThat(claim.isCompleted()).isTrue();
+      assertThat(claim.lost()).isNotCompleted();
+      FlowDetail stored = conn.getFlowDetails(fd.uuid());
+      assertThat(stored.state()).isEqualTo(io.taskflow4j.persistence.FlowState.SUCCESS);
+      assertThat(((Number) stored.atoms().get(0).lastResults()).longValue()).isEqualTo(42L);
+
+      // Later writes of the flow go through, and carry nothing more.
+      view.updateFlowDetails(done.withoutAtoms().withMeta(java.util.Map.of("k", "v")));
+      assertThat(conn.getFlowDetails(fd.uuid()).meta()).containsEntry("k", "v");
+      assertThat(claim.isCompleted()).isTrue();
+      assertThatThrownBy(claim::complete).isInstanceOf(FencedException.class);
+    }
+  }
+
+  /**
+   * A final write after the claim's lease lapsed (no peer claimed the job yet, so its fence still
+   * stands) stores the flow's state without completing the job: the claim is lost, and the job
+   * stays on the board for a peer, which finds the flow finished.
+   */
+  @Test
+  void aFinalWriteAfterTheLeaseLapsedStoresTheFlowAndLeavesTheJobForAPeer() throws Exception {
+    try (Jobboard board = openBoard(Duration.ofSeconds(30));
+        Backend backend = Backends.fetch(connection());
+        Connection conn = backend.getConnection()) {
+      conn.upgrade();
+      FlowDetail fd = saveOneTaskFlow(conn).get(0);
+      Job job = board.post(JobSpec.of("j", null, fd.uuid()));
+      Claim claim = board.claim(job.uuid(), OwnerId.generate("owner")).orElseThrow();
+      Connection view = board.fencedCompleting(claim, conn, fd.uuid());
+      lapseLease(job.uuid());
+
+      view.updateFlowDetails(fd.withState(io.taskflow4j.persistence.FlowState.REVERTED));
+      assertThat(conn.getFlowDetails(fd.uuid()).state())
+          .isEqualTo(io.taskflow4j.persistence.FlowState.REVERTED);
+      assertThat(claim.isCompleted()).isFalse();
+      assertThat(claim.isHeld()).isFalse();
+      assertThat(claim.lost().toCompletableFuture().getNow("not lost"))
+          .contains(job.uuid())
+          .contains("final state was stored");
+      assertThat(board.jobs()).extracting(Job::uuid).containsExactly(job.uuid());
+      Claim peer = board.claimNext(OwnerId.generate("peer")).orElseThrow();
+      assertThat(peer.token()).isGreaterThan(claim.token());
+      peer.complete();
+    }
+  }
+
+  /**
+   * A final write refused by the fence (a peer took the job over) stores nothing: neither the
+   * flow's state nor the job's completion; the job stays with the peer.
+   */
+  @Test
+  void aFinalWriteRefusedByTheFenceNeitherStoresTheFlowNorCompletesTheJob() throws Exception {
+    try (Jobboard board = openBoard(Duration.ofSeconds(30));
+        Backend backend = Backends.fetch(connection());
+        Connection conn = backend.getConnection();
+        java.sql.Connection raw = rawConnection()) {
+      conn.upgrade();
+      FlowDetail fd = saveOneTaskFlow(conn).get(0);
+      Job job = board.post(JobSpec.of("j", null, fd.uuid()));
+      Claim claim = board.claim(job.uuid(), OwnerId.generate("owner")).orElseThrow();
+      Connection view = board.fencedCompleting(claim, conn, fd.uuid());
+      FlowDetail running =
+          view.updateFlowDetails(fd.withState(io.taskflow4j.persistence.FlowState.RUNNING));
+      // A peer took the job over, as a claim after a lapse does: new epoch and owner, fence raised.
+      try (PreparedStatement jobs =
+              raw.prepareStatement(
+                  "UPDATE taskflow4j_jobs SET epoch = epoch + 1, owner = 'peer' WHERE uuid = ?");
+          PreparedStatement fences =
+              raw.prepareStatement(
+                  "UPDATE taskflow4j_fences SET token = token + 1 WHERE fence_key = ?")) {
+        jobs.setString(1, job.uuid());
+        fences.setString(1, job.uuid());
+        assertThat(jobs.executeUpdate()).isEqualTo(1);
+        assertThat(fences.executeUpdate()).isEqualTo(1);
+      }
+      AtomDetail task = running.atoms().get(0);
+      assertThatThrownBy(
+              () ->
+                  view.updateFlowDetails(
+                      running
+                          .withState(io.taskflow4j.persistence.FlowState.SUCCESS)
+                          .withAtom(task.put(AtomState.SUCCESS, 1))))
+          .isExactlyInstanceOf(FencedException.class)
+          .hasMessageContaining("token " + claim.token());
+      FlowDetail stored = conn.getFlowDetails(fd.uuid());
+      assertThat(stored.state()).isEqualTo(io.taskflow4j.persistence.FlowState.RUNNING);
+      assertThat(stored.atoms().get(0).state()).isEqualTo(AtomState.PENDING);
+      assertThat(claim.isCompleted()).isFalse();
+      assertThat(board.jobs()).extracting(Job::owner).containsExactly("peer");
+    }
+  }
+
+  /** A claim of another board is refused at once, before anything is written. */
+  @Test
+  void aCompletingViewIsRefusedForAnotherBoardsClaim() throws Exception {
+    try (Jobboard board = openBoard(Duration.ofSeconds(30));
+        Jobboard other = openBoard(Duration.ofSeconds(30));
+        Backend backend = Backends.fetch(connection());
+        Connection conn = backend.getConnection()) {
+      conn.upgrade();
+      Job job = board.post(JobSpec.of("j", null, "f"));
+      Claim claim = board.claim(job.uuid(), OwnerId.generate("owner")).orElseThrow();
+      assertThatThrownBy(() -> other.fencedCompleting(claim, conn, "f"))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("not a claim of");
+      claim.complete();
+      assertThat(claim.isCompleted()).isTrue();
+    }
+  }
+
   @Test
   void errorsAreTypedAndNameTheBoard() throws Exception {
     try (Jobboard board = openBoard(Duration.ofSeconds(30))) {
