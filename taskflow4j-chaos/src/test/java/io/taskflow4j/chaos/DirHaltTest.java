@@ -29,23 +29,26 @@ import org.junit.jupiter.params.provider.CsvSource;
 class DirHaltTest {
   @TempDir Path dir;
 
-  @ParameterizedTest(name = "halt after {0} #{1}")
+  @ParameterizedTest(name = "halt after {0} #{1} ({2})")
   @CsvSource({
-    "TEMP_WRITTEN, 1",
-    "TEMP_WRITTEN, 6",
-    "FILE_SYNCED, 2",
-    "LINK_CREATED, 2",
-    "DIR_SYNCED, 3",
-    "RENAMED, 1",
-    "RENAMED, 5",
-    "REMOVED, 1",
-    "DELETED, 1",
-    "MARKER_WRITTEN, 1"
+    "TEMP_WRITTEN, 1, power",
+    "TEMP_WRITTEN, 6, power",
+    "FILE_SYNCED, 2, power",
+    "LINK_CREATED, 2, power",
+    "DIR_SYNCED, 3, power",
+    "RENAMED, 1, power",
+    "RENAMED, 5, power",
+    "REMOVED, 1, power",
+    "DELETED, 1, power",
+    "MARKER_WRITTEN, 1, power",
+    "RECORD_REWRITTEN, 1, process",
+    "RECORD_REWRITTEN, 2, process",
+    "RENAMED, 2, process"
   })
-  void aHaltAfterAnyWriteStepLeavesAStoreThatReadsConsistently(String step, int at)
-      throws Exception {
+  void aHaltAfterAnyWriteStepLeavesAStoreThatReadsConsistently(
+      String step, int at, String durability) throws Exception {
     DirWriteHook.Step.valueOf(step); // the step exists
-    String url = "dir://" + dir.resolve("store") + "?durability=power";
+    String url = "dir://" + dir.resolve("store") + "?durability=" + durability;
     String cp =
         System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();

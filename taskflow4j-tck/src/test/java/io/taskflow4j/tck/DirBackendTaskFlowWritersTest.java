@@ -402,8 +402,10 @@ class DirBackendTaskFlowWritersTest {
     Path staging = store().resolve(".tmp");
     assertThat(staging).isEmptyDirectory();
     Files.delete(staging);
-    conn.updateAtomDetails(conn.getAtomDetails(td.uuid()).put(AtomState.SUCCESS, "ok"));
-    assertThat(((TaskDetail) conn.getAtomDetails(td.uuid())).results()).isEqualTo("ok");
+    // A result larger than a page: its record is replaced (staged, renamed), not rewritten.
+    String big = "ok".repeat(3000);
+    conn.updateAtomDetails(conn.getAtomDetails(td.uuid()).put(AtomState.SUCCESS, big));
+    assertThat(((TaskDetail) conn.getAtomDetails(td.uuid())).results()).isEqualTo(big);
     assertThat(staging).isEmptyDirectory();
   }
 

@@ -80,11 +80,19 @@ final class AtomMarker {
     if (raw == null) {
       return null;
     }
-    Header h;
-    try {
-      h = header(file, raw);
-    } catch (StorageException damaged) {
-      return new AtomRecord(file, raw, null, -1);
+    Header h = null;
+    for (int attempt = 0; h == null; attempt++) {
+      try {
+        h = header(file, raw);
+      } catch (StorageException damaged) {
+        // A record rewritten in place (durability=process) may have been read half-written: a
+        // read again finds it whole. One still damaged after a few reads is damaged.
+        byte[] again = attempt < REREADS ? reread(file) : null;
+        if (again == null || Arrays.equals(again, raw)) {
+          return new AtomRecord(file, raw, null, -1);
+        }
+        raw = again;
+      }
     }
     AtomRecord metadata = new AtomRecord(file, raw, h, h.revision());
     Path markerFile = atomDir.resolve(MARKER);
@@ -108,6 +116,20 @@ final class AtomMarker {
       return metadata;
     }
     return new AtomRecord(markerFile, record, mh, h.revision());
+  }
+
+  /** How many times a damaged record is read again before it counts as damaged. */
+  private static final int REREADS = 3;
+
+  /** {@code file} read again after a short pause, or {@code null} when it is gone. */
+  private static byte[] reread(Path file) {
+    try {
+      Thread.sleep(1);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return null;
+    }
+    return readOrNull(file);
   }
 
   /** The record a marker holds, when its frame is whole and it lies over {@code base}. */

@@ -160,6 +160,39 @@ final class DirFiles {
   }
 
   /**
+   * The most bytes a record rewritten in place may have ({@link #rewriteInPlace}): one page of the
+   * smallest size the platforms in use have, so that the write, at offset 0, touches one page.
+   */
+  static final int IN_PLACE_MAX = 4096;
+
+  /**
+   * Rewrites an atom's record over itself ({@code durability=process} only): one write at offset 0
+   * of at most {@link #IN_PLACE_MAX} bytes, never truncated (a record shorter than the file comes
+   * padded with spaces, which JSON readers skip), never synced, never renamed. A write of one page
+   * from memory the kernel does not have to fault in is not cut by the death of the process: the
+   * file holds the old record or the new one. Readers racing it may read it half-written, and read
+   * again ({@link AtomMarker#read}).
+   */
+  void rewriteInPlace(Path file, byte[] data) {
+    if (data.length > IN_PLACE_MAX) {
+      throw new IllegalArgumentException(data.length + " bytes are more than one page");
+    }
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+      ByteBuffer buf = ByteBuffer.wrap(data);
+      while (buf.hasRemaining()) {
+        ch.write(buf, buf.position());
+      }
+    } catch (IOException e) {
+      throw ioFailure("rewrite", file, e);
+    }
+    try {
+      hook.after(Step.RECORD_REWRITTEN, file);
+    } catch (IOException e) {
+      throw ioFailure("rewrite", file, e);
+    }
+  }
+
+  /**
    * Makes a child link whose modification time is the child's position: TaskFlow rewrites metadata
    * files without our keys but never touches a link it finds, so the link is where a child's
    * position survives whatever TaskFlow writes.

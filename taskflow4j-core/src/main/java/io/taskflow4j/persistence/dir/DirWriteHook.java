@@ -35,7 +35,12 @@ public interface DirWriteHook {
      * An atom's RUNNING or REVERTING marker was written in place (never synced; a marker cut here
      * is ignored by readers).
      */
-    MARKER_WRITTEN
+    MARKER_WRITTEN,
+    /**
+     * An atom's record was rewritten over itself, whole, in one write of at most one page (only
+     * with {@code durability=process}; a cut before it leaves the record as it was).
+     */
+    RECORD_REWRITTEN
   }
 
   /** The hook that does nothing. */

@@ -384,7 +384,15 @@ final class DirWriter {
           Header written =
               new Header(rev, h.seq(), h.nextSeq(), h.parent(), ad.typeName(), h.createdAt());
           byte[] json = atomJson(ad, rev, h.seq(), h.parent());
-          if (isMarker(ad)) {
+          if (!files.sync
+              && metadata != null
+              && metadata.size() <= DirFiles.IN_PLACE_MAX
+              && json.length <= DirFiles.IN_PLACE_MAX) {
+            // durability=process: the record rewritten over itself, in one write, markers too (a
+            // marker file, made at an atom's first marker, costs more than the write).
+            files.rewriteInPlace(file, padded(json, (int) metadata.size()));
+            cache.put(ad.uuid(), written, rev, DirFiles.statOrNull(file));
+          } else if (isMarker(ad)) {
             // Laid over the metadata, which stays the atom's durable record: see AtomMarker.
             files.writeMarker(
                 dir.resolve(AtomMarker.MARKER), AtomMarker.encode(metadataRevision, json));
@@ -395,6 +403,16 @@ final class DirWriter {
           }
           return ad.withRevision(rev);
         });
+  }
+
+  /** {@code json} padded with spaces to {@code length} bytes when it is shorter. */
+  private static byte[] padded(byte[] json, int length) {
+    if (json.length >= length) {
+      return json;
+    }
+    byte[] out = java.util.Arrays.copyOf(json, length);
+    java.util.Arrays.fill(out, json.length, length, (byte) ' ');
+    return out;
   }
 
   /**

@@ -44,8 +44,13 @@ class DirMarkerAndCacheTest {
     return b;
   }
 
+  /**
+   * A backend of {@code durability=power}: markers are files of their own there (with {@code
+   * process} an atom's record is rewritten in place, markers too: see {@code
+   * DirInPlaceRecordTest}).
+   */
   private DirBackend backend() {
-    return backend("process", DirWriteHook.NONE);
+    return backend("power", DirWriteHook.NONE);
   }
 
   private Path atomDir(AtomDetail ad) {

@@ -113,6 +113,47 @@ class TaskFlowDirInteropTest {
   }
 
   /**
+   * With {@code durability=process} an atom's record is rewritten over itself, padded with spaces
+   * when it shrinks: TaskFlow reads every such record as taskflow4j wrote it.
+   */
+  @Test
+  void taskFlowReadsRecordsTaskflow4jRewroteInPlace() throws IOException {
+    Path store = tmp.resolve("in-place");
+    List<LogBook> written = writeRichStore(store);
+    List<LogBook> expected = new ArrayList<>();
+    int padded = 0;
+    try (Backend backend = Backends.open("dir://" + store + "?durability=process");
+        Connection conn = backend.getConnection()) {
+      for (LogBook book : written) {
+        for (FlowDetail fd : book.flows()) {
+          for (AtomDetail ad : fd.atoms()) {
+            AtomDetail stored = conn.getAtomDetails(ad.uuid());
+            Map<String, Object> grown = new LinkedHashMap<>(stored.meta());
+            grown.put("grown", "x".repeat(300));
+            AtomDetail longer = conn.updateAtomDetails(stored.withMeta(grown));
+            long size = Files.size(atomFile(store, ad.uuid()));
+            conn.updateAtomDetails(longer.withMeta(stored.meta())); // shorter: padded
+            byte[] raw = Files.readAllBytes(atomFile(store, ad.uuid()));
+            if (raw.length == size && raw[raw.length - 1] == ' ') {
+              padded++;
+            }
+          }
+        }
+        expected.add(conn.getLogBook(book.uuid()));
+      }
+    }
+    assertThat(padded).as("records rewritten shorter, padded in place").isGreaterThan(10);
+
+    Map<String, Object> dump =
+        PythonTaskFlow.runJson(SCRIPT_TIMEOUT, "tf_interop_dump.py", store.toString());
+    Map<String, Object> actual = Canonical.mutable(dump);
+    RetryDetail retry = findRetry(expected, "deploy-retry");
+    undoTaskFlowRetryValueBug(retry, attemptsOf(actual, retry.uuid()));
+    assertNoDifferences(
+        "TaskFlow reading records rewritten in place", Canonical.store(expected), actual);
+  }
+
+  /**
    * TaskFlow updates details taskflow4j wrote (its read-merge-write path, as its storage does in a
    * run); taskflow4j reads every change, and a copy taken before TaskFlow's write is stale.
    */
