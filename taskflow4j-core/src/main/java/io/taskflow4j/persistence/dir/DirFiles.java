@@ -60,6 +60,7 @@ final class DirFiles {
       EnumSet.of(StandardOpenOption.WRITE);
   private static final Set<StandardOpenOption> MARKER_OPEN =
       EnumSet.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+  private static final Set<StandardOpenOption> REWRITE_OPEN = EnumSet.of(StandardOpenOption.WRITE);
 
   /** A child link: its name and its position (see {@link DirWriter#nextPosition}). */
   record Link(String name, long position) {}
@@ -141,14 +142,7 @@ final class DirFiles {
    * truncated (a marker's frame says where its record ends).
    */
   void writeMarker(Path file, byte[] data) {
-    try (FileChannel ch = FileChannel.open(file, MARKER_OPEN, fileAttrs)) {
-      ByteBuffer buf = ByteBuffer.wrap(data);
-      while (buf.hasRemaining()) {
-        ch.write(buf, buf.position());
-      }
-    } catch (IOException e) {
-      throw ioFailure("write the marker", file, e);
-    }
+    writeFromStart(file, data, MARKER_OPEN, "write the marker");
     try {
       if (chmodFile != null) {
         Files.setPosixFilePermissions(file, chmodFile);
@@ -177,18 +171,23 @@ final class DirFiles {
     if (data.length > IN_PLACE_MAX) {
       throw new IllegalArgumentException(data.length + " bytes are more than one page");
     }
-    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+    writeFromStart(file, data, REWRITE_OPEN, "rewrite");
+    try {
+      hook.after(Step.RECORD_REWRITTEN, file);
+    } catch (IOException e) {
+      throw ioFailure("rewrite", file, e);
+    }
+  }
+
+  /** Writes {@code data} over the start of {@code file}, in as few writes as the kernel takes. */
+  private void writeFromStart(Path file, byte[] data, Set<StandardOpenOption> open, String what) {
+    try (FileChannel ch = FileChannel.open(file, open, fileAttrs)) {
       ByteBuffer buf = ByteBuffer.wrap(data);
       while (buf.hasRemaining()) {
         ch.write(buf, buf.position());
       }
     } catch (IOException e) {
-      throw ioFailure("rewrite", file, e);
-    }
-    try {
-      hook.after(Step.RECORD_REWRITTEN, file);
-    } catch (IOException e) {
-      throw ioFailure("rewrite", file, e);
+      throw ioFailure(what, file, e);
     }
   }
 

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.taskflow4j.persistence.AtomDetail;
 import io.taskflow4j.persistence.AtomState;
-import io.taskflow4j.persistence.BackendConf;
 import io.taskflow4j.persistence.Connection;
 import io.taskflow4j.persistence.FlowDetail;
 import io.taskflow4j.persistence.Json;
@@ -36,16 +35,7 @@ class DirInPlaceRecordTest {
   @TempDir Path dir;
 
   private DirBackend backend(String durability, DirWriteHook hook) {
-    DirBackend b =
-        DirBackend.builder(
-                BackendConf.of(
-                    Map.of("connection", "dir", "path", dir.toString(), "durability", durability)))
-            .writeHook(hook)
-            .build();
-    try (Connection c = b.getConnection()) {
-      c.upgrade();
-    }
-    return b;
+    return TestDirBackends.open(dir, durability, hook);
   }
 
   private Path metadata(AtomDetail ad) {

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.taskflow4j.persistence.AtomDetail;
 import io.taskflow4j.persistence.AtomState;
-import io.taskflow4j.persistence.BackendConf;
 import io.taskflow4j.persistence.ConflictException;
 import io.taskflow4j.persistence.Connection;
 import io.taskflow4j.persistence.FlowDetail;
@@ -32,16 +31,7 @@ class DirMarkerAndCacheTest {
   @TempDir Path dir;
 
   private DirBackend backend(String durability, DirWriteHook hook) {
-    DirBackend b =
-        DirBackend.builder(
-                BackendConf.of(
-                    Map.of("connection", "dir", "path", dir.toString(), "durability", durability)))
-            .writeHook(hook)
-            .build();
-    try (Connection c = b.getConnection()) {
-      c.upgrade();
-    }
-    return b;
+    return TestDirBackends.open(dir, durability, hook);
   }
 
   /**
