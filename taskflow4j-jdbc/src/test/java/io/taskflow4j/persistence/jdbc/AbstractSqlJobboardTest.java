@@ -886,6 +886,64 @@ abstract class AbstractSqlJobboardTest extends JobboardContractTest {
     }
   }
 
+  /**
+   * A crash around the final write keeps the flow's final state and its job's completion together:
+   * cut before its commit, neither is stored (the job stays for its owner or a peer to run); cut
+   * after it, both are (the caller sees the write fail, and the job is gone all the same).
+   */
+  @Test
+  void aCrashAroundTheFinalWriteStoresTheFlowsStateAndItsJobsCompletionTogether() throws Exception {
+    for (boolean afterCommit : List.of(false, true)) {
+      String flowWrite = "updating flow detail";
+      java.util.concurrent.atomic.AtomicBoolean armed =
+          new java.util.concurrent.atomic.AtomicBoolean();
+      JdbcCommitHook crash =
+          new JdbcCommitHook() {
+            @Override
+            public void beforeCommit(String what) throws SQLException {
+              if (!afterCommit && what.startsWith(flowWrite) && armed.getAndSet(false)) {
+                throw new SQLException("the process died before the commit");
+              }
+            }
+
+            @Override
+            public void afterCommit(String what) throws SQLException {
+              if (afterCommit && what.startsWith(flowWrite) && armed.getAndSet(false)) {
+                throw new SQLException("the process died after the commit");
+              }
+            }
+          };
+      try (Jobboard board = openBoard(Duration.ofSeconds(30));
+          Backend backend = JdbcBackendProvider.create(BackendConf.parse(connection()), crash);
+          Connection conn = backend.getConnection()) {
+        conn.upgrade();
+        FlowDetail fd = saveOneTaskFlow(conn).get(0);
+        Job job = board.post(JobSpec.of("j", null, fd.uuid()));
+        Claim claim = board.claim(job.uuid(), OwnerId.generate("owner")).orElseThrow();
+        Connection view = board.fencedCompleting(claim, conn, fd.uuid());
+        armed.set(true);
+        assertThatThrownBy(
+                () ->
+                    view.updateFlowDetails(
+                        fd.withState(io.taskflow4j.persistence.FlowState.SUCCESS)))
+            .as(afterCommit ? "after the commit" : "before the commit")
+            .isInstanceOf(io.taskflow4j.persistence.TaskFlowException.class);
+        assertThat(armed).as("the crash point was reached").isFalse();
+        io.taskflow4j.persistence.FlowState stored = conn.getFlowDetails(fd.uuid()).state();
+        List<String> jobs = board.jobs().stream().map(Job::uuid).toList();
+        if (afterCommit) {
+          assertThat(stored).isEqualTo(io.taskflow4j.persistence.FlowState.SUCCESS);
+          assertThat(jobs).as("completed with the flow").doesNotContain(job.uuid());
+        } else {
+          assertThat(stored).isNotEqualTo(io.taskflow4j.persistence.FlowState.SUCCESS);
+          assertThat(jobs).as("left with the flow unfinished").contains(job.uuid());
+          assertThat(claim.isCompleted()).isFalse();
+          claim.complete();
+        }
+      }
+    }
+  }
+
   /** A claim of another board is refused at once, before anything is written. */
   @Test
   void aCompletingViewIsRefusedForAnotherBoardsClaim() throws Exception {
