@@ -6,6 +6,7 @@ import static io.taskflow4j.persistence.dir.DirStore.K_CREATED_AT;
 import static io.taskflow4j.persistence.dir.DirStore.K_NEXT_SEQ;
 import static io.taskflow4j.persistence.dir.DirStore.K_PARENT;
 import static io.taskflow4j.persistence.dir.DirStore.K_REVISION;
+import static io.taskflow4j.persistence.dir.DirStore.K_SEAL;
 import static io.taskflow4j.persistence.dir.DirStore.K_SEQ;
 import static io.taskflow4j.persistence.dir.DirStore.K_UPDATED_AT;
 import static io.taskflow4j.persistence.dir.DirStore.MAX_ID_BYTES;
@@ -89,7 +90,7 @@ final class DirFormat {
 
   /** Reads the bookkeeping keys of a record, checking that the whole file is valid JSON. */
   static Header header(Path file, byte[] raw) {
-    long[] numbers = {-1, -1, -1}; // revision, seq, next seq
+    long[] numbers = {-1, -1, -1, -1}; // revision, seq, next seq, seal
     String[] texts = new String[2]; // parent, type
     Instant[] createdAt = new Instant[1];
     forEachField(
@@ -100,6 +101,7 @@ final class DirFormat {
             case K_REVISION -> numbers[0] = number(p, v, file, name, -1);
             case K_SEQ -> numbers[1] = number(p, v, file, name, -1);
             case K_NEXT_SEQ -> numbers[2] = number(p, v, file, name, -1);
+            case K_SEAL -> numbers[3] = number(p, v, file, name, -1);
             case K_PARENT -> texts[0] = v == JsonToken.VALUE_STRING ? p.getText() : null;
             case "type" -> texts[1] = v == JsonToken.VALUE_STRING ? p.getText() : null;
             case K_CREATED_AT -> createdAt[0] = time(VALUE.readValue(p), file);
@@ -107,6 +109,17 @@ final class DirFormat {
           }
         });
     long revision = numbers[0];
+    // (A record without our revision was written by something that kept a seal it did not know.)
+    if (numbers[3] >= 0 && revision >= 0 && numbers[3] != revision) {
+      throw corrupt(
+          file,
+          "its seal ("
+              + numbers[3]
+              + ") is not its revision ("
+              + revision
+              + "): it was read half-written, or is damaged",
+          null);
+    }
     return new Header(
         revision >= 0 ? revision : contentRevision(raw),
         numbers[1],
@@ -138,6 +151,9 @@ final class DirFormat {
       }
       if (t != JsonToken.END_OBJECT) {
         throw corrupt(file, "it is not a complete JSON object", null);
+      }
+      if (p.nextToken() != null) {
+        throw corrupt(file, "something follows its JSON object", null);
       }
     } catch (IOException e) {
       throw corrupt(file, "not valid JSON: " + firstLine(e.getMessage()), e);
@@ -415,7 +431,19 @@ final class DirFormat {
   }
 
   static byte[] atomJson(AtomDetail ad, long revision, long seq, String parent) {
-    Map<String, Object> m = new LinkedHashMap<>(TaskFlowFormat.atomToEnvelope(ad));
+    return atomJson(ad, revision, seq, parent, false);
+  }
+
+  /**
+   * An atom's record; {@code sealed} for one rewritten in place, which starts with its revision
+   * ({@link DirStore#K_SEAL}) as well as ending with it.
+   */
+  static byte[] atomJson(AtomDetail ad, long revision, long seq, String parent, boolean sealed) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    if (sealed) {
+      m.put(K_SEAL, revision);
+    }
+    m.putAll(TaskFlowFormat.atomToEnvelope(ad));
     m.put(K_REVISION, revision);
     if (seq >= 0) {
       m.put(K_SEQ, seq);

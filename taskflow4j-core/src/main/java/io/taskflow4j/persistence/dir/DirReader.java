@@ -353,6 +353,9 @@ final class DirReader {
     Path file = r.file();
     byte[] raw = r.raw();
     Map<?, ?> m = parseMap(file, raw);
+    if (r.header() == null) {
+      r.checkedHeader(); // valid JSON but no whole record: read half-written (see K_SEAL), damaged
+    }
     if (checkOwner && m.get(K_PARENT) instanceof String p && !atomReachable(p, uuid)) {
       return null;
     }

@@ -153,6 +153,14 @@ final class DirStore {
   static final String K_SEQ = "seq";
   static final String K_NEXT_SEQ = "next_seq";
   static final String K_PARENT = "parent";
+
+  /**
+   * The first key of an atom record rewritten in place: its revision again, at the other end of the
+   * record from {@link #K_REVISION}, so that a reader that read the record half-written (the start
+   * of one write, the end of another) finds them unequal and reads it again.
+   */
+  static final String K_SEAL = "tf4j_seal";
+
   static final String K_CREATED_AT = "created_at";
   static final String K_UPDATED_AT = "updated_at";
   static final int MAX_ID_BYTES = 200;

@@ -383,13 +383,13 @@ final class DirWriter {
           long rev = h.revision() + 1;
           Header written =
               new Header(rev, h.seq(), h.nextSeq(), h.parent(), ad.typeName(), h.createdAt());
-          byte[] json = atomJson(ad, rev, h.seq(), h.parent());
-          if (!files.sync
-              && metadata != null
-              && metadata.size() <= DirFiles.IN_PLACE_MAX
-              && json.length <= DirFiles.IN_PLACE_MAX) {
+          boolean inPlace =
+              !files.sync && metadata != null && metadata.size() <= DirFiles.IN_PLACE_MAX;
+          byte[] json = DirFormat.atomJson(ad, rev, h.seq(), h.parent(), inPlace);
+          if (inPlace && json.length <= DirFiles.IN_PLACE_MAX) {
             // durability=process: the record rewritten over itself, in one write, markers too (a
-            // marker file, made at an atom's first marker, costs more than the write).
+            // marker file, made at an atom's first marker, costs more than the write); sealed, so
+            // that a reader racing the write can tell.
             files.rewriteInPlace(file, padded(json, (int) metadata.size()));
             cache.put(ad.uuid(), written, rev, DirFiles.statOrNull(file));
           } else if (isMarker(ad)) {

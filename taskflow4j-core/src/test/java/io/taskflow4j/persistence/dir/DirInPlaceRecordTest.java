@@ -1,6 +1,7 @@
 package io.taskflow4j.persistence.dir;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.taskflow4j.persistence.AtomDetail;
 import io.taskflow4j.persistence.AtomState;
@@ -119,6 +120,52 @@ class DirInPlaceRecordTest {
       c.updateAtomDetails(((TaskDetail) c.getAtomDetails(small.uuid())).put(AtomState.SUCCESS, 1));
       assertThat(steps).contains(DirWriteHook.Step.RENAMED, DirWriteHook.Step.FILE_SYNCED);
       assertThat(steps).doesNotContain(DirWriteHook.Step.RECORD_REWRITTEN);
+    }
+  }
+
+  /**
+   * What a reader can read half-written is told from a whole record: the start of a new write over
+   * the rest of the old (its seal is not its revision), and a shorter record over the tail of a
+   * longer one (something follows its JSON object). Left so, it reads as damaged.
+   */
+  @Test
+  void aRecordReadHalfWrittenIsToldFromAWholeOne() throws IOException {
+    TaskDetail td = TaskDetail.create("t");
+    byte[] shorter;
+    byte[] longer;
+    try (DirBackend b = backend("process", DirWriteHook.NONE);
+        Connection c = b.getConnection()) {
+      c.saveLogBook(LogBook.create("lb").withFlow(FlowDetail.create("f").withAtom(td)));
+      AtomDetail running =
+          c.updateAtomDetails(c.getAtomDetails(td.uuid()).withState(AtomState.RUNNING));
+      shorter = Files.readAllBytes(metadata(td)).clone();
+      c.updateAtomDetails(((TaskDetail) running).put(AtomState.SUCCESS, "r".repeat(300)));
+      longer = Files.readAllBytes(metadata(td));
+    }
+    String json = new String(shorter, java.nio.charset.StandardCharsets.UTF_8).strip();
+    assertThat(json).startsWith("{\"tf4j_seal\":2,");
+    byte[] newStartOldRest = longer.clone();
+    System.arraycopy(shorter, 0, newStartOldRest, 0, 20); // seal 2 over a record of revision 3
+    byte[] shortOverLongTail = longer.clone();
+    byte[] whole = json.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    System.arraycopy(whole, 0, shortOverLongTail, 0, whole.length);
+    Map<byte[], String> expected =
+        Map.of(
+            newStartOldRest, "(?s).*its seal \\(2\\) is not its revision \\(3\\).*half-written.*",
+            shortOverLongTail, "(?s).*(not valid JSON|follows its JSON object).*");
+    for (Map.Entry<byte[], String> torn : expected.entrySet()) {
+      Files.write(metadata(td), torn.getKey());
+      try (DirBackend b = backend("process", DirWriteHook.NONE);
+          Connection c = b.getConnection()) {
+        assertThatThrownBy(() -> c.getAtomDetails(td.uuid()))
+            .isInstanceOf(io.taskflow4j.persistence.CorruptRecordException.class)
+            .hasMessageMatching(torn.getValue());
+      }
+    }
+    Files.write(metadata(td), longer);
+    try (DirBackend b = backend("process", DirWriteHook.NONE);
+        Connection c = b.getConnection()) {
+      assertThat(c.getAtomDetails(td.uuid()).state()).isEqualTo(AtomState.SUCCESS);
     }
   }
 
