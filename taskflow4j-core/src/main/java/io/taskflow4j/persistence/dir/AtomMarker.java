@@ -1,5 +1,6 @@
 package io.taskflow4j.persistence.dir;
 
+import static io.taskflow4j.persistence.dir.DirFiles.readIfExists;
 import static io.taskflow4j.persistence.dir.DirFiles.readOrNull;
 import static io.taskflow4j.persistence.dir.DirFormat.header;
 import static io.taskflow4j.persistence.dir.DirStore.METADATA;
@@ -75,8 +76,20 @@ final class AtomMarker {
    * @throws StorageException when the metadata file cannot be read
    */
   static AtomRecord read(Path atomDir) {
+    return read(atomDir, false);
+  }
+
+  /**
+   * {@link #read}, for an atom that is likely new: its record looked for first (see
+   * DirFiles#exists).
+   */
+  static AtomRecord readLikelyNew(Path atomDir) {
+    return read(atomDir, true);
+  }
+
+  private static AtomRecord read(Path atomDir, boolean likelyMissing) {
     Path file = atomDir.resolve(METADATA);
-    byte[] raw = readOrNull(file);
+    byte[] raw = likelyMissing ? readIfExists(file) : readOrNull(file);
     if (raw == null) {
       return null;
     }
@@ -98,7 +111,7 @@ final class AtomMarker {
     Path markerFile = atomDir.resolve(MARKER);
     byte[] marker;
     try {
-      marker = readOrNull(markerFile);
+      marker = readIfExists(markerFile); // rarely there: see DirFiles#exists
     } catch (StorageException e) {
       return metadata; // unreadable: as if torn
     }

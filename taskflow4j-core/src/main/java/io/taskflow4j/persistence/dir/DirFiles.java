@@ -198,7 +198,17 @@ final class DirFiles {
    */
   void symlink(Path link, Path target, long position) {
     try {
-      Files.createSymbolicLink(link, target);
+      try {
+        Files.createSymbolicLink(link, target);
+      } catch (FileAlreadyExistsException e) {
+        BasicFileAttributes a = statOrNull(link);
+        if (a != null && a.isSymbolicLink()) {
+          // Already linked (its object's record was missing, so the writer did not look for the
+          // link): a link is a link whatever its target; it keeps the position it has.
+          return;
+        }
+        throw e;
+      }
       if (position >= 0) {
         // Both times given: a time left out would be read first, one system call more per link.
         FileTime t = FileTime.from(position, TimeUnit.MICROSECONDS);
@@ -208,6 +218,31 @@ final class DirFiles {
       hook.after(Step.LINK_CREATED, link);
     } catch (IOException e) {
       throw ioFailure("create the link", link, e);
+    }
+  }
+
+  /**
+   * Renames {@code from} (a directory) to {@code to} unless something is in the way there: then
+   * returns {@code false} and changes nothing. An empty directory in the way is replaced, as a
+   * rename does; anything else makes the rename fail. One system call where a check first would
+   * cost a failed {@code stat} and its exception each time.
+   */
+  boolean moveUnlessTaken(Path from, Path to) {
+    try {
+      try {
+        Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
+      } catch (FileAlreadyExistsException | DirectoryNotEmptyException e) {
+        return false;
+      } catch (FileSystemException e) {
+        if (!(e instanceof NoSuchFileException) && statOrNull(to) != null) {
+          return false; // not a directory, or not empty
+        }
+        throw e;
+      }
+      hook.after(Step.RENAMED, to);
+      return true;
+    } catch (IOException e) {
+      throw ioFailure("rename " + from.getFileName() + " to", to, e);
     }
   }
 
@@ -231,9 +266,11 @@ final class DirFiles {
    */
   FileChannel lockObject(Path dir) {
     Path file = dir.resolve(OBJECT_LOCK);
+    if (!exists(file)) {
+      return null; // the common case: checked without the exception a failed open costs
+    }
     FileChannel ch;
     try {
-      // No existence check first: opening fails on a missing file or directory.
       ch = FileChannel.open(file, OBJECT_LOCK_OPEN);
     } catch (NoSuchFileException e) {
       return null; // never touched by TaskFlow, a new object, or removed meanwhile
@@ -464,6 +501,25 @@ final class DirFiles {
     } catch (IOException e) {
       return null; // missing, or unreadable: the caller reads it the slow way and says why
     }
+  }
+
+  /**
+   * Whether {@code path} exists, following links: one {@code stat}, and no exception when it does
+   * not. java.nio's checks ({@code Files.exists}, {@code Files.isDirectory}, a failed open) make,
+   * fill and catch an exception for a missing file, which costs several times the system call on
+   * the store's hot paths, where a missing file (a marker, an object lock, a new atom's record) is
+   * the common case.
+   */
+  static boolean exists(Path path) {
+    return path.toFile().exists();
+  }
+
+  /**
+   * {@code file}'s bytes, or {@code null} when it is missing: for files that are often missing (see
+   * {@link #exists}); one {@code stat} more than {@link #readOrNull} when the file is there.
+   */
+  static byte[] readIfExists(Path file) {
+    return exists(file) ? readOrNull(file) : null;
   }
 
   static byte[] readOrNull(Path file) {

@@ -427,7 +427,8 @@ final class DirStore {
     for (Path obj : entries(kindDir)) {
       String uuid = obj.getFileName().toString();
       Path f = obj.resolve(METADATA);
-      byte[] b = idProblem(uuid) == null ? readOrNull(f) : null;
+      // A stray file is not an object (and reading "file/metadata" would fail: not a directory).
+      byte[] b = idProblem(uuid) == null && obj.toFile().isDirectory() ? readOrNull(f) : null;
       if (b == null) {
         continue;
       }

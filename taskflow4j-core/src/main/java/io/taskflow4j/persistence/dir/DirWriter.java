@@ -530,13 +530,17 @@ final class DirWriter {
     long floor = h == null ? -1 : h.nextSeq();
     long last = floor - 1;
     for (AtomDetail ad : fd.atoms()) {
-      AtomMarker.AtomRecord stored = AtomMarker.read(atoms.resolve(ad.uuid()));
+      AtomMarker.AtomRecord stored = AtomMarker.readLikelyNew(atoms.resolve(ad.uuid()));
       Header ah = stored == null ? null : stored.checkedHeader();
       if (ah != null) {
         boolean replaced = replacing != null && replacing.contains(ad.uuid());
         WriteRules.checkAtom(ad, fd.uuid(), stored(ah, Kind.FLOW, ad.uuid(), fd.uuid(), replaced));
       }
-      long linkPos = h == null ? -1 : linkPosition(fdDir.resolve(ad.uuid()));
+      // A new atom's link is looked for without an exception (a dangling one is not seen; making
+      // the link then finds it: DirFiles#symlink).
+      Path link = fdDir.resolve(ad.uuid());
+      long linkPos =
+          h == null || (stored == null && !DirFiles.exists(link)) ? -1 : linkPosition(link);
       boolean atomLinked = linkPos >= 0;
       long seq;
       if (atomLinked && ah != null) {
@@ -618,9 +622,8 @@ final class DirWriter {
       files.mkdir(staged);
       txn.temps.add(staged);
       files.writeNewFile(staged.resolve(METADATA), w.data);
-      Path childRoot = root.resolve(w.kind.child() == null ? "" : w.kind.child().dirName);
       for (Link c : w.newLinks) {
-        files.symlink(staged.resolve(c.name()), childRoot.resolve(c.name()), c.position());
+        files.symlink(staged.resolve(c.name()), linkTarget(w.kind, c.name()), c.position());
       }
       files.syncDir(staged);
       w.prepared = staged;
@@ -644,15 +647,27 @@ final class DirWriter {
     }
   }
 
+  /**
+   * The target of the link from an object of {@code kind} to its child {@code name}: relative,
+   * {@code ../../<child kind's directory>/<name>}, from the object's directory (or its staged copy,
+   * at the same depth). TaskFlow writes absolute targets and reads none (a child is found by the
+   * link's name, a link by being one), so either reads alike; a relative one is short enough for
+   * the file system to keep in the link's inode (ext4 does up to 59 bytes: no block to allocate and
+   * clear per link), and it still resolves after the store directory is moved or copied.
+   */
+  private static Path linkTarget(Kind kind, String name) {
+    return Path.of("..", "..", kind.child().dirName, name);
+  }
+
   private void commit(ObjWrite w, Txn txn) {
     Path kindDir = root.resolve(w.kind.dirName);
     Path objDir = kindDir.resolve(w.uuid);
     if (w.isNew) {
-      if (Files.exists(objDir, LinkOption.NOFOLLOW_LINKS)) {
+      if (!files.moveUnlessTaken(w.prepared, objDir)) {
         // A directory without metadata (a TaskFlow phantom, or damage): it is not an object.
         moveToTrash(objDir, w.kind, txn);
+        files.move(w.prepared, objDir);
       }
-      files.move(w.prepared, objDir);
       txn.dirsToSync.add(kindDir);
     } else {
       files.move(w.prepared, objDir.resolve(METADATA));
@@ -660,8 +675,7 @@ final class DirWriter {
       for (Link c : w.newLinks) {
         // Made in place: a symlink appears whole. Cut before its time is set, it keeps the time
         // it was made, a little after its position; readers order by the child's recorded seq.
-        Path childRoot = root.resolve(w.kind.child().dirName);
-        files.symlink(objDir.resolve(c.name()), childRoot.resolve(c.name()), c.position());
+        files.symlink(objDir.resolve(c.name()), linkTarget(w.kind, c.name()), c.position());
       }
     }
     if (w.written != null) {
