@@ -119,6 +119,8 @@ def main():
     ap.add_argument("--n", type=int, required=True)
     ap.add_argument("--runs", type=int, default=1)
     ap.add_argument("--dir", default=None)
+    ap.add_argument("--keep", action="store_true",
+                    help="leave the store directory for the caller to delete")
     a = ap.parse_args()
     workdir = a.dir or tempfile.mkdtemp(prefix="taskflow-compare-")
     if os.path.exists(workdir):
@@ -142,7 +144,8 @@ def main():
         print(json.dumps({"run_s": runs, "resume_s": resumes, "load_s": loads,
                           "taskflow": version, "python": sys.version.split()[0]}))
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        if not a.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

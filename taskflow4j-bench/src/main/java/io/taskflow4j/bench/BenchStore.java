@@ -136,16 +136,52 @@ public final class BenchStore implements AutoCloseable {
     return tmp;
   }
 
-  /** Drops the database and deletes the temporary directory. */
+  /** Drops the database and deletes the temporary directory (see {@link #discard}). */
   @Override
   public void close() {
     try {
       drop.run();
     } finally {
       if (tmp != null) {
-        deleteTree(tmp);
+        discard(tmp);
       }
     }
+  }
+
+  // Where discarded directories wait until the end of a measurement session; null: deleted at once.
+  private static volatile Path discarded;
+
+  /**
+   * From now on, {@link #discard} moves directories into {@code trash} instead of deleting them;
+   * the caller deletes {@code trash} when it has measured everything ({@code null}: delete at once
+   * again).
+   *
+   * <p>Why: a file system may make the files created soon after a mass deletion slower to create.
+   * ext4 without a journal (as on the harness's virtual machines) skips every inode freed in the
+   * last one to six minutes when it allocates one, and checks each in the inode table: a deleted
+   * store of 30,000 files made the next directory store's atoms several times slower to create, so
+   * a row depended on what was measured before it. A store set aside by a rename frees nothing.
+   */
+  public static void deferDeletes(Path trash) {
+    discarded = trash;
+  }
+
+  /**
+   * Deletes a directory tree, or, after {@link #deferDeletes}, moves it into the trash to be
+   * deleted at the end (deleted at once when it cannot be moved there).
+   */
+  public static void discard(Path dir) {
+    Path trash = discarded;
+    if (trash != null && Files.exists(dir)) {
+      try {
+        Files.createDirectories(trash);
+        Files.move(dir, trash.resolve(dir.getFileName() + "-" + System.nanoTime()));
+        return;
+      } catch (IOException e) {
+        // another file system, say: deleted now
+      }
+    }
+    deleteTree(dir);
   }
 
   /** Deletes a directory tree, ignoring what has already gone. */

@@ -51,4 +51,34 @@ class BenchStoreTest {
     }
     assertThat(Files.exists(tmp)).isFalse();
   }
+
+  @Test
+  void afterDeferDeletesAClosedStoreWaitsInTheTrashUntilTheCallerDeletesIt() throws Exception {
+    Path trash = Files.createTempDirectory("bench-trash").resolve("discarded");
+    Path tmp;
+    BenchStore.deferDeletes(trash);
+    try {
+      try (BenchStore store = BenchStore.create("dir://{tmp}?durability=process")) {
+        tmp = store.directory();
+        Files.writeString(tmp.resolve("a-record"), "kept until the end");
+      }
+      assertThat(Files.exists(tmp)).isFalse();
+      try (var kept = Files.list(trash)) {
+        Path moved = kept.findFirst().orElseThrow();
+        assertThat(moved.getFileName().toString()).startsWith(tmp.getFileName().toString());
+        assertThat(moved.resolve("a-record")).hasContent("kept until the end");
+      }
+    } finally {
+      BenchStore.deferDeletes(null);
+    }
+    try (BenchStore store = BenchStore.create("dir://{tmp}?durability=process")) {
+      tmp = store.directory();
+    }
+    assertThat(Files.exists(tmp)).as("deleted at once again").isFalse();
+    try (var kept = Files.list(trash)) {
+      assertThat(kept.count()).isEqualTo(1);
+    }
+    BenchStore.deleteTree(trash.getParent());
+    assertThat(Files.exists(trash)).isFalse();
+  }
 }

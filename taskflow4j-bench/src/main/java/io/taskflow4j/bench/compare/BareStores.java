@@ -215,7 +215,7 @@ public final class BareStores {
     } catch (IOException e) {
       throw new UncheckedIOException("the bare directory loop failed in " + root, e);
     } finally {
-      BenchStore.deleteTree(root);
+      BenchStore.discard(root);
     }
   }
 

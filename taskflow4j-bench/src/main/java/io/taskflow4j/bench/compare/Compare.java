@@ -180,8 +180,12 @@ public final class Compare {
     }
     Path work = opt.work != null ? opt.work : Files.createTempDirectory("tf4j-compare");
     Files.createDirectories(work);
+    Path trash = work.resolve("discarded");
+    BenchStore.deferDeletes(trash); // nothing deleted until everything is measured
     Compare c = new Compare(opt);
     Report report = c.run(work);
+    BenchStore.deferDeletes(null);
+    BenchStore.deleteTree(trash);
     System.out.println();
     System.out.println(report.table());
     Path out = opt.out.toAbsolutePath();
@@ -283,6 +287,13 @@ public final class Compare {
 
   // ---- taskflow4j ----------------------------------------------------------------------------
 
+  /**
+   * The warm-up before the first size of each workload and store, in seconds: until the store's
+   * code is compiled (see {@link Tf4jSide#measure(String, Tf4jSide.Store, int, int, double,
+   * double)}).
+   */
+  static final double FIRST_WARM_UP_SECONDS = 8;
+
   private void runTaskflow4j() {
     if (opt.warmUp) {
       log("taskflow4j: JIT warm-up ...");
@@ -295,12 +306,16 @@ public final class Compare {
     boolean pgUp = opt.pg && postgresAvailable();
     for (String wl : opt.workloads) {
       for (Tf4jSide.Store s : stores(wl, pgUp ? opt.postgresql : null, opt.extraStores)) {
+        boolean first = true;
         for (int n : tf4jSizes(s)) {
           int runs = n <= 1000 ? 5 : n <= 10_000 ? 3 : 1;
           log(String.format("taskflow4j %s %s (%s) N=%d ...", wl, s.backend(), s.durability(), n));
+          // The store's code compiled before its first size; the later ones only need a touch.
+          double warmUp = !opt.warmUp ? 0 : first ? FIRST_WARM_UP_SECONDS : 1;
+          first = false;
           Result r;
           try {
-            r = Tf4jSide.measure(wl, s, n, runs, 20, opt.warmUp);
+            r = Tf4jSide.measure(wl, s, n, runs, 20, warmUp);
           } catch (RuntimeException e) {
             r =
                 Result.skipped(
@@ -442,6 +457,7 @@ public final class Compare {
                       Integer.toString(n),
                       "--runs",
                       Integer.toString(runs),
+                      "--keep",
                       "--dir",
                       dir.toString()),
                   work,
@@ -464,7 +480,7 @@ public final class Compare {
           if (r.measured()) {
             done.add(r);
           }
-          BenchStore.deleteTree(dir);
+          BenchStore.discard(dir);
         }
       }
     }
@@ -601,7 +617,7 @@ public final class Compare {
           if (pg != null) {
             pg.close();
           }
-          BenchStore.deleteTree(dir);
+          BenchStore.discard(dir);
         }
         log("  " + summary(r));
         results.add(r);

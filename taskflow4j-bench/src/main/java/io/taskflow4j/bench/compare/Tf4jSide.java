@@ -93,26 +93,48 @@ public final class Tf4jSide {
     return -1;
   }
 
+  /** The warm-up of {@link #measure(String, Store, int, int, double, boolean)}, in seconds. */
+  public static final double WARM_UP_SECONDS = 2;
+
   /**
    * Measures {@code workload} on a fresh {@code store} at size {@code n}: when {@code warmUp},
-   * first a few untimed runs (for the JIT) of at most 1,000 tasks (100 on a persistent store), for
-   * at most about 2 seconds; then up to {@code maxRuns} timed runs, stopping early once they took
-   * {@code budgetSeconds} in total (at least one).
+   * first untimed runs for about {@link #WARM_UP_SECONDS} (see {@link #measure(String, Store, int,
+   * int, double, double)}).
    */
   public static Result measure(
       String workload, Store store, int n, int maxRuns, double budgetSeconds, boolean warmUp) {
+    return measure(workload, store, n, maxRuns, budgetSeconds, warmUp ? WARM_UP_SECONDS : 0);
+  }
+
+  /**
+   * Measures {@code workload} on a fresh {@code store} at size {@code n}: first untimed runs (for
+   * the JIT) of at most 1,000 tasks, at least one and until {@code warmUpSeconds} have passed (none
+   * when it is 0); then up to {@code maxRuns} timed runs, stopping early once they took {@code
+   * budgetSeconds} in total (at least one).
+   *
+   * <p>A store's code takes far longer to compile than the engine's: the directory store's chain
+   * ran its 100-task runs at 1 to 2.5 ms per task for its first 4,000 tasks and settled near 0.3 ms
+   * only after about 10,000, while the JIT's compiler threads took a core of their own. So the
+   * harness warms each store for several seconds before its first size.
+   */
+  public static Result measure(
+      String workload,
+      Store store,
+      int n,
+      int maxRuns,
+      double budgetSeconds,
+      double warmUpSeconds) {
     flowOf(workload); // rejects an unknown workload before any store is made
     BenchStore bs = store.template() == null ? null : BenchStore.create(store.template());
     Backend backend = null;
     try {
       backend = bs == null ? null : Backends.open(bs.uri());
-      if (warmUp) {
-        // The engine's code is warmed by runs of up to 1,000 tasks; a store's, by smaller ones.
-        int wn = Math.min(n, store.template() == null || store == MEMORY ? 1000 : 100);
-        long end = System.nanoTime() + 2_000_000_000L;
-        for (int i = 0; i < 5 && (i == 0 || System.nanoTime() < end); i++) {
+      if (warmUpSeconds > 0) {
+        int wn = Math.min(n, 1000);
+        long end = System.nanoTime() + (long) (warmUpSeconds * 1e9);
+        do {
           runOnce(workload, wn, backend);
-        }
+        } while (System.nanoTime() < end);
       }
       List<Double> runs = new ArrayList<>();
       List<Double> resumes = new ArrayList<>();
