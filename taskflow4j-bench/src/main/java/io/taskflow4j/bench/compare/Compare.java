@@ -184,13 +184,13 @@ public final class Compare {
     BenchStore.deferDeletes(trash); // nothing deleted until everything is measured
     Compare c = new Compare(opt);
     Report report = c.run(work);
-    BenchStore.deferDeletes(null);
-    BenchStore.deleteTree(trash);
     System.out.println();
     System.out.println(report.table());
     Path out = opt.out.toAbsolutePath();
     JSON.writeValue(out.toFile(), report.toJson());
     System.out.println("JSON: " + out);
+    BenchStore.deferDeletes(null);
+    BenchStore.deleteTree(trash); // after the report: deleting the stores can take minutes
     if (opt.work == null) {
       BenchStore.deleteTree(work);
     }

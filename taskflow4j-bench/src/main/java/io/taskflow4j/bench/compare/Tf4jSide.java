@@ -108,9 +108,10 @@ public final class Tf4jSide {
 
   /**
    * Measures {@code workload} on a fresh {@code store} at size {@code n}: first untimed runs (for
-   * the JIT) of at most 1,000 tasks, at least one and until {@code warmUpSeconds} have passed (none
-   * when it is 0); then up to {@code maxRuns} timed runs, stopping early once they took {@code
-   * budgetSeconds} in total (at least one).
+   * the JIT) of at most 1,000 tasks on a store of their own, at least one and until {@code
+   * warmUpSeconds} have passed (none when it is 0; see {@link #WARM_UP_MAX_TASKS}); then up to
+   * {@code maxRuns} timed runs, stopping early once they took {@code budgetSeconds} in total (at
+   * least one).
    *
    * <p>A store's code takes far longer to compile than the engine's: the directory store's chain
    * ran its 100-task runs at 1 to 2.5 ms per task for its first 4,000 tasks and settled near 0.3 ms
@@ -125,17 +126,13 @@ public final class Tf4jSide {
       double budgetSeconds,
       double warmUpSeconds) {
     flowOf(workload); // rejects an unknown workload before any store is made
+    if (warmUpSeconds > 0) {
+      warmUp(workload, store, Math.min(n, 1000), warmUpSeconds);
+    }
     BenchStore bs = store.template() == null ? null : BenchStore.create(store.template());
     Backend backend = null;
     try {
       backend = bs == null ? null : Backends.open(bs.uri());
-      if (warmUpSeconds > 0) {
-        int wn = Math.min(n, 1000);
-        long end = System.nanoTime() + (long) (warmUpSeconds * 1e9);
-        do {
-          runOnce(workload, wn, backend);
-        } while (System.nanoTime() < end);
-      }
       List<Double> runs = new ArrayList<>();
       List<Double> resumes = new ArrayList<>();
       List<Double> cpu = new ArrayList<>();
@@ -172,6 +169,31 @@ public final class Tf4jSide {
         if (bs != null) {
           bs.close();
         }
+      }
+    }
+  }
+
+  /** The most tasks a warm-up runs, whatever its time. */
+  static final int WARM_UP_MAX_TASKS = 20_000;
+
+  /**
+   * Untimed runs of {@code n} tasks for {@code seconds} (at least one, at most {@link
+   * #WARM_UP_MAX_TASKS} tasks in all) on a store of their own, discarded before the timed runs
+   * start: what they leave (a memory store's flows on the heap, a directory's files) must not slow
+   * the runs measured after them.
+   */
+  private static void warmUp(String workload, Store store, int n, double seconds) {
+    BenchStore bs = store.template() == null ? null : BenchStore.create(store.template());
+    try (Backend backend = bs == null ? null : Backends.open(bs.uri())) {
+      long end = System.nanoTime() + (long) (seconds * 1e9);
+      int tasks = 0;
+      do {
+        runOnce(workload, n, backend);
+        tasks += n;
+      } while (System.nanoTime() < end && tasks < WARM_UP_MAX_TASKS);
+    } finally {
+      if (bs != null) {
+        bs.close();
       }
     }
   }
