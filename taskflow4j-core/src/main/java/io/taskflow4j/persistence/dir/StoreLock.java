@@ -170,13 +170,40 @@ final class StoreLock {
     if (buf.position() != STAMP_LENGTH) {
       return null;
     }
-    String s = new String(buf.array(), StandardCharsets.US_ASCII);
-    try {
-      return new Stamp(
-          Long.parseUnsignedLong(s.substring(0, 16), 16),
-          Long.parseUnsignedLong(s.substring(17, 33), 16));
-    } catch (NumberFormatException e) {
+    byte[] b = buf.array();
+    if (b[16] != ' ' || b[33] != '\n' || !isHex(b, 0) || !isHex(b, 17)) {
       return null;
+    }
+    return new Stamp(parseHex(b, 0), parseHex(b, 17));
+  }
+
+  // A stamp is read and written on every hold of the lock: its hex by hand, as String.format and
+  // Long.parseUnsignedLong cost more than the system calls that carry it.
+
+  /** Whether the 16 bytes at {@code from} are lower-case hex digits, as writeStamp writes them. */
+  private static boolean isHex(byte[] b, int from) {
+    for (int i = from; i < from + 16; i++) {
+      if (!(b[i] >= '0' && b[i] <= '9') && !(b[i] >= 'a' && b[i] <= 'f')) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static long parseHex(byte[] b, int from) {
+    long v = 0;
+    for (int i = from; i < from + 16; i++) {
+      v = (v << 4) | (b[i] <= '9' ? b[i] - '0' : b[i] - 'a' + 10);
+    }
+    return v;
+  }
+
+  private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
+
+  private static void putHex(byte[] out, int from, long v) {
+    for (int i = from + 15; i >= from; i--) {
+      out[i] = HEX[(int) (v & 0xf)];
+      v >>>= 4;
     }
   }
 
@@ -189,8 +216,12 @@ final class StoreLock {
    */
   void writeStamp(Stamp stamp) {
     FileChannel ch = requireHeld();
-    String s = String.format("%016x %016x\n", stamp.generation(), stamp.writer());
-    ByteBuffer buf = ByteBuffer.wrap(s.getBytes(StandardCharsets.US_ASCII));
+    byte[] line = new byte[STAMP_LENGTH]; // "%016x %016x\n"
+    putHex(line, 0, stamp.generation());
+    line[16] = ' ';
+    putHex(line, 17, stamp.writer());
+    line[33] = '\n';
+    ByteBuffer buf = ByteBuffer.wrap(line);
     try {
       while (buf.hasRemaining()) {
         ch.write(buf, buf.position());

@@ -117,4 +117,43 @@ class StoreLockTest {
       a.release();
     }
   }
+
+  @Test
+  void aStampReadsBackAsWrittenAndADamagedOneReadsAsNone() throws Exception {
+    StoreLock l = acquire();
+    try {
+      for (long[] v :
+          new long[][] {
+            {0, 0},
+            {1, -1},
+            {Long.MAX_VALUE, Long.MIN_VALUE},
+            {0x0123456789abcdefL, 0xfedcba9876543210L}
+          }) {
+        StoreLock.Stamp s = new StoreLock.Stamp(v[0], v[1]);
+        assertThat(
+                l.locked(
+                    () -> {
+                      l.writeStamp(s);
+                      return l.readStamp();
+                    }))
+            .isEqualTo(s);
+      }
+      assertThat(java.nio.file.Files.readString(dir.resolve(".lock")))
+          .as("the format earlier builds write and read")
+          .isEqualTo(String.format("%016x %016x%n", 0x0123456789abcdefL, 0xfedcba9876543210L));
+      for (String damaged :
+          new String[] {
+            "0123456789abcdeg fedcba9876543210\n",
+            "0123456789ABCDEF fedcba9876543210\n",
+            "0123456789abcdef-fedcba9876543210\n",
+            "0123456789abcdef fedcba9876543210 ",
+            "0123456789abcdef fedcba98765432\n"
+          }) {
+        java.nio.file.Files.writeString(dir.resolve(".lock"), damaged);
+        assertThat(l.locked(l::readStamp)).as(damaged).isNull();
+      }
+    } finally {
+      l.release();
+    }
+  }
 }
