@@ -758,6 +758,17 @@ abstract class AbstractSqlJobboardTest extends JobboardContractTest {
   }
 
   /**
+   * A job posted for a flow, claimed, and the view that completes it with the flow's final state.
+   */
+  private record Finishing(Job job, Claim claim, Connection view) {}
+
+  private static Finishing claimToFinish(Jobboard board, Connection conn, FlowDetail fd) {
+    Job job = board.post(JobSpec.of("j", null, fd.uuid()));
+    Claim claim = board.claim(job.uuid(), OwnerId.generate("owner")).orElseThrow();
+    return new Finishing(job, claim, board.fencedCompleting(claim, conn, fd.uuid()));
+  }
+
+  /**
    * The completing view deletes the job only with its flow's final state: a RUNNING write, or
    * another flow's final state, leaves the job; the final state with the task's result completes it
    * in one commit, and a later write of the flow carries nothing more.
@@ -773,38 +784,37 @@ abstract class AbstractSqlJobboardTest extends JobboardContractTest {
       List<FlowDetail> flows = saveOneTaskFlow(conn);
       FlowDetail fd = flows.get(0);
       FlowDetail other = flows.get(1);
-      Job job = board.post(JobSpec.of("j", null, fd.uuid()));
-      Claim claim = board.claim(job.uuid(), OwnerId.generate("owner")).orElseThrow();
-      Connection view = board.fencedCompleting(claim, conn, fd.uuid());
+      Finishing f = claimToFinish(board, conn, fd);
 
       FlowDetail running =
-          view.updateFlowDetails(fd.withState(io.taskflow4j.persistence.FlowState.RUNNING));
-      view.updateFlowDetails(other.withState(io.taskflow4j.persistence.FlowState.SUCCESS));
-      assertThat(board.jobs()).extracting(Job::uuid).containsExactly(job.uuid());
-      assertThat(claim.isHeld()).isTrue();
+          f.view().updateFlowDetails(fd.withState(io.taskflow4j.persistence.FlowState.RUNNING));
+      f.view().updateFlowDetails(other.withState(io.taskflow4j.persistence.FlowState.SUCCESS));
+      assertThat(board.jobs()).extracting(Job::uuid).containsExactly(f.job().uuid());
+      assertThat(f.claim().isHeld()).isTrue();
 
       AtomDetail task = running.atoms().get(0);
-      AtomDetail started = view.updateAtomDetails(task.withState(AtomState.RUNNING));
+      AtomDetail started = f.view().updateAtomDetails(task.withState(AtomState.RUNNING));
       storeCommits.commits.clear();
       FlowDetail done =
-          view.updateFlowDetails(
-              running
-                  .withState(io.taskflow4j.persistence.FlowState.SUCCESS)
-                  .withAtom(started.put(AtomState.SUCCESS, 42)));
+          f.view()
+              .updateFlowDetails(
+                  running
+                      .withState(io.taskflow4j.persistence.FlowState.SUCCESS)
+                      .withAtom(started.put(AtomState.SUCCESS, 42)));
       assertThat(storeCommits.commits).as("one commit").hasSize(1);
       assertThat(board.jobs()).isEmpty();
-      assertThat(claim.isHeld()).isFalse();
-      assertThat(claim.isCompleted()).isTrue();
-      assertThat(claim.lost()).isNotCompleted();
+      assertThat(f.claim().isHeld()).isFalse();
+      assertThat(f.claim().isCompleted()).isTrue();
+      assertThat(f.claim().lost()).isNotCompleted();
       FlowDetail stored = conn.getFlowDetails(fd.uuid());
       assertThat(stored.state()).isEqualTo(io.taskflow4j.persistence.FlowState.SUCCESS);
       assertThat(((Number) stored.atoms().get(0).lastResults()).longValue()).isEqualTo(42L);
 
       // Later writes of the flow go through, and carry nothing more.
-      view.updateFlowDetails(done.withoutAtoms().withMeta(java.util.Map.of("k", "v")));
+      f.view().updateFlowDetails(done.withoutAtoms().withMeta(java.util.Map.of("k", "v")));
       assertThat(conn.getFlowDetails(fd.uuid()).meta()).containsEntry("k", "v");
-      assertThat(claim.isCompleted()).isTrue();
-      assertThatThrownBy(claim::complete).isInstanceOf(FencedException.class);
+      assertThat(f.claim().isCompleted()).isTrue();
+      assertThatThrownBy(f.claim()::complete).isInstanceOf(FencedException.class);
     }
   }
 
@@ -820,22 +830,20 @@ abstract class AbstractSqlJobboardTest extends JobboardContractTest {
         Connection conn = backend.getConnection()) {
       conn.upgrade();
       FlowDetail fd = saveOneTaskFlow(conn).get(0);
-      Job job = board.post(JobSpec.of("j", null, fd.uuid()));
-      Claim claim = board.claim(job.uuid(), OwnerId.generate("owner")).orElseThrow();
-      Connection view = board.fencedCompleting(claim, conn, fd.uuid());
-      lapseLease(job.uuid());
+      Finishing f = claimToFinish(board, conn, fd);
+      lapseLease(f.job().uuid());
 
-      view.updateFlowDetails(fd.withState(io.taskflow4j.persistence.FlowState.REVERTED));
+      f.view().updateFlowDetails(fd.withState(io.taskflow4j.persistence.FlowState.REVERTED));
       assertThat(conn.getFlowDetails(fd.uuid()).state())
           .isEqualTo(io.taskflow4j.persistence.FlowState.REVERTED);
-      assertThat(claim.isCompleted()).isFalse();
-      assertThat(claim.isHeld()).isFalse();
-      assertThat(claim.lost().toCompletableFuture().getNow("not lost"))
-          .contains(job.uuid())
+      assertThat(f.claim().isCompleted()).isFalse();
+      assertThat(f.claim().isHeld()).isFalse();
+      assertThat(f.claim().lost().toCompletableFuture().getNow("not lost"))
+          .contains(f.job().uuid())
           .contains("final state was stored");
-      assertThat(board.jobs()).extracting(Job::uuid).containsExactly(job.uuid());
+      assertThat(board.jobs()).extracting(Job::uuid).containsExactly(f.job().uuid());
       Claim peer = board.claimNext(OwnerId.generate("peer")).orElseThrow();
-      assertThat(peer.token()).isGreaterThan(claim.token());
+      assertThat(peer.token()).isGreaterThan(f.claim().token());
       peer.complete();
     }
   }
@@ -852,11 +860,9 @@ abstract class AbstractSqlJobboardTest extends JobboardContractTest {
         java.sql.Connection raw = rawConnection()) {
       conn.upgrade();
       FlowDetail fd = saveOneTaskFlow(conn).get(0);
-      Job job = board.post(JobSpec.of("j", null, fd.uuid()));
-      Claim claim = board.claim(job.uuid(), OwnerId.generate("owner")).orElseThrow();
-      Connection view = board.fencedCompleting(claim, conn, fd.uuid());
+      Finishing f = claimToFinish(board, conn, fd);
       FlowDetail running =
-          view.updateFlowDetails(fd.withState(io.taskflow4j.persistence.FlowState.RUNNING));
+          f.view().updateFlowDetails(fd.withState(io.taskflow4j.persistence.FlowState.RUNNING));
       // A peer took the job over, as a claim after a lapse does: new epoch and owner, fence raised.
       try (PreparedStatement jobs =
               raw.prepareStatement(
@@ -864,24 +870,25 @@ abstract class AbstractSqlJobboardTest extends JobboardContractTest {
           PreparedStatement fences =
               raw.prepareStatement(
                   "UPDATE taskflow4j_fences SET token = token + 1 WHERE fence_key = ?")) {
-        jobs.setString(1, job.uuid());
-        fences.setString(1, job.uuid());
+        jobs.setString(1, f.job().uuid());
+        fences.setString(1, f.job().uuid());
         assertThat(jobs.executeUpdate()).isEqualTo(1);
         assertThat(fences.executeUpdate()).isEqualTo(1);
       }
       AtomDetail task = running.atoms().get(0);
       assertThatThrownBy(
               () ->
-                  view.updateFlowDetails(
-                      running
-                          .withState(io.taskflow4j.persistence.FlowState.SUCCESS)
-                          .withAtom(task.put(AtomState.SUCCESS, 1))))
+                  f.view()
+                      .updateFlowDetails(
+                          running
+                              .withState(io.taskflow4j.persistence.FlowState.SUCCESS)
+                              .withAtom(task.put(AtomState.SUCCESS, 1))))
           .isExactlyInstanceOf(FencedException.class)
-          .hasMessageContaining("token " + claim.token());
+          .hasMessageContaining("token " + f.claim().token());
       FlowDetail stored = conn.getFlowDetails(fd.uuid());
       assertThat(stored.state()).isEqualTo(io.taskflow4j.persistence.FlowState.RUNNING);
       assertThat(stored.atoms().get(0).state()).isEqualTo(AtomState.PENDING);
-      assertThat(claim.isCompleted()).isFalse();
+      assertThat(f.claim().isCompleted()).isFalse();
       assertThat(board.jobs()).extracting(Job::owner).containsExactly("peer");
     }
   }
@@ -918,14 +925,13 @@ abstract class AbstractSqlJobboardTest extends JobboardContractTest {
           Connection conn = backend.getConnection()) {
         conn.upgrade();
         FlowDetail fd = saveOneTaskFlow(conn).get(0);
-        Job job = board.post(JobSpec.of("j", null, fd.uuid()));
-        Claim claim = board.claim(job.uuid(), OwnerId.generate("owner")).orElseThrow();
-        Connection view = board.fencedCompleting(claim, conn, fd.uuid());
+        Finishing f = claimToFinish(board, conn, fd);
         armed.set(true);
         assertThatThrownBy(
                 () ->
-                    view.updateFlowDetails(
-                        fd.withState(io.taskflow4j.persistence.FlowState.SUCCESS)))
+                    f.view()
+                        .updateFlowDetails(
+                            fd.withState(io.taskflow4j.persistence.FlowState.SUCCESS)))
             .as(afterCommit ? "after the commit" : "before the commit")
             .isInstanceOf(io.taskflow4j.persistence.TaskFlowException.class);
         assertThat(armed).as("the crash point was reached").isFalse();
@@ -933,12 +939,12 @@ abstract class AbstractSqlJobboardTest extends JobboardContractTest {
         List<String> jobs = board.jobs().stream().map(Job::uuid).toList();
         if (afterCommit) {
           assertThat(stored).isEqualTo(io.taskflow4j.persistence.FlowState.SUCCESS);
-          assertThat(jobs).as("completed with the flow").doesNotContain(job.uuid());
+          assertThat(jobs).as("completed with the flow").doesNotContain(f.job().uuid());
         } else {
           assertThat(stored).isNotEqualTo(io.taskflow4j.persistence.FlowState.SUCCESS);
-          assertThat(jobs).as("left with the flow unfinished").contains(job.uuid());
-          assertThat(claim.isCompleted()).isFalse();
-          claim.complete();
+          assertThat(jobs).as("left with the flow unfinished").contains(f.job().uuid());
+          assertThat(f.claim().isCompleted()).isFalse();
+          f.claim().complete();
         }
       }
     }
