@@ -46,8 +46,9 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>the flow ended (SUCCESS, REVERTED, FAILURE): the job is completed, in the same write as the
  *       flow's final state where the board and the store allow it ({@link
- *       Jobboard#fencedCompleting}: the SQL board on the backend's own database), else on its own,
- *       the completions of jobs that end together in one write of the board;
+ *       Jobboard#fencedCompleting}: the SQL board on the backend's own database, the ZooKeeper
+ *       board on the backend's ensemble), else on its own, the completions of jobs that end
+ *       together in one write of the board;
  *   <li>the flow was suspended ({@link #stop}), or storage failed: the job is released, for this or
  *       another conductor to resume; a store that is down never makes a job disappear;
  *   <li>the job cannot be started (its flow detail is missing, its factory unknown or failing, its

@@ -132,8 +132,10 @@ public interface Jobboard extends AutoCloseable {
    * such a write is stored, the claim is completed ({@link Claim#isCompleted()}, a {@code
    * COMPLETED} event), or, when the store no longer held the job for the claim (its lease lapsed),
    * the flow's state is stored all the same and the claim is lost. A write refused by the fence
-   * stores neither. Other boards, and other stores, return {@code conn.fenced(claim.fence())}: the
-   * job is then completed on its own ({@link Claim#complete()}).
+   * stores neither. The ZooKeeper board does the same for a ZooKeeper store on its ensemble (with
+   * its credentials): the multi-operation that writes the final state also checks the job's version
+   * and deletes its lock, znode and idempotency key. Other boards, and other stores, return {@code
+   * conn.fenced(claim.fence())}: the job is then completed on its own ({@link Claim#complete()}).
    *
    * @param claim a claim of this board, held
    * @param conn a connection to the store that holds the job's logbook

@@ -153,17 +153,35 @@ final class ZkClaims {
   /** Throws FencedException unless the claim's lock is there, this owner's, with its token. */
   void checkLock(ZooKeeper h, Claim claim, String action)
       throws KeeperException, InterruptedException {
-    Map<?, ?> ld = null;
+    byte[] data = null;
     try {
-      ld = parse(h.getData(reads.lockPath(claim.job()), false, null));
+      data = h.getData(reads.lockPath(claim.job()), false, null);
     } catch (KeeperException.NoNodeException e) {
       // lost
     }
-    if (ld == null
-        || !claim.owner().id().equals(ld.get("owner"))
-        || !(ld.get("token") instanceof Number n)
-        || n.longValue() != claim.token()) {
+    if (!holds(claim, data)) {
       throw ZkJobboard.notHeld(claim, action);
+    }
+  }
+
+  /** Whether lock znode data {@code lockData} ({@code null}: no lock) is {@code claim}'s. */
+  static boolean holds(Claim claim, byte[] lockData) {
+    Map<?, ?> ld = lockData == null ? null : parse(lockData);
+    return ld != null
+        && claim.owner().id().equals(ld.get("owner"))
+        && ld.get("token") instanceof Number n
+        && n.longValue() == claim.token();
+  }
+
+  /**
+   * Notes that a transaction about to be sent ends the claim on job znode {@code name} (so the
+   * deletion of its lock is no loss), or, {@code ending} false, that it no longer will.
+   */
+  void ending(String name, boolean ending) {
+    if (ending) {
+      this.ending.add(name);
+    } else {
+      this.ending.remove(name);
     }
   }
 

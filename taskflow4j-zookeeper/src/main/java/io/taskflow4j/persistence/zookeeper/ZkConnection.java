@@ -84,13 +84,17 @@ final class ZkConnection implements Connection {
   final ZkReader reader;
   final ZkFlowQueries queries;
 
+  /** Null unless a fenced view completes its job with its flow's final state. */
+  final ZkJobCompletion completion;
+
   ZkConnection(ZkBackend backend) {
-    this(backend, null);
+    this(backend, null, null);
   }
 
-  private ZkConnection(ZkBackend backend, ZkFence fence) {
+  private ZkConnection(ZkBackend backend, ZkFence fence, ZkJobCompletion completion) {
     this.backend = backend;
     this.fence = fence;
+    this.completion = completion;
     this.settings = backend.settings();
     this.root = settings.path();
     this.booksDir = root + "/books";
@@ -303,7 +307,22 @@ final class ZkConnection implements Connection {
   public Connection fenced(Fence f) {
     Objects.requireNonNull(f, "fence");
     ensureOpen();
-    return new ZkConnection(backend, new ZkFence(root, f));
+    return new ZkConnection(backend, new ZkFence(root, f), null);
+  }
+
+  /**
+   * A fenced view that also does the ZooKeeper board's completion of the job ({@link
+   * ZkJobCompletion}) in the transaction that writes the flow's final state, when the board is on
+   * this store's ensemble with its credentials; otherwise the plain fenced view.
+   */
+  @Override
+  public Connection fenced(Fence f, io.taskflow4j.persistence.spi.FinalStateWork onFinalState) {
+    Objects.requireNonNull(f, "fence");
+    Objects.requireNonNull(onFinalState, "onFinalState");
+    ensureOpen();
+    ZkJobCompletion c =
+        onFinalState instanceof ZkJobCompletion zc && zc.doneBy(backend) ? zc : null;
+    return new ZkConnection(backend, new ZkFence(root, f), c);
   }
 
   @Override

@@ -535,6 +535,40 @@ final class ZkJobboard extends AbstractJobboard {
     return claimNotHeld(claim, action, "its lock is gone or a peer claimed the job");
   }
 
+  /**
+   * A fenced view of {@code conn} that, when {@code conn} is a ZooKeeper store on this board's
+   * ensemble with its credentials, deletes the job (its lock, znode and idempotency key) in the
+   * multi-operation that writes the flow's final state, if the claim still holds the job ({@link
+   * ZkJobCompletion}); otherwise {@code conn.fenced(claim.fence())}, and the job is completed on
+   * its own.
+   */
+  @Override
+  public io.taskflow4j.persistence.Connection fencedCompleting(
+      Claim claim, io.taskflow4j.persistence.Connection conn, String flowUuid) {
+    Objects.requireNonNull(claim, "claim");
+    Objects.requireNonNull(conn, "conn");
+    Objects.requireNonNull(flowUuid, "flowUuid");
+    requireOwnClaim(claim);
+    return conn.fenced(
+        claim.fence(),
+        new ZkJobCompletion(
+            zk,
+            reads,
+            claims,
+            claim,
+            flowUuid,
+            deleted -> {
+              if (deleted) {
+                claimCompletedInStore(claim);
+              } else {
+                claimRefusedInStore(
+                    claim,
+                    notHeld(claim, "complete").getMessage()
+                        + "; its flow's final state was stored");
+              }
+            }));
+  }
+
   @Override
   protected void completeJob(Claim claim) {
     claims.complete(claim);

@@ -207,6 +207,16 @@ record ZkSettings(
     return String.join(",", hosts);
   }
 
+  /**
+   * Whether a session opened with {@code other} reaches the same znodes with the same rights as one
+   * opened with these settings: the same servers (in any order) and the same credentials.
+   */
+  boolean sameEnsembleAs(ZkSettings other) {
+    return new java.util.HashSet<>(hosts).equals(new java.util.HashSet<>(other.hosts))
+        && java.util.Objects.equals(username, other.username)
+        && java.util.Objects.equals(password, other.password);
+  }
+
   /** Whether digest credentials were given. */
   boolean secured() {
     return username != null;

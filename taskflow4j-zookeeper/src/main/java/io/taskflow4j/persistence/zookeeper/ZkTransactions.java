@@ -299,6 +299,14 @@ final class ZkTransactions {
         && (!fenceNode.found() || fenceNode.stat.getVersion() != fence.version())) {
       return null; // the fence moved: committing again is refused, as it must be
     }
+    // A znode checked and then deleted by the same transaction (a job completed with its flow's
+    // final state) is gone once it landed.
+    java.util.Set<String> deleted = new java.util.HashSet<>();
+    for (Planned p : plan) {
+      if (p.kind() == OpKind.DELETE) {
+        deleted.add(p.path());
+      }
+    }
     Map<String, Integer> versions = new HashMap<>();
     for (int i = 0; i < plan.size(); i++) {
       Planned p = plan.get(i);
@@ -310,7 +318,9 @@ final class ZkTransactions {
           }
         }
         case CHECK -> {
-          if (!r.found() || r.stat.getVersion() != p.expectedVersion()) {
+          if (deleted.contains(p.path())
+              ? r.found()
+              : !r.found() || r.stat.getVersion() != p.expectedVersion()) {
             return null;
           }
         }

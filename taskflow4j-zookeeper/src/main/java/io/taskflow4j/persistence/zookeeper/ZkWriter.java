@@ -633,6 +633,33 @@ final class ZkWriter {
       atoms.add(encodeAtom(ad));
     }
     String fp = conn.flowPath(fd.uuid());
+    // The write of a claimed job's flow's final state on a view that completes the job also
+    // deletes the job (ZkJobCompletion) in its transaction, if the claim still holds it.
+    ZkJobCompletion completing =
+        conn.completion != null && conn.completion.carriedBy(fd) ? conn.completion : null;
+    boolean[] completed = new boolean[1];
+    FlowDetail written;
+    try {
+      written = updateFlow(fd, atoms, fp, encodedFirst, now, completing, completed);
+    } finally {
+      if (completing != null && !completed[0]) {
+        completing.sending(false);
+      }
+    }
+    if (completing != null) {
+      completing.stored(completed[0]);
+    }
+    return written;
+  }
+
+  private FlowDetail updateFlow(
+      FlowDetail fd,
+      List<Encoded> atoms,
+      String fp,
+      Encoded encodedFirst,
+      Instant now,
+      ZkJobCompletion completing,
+      boolean[] completed) {
     return write(
         "updating " + encodedFirst.label(),
         zk -> {
@@ -641,6 +668,10 @@ final class ZkWriter {
           addAtomReads(fd, reads);
           Read data = ZkReads.data(fp);
           reads.add(data);
+          ZkJobCompletion.Reads job = completing == null ? null : completing.reads();
+          if (job != null) {
+            reads.addAll(job.all());
+          }
           ZkReads.run(zk, reads, conn.readTimeoutMs());
           Read node = reads.get(0);
           if (!node.found() || !data.found()) {
@@ -653,8 +684,19 @@ final class ZkWriter {
           List<Planned> plan = new ArrayList<>();
           plan.add(checkedSet(fp, flowEncoded, fd.revision(), node));
           planAtoms(fd, atoms, reads, 1, links(node), plan);
+          List<Planned> completion = job == null ? List.of() : job.plan();
+          plan.addAll(completion);
           checkTransactionSize(flowEncoded.label(), plan);
-          return new Plan<>(plan, c -> writtenFlow(fd, c, t));
+          boolean completes = !completion.isEmpty();
+          if (completing != null) {
+            completing.sending(completes);
+          }
+          return new Plan<>(
+              plan,
+              c -> {
+                completed[0] = completes;
+                return writtenFlow(fd, c, t);
+              });
         });
   }
 
