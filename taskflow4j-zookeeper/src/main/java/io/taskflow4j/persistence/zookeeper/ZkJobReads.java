@@ -2,7 +2,6 @@ package io.taskflow4j.persistence.zookeeper;
 
 import static io.taskflow4j.persistence.zookeeper.ZkPostings.JOB_PREFIX;
 import static io.taskflow4j.persistence.zookeeper.ZkPostings.LOCK_POSTFIX;
-import static io.taskflow4j.persistence.zookeeper.ZkPostings.inClaimingOrder;
 import static io.taskflow4j.persistence.zookeeper.ZkPostings.jobName;
 import static io.taskflow4j.persistence.zookeeper.ZkPostings.parse;
 import static io.taskflow4j.persistence.zookeeper.ZkPostings.segment;
@@ -41,7 +40,10 @@ final class ZkJobReads {
    * watch sees the znode change: {@link #freeJobs} reads only the postings it lacks. A stale
    * version fails the claim's version check, so the cache is never trusted blindly.
    */
-  private final Map<String, Entry> postings = new ConcurrentHashMap<>();
+  private final Map<String, Posted> postings = new ConcurrentHashMap<>();
+
+  /** A cached posting with its job as posted, whose priority and sequence order the claims. */
+  private record Posted(Entry entry, Job job) {}
 
   ZkJobReads(ZkBackend zk, String jobsPath) {
     this.zk = zk;
@@ -140,7 +142,8 @@ final class ZkJobReads {
 
   /**
    * The jobs without a lock, in claiming order: one {@code getChildren}, plus the postings not
-   * cached yet.
+   * cached yet. A claimer lists the board for each claim, so the work per listed job is kept to a
+   * lookup: a cached posting keeps the job it describes, and only the free jobs are ordered.
    */
   List<Entry> freeJobs(ZooKeeper h) throws KeeperException, InterruptedException {
     Read ch = ZkReads.children(jobsPath);
@@ -148,19 +151,26 @@ final class ZkJobReads {
     if (!ch.found()) {
       return List.of();
     }
-    Set<String> names = new HashSet<>(ch.children);
-    postings.keySet().retainAll(names);
-    List<String> free = new ArrayList<>();
+    Set<String> locked = new HashSet<>();
+    for (String n : ch.children) {
+      if (n.endsWith(LOCK_POSTFIX)) {
+        locked.add(n.substring(0, n.length() - LOCK_POSTFIX.length()));
+      }
+    }
+    if (postings.size() > 2 * (ch.children.size() - locked.size()) + 64) {
+      // forget the postings of jobs that are gone, once they outnumber the jobs left
+      postings.keySet().retainAll(new HashSet<>(ch.children));
+    }
+    List<Posted> free = new ArrayList<>();
     List<Read> missing = new ArrayList<>();
     for (String n : ch.children) {
-      if (!n.startsWith(JOB_PREFIX)
-          || n.endsWith(LOCK_POSTFIX)
-          || names.contains(n + LOCK_POSTFIX)
-          || !n.substring(JOB_PREFIX.length()).chars().allMatch(Character::isDigit)) {
+      if (locked.contains(n) || n.endsWith(LOCK_POSTFIX)) {
         continue;
       }
-      free.add(n);
-      if (!postings.containsKey(n)) {
+      Posted cached = postings.get(n);
+      if (cached != null) {
+        free.add(cached);
+      } else if (isJobName(n)) {
         missing.add(ZkReads.data(jobsPath + "/" + n));
       }
     }
@@ -169,22 +179,31 @@ final class ZkJobReads {
       Map<?, ?> posting = r.found() ? parse(r.data) : null;
       if (posting != null && posting.get("uuid") != null) {
         String n = r.path.substring(jobsPath.length() + 1);
-        postings.put(n, new Entry(n, r.stat, r.data, posting, null));
+        Entry e = new Entry(n, r.stat, r.data, posting, null);
+        Posted p = new Posted(e, ZkPostings.toJob(e, null));
+        postings.put(n, p);
+        free.add(p);
       }
     }
-    List<Entry> entries = new ArrayList<>(free.size());
-    Map<String, Entry> byUuid = new java.util.HashMap<>();
-    for (String n : free) {
-      Entry e = postings.get(n);
-      if (e != null) {
-        entries.add(e);
-        byUuid.put(e.uuid(), e);
-      }
-    }
-    List<Entry> out = new ArrayList<>(entries.size());
-    for (Job j : inClaimingOrder(entries)) {
-      out.add(byUuid.get(j.uuid()));
+    free.sort((a, b) -> Job.compareForClaiming(a.job(), b.job()));
+    List<Entry> out = new ArrayList<>(free.size());
+    for (Posted p : free) {
+      out.add(p.entry());
     }
     return out;
+  }
+
+  /** Whether {@code n} is a job znode's name: {@code job} and digits. */
+  private static boolean isJobName(String n) {
+    if (!n.startsWith(JOB_PREFIX) || n.length() == JOB_PREFIX.length()) {
+      return false;
+    }
+    for (int i = JOB_PREFIX.length(); i < n.length(); i++) {
+      char c = n.charAt(i);
+      if (c < '0' || c > '9') {
+        return false;
+      }
+    }
+    return true;
   }
 }
