@@ -205,6 +205,24 @@ public abstract class AbstractJobboard implements Jobboard {
   }
 
   /**
+   * What a store's write that carried {@code claim}'s completion with its flow's final state
+   * ({@link Jobboard#fencedCompleting}) tells, once stored, whether it deleted the job: the claim
+   * is then completed ({@link #claimCompletedInStore}), or lost with {@code notHeld}'s message (the
+   * flow's state was stored all the same; {@link #claimRefusedInStore}).
+   */
+  protected final java.util.function.Consumer<Boolean> completionStored(
+      Claim claim, java.util.function.Supplier<? extends RuntimeException> notHeld) {
+    return deleted -> {
+      if (deleted) {
+        claimCompletedInStore(claim);
+      } else {
+        claimRefusedInStore(
+            claim, notHeld.get().getMessage() + "; its flow's final state was stored");
+      }
+    };
+  }
+
+  /**
    * Checks that {@code claim} is one of this board's.
    *
    * @throws IllegalArgumentException when it is not

@@ -292,16 +292,7 @@ final class SqlJobboard extends AbstractJobboard {
             table,
             claim,
             flowUuid,
-            deleted -> {
-              if (deleted) {
-                claimCompletedInStore(claim);
-              } else {
-                claimRefusedInStore(
-                    claim,
-                    notHeld(claim, "complete").getMessage()
-                        + "; its flow's final state was stored");
-              }
-            }));
+            completionStored(claim, () -> notHeld(claim, "complete"))));
   }
 
   // ---------------------------------------------------------------- claiming

@@ -557,16 +557,7 @@ final class ZkJobboard extends AbstractJobboard {
             claims,
             claim,
             flowUuid,
-            deleted -> {
-              if (deleted) {
-                claimCompletedInStore(claim);
-              } else {
-                claimRefusedInStore(
-                    claim,
-                    notHeld(claim, "complete").getMessage()
-                        + "; its flow's final state was stored");
-              }
-            }));
+            completionStored(claim, () -> notHeld(claim, "complete"))));
   }
 
   @Override
