@@ -205,6 +205,20 @@ public abstract class AbstractJobboard implements Jobboard {
   }
 
   /**
+   * Checks the arguments of {@link Jobboard#fencedCompleting}: none is null, and the claim is one
+   * of this board's.
+   *
+   * @throws IllegalArgumentException when the claim is not one of this board's
+   */
+  protected final void checkCompleting(
+      Claim claim, io.taskflow4j.persistence.Connection conn, String flowUuid) {
+    java.util.Objects.requireNonNull(claim, "claim");
+    java.util.Objects.requireNonNull(conn, "conn");
+    java.util.Objects.requireNonNull(flowUuid, "flowUuid");
+    mine(claim);
+  }
+
+  /**
    * What a store's write that carried {@code claim}'s completion with its flow's final state
    * ({@link Jobboard#fencedCompleting}) tells, once stored, whether it deleted the job: the claim
    * is then completed ({@link #claimCompletedInStore}), or lost with {@code notHeld}'s message (the
@@ -220,15 +234,6 @@ public abstract class AbstractJobboard implements Jobboard {
             claim, notHeld.get().getMessage() + "; its flow's final state was stored");
       }
     };
-  }
-
-  /**
-   * Checks that {@code claim} is one of this board's.
-   *
-   * @throws IllegalArgumentException when it is not
-   */
-  protected final void requireOwnClaim(Claim claim) {
-    mine(claim);
   }
 
   private HeldClaim mine(Claim claim) {

@@ -1,9 +1,7 @@
 package io.taskflow4j.persistence.jdbc;
 
 import io.taskflow4j.jobs.Claim;
-import io.taskflow4j.persistence.FlowDetail;
-import io.taskflow4j.persistence.FlowState;
-import io.taskflow4j.persistence.spi.FinalStateWork;
+import io.taskflow4j.persistence.spi.JobCompletionWork;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.util.function.Consumer;
@@ -15,13 +13,10 @@ import java.util.function.Consumer;
  * it (its owner, epoch and an unlapsed lease, as {@link Claim#complete()} checks). Told once: after
  * its row was deleted, a later write of the flow carries nothing more.
  */
-final class JobCompletion implements FinalStateWork {
+final class JobCompletion extends JobCompletionWork {
   private final JdbcBackend board;
   private final SqlJobRows table;
   private final Claim claim;
-  private final String flowUuid;
-  private final Consumer<Boolean> onStored;
-  private volatile boolean done;
 
   /**
    * @param board the board's backend: the completion is done only by a connection to its database
@@ -33,29 +28,15 @@ final class JobCompletion implements FinalStateWork {
       Claim claim,
       String flowUuid,
       Consumer<Boolean> onStored) {
+    super(claim.job().uuid(), flowUuid, onStored);
     this.board = board;
     this.table = table;
     this.claim = claim;
-    this.flowUuid = flowUuid;
-    this.onStored = onStored;
-  }
-
-  @Override
-  public String flowUuid() {
-    return flowUuid;
   }
 
   /** Whether a connection of {@code backend} can do it: the board's rows are in its database. */
   boolean doneBy(JdbcBackend backend) {
     return backend.sameDatabase(board);
-  }
-
-  /** Whether a write of {@code fd} carries it: its flow, in a final state, not completed yet. */
-  boolean carriedBy(FlowDetail fd) {
-    FlowState s = fd.state();
-    return !done
-        && fd.uuid().equals(flowUuid)
-        && (s == FlowState.SUCCESS || s == FlowState.REVERTED || s == FlowState.FAILURE);
   }
 
   /** The delete, with {@link #bind}'s four parameters. */
@@ -75,18 +56,5 @@ final class JobCompletion implements FinalStateWork {
       bind(ps, 1);
       return ps.executeUpdate() == 1;
     }
-  }
-
-  @Override
-  public void stored(boolean deleted) {
-    if (deleted) {
-      done = true;
-    }
-    onStored.accept(deleted);
-  }
-
-  @Override
-  public String toString() {
-    return "completion of job '" + claim.job().uuid() + "' with flow '" + flowUuid + "'";
   }
 }

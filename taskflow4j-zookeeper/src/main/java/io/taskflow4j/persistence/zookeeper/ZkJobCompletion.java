@@ -1,9 +1,7 @@
 package io.taskflow4j.persistence.zookeeper;
 
 import io.taskflow4j.jobs.Claim;
-import io.taskflow4j.persistence.FlowDetail;
-import io.taskflow4j.persistence.FlowState;
-import io.taskflow4j.persistence.spi.FinalStateWork;
+import io.taskflow4j.persistence.spi.JobCompletionWork;
 import io.taskflow4j.persistence.zookeeper.ZkReads.Read;
 import io.taskflow4j.persistence.zookeeper.ZkTransactions.Planned;
 import java.nio.charset.StandardCharsets;
@@ -24,14 +22,11 @@ import java.util.function.Consumer;
  * <p>Only a connection to the board's own ensemble with the board's credentials does it ({@link
  * #doneBy}); another store writes the flow alone, and the board completes the job on its own.
  */
-final class ZkJobCompletion implements FinalStateWork {
+final class ZkJobCompletion extends JobCompletionWork {
   private final ZkBackend board;
   private final ZkJobReads reads;
   private final ZkClaims claims;
   private final Claim claim;
-  private final String flowUuid;
-  private final Consumer<Boolean> onStored;
-  private volatile boolean done;
 
   /**
    * @param board the board's backend: the completion is done only on its ensemble
@@ -44,30 +39,16 @@ final class ZkJobCompletion implements FinalStateWork {
       Claim claim,
       String flowUuid,
       Consumer<Boolean> onStored) {
+    super(claim.job().uuid(), flowUuid, onStored);
     this.board = board;
     this.reads = reads;
     this.claims = claims;
     this.claim = claim;
-    this.flowUuid = flowUuid;
-    this.onStored = onStored;
-  }
-
-  @Override
-  public String flowUuid() {
-    return flowUuid;
   }
 
   /** Whether a connection of {@code store} can do it: the board's znodes, with its rights. */
   boolean doneBy(ZkBackend store) {
     return store.settings().sameEnsembleAs(board.settings());
-  }
-
-  /** Whether a write of {@code fd} carries it: its flow, in a final state, not completed yet. */
-  boolean carriedBy(FlowDetail fd) {
-    FlowState s = fd.state();
-    return !done
-        && fd.uuid().equals(flowUuid)
-        && (s == FlowState.SUCCESS || s == FlowState.REVERTED || s == FlowState.FAILURE);
   }
 
   /** The reads one plan of the completion needs, sent with the flow write's own. */
@@ -120,18 +101,5 @@ final class ZkJobCompletion implements FinalStateWork {
    */
   void sending(boolean completes) {
     claims.ending(ZkPostings.jobName(claim.job()), completes);
-  }
-
-  @Override
-  public void stored(boolean deleted) {
-    if (deleted) {
-      done = true;
-    }
-    onStored.accept(deleted);
-  }
-
-  @Override
-  public String toString() {
-    return "completion of job '" + claim.job().uuid() + "' with flow '" + flowUuid + "'";
   }
 }

@@ -545,10 +545,7 @@ final class ZkJobboard extends AbstractJobboard {
   @Override
   public io.taskflow4j.persistence.Connection fencedCompleting(
       Claim claim, io.taskflow4j.persistence.Connection conn, String flowUuid) {
-    Objects.requireNonNull(claim, "claim");
-    Objects.requireNonNull(conn, "conn");
-    Objects.requireNonNull(flowUuid, "flowUuid");
-    requireOwnClaim(claim);
+    checkCompleting(claim, conn, flowUuid);
     return conn.fenced(
         claim.fence(),
         new ZkJobCompletion(
