@@ -428,10 +428,20 @@ final class ZkJobboard extends AbstractJobboard {
     Objects.requireNonNull(owner, "owner");
     ensureOpen();
     boolean[] sent = new boolean[1];
+    Entry[] tried = new Entry[1];
     Attempt a =
         zk.run(
             "claiming the next job of " + jobsPath,
             (h, attempt) -> {
+              if (sent[0] && tried[0] != null) {
+                // The reply of the last claim was lost with the connection: the server may have
+                // applied it, locking that job for this session. Look there first, or the job
+                // would stay locked by a claim nobody holds for as long as the session lives.
+                Attempt r = claims.tryClaim(h, tried[0], owner, sent);
+                if (r.outcome() == Outcome.CLAIMED) {
+                  return r;
+                }
+              }
               for (int listing = 0; listing < MAX_LISTINGS; listing++) {
                 List<Entry> free = reads.freeJobs(h);
                 if (free.isEmpty()) {
@@ -441,6 +451,7 @@ final class ZkJobboard extends AbstractJobboard {
                 boolean spread = false;
                 for (int i = 0; i < free.size(); i++) {
                   Entry e = free.get(i);
+                  tried[0] = e;
                   Attempt r = claims.tryClaim(h, e, owner, sent);
                   if (r.outcome() == Outcome.CLAIMED) {
                     return r;

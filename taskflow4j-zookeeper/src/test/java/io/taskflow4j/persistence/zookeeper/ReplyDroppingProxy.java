@@ -44,9 +44,29 @@ final class ReplyDroppingProxy implements AutoCloseable {
    * connection was cut.
    */
   CountDownLatch arm() {
+    return arm(ANY);
+  }
+
+  /**
+   * As {@link #arm()}, for the next request of ZooKeeper operation {@code opCode} ({@code
+   * ZooDefs.OpCode}; a request that starts a read of the client's bytes is recognised by its
+   * header): the requests before it pass.
+   */
+  CountDownLatch arm(int opCode) {
     CountDownLatch cut = new CountDownLatch(1);
+    armedFor = opCode;
     armed.set(cut);
     return cut;
+  }
+
+  private static final int ANY = Integer.MIN_VALUE;
+  private volatile int armedFor = ANY;
+
+  /** Whether {@code n} bytes read from the client start a request of the armed operation. */
+  private boolean armedFor(byte[] buf, int n) {
+    int op = armedFor;
+    // a request: its length, then its header (xid, type)
+    return op == ANY || (n >= 12 && java.nio.ByteBuffer.wrap(buf, 8, 4).getInt() == op);
   }
 
   private void acceptLoop() {
@@ -92,7 +112,7 @@ final class ReplyDroppingProxy implements AutoCloseable {
           OutputStream out = server.getOutputStream()) {
         int n;
         while ((n = in.read(buf)) > 0) {
-          CountDownLatch cut = armed.getAndSet(null);
+          CountDownLatch cut = armedFor(buf, n) ? armed.getAndSet(null) : null;
           if (cut != null) {
             dropping = true; // from now on, nothing goes back to the client
           }

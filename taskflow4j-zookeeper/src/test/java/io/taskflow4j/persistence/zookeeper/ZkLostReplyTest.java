@@ -83,4 +83,37 @@ class ZkLostReplyTest {
       assertThatThrownBy(() -> c.getAtomDetails(t.uuid())).isInstanceOf(NotFoundException.class);
     }
   }
+
+  /**
+   * A claim whose reply was lost: the server locked the job for this session, and the retry must
+   * find that claim its own, not look for another job and leave this one locked by a claim nobody
+   * holds (its lock is ephemeral, but the session lives on).
+   */
+  @Test
+  @Timeout(90)
+  void aClaimWhoseReplyWasLostIsHeld(@EmbeddedZooKeeper TestingServer server) throws Exception {
+    try (ReplyDroppingProxy proxy =
+            new ReplyDroppingProxy(new InetSocketAddress("127.0.0.1", server.getPort()));
+        io.taskflow4j.jobs.Jobboard board =
+            io.taskflow4j.jobs.Jobboards.open(
+                "zookeeper://"
+                    + proxy.connectString()
+                    + "/lostclaim?session_timeout_ms=30000&retry_base_sleep_ms=50")) {
+      io.taskflow4j.jobs.Job job =
+          board.post(
+              io.taskflow4j.jobs.JobSpec.of(
+                  "j", new io.taskflow4j.jobs.BookRef("b", "u"), "flow-1"));
+      io.taskflow4j.jobs.OwnerId me = io.taskflow4j.jobs.OwnerId.generate("me");
+
+      CountDownLatch cut = proxy.arm(org.apache.zookeeper.ZooDefs.OpCode.multi);
+      java.util.Optional<io.taskflow4j.jobs.Claim> claim = board.claimNext(me);
+      assertThat(cut.getCount()).as("the claim's reply was dropped").isZero();
+      assertThat(claim).as("the applied claim is found on the retry").isPresent();
+      assertThat(claim.get().job().uuid()).isEqualTo(job.uuid());
+      assertThat(claim.get().isHeld()).isTrue();
+      assertThat(board.job(job.uuid()).orElseThrow().owner()).isEqualTo(me.id());
+      claim.get().complete();
+      assertThat(board.jobs()).isEmpty();
+    }
+  }
 }
