@@ -29,10 +29,10 @@ import org.junit.jupiter.api.io.TempDir;
  * one logbook at a time, never the file or the store.
  */
 class LargeStoreImportTest {
-  static final int BOOKS = 200;
+  static final int BOOKS = 100;
   static final int FLOWS = 100;
   static final int ATOMS = 10;
-  static final String HEAP = "-Xmx64m";
+  static final String HEAP = "-Xmx32m";
 
   @TempDir Path dir;
 
@@ -48,7 +48,7 @@ class LargeStoreImportTest {
     Path file = dir.resolve("large.json");
     Cli.run("export", "--connection", source, "-o", file.toString()).expect(ExitCodes.OK);
     // the file alone would not fit in the heap, let alone the books read from it
-    assertThat(Files.size(file)).isGreaterThan(64L << 20);
+    assertThat(Files.size(file)).isGreaterThan(32L << 20);
 
     String imported = Cli.sqlite(dir.resolve("imported.db"));
     Cli.Result r = runSmallJvm("import", file.toString(), "--connection", imported);
