@@ -242,10 +242,17 @@ final class ZkClaims {
     }
     String kp = reads.keyPath(job.idempotencyKey());
     Stat s = h.exists(kp, false);
-    if (s != null
-        && job.uuid().equals(new String(h.getData(kp, false, null), StandardCharsets.UTF_8))) {
+    if (s != null && keyNames(job, h.getData(kp, false, null))) {
       ops.add(Op.delete(kp, -1));
     }
+  }
+
+  /**
+   * Whether idempotency key znode data {@code keyData} names {@code job}: only then does ending the
+   * job delete the key (another job may hold it since).
+   */
+  static boolean keyNames(Job job, byte[] keyData) {
+    return keyData != null && job.uuid().equals(new String(keyData, StandardCharsets.UTF_8));
   }
 
   /** Completes a job: its lock, znode and idempotency key go. */

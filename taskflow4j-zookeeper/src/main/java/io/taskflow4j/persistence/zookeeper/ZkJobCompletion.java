@@ -4,7 +4,6 @@ import io.taskflow4j.jobs.Claim;
 import io.taskflow4j.persistence.spi.JobCompletionWork;
 import io.taskflow4j.persistence.zookeeper.ZkReads.Read;
 import io.taskflow4j.persistence.zookeeper.ZkTransactions.Planned;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
@@ -81,9 +80,7 @@ final class ZkJobCompletion extends JobCompletionWork {
       ops.add(Planned.check(jobPath, (int) claim.token(), null, 0));
       ops.add(Planned.delete(lock.path));
       ops.add(Planned.delete(jobPath));
-      if (key != null
-          && key.found()
-          && claim.job().uuid().equals(new String(key.data, StandardCharsets.UTF_8))) {
+      if (key != null && key.found() && ZkClaims.keyNames(claim.job(), key.data)) {
         ops.add(Planned.delete(key.path));
       }
       return ops;
