@@ -155,7 +155,7 @@ class ZkCompletingViewTest {
   }
 
   private String jobPath(Job job) {
-    return path + "/jobs/" + String.format("job%010d", job.sequence());
+    return path + "/jobs/" + ZkPostings.jobName(job);
   }
 
   private boolean exists(String p) throws Exception {
