@@ -140,12 +140,22 @@ final class ZkJobReads {
     return Optional.empty();
   }
 
+  /** Listings of the free jobs made by {@link #freeJobs} (what a claimer's work scales with). */
+  private final java.util.concurrent.atomic.LongAdder listings =
+      new java.util.concurrent.atomic.LongAdder();
+
+  /** How many times {@link #freeJobs} listed the board. */
+  long listings() {
+    return listings.sum();
+  }
+
   /**
    * The jobs without a lock, in claiming order: one {@code getChildren}, plus the postings not
    * cached yet. A claimer lists the board for each claim, so the work per listed job is kept to a
    * lookup: a cached posting keeps the job it describes, and only the free jobs are ordered.
    */
   List<Entry> freeJobs(ZooKeeper h) throws KeeperException, InterruptedException {
+    listings.increment();
     Read ch = ZkReads.children(jobsPath);
     ZkReads.run(h, List.of(ch), readTimeoutMs());
     if (!ch.found()) {

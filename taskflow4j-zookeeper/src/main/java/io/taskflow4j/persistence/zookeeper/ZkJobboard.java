@@ -33,6 +33,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -472,6 +473,88 @@ final class ZkJobboard extends AbstractJobboard {
               return new Attempt(Outcome.TAKEN, null);
             });
     return a.outcome() == Outcome.CLAIMED ? Optional.of(held(a.job(), owner)) : Optional.empty();
+  }
+
+  /**
+   * Claims up to {@code max} jobs from one listing of the board (the default would list it once per
+   * job): each free job in claiming order gets its own claim transaction, as {@link
+   * #claimNext(OwnerId)} gives it, until {@code max} are held or none is left. The board is listed
+   * again only when some postings were out of date. A connection lost after a claim was sent looks
+   * at that job first on the retry, as {@link #claimNext(OwnerId)} does; a failure after some
+   * claims were taken returns those.
+   */
+  @Override
+  public List<Claim> claimNext(OwnerId owner, int max) {
+    if (max < 1) {
+      throw new IllegalArgumentException("max must be at least 1, was " + max);
+    }
+    Objects.requireNonNull(owner, "owner");
+    ensureOpen();
+    if (max == 1) {
+      return claimNext(owner).map(List::of).orElse(List.of());
+    }
+    boolean[] sent = new boolean[1];
+    Entry[] tried = new Entry[1];
+    List<Job> won = new ArrayList<>();
+    try {
+      zk.run(
+          "claiming up to " + max + " jobs of " + jobsPath,
+          (h, attempt) -> {
+            if (sent[0] && tried[0] != null) {
+              // as in claimNext(owner): the reply of the last claim may have been lost
+              Attempt r = claims.tryClaim(h, tried[0], owner, sent);
+              sent[0] = false;
+              if (r.outcome() == Outcome.CLAIMED) {
+                won.add(r.job());
+              }
+            }
+            Set<String> mine = new HashSet<>();
+            won.forEach(j -> mine.add(j.uuid()));
+            for (int listing = 0; listing < MAX_LISTINGS && won.size() < max; listing++) {
+              List<Entry> free = reads.freeJobs(h);
+              boolean stale = false;
+              boolean spread = false;
+              for (int i = 0; i < free.size() && won.size() < max; i++) {
+                Entry e = free.get(i);
+                if (mine.contains(String.valueOf(e.posting().get("uuid")))) {
+                  continue;
+                }
+                tried[0] = e;
+                Attempt r = claims.tryClaim(h, e, owner, sent);
+                if (r.outcome() == Outcome.CLAIMED) {
+                  won.add(r.job());
+                  mine.add(r.job().uuid());
+                } else if (r.outcome() != Outcome.TAKEN) {
+                  reads.forget(e.name());
+                  stale = true;
+                } else if (!spread) {
+                  spread = true;
+                  spreadOut(free, i + 1);
+                }
+              }
+              if (!stale) {
+                break; // every listed job was tried
+              }
+              // some postings were out of date: list again with fresh ones
+            }
+            return null;
+          });
+    } catch (TaskFlowException e) {
+      if (won.isEmpty()) {
+        throw e;
+      }
+      LOG.debug("a batch claim ended early after {} of {} jobs", won.size(), max, e);
+    }
+    List<Claim> out = new ArrayList<>(won.size());
+    for (Job j : won) {
+      out.add(held(j, owner));
+    }
+    return out;
+  }
+
+  /** How many times this board listed its free jobs to claim some (for tests). */
+  long listings() {
+    return reads.listings();
   }
 
   /**

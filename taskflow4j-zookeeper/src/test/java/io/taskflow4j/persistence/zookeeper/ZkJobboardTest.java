@@ -110,6 +110,85 @@ class ZkJobboardTest {
     return s.getVersion();
   }
 
+  /**
+   * A batch claim lists the board once, not once per job (each listing reads the whole jobs
+   * directory), and claims in claiming order, each job with its own lock and token.
+   */
+  @Test
+  void aBatchClaimListsTheBoardOnce() throws Exception {
+    ZkJobboard a = board(Duration.ofSeconds(5));
+    List<Job> posted = new ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      posted.add(a.post(spec("j" + i)));
+    }
+    ZkJobboard b = board(Duration.ofSeconds(5));
+    OwnerId me = OwnerId.generate("c1");
+    long before = b.listings();
+    List<Claim> first = b.claimNext(me, 8);
+    assertThat(b.listings() - before).as("listings for a batch of 8").isEqualTo(1);
+    assertThat(first)
+        .extracting(c -> c.job().uuid())
+        .containsExactlyElementsOf(posted.subList(0, 8).stream().map(Job::uuid).toList());
+    for (Claim c : first) {
+      assertThat(c.isHeld()).isTrue();
+      assertThat(c.token()).isEqualTo(jobVersion(c.job())).isEqualTo(1);
+    }
+    List<Claim> rest = b.claimNext(me, 8);
+    assertThat(rest)
+        .extracting(c -> c.job().uuid())
+        .containsExactly(posted.get(8).uuid(), posted.get(9).uuid());
+    assertThat(b.listings() - before).as("listings for both batches").isEqualTo(2);
+    assertThat(b.claimNext(me, 8)).isEmpty();
+    assertThat(a.unclaimedJobs()).isEmpty();
+    assertThat(a.jobs()).allSatisfy(j -> assertThat(j.owner()).isEqualTo(me.id()));
+    assertThat(b.completeAll(first)).isEmpty();
+    assertThat(b.completeAll(rest)).isEmpty();
+    assertThat(a.jobs()).isEmpty();
+  }
+
+  /**
+   * Two claimers taking batches at once from the same listing race for the same jobs: every job is
+   * claimed exactly once, and neither comes back empty-handed while jobs are free.
+   */
+  @Test
+  void concurrentBatchClaimsTakeEachJobOnce() throws Exception {
+    ZkJobboard a = board(Duration.ofSeconds(5));
+    for (int i = 0; i < 40; i++) {
+      a.post(spec("j" + i));
+    }
+    List<ZkJobboard> boards = List.of(board(Duration.ofSeconds(5)), board(Duration.ofSeconds(5)));
+    ExecutorService pool = Executors.newFixedThreadPool(2);
+    try {
+      List<Future<List<Claim>>> got = new ArrayList<>();
+      for (ZkJobboard b : boards) {
+        got.add(
+            pool.submit(
+                () -> {
+                  OwnerId me = OwnerId.generate("c");
+                  List<Claim> mine = new ArrayList<>();
+                  for (List<Claim> c = b.claimNext(me, 6); !c.isEmpty(); c = b.claimNext(me, 6)) {
+                    assertThat(c.size()).isLessThanOrEqualTo(6);
+                    mine.addAll(c);
+                  }
+                  return mine;
+                }));
+      }
+      Set<String> seen = ConcurrentHashMap.newKeySet();
+      int total = 0;
+      for (Future<List<Claim>> f : got) {
+        for (Claim c : f.get(60, TimeUnit.SECONDS)) {
+          assertThat(seen.add(c.job().uuid())).as("claimed twice: %s", c.job().uuid()).isTrue();
+          assertThat(c.isHeld()).isTrue();
+          total++;
+        }
+      }
+      assertThat(total).isEqualTo(40);
+      assertThat(a.unclaimedJobs()).isEmpty();
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
   @Test
   @SuppressWarnings("unchecked")
   void tokenIsTheJobVersionAndGrowsAcrossClaimReleaseClaim() throws Exception {

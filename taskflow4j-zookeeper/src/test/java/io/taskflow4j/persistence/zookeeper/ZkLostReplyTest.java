@@ -116,4 +116,48 @@ class ZkLostReplyTest {
       assertThat(board.jobs()).isEmpty();
     }
   }
+
+  /**
+   * A batch claim whose first claim's reply was lost: the retry finds that job claimed by this
+   * session and goes on with the rest, so the batch holds every job once and none stays locked by a
+   * claim nobody holds.
+   */
+  @Test
+  @Timeout(90)
+  void aBatchClaimWhoseReplyWasLostHoldsEveryJobOnce(@EmbeddedZooKeeper TestingServer server)
+      throws Exception {
+    try (ReplyDroppingProxy proxy =
+            new ReplyDroppingProxy(new InetSocketAddress("127.0.0.1", server.getPort()));
+        io.taskflow4j.jobs.Jobboard board =
+            io.taskflow4j.jobs.Jobboards.open(
+                "zookeeper://"
+                    + proxy.connectString()
+                    + "/lostbatch?session_timeout_ms=30000&retry_base_sleep_ms=50")) {
+      java.util.List<String> posted = new java.util.ArrayList<>();
+      for (int i = 0; i < 3; i++) {
+        posted.add(
+            board
+                .post(
+                    io.taskflow4j.jobs.JobSpec.of(
+                        "j" + i, new io.taskflow4j.jobs.BookRef("b", "u" + i), "flow-1"))
+                .uuid());
+      }
+      io.taskflow4j.jobs.OwnerId me = io.taskflow4j.jobs.OwnerId.generate("me");
+
+      CountDownLatch cut = proxy.arm(org.apache.zookeeper.ZooDefs.OpCode.multi);
+      java.util.List<io.taskflow4j.jobs.Claim> batch = board.claimNext(me, 3);
+      assertThat(cut.getCount()).as("a claim's reply was dropped").isZero();
+      assertThat(batch)
+          .extracting(c -> c.job().uuid())
+          .as("the applied claim is found on the retry, the others claimed after it")
+          .containsExactlyElementsOf(posted);
+      for (io.taskflow4j.jobs.Claim c : batch) {
+        assertThat(c.isHeld()).isTrue();
+        assertThat(board.job(c.job().uuid()).orElseThrow().owner()).isEqualTo(me.id());
+      }
+      assertThat(board.unclaimedJobs()).isEmpty();
+      assertThat(board.completeAll(batch)).isEmpty();
+      assertThat(board.jobs()).isEmpty();
+    }
+  }
 }
