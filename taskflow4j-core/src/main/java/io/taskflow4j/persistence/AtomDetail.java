@@ -120,6 +120,18 @@ public sealed interface AtomDetail permits TaskDetail, RetryDetail {
 
   AtomDetail withRevertFailure(Failure revertFailure);
 
+  /**
+   * {@link #put(AtomState, Object)} with {@code meta} as the whole new meta, in one copy: a state
+   * or outcome recorded together with the metadata that goes with it (such as an engine's start or
+   * end stamps, merged into the old meta by the caller with {@link Json#merge}).
+   *
+   * @throws IllegalArgumentException as {@link #put(AtomState, Object)}, or when {@code meta}
+   *     cannot be represented as JSON
+   */
+  default AtomDetail put(AtomState s, Object result, Map<String, ?> meta) {
+    return put(s, result).withMeta(meta);
+  }
+
   /** A copy whose meta is this meta with {@code entries} put over it. */
   default AtomDetail withMetaEntries(Map<String, ?> entries) {
     if (entries == null || entries.isEmpty()) {

@@ -256,7 +256,13 @@ public record TaskDetail(
 
   @Override
   public TaskDetail put(AtomState s, Object result) {
+    return put(s, result, meta);
+  }
+
+  @Override
+  public TaskDetail put(AtomState s, Object result, Map<String, ?> newMeta) {
     Objects.requireNonNull(s, "state");
+    Map<String, Object> m = newMeta == meta ? meta : Json.normalizeMap(newMeta);
     switch (s) {
       case REVERT_FAILURE:
         return new TaskDetail(
@@ -268,22 +274,12 @@ public record TaskDetail(
             failure,
             null,
             asFailure(s, result),
-            meta,
+            m,
             version,
             revision);
       case FAILURE:
         return new TaskDetail(
-            uuid,
-            name,
-            s,
-            intention,
-            null,
-            asFailure(s, result),
-            null,
-            null,
-            meta,
-            version,
-            revision);
+            uuid, name, s, intention, null, asFailure(s, result), null, null, m, version, revision);
       case SUCCESS:
         return new TaskDetail(
             uuid,
@@ -294,7 +290,7 @@ public record TaskDetail(
             null,
             null,
             null,
-            meta,
+            m,
             version,
             revision);
       case REVERTED:
@@ -307,11 +303,22 @@ public record TaskDetail(
             failure,
             notAFailure(s, result),
             null,
-            meta,
+            m,
             version,
             revision);
       default:
-        return withState(s);
+        return new TaskDetail(
+            uuid,
+            name,
+            s,
+            intention,
+            results,
+            failure,
+            revertResults,
+            revertFailure,
+            m,
+            version,
+            revision);
     }
   }
 

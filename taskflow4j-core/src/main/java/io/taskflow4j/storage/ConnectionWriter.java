@@ -100,8 +100,9 @@ final class ConnectionWriter extends StoreWriter {
 
   @Override
   @SuppressWarnings("unchecked")
-  List<AtomDetail> writeAtoms(List<AtomDetail> updated, String what, String flowName) {
-    return (List<AtomDetail>) write(List.copyOf(updated), what, flowName);
+  List<AtomDetail> writeAtoms(List<AtomDetail> updated, String flowName) {
+    // named in messages only, from the list (a name made here would cost every write)
+    return (List<AtomDetail>) write(List.copyOf(updated), null, flowName);
   }
 
   @Override
@@ -133,8 +134,13 @@ final class ConnectionWriter extends StoreWriter {
    * {@code name} of flow detail {@code value}'s, else the flow detail itself.
    */
   private static String describe(Object value, String name, String flowName) {
-    if (value instanceof List<?>) {
-      return name + " of flow detail '" + flowName + "'";
+    if (value instanceof List<?> l) {
+      StringBuilder names = new StringBuilder("atom details ");
+      for (int i = 0; i < l.size(); i++) {
+        names.append(i == 0 ? "" : i == l.size() - 1 ? " and " : ", ");
+        names.append('\'').append(((AtomDetail) l.get(i)).name()).append('\'');
+      }
+      return names + " of flow detail '" + flowName + "'";
     }
     if (flowName != null) {
       return "atom detail '" + name + "' of flow detail '" + flowName + "'";

@@ -238,7 +238,7 @@ final class DetailWriter {
       }
       heldState = null;
       AtomDetail before = e.detail();
-      e.detail = withMeta(before.withState(AtomState.RUNNING), metaEntries);
+      e.detail = stateWithMeta(before, AtomState.RUNNING, metaEntries);
       try {
         header = store.writeCreated(header.withState(hs.state()), p);
       } catch (RuntimeException | Error failed) {
@@ -301,11 +301,7 @@ final class DetailWriter {
           } else {
             List<AtomDetail> both;
             try {
-              both =
-                  store.writeAtoms(
-                      List.of(h.updated(), updated),
-                      "atom details '" + h.entry().name + "' and '" + name + "'",
-                      header.name());
+              both = store.writeAtoms(List.of(h.updated(), updated), header.name());
             } catch (RuntimeException | Error failed) {
               h.lost().accept(failed);
               throw failed;
@@ -370,7 +366,8 @@ final class DetailWriter {
     try {
       synchronized (e) {
         AtomDetail current = e.detail();
-        AtomDetail updated = withMeta(current.put(AtomState.SUCCESS, value), metaEntries);
+        AtomDetail updated =
+            current.put(AtomState.SUCCESS, value, mergedMeta(current, metaEntries));
         changed = !updated.equals(current);
         if (changed) {
           warnIfMissingProvides(e, updated, value);
@@ -452,13 +449,13 @@ final class DetailWriter {
       writeHeld(h);
       h = null;
     }
-    update(name, d -> withMeta(d.withState(AtomState.RUNNING), metaEntries), null, null, h);
+    update(name, d -> stateWithMeta(d, AtomState.RUNNING, metaEntries), null, null, h);
   }
 
   /** See {@link Storage#setAtomState(String, AtomState, Map)}. */
   void setAtomState(String name, AtomState state, Map<String, ?> metaEntries) {
     Objects.requireNonNull(state, "state");
-    updateAtom(name, d -> withMeta(d.withState(state), metaEntries), null, null);
+    updateAtom(name, d -> stateWithMeta(d, state, metaEntries), null, null);
   }
 
   /** See {@link Storage#setAtomIntention}. */
@@ -528,7 +525,7 @@ final class DetailWriter {
         updateAtom(
             name,
             d -> {
-              AtomDetail u = withMeta(d.put(state, value), metaEntries);
+              AtomDetail u = d.put(state, value, mergedMeta(d, metaEntries));
               if (state == AtomState.SUCCESS && u instanceof RetryDetail r) {
                 // The new attempt's info goes with it, in the same write (see AttemptInfo).
                 Object started = d.meta().get(AtomDetail.META_STARTED_AT);
@@ -595,15 +592,31 @@ final class DetailWriter {
   }
 
   private static AtomDetail withMeta(AtomDetail d, Map<String, ?> entries) {
+    return entries == null || entries.isEmpty() ? d : d.withMeta(mergedMeta(d, entries));
+  }
+
+  /** {@code d}'s meta with {@code entries} put over it. */
+  private static Map<String, ?> mergedMeta(AtomDetail d, Map<String, ?> entries) {
     if (entries == null || entries.isEmpty()) {
-      return d;
+      return d.meta();
     }
     try {
-      return d.withMetaEntries(entries);
+      return Json.merge(d.meta(), entries);
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException(
           "metadata of atom '" + d.name() + "' cannot be stored: " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * {@code d} in state {@code s} with {@code entries} put over its meta, in one copy (a state that
+   * records no outcome changes nothing else, see {@link AtomDetail#put(AtomState, Object)}).
+   */
+  private static AtomDetail stateWithMeta(AtomDetail d, AtomState s, Map<String, ?> entries) {
+    return switch (s) {
+      case SUCCESS, FAILURE, REVERTED, REVERT_FAILURE -> withMeta(d.withState(s), entries);
+      default -> d.put(s, null, mergedMeta(d, entries));
+    };
   }
 
   // ---------------------------------------------------------------- the flow detail's own fields

@@ -51,7 +51,7 @@ final class PrivateStore extends StoreWriter {
   }
 
   @Override
-  List<AtomDetail> writeAtoms(List<AtomDetail> updated, String what, String flowName) {
+  List<AtomDetail> writeAtoms(List<AtomDetail> updated, String flowName) {
     List<AtomDetail> out = new ArrayList<>(updated.size());
     for (AtomDetail ad : updated) {
       out.add(writeAtom(ad, flowName));

@@ -423,7 +423,7 @@ final class ResultIndex {
           e == null ? Map.of() : Injections.injectedArgs(e.detail());
       List<List<String>> levels = null;
       boolean levelsFetched = false;
-      Set<String> missing = new LinkedHashSet<>();
+      Set<String> missing = null; // made for the first missing argument: most atoms have none
       for (Map.Entry<String, String> m : mapping.entrySet()) {
         String bound = m.getKey();
         String name = m.getValue();
@@ -434,7 +434,7 @@ final class ResultIndex {
         }
         Provided ps = providersNamed(name);
         if (ps == null) {
-          missing.add(bound);
+          missing = added(missing, bound);
           continue;
         }
         boolean satisfied = false;
@@ -452,19 +452,27 @@ final class ResultIndex {
           satisfied = levels == null || anyVisible(ps, levels);
         }
         if (!satisfied) {
-          missing.add(bound);
+          missing = added(missing, bound);
         }
       }
-      return Collections.unmodifiableSet(missing);
+      return missing == null ? Set.of() : Collections.unmodifiableSet(missing);
     } finally {
       table.structure.readLock().unlock();
     }
   }
 
+  private static Set<String> added(Set<String> missing, String bound) {
+    Set<String> out = missing == null ? new LinkedHashSet<>() : missing;
+    out.add(bound);
+    return out;
+  }
+
   private static boolean anyVisible(Provided ps, List<List<String>> levels) {
-    for (List<String> level : levels) {
-      for (String n : level) {
-        if (ps.indexOf(n) >= 0) {
+    // by index: the levels are small immutable lists, and an iterator per list costs more
+    for (int i = 0; i < levels.size(); i++) {
+      List<String> level = levels.get(i);
+      for (int j = 0; j < level.size(); j++) {
+        if (ps.indexOf(level.get(j)) >= 0) {
           return true;
         }
       }

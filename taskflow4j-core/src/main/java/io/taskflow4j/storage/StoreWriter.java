@@ -56,11 +56,11 @@ abstract sealed class StoreWriter permits ConnectionWriter, PrivateStore {
 
   /**
    * Writes atom details of the flow detail named {@code flowName} together, all or none (only
-   * called when {@link #writesAtomsTogether()}); {@code what} names them in messages.
+   * called when {@link #writesAtomsTogether()}); messages name them by their names.
    *
    * @return the details as stored, in the order given
    */
-  abstract List<AtomDetail> writeAtoms(List<AtomDetail> updated, String what, String flowName);
+  abstract List<AtomDetail> writeAtoms(List<AtomDetail> updated, String flowName);
 
   /** Whether {@link #writeAtoms} writes all or none in one commit of the store. */
   abstract boolean writesAtomsTogether();

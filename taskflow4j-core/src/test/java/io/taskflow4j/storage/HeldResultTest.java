@@ -12,6 +12,7 @@ import io.taskflow4j.persistence.Connection;
 import io.taskflow4j.persistence.FlowDetail;
 import io.taskflow4j.persistence.FlowState;
 import io.taskflow4j.persistence.LogBook;
+import io.taskflow4j.persistence.StorageException;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -146,6 +147,21 @@ class HeldResultTest {
     assertThat(s.getAtomState("a")).isEqualTo(AtomState.RUNNING); // memory is as stored
     s.flush(); // the failed result is not held any more
     assertThat(told).hasValue(0);
+  }
+
+  @Test
+  void aFailedJointWriteNamesBothAtomsAndTheirFlow() {
+    TogetherConnection c = new TogetherConnection(memory, true);
+    Storage s = storage(c);
+    s.setAtomState("a", AtomState.RUNNING);
+    s.saveLater("a", 7, null, () -> {});
+    c.failNextList = new IllegalStateException("the driver broke");
+
+    assertThatThrownBy(() -> s.setAtomState("b", AtomState.RUNNING))
+        .isInstanceOf(StorageException.class)
+        .hasMessageContaining("atom details 'a' and 'b' of flow detail 'flow'")
+        .hasMessageContaining(IllegalStateException.class.getName());
+    assertThat(stored(s, "a").state()).isEqualTo(AtomState.RUNNING);
   }
 
   @Test

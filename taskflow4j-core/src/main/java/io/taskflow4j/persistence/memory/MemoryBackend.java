@@ -54,7 +54,8 @@ public final class MemoryBackend implements Backend {
   // Guarded by lock. Insertion order is the order TaskFlow's dicts would have.
   private final Map<String, BookRec> books = new LinkedHashMap<>();
   private final Map<String, FlowRec> flows = new LinkedHashMap<>();
-  private Map<String, AtomRec> atoms = new LinkedHashMap<>(); // guarded by lock
+  // Guarded by lock. Only looked up: a flow keeps the order of its own atoms (FlowRec.atoms).
+  private Map<String, AtomRec> atoms = new HashMap<>();
   private final Map<String, Long> fences = new HashMap<>(); // guarded by lock
   private volatile boolean closed;
 
@@ -80,12 +81,20 @@ public final class MemoryBackend implements Backend {
   private static final class FlowRec {
     FlowDetail flow; // without atoms
     final String bookUuid;
-    final Set<String> atomUuids;
+    // in insertion order; an atom detail never moves to another flow detail (WriteRules)
+    final List<AtomRec> atoms;
 
     FlowRec(FlowDetail flow, String bookUuid, int expectedAtoms) {
       this.flow = flow;
       this.bookUuid = bookUuid;
-      this.atomUuids = new LinkedHashSet<>(Capacity.forEntries(Math.max(expectedAtoms, 12)));
+      this.atoms = new ArrayList<>(Math.max(expectedAtoms, 10));
+    }
+
+    /** Drops this flow's atoms from {@code byUuid}. */
+    void removeAtomsFrom(Map<String, AtomRec> byUuid) {
+      for (AtomRec ar : atoms) {
+        byUuid.remove(ar.atom.uuid());
+      }
     }
   }
 
@@ -145,6 +154,19 @@ public final class MemoryBackend implements Backend {
       out = rd.withHistory(h);
     }
     return out;
+  }
+
+  /**
+   * What a write of {@code written} answers, {@code kept} being its stored copy: that copy when it
+   * dropped no live exception the caller should keep, else the caller's detail at the stored
+   * revision.
+   */
+  static AtomDetail answer(AtomDetail written, AtomDetail kept) {
+    return kept.failure() == written.failure()
+            && kept.revertFailure() == written.revertFailure()
+            && !(written instanceof RetryDetail)
+        ? kept
+        : written.withRevision(kept.revision());
   }
 
   private static boolean hasLiveFailures(RetryDetail rd) {
@@ -296,8 +318,7 @@ public final class MemoryBackend implements Backend {
       }
       if (atoms.size() < fd.size()) {
         // Grown once to hold a large flow instead of rehashing every entry several times.
-        Map<String, AtomRec> bigger =
-            new LinkedHashMap<>(Capacity.forEntries(atoms.size() + fd.size()));
+        Map<String, AtomRec> bigger = new HashMap<>(Capacity.forEntries(atoms.size() + fd.size()));
         bigger.putAll(atoms);
         atoms = bigger;
       }
@@ -307,13 +328,14 @@ public final class MemoryBackend implements Backend {
         AtomDetail out;
         if (ar == null) {
           out = stored(ad, 1);
-          atoms.put(ad.uuid(), new AtomRec(out, fd.uuid()));
+          ar = new AtomRec(out, fd.uuid());
+          atoms.put(ad.uuid(), ar);
+          fr.atoms.add(ar);
         } else {
           out = stored(ad, ar.atom.revision() + 1);
           ar.atom = out;
         }
-        fr.atomUuids.add(ad.uuid());
-        written.add(ad.withRevision(out.revision()));
+        written.add(answer(ad, out));
       }
       return fd.withAtoms(written).withRevision(rev).withTimes(created, updated);
     }
@@ -356,12 +378,7 @@ public final class MemoryBackend implements Backend {
             Kind.ATOM, atomDetail.uuid(), atomDetail.revision(), ar.atom.revision());
         AtomDetail kept = stored(atomDetail, ar.atom.revision() + 1);
         ar.atom = kept;
-        // Without live exceptions to keep for the caller, the stored copy is the answer.
-        return kept.failure() == atomDetail.failure()
-                && kept.revertFailure() == atomDetail.revertFailure()
-                && !(atomDetail instanceof RetryDetail)
-            ? kept
-            : atomDetail.withRevision(kept.revision());
+        return answer(atomDetail, kept);
       } finally {
         lock.writeLock().unlock();
       }
@@ -379,7 +396,7 @@ public final class MemoryBackend implements Backend {
         for (String fu : br.flowUuids) {
           FlowRec fr = flows.remove(fu);
           if (fr != null) {
-            fr.atomUuids.forEach(atoms::remove);
+            fr.removeAtomsFrom(atoms);
           }
         }
       } finally {
@@ -417,9 +434,9 @@ public final class MemoryBackend implements Backend {
       if (lazy) {
         return fr.flow;
       }
-      List<AtomDetail> ads = new ArrayList<>(fr.atomUuids.size());
-      for (String au : fr.atomUuids) {
-        ads.add(atoms.get(au).atom);
+      List<AtomDetail> ads = new ArrayList<>(fr.atoms.size());
+      for (AtomRec ar : fr.atoms) {
+        ads.add(ar.atom);
       }
       return fr.flow.withAtoms(ads);
     }
@@ -517,8 +534,8 @@ public final class MemoryBackend implements Backend {
     private FlowSummary summary(FlowRec fr, boolean counted) {
       Map<AtomState, Integer> counts = new EnumMap<>(AtomState.class);
       if (counted) {
-        for (String au : fr.atomUuids) {
-          counts.merge(atoms.get(au).atom.state(), 1, Integer::sum);
+        for (AtomRec ar : fr.atoms) {
+          counts.merge(ar.atom.state(), 1, Integer::sum);
         }
       }
       BookRec br = books.get(fr.bookUuid);
@@ -548,7 +565,7 @@ public final class MemoryBackend implements Backend {
           WriteRules.checkRevision(Kind.FLOW, flowUuid, revision, fr.flow.revision());
         }
         flows.remove(flowUuid);
-        fr.atomUuids.forEach(atoms::remove);
+        fr.removeAtomsFrom(atoms);
         BookRec br = books.get(fr.bookUuid);
         if (br != null) {
           br.flowUuids.remove(flowUuid);
