@@ -129,10 +129,6 @@ public final class Tf4jSide {
     if (warmUpSeconds > 0) {
       warmUp(workload, store, Math.min(n, 1000), warmUpSeconds);
     }
-    // Every size and store runs in this one JVM: what the measurements before this one left on
-    // the heap (a 100,000-task run's flows, a warm-up's store) is collected now, not by the
-    // collections during these runs, as if each measurement had a JVM of its own (as JMH forks).
-    System.gc();
     BenchStore bs = store.template() == null ? null : BenchStore.create(store.template());
     Backend backend = null;
     try {
