@@ -428,51 +428,8 @@ final class ZkJobboard extends AbstractJobboard {
   public Optional<Claim> claimNext(OwnerId owner) {
     Objects.requireNonNull(owner, "owner");
     ensureOpen();
-    boolean[] sent = new boolean[1];
-    Entry[] tried = new Entry[1];
-    Attempt a =
-        zk.run(
-            "claiming the next job of " + jobsPath,
-            (h, attempt) -> {
-              if (sent[0] && tried[0] != null) {
-                // The reply of the last claim was lost with the connection: the server may have
-                // applied it, locking that job for this session. Look there first, or the job
-                // would stay locked by a claim nobody holds for as long as the session lives.
-                Attempt r = claims.tryClaim(h, tried[0], owner, sent);
-                if (r.outcome() == Outcome.CLAIMED) {
-                  return r;
-                }
-              }
-              for (int listing = 0; listing < MAX_LISTINGS; listing++) {
-                List<Entry> free = reads.freeJobs(h);
-                if (free.isEmpty()) {
-                  return new Attempt(Outcome.TAKEN, null);
-                }
-                boolean stale = false;
-                boolean spread = false;
-                for (int i = 0; i < free.size(); i++) {
-                  Entry e = free.get(i);
-                  tried[0] = e;
-                  Attempt r = claims.tryClaim(h, e, owner, sent);
-                  if (r.outcome() == Outcome.CLAIMED) {
-                    return r;
-                  }
-                  if (r.outcome() != Outcome.TAKEN) {
-                    reads.forget(e.name());
-                    stale = true;
-                  } else if (!spread) {
-                    spread = true;
-                    spreadOut(free, i + 1);
-                  }
-                }
-                if (!stale) {
-                  return new Attempt(Outcome.TAKEN, null);
-                }
-                // some postings were out of date: list again with fresh ones
-              }
-              return new Attempt(Outcome.TAKEN, null);
-            });
-    return a.outcome() == Outcome.CLAIMED ? Optional.of(held(a.job(), owner)) : Optional.empty();
+    List<Job> won = claimJobs(owner, 1);
+    return won.isEmpty() ? Optional.empty() : Optional.of(held(won.get(0), owner));
   }
 
   /**
@@ -480,8 +437,7 @@ final class ZkJobboard extends AbstractJobboard {
    * job): each free job in claiming order gets its own claim transaction, as {@link
    * #claimNext(OwnerId)} gives it, until {@code max} are held or none is left. The board is listed
    * again only when some postings were out of date. A connection lost after a claim was sent looks
-   * at that job first on the retry, as {@link #claimNext(OwnerId)} does; a failure after some
-   * claims were taken returns those.
+   * at that job first on the retry; a failure after some claims were taken returns those.
    */
   @Override
   public List<Claim> claimNext(OwnerId owner, int max) {
@@ -490,18 +446,29 @@ final class ZkJobboard extends AbstractJobboard {
     }
     Objects.requireNonNull(owner, "owner");
     ensureOpen();
-    if (max == 1) {
-      return claimNext(owner).map(List::of).orElse(List.of());
+    List<Job> won = claimJobs(owner, max);
+    List<Claim> out = new ArrayList<>(won.size());
+    for (Job j : won) {
+      out.add(held(j, owner));
     }
+    return out;
+  }
+
+  /** The jobs claimed for {@code owner}, at most {@code max}, in claiming order. */
+  private List<Job> claimJobs(OwnerId owner, int max) {
     boolean[] sent = new boolean[1];
     Entry[] tried = new Entry[1];
     List<Job> won = new ArrayList<>();
     try {
       zk.run(
-          "claiming up to " + max + " jobs of " + jobsPath,
+          max == 1
+              ? "claiming the next job of " + jobsPath
+              : "claiming up to " + max + " jobs of " + jobsPath,
           (h, attempt) -> {
             if (sent[0] && tried[0] != null) {
-              // as in claimNext(owner): the reply of the last claim may have been lost
+              // The reply of the last claim was lost with the connection: the server may have
+              // applied it, locking that job for this session. Look there first, or the job
+              // would stay locked by a claim nobody holds for as long as the session lives.
               Attempt r = claims.tryClaim(h, tried[0], owner, sent);
               sent[0] = false;
               if (r.outcome() == Outcome.CLAIMED) {
@@ -545,11 +512,7 @@ final class ZkJobboard extends AbstractJobboard {
       }
       LOG.debug("a batch claim ended early after {} of {} jobs", won.size(), max, e);
     }
-    List<Claim> out = new ArrayList<>(won.size());
-    for (Job j : won) {
-      out.add(held(j, owner));
-    }
-    return out;
+    return won;
   }
 
   /** How many times this board listed its free jobs to claim some (for tests). */
