@@ -94,11 +94,7 @@ class ZkLostReplyTest {
   void aClaimWhoseReplyWasLostIsHeld(@EmbeddedZooKeeper TestingServer server) throws Exception {
     try (ReplyDroppingProxy proxy =
             new ReplyDroppingProxy(new InetSocketAddress("127.0.0.1", server.getPort()));
-        io.taskflow4j.jobs.Jobboard board =
-            io.taskflow4j.jobs.Jobboards.open(
-                "zookeeper://"
-                    + proxy.connectString()
-                    + "/lostclaim?session_timeout_ms=30000&retry_base_sleep_ms=50")) {
+        io.taskflow4j.jobs.Jobboard board = boardThrough(proxy, "lostclaim")) {
       io.taskflow4j.jobs.Job job =
           board.post(
               io.taskflow4j.jobs.JobSpec.of(
@@ -128,11 +124,7 @@ class ZkLostReplyTest {
       throws Exception {
     try (ReplyDroppingProxy proxy =
             new ReplyDroppingProxy(new InetSocketAddress("127.0.0.1", server.getPort()));
-        io.taskflow4j.jobs.Jobboard board =
-            io.taskflow4j.jobs.Jobboards.open(
-                "zookeeper://"
-                    + proxy.connectString()
-                    + "/lostbatch?session_timeout_ms=30000&retry_base_sleep_ms=50")) {
+        io.taskflow4j.jobs.Jobboard board = boardThrough(proxy, "lostbatch")) {
       java.util.List<String> posted = new java.util.ArrayList<>();
       for (int i = 0; i < 3; i++) {
         posted.add(
@@ -159,5 +151,15 @@ class ZkLostReplyTest {
       assertThat(board.completeAll(batch)).isEmpty();
       assertThat(board.jobs()).isEmpty();
     }
+  }
+
+  /** A board under {@code root} reached through {@code proxy}, retrying soon after a lost reply. */
+  private static io.taskflow4j.jobs.Jobboard boardThrough(ReplyDroppingProxy proxy, String root) {
+    return io.taskflow4j.jobs.Jobboards.open(
+        "zookeeper://"
+            + proxy.connectString()
+            + "/"
+            + root
+            + "?session_timeout_ms=30000&retry_base_sleep_ms=50");
   }
 }
