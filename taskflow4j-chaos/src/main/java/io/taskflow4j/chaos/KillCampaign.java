@@ -408,15 +408,14 @@ public final class KillCampaign {
   private static boolean dumpClassArchive(List<String> command, Path archive, Path work)
       throws IOException {
     Files.createDirectories(work);
-    List<String> cmd = new ArrayList<>(command.size() + 1);
-    for (String a : command) {
-      cmd.add(
-          a.replace(CONNECTION, "sqlite:///" + work.resolve("archive.db").toAbsolutePath())
-              .replace(BOOK, "archive-run")
-              .replace(TASKS, "20")
-              .replace(EXEC_LOG, work.resolve("exec.log").toString())
-              .replace(CHAINS, "1"));
-    }
+    List<String> cmd =
+        filled(
+            command,
+            "sqlite:///" + work.resolve("archive.db").toAbsolutePath(),
+            "archive-run",
+            20,
+            work.resolve("exec.log"),
+            "1");
     cmd.add(1, "-XX:ArchiveClassesAtExit=" + archive);
     Process p =
         new ProcessBuilder(cmd)
@@ -724,14 +723,26 @@ public final class KillCampaign {
   }
 
   private List<String> command(Target target, String book, Path log) {
-    List<String> cmd = new ArrayList<>(childCommand.size());
-    for (String s : childCommand) {
+    return filled(
+        childCommand,
+        target.connection(),
+        book,
+        tasks,
+        log,
+        workers > 0 ? FAN_OUT_ARG + workers : String.valueOf(chains));
+  }
+
+  /** A child command {@code template} with its placeholders replaced. */
+  static List<String> filled(
+      List<String> template, String connection, String book, int tasks, Path log, String chains) {
+    List<String> cmd = new ArrayList<>(template.size());
+    for (String s : template) {
       cmd.add(
-          s.replace(CONNECTION, target.connection())
+          s.replace(CONNECTION, connection)
               .replace(BOOK, book)
               .replace(TASKS, String.valueOf(tasks))
               .replace(EXEC_LOG, log.toString())
-              .replace(CHAINS, workers > 0 ? FAN_OUT_ARG + workers : String.valueOf(chains)));
+              .replace(CHAINS, chains));
     }
     return cmd;
   }

@@ -33,17 +33,11 @@ class SnapshotChildCommandTest {
 
     // -Xshare:on refuses to start a JVM that cannot map the archive: a child that runs its chain
     // to the end with it used the archive.
-    List<String> strict = new ArrayList<>();
-    for (String a : cmd) {
-      strict.add(
-          a.equals("-Xshare:auto")
-              ? "-Xshare:on"
-              : a.replace(KillCampaign.CONNECTION, "sqlite:///" + dir.resolve("s.db"))
-                  .replace(KillCampaign.BOOK, "b")
-                  .replace(KillCampaign.TASKS, "5")
-                  .replace(KillCampaign.EXEC_LOG, dir.resolve("exec.log").toString())
-                  .replace(KillCampaign.CHAINS, "1"));
-    }
+    List<String> strict =
+        new ArrayList<>(
+            KillCampaign.filled(
+                cmd, "sqlite:///" + dir.resolve("s.db"), "b", 5, dir.resolve("exec.log"), "1"));
+    strict.replaceAll(a -> a.equals("-Xshare:auto") ? "-Xshare:on" : a);
     assertThat(strict).contains("-Xshare:on");
     Process p = new ProcessBuilder(strict).redirectErrorStream(true).start();
     String out = new String(p.getInputStream().readAllBytes());
