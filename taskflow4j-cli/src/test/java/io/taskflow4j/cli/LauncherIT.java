@@ -39,6 +39,14 @@ class LauncherIT {
 
   /** A fake mvn: terminal codes and chatter on both streams, then the jar (or exit 1). */
   private void fakeMaven(boolean succeeds) throws Exception {
+    fakeMaven(succeeds, false);
+  }
+
+  /**
+   * As {@link #fakeMaven(boolean)}; {@code keepsAnUpToDateJar}: like Maven when nothing the command
+   * is built from changed, a jar already there is left as it is (its time too).
+   */
+  private void fakeMaven(boolean succeeds, boolean keepsAnUpToDateJar) throws Exception {
     String jarName = Jar.path().getFileName().toString();
     String script =
         "#!/bin/sh\n"
@@ -48,11 +56,12 @@ class LauncherIT {
             + "printf '\\033[0m\\033[1m[INFO] Building taskflow4j\\033[m\\n'\n"
             + "printf '\\033[1;33m[WARNING] something\\033[0m\\n' >&2\n"
             + (succeeds
-                ? "mkdir -p taskflow4j-cli/target && cp '"
+                ? (keepsAnUpToDateJar ? "[ -f taskflow4j-cli/target/" + jarName + " ] || " : "")
+                    + "{ mkdir -p taskflow4j-cli/target && cp '"
                     + Jar.path()
                     + "' taskflow4j-cli/target/"
                     + jarName
-                    + "\n"
+                    + "; }\n"
                     + "printf '\\033[0m\\033[0m'\n"
                 : "printf '\\033[1;31m[ERROR] BUILD FAILURE\\033[0m\\n'\nexit 1\n");
     Path mvn = bin.resolve("mvn");
@@ -120,6 +129,32 @@ class LauncherIT {
     assertThat(Files.readAllLines(calls)).as("built again").hasSize(2);
 
     launch("--version").expect(ExitCodes.OK);
+    assertThat(Files.readAllLines(calls)).as("and only once").hasSize(2);
+  }
+
+  /**
+   * A source of a module the command is not built from (a test tool, a benchmark) changed: Maven
+   * finds the jar up to date and leaves it as it was, older than that source. One build must be
+   * enough all the same, not one at every call.
+   */
+  @Test
+  void aChangeTheJarDoesNotUseBuildsOnceNotAtEveryCall() throws Exception {
+    fakeMaven(true, true);
+    launch("--version").expect(ExitCodes.OK);
+    Path jar = root.resolve("taskflow4j-cli/target/" + Jar.path().getFileName());
+    Path source =
+        Files.createDirectories(root.resolve("taskflow4j-chaos/src/main/java"))
+            .resolve("Changed.java");
+    Files.writeString(source, "class Changed {}\n");
+    Files.setLastModifiedTime(
+        source,
+        java.nio.file.attribute.FileTime.fromMillis(Files.getLastModifiedTime(jar).toMillis() + 1));
+
+    launch("--version").expect(ExitCodes.OK);
+    assertThat(Files.readAllLines(calls)).as("built again").hasSize(2);
+    Cli.Result next = launch("--version");
+    next.expect(ExitCodes.OK);
+    assertThat(next.err()).isEmpty();
     assertThat(Files.readAllLines(calls)).as("and only once").hasSize(2);
   }
 
