@@ -294,6 +294,25 @@ public final class Compare {
    */
   static final double FIRST_WARM_UP_SECONDS = 8;
 
+  /** The tasks the timed runs at one size of a store without a disk add up to (at most). */
+  static final int IN_MEMORY_TASKS = 100_000;
+
+  /**
+   * How many timed runs measure {@code store} at size {@code n} (fewer once 20 s are spent). A
+   * store on a disk: 5 up to N = 1,000, 3 up to 10,000, then 1. Without a disk (none, {@code
+   * memory://}) a run at N = 1,000 takes a few milliseconds, and the median of 5 such runs moved by
+   * 2–3x from one harness run to the next, which is what the flatness goal divides by: so as many
+   * runs as add up to {@link #IN_MEMORY_TASKS} tasks (100 at N = 1,000), at least 5, and 3 at N =
+   * 100,000. (Not more tasks than that: a {@code memory://} store keeps every run's flow, and more
+   * of them would slow the later runs.)
+   */
+  static int timedRuns(Tf4jSide.Store store, int n) {
+    if (store.template() == null || store.template().startsWith("memory:")) {
+      return n >= IN_MEMORY_TASKS ? 3 : Math.max(5, IN_MEMORY_TASKS / n);
+    }
+    return n <= 1000 ? 5 : n <= 10_000 ? 3 : 1;
+  }
+
   private void runTaskflow4j() {
     if (opt.warmUp) {
       log("taskflow4j: JIT warm-up ...");
@@ -308,7 +327,7 @@ public final class Compare {
       for (Tf4jSide.Store s : stores(wl, pgUp ? opt.postgresql : null, opt.extraStores)) {
         boolean first = true;
         for (int n : tf4jSizes(s)) {
-          int runs = n <= 1000 ? 5 : n <= 10_000 ? 3 : 1;
+          int runs = timedRuns(s, n);
           log(String.format("taskflow4j %s %s (%s) N=%d ...", wl, s.backend(), s.durability(), n));
           // The store's code compiled before its first size; the later ones only need a touch.
           double warmUp = !opt.warmUp ? 0 : first ? FIRST_WARM_UP_SECONDS : 1;
