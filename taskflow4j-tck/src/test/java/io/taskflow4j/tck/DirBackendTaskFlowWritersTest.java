@@ -52,7 +52,7 @@ import org.junit.jupiter.api.io.TempDir;
 class DirBackendTaskFlowWritersTest {
   // TaskFlow writes a new record of its own keys: every key of ours goes.
   private static final List<String> OUR_KEYS =
-      List.of("tf4j_seal", "revision", "seq", "next_seq", "parent");
+      List.of("tf4j_seal", "tf4j_crc", "revision", "seq", "next_seq", "parent");
 
   @TempDir Path tmp;
   DirBackend backend;

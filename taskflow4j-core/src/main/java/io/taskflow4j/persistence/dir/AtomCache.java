@@ -38,9 +38,18 @@ final class AtomCache {
 
   /**
    * A remembered record: its header (a marker's, when one lies over the metadata), the revision of
-   * its metadata file, and the identity of that file when it was read or written.
+   * its metadata file, and the identity of that file when it was read or written. {@code
+   * markerReady}: the atom's marker file exists and its name is durable (this backend made it with
+   * the atom, {@code durability=power}), so a commit frame written there and synced survives a
+   * power loss (see AtomMarker).
    */
-  record Entry(Header header, long metadataRevision, Object fileKey, long size, FileTime modified) {
+  record Entry(
+      Header header,
+      long metadataRevision,
+      Object fileKey,
+      long size,
+      FileTime modified,
+      boolean markerReady) {
     boolean sameFile(BasicFileAttributes a) {
       return a.size() == size
           && Objects.equals(a.fileKey(), fileKey)
@@ -86,16 +95,27 @@ final class AtomCache {
 
   /**
    * Remembers {@code header} as the record of {@code uuid}, whose metadata file (of revision {@code
-   * metadataRevision}) has the attributes {@code file} now.
+   * metadataRevision}) has the attributes {@code file} now; {@code markerReady}: see {@link Entry}.
    */
-  void put(String uuid, Header header, long metadataRevision, BasicFileAttributes file) {
+  void put(
+      String uuid,
+      Header header,
+      long metadataRevision,
+      BasicFileAttributes file,
+      boolean markerReady) {
     if (file == null || file.fileKey() == null) {
       entries.remove(uuid); // no way to tell this file from a later one
       return;
     }
     entries.put(
         uuid,
-        new Entry(header, metadataRevision, file.fileKey(), file.size(), file.lastModifiedTime()));
+        new Entry(
+            header,
+            metadataRevision,
+            file.fileKey(),
+            file.size(),
+            file.lastModifiedTime(),
+            markerReady));
   }
 
   /** Forgets everything (objects removed, a write failed half-way). */

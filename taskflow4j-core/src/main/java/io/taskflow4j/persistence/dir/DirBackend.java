@@ -94,6 +94,11 @@ public final class DirBackend implements Backend {
   private final BackendConf conf;
   private final DirStore store;
 
+  /** What waits for its sync after a commit ({@code durability=power}); for tests. */
+  MetadataSyncer metadataSyncer() {
+    return store.writer.syncer;
+  }
+
   /**
    * Makes a backend from its configuration, without touching the directory.
    *

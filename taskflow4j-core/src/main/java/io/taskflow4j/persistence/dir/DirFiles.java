@@ -45,8 +45,14 @@ import java.util.EnumSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The file-system primitives of a {@link DirStore} with the store's options applied (permissions,
@@ -127,8 +133,16 @@ final class DirFiles {
   }
 
   void writeNewFile(Path file, byte[] data) {
+    writeNewFile(file, data, sync);
+  }
+
+  /**
+   * Writes a new file, synced only when {@code andSync} (a batch syncs its files together: {@link
+   * #syncAll}).
+   */
+  void writeNewFile(Path file, byte[] data, boolean andSync) {
     try {
-      AtomicFiles.writeNew(file, data, sync, hookSteps, fileAttrs);
+      AtomicFiles.writeNew(file, data, andSync, hookSteps, fileAttrs);
       if (chmodFile != null) {
         Files.setPosixFilePermissions(file, chmodFile);
       }
@@ -150,6 +164,142 @@ final class DirFiles {
       hook.after(Step.MARKER_WRITTEN, file);
     } catch (IOException e) {
       throw ioFailure("write the marker", file, e);
+    }
+  }
+
+  /**
+   * Writes a commit frame over an atom's marker file ({@link AtomMarker}) and syncs it: one
+   * overwrite of a file whose name is durable (made with its atom), so one flush of the disk's
+   * cache. The file must exist.
+   */
+  void commitMarker(Path file, byte[] data) {
+    try (FileChannel ch = FileChannel.open(file, REWRITE_OPEN)) {
+      ByteBuffer buf = ByteBuffer.wrap(data);
+      while (buf.hasRemaining()) {
+        ch.write(buf, buf.position());
+      }
+      hook.after(Step.MARKER_WRITTEN, file);
+      ch.force(false);
+      hook.after(Step.FILE_SYNCED, file);
+    } catch (IOException e) {
+      throw ioFailure("commit the marker", file, e);
+    }
+  }
+
+  /**
+   * Syncs a file's bytes ({@code fdatasync}): the metadata of an atom rewritten in place after its
+   * commit frame. {@code false} when the file is gone (its atom was deleted).
+   */
+  boolean syncData(Path file) {
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+      ch.force(false);
+      return true;
+    } catch (NoSuchFileException | NotDirectoryException e) {
+      return false;
+    } catch (IOException e) {
+      throw ioFailure("fsync", file, e);
+    }
+  }
+
+  /** Threads that sync the files of one batch at once ({@link #syncAll}). */
+  static final int SYNC_THREADS = 16;
+
+  private static final ExecutorService SYNC_POOL = syncPool();
+
+  private static ExecutorService syncPool() {
+    AtomicInteger n = new AtomicInteger();
+    ThreadPoolExecutor pool =
+        new ThreadPoolExecutor(
+            SYNC_THREADS,
+            SYNC_THREADS,
+            10,
+            TimeUnit.SECONDS,
+            new LinkedBlockingQueue<>(),
+            r -> {
+              Thread t = new Thread(r, "taskflow4j-dir-fsync-" + n.incrementAndGet());
+              t.setDaemon(true);
+              return t;
+            });
+    pool.allowCoreThreadTimeOut(true);
+    return pool;
+  }
+
+  /**
+   * Syncs {@code written} (new files) and then, where folders can be synced, {@code dirs}, many at
+   * once: on a journaling file system syncs that wait together share the journal's commits, so a
+   * batch of new objects (a flow's atoms) costs a few commits rather than two per object. Returns
+   * once all are synced; the hook sees each, from this thread, after all are done.
+   *
+   * @throws StorageException naming the first file that could not be synced
+   */
+  void syncAll(List<Path> written, List<Path> dirs) {
+    List<Path> all = new ArrayList<>(written);
+    if (syncDirs) {
+      all.addAll(dirs);
+    }
+    int threads = Math.min(SYNC_THREADS, all.size());
+    List<Future<?>> parts = new ArrayList<>(threads);
+    int per = (all.size() + threads - 1) / Math.max(1, threads);
+    for (int from = 0; from < all.size(); from += per) {
+      List<Path> part = all.subList(from, Math.min(all.size(), from + per));
+      parts.add(
+          SYNC_POOL.submit(
+              () -> {
+                for (Path p : part) {
+                  try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
+                    ch.force(true);
+                  } catch (IOException e) {
+                    throw ioFailure("fsync", p, e);
+                  }
+                }
+                return null;
+              }));
+    }
+    StorageException failed = null;
+    for (Future<?> f : parts) {
+      try {
+        f.get();
+      } catch (ExecutionException e) {
+        if (failed == null) {
+          failed =
+              e.getCause() instanceof StorageException se
+                  ? se
+                  : new StorageException("could not fsync: " + e.getCause(), e.getCause());
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new StorageException("interrupted while syncing " + all.size() + " files", e);
+      }
+    }
+    if (failed != null) {
+      throw failed;
+    }
+    try {
+      for (Path p : written) {
+        hook.after(Step.FILE_SYNCED, p);
+      }
+      if (syncDirs) {
+        for (Path d : dirs) {
+          hook.after(Step.DIR_SYNCED, d);
+        }
+      }
+    } catch (IOException e) {
+      throw ioFailure("fsync", root, e);
+    }
+  }
+
+  /**
+   * Makes an empty file (an atom's marker file in its staged directory, whose sync makes its name
+   * durable). Not synced: it holds nothing.
+   */
+  void createEmpty(Path file) {
+    try {
+      Files.createFile(file, fileAttrs);
+      if (chmodFile != null) {
+        Files.setPosixFilePermissions(file, chmodFile);
+      }
+    } catch (IOException e) {
+      throw ioFailure("create", file, e);
     }
   }
 
@@ -520,6 +670,14 @@ final class DirFiles {
    */
   static byte[] readIfExists(Path file) {
     return exists(file) ? readOrNull(file) : null;
+  }
+
+  /**
+   * {@code file}'s bytes, or {@code null} when it is missing or empty: for an atom's marker file,
+   * made empty with the atom when {@code durability=power} (one {@code stat}, as {@link #exists}).
+   */
+  static byte[] readIfNonEmpty(Path file) {
+    return file.toFile().length() > 0 ? readOrNull(file) : null;
   }
 
   static byte[] readOrNull(Path file) {

@@ -2,6 +2,7 @@ package io.taskflow4j.persistence.dir;
 
 import static io.taskflow4j.persistence.dir.DirFiles.readOrNull;
 import static io.taskflow4j.persistence.dir.DirStore.CONTENT_REVISION_BASE;
+import static io.taskflow4j.persistence.dir.DirStore.K_CRC;
 import static io.taskflow4j.persistence.dir.DirStore.K_CREATED_AT;
 import static io.taskflow4j.persistence.dir.DirStore.K_NEXT_SEQ;
 import static io.taskflow4j.persistence.dir.DirStore.K_PARENT;
@@ -36,6 +37,7 @@ import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.UUID;
+import java.util.zip.CRC32C;
 
 /**
  * The records of a {@link DirStore} as bytes and back: TaskFlow's JSON plus our bookkeeping keys
@@ -140,6 +142,7 @@ final class DirFormat {
    * each to {@code reader}, which reads or skips its value; a record that is not one is damaged.
    */
   private static void forEachField(Path file, byte[] raw, FieldReader reader) {
+    checkSum(file, raw);
     try (JsonParser p = Json.mapper().getFactory().createParser(raw)) {
       if (p.nextToken() != JsonToken.START_OBJECT) {
         throw corrupt(file, "it does not hold a JSON object", null);
@@ -438,6 +441,62 @@ final class DirFormat {
    * An atom's record; {@code sealed} for one rewritten in place, which starts with its revision
    * ({@link DirStore#K_SEAL}) as well as ending with it.
    */
+  /** {@code ,"tf4j_crc":"}: what comes before a record's checksum. */
+  private static final byte[] CRC_KEY =
+      (",\"" + K_CRC + "\":\"").getBytes(StandardCharsets.US_ASCII);
+
+  /** The length of a record's checksum suffix: the key, eight hex digits, {@code "}}. */
+  private static final int CRC_SUFFIX = CRC_KEY.length + 10;
+
+  /**
+   * {@code json} (an object) with its checksum as its last key ({@link DirStore#K_CRC}): the CRC32C
+   * of every byte before that key.
+   */
+  static byte[] withChecksum(byte[] json) {
+    int body = json.length - 1; // up to the closing brace
+    CRC32C crc = new CRC32C();
+    crc.update(json, 0, body);
+    byte[] hex = String.format("%08x\"}", crc.getValue()).getBytes(StandardCharsets.US_ASCII);
+    byte[] out = java.util.Arrays.copyOf(json, body + CRC_KEY.length + hex.length);
+    System.arraycopy(CRC_KEY, 0, out, body, CRC_KEY.length);
+    System.arraycopy(hex, 0, out, body + CRC_KEY.length, hex.length);
+    return out;
+  }
+
+  /**
+   * Checks a record's checksum when it ends with one (spaces after it allowed); a record without
+   * one (TaskFlow's, or written before checksums) is not checked here.
+   *
+   * @throws CorruptRecordException when it does not match: read half-written, or damaged
+   */
+  static void checkSum(Path file, byte[] raw) {
+    int end = raw.length;
+    while (end > 0 && (raw[end - 1] == ' ' || raw[end - 1] == '\n')) {
+      end--;
+    }
+    int start = end - CRC_SUFFIX;
+    if (start < 1
+        || raw[end - 1] != '}'
+        || raw[end - 2] != '"'
+        || !java.util.Arrays.equals(
+            raw, start, start + CRC_KEY.length, CRC_KEY, 0, CRC_KEY.length)) {
+      return;
+    }
+    long stored;
+    try {
+      stored =
+          Long.parseLong(new String(raw, start + CRC_KEY.length, 8, StandardCharsets.US_ASCII), 16);
+    } catch (NumberFormatException e) {
+      stored = -1;
+    }
+    CRC32C crc = new CRC32C();
+    crc.update(raw, 0, start);
+    if (crc.getValue() != stored) {
+      throw corrupt(
+          file, "its checksum does not match: it was read half-written, or is damaged", null);
+    }
+  }
+
   static byte[] atomJson(AtomDetail ad, long revision, long seq, String parent, boolean sealed) {
     Map<String, Object> m = new LinkedHashMap<>();
     if (sealed) {
@@ -451,7 +510,7 @@ final class DirFormat {
     if (parent != null) {
       m.put(K_PARENT, parent);
     }
-    return Json.writeBytes(m);
+    return sealed ? withChecksum(Json.writeBytes(m)) : Json.writeBytes(m);
   }
 
   /** The header of an object's metadata file, or {@code null} when it has none. */

@@ -161,6 +161,14 @@ final class DirStore {
    */
   static final String K_SEAL = "tf4j_seal";
 
+  /**
+   * The last key of an atom record rewritten in place: the CRC32C of the record's bytes before it.
+   * The seals catch a read that took the start of one write and the end of another; a read that
+   * took new bytes, then old, then new again (two threads copying the same page at once) can have
+   * both seals new, and only the checksum tells.
+   */
+  static final String K_CRC = "tf4j_crc";
+
   static final String K_CREATED_AT = "created_at";
   static final String K_UPDATED_AT = "updated_at";
   static final int MAX_ID_BYTES = 200;
@@ -256,8 +264,12 @@ final class DirStore {
       l = storeLock;
       storeLock = null;
     }
-    if (l != null) {
-      l.release();
+    try {
+      writer.syncer.close(); // what this backend wrote in place, synced before it goes
+    } finally {
+      if (l != null) {
+        l.release();
+      }
     }
   }
 

@@ -33,12 +33,14 @@ public interface DirWriteHook {
     DELETED,
     /**
      * An atom's RUNNING or REVERTING marker was written in place (never synced; a marker cut here
-     * is ignored by readers).
+     * is ignored by readers), or, with {@code durability=power}, a commit frame was, before its
+     * sync ({@link #FILE_SYNCED} follows).
      */
     MARKER_WRITTEN,
     /**
-     * An atom's record was rewritten over itself, whole, in one write of at most one page (only
-     * with {@code durability=process}; a cut before it leaves the record as it was).
+     * An atom's record was rewritten over itself, whole, in one write of at most one page (with
+     * {@code durability=process}; with {@code power}, after its commit frame was synced. A cut
+     * before it leaves the record as it was, or as its synced commit frame holds it).
      */
     RECORD_REWRITTEN
   }

@@ -97,6 +97,7 @@ final class DirWriter {
     this.flows = root.resolve(FLOWS);
     this.atoms = root.resolve(ATOMS);
     this.staging = root.resolve(STAGING);
+    this.syncer = new MetadataSyncer(files);
   }
 
   /** One object to write (a full metadata file) and the child links it gains. */
@@ -108,6 +109,8 @@ final class DirWriter {
     final List<Link> newLinks;
     // An atom's header as written, remembered once it is in place; null for other records.
     final Header written;
+    // An existing atom's marker file has a durable name (see AtomCache.Entry#markerReady).
+    boolean markerReady;
     Path prepared;
 
     ObjWrite(Kind kind, String uuid, byte[] data, boolean isNew, List<Link> newLinks) {
@@ -140,6 +143,9 @@ final class DirWriter {
 
   // What this backend last wrote or checked of atom records; only with the store lock held.
   final AtomCache cache = new AtomCache();
+
+  // Metadata files written in place after their commit frame, to be synced (durability=power).
+  final MetadataSyncer syncer;
 
   // While a replacement writes (store lock held): the atoms of the book it replaces, which may
   // change type or flow. Null otherwise.
@@ -266,6 +272,7 @@ final class DirWriter {
    * keeps the record times it carries (when it carries them); else they are stamped now.
    */
   private LogBook saveLocked(Txn txn, LogBook book, boolean replace) {
+    syncer.drain(); // as updateFlowDetails does
     Path bookDir = books.resolve(book.uuid());
     lockObjects(objectDirs(bookDir, book), txn);
     BookHeader old = bookHeader(bookDir);
@@ -330,6 +337,9 @@ final class DirWriter {
         fence,
         "flow detail '" + fd.uuid() + "'",
         txn -> {
+          // A flow detail written (finished, say) after every record committed before it is
+          // durable in TaskFlow's layout, not only in its commit frame.
+          syncer.drain();
           List<Path> objects = new ArrayList<>();
           objects.add(flows.resolve(fd.uuid()));
           for (AtomDetail ad : fd.atoms()) {
@@ -364,6 +374,7 @@ final class DirWriter {
           AtomCache.Entry known = cache.get(ad.uuid(), metadata);
           Header h;
           long metadataRevision;
+          boolean commitFramed = false; // what the marker holds, when this backend does not know
           if (known != null) {
             // This backend wrote or checked it, and nobody wrote since.
             h = known.header();
@@ -378,32 +389,83 @@ final class DirWriter {
                       + "' not found; save it through its flow detail first");
             }
             metadataRevision = r.metadataRevision();
+            commitFramed = r.commitFramed();
+            if (r.committed()) {
+              // A commit frame holds a record its metadata lost or tore (a power loss): it goes
+              // over the metadata, synced, before anything overwrites the frame.
+              execute(
+                  List.of(new ObjWrite(Kind.ATOM, ad.uuid(), r.raw(), false, List.of(), h)), txn);
+              metadata = DirFiles.statOrNull(file);
+              metadataRevision = h.revision();
+              commitFramed = false;
+            }
           }
           WriteRules.checkAtom(ad, null, new Stored(h.parent(), h.revision(), h.type()));
           long rev = h.revision() + 1;
           Header written =
               new Header(rev, h.seq(), h.nextSeq(), h.parent(), ad.typeName(), h.createdAt());
-          boolean inPlace =
-              !files.sync && metadata != null && metadata.size() <= DirFiles.IN_PLACE_MAX;
-          byte[] json = DirFormat.atomJson(ad, rev, h.seq(), h.parent(), inPlace);
-          if (inPlace && json.length <= DirFiles.IN_PLACE_MAX) {
+          boolean power = files.sync;
+          boolean fits = metadata != null && metadata.size() <= DirFiles.IN_PLACE_MAX;
+          boolean markerReady = known != null && known.markerReady();
+          // Sealed when written in place, and always with power (a commit's torn write over the
+          // metadata is told by the seal it begins with: see AtomMarker).
+          byte[] json = DirFormat.atomJson(ad, rev, h.seq(), h.parent(), power || fits);
+          boolean inPlace = fits && json.length <= DirFiles.IN_PLACE_MAX;
+          if (!power && inPlace) {
             // durability=process: the record rewritten over itself, in one write, markers too (a
             // marker file, made at an atom's first marker, costs more than the write); sealed, so
             // that a reader racing the write can tell.
             files.rewriteInPlace(file, padded(json, (int) metadata.size()));
-            cache.put(ad.uuid(), written, rev, DirFiles.statOrNull(file));
+            cache.put(ad.uuid(), written, rev, DirFiles.statOrNull(file), false);
           } else if (isMarker(ad)) {
             // Laid over the metadata, which stays the atom's durable record: see AtomMarker.
+            keepCommitted(ad.uuid(), file, commitFramed);
             files.writeMarker(
                 dir.resolve(AtomMarker.MARKER), AtomMarker.encode(metadataRevision, json));
-            cache.put(ad.uuid(), written, metadataRevision, metadata);
+            cache.put(ad.uuid(), written, metadataRevision, metadata, markerReady);
+          } else if (markerReady && inPlace) {
+            // durability=power, an atom this backend made with its marker file: the record is
+            // committed in that file (one synced overwrite), then written over the metadata in
+            // place, synced in the background (see AtomMarker, MetadataSyncer).
+            keepCommitted(ad.uuid(), file, false);
+            files.commitMarker(
+                dir.resolve(AtomMarker.MARKER), AtomMarker.encodeCommit(metadataRevision, json));
+            files.rewriteInPlace(file, padded(json, (int) metadata.size()));
+            cache.put(ad.uuid(), written, rev, DirFiles.statOrNull(file), true);
+            syncer.add(ad.uuid(), file);
           } else {
-            execute(
-                List.of(new ObjWrite(Kind.ATOM, ad.uuid(), json, false, List.of(), written)), txn);
+            ObjWrite w = new ObjWrite(Kind.ATOM, ad.uuid(), json, false, List.of(), written);
+            w.markerReady = markerReady;
+            execute(List.of(w), txn);
           }
           return ad.withRevision(rev);
         });
   }
+
+  /**
+   * Before an atom's marker file is overwritten: its metadata synced if the commit frame there may
+   * be the only durable copy of its record. This backend knows which of its commits wait for that
+   * sync ({@link MetadataSyncer}); of a frame another writer left ({@code commitFramed}, read when
+   * this backend did not know the atom) it cannot tell, so that metadata is synced too.
+   */
+  private void keepCommitted(String uuid, Path metadataFile, boolean commitFramed) {
+    syncer.syncNow(uuid);
+    if (commitFramed && files.sync && files.syncData(metadataFile)) {
+      try {
+        files.hook.after(DirWriteHook.Step.FILE_SYNCED, metadataFile);
+      } catch (java.io.IOException e) {
+        throw DirFiles.ioFailure("fsync", metadataFile, e);
+      }
+    }
+  }
+
+  /**
+   * The size an atom's record is padded to when it is made with {@code durability=power}: room for
+   * the records a task's run writes over it in place (a result with its meta is some 500 bytes), so
+   * that those writes do not change the file's size, whose sync would then also commit the file
+   * system's journal.
+   */
+  static final int COMMIT_ROOM = 1024;
 
   /** {@code json} padded with spaces to {@code length} bytes when it is shorter. */
   private static byte[] padded(byte[] json, int length) {
@@ -453,7 +515,9 @@ final class DirWriter {
             new ObjWrite(
                 Kind.ATOM,
                 a.ad.uuid(),
-                atomJson(a.ad, a.newRev, a.seq, fd.uuid()),
+                files.sync
+                    ? padded(atomJson(a.ad, a.newRev, a.seq, fd.uuid(), true), COMMIT_ROOM)
+                    : atomJson(a.ad, a.newRev, a.seq, fd.uuid()),
                 a.header == null,
                 List.of(),
                 new Header(a.newRev, a.seq, -1, fd.uuid(), a.ad.typeName(), null)));
@@ -606,8 +670,18 @@ final class DirWriter {
     if (writes.isEmpty()) {
       return;
     }
-    for (ObjWrite w : writes) {
-      prepare(w, txn);
+    if (files.sync && writes.size() >= BATCH_SYNC_MIN) {
+      // Written first, then synced all at once (DirFiles#syncAll): still each file and staged
+      // directory synced before anything is renamed into place.
+      Batch batch = new Batch();
+      for (ObjWrite w : writes) {
+        prepare(w, txn, batch);
+      }
+      files.syncAll(batch.files, batch.dirs);
+    } else {
+      for (ObjWrite w : writes) {
+        prepare(w, txn, null);
+      }
     }
     for (ObjWrite w : writes) {
       commit(w, txn);
@@ -615,17 +689,43 @@ final class DirWriter {
     syncDirs(txn);
   }
 
-  private void prepare(ObjWrite w, Txn txn) {
+  /** Writes at least this many objects at a time sync their files together. */
+  static final int BATCH_SYNC_MIN = 4;
+
+  /** The files and staged directories a batch of writes syncs together. */
+  private static final class Batch {
+    final List<Path> files = new ArrayList<>();
+    final List<Path> dirs = new ArrayList<>();
+  }
+
+  /**
+   * Writes an object's new file (and, when it is new, its staged directory) outside the store;
+   * synced here unless {@code batch} collects what to sync.
+   */
+  private void prepare(ObjWrite w, Txn txn, Batch batch) {
+    boolean syncNow = files.sync && batch == null;
     if (w.isNew) {
       files.ensureStaging();
       Path staged = staging.resolve(files.tempName(w.kind));
       files.mkdir(staged);
       txn.temps.add(staged);
-      files.writeNewFile(staged.resolve(METADATA), w.data);
+      if (w.kind == Kind.ATOM && files.sync) {
+        // Its marker file, empty, made now so that its name is durable with the directory's
+        // (synced below): a commit frame then costs one overwrite synced (see AtomMarker). Made
+        // before the record, whose sync then commits it too on a journaling file system, so
+        // that the directory's sync below has nothing left to commit.
+        files.createEmpty(staged.resolve(AtomMarker.MARKER));
+      }
+      files.writeNewFile(staged.resolve(METADATA), w.data, syncNow);
       for (Link c : w.newLinks) {
         files.symlink(staged.resolve(c.name()), linkTarget(w.kind, c.name()), c.position());
       }
-      files.syncDir(staged);
+      if (batch == null) {
+        files.syncDir(staged);
+      } else {
+        batch.files.add(staged.resolve(METADATA));
+        batch.dirs.add(staged);
+      }
       w.prepared = staged;
     } else {
       // In the staging directory, not the object's: TaskFlow lists an object directory's
@@ -633,7 +733,7 @@ final class DirWriter {
       Path temp = staging.resolve(files.tempName(null));
       txn.temps.add(temp);
       try {
-        files.writeNewFile(temp, w.data);
+        files.writeNewFile(temp, w.data, syncNow);
       } catch (StorageException e) {
         if (!(e.getCause() instanceof NoSuchFileException) || Files.isDirectory(staging)) {
           throw e;
@@ -641,7 +741,10 @@ final class DirWriter {
         // Someone removed the staging directory (it is never checked per write: one syscall
         // less on the hot path); make it again.
         files.ensureStaging();
-        files.writeNewFile(temp, w.data);
+        files.writeNewFile(temp, w.data, syncNow);
+      }
+      if (batch != null) {
+        batch.files.add(temp);
       }
       w.prepared = temp;
     }
@@ -680,7 +783,11 @@ final class DirWriter {
     }
     if (w.written != null) {
       cache.put(
-          w.uuid, w.written, w.written.revision(), DirFiles.statOrNull(objDir.resolve(METADATA)));
+          w.uuid,
+          w.written,
+          w.written.revision(),
+          DirFiles.statOrNull(objDir.resolve(METADATA)),
+          w.isNew ? files.sync : w.markerReady);
     }
   }
 
