@@ -456,7 +456,9 @@ final class DirFormat {
     int body = json.length - 1; // up to the closing brace
     CRC32C crc = new CRC32C();
     crc.update(json, 0, body);
-    byte[] hex = String.format("%08x\"}", crc.getValue()).getBytes(StandardCharsets.US_ASCII);
+    byte[] hex =
+        String.format(java.util.Locale.ROOT, "%08x\"}", crc.getValue())
+            .getBytes(StandardCharsets.US_ASCII);
     byte[] out = java.util.Arrays.copyOf(json, body + CRC_KEY.length + hex.length);
     System.arraycopy(CRC_KEY, 0, out, body, CRC_KEY.length);
     System.arraycopy(hex, 0, out, body + CRC_KEY.length, hex.length);
