@@ -188,16 +188,23 @@ final class DirFiles {
 
   /**
    * Syncs a file's bytes ({@code fdatasync}): the metadata of an atom rewritten in place after its
-   * commit frame. {@code false} when the file is gone (its atom was deleted).
+   * commit frame; the hook sees it when {@code hooked} (only the writing thread calls the hook). A
+   * file that is gone (its atom was deleted) is not synced.
    */
-  boolean syncData(Path file) {
+  void syncData(Path file, boolean hooked) {
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
       ch.force(false);
-      return true;
     } catch (NoSuchFileException | NotDirectoryException e) {
-      return false;
+      return;
     } catch (IOException e) {
       throw ioFailure("fsync", file, e);
+    }
+    if (hooked) {
+      try {
+        hook.after(Step.FILE_SYNCED, file);
+      } catch (IOException e) {
+        throw ioFailure("fsync", file, e);
+      }
     }
   }
 

@@ -450,12 +450,8 @@ final class DirWriter {
    */
   private void keepCommitted(String uuid, Path metadataFile, boolean commitFramed) {
     syncer.syncNow(uuid);
-    if (commitFramed && files.sync && files.syncData(metadataFile)) {
-      try {
-        files.hook.after(DirWriteHook.Step.FILE_SYNCED, metadataFile);
-      } catch (java.io.IOException e) {
-        throw DirFiles.ioFailure("fsync", metadataFile, e);
-      }
+    if (commitFramed && files.sync) {
+      files.syncData(metadataFile, true);
     }
   }
 

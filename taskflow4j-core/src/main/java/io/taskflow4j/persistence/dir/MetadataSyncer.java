@@ -1,8 +1,6 @@
 package io.taskflow4j.persistence.dir;
 
 import io.taskflow4j.persistence.StorageException;
-import io.taskflow4j.persistence.dir.DirWriteHook.Step;
-import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.concurrent.BlockingQueue;
@@ -164,13 +162,7 @@ final class MetadataSyncer {
   }
 
   private void sync(Pending p, boolean hooked) {
-    if (files.syncData(p.file) && hooked) {
-      try {
-        files.hook.after(Step.FILE_SYNCED, p.file);
-      } catch (IOException e) {
-        throw DirFiles.ioFailure("fsync", p.file, e);
-      }
-    }
+    files.syncData(p.file, hooked);
     pending.remove(p.uuid, p);
   }
 }
