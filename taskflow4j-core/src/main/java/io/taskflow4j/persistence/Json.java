@@ -79,6 +79,21 @@ public final class Json {
           .build();
 
   /**
+   * The factory of {@link #readFrozen}'s parsers: the mapper's limits, without its duplicate-key
+   * detection (a hash set per object, a fifth of a stored atom's read), which {@link #readFrozen}
+   * does itself on the keys it collects anyway; a document it refuses goes to the mapper, whose
+   * error names the duplicate.
+   */
+  private static final JsonFactory FROZEN_READER =
+      JsonFactory.builder()
+          .streamReadConstraints(
+              StreamReadConstraints.builder()
+                  .maxStringLength(Integer.MAX_VALUE)
+                  .maxNestingDepth(MAX_DEPTH)
+                  .build())
+          .build();
+
+  /**
    * Used by {@link #normalize}: an object Jackson finds no property in would otherwise become
    * {@code {}} silently, losing the value; it must be an error naming the type instead.
    */
@@ -449,6 +464,10 @@ public final class Json {
 
   /** Writes a value as compact JSON text. */
   public static String write(Object value) {
+    String fast = FastJson.write(value);
+    if (fast != null) {
+      return fast;
+    }
     try {
       return MAPPER.writeValueAsString(value);
     } catch (JsonProcessingException e) {
@@ -458,6 +477,10 @@ public final class Json {
 
   /** Writes a value as compact UTF-8 JSON bytes. */
   public static byte[] writeBytes(Object value) {
+    String fast = FastJson.write(value); // never holds a surrogate: its UTF-8 is the mapper's
+    if (fast != null) {
+      return fast.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    }
     try {
       return MAPPER.writeValueAsBytes(value);
     } catch (JsonProcessingException e) {
@@ -474,7 +497,7 @@ public final class Json {
     if (text == null) {
       throw new IllegalArgumentException("not valid JSON: null instead of text");
     }
-    try (com.fasterxml.jackson.core.JsonParser p = MAPPER.getFactory().createParser(text)) {
+    try (com.fasterxml.jackson.core.JsonParser p = FROZEN_READER.createParser(text)) {
       return readFrozen(p);
     } catch (IOException | RuntimeException fast) {
       // the one-pass reader says only that it failed: the mapper says why
@@ -495,7 +518,7 @@ public final class Json {
     if (bytes == null) {
       throw new IllegalArgumentException("not valid JSON: null instead of bytes");
     }
-    try (com.fasterxml.jackson.core.JsonParser p = MAPPER.getFactory().createParser(bytes)) {
+    try (com.fasterxml.jackson.core.JsonParser p = FROZEN_READER.createParser(bytes)) {
       return readFrozen(p);
     } catch (IOException | RuntimeException fast) {
       // the one-pass reader says only that it failed: the mapper says why
@@ -533,10 +556,24 @@ public final class Json {
         {
           Object[] kv = null;
           int n = 0;
+          java.util.Set<String> seen = null; // the keys, once there are more than LINEAR_KEYS
           for (com.fasterxml.jackson.core.JsonToken k = p.nextToken();
               k == com.fasterxml.jackson.core.JsonToken.FIELD_NAME;
               k = p.nextToken()) {
             String name = p.currentName();
+            if (seen != null) {
+              if (!seen.add(name)) {
+                throw new IOException("duplicate key");
+              }
+            } else if (n > 0 && hasKey(kv, n, name)) {
+              throw new IOException("duplicate key");
+            } else if (n / 2 == LINEAR_KEYS) {
+              seen = new java.util.HashSet<>();
+              for (int i = 0; i < n; i += 2) {
+                seen.add((String) kv[i]);
+              }
+              seen.add(name);
+            }
             Object v = readFrozen(p, p.nextToken());
             if (kv == null) {
               kv = new Object[8];
@@ -584,6 +621,19 @@ public final class Json {
         throw new IOException("unexpected " + t);
     }
   }
+
+  /** Whether {@code name} is among the first {@code n / 2} keys of {@code kv}. */
+  private static boolean hasKey(Object[] kv, int n, String name) {
+    for (int i = 0; i < n; i += 2) {
+      if (name.equals(kv[i])) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Up to this many keys, a duplicate is looked for by comparison; beyond, in a set. */
+  private static final int LINEAR_KEYS = 16;
 
   private static String rootMessage(Throwable t) {
     Throwable root = t;

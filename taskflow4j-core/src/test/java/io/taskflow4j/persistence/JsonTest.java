@@ -566,6 +566,38 @@ class JsonTest {
   }
 
   @Test
+  void aDuplicateKeyIsRefusedInObjectsOfEverySizeAndDepth() {
+    for (int keys : new int[] {2, 15, 16, 17, 18, 40}) {
+      for (int dup = 1; dup < keys; dup += Math.max(1, keys / 5)) {
+        StringBuilder doc = new StringBuilder("{\"outer\": [1, {");
+        for (int i = 0; i < keys; i++) {
+          doc.append(i == 0 ? "" : ", ")
+              .append('"')
+              .append(i == dup ? "k0" : "k" + i)
+              .append("\": ")
+              .append(i);
+        }
+        String text = doc.append("}]}").toString();
+        assertThatThrownBy(() -> Json.read(text))
+            .as(text)
+            .isInstanceOf(IllegalArgumentException.class)
+            .hasMessageContaining("Duplicate field 'k0'");
+        assertThatThrownBy(() -> Json.read(text.getBytes(java.nio.charset.StandardCharsets.UTF_8)))
+            .isInstanceOf(IllegalArgumentException.class)
+            .hasMessageContaining("Duplicate field 'k0'");
+        String distinct = text.replace("\"k0\": " + dup, "\"k" + dup + "\": " + dup);
+        @SuppressWarnings("unchecked")
+        Map<String, Object> inner =
+            (Map<String, Object>) ((List<?>) ((Map<?, ?>) Json.read(distinct)).get("outer")).get(1);
+        assertThat(inner).hasSize(keys).containsEntry("k" + dup, dup);
+      }
+    }
+    // the same key in sibling and nested objects is no duplicate
+    assertThat(Json.read("{\"a\": {\"a\": 1}, \"b\": [{\"a\": 2}, {\"a\": 3}]}"))
+        .isEqualTo(Map.of("a", Map.of("a", 1), "b", List.of(Map.of("a", 2), Map.of("a", 3))));
+  }
+
+  @Test
   void readRejectsInvalidJson() {
     for (String bad : List.of("", "{", "{\"a\":}", "[1,]x", "nul", "{} trailing", "1 2")) {
       assertThatThrownBy(() -> Json.read(bad))

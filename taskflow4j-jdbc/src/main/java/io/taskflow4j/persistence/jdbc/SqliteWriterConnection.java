@@ -331,6 +331,47 @@ final class SqliteWriterConnection implements InvocationHandler {
       if (!lent) {
         throw new SQLException("statement is closed");
       }
+      Object[] a = args;
+      // The calls of every write, made directly: through reflection each paid an access check.
+      switch (a == null ? 0 : a.length) {
+        case 0:
+          switch (name) {
+            case "executeUpdate":
+              return statement.executeUpdate();
+            case "executeQuery":
+              return statement.executeQuery();
+            case "execute":
+              return statement.execute();
+            case "addBatch":
+              statement.addBatch();
+              return null;
+            case "executeBatch":
+              return statement.executeBatch();
+            default:
+              break;
+          }
+          break;
+        case 2:
+          switch (name) {
+            case "setString":
+              statement.setString((Integer) a[0], (String) a[1]);
+              return null;
+            case "setLong":
+              statement.setLong((Integer) a[0], (Long) a[1]);
+              return null;
+            case "setInt":
+              statement.setInt((Integer) a[0], (Integer) a[1]);
+              return null;
+            case "setNull":
+              statement.setNull((Integer) a[0], (Integer) a[1]);
+              return null;
+            default:
+              break;
+          }
+          break;
+        default:
+          break;
+      }
       try {
         return method.invoke(statement, args);
       } catch (InvocationTargetException e) {
