@@ -101,6 +101,12 @@ public final class Json {
       MAPPER.writer().with(SerializationFeature.FAIL_ON_EMPTY_BEANS);
 
   private static final FrozenMap EMPTY_MAP = new FrozenMap(new Object[0]);
+
+  /** The one empty frozen map. */
+  static Map<String, Object> emptyMap() {
+    return EMPTY_MAP;
+  }
+
   private static final TypeReference<Object> OBJECT = new TypeReference<>() {};
 
   private Json() {}
@@ -497,6 +503,15 @@ public final class Json {
     if (text == null) {
       throw new IllegalArgumentException("not valid JSON: null instead of text");
     }
+    Object fast = FastJson.read(text);
+    if (fast != FastJson.UNSUPPORTED) {
+      return fast;
+    }
+    return readWithParser(text);
+  }
+
+  /** {@link #read(String)} without {@link FastJson}: Jackson's parser, then its mapper. */
+  static Object readWithParser(String text) {
     try (com.fasterxml.jackson.core.JsonParser p = FROZEN_READER.createParser(text)) {
       return readFrozen(p);
     } catch (IOException | RuntimeException fast) {
@@ -518,6 +533,15 @@ public final class Json {
     if (bytes == null) {
       throw new IllegalArgumentException("not valid JSON: null instead of bytes");
     }
+    Object fast = FastJson.read(bytes);
+    if (fast != FastJson.UNSUPPORTED) {
+      return fast;
+    }
+    return readWithParser(bytes);
+  }
+
+  /** {@link #read(byte[])} without {@link FastJson}: Jackson's parser, then its mapper. */
+  static Object readWithParser(byte[] bytes) {
     try (com.fasterxml.jackson.core.JsonParser p = FROZEN_READER.createParser(bytes)) {
       return readFrozen(p);
     } catch (IOException | RuntimeException fast) {
