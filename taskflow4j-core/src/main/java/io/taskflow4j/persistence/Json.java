@@ -85,12 +85,10 @@ public final class Json {
    * error names the duplicate.
    */
   private static final JsonFactory FROZEN_READER =
-      JsonFactory.builder()
-          .streamReadConstraints(
-              StreamReadConstraints.builder()
-                  .maxStringLength(Integer.MAX_VALUE)
-                  .maxNestingDepth(MAX_DEPTH)
-                  .build())
+      MAPPER
+          .getFactory()
+          .rebuild()
+          .disable(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION)
           .build();
 
   /**

@@ -154,6 +154,17 @@ class FastJsonReadTest {
   }
 
   @Test
+  void aStringOverJacksonsDefaultLimitReadsBackOnEitherPath() {
+    String longText = "x".repeat(21_000_000);
+    // plain: the fast path; with a surrogate pair: Jackson's parser, which must keep no limit
+    for (String value : new String[] {longText, "\uD83D\uDE00" + longText}) {
+      String doc = Json.write(List.of(value));
+      assertThat(Json.read(doc)).isEqualTo(List.of(value));
+      assertThat(Json.readWithParser(doc)).isEqualTo(List.of(value));
+    }
+  }
+
+  @Test
   void randomDocumentsAndTheirMutantsReadAsBefore() {
     Random r = new Random(99);
     String alphabet = "{}[]\",:0123456789eE.+- tfnul\\/ab\u00e9\u0001\n";
