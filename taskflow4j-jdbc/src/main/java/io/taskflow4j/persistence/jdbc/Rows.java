@@ -259,7 +259,7 @@ final class Rows {
   static AtomDetail atom(ResultSet rs, String bookUuid) throws SQLException {
     String uuid = rs.getString("a_uuid");
     try {
-      // Read by key, never changed: an array map, without a hash table built per row.
+      // Read by key, never changed: an array map, not a linked hash map's node per column.
       Map<String, Object> m =
           ArrayMap.ofDistinct(
               new Object[] {
