@@ -51,4 +51,60 @@ public final class Timestamps {
     }
     return b.append(value);
   }
+
+  /**
+   * The first {@code end} characters of {@code s} read as {@code yyyy-MM-dd[T ]HH:mm:ss[.f{1,9}]},
+   * naive UTC, without a formatter: the shape every store and engine writes, read for every atom a
+   * flow or a statistics pass loads. {@code null} for any other text or a field out of range
+   * (February 30th, 24:00), which the caller then gives to a formatter.
+   */
+  public static Instant parseLocal(String s, int end) {
+    if (end != 19 && (end < 21 || end > 29)) {
+      return null;
+    }
+    char t = s.charAt(10);
+    if (s.charAt(4) != '-'
+        || s.charAt(7) != '-'
+        || (t != 'T' && t != ' ')
+        || s.charAt(13) != ':'
+        || s.charAt(16) != ':'
+        || (end > 19 && s.charAt(19) != '.')) {
+      return null;
+    }
+    int year = number(s, 0, 4);
+    int month = number(s, 5, 2);
+    int day = number(s, 8, 2);
+    int hour = number(s, 11, 2);
+    int minute = number(s, 14, 2);
+    int second = number(s, 17, 2);
+    int nano = 0;
+    if (end > 19) {
+      nano = number(s, 20, end - 20);
+      for (int k = end - 20; k < 9 && nano >= 0; k++) {
+        nano *= 10;
+      }
+    }
+    if ((year | month | day | hour | minute | second | nano) < 0) {
+      return null;
+    }
+    try {
+      return java.time.LocalDateTime.of(year, month, day, hour, minute, second, nano)
+          .toInstant(java.time.ZoneOffset.UTC);
+    } catch (java.time.DateTimeException e) {
+      return null;
+    }
+  }
+
+  /** The decimal number of {@code len} ASCII digits at {@code at}, or -1 if one is no digit. */
+  private static int number(String s, int at, int len) {
+    int v = 0;
+    for (int i = at; i < at + len; i++) {
+      char c = s.charAt(i);
+      if (c < '0' || c > '9') {
+        return -1;
+      }
+      v = v * 10 + (c - '0');
+    }
+    return v;
+  }
 }

@@ -108,7 +108,7 @@ public final class TaskFlowFormat {
           "invalid time " + v + ": expected an ISO-8601 string or a marshalled time dict");
     }
     String s = text.strip();
-    Instant fast = localTime(s);
+    Instant fast = io.taskflow4j.internal.Timestamps.parseLocal(s, s.length());
     return fast != null ? fast : parseIsoTime(s);
   }
 
@@ -129,63 +129,6 @@ public final class TaskFlowFormat {
           "invalid time '" + s + "': expected ISO-8601 such as 2020-01-02T03:04:05.123456[+00:00]",
           e);
     }
-  }
-
-  /**
-   * The common shape of a stored time, {@code 2026-01-02 03:04:05[.123456]} (or with a {@code T}),
-   * naive UTC, read without the formatter, which cost as much as the rest of an atom's row; {@code
-   * null} for any other text or a field out of range, which {@link #parseIsoTime} then reads or
-   * refuses as before.
-   */
-  static Instant localTime(String s) {
-    int n = s.length();
-    if (n != 19 && (n < 21 || n > 29)) {
-      return null;
-    }
-    char t = s.charAt(10);
-    if (s.charAt(4) != '-'
-        || s.charAt(7) != '-'
-        || (t != 'T' && t != ' ')
-        || s.charAt(13) != ':'
-        || s.charAt(16) != ':'
-        || (n > 19 && s.charAt(19) != '.')) {
-      return null;
-    }
-    int year = number(s, 0, 4);
-    int month = number(s, 5, 2);
-    int day = number(s, 8, 2);
-    int hour = number(s, 11, 2);
-    int minute = number(s, 14, 2);
-    int second = number(s, 17, 2);
-    int nano = 0;
-    if (n > 19) {
-      nano = number(s, 20, n - 20);
-      for (int k = n - 20; k < 9 && nano >= 0; k++) {
-        nano *= 10;
-      }
-    }
-    if ((year | month | day | hour | minute | second | nano) < 0) {
-      return null;
-    }
-    try {
-      return LocalDateTime.of(year, month, day, hour, minute, second, nano)
-          .toInstant(ZoneOffset.UTC);
-    } catch (java.time.DateTimeException e) {
-      return null;
-    }
-  }
-
-  /** The decimal number of {@code len} ASCII digits at {@code at}, or -1 if one is no digit. */
-  private static int number(String s, int at, int len) {
-    int v = 0;
-    for (int i = at; i < at + len; i++) {
-      char c = s.charAt(i);
-      if (c < '0' || c > '9') {
-        return -1;
-      }
-      v = v * 10 + (c - '0');
-    }
-    return v;
   }
 
   /** ISO local date-time with an optional offset: Z, +HH, +HH:MM, +HHMM (Python writes all). */

@@ -1,5 +1,6 @@
 package io.taskflow4j.stats;
 
+import io.taskflow4j.internal.Timestamps;
 import io.taskflow4j.persistence.AtomDetail;
 import io.taskflow4j.persistence.AtomState;
 import io.taskflow4j.persistence.Connection;
@@ -424,61 +425,9 @@ public final class StatsCollector {
    */
   private static Instant utc(String s) {
     int n = s.length();
-    if (n < 20 || s.charAt(n - 1) != 'Z' || s.charAt(4) != '-' || s.charAt(7) != '-') {
+    if (n < 20 || s.charAt(n - 1) != 'Z' || s.charAt(10) != 'T') {
       return null;
     }
-    if (s.charAt(10) != 'T' || s.charAt(13) != ':' || s.charAt(16) != ':') {
-      return null;
-    }
-    int year = digits(s, 0, 4);
-    int month = digits(s, 5, 7);
-    int day = digits(s, 8, 10);
-    int hour = digits(s, 11, 13);
-    int minute = digits(s, 14, 16);
-    int second = digits(s, 17, 19);
-    if ((year | month | day | hour | minute | second) < 0
-        || month < 1
-        || month > 12
-        || day < 1
-        || day > 31
-        || hour > 23
-        || minute > 59
-        || second > 59) {
-      return null;
-    }
-    int nanos = 0;
-    if (n > 20) {
-      if (s.charAt(19) != '.' || n - 21 < 1 || n - 21 > 9) {
-        return null;
-      }
-      int fraction = digits(s, 20, n - 1);
-      if (fraction < 0) {
-        return null;
-      }
-      nanos = fraction;
-      for (int i = n - 21; i < 9; i++) {
-        nanos *= 10;
-      }
-    } else if (s.charAt(19) != 'Z') {
-      return null;
-    }
-    try {
-      long days = LocalDate.of(year, month, day).toEpochDay();
-      return Instant.ofEpochSecond(days * 86_400 + hour * 3_600L + minute * 60L + second, nanos);
-    } catch (java.time.DateTimeException e) {
-      return null; // February 30th
-    }
-  }
-
-  private static int digits(String s, int from, int to) {
-    int v = 0;
-    for (int i = from; i < to; i++) {
-      char c = s.charAt(i);
-      if (c < '0' || c > '9') {
-        return -1;
-      }
-      v = v * 10 + (c - '0');
-    }
-    return v;
+    return Timestamps.parseLocal(s, n - 1);
   }
 }

@@ -3,12 +3,13 @@ package io.taskflow4j.persistence;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.taskflow4j.internal.Timestamps;
 import java.time.Instant;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /**
- * The hand-written reading of a stored time ({@link TaskFlowFormat#localTime}) agrees with the
+ * The hand-written reading of a stored time ({@link Timestamps#parseLocal}) agrees with the
  * formatter's on every text it takes, and leaves every other text to it.
  */
 class StoredTimeParsingTest {
@@ -32,7 +33,7 @@ class StoredTimeParsingTest {
                 ? local.substring(0, 20 + r.nextInt(local.length() - 20) + 1)
                 : local
           }) {
-        Instant fast = TaskFlowFormat.localTime(s);
+        Instant fast = Timestamps.parseLocal(s, s.length());
         assertThat(fast).as(s).isNotNull().isEqualTo(TaskFlowFormat.parseIsoTime(s));
         assertThat(TaskFlowFormat.unmarshalTime(s)).isEqualTo(fast);
       }
@@ -51,7 +52,7 @@ class StoredTimeParsingTest {
           "2026-01-02T03:04:05.",
           "2026-01-02T03:04:05.1234567890",
         }) {
-      assertThat(TaskFlowFormat.localTime(s)).as(s).isNull();
+      assertThat(Timestamps.parseLocal(s, s.length())).as(s).isNull();
     }
     assertThat(TaskFlowFormat.unmarshalTime("2026-01-02T03:04:05+01:00"))
         .isEqualTo(Instant.parse("2026-01-02T02:04:05Z"));
@@ -68,7 +69,7 @@ class StoredTimeParsingTest {
           "2026-01-02 03:04:05.12a",
           "2026/01/02 03:04:05"
         }) {
-      assertThat(TaskFlowFormat.localTime(bad)).as(bad).isNull();
+      assertThat(Timestamps.parseLocal(bad, bad.length())).as(bad).isNull();
       assertThatThrownBy(() -> TaskFlowFormat.unmarshalTime(bad))
           .as(bad)
           .isInstanceOf(IllegalArgumentException.class)
