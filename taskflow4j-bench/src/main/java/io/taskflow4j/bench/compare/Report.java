@@ -106,22 +106,36 @@ public final class Report {
 
   /**
    * What {@code workload} can reach on {@code store} at {@code durability=power} on this machine,
-   * as a multiple of F, or NaN when unknown: for the chain the store's bare limit; for the fan-outs
-   * the same fan-out on no store at the same size (the engine alone, which any store only slows).
+   * as a multiple of F, or NaN when unknown: for the chain the store's bare limit over the rate F
+   * of the run's start (both measured then); for the fan-outs the same fan-out on no store at the
+   * same size (the engine alone, which any store only slows) over {@code f}, the rate the durable
+   * run was measured at.
    */
-  double limitInF(String workload, String store, int n) {
-    if (sync == null) {
-      return Double.NaN;
-    }
+  double limitInF(String workload, String store, int n, double f) {
     if (workload.equals("chain")) {
+      if (sync == null) {
+        return Double.NaN;
+      }
       return bareLimit(store, "power")
           .map(l -> l.tasksPerSecond() / sync.syncsPerSecond())
           .orElse(Double.NaN);
     }
     return find(TF4J, workload, "none", "-", n)
         .filter(Result::measured)
-        .map(r -> r.tasksPerSecond() / sync.syncsPerSecond())
+        .map(r -> r.tasksPerSecond() / f)
         .orElse(Double.NaN);
+  }
+
+  /**
+   * The disk's sync rate F that {@code r} is judged against: the rate measured around it when there
+   * is one ({@link Result#syncsPerSecond}), else the rate of the run's start; NaN when neither was
+   * measured.
+   */
+  public double syncRateOf(Result r) {
+    if (!Double.isNaN(r.syncsPerSecond())) {
+      return r.syncsPerSecond();
+    }
+    return sync == null ? Double.NaN : sync.syncsPerSecond();
   }
 
   /** The result of a configuration, if any. */
@@ -164,10 +178,10 @@ public final class Report {
    */
   public double cpuBoundInF(Result r) {
     Object cores = machine.get("cores");
-    if (sync == null || !(cores instanceof Number c) || !r.measured()) {
+    if (!(cores instanceof Number c) || !r.measured()) {
       return Double.NaN;
     }
-    return c.doubleValue() * 1e6 / r.cpuMicrosPerTask() / sync.syncsPerSecond();
+    return c.doubleValue() * 1e6 / r.cpuMicrosPerTask() / syncRateOf(r);
   }
 
   /**
@@ -181,12 +195,15 @@ public final class Report {
     return (atMost ? value < limit : value > limit) ? Double.NaN : limit;
   }
 
-  /** The fraction of the disk's sync limit a durable run reaches: tasks/s over syncs/s. */
+  /**
+   * The fraction of the disk's sync limit a durable run reaches: tasks/s over the syncs/s it is
+   * judged against ({@link #syncRateOf}).
+   */
   public double syncFraction(Result r) {
-    if (sync == null || !r.measured()) {
+    if (!r.measured()) {
       return Double.NaN;
     }
-    return r.tasksPerSecond() / sync.syncsPerSecond();
+    return r.tasksPerSecond() / syncRateOf(r);
   }
 
   private TreeSet<Integer> sizes(String workload, String backend, String durability) {
@@ -267,12 +284,13 @@ public final class Report {
     }
     String head2 =
         String.format(
-            "%-8s %-12s %7s %10s %10s %14s %8s %16s %12s %10s%n",
+            "%-8s %-12s %7s %10s %10s %8s %14s %8s %16s %12s %10s%n",
             "workload",
             "backend",
             "N",
             "ms/task",
             "tasks/s",
+            "F",
             "% sync limit",
             "x F",
             "sync-times/task",
@@ -290,12 +308,13 @@ public final class Report {
           sb.append(
               String.format(
                   Locale.ROOT,
-                  "%-8s %-12s %7d %10.3f %10.0f %13.0f%% %8.2f %16.2f %12s %10s%n",
+                  "%-8s %-12s %7d %10.3f %10.0f %8.0f %13.0f%% %8.2f %16.2f %12s %10s%n",
                   r.workload(),
                   r.backend(),
                   r.n(),
                   r.msPerTask(),
                   r.tasksPerSecond(),
+                  syncRateOf(r),
                   f * 100,
                   f,
                   1 / f,
@@ -307,8 +326,9 @@ public final class Report {
       }
     }
     sb.append(
-        "x F = tasks/s divided by the sync limit F; sync-times/task = the time of one task in"
-            + " syncs of this disk (1/fraction).\n");
+        "F = the disk's syncs/s measured just before and just after the row (the higher of the"
+            + " two; the rate of the run's start where not measured there); x F = tasks/s divided"
+            + " by F; sync-times/task = the time of one task in syncs of this disk (1/fraction).\n");
     sb.append(
         "cpu us/task = this JVM's CPU time per task (all threads, kernel time of its syscalls"
             + " included; a database server's own is not; '-' where a run's CPU time is under"
@@ -354,7 +374,7 @@ public final class Report {
     StringBuilder sb = new StringBuilder("\n");
     sb.append(
         "Bare limits: each store's own write path without taskflow4j, one chain task's writes in a"
-            + " loop, measured in this run\n");
+            + " loop, measured at this run's start (durability=power: against that F)\n");
     String head =
         String.format(
             "%-12s %-10s %10s %10s %8s %30s%n",
@@ -379,9 +399,9 @@ public final class Report {
                           String.format(
                               Locale.ROOT,
                               "%.0f%% (N=%d)%s",
-                              100 * r.tasksPerSecond() / l.tasksPerSecond(),
+                              100 * ofBare(r, l),
                               r.n(),
-                              r.tasksPerSecond() > l.tasksPerSecond() ? " no limit" : ""))
+                              ofBare(r, l) > 1 ? " no limit" : ""))
                   .orElse("-")));
     }
     for (BareStores.Limit l : bare) {
@@ -389,9 +409,23 @@ public final class Report {
       sb.append(l.what()).append('\n');
     }
     sb.append(
-        "  'no limit': taskflow4j's chain outran the bare loop, which then does not show what"
-            + " the machine allows; the goals leave it out.\n");
+        "  tf4j chain: % of bare = the chain's fraction of F over the bare loop's (at power each"
+            + " against the F it was measured at); 'no limit': taskflow4j's chain outran the bare"
+            + " loop, which then does not show what the machine allows; the goals leave it out.\n");
     return sb.toString();
+  }
+
+  /**
+   * taskflow4j's chain {@code r} as a fraction of the bare loop {@code l}, each over the sync rate
+   * it was measured at (the bare loops at the run's start, a durable chain just around it); the
+   * plain ratio of their tasks/s when the rates are unknown.
+   */
+  private double ofBare(Result r, BareStores.Limit l) {
+    double ratio = r.tasksPerSecond() / l.tasksPerSecond();
+    if (sync == null || !l.durability().equals("power")) {
+      return ratio;
+    }
+    return ratio * sync.syncsPerSecond() / syncRateOf(r);
   }
 
   /** taskflow4j's measured run of {@code workload} on this store at its largest N, if any. */
@@ -636,7 +670,8 @@ public final class Report {
               threshold,
               r == null
                   ? Double.NaN
-                  : asLimit(syncFraction(r), limitInF(workload, store, r.n()), false));
+                  : asLimit(
+                      syncFraction(r), limitInF(workload, store, r.n(), syncRateOf(r)), false));
       parts.add(p);
       // Below 1x F as a percentage of the limit, above as a multiple of it.
       boolean percent = threshold < 1;
@@ -823,9 +858,10 @@ public final class Report {
         if (!r.resumeSeconds().isEmpty()) {
           m.put("resume_median_s", r.resumeMedian());
         }
-        if (r.durability().equals("power") && sync != null) {
+        if (r.durability().equals("power") && !Double.isNaN(syncRateOf(r))) {
           // tasks/s over the sync rate F: a fraction, or read as a multiple of F ("x F").
           m.put("sync_limit_fraction", syncFraction(r));
+          m.put("syncs_per_s", syncRateOf(r));
         }
         if (!r.cpuSeconds().isEmpty()) {
           m.put("cpu_s", r.cpuSeconds());

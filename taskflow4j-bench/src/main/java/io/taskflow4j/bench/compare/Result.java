@@ -18,6 +18,9 @@ import java.util.List;
  * @param note why it was skipped or failed, else empty
  * @param cpuSeconds the CPU time this JVM spent during each timed run, all its threads (empty when
  *     not measured: another system, or a JVM that cannot tell)
+ * @param syncsPerSecond the disk's sync rate F measured around this measurement: the higher of the
+ *     rates just before and just after it ({@link DiskSync}); NaN when not measured there (a report
+ *     then uses the rate of its start)
  */
 public record Result(
     String system,
@@ -28,7 +31,8 @@ public record Result(
     List<Double> runSeconds,
     List<Double> resumeSeconds,
     String note,
-    List<Double> cpuSeconds) {
+    List<Double> cpuSeconds,
+    double syncsPerSecond) {
 
   /** The canonical constructor, copying the lists. */
   public Result {
@@ -36,6 +40,30 @@ public record Result(
     resumeSeconds = List.copyOf(resumeSeconds);
     note = note == null ? "" : note;
     cpuSeconds = cpuSeconds == null ? List.of() : List.copyOf(cpuSeconds);
+  }
+
+  /** A result without a sync rate of its own. */
+  public Result(
+      String system,
+      String workload,
+      String backend,
+      String durability,
+      int n,
+      List<Double> runSeconds,
+      List<Double> resumeSeconds,
+      String note,
+      List<Double> cpuSeconds) {
+    this(
+        system,
+        workload,
+        backend,
+        durability,
+        n,
+        runSeconds,
+        resumeSeconds,
+        note,
+        cpuSeconds,
+        Double.NaN);
   }
 
   /** A result without CPU times. */
@@ -55,6 +83,21 @@ public record Result(
   public static Result skipped(
       String system, String workload, String backend, String durability, int n, String why) {
     return new Result(system, workload, backend, durability, n, List.of(), List.of(), why);
+  }
+
+  /** This result with {@code rate} as the sync rate measured around it. */
+  public Result withSyncRate(double rate) {
+    return new Result(
+        system,
+        workload,
+        backend,
+        durability,
+        n,
+        runSeconds,
+        resumeSeconds,
+        note,
+        cpuSeconds,
+        rate);
   }
 
   /** Whether there is at least one timed run. */

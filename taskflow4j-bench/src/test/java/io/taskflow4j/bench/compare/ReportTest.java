@@ -301,6 +301,52 @@ class ReportTest {
   }
 
   @Test
+  void aDurableRunIsJudgedAgainstTheSyncRateMeasuredAroundIt() throws Exception {
+    // The disk did F = 1,000 syncs/s at the start and 400 around the runs measured later.
+    List<Result> rs = new ArrayList<>();
+    rs.add(durable("chain", "sqlite", 1000, 0.3).withSyncRate(400)); // 300 tasks/s: 75% of 400
+    rs.add(durable("chain", "postgresql", 1000, 0.3)); // no rate of its own: 30% of the start's
+    rs.add(durable("chain", "dir", 1000, 0.2).withSyncRate(400)); // 200 tasks/s: 50%
+    rs.add(durable("fanout", "sqlite", 1000, 1.8).withSyncRate(400)); // 1,800 tasks/s: 4.5x
+    rs.add(tf4j("fanout", "none", "-", 1000, 1000 / (9.0 * F))); // 9,000 tasks/s: 22.5x of 400
+    List<BareStores.Limit> bare =
+        List.of(new BareStores.Limit("sqlite", "power", 0.8 * F, 100, "sqlite loop"));
+    Report report = new Report(rs, SYNC, bare, Map.of("cores", 2));
+
+    assertThat(report.syncRateOf(rs.get(0))).isEqualTo(400);
+    assertThat(report.syncRateOf(rs.get(1))).isEqualTo(F);
+    assertThat(report.syncFraction(rs.get(0))).isCloseTo(0.75, within(1e-9));
+    Report.Goal chain = goal(report, "durable_chain");
+    assertThat(chain.detail())
+        .isEqualTo(
+            "sqlite N=1000 75% (bare sqlite 80%), postgresql N=1000 30% (needs 50%), dir N=1000"
+                + " 50%");
+    assertThat(chain.parts().get(0).status()).isEqualTo("met");
+    assertThat(chain.parts().get(1).status()).isEqualTo("NOT met");
+    // The fan-out's ceiling (the engine alone) is in units of the same F as the run.
+    Report.Goal fanout = goal(report, "durable_fanout");
+    assertThat(fanout.detail()).startsWith("sqlite N=1000 4.50x F (no store 22.50x F)");
+    assertThat(fanout.parts().get(0).status()).isEqualTo("met");
+
+    // The table shows each row's F; the chain against its bare loop, each over its own F:
+    // 75% of F against the loop's 80% of the start's F is 94% of bare (not 300/800 = 38%).
+    assertThat(report.table())
+        .containsPattern("chain +sqlite +1000 +3\\.333 +300 +400 +75% +0\\.75 ")
+        .containsPattern("chain +postgresql +1000 +3\\.333 +300 +1000 +30% ")
+        .containsPattern("sqlite +power +1\\.250 +800 +0\\.80 +94% \\(N=1000\\)");
+    JsonNode json = new ObjectMapper().valueToTree(report.toJson());
+    JsonNode first = json.get("results").get(0);
+    assertThat(first.get("syncs_per_s").asDouble()).isEqualTo(400);
+    assertThat(first.get("sync_limit_fraction").asDouble()).isCloseTo(0.75, within(1e-9));
+    assertThat(json.get("results").get(1).get("syncs_per_s").asDouble()).isEqualTo(F);
+
+    // Without a start rate, a run with its own is still judged; one without is not measured.
+    Report noStart = new Report(rs, null, Map.of());
+    assertThat(noStart.syncFraction(rs.get(0))).isCloseTo(0.75, within(1e-9));
+    assertThat(noStart.syncFraction(rs.get(1))).isNaN();
+  }
+
+  @Test
   void theCpuTimePerTaskAndTheRateTheCoresAllowAreReported() throws Exception {
     // 1000 tasks in 0.5 s (2x F) using 0.4 s of CPU: 400 us per task; 2 cores allow 5,000
     // tasks/s, 5x F. (Under 0.1 s of CPU a run is too short for the clock's 10 ms ticks.)
@@ -320,7 +366,7 @@ class ReportTest {
     assertThat(report.cpuBoundInF(r)).isCloseTo(5.0, within(1e-9));
     assertThat(report.table())
         .containsPattern(
-            "fanout +sqlite +1000 +0\\.500 +2000 +200% +2\\.00 +0\\.50 +400\\.0 +5\\.00");
+            "fanout +sqlite +1000 +0\\.500 +2000 +1000 +200% +2\\.00 +0\\.50 +400\\.0 +5\\.00");
     JsonNode json = new ObjectMapper().valueToTree(report.toJson());
     JsonNode row = json.get("results").get(0);
     assertThat(row.get("cpu_us_per_task").asDouble()).isCloseTo(400, within(1e-9));
@@ -474,12 +520,12 @@ class ReportTest {
     Report report = new Report(rs, SYNC, Map.of());
     String table = report.table();
     assertThat(table)
-        .contains("% sync limit      x F")
+        .contains("       F   % sync limit      x F")
         .contains("limit F: 1000 syncs/s")
-        .containsPattern("chain +postgresql +1000 +6\\.667 +150 +15% +0\\.15 +6\\.67")
-        .containsPattern("fanout +postgresql +1000 +0\\.323 +3100 +310% +3\\.10")
-        .containsPattern("fanout64 +sqlite +1000 +0\\.118 +8500 +850% +8\\.50")
-        .containsPattern("fanout64 +postgresql +1000 +0\\.082 +12250 +1225% +12\\.25")
+        .containsPattern("chain +postgresql +1000 +6\\.667 +150 +1000 +15% +0\\.15 +6\\.67")
+        .containsPattern("fanout +postgresql +1000 +0\\.323 +3100 +1000 +310% +3\\.10")
+        .containsPattern("fanout64 +sqlite +1000 +0\\.118 +8500 +1000 +850% +8\\.50")
+        .containsPattern("fanout64 +postgresql +1000 +0\\.082 +12250 +1000 +1225% +12\\.25")
         // the TaskFlow table: the 64-worker fan-out is taskflow4j's alone
         .containsPattern("fanout64 +sqlite \\(power\\) +1000 +0\\.118 +- +- ")
         .contains("[NOT met] durable fanout, default pool")
