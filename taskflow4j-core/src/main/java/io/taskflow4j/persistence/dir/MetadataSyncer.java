@@ -3,6 +3,7 @@ package io.taskflow4j.persistence.dir;
 import io.taskflow4j.persistence.StorageException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -20,12 +21,30 @@ import org.slf4j.LoggerFactory;
  * flow detail is written (a flow written finished has every record in TaskFlow's layout, durable)
  * and when the backend closes. A sync that fails in the background leaves its file pending: the
  * writer's own sync of it then reports the failure.
+ *
+ * <p><b>In batches.</b> Nothing waits for these syncs but a drain, so the thread gathers the files
+ * that arrive within {@link #LINGER_NANOS} of the first (at most {@link #BATCH}) and syncs them at
+ * once, as a drain does ({@link DirFiles#syncDataAll}): syncs issued together share the disk's
+ * cache flushes, where one after another each cost one, beside the writer's own commit syncs. A
+ * serial run of durable tasks made one such file per task.
  */
 final class MetadataSyncer {
   private static final Logger LOG = LoggerFactory.getLogger(MetadataSyncer.class);
 
   /** Pending files past which a commit waits for them: the background fell behind. */
   static final int MAX_PENDING = 4096;
+
+  /**
+   * How many of a batch the thread syncs at once: fewer than a drain, which the writer waits for,
+   * as a crowd of background syncs delays the writer's own commit syncs behind them.
+   */
+  static final int BACKGROUND_PARALLELISM = 16;
+
+  /** The most files the thread syncs at once. */
+  static final int BATCH = 256;
+
+  /** How long the thread waits after a file for others to sync with it. */
+  static final long LINGER_NANOS = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(20);
 
   /** One file to sync; compared by identity (a later commit of the same atom is another). */
   private static final class Pending {
@@ -99,11 +118,46 @@ final class MetadataSyncer {
     }
   }
 
-  /** Syncs every metadata file waiting for it, in this thread. */
+  /**
+   * Syncs every metadata file waiting for it, at once, and returns when all are synced; the hook
+   * sees each from this thread.
+   *
+   * @throws StorageException the first failure, once the others are synced (those that failed stay
+   *     pending)
+   */
   void drain() {
-    for (Pending p : new ArrayList<>(pending.values())) {
-      sync(p, true);
+    StorageException failed =
+        syncAll(new ArrayList<>(pending.values()), DirFiles.SYNC_THREADS, true);
+    if (failed != null) {
+      throw failed;
     }
+  }
+
+  /**
+   * Syncs {@code batch} at once and takes each synced file off the pending ones (a file written
+   * again meanwhile stays, as its later write is another {@link Pending}); the hook sees each
+   * synced file when {@code hooked}. Returns the first failure, or {@code null}.
+   */
+  private StorageException syncAll(List<Pending> batch, int parallelism, boolean hooked) {
+    List<Path> paths = new ArrayList<>(batch.size());
+    for (Pending p : batch) {
+      paths.add(p.file);
+    }
+    List<DirFiles.DataSync> outcomes = files.syncDataAll(paths, parallelism);
+    StorageException failed = null;
+    for (int i = 0; i < batch.size(); i++) {
+      Pending p = batch.get(i);
+      DirFiles.DataSync o = outcomes.get(i);
+      if (o.failure() != null) {
+        failed = failed == null ? o.failure() : failed;
+        continue;
+      }
+      if (hooked && o.synced()) {
+        files.afterSynced(p.file);
+      }
+      pending.remove(p.uuid, p);
+    }
+    return failed;
   }
 
   /**
@@ -140,25 +194,52 @@ final class MetadataSyncer {
   }
 
   private void run() {
+    List<Pending> batch = new ArrayList<>();
     while (true) {
-      Pending p;
+      batch.clear();
+      boolean stop;
       try {
-        p = queue.take();
+        stop = gather(batch);
       } catch (InterruptedException e) {
         return;
       }
-      if (p == STOP) {
+      batch.removeIf(p -> pending.get(p.uuid) != p); // synced by the writer, or written again
+      if (!batch.isEmpty()) {
+        StorageException failed = syncAll(batch, BACKGROUND_PARALLELISM, false);
+        if (failed != null) {
+          LOG.debug("background sync failed; left for the writer", failed);
+        }
+      }
+      if (stop) {
         return;
       }
-      if (pending.get(p.uuid) != p) {
-        continue; // synced by the writer, or written again since (queued again)
-      }
-      try {
-        sync(p, false);
-      } catch (StorageException e) {
-        LOG.debug("background sync failed; left for the writer", e);
-      }
     }
+  }
+
+  /**
+   * Waits for a file, then adds to {@code batch} the files that arrive within {@link #LINGER_NANOS}
+   * of it, at most {@link #BATCH}; returns whether the thread is to stop after them.
+   */
+  private boolean gather(List<Pending> batch) throws InterruptedException {
+    Pending first = queue.take();
+    if (first == STOP) {
+      return true;
+    }
+    batch.add(first);
+    long deadline = System.nanoTime() + LINGER_NANOS;
+    while (batch.size() < BATCH) {
+      long left = deadline - System.nanoTime();
+      Pending next =
+          left <= 0 ? queue.poll() : queue.poll(left, java.util.concurrent.TimeUnit.NANOSECONDS);
+      if (next == null) {
+        return false;
+      }
+      if (next == STOP) {
+        return true;
+      }
+      batch.add(next);
+    }
+    return false;
   }
 
   private void sync(Pending p, boolean hooked) {

@@ -298,6 +298,94 @@ class DirCommitFrameTest {
     assertThat(s.pendingCount()).isZero();
   }
 
+  private DirFiles hookedFiles(List<Path> synced) {
+    return new DirFiles(
+        dir,
+        true,
+        (step, path) -> {
+          if (step == DirWriteHook.Step.FILE_SYNCED) {
+            synced.add(path);
+          }
+        },
+        null,
+        null,
+        false);
+  }
+
+  @Test
+  void manyFilesAreSyncedAtOnceEachWithItsOwnOutcome() throws IOException {
+    List<Path> synced = new CopyOnWriteArrayList<>();
+    DirFiles files = hookedFiles(synced);
+    List<Path> paths = new ArrayList<>();
+    for (int i = 0; i < 200; i++) {
+      paths.add(Files.write(dir.resolve("f" + i), new byte[] {(byte) i}));
+    }
+    paths.set(7, dir.resolve("gone"));
+    paths.set(150, dir.resolve("x".repeat(300))); // a name too long: that sync fails
+    List<DirFiles.DataSync> out = files.syncDataAll(paths, DirFiles.SYNC_THREADS);
+    assertThat(out).hasSize(200);
+    assertThat(out.get(7)).isEqualTo(DirFiles.DataSync.GONE);
+    assertThat(out.get(150).synced()).isFalse();
+    assertThat(out.get(150).failure()).hasMessageContaining("xxxxxxxx");
+    for (int i = 0; i < 200; i++) {
+      if (i != 7 && i != 150) {
+        assertThat(out.get(i)).as("file %d", i).isEqualTo(DirFiles.DataSync.SYNCED);
+      }
+    }
+    assertThat(synced).as("the hook is the caller's").isEmpty();
+    // One at a time gives the same outcomes.
+    assertThat(files.syncDataAll(paths, 1))
+        .extracting(o -> o.synced() + "/" + (o.failure() != null))
+        .isEqualTo(out.stream().map(o -> o.synced() + "/" + (o.failure() != null)).toList());
+  }
+
+  @Test
+  void aDrainSyncsEveryFileItCanAndReportsTheFirstThatFailed() throws IOException {
+    List<Path> synced = new CopyOnWriteArrayList<>();
+    MetadataSyncer s = new MetadataSyncer(hookedFiles(synced), false);
+    Path f1 = Files.write(dir.resolve("f1"), new byte[] {1});
+    Path f2 = Files.write(dir.resolve("f2"), new byte[] {2});
+    Path bad = dir.resolve("y".repeat(300));
+    s.add("a", f1);
+    s.add("bad", bad);
+    s.add("b", f2);
+    assertThatThrownBy(s::drain)
+        .isInstanceOf(io.taskflow4j.persistence.StorageException.class)
+        .hasMessageContaining("yyyyyyyy");
+    assertThat(synced).containsExactlyInAnyOrder(f1, f2);
+    assertThat(s.isPending("bad")).isTrue(); // left for the next drain or sync
+    assertThat(s.pendingCount()).isEqualTo(1);
+  }
+
+  @Test
+  void theBackgroundThreadSyncsWhatArrivesInBatches() throws Exception {
+    List<Path> synced = new CopyOnWriteArrayList<>();
+    MetadataSyncer s = new MetadataSyncer(hookedFiles(synced), true);
+    try {
+      for (int i = 0; i < 300; i++) {
+        s.add("a" + i, Files.write(dir.resolve("f" + i), new byte[] {(byte) i}));
+      }
+      long deadline = System.nanoTime() + 10_000_000_000L;
+      while (s.pendingCount() > 0 && System.nanoTime() < deadline) {
+        Thread.sleep(5);
+      }
+      assertThat(s.pendingCount()).as("synced in the background").isZero();
+      assertThat(synced).as("not hooked: only the writer's own syncs are").isEmpty();
+      // Written again while it waits: the later write is synced too, not forgotten.
+      Path again = dir.resolve("again");
+      Files.write(again, new byte[] {1});
+      s.add("x", again);
+      s.add("x", again);
+      deadline = System.nanoTime() + 10_000_000_000L;
+      while (s.isPending("x") && System.nanoTime() < deadline) {
+        Thread.sleep(5);
+      }
+      assertThat(s.isPending("x")).isFalse();
+    } finally {
+      s.close();
+    }
+  }
+
   @Test
   void theLeadingSealIsReadFromWhatSurvivesOfARecord() {
     assertThat(AtomMarker.leadingSeal(bytes("{\"tf4j_seal\":12,\"atom\":"))).isEqualTo(12);
