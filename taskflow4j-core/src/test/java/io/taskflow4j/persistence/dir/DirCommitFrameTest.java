@@ -264,19 +264,7 @@ class DirCommitFrameTest {
   @Test
   void theSyncerSyncsWhatWaitsWhenAskedAndForgetsFilesThatAreGone() throws IOException {
     List<Path> synced = new CopyOnWriteArrayList<>();
-    DirFiles files =
-        new DirFiles(
-            dir,
-            true,
-            (step, path) -> {
-              if (step == DirWriteHook.Step.FILE_SYNCED) {
-                synced.add(path);
-              }
-            },
-            null,
-            null,
-            false);
-    MetadataSyncer s = new MetadataSyncer(files, false);
+    MetadataSyncer s = new MetadataSyncer(hookedFiles(synced), false);
     Path f1 = Files.write(dir.resolve("f1"), new byte[] {1});
     Path f2 = Files.write(dir.resolve("f2"), new byte[] {2});
     s.add("a", f1);
