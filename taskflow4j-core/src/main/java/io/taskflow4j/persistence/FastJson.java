@@ -259,29 +259,15 @@ final class FastJson {
       }
       Object[] kv = new Object[8];
       int n = 0;
-      java.util.Set<String> seen = null; // the keys, once there are more than 16
+      java.util.Set<String> seen = null; // the keys, once there are many (Json.withKey)
       while (true) {
         if (s.charAt(at) != '"') {
           throw Unsupported.INSTANCE;
         }
         String key = string();
-        if (seen != null) {
-          if (!seen.add(key)) {
-            throw Unsupported.INSTANCE; // a duplicate: the mapper's error names it
-          }
-        } else {
-          for (int i = 0; i < n; i += 2) {
-            if (key.equals(kv[i])) {
-              throw Unsupported.INSTANCE;
-            }
-          }
-          if (n == 32) {
-            seen = new java.util.HashSet<>();
-            for (int i = 0; i < n; i += 2) {
-              seen.add((String) kv[i]);
-            }
-            seen.add(key);
-          }
+        seen = Json.withKey(kv, n, key, seen);
+        if (seen == Json.DUPLICATE_KEY) {
+          throw Unsupported.INSTANCE; // a duplicate: the mapper's error names it
         }
         space();
         if (s.charAt(at) != ':') {

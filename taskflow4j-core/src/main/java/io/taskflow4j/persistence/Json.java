@@ -583,18 +583,9 @@ public final class Json {
               k == com.fasterxml.jackson.core.JsonToken.FIELD_NAME;
               k = p.nextToken()) {
             String name = p.currentName();
-            if (seen != null) {
-              if (!seen.add(name)) {
-                throw new IOException("duplicate key");
-              }
-            } else if (n > 0 && hasKey(kv, n, name)) {
+            seen = withKey(kv, n, name, seen);
+            if (seen == DUPLICATE_KEY) {
               throw new IOException("duplicate key");
-            } else if (n / 2 == LINEAR_KEYS) {
-              seen = new java.util.HashSet<>();
-              for (int i = 0; i < n; i += 2) {
-                seen.add((String) kv[i]);
-              }
-              seen.add(name);
             }
             Object v = readFrozen(p, p.nextToken());
             if (kv == null) {
@@ -644,14 +635,34 @@ public final class Json {
     }
   }
 
-  /** Whether {@code name} is among the first {@code n / 2} keys of {@code kv}. */
-  private static boolean hasKey(Object[] kv, int n, String name) {
+  /** What {@link #withKey} answers for a key the object already has (compared by identity). */
+  static final java.util.Set<String> DUPLICATE_KEY =
+      java.util.Collections.unmodifiableSet(new java.util.HashSet<>());
+
+  /**
+   * Checks {@code key} against the {@code n / 2} keys already read into {@code kv} (key, value,
+   * ...) of an object being read: by comparison up to {@link #LINEAR_KEYS} keys, beyond them in a
+   * set. Returns what to pass as {@code seen} with the next key ({@code null} while comparing), or
+   * {@link #DUPLICATE_KEY} when the object already has {@code key}. Both readers of stored JSON
+   * ({@link #readFrozen}, {@link FastJson#read}) refuse a duplicate this way.
+   */
+  static java.util.Set<String> withKey(Object[] kv, int n, String key, java.util.Set<String> seen) {
+    if (seen != null) {
+      return seen.add(key) ? seen : DUPLICATE_KEY;
+    }
     for (int i = 0; i < n; i += 2) {
-      if (name.equals(kv[i])) {
-        return true;
+      if (key.equals(kv[i])) {
+        return DUPLICATE_KEY;
       }
     }
-    return false;
+    if (n / 2 == LINEAR_KEYS) {
+      seen = new java.util.HashSet<>();
+      for (int i = 0; i < n; i += 2) {
+        seen.add((String) kv[i]);
+      }
+      seen.add(key);
+    }
+    return seen;
   }
 
   /** Up to this many keys, a duplicate is looked for by comparison; beyond, in a set. */
