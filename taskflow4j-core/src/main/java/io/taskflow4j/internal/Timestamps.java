@@ -14,22 +14,11 @@ public final class Timestamps {
 
   /** {@code instant.toString()}, faster for years 0 to 9999 (others fall back to it). */
   public static String iso(Instant instant) {
-    long seconds = instant.getEpochSecond();
-    long day = Math.floorDiv(seconds, 86_400L);
-    int secOfDay = (int) Math.floorMod(seconds, 86_400L);
-    LocalDate date = LocalDate.ofEpochDay(day);
-    int year = date.getYear();
-    if (year < 0 || year > 9999) {
+    StringBuilder b = dateTime(instant, 0, 'T');
+    if (b == null) {
       return instant.toString();
     }
     int nano = instant.getNano();
-    StringBuilder b = new StringBuilder(30);
-    pad(b, year, 4).append('-');
-    pad(b, date.getMonthValue(), 2).append('-');
-    pad(b, date.getDayOfMonth(), 2).append('T');
-    pad(b, secOfDay / 3600, 2).append(':');
-    pad(b, secOfDay / 60 % 60, 2).append(':');
-    pad(b, secOfDay % 60, 2);
     if (nano != 0) {
       b.append('.');
       if (nano % 1_000_000 == 0) {
@@ -41,6 +30,40 @@ public final class Timestamps {
       }
     }
     return b.append('Z').toString();
+  }
+
+  /**
+   * {@code instant} as SQLAlchemy writes a DateTime on SQLite: {@code 2026-01-02 03:04:05.123456},
+   * UTC, the microseconds truncated, always six digits; {@code null} outside the years 1 to 9999,
+   * which the caller formats otherwise.
+   */
+  public static String sqlAlchemy(Instant instant) {
+    StringBuilder b = dateTime(instant, 1, ' ');
+    if (b == null) {
+      return null;
+    }
+    return pad(b.append('.'), instant.getNano() / 1_000, 6).toString();
+  }
+
+  /**
+   * {@code yyyy-MM-dd<separator>HH:mm:ss} of {@code instant} in UTC, or {@code null} outside the
+   * years {@code minYear} to 9999.
+   */
+  private static StringBuilder dateTime(Instant instant, int minYear, char separator) {
+    long seconds = instant.getEpochSecond();
+    LocalDate date = LocalDate.ofEpochDay(Math.floorDiv(seconds, 86_400L));
+    int year = date.getYear();
+    if (year < minYear || year > 9999) {
+      return null;
+    }
+    int secOfDay = (int) Math.floorMod(seconds, 86_400L);
+    StringBuilder b = new StringBuilder(30);
+    pad(b, year, 4).append('-');
+    pad(b, date.getMonthValue(), 2).append('-');
+    pad(b, date.getDayOfMonth(), 2).append(separator);
+    pad(b, secOfDay / 3600, 2).append(':');
+    pad(b, secOfDay / 60 % 60, 2).append(':');
+    return pad(b, secOfDay % 60, 2);
   }
 
   private static StringBuilder pad(StringBuilder b, int value, int width) {

@@ -1,6 +1,7 @@
 package io.taskflow4j.persistence.jdbc;
 
 import io.taskflow4j.internal.ArrayMap;
+import io.taskflow4j.internal.Timestamps;
 import io.taskflow4j.persistence.AtomDetail;
 import io.taskflow4j.persistence.CorruptRecordException;
 import io.taskflow4j.persistence.CorruptRecordException.Kind;
@@ -80,40 +81,12 @@ final class Rows {
   /**
    * {@code t} as SQLAlchemy writes a DateTime on SQLite ({@code 2026-01-02 03:04:05.123456}, UTC,
    * the microseconds truncated): the text of {@link #SQLITE_TIME}, built by hand for the years 1 to
-   * 9999, since the formatter cost a tenth of a durable SQLite write's processor time.
+   * 9999 ({@link Timestamps#sqlAlchemy}), since the formatter cost a tenth of a durable SQLite
+   * write's processor time.
    */
   static String sqliteTime(Instant t) {
-    long seconds = t.getEpochSecond();
-    long day = Math.floorDiv(seconds, 86_400L);
-    int secOfDay = (int) Math.floorMod(seconds, 86_400L);
-    java.time.LocalDate date = java.time.LocalDate.ofEpochDay(day);
-    int year = date.getYear();
-    if (year < 1 || year > 9999) {
-      return SQLITE_TIME.format(LocalDateTime.ofInstant(t, ZoneOffset.UTC));
-    }
-    char[] c = new char[26];
-    digits(c, 0, year, 4);
-    c[4] = '-';
-    digits(c, 5, date.getMonthValue(), 2);
-    c[7] = '-';
-    digits(c, 8, date.getDayOfMonth(), 2);
-    c[10] = ' ';
-    digits(c, 11, secOfDay / 3600, 2);
-    c[13] = ':';
-    digits(c, 14, secOfDay / 60 % 60, 2);
-    c[16] = ':';
-    digits(c, 17, secOfDay % 60, 2);
-    c[19] = '.';
-    digits(c, 20, t.getNano() / 1000, 6);
-    return new String(c);
-  }
-
-  /** Writes {@code value} into {@code c} at {@code at} as {@code width} decimal digits. */
-  private static void digits(char[] c, int at, int value, int width) {
-    for (int k = at + width - 1; k >= at; k--) {
-      c[k] = (char) ('0' + value % 10);
-      value /= 10;
-    }
+    String text = Timestamps.sqlAlchemy(t);
+    return text != null ? text : SQLITE_TIME.format(LocalDateTime.ofInstant(t, ZoneOffset.UTC));
   }
 
   static void json(PreparedStatement ps, int i, Object value) throws SQLException {
