@@ -239,6 +239,30 @@ final class DirFiles {
   }
 
   /**
+   * Runs {@code each} for 0 to {@code count - 1} on the sync threads, in at most {@code threads}
+   * parts of consecutive indexes, each part in order; a part stops at its first exception, which
+   * its future holds.
+   */
+  private static List<Future<?>> inParts(
+      int count, int threads, java.util.function.IntConsumer each) {
+    int n = Math.max(1, Math.min(threads, count));
+    int per = (count + n - 1) / n;
+    List<Future<?>> parts = new ArrayList<>(n);
+    for (int from = 0; from < count; from += per) {
+      int start = from;
+      int end = Math.min(count, from + per);
+      parts.add(
+          SYNC_POOL.submit(
+              () -> {
+                for (int i = start; i < end; i++) {
+                  each.accept(i);
+                }
+              }));
+    }
+    return parts;
+  }
+
+  /**
    * Syncs {@code written} (new files) and then, where folders can be synced, {@code dirs}, many at
    * once: on a journaling file system syncs that wait together share the journal's commits, so a
    * batch of new objects (a flow's atoms) costs a few commits rather than two per object. Returns
@@ -251,24 +275,18 @@ final class DirFiles {
     if (syncDirs) {
       all.addAll(dirs);
     }
-    int threads = Math.min(SYNC_THREADS, all.size());
-    List<Future<?>> parts = new ArrayList<>(threads);
-    int per = (all.size() + threads - 1) / Math.max(1, threads);
-    for (int from = 0; from < all.size(); from += per) {
-      List<Path> part = all.subList(from, Math.min(all.size(), from + per));
-      parts.add(
-          SYNC_POOL.submit(
-              () -> {
-                for (Path p : part) {
-                  try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
-                    ch.force(true);
-                  } catch (IOException e) {
-                    throw ioFailure("fsync", p, e);
-                  }
-                }
-                return null;
-              }));
-    }
+    List<Future<?>> parts =
+        inParts(
+            all.size(),
+            SYNC_THREADS,
+            i -> {
+              Path p = all.get(i);
+              try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
+                ch.force(true);
+              } catch (IOException e) {
+                throw ioFailure("fsync", p, e);
+              }
+            });
     StorageException failed = null;
     for (Future<?> f : parts) {
       try {
@@ -326,19 +344,8 @@ final class DirFiles {
       }
       return List.of(out);
     }
-    int per = (files.size() + threads - 1) / threads;
-    List<Future<?>> parts = new ArrayList<>(threads);
-    for (int from = 0; from < files.size(); from += per) {
-      int start = from;
-      int end = Math.min(files.size(), from + per);
-      parts.add(
-          SYNC_POOL.submit(
-              () -> {
-                for (int i = start; i < end; i++) {
-                  out[i] = syncDataQuietly(files.get(i));
-                }
-              }));
-    }
+    List<Future<?>> parts =
+        inParts(files.size(), threads, i -> out[i] = syncDataQuietly(files.get(i)));
     boolean interrupted = false;
     for (Future<?> f : parts) {
       while (true) {
