@@ -31,5 +31,6 @@ echo "compare: building the benchmark jar" >&2
 (cd "$root" && mvn -B -q -Dstyle.color=never -Dtf.buildDir="$build" ${MVN_ARGS:-} \
   -pl taskflow4j-bench -am package -DskipTests) >&2
 
-exec "$java" -Xmx4g -cp "$here/$build/benchmarks.jar" io.taskflow4j.bench.compare.Compare \
+# Compare runs its measurements in a JVM of its own with a fixed, pre-touched heap (--no-fork: not).
+exec "$java" -cp "$here/$build/benchmarks.jar" io.taskflow4j.bench.compare.Compare \
   --python "$python" "$@"

@@ -54,7 +54,9 @@ import java.util.Map;
  * created there and dropped), {@code --no-taskflow}, {@code --no-spring-batch}, {@code
  * --no-postgresql}, {@code --workloads chain,fanout,fanout64} (the default), {@code
  * --max-peer-seconds S}, {@code --extra-store NAME=CONNECTION} (another backend for taskflow4j
- * alone, e.g. {@code zookeeper=zookeeper://127.0.0.1:2181/{db}}; repeatable).
+ * alone, e.g. {@code zookeeper=zookeeper://127.0.0.1:2181/{db}}; repeatable), {@code --no-fork}
+ * (measure in this JVM as it was started; by default the harness runs itself again in a JVM with a
+ * fixed heap, touched first, unless this one has one: {@link #heapFlags}).
  */
 public final class Compare {
   private static final ObjectMapper JSON =
@@ -77,6 +79,7 @@ public final class Compare {
     double maxPeerSeconds = 60;
     double syncSeconds = 3;
     boolean warmUp = true;
+    boolean fork = true;
     List<Tf4jSide.Store> extraStores = new ArrayList<>();
 
     static Options parse(String... args) {
@@ -103,6 +106,7 @@ public final class Compare {
           case "--max-peer-seconds" -> o.maxPeerSeconds = Double.parseDouble(value(args, ++i, a));
           case "--sync-seconds" -> o.syncSeconds = Double.parseDouble(value(args, ++i, a));
           case "--no-warmup" -> o.warmUp = false;
+          case "--no-fork" -> o.fork = false;
           case "--extra-store" -> {
             String v = value(args, ++i, a);
             int eq = v.indexOf('=');
@@ -178,8 +182,12 @@ public final class Compare {
               + " [--out FILE] [--work DIR] [--python PATH]"
               + " [--postgresql postgresql://user@host:port] [--no-taskflow] [--no-spring-batch]"
               + " [--no-postgresql] [--workloads chain,fanout,fanout64] [--max-peer-seconds 60]"
-              + " [--extra-store NAME=CONNECTION]");
+              + " [--extra-store NAME=CONNECTION] [--no-fork]");
       System.exit(2);
+      return;
+    }
+    if (opt.fork && !heapFixed()) {
+      System.exit(runForked(args));
       return;
     }
     Path work = opt.work != null ? opt.work : Files.createTempDirectory("tf4j-compare");
@@ -199,6 +207,86 @@ public final class Compare {
       BenchStore.deleteTree(work);
     }
     System.exit(0);
+  }
+
+  /**
+   * The flags of the JVM the harness measures in: a heap of fixed size, touched before the first
+   * measurement. In a JVM whose heap grows as it goes, a run that grows it pays for the kernel
+   * zeroing the new pages: the chain on {@code memory://} spent 28% of its samples in the kernel's
+   * {@code clear_page_erms} at N = 10,000 and ran at 16 µs per task, against 2.5 in a JVM started
+   * with these flags; the sizes measured later, on a grown heap, did not pay it, which made the
+   * flatness figure a measure of the heap's growth. (JMH forks its measurements for the same kind
+   * of reason.)
+   */
+  static List<String> heapFlags(long physicalBytes) {
+    long mb = forkHeapMb(physicalBytes);
+    return List.of("-Xms" + mb + "m", "-Xmx" + mb + "m", "-XX:+AlwaysPreTouch");
+  }
+
+  /** The fixed heap of the measuring JVM: 4 GB, or a quarter of the machine's memory if less. */
+  static long forkHeapMb(long physicalBytes) {
+    long quarter = physicalBytes <= 0 ? 4096 : physicalBytes / 4 / (1024 * 1024);
+    return Math.max(512, Math.min(4096, quarter));
+  }
+
+  /** Whether this JVM's heap is fixed and touched ({@link #heapFlags}): then it measures. */
+  static boolean heapFixed() {
+    List<String> args = ManagementFactory.getRuntimeMXBean().getInputArguments();
+    var heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage();
+    return args.contains("-XX:+AlwaysPreTouch") && heap.getInit() == heap.getMax();
+  }
+
+  /**
+   * The command that runs the harness again in a JVM with {@link #heapFlags}: this JVM's own
+   * options except its heap's size and touching, this class path, the same arguments.
+   */
+  static List<String> childCommand(
+      String javaHome,
+      List<String> jvmArgs,
+      String classPath,
+      long physicalBytes,
+      List<String> args) {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Path.of(javaHome, "bin", "java").toString());
+    for (String a : jvmArgs) {
+      if (!a.startsWith("-Xms")
+          && !a.startsWith("-Xmx")
+          && !a.startsWith("-XX:InitialHeapSize=")
+          && !a.startsWith("-XX:MaxHeapSize=")
+          && !a.equals("-XX:-AlwaysPreTouch")) {
+        cmd.add(a);
+      }
+    }
+    cmd.addAll(heapFlags(physicalBytes));
+    cmd.add("-cp");
+    cmd.add(classPath);
+    cmd.add(Compare.class.getName());
+    cmd.addAll(args);
+    return cmd;
+  }
+
+  /** Runs the harness in a child JVM ({@link #childCommand}) and returns its exit code. */
+  private static int runForked(String[] args) throws IOException, InterruptedException {
+    long physical =
+        ManagementFactory.getOperatingSystemMXBean()
+                instanceof com.sun.management.OperatingSystemMXBean os
+            ? os.getTotalMemorySize()
+            : 0;
+    List<String> cmd =
+        childCommand(
+            System.getProperty("java.home"),
+            ManagementFactory.getRuntimeMXBean().getInputArguments(),
+            System.getProperty("java.class.path"),
+            physical,
+            List.of(args));
+    log(
+        "measuring in a JVM with a fixed heap, touched first: "
+            + String.join(" ", heapFlags(physical))
+            + " (--no-fork: measure in this one)");
+    Process p = new ProcessBuilder(cmd).inheritIO().start();
+    // A harness stopped by a signal stops its measuring JVM too.
+    Runtime.getRuntime().addShutdownHook(new Thread(p::destroy));
+    return p.waitFor();
   }
 
   /** Runs every measurement the options ask for, in {@code work}. */
@@ -268,6 +356,7 @@ public final class Compare {
     m.put("mode", opt.quick ? "quick" : "full");
     m.put("cores", Runtime.getRuntime().availableProcessors());
     m.put("max_heap_mb", Runtime.getRuntime().maxMemory() / (1024 * 1024));
+    m.put("heap_fixed", heapFixed());
     m.put(
         "jdk",
         System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version"));

@@ -1,0 +1,85 @@
+package io.taskflow4j.bench.compare;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/** The harness measures in a JVM with a fixed heap, touched first ({@link Compare#heapFlags}). */
+class ForkedHeapTest {
+  private static final long GB = 1024L * 1024 * 1024;
+
+  @Test
+  void theChildKeepsThisJvmsOptionsButItsHeapAndRunsTheSameArguments() {
+    List<String> cmd =
+        Compare.childCommand(
+            "/opt/jdk",
+            List.of("-Xmx4g", "-Dx=1", "-Xms64m", "-XX:-AlwaysPreTouch", "-XX:+UseG1GC"),
+            "a.jar:b.jar",
+            32 * GB,
+            List.of("--sizes", "1000", "--no-taskflow"));
+    assertThat(cmd)
+        .containsExactly(
+            Path.of("/opt/jdk", "bin", "java").toString(),
+            "-Dx=1",
+            "-XX:+UseG1GC",
+            "-Xms4096m",
+            "-Xmx4096m",
+            "-XX:+AlwaysPreTouch",
+            "-cp",
+            "a.jar:b.jar",
+            Compare.class.getName(),
+            "--sizes",
+            "1000",
+            "--no-taskflow");
+  }
+
+  @Test
+  void theHeapIsFourGigabytesOrAQuarterOfASmallerMachine() {
+    assertThat(Compare.forkHeapMb(32 * GB)).isEqualTo(4096);
+    assertThat(Compare.forkHeapMb(8 * GB)).isEqualTo(2048);
+    assertThat(Compare.forkHeapMb(GB)).isEqualTo(512); // never below 512 MB
+    assertThat(Compare.forkHeapMb(0)).isEqualTo(4096); // size unknown
+  }
+
+  @Test
+  void noForkIsAnOption() {
+    assertThat(Compare.Options.parse().fork).isTrue();
+    assertThat(Compare.Options.parse("--no-fork").fork).isFalse();
+  }
+
+  @Test
+  void aJvmStartedWithTheFlagsCountsAsFixedAndOneWithoutDoesNot() throws Exception {
+    assertThat(heapFixedIn(Compare.heapFlags(2 * GB))).isEqualTo("true");
+    assertThat(heapFixedIn(List.of("-Xmx512m"))).isEqualTo("false");
+    assertThat(heapFixedIn(List.of("-Xms512m", "-Xmx512m"))).isEqualTo("false"); // not touched
+    assertThat(heapFixedIn(List.of("-Xmx512m", "-XX:+AlwaysPreTouch"))).isEqualTo("false"); // grows
+  }
+
+  /** What {@link Compare#heapFixed} says in a JVM started with {@code flags}. */
+  private static String heapFixedIn(List<String> flags) throws IOException, InterruptedException {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.addAll(flags);
+    cmd.add("-cp");
+    cmd.add(System.getProperty("java.class.path"));
+    cmd.add(HeapFixedMain.class.getName());
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).as(out).isZero();
+    return out;
+  }
+
+  /** Prints {@link Compare#heapFixed} of its JVM. */
+  static final class HeapFixedMain {
+    public static void main(String[] args) {
+      System.out.println(Compare.heapFixed());
+    }
+  }
+}
