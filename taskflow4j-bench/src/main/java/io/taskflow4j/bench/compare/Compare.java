@@ -186,12 +186,25 @@ public final class Compare {
       System.exit(2);
       return;
     }
-    if (opt.fork && !heapFixed()) {
+    if (opt.fork && !heapFixed() && !Boolean.getBoolean(FORKED)) {
       System.exit(runForked(args));
       return;
     }
-    Path work = opt.work != null ? opt.work : Files.createTempDirectory("tf4j-compare");
-    Files.createDirectories(work);
+    Path work;
+    try {
+      work = opt.work != null ? opt.work : Files.createTempDirectory("tf4j-compare");
+      Files.createDirectories(work);
+    } catch (IOException e) {
+      System.err.println(
+          "compare: cannot use "
+              + (opt.work != null ? opt.work : "a temporary directory")
+              + " as the work directory ("
+              + e.getClass().getSimpleName()
+              + (e.getMessage() == null ? "" : ": " + e.getMessage())
+              + "): give --work a directory that can be made and written");
+      System.exit(2);
+      return;
+    }
     Path trash = work.resolve("discarded");
     BenchStore.deferDeletes(trash); // nothing deleted until everything is measured
     Compare c = new Compare(opt);
@@ -222,6 +235,12 @@ public final class Compare {
     long mb = forkHeapMb(physicalBytes);
     return List.of("-Xms" + mb + "m", "-Xmx" + mb + "m", "-XX:+AlwaysPreTouch");
   }
+
+  /**
+   * Set in the child JVM ({@link #childCommand}): it measures whatever its heap turned out to be,
+   * and never starts another.
+   */
+  static final String FORKED = "taskflow4j.compare.forked";
 
   /** The fixed heap of the measuring JVM: 4 GB, or a quarter of the machine's memory if less. */
   static long forkHeapMb(long physicalBytes) {
@@ -258,6 +277,7 @@ public final class Compare {
       }
     }
     cmd.addAll(heapFlags(physicalBytes));
+    cmd.add("-D" + FORKED + "=true");
     cmd.add("-cp");
     cmd.add(classPath);
     cmd.add(Compare.class.getName());

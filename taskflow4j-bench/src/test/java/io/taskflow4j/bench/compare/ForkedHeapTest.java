@@ -31,6 +31,7 @@ class ForkedHeapTest {
             "-Xms4096m",
             "-Xmx4096m",
             "-XX:+AlwaysPreTouch",
+            "-D" + Compare.FORKED + "=true", // the child never forks again
             "-cp",
             "a.jar:b.jar",
             Compare.class.getName(),
@@ -59,6 +60,37 @@ class ForkedHeapTest {
     assertThat(heapFixedIn(List.of("-Xmx512m"))).isEqualTo("false");
     assertThat(heapFixedIn(List.of("-Xms512m", "-Xmx512m"))).isEqualTo("false"); // not touched
     assertThat(heapFixedIn(List.of("-Xmx512m", "-XX:+AlwaysPreTouch"))).isEqualTo("false"); // grows
+  }
+
+  @Test
+  void theHarnessForksOnceAndTheChildNeverForksAgain() throws Exception {
+    // A work directory that cannot be made: the harness stops right after deciding where to run.
+    Outcome parent = harness(List.of());
+    assertThat(parent.out()).contains("measuring in a JVM with a fixed heap");
+    assertThat(parent.out()).containsOnlyOnce("cannot use /dev/null/x as the work directory");
+    assertThat(parent.exit()).as(parent.out()).isEqualTo(2); // the child's exit code
+    Outcome child = harness(List.of("-D" + Compare.FORKED + "=true"));
+    assertThat(child.out()).doesNotContain("measuring in a JVM with a fixed heap");
+    assertThat(child.out()).contains("cannot use /dev/null/x as the work directory");
+    assertThat(child.out()).doesNotContain("\tat "); // a message, not a stack trace
+    assertThat(child.exit()).as(child.out()).isEqualTo(2);
+  }
+
+  private record Outcome(int exit, String out) {}
+
+  /** Runs the harness with {@code --work /dev/null/x} in a JVM started with {@code flags}. */
+  private static Outcome harness(List<String> flags) throws IOException, InterruptedException {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.addAll(flags);
+    cmd.add("-cp");
+    cmd.add(System.getProperty("java.class.path"));
+    cmd.add(Compare.class.getName());
+    cmd.addAll(List.of("--work", "/dev/null/x"));
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
+    return new Outcome(p.exitValue(), out);
   }
 
   /** What {@link Compare#heapFixed} says in a JVM started with {@code flags}. */
