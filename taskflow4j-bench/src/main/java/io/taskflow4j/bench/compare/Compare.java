@@ -24,14 +24,14 @@ import java.util.Map;
  * number as JSON.
  *
  * <ul>
- *   <li>taskflow4j (this JVM): the chain and the fan-out of {@code io.taskflow4j.workloads} with no
- *       backend, {@code memory://}, a directory and a SQLite file (each with {@code
- *       durability=process} and {@code power}), the chain on PostgreSQL ({@code process} and {@code
- *       power}) and the fan-out on PostgreSQL ({@code power}); and {@code fanout64}, the fan-out
- *       with 64 tasks in flight (a parallel engine of 64 workers), on SQLite and PostgreSQL at
- *       {@code durability=power}. JIT warm-up first, then the median of up to 5 runs (3 at N =
- *       10,000, 1 at 100,000); each run with a backend is followed by a resume of the finished
- *       flow.
+ *   <li>taskflow4j (the measuring JVM, {@link #heapFlags}): the chain and the fan-out of {@code
+ *       io.taskflow4j.workloads} with no backend, {@code memory://}, a directory and a SQLite file
+ *       (each with {@code durability=process} and {@code power}), the chain on PostgreSQL ({@code
+ *       process} and {@code power}) and the fan-out on PostgreSQL ({@code power}); and {@code
+ *       fanout64}, the fan-out with 64 tasks in flight (a parallel engine of 64 workers), on SQLite
+ *       and PostgreSQL at {@code durability=power}. JIT warm-up first, then the median of up to 5
+ *       runs (3 at N = 10,000, 1 at 100,000); each run with a backend is followed by a resume of
+ *       the finished flow.
  *   <li>TaskFlow 5 (Python, {@code taskflow_compare.py}): the same workloads on none, memory, dir
  *       and SQLite; a size is skipped when the smaller sizes predict a run over {@code
  *       --max-peer-seconds} (60): by their growth exponent, or from one size by the exponent of the
