@@ -80,32 +80,30 @@ class ForkedHeapTest {
 
   /** Runs the harness with {@code --work /dev/null/x} in a JVM started with {@code flags}. */
   private static Outcome harness(List<String> flags) throws IOException, InterruptedException {
-    List<String> cmd = new ArrayList<>();
-    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    cmd.addAll(flags);
-    cmd.add("-cp");
-    cmd.add(System.getProperty("java.class.path"));
-    cmd.add(Compare.class.getName());
-    cmd.addAll(List.of("--work", "/dev/null/x"));
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
-    return new Outcome(p.exitValue(), out);
+    return java(flags, Compare.class, "--work", "/dev/null/x");
   }
 
   /** What {@link Compare#heapFixed} says in a JVM started with {@code flags}. */
   private static String heapFixedIn(List<String> flags) throws IOException, InterruptedException {
+    Outcome o = java(flags, HeapFixedMain.class);
+    assertThat(o.exit()).as(o.out()).isZero();
+    return o.out().strip();
+  }
+
+  /** Runs {@code main} of this class path in a JVM started with {@code flags}. */
+  private static Outcome java(List<String> flags, Class<?> main, String... args)
+      throws IOException, InterruptedException {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.addAll(flags);
     cmd.add("-cp");
     cmd.add(System.getProperty("java.class.path"));
-    cmd.add(HeapFixedMain.class.getName());
+    cmd.add(main.getName());
+    cmd.addAll(List.of(args));
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
-    assertThat(p.exitValue()).as(out).isZero();
-    return out;
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
+    return new Outcome(p.exitValue(), out);
   }
 
   /** Prints {@link Compare#heapFixed} of its JVM. */
