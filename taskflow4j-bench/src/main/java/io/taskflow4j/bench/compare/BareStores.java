@@ -56,9 +56,30 @@ public final class BareStores {
    * @param tasksPerSecond chain tasks per second the bare loop made
    * @param tasks how many it made
    * @param what what one task was, in words
+   * @param afterN 0 when measured at the run's start; else the size of taskflow4j's chain on the
+   *     same store that it was measured just after
+   * @param syncsPerSecond the disk's sync rate measured around it, NaN for none (then it is judged
+   *     against the rate of the run's start)
    */
   public record Limit(
-      String store, String durability, double tasksPerSecond, long tasks, String what) {
+      String store,
+      String durability,
+      double tasksPerSecond,
+      long tasks,
+      String what,
+      int afterN,
+      double syncsPerSecond) {
+
+    /** A limit measured at the run's start. */
+    public Limit(String store, String durability, double tasksPerSecond, long tasks, String what) {
+      this(store, durability, tasksPerSecond, tasks, what, 0, Double.NaN);
+    }
+
+    /** This limit as measured just after the chain of size {@code n}, at sync rate {@code f}. */
+    public Limit after(int n, double f) {
+      return new Limit(store, durability, tasksPerSecond, tasks, what, n, f);
+    }
+
     /** Milliseconds per task. */
     public double msPerTask() {
       return 1000.0 / tasksPerSecond;

@@ -13,6 +13,7 @@ import java.nio.file.StandardCopyOption;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -40,11 +41,12 @@ import java.util.Map;
  *       steps with its JDBC job repository on SQLite and on PostgreSQL.
  *   <li>The disk's fsync rate in the work directory, for the durable runs, and each store's bare
  *       limit ({@link BareStores}): one chain task's writes in a loop straight through SQLite,
- *       PostgreSQL and TaskFlow's directory layout, without taskflow4j. The rate is measured again
- *       just before and just after each durable measurement, which is judged against the higher of
- *       the two ({@link #AROUND_SYNC_SECONDS}): a virtual disk's rate can fall several-fold within
- *       minutes, so the rate of the run's start says little about a measurement twenty minutes
- *       later.
+ *       PostgreSQL and TaskFlow's directory layout, without taskflow4j, at the start and again just
+ *       after taskflow4j's chain at its largest N on the same store ({@link #bareAfter}). The rate
+ *       is measured again just before and just after each durable measurement, which is judged
+ *       against the higher of the two ({@link #AROUND_SYNC_SECONDS}): a virtual disk's rate can
+ *       fall several-fold within minutes, so the rate of the run's start says little about a
+ *       measurement twenty minutes later.
  * </ul>
  *
  * <p>Options: {@code --quick} (N = 100, 300 and 1,000 only), {@code --sizes 100,300,1000,10000}
@@ -165,6 +167,12 @@ public final class Compare {
 
   private final Options opt;
   private final List<Result> results = new ArrayList<>();
+
+  /**
+   * The bare loops measured again just after taskflow4j's chain at its largest N ({@link
+   * #bareAfter}).
+   */
+  private final List<BareStores.Limit> bareAfter = new ArrayList<>();
 
   Compare(Options opt) {
     this.opt = opt;
@@ -332,7 +340,9 @@ public final class Compare {
     }
     machine.put(
         "load_average_end", ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
-    return new Report(results, sync, bare, machine);
+    List<BareStores.Limit> limits = new ArrayList<>(bare);
+    limits.addAll(bareAfter);
+    return new Report(results, sync, limits, machine);
   }
 
   /**
@@ -368,6 +378,49 @@ public final class Compare {
       }
     }
     return out;
+  }
+
+  /**
+   * The bare loop of {@code s} ({@link BareStores}) measured again just after taskflow4j's chain at
+   * its largest N, {@code n}, with the disk's sync rate just before and after it at {@code power}:
+   * the loops of the run's start may have met the disk, or the file system, in another state than
+   * the chain twenty minutes later (the directory's bare loop ran at 557 µs per task at one run's
+   * start, after a deletion, and the chain at 134 µs later). Empty for a store without a bare loop,
+   * or when the loop fails.
+   */
+  private java.util.Optional<BareStores.Limit> bareAfter(
+      Path work, Tf4jSide.Store s, int n, boolean pgUp) {
+    boolean power = s.durability().equals("power");
+    double seconds = opt.syncSeconds;
+    java.util.function.Supplier<BareStores.Limit> loop =
+        switch (s.backend()) {
+          case "sqlite" -> power ? () -> BareStores.sqlite(work, seconds) : null;
+          case "dir" -> () -> BareStores.dir(work, power, seconds);
+          case "postgresql" ->
+              power && pgUp ? () -> BareStores.postgresql(opt.postgresql, seconds) : null;
+          default -> null;
+        };
+    if (loop == null || s.durability().equals("-")) {
+      return java.util.Optional.empty(); // no bare loop, or an extra store of the caller's
+    }
+    log(String.format("  %s (%s): its bare loop again ...", s.backend(), s.durability()));
+    try {
+      double before = power ? DiskSync.measure(work, AROUND_SYNC_SECONDS).syncsPerSecond() : 0;
+      BareStores.Limit l = loop.get();
+      double after = power ? DiskSync.measure(work, AROUND_SYNC_SECONDS).syncsPerSecond() : 0;
+      BareStores.Limit out = l.after(n, power ? Math.max(before, after) : Double.NaN);
+      log(
+          String.format(
+              Locale.ROOT,
+              "  %.0f tasks/s (%.3f ms/task)%s",
+              out.tasksPerSecond(),
+              out.msPerTask(),
+              power ? String.format(Locale.ROOT, ", F %.0f/s", out.syncsPerSecond()) : ""));
+      return java.util.Optional.of(out);
+    } catch (RuntimeException e) {
+      log("  the bare loop failed, left out: " + e.getMessage());
+      return java.util.Optional.empty();
+    }
   }
 
   static Map<String, Object> machine(Path work, Options opt) {
@@ -466,7 +519,8 @@ public final class Compare {
     for (String wl : opt.workloads) {
       for (Tf4jSide.Store s : stores(wl, pgUp ? opt.postgresql : null, opt.extraStores)) {
         boolean first = true;
-        for (int n : tf4jSizes(s)) {
+        List<Integer> sizes = tf4jSizes(s);
+        for (int n : sizes) {
           int runs = timedRuns(s, n);
           log(String.format("taskflow4j %s %s (%s) N=%d ...", wl, s.backend(), s.durability(), n));
           // The store's code compiled before its first size; the later ones only need a touch.
@@ -482,6 +536,9 @@ public final class Compare {
           }
           log("  " + summary(r));
           results.add(r);
+          if (wl.equals("chain") && n == Collections.max(sizes) && r.measured()) {
+            bareAfter(work, s, n, pgUp).ifPresent(bareAfter::add);
+          }
         }
       }
     }

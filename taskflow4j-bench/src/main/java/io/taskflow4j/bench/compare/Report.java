@@ -97,28 +97,38 @@ public final class Report {
     this.machine = machine == null ? Map.of() : new LinkedHashMap<>(machine);
   }
 
-  /** The bare limit measured for this store and durability, if any. */
+  /**
+   * The bare limit of this store and durability, if any: the one measured last (just after
+   * taskflow4j's chain on the store, when it was measured again there), else the run's start's.
+   */
   public Optional<BareStores.Limit> bareLimit(String store, String durability) {
     return bare.stream()
         .filter(l -> l.store().equals(store) && l.durability().equals(durability))
-        .findFirst();
+        .max(java.util.Comparator.comparingInt(BareStores.Limit::afterN));
+  }
+
+  /**
+   * A bare limit's tasks/s as a fraction of the sync rate it was measured at: the rate measured
+   * around it, else the run's start's; NaN when neither is known.
+   */
+  double fractionOfF(BareStores.Limit l) {
+    double f =
+        !Double.isNaN(l.syncsPerSecond())
+            ? l.syncsPerSecond()
+            : sync == null ? Double.NaN : sync.syncsPerSecond();
+    return l.tasksPerSecond() / f;
   }
 
   /**
    * What {@code workload} can reach on {@code store} at {@code durability=power} on this machine,
    * as a multiple of F, or NaN when unknown: for the chain the store's bare limit over the rate F
-   * of the run's start (both measured then); for the fan-outs the same fan-out on no store at the
+   * it was measured at ({@link #fractionOfF}); for the fan-outs the same fan-out on no store at the
    * same size (the engine alone, which any store only slows) over {@code f}, the rate the durable
    * run was measured at.
    */
   double limitInF(String workload, String store, int n, double f) {
     if (workload.equals("chain")) {
-      if (sync == null) {
-        return Double.NaN;
-      }
-      return bareLimit(store, "power")
-          .map(l -> l.tasksPerSecond() / sync.syncsPerSecond())
-          .orElse(Double.NaN);
+      return bareLimit(store, "power").map(this::fractionOfF).orElse(Double.NaN);
     }
     return find(TF4J, workload, "none", "-", n)
         .filter(Result::measured)
@@ -374,25 +384,33 @@ public final class Report {
     StringBuilder sb = new StringBuilder("\n");
     sb.append(
         "Bare limits: each store's own write path without taskflow4j, one chain task's writes in a"
-            + " loop, measured at this run's start (durability=power: against that F)\n");
+            + " loop, measured at this run's start and again just after taskflow4j's chain at its"
+            + " largest N on the same store (durability=power: each against the F measured with"
+            + " it); the goals use the later\n");
     String head =
         String.format(
-            "%-12s %-10s %10s %10s %8s %30s%n",
-            "store", "durability", "ms/task", "tasks/s", "x F", "tf4j chain: % of bare");
+            "%-12s %-10s %-13s %10s %10s %8s %30s%n",
+            "store",
+            "durability",
+            "measured",
+            "ms/task",
+            "tasks/s",
+            "x F",
+            "tf4j chain: % of bare");
     sb.append(head).append("-".repeat(head.length() - 1)).append('\n');
     for (BareStores.Limit l : bare) {
       Optional<Result> chain = largest("chain", l.store(), l.durability());
+      double xF = fractionOfF(l);
       sb.append(
           String.format(
               Locale.ROOT,
-              "%-12s %-10s %10.3f %10.0f %8s %30s%n",
+              "%-12s %-10s %-13s %10.3f %10.0f %8s %30s%n",
               l.store(),
               l.durability(),
+              l.afterN() == 0 ? "start" : "after N=" + l.afterN(),
               l.msPerTask(),
               l.tasksPerSecond(),
-              sync == null
-                  ? "-"
-                  : String.format(Locale.ROOT, "%.2f", l.tasksPerSecond() / sync.syncsPerSecond()),
+              Double.isNaN(xF) ? "-" : String.format(Locale.ROOT, "%.2f", xF),
               chain
                   .map(
                       r ->
@@ -405,8 +423,10 @@ public final class Report {
                   .orElse("-")));
     }
     for (BareStores.Limit l : bare) {
-      sb.append("  ").append(l.store()).append(" (").append(l.durability()).append("): ");
-      sb.append(l.what()).append('\n');
+      if (l.afterN() == 0) {
+        sb.append("  ").append(l.store()).append(" (").append(l.durability()).append("): ");
+        sb.append(l.what()).append('\n');
+      }
     }
     sb.append(
         "  tf4j chain: % of bare = the chain's fraction of F over the bare loop's (at power each"
@@ -417,15 +437,13 @@ public final class Report {
 
   /**
    * taskflow4j's chain {@code r} as a fraction of the bare loop {@code l}, each over the sync rate
-   * it was measured at (the bare loops at the run's start, a durable chain just around it); the
-   * plain ratio of their tasks/s when the rates are unknown.
+   * it was measured at (each bare loop and each durable chain the rate measured around it, else the
+   * run's start's); the plain ratio of their tasks/s when the rates are unknown.
    */
   private double ofBare(Result r, BareStores.Limit l) {
     double ratio = r.tasksPerSecond() / l.tasksPerSecond();
-    if (sync == null || !l.durability().equals("power")) {
-      return ratio;
-    }
-    return ratio * sync.syncsPerSecond() / syncRateOf(r);
+    double ofF = r.tasksPerSecond() / syncRateOf(r) / fractionOfF(l);
+    return !l.durability().equals("power") || Double.isNaN(ofF) ? ratio : ofF;
   }
 
   /** taskflow4j's measured run of {@code workload} on this store at its largest N, if any. */
@@ -833,8 +851,15 @@ public final class Report {
         m.put("tasks_per_s", l.tasksPerSecond());
         m.put("ms_per_task", l.msPerTask());
         m.put("tasks", l.tasks());
-        if (sync != null) {
-          m.put("sync_limit_fraction", l.tasksPerSecond() / sync.syncsPerSecond());
+        m.put("measured", l.afterN() == 0 ? "start" : "after_chain");
+        if (l.afterN() > 0) {
+          m.put("after_n", l.afterN());
+        }
+        if (!Double.isNaN(l.syncsPerSecond())) {
+          m.put("syncs_per_s", l.syncsPerSecond());
+        }
+        if (!Double.isNaN(fractionOfF(l))) {
+          m.put("sync_limit_fraction", fractionOfF(l));
         }
         m.put("what", l.what());
         ls.add(m);
