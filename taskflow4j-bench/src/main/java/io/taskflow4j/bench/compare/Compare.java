@@ -353,17 +353,14 @@ public final class Compare {
   private List<BareStores.Limit> bareLimits(Path work) {
     log("measuring the stores' bare limits (their own write paths, no taskflow4j) ...");
     List<BareStores.Limit> out = new ArrayList<>();
-    double s = opt.syncSeconds;
-    List<java.util.function.Supplier<BareStores.Limit>> loops = new ArrayList<>();
-    loops.add(() -> BareStores.sqlite(work, s));
-    loops.add(() -> BareStores.dir(work, false, s));
-    loops.add(() -> BareStores.dir(work, true, s));
+    String[][] loops = {{"sqlite", "power"}, {"dir", "process"}, {"dir", "power"}};
+    List<String[]> all = new ArrayList<>(List.of(loops));
     if (opt.pg) {
-      loops.add(() -> BareStores.postgresql(opt.postgresql, s));
+      all.add(new String[] {"postgresql", "power"});
     }
-    for (var loop : loops) {
+    for (String[] loop : all) {
       try {
-        BareStores.Limit l = loop.get();
+        BareStores.Limit l = bareLoop(work, loop[0], loop[1], opt.pg).get();
         log(
             String.format(
                 Locale.ROOT,
@@ -381,41 +378,47 @@ public final class Compare {
   }
 
   /**
-   * The bare loop of {@code s} ({@link BareStores}) measured again just after taskflow4j's chain at
-   * its largest N, {@code n}, with the disk's sync rate just before and after it at {@code power}:
-   * the loops of the run's start may have met the disk, or the file system, in another state than
-   * the chain twenty minutes later (the directory's bare loop ran at 557 µs per task at one run's
-   * start, after a deletion, and the chain at 134 µs later). Empty for a store without a bare loop,
-   * or when the loop fails.
+   * The bare loop ({@link BareStores}) of a store of the harness, measured for {@link
+   * Options#syncSeconds} when called, or {@code null} when the store has none: SQLite and
+   * PostgreSQL at {@code power} (PostgreSQL only when {@code pg}), the directory at both
+   * durabilities.
+   */
+  private java.util.function.Supplier<BareStores.Limit> bareLoop(
+      Path work, String backend, String durability, boolean pg) {
+    boolean power = durability.equals("power");
+    double seconds = opt.syncSeconds;
+    return switch (backend) {
+      case "sqlite" -> power ? () -> BareStores.sqlite(work, seconds) : null;
+      case "dir" ->
+          power || durability.equals("process") ? () -> BareStores.dir(work, power, seconds) : null;
+      case "postgresql" ->
+          power && pg ? () -> BareStores.postgresql(opt.postgresql, seconds) : null;
+      default -> null;
+    };
+  }
+
+  /**
+   * The bare loop of {@code s} ({@link #bareLoop}) measured again just after taskflow4j's chain at
+   * its largest N, {@code n}, with the disk's sync rate just before and after it at {@code power}
+   * ({@link #aroundSyncRate}): the loops of the run's start may have met the disk, or the file
+   * system, in another state than the chain twenty minutes later (the directory's bare loop ran at
+   * 557 µs per task at one run's start, after a deletion, and the chain at 134 µs later). Empty for
+   * a store without a bare loop, or when the loop fails.
    */
   private java.util.Optional<BareStores.Limit> bareAfter(
       Path work, Tf4jSide.Store s, int n, boolean pgUp) {
-    boolean power = s.durability().equals("power");
-    double seconds = opt.syncSeconds;
     java.util.function.Supplier<BareStores.Limit> loop =
-        switch (s.backend()) {
-          case "sqlite" -> power ? () -> BareStores.sqlite(work, seconds) : null;
-          case "dir" -> () -> BareStores.dir(work, power, seconds);
-          case "postgresql" ->
-              power && pgUp ? () -> BareStores.postgresql(opt.postgresql, seconds) : null;
-          default -> null;
-        };
-    if (loop == null || s.durability().equals("-")) {
+        bareLoop(work, s.backend(), s.durability(), pgUp);
+    if (loop == null) {
       return java.util.Optional.empty(); // no bare loop, or an extra store of the caller's
     }
     log(String.format("  %s (%s): its bare loop again ...", s.backend(), s.durability()));
     try {
-      double before = power ? DiskSync.measure(work, AROUND_SYNC_SECONDS).syncsPerSecond() : 0;
-      BareStores.Limit l = loop.get();
-      double after = power ? DiskSync.measure(work, AROUND_SYNC_SECONDS).syncsPerSecond() : 0;
-      BareStores.Limit out = l.after(n, power ? Math.max(before, after) : Double.NaN);
+      BareStores.Limit out =
+          aroundSyncRate(work, s, () -> loop.get().after(n, Double.NaN), (l, f) -> l.after(n, f));
       log(
           String.format(
-              Locale.ROOT,
-              "  %.0f tasks/s (%.3f ms/task)%s",
-              out.tasksPerSecond(),
-              out.msPerTask(),
-              power ? String.format(Locale.ROOT, ", F %.0f/s", out.syncsPerSecond()) : ""));
+              Locale.ROOT, "  %.0f tasks/s (%.3f ms/task)", out.tasksPerSecond(), out.msPerTask()));
       return java.util.Optional.of(out);
     } catch (RuntimeException e) {
       log("  the bare loop failed, left out: " + e.getMessage());
@@ -490,20 +493,24 @@ public final class Compare {
 
   /**
    * Measures {@code what} and, for a durable store, the disk's sync rate just before and just after
-   * it in {@code work}: the result carries the higher of the two (the stricter for the goals).
+   * it in {@code work}: what it measured, given the higher of the two by {@code withRate} (the
+   * stricter for the goals).
    */
-  private Result aroundSyncRate(
-      Path work, Tf4jSide.Store s, java.util.function.Supplier<Result> what) {
+  private <T> T aroundSyncRate(
+      Path work,
+      Tf4jSide.Store s,
+      java.util.function.Supplier<T> what,
+      java.util.function.BiFunction<T, Double, T> withRate) {
     if (!s.durability().equals("power")) {
       return what.get();
     }
     double before = DiskSync.measure(work, AROUND_SYNC_SECONDS).syncsPerSecond();
-    Result r = what.get();
+    T r = what.get();
     double after = DiskSync.measure(work, AROUND_SYNC_SECONDS).syncsPerSecond();
     log(
         String.format(
             Locale.ROOT, "  sync rate around it: %.0f/s before, %.0f/s after", before, after));
-    return r.withSyncRate(Math.max(before, after));
+    return withRate.apply(r, Math.max(before, after));
   }
 
   private void runTaskflow4j(Path work) {
@@ -528,7 +535,12 @@ public final class Compare {
           first = false;
           Result r;
           try {
-            r = aroundSyncRate(work, s, () -> Tf4jSide.measure(wl, s, n, runs, 20, warmUp));
+            r =
+                aroundSyncRate(
+                    work,
+                    s,
+                    () -> Tf4jSide.measure(wl, s, n, runs, 20, warmUp),
+                    Result::withSyncRate);
           } catch (RuntimeException e) {
             r =
                 Result.skipped(
