@@ -6,9 +6,12 @@ import io.taskflow4j.persistence.Backend;
 import io.taskflow4j.persistence.ConflictException;
 import io.taskflow4j.persistence.Connection;
 import io.taskflow4j.persistence.CorruptRecordException;
+import io.taskflow4j.persistence.Fence;
+import io.taskflow4j.persistence.FencedException;
 import io.taskflow4j.persistence.FlowDetail;
 import io.taskflow4j.persistence.FlowState;
 import io.taskflow4j.persistence.NotFoundException;
+import io.taskflow4j.persistence.StorageException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -224,65 +227,141 @@ final class ResumeCommand implements Callable<Integer> {
     SUCCEEDED,
     FAILED,
     /** Another process ran the flow at the same time and this one stopped; it is not finished. */
-    TAKEN
+    TAKEN;
+
+    /** The outcome as --json names it. */
+    String label() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
   }
 
   /**
-   * Rebuilds and runs one flow. When another process resumes the same flow at the same time, one of
-   * them has a write refused and stops without writing anything more; if the other finished the
-   * flow, that counts as done here too.
+   * Rebuilds and runs one flow, as its only runner among resumes. It first raises the flow's resume
+   * fence ({@link #resumeFence}) above the token of any other resume, then reads the flow again and
+   * runs it with every write fenced. A second process resuming the same flow at the same time
+   * either finds a higher token when it raises its own, and does not start, or has its next write
+   * refused once the other raised the fence, and stops without writing more. Without the fence both
+   * would run the flow's tasks, and each could stop the other at its next revision check, leaving
+   * the flow unfinished. If the other process finished the flow, that counts as done here too.
    */
   @SuppressWarnings("try") // the progress listener is registered for the try block's duration
-  private Outcome resume(Backend backend, FlowDetail fd) {
-    say("Resuming flow " + fd.name() + " " + fd.uuid() + " (was " + fd.state() + ")");
-    Engines.Builder b = Engines.loadFromDetail(fd).backend(backend);
+  private Outcome resume(Backend backend, FlowDetail listed) {
+    say("Resuming flow " + listed.name() + " " + listed.uuid() + " (was " + listed.state() + ")");
+    try (Connection conn = backend.getConnection()) {
+      Fence fence;
+      try {
+        fence = resumeFence(conn, listed.uuid());
+      } catch (FencedException e) {
+        return taken(conn, listed, e);
+      }
+      // Read after the fence rose: what an earlier resume wrote is here, and nothing it writes
+      // from now on lands.
+      FlowDetail fd = conn.getFlowDetails(listed.uuid(), true);
+      if (fd.state().isFinished()) {
+        say("Flow " + fd.name() + " " + fd.uuid() + " finished meanwhile: " + fd.state());
+        note(fd.uuid(), fd.name(), listed.state(), fd.state(), "finished_meanwhile", null);
+        return fd.state() == FlowState.SUCCESS ? Outcome.SUCCEEDED : Outcome.FAILED;
+      }
+      FlowState end;
+      String message = null;
+      try (Connection fenced = conn.fenced(fence);
+          Engine engine = engine(fd, fenced);
+          Progress progress = quiet || json ? null : new Progress(engine, main)) {
+        try {
+          engine.run();
+        } catch (RuntimeException e) {
+          RuntimeException lost = lostToAnother(e);
+          if (lost != null) {
+            return taken(conn, listed, lost);
+          }
+          message = Main.oneLine(e.getMessage());
+          say("Flow " + fd.uuid() + " failed: " + message);
+        }
+        end = engine.flowState();
+      }
+      say("Flow " + fd.name() + " " + fd.uuid() + " finished: " + end);
+      Outcome outcome = end == FlowState.SUCCESS ? Outcome.SUCCEEDED : Outcome.FAILED;
+      note(fd.uuid(), fd.name(), listed.state(), end, outcome.label(), message);
+      return outcome;
+    }
+  }
+
+  private Engine engine(FlowDetail fd, Connection fenced) {
+    Engines.Builder b = Engines.loadFromDetail(fd).connection(fenced);
     if (serial) {
       b.serial();
     } else {
       b.parallel(workers);
     }
-    FlowState end;
-    boolean refused = false;
-    String message = null;
-    try (Engine engine = b.build();
-        Progress progress = quiet || json ? null : new Progress(engine, main)) {
-      try {
-        engine.run();
-      } catch (ConflictException e) {
-        refused = true;
-        message =
-            "another process is running it too; this one stopped without writing more ("
-                + Main.oneLine(e.getMessage())
-                + ")";
-        say("Flow " + fd.uuid() + ": " + message);
-      } catch (RuntimeException e) {
-        message = Main.oneLine(e.getMessage());
-        say("Flow " + fd.uuid() + " failed: " + message);
-      }
-      end = engine.flowState();
-    }
+    return b.build();
+  }
+
+  /**
+   * Another process resumes the flow too and this one stopped (or never started): says so, and
+   * judges by the state the store holds now, since the other may have finished it already.
+   */
+  private Outcome taken(Connection conn, FlowDetail listed, RuntimeException why) {
+    String message =
+        "another process is running it too; this one stopped without writing more ("
+            + (why instanceof FencedException
+                ? "another resume raised the flow's resume fence higher"
+                : Main.oneLine(why.getMessage()))
+            + ")";
+    say("Flow " + listed.uuid() + ": " + message);
+    FlowState end = conn.getFlowDetails(listed.uuid(), true).state();
+    say("Flow " + listed.name() + " " + listed.uuid() + " is " + end + " in the store");
     Outcome outcome;
-    if (refused) {
-      try (Connection c = backend.getConnection()) {
-        end = c.getFlowDetails(fd.uuid(), true).state();
-      }
-      say("Flow " + fd.name() + " " + fd.uuid() + " is " + end + " in the store");
-      if (end == FlowState.SUCCESS) {
-        outcome = Outcome.SUCCEEDED;
-      } else {
-        outcome = end.isFinished() ? Outcome.FAILED : Outcome.TAKEN;
-      }
+    if (end == FlowState.SUCCESS) {
+      outcome = Outcome.SUCCEEDED;
     } else {
-      say("Flow " + fd.name() + " " + fd.uuid() + " finished: " + end);
-      outcome = end == FlowState.SUCCESS ? Outcome.SUCCEEDED : Outcome.FAILED;
+      outcome = end.isFinished() ? Outcome.FAILED : Outcome.TAKEN;
     }
-    note(
-        fd.uuid(),
-        fd.name(),
-        fd.state(),
-        end,
-        outcome.name().toLowerCase(java.util.Locale.ROOT),
-        message);
+    note(listed.uuid(), listed.name(), listed.state(), end, outcome.label(), message);
     return outcome;
   }
+
+  /**
+   * The refusal that says another writer has the flow, if {@code e} is or carries one: a fenced
+   * write (a later resume raised the fence) or a revision conflict (a writer that is no resume).
+   */
+  private static RuntimeException lostToAnother(Throwable e) {
+    for (int depth = 0; e != null && depth < 20; depth++, e = e.getCause()) {
+      if (e instanceof FencedException || e instanceof ConflictException) {
+        return (RuntimeException) e;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Raises the resume fence of flow {@code flowUuid} ({@value #FENCE_PREFIX} and its uuid) to a
+   * token above the one the store holds: the stored token plus 1 plus a random number below
+   * 2<sup>31</sup>, so two resumes that read the same stored token at once raise it to different
+   * tokens (equal with a chance of about 1 in 2<sup>31</sup>; then both run, and revision checks
+   * still keep them from overwriting each other). The lower one loses: refused when it raises its
+   * own after the higher, or at its next write when it raised first.
+   *
+   * @throws FencedException when another resume raised the fence higher meanwhile
+   */
+  static Fence resumeFence(Connection conn, String flowUuid) {
+    String key = FENCE_PREFIX + flowUuid;
+    long stored = conn.fenceToken(key).orElse(0);
+    long step = 1 + java.util.concurrent.ThreadLocalRandom.current().nextLong(1L << 31);
+    if (stored > Long.MAX_VALUE - step) {
+      throw new StorageException(
+          "The resume fence of flow "
+              + flowUuid
+              + " holds token "
+              + stored
+              + ", too high to raise; delete the fence '"
+              + key
+              + "' from the store once no process resumes the flow");
+    }
+    Fence fence = new Fence(key, stored + step);
+    conn.advanceFence(fence);
+    return fence;
+  }
+
+  /** The key of a flow's resume fence: this, then the flow's uuid. */
+  static final String FENCE_PREFIX = "resume-";
 }

@@ -21,6 +21,8 @@ import org.junit.jupiter.api.io.TempDir;
  * whichever way their writes interleave, the flow ends SUCCESS (never FAILURE with every task done,
  * never left RUNNING), one process finishes it, and the other exits 0 (the flow was done) or 6
  * (another process had it), saying so. Several rounds, since the interleaving differs each time.
+ * Before each resume raised the flow's resume fence, both could run the flow and each stop the
+ * other at a revision check, leaving it RUNNING with both exiting 6.
  */
 class ConcurrentResumeIT {
   private static final int ROUNDS = 3;
@@ -40,6 +42,13 @@ class ConcurrentResumeIT {
       throws Exception {
     for (int round = 0; round < ROUNDS; round++) {
       twoResumesAtOnce(databases.url(databases.create()));
+    }
+  }
+
+  @Test
+  void twoResumesAtOnceOnADirectoryFinishTheFlowOnce() throws Exception {
+    for (int round = 0; round < ROUNDS; round++) {
+      twoResumesAtOnce(Cli.dir(dir.resolve("store-" + round)));
     }
   }
 
