@@ -83,16 +83,24 @@ class KillCampaignTest {
         labels(System.getProperty("chaos.concurrent.backends", "sqlite,postgresql"));
     // (a server is probed only when a database of it is made: MariaDB only when asked for)
     List<KillCampaign.Target> targets = targets(wanted, postgres, mariadb, null);
-    List<KillCampaign.Result> results =
-        campaign(targets, kills, 100, KillCampaign.DEFAULT_CONCURRENT_CHAINS, 0, dir);
+    int chains = KillCampaign.DEFAULT_CONCURRENT_CHAINS;
+    List<KillCampaign.Result> results = campaign(targets, kills, 100, chains, 0, dir);
     for (KillCampaign.Result r : results) {
       String label = r.target().label();
       if (label.equals("sqlite") || label.equals("postgresql") || label.equals("mariadb")) {
-        assertThat(r.groupWrites())
-            .as("writes carried by group commits, more than the groups: " + r)
-            .isGreaterThan(r.groups());
-        assertThat(r.groupedKills())
-            .as("kills that came while groups were forming: " + r)
+        KillCampaign.Result g =
+            untilGrouped(
+                r,
+                x -> x.groupWrites() > x.groups() && x.groupedKills() > 0,
+                () -> targets(Set.of(label), postgres, mariadb, null),
+                kills,
+                chains,
+                0);
+        assertThat(g.groupWrites())
+            .as("writes carried by group commits, more than the groups: " + g)
+            .isGreaterThan(g.groups());
+        assertThat(g.groupedKills())
+            .as("kills that came while groups were forming: " + g)
             .isPositive();
       }
     }
@@ -119,12 +127,48 @@ class KillCampaignTest {
     for (KillCampaign.Result r : results) {
       String label = r.target().label();
       if (label.equals("sqlite") || label.equals("postgresql")) {
-        assertThat(r.groupWrites())
-            .as("writes carried by group commits, more than the groups: " + r)
-            .isGreaterThan(r.groups());
+        KillCampaign.Result g =
+            untilGrouped(
+                r,
+                x -> x.groupWrites() > x.groups(),
+                () -> targets(Set.of(label), postgres, mariadb, null),
+                kills,
+                1,
+                workers);
+        assertThat(g.groupWrites())
+            .as("writes carried by group commits, more than the groups: " + g)
+            .isGreaterThan(g.groups());
       }
     }
   }
+
+  /**
+   * {@code first}, or when its children's writes happened to share no group commit the campaign of
+   * a fresh store of the same backend, at most {@value #GROUPING_RUNS} campaigns in all. Whether
+   * writers meet at a commit is up to the scheduler: a child is counted only from its last report
+   * (every 100 ms), so when most kills come early a campaign may see a handful of groups, each of
+   * one write, on a loaded machine. Every campaign is checked in full ({@link #campaign}); only the
+   * evidence of grouping is sought again, and a backend that never groups still fails.
+   */
+  private KillCampaign.Result untilGrouped(
+      KillCampaign.Result first,
+      java.util.function.Predicate<KillCampaign.Result> grouped,
+      java.util.concurrent.Callable<List<KillCampaign.Target>> freshTarget,
+      int kills,
+      int chains,
+      int workers)
+      throws Exception {
+    KillCampaign.Result r = first;
+    for (int run = 1; run < GROUPING_RUNS && !grouped.test(r); run++) {
+      System.out.println("no grouping seen, a campaign on a fresh store: " + r);
+      Path work = dir.resolve("again-" + UUID.randomUUID());
+      r = campaign(freshTarget.call(), kills, 100, chains, workers, work).get(0);
+    }
+    return r;
+  }
+
+  /** The campaigns {@link #untilGrouped} runs at most on one backend. */
+  private static final int GROUPING_RUNS = 3;
 
   /**
    * {@code chaos.chains}: empty for 1, {@code on} or {@code true} for the default K, or a number.
@@ -164,7 +208,10 @@ class KillCampaignTest {
               "dir-power", "dir://" + dir.resolve("dir-power") + "?durability=power"));
     }
     if (wanted.contains("sqlite")) {
-      targets.add(new KillCampaign.Target("sqlite", "sqlite:///" + dir.resolve("store.db")));
+      // a file of its own per call: a campaign may be run again on a fresh store (untilGrouped)
+      targets.add(
+          new KillCampaign.Target(
+              "sqlite", "sqlite:///" + dir.resolve("store-" + UUID.randomUUID() + ".db")));
     }
     if (wanted.contains("postgresql")) {
       targets.add(new KillCampaign.Target("postgresql", postgres.url(postgres.create())));
