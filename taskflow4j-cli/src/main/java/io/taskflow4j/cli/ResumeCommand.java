@@ -192,8 +192,7 @@ final class ResumeCommand implements Callable<Integer> {
           continue;
         }
         if (fd.state().isFinished()) {
-          say("Flow " + fd.name() + " " + fd.uuid() + " finished meanwhile: " + fd.state());
-          note(fd.uuid(), fd.name(), fd.state(), fd.state(), "finished_meanwhile", null);
+          finishedMeanwhile(fd, fd.state());
           continue;
         }
         Outcome o = resume(backend, fd);
@@ -258,8 +257,7 @@ final class ResumeCommand implements Callable<Integer> {
       // from now on lands.
       FlowDetail fd = conn.getFlowDetails(listed.uuid(), true);
       if (fd.state().isFinished()) {
-        say("Flow " + fd.name() + " " + fd.uuid() + " finished meanwhile: " + fd.state());
-        note(fd.uuid(), fd.name(), listed.state(), fd.state(), "finished_meanwhile", null);
+        finishedMeanwhile(fd, listed.state());
         return fd.state() == FlowState.SUCCESS ? Outcome.SUCCEEDED : Outcome.FAILED;
       }
       FlowState end;
@@ -284,6 +282,12 @@ final class ResumeCommand implements Callable<Integer> {
       note(fd.uuid(), fd.name(), listed.state(), end, outcome.label(), message);
       return outcome;
     }
+  }
+
+  /** Says that flow {@code fd}, {@code was} when listed, was finished by another process. */
+  private void finishedMeanwhile(FlowDetail fd, FlowState was) {
+    say("Flow " + fd.name() + " " + fd.uuid() + " finished meanwhile: " + fd.state());
+    note(fd.uuid(), fd.name(), was, fd.state(), "finished_meanwhile", null);
   }
 
   private Engine engine(FlowDetail fd, Connection fenced) {
