@@ -207,4 +207,21 @@ class ErrorsTest {
         .contains("bench")
         .contains("Exit codes:");
   }
+
+  @Test
+  void helpListsEveryExitCodeTheCommandUses() throws Exception {
+    Cli.Result h = Cli.run("--help");
+    h.expect(ExitCodes.OK);
+    String codes = h.out().substring(h.out().indexOf("Exit codes:"));
+    for (java.lang.reflect.Field f : ExitCodes.class.getFields()) {
+      if (f.getType() == int.class && java.lang.reflect.Modifier.isStatic(f.getModifiers())) {
+        int code = f.getInt(null);
+        assertThat(codes)
+            .as("--help explains exit code %d (%s)", code, f.getName())
+            .containsPattern("(?m)^ {1,2}" + code + "  \\S");
+      }
+    }
+    // the code resume and import use when another writer got there first
+    assertThat(codes).contains("concurrent writer");
+  }
 }
