@@ -107,6 +107,12 @@ final class Errors {
     return found;
   }
 
+  /** A backend's advice to a library user to create its store, in its messages' words. */
+  private static final java.util.regex.Pattern LIBRARY_UPGRADE_ADVICE =
+      java.util.regex.Pattern.compile(
+          ";\\s*call upgrade\\(\\)(?: first)? \\(Backends\\.open does\\)(?: to create it)?"
+              + "|;\\s*call upgrade\\(\\)(?: first)?(?: to create it)?");
+
   /**
    * Adds how to create a store with this command to a backend's "there is no store" message. What
    * to do about a server that is down, a wrong password or a full disk is the backend's to say: it
@@ -115,11 +121,14 @@ final class Errors {
    */
   private static String storeHint(String msg) {
     String lower = msg.toLowerCase(java.util.Locale.ROOT);
-    if (lower.contains("no such table")
+    if (LIBRARY_UPGRADE_ADVICE.matcher(msg).find()
+        || lower.contains("no such table")
         || lower.contains("doesn't exist")
         || (lower.contains("does not exist")
             && (lower.contains("upgrade") || lower.contains("relation")))) {
-      return msg
+      // The library's advice ("call upgrade() (Backends.open does)") is a Java call: this command's
+      // own takes its place.
+      return LIBRARY_UPGRADE_ADVICE.matcher(msg).replaceAll("")
           + "; if this is a new store, create it with '"
           + Main.commandName()
           + " upgrade --connection ...'";

@@ -154,12 +154,22 @@ class ErrorsTest {
   }
 
   @Test
-  void aStoreThatDoesNotExistPointsToUpgrade() {
-    String line =
-        oneLineError(
-            Cli.run("logbooks", "list", "--all", "--connection", Cli.dir(dir.resolve("nowhere"))),
-            ExitCodes.STORE);
-    assertThat(line).contains("does not exist").contains("upgrade --connection");
+  void aStoreThatDoesNotExistPointsToUpgrade() throws Exception {
+    java.nio.file.Path empty = java.nio.file.Files.createDirectories(dir.resolve("empty"));
+    for (String connection :
+        new String[] {
+          Cli.dir(dir.resolve("nowhere")), Cli.dir(empty), Cli.sqlite(dir.resolve("nowhere.db"))
+        }) {
+      String line =
+          oneLineError(
+              Cli.run("logbooks", "list", "--all", "--connection", connection), ExitCodes.STORE);
+      // the command's advice, not the library's (upgrade() is a Java call)
+      assertThat(line)
+          .containsAnyOf("does not exist", "has no 'books' directory")
+          .contains("create it with 'taskflow4j upgrade --connection")
+          .doesNotContain("upgrade()")
+          .doesNotContain("Backends.open");
+    }
   }
 
   @Test
