@@ -147,8 +147,22 @@ final class DashboardHandler implements HttpHandler {
       sendAsset(ex, "favicon.svg");
       return;
     }
+    java.util.regex.Matcher flow = FLOW_PATH.matcher(path);
+    if (flow.matches()) {
+      // A flow's address as people write it (in an alert, a ticket): its page.
+      ex.getResponseHeaders().set("Location", "/flow?uuid=" + flow.group(1));
+      send(ex, 302, new byte[0], false);
+      return;
+    }
     throw HttpProblem.notFound("no such page: " + path + "; the pages are /, /flows, /jobs");
   }
+
+  /**
+   * {@code /flows/UUID} and {@code /flow/UUID}: one path segment of characters a query may hold as
+   * they are (percent-escapes included), so the redirect's target is the same text.
+   */
+  private static final java.util.regex.Pattern FLOW_PATH =
+      java.util.regex.Pattern.compile("/flows?/([A-Za-z0-9._~%-]{1,300})/?");
 
   /**
    * What the pages need to know before offering actions: whether actions are allowed and, when they
@@ -436,10 +450,65 @@ final class DashboardHandler implements HttpHandler {
   }
 
   private void sendError(HttpExchange ex, int status, String message) throws IOException {
+    if (wantsPage(ex)) {
+      sendErrorPage(ex, status, message);
+      return;
+    }
     Map<String, Object> body = new LinkedHashMap<>();
     body.put("error", message);
     body.put("status", status);
     sendJson(ex, status, body, false);
+  }
+
+  /**
+   * Whether a browser asked for a page (not the API, and HTML accepted): it is answered with an
+   * error page a person can read and leave, other clients with the JSON error.
+   */
+  private static boolean wantsPage(HttpExchange ex) {
+    String path = ex.getRequestURI().getRawPath();
+    String accept = ex.getRequestHeaders().getFirst("Accept");
+    return path != null
+        && !path.startsWith("/api/")
+        && accept != null
+        && accept.toLowerCase(java.util.Locale.ROOT).contains("text/html");
+  }
+
+  /** The error as a page: the message as escaped text, and the way back to the pages. */
+  private static void sendErrorPage(HttpExchange ex, int status, String message)
+      throws IOException {
+    String title = status + (status == 404 ? " Not found" : " Error");
+    String html =
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+            + "<title>"
+            + escapeHtml(title)
+            + " · taskflow4j</title>\n"
+            + "<link rel=\"stylesheet\" href=\"/static/style.css\">\n</head>\n<body>\n<header>\n"
+            + "  <a class=\"brand\" href=\"/\">taskflow4j</a>\n  <nav>\n"
+            + "    <a href=\"/\">Overview</a>\n    <a href=\"/flows\">Flows</a>\n"
+            + "    <a href=\"/jobs\">Jobs</a>\n  </nav>\n</header>\n<main>\n<h1>"
+            + escapeHtml(title)
+            + "</h1>\n<p class=\"error\">"
+            + escapeHtml(message)
+            + "</p>\n</main>\n</body>\n</html>\n";
+    ex.getResponseHeaders().set("Content-Type", "text/html; charset=utf-8");
+    send(ex, status, html.getBytes(StandardCharsets.UTF_8), false);
+  }
+
+  /** Text made safe to place in HTML, between tags or in a quoted attribute. */
+  static String escapeHtml(String s) {
+    StringBuilder b = new StringBuilder(s.length() + 16);
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      switch (c) {
+        case '&' -> b.append("&amp;");
+        case '<' -> b.append("&lt;");
+        case '>' -> b.append("&gt;");
+        case '"' -> b.append("&quot;");
+        case '\'' -> b.append("&#39;");
+        default -> b.append(c);
+      }
+    }
+    return b.toString();
   }
 
   /** Sends a body; with an ETag, answers 304 when the client holds that version already. */

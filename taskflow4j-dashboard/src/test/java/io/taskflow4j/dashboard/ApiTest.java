@@ -138,6 +138,43 @@ class ApiTest {
   }
 
   @Test
+  void aBrowserGetsAnErrorPageOfEscapedTextWithTheWayBack() throws Exception {
+    HttpResponse<String> r =
+        get("/nothing%3Cscript%3Ealert(1)%3C/script%3E", "Accept", "text/html,*/*;q=0.8");
+    assertThat(r.statusCode()).isEqualTo(404);
+    assertThat(r.headers().firstValue("Content-Type")).hasValue("text/html; charset=utf-8");
+    assertThat(r.headers().firstValue("Content-Security-Policy")).isPresent();
+    assertThat(r.body())
+        .contains("<h1>404 Not found</h1>")
+        .contains("no such page: /nothing%3Cscript%3Ealert(1)%3C/script%3E")
+        .contains("<a href=\"/flows\">Flows</a>")
+        .doesNotContain("<script");
+    // a path a browser sends with the markup itself is escaped, not echoed
+    assertThat(DashboardHandler.escapeHtml("<b a='x' b=\"y\">&</b>"))
+        .isEqualTo("&lt;b a=&#39;x&#39; b=&quot;y&quot;&gt;&amp;&lt;/b&gt;");
+    // the API answers JSON whatever the client accepts, and other clients get JSON too
+    assertError(get("/api/nothing", "Accept", "text/html"), 404, "no such API path");
+    assertError(get("/nothing"), 404, "no such page");
+  }
+
+  @Test
+  void aFlowsAddressAsPeopleWriteItLeadsToItsPage() throws Exception {
+    for (String path : new String[] {"/flows/", "/flow/"}) {
+      HttpResponse<String> r = get(path + order.uuid());
+      assertThat(r.statusCode()).isEqualTo(302);
+      assertThat(r.headers().firstValue("Location")).hasValue("/flow?uuid=" + order.uuid());
+    }
+    assertThat(get("/flows/" + order.uuid() + "/").headers().firstValue("Location"))
+        .hasValue("/flow?uuid=" + order.uuid());
+    // percent-escapes go on as they came, so the page reads the same uuid
+    assertThat(get("/flows/a%22%3E").headers().firstValue("Location"))
+        .hasValue("/flow?uuid=a%22%3E");
+    // only one segment of such characters: anything else is no page
+    assertError(get("/flows/a/b"), 404, "no such page");
+    assertError(get("/flows/a;b=c"), 404, "no such page");
+  }
+
+  @Test
   void theFlowViewHasEachAtomsTimesResultFailureAndRetries() throws Exception {
     JsonNode f = getJson("/api/flows/" + order.uuid());
     assertThat(f.get("state").asText()).isEqualTo("SUCCESS");
