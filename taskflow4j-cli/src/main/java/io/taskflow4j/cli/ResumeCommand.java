@@ -11,7 +11,7 @@ import io.taskflow4j.persistence.FencedException;
 import io.taskflow4j.persistence.FlowDetail;
 import io.taskflow4j.persistence.FlowState;
 import io.taskflow4j.persistence.NotFoundException;
-import io.taskflow4j.persistence.StorageException;
+import io.taskflow4j.storage.FlowFences;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -236,8 +236,8 @@ final class ResumeCommand implements Callable<Integer> {
 
   /**
    * Rebuilds and runs one flow, as its only runner among resumes. It first raises the flow's resume
-   * fence ({@link #resumeFence}) above the token of any other resume, then reads the flow again and
-   * runs it with every write fenced. A second process resuming the same flow at the same time
+   * fence ({@link FlowFences#raise}) above the token of any other resume, then reads the flow again
+   * and runs it with every write fenced. A second process resuming the same flow at the same time
    * either finds a higher token when it raises its own, and does not start, or has its next write
    * refused once the other raised the fence, and stops without writing more. Without the fence both
    * would run the flow's tasks, and each could stop the other at its next revision check, leaving
@@ -249,7 +249,7 @@ final class ResumeCommand implements Callable<Integer> {
     try (Connection conn = backend.getConnection()) {
       Fence fence;
       try {
-        fence = resumeFence(conn, listed.uuid());
+        fence = FlowFences.raise(conn, listed.uuid());
       } catch (FencedException e) {
         return taken(conn, listed, e);
       }
@@ -336,36 +336,4 @@ final class ResumeCommand implements Callable<Integer> {
     }
     return null;
   }
-
-  /**
-   * Raises the resume fence of flow {@code flowUuid} ({@value #FENCE_PREFIX} and its uuid) to a
-   * token above the one the store holds: the stored token plus 1 plus a random number below
-   * 2<sup>31</sup>, so two resumes that read the same stored token at once raise it to different
-   * tokens (equal with a chance of about 1 in 2<sup>31</sup>; then both run, and revision checks
-   * still keep them from overwriting each other). The lower one loses: refused when it raises its
-   * own after the higher, or at its next write when it raised first.
-   *
-   * @throws FencedException when another resume raised the fence higher meanwhile
-   */
-  static Fence resumeFence(Connection conn, String flowUuid) {
-    String key = FENCE_PREFIX + flowUuid;
-    long stored = conn.fenceToken(key).orElse(0);
-    long step = 1 + java.util.concurrent.ThreadLocalRandom.current().nextLong(1L << 31);
-    if (stored > Long.MAX_VALUE - step) {
-      throw new StorageException(
-          "The resume fence of flow "
-              + flowUuid
-              + " holds token "
-              + stored
-              + ", too high to raise; delete the fence '"
-              + key
-              + "' from the store once no process resumes the flow");
-    }
-    Fence fence = new Fence(key, stored + step);
-    conn.advanceFence(fence);
-    return fence;
-  }
-
-  /** The key of a flow's resume fence: this, then the flow's uuid. */
-  static final String FENCE_PREFIX = "resume-";
 }

@@ -15,6 +15,7 @@ import io.taskflow4j.persistence.FlowState;
 import io.taskflow4j.persistence.LogBook;
 import io.taskflow4j.persistence.spi.ForwardingConnection;
 import io.taskflow4j.persistence.zookeeper.EmbeddedZooKeeper;
+import io.taskflow4j.storage.FlowFences;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.OptionalLong;
@@ -64,8 +65,8 @@ class ResumeFenceTest {
         Connection c = backend.getConnection()) {
       // reserve-stock takes 400 ms: the first resume is inside it once it is RUNNING in the store
       awaitRunning(c, flow, "reserve-stock");
-      // a second resume raises the fence, as ResumeCommand.resumeFence does, and reads the flow
-      ResumeCommand.resumeFence(c, flow);
+      // a second resume raises the fence, as FlowFences.raise does, and reads the flow
+      FlowFences.raise(c, flow);
       raised = states(c.getFlowDetails(flow));
     }
     Cli.Result r = first.get(2, TimeUnit.MINUTES);
@@ -103,11 +104,10 @@ class ResumeFenceTest {
               return read;
             }
           };
-      assertThatThrownBy(() -> ResumeCommand.resumeFence(stale, before.uuid()))
+      assertThatThrownBy(() -> FlowFences.raise(stale, before.uuid()))
           .isInstanceOf(FencedException.class)
-          .hasMessageContaining(ResumeCommand.FENCE_PREFIX + before.uuid());
-      assertThat(c.fenceToken(ResumeCommand.FENCE_PREFIX + before.uuid()))
-          .hasValue(Long.MAX_VALUE / 2);
+          .hasMessageContaining(FlowFences.key(before.uuid()));
+      assertThat(c.fenceToken(FlowFences.key(before.uuid()))).hasValue(Long.MAX_VALUE / 2);
     }
     assertThat(states(onlyFlow(connection))).isEqualTo(states(before));
   }
@@ -116,14 +116,14 @@ class ResumeFenceTest {
   void eachResumeRaisesTheFenceAboveTheLastAndAFinishedFlowIsNotRunAgain() throws Exception {
     String connection = crashedDemo(Cli.sqlite(dir.resolve("again.db")), 0);
     String flow = onlyFlow(connection).uuid();
-    String key = ResumeCommand.FENCE_PREFIX + flow;
+    String key = FlowFences.key(flow);
     Cli.run("resume", "--connection", connection, "--flow", flow, "--quiet").expect(ExitCodes.OK);
     long first;
     try (Backend backend = Backends.fetch(connection);
         Connection c = backend.getConnection()) {
       first = c.fenceToken(key).orElseThrow();
       assertThat(first).isPositive();
-      Fence next = ResumeCommand.resumeFence(c, flow);
+      Fence next = FlowFences.raise(c, flow);
       assertThat(next.key()).isEqualTo(key);
       assertThat(next.token()).isGreaterThan(first).isLessThanOrEqualTo(first + (1L << 31));
     }

@@ -249,6 +249,7 @@ public final class Engines {
     Clock clock = Clock.systemUTC();
     StorageOptions storageOptions;
     io.taskflow4j.retention.Retention retention = io.taskflow4j.retention.Retention.KEEP;
+    boolean exclusive;
 
     private Builder(FlowElement flow, Map<String, Object> factory) {
       if (!(flow instanceof Flow) && !(flow instanceof Atom)) {
@@ -289,6 +290,24 @@ public final class Engines {
      */
     public Builder flowDetail(FlowDetail flowDetail) {
       this.flowDetail = Objects.requireNonNull(flowDetail, "flowDetail");
+      return this;
+    }
+
+    /**
+     * Resumes the stored flow ({@link #flowDetail}) as its only runner among resumes: when the
+     * engine starts it raises the flow's fence ({@link io.taskflow4j.storage.FlowFences}) above any
+     * other resume's, reads the flow after that, and makes every write through a view fenced by its
+     * token. Another process resuming the same flow at the same time (two replicas that each resume
+     * the unfinished flows when they start, say) then cannot leave it stuck: the resume that raised
+     * the fence last runs the flow, and the other has its next write refused and stops with a
+     * {@link io.taskflow4j.persistence.FencedException}, writing nothing more, as when its claim on
+     * a job is lost. The task that was in flight in the process that stopped runs again in the
+     * other (tasks run at least once). The store must support fencing (every built-in backend
+     * does); a new run (no flow detail given) has a fresh uuid no other process knows, and ignores
+     * this. Conductors fence their jobs' runs by their claims and need none of this.
+     */
+    public Builder exclusive() {
+      this.exclusive = true;
       return this;
     }
 
@@ -428,11 +447,12 @@ public final class Engines {
       Map<String, Object> factory = this.factory;
       StorageOptions configured = this.storageOptions;
       Clock clock = this.clock;
+      boolean exclusive = this.exclusive;
       return () -> {
         StorageOptions options =
             configured != null ? configured : StorageOptions.builder().clock(clock).build();
         if (given != null) {
-          return openStored(backend, connection, given, options);
+          return openStored(backend, connection, given, options, exclusive);
         }
         Map<String, Object> meta = new LinkedHashMap<>();
         if (factory != null) {
@@ -446,8 +466,17 @@ public final class Engines {
     }
 
     private static Storage openStored(
-        Backend backend, Connection connection, FlowDetail given, StorageOptions options) {
+        Backend backend,
+        Connection connection,
+        FlowDetail given,
+        StorageOptions options,
+        boolean exclusive) {
       try {
+        if (exclusive && (backend != null || connection != null)) {
+          return backend != null
+              ? Storage.openStoredExclusive(backend, given, options)
+              : Storage.openStoredExclusive(connection, given, options);
+        }
         return backend != null
             ? Storage.openStored(backend, given, options)
             : Storage.openStored(connection, given, options);

@@ -82,6 +82,19 @@ public final class Storage implements AutoCloseable {
       StorageOptions options,
       boolean ownsConnection,
       String logBookUuid) {
+    this(flowDetail, connection, options, ownsConnection ? connection : null, logBookUuid);
+  }
+
+  /**
+   * Storage writing through {@code connection} and closing {@code toClose} when it closes (the
+   * connection a fenced view was made from, say; {@code null}: none).
+   */
+  Storage(
+      FlowDetail flowDetail,
+      Connection connection,
+      StorageOptions options,
+      Connection toClose,
+      String logBookUuid) {
     Objects.requireNonNull(flowDetail, "flowDetail");
     StorageOptions opts = options == null ? StorageOptions.defaults() : options;
     StoreWriter store = StoreWriter.of(connection, opts);
@@ -91,7 +104,7 @@ public final class Storage implements AutoCloseable {
     this.results = new ResultIndex(table, details);
     this.injections = new Injections(table, results, details, opts);
     this.retries = new RetryRecords(table, details);
-    this.ownedConnection = new AtomicReference<>(ownsConnection ? connection : null);
+    this.ownedConnection = new AtomicReference<>(toClose);
     this.openedLogBook = logBookUuid;
     injections.registerStored();
   }
@@ -624,6 +637,32 @@ public final class Storage implements AutoCloseable {
   public static Storage openStored(
       Connection connection, FlowDetail flowDetail, StorageOptions options) {
     return StorageOpener.stored(connection, false, flowDetail, options);
+  }
+
+  /**
+   * As {@link #openStored(Backend, FlowDetail, StorageOptions)}, as the flow's only runner among
+   * resumes: raises the flow's fence first ({@link FlowFences#raise}), reads the flow after that,
+   * and writes every record through a view fenced by its token. A resume that raises the fence
+   * later takes the flow over: this storage's next write is then refused with a {@link
+   * io.taskflow4j.persistence.FencedException} and nothing more of it lands.
+   *
+   * @throws io.taskflow4j.persistence.FencedException when another resume raised the fence higher
+   *     while this one raised its own
+   * @throws io.taskflow4j.persistence.StorageException when the backend cannot fence
+   */
+  public static Storage openStoredExclusive(
+      Backend backend, FlowDetail flowDetail, StorageOptions options) {
+    return StorageOpener.storedExclusive(StorageOpener.connect(backend), true, flowDetail, options);
+  }
+
+  /**
+   * As {@link #openStoredExclusive(Backend, FlowDetail, StorageOptions)} through {@code
+   * connection}, which stays the caller's.
+   */
+  public static Storage openStoredExclusive(
+      Connection connection, FlowDetail flowDetail, StorageOptions options) {
+    return StorageOpener.storedExclusive(
+        Objects.requireNonNull(connection, "connection"), false, flowDetail, options);
   }
 
   /**

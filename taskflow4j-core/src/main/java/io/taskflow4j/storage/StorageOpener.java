@@ -68,6 +68,25 @@ final class StorageOpener {
     }
   }
 
+  /**
+   * As {@link #stored}, as the flow's only runner among resumes ({@link FlowFences}): the fence is
+   * raised before the flow is read, so whatever an earlier resume wrote is read and nothing it
+   * writes afterwards lands; the storage writes through the fenced view and closes {@code conn}
+   * when it owns it.
+   */
+  static Storage storedExclusive(
+      Connection conn, boolean owned, FlowDetail given, StorageOptions options) {
+    Objects.requireNonNull(given, "flowDetail");
+    try {
+      Connection view = conn.fenced(FlowFences.raise(conn, given.uuid()));
+      FlowDetail fd = view.getFlowDetails(given.uuid(), false);
+      return new Storage(fd, view, options, owned ? conn : null, null);
+    } catch (RuntimeException | Error e) {
+      closeAfter(conn, owned, e);
+      throw e;
+    }
+  }
+
   /** Closes an owned connection after opening failed with {@code failure}. */
   private static void closeAfter(Connection conn, boolean owned, Throwable failure) {
     if (owned) {

@@ -14,6 +14,7 @@ import io.taskflow4j.persistence.Backend;
 import io.taskflow4j.persistence.Backends;
 import io.taskflow4j.persistence.Connection;
 import io.taskflow4j.persistence.Failure;
+import io.taskflow4j.persistence.FencedException;
 import io.taskflow4j.persistence.FlowDetail;
 import io.taskflow4j.persistence.FlowState;
 import io.taskflow4j.persistence.LogBook;
@@ -49,11 +50,20 @@ class EngineReadmeExampleTest {
   /** The payment service of the example; refuses while {@link #down}. */
   static final class Payments {
     static volatile boolean down;
+    static volatile int slowMillis;
     static final AtomicInteger CHARGES = new AtomicInteger();
 
     static String charge(String reservation) {
       if (down) {
         throw new IllegalStateException("payment service down");
+      }
+      if (slowMillis > 0) {
+        try {
+          Thread.sleep(slowMillis);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new IllegalStateException("interrupted", e);
+        }
       }
       CHARGES.incrementAndGet();
       return "receipt-" + reservation;
@@ -118,16 +128,7 @@ class EngineReadmeExampleTest {
     assertThat(Payments.CHARGES).hasValue(0);
 
     // The README's resume loop, in "a new process".
-    try (Backend backend = Backends.open(connection);
-        Connection conn = backend.getConnection()) {
-      for (LogBook book : conn.getLogBooks()) {
-        for (FlowDetail flow : book.flows()) {
-          if (!flow.state().isFinished()) {
-            Engines.loadFromDetail(flow).backend(backend).run();
-          }
-        }
-      }
-    }
+    resumeLoop(connection);
     try (Backend backend = Backends.open(connection);
         Connection conn = backend.getConnection()) {
       FlowDetail flow = conn.getLogBooks().get(0).flows().get(0);
@@ -137,6 +138,75 @@ class EngineReadmeExampleTest {
     }
     assertThat(Stock.RESERVATIONS).hasValue(1); // done once, not redone on resume
     assertThat(Payments.CHARGES).hasValue(1);
+  }
+
+  /** The README's resume loop, as it is written there. */
+  private static void resumeLoop(String connection) {
+    try (Backend backend = Backends.open(connection);
+        Connection conn = backend.getConnection()) {
+      for (LogBook book : conn.getLogBooks()) {
+        for (FlowDetail flow : book.flows()) {
+          if (!flow.state().isFinished()) {
+            try {
+              Engines.loadFromDetail(flow).backend(backend).exclusive().run();
+            } catch (FencedException takenOver) {
+              // another process resumed this flow after us, and runs it now
+            }
+          }
+        }
+      }
+    }
+  }
+
+  @Test
+  void twoReplicasRunningTheResumeLoopAtOnceFinishEveryFlow(@TempDir Path dir) throws Exception {
+    String connection = "dir://" + dir.toAbsolutePath();
+    Stock.RESERVATIONS.set(0);
+    Payments.CHARGES.set(0);
+    int flows = 6;
+    for (int i = 0; i < flows; i++) {
+      try (Backend backend = Backends.open(connection);
+          Engine engine =
+              Engines.loadFromFactory(Checkout.class, List.of(), Map.of())
+                  .backend(backend)
+                  .store(Map.of("sku", "S-" + i))
+                  .build()) {
+        engine.onAtomEvent(
+            e -> {
+              if (e.atomName().equals("reserve") && e.state() == AtomState.SUCCESS) {
+                engine.suspend();
+              }
+            });
+        engine.run();
+      }
+    }
+    // each charge takes a while, so the two replicas meet on the same flows
+    Payments.slowMillis = 150;
+    java.util.concurrent.ExecutorService replicas =
+        java.util.concurrent.Executors.newFixedThreadPool(2);
+    try {
+      java.util.concurrent.Future<?> a = replicas.submit(() -> resumeLoop(connection));
+      java.util.concurrent.Future<?> b = replicas.submit(() -> resumeLoop(connection));
+      a.get(2, java.util.concurrent.TimeUnit.MINUTES);
+      b.get(2, java.util.concurrent.TimeUnit.MINUTES);
+    } finally {
+      replicas.shutdownNow();
+      Payments.slowMillis = 0;
+    }
+    try (Backend backend = Backends.open(connection);
+        Connection conn = backend.getConnection()) {
+      int done = 0;
+      for (LogBook book : conn.getLogBooks()) {
+        for (FlowDetail flow : book.flows()) {
+          assertThat(flow.state()).as(flow.uuid()).isEqualTo(FlowState.SUCCESS);
+          done++;
+        }
+      }
+      assertThat(done).isEqualTo(flows);
+    }
+    // each flow's charge ran at least once, twice at most (the task in flight when taken over)
+    assertThat(Payments.CHARGES.get()).isBetween(flows, 2 * flows);
+    assertThat(Stock.RESERVATIONS).hasValue(flows); // recorded before the loop: never redone
   }
 
   @Test

@@ -14,6 +14,7 @@ import io.taskflow4j.persistence.AtomState;
 import io.taskflow4j.persistence.Backend;
 import io.taskflow4j.persistence.ConflictException;
 import io.taskflow4j.persistence.Connection;
+import io.taskflow4j.persistence.FencedException;
 import io.taskflow4j.persistence.FlowDetail;
 import io.taskflow4j.persistence.FlowState;
 import io.taskflow4j.persistence.LogBook;
@@ -398,6 +399,83 @@ public abstract class EngineRunCases {
     assertThat(stateOf(done, "b")).isEqualTo(AtomState.SUCCESS);
     assertThat(done.findByName("b").orElseThrow().lastResults()).isEqualTo("b-done");
     assertThat(calls).as("b ran once for the winner; nothing ran again").containsExactly("a", "b");
+  }
+
+  /**
+   * Two processes resume the same flow with {@code exclusive()}: the one that starts later raises
+   * the flow's fence and takes the flow over, and the earlier one, inside a task when that happens,
+   * has its next write refused with a {@link FencedException} and stops without writing anything
+   * more. The flow is finished once, by the later resume, and never left stuck by the race (plain
+   * resumes can stop each other, see above).
+   */
+  @Test
+  void aLaterExclusiveResumeTakesTheFlowOverAndTheEarlierWritesNothingMore() throws Exception {
+    CountDownLatch firstInB = new CountDownLatch(1);
+    CountDownLatch releaseFirst = new CountDownLatch(1);
+    Flow firstFlow =
+        LinearFlow.of("takeover")
+            .add(
+                task("a"),
+                Task.of(
+                    "b",
+                    () -> {
+                      calls.add("b (first)");
+                      firstInB.countDown();
+                      if (!releaseFirst.await(1, TimeUnit.MINUTES)) {
+                        throw new IllegalStateException("never released");
+                      }
+                      return "b-first";
+                    }),
+                task("c"));
+    String flowUuid = runUntil(LinearFlow.of("takeover").add(task("a"), task("b"), task("c")), "a");
+    FlowDetail lazy;
+    try (Connection c = backend().getConnection()) {
+      lazy = c.getFlowDetails(flowUuid, true);
+    }
+
+    ExecutorService pool = Executors.newSingleThreadExecutor();
+    try {
+      Future<?> first =
+          pool.submit(
+              () -> {
+                try (Engine engine =
+                    Engines.load(firstFlow)
+                        .backend(backend())
+                        .flowDetail(lazy)
+                        .exclusive()
+                        .build()) {
+                  engine.run();
+                }
+                return null;
+              });
+      assertThat(firstInB.await(1, TimeUnit.MINUTES)).isTrue();
+      assertThat(stateOf(stored(flowUuid), "b")).isEqualTo(AtomState.RUNNING);
+
+      // The second resume raises the fence higher and finishes the flow meanwhile.
+      try (Engine second =
+          Engines.load(LinearFlow.of("takeover").add(task("a"), task("b"), task("c")))
+              .backend(backend())
+              .flowDetail(lazy)
+              .exclusive()
+              .build()) {
+        second.run();
+        assertThat(second.flowState()).isEqualTo(FlowState.SUCCESS);
+      }
+      FlowDetail finished = stored(flowUuid);
+
+      // The first one's result for b is refused: it stops, and nothing of it lands.
+      releaseFirst.countDown();
+      assertThatThrownBy(() -> first.get(1, TimeUnit.MINUTES))
+          .hasCauseInstanceOf(FencedException.class);
+      assertThat(stored(flowUuid)).isEqualTo(finished);
+    } finally {
+      pool.shutdownNow();
+    }
+    FlowDetail done = stored(flowUuid);
+    assertThat(done.state()).isEqualTo(FlowState.SUCCESS);
+    assertThat(names(done)).containsExactly("a", "b", "c");
+    assertThat(done.findByName("b").orElseThrow().lastResults()).isEqualTo("b-done");
+    assertThat(calls).containsExactly("a", "b (first)", "b", "c");
   }
 
   /**
