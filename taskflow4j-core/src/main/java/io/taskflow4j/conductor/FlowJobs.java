@@ -31,10 +31,9 @@ public final class FlowJobs {
     Objects.requireNonNull(conn, "conn");
     Objects.requireNonNull(job, "job");
     if (job.idempotencyKey() != null) {
-      for (Job j : board.jobs()) {
-        if (job.idempotencyKey().equals(j.idempotencyKey())) {
-          return j;
-        }
+      java.util.Optional<Job> posted = board.jobWithIdempotencyKey(job.idempotencyKey());
+      if (posted.isPresent()) {
+        return posted.get();
       }
     }
     Map<String, Object> factory = new LinkedHashMap<>();

@@ -163,6 +163,21 @@ public interface Jobboard extends AutoCloseable {
   Optional<Job> job(String jobUuid);
 
   /**
+   * The job on the board that carries this idempotency key, if any: what a {@link #post} with the
+   * key would return instead of posting. The SQL board finds it by the key, in one indexed read
+   * however many jobs wait; this default looks through {@link #jobs()}.
+   */
+  default Optional<Job> jobWithIdempotencyKey(String key) {
+    java.util.Objects.requireNonNull(key, "key");
+    for (Job j : jobs()) {
+      if (key.equals(j.idempotencyKey())) {
+        return Optional.of(j);
+      }
+    }
+    return Optional.empty();
+  }
+
+  /**
    * The trashed jobs, oldest first, each in state {@link
    * io.taskflow4j.persistence.JobState#TRASHED}.
    */

@@ -416,6 +416,28 @@ public abstract class JobboardContractTest {
   }
 
   @Test
+  @DisplayName("the job of an idempotency key is found by the key, while it is on the board")
+  void jobFoundByItsIdempotencyKey() throws Exception {
+    Jobboard a = board();
+    Jobboard b = board();
+    a.post(spec("plain"));
+    Job keyed = a.post(spec("keyed").withIdempotencyKey("order-7"));
+    a.post(spec("other").withIdempotencyKey("order-8"));
+    assertThat(b.jobWithIdempotencyKey("order-7")).map(Job::uuid).hasValue(keyed.uuid());
+    assertThat(a.jobWithIdempotencyKey("order-7").orElseThrow().idempotencyKey())
+        .isEqualTo("order-7");
+    assertThat(b.jobWithIdempotencyKey("order-9")).isEmpty();
+    // once the job is completed the key is free: nothing is found, and a post posts again
+    Claim c = b.claim(keyed.uuid(), owner("c1")).orElseThrow();
+    assertThat(b.jobWithIdempotencyKey("order-7")).map(Job::uuid).hasValue(keyed.uuid());
+    c.complete();
+    assertThat(a.jobWithIdempotencyKey("order-7")).isEmpty();
+    Job again = a.post(spec("keyed").withIdempotencyKey("order-7"));
+    assertThat(again.uuid()).isNotEqualTo(keyed.uuid());
+    assertThat(b.jobWithIdempotencyKey("order-7")).map(Job::uuid).hasValue(again.uuid());
+  }
+
+  @Test
   @DisplayName("a held claim is renewed past its lease time")
   void leaseIsRenewed() throws Exception {
     Duration lease = shortLease();

@@ -238,6 +238,16 @@ final class SqlJobboard extends AbstractJobboard {
     return backend.run("reading job '" + jobUuid + "'", false, c -> table.byUuid(c, jobUuid));
   }
 
+  /** One indexed read: the key is unique per board ({@code taskflow4j_jobs_idempotency_key}). */
+  @Override
+  public Optional<Job> jobWithIdempotencyKey(String key) {
+    Objects.requireNonNull(key, "key");
+    return backend.run(
+        "reading the job with idempotency key '" + key + "'",
+        false,
+        c -> table.byIdempotencyKey(c, key));
+  }
+
   @Override
   public List<Job> trashedJobs() {
     return backend.run(
