@@ -213,7 +213,8 @@ final class ConductorCommand implements Callable<Integer> {
       stopped.await();
       return ExitCodes.OK;
     }
-    while (!board.jobs().isEmpty() || conductor.stats().running() > 0) {
+    // One job read per look (the SQL board: a LIMIT 1), not the whole backlog five times a second.
+    while (!board.jobs(1).isEmpty() || conductor.stats().running() > 0) {
       Thread.sleep(200);
     }
     Runtime.getRuntime().removeShutdownHook(hook);

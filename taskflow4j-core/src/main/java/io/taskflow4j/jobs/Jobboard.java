@@ -152,6 +152,38 @@ public interface Jobboard extends AutoCloseable {
   /** Every job on the board (claimed or not), in claiming order. */
   List<Job> jobs();
 
+  /**
+   * The first {@code limit} jobs of {@link #jobs()}, in claiming order: what a page shows of a
+   * board with a backlog. The SQL board reads only those rows; this default lists every job and
+   * keeps the first.
+   *
+   * @throws IllegalArgumentException when {@code limit} is below 1
+   */
+  default List<Job> jobs(int limit) {
+    if (limit < 1) {
+      throw new IllegalArgumentException("limit must be at least 1, was " + limit);
+    }
+    List<Job> all = jobs();
+    return all.size() <= limit ? all : List.copyOf(all.subList(0, limit));
+  }
+
+  /**
+   * How many jobs are in each state: {@code UNCLAIMED} and {@code CLAIMED} on the board, {@code
+   * TRASHED} in its trash (a completed job has left the board, so {@code COMPLETE} is not counted).
+   * Every one of those three states is a key, with 0 when none. The SQL board counts in the
+   * database; this default lists the jobs and the trash.
+   */
+  default Map<io.taskflow4j.persistence.JobState, Long> countJobs() {
+    Map<io.taskflow4j.persistence.JobState, Long> counts = new LinkedHashMap<>();
+    counts.put(io.taskflow4j.persistence.JobState.UNCLAIMED, 0L);
+    counts.put(io.taskflow4j.persistence.JobState.CLAIMED, 0L);
+    for (Job j : jobs()) {
+      counts.merge(j.state(), 1L, Long::sum);
+    }
+    counts.put(io.taskflow4j.persistence.JobState.TRASHED, (long) trashedJobs().size());
+    return counts;
+  }
+
   /** The jobs nobody holds, in claiming order. */
   default List<Job> unclaimedJobs() {
     return jobs().stream()

@@ -73,8 +73,7 @@ final class Api {
         case "flows":
           return flows(params);
         case "jobs":
-          noParams(params, path);
-          return jobs();
+          return jobs(params);
         default:
           break;
       }
@@ -260,20 +259,7 @@ final class Api {
     if (name != null && !name.isEmpty()) {
       q = q.flowNamePrefix(name);
     }
-    int limit = 50;
-    String l = params.get("limit");
-    if (l != null && !l.isEmpty()) {
-      try {
-        limit = Integer.parseInt(l);
-      } catch (NumberFormatException e) {
-        limit = -1;
-      }
-      if (limit < 1 || limit > MAX_PAGE) {
-        throw HttpProblem.badRequest(
-            "limit must be a whole number from 1 to " + MAX_PAGE + ", not '" + printable(l) + "'");
-      }
-    }
-    q = q.limit(limit);
+    q = q.limit(limit(params, 50));
     String after = params.get("after");
     if (after != null && !after.isEmpty()) {
       try {
@@ -503,7 +489,40 @@ final class Api {
 
   // --- /api/jobs -------------------------------------------------------------------------------
 
-  private Map<String, Object> jobs() {
+  /** The {@code limit} parameter: a whole number from 1 to {@link #MAX_PAGE}, else {@code dflt}. */
+  private static int limit(Map<String, String> params, int dflt) {
+    String l = params.get("limit");
+    if (l == null || l.isEmpty()) {
+      return dflt;
+    }
+    int limit;
+    try {
+      limit = Integer.parseInt(l);
+    } catch (NumberFormatException e) {
+      limit = -1;
+    }
+    if (limit < 1 || limit > MAX_PAGE) {
+      throw HttpProblem.badRequest(
+          "limit must be a whole number from 1 to " + MAX_PAGE + ", not '" + printable(l) + "'");
+    }
+    return limit;
+  }
+
+  /** How many jobs {@code /api/jobs} lists unless asked for another number (up to MAX_PAGE). */
+  static final int JOBS_SHOWN = 200;
+
+  /**
+   * The first jobs in claiming order (a board with a backlog is not sent whole at every poll), the
+   * count of every state, and the conductors.
+   */
+  private Map<String, Object> jobs(Map<String, String> params) {
+    for (String k : params.keySet()) {
+      if (!k.equals("limit")) {
+        throw HttpProblem.badRequest(
+            "unknown parameter '" + printable(k) + "' of /api/jobs; it takes: limit");
+      }
+    }
+    int limit = limit(params, JOBS_SHOWN);
     Map<String, Object> m = new LinkedHashMap<>();
     Jobboard board = settings.jobboard();
     m.put("board", settings.boardLabel());
@@ -514,20 +533,29 @@ final class Api {
     }
     Duration lease = board.leaseTime();
     m.put("lease_seconds", lease.toMillis() / 1000.0);
-    List<Job> list = new ArrayList<>(board.jobs());
+    Map<io.taskflow4j.persistence.JobState, Long> counts = board.countJobs();
+    List<Job> list = new ArrayList<>(board.jobs(limit));
     list.sort(Job::compareForClaiming);
     List<Object> jobs = new ArrayList<>(list.size());
-    Map<String, Integer> byState = new LinkedHashMap<>();
-    for (io.taskflow4j.persistence.JobState s : io.taskflow4j.persistence.JobState.values()) {
-      byState.put(s.name(), 0);
-    }
     for (Job j : list) {
       jobs.add(job(j));
-      byState.merge(j.state().name(), 1, Integer::sum);
+    }
+    Map<String, Long> byState = new LinkedHashMap<>();
+    long total = 0;
+    for (io.taskflow4j.persistence.JobState s : io.taskflow4j.persistence.JobState.values()) {
+      long n =
+          s == io.taskflow4j.persistence.JobState.UNCLAIMED
+                  || s == io.taskflow4j.persistence.JobState.CLAIMED
+              ? counts.getOrDefault(s, 0L)
+              : 0L;
+      byState.put(s.name(), n);
+      total += n;
     }
     m.put("jobs", jobs);
+    // counted a moment apart from the list: a busy board may differ by the jobs of that moment
+    m.put("jobs_total", Math.max(total, jobs.size()));
     m.put("jobs_by_state", byState);
-    m.put("trashed", board.trashedJobs().size());
+    m.put("trashed", counts.getOrDefault(io.taskflow4j.persistence.JobState.TRASHED, 0L));
     List<Object> conductors = new ArrayList<>();
     for (ConductorInfo ci : board.conductors()) {
       Map<String, Object> c = new LinkedHashMap<>();

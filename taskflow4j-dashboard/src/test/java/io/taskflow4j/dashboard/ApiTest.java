@@ -296,6 +296,50 @@ class ApiTest {
     }
   }
 
+  /**
+   * A board with a backlog is not sent whole at every poll: the first jobs in claiming order, with
+   * the count of the rest, read from the board's own SQL board here (counted and cut in the
+   * database).
+   */
+  @Test
+  void theJobsViewSendsTheFirstJobsAndCountsTheRest() throws Exception {
+    String connection = "sqlite:///" + dir.resolve("board.db");
+    try (io.taskflow4j.persistence.Backend b = Backends.open(connection);
+        io.taskflow4j.jobs.Jobboard sql = Jobboards.open(connection);
+        Dashboard d = Dashboard.builder().backend(b).jobboard(sql).port(0).start()) {
+      for (int i = 0; i < 5; i++) {
+        sql.post(new JobSpec("job-" + i, null, Map.of(), null, null));
+      }
+      var claim = sql.claimNext(io.taskflow4j.jobs.OwnerId.generate("c1")).orElseThrow();
+      HttpResponse<String> r =
+          http.send(
+              HttpRequest.newBuilder(URI.create(d.url() + "api/jobs?limit=2")).build(),
+              HttpResponse.BodyHandlers.ofString());
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+      JsonNode jobs = json.readTree(r.body());
+      assertThat(jobs.get("jobs")).hasSize(2);
+      assertThat(jobs.get("jobs").get(0).get("name").asText()).isEqualTo("job-0");
+      assertThat(jobs.get("jobs").get(0).get("state").asText()).isEqualTo("CLAIMED");
+      assertThat(jobs.get("jobs").get(1).get("name").asText()).isEqualTo("job-1");
+      assertThat(jobs.get("jobs_total").asLong()).isEqualTo(5);
+      assertThat(jobs.get("jobs_by_state").get("UNCLAIMED").asLong()).isEqualTo(4);
+      assertThat(jobs.get("jobs_by_state").get("CLAIMED").asLong()).isEqualTo(1);
+      claim.trash("not needed");
+      JsonNode after =
+          json.readTree(
+              http.send(
+                      HttpRequest.newBuilder(URI.create(d.url() + "api/jobs")).build(),
+                      HttpResponse.BodyHandlers.ofString())
+                  .body());
+      assertThat(after.get("jobs")).hasSize(4);
+      assertThat(after.get("jobs_total").asLong()).isEqualTo(4);
+      assertThat(after.get("trashed").asLong()).isEqualTo(1);
+    }
+    assertError(get("/api/jobs?limit=0"), 400, "limit must be a whole number from 1 to 500");
+    assertError(get("/api/jobs?limit=501"), 400, "limit must be a whole number from 1 to 500");
+    assertError(get("/api/jobs?page=2"), 400, "unknown parameter 'page'");
+  }
+
   @Test
   void aNonLoopbackBindWithoutATokenIsRefused() {
     assertThatThrownBy(() -> Dashboard.builder().backend(backend).bindAddress("0.0.0.0").start())

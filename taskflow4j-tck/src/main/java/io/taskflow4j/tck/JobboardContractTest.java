@@ -438,6 +438,39 @@ public abstract class JobboardContractTest {
   }
 
   @Test
+  @DisplayName("the first jobs in claiming order, and the count of each state")
+  void firstJobsAndCounts() throws Exception {
+    Jobboard a = board();
+    Jobboard b = board();
+    assertThat(a.countJobs())
+        .containsEntry(JobState.UNCLAIMED, 0L)
+        .containsEntry(JobState.CLAIMED, 0L)
+        .containsEntry(JobState.TRASHED, 0L);
+    Job low = a.post(spec("low").withPriority(JobPriority.LOW));
+    Job high = a.post(spec("high").withPriority(JobPriority.HIGH));
+    Job normal = a.post(spec("normal"));
+    Job trashed = a.post(spec("trashed").withPriority(JobPriority.VERY_LOW));
+    assertThat(b.jobs(2)).extracting(Job::uuid).containsExactly(high.uuid(), normal.uuid());
+    assertThat(b.jobs(10))
+        .extracting(Job::uuid)
+        .containsExactlyElementsOf(b.jobs().stream().map(Job::uuid).toList());
+    assertThatThrownBy(() -> b.jobs(0)).isInstanceOf(IllegalArgumentException.class);
+    b.claim(trashed.uuid(), owner("c1")).orElseThrow().trash("not needed");
+    Claim held = b.claim(normal.uuid(), owner("c1")).orElseThrow();
+    assertThat(a.countJobs())
+        .containsEntry(JobState.UNCLAIMED, 2L)
+        .containsEntry(JobState.CLAIMED, 1L)
+        .containsEntry(JobState.TRASHED, 1L);
+    assertThat(a.jobs(1)).extracting(Job::uuid).containsExactly(high.uuid());
+    held.complete();
+    assertThat(b.countJobs())
+        .containsEntry(JobState.UNCLAIMED, 2L)
+        .containsEntry(JobState.CLAIMED, 0L)
+        .containsEntry(JobState.TRASHED, 1L);
+    assertThat(low.uuid()).isIn(b.jobs(5).stream().map(Job::uuid).toList());
+  }
+
+  @Test
   @DisplayName("a held claim is renewed past its lease time")
   void leaseIsRenewed() throws Exception {
     Duration lease = shortLease();

@@ -51,7 +51,8 @@
     content.append(el('p', {class: 'hint'}, 'Board ', el('code', null, b.board),
         ' · lease ' + b.lease_seconds + ' s, renewed by the owner every third of it · ' +
         Object.entries(b.jobs_by_state).filter(([, n]) => n > 0).map(([s, n]) => n + ' ' + s)
-            .join(', ') + (b.trashed ? ' · ' + b.trashed + ' in the trash' : '')));
+            .join(', ') + (b.trashed ? ' · ' + b.trashed + ' in the trash' : '') +
+        (b.jobs_total > b.jobs.length ? ' · the first ' + b.jobs.length + ' shown' : '')));
     const t = el('table', {class: 'grid', id: 'jobs'}, el('thead', null, el('tr', null,
         el('th', null, '#'), el('th', null, 'job'), el('th', null, 'state'), el('th', null, 'priority'),
         el('th', null, 'owner'), el('th', null, 'lease'), el('th', null, 'fencing token'),
@@ -73,7 +74,12 @@
     });
     if (b.jobs.length === 0) tb.append(el('tr', null, el('td', {colspan: 10, class: 'empty'}, 'The board is empty.')));
     t.append(tb);
-    content.append(t, el('h2', null, 'Conductors'));
+    content.append(t);
+    if (b.jobs_total > b.jobs.length) {
+      content.append(el('p', {class: 'hint', id: 'jobs-more'}, 'The first ' + b.jobs.length + ' of ' +
+          b.jobs_total + ' jobs, in claiming order (the order conductors take them in).'));
+    }
+    content.append(el('h2', null, 'Conductors'));
     const c = el('table', {class: 'grid', id: 'conductors'}, el('thead', null, el('tr', null,
         el('th', null, 'conductor'), el('th', null, 'host'), el('th', null, 'pid'),
         el('th', null, 'registered'), el('th', null, 'last heartbeat'), el('th', null, 'details'))));

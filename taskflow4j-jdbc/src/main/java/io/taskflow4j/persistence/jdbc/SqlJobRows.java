@@ -186,17 +186,64 @@ final class SqlJobRows {
       if (arg != null) {
         ps.setString(2, arg);
       }
+      return read(ps);
+    }
+  }
+
+  /** The jobs {@code ps} (a {@link #listSql} statement, bound) selects. */
+  private List<Job> read(PreparedStatement ps) throws SQLException {
+    try (ResultSet rs = ps.executeQuery()) {
+      List<Job> out = new ArrayList<>();
+      Instant now = Instant.now();
+      while (rs.next()) {
+        boolean held = rs.getInt("held") == 1;
+        Job j = readJob(rs, held ? JobState.CLAIMED : JobState.UNCLAIMED, held);
+        out.add(held ? j.withLeaseUntil(fromNow(rs, "lease_ms", now)) : j);
+      }
+      return out;
+    }
+  }
+
+  /** The first {@code limit} jobs of this board, in claiming order, as listed now. */
+  List<Job> first(java.sql.Connection c, int limit) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(listSql(OF_BOARD, null) + " LIMIT ?")) {
+      ps.setString(1, board);
+      ps.setInt(2, limit);
+      return read(ps);
+    }
+  }
+
+  /**
+   * How many jobs of this board are held and how many are not (by the database's clock, as {@link
+   * #list} tells them apart), and how many are in its trash: two counting reads, no row read.
+   */
+  Map<JobState, Long> counts(java.sql.Connection c) throws SQLException {
+    Map<JobState, Long> out = new java.util.LinkedHashMap<>();
+    out.put(JobState.UNCLAIMED, 0L);
+    out.put(JobState.CLAIMED, 0L);
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT CASE WHEN owner IS NOT NULL AND lease_until >= "
+                + now
+                + " THEN 1 ELSE 0 END AS held, COUNT(*) FROM taskflow4j_jobs WHERE "
+                + OF_BOARD
+                + " GROUP BY 1")) {
+      ps.setString(1, board);
       try (ResultSet rs = ps.executeQuery()) {
-        List<Job> out = new ArrayList<>();
-        Instant now = Instant.now();
         while (rs.next()) {
-          boolean held = rs.getInt("held") == 1;
-          Job j = readJob(rs, held ? JobState.CLAIMED : JobState.UNCLAIMED, held);
-          out.add(held ? j.withLeaseUntil(fromNow(rs, "lease_ms", now)) : j);
+          out.put(rs.getInt(1) == 1 ? JobState.CLAIMED : JobState.UNCLAIMED, rs.getLong(2));
         }
-        return out;
       }
     }
+    try (PreparedStatement ps =
+        c.prepareStatement("SELECT COUNT(*) FROM taskflow4j_jobs_trash WHERE board = ?")) {
+      ps.setString(1, board);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        out.put(JobState.TRASHED, rs.getLong(1));
+      }
+    }
+    return out;
   }
 
   /** The statement of {@link #list}. */

@@ -232,6 +232,24 @@ final class SqlJobboard extends AbstractJobboard {
     return backend.run("listing the jobs of board '" + board + "'", false, c -> table.all(c));
   }
 
+  /** The first rows in claiming order, read with a {@code LIMIT}. */
+  @Override
+  public List<Job> jobs(int limit) {
+    if (limit < 1) {
+      throw new IllegalArgumentException("limit must be at least 1, was " + limit);
+    }
+    return backend.run(
+        "listing the first " + limit + " jobs of board '" + board + "'",
+        false,
+        c -> table.first(c, limit));
+  }
+
+  /** Counted in the database: no row is read. */
+  @Override
+  public Map<JobState, Long> countJobs() {
+    return backend.run("counting the jobs of board '" + board + "'", false, c -> table.counts(c));
+  }
+
   @Override
   public Optional<Job> job(String jobUuid) {
     Objects.requireNonNull(jobUuid, "jobUuid");
