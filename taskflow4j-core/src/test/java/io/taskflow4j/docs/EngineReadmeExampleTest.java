@@ -110,21 +110,7 @@ class EngineReadmeExampleTest {
     Stock.RESERVATIONS.set(0);
     Payments.CHARGES.set(0);
     // The first process stops after 'reserve' (as a crash would, minus the dying).
-    try (Backend backend = Backends.open(connection);
-        Engine engine =
-            Engines.loadFromFactory(Checkout.class, List.of(), Map.of())
-                .backend(backend)
-                .store(Map.of("sku", "A-42"))
-                .build()) {
-      engine.onAtomEvent(
-          e -> {
-            if (e.atomName().equals("reserve") && e.state() == AtomState.SUCCESS) {
-              engine.suspend();
-            }
-          });
-      engine.run();
-      assertThat(engine.flowState()).isEqualTo(FlowState.SUSPENDED);
-    }
+    checkoutStoppedAfterReserve(connection, "A-42");
     assertThat(Payments.CHARGES).hasValue(0);
 
     // The README's resume loop, in "a new process".
@@ -138,6 +124,25 @@ class EngineReadmeExampleTest {
     }
     assertThat(Stock.RESERVATIONS).hasValue(1); // done once, not redone on resume
     assertThat(Payments.CHARGES).hasValue(1);
+  }
+
+  /** A checkout of {@code sku} whose process stopped after 'reserve', as a crash would. */
+  private static void checkoutStoppedAfterReserve(String connection, String sku) {
+    try (Backend backend = Backends.open(connection);
+        Engine engine =
+            Engines.loadFromFactory(Checkout.class, List.of(), Map.of())
+                .backend(backend)
+                .store(Map.of("sku", sku))
+                .build()) {
+      engine.onAtomEvent(
+          e -> {
+            if (e.atomName().equals("reserve") && e.state() == AtomState.SUCCESS) {
+              engine.suspend();
+            }
+          });
+      engine.run();
+      assertThat(engine.flowState()).isEqualTo(FlowState.SUSPENDED);
+    }
   }
 
   /** The README's resume loop, as it is written there. */
@@ -165,20 +170,7 @@ class EngineReadmeExampleTest {
     Payments.CHARGES.set(0);
     int flows = 6;
     for (int i = 0; i < flows; i++) {
-      try (Backend backend = Backends.open(connection);
-          Engine engine =
-              Engines.loadFromFactory(Checkout.class, List.of(), Map.of())
-                  .backend(backend)
-                  .store(Map.of("sku", "S-" + i))
-                  .build()) {
-        engine.onAtomEvent(
-            e -> {
-              if (e.atomName().equals("reserve") && e.state() == AtomState.SUCCESS) {
-                engine.suspend();
-              }
-            });
-        engine.run();
-      }
+      checkoutStoppedAfterReserve(connection, "S-" + i);
     }
     // each charge takes a while, so the two replicas meet on the same flows
     Payments.slowMillis = 150;
