@@ -285,12 +285,36 @@ final class JobsCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print a JSON array instead of a table.")
     boolean json;
 
+    @Option(
+        names = "--limit",
+        paramLabel = "N",
+        description =
+            "List only the first N jobs in claiming order, and say how many there are (the SQL"
+                + " board reads only those; default: every job).")
+    Integer limit;
+
     @Override
     public Integer call() {
       Main main = Main.of(spec);
+      if (limit != null && limit < 1) {
+        throw new CliException(ExitCodes.USAGE, "--limit must be at least 1, not " + limit);
+      }
+      if (limit != null && trash) {
+        throw new CliException(ExitCodes.USAGE, "--limit lists the board's jobs, not the trash");
+      }
       List<Job> jobs;
+      long total;
       try (Jobboard board = where.openBoard()) {
-        jobs = trash ? board.trashedJobs() : board.jobs();
+        jobs = trash ? board.trashedJobs() : limit == null ? board.jobs() : board.jobs(limit);
+        total = jobs.size();
+        if (limit != null && jobs.size() == limit) {
+          Map<io.taskflow4j.persistence.JobState, Long> counts = board.countJobs();
+          total =
+              Math.max(
+                  jobs.size(),
+                  counts.getOrDefault(io.taskflow4j.persistence.JobState.UNCLAIMED, 0L)
+                      + counts.getOrDefault(io.taskflow4j.persistence.JobState.CLAIMED, 0L));
+        }
       }
       if (json) {
         List<Object> out = new ArrayList<>();
@@ -315,6 +339,10 @@ final class JobsCommand implements Callable<Integer> {
                     j.name().length() > 24 ? j.name().substring(0, 23) + "~" : j.name(),
                     j.owner() == null ? "" : j.owner() + " (token " + j.token() + ")")
                 .stripTrailing());
+      }
+      if (total > jobs.size()) {
+        main.info(
+            "The first " + jobs.size() + " of " + total + " jobs on " + where.boardName() + ".");
       }
       return ExitCodes.OK;
     }

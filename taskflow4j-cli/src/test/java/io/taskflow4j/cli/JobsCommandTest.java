@@ -55,6 +55,19 @@ class JobsCommandTest {
         .containsExactly("VERY_HIGH", "NORMAL", "LOW", "LOW");
     assertThat(listed).extracting(m -> m.get("state")).containsOnly("UNCLAIMED");
 
+    // --limit: the first jobs in claiming order, and how many there are (on standard error)
+    assertThat(jobs(c, "--limit", "2"))
+        .extracting(m -> m.get("uuid"))
+        .containsExactly(listed.get(0).get("uuid"), listed.get(1).get("uuid"));
+    Cli.Result firstTwo = Cli.run("jobs", "list", "--connection", c, "--limit", "2");
+    firstTwo.expect(ExitCodes.OK);
+    assertThat(firstTwo.out().lines()).hasSize(3); // the header and two jobs
+    assertThat(firstTwo.err()).contains("The first 2 of 4 jobs on");
+    Cli.Result all = Cli.run("jobs", "list", "--connection", c, "--limit", "4");
+    assertThat(all.out().lines()).hasSize(5);
+    assertThat(all.err()).doesNotContain("The first");
+    Cli.run("jobs", "list", "--connection", c, "--limit", "0").expect(ExitCodes.USAGE);
+
     String lowJob = (String) listed.get(3).get("uuid");
     Cli.Result show = Cli.run("jobs", "show", "--connection", c, lowJob);
     show.expect(ExitCodes.OK);
