@@ -21,7 +21,8 @@ import org.springframework.boot.autoconfigure.SpringBootApplication;
 import org.springframework.context.annotation.Bean;
 
 /**
- * Posts an order job at startup; the application's conductor claims it, runs its flow (recorded in
+ * Posts an order job at startup (once, however many instances start together: the post carries the
+ * order as its idempotency key); a conductor claims it, runs its flow (recorded in
  * taskflow4j-example.db), and completes it. Stop it with Ctrl-C: a flow still running is suspended
  * and its job released for the next start.
  */
@@ -72,8 +73,16 @@ public class ExampleApplication {
   ApplicationRunner postAnOrder(Jobboard board, Backend backend, OrderFlow flow) {
     return args -> {
       try (Connection c = backend.getConnection()) {
-        var job = FlowJobs.post(board, c, FlowJob.of(flow, "A-1001").named("order A-1001"));
-        LOG.info("Posted job {} on {}", job.uuid(), board.describe());
+        // The key makes the post once per order while its job is on the board: two instances
+        // starting together post one job, and each is told of the same one.
+        var job =
+            FlowJobs.post(
+                board,
+                c,
+                FlowJob.of(flow, "A-1001")
+                    .named("order A-1001")
+                    .withIdempotencyKey("order-A-1001"));
+        LOG.info("Job {} for order A-1001 is on {}", job.uuid(), board.describe());
       }
     };
   }
