@@ -233,5 +233,9 @@ class ErrorsTest {
     }
     // the code resume and import use when another writer got there first
     assertThat(codes).contains("concurrent writer");
+    // each line fits the help's width, so none is broken where the terminal chooses
+    String list = codes.substring(0, codes.indexOf("\n\n"));
+    assertThat(list.lines().skip(1))
+        .allSatisfy(line -> assertThat(line).matches("( {1,2}\\d+  | {5}).*").hasSizeLessThan(80));
   }
 }
