@@ -72,22 +72,13 @@ public final class Storage implements AutoCloseable {
    * @param options retry and id options; {@code null} means {@link StorageOptions#defaults()}
    */
   public Storage(FlowDetail flowDetail, Connection connection, StorageOptions options) {
-    this(flowDetail, connection, options, false, null);
-  }
-
-  /** Storage as {@link StorageOpener} makes it: maybe owning its connection, over a known book. */
-  Storage(
-      FlowDetail flowDetail,
-      Connection connection,
-      StorageOptions options,
-      boolean ownsConnection,
-      String logBookUuid) {
-    this(flowDetail, connection, options, ownsConnection ? connection : null, logBookUuid);
+    this(flowDetail, connection, options, null, null);
   }
 
   /**
-   * Storage writing through {@code connection} and closing {@code toClose} when it closes (the
-   * connection a fenced view was made from, say; {@code null}: none).
+   * Storage as {@link StorageOpener} makes it, over a known book: writing through {@code
+   * connection} and closing {@code toClose} when it closes ({@code connection} itself when the
+   * storage owns it, the connection a fenced view was made from, or {@code null}: none).
    */
   Storage(
       FlowDetail flowDetail,

@@ -42,7 +42,7 @@ final class StorageOpener {
                   () ->
                       new TaskFlowException(
                           "the backend did not return flow detail " + fresh.uuid()));
-      return new Storage(fd, conn, options, owned, saved.uuid());
+      return new Storage(fd, conn, options, owned ? conn : null, saved.uuid());
     } catch (RuntimeException | Error e) {
       closeAfter(conn, owned, e);
       throw e;
@@ -61,7 +61,7 @@ final class StorageOpener {
     }
     try {
       FlowDetail fd = conn.getFlowDetails(given.uuid(), false);
-      return new Storage(fd, conn, options, owned, null);
+      return new Storage(fd, conn, options, owned ? conn : null, null);
     } catch (RuntimeException | Error e) {
       closeAfter(conn, owned, e);
       throw e;
