@@ -540,20 +540,17 @@ final class Api {
     for (Job j : list) {
       jobs.add(job(j));
     }
-    Map<String, Long> byState = new LinkedHashMap<>();
-    long total = 0;
+    long unclaimed = counts.getOrDefault(io.taskflow4j.persistence.JobState.UNCLAIMED, 0L);
+    long claimed = counts.getOrDefault(io.taskflow4j.persistence.JobState.CLAIMED, 0L);
+    Map<String, Long> byState = new LinkedHashMap<>(); // every state a key, as on the board
     for (io.taskflow4j.persistence.JobState s : io.taskflow4j.persistence.JobState.values()) {
-      long n =
-          s == io.taskflow4j.persistence.JobState.UNCLAIMED
-                  || s == io.taskflow4j.persistence.JobState.CLAIMED
-              ? counts.getOrDefault(s, 0L)
-              : 0L;
-      byState.put(s.name(), n);
-      total += n;
+      byState.put(s.name(), 0L);
     }
+    byState.put(io.taskflow4j.persistence.JobState.UNCLAIMED.name(), unclaimed);
+    byState.put(io.taskflow4j.persistence.JobState.CLAIMED.name(), claimed);
     m.put("jobs", jobs);
     // counted a moment apart from the list: a busy board may differ by the jobs of that moment
-    m.put("jobs_total", Math.max(total, jobs.size()));
+    m.put("jobs_total", Math.max(unclaimed + claimed, jobs.size()));
     m.put("jobs_by_state", byState);
     m.put("trashed", counts.getOrDefault(io.taskflow4j.persistence.JobState.TRASHED, 0L));
     List<Object> conductors = new ArrayList<>();
