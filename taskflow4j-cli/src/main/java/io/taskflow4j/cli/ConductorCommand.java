@@ -71,7 +71,8 @@ final class ConductorCommand implements Callable<Integer> {
       converter = DurationConverter.class,
       description =
           "Prune finished flows older than AGE (30d, 12h...) periodically, keeping those a job"
-              + " on the board refers to (default: keep everything).")
+              + " on the board refers to, and empty the trash of the jobs trashed longer ago than"
+              + " AGE (default: keep everything).")
   Duration retention;
 
   @Option(
@@ -80,7 +81,7 @@ final class ConductorCommand implements Callable<Integer> {
           "Print the claims and outcomes on standard error, and when the conductor stops (board"
               + " empty with --exit-when-idle, or a signal) one JSON object on standard output:"
               + " {\"conductor\", \"board\", \"completed\", \"released\", \"failed\","
-              + " \"trashed\", \"dropped\", \"pruned_flows\"}.")
+              + " \"trashed\", \"dropped\", \"pruned_flows\", \"purged_trash\"}.")
   boolean json;
 
   /** A claim or an outcome: standard output, or standard error under --json. */
@@ -93,7 +94,7 @@ final class ConductorCommand implements Callable<Integer> {
   }
 
   /** The --json summary of a conductor that stopped. */
-  private void summary(Main main, Conductor conductor, long pruned) {
+  private void summary(Main main, Conductor conductor, long pruned, long purged) {
     Conductor.Stats s = conductor.stats();
     Map<String, Object> r = new LinkedHashMap<>();
     r.put("conductor", conductor.owner().toString());
@@ -104,6 +105,7 @@ final class ConductorCommand implements Callable<Integer> {
     r.put("trashed", s.trashed());
     r.put("dropped", s.dropped());
     r.put("pruned_flows", pruned);
+    r.put("purged_trash", purged);
     main.printJson(r);
   }
 
@@ -115,6 +117,7 @@ final class ConductorCommand implements Callable<Integer> {
     }
     Duration keep = retention;
     AtomicLong pruned = new AtomicLong();
+    AtomicLong purged = new AtomicLong();
     Backend backend = Stores.open(where.connection);
     Jobboard board;
     try {
@@ -152,6 +155,20 @@ final class ConductorCommand implements Callable<Integer> {
                   }
 
                   @Override
+                  public void trashPurged(long removed, java.time.Instant trashedBefore) {
+                    purged.addAndGet(removed);
+                    if (removed > 0) {
+                      event(
+                          main,
+                          "Removed "
+                              + removed
+                              + " job(s) trashed before "
+                              + trashedBefore
+                              + " from the trash");
+                    }
+                  }
+
+                  @Override
                   public void settled(JobOutcome o) {
                     event(
                         main,
@@ -185,7 +202,7 @@ final class ConductorCommand implements Callable<Integer> {
                 board.close();
                 backend.close();
                 if (json) {
-                  summary(main, conductor, pruned.get());
+                  summary(main, conductor, pruned.get(), purged.get());
                 }
               } catch (RuntimeException | Error e) {
                 // e.g. fenced: a peer took a job over while this one was stopping; the job is
@@ -223,7 +240,7 @@ final class ConductorCommand implements Callable<Integer> {
     board.close();
     backend.close();
     if (json) {
-      summary(main, conductor, pruned.get());
+      summary(main, conductor, pruned.get(), purged.get());
       return ExitCodes.OK;
     }
     main.println(

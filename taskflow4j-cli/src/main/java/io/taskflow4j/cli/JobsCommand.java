@@ -17,6 +17,8 @@ import io.taskflow4j.persistence.FlowDetail;
 import io.taskflow4j.persistence.Json;
 import io.taskflow4j.persistence.NotFoundException;
 import io.taskflow4j.persistence.TaskFlowException;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -29,12 +31,12 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code taskflow4j jobs post|list|show|trash}. */
+/** {@code taskflow4j jobs post|list|show|trash|purge-trash}. */
 @Command(
     name = "jobs",
     mixinStandardHelpOptions = true,
     description = {
-      "Post, list, show and trash jobs on a jobboard.",
+      "Post, list, show and trash jobs on a jobboard, and empty its trash.",
       "The board lives in the same store as the logbooks (--connection); --board selects another"
           + " store for it (e.g. a ZooKeeper board for SQL logbooks)."
     },
@@ -42,7 +44,8 @@ import picocli.CommandLine.Spec;
       JobsCommand.Post.class,
       JobsCommand.ListJobs.class,
       JobsCommand.Show.class,
-      JobsCommand.Trash.class
+      JobsCommand.Trash.class,
+      JobsCommand.PurgeTrash.class
     })
 final class JobsCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -450,6 +453,68 @@ final class JobsCommand implements Callable<Integer> {
         return ExitCodes.OK;
       }
       main.println("Trashed job " + uuid);
+      return ExitCodes.OK;
+    }
+  }
+
+  /** {@code jobs purge-trash}. */
+  @Command(
+      name = "purge-trash",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Remove the jobs trashed longer ago than --older-than from the board's trash.",
+        "A trashed job is never claimed again; the trash keeps it for people to look at"
+            + " ('jobs list --trash'). The logbooks those jobs named stay: 'logbooks prune'"
+            + " deletes their flows once finished and old enough, 'logbooks delete' an unfinished"
+            + " one. A conductor with --retention prunes and empties the trash on its own."
+      })
+  static final class PurgeTrash implements Callable<Integer> {
+    @Spec CommandSpec spec;
+
+    @picocli.CommandLine.Mixin Where where;
+
+    @Option(
+        names = "--older-than",
+        paramLabel = "AGE",
+        required = true,
+        converter = DurationConverter.class,
+        description = "How long ago a job must have been trashed: 30d, 12h, 1d12h (or PT1H).")
+    Duration olderThan;
+
+    @Option(
+        names = "--json",
+        description =
+            "Print the result as one JSON object: {\"board\", \"trashed_before\", \"removed\"}.")
+    boolean json;
+
+    @Override
+    public Integer call() {
+      Main main = Main.of(spec);
+      Instant cutoff =
+          Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS).minus(olderThan);
+      long removed;
+      try (Jobboard board = where.openBoard()) {
+        try {
+          removed = board.purgeTrash(cutoff);
+        } catch (UnsupportedOperationException e) {
+          throw new CliException(ExitCodes.USAGE, Main.oneLine(e.getMessage()), e);
+        }
+      }
+      if (json) {
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("board", where.boardName());
+        r.put("trashed_before", cutoff.toString());
+        r.put("removed", removed);
+        main.printJson(r);
+        return ExitCodes.OK;
+      }
+      main.println(
+          "Removed "
+              + removed
+              + " job(s) trashed before "
+              + cutoff
+              + " from the trash of "
+              + where.boardName());
       return ExitCodes.OK;
     }
   }

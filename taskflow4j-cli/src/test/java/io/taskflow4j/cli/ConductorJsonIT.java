@@ -67,7 +67,8 @@ class ConductorJsonIT {
             "failed",
             "trashed",
             "dropped",
-            "pruned_flows")
+            "pruned_flows",
+            "purged_trash")
         .containsEntry("completed", 0)
         .containsEntry("dropped", 0);
     assertThat((String) summary.get("conductor")).startsWith("svc");

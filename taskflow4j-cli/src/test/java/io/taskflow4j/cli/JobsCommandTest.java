@@ -98,6 +98,61 @@ class JobsCommandTest {
   }
 
   @ParameterizedTest
+  @ValueSource(strings = {"dir", "sqlite"})
+  void purgeTrashRemovesOnlyTheJobsTrashedLongerAgo(String kind) throws Exception {
+    String c = store(kind);
+    Cli.run("jobs", "post", "--connection", c, "chain", "2", "--count", "3").expect(ExitCodes.OK);
+    List<Map<String, Object>> listed = jobs(c);
+    String old = (String) listed.get(0).get("uuid");
+    String recent = (String) listed.get(1).get("uuid");
+    String waiting = (String) listed.get(2).get("uuid");
+    Cli.run("jobs", "trash", "--connection", c, old).expect(ExitCodes.OK);
+    Cli.run("jobs", "trash", "--connection", c, recent).expect(ExitCodes.OK);
+    trashedAgo(kind, old, java.time.Duration.ofDays(40));
+
+    Cli.Result r = Cli.run("jobs", "purge-trash", "--connection", c, "--older-than", "30d");
+    r.expect(ExitCodes.OK);
+    assertThat(r.out())
+        .startsWith("Removed 1 job(s) trashed before ")
+        .contains("from the trash of");
+    assertThat(jobs(c, "--trash")).extracting(m -> m.get("uuid")).containsExactly(recent);
+    assertThat(jobs(c)).extracting(m -> m.get("uuid")).containsExactly(waiting);
+
+    Cli.Result again =
+        Cli.run("jobs", "purge-trash", "--connection", c, "--older-than", "30d", "--json");
+    again.expect(ExitCodes.OK);
+    assertThat(again.json()).containsEntry("removed", 0).containsKey("trashed_before");
+    Cli.run("jobs", "purge-trash", "--connection", c, "--older-than", "0d").expect(ExitCodes.USAGE);
+    trashedAgo(kind, recent, java.time.Duration.ofHours(2));
+    Cli.run("jobs", "purge-trash", "--connection", c, "--older-than", "1h").expect(ExitCodes.OK);
+    assertThat(jobs(c, "--trash")).isEmpty();
+  }
+
+  /** Dates job {@code uuid}'s trashing {@code ago}, as if it had been trashed then. */
+  private void trashedAgo(String kind, String uuid, java.time.Duration ago) throws Exception {
+    java.time.Instant then = java.time.Instant.now().minus(ago);
+    if (kind.equals("dir")) {
+      Path f = dir.resolve("store").resolve("jobs-trash").resolve(uuid + ".json");
+      @SuppressWarnings("unchecked")
+      Map<String, Object> m =
+          new java.util.LinkedHashMap<>(
+              (Map<String, Object>) Json.read(java.nio.file.Files.readAllBytes(f)));
+      assertThat(m).containsKey("trashed_on");
+      m.put("trashed_on", then.toString());
+      java.nio.file.Files.write(f, Json.writeBytes(m));
+      return;
+    }
+    try (java.sql.Connection db =
+            java.sql.DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("s.db"));
+        java.sql.PreparedStatement ps =
+            db.prepareStatement("UPDATE taskflow4j_jobs_trash SET trashed_on = ? WHERE uuid = ?")) {
+      ps.setString(1, then.toString().replace('T', ' ').replace("Z", ""));
+      ps.setString(2, uuid);
+      assertThat(ps.executeUpdate()).isEqualTo(1);
+    }
+  }
+
+  @ParameterizedTest
   @ValueSource(strings = {"sqlite"})
   void errorsAreOneLineWithTheRightExitCode(String kind) {
     String c = store(kind);

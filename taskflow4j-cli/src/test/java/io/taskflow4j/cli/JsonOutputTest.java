@@ -179,10 +179,12 @@ class JsonOutputTest {
             "failed",
             "trashed",
             "dropped",
-            "pruned_flows")
+            "pruned_flows",
+            "purged_trash")
         .containsEntry("completed", 1)
         .containsEntry("failed", 0)
-        .containsEntry("pruned_flows", 0);
+        .containsEntry("pruned_flows", 0)
+        .containsEntry("purged_trash", 0);
     assertThat((String) run.json().get("conductor")).startsWith("j1");
     assertThat(run.err()).contains("claimed").contains("completed");
   }

@@ -240,6 +240,7 @@ public final class Conductor implements AutoCloseable {
               retention);
         }
         listener.pruned(r);
+        purgeTrash(r.cutoff());
       } catch (TaskFlowException e) {
         if (state.get() != 1) {
           return;
@@ -252,6 +253,32 @@ public final class Conductor implements AutoCloseable {
         return; // stopping
       }
     }
+  }
+
+  /** Whether the board said it cannot empty its trash (a board of another library). */
+  private volatile boolean trashKept;
+
+  /** Empties the board's trash of the jobs trashed before {@code cutoff}: the retention's. */
+  private void purgeTrash(java.time.Instant cutoff) {
+    if (trashKept) {
+      return;
+    }
+    long removed;
+    try {
+      removed = board.purgeTrash(cutoff);
+    } catch (UnsupportedOperationException e) {
+      trashKept = true;
+      LOG.info("Conductor {} keeps the trash of its board: {}", owner, e.getMessage());
+      return;
+    }
+    if (removed > 0) {
+      LOG.info(
+          "Conductor {} removed {} job(s) trashed before {} from the trash",
+          owner,
+          removed,
+          cutoff);
+    }
+    listener.trashPurged(removed, cutoff);
   }
 
   /** Stops with a 30 s grace period. */
@@ -724,7 +751,9 @@ public final class Conductor implements AutoCloseable {
     /**
      * Prunes the store periodically: finished flows last updated more than {@code keep} ago are
      * deleted, with the logbooks that leaves empty, unless a job on this conductor's board refers
-     * to them (see {@link io.taskflow4j.retention.Pruner}). Off by default.
+     * to them (see {@link io.taskflow4j.retention.Pruner}); then the jobs trashed more than {@code
+     * keep} ago are removed from the board's trash ({@link
+     * io.taskflow4j.jobs.Jobboard#purgeTrash}). Off by default.
      */
     public Builder retention(Duration keep) {
       this.retention = positive(keep, "retention");

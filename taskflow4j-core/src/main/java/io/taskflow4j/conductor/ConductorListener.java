@@ -24,4 +24,11 @@ public interface ConductorListener {
    * on the conductor's pruning thread.
    */
   default void pruned(io.taskflow4j.retention.PruneReport report) {}
+
+  /**
+   * After a periodic prune, the board's trash was emptied of the {@code jobs} trashed before {@code
+   * trashedBefore} (the same cut-off as the prune's; see {@link
+   * io.taskflow4j.jobs.Jobboard#purgeTrash}), on the conductor's pruning thread.
+   */
+  default void trashPurged(long jobs, java.time.Instant trashedBefore) {}
 }

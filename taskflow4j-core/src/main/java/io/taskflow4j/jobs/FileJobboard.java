@@ -331,9 +331,48 @@ final class FileJobboard extends AbstractJobboard {
     Held h = held(claim, "trash");
     Map<?, ?> p = readPosting(h.posting);
     Job j = toJob(p, JobState.TRASHED, null);
-    writeAtomically(
-        trash.resolve(j.uuid() + JSON), Json.writeBytes(toMap(j, p.get("last_failure"), reason)));
+    Map<String, Object> m = toMap(j, p.get("last_failure"), reason);
+    m.put(TRASHED_ON, clock().instant().toString());
+    writeAtomically(trash.resolve(j.uuid() + JSON), Json.writeBytes(m));
     deletePostingAndLock(j.uuid(), h);
+  }
+
+  /** When a job was trashed, in its trash file (files of earlier versions: their mtime). */
+  private static final String TRASHED_ON = "trashed_on";
+
+  @Override
+  public long purgeTrash(Instant trashedBefore) {
+    Objects.requireNonNull(trashedBefore, "trashedBefore");
+    ensureOpen();
+    long removed = 0;
+    for (Path file : files(trash)) {
+      Instant on = trashedOn(file);
+      if (on != null && on.isBefore(trashedBefore) && deleteIfExists(file)) {
+        removed++;
+      }
+    }
+    if (removed > 0) {
+      syncDir(trash);
+    }
+    return removed;
+  }
+
+  /** When the job of trash file {@code file} was trashed; {@code null} when it is gone. */
+  private static Instant trashedOn(Path file) {
+    Map<?, ?> m = readJson(file, "uuid");
+    if (m == null) {
+      return null;
+    }
+    if (m.get(TRASHED_ON) != null) {
+      return instant(m, TRASHED_ON, "trash file " + file);
+    }
+    try {
+      return Files.getLastModifiedTime(file).toInstant();
+    } catch (java.nio.file.NoSuchFileException e) {
+      return null;
+    } catch (IOException e) {
+      throw failure("read the time of", file, e);
+    }
   }
 
   /**
@@ -571,9 +610,10 @@ final class FileJobboard extends AbstractJobboard {
     }
   }
 
-  private static void deleteIfExists(Path file) {
+  /** Deletes {@code file}; whether it was there. */
+  private static boolean deleteIfExists(Path file) {
     try {
-      Files.deleteIfExists(file);
+      return Files.deleteIfExists(file);
     } catch (IOException e) {
       throw failure("delete", file, e);
     }

@@ -216,6 +216,28 @@ public interface Jobboard extends AutoCloseable {
   List<Job> trashedJobs();
 
   /**
+   * Empties the trash of the jobs trashed before {@code trashedBefore}, and returns how many it
+   * removed. A trashed job is never claimed again and is kept only for people to look at, so a
+   * board in use for months needs this, as its logbooks need {@link
+   * io.taskflow4j.retention.Pruner}: a conductor with a retention calls it on each prune, with the
+   * same cut-off. Only the trash changes: jobs on the board stay, and so do the logbooks the
+   * removed jobs named (a {@code Pruner} deletes their flows once finished and old enough, as no
+   * job refers to them any more; an unfinished one stays until deleted).
+   *
+   * <p>When a job was trashed is the board's own record of it: the time the SQL board stored with
+   * it (this JVM's clock when it was trashed), the creation time of the ZooKeeper trash znode (the
+   * ensemble's clock), the modification time of the directory board's trash file (the file
+   * system's). Peers may empty one trash at once: a job another removed first is not counted.
+   *
+   * @throws UnsupportedOperationException when this board cannot (this default: a board of another
+   *     library that does not implement it)
+   */
+  default long purgeTrash(java.time.Instant trashedBefore) {
+    throw new UnsupportedOperationException(
+        describe() + " cannot empty its trash: it does not implement Jobboard.purgeTrash");
+  }
+
+  /**
    * Calls {@code listener} for every event this board learns of: always for what is done through
    * it, and for what peers do as far as the store can tell (watches, notifications). Listeners run
    * on one board thread, in order; they must not block.

@@ -64,6 +64,7 @@ public final class MemoryJobboard extends AbstractJobboard {
   private static final class Shared {
     final Map<String, Rec> jobs = new LinkedHashMap<>();
     final List<Job> trash = new ArrayList<>();
+    final Map<String, Instant> trashedOn = new HashMap<>();
     final Map<String, ConductorInfo> conductors = new LinkedHashMap<>();
     final List<MemoryJobboard> boards = new ArrayList<>();
     long sequence;
@@ -226,6 +227,24 @@ public final class MemoryJobboard extends AbstractJobboard {
     }
   }
 
+  @Override
+  public long purgeTrash(Instant trashedBefore) {
+    Objects.requireNonNull(trashedBefore, "trashedBefore");
+    ensureOpen();
+    synchronized (shared) {
+      int before = shared.trash.size();
+      shared.trash.removeIf(
+          j -> {
+            boolean old = shared.trashedOn.get(j.uuid()).isBefore(trashedBefore);
+            if (old) {
+              shared.trashedOn.remove(j.uuid());
+            }
+            return old;
+          });
+      return before - shared.trash.size();
+    }
+  }
+
   /** The record if {@code claim} still holds it (shared lock held), else FencedException. */
   private Rec held(Claim claim, String action) {
     Rec r = shared.jobs.get(claim.job().uuid());
@@ -274,6 +293,7 @@ public final class MemoryJobboard extends AbstractJobboard {
       Rec r = held(claim, "trash");
       shared.jobs.remove(claim.job().uuid());
       shared.trash.add(with(r.job, JobState.TRASHED, null, r.job.token(), r.job.failures()));
+      shared.trashedOn.put(r.job.uuid(), clock().instant());
     }
     broadcast(JobEvent.Kind.TRASHED, claim.job().uuid(), claim.owner().id(), false);
   }

@@ -290,6 +290,51 @@ class ConductorTest {
   }
 
   @Test
+  void retentionEmptiesTheTrashOfJobsTrashedLongerAgoThanIt() throws Exception {
+    MemoryJobboard board = board(Duration.ofSeconds(10));
+    Job old = FlowJobs.post(board, conn, FlowJob.of(new Workloads.Chain(), 1));
+    board.claim(old.uuid(), io.taskflow4j.jobs.OwnerId.generate("p")).orElseThrow().trash("old");
+    Thread.sleep(400); // past the retention
+    BlockingQueue<Long> purges = new LinkedBlockingQueue<>();
+    BlockingQueue<java.time.Instant> cutoffs = new LinkedBlockingQueue<>();
+    Outcomes out =
+        new Outcomes() {
+          @Override
+          public void trashPurged(long jobs, java.time.Instant trashedBefore) {
+            purges.add(jobs);
+            cutoffs.add(trashedBefore);
+          }
+        };
+    Conductor c =
+        Conductor.builder(board, backend)
+            .name("pruning")
+            .factories(factories)
+            .idleWait(Duration.ofMillis(100))
+            .retention(Duration.ofMillis(300))
+            .pruneEvery(Duration.ofSeconds(30))
+            .listener(out)
+            .build();
+    toClose.add(() -> c.stop(Duration.ofSeconds(5)));
+    Job recent = FlowJobs.post(board, conn, FlowJob.of(new Workloads.Chain(), 1));
+    board.claim(recent.uuid(), io.taskflow4j.jobs.OwnerId.generate("p")).orElseThrow().trash("new");
+    java.time.Instant started = java.time.Instant.now();
+    c.start();
+
+    Long removed = purges.poll(20, TimeUnit.SECONDS);
+    assertThat(removed).as("jobs removed from the trash by the first prune").isEqualTo(1L);
+    assertThat(cutoffs.poll())
+        .as("the retention's cut-off")
+        .isBetween(started.minusMillis(300), java.time.Instant.now().minusMillis(300));
+    assertThat(board.trashedJobs())
+        .as("the job trashed within the retention")
+        .extracting(Job::uuid)
+        .containsExactly(recent.uuid());
+    assertThat(conn.getFlowDetails(old.flowUuid().orElseThrow()))
+        .as("the removed job's flow stays: only a prune deletes flows")
+        .isNotNull();
+  }
+
+  @Test
   void zombieWritesNothingAfterPeerTakesOver() throws Exception {
     Duration lease = Duration.ofMillis(600);
     MemoryJobboard slowBoard = board(lease);

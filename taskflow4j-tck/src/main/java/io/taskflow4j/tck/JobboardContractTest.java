@@ -402,6 +402,36 @@ public abstract class JobboardContractTest {
   }
 
   @Test
+  @DisplayName("emptying the trash removes the jobs trashed before the cut-off, and only those")
+  void purgeTrashRemovesOnlyTheJobsTrashedBeforeTheCutoff() throws Exception {
+    Jobboard a = board();
+    Job old = a.post(spec("old"));
+    Job recent = a.post(spec("recent"));
+    Job waiting = a.post(spec("waiting"));
+    a.claim(old.uuid(), owner("c1")).orElseThrow().trash("cannot be built");
+    // The board dates a trashed job by its own clock (the JVM's, the file system's, the
+    // ensemble's, to the millisecond): a cut-off well clear of both trashings.
+    Thread.sleep(50);
+    Instant cutoff = Instant.now();
+    Thread.sleep(50);
+    Jobboard b = board();
+    b.claim(recent.uuid(), owner("c2")).orElseThrow().trash("failed too often");
+
+    assertThat(b.purgeTrash(cutoff)).as("jobs removed from the trash").isEqualTo(1);
+    assertThat(a.trashedJobs()).extracting(Job::uuid).containsExactly(recent.uuid());
+    assertThat(a.purgeTrash(cutoff)).as("removed by a second purge").isZero();
+    assertThat(a.jobs()).extracting(Job::uuid).containsExactly(waiting.uuid());
+    assertThat(a.countJobs()).containsEntry(JobState.TRASHED, 1L);
+
+    assertThat(a.purgeTrash(Instant.now().plusSeconds(1))).isEqualTo(1);
+    assertThat(board().trashedJobs()).isEmpty();
+    assertThat(board().jobs()).extracting(Job::uuid).containsExactly(waiting.uuid());
+    assertThat(board().claimNext(owner("c3")).orElseThrow().job().uuid())
+        .as("the job on the board is still claimable")
+        .isEqualTo(waiting.uuid());
+  }
+
+  @Test
   @DisplayName("posting again with the same idempotency key returns the job already posted")
   void idempotentPost() throws Exception {
     Jobboard a = board();

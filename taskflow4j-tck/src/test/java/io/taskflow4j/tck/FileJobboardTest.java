@@ -86,6 +86,35 @@ class FileJobboardTest extends JobboardContractTest {
   }
 
   @Test
+  void aTrashFileOfAnEarlierVersionIsDatedByItsModificationTime() throws Exception {
+    try (Jobboard b = openBoard(Duration.ofSeconds(30))) {
+      Job old = b.post(JobSpec.of("old", null, "f1"));
+      Job recent = b.post(JobSpec.of("recent", null, "f2"));
+      b.claim(old.uuid(), OwnerId.generate("c1")).orElseThrow().trash("old");
+      b.claim(recent.uuid(), OwnerId.generate("c1")).orElseThrow().trash("recent");
+      Path trash = store().resolve("jobs-trash");
+      // As an earlier version wrote them: no trashed_on.
+      for (Job j : List.of(old, recent)) {
+        Path f = trash.resolve(j.uuid() + ".json");
+        @SuppressWarnings("unchecked")
+        Map<String, Object> m =
+            new java.util.LinkedHashMap<>(
+                (Map<String, Object>) io.taskflow4j.persistence.Json.read(Files.readAllBytes(f)));
+        assertThat(m).containsKey("trashed_on");
+        m.remove("trashed_on");
+        Files.write(f, io.taskflow4j.persistence.Json.writeBytes(m));
+      }
+      java.time.Instant now = java.time.Instant.now();
+      Files.setLastModifiedTime(
+          trash.resolve(old.uuid() + ".json"),
+          java.nio.file.attribute.FileTime.from(now.minus(Duration.ofDays(40))));
+
+      assertThat(b.purgeTrash(now.minus(Duration.ofDays(30)))).isEqualTo(1);
+      assertThat(b.trashedJobs()).extracting(Job::uuid).containsExactly(recent.uuid());
+    }
+  }
+
+  @Test
   void closingABoardFreesItsClaimsAtOnceAsTheDeathOfItsProcessWould() throws Exception {
     Jobboard a = openBoard(Duration.ofSeconds(30));
     try (Jobboard b = openBoard(Duration.ofSeconds(30))) {

@@ -289,6 +289,24 @@ final class SqlJobboard extends AbstractJobboard {
         });
   }
 
+  @Override
+  public long purgeTrash(Instant trashedBefore) {
+    Objects.requireNonNull(trashedBefore, "trashedBefore");
+    ensureOpen();
+    return backend.run(
+        "emptying the trash of board '" + board + "'",
+        true,
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "DELETE FROM taskflow4j_jobs_trash WHERE board = ? AND trashed_on < ?")) {
+            ps.setString(1, board);
+            rows.time(ps, 2, trashedBefore);
+            return (long) ps.executeUpdate();
+          }
+        });
+  }
+
   /**
    * True for a backend on this board's database (the same JDBC URL and user, not SQLite in memory):
    * every claim raises its job's fence there, in the claim's transaction.

@@ -570,6 +570,31 @@ final class ZkJobboard extends AbstractJobboard {
     return out;
   }
 
+  /** When a job was trashed: the creation time of its trash znode, by the ensemble's clock. */
+  @Override
+  public long purgeTrash(Instant trashedBefore) {
+    Objects.requireNonNull(trashedBefore, "trashedBefore");
+    ensureOpen();
+    long cutoff = trashedBefore.toEpochMilli();
+    return zk.run(
+        "emptying the trash of " + jobsPath,
+        (h, a) -> {
+          long removed = 0;
+          for (Entry e : reads.list(h, reads.trashPath, false)) {
+            if (e.stat().getCtime() >= cutoff) {
+              continue;
+            }
+            try {
+              h.delete(reads.trashPath + "/" + e.name(), -1);
+              removed++;
+            } catch (org.apache.zookeeper.KeeperException.NoNodeException gone) {
+              // a peer emptied it first
+            }
+          }
+          return removed;
+        });
+  }
+
   // ---- ending claims ------------------------------------------------------------------------
 
   @Override
