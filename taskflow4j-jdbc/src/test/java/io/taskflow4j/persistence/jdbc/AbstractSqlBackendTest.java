@@ -531,6 +531,26 @@ abstract class AbstractSqlBackendTest extends BackendContractTest {
         assertThat(seen).extracting(FlowSummary::flowName).contains("bulk-10");
       }
     }
+    // Several states (a prune's finished flows): the pages are those of the listing of all flows,
+    // left with the flows of those states.
+    FlowQuery finished =
+        FlowQuery.all().states(FlowState.SUCCESS, FlowState.FAILURE, FlowState.REVERTED);
+    List<FlowSummary> expected = new ArrayList<>();
+    for (FlowPage p = conn.findFlows(FlowQuery.all().limit(500)); expected.size() < 150; ) {
+      p.flows().stream().filter(f -> finished.states().contains(f.state())).forEach(expected::add);
+      p = conn.findFlows(FlowQuery.all().limit(500).after(p.nextCursor()));
+    }
+    List<FlowSummary> merged = new ArrayList<>();
+    FlowPage mp = conn.findFlows(finished.limit(50));
+    for (int i = 0; i < 3; i++) {
+      merged.addAll(mp.flows());
+      mp = conn.findFlows(finished.limit(50).after(mp.nextCursor()));
+    }
+    assertThat(merged)
+        .extracting(FlowSummary::flowUuid)
+        .containsExactlyElementsOf(
+            expected.subList(0, 150).stream().map(FlowSummary::flowUuid).toList());
+
     Dialect d = dialect();
     if (d == Dialect.MYSQL) {
       return; // no expression index: the listing sorts (see migration V5)
@@ -545,6 +565,11 @@ abstract class AbstractSqlBackendTest extends BackendContractTest {
     List<String> failed = finder.explain(FlowQuery.all().states(FlowState.FAILURE));
     assertThat(String.join("\n", failed))
         .as("plan of the first page of the failed flows")
+        .contains("flowdetails_state_updated_idx")
+        .doesNotContain(notSorted);
+    List<String> ofThree = finder.explain(finished.after(mp.nextCursor()));
+    assertThat(String.join("\n", ofThree))
+        .as("plan of a page of three states")
         .contains("flowdetails_state_updated_idx")
         .doesNotContain(notSorted);
     String cursor = conn.findFlows(FlowQuery.all().limit(500)).nextCursor();
