@@ -49,6 +49,9 @@ final class JdbcBackend implements Backend {
   /** Waits between attempts; jittered, to spread the retries of many clients of one outage. */
   private final Backoff backoff;
 
+  /** PostgreSQL only: analyses the tables as this backend's writes grow them, else null. */
+  private final TableStatistics statistics;
+
   JdbcBackend(BackendConf conf, JdbcCommitHook hook) {
     this(conf, hook, ConnectionSource::open);
   }
@@ -62,6 +65,7 @@ final class JdbcBackend implements Backend {
     this.conf = Objects.requireNonNull(conf, "conf");
     this.settings = JdbcSettings.from(conf);
     this.groupCommit = new GroupCommit(this, settings.dialect() != Dialect.MYSQL);
+    this.statistics = settings.dialect() == Dialect.POSTGRESQL ? new TableStatistics(this) : null;
     Duration first = Duration.ofMillis(Math.max(1, settings.retryBackoff().toMillis()));
     this.backoff =
         Backoff.exponential(first.compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : first, MAX_BACKOFF)
@@ -88,6 +92,16 @@ final class JdbcBackend implements Backend {
 
   JdbcSettings settings() {
     return settings;
+  }
+
+  /** What analyses the tables as they grow (PostgreSQL), else null. */
+  TableStatistics statistics() {
+    return statistics;
+  }
+
+  /** The store, for messages (no password). */
+  String describe() {
+    return settings.describe();
   }
 
   Dialect dialect() {
@@ -310,6 +324,9 @@ final class JdbcBackend implements Backend {
    * replaced.
    */
   <T> T run(String what, Mode mode, boolean relaxed, Work<T> work) {
+    if (statistics != null && mode != Mode.MAINTENANCE) {
+      statistics.firstUse(); // not under a schema upgrade, whose locks an ANALYZE would wait for
+    }
     boolean write = mode == Mode.WRITE;
     boolean relax = relaxed && write && canRelaxCommits();
     if (write) {
@@ -355,6 +372,9 @@ final class JdbcBackend implements Backend {
           // From here the write is stored whatever happens to the connection.
           restoreAutoCommitQuietly(c);
           hook.afterCommit(what);
+          if (statistics != null) {
+            statistics.committed();
+          }
         }
         return out;
       } catch (TaskFlowException e) {
