@@ -357,14 +357,19 @@ final class FileJobboard extends AbstractJobboard {
     return removed;
   }
 
-  /** When the job of trash file {@code file} was trashed; {@code null} when it is gone. */
+  /**
+   * When the job of trash file {@code file} was trashed; {@code null} when it is gone. A file that
+   * does not say (an earlier version's), or cannot be read as JSON, is dated by its modification
+   * time: a damaged file must not keep the trash from being emptied.
+   */
   private static Instant trashedOn(Path file) {
-    Map<?, ?> m = readJson(file, "uuid");
-    if (m == null) {
-      return null;
-    }
-    if (m.get(TRASHED_ON) != null) {
-      return instant(m, TRASHED_ON, "trash file " + file);
+    try {
+      Map<?, ?> m = readJson(file, "uuid");
+      if (m != null && m.get(TRASHED_ON) != null) {
+        return instant(m, TRASHED_ON, "trash file " + file);
+      }
+    } catch (StorageException damaged) {
+      // dated by the file's time, below
     }
     try {
       return Files.getLastModifiedTime(file).toInstant();

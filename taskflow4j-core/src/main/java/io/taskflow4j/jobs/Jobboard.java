@@ -226,8 +226,9 @@ public interface Jobboard extends AutoCloseable {
    *
    * <p>When a job was trashed is the board's own record of it: the time the SQL board stored with
    * it (this JVM's clock when it was trashed), the creation time of the ZooKeeper trash znode (the
-   * ensemble's clock), the modification time of the directory board's trash file (the file
-   * system's). Peers may empty one trash at once: a job another removed first is not counted.
+   * ensemble's clock), the time the directory board wrote into the trash file (the modification
+   * time of a file an earlier version wrote, or whose time cannot be read). Peers may empty one
+   * trash at once: a job another removed first is not counted.
    *
    * @throws UnsupportedOperationException when this board cannot (this default: a board of another
    *     library that does not implement it)

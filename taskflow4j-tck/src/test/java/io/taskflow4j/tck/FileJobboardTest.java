@@ -105,11 +105,16 @@ class FileJobboardTest extends JobboardContractTest {
         Files.write(f, io.taskflow4j.persistence.Json.writeBytes(m));
       }
       java.time.Instant now = java.time.Instant.now();
-      Files.setLastModifiedTime(
-          trash.resolve(old.uuid() + ".json"),
-          java.nio.file.attribute.FileTime.from(now.minus(Duration.ofDays(40))));
+      java.nio.file.attribute.FileTime longAgo =
+          java.nio.file.attribute.FileTime.from(now.minus(Duration.ofDays(40)));
+      Files.setLastModifiedTime(trash.resolve(old.uuid() + ".json"), longAgo);
+      // A damaged one does not keep the trash from being emptied: dated by its time too.
+      Path damaged =
+          Files.write(trash.resolve(java.util.UUID.randomUUID() + ".json"), "{\"uu".getBytes());
+      Files.setLastModifiedTime(damaged, longAgo);
 
-      assertThat(b.purgeTrash(now.minus(Duration.ofDays(30)))).isEqualTo(1);
+      assertThat(b.purgeTrash(now.minus(Duration.ofDays(30)))).isEqualTo(2);
+      assertThat(damaged).doesNotExist();
       assertThat(b.trashedJobs()).extracting(Job::uuid).containsExactly(recent.uuid());
     }
   }

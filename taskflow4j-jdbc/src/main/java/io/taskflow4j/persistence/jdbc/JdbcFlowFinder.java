@@ -242,7 +242,7 @@ final class JdbcFlowFinder {
    */
   private List<Row> rows(java.sql.Connection c, StoreLayout layout, FlowQuery q, int want)
       throws SQLException {
-    if (q.states().size() < 2) {
+    if (!splitByState(q)) {
       return query(c, layout, q, want);
     }
     List<Row> merged = new ArrayList<>();
@@ -256,6 +256,15 @@ final class JdbcFlowFinder {
     }
     merged.sort(LISTING_ORDER);
     return merged.size() > want ? merged.subList(0, want) : merged;
+  }
+
+  /**
+   * Whether {@code q} is listed one state at a time: a query of several states, where an index
+   * orders each state's rows (not on MySQL/MariaDB, which have no expression index and sort the
+   * rows of each query either way).
+   */
+  private boolean splitByState(FlowQuery q) {
+    return q.states().size() > 1 && dialect != Dialect.MYSQL;
   }
 
   /** {@code q} split into one query per state it selects. */
@@ -326,7 +335,7 @@ final class JdbcFlowFinder {
         false,
         c -> {
           List<String> plan = new ArrayList<>();
-          for (FlowQuery part : q.states().size() < 2 ? List.of(q) : perState(q)) {
+          for (FlowQuery part : splitByState(q) ? perState(q) : List.of(q)) {
             List<Binding> params = new ArrayList<>();
             String sql = listing(layout, part, q.limit() + 1, params);
             plan.addAll(SqlPlans.explain(c, dialect, sql, ps -> bind(ps, params)));
