@@ -29,15 +29,7 @@ class PostgresTableStatisticsTest {
         Statement st = c.createStatement()) {
       st.execute("SET plan_cache_mode = force_generic_plan");
       st.execute("BEGIN");
-      StringBuilder numbered = new StringBuilder();
-      int n = 0;
-      for (char ch : sql.toCharArray()) {
-        if (ch == '?') {
-          numbered.append('$').append(++n);
-        } else {
-          numbered.append(ch);
-        }
-      }
+      String numbered = TestDatabases.numberedParameters(sql);
       st.execute("PREPARE lookup(text, text, text, text, text, text) AS " + numbered);
       StringBuilder plan = new StringBuilder();
       try (ResultSet rs = st.executeQuery("EXPLAIN EXECUTE lookup('a', 'b', 'c', 'd', 'e', 'f')")) {

@@ -113,15 +113,7 @@ class PostgresUnanalysedBoardTest {
    */
   private static String plan(String settings, boolean analyze, String sql, Object... args)
       throws SQLException {
-    StringBuilder numbered = new StringBuilder();
-    int n = 0;
-    for (char ch : sql.toCharArray()) {
-      if (ch == '?') {
-        numbered.append('$').append(++n);
-      } else {
-        numbered.append(ch);
-      }
-    }
+    String numbered = TestDatabases.numberedParameters(sql);
     List<String> literals = new ArrayList<>();
     for (Object a : args) {
       if (a instanceof String[] arr) {

@@ -166,6 +166,22 @@ public final class TestDatabases {
     }
   }
 
+  /**
+   * {@code sql} with its {@code ?} parameters numbered {@code $1, $2, ...}, as PREPARE takes them.
+   */
+  static String numberedParameters(String sql) {
+    StringBuilder numbered = new StringBuilder();
+    int n = 0;
+    for (char ch : sql.toCharArray()) {
+      if (ch == '?') {
+        numbered.append('$').append(++n);
+      } else {
+        numbered.append(ch);
+      }
+    }
+    return numbered.toString();
+  }
+
   public static String mariadbUrl(String db) {
     return "mariadb://" + MARIADB_USER + "@" + MARIADB_HOST + "/" + db + "?sslMode=disable";
   }
