@@ -10,6 +10,7 @@ import io.taskflow4j.jobs.JobPriority;
 import io.taskflow4j.jobs.Jobboard;
 import io.taskflow4j.jobs.Jobboards;
 import io.taskflow4j.jobs.OwnerId;
+import io.taskflow4j.jobs.TrashedJob;
 import io.taskflow4j.persistence.Backend;
 import io.taskflow4j.persistence.BackendConf;
 import io.taskflow4j.persistence.Connection;
@@ -282,7 +283,9 @@ final class JobsCommand implements Callable<Integer> {
 
     @picocli.CommandLine.Mixin Where where;
 
-    @Option(names = "--trash", description = "List the trashed jobs instead.")
+    @Option(
+        names = "--trash",
+        description = "List the trashed jobs instead, with when and why each was trashed.")
     boolean trash;
 
     @Option(names = "--json", description = "Print a JSON array instead of a table.")
@@ -305,10 +308,13 @@ final class JobsCommand implements Callable<Integer> {
       if (limit != null && trash) {
         throw new CliException(ExitCodes.USAGE, "--limit lists the board's jobs, not the trash");
       }
+      if (trash) {
+        return listTrash(main);
+      }
       List<Job> jobs;
       long total;
       try (Jobboard board = where.openBoard()) {
-        jobs = trash ? board.trashedJobs() : limit == null ? board.jobs() : board.jobs(limit);
+        jobs = limit == null ? board.jobs() : board.jobs(limit);
         total = jobs.size();
         if (limit != null && jobs.size() == limit) {
           Map<io.taskflow4j.persistence.JobState, Long> counts = board.countJobs();
@@ -326,7 +332,7 @@ final class JobsCommand implements Callable<Integer> {
         return ExitCodes.OK;
       }
       if (jobs.isEmpty()) {
-        main.println((trash ? "No trashed jobs on " : "No jobs on ") + where.boardName());
+        main.println("No jobs on " + where.boardName());
         return ExitCodes.OK;
       }
       String fmt = "%-9s  %-9s  %-36s  %-3s  %-24s  %s";
@@ -346,6 +352,48 @@ final class JobsCommand implements Callable<Integer> {
       if (total > jobs.size()) {
         main.info(
             "The first " + jobs.size() + " of " + total + " jobs on " + where.boardName() + ".");
+      }
+      return ExitCodes.OK;
+    }
+
+    /** The trash, oldest first, with when and why each job was trashed. */
+    private int listTrash(Main main) {
+      List<TrashedJob> entries;
+      try (Jobboard board = where.openBoard()) {
+        entries = board.trashEntries();
+      }
+      if (json) {
+        List<Object> out = new ArrayList<>();
+        for (TrashedJob t : entries) {
+          Map<String, Object> m = toMap(t.job());
+          m.put("trashed_on", t.trashedOn() == null ? null : t.trashedOn().toString());
+          m.put("reason", t.reason());
+          out.add(m);
+        }
+        main.printData(Json.write(out));
+        return ExitCodes.OK;
+      }
+      if (entries.isEmpty()) {
+        main.println("No trashed jobs on " + where.boardName());
+        return ExitCodes.OK;
+      }
+      String fmt = "%-7s  %-20s  %-36s  %-3s  %-24s  %s";
+      main.printData(
+          String.format(fmt, "STATE", "TRASHED ON (UTC)", "UUID", "ERR", "NAME", "REASON"));
+      for (TrashedJob t : entries) {
+        Job j = t.job();
+        main.printData(
+            String.format(
+                    fmt,
+                    j.state(),
+                    t.trashedOn() == null
+                        ? "?"
+                        : t.trashedOn().truncatedTo(java.time.temporal.ChronoUnit.SECONDS),
+                    j.uuid(),
+                    j.failures(),
+                    j.name().length() > 24 ? j.name().substring(0, 23) + "~" : j.name(),
+                    t.reason() == null ? "" : Main.oneLine(t.reason()))
+                .stripTrailing());
       }
       return ExitCodes.OK;
     }

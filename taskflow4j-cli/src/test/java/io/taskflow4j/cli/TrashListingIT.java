@@ -37,12 +37,17 @@ class TrashListingIT {
     assertThat(lines.get(0)).contains("STATE");
     assertThat(lines).hasSize(2);
     assertThat(lines.get(1)).contains(trashed).contains("TRASHED").doesNotContain("COMPLETE");
+    assertThat(lines.get(0)).contains("TRASHED ON (UTC)").contains("REASON");
+    assertThat(lines.get(1)).endsWith("not needed");
 
     Cli.Result json = Jar.run(dir, "jobs", "list", "--trash", "--json", "--connection", c);
     json.expect(ExitCodes.OK);
     List<Map<String, Object>> listed = jobs(json);
     assertThat(listed).extracting(m -> m.get("uuid")).containsExactly(trashed);
     assertThat(listed).extracting(m -> m.get("state")).containsExactly("TRASHED");
+    assertThat(listed).extracting(m -> m.get("reason")).containsExactly("not needed");
+    java.time.Instant on = java.time.Instant.parse((String) listed.get(0).get("trashed_on"));
+    assertThat(on).isBetween(java.time.Instant.now().minusSeconds(300), java.time.Instant.now());
 
     Cli.Result board = Jar.run(dir, "jobs", "list", "--json", "--connection", c);
     board.expect(ExitCodes.OK);

@@ -209,6 +209,23 @@ final class FileJobboard extends AbstractJobboard {
     return out;
   }
 
+  @Override
+  public List<TrashedJob> trashEntries() {
+    List<TrashedJob> out = new ArrayList<>();
+    for (Path file : files(trash)) {
+      Map<?, ?> p = readPosting(file);
+      if (p != null) {
+        Instant on = trashedOn(file);
+        Object reason = p.get("trash_reason");
+        out.add(
+            new TrashedJob(
+                toJob(p, JobState.TRASHED, null), on, reason instanceof String r ? r : null));
+      }
+    }
+    out.sort(Comparator.comparingLong(t -> t.job().sequence()));
+    return out;
+  }
+
   /** The job as listed now: CLAIMED while its owner holds the lock, whatever the posting says. */
   private Job view(Map<?, ?> p) {
     if (isLocked(lockFile(string(p, "uuid")))) {

@@ -216,6 +216,18 @@ public interface Jobboard extends AutoCloseable {
   List<Job> trashedJobs();
 
   /**
+   * The trashed jobs, oldest first, with when and why each was trashed: {@link #trashedJobs} with
+   * the board's record of the trashing. This default (a board of another library) knows neither.
+   */
+  default List<TrashedJob> trashEntries() {
+    List<TrashedJob> out = new ArrayList<>();
+    for (Job j : trashedJobs()) {
+      out.add(new TrashedJob(j, null, null));
+    }
+    return out;
+  }
+
+  /**
    * Empties the trash of the jobs trashed before {@code trashedBefore}, and returns how many it
    * removed. A trashed job is never claimed again and is kept only for people to look at, so a
    * board in use for months needs this, as its logbooks need {@link

@@ -65,6 +65,7 @@ public final class MemoryJobboard extends AbstractJobboard {
     final Map<String, Rec> jobs = new LinkedHashMap<>();
     final List<Job> trash = new ArrayList<>();
     final Map<String, Instant> trashedOn = new HashMap<>();
+    final Map<String, String> trashReasons = new HashMap<>();
     final Map<String, ConductorInfo> conductors = new LinkedHashMap<>();
     final List<MemoryJobboard> boards = new ArrayList<>();
     long sequence;
@@ -228,6 +229,18 @@ public final class MemoryJobboard extends AbstractJobboard {
   }
 
   @Override
+  public List<TrashedJob> trashEntries() {
+    synchronized (shared) {
+      List<TrashedJob> out = new ArrayList<>();
+      for (Job j : trashedJobs()) {
+        out.add(
+            new TrashedJob(j, shared.trashedOn.get(j.uuid()), shared.trashReasons.get(j.uuid())));
+      }
+      return out;
+    }
+  }
+
+  @Override
   public long purgeTrash(Instant trashedBefore) {
     Objects.requireNonNull(trashedBefore, "trashedBefore");
     ensureOpen();
@@ -238,6 +251,7 @@ public final class MemoryJobboard extends AbstractJobboard {
             boolean old = shared.trashedOn.get(j.uuid()).isBefore(trashedBefore);
             if (old) {
               shared.trashedOn.remove(j.uuid());
+              shared.trashReasons.remove(j.uuid());
             }
             return old;
           });
@@ -294,6 +308,7 @@ public final class MemoryJobboard extends AbstractJobboard {
       shared.jobs.remove(claim.job().uuid());
       shared.trash.add(with(r.job, JobState.TRASHED, null, r.job.token(), r.job.failures()));
       shared.trashedOn.put(r.job.uuid(), clock().instant());
+      shared.trashReasons.put(r.job.uuid(), reason);
     }
     broadcast(JobEvent.Kind.TRASHED, claim.job().uuid(), claim.owner().id(), false);
   }

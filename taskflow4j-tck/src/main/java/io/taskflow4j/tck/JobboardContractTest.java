@@ -11,6 +11,7 @@ import io.taskflow4j.jobs.JobPriority;
 import io.taskflow4j.jobs.JobSpec;
 import io.taskflow4j.jobs.Jobboard;
 import io.taskflow4j.jobs.OwnerId;
+import io.taskflow4j.jobs.TrashedJob;
 import io.taskflow4j.persistence.FencedException;
 import io.taskflow4j.persistence.JobState;
 import io.taskflow4j.persistence.NotFoundException;
@@ -399,6 +400,33 @@ public abstract class JobboardContractTest {
                   .isEqualTo(JobState.TRASHED);
               assertThat(j.owner()).as("owner of trashed job %s", j.name()).isNull();
             });
+  }
+
+  @Test
+  @DisplayName("the trash tells when and why each of its jobs was trashed")
+  void trashEntriesTellWhenAndWhyEachJobWasTrashed() throws Exception {
+    Jobboard a = board();
+    Job first = a.post(spec("first"));
+    Job second = a.post(spec("second"));
+    Instant before = Instant.now().minusSeconds(1); // the board's clock may be the server's
+    a.claim(second.uuid(), owner("c1")).orElseThrow().trash("failed too often");
+    board().claim(first.uuid(), owner("c2")).orElseThrow().trash("cannot be built");
+    Instant after = Instant.now().plusSeconds(1);
+
+    List<TrashedJob> trash = board().trashEntries();
+    assertThat(trash).extracting(t -> t.job().uuid()).containsExactly(first.uuid(), second.uuid());
+    assertThat(trash)
+        .extracting(TrashedJob::reason)
+        .containsExactly("cannot be built", "failed too often");
+    assertThat(trash)
+        .allSatisfy(
+            t -> {
+              assertThat(t.job().state()).isEqualTo(JobState.TRASHED);
+              assertThat(t.trashedOn()).as("trashed on").isBetween(before, after);
+            });
+    assertThat(board().trashedJobs())
+        .extracting(Job::uuid)
+        .containsExactly(first.uuid(), second.uuid());
   }
 
   @Test

@@ -8,6 +8,7 @@ import io.taskflow4j.jobs.JobEvent;
 import io.taskflow4j.jobs.JobSpec;
 import io.taskflow4j.jobs.Jobboards;
 import io.taskflow4j.jobs.OwnerId;
+import io.taskflow4j.jobs.TrashedJob;
 import io.taskflow4j.persistence.BackendConf;
 import io.taskflow4j.persistence.Fence;
 import io.taskflow4j.persistence.FencedException;
@@ -268,6 +269,15 @@ final class SqlJobboard extends AbstractJobboard {
 
   @Override
   public List<Job> trashedJobs() {
+    List<Job> out = new ArrayList<>();
+    for (TrashedJob t : trashEntries()) {
+      out.add(t.job());
+    }
+    return out;
+  }
+
+  @Override
+  public List<TrashedJob> trashEntries() {
     return backend.run(
         "listing the trash of board '" + board + "'",
         false,
@@ -276,12 +286,17 @@ final class SqlJobboard extends AbstractJobboard {
               c.prepareStatement(
                   "SELECT "
                       + SqlJobRows.COLUMNS
+                      + ", reason AS trash_reason, trashed_on AS trash_time"
                       + " FROM taskflow4j_jobs_trash WHERE board = ? ORDER BY seq")) {
             ps.setString(1, board);
             try (ResultSet rs = ps.executeQuery()) {
-              List<Job> out = new ArrayList<>();
+              List<TrashedJob> out = new ArrayList<>();
               while (rs.next()) {
-                out.add(table.readJob(rs, JobState.TRASHED, false));
+                out.add(
+                    new TrashedJob(
+                        table.readJob(rs, JobState.TRASHED, false),
+                        rows.time(rs, "trash_time"),
+                        rs.getString("trash_reason")));
               }
               return out;
             }

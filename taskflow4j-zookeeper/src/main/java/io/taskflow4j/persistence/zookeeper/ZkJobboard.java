@@ -17,6 +17,7 @@ import io.taskflow4j.jobs.JobEvent;
 import io.taskflow4j.jobs.JobSpec;
 import io.taskflow4j.jobs.Jobboards;
 import io.taskflow4j.jobs.OwnerId;
+import io.taskflow4j.jobs.TrashedJob;
 import io.taskflow4j.persistence.BackendConf;
 import io.taskflow4j.persistence.FencedException;
 import io.taskflow4j.persistence.InvalidConfigurationException;
@@ -559,14 +560,29 @@ final class ZkJobboard extends AbstractJobboard {
 
   @Override
   public List<Job> trashedJobs() {
+    List<Job> out = new ArrayList<>();
+    for (TrashedJob t : trashEntries()) {
+      out.add(t.job());
+    }
+    return out;
+  }
+
+  /** When: the trash znode's creation time; why: the posting's {@code trash_reason}. */
+  @Override
+  public List<TrashedJob> trashEntries() {
     ensureOpen();
     List<Entry> entries =
         zk.run("listing the trash of " + jobsPath, (h, a) -> reads.list(h, reads.trashPath, false));
-    List<Job> out = new ArrayList<>();
+    List<TrashedJob> out = new ArrayList<>();
     for (Entry e : entries) {
-      out.add(toJob(e, JobState.TRASHED));
+      Object reason = e.posting().get("trash_reason");
+      out.add(
+          new TrashedJob(
+              toJob(e, JobState.TRASHED),
+              Instant.ofEpochMilli(e.stat().getCtime()),
+              reason instanceof String r ? r : null));
     }
-    out.sort(Comparator.comparingLong(Job::sequence));
+    out.sort(Comparator.comparingLong(t -> t.job().sequence()));
     return out;
   }
 
