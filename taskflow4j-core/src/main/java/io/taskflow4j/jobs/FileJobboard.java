@@ -215,7 +215,7 @@ final class FileJobboard extends AbstractJobboard {
     for (Path file : files(trash)) {
       Map<?, ?> p = readPosting(file);
       if (p != null) {
-        Instant on = trashedOn(file);
+        Instant on = trashedOn(file, p);
         Object reason = p.get("trash_reason");
         out.add(
             new TrashedJob(
@@ -380,9 +380,19 @@ final class FileJobboard extends AbstractJobboard {
    * time: a damaged file must not keep the trash from being emptied.
    */
   private static Instant trashedOn(Path file) {
+    Map<?, ?> m;
     try {
-      Map<?, ?> m = readJson(file, "uuid");
-      if (m != null && m.get(TRASHED_ON) != null) {
+      m = readJson(file, "uuid");
+    } catch (StorageException damaged) {
+      m = Map.of(); // dated by the file's time
+    }
+    return m == null ? null : trashedOn(file, m);
+  }
+
+  /** {@link #trashedOn(Path)} of a trash file already read as {@code m}. */
+  private static Instant trashedOn(Path file, Map<?, ?> m) {
+    try {
+      if (m.get(TRASHED_ON) != null) {
         return instant(m, TRASHED_ON, "trash file " + file);
       }
     } catch (StorageException damaged) {

@@ -1,6 +1,8 @@
 package io.taskflow4j.jobs;
 
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -17,5 +19,14 @@ public record TrashedJob(Job job, Instant trashedOn, String reason) {
   /** Checks the job is there. */
   public TrashedJob {
     Objects.requireNonNull(job, "job");
+  }
+
+  /** The jobs of {@code entries}, in their order: {@link Jobboard#trashedJobs} from them. */
+  public static List<Job> jobs(List<TrashedJob> entries) {
+    List<Job> out = new ArrayList<>(entries.size());
+    for (TrashedJob t : entries) {
+      out.add(t.job());
+    }
+    return out;
   }
 }

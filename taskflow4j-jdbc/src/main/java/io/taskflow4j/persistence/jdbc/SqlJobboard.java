@@ -269,11 +269,7 @@ final class SqlJobboard extends AbstractJobboard {
 
   @Override
   public List<Job> trashedJobs() {
-    List<Job> out = new ArrayList<>();
-    for (TrashedJob t : trashEntries()) {
-      out.add(t.job());
-    }
-    return out;
+    return TrashedJob.jobs(trashEntries());
   }
 
   @Override

@@ -560,11 +560,7 @@ final class ZkJobboard extends AbstractJobboard {
 
   @Override
   public List<Job> trashedJobs() {
-    List<Job> out = new ArrayList<>();
-    for (TrashedJob t : trashEntries()) {
-      out.add(t.job());
-    }
-    return out;
+    return TrashedJob.jobs(trashEntries());
   }
 
   /** When: the trash znode's creation time; why: the posting's {@code trash_reason}. */
